@@ -1,0 +1,269 @@
+/**
+ * The fleet model shared by every layer: jobs, availability zones, tiers, the catalog,
+ * snapshots and plans. Pure types only (no I/O); units are in the field names or docs.
+ *
+ * Field facts come from ../shared/DESIGN.md §2–§3 and the Apache Flink Kubernetes
+ * Operator CRD (flink.apache.org/v1beta1 FlinkDeployment).
+ */
+
+/** Priority tier. P0 hot standby, P1 cold standby, P2 regular, P3 preemptible (DESIGN.md §2). */
+export type Tier = 'P0' | 'P1' | 'P2' | 'P3';
+
+/** All tiers, highest priority first. */
+export const TIERS: readonly Tier[] = ['P0', 'P1', 'P2', 'P3'];
+
+/**
+ * How a tier is evacuated.
+ * - `promote-standby`: a hot copy already runs in the target AZ; verify RUNNING and make it active.
+ * - `resume-standby`: a suspended cold copy exists in the target AZ; patch initialSavepointPath,
+ *   bump savepointRedeployNonce, set state running (operator ≥ 1.8).
+ * - `redeploy`: render the FlinkDeployment for the target AZ and server-side apply it.
+ */
+export type Strategy = 'promote-standby' | 'resume-standby' | 'redeploy';
+
+/** What to do when no snapshot within the tier's RPO exists in the target AZ's replica. */
+export type NoSnapshotAction = 'fail' | 'restore-stateless' | 'skip';
+
+/**
+ * Object-store layout across AZs (DESIGN.md §3).
+ * - `symmetric`: same bucket names and key layout in every AZ, only `s3.endpoint` differs;
+ *   replicated checkpoints (absolute s3:// paths in `_metadata`) are restorable.
+ * - `per-az-buckets`: each AZ has its own bucket names; only savepoints (relocatable,
+ *   Flink ≥ 1.11) are restorable across AZs.
+ */
+export type StorageLayout = 'symmetric' | 'per-az-buckets';
+
+/** A FlinkDeployment as a plain object (apiVersion flink.apache.org/v1beta1). */
+export interface FlinkDeploymentManifest {
+  apiVersion: 'flink.apache.org/v1beta1';
+  kind: 'FlinkDeployment';
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: Record<string, unknown> & {
+    image?: string;
+    flinkVersion?: string;
+    flinkConfiguration?: Record<string, unknown>;
+    job?: Record<string, unknown>;
+    podTemplate?: Record<string, unknown>;
+  };
+}
+
+/** One availability zone of the platform: one Kubernetes cluster and one object store. */
+export interface AzProfile {
+  /** AZ name as operators type it, e.g. `az-a`. */
+  name: string;
+  /** Value of `topology.kubernetes.io/zone` for this AZ's nodes, e.g. `us-east-1a`. */
+  zone: string;
+  /** Container registry mirror inside this AZ, e.g. `registry.az-a.example.internal`. */
+  imageRegistry: string;
+  /** S3 endpoint of this AZ's object store, e.g. `https://s3.az-a.example.internal`. */
+  s3Endpoint: string;
+  /** Bucket holding checkpoints and savepoints (same name in every AZ under `symmetric`). */
+  stateBucket: string;
+  /** Bucket holding job jars (the preload target). */
+  artifactBucket: string;
+}
+
+/** The platform's AZs and storage layout. */
+export interface PlatformProfile {
+  layout: StorageLayout;
+  azs: AzProfile[];
+}
+
+/** A job jar. Identified across AZs by digest. */
+export interface JarArtifact {
+  /** Object key inside the artifact bucket, e.g. `jars/payments-enricher-4.2.1.jar`. */
+  key: string;
+  /** Content digest, `sha256:<64 hex>`. */
+  digest: string;
+  /** Size in bytes. */
+  sizeBytes: number;
+}
+
+/** Where a job's standby copy lives (P0 hot, P1 cold). */
+export interface StandbyRef {
+  kind: 'hot' | 'cold';
+  az: string;
+  namespace: string;
+  name: string;
+}
+
+/** One Flink job as the catalog knows it: the FlinkDeployment plus az-evac metadata. */
+export interface FleetJob {
+  /** FlinkDeployment name (≤ 45 chars, `[a-z]([-a-z0-9]*[a-z0-9])?`). */
+  name: string;
+  namespace: string;
+  /** AZ the job currently runs in. */
+  az: string;
+  tier: Tier;
+  team: string;
+  /** The FlinkDeployment as deployed in `az`. */
+  deployment: FlinkDeploymentManifest;
+  standby?: StandbyRef;
+  /** Topics (Kafka or similar) the job reads and writes, for lineage lifting. */
+  lineage: { consumes: string[]; produces: string[] };
+  jars: JarArtifact[];
+  /** Requested resources of all JobManager + TaskManager pods: cores and MiB. */
+  resources: { cores: number; memoryMiB: number };
+  /** Size of the job's state in bytes (drives restore time in the latency model). */
+  stateSizeBytes: number;
+  /** Key prefixes inside the AZ's stateBucket (no bucket, no scheme), e.g. `checkpoints/ns/name`. */
+  checkpointPrefix: string;
+  savepointPrefix: string;
+}
+
+/** Stable identity of a job across AZs: `namespace/name`. */
+export type JobKey = string;
+
+/** `namespace/name` of a job. */
+export function jobKey(job: { namespace: string; name: string }): JobKey {
+  return `${job.namespace}/${job.name}`;
+}
+
+/**
+ * A versioned snapshot of every AZ's jobs, reachable when the source AZ is dead.
+ * Workflows pass `version` only, never the catalog itself (Temporal payload ≤ 2 MB).
+ */
+export interface Catalog {
+  /** Monotonic version; a re-sync writes version + 1. */
+  version: number;
+  /** ISO-8601 time the catalog was taken. */
+  takenAt: string;
+  platform: PlatformProfile;
+  jobs: FleetJob[];
+}
+
+/** Free capacity of an AZ, in cores and MiB. */
+export interface Capacity {
+  cores: number;
+  memoryMiB: number;
+}
+
+/** A snapshot found in an AZ's replica of the object store. */
+export interface SnapshotEntry {
+  kind: 'checkpoint' | 'savepoint';
+  /** Full path as Flink would use it: `s3://<bucket>/<key of the snapshot directory>`. */
+  path: string;
+  /** Completion time, epoch seconds. */
+  completedAtEpochSeconds: number;
+  /** `_metadata` present (it is written last; without it the snapshot is incomplete). */
+  hasMetadata: boolean;
+  /** Every file `_metadata` references is present in this replica (false under replication lag). */
+  referencedFilesPresent: boolean;
+}
+
+/** Outcome of snapshot choice for one job. */
+export type SnapshotChoice =
+  | { kind: 'snapshot'; snapshot: SnapshotEntry; ageSeconds: number; skipped: SkippedSnapshot[] }
+  | { kind: 'none'; reason: string; skipped: SkippedSnapshot[] };
+
+/** A snapshot passed over during choice, with why. */
+export interface SkippedSnapshot {
+  path: string;
+  reason: string;
+}
+
+/** A readiness problem found while planning. `blocking` findings fail the job before acting. */
+export interface Finding {
+  job: JobKey;
+  code:
+    | 'no-standby'
+    | 'standby-missing'
+    | 'no-snapshot-within-rpo'
+    | 'jars-missing'
+    | 'manifest-invalid'
+    | 'does-not-fit'
+    | 'lineage-unresolved';
+  message: string;
+  blocking: boolean;
+}
+
+/** Policy of one tier, from tiers.yaml. Times in seconds. */
+export interface TierPolicy {
+  tier: Tier;
+  strategy: Strategy;
+  /** Recovery time objective: trigger → RUNNING in the target AZ, seconds. */
+  rtoSeconds: number;
+  /** Recovery point objective: the oldest snapshot this tier may restore from, seconds. */
+  rpoSeconds: number;
+  /** Jobs of this tier in flight at once (per-job child workflows pending). ≥ 1. */
+  maxConcurrency: number;
+  onNoSnapshot: NoSnapshotAction;
+  /** P3 jobs already in the target AZ may be suspended to free capacity for higher tiers. */
+  preemptible: boolean;
+  /** Longest a job may take from apply to RUNNING before it is FAILED, seconds. */
+  startupTimeoutSeconds: number;
+}
+
+/** The whole tiers.yaml policy. */
+export interface TiersPolicy {
+  /** Order in which tiers are admitted to the target AZ's capacity; a permutation of TIERS. */
+  admissionOrder: Tier[];
+  /**
+   * When true, a lower tier may start while a higher tier is still running, using
+   * concurrency slots the higher tier leaves idle; when false, tiers run strictly one
+   * after the other.
+   */
+  borrowIdleSlots: boolean;
+  tiers: Record<Tier, TierPolicy>;
+}
+
+/** A job as the planner placed it. */
+export interface PlannedJob {
+  key: JobKey;
+  name: string;
+  namespace: string;
+  /** Tier after lineage lifting. */
+  tier: Tier;
+  /** Tier in the catalog. */
+  catalogTier: Tier;
+  /** The consumer (job key) whose tier lifted this producer, if lifted. */
+  liftedFor?: JobKey;
+  strategy: Strategy;
+  cores: number;
+  memoryMiB: number;
+  /** Distinct jar digests the job needs in the target AZ. */
+  jarDigests: string[];
+}
+
+/** A job in the target AZ to suspend to make room (P3, preemptible tier). */
+export interface Preemption {
+  key: JobKey;
+  name: string;
+  namespace: string;
+  cores: number;
+  memoryMiB: number;
+  /** The admitted job (key) whose admission needed this capacity. */
+  forJob: JobKey;
+}
+
+/** A job that will not be moved, and why; reported before acting. */
+export interface NotAdmitted {
+  key: JobKey;
+  tier: Tier;
+  reason: string;
+}
+
+/**
+ * The evacuation plan: pure output of the planner, computed before anything is touched.
+ * Every in-scope job appears exactly once: in `admitted` or in `notAdmitted`.
+ */
+export interface Plan {
+  sourceAz: string;
+  targetAz: string;
+  catalogVersion: number;
+  /** Admitted jobs in admission order (tier order, then lineage order within a tier). */
+  admitted: PlannedJob[];
+  notAdmitted: NotAdmitted[];
+  preemptions: Preemption[];
+  findings: Finding[];
+  /** Free capacity of the target AZ before and after the plan (after preemption). */
+  capacityBefore: Capacity;
+  capacityAfter: Capacity;
+  /** Distinct jars (by digest) the admitted jobs need. */
+  jars: JarArtifact[];
+}

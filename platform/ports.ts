@@ -1,0 +1,136 @@
+/**
+ * Ports: the narrow interfaces activities use to reach the platform. The simulator
+ * (platform/simulator) implements all of them over HTTP; the Kubernetes adapter
+ * (client-node) and the S3 adapter (AWS SDK v3) implement the same ports.
+ *
+ * Every method may throw PlatformError (platform/errors.ts); `retryable` says whether a
+ * retry can help. Every mutating method is idempotent: calling it twice with the same
+ * arguments leaves the same state as calling it once.
+ */
+import type {
+  Capacity,
+  Catalog,
+  FlinkDeploymentManifest,
+  JarArtifact,
+  PlatformProfile,
+  FleetJob,
+  SnapshotEntry,
+} from '../domain/types.js';
+
+/** Field manager used for every server-side apply and patch az-evac makes. */
+export const FIELD_MANAGER = 'az-evac';
+
+/** Observed state of one FlinkDeployment in one AZ. */
+export interface DeploymentStatus {
+  az: string;
+  namespace: string;
+  name: string;
+  /** metadata.generation of the resource. */
+  generation: number;
+  /** spec.job.state */
+  specState: 'running' | 'suspended';
+  /** spec.job.savepointRedeployNonce, if set. */
+  savepointRedeployNonce?: number;
+  /** spec.job.initialSavepointPath, if set. */
+  initialSavepointPath?: string;
+  /** status.lifecycleState: CREATED, DEPLOYED, STABLE, SUSPENDED, FAILED, UPGRADING, ... */
+  lifecycleState?: string;
+  /** status.jobStatus.state: RUNNING, CREATED, RECONCILING, FAILED, ... */
+  jobState?: string;
+  /** status.jobStatus.jobId: a fresh JobID per non-last-state deploy. */
+  jobId?: string;
+  /** status.observedGeneration (from reconciliationStatus) — the generation the operator acted on. */
+  observedGeneration?: number;
+  /** status.error, set by the operator when the resource is FAILED. */
+  error?: string;
+  labels: Record<string, string>;
+}
+
+/** Result of a server-side apply. */
+export interface ApplyResult {
+  /** True when the resource did not exist before. */
+  created: boolean;
+  /** metadata.generation after the apply (unchanged when the apply changed nothing). */
+  generation: number;
+}
+
+/** Progress reported while waiting, for activity heartbeats. */
+export type WaitProgress = (status: DeploymentStatus | null) => void;
+
+/** One Kubernetes cluster per AZ, each running the Flink Kubernetes Operator. */
+export interface ClusterPort {
+  /** Free capacity of the AZ: allocatable minus what running FlinkDeployments request. */
+  capacity(az: string): Promise<Capacity>;
+  /** The resource's state, or null when it does not exist. */
+  getDeployment(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
+  /** Server-side apply with field manager `az-evac` (force). Idempotent. */
+  apply(az: string, manifest: FlinkDeploymentManifest): Promise<ApplyResult>;
+  /**
+   * Restore an existing resource from a chosen path (operator ≥ 1.8): merge patch of
+   * spec.job.initialSavepointPath, spec.job.savepointRedeployNonce and state running.
+   * Idempotent for the same nonce.
+   */
+  restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus>;
+  /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */
+  suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
+  /** Merge-patch labels onto a resource (e.g. to mark a promoted standby active). */
+  label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus>;
+  /**
+   * Delete stale HA ConfigMaps (`app=<name>,configmap-type=high-availability`) in the
+   * namespace; they would silently win over initialSavepointPath on a first deploy.
+   * @returns how many were deleted
+   */
+  deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number>;
+  /**
+   * Wait (watch or long-poll, never a tight loop) until the resource reports
+   * lifecycleState STABLE/DEPLOYED with jobStatus RUNNING at a generation ≥ `minGeneration`.
+   * Calls `onProgress` at least every few seconds. Throws PlatformError('failed', operator's
+   * status.error) when the resource goes FAILED, PlatformError('timeout') after `timeoutSeconds`.
+   */
+  waitForRunning(
+    az: string,
+    namespace: string,
+    name: string,
+    opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
+  ): Promise<DeploymentStatus>;
+}
+
+/** Where a jar is, in one AZ's object store. */
+export type ArtifactPlace = 'repository' | 'cache';
+
+/** One S3-compatible object store per AZ, with cross-AZ replication. */
+export interface ObjectStorePort {
+  /**
+   * Snapshots of one job in the AZ's replica of the state bucket: every
+   * `<checkpointPrefix>/<jobId>/chk-<n>/` and `<savepointPrefix>/savepoint-<6hex>-<12hex>/`,
+   * newest first, complete or not (see SnapshotEntry).
+   */
+  listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]>;
+  /**
+   * Whether `jar` is present with its digest in the AZ's jar repository (replicated,
+   * HDD-backed: slow under contention) or jar cache (the artifact bucket the clusters read).
+   */
+  hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean>;
+  /**
+   * Copy `jar` from the AZ's repository into its artifact bucket (server-side copy),
+   * verify the digest after copy. Skips (copiedBytes 0) when already present with the
+   * same digest. Throws PlatformError('not-found') when the repository lacks it.
+   */
+  preloadArtifact(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }>;
+}
+
+/** Reads the live fleet from every reachable AZ, for catalog sync. */
+export interface FleetSource {
+  /** Every AZ's jobs as the platform shows them now; unreachable AZs throw 'az-down'. */
+  readFleet(): Promise<{ platform: PlatformProfile; jobs: FleetJob[] }>;
+}
+
+/** Versioned catalog storage that survives the loss of any one AZ. */
+export interface CatalogStore {
+  /** Store `catalog` under its version (a version is written once; rewriting is a no-op). */
+  put(catalog: Catalog): Promise<void>;
+  /** The newest catalog, or null when none was ever synced. */
+  latest(): Promise<Catalog | null>;
+  /** The catalog of a version; throws PlatformError('not-found') when absent. */
+  get(version: number): Promise<Catalog>;
+}
