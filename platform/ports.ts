@@ -14,7 +14,10 @@ import type {
   JarArtifact,
   PlatformProfile,
   FleetJob,
+  Plan,
   SnapshotEntry,
+  Strategy,
+  Tier,
 } from '../domain/types.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
@@ -133,4 +136,45 @@ export interface CatalogStore {
   latest(): Promise<Catalog | null>;
   /** The catalog of a version; throws PlatformError('not-found') when absent. */
   get(version: number): Promise<Catalog>;
+}
+
+/** Terminal outcome of one job in one evacuation. Every in-scope job gets exactly one. */
+export type JobOutcomeKind = 'running' | 'failed' | 'skipped';
+
+/**
+ * What happened to one job: the record the report is built from. Times are epoch
+ * milliseconds (wall clock of the worker); durations derive from them.
+ */
+export interface JobOutcome {
+  key: string;
+  name: string;
+  namespace: string;
+  tier: Tier;
+  strategy: Strategy;
+  outcome: JobOutcomeKind;
+  /** Why it failed or was skipped; absent when running. */
+  reason?: string;
+  /** Path restored from (savepoint or checkpoint directory), absent when stateless/promoted. */
+  snapshotPath?: string;
+  /** Age of that snapshot at restore time, seconds: the RPO actually paid. */
+  snapshotAgeSeconds?: number;
+  /** status.jobStatus.jobId in the target AZ after the deploy. */
+  jobId?: string;
+  /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
+  steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
+  /** When the job's workflow started and ended, epoch ms. */
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+/** Plans and per-job outcomes of evacuations, kept off Temporal payloads (DESIGN.md §4). */
+export interface EvacuationStore {
+  /** Store the plan of an evacuation (idempotent: same id, same plan). */
+  putPlan(evacuationId: string, plan: Plan): Promise<void>;
+  /** The stored plan; throws PlatformError('not-found') when absent. */
+  getPlan(evacuationId: string): Promise<Plan>;
+  /** Record outcomes; a later record for the same job key replaces the earlier one. */
+  putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void>;
+  /** All recorded outcomes, one per job key. */
+  listOutcomes(evacuationId: string): Promise<JobOutcome[]>;
 }
