@@ -1,0 +1,112 @@
+/**
+ * tiers.yaml: the evacuation policy per priority tier (DESIGN.md §2). Pure: parses and
+ * validates text; reading the file is the caller's job.
+ *
+ * Three passes, each reporting every problem it finds at once as a ConfigValidationError:
+ * YAML syntax (with line and column), the JSON schema below (unknown keys, enums, bounds,
+ * required keys), then semantic checks the schema cannot say (admissionOrder is a
+ * permutation of P0..P3).
+ */
+import { Ajv } from 'ajv';
+import { parseDocument } from 'yaml';
+import { TIERS, type NoSnapshotAction, type Strategy, type Tier, type TierPolicy, type TiersPolicy } from './types.js';
+import { ajvIssues, throwIfIssues, type ValidationIssue } from './validation-error.js';
+
+/** Default policy file name, at the repository (or working directory) root. */
+export const DEFAULT_TIERS_FILE = 'tiers.yaml';
+
+/** Every evacuation strategy (see Strategy in types.ts). */
+export const STRATEGIES: readonly Strategy[] = ['promote-standby', 'resume-standby', 'redeploy'];
+
+/** Every action when no snapshot within RPO exists (see NoSnapshotAction in types.ts). */
+export const NO_SNAPSHOT_ACTIONS: readonly NoSnapshotAction[] = ['fail', 'restore-stateless', 'skip'];
+
+const TIER_POLICY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['strategy', 'rtoSeconds', 'rpoSeconds', 'maxConcurrency', 'onNoSnapshot', 'preemptible', 'startupTimeoutSeconds'],
+  properties: {
+    strategy: { enum: [...STRATEGIES], description: 'how the tier is evacuated' },
+    rtoSeconds: { type: 'number', exclusiveMinimum: 0, description: 'recovery time objective, seconds' },
+    rpoSeconds: { type: 'number', exclusiveMinimum: 0, description: 'oldest snapshot allowed, seconds' },
+    maxConcurrency: { type: 'integer', minimum: 1, description: 'jobs of the tier in flight at once' },
+    onNoSnapshot: { enum: [...NO_SNAPSHOT_ACTIONS], description: 'action when no snapshot within RPO' },
+    preemptible: { type: 'boolean', description: 'jobs may be suspended to free capacity' },
+    startupTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, description: 'apply → RUNNING limit, seconds' },
+  },
+} as const;
+
+/**
+ * JSON schema (draft-07, for ajv) of tiers.yaml. Each tier's `tier` field is not written in
+ * the file: it is the key under `tiers`.
+ */
+export const TIERS_POLICY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['admissionOrder', 'borrowIdleSlots', 'tiers'],
+  properties: {
+    admissionOrder: { type: 'array', items: { enum: [...TIERS] }, description: 'tiers in admission order' },
+    borrowIdleSlots: { type: 'boolean', description: 'lower tiers may use slots higher tiers leave idle' },
+    tiers: {
+      type: 'object',
+      additionalProperties: false,
+      required: [...TIERS],
+      properties: Object.fromEntries(TIERS.map((t) => [t, TIER_POLICY_SCHEMA])),
+    },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLICY_SCHEMA);
+
+/**
+ * Parses and validates tiers.yaml text.
+ *
+ * @param text YAML text of the policy
+ * @param file the file name used in error messages, e.g. `tiers.yaml`
+ * @returns the typed policy, with `tier` filled into each TierPolicy
+ * @throws ConfigValidationError listing every problem as `<file>: <key path>: <problem>. Fix: <fix>`
+ */
+export function parseTiersPolicy(text: string, file: string): TiersPolicy {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  throwIfIssues(
+    file,
+    doc.errors.map((e) => {
+      const at = e.linePos?.[0];
+      return {
+        path: at ? `line ${at.line}, column ${at.col}` : '(document)',
+        message: `YAML syntax error (${e.code}): ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        fix: 'correct the YAML at that position (indentation, brackets, quotes, duplicate keys)',
+      };
+    }),
+  );
+  const data: unknown = doc.toJS();
+  if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
+  const raw = data as Omit<TiersPolicy, 'tiers'> & { tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
+  throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));
+  const tiers = Object.fromEntries(TIERS.map((t) => [t, { tier: t, ...raw.tiers[t] }])) as Record<Tier, TierPolicy>;
+  return { admissionOrder: [...raw.admissionOrder], borrowIdleSlots: raw.borrowIdleSlots, tiers };
+}
+
+/** admissionOrder must list each tier exactly once. */
+function admissionOrderIssues(order: readonly Tier[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const seen = new Map<Tier, number>();
+  order.forEach((t, i) => {
+    const first = seen.get(t);
+    if (first === undefined) seen.set(t, i);
+    else
+      issues.push({
+        path: `admissionOrder[${i}]`,
+        message: `${t} is listed twice (also at admissionOrder[${first}])`,
+        fix: `list each of ${TIERS.join(', ')} exactly once, e.g. [${TIERS.join(', ')}]`,
+      });
+  });
+  const missing = TIERS.filter((t) => !seen.has(t));
+  if (missing.length > 0)
+    issues.push({
+      path: 'admissionOrder',
+      message: `${missing.join(', ')} missing`,
+      fix: `add ${missing.join(', ')} so each of ${TIERS.join(', ')} appears exactly once`,
+    });
+  return issues;
+}
