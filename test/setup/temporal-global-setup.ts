@@ -112,8 +112,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     [TEMPORAL_SCRIPT, 'start', '--port', String(port), '--db', join(stateDir, 'temporal.sqlite'), '--headless'],
     { cwd: REPO_ROOT, stdio: ['ignore', logFd, logFd] },
   );
-  // Safety net: never leave a server behind if vitest dies without running teardown.
-  const killOnExit = (): void => void child.kill('SIGKILL');
+  // Safety net: never leave a server or its files behind if vitest exits without teardown.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  };
   process.once('exit', killOnExit);
 
   try {
