@@ -114,6 +114,9 @@ start_server() {
 
   # Custom search attributes the engine sets on its workflows (list evacuations by AZ,
   # mode, tier, kind = evacuation|tier|job|drill). Keep in sync with the workflow code.
+  # start-dev registers them only when it creates the namespace, i.e. on a new --db file:
+  # after adding one here, delete the old file or run
+  # `temporal operator search-attribute create --name N --type Keyword`.
   local sa_args=(
     --search-attribute AzEvacSourceAz=Keyword
     --search-attribute AzEvacTargetAz=Keyword
