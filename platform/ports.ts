@@ -16,9 +16,9 @@ import type {
   FleetJob,
   Plan,
   SnapshotEntry,
-  Strategy,
-  Tier,
+  TiersPolicy,
 } from '../domain/types.js';
+import type { EvacuationInput, JobOutcome } from '../domain/evacuation.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -138,41 +138,19 @@ export interface CatalogStore {
   get(version: number): Promise<Catalog>;
 }
 
-/** Terminal outcome of one job in one evacuation. Every in-scope job gets exactly one. */
-export type JobOutcomeKind = 'running' | 'failed' | 'skipped';
-
-/**
- * What happened to one job: the record the report is built from. Times are epoch
- * milliseconds (wall clock of the worker); durations derive from them.
- */
-export interface JobOutcome {
-  key: string;
-  name: string;
-  namespace: string;
-  tier: Tier;
-  strategy: Strategy;
-  outcome: JobOutcomeKind;
-  /** Why it failed or was skipped; absent when running. */
-  reason?: string;
-  /** Path restored from (savepoint or checkpoint directory), absent when stateless/promoted. */
-  snapshotPath?: string;
-  /** Age of that snapshot at restore time, seconds: the RPO actually paid. */
-  snapshotAgeSeconds?: number;
-  /** status.jobStatus.jobId in the target AZ after the deploy. */
-  jobId?: string;
-  /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
-  steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
-  /** When the job's workflow started and ended, epoch ms. */
-  startedAtMs: number;
-  endedAtMs: number;
+/** A plan as stored for an evacuation: the request, the tier policy in force and the plan. */
+export interface StoredPlan {
+  request: EvacuationInput;
+  policy: TiersPolicy;
+  plan: Plan;
 }
 
 /** Plans and per-job outcomes of evacuations, kept off Temporal payloads (DESIGN.md §4). */
 export interface EvacuationStore {
-  /** Store the plan of an evacuation (idempotent: same id, same plan). */
-  putPlan(evacuationId: string, plan: Plan): Promise<void>;
+  /** Store the plan of an evacuation with its request and policy (idempotent: same id, same plan). */
+  putPlan(evacuationId: string, stored: StoredPlan): Promise<void>;
   /** The stored plan; throws PlatformError('not-found') when absent. */
-  getPlan(evacuationId: string): Promise<Plan>;
+  getPlan(evacuationId: string): Promise<StoredPlan>;
   /** Record outcomes; a later record for the same job key replaces the earlier one. */
   putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void>;
   /** All recorded outcomes, one per job key. */

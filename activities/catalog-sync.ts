@@ -1,0 +1,34 @@
+/**
+ * Catalog sync: read the live fleet of every reachable AZ and store it as the next
+ * catalog version, so an emergency in which an AZ's API server is gone still has a recent
+ * catalog of that AZ's jobs. An AZ that does not answer keeps its jobs from the previous
+ * catalog version (never silently dropped), and the result says so.
+ */
+import type { Catalog, FleetJob } from '../domain/types.js';
+import type { CatalogSyncResult } from '../domain/evacuation.js';
+import type { ActivityDeps } from './deps.js';
+import { platformCall } from './failures.js';
+
+/** Build the catalog activities over `deps`. */
+export function createCatalogActivities(deps: ActivityDeps) {
+  return {
+    /** Sync the catalog from the platform; writes version = previous + 1. */
+    async syncCatalog(): Promise<CatalogSyncResult> {
+      const live = await platformCall('catalog sync', () => deps.fleet.readFleet());
+      const previous = await deps.catalogs.latest();
+      const liveAzs = new Set(live.jobs.map((j) => j.az));
+      const carriedOver = previous
+        ? live.platform.azs.map((a) => a.name).filter((az) => !liveAzs.has(az) && previous.jobs.some((j) => j.az === az))
+        : [];
+      const kept: FleetJob[] = previous ? previous.jobs.filter((j) => carriedOver.includes(j.az)) : [];
+      const catalog: Catalog = {
+        version: (previous?.version ?? 0) + 1,
+        takenAt: new Date().toISOString(),
+        platform: live.platform,
+        jobs: [...live.jobs, ...kept],
+      };
+      await deps.catalogs.put(catalog);
+      return { version: catalog.version, takenAt: catalog.takenAt, jobs: catalog.jobs.length, carriedOver };
+    },
+  };
+}

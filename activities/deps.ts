@@ -1,0 +1,22 @@
+/**
+ * What activities need from the outside, injected by the composition root (worker/).
+ * Activities are built by factories over these narrow ports: createActivities(deps).
+ */
+import type { FlinkDeploymentManifest, TiersPolicy } from '../domain/types.js';
+import type { CatalogStore, ClusterPort, EvacuationStore, FleetSource, ObjectStorePort } from '../platform/ports.js';
+
+export interface ActivityDeps {
+  cluster: ClusterPort;
+  objects: ObjectStorePort;
+  fleet: FleetSource;
+  catalogs: CatalogStore;
+  evacuations: EvacuationStore;
+  /** Reads and validates tiers.yaml (throws ConfigValidationError naming file, key and fix). */
+  loadTiers(): Promise<TiersPolicy>;
+  /** Validates a manifest against the real FlinkDeployment CRD schema. */
+  validateManifest(manifest: FlinkDeploymentManifest): { ok: true } | { ok: false; errors: string[] };
+  /** Jars copied at once during preload. */
+  preloadConcurrency: number;
+  /** Directory evacuation reports are written to. */
+  reportDir: string;
+}

@@ -1,0 +1,127 @@
+/**
+ * Planning activities: gather what the pure planner needs from the platform (target
+ * capacity, standbys present, jars present, manifests rendered and CRD-validated), run it,
+ * store the plan, and hand the workflow a small summary. Also pages tier job lists.
+ */
+import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
+import { redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
+import { planEvacuation as plan } from '../domain/planner.js';
+import { renderForTargetAz } from '../domain/render-deployment.js';
+import { TIERS, type Catalog, type FleetJob, type Tier } from '../domain/types.js';
+import type { ActivityDeps } from './deps.js';
+import { platformCall, terminal } from './failures.js';
+import { azProfile, planIndex } from './job-context.js';
+
+/** Platform look-ups in flight at once while planning. */
+const LOOKUP_CONCURRENCY = 32;
+
+async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
+  if (version !== undefined) return deps.catalogs.get(version);
+  const latest = await deps.catalogs.latest();
+  if (!latest) throw terminal('NoCatalog', 'no fleet catalog has been synced yet. Fix: run `az-evac catalog sync` (or start the catalog sync schedule) before evacuating');
+  return latest;
+}
+
+/** Build the planning activities over `deps`. */
+export function createPlanActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Plan an evacuation and store the plan under its id.
+     * @returns a summary small enough for a workflow payload
+     * @throws non-retryable 'NoCatalog' without a catalog, 'InvalidPolicy' for a bad tiers.yaml or request
+     */
+    async planEvacuation(input: EvacuationInput): Promise<PlanSummary> {
+      const activity = Context.current();
+      const catalog = await loadCatalog(deps, input.catalogVersion);
+      let policy;
+      try {
+        policy = await deps.loadTiers();
+      } catch (err) {
+        throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
+      }
+      const source = azProfile(catalog, input.sourceAz);
+      const target = azProfile(catalog, input.targetAz);
+      const inScope = catalog.jobs.filter((j) => j.az === source.name);
+      const limit = pLimit(LOOKUP_CONCURRENCY);
+      const targetFree = await platformCall(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name));
+
+      const standbys = inScope.flatMap((j) => (j.standby && j.standby.az === target.name ? [j.standby] : []));
+      const existingInTarget = new Set<string>();
+      await Promise.all(standbys.map((s) => limit(async () => {
+        const status = await platformCall(`standby ${s.namespace}/${s.name}`, () => deps.cluster.getDeployment(target.name, s.namespace, s.name));
+        if (status) existingInTarget.add(`${s.namespace}/${s.name}`);
+      })));
+      activity.heartbeat('standbys checked');
+
+      const jars = new Map(inScope.flatMap((j) => j.jars).map((jar) => [jar.digest, jar]));
+      const jarsInTarget = new Set<string>();
+      await Promise.all([...jars.values()].map((jar) => limit(async () => {
+        const inRepo = await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'repository'));
+        const present = inRepo || await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'cache'));
+        if (present) jarsInTarget.add(jar.digest);
+      })));
+      activity.heartbeat('jars checked');
+
+      const nonce = redeployNonceFor(input.evacuationId);
+      const validateManifest = (job: FleetJob): string[] => {
+        const manifest = renderForTargetAz({
+          job, source, target, layout: catalog.platform.layout,
+          restore: { path: `s3://${target.stateBucket}/${job.savepointPrefix}/savepoint-000000-000000000000` },
+          evacuationId: input.evacuationId, nonce,
+        });
+        const result = deps.validateManifest(manifest);
+        return result.ok ? [] : result.errors;
+      };
+      let result;
+      try {
+        result = plan({
+          catalog, tiers: policy, sourceAz: input.sourceAz, targetAz: input.targetAz, targetFree,
+          scope: input.scope, existingInTarget, jarsInTarget, validateManifest, nowEpochSeconds: Date.now() / 1000,
+        });
+      } catch (err) {
+        throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
+      }
+      await deps.evacuations.putPlan(input.evacuationId, { request: input, policy, plan: result });
+
+      const tiers = TIERS.map((tier: Tier) => {
+        const jobs = result.admitted.filter((p) => p.tier === tier);
+        return {
+          tier, jobs: jobs.length,
+          cores: jobs.reduce((n, p) => n + p.cores, 0),
+          memoryMiB: jobs.reduce((n, p) => n + p.memoryMiB, 0),
+        };
+      });
+      return {
+        catalogVersion: catalog.version, catalogTakenAt: catalog.takenAt, policy, tiers,
+        notAdmitted: result.notAdmitted.length, preemptions: result.preemptions.length,
+        jars: result.jars.length, jarBytes: result.jars.reduce((n, j) => n + j.sizeBytes, 0),
+        blockingFindings: result.findings.filter((f) => f.blocking).length, findings: result.findings.length,
+      };
+    },
+
+    /** Admitted jobs `offset`..`offset+limit` of `tier`, in admission order. */
+    async loadTierJobs(evacuationId: string, tier: Tier, offset: number, limit: number): Promise<JobTask[]> {
+      const stored = await deps.evacuations.getPlan(evacuationId);
+      return (planIndex(stored).byTier.get(tier) ?? []).slice(offset, offset + limit);
+    },
+
+    /**
+     * Suspend the plan's P3 preemptions in the target AZ (idempotent: suspending a suspended
+     * or absent job is a no-op).
+     * @returns how many jobs were suspended
+     */
+    async preemptJobs(evacuationId: string): Promise<{ suspended: number }> {
+      const stored = await deps.evacuations.getPlan(evacuationId);
+      const az = stored.plan.targetAz;
+      const limit = pLimit(LOOKUP_CONCURRENCY);
+      let suspended = 0;
+      await Promise.all(stored.plan.preemptions.map((p) => limit(async () => {
+        const status = await platformCall(`preempt ${p.key} in ${az}`, () => deps.cluster.suspend(az, p.namespace, p.name));
+        if (status) suspended += 1;
+        Context.current().heartbeat(suspended);
+      })));
+      return { suspended };
+    },
+  };
+}

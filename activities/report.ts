@@ -1,0 +1,43 @@
+/**
+ * Outcome recording and the final report: outcomes are batched into the evacuation
+ * store by the tier workflows; the report is assembled from the store (never from
+ * workflow payloads) and written as JSON next to the other evacuation files.
+ */
+import { join } from 'node:path';
+import type { EvacuationInput, JobOutcome } from '../domain/evacuation.js';
+import { buildReport, type TierReport } from '../domain/report.js';
+import { writeJsonAtomic } from '../platform/json-files.js';
+import type { ActivityDeps } from './deps.js';
+
+/** Report file of an evacuation in `reportDir`. */
+export function reportFileOf(reportDir: string, evacuationId: string): string {
+  return join(reportDir, `${encodeURIComponent(evacuationId)}.report.json`);
+}
+
+/** Build the report activities over `deps`. */
+export function createReportActivities(deps: ActivityDeps) {
+  return {
+    /** Record a batch of job outcomes (idempotent: a retried batch overwrites itself). */
+    async recordOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void> {
+      await deps.evacuations.putOutcomes(evacuationId, outcomes);
+    },
+
+    /**
+     * Assemble and write the report.
+     * @returns the report file, whether every P0–P2 job ended RUNNING, and the tier lines
+     */
+    async writeReport(input: EvacuationInput & { timeScale: number; startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
+      const stored = await deps.evacuations.getPlan(input.evacuationId);
+      const outcomes = await deps.evacuations.listOutcomes(input.evacuationId);
+      const report = buildReport({
+        evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
+        requestedBy: input.requestedBy, timeScale: input.timeScale, startedAtMs: input.startedAtMs, endedAtMs: input.endedAtMs,
+        abortedBy: input.abortedBy, preemptionError: input.preemptionError,
+        plan: stored.plan, policy: stored.policy, outcomes,
+      });
+      const reportFile = reportFileOf(deps.reportDir, input.evacuationId);
+      await writeJsonAtomic(reportFile, report);
+      return { reportFile, success: report.success, tiers: report.tiers };
+    },
+  };
+}

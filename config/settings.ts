@@ -1,0 +1,63 @@
+/**
+ * Every knob of az-evac in one typed module: defaults, descriptions and the environment
+ * variable that overrides each. Shared by the worker, the CLI and (later) the console;
+ * it imports none of them.
+ */
+
+/** One setting: its environment variable, default and what it does. */
+interface SettingSpec<T> {
+  env: string;
+  default: T;
+  description: string;
+}
+
+/** The settings table. Units are in the names (Seconds, Bytes, ...). */
+export const SETTINGS = {
+  temporalAddress: { env: 'AZ_EVAC_TEMPORAL_ADDRESS', default: '127.0.0.1:7233', description: 'Temporal frontend host:port.' },
+  temporalNamespace: { env: 'AZ_EVAC_TEMPORAL_NAMESPACE', default: 'default', description: 'Temporal namespace the workflows run in.' },
+  taskQueue: { env: 'AZ_EVAC_TASK_QUEUE', default: 'az-evac', description: 'Task queue of the az-evac worker.' },
+  stateDir: { env: 'AZ_EVAC_STATE', default: '.az-evac', description: 'Directory for the catalog, plans, job outcomes and the dev server SQLite file.' },
+  tiersFile: { env: 'AZ_EVAC_TIERS', default: 'tiers.yaml', description: 'Tier policy file (see tiers.yaml for every key).' },
+  simulatorUrl: { env: 'AZ_EVAC_SIMULATOR_URL', default: '', description: 'Base URL of a running simulator; empty means the worker has no platform yet.' },
+  timeScale: { env: 'AZ_EVAC_TIME_SCALE', default: 1, description: 'Simulator speed-up: model seconds per wall second (10 = ten times faster). Reports scale RTO targets by it.' },
+  preloadConcurrency: { env: 'AZ_EVAC_PRELOAD_CONCURRENCY', default: 16, description: 'Jars copied into the target AZ at once during preload.' },
+  maxConcurrentActivities: { env: 'AZ_EVAC_MAX_ACTIVITIES', default: 4000, description: 'Activities one worker runs at once (most are waits on start-up; keep above the sum of tier windows).' },
+  maxConcurrentWorkflowTasks: { env: 'AZ_EVAC_MAX_WORKFLOW_TASKS', default: 64, description: 'Workflow tasks one worker runs at once.' },
+  maxCachedWorkflows: { env: 'AZ_EVAC_MAX_CACHED_WORKFLOWS', default: 6000, description: 'Sticky workflow cache size (open job workflows of the widest window plus tier and evacuation workflows).' },
+  heartbeatSeconds: { env: 'AZ_EVAC_HEARTBEAT_SECONDS', default: 10, description: 'Longest gap between heartbeats of a waiting activity, seconds.' },
+} as const satisfies Record<string, SettingSpec<string | number>>;
+
+type SettingsTable = typeof SETTINGS;
+
+/** Resolved settings: every key of SETTINGS with its value's type. */
+export type Settings = { -readonly [K in keyof SettingsTable]: SettingsTable[K]['default'] extends number ? number : string };
+
+/**
+ * Resolve settings from an environment (default: process.env) over the defaults.
+ * @throws Error naming the variable and the value when a numeric setting is not a number ≥ 0
+ */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const out: Record<string, string | number> = {};
+  for (const [key, spec] of Object.entries(SETTINGS) as [keyof SettingsTable, SettingSpec<string | number>][]) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw === '') {
+      out[key] = spec.default;
+    } else if (typeof spec.default === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < 0) {
+        throw new Error(`${spec.env}=${JSON.stringify(raw)} is not a number ≥ 0. Fix: set it to a number (${spec.description}) or unset it for the default ${spec.default}.`);
+      }
+      out[key] = n;
+    } else {
+      out[key] = raw;
+    }
+  }
+  return out as Settings;
+}
+
+/** Human help text listing every setting, for `--help` output. */
+export function settingsHelp(): string {
+  return Object.values(SETTINGS)
+    .map((s) => `  ${s.env.padEnd(30)} ${s.description} (default: ${JSON.stringify(s.default)})`)
+    .join('\n');
+}

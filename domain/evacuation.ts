@@ -1,0 +1,247 @@
+/**
+ * Messages of an evacuation: workflow inputs, activity results and progress shapes.
+ * Shared by workflows/, activities/ and cli/; pure types plus a few pure helpers.
+ * Everything here travels through Temporal payloads, so it stays small: job keys and
+ * counts, never the catalog or the plan (DESIGN.md §4: 2 MB per payload).
+ */
+import type { Strategy, Tier, TiersPolicy } from './types.js';
+
+/** `drill`: a rehearsal, the source AZ is alive. `emergency`: the source AZ is (partly) gone. */
+export type EvacuationMode = 'drill' | 'emergency';
+
+/** What the caller asks for. */
+export interface EvacuationRequest {
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  /** Catalog version to evacuate from; default: the newest. */
+  catalogVersion?: number;
+  /** Restrict the evacuation; default: every job of the source AZ. */
+  scope?: { tiers?: Tier[]; teams?: string[]; jobs?: string[] };
+  /** Copy every jar the plan needs into the target AZ's jar cache first (default true). */
+  preload?: boolean;
+  /** Simulator speed-up the platform runs at (model seconds per wall second); 1 on real clusters. */
+  timeScale?: number;
+  /** Who pressed the button (CLI user, console identity, schedule). */
+  requestedBy?: string;
+}
+
+/** Input of the evacuateAz workflow. */
+export interface EvacuationInput extends EvacuationRequest {
+  evacuationId: string;
+}
+
+/**
+ * Deterministic evacuation id: two presses of the button for the same source AZ, target
+ * and mode name one workflow (joined via the USE_EXISTING conflict policy).
+ */
+export function evacuationIdFor(req: Pick<EvacuationRequest, 'sourceAz' | 'targetAz' | 'mode'>): string {
+  return `az-evac-${req.mode}-${req.sourceAz}-to-${req.targetAz}`;
+}
+
+/** Workflow id of a tier workflow. */
+export function tierWorkflowId(evacuationId: string, tier: Tier): string {
+  return `${evacuationId}/tier/${tier}`;
+}
+
+/** Workflow id of a per-job workflow. */
+export function jobWorkflowId(evacuationId: string, jobKey: string): string {
+  return `${evacuationId}/job/${jobKey}`;
+}
+
+/**
+ * The savepointRedeployNonce az-evac sets for one evacuation: derived from the id, so a
+ * retried step sets the same nonce and the operator redeploys once (a changed nonce is
+ * what triggers the redeploy: Flink Kubernetes Operator ≥ 1.8 docs, Job Management,
+ * "Redeploy using the savepointRedeployNonce").
+ * @returns a positive 31-bit integer
+ */
+export function redeployNonceFor(evacuationId: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < evacuationId.length; i++) {
+    h ^= evacuationId.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return (h >>> 1) || 1;
+}
+
+/** Planned work of one tier, as returned by the plan activity. */
+export interface TierPlanSummary {
+  tier: Tier;
+  jobs: number;
+  cores: number;
+  memoryMiB: number;
+}
+
+/** Small summary of a stored plan (the plan itself stays in the EvacuationStore). */
+export interface PlanSummary {
+  catalogVersion: number;
+  catalogTakenAt: string;
+  policy: TiersPolicy;
+  tiers: TierPlanSummary[];
+  notAdmitted: number;
+  preemptions: number;
+  jars: number;
+  jarBytes: number;
+  blockingFindings: number;
+  findings: number;
+}
+
+/** One job as a tier workflow dispatches it. */
+export interface JobTask {
+  key: string;
+  strategy: Strategy;
+}
+
+/** Input of a tier workflow (also its continue-as-new state). */
+export interface TierInput {
+  evacuationId: string;
+  tier: Tier;
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  preload: boolean;
+  /** Admitted jobs of this tier in the stored plan. */
+  jobs: number;
+  policy: TiersPolicy;
+  timeScale: number;
+  /** Index of the next job of this tier to dispatch (continue-as-new carries it). */
+  cursor: number;
+  counts: TierCounts;
+  paused: boolean;
+  aborted: boolean;
+}
+
+/** Input of a per-job workflow. */
+export interface JobInput {
+  evacuationId: string;
+  key: string;
+  tier: Tier;
+  strategy: Strategy;
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  preload: boolean;
+  /** Wall seconds a start-up may take before the job is FAILED (tier policy ÷ time scale). */
+  startupTimeoutSeconds: number;
+}
+
+/** Per-tier counters. `planned` is fixed; the rest add up to it at the end. */
+export interface TierCounts {
+  planned: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Live progress of one tier. Elapsed and targets in wall seconds. */
+export interface TierProgress extends TierCounts {
+  tier: Tier;
+  state: 'waiting' | 'running' | 'done';
+  startedAtMs?: number;
+  endedAtMs?: number;
+  /** RTO target in wall seconds (policy ÷ time scale). */
+  rtoTargetSeconds: number;
+}
+
+/** Phase of the whole evacuation. */
+export type EvacuationPhase = 'planning' | 'evacuating' | 'reporting' | 'done' | 'aborted' | 'failed';
+
+/** Answer of the progress query. */
+export interface EvacuationProgress {
+  evacuationId: string;
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  phase: EvacuationPhase;
+  paused: boolean;
+  abortedBy?: string;
+  startedAtMs: number;
+  elapsedSeconds: number;
+  plan?: PlanSummary;
+  preload: { state: 'off' | 'running' | 'done' | 'failed'; jars: number; jarsDone: number; bytesDone: number };
+  tiers: TierProgress[];
+  reportFile?: string;
+}
+
+/** Result of the evacuateAz workflow. */
+export interface EvacuationResult {
+  evacuationId: string;
+  phase: EvacuationPhase;
+  reportFile: string;
+  tiers: TierProgress[];
+  /** True when every admitted P0–P2 job ended RUNNING and nothing was left unplaced in P0–P2. */
+  success: boolean;
+}
+
+/** When an activity did its work (epoch ms, worker clock) and which attempt succeeded. */
+export interface StepTiming {
+  startedAtMs: number;
+  endedAtMs: number;
+  attempt: number;
+}
+
+/** Result of preparing one job: snapshot choice plus rendering and CRD validation. */
+export type PrepareResult = StepTiming & {
+  /** When snapshot lookup ended and config rendering began, epoch ms. */
+  snapshotEndedAtMs: number;
+} & (
+    | { action: 'restore'; snapshotPath: string; snapshotAgeSeconds: number }
+    | { action: 'stateless'; reason: string }
+    | { action: 'fail'; reason: string }
+    | { action: 'skip'; reason: string }
+  );
+
+/** How the source copy of a job was fenced before the target copy starts. */
+export type FenceState = 'suspended' | 'absent' | 'unreachable';
+
+/** Result of the bulk jar preload. */
+export interface PreloadResult {
+  jars: number;
+  copied: number;
+  alreadyPresent: number;
+  copiedBytes: number;
+  /** Jars that could not be copied, with why; the jobs needing them fail at their jar step. */
+  failed: Array<{ key: string; digest: string; reason: string }>;
+}
+
+/** Terminal outcome of one job in one evacuation. Every in-scope job gets exactly one. */
+export type JobOutcomeKind = 'running' | 'failed' | 'skipped';
+
+/**
+ * What happened to one job: the record the report is built from. Times are epoch
+ * milliseconds (wall clock of the worker); durations derive from them.
+ */
+export interface JobOutcome {
+  key: string;
+  name: string;
+  namespace: string;
+  tier: Tier;
+  strategy: Strategy;
+  outcome: JobOutcomeKind;
+  /** Why it failed or was skipped; absent when running. */
+  reason?: string;
+  /** Path restored from (savepoint or checkpoint directory), absent when stateless/promoted. */
+  snapshotPath?: string;
+  /** Age of that snapshot at restore time, seconds: the RPO actually paid. */
+  snapshotAgeSeconds?: number;
+  /** status.jobStatus.jobId in the target AZ after the deploy. */
+  jobId?: string;
+  /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
+  steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
+  /** When the job's workflow started and ended, epoch ms. */
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+
+/** Result of one catalog sync. */
+export interface CatalogSyncResult {
+  version: number;
+  takenAt: string;
+  jobs: number;
+  /** AZs whose jobs were carried over from the previous version because they did not answer. */
+  carriedOver: string[];
+}
+

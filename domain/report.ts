@@ -1,0 +1,148 @@
+/**
+ * The evacuation report: pure assembly from the stored plan and the recorded job
+ * outcomes. Every in-scope job appears exactly once: admitted jobs with their recorded
+ * outcome (or `failed: no outcome recorded`, never dropped), jobs the plan could not
+ * admit as `skipped` with the planner's reason.
+ *
+ * Clock: durations are wall seconds of the worker. Under a simulator time scale X the
+ * targets (RTO, RPO) are divided by X, so achieved vs target stays meaningful.
+ */
+import type { EvacuationMode, JobOutcome } from './evacuation.js';
+import type { Plan, Strategy, Tier, TiersPolicy } from './types.js';
+import { TIERS } from './types.js';
+
+/** One tier's line of the report. Seconds on the report's clock. */
+export interface TierReport {
+  tier: Tier;
+  jobs: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** Trigger → last job of the tier RUNNING, seconds (null when none ran). */
+  rtoSeconds: number | null;
+  rtoTargetSeconds: number;
+  /** Oldest snapshot restored from in this tier, seconds (null when none restored). */
+  worstRpoSeconds: number | null;
+  rpoTargetSeconds: number;
+  rtoMet: boolean;
+}
+
+/** One job's line. Step times are seconds since the trigger. */
+export interface JobReport {
+  name: string;
+  namespace: string;
+  tier: Tier;
+  catalogTier?: Tier;
+  strategy: Strategy;
+  outcome: JobOutcome['outcome'];
+  reason?: string;
+  snapshotPath?: string;
+  snapshotAgeSeconds?: number;
+  jobId?: string;
+  /** Trigger → RUNNING, seconds (running jobs only). */
+  rtoSeconds?: number;
+  steps: Record<string, { startSeconds: number; endSeconds: number; attempts: number }>;
+}
+
+/** The whole report (`--report-json`). */
+export interface EvacuationReport {
+  evacuationId: string;
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  requestedBy?: string;
+  catalogVersion: number;
+  /** Which clock durations are in; `timeScale` model seconds pass per wall second. */
+  clock: 'wall';
+  timeScale: number;
+  startedAt: string;
+  wallSeconds: number;
+  abortedBy?: string;
+  preemptionError?: string;
+  /** All P0–P2 jobs in scope ended RUNNING in the target AZ (and nothing was aborted). */
+  success: boolean;
+  tiers: TierReport[];
+  preemptions: Array<{ key: string; cores: number; forJob: string }>;
+  findings: Plan['findings'];
+  jobs: JobReport[];
+}
+
+/** Inputs of buildReport; times are epoch ms. */
+export interface ReportInput {
+  evacuationId: string;
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  requestedBy?: string;
+  timeScale: number;
+  startedAtMs: number;
+  endedAtMs: number;
+  abortedBy?: string;
+  preemptionError?: string;
+  plan: Plan;
+  policy: TiersPolicy;
+  outcomes: JobOutcome[];
+}
+
+const secondsSince = (t0: number, t: number): number => Math.round((t - t0) / 10) / 100;
+
+/** Assemble the report. Pure. */
+export function buildReport(input: ReportInput): EvacuationReport {
+  const t0 = input.startedAtMs;
+  const byKey = new Map(input.outcomes.map((o) => [o.key, o]));
+  const jobs: JobReport[] = input.plan.admitted.map((p) => {
+    const o = byKey.get(p.key);
+    if (!o) {
+      return { name: p.name, namespace: p.namespace, tier: p.tier, strategy: p.strategy, outcome: 'failed', reason: 'no outcome recorded for this job', steps: {} };
+    }
+    const steps: JobReport['steps'] = {};
+    for (const [name, s] of Object.entries(o.steps)) {
+      steps[name] = { startSeconds: secondsSince(t0, s.startedAtMs), endSeconds: secondsSince(t0, s.endedAtMs), attempts: s.attempts };
+    }
+    const line: JobReport = { name: p.name, namespace: p.namespace, tier: p.tier, strategy: o.strategy, outcome: o.outcome, steps };
+    if (p.catalogTier !== p.tier) line.catalogTier = p.catalogTier;
+    if (o.reason) line.reason = o.reason;
+    if (o.snapshotPath) line.snapshotPath = o.snapshotPath;
+    if (o.snapshotAgeSeconds !== undefined) line.snapshotAgeSeconds = Math.round(o.snapshotAgeSeconds * 100) / 100;
+    if (o.jobId) line.jobId = o.jobId;
+    if (o.outcome === 'running') line.rtoSeconds = secondsSince(t0, o.endedAtMs);
+    return line;
+  });
+  for (const n of input.plan.notAdmitted) {
+    const [namespace = '', name = ''] = n.key.split('/');
+    jobs.push({ name, namespace, tier: n.tier, strategy: input.policy.tiers[n.tier].strategy, outcome: 'skipped', reason: `not admitted: ${n.reason}`, steps: {} });
+  }
+
+  const tiers: TierReport[] = TIERS.map((tier) => {
+    const mine = jobs.filter((j) => j.tier === tier);
+    const rtos = mine.flatMap((j) => (j.rtoSeconds !== undefined ? [j.rtoSeconds] : []));
+    const rpos = mine.flatMap((j) => (j.snapshotAgeSeconds !== undefined ? [j.snapshotAgeSeconds] : []));
+    const policy = input.policy.tiers[tier];
+    const rtoSeconds = rtos.length ? Math.max(...rtos) : null;
+    const rtoTargetSeconds = policy.rtoSeconds / input.timeScale;
+    return {
+      tier, jobs: mine.length,
+      succeeded: mine.filter((j) => j.outcome === 'running').length,
+      failed: mine.filter((j) => j.outcome === 'failed').length,
+      skipped: mine.filter((j) => j.outcome === 'skipped').length,
+      rtoSeconds, rtoTargetSeconds,
+      worstRpoSeconds: rpos.length ? Math.max(...rpos) : null,
+      rpoTargetSeconds: policy.rpoSeconds / input.timeScale,
+      rtoMet: rtoSeconds === null || rtoSeconds <= rtoTargetSeconds,
+    };
+  });
+  const critical = jobs.filter((j) => j.tier !== 'P3');
+  return {
+    evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    catalogVersion: input.plan.catalogVersion, clock: 'wall', timeScale: input.timeScale,
+    startedAt: new Date(t0).toISOString(), wallSeconds: secondsSince(t0, input.endedAtMs),
+    ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
+    ...(input.preemptionError ? { preemptionError: input.preemptionError } : {}),
+    success: !input.abortedBy && critical.every((j) => j.outcome === 'running'),
+    tiers,
+    preemptions: input.plan.preemptions.map((p) => ({ key: p.key, cores: p.cores, forJob: p.forJob })),
+    findings: input.plan.findings,
+    jobs,
+  };
+}

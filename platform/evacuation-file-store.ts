@@ -1,0 +1,61 @@
+/**
+ * EvacuationStore on a directory: `<dir>/<evacuationId>/plan.json` and
+ * `<dir>/<evacuationId>/outcomes-<batch>.json` (one file per recorded batch; a later
+ * record of a job replaces an earlier one when listed). Plans are cached in memory,
+ * since every job activity of an evacuation reads the same plan.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { JobOutcome } from '../domain/evacuation.js';
+import type { EvacuationStore, StoredPlan } from './ports.js';
+import { readJson, writeJsonAtomic } from './json-files.js';
+
+export class FileEvacuationStore implements EvacuationStore {
+  private readonly plans = new Map<string, StoredPlan>();
+
+  /** @param dir directory holding one sub-directory per evacuation */
+  constructor(private readonly dir: string) {}
+
+  private evacDir(evacuationId: string): string {
+    return join(this.dir, encodeURIComponent(evacuationId));
+  }
+
+  async putPlan(evacuationId: string, stored: StoredPlan): Promise<void> {
+    await writeJsonAtomic(join(this.evacDir(evacuationId), 'plan.json'), stored);
+    this.plans.set(evacuationId, stored);
+  }
+
+  async getPlan(evacuationId: string): Promise<StoredPlan> {
+    const hit = this.plans.get(evacuationId);
+    if (hit) return hit;
+    const plan = await readJson<StoredPlan>(join(this.evacDir(evacuationId), 'plan.json'), `plan of evacuation ${evacuationId}`);
+    this.plans.set(evacuationId, plan);
+    return plan;
+  }
+
+  async putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    // Name the batch by its content so a retried write of the same batch overwrites itself.
+    const digest = createHash('sha256').update(outcomes.map((o) => `${o.key}@${o.endedAtMs}`).join('\n')).digest('hex').slice(0, 16);
+    const first = Math.min(...outcomes.map((o) => o.endedAtMs));
+    await writeJsonAtomic(join(this.evacDir(evacuationId), `outcomes-${first}-${digest}.json`), outcomes);
+  }
+
+  async listOutcomes(evacuationId: string): Promise<JobOutcome[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.evacDir(evacuationId));
+    } catch {
+      return [];
+    }
+    const byKey = new Map<string, JobOutcome>();
+    for (const name of names.filter((n) => n.startsWith('outcomes-') && n.endsWith('.json')).sort()) {
+      for (const o of await readJson<JobOutcome[]>(join(this.evacDir(evacuationId), name), 'outcomes')) {
+        const prev = byKey.get(o.key);
+        if (!prev || prev.endedAtMs <= o.endedAtMs) byKey.set(o.key, o);
+      }
+    }
+    return [...byKey.values()];
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Builds the az-evac Worker from settings and platform adapters. worker/main.ts is the
+ * process entry (the one composition root); tests and the benchmark build a Worker through
+ * the same function so they run exactly the production wiring.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { Settings } from '../config/settings.js';
+import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
+import { parseTiersPolicy } from '../domain/tiers-policy.js';
+import { FileCatalogStore } from '../platform/catalog-file-store.js';
+import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
+import type { ClusterPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+
+/** Path of the workflows module the worker bundles. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** The platform a worker drives: the simulator client, or Kubernetes + S3 adapters. */
+export type Platform = ClusterPort & ObjectStorePort & FleetSource;
+
+/** Read and validate the tiers file (errors name the file, key path and fix). */
+export async function loadTiersFile(file: string) {
+  return parseTiersPolicy(await readFile(file, 'utf8'), file);
+}
+
+/**
+ * Create (not run) a Worker on `settings.taskQueue`.
+ * @param opts.workflowBundle a pre-built bundle (tests bundle once per file); default: bundle workflows/
+ * @throws when the Temporal server is unreachable or tiers.yaml/CRD cannot be read
+ */
+export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string } = {}): Promise<Worker> {
+  const validator = await loadFlinkDeploymentValidator();
+  const stateDir = resolve(settings.stateDir);
+  const activities = createActivities({
+    cluster: platform, objects: platform, fleet: platform,
+    catalogs: new FileCatalogStore(join(stateDir, 'catalog')),
+    evacuations: new FileEvacuationStore(join(stateDir, 'evacuations')),
+    loadTiers: () => loadTiersFile(resolve(settings.tiersFile)),
+    validateManifest: validator,
+    preloadConcurrency: settings.preloadConcurrency,
+    reportDir: join(stateDir, 'reports'),
+  });
+  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
+  return Worker.create({
+    connection,
+    namespace: settings.temporalNamespace,
+    taskQueue: settings.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities,
+    identity: opts.identity,
+    maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: settings.maxCachedWorkflows,
+    maxHeartbeatThrottleInterval: `${settings.heartbeatSeconds}s`,
+  });
+}

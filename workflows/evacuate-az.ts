@@ -1,0 +1,171 @@
+/**
+ * evacuateAz: plan → preload jars (in the background) → preempt P3 → tiers in admission
+ * order → report. One workflow per evacuation, with a deterministic id
+ * (evacuationIdFor) so two presses of the button join one run.
+ *
+ * Shape for 5,000 jobs (DESIGN.md §4): this workflow has four tier children; each tier
+ * child windows its per-job children; payloads carry job keys and counts only.
+ */
+import {
+  ParentClosePolicy,
+  type ChildWorkflowHandle,
+  condition,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import {
+  tierWorkflowId,
+  type EvacuationInput,
+  type EvacuationProgress,
+  type EvacuationResult,
+  type TierProgress,
+} from '../domain/evacuation.js';
+import type { Tier } from '../domain/types.js';
+import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { evacuateTier } from './tier.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const planning = proxyActivities<Activities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '60s',
+  retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 5 },
+});
+
+/** Jars per preload activity call: progress is visible between calls. */
+const PRELOAD_CHUNK = 64;
+
+/** Evacuate the source AZ's jobs into the target AZ. Never throws for job-level failures. */
+export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResult> {
+  const timeScale = input.timeScale ?? 1;
+  const preload = input.preload ?? true;
+  const startedAtMs = Date.now();
+  const progress: EvacuationProgress = {
+    evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
+    phase: 'planning', paused: false, startedAtMs, elapsedSeconds: 0,
+    preload: { state: preload ? 'running' : 'off', jars: 0, jarsDone: 0, bytesDone: 0 }, tiers: [],
+  };
+  const running = new Set<Tier>();
+  const startedTiers = new Map<Tier, ChildWorkflowHandle<typeof evacuateTier>>();
+  const dispatched = new Set<Tier>();
+  const finished = (): boolean => progress.phase === 'done' || progress.phase === 'failed';
+
+  upsertSearchAttributes({
+    AzEvacSourceAz: [input.sourceAz], AzEvacTargetAz: [input.targetAz], AzEvacMode: [input.mode], AzEvacKind: ['evacuation'],
+  });
+
+  const tell = async (action: 'pause' | 'resume' | 'abort', by: string, reason?: string): Promise<void> => {
+    await Promise.all([...running].map((tier) =>
+      startedTiers.get(tier)?.signal(tierControlSignal, { action, by, reason })));
+  };
+  setHandler(progressQuery, () => ({ ...progress, elapsedSeconds: (Date.now() - startedAtMs) / 1000 }));
+  setHandler(pauseUpdate, async ({ by }) => {
+    progress.paused = true;
+    await tell('pause', by);
+    return progress;
+  }, { validator: (_req: { by: string; reason?: string }) => {
+    if (finished() || progress.phase === 'aborted') throw new Error(`evacuation ${input.evacuationId} is ${progress.phase}; nothing to pause`);
+    if (progress.paused) throw new Error(`evacuation ${input.evacuationId} is already paused; use resume`);
+  } });
+  setHandler(resumeUpdate, async ({ by }) => {
+    progress.paused = false;
+    await tell('resume', by);
+    return progress;
+  }, { validator: (_req: { by: string }) => {
+    if (!progress.paused) throw new Error(`evacuation ${input.evacuationId} is not paused`);
+  } });
+  setHandler(abortUpdate, async ({ by, reason }) => {
+    progress.abortedBy = `${by}: ${reason}`;
+    progress.phase = 'aborted';
+    await tell('abort', by, reason);
+    return progress;
+  }, { validator: ({ reason }) => {
+    if (!reason || reason.trim() === '') throw new Error('abort needs a reason (e.g. --reason "source AZ recovered")');
+    if (finished() || progress.phase === 'aborted') throw new Error(`evacuation ${input.evacuationId} is already ${progress.phase}`);
+  } });
+  setHandler(tierProgressSignal, ({ tier, counts, done }) => {
+    const t = progress.tiers.find((x) => x.tier === tier);
+    if (!t) return;
+    Object.assign(t, counts);
+    if (done && t.state !== 'done') {
+      t.state = 'done';
+      t.endedAtMs = Date.now();
+    }
+  });
+  setHandler(tierDispatchedSignal, ({ tier }) => { dispatched.add(tier); });
+
+  const plan = await planning.planEvacuation(input);
+  progress.plan = plan;
+  progress.preload.jars = plan.jars;
+  progress.tiers = plan.policy.admissionOrder.map((tier): TierProgress => ({
+    tier, state: 'waiting', planned: plan.tiers.find((t) => t.tier === tier)?.jobs ?? 0,
+    running: 0, succeeded: 0, failed: 0, skipped: 0,
+    rtoTargetSeconds: plan.policy.tiers[tier].rtoSeconds / timeScale,
+  }));
+  if (progress.phase !== 'aborted') progress.phase = 'evacuating';
+
+  const preloading = preload ? (async () => {
+    for (let offset = 0; offset < plan.jars; offset += PRELOAD_CHUNK) {
+      const r = await planning.preloadJars(input.evacuationId, offset, PRELOAD_CHUNK);
+      progress.preload.jarsDone += r.jars;
+      progress.preload.bytesDone += r.copiedBytes;
+    }
+    progress.preload.state = 'done';
+  })().catch(() => { progress.preload.state = 'failed'; }) : Promise.resolve();
+  // Preemption frees target capacity; only tiers that need new capacity wait for it.
+  // A failed preemption does not stop the evacuation: jobs that then find no room fail
+  // at start-up with the operator's reason, and the report lists the preemption error.
+  let preemptionError: string | undefined;
+  const preempting = plan.preemptions > 0
+    ? planning.preemptJobs(input.evacuationId).then(() => undefined, (err: unknown) => {
+      preemptionError = err instanceof Error ? err.message : String(err);
+    })
+    : Promise.resolve();
+
+  const results: Promise<unknown>[] = [];
+  for (const tp of progress.tiers) {
+    if (tp.planned === 0) { tp.state = 'done'; continue; }
+    if (plan.policy.tiers[tp.tier].strategy !== 'promote-standby') await preempting;
+    const aborted = progress.phase === 'aborted';
+    tp.state = 'running';
+    tp.startedAtMs = Date.now();
+    const handle = await startChild(evacuateTier, {
+      workflowId: tierWorkflowId(input.evacuationId, tp.tier),
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      args: [{
+        evacuationId: input.evacuationId, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
+        mode: input.mode, preload, jobs: tp.planned, policy: plan.policy, timeScale, cursor: 0,
+        counts: { planned: tp.planned, running: 0, succeeded: 0, failed: 0, skipped: 0 },
+        paused: progress.paused, aborted,
+      }],
+    });
+    startedTiers.set(tp.tier, handle);
+    running.add(tp.tier);
+    const tier = tp.tier;
+    results.push(handle.result().then((counts) => {
+      running.delete(tier);
+      Object.assign(tp, counts);
+      tp.state = 'done';
+      tp.endedAtMs ??= Date.now();
+    }));
+    // Strict order unless a lower tier may borrow the slots this tier leaves idle once it
+    // has dispatched everything: no lower-tier job ever takes a slot a higher one waits for.
+    await condition(() => tp.state === 'done' || (plan.policy.borrowIdleSlots && dispatched.has(tier)));
+  }
+  await Promise.all(results);
+  await preloading;
+  await preempting;
+
+  const wasAborted = progress.phase === 'aborted';
+  progress.phase = 'reporting';
+  const report = await planning.writeReport({ ...input, timeScale, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError });
+  progress.reportFile = report.reportFile;
+  progress.phase = wasAborted ? 'aborted' : 'done';
+  return {
+    evacuationId: input.evacuationId, phase: progress.phase, reportFile: report.reportFile,
+    tiers: progress.tiers, success: report.success && !wasAborted,
+  };
+}

@@ -1,0 +1,6 @@
+/** Workflow entry points registered with the worker (workflowsPath points here). */
+export { evacuateAz } from './evacuate-az.js';
+export { evacuateTier } from './tier.js';
+export { evacuateJob } from './job.js';
+export { syncCatalogWorkflow } from './catalog-sync.js';
+export { planPreview } from './plan-preview.js';

@@ -1,0 +1,157 @@
+/**
+ * Tier workflow: dispatches the tier's jobs as per-job child workflows in a sliding
+ * window of `maxConcurrency`, pages job keys from the stored plan (never the whole plan
+ * through a payload), batches outcomes into the evacuation store, reports progress to the
+ * evacuation, and continues-as-new when Temporal suggests it (DESIGN.md §4), after its
+ * in-flight children have finished so that none of their results is lost.
+ */
+import {
+  ParentClosePolicy,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { jobWorkflowId, type JobOutcome, type JobTask, type TierCounts, type TierInput } from '../domain/evacuation.js';
+import { evacuateJob } from './job.js';
+import { tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '120s',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 10 },
+});
+
+/** Job keys loaded per activity call. */
+const PAGE = 500;
+/** Outcomes recorded per activity call. */
+const FLUSH_AT = 200;
+
+/** Outcome of a job that was never dispatched. */
+function skippedOutcome(task: JobTask, input: TierInput, reason: string, nowMs: number): JobOutcome {
+  const [namespace = '', name = ''] = task.key.split('/');
+  return {
+    key: task.key, name, namespace, tier: input.tier, strategy: task.strategy, outcome: 'skipped', reason,
+    steps: {}, startedAtMs: nowMs, endedAtMs: nowMs,
+  };
+}
+
+/**
+ * Evacuate every admitted job of one tier.
+ * @returns final counters: succeeded + failed + skipped = planned
+ */
+export async function evacuateTier(input: TierInput): Promise<TierCounts> {
+  const state = { ...input, counts: { ...input.counts } };
+  const policy = input.policy.tiers[input.tier];
+  let abortReason = 'evacuation aborted';
+  const parent = workflowInfo().parent;
+  const parentHandle = parent ? getExternalWorkflowHandle(parent.workflowId, parent.runId) : undefined;
+
+  setHandler(tierCountsQuery, () => ({ ...state.counts, cursor: state.cursor, paused: state.paused, aborted: state.aborted }));
+  setHandler(tierControlSignal, ({ action, by, reason }) => {
+    if (action === 'pause') state.paused = true;
+    if (action === 'resume') state.paused = false;
+    if (action === 'abort') {
+      state.aborted = true;
+      abortReason = `evacuation aborted by ${by}${reason ? `: ${reason}` : ''}; job not started`;
+    }
+  });
+
+  let buffer: JobOutcome[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (buffer.length === 0) return flushing;
+    const batch = buffer;
+    buffer = [];
+    flushing = flushing.then(() => acts.recordOutcomes(state.evacuationId, batch));
+    return flushing;
+  };
+
+  // Progress to the evacuation, coalesced to at most one signal per second.
+  let dirty = true;
+  let finished = false;
+  const reporter = (async () => {
+    if (!parentHandle) return;
+    for (;;) {
+      await condition(() => dirty || finished);
+      dirty = false;
+      await parentHandle.signal(tierProgressSignal, { tier: state.tier, counts: { ...state.counts }, done: finished });
+      if (finished) return;
+      await sleep(1000);
+    }
+  })();
+
+  const settle = (o: JobOutcome): void => {
+    state.counts.running -= 1;
+    if (o.outcome === 'running') state.counts.succeeded += 1;
+    else if (o.outcome === 'failed') state.counts.failed += 1;
+    else state.counts.skipped += 1;
+    buffer.push(o);
+    dirty = true;
+    if (buffer.length >= FLUSH_AT) void flush();
+  };
+
+  let page: JobTask[] = [];
+  let pageStart = state.cursor;
+  const taskAt = async (i: number): Promise<JobTask> => {
+    if (i < pageStart || i >= pageStart + page.length) {
+      page = await acts.loadTierJobs(state.evacuationId, state.tier, i, PAGE);
+      pageStart = i;
+    }
+    const task = page[i - pageStart];
+    if (!task) throw new Error(`plan of ${state.evacuationId} has no job ${i} in tier ${state.tier}`);
+    return task;
+  };
+
+  while (state.cursor < state.jobs && !state.aborted) {
+    await condition(() => state.aborted || (!state.paused && state.counts.running < policy.maxConcurrency));
+    if (state.aborted) break;
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(() => state.counts.running === 0);
+      await flush();
+      finished = true;
+      await reporter;
+      await continueAsNew<typeof evacuateTier>({ ...state });
+    }
+    const task = await taskAt(state.cursor);
+    state.cursor += 1;
+    state.counts.running += 1;
+    dirty = true;
+    const jobInput = {
+      evacuationId: state.evacuationId, key: task.key, tier: state.tier, strategy: task.strategy,
+      sourceAz: state.sourceAz, targetAz: state.targetAz, mode: state.mode, preload: state.preload,
+      startupTimeoutSeconds: policy.startupTimeoutSeconds / state.timeScale,
+    };
+    const child = await startChild(evacuateJob, {
+      workflowId: jobWorkflowId(state.evacuationId, task.key),
+      args: [jobInput],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    });
+    child.result().then(settle, (err: unknown) => {
+      const reason = `job workflow ended without an outcome: ${err instanceof Error ? err.message : String(err)}`;
+      settle({ ...skippedOutcome(task, state, reason, Date.now()), outcome: 'failed' });
+    });
+  }
+
+  if (parentHandle) await parentHandle.signal(tierDispatchedSignal, { tier: state.tier });
+
+  // Aborted: every job not dispatched is recorded as skipped, never silently dropped.
+  while (state.cursor < state.jobs) {
+    const task = await taskAt(state.cursor);
+    state.cursor += 1;
+    state.counts.running += 1;
+    settle(skippedOutcome(task, state, abortReason, Date.now()));
+  }
+
+  await condition(() => state.counts.running === 0);
+  await flush();
+  finished = true;
+  await reporter;
+  return state.counts;
+}
