@@ -1,0 +1,85 @@
+/**
+ * Fault injection. API faults hit ClusterPort / ObjectStorePort / FleetSource routes at a
+ * rate (0..1) drawn from a seeded stream: `unavailable` (503), `throttled` (429 with
+ * Retry-After) or `hang` (the request stalls, then 504). Per-job faults: `failApply`
+ * (apply is rejected 422 with a message) and `neverRunning` (deploys, never RUNNING).
+ * AZ down/up is handled by the simulator itself.
+ */
+import { seededUniform, type Uniform } from './random.js';
+
+/** Kinds of API fault. */
+export type ApiFaultKind = 'unavailable' | 'throttled' | 'hang';
+
+/** Fault settings; every field optional in updates. */
+export interface FaultConfig {
+  /** Share of API calls that fail, 0..1. */
+  apiFailureRate: number;
+  /** Kinds drawn from (uniformly) when a call fails. */
+  kinds: ApiFaultKind[];
+  /** Wall milliseconds a hung call stalls before its 504. */
+  hangMs: number;
+  /** Retry-After of a 429, seconds. */
+  retryAfterSeconds: number;
+  /** Job keys (`namespace/name`) whose apply is always rejected 422. */
+  failApply: string[];
+  /** Job keys that deploy but never reach RUNNING. */
+  neverRunning: string[];
+}
+
+/** A drawn API fault. */
+export type ApiFault = { kind: 'unavailable' } | { kind: 'throttled'; retryAfterSeconds: number } | { kind: 'hang'; ms: number };
+
+/** Defaults: no faults. */
+export const NO_FAULTS: FaultConfig = {
+  apiFailureRate: 0,
+  kinds: ['unavailable', 'throttled', 'hang'],
+  hangMs: 2000,
+  retryAfterSeconds: 1,
+  failApply: [],
+  neverRunning: [],
+};
+
+/** Current faults and the seeded stream that draws them. */
+export class Faults {
+  private cfg: FaultConfig = { ...NO_FAULTS };
+  private failApplySet = new Set<string>();
+  private neverRunningSet = new Set<string>();
+  private u: Uniform;
+  /** Faults injected so far, by kind. */
+  readonly injected: Record<ApiFaultKind, number> = { unavailable: 0, throttled: 0, hang: 0 };
+
+  constructor(private readonly seed: number) {
+    this.u = seededUniform(seed, 'faults');
+  }
+
+  /** Merge `update` into the settings (a fresh stream when the rate changes). @returns the settings now. */
+  set(update: Partial<FaultConfig>): FaultConfig {
+    if (update.apiFailureRate !== undefined && update.apiFailureRate !== this.cfg.apiFailureRate) this.u = seededUniform(this.seed, 'faults', update.apiFailureRate);
+    this.cfg = { ...this.cfg, ...update };
+    this.failApplySet = new Set(this.cfg.failApply);
+    this.neverRunningSet = new Set(this.cfg.neverRunning);
+    return this.config();
+  }
+
+  config(): FaultConfig {
+    return structuredClone(this.cfg);
+  }
+
+  /** Draw whether this API call fails, and how. */
+  draw(): ApiFault | undefined {
+    if (this.cfg.apiFailureRate <= 0 || this.cfg.kinds.length === 0 || this.u() >= this.cfg.apiFailureRate) return undefined;
+    const kind = this.cfg.kinds[Math.min(this.cfg.kinds.length - 1, Math.floor(this.u() * this.cfg.kinds.length))]!;
+    this.injected[kind]++;
+    if (kind === 'throttled') return { kind, retryAfterSeconds: this.cfg.retryAfterSeconds };
+    if (kind === 'hang') return { kind, ms: this.cfg.hangMs };
+    return { kind };
+  }
+
+  failApply(key: string): boolean {
+    return this.failApplySet.has(key);
+  }
+
+  neverRunning(key: string): boolean {
+    return this.neverRunningSet.has(key);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Jars in one AZ: the jar cache (the artifact bucket jarURIs point to) and the replicated
+ * HDD-backed jar repository (`<artifactBucket>-repository`) a cache miss falls back to.
+ * Repository reads — deploys that miss the cache and server-side preload copies — share
+ * the repository's bandwidth; `RepositoryLoad` counts the reads running per AZ for the
+ * latency model's contention slowdown.
+ */
+import { PlatformError } from '../errors.js';
+import type { JarArtifact } from '../../domain/types.js';
+import type { ArtifactPlace } from '../ports.js';
+import { repositoryFetchSeconds } from './latency-model.js';
+import type { StoredObject } from './object-store.js';
+import { repositoryBucket, type ReplicatedStores } from './replication.js';
+import type { Scheduler } from './scheduler.js';
+import { parseS3Uri } from './snapshots.js';
+
+/** Where a jarURI resolves in an AZ. `image` = not an s3:// URI (e.g. `local://`, inside the image). */
+export type JarLocation =
+  | { place: ArtifactPlace; sizeBytes: number; digest?: string }
+  | { place: 'image'; sizeBytes: 0 }
+  | { place: 'missing'; reason: string };
+
+/** Repository reads running per AZ. */
+export class RepositoryLoad {
+  private readonly active = new Map<string, number>();
+
+  /** Start a read; @returns reads running including this one. */
+  begin(az: string): number {
+    const n = (this.active.get(az) ?? 0) + 1;
+    this.active.set(az, n);
+    return n;
+  }
+
+  end(az: string): void {
+    this.active.set(az, Math.max(0, (this.active.get(az) ?? 0) - 1));
+  }
+
+  running(az: string): number {
+    return this.active.get(az) ?? 0;
+  }
+}
+
+/** Jar cache and repository access for every AZ. */
+export class Jars {
+  private readonly copies = new Map<string, Promise<{ copiedBytes: number }>>();
+
+  constructor(
+    private readonly stores: ReplicatedStores,
+    private readonly scheduler: Scheduler,
+    readonly load: RepositoryLoad,
+  ) {}
+
+  /** Resolve a jarURI in `az`: the cache (the URI's bucket) first, then that bucket's repository. */
+  locate(az: string, uri: string): JarLocation {
+    const s3 = parseS3Uri(uri);
+    if (!s3) return { place: 'image', sizeBytes: 0 };
+    const store = this.stores.store(az);
+    const cached = store.get(s3.bucket, s3.key);
+    if (cached) return { place: 'cache', sizeBytes: cached.sizeBytes, digest: cached.digest };
+    const repo = store.get(repositoryBucket(s3.bucket), s3.key);
+    if (repo) return { place: 'repository', sizeBytes: repo.sizeBytes, digest: repo.digest };
+    return { place: 'missing', reason: `jar ${uri} is in neither the jar cache (bucket ${s3.bucket}) nor the repository (bucket ${repositoryBucket(s3.bucket)}) of ${az}` };
+  }
+
+  /** The jar in `place` of the AZ with the same digest. */
+  has(az: string, artifactBucket: string, jar: JarArtifact, place: ArtifactPlace): boolean {
+    return this.object(az, artifactBucket, jar, place)?.digest === jar.digest;
+  }
+
+  /**
+   * Server-side copy repository → cache, taking the repository read time under the AZ's
+   * current contention (model time). Concurrent calls for the same jar share one copy.
+   * @throws PlatformError('not-found') when the repository lacks the jar,
+   *   ('invalid') when the repository's digest differs from `jar.digest`.
+   */
+  preload(az: string, artifactBucket: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
+    if (this.has(az, artifactBucket, jar, 'cache')) return Promise.resolve({ copiedBytes: 0 });
+    const src = this.object(az, artifactBucket, jar, 'repository');
+    if (!src) throw new PlatformError('not-found', `jar ${jar.key} is not in ${az}'s repository (bucket ${repositoryBucket(artifactBucket)}); publish it there first`, false);
+    if (src.digest !== jar.digest) {
+      throw new PlatformError('invalid', `jar ${jar.key} in ${az}'s repository has digest ${src.digest ?? 'none'}, expected ${jar.digest}; the catalog and the repository disagree`, false);
+    }
+    const id = `${az}|${jar.key}|${jar.digest}`;
+    let copy = this.copies.get(id);
+    if (!copy) {
+      copy = this.copy(az, artifactBucket, jar, src).finally(() => this.copies.delete(id));
+      this.copies.set(id, copy);
+    }
+    return copy;
+  }
+
+  private async copy(az: string, artifactBucket: string, jar: JarArtifact, src: StoredObject): Promise<{ copiedBytes: number }> {
+    const concurrent = this.load.begin(az);
+    try {
+      await this.scheduler.sleep(repositoryFetchSeconds(src.sizeBytes, concurrent), [az]);
+    } finally {
+      this.load.end(az);
+    }
+    this.stores.store(az).put(artifactBucket, jar.key, { ...src, lastModifiedEpochSeconds: this.scheduler.clock.now() });
+    if (!this.has(az, artifactBucket, jar, 'cache')) {
+      throw new PlatformError('unavailable', `jar ${jar.key} copied into ${az}'s cache but its digest does not verify; retry`, true);
+    }
+    return { copiedBytes: src.sizeBytes };
+  }
+
+  private object(az: string, artifactBucket: string, jar: JarArtifact, place: ArtifactPlace): StoredObject | undefined {
+    const bucket = place === 'cache' ? artifactBucket : repositoryBucket(artifactBucket);
+    return this.stores.store(az).get(bucket, jar.key);
+  }
+}

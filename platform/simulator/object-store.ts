@@ -1,0 +1,215 @@
+/**
+ * In-memory S3-like object store of one AZ: buckets → keys → object metadata (and a
+ * small body for `_metadata` files). Keys are indexed as a tree on `/` so prefix listings
+ * cost the size of the answer, not of the bucket (5,000 jobs × snapshots × 2 AZs).
+ *
+ * Listing follows ListObjectsV2 semantics (the S3 adapter implements the same port over
+ * real S3): keys in lexicographic order, optional `/` delimiter rolling keys up into
+ * common prefixes, `maxKeys` counting keys and common prefixes together, and an opaque
+ * continuation token. Only `/` is supported as a delimiter.
+ */
+import { PlatformError } from '../errors.js';
+
+/** One stored object. `body` only for small objects (e.g. `_metadata` JSON). */
+export interface StoredObject {
+  sizeBytes: number;
+  /** `sha256:<64 hex>` when known (jars). */
+  digest?: string;
+  lastModifiedEpochSeconds: number;
+  body?: string;
+}
+
+/** A listed object (no body). */
+export interface ListedObject {
+  key: string;
+  sizeBytes: number;
+  digest?: string;
+  lastModifiedEpochSeconds: number;
+}
+
+/** ListObjectsV2-like request. */
+export interface ListRequest {
+  prefix?: string;
+  /** Only `/` (or none). */
+  delimiter?: string;
+  /** 1..1000, default 1000. */
+  maxKeys?: number;
+  /** Token from a previous truncated answer. */
+  continuationToken?: string;
+  /** List keys strictly after this key (ignored when a continuation token is given). */
+  startAfter?: string;
+}
+
+/** ListObjectsV2-like answer. */
+export interface ListResult {
+  contents: ListedObject[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextContinuationToken?: string;
+}
+
+interface Dir {
+  dirs: Map<string, Dir>;
+  files: Map<string, StoredObject>;
+}
+
+const newDir = (): Dir => ({ dirs: new Map(), files: new Map() });
+
+type Entry = { sortKey: string; file?: StoredObject; dir?: Dir; path: string };
+
+/** Children of `dir` (full paths under `base`) whose names start with `partial`, sorted like S3. */
+function children(dir: Dir, base: string, partial: string): Entry[] {
+  const out: Entry[] = [];
+  for (const [name, file] of dir.files) if (name.startsWith(partial)) out.push({ sortKey: base + name, file, path: base + name });
+  for (const [name, sub] of dir.dirs) if (name.startsWith(partial)) out.push({ sortKey: `${base}${name}/`, dir: sub, path: `${base}${name}/` });
+  return out.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+}
+
+/** The object store of one AZ. */
+export class ObjectStore {
+  private readonly buckets = new Map<string, { root: Dir; count: number }>();
+
+  /** Create a bucket (no-op when it exists). */
+  createBucket(name: string): void {
+    if (!this.buckets.has(name)) this.buckets.set(name, { root: newDir(), count: 0 });
+  }
+
+  hasBucket(name: string): boolean {
+    return this.buckets.has(name);
+  }
+
+  /** Objects stored in every bucket. */
+  objectCount(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) n += b.count;
+    return n;
+  }
+
+  /** Write (or overwrite) an object. @throws PlatformError('not-found') when the bucket does not exist. */
+  put(bucket: string, key: string, obj: StoredObject): void {
+    const b = this.bucket(bucket);
+    const parts = key.split('/');
+    const name = parts.pop() as string;
+    let dir = b.root;
+    for (const p of parts) {
+      let sub = dir.dirs.get(p);
+      if (!sub) dir.dirs.set(p, (sub = newDir()));
+      dir = sub;
+    }
+    if (!dir.files.has(name)) b.count++;
+    dir.files.set(name, obj);
+  }
+
+  /** The object, or undefined when it or its bucket is absent. */
+  get(bucket: string, key: string): StoredObject | undefined {
+    const b = this.buckets.get(bucket);
+    if (!b) return undefined;
+    const parts = key.split('/');
+    const name = parts.pop() as string;
+    const dir = this.walk(b.root, parts);
+    return dir?.files.get(name);
+  }
+
+  /** Delete an object; empty directories are pruned. @returns whether it existed. */
+  delete(bucket: string, key: string): boolean {
+    const b = this.buckets.get(bucket);
+    if (!b) return false;
+    const parts = key.split('/');
+    const name = parts.pop() as string;
+    const trail: Dir[] = [b.root];
+    for (const p of parts) {
+      const sub = trail[trail.length - 1]!.dirs.get(p);
+      if (!sub) return false;
+      trail.push(sub);
+    }
+    if (!trail[trail.length - 1]!.files.delete(name)) return false;
+    b.count--;
+    for (let i = trail.length - 1; i > 0; i--) {
+      const d = trail[i]!;
+      if (d.files.size > 0 || d.dirs.size > 0) break;
+      trail[i - 1]!.dirs.delete(parts[i - 1]!);
+    }
+    return true;
+  }
+
+  /**
+   * List keys like ListObjectsV2.
+   * @throws PlatformError('not-found') for a missing bucket, ('invalid') for a delimiter
+   *   other than `/`, a maxKeys outside 1..1000 or a malformed continuation token.
+   */
+  list(bucket: string, req: ListRequest = {}): ListResult {
+    const b = this.bucket(bucket);
+    const prefix = req.prefix ?? '';
+    const maxKeys = req.maxKeys ?? 1000;
+    if (req.delimiter !== undefined && req.delimiter !== '/') {
+      throw new PlatformError('invalid', `list ${bucket}: delimiter ${JSON.stringify(req.delimiter)} is not supported; use "/" or none`, false);
+    }
+    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1000) {
+      throw new PlatformError('invalid', `list ${bucket}: maxKeys ${maxKeys} must be an integer in 1..1000`, false);
+    }
+    const after = req.continuationToken !== undefined ? decodeToken(req.continuationToken) : (req.startAfter ?? '');
+    const slash = prefix.lastIndexOf('/');
+    const base = prefix.slice(0, slash + 1);
+    const partial = prefix.slice(slash + 1);
+    const start = this.walk(b.root, base === '' ? [] : base.slice(0, -1).split('/'));
+    const result: ListResult = { contents: [], commonPrefixes: [], isTruncated: false };
+    if (!start) return result;
+    let emitted = 0;
+    let last = '';
+    const emit = (e: Entry, asPrefix: boolean): boolean => {
+      if (emitted === maxKeys) {
+        result.isTruncated = true;
+        result.nextContinuationToken = encodeToken(last);
+        return false;
+      }
+      if (asPrefix) result.commonPrefixes.push(e.path);
+      else result.contents.push({ key: e.path, sizeBytes: e.file!.sizeBytes, digest: e.file!.digest, lastModifiedEpochSeconds: e.file!.lastModifiedEpochSeconds });
+      emitted++;
+      last = e.path;
+      return true;
+    };
+    const visit = (dir: Dir, dirBase: string, part: string): boolean => {
+      for (const e of children(dir, dirBase, part)) {
+        if (e.file) {
+          if (e.path > after && !emit(e, false)) return false;
+        } else if (req.delimiter === '/') {
+          if (e.path > after && !emit(e, true)) return false;
+        } else if (!(after >= e.path && !after.startsWith(e.path))) {
+          if (!visit(e.dir!, e.path, '')) return false;
+        }
+      }
+      return true;
+    };
+    visit(start, base, partial);
+    return result;
+  }
+
+  private bucket(name: string): { root: Dir; count: number } {
+    const b = this.buckets.get(name);
+    if (!b) throw new PlatformError('not-found', `bucket ${name} does not exist in this AZ's object store`, false);
+    return b;
+  }
+
+  private walk(root: Dir, parts: string[]): Dir | undefined {
+    let dir: Dir | undefined = root;
+    for (const p of parts) {
+      dir = dir.dirs.get(p);
+      if (!dir) return undefined;
+    }
+    return dir;
+  }
+}
+
+function encodeToken(key: string): string {
+  return Buffer.from(JSON.stringify({ after: key }), 'utf8').toString('base64url');
+}
+
+function decodeToken(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through to the error below
+  }
+  throw new PlatformError('invalid', `continuationToken ${JSON.stringify(token)} is malformed; pass nextContinuationToken from the previous answer`, false);
+}

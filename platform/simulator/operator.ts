@@ -1,0 +1,280 @@
+/**
+ * The simulated Flink Kubernetes Operator: reconciles FlinkDeployments of one AZ into
+ * pods, jobs and status, like the real operator (docs "Job Management" and "Custom
+ * Resource Overview"; DESIGN.md §3):
+ *
+ * - `state: suspended` on a never-run resource → CREATED, no pods; on a running job →
+ *   SUSPENDED (a savepoint first under upgradeMode savepoint), capacity freed.
+ * - `state: running` → DEPLOYED, jobStatus RECONCILING; pods wait (podsPending) until
+ *   capacity fits; after the latency model's start-up → STABLE / RUNNING with a NEW jobId.
+ * - restore source of a deploy, first match wins:
+ *   1. HA ConfigMaps of the job exist (HA enabled) → the JobManager recovers from their
+ *      pointer: stale ones SILENTLY win over initialSavepointPath (jobStatus.restoreSource
+ *      `ha-metadata` shows it); delete them first;
+ *   2. savepointRedeployNonce changed and initialSavepointPath set → that path (operator ≥ 1.8);
+ *   3. never ran: upgradeMode last-state → FAILED (no HA metadata); else initialSavepointPath;
+ *   4. resumed: savepoint → the savepoint taken at suspend; last-state → FAILED; stateless → none.
+ * - a spec change on a running job → UPGRADING for 10 model s (cancel, savepoint under
+ *   upgradeMode savepoint; a nonce change skips it), then a fresh deploy; the operator
+ *   deletes the job's HA ConfigMaps when it stops it in any mode but last-state.
+ * - unusable spec → FAILED with status.error: image not from the AZ's registry, missing
+ *   jarURI, jar in neither cache nor repository, unreadable resources, a restore path that
+ *   does not exist, lacks `_metadata` or references files this AZ's replica lacks.
+ */
+import type { AzProfile } from '../../domain/types.js';
+import type { CapacityLedger } from './capacity.js';
+import type { Checkpointing, SnapshotTrack } from './checkpointing.js';
+import { readSpec, type OperatorSpec } from './flink-spec.js';
+import type { Jars } from './jars.js';
+import { startupSeconds } from './latency-model.js';
+import { hex, seededUniform } from './random.js';
+import type { ReplicatedStores } from './replication.js';
+import { manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
+import type { Scheduler } from './scheduler.js';
+import { parseS3Uri, resolveSnapshot } from './snapshots.js';
+
+/** Operator timings, model seconds. */
+export const OPERATOR = { upgradeCancelSeconds: 10 } as const;
+
+/** What the operator needs from the rest of the simulator. */
+export interface OperatorContext {
+  seed: number;
+  scheduler: Scheduler;
+  stores: ReplicatedStores;
+  checkpointing: Checkpointing;
+  capacity: CapacityLedger;
+  jars: Jars;
+  cluster(az: string): AzCluster;
+  profile(az: string): AzProfile;
+  /** Nominal state size of a job key, bytes (fleet registry). */
+  stateSizeBytes(key: string): number;
+  /** Fault: the job deploys but never reaches RUNNING. */
+  neverRunning(key: string): boolean;
+  /** Status of `r` changed (wakes long-polls). */
+  changed(r: Resource): void;
+}
+
+type Restore = { path?: string; source: RestoreSource } | { error: string };
+
+/** The operator of every AZ. */
+export class Operator {
+  constructor(private readonly ctx: OperatorContext) {}
+
+  /** Act on a changed spec. `existed`: the resource existed before this change. */
+  reconcile(r: Resource, existed: boolean): void {
+    const spec = readSpec(manifestOf(r));
+    const token = ++r.reconciles;
+    const nonceChanged = spec.savepointRedeployNonce !== undefined && spec.savepointRedeployNonce !== r.reconciledNonce;
+    r.reconciledNonce = spec.savepointRedeployNonce;
+    r.status.observedGeneration = r.generation;
+    r.status.error = undefined;
+    if (spec.state === 'suspended') {
+      if (r.run) this.stop(r, spec, spec.upgradeMode === 'savepoint');
+      r.status.lifecycleState = r.everRan ? 'SUSPENDED' : 'CREATED';
+      r.status.jobStatus = r.everRan ? { ...r.status.jobStatus, state: 'SUSPENDED', completedCheckpoints: 0 } : undefined;
+      return this.ctx.changed(r);
+    }
+    if (nonceChanged && existed) this.ctx.cluster(r.az).counter(nsName(r.namespace, r.name)).redeploys++;
+    if (!r.run) return this.deploy(r, spec, nonceChanged);
+    r.status.lifecycleState = 'UPGRADING';
+    this.ctx.changed(r);
+    const savepoint = !nonceChanged && spec.upgradeMode === 'savepoint';
+    this.ctx.scheduler.after(OPERATOR.upgradeCancelSeconds, [r.az], () => {
+      if (r.reconciles !== token) return;
+      this.stop(r, spec, savepoint);
+      this.deploy(r, spec, nonceChanged);
+    });
+  }
+
+  /** Fleet load: `r` is already RUNNING (pods scheduled, history seeded); start checkpointing. */
+  adoptRunning(r: Resource, laggingReplica?: string): void {
+    const spec = readSpec(manifestOf(r));
+    const run = this.newRun(r, spec, { source: 'none' });
+    r.everRan = true;
+    r.status = { lifecycleState: 'DEPLOYED', observedGeneration: r.generation, jobStatus: { state: 'RECONCILING', completedCheckpoints: 0 } };
+    r.reconciledNonce = spec.savepointRedeployNonce;
+    this.ctx.capacity.request(r.az, run, run, () => {
+      run.phase = 'running';
+      const now = this.ctx.scheduler.clock.now();
+      this.markRunning(r, run, spec, now);
+      if (run.track) {
+        this.ctx.checkpointing.seedHistory(run.track, now, laggingReplica);
+        const ha = this.ctx.cluster(r.az).haConfigMaps.get(nsName(r.namespace, r.name));
+        if (ha) ha.pointer = `s3://${run.track.bucket}/${run.track.checkpoints.at(-1)?.dir ?? ''}`;
+        this.startCheckpointing(r, run, spec, { checkpointInSeconds: spec.checkpointIntervalSeconds - 30, savepointInSeconds: 20 * 60 });
+      }
+    });
+  }
+
+  private deploy(r: Resource, spec: OperatorSpec, nonceChanged: boolean): void {
+    const restore = this.chooseRestore(r, spec, nonceChanged);
+    if ('error' in restore) return this.fail(r, restore.error);
+    const problem = this.validate(r, spec);
+    if (problem !== undefined) return this.fail(r, problem);
+    const run = this.newRun(r, spec, restore);
+    const fits = (): void => this.startPods(r, run, spec);
+    r.everRan = true;
+    r.status.lifecycleState = 'DEPLOYED';
+    r.status.jobStatus = { state: 'RECONCILING', completedCheckpoints: 0, restoredFrom: restore.path, restoreSource: restore.source, podsPending: true };
+    this.ctx.cluster(r.az).counter(nsName(r.namespace, r.name)).deploys++;
+    this.ctx.capacity.request(r.az, run, run, fits);
+    this.ctx.changed(r);
+  }
+
+  private newRun(r: Resource, spec: OperatorSpec, restore: { path?: string; source: RestoreSource }): Run {
+    const resources = 'error' in spec.resources ? { cores: 0, memoryMiB: 0 } : spec.resources;
+    const run: Run = { id: ++r.deployCount, phase: 'pending', ...resources, restoreSource: restore.source, restoredFrom: restore.path, restoreBytes: 0 };
+    if (restore.path !== undefined) {
+      const loc = parseS3Uri(restore.path);
+      if (loc) run.restoreBytes = resolveSnapshot(this.ctx.stores.store(r.az), loc.bucket, loc.key).stateBytes;
+    }
+    r.run = run;
+    return run;
+  }
+
+  private startPods(r: Resource, run: Run, spec: OperatorSpec): void {
+    if (r.run !== run) return;
+    run.phase = 'starting';
+    const key = nsName(r.namespace, r.name);
+    const counters = this.ctx.cluster(r.az).counter(key);
+    const jars = [spec.jarURI!, ...spec.extraJarURIs].map((uri) => this.ctx.jars.locate(r.az, uri));
+    const jarBytes = jars.reduce((sum, j) => sum + ('sizeBytes' in j ? j.sizeBytes : 0), 0);
+    const preloaded = jars.every((j) => j.place !== 'repository');
+    const concurrent = preloaded ? 1 : this.ctx.jars.load.begin(r.az);
+    if (preloaded) counters.jarDownloadsCache++;
+    else counters.jarDownloadsRepository++;
+    const startup = startupSeconds({
+      key,
+      stateSizeBytes: run.restoreBytes,
+      jarBytes,
+      preloaded,
+      concurrentRepoDownloads: concurrent,
+      replicas: spec.taskManagerReplicas,
+      restored: run.restoredFrom !== undefined,
+      seed: this.ctx.seed,
+      deployCount: run.id,
+    });
+    const p = startup.phases;
+    if (!preloaded) this.ctx.scheduler.after(p.jobManager + p.jarFetch, [r.az], () => this.ctx.jars.load.end(r.az));
+    r.status.jobStatus = { ...r.status.jobStatus!, podsPending: false, startup };
+    this.ctx.changed(r);
+    this.ctx.scheduler.after(p.jobManager + p.jarFetch + p.taskManagers, [r.az], () => {
+      if (r.run !== run) return;
+      r.status.jobStatus = { ...r.status.jobStatus!, state: 'CREATED', jobId: hex(seededUniform(this.ctx.seed, r.az, key, run.id, 'jobId'), 32) };
+      this.ctx.changed(r);
+    });
+    if (this.ctx.neverRunning(key)) return;
+    this.ctx.scheduler.after(startup.total, [r.az], () => {
+      if (r.run !== run) return;
+      run.phase = 'running';
+      this.markRunning(r, run, spec, this.ctx.scheduler.clock.now());
+      if (run.track) this.startCheckpointing(r, run, spec, {});
+    });
+  }
+
+  /** Status STABLE/RUNNING, HA ConfigMaps created, snapshot track set up. */
+  private markRunning(r: Resource, run: Run, spec: OperatorSpec, now: number): void {
+    const key = nsName(r.namespace, r.name);
+    const jobId = r.status.jobStatus?.jobId ?? hex(seededUniform(this.ctx.seed, r.az, key, run.id, 'jobId'), 32);
+    r.status.lifecycleState = 'STABLE';
+    r.status.jobStatus = { ...r.status.jobStatus, state: 'RUNNING', jobId, startTime: now, podsPending: false, completedCheckpoints: 0 };
+    if (spec.haEnabled) this.ctx.cluster(r.az).haConfigMaps.set(key, { count: 2, pointer: run.restoredFrom });
+    const dir = spec.checkpointDir ?? spec.savepointDir;
+    if (dir) {
+      const u = seededUniform(this.ctx.seed, r.az, key, run.id, 'first-checkpoint');
+      run.track = {
+        az: r.az,
+        key,
+        jobId,
+        bucket: dir.bucket,
+        checkpointPrefix: spec.checkpointDir?.key,
+        savepointPrefix: spec.savepointDir?.bucket === dir.bucket ? spec.savepointDir.key : undefined,
+        intervalSeconds: spec.checkpointIntervalSeconds,
+        stateSizeBytes: run.restoreBytes || this.ctx.stateSizeBytes(key),
+        nextCheckpointId: run.restoredFrom ? 1 + Math.floor(u() * 1000) : 1,
+        checkpoints: [],
+        savepoints: [],
+      };
+    }
+    this.ctx.changed(r);
+  }
+
+  private startCheckpointing(r: Resource, run: Run, spec: OperatorSpec, first: { checkpointInSeconds?: number; savepointInSeconds?: number }): void {
+    const key = nsName(r.namespace, r.name);
+    this.ctx.checkpointing.start(run.track as SnapshotTrack, () => r.run === run, (written) => {
+      const js = r.status.jobStatus!;
+      js.completedCheckpoints++;
+      js.lastCheckpoint = written;
+      const ha = spec.haEnabled ? this.ctx.cluster(r.az).haConfigMaps.get(key) : undefined;
+      if (ha) ha.pointer = written.path;
+      this.ctx.changed(r);
+    }, first);
+  }
+
+  /** Stop the current run: savepoint (when asked and running), free capacity, clean HA data (not last-state). */
+  private stop(r: Resource, spec: OperatorSpec, savepoint: boolean): void {
+    const run = r.run;
+    if (!run) return;
+    if (savepoint && run.phase === 'running' && run.track) {
+      const written = this.ctx.checkpointing.writeSavepoint(run.track, this.ctx.scheduler.clock.now());
+      if (written) {
+        r.lastSavepoint = written.path;
+        r.status.jobStatus = { ...r.status.jobStatus!, savepointInfo: { lastSavepoint: written.path } };
+      }
+    }
+    r.run = undefined;
+    if (spec.upgradeMode !== 'last-state') this.ctx.cluster(r.az).haConfigMaps.delete(nsName(r.namespace, r.name));
+    this.ctx.capacity.release(r.az, run, run, run.phase !== 'pending');
+  }
+
+  private fail(r: Resource, error: string): void {
+    r.status.lifecycleState = 'FAILED';
+    r.status.error = error;
+    r.status.jobStatus = { ...r.status.jobStatus, state: 'FAILED', completedCheckpoints: 0 };
+    this.ctx.changed(r);
+  }
+
+  private chooseRestore(r: Resource, spec: OperatorSpec, nonceChanged: boolean): Restore {
+    const ha = spec.haEnabled ? this.ctx.cluster(r.az).haConfigMaps.get(nsName(r.namespace, r.name)) : undefined;
+    const checked = (path: string | undefined, source: RestoreSource, what: string): Restore => {
+      if (path === undefined) return { source: 'none' };
+      const problem = this.checkRestorePath(r.az, path, what);
+      return problem === undefined ? { path, source } : { error: problem };
+    };
+    if (ha) return checked(ha.pointer, 'ha-metadata', `HA metadata pointer (ConfigMaps app=${r.name},configmap-type=high-availability)`);
+    if (nonceChanged && spec.initialSavepointPath !== undefined) return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
+    const lastState = `spec.job.upgradeMode last-state needs HA metadata ConfigMaps (app=${r.name},configmap-type=high-availability) in ${r.az}/${r.namespace}, and there are none; use upgradeMode savepoint with spec.job.initialSavepointPath`;
+    if (!r.everRan) {
+      if (spec.upgradeMode === 'last-state') return { error: lastState };
+      return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
+    }
+    if (spec.upgradeMode === 'last-state') return { error: lastState };
+    if (spec.upgradeMode === 'savepoint') return checked(r.lastSavepoint, 'last-savepoint', 'the savepoint taken at suspend');
+    return { source: 'none' };
+  }
+
+  private checkRestorePath(az: string, path: string, what: string): string | undefined {
+    const loc = parseS3Uri(path);
+    if (!loc) return `${what} ${path} is not an s3:// path`;
+    const snap = resolveSnapshot(this.ctx.stores.store(az), loc.bucket, loc.key);
+    if (!snap.exists) return `${what} ${path} does not exist in ${az}'s object store`;
+    if (!snap.hasMetadata) return `${what} ${path} has no _metadata in ${az}'s object store: incomplete snapshot; restore from an older one`;
+    if (!snap.referencedFilesPresent) {
+      return `${what} ${path}: _metadata references files missing from ${az}'s object store (not yet replicated, or absolute s3:// paths into a bucket ${az} does not have)`;
+    }
+    return undefined;
+  }
+
+  private validate(r: Resource, spec: OperatorSpec): string | undefined {
+    const registry = this.ctx.profile(r.az).imageRegistry;
+    if (spec.image === undefined) return 'spec.image is missing';
+    if (!spec.image.startsWith(`${registry}/`)) return `spec.image ${spec.image} is not from ${r.az}'s registry ${registry}: the image cannot be pulled there; rewrite it to ${registry}/...`;
+    if (spec.jarURI === undefined) return 'spec.job.jarURI is missing';
+    if ('error' in spec.resources) return spec.resources.error;
+    for (const uri of [spec.jarURI, ...spec.extraJarURIs]) {
+      const loc = this.ctx.jars.locate(r.az, uri);
+      if (loc.place === 'missing') return loc.reason;
+    }
+    return undefined;
+  }
+}

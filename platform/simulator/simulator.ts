@@ -1,0 +1,284 @@
+/**
+ * The simulated two-AZ (or more) Flink platform in one object: per AZ a Kubernetes
+ * cluster running the Flink Kubernetes Operator (operator.ts), Flink jobs that checkpoint
+ * (checkpointing.ts) and an S3-like object store replicated across AZs (replication.ts).
+ * The HTTP server (server.ts) exposes it; tests may also drive it in-process.
+ *
+ * Methods mirror ClusterPort / ObjectStorePort / FleetSource (minus the HTTP details) and
+ * throw PlatformError: 'az-down' for a down AZ, 'not-found' for an unknown AZ or resource,
+ * 'invalid' for a rejected manifest.
+ */
+import { PlatformError } from '../errors.js';
+import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../ports.js';
+import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import { CapacityLedger } from './capacity.js';
+import { Checkpointing } from './checkpointing.js';
+import { Faults } from './faults.js';
+import { readFleetJobs } from './fleet-reader.js';
+import { Jars, RepositoryLoad } from './jars.js';
+import { Operator } from './operator.js';
+import { ReplicatedStores } from './replication.js';
+import { AzCluster, canonicalJson, createResource, manifestOf, nsName, toDeploymentStatus, type Resource } from './resources.js';
+import { ModelClock, Scheduler, type WallClock } from './scheduler.js';
+import { listSnapshots } from './snapshots.js';
+
+/** Options of a simulator. */
+export interface SimulatorOptions {
+  /** Model seconds per wall second (10 → ten times faster). */
+  timeScale: number;
+  seed: number;
+  /** Checks a manifest like the API server (CRD schema); returns problems, empty when valid. */
+  validateManifest?: (manifest: unknown) => string[];
+  /** Injectable wall clock (ms), for tests. */
+  wall?: WallClock;
+}
+
+/** Default state size of a job the fleet did not declare, bytes. */
+export const DEFAULT_STATE_BYTES = 1024 ** 3;
+
+/** The simulated platform. */
+export class Simulator {
+  readonly clock: ModelClock;
+  readonly scheduler: Scheduler;
+  readonly stores: ReplicatedStores;
+  readonly checkpointing: Checkpointing;
+  readonly capacityLedger = new CapacityLedger();
+  readonly jars: Jars;
+  readonly faults: Faults;
+  readonly operator: Operator;
+  readonly seed: number;
+  platform: PlatformProfile = { layout: 'symmetric', azs: [] };
+  readonly clusters = new Map<string, AzCluster>();
+  /** Nominal state bytes per job key (from the loaded fleet). */
+  readonly stateSizes = new Map<string, number>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(readonly opts: SimulatorOptions) {
+    this.seed = opts.seed;
+    this.clock = new ModelClock(opts.timeScale, opts.wall);
+    this.scheduler = new Scheduler(this.clock);
+    this.stores = new ReplicatedStores(this.scheduler, opts.seed);
+    this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed);
+    this.jars = new Jars(this.stores, this.scheduler, new RepositoryLoad());
+    this.faults = new Faults(opts.seed);
+    this.operator = new Operator({
+      seed: opts.seed,
+      scheduler: this.scheduler,
+      stores: this.stores,
+      checkpointing: this.checkpointing,
+      capacity: this.capacityLedger,
+      jars: this.jars,
+      cluster: (az) => this.cluster(az),
+      profile: (az) => this.profile(az),
+      stateSizeBytes: (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES,
+      neverRunning: (key) => this.faults.neverRunning(key),
+      changed: (r) => this.wake(r.az, r.namespace, r.name),
+    });
+  }
+
+  /** Drop every resource, object, event and fault; configure `platform` with `allocatable` per AZ. */
+  configure(platform: PlatformProfile, allocatable: Record<string, Capacity>): void {
+    this.scheduler.clear();
+    this.capacityLedger.clear();
+    this.clusters.clear();
+    this.stateSizes.clear();
+    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [] });
+    this.platform = structuredClone(platform);
+    this.stores.configure(platform);
+    for (const az of platform.azs) {
+      this.clusters.set(az.name, new AzCluster(az.name));
+      this.capacityLedger.setAllocatable(az.name, allocatable[az.name] ?? { cores: 0, memoryMiB: 0 });
+    }
+    for (const wake of [...this.waiters.values()].flatMap((s) => [...s])) wake();
+  }
+
+  /** The AZ's profile. @throws PlatformError('not-found') for an unknown AZ. */
+  profile(az: string): AzProfile {
+    const p = this.platform.azs.find((a) => a.name === az);
+    if (!p) throw new PlatformError('not-found', `AZ ${az} is not part of the simulated platform (known: ${this.platform.azs.map((a) => a.name).join(', ') || 'none; load a fleet first'})`, false);
+    return p;
+  }
+
+  cluster(az: string): AzCluster {
+    this.profile(az);
+    return this.clusters.get(az)!;
+  }
+
+  /** @throws PlatformError('az-down') when the AZ is down, ('not-found') when unknown. */
+  assertUp(az: string): AzCluster {
+    const c = this.cluster(az);
+    if (this.scheduler.isDown(az)) throw new PlatformError('az-down', `AZ ${az} is down: its API server and object store do not answer`, true);
+    return c;
+  }
+
+  /** Take an AZ down (API fails, jobs and replication freeze) or bring it back. */
+  setAzDown(az: string, down: boolean): void {
+    this.cluster(az);
+    this.scheduler.setDown(az, down);
+  }
+
+  capacity(az: string): Capacity {
+    this.assertUp(az);
+    return this.capacityLedger.free(az);
+  }
+
+  getDeployment(az: string, namespace: string, name: string): DeploymentStatus | null {
+    const r = this.assertUp(az).resources.get(nsName(namespace, name));
+    return r ? toDeploymentStatus(r) : null;
+  }
+
+  /**
+   * Server-side apply (field manager az-evac, force): creates the resource or replaces its
+   * spec; labels and annotations are merged. metadata.generation bumps only when the spec
+   * changes (canonical JSON). @throws PlatformError('invalid') for a manifest the API server
+   * (CRD schema) rejects or a job under the `failApply` fault.
+   */
+  apply(az: string, manifest: FlinkDeploymentManifest): ApplyResult {
+    const cluster = this.assertUp(az);
+    const namespace = manifest.metadata.namespace ?? 'default';
+    const key = nsName(namespace, manifest.metadata.name);
+    const problems = this.opts.validateManifest?.(manifest) ?? [];
+    if (problems.length > 0) throw new PlatformError('invalid', `FlinkDeployment ${key} is invalid: ${problems.join('; ')}`, false);
+    if (this.faults.failApply(key)) throw new PlatformError('invalid', `admission webhook denied FlinkDeployment ${key} (injected failApply fault)`, false);
+    const counters = cluster.counter(key);
+    const existing = cluster.resources.get(key);
+    if (!existing) {
+      const r = createResource(az, manifest, namespace);
+      cluster.resources.set(key, r);
+      counters.created++;
+      counters.specChanges++;
+      this.operator.reconcile(r, false);
+      return { created: true, generation: r.generation };
+    }
+    Object.assign(existing.labels, manifest.metadata.labels);
+    Object.assign(existing.annotations, manifest.metadata.annotations);
+    this.updateSpec(existing, structuredClone(manifest.spec));
+    return { created: false, generation: existing.generation };
+  }
+
+  /** Merge-patch initialSavepointPath (when given), savepointRedeployNonce and state running. */
+  restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): DeploymentStatus {
+    const r = this.resource(az, namespace, name);
+    const spec = structuredClone(r.spec);
+    const job = (spec.job ??= {});
+    if (restore.initialSavepointPath !== undefined) job.initialSavepointPath = restore.initialSavepointPath;
+    job.savepointRedeployNonce = restore.savepointRedeployNonce;
+    job.state = 'running';
+    this.updateSpec(r, spec);
+    return toDeploymentStatus(r);
+  }
+
+  /** spec.job.state: suspended; null when the resource does not exist. */
+  suspend(az: string, namespace: string, name: string): DeploymentStatus | null {
+    const r = this.assertUp(az).resources.get(nsName(namespace, name));
+    if (!r) return null;
+    const spec = structuredClone(r.spec);
+    (spec.job ??= {}).state = 'suspended';
+    this.updateSpec(r, spec);
+    return toDeploymentStatus(r);
+  }
+
+  /** Merge-patch labels (no generation bump). */
+  label(az: string, namespace: string, name: string, labels: Record<string, string>): DeploymentStatus {
+    const r = this.resource(az, namespace, name);
+    Object.assign(r.labels, labels);
+    this.wake(az, namespace, name);
+    return toDeploymentStatus(r);
+  }
+
+  /** Delete `app=<name>,configmap-type=high-availability` ConfigMaps. @returns how many. */
+  deleteHaConfigMaps(az: string, namespace: string, name: string): number {
+    const cluster = this.assertUp(az);
+    const key = nsName(namespace, name);
+    const ha = cluster.haConfigMaps.get(key);
+    if (!ha) return 0;
+    cluster.haConfigMaps.delete(key);
+    cluster.counter(key).haConfigMapDeletes++;
+    return ha.count;
+  }
+
+  /** Control: put HA ConfigMaps (e.g. stale ones left from an earlier run) pointing at `pointer`. */
+  putHaConfigMaps(az: string, namespace: string, name: string, pointer?: string): void {
+    this.cluster(az).haConfigMaps.set(nsName(namespace, name), { count: 2, pointer });
+  }
+
+  /**
+   * Resolve when the resource is RUNNING (STABLE/DEPLOYED) at observedGeneration ≥
+   * `minGeneration` or FAILED, or after `holdMs` wall ms; `done` says which.
+   */
+  async waitForRunning(az: string, namespace: string, name: string, minGeneration: number, holdMs: number): Promise<{ status: DeploymentStatus | null; done?: 'running' | 'failed' }> {
+    const check = () => {
+      const status = this.getDeployment(az, namespace, name);
+      if (status?.lifecycleState === 'FAILED') return { status, done: 'failed' as const };
+      const running = status?.jobState === 'RUNNING' && (status.lifecycleState === 'STABLE' || status.lifecycleState === 'DEPLOYED');
+      return running && (status.observedGeneration ?? 0) >= minGeneration ? { status, done: 'running' as const } : { status };
+    };
+    const first = check();
+    if (first.done) return first;
+    const id = `${az}|${nsName(namespace, name)}`;
+    await new Promise<void>((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const wake = (): void => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(wake, holdMs);
+      set.add(wake);
+    });
+    return check();
+  }
+
+  listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): SnapshotEntry[] {
+    this.assertUp(az);
+    return listSnapshots(this.stores.store(az), this.profile(az).stateBucket, job);
+  }
+
+  hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): boolean {
+    this.assertUp(az);
+    return this.jars.has(az, this.profile(az).artifactBucket, jar, place);
+  }
+
+  preloadArtifact(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
+    this.assertUp(az);
+    return this.jars.preload(az, this.profile(az).artifactBucket, jar);
+  }
+
+  /** Primaries of every UP AZ (standbys attached to them); down AZs reported, not read. @throws 'az-down' when every AZ is down. */
+  readFleet(): { platform: PlatformProfile; jobs: FleetJob[]; unreachableAzs: string[] } {
+    const up = this.platform.azs.filter((a) => !this.scheduler.isDown(a.name)).map((a) => this.clusters.get(a.name)!);
+    const unreachableAzs = this.platform.azs.map((a) => a.name).filter((a) => this.scheduler.isDown(a));
+    if (up.length === 0 && this.platform.azs.length > 0) throw new PlatformError('az-down', `every AZ is down (${unreachableAzs.join(', ')})`, true);
+    const jobs = readFleetJobs(up, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
+    return { platform: structuredClone(this.platform), jobs, unreachableAzs };
+  }
+
+  /** Every resource of an AZ (or all AZs, down ones included) with full status, for tests. */
+  listDeployments(az?: string): Array<{ az: string; manifest: FlinkDeploymentManifest; generation: number; status: Resource['status'] }> {
+    const clusters = az === undefined ? [...this.clusters.values()] : [this.cluster(az)];
+    return clusters.flatMap((c) => [...c.resources.values()].map((r) => ({ az: r.az, manifest: structuredClone(manifestOf(r)), generation: r.generation, status: structuredClone(r.status) })));
+  }
+
+  private resource(az: string, namespace: string, name: string): Resource {
+    const r = this.assertUp(az).resources.get(nsName(namespace, name));
+    if (!r) throw new PlatformError('not-found', `FlinkDeployment ${namespace}/${name} does not exist in ${az}`, false);
+    return r;
+  }
+
+  private updateSpec(r: Resource, spec: FlinkDeploymentManifest['spec']): void {
+    const json = canonicalJson(spec);
+    if (json === r.specJson) return;
+    r.spec = spec;
+    r.specJson = json;
+    r.generation++;
+    this.cluster(r.az).counter(nsName(r.namespace, r.name)).specChanges++;
+    this.operator.reconcile(r, true);
+  }
+
+  private wake(az: string, namespace: string, name: string): void {
+    const set = this.waiters.get(`${az}|${nsName(namespace, name)}`);
+    if (set) for (const wake of [...set]) wake();
+  }
+}
