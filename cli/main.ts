@@ -1,0 +1,185 @@
+/**
+ * The az-evac command. Every subcommand talks to Temporal through the client facade
+ * (client/evacuation-client.ts); `demo` also starts the dev server, the simulator and a
+ * worker. Exit codes: 0 success, 1 the evacuation did not bring every P0–P2 job up,
+ * 2 bad input (message names the value and the fix), 130 detached with Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EvacuationClient } from '../client/evacuation-client.js';
+import { loadSettings, settingsHelp, type Settings } from '../config/settings.js';
+import type { EvacuationMode, EvacuationRequest } from '../domain/evacuation.js';
+import type { EvacuationReport } from '../domain/report.js';
+import { TIERS, type Tier } from '../domain/types.js';
+import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
+import { runDemo } from './demo.js';
+import { TSX_LOADER } from './processes.js';
+import { planText } from './plan-text.js';
+import { watchProgress } from './progress-view.js';
+import { reportText } from './report-text.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+function parseTiers(value: string): Tier[] {
+  const tiers = value.split(',').map((t) => t.trim().toUpperCase());
+  for (const t of tiers) {
+    if (!(TIERS as readonly string[]).includes(t)) throw new InvalidArgumentError(`unknown tier "${t}"; use a comma list of ${TIERS.join(', ')}`);
+  }
+  return tiers as Tier[];
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number`);
+  return n;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; timeScale?: number }
+
+function requestOf(o: ScopeOpts, settings: Settings): EvacuationRequest {
+  if (o.from === o.to) throw new InvalidArgumentError(`--from and --to are both "${o.from}"; the target must be a different AZ`);
+  const scope = o.tiers || o.teams || o.jobs ? { tiers: o.tiers, teams: o.teams, jobs: o.jobs } : undefined;
+  return {
+    sourceAz: o.from, targetAz: o.to, mode: o.mode, catalogVersion: o.catalogVersion, scope, preload: o.preload,
+    timeScale: o.timeScale ?? settings.timeScale, requestedBy: process.env.USER ?? 'cli',
+  };
+}
+
+function scopeOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--from <az>', 'the failed (or drilled) AZ to evacuate, e.g. az-a')
+    .requiredOption('--to <az>', 'the surviving AZ to move jobs into, e.g. az-b')
+    .addOption(new Option('--mode <mode>', 'drill: the source AZ is alive; emergency: it is gone').choices(['drill', 'emergency']).default('emergency'))
+    .option('--tiers <list>', 'only these tiers, e.g. P0,P1', parseTiers)
+    .option('--teams <list>', 'only jobs of these teams', list)
+    .option('--jobs <list>', 'only these jobs (namespace/name)', list)
+    .option('--catalog-version <n>', 'evacuate from this catalog version (default: newest)', positiveNumber)
+    .option('--no-preload', 'do not preload jars into the target AZ (jobs fetch them at start-up)')
+    .option('--time-scale <x>', 'simulator speed-up the platform runs at (reports scale targets by it)', positiveNumber);
+}
+
+async function withClient<T>(fn: (c: EvacuationClient, s: Settings) => Promise<T>): Promise<T> {
+  const settings = loadSettings();
+  const client = await EvacuationClient.connect(settings);
+  try {
+    return await fn(client, settings);
+  } finally {
+    await client.close();
+  }
+}
+
+async function printReport(file: string, jsonOut?: string): Promise<EvacuationReport> {
+  const report = JSON.parse(await readFile(file, 'utf8')) as EvacuationReport;
+  process.stdout.write(`${reportText(report)}\n`);
+  if (jsonOut) {
+    await writeFile(jsonOut, JSON.stringify(report, null, 2));
+    process.stdout.write(`Report JSON: ${resolve(jsonOut)}\n`);
+  }
+  return report;
+}
+
+const program = new Command('az-evac')
+  .description('Evacuate Apache Flink jobs out of a failed availability zone into a surviving one, by priority tier\n(P0 hot standby, P1 cold standby, P2 regular, P3 preemptible), as Temporal workflows.')
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', `
+Start here:
+  az-evac demo                          evacuate a simulated ~1,000-job fleet end to end (starts everything)
+  az-evac plan --from az-a --to az-b    what would move, what is preempted, what will not fit (acts on nothing)
+  az-evac evacuate --from az-a --to az-b --mode drill
+  az-evac status <id> | pause <id> | resume <id> | abort <id> --reason "..."
+
+Settings (environment variables):
+${settingsHelp()}`);
+
+program.command('demo')
+  .description('start a Temporal dev server, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
+  .option('--jobs <n>', 'jobs in the simulated fleet', positiveNumber, 1000)
+  .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
+  .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 20)
+  .option('--no-preload', 'do not preload jars')
+  .option('--report-json <file>', 'write the full JSON report here')
+  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string }) => {
+    const reportFile = await runDemo({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, log: (l) => process.stderr.write(`${l}\n`) });
+    const report = await printReport(reportFile, o.reportJson);
+    process.exitCode = report.success ? 0 : 1;
+  });
+
+scopeOptions(program.command('plan').description('plan an evacuation and print it; acts on nothing'))
+  .option('--json', 'print the full plan as JSON')
+  .action(async (o: ScopeOpts & { json?: boolean }) => withClient(async (client, settings) => {
+    const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
+    await client.planPreview(requestOf(o, settings), planId);
+    const { plan } = await new FileEvacuationStore(join(resolve(settings.stateDir), 'evacuations')).getPlan(planId);
+    process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${planText(plan)}\n`);
+  }));
+
+scopeOptions(program.command('evacuate').description('start (or join) an evacuation and watch its progress; Ctrl-C detaches without cancelling'))
+  .option('--id <id>', 'evacuation id (default: az-evac-<mode>-<from>-to-<to>, so a second press joins the first)')
+  .option('--dry-run', 'plan only (same as `plan`)')
+  .option('--detach', 'start and return at once')
+  .option('--report-json <file>', 'write the full JSON report here')
+  .action(async (o: ScopeOpts & { id?: string; dryRun?: boolean; detach?: boolean; reportJson?: string }) => withClient(async (client, settings) => {
+    const req = requestOf(o, settings);
+    if (o.dryRun) {
+      const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
+      await client.planPreview(req, planId);
+      const { plan } = await new FileEvacuationStore(join(resolve(settings.stateDir), 'evacuations')).getPlan(planId);
+      process.stdout.write(`${planText(plan)}\n(dry run: nothing was changed)\n`);
+      return;
+    }
+    const started = await client.start(req, o.id);
+    process.stderr.write(`${started.joined ? 'Joined running' : 'Started'} evacuation ${started.evacuationId}\n`);
+    if (o.detach) return;
+    const result = client.result(started.evacuationId);
+    process.once('SIGINT', () => {
+      process.stderr.write(`\nDetached; the evacuation goes on. Watch it: az-evac status ${started.evacuationId}\n`);
+      process.exit(130);
+    });
+    await watchProgress(() => client.progress(started.evacuationId), result);
+    const done = await result;
+    const report = await printReport(done.reportFile, o.reportJson);
+    process.exitCode = report.success ? 0 : 1;
+  }));
+
+program.command('status <id>').description('progress of an evacuation').option('--json', 'print JSON')
+  .action(async (id: string, o: { json?: boolean }) => withClient(async (client) => {
+    const p = await client.progress(id);
+    if (o.json) { process.stdout.write(`${JSON.stringify(p, null, 2)}\n`); return; }
+    process.stdout.write(`${id}: ${p.phase}${p.paused ? ' (paused)' : ''}, ${p.elapsedSeconds.toFixed(0)}s elapsed\n`);
+    for (const t of p.tiers) process.stdout.write(`  ${t.tier}: planned ${t.planned}, running ${t.running}, done ${t.succeeded}, failed ${t.failed}, skipped ${t.skipped} (RTO target ${t.rtoTargetSeconds}s)\n`);
+    if (p.reportFile) process.stdout.write(`Report: ${p.reportFile}\n`);
+  }));
+
+program.command('pause <id>').description('stop dispatching new jobs (jobs in flight finish)').option('--reason <text>')
+  .action(async (id: string, o: { reason?: string }) => withClient(async (c) => { await c.pause(id, process.env.USER ?? 'cli', o.reason); process.stdout.write(`paused ${id}\n`); }));
+program.command('resume <id>').description('resume a paused evacuation')
+  .action(async (id: string) => withClient(async (c) => { await c.resume(id, process.env.USER ?? 'cli'); process.stdout.write(`resumed ${id}\n`); }));
+program.command('abort <id>').description('dispatch nothing more; in-flight jobs finish; the rest are recorded as skipped').requiredOption('--reason <text>', 'why (recorded in the report)')
+  .action(async (id: string, o: { reason: string }) => withClient(async (c) => { await c.abort(id, process.env.USER ?? 'cli', o.reason); process.stdout.write(`aborting ${id}\n`); }));
+
+program.command('catalog').description('fleet catalog').command('sync').description('read the live fleet of every reachable AZ into a new catalog version')
+  .action(async () => withClient(async (c) => {
+    const r = await c.syncCatalog();
+    process.stdout.write(`catalog v${r.version}: ${r.jobs} jobs at ${r.takenAt}${r.carriedOver.length ? ` (carried over from the previous version: ${r.carriedOver.join(', ')})` : ''}\n`);
+  }));
+
+for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (needs AZ_EVAC_SIMULATOR_URL)'], ['simulator', 'platform/simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
+  program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]')
+    .action((args: string[]) => {
+      const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPO}${entry}`, ...args], { stdio: 'inherit' });
+      child.on('exit', (code) => { process.exitCode = code ?? 1; });
+    });
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`az-evac: ${message}\n`);
+  process.exitCode = err instanceof InvalidArgumentError ? 2 : 1;
+});

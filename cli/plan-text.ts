@@ -1,0 +1,36 @@
+/**
+ * Terminal rendering of a plan: per-tier table (admitted, not admitted, cores), the
+ * preemptions, what will not fit, and readiness findings, before anything is touched.
+ */
+import Table from 'cli-table3';
+import { TIERS, type Plan } from '../domain/types.js';
+
+/** Human view of `plan`; lists at most `maxRows` not-admitted jobs and findings. */
+export function planText(plan: Plan, maxRows = 15): string {
+  const lines = [`Plan ${plan.sourceAz} → ${plan.targetAz} from catalog v${plan.catalogVersion}`];
+  const table = new Table({ head: ['tier', 'admitted', 'cores', 'memory GiB', 'lifted in', 'not admitted'] });
+  for (const tier of TIERS) {
+    const adm = plan.admitted.filter((p) => p.tier === tier);
+    table.push([
+      tier, adm.length, adm.reduce((n, p) => n + p.cores, 0),
+      Math.round(adm.reduce((n, p) => n + p.memoryMiB, 0) / 1024),
+      adm.filter((p) => p.catalogTier !== p.tier).length,
+      plan.notAdmitted.filter((n) => n.tier === tier).length,
+    ]);
+  }
+  lines.push(table.toString());
+  lines.push(`Target capacity free: ${plan.capacityBefore.cores} cores / ${Math.round(plan.capacityBefore.memoryMiB / 1024)} GiB before, ${plan.capacityAfter.cores} cores / ${Math.round(plan.capacityAfter.memoryMiB / 1024)} GiB after.`);
+  lines.push(`Jars to preload: ${plan.jars.length} distinct (${(plan.jars.reduce((n, j) => n + j.sizeBytes, 0) / 2 ** 30).toFixed(1)} GiB).`);
+  lines.push(`Preempt ${plan.preemptions.length} P3 job(s) in ${plan.targetAz} (${plan.preemptions.reduce((n, p) => n + p.cores, 0)} cores).`);
+  if (plan.notAdmitted.length) {
+    lines.push(`Will NOT move ${plan.notAdmitted.length} job(s):`);
+    for (const n of plan.notAdmitted.slice(0, maxRows)) lines.push(`  ${n.tier} ${n.key}: ${n.reason}`);
+    if (plan.notAdmitted.length > maxRows) lines.push(`  … and ${plan.notAdmitted.length - maxRows} more (--json for all)`);
+  }
+  if (plan.findings.length) {
+    lines.push(`Readiness findings: ${plan.findings.length} (${plan.findings.filter((f) => f.blocking).length} blocking)`);
+    for (const f of plan.findings.slice(0, maxRows)) lines.push(`  ${f.blocking ? 'BLOCKING ' : ''}${f.code} ${f.job}: ${f.message}`);
+    if (plan.findings.length > maxRows) lines.push(`  … and ${plan.findings.length - maxRows} more (--json for all)`);
+  }
+  return lines.join('\n');
+}

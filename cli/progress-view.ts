@@ -1,0 +1,53 @@
+/**
+ * Live per-tier progress of an evacuation on the terminal: one bar per tier (done /
+ * planned, running, failed, skipped, elapsed vs RTO target) plus the jar preload. On a
+ * TTY the bars redraw in place (cli-progress); otherwise a line is printed every few
+ * seconds, so logs of runbooks and CI stay readable.
+ */
+import cliProgress from 'cli-progress';
+import type { EvacuationProgress } from '../domain/evacuation.js';
+
+/** Watches progress by polling `poll` until `done` resolves; returns when it does. */
+export async function watchProgress(poll: () => Promise<EvacuationProgress>, done: Promise<unknown>, opts: { intervalMs?: number; out?: NodeJS.WriteStream } = {}): Promise<void> {
+  const out = opts.out ?? process.stderr;
+  const tty = Boolean(out.isTTY);
+  const interval = opts.intervalMs ?? (tty ? 500 : 5000);
+  const multi = tty ? new cliProgress.MultiBar({
+    stream: out, clearOnComplete: false, hideCursor: true, format: ' {tier} [{bar}] {value}/{total} running {running} failed {failed} skipped {skipped} | {elapsed}s / RTO {rto}s',
+  }, cliProgress.Presets.shades_classic) : undefined;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  let finished = false;
+  void done.finally(() => { finished = true; });
+
+  const draw = (p: EvacuationProgress): void => {
+    const elapsed = p.elapsedSeconds.toFixed(0);
+    if (!multi) {
+      const tiers = p.tiers.map((t) => `${t.tier} ${t.succeeded + t.failed + t.skipped}/${t.planned} (run ${t.running}, fail ${t.failed})`).join(' | ');
+      const jars = p.preload.state === 'off' ? '' : ` | jars ${p.preload.jarsDone}/${p.preload.jars}`;
+      out.write(`[${elapsed}s] ${p.phase}${p.paused ? ' PAUSED' : ''} ${tiers}${jars}\n`);
+      return;
+    }
+    for (const t of p.tiers) {
+      const payload = { tier: t.tier, running: t.running, failed: t.failed, skipped: t.skipped, rto: t.rtoTargetSeconds.toFixed(0), elapsed: (((t.endedAtMs ?? Date.now()) - (p.startedAtMs)) / 1000).toFixed(0) };
+      const value = t.succeeded + t.failed + t.skipped;
+      const bar = bars.get(t.tier);
+      if (bar) bar.update(value, payload);
+      else bars.set(t.tier, multi.create(Math.max(1, t.planned), value, payload));
+    }
+  };
+
+  while (!finished) {
+    try {
+      draw(await poll());
+    } catch {
+      // The workflow may be between tasks or finished; the next poll or `done` decides.
+    }
+    await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, interval))]);
+  }
+  try {
+    draw(await poll());
+  } catch {
+    // Finished workflows may no longer answer queries on a busy server; the report follows.
+  }
+  multi?.stop();
+}

@@ -1,0 +1,31 @@
+/**
+ * Terminal rendering of an evacuation report: per-tier table (jobs, succeeded, failed,
+ * skipped, RTO achieved vs target, worst RPO paid), then failures and skips with reasons.
+ */
+import Table from 'cli-table3';
+import type { EvacuationReport } from '../domain/report.js';
+
+const fmt = (s: number | null): string => (s === null ? '-' : `${s.toFixed(1)}s`);
+
+/** Human summary of `report`; at most `maxReasons` failed/skipped jobs are listed. */
+export function reportText(report: EvacuationReport, maxReasons = 15): string {
+  const lines: string[] = [];
+  const scale = report.timeScale !== 1 ? ` (simulator at ${report.timeScale}× speed: wall seconds, targets scaled by 1/${report.timeScale})` : '';
+  lines.push(`Evacuation ${report.evacuationId}: ${report.sourceAz} → ${report.targetAz}, ${report.mode}, catalog v${report.catalogVersion}`);
+  lines.push(`Wall time ${report.wallSeconds.toFixed(1)}s${scale}`);
+  if (report.abortedBy) lines.push(`ABORTED by ${report.abortedBy}`);
+  const table = new Table({ head: ['tier', 'jobs', 'running', 'failed', 'skipped', 'RTO', 'RTO target', 'worst RPO', 'RPO target'] });
+  for (const t of report.tiers) {
+    table.push([t.tier, t.jobs, t.succeeded, t.failed, t.skipped, `${fmt(t.rtoSeconds)}${t.rtoMet ? '' : ' MISSED'}`, fmt(t.rtoTargetSeconds), fmt(t.worstRpoSeconds), fmt(t.rpoTargetSeconds)]);
+  }
+  lines.push(table.toString());
+  if (report.preemptions.length) lines.push(`Preempted ${report.preemptions.length} P3 job(s) in ${report.targetAz} (${report.preemptions.reduce((n, p) => n + p.cores, 0)} cores freed).`);
+  const bad = report.jobs.filter((j) => j.outcome !== 'running');
+  if (bad.length) {
+    lines.push(`${bad.length} job(s) not RUNNING in ${report.targetAz}:`);
+    for (const j of bad.slice(0, maxReasons)) lines.push(`  ${j.tier} ${j.namespace}/${j.name}: ${j.outcome}: ${j.reason ?? 'no reason recorded'}`);
+    if (bad.length > maxReasons) lines.push(`  … and ${bad.length - maxReasons} more (see the JSON report)`);
+  }
+  lines.push(report.success ? 'RESULT: every P0–P2 job is RUNNING in the target AZ.' : 'RESULT: NOT every P0–P2 job is RUNNING in the target AZ.');
+  return lines.join('\n');
+}
