@@ -70,12 +70,12 @@ export function chooseSnapshot(entries: SnapshotEntry[], opts: SnapshotChoiceOpt
       // Every remaining entry is older still: none can be within RPO.
       const tooOld = ordered.slice(ordered.indexOf(entry)).map((e) => ({
         path: e.path,
-        reason: whyUnusable(e, opts.layout) ?? `${ageOf(e, opts.nowEpochSeconds)} s old, beyond the RPO of ${opts.rpoSeconds} s`,
+        reason: whyUnusable(e, opts.layout) ?? `${Math.round(ageOf(e, opts.nowEpochSeconds))} s old, beyond the RPO of ${opts.rpoSeconds} s`,
       }));
       return {
         kind: 'none',
         reason:
-          `newest restorable ${entry.kind} ${entry.path} is ${ageSeconds} s old, beyond the RPO of ` +
+          `newest restorable ${entry.kind} ${entry.path} is ${Math.round(ageSeconds)} s old, beyond the RPO of ` +
           `${opts.rpoSeconds} s`,
         skipped: [...skipped, ...tooOld],
       };
