@@ -1,0 +1,117 @@
+/**
+ * `npm run bench -- [--sizes 500,1000,2000,5000] [--time-scale X] [--no-preload-runs] [--json FILE]`
+ *
+ * Evacuates simulated fleets of each size from az-a (taken down) into az-b on a real
+ * Temporal dev server, with the production worker wiring, and prints per run: jobs, cores,
+ * preload on/off, wall seconds, jobs/s, P0 RTO, the zero-overhead lower bound of the
+ * simulator's latency model for the same plan (bench/lower-bound.ts) and actual / bound.
+ * Times are wall seconds; at --time-scale X the simulator runs X times faster than real
+ * latencies (default 1: realistic latencies).
+ */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { cpus, totalmem } from 'node:os';
+import { Command } from 'commander';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { EvacuationClient } from '../client/evacuation-client.js';
+import { loadSettings } from '../config/settings.js';
+import type { EvacuationReport } from '../domain/report.js';
+import { FileCatalogStore } from '../platform/catalog-file-store.js';
+import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
+import { startTemporalDevServer } from '../platform/local-processes.js';
+import { spawnSimulator } from '../platform/simulator/client.js';
+import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
+import { generateFleet } from '../platform/simulator/fleet-generator.js';
+import { WORKFLOWS_PATH, buildWorker } from '../worker/build.js';
+import { lowerBound } from './lower-bound.js';
+
+/** One benchmark row (the interface scripts rely on). */
+export interface BenchRow {
+  jobs: number;
+  cores: number;
+  preload: boolean;
+  timeScale: number;
+  wallSeconds: number;
+  jobsPerSecond: number;
+  p0RtoSeconds: number | null;
+  lowerBoundSeconds: number;
+  ratio: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+}
+
+const opts = new Command('bench')
+  .option('--sizes <list>', 'fleet sizes (jobs in the whole fleet; half run in az-a)', '500,1000,2000,5000')
+  .option('--time-scale <x>', 'simulator speed-up (1 = realistic latencies)', '1')
+  .option('--seed <s>', 'fleet seed', '11')
+  .option('--no-preload-runs', 'skip the runs with jar preloading off')
+  .option('--json <file>', 'write the rows as JSON')
+  .parse(process.argv)
+  .opts<{ sizes: string; timeScale: string; seed: string; preloadRuns: boolean; json?: string }>();
+
+async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, size: number, preload: boolean, timeScale: number, seed: number): Promise<BenchRow> {
+  const stateDir = await mkdtemp(join(resolve('.az-evac'), `bench-${size}-`));
+  const settings = { ...loadSettings(), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
+  const sim = await spawnSimulator({ timeScale, seed });
+  try {
+    const fleet = generateFleet({ jobs: size, seed, templates: loadExampleTemplates() });
+    await sim.client.loadFleet(fleet);
+    const worker = await buildWorker(settings, sim.client, { workflowBundle: bundle });
+    const client = await EvacuationClient.connect(settings);
+    try {
+      return await worker.runUntil(async () => {
+        await client.syncCatalog();
+        await sim.client.setAzDown('az-a', true);
+        const id = `bench-${size}-${preload ? 'preload' : 'nopreload'}-${Date.now()}`;
+        await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload, timeScale }, id);
+        const result = await client.result(id);
+        const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
+        const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(id);
+        const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
+        const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed });
+        const boundWall = bound.seconds / timeScale;
+        const inScope = report.jobs.length;
+        return {
+          jobs: inScope, cores: catalog.jobs.filter((j) => j.az === 'az-a').reduce((n, j) => n + j.resources.cores, 0),
+          preload, timeScale, wallSeconds: report.wallSeconds, jobsPerSecond: Math.round((inScope / report.wallSeconds) * 100) / 100,
+          p0RtoSeconds: report.tiers.find((t) => t.tier === 'P0')?.rtoSeconds ?? null,
+          lowerBoundSeconds: Math.round(boundWall * 10) / 10, ratio: Math.round((report.wallSeconds / boundWall) * 100) / 100,
+          succeeded: report.tiers.reduce((n, t) => n + t.succeeded, 0),
+          failed: report.tiers.reduce((n, t) => n + t.failed, 0),
+          skipped: report.tiers.reduce((n, t) => n + t.skipped, 0),
+        };
+      });
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await sim.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = opts.sizes.split(',').map(Number);
+  const timeScale = Number(opts.timeScale);
+  const seed = Number(opts.seed);
+  process.stderr.write(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  const temporal = await startTemporalDevServer(await mkdtemp(join(resolve('.az-evac'), 'bench-temporal-')));
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const rows: BenchRow[] = [];
+  try {
+    for (const size of sizes) {
+      for (const preload of opts.preloadRuns ? [true, false] : [true]) {
+        process.stderr.write(`run: ${size} jobs, preload ${preload ? 'on' : 'off'}, time scale ${timeScale}…\n`);
+        const row = await runOne(temporal.address, bundle, size, preload, timeScale, seed);
+        rows.push(row);
+        process.stderr.write(`${JSON.stringify(row)}\n`);
+      }
+    }
+  } finally {
+    await temporal.stop();
+  }
+  console.table(rows);
+  if (opts.json) await writeFile(opts.json, JSON.stringify(rows, null, 2));
+}
+
+await main();
