@@ -58,7 +58,7 @@ export interface SnapshotTrack {
   savepoints: Retained[];
 }
 
-/** A written snapshot: `s3://bucket/dir` and completion time (epoch seconds). */
+/** A written snapshot: `s3://bucket/dir` and completion time (wall epoch seconds, see scheduler.ts). */
 export interface WrittenSnapshot {
   path: string;
   completedAtEpochSeconds: number;
@@ -96,7 +96,7 @@ export class Checkpointing {
     const keys = this.writeSnapshot(track, dir, files, refs, at, replicaDelays);
     track.checkpoints.push({ dir, keys });
     this.retain(track, track.checkpoints, CHECKPOINTING.retainedCheckpoints);
-    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: at };
+    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at) };
   }
 
   /**
@@ -111,7 +111,7 @@ export class Checkpointing {
     const keys = this.writeSnapshot(track, dir, [[`${dir}/${file}`, track.stateSizeBytes]], [file], at, replicaDelays);
     track.savepoints.push({ dir, keys });
     this.retain(track, track.savepoints, CHECKPOINTING.retainedSavepoints);
-    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: at };
+    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at) };
   }
 
   /**
@@ -168,13 +168,14 @@ export class Checkpointing {
     at: number,
     replicaDelays?: ReplicaDelays,
   ): string[] {
+    const stamp = this.scheduler.clock.epoch(at);
     const put = (key: string, obj: StoredObject, delays?: Record<string, number>): void => {
       if (replicaDelays) this.stores.putReplicated(track.az, track.bucket, key, obj, delays);
       else this.stores.put(track.az, track.bucket, key, obj);
     };
-    for (const [key, sizeBytes] of files) put(key, { sizeBytes, lastModifiedEpochSeconds: at }, replicaDelays?.data);
+    for (const [key, sizeBytes] of files) put(key, { sizeBytes, lastModifiedEpochSeconds: stamp }, replicaDelays?.data);
     const body = JSON.stringify({ files: refs } satisfies MetadataBody);
-    put(`${dir}/${METADATA}`, { sizeBytes: body.length, lastModifiedEpochSeconds: at, body }, replicaDelays?.metadata);
+    put(`${dir}/${METADATA}`, { sizeBytes: body.length, lastModifiedEpochSeconds: stamp, body }, replicaDelays?.metadata);
     return [...files.map(([k]) => k), `${dir}/${METADATA}`];
   }
 

@@ -43,7 +43,7 @@ export interface LoadFleetResult {
 export function loadFleet(sim: Simulator, fleet: GeneratedFleet, options: LoadFleetOptions = {}): LoadFleetResult {
   sim.configure(fleet.platform, fleet.capacities);
   const azNames = fleet.platform.azs.map((a) => a.name);
-  const now = sim.clock.now();
+  const now = sim.clock.epoch(sim.clock.now());
   const result: LoadFleetResult = { jobs: fleet.jobs.length, standbys: fleet.standbys.length, running: 0, objects: 0, laggingReplicas: [], staleHaConfigMaps: [] };
 
   const allJars = new Map<string, JarArtifact>();

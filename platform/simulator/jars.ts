@@ -96,7 +96,7 @@ export class Jars {
     } finally {
       this.load.end(az);
     }
-    this.stores.store(az).put(artifactBucket, jar.key, { ...src, lastModifiedEpochSeconds: this.scheduler.clock.now() });
+    this.stores.store(az).put(artifactBucket, jar.key, { ...src, lastModifiedEpochSeconds: this.scheduler.clock.epoch(this.scheduler.clock.now()) });
     if (!this.has(az, artifactBucket, jar, 'cache')) {
       throw new PlatformError('unavailable', `jar ${jar.key} copied into ${az}'s cache but its digest does not verify; retry`, true);
     }

@@ -177,7 +177,7 @@ export class Operator {
     const key = nsName(r.namespace, r.name);
     const jobId = r.status.jobStatus?.jobId ?? hex(seededUniform(this.ctx.seed, r.az, key, run.id, 'jobId'), 32);
     r.status.lifecycleState = 'STABLE';
-    r.status.jobStatus = { ...r.status.jobStatus, state: 'RUNNING', jobId, startTime: now, podsPending: false, completedCheckpoints: 0 };
+    r.status.jobStatus = { ...r.status.jobStatus, state: 'RUNNING', jobId, startTime: this.ctx.scheduler.clock.epoch(now), podsPending: false, completedCheckpoints: 0 };
     if (spec.haEnabled) this.ctx.cluster(r.az).haConfigMaps.set(key, { count: 2, pointer: run.restoredFrom });
     const dir = spec.checkpointDir ?? spec.savepointDir;
     if (dir) {

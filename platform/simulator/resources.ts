@@ -22,7 +22,7 @@ export interface ResourceStatus {
     state: 'RECONCILING' | 'CREATED' | 'RUNNING' | 'SUSPENDED' | 'FAILED';
     /** 32 hex, fresh per deploy (set once the job is submitted). */
     jobId?: string;
-    /** Epoch seconds (model) the job reached RUNNING. */
+    /** Wall epoch seconds the job reached RUNNING (see scheduler.ts). */
     startTime?: number;
     /** Snapshot path the job restored from (absent when it started empty). */
     restoredFrom?: string;

@@ -2,7 +2,11 @@
  * Model time and the simulator's single event loop.
  *
  * Model time runs `timeScale` times faster than wall time (X = 10: a 60 s model interval
- * takes 6 s of wall time) and starts at the wall epoch when the clock is created. All due
+ * takes 6 s of wall time) and starts at the wall epoch when the clock is created. Durations
+ * are model seconds; every TIMESTAMP the simulator exposes (object last-modified, snapshot
+ * completion, job start) is the WALL epoch of that model instant (`epoch()`), so an age
+ * measured against `Date.now()` is a wall age: × timeScale gives the model age (the
+ * engine scales RPOs and timeouts by 1 / timeScale the same way). All due
  * work — start-ups completing, checkpoints, replication arrivals — sits in one binary heap
  * ordered by model time and is drained by one timer tick (default every 250 ms wall), not
  * one timer per job, so 5,000 jobs × 2 AZs stay cheap.
@@ -36,6 +40,11 @@ export class ModelClock {
   /** Model now, epoch seconds (fractional). */
   now(): number {
     return this.startEpochSeconds + ((this.wall() - this.wallStart) / 1000) * this.timeScale;
+  }
+
+  /** Wall epoch seconds of the model instant `model` (what timestamps show). */
+  epoch(model: number): number {
+    return this.startEpochSeconds + (model - this.startEpochSeconds) / this.timeScale;
   }
 
   /** Wall milliseconds that `modelSeconds` take. */

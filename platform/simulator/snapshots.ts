@@ -46,7 +46,7 @@ export interface ResolvedSnapshot {
   hasMetadata: boolean;
   /** Every file `_metadata` references resolves in this replica (false without `_metadata`). */
   referencedFilesPresent: boolean;
-  /** `_metadata` time, else the newest file's, epoch seconds. */
+  /** `_metadata` time, else the newest file's, wall epoch seconds (fractional). */
   completedAtEpochSeconds: number;
   /** Bytes of the referenced files present (the state a restore reads). */
   stateBytes: number;
@@ -112,7 +112,7 @@ export function listSnapshots(
     entries.push({
       kind,
       path: `s3://${bucket}/${dirKey}`,
-      completedAtEpochSeconds: Math.floor(r.completedAtEpochSeconds),
+      completedAtEpochSeconds: r.completedAtEpochSeconds,
       hasMetadata: r.hasMetadata,
       referencedFilesPresent: r.referencedFilesPresent,
     });

@@ -1,21 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { createCrdValidator, loadFlinkDeploymentValidator, type CrdValidator } from '../../domain/crd-validator.js';
+import { VENDOR_EXAMPLES, manifestsOfKind, put } from './fixtures/manifests.js';
 
-const VENDOR = new URL('../../vendor/flink-operator/', import.meta.url);
-
-function examples(kind: string): { file: string; doc: Record<string, unknown> }[] {
-  const dir = new URL('examples/', VENDOR);
-  return readdirSync(dir).flatMap((file) =>
-    YAML.parseAllDocuments(readFileSync(new URL(file, dir), 'utf8'))
-      .map((d) => d.toJS() as Record<string, unknown> | null)
-      .filter((doc): doc is Record<string, unknown> => doc?.kind === kind)
-      .map((doc) => ({ file, doc })),
-  );
-}
-
-const basic = (): Record<string, any> => structuredClone(examples('FlinkDeployment').find((e) => e.file === 'basic.yaml')!.doc);
+const CRDS = new URL('../../vendor/flink-operator/crds/', import.meta.url);
+const examples = (kind: string) => manifestsOfKind(VENDOR_EXAMPLES, kind);
+const basic = (): Record<string, unknown> => structuredClone(examples('FlinkDeployment').find((e) => e.file === 'basic.yaml')!.doc);
 
 function errorsOf(result: ReturnType<CrdValidator>): string[] {
   return result.ok ? [] : result.errors;
@@ -39,7 +29,7 @@ describe('FlinkDeployment CRD validator', () => {
 
   it('rejects an upgradeMode outside the enum, naming the path and the allowed values', () => {
     const m = basic();
-    m.spec.job.upgradeMode = 'savepiont';
+    put(m, 'spec.job.upgradeMode', 'savepiont');
     const errors = errorsOf(validate(m));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^spec\.job\.upgradeMode: .*savepiont/);
@@ -48,26 +38,26 @@ describe('FlinkDeployment CRD validator', () => {
 
   it('rejects parallelism given as an object', () => {
     const m = basic();
-    m.spec.job.parallelism = { value: 2 };
+    put(m, 'spec.job.parallelism', { value: 2 });
     expect(errorsOf(validate(m))).toEqual([expect.stringMatching(/^spec\.job\.parallelism: must be an integer/)]);
   });
 
   it('limits metadata.name to 45 characters of a DNS label', () => {
     const m = basic();
-    m.metadata.name = `a${'b'.repeat(44)}`;
+    put(m, 'metadata.name', `a${'b'.repeat(44)}`);
     expect(validate(m)).toEqual({ ok: true });
-    m.metadata.name = `a${'b'.repeat(45)}`;
+    put(m, 'metadata.name', `a${'b'.repeat(45)}`);
     expect(errorsOf(validate(m))).toEqual([expect.stringMatching(/^metadata\.name: .*45 characters/)]);
     for (const bad of ['Basic', '1basic', 'basic-', 'basic_example', '']) {
-      m.metadata.name = bad;
+      put(m, 'metadata.name', bad);
       expect(validate(m).ok, bad).toBe(false);
     }
   });
 
   it('rejects unknown fields (the schema has no additionalProperties: the API server prunes them, or rejects them under Strict field validation)', () => {
     const m = basic();
-    m.spec.replicas = 3;
-    m.spec.job.initialSavepointpath = 's3://b/sp';
+    put(m, 'spec.replicas', 3);
+    put(m, 'spec.job.initialSavepointpath', 's3://b/sp');
     const errors = errorsOf(validate(m));
     expect(errors).toEqual(
       expect.arrayContaining([
@@ -79,15 +69,15 @@ describe('FlinkDeployment CRD validator', () => {
 
   it('keeps flinkConfiguration open (x-kubernetes-preserve-unknown-fields): nested maps and numbers pass', () => {
     const m = basic();
-    m.spec.flinkConfiguration = { state: { 'savepoints.dir': 's3://b/sp' }, 'taskmanager.numberOfTaskSlots': 2 };
+    put(m, 'spec.flinkConfiguration', { state: { 'savepoints.dir': 's3://b/sp' }, 'taskmanager.numberOfTaskSlots': 2 });
     expect(validate(m)).toEqual({ ok: true });
   });
 
   it('treats x-kubernetes-int-or-string as integer or string, reported as one error', () => {
     const m = basic();
-    m.spec.podTemplate = { spec: { containers: [{ name: 'flink-main-container', resources: { limits: { cpu: '500m', memory: 2048 } } }] } };
+    put(m, 'spec.podTemplate', { spec: { containers: [{ name: 'flink-main-container', resources: { limits: { cpu: '500m', memory: 2048 } } }] } });
     expect(validate(m)).toEqual({ ok: true });
-    m.spec.podTemplate.spec.containers[0].resources.limits.cpu = 0.5;
+    put(m, 'spec.podTemplate.spec.containers.0.resources.limits.cpu', 0.5);
     expect(errorsOf(validate(m))).toEqual([
       expect.stringMatching(/^spec\.podTemplate\.spec\.containers\[0\]\.resources\.limits\.cpu: must be an integer or string, got 0\.5/),
     ]);
@@ -95,9 +85,9 @@ describe('FlinkDeployment CRD validator', () => {
 
   it('checks apiVersion, kind, metadata and label values', () => {
     const m = basic();
-    m.apiVersion = 'flink.apache.org/v1';
-    m.kind = 'FlinkSessionJob';
-    m.metadata.labels = { ok: 'az-b', bad: 'has spaces' };
+    put(m, 'apiVersion', 'flink.apache.org/v1');
+    put(m, 'kind', 'FlinkSessionJob');
+    put(m, 'metadata.labels', { ok: 'az-b', bad: 'has spaces' });
     const errors = errorsOf(validate(m));
     expect(errors).toEqual(
       expect.arrayContaining([
@@ -121,18 +111,18 @@ describe('FlinkDeployment CRD validator', () => {
 
 describe('createCrdValidator', () => {
   it('works for another CRD (FlinkSessionJob) and its examples', () => {
-    const validate = createCrdValidator(readFileSync(new URL('crds/flinksessionjobs.flink.apache.org-v1.yml', VENDOR), 'utf8'));
+    const validate = createCrdValidator(readFileSync(new URL('flinksessionjobs.flink.apache.org-v1.yml', CRDS), 'utf8'));
     const jobs = examples('FlinkSessionJob');
     expect(jobs.length).toBeGreaterThan(0);
     for (const { doc } of jobs) expect(validate(doc)).toEqual({ ok: true });
-    const bad = structuredClone(jobs[0]!.doc) as Record<string, any>;
-    bad.spec.job.upgradeMode = 'last_state';
+    const bad = structuredClone(jobs[0]!.doc);
+    put(bad, 'spec.job.upgradeMode', 'last_state');
     expect(validate(bad).ok).toBe(false);
   });
 
   it('refuses text that is not a CRD, and a version the CRD lacks', () => {
     expect(() => createCrdValidator('kind: ConfigMap\n')).toThrow(/not a CustomResourceDefinition/);
-    const crd = readFileSync(new URL('crds/flinksessionjobs.flink.apache.org-v1.yml', VENDOR), 'utf8');
+    const crd = readFileSync(new URL('flinksessionjobs.flink.apache.org-v1.yml', CRDS), 'utf8');
     expect(() => createCrdValidator(crd, 'v9')).toThrow(/no version v9.*versions: v1beta1/);
   });
 });

@@ -1,0 +1,252 @@
+/**
+ * Regenerates a job's FlinkDeployment for the target AZ (DESIGN.md §1: config bound to one
+ * cluster cannot be moved, so it is rewritten at start-up) and finds what still points at the
+ * source AZ. Pure: no I/O.
+ */
+import { flattenFlinkConfiguration, readConfig, removeConfig, writeConfig, type FlatFlinkConfig } from './flink-config.js';
+import { jobKey, type AzProfile, type FleetJob, type FlinkDeploymentManifest, type StorageLayout } from './types.js';
+
+/** Where the restored job takes its state from: a snapshot path, or nothing (empty state). */
+export type RestoreSource = { path: string } | { stateless: true };
+
+/** Input of {@link renderForTargetAz}. */
+export interface RenderInput {
+  job: FleetJob;
+  source: AzProfile;
+  target: AzProfile;
+  layout: StorageLayout;
+  restore: RestoreSource;
+  /** Evacuation id, used as a label value: ≤ 63 characters of letters, digits, `-`, `_`, `.`. */
+  evacuationId: string;
+  /** New `spec.job.savepointRedeployNonce`; an integer different from the current one. */
+  nonce: number;
+  /** Namespace in the target AZ; defaults to the job's namespace. */
+  namespace?: string;
+}
+
+/** Labels and annotations az-evac writes; the source-AZ check skips them. */
+const LABEL_PREFIX = 'az-evac.io/';
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+const ZONE_KEYS = [ZONE_LABEL, 'failure-domain.beta.kubernetes.io/zone'];
+const LABEL_VALUE = /^(?=.{0,63}$)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+type Json = Record<string, unknown>;
+
+/**
+ * The job's FlinkDeployment (as deployed in `source`) rewritten for `target`:
+ * - metadata: name, target namespace, labels and annotations only (server fields, status and
+ *   `kubectl.kubernetes.io/last-applied-configuration` dropped); labels
+ *   `az-evac.io/evacuation-id`, `az-evac.io/source-az`, `az-evac.io/tier`,
+ *   `app.kubernetes.io/managed-by: az-evac`; annotation `az-evac.io/restore-from`;
+ * - every string naming the source AZ (endpoint, registry, zone, AZ name and, under
+ *   `per-az-buckets`, bucket names) rewritten to the target's; under `symmetric` the shared
+ *   bucket names are kept intact;
+ * - images: short Docker Hub names (`flink:2.2`, `docker.io/x/y`) get the target mirror
+ *   prefix; images of other registries are left as they are;
+ * - pod templates pinned to `topology.kubernetes.io/zone In [target.zone]` (required node
+ *   affinity, merged into every existing node selector term; source-zone terms replaced);
+ * - flinkConfiguration flat strings with FLIP-406 keys: `s3.endpoint`, checkpoint and
+ *   savepoint dirs in `s3://<target.stateBucket>/<prefix>`, HA storageDir in the target
+ *   bucket, and no restore-path key (the restore source is `initialSavepointPath` only);
+ * - spec.job: `initialSavepointPath` = the path (removed for a stateless restore),
+ *   `savepointRedeployNonce` = nonce, `state: running`, `upgradeMode: savepoint`. Never
+ *   `last-state`: its HA metadata died with the source cluster (DESIGN.md §3). A stateless
+ *   restore of a job declared `upgradeMode: stateless` keeps `stateless` (its owners chose
+ *   never to carry state); any other job gets `savepoint` so later upgrades keep state.
+ *
+ * @throws Error naming the job when the manifest has no spec.job (a session cluster), the
+ *   profiles contradict the layout, or evacuationId / nonce / restore path are invalid.
+ */
+export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
+  const { job, source, target, layout, restore } = input;
+  const key = jobKey(job);
+  checkInput(input, key);
+  const rewrite = sourceAzMatcher(source, layout);
+  const toTarget = (s: string): string => s.replace(rewrite.regex, (m) => (rewrite.roles.get(m) === 'kept' ? m : target[rewrite.roles.get(m) as keyof AzProfile]));
+  const spec = mapStrings(job.deployment.spec, toTarget) as Json;
+  const jobSpec = spec.job as Json;
+  const namespace = input.namespace ?? job.namespace;
+
+  if ('path' in restore) {
+    jobSpec.initialSavepointPath = restore.path;
+  } else {
+    delete jobSpec.initialSavepointPath;
+  }
+  jobSpec.upgradeMode = 'stateless' in restore && jobSpec.upgradeMode === 'stateless' ? 'stateless' : 'savepoint';
+  jobSpec.savepointRedeployNonce = input.nonce;
+  jobSpec.state = 'running';
+
+  spec.flinkConfiguration = targetConfig(flattenFlinkConfiguration((spec.flinkConfiguration ?? {}) as Json), input, namespace);
+  if (typeof spec.image === 'string') spec.image = mirrorImage(spec.image, target);
+  spec.podTemplate = asObject(spec.podTemplate) ?? {};
+  for (const owner of [spec, asObject(spec.jobManager), asObject(spec.taskManager)]) {
+    const template = asObject(owner?.podTemplate);
+    if (!template) continue;
+    const podSpec = (template.spec = asObject(template.spec) ?? {}) as Json;
+    for (const list of ['containers', 'initContainers']) {
+      for (const c of (podSpec[list] ?? []) as Json[]) if (typeof c.image === 'string') c.image = mirrorImage(c.image, target);
+    }
+    if (owner === spec || asObject(podSpec.affinity)?.nodeAffinity) pinZone(podSpec, target.zone);
+  }
+
+  const sourceMeta = mapStrings(job.deployment.metadata, toTarget) as FlinkDeploymentManifest['metadata'];
+  const annotations = { ...sourceMeta.annotations };
+  delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  return {
+    apiVersion: 'flink.apache.org/v1beta1',
+    kind: 'FlinkDeployment',
+    metadata: {
+      name: job.name,
+      namespace,
+      labels: {
+        ...sourceMeta.labels,
+        [`${LABEL_PREFIX}evacuation-id`]: input.evacuationId,
+        [`${LABEL_PREFIX}source-az`]: source.name,
+        [`${LABEL_PREFIX}tier`]: job.tier,
+        'app.kubernetes.io/managed-by': 'az-evac',
+      },
+      annotations: { ...annotations, [`${LABEL_PREFIX}restore-from`]: 'path' in restore ? restore.path : 'stateless' },
+    },
+    spec,
+  };
+}
+
+/**
+ * Dotted paths (`spec.flinkConfiguration["s3.endpoint"]`, `spec.podTemplate.spec.containers[0].image`)
+ * of every string value in `manifest` that still names the source AZ: its name, zone,
+ * s3Endpoint, imageRegistry and, under `per-az-buckets`, its stateBucket / artifactBucket
+ * (under `symmetric` bucket names are shared by all AZs and not leftovers). az-evac's own
+ * labels and annotations (`az-evac.io/*`, which record the source AZ on purpose) are skipped.
+ */
+export function findSourceAzLeftovers(manifest: unknown, source: AzProfile, layout: StorageLayout): string[] {
+  const { regex, roles } = sourceAzMatcher(source, layout);
+  const found: string[] = [];
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      for (const m of value.matchAll(regex)) {
+        if (roles.get(m[0]) !== 'kept') {
+          found.push(formatPath(path));
+          return;
+        }
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, [...path, i]));
+    } else if (value !== null && typeof value === 'object') {
+      const ownMeta = path.length === 2 && path[0] === 'metadata' && (path[1] === 'labels' || path[1] === 'annotations');
+      for (const [k, v] of Object.entries(value)) if (!(ownMeta && k.startsWith(LABEL_PREFIX))) walk(v, [...path, k]);
+    }
+  };
+  walk(manifest, []);
+  return found;
+}
+
+/**
+ * A regex matching the source AZ's identifying strings as whole tokens (not inside a longer
+ * name), longest first, and the AzProfile field each one is; `kept` marks bucket names shared
+ * by all AZs under `symmetric`, matched only so that an AZ name inside them is left alone.
+ */
+function sourceAzMatcher(source: AzProfile, layout: StorageLayout): { regex: RegExp; roles: Map<string, keyof AzProfile | 'kept'> } {
+  const roles = new Map<string, keyof AzProfile | 'kept'>();
+  for (const field of ['stateBucket', 'artifactBucket', 's3Endpoint', 'imageRegistry', 'zone', 'name'] as const) {
+    const isBucket = field === 'stateBucket' || field === 'artifactBucket';
+    if (source[field] !== '' && !roles.has(source[field])) roles.set(source[field], isBucket && layout === 'symmetric' ? 'kept' : field);
+  }
+  const tokens = [...roles.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return { regex: new RegExp(`(?<![A-Za-z0-9])(?:${tokens.join('|')})(?![A-Za-z0-9])`, 'g'), roles };
+}
+
+function checkInput(input: RenderInput, key: string): void {
+  const { job, source, target, layout, restore } = input;
+  if (asObject(job.deployment.spec?.job) === undefined) {
+    throw new Error(
+      `job ${key}: FlinkDeployment '${job.deployment.metadata.name}' has no spec.job: it is a session cluster, whose jobs are FlinkSessionJobs that az-evac cannot restore from a snapshot. ` +
+        'Fix: run the job in application mode (its own FlinkDeployment with spec.job) or remove the session cluster from the fleet catalog',
+    );
+  }
+  if (source.name === target.name) throw new Error(`job ${key}: source and target AZ are both '${source.name}'; pick a different target AZ`);
+  if (layout === 'symmetric' && (source.stateBucket !== target.stateBucket || source.artifactBucket !== target.artifactBucket)) {
+    throw new Error(
+      `job ${key}: layout is 'symmetric' but the AZ profiles name different buckets (${source.stateBucket}/${source.artifactBucket} in ${source.name}, ${target.stateBucket}/${target.artifactBucket} in ${target.name}); ` +
+        "fix the platform profile: give both AZs the same bucket names, or set layout to 'per-az-buckets'",
+    );
+  }
+  if (!LABEL_VALUE.test(input.evacuationId) || input.evacuationId === '') {
+    throw new Error(`job ${key}: evacuationId '${input.evacuationId}' is not a valid label value; use ≤ 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+  }
+  if (!Number.isSafeInteger(input.nonce)) throw new Error(`job ${key}: nonce ${input.nonce} must be an integer (spec.job.savepointRedeployNonce)`);
+  if ('path' in restore && (restore.path === '' || findSourceAzLeftovers(restore.path, source, layout).length > 0)) {
+    throw new Error(`job ${key}: restore path '${restore.path}' is empty or points into the source AZ ${source.name}; choose a snapshot from the target AZ's replica (${target.stateBucket})`);
+  }
+  for (const [name, prefix] of [['checkpointPrefix', job.checkpointPrefix], ['savepointPrefix', job.savepointPrefix]] as const) {
+    if (trimSlashes(prefix) === '') throw new Error(`job ${key}: ${name} is empty; set it to the key prefix inside the state bucket, e.g. 'checkpoints/${job.namespace}/${job.name}'`);
+  }
+}
+
+/** The flat config with state, HA and endpoint settings pointing at the target AZ. */
+function targetConfig(flat: FlatFlinkConfig, input: RenderInput, namespace: string): FlatFlinkConfig {
+  const { job, target } = input;
+  const inBucket = (key: string): string => `s3://${target.stateBucket}/${trimSlashes(key)}`;
+  let conf = writeConfig(flat, 's3Endpoint', target.s3Endpoint);
+  conf = writeConfig(conf, 'checkpointDir', inBucket(job.checkpointPrefix));
+  conf = writeConfig(conf, 'savepointDir', inBucket(job.savepointPrefix));
+  conf = removeConfig(conf, 'restorePath');
+  const haType = readConfig(conf, 'haType');
+  if (haType !== undefined && haType.toUpperCase() !== 'NONE') {
+    const s3Key = /^s3a?:\/\/[^/]+\/(.+)$/.exec(readConfig(conf, 'haStorageDir') ?? '')?.[1];
+    conf = writeConfig(conf, 'haType', haType);
+    conf = writeConfig(conf, 'haStorageDir', inBucket(s3Key ?? `ha/${namespace}/${job.name}`));
+  }
+  return conf;
+}
+
+/** Adds the target mirror to Docker Hub images; images already in the target mirror or in another registry are kept. */
+function mirrorImage(image: string, target: AzProfile): string {
+  if (image.startsWith(`${target.imageRegistry}/`)) return image;
+  const [first, ...rest] = image.split('/');
+  const hasRegistry = rest.length > 0 && (first!.includes('.') || first!.includes(':') || first === 'localhost');
+  if (!hasRegistry) return `${target.imageRegistry}/${image}`;
+  if (first === 'docker.io' || first === 'index.docker.io') return `${target.imageRegistry}/${rest.join('/')}`;
+  return image;
+}
+
+/** Requires `zone` in every node selector term of `podSpec`; drops zone terms from preferences. */
+function pinZone(podSpec: Json, zone: string): void {
+  const affinity = (podSpec.affinity = asObject(podSpec.affinity) ?? {}) as Json;
+  const nodeAffinity = (affinity.nodeAffinity = asObject(affinity.nodeAffinity) ?? {}) as Json;
+  const required = asObject(nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) ?? {};
+  const terms = (required.nodeSelectorTerms ?? []) as Json[];
+  const zoneFree = (exprs: unknown): Json[] => ((exprs ?? []) as Json[]).filter((e) => !ZONE_KEYS.includes(String(e.key)));
+  nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = {
+    ...required,
+    nodeSelectorTerms: (terms.length > 0 ? terms : [{}]).map((t) => ({
+      ...t,
+      matchExpressions: [...zoneFree(t.matchExpressions), { key: ZONE_LABEL, operator: 'In', values: [zone] }],
+    })),
+  };
+  const preferred = nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution as { weight: number; preference: Json }[] | undefined;
+  if (preferred) {
+    nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution = preferred
+      .map((p) => ({ ...p, preference: { ...p.preference, matchExpressions: zoneFree(p.preference.matchExpressions) } as Json }))
+      .filter((p) => (p.preference.matchExpressions as Json[]).length > 0 || ((p.preference.matchFields ?? []) as Json[]).length > 0);
+  }
+}
+
+/** A deep copy of `value` with every string passed through `fn`. */
+function mapStrings(value: unknown, fn: (s: string) => string): unknown {
+  if (typeof value === 'string') return fn(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
+  return value;
+}
+
+function asObject(value: unknown): Json | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function trimSlashes(s: string): string {
+  return s.replace(/^\/+|\/+$/g, '');
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `${i === 0 ? '' : '.'}${p}` : `[${JSON.stringify(p)}]`)).join('') || '(root)';
+}

@@ -1,0 +1,273 @@
+/**
+ * SimulatorClient: ClusterPort, ObjectStorePort and FleetSource over the simulator's HTTP
+ * API (server.ts), plus the control calls tests, the demo and benchmarks use. Errors are
+ * PlatformErrors (http-errors.ts): 503/504/connection refused → retryable
+ * 'unavailable'/'timeout'; 429 → 'throttled' with retryAfterSeconds; 409 'conflict'
+ * (retryable); 404 'not-found'; 422/400 'invalid' (server message kept); a down AZ →
+ * 'az-down' (retryable: its API server may come back; callers decide).
+ *
+ * Uses Node's global fetch (undici, keep-alive, no per-origin connection cap), which
+ * copes with thousands of concurrent long-polls (test/integration/simulator.test.ts).
+ * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PlatformError } from '../errors.js';
+import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
+import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import type { FaultConfig } from './faults.js';
+import type { GeneratedFleet } from './fleet-generator.js';
+import type { LoadFleetOptions, LoadFleetResult } from './fleet-loader.js';
+import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
+import type { ListRequest, ListResult } from './object-store.js';
+import type { ResourceStatus } from './resources.js';
+import type { SimulatorStats } from './stats.js';
+
+/** Longest a wait-for-running long-poll is held by the server, wall seconds. */
+const HOLD_SECONDS = 10;
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Preload copies and fleet loads can take minutes at time scale 1. */
+const LONG_TIMEOUT_MS = 30 * 60_000;
+
+const seg = (s: string): string => encodeURIComponent(s);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A resource as GET /control/deployments returns it. */
+export interface SimulatedDeployment {
+  az: string;
+  manifest: FlinkDeploymentManifest;
+  generation: number;
+  status: ResourceStatus;
+}
+
+/** HTTP client of one simulator. */
+export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSource {
+  /** @param url base URL printed by the simulator, e.g. `http://127.0.0.1:40123` */
+  constructor(readonly url: string) {}
+
+  capacity(az: string): Promise<Capacity> {
+    return this.call('GET', `/az/${seg(az)}/capacity`, `capacity of ${az}`);
+  }
+
+  async getDeployment(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    return (await this.call<{ status: DeploymentStatus | null }>('GET', this.res(az, namespace, name), `get ${az} ${namespace}/${name}`)).status;
+  }
+
+  apply(az: string, manifest: FlinkDeploymentManifest): Promise<ApplyResult> {
+    return this.call('POST', `/az/${seg(az)}/apply`, `apply ${az} ${manifest.metadata.namespace ?? 'default'}/${manifest.metadata.name}`, { body: manifest });
+  }
+
+  restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus> {
+    return this.call('POST', `${this.res(az, namespace, name)}/restore`, `restore ${az} ${namespace}/${name}`, { body: restore });
+  }
+
+  async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/suspend`, `suspend ${az} ${namespace}/${name}`, { body: {} })).status;
+  }
+
+  label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
+    return this.call('POST', `${this.res(az, namespace, name)}/labels`, `label ${az} ${namespace}/${name}`, { body: { labels } });
+  }
+
+  async deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
+    const path = `/az/${seg(az)}/ha-configmaps/${seg(namespace)}/${seg(name)}`;
+    return (await this.call<{ deleted: number }>('DELETE', path, `delete HA ConfigMaps ${az} ${namespace}/${name}`)).deleted;
+  }
+
+  /**
+   * Long-polls until RUNNING at observedGeneration ≥ minGeneration. Transient errors
+   * (unavailable, throttled, timeout) are retried inside the deadline; 'az-down' and
+   * terminal errors propagate. @throws PlatformError('failed', status.error) when FAILED,
+   * PlatformError('timeout', not retryable) after `timeoutSeconds` (wall), the signal's
+   * reason when aborted.
+   */
+  async waitForRunning(
+    az: string,
+    namespace: string,
+    name: string,
+    opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
+  ): Promise<DeploymentStatus> {
+    const what = `wait for ${az} ${namespace}/${name} RUNNING`;
+    const deadline = Date.now() + opts.timeoutSeconds * 1000;
+    let last: DeploymentStatus | null = null;
+    for (;;) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new PlatformError('timeout', `${what}: not RUNNING after ${opts.timeoutSeconds}s (last: ${last?.lifecycleState ?? 'absent'}/${last?.jobState ?? '-'})`, false);
+      }
+      const hold = Math.min(HOLD_SECONDS, remaining / 1000);
+      try {
+        const path = `${this.res(az, namespace, name)}/wait?minGeneration=${opts.minGeneration}&holdSeconds=${hold.toFixed(3)}`;
+        const r = await this.call<{ status: DeploymentStatus | null; done?: 'running' | 'failed' }>('GET', path, what, { timeoutMs: hold * 1000 + 15_000, signal: opts.signal });
+        last = r.status;
+        opts.onProgress?.(r.status);
+        if (r.done === 'running' && r.status) return r.status;
+        if (r.done === 'failed') throw new PlatformError('failed', `${az} ${namespace}/${name} FAILED: ${r.status?.error ?? 'no status.error'}`, false);
+      } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (!(err instanceof PlatformError) || !['unavailable', 'throttled', 'timeout'].includes(err.code)) throw err;
+        opts.onProgress?.(last);
+        await sleep(Math.min(Math.max(0, deadline - Date.now()), (err.retryAfterSeconds ?? 0.5) * 1000));
+      }
+    }
+  }
+
+  async listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
+    const body = { checkpointPrefix: job.checkpointPrefix, savepointPrefix: job.savepointPrefix };
+    return (await this.call<{ snapshots: SnapshotEntry[] }>('POST', `/az/${seg(az)}/snapshots`, `list snapshots in ${az} of ${job.checkpointPrefix}`, { body })).snapshots;
+  }
+
+  async hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean> {
+    return (await this.call<{ present: boolean }>('POST', `/az/${seg(az)}/artifacts/has`, `look up ${jar.key} in ${az} ${place}`, { body: { jar, place } })).present;
+  }
+
+  preloadArtifact(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
+    return this.call('POST', `/az/${seg(az)}/artifacts/preload`, `preload ${jar.key} in ${az}`, { body: { jar }, timeoutMs: LONG_TIMEOUT_MS });
+  }
+
+  /** Primaries of every UP AZ; `unreachableAzs` lists the down ones. @throws 'az-down' when every AZ is down. */
+  readFleet(): Promise<{ platform: PlatformProfile; jobs: FleetJob[]; unreachableAzs: string[] }> {
+    return this.call('GET', '/fleet', 'read fleet', { timeoutMs: LONG_TIMEOUT_MS });
+  }
+
+  /** Control: replace the platform with `fleet` (see fleet-loader.ts). */
+  loadFleet(fleet: GeneratedFleet, options?: LoadFleetOptions): Promise<LoadFleetResult> {
+    return this.call('POST', '/control/fleet', 'load fleet', { body: { fleet, ...(options ? { options } : {}) }, timeoutMs: LONG_TIMEOUT_MS });
+  }
+
+  /** Control: take an AZ down or bring it back. */
+  async setAzDown(az: string, down: boolean): Promise<void> {
+    await this.call('POST', `/control/az/${seg(az)}/${down ? 'down' : 'up'}`, `set ${az} ${down ? 'down' : 'up'}`, { body: {} });
+  }
+
+  /** Control: merge fault settings. @returns the settings now */
+  setFaults(faults: Partial<FaultConfig>): Promise<FaultConfig> {
+    return this.call('POST', '/control/faults', 'set faults', { body: faults });
+  }
+
+  /** Control: counters and gauges, optionally for one AZ and/or job key. */
+  stats(filter: { az?: string; key?: string } = {}): Promise<SimulatorStats> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
+    return this.call('GET', `/control/stats${q.size > 0 ? `?${q}` : ''}`, 'stats');
+  }
+
+  /** Control: every resource (of one AZ) with full status. */
+  async listDeployments(az?: string): Promise<SimulatedDeployment[]> {
+    const q = az === undefined ? '' : `?az=${seg(az)}`;
+    return (await this.call<{ deployments: SimulatedDeployment[] }>('GET', `/control/deployments${q}`, 'list deployments', { timeoutMs: LONG_TIMEOUT_MS })).deployments;
+  }
+
+  /** Control: put (stale) HA ConfigMaps of a job, pointing at `pointer`. */
+  async putHaConfigMaps(az: string, namespace: string, name: string, pointer?: string): Promise<void> {
+    await this.call('POST', '/control/ha-configmaps', `put HA ConfigMaps ${az} ${namespace}/${name}`, { body: { az, namespace, name, pointer } });
+  }
+
+  /** Control: ListObjectsV2-like listing of a bucket in an AZ's store. */
+  listObjects(az: string, bucket: string, req: ListRequest = {}): Promise<ListResult> {
+    const q = new URLSearchParams({ az, bucket });
+    for (const [k, v] of Object.entries(req)) if (v !== undefined) q.set(k, String(v));
+    return this.call('GET', `/control/objects?${q}`, `list ${az} ${bucket}`);
+  }
+
+  /** Control: model clock (wall epoch now, time scale). */
+  clock(): Promise<{ nowEpochSeconds: number; timeScale: number }> {
+    return this.call('GET', '/control/clock', 'clock');
+  }
+
+  /** Control: forget everything (no AZs until a fleet is loaded). */
+  async reset(): Promise<void> {
+    await this.call('POST', '/control/reset', 'reset', { body: {} });
+  }
+
+  private res(az: string, namespace: string, name: string): string {
+    return `/az/${seg(az)}/deployments/${seg(namespace)}/${seg(name)}`;
+  }
+
+  private async call<T>(method: string, path: string, what: string, opts: { body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout,
+      });
+    } catch (err) {
+      throw errorFromFetchFailure(err, what);
+    }
+    const text = await res.text().catch(() => '');
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (!res.ok) throw errorFromResponse(res.status, body ?? { message: text.slice(0, 500) || `HTTP ${res.status}` }, what, res.headers.get('retry-after'));
+    return body as T;
+  }
+}
+
+/** A simulator child process. */
+export interface SpawnedSimulator {
+  url: string;
+  client: SimulatorClient;
+  pid: number;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawn platform/simulator/main.ts as its own process (`node --import tsx`) and wait for
+ * the URL line it prints. @throws Error with the process's stderr tail when it exits or
+ * prints nothing within 30 s.
+ */
+export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string }): Promise<SpawnedSimulator> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const args = ['--import', tsx, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
+  if (opts.logLevel) args.push('--log-level', opts.logLevel);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderrTail = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const fail = (why: string): void => reject(new Error(`simulator (${main}) ${why}. stderr: ${stderrTail.trim() || '(empty)'}`));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail('printed no URL within 30 s');
+    }, 30_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(`exited (${code ?? signal}) before printing its URL`);
+    });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve((JSON.parse(line) as { url: string }).url);
+      } catch {
+        fail(`printed ${JSON.stringify(line)} instead of {"url":...}`);
+      }
+    });
+  });
+  child.stdout.resume();
+  return {
+    url,
+    pid: child.pid!,
+    client: new SimulatorClient(url),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}

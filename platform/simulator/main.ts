@@ -1,0 +1,62 @@
+/**
+ * Simulator process entry:
+ *   tsx platform/simulator/main.ts --port 0 --time-scale 10 --seed 1
+ * Prints one JSON line `{"url":"http://127.0.0.1:PORT"}` on stdout once listening; logs
+ * (pino) go to stderr at `--log-level` (default warn). SIGTERM/SIGINT close it.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import { loadFlinkDeploymentValidator } from '../../domain/crd-validator.js';
+import { buildServer } from './server.js';
+import { Simulator } from './simulator.js';
+
+function number(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = new Command('az-evac-simulator')
+    .description('Simulated two-AZ Flink platform (operator, clusters, object stores) over HTTP')
+    .option('--port <n>', 'TCP port (0 = any free port)', number('--port', 0), 0)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--time-scale <x>', 'model seconds per wall second', number('--time-scale', 0.001), 1)
+    .option('--seed <n>', 'seed of every random draw', number('--seed', 0), 1)
+    .option('--log-level <level>', 'pino level for stderr logs', 'warn')
+    .parse()
+    .opts<{ port: number; host: string; timeScale: number; seed: number; logLevel: string }>();
+
+  const logger = pino({ level: opts.logLevel, name: 'az-evac-simulator' }, pino.destination(2));
+  const validator = await loadFlinkDeploymentValidator();
+  const sim = new Simulator({
+    timeScale: opts.timeScale,
+    seed: opts.seed,
+    validateManifest: (m) => {
+      const r = validator(m);
+      return r.ok ? [] : r.errors;
+    },
+  });
+  const app = buildServer(sim, logger);
+  sim.scheduler.start();
+  await app.listen({ port: opts.port, host: opts.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  process.stdout.write(`${JSON.stringify({ url: `http://${opts.host}:${port}` })}\n`);
+  const close = (): void => {
+    sim.scheduler.stop();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', close);
+  process.once('SIGINT', close);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`az-evac simulator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

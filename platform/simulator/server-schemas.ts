@@ -1,0 +1,142 @@
+/**
+ * JSON schemas of the simulator's HTTP routes (fastify validates bodies, params and
+ * querystrings with them; a failure answers 400 naming the field, e.g.
+ * `body/jar must have required property 'digest'`).
+ */
+
+const azParams = { type: 'object', required: ['az'], properties: { az: { type: 'string', minLength: 1 } } } as const;
+
+const resourceParams = {
+  type: 'object',
+  required: ['az', 'namespace', 'name'],
+  properties: { az: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 } },
+} as const;
+
+const jar = {
+  type: 'object',
+  required: ['key', 'digest', 'sizeBytes'],
+  properties: {
+    key: { type: 'string', minLength: 1 },
+    digest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+    sizeBytes: { type: 'number', minimum: 0 },
+  },
+} as const;
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+/** A FlinkDeployment, structurally (the CRD schema is checked by the simulator itself). */
+const manifest = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'flink.apache.org/v1beta1' },
+    kind: { const: 'FlinkDeployment' },
+    metadata: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 }, labels: stringMap, annotations: stringMap },
+    },
+    spec: { type: 'object' },
+  },
+} as const;
+
+/** Route schemas by route name. */
+export const SCHEMAS = {
+  az: { params: azParams },
+  resource: { params: resourceParams },
+  apply: { params: azParams, body: manifest },
+  restore: {
+    params: resourceParams,
+    body: {
+      type: 'object',
+      required: ['savepointRedeployNonce'],
+      additionalProperties: false,
+      properties: { initialSavepointPath: { type: 'string', minLength: 1 }, savepointRedeployNonce: { type: 'integer' } },
+    },
+  },
+  label: { params: resourceParams, body: { type: 'object', required: ['labels'], properties: { labels: stringMap } } },
+  wait: {
+    params: resourceParams,
+    querystring: {
+      type: 'object',
+      properties: { minGeneration: { type: 'integer', minimum: 0, default: 0 }, holdSeconds: { type: 'number', minimum: 0, maximum: 60, default: 10 } },
+    },
+  },
+  snapshots: {
+    params: azParams,
+    body: {
+      type: 'object',
+      required: ['checkpointPrefix', 'savepointPrefix'],
+      properties: { checkpointPrefix: { type: 'string', minLength: 1 }, savepointPrefix: { type: 'string', minLength: 1 } },
+    },
+  },
+  hasArtifact: {
+    params: azParams,
+    body: { type: 'object', required: ['jar', 'place'], properties: { jar, place: { enum: ['repository', 'cache'] } } },
+  },
+  preload: { params: azParams, body: { type: 'object', required: ['jar'], properties: { jar } } },
+  loadFleet: {
+    body: {
+      type: 'object',
+      required: ['fleet'],
+      properties: {
+        fleet: {
+          type: 'object',
+          required: ['platform', 'jobs', 'standbys', 'capacities'],
+          properties: {
+            platform: { type: 'object', required: ['layout', 'azs'], properties: { layout: { enum: ['symmetric', 'per-az-buckets'] }, azs: { type: 'array', minItems: 1 } } },
+            jobs: { type: 'array' },
+            standbys: { type: 'array' },
+            capacities: { type: 'object' },
+          },
+        },
+        options: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            incompleteReplicaFraction: { type: 'number', minimum: 0, maximum: 1 },
+            staleHaFraction: { type: 'number', minimum: 0, maximum: 1 },
+          },
+        },
+      },
+    },
+  },
+  faults: {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        apiFailureRate: { type: 'number', minimum: 0, maximum: 1 },
+        kinds: { type: 'array', items: { enum: ['unavailable', 'throttled', 'hang'] } },
+        hangMs: { type: 'integer', minimum: 0, maximum: 600000 },
+        retryAfterSeconds: { type: 'number', minimum: 0 },
+        failApply: { type: 'array', items: { type: 'string' } },
+        neverRunning: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+  haConfigMaps: {
+    body: {
+      type: 'object',
+      required: ['az', 'namespace', 'name'],
+      properties: { az: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' }, pointer: { type: 'string' } },
+    },
+  },
+  deployments: { querystring: { type: 'object', properties: { az: { type: 'string' } } } },
+  stats: { querystring: { type: 'object', properties: { az: { type: 'string' }, key: { type: 'string' } } } },
+  objects: {
+    querystring: {
+      type: 'object',
+      required: ['az', 'bucket'],
+      properties: {
+        az: { type: 'string' },
+        bucket: { type: 'string' },
+        prefix: { type: 'string' },
+        delimiter: { type: 'string' },
+        maxKeys: { type: 'integer' },
+        continuationToken: { type: 'string' },
+        startAfter: { type: 'string' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,129 @@
+/**
+ * The simulator's HTTP API (fastify, JSON). The engine reaches it through SimulatorClient
+ * (client.ts). Routes:
+ *
+ * ClusterPort   GET  /az/:az/capacity
+ *               GET  /az/:az/deployments/:namespace/:name            → { status | null }
+ *               POST /az/:az/apply                (body: manifest)    → ApplyResult
+ *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
+ *               POST /az/:az/deployments/:namespace/:name/suspend    → { status | null }
+ *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
+ *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
+ *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
+ *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
+ * ObjectStore   POST /az/:az/snapshots  POST /az/:az/artifacts/has  POST /az/:az/artifacts/preload
+ * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
+ * Control       POST /control/fleet, /control/az/:az/down|up, /control/faults, /control/reset,
+ *               /control/ha-configmaps; GET /control/stats, /control/deployments, /control/clock,
+ *               /control/objects
+ *
+ * API routes (not /control) suffer the injected faults (faults.ts). Errors answer
+ * `{ code, message, retryable, retryAfterSeconds? }` (http-errors.ts).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { PlatformError } from '../errors.js';
+import type { ArtifactPlace } from '../ports.js';
+import type { FlinkDeploymentManifest, JarArtifact } from '../../domain/types.js';
+import type { FaultConfig } from './faults.js';
+import type { GeneratedFleet } from './fleet-generator.js';
+import { loadFleet, type LoadFleetOptions } from './fleet-loader.js';
+import { errorBody, statusOf } from './http-errors.js';
+import { SCHEMAS } from './server-schemas.js';
+import type { Simulator } from './simulator.js';
+import { simulatorStats } from './stats.js';
+
+type AzP = { az: string };
+type ResP = { az: string; namespace: string; name: string };
+
+/** Build (not start) the HTTP server over `sim`. */
+export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): FastifyInstance {
+  const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: false }), bodyLimit: 512 * 1024 * 1024, keepAliveTimeout: 65_000 });
+
+  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
+    if (err instanceof PlatformError) {
+      if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
+      return reply.status(statusOf(err.code)).send(errorBody(err));
+    }
+    if (err.validation || err.statusCode === 400 || err.statusCode === 413 || err.statusCode === 415) {
+      return reply.status(err.statusCode ?? 400).send({ code: 'invalid', message: err.message, retryable: false });
+    }
+    app.log.error(err);
+    return reply.status(500).send({ code: 'failed', message: `simulator error: ${err.message}`, retryable: false });
+  });
+
+  app.addHook('onRequest', async (req, reply: FastifyReply) => {
+    if (req.url.startsWith('/control/')) return;
+    const fault = sim.faults.draw();
+    if (!fault) return;
+    if (fault.kind === 'hang') {
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      return reply.status(504).send({ code: 'timeout', message: `injected fault: ${req.method} ${req.url} timed out`, retryable: true });
+    }
+    if (fault.kind === 'throttled') {
+      return reply
+        .status(429)
+        .header('retry-after', String(fault.retryAfterSeconds))
+        .send({ code: 'throttled', message: 'injected fault: too many requests', retryable: true, retryAfterSeconds: fault.retryAfterSeconds });
+    }
+    return reply.status(503).send({ code: 'unavailable', message: `injected fault: ${req.method} ${req.url} unavailable`, retryable: true });
+  });
+
+  const res = '/az/:az/deployments/:namespace/:name';
+  app.get<{ Params: AzP }>('/az/:az/capacity', { schema: SCHEMAS.az }, async (req) => sim.capacity(req.params.az));
+  app.get<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.getDeployment(req.params.az, req.params.namespace, req.params.name) }));
+  app.post<{ Params: AzP; Body: FlinkDeploymentManifest }>('/az/:az/apply', { schema: SCHEMAS.apply }, async (req) => sim.apply(req.params.az, req.body));
+  app.post<{ Params: ResP; Body: { initialSavepointPath?: string; savepointRedeployNonce: number } }>(`${res}/restore`, { schema: SCHEMAS.restore }, async (req) =>
+    sim.restore(req.params.az, req.params.namespace, req.params.name, req.body),
+  );
+  app.post<{ Params: ResP }>(`${res}/suspend`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.suspend(req.params.az, req.params.namespace, req.params.name) }));
+  app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
+    sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),
+  );
+  app.delete<{ Params: ResP }>('/az/:az/ha-configmaps/:namespace/:name', { schema: SCHEMAS.resource }, async (req) => ({
+    deleted: sim.deleteHaConfigMaps(req.params.az, req.params.namespace, req.params.name),
+  }));
+  app.get<{ Params: ResP; Querystring: { minGeneration: number; holdSeconds: number } }>(`${res}/wait`, { schema: SCHEMAS.wait }, async (req) =>
+    sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000),
+  );
+
+  app.post<{ Params: AzP; Body: { checkpointPrefix: string; savepointPrefix: string } }>('/az/:az/snapshots', { schema: SCHEMAS.snapshots }, async (req) => ({
+    snapshots: sim.listSnapshots(req.params.az, req.body),
+  }));
+  app.post<{ Params: AzP; Body: { jar: JarArtifact; place: ArtifactPlace } }>('/az/:az/artifacts/has', { schema: SCHEMAS.hasArtifact }, async (req) => ({
+    present: sim.hasArtifact(req.params.az, req.body.jar, req.body.place),
+  }));
+  app.post<{ Params: AzP; Body: { jar: JarArtifact } }>('/az/:az/artifacts/preload', { schema: SCHEMAS.preload }, async (req) => sim.preloadArtifact(req.params.az, req.body.jar));
+  app.get('/fleet', async () => sim.readFleet());
+
+  app.post<{ Body: { fleet: GeneratedFleet; options?: LoadFleetOptions } }>('/control/fleet', { schema: SCHEMAS.loadFleet }, async (req) => loadFleet(sim, req.body.fleet, req.body.options));
+  app.post<{ Params: AzP }>('/control/az/:az/down', { schema: SCHEMAS.az }, async (req) => {
+    sim.setAzDown(req.params.az, true);
+    return { az: req.params.az, down: true };
+  });
+  app.post<{ Params: AzP }>('/control/az/:az/up', { schema: SCHEMAS.az }, async (req) => {
+    sim.setAzDown(req.params.az, false);
+    return { az: req.params.az, down: false };
+  });
+  app.post<{ Body: Partial<FaultConfig> }>('/control/faults', { schema: SCHEMAS.faults }, async (req) => sim.faults.set(req.body));
+  app.post<{ Body: { az: string; namespace: string; name: string; pointer?: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMaps }, async (req) => {
+    sim.putHaConfigMaps(req.body.az, req.body.namespace, req.body.name, req.body.pointer);
+    return { ok: true };
+  });
+  app.get<{ Querystring: { az?: string; key?: string } }>('/control/stats', { schema: SCHEMAS.stats }, async (req) => simulatorStats(sim, req.query));
+  app.get<{ Querystring: { az?: string } }>('/control/deployments', { schema: SCHEMAS.deployments }, async (req) => ({ deployments: sim.listDeployments(req.query.az) }));
+  app.get('/control/clock', async () => ({ nowEpochSeconds: sim.clock.epoch(sim.clock.now()), timeScale: sim.clock.timeScale }));
+  app.get<{ Querystring: { az: string; bucket: string; prefix?: string; delimiter?: string; maxKeys?: number; continuationToken?: string; startAfter?: string } }>(
+    '/control/objects',
+    { schema: SCHEMAS.objects },
+    async (req) => {
+      const { az, bucket, ...list } = req.query;
+      sim.cluster(az);
+      return sim.stores.store(az).list(bucket, list);
+    },
+  );
+  app.post('/control/reset', async () => {
+    sim.configure({ layout: 'symmetric', azs: [] }, {});
+    return { ok: true };
+  });
+  return app;
+}
