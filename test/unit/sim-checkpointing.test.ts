@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { CHECKPOINTING } from '../../platform/simulator/checkpointing.js';
+import type { StoredObject } from '../../platform/simulator/object-store.js';
+import { fleetJob, simWith } from './fixtures/sim-platform.js';
+
+const JOB = fleetJob('az-a', 'job-a');
+
+function checkpointDirs(sim: ReturnType<typeof simWith>['sim'], az: string): string[] {
+  const store = sim.stores.store(az);
+  const jobDirs = store.list('flink-state', { prefix: `${JOB.checkpointPrefix}/`, delimiter: '/' }).commonPrefixes;
+  return jobDirs.flatMap((d) => store.list('flink-state', { prefix: d, delimiter: '/' }).commonPrefixes).filter((p) => /chk-\d+\/$/.test(p));
+}
+
+describe('simulated checkpointing', () => {
+  it('seeds 3 checkpoints and 2 savepoints per running job, replicated to the other AZ', () => {
+    const { sim } = simWith([JOB]);
+    for (const az of ['az-a', 'az-b']) {
+      const snaps = sim.listSnapshots(az, JOB);
+      expect(snaps.filter((s) => s.kind === 'checkpoint')).toHaveLength(3);
+      expect(snaps.filter((s) => s.kind === 'savepoint')).toHaveLength(2);
+      expect(snaps.every((s) => s.hasMetadata && s.referencedFilesPresent)).toBe(true);
+      expect(snaps[0]!.path).toMatch(/^s3:\/\/flink-state\/checkpoints\/ns\/job-a\/[0-9a-f]{32}\/chk-\d+$/);
+      expect(snaps.find((s) => s.kind === 'savepoint')!.path).toMatch(/^s3:\/\/flink-state\/savepoints\/ns\/job-a\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/);
+    }
+  });
+
+  it('writes data files before _metadata, and _metadata lists absolute paths of its files', () => {
+    const { sim, advance } = simWith([JOB]);
+    const writes: Array<[string, StoredObject]> = [];
+    const put = sim.stores.put.bind(sim.stores);
+    sim.stores.put = (az, bucket, key, obj) => {
+      if (az === 'az-a') writes.push([key, obj]);
+      put(az, bucket, key, obj);
+    };
+    advance(CHECKPOINTING.defaultIntervalSeconds);
+    const chk = writes.filter(([k]) => k.startsWith(JOB.checkpointPrefix));
+    expect(chk.length).toBeGreaterThanOrEqual(3);
+    const [metaKey, meta] = chk.at(-1)!;
+    expect(metaKey).toMatch(/\/chk-\d+\/_metadata$/);
+    const files = (JSON.parse(meta.body!) as { files: string[] }).files;
+    expect(files.sort()).toEqual(chk.slice(0, -1).map(([k]) => `s3://flink-state/${k}`).sort());
+    expect(files.some((f) => f.includes('/shared/'))).toBe(true);
+  });
+
+  it('retains the newest 3 checkpoints and 2 savepoints while the job runs', () => {
+    const { sim, advance } = simWith([JOB]);
+    const before = checkpointDirs(sim, 'az-a');
+    advance(5 * 60);
+    const after = checkpointDirs(sim, 'az-a');
+    expect(after).toHaveLength(CHECKPOINTING.retainedCheckpoints);
+    expect(after.some((d) => before.includes(d))).toBe(false);
+    advance(CHECKPOINTING.savepointIntervalSeconds);
+    const savepoints = sim.listSnapshots('az-a', JOB).filter((s) => s.kind === 'savepoint');
+    expect(savepoints).toHaveLength(CHECKPOINTING.retainedSavepoints);
+    expect(sim.listSnapshots('az-a', JOB)[0]!.completedAtEpochSeconds).toBeGreaterThan(savepoints[0]!.completedAtEpochSeconds - 60);
+    advance(120); // replicated deletes arrive too: the replica stays bounded
+    expect(checkpointDirs(sim, 'az-b').length).toBeLessThanOrEqual(CHECKPOINTING.retainedCheckpoints + 1);
+  });
+
+  it('stops checkpointing when the job is suspended or its AZ is down', () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.setAzDown('az-a', true);
+    const objects = sim.stores.store('az-a').objectCount();
+    advance(300);
+    expect(sim.stores.store('az-a').objectCount()).toBe(objects);
+    sim.setAzDown('az-a', false);
+    sim.suspend('az-a', 'ns', 'job-a');
+    const newest = sim.listSnapshots('az-a', JOB)[0]!;
+    expect(newest.kind).toBe('savepoint'); // taken on suspend (upgradeMode savepoint)
+    advance(300);
+    expect(sim.listSnapshots('az-a', JOB)[0]!.path).toBe(newest.path);
+  });
+});
