@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { PlatformError } from '../../platform/errors.js';
+import { fleetJob, JAR, manifest, simWith } from './fixtures/sim-platform.js';
+
+const JOB = fleetJob('az-a', 'job-a');
+type Sim = ReturnType<typeof simWith>['sim'];
+
+function full(sim: Sim, az: string, name: string) {
+  return sim.listDeployments(az).find((d) => d.manifest.metadata.name === name)!;
+}
+
+function newestComplete(sim: Sim, az: string, kind: 'checkpoint' | 'savepoint'): string {
+  return sim.listSnapshots(az, JOB).find((s) => s.kind === kind && s.hasMetadata && s.referencedFilesPresent)!.path;
+}
+
+describe('simulated Flink operator', () => {
+  it('creates a suspended first deploy as CREATED without pods', () => {
+    const { sim, advance } = simWith([JOB]);
+    const free = sim.capacity('az-b');
+    expect(sim.apply('az-b', manifest('az-b', 'cold', { state: 'suspended' }))).toEqual({ created: true, generation: 1 });
+    advance(600);
+    const s = sim.getDeployment('az-b', 'ns', 'cold')!;
+    expect(s.lifecycleState).toBe('CREATED');
+    expect(s.jobState).toBeUndefined();
+    expect(sim.capacity('az-b')).toEqual(free);
+  });
+
+  it('deploys running → DEPLOYED, then STABLE/RUNNING with a new jobId after the modelled start-up', () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.apply('az-b', manifest('az-b', 'job-b'));
+    expect(sim.getDeployment('az-b', 'ns', 'job-b')).toMatchObject({ lifecycleState: 'DEPLOYED', jobState: 'RECONCILING', observedGeneration: 1 });
+    expect(sim.capacity('az-b').cores).toBe(100 - 5);
+    const total = full(sim, 'az-b', 'job-b').status.jobStatus!.startup!.total;
+    advance(Math.floor(total) - 1);
+    expect(sim.getDeployment('az-b', 'ns', 'job-b')!.jobState).not.toBe('RUNNING');
+    advance(2);
+    const s = sim.getDeployment('az-b', 'ns', 'job-b')!;
+    expect(s).toMatchObject({ lifecycleState: 'STABLE', jobState: 'RUNNING' });
+    expect(s.jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(s.jobId).not.toBe(sim.getDeployment('az-a', 'ns', 'job-a')!.jobId);
+  });
+
+  it('bumps metadata.generation only when the spec changes', () => {
+    const { sim } = simWith([JOB]);
+    const m = manifest('az-b', 'job-b');
+    sim.apply('az-b', m);
+    const reordered = { ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, extra: 'x' } }, spec: Object.fromEntries(Object.entries(m.spec).reverse()) };
+    expect(sim.apply('az-b', reordered)).toEqual({ created: false, generation: 1 });
+    expect(sim.label('az-b', 'ns', 'job-b', { 'az-evac.io/role': 'active' }).generation).toBe(1);
+    expect(sim.getDeployment('az-b', 'ns', 'job-b')!.labels).toMatchObject({ extra: 'x', 'az-evac.io/role': 'active' });
+    expect(sim.apply('az-b', manifest('az-b', 'job-b', { parallelism: 6 })).generation).toBe(2);
+    expect(sim.cluster('az-b').counter('ns/job-b')).toMatchObject({ created: 1, specChanges: 2 });
+  });
+
+  it('redeploys once from initialSavepointPath when the nonce changes; an unchanged nonce does not re-read the path', () => {
+    const { sim, advance } = simWith([JOB]);
+    const savepoint = newestComplete(sim, 'az-a', 'savepoint');
+    const checkpoint = newestComplete(sim, 'az-a', 'checkpoint');
+    const before = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    const patched = sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: savepoint, savepointRedeployNonce: 1 });
+    expect(patched.generation).toBe(before.generation + 1);
+    expect(patched.lifecycleState).toBe('UPGRADING');
+    advance(600);
+    const after = full(sim, 'az-a', 'job-a').status;
+    expect(after.lifecycleState).toBe('STABLE');
+    expect(after.jobStatus).toMatchObject({ state: 'RUNNING', restoredFrom: savepoint, restoreSource: 'initialSavepointPath' });
+    expect(after.jobStatus!.jobId).not.toBe(before.jobId);
+    expect(sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: savepoint, savepointRedeployNonce: 1 }).generation).toBe(patched.generation);
+    expect(sim.cluster('az-a').counter('ns/job-a').redeploys).toBe(1);
+
+    sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: checkpoint, savepointRedeployNonce: 1 });
+    advance(600);
+    const upgraded = full(sim, 'az-a', 'job-a').status.jobStatus!;
+    expect(upgraded.state).toBe('RUNNING');
+    expect(upgraded.restoredFrom).not.toBe(checkpoint);
+    expect(upgraded.restoreSource).toBe('last-savepoint');
+    expect(sim.cluster('az-a').counter('ns/job-a').redeploys).toBe(1);
+  });
+
+  it('lets stale HA ConfigMaps silently win over initialSavepointPath on a first deploy, unless deleted', () => {
+    const { sim, advance } = simWith([JOB]);
+    const old = sim.listSnapshots('az-b', JOB).filter((s) => s.kind === 'savepoint').at(-1)!.path;
+    const wanted = newestComplete(sim, 'az-b', 'checkpoint');
+    expect(old).not.toBe(wanted);
+    sim.putHaConfigMaps('az-b', 'ns', 'job-a', old);
+    sim.apply('az-b', manifest('az-b', 'job-a', { initialSavepointPath: wanted }));
+    advance(600);
+    expect(full(sim, 'az-b', 'job-a').status.jobStatus).toMatchObject({ state: 'RUNNING', restoredFrom: old, restoreSource: 'ha-metadata' });
+
+    const fresh = simWith([JOB]).sim;
+    fresh.putHaConfigMaps('az-b', 'ns', 'job-a', old);
+    expect(fresh.deleteHaConfigMaps('az-b', 'ns', 'job-a')).toBe(2);
+    expect(fresh.deleteHaConfigMaps('az-b', 'ns', 'job-a')).toBe(0);
+    fresh.apply('az-b', manifest('az-b', 'job-a', { initialSavepointPath: wanted }));
+    expect(full(fresh, 'az-b', 'job-a').status.jobStatus).toMatchObject({ restoredFrom: wanted, restoreSource: 'initialSavepointPath' });
+    expect(fresh.cluster('az-b').counter('ns/job-a').haConfigMapDeletes).toBe(1);
+  });
+
+  it('fails unusable specs with status.error naming the problem', () => {
+    const { sim } = simWith([JOB]);
+    const cases: Array<[string, ReturnType<typeof manifest>, RegExp]> = [
+      ['missing-path', manifest('az-b', 'missing-path', { initialSavepointPath: 's3://flink-state/savepoints/ns/job-a/savepoint-000000-000000000000' }), /does not exist in az-b/],
+      ['last-state', manifest('az-b', 'last-state', { upgradeMode: 'last-state' }), /last-state needs HA metadata/],
+      ['no-jar', manifest('az-b', 'no-jar', { jarURI: 's3://flink-artifacts/jars/nope.jar' }), /neither the jar cache/],
+      ['no-jar-uri', manifest('az-b', 'no-jar-uri', { jarURI: undefined }), /jarURI is missing/],
+    ];
+    const foreign = manifest('az-b', 'foreign');
+    foreign.spec.image = 'registry.az-a.example.internal/flink:1.20';
+    cases.push(['foreign', foreign, /not from az-b's registry/]);
+    for (const [name, m, error] of cases) {
+      sim.apply('az-b', m);
+      const s = sim.getDeployment('az-b', 'ns', name)!;
+      expect(s.lifecycleState, name).toBe('FAILED');
+      expect(s.error, name).toMatch(error);
+    }
+    const chk = newestComplete(sim, 'az-b', 'checkpoint');
+    sim.stores.store('az-b').delete('flink-state', `${chk.replace('s3://flink-state/', '')}/_metadata`);
+    sim.apply('az-b', manifest('az-b', 'incomplete', { initialSavepointPath: chk }));
+    expect(sim.getDeployment('az-b', 'ns', 'incomplete')!.error).toMatch(/no _metadata/);
+  });
+
+  it('keeps pods Pending until capacity frees; suspend frees it', () => {
+    const { sim, advance } = simWith([JOB], { cores: 12 });
+    sim.apply('az-b', manifest('az-b', 'one'));
+    sim.apply('az-b', manifest('az-b', 'two'));
+    sim.apply('az-b', manifest('az-b', 'three'));
+    advance(600);
+    expect(sim.getDeployment('az-b', 'ns', 'three')).toMatchObject({ lifecycleState: 'DEPLOYED', jobState: 'RECONCILING' });
+    expect(full(sim, 'az-b', 'three').status.jobStatus!.podsPending).toBe(true);
+    expect(sim.capacity('az-b').cores).toBe(2);
+    expect(sim.suspend('az-b', 'ns', 'one')!.lifecycleState).toBe('SUSPENDED');
+    expect(sim.suspend('az-b', 'ns', 'absent')).toBeNull();
+    advance(600);
+    expect(sim.getDeployment('az-b', 'ns', 'three')!.jobState).toBe('RUNNING');
+  });
+
+  it('counts jar fetches from the repository vs the cache; preloading copies into the cache', async () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.apply('az-b', manifest('az-b', 'job-b'));
+    expect(sim.cluster('az-b').counter('ns/job-b')).toMatchObject({ jarDownloadsRepository: 1, jarDownloadsCache: 0 });
+    expect(sim.hasArtifact('az-b', JAR, 'cache')).toBe(false);
+    expect(sim.hasArtifact('az-b', JAR, 'repository')).toBe(true);
+    const copy = sim.preloadArtifact('az-b', JAR);
+    advance(30);
+    await expect(copy).resolves.toEqual({ copiedBytes: JAR.sizeBytes });
+    await expect(sim.preloadArtifact('az-b', JAR)).resolves.toEqual({ copiedBytes: 0 });
+    expect(() => sim.preloadArtifact('az-b', { ...JAR, key: 'jars/none.jar' })).toThrow(/not in az-b's repository/);
+    sim.apply('az-b', manifest('az-b', 'job-c'));
+    expect(sim.cluster('az-b').counter('ns/job-c')).toMatchObject({ jarDownloadsRepository: 0, jarDownloadsCache: 1 });
+    const slow = full(sim, 'az-b', 'job-b').status.jobStatus!.startup!.phases.jarFetch;
+    const fast = full(sim, 'az-b', 'job-c').status.jobStatus!.startup!.phases.jarFetch;
+    expect(fast).toBeLessThan(slow);
+  });
+
+  it('answers az-down for a down AZ and honours failApply / neverRunning faults', () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.setAzDown('az-a', true);
+    const err = (() => {
+      try {
+        sim.getDeployment('az-a', 'ns', 'job-a');
+      } catch (e) {
+        return e as PlatformError;
+      }
+    })();
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ code: 'az-down', retryable: true });
+    expect(sim.readFleet()).toMatchObject({ unreachableAzs: ['az-a'], jobs: [] });
+    sim.faults.set({ failApply: ['ns/bad'], neverRunning: ['ns/stuck'] });
+    expect(() => sim.apply('az-b', manifest('az-b', 'bad'))).toThrow(/failApply/);
+    sim.apply('az-b', manifest('az-b', 'stuck'));
+    advance(1200);
+    expect(sim.getDeployment('az-b', 'ns', 'stuck')!.jobState).not.toBe('RUNNING');
+  });
+});
