@@ -1,7 +1,8 @@
 /**
  * In-memory S3-like object store of one AZ: buckets → keys → object metadata (and a
- * small body for `_metadata` files). Keys are indexed as a tree on `/` so prefix listings
- * cost the size of the answer, not of the bucket (5,000 jobs × snapshots × 2 AZs).
+ * small body for `_metadata` files). Keys are indexed by directory (split on `/`) so a put,
+ * get or delete is one Map lookup and a prefix listing costs the size of the answer, not of
+ * the bucket (5,000 jobs × snapshots × 2 AZs).
  *
  * Listing follows ListObjectsV2 semantics (the S3 adapter implements the same port over
  * real S3): keys in lexicographic order, optional `/` delimiter rolling keys up into
@@ -48,30 +49,43 @@ export interface ListResult {
   nextContinuationToken?: string;
 }
 
+/** A directory: its files by name and the names of its subdirectories. */
 interface Dir {
-  dirs: Map<string, Dir>;
   files: Map<string, StoredObject>;
+  dirs: Set<string>;
 }
 
-const newDir = (): Dir => ({ dirs: new Map(), files: new Map() });
+/** Directories by path (`''` root, `a/`, `a/b/`): one Map lookup per put/get/delete. */
+interface Bucket {
+  dirs: Map<string, Dir>;
+  count: number;
+}
 
-type Entry = { sortKey: string; file?: StoredObject; dir?: Dir; path: string };
+type Entry = { sortKey: string; file?: StoredObject; path: string; isDir: boolean };
+
+const newDir = (): Dir => ({ files: new Map(), dirs: new Set() });
+
+/** `a/b/c` → [`a/b/`, `c`]. */
+function splitKey(key: string): [string, string] {
+  const i = key.lastIndexOf('/');
+  return [key.slice(0, i + 1), key.slice(i + 1)];
+}
 
 /** Children of `dir` (full paths under `base`) whose names start with `partial`, sorted like S3. */
 function children(dir: Dir, base: string, partial: string): Entry[] {
   const out: Entry[] = [];
-  for (const [name, file] of dir.files) if (name.startsWith(partial)) out.push({ sortKey: base + name, file, path: base + name });
-  for (const [name, sub] of dir.dirs) if (name.startsWith(partial)) out.push({ sortKey: `${base}${name}/`, dir: sub, path: `${base}${name}/` });
+  for (const [name, file] of dir.files) if (name.startsWith(partial)) out.push({ sortKey: base + name, file, path: base + name, isDir: false });
+  for (const name of dir.dirs) if (name.startsWith(partial)) out.push({ sortKey: `${base}${name}/`, path: `${base}${name}/`, isDir: true });
   return out.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
 }
 
 /** The object store of one AZ. */
 export class ObjectStore {
-  private readonly buckets = new Map<string, { root: Dir; count: number }>();
+  private readonly buckets = new Map<string, Bucket>();
 
   /** Create a bucket (no-op when it exists). */
   createBucket(name: string): void {
-    if (!this.buckets.has(name)) this.buckets.set(name, { root: newDir(), count: 0 });
+    if (!this.buckets.has(name)) this.buckets.set(name, { dirs: new Map([['', newDir()]]), count: 0 });
   }
 
   hasBucket(name: string): boolean {
@@ -88,46 +102,30 @@ export class ObjectStore {
   /** Write (or overwrite) an object. @throws PlatformError('not-found') when the bucket does not exist. */
   put(bucket: string, key: string, obj: StoredObject): void {
     const b = this.bucket(bucket);
-    const parts = key.split('/');
-    const name = parts.pop() as string;
-    let dir = b.root;
-    for (const p of parts) {
-      let sub = dir.dirs.get(p);
-      if (!sub) dir.dirs.set(p, (sub = newDir()));
-      dir = sub;
-    }
+    const [dirPath, name] = splitKey(key);
+    const dir = b.dirs.get(dirPath) ?? this.makeDir(b, dirPath);
     if (!dir.files.has(name)) b.count++;
     dir.files.set(name, obj);
   }
 
   /** The object, or undefined when it or its bucket is absent. */
   get(bucket: string, key: string): StoredObject | undefined {
-    const b = this.buckets.get(bucket);
-    if (!b) return undefined;
-    const parts = key.split('/');
-    const name = parts.pop() as string;
-    const dir = this.walk(b.root, parts);
-    return dir?.files.get(name);
+    const [dirPath, name] = splitKey(key);
+    return this.buckets.get(bucket)?.dirs.get(dirPath)?.files.get(name);
   }
 
   /** Delete an object; empty directories are pruned. @returns whether it existed. */
   delete(bucket: string, key: string): boolean {
     const b = this.buckets.get(bucket);
-    if (!b) return false;
-    const parts = key.split('/');
-    const name = parts.pop() as string;
-    const trail: Dir[] = [b.root];
-    for (const p of parts) {
-      const sub = trail[trail.length - 1]!.dirs.get(p);
-      if (!sub) return false;
-      trail.push(sub);
-    }
-    if (!trail[trail.length - 1]!.files.delete(name)) return false;
+    let [dirPath, name] = splitKey(key);
+    let dir = b?.dirs.get(dirPath);
+    if (!b || !dir?.files.delete(name)) return false;
     b.count--;
-    for (let i = trail.length - 1; i > 0; i--) {
-      const d = trail[i]!;
-      if (d.files.size > 0 || d.dirs.size > 0) break;
-      trail[i - 1]!.dirs.delete(parts[i - 1]!);
+    while (dirPath !== '' && dir.files.size === 0 && dir.dirs.size === 0) {
+      b.dirs.delete(dirPath);
+      [dirPath, name] = splitKey(dirPath.slice(0, -1));
+      dir = b.dirs.get(dirPath)!;
+      dir.dirs.delete(name);
     }
     return true;
   }
@@ -148,21 +146,19 @@ export class ObjectStore {
       throw new PlatformError('invalid', `list ${bucket}: maxKeys ${maxKeys} must be an integer in 1..1000`, false);
     }
     const after = req.continuationToken !== undefined ? decodeToken(req.continuationToken) : (req.startAfter ?? '');
-    const slash = prefix.lastIndexOf('/');
-    const base = prefix.slice(0, slash + 1);
-    const partial = prefix.slice(slash + 1);
-    const start = this.walk(b.root, base === '' ? [] : base.slice(0, -1).split('/'));
+    const [base, partial] = splitKey(prefix);
     const result: ListResult = { contents: [], commonPrefixes: [], isTruncated: false };
+    const start = b.dirs.get(base);
     if (!start) return result;
     let emitted = 0;
     let last = '';
-    const emit = (e: Entry, asPrefix: boolean): boolean => {
+    const emit = (e: Entry): boolean => {
       if (emitted === maxKeys) {
         result.isTruncated = true;
         result.nextContinuationToken = encodeToken(last);
         return false;
       }
-      if (asPrefix) result.commonPrefixes.push(e.path);
+      if (e.isDir) result.commonPrefixes.push(e.path);
       else result.contents.push({ key: e.path, sizeBytes: e.file!.sizeBytes, digest: e.file!.digest, lastModifiedEpochSeconds: e.file!.lastModifiedEpochSeconds });
       emitted++;
       last = e.path;
@@ -170,12 +166,10 @@ export class ObjectStore {
     };
     const visit = (dir: Dir, dirBase: string, part: string): boolean => {
       for (const e of children(dir, dirBase, part)) {
-        if (e.file) {
-          if (e.path > after && !emit(e, false)) return false;
-        } else if (req.delimiter === '/') {
-          if (e.path > after && !emit(e, true)) return false;
+        if (!e.isDir || req.delimiter === '/') {
+          if (e.path > after && !emit(e)) return false;
         } else if (!(after >= e.path && !after.startsWith(e.path))) {
-          if (!visit(e.dir!, e.path, '')) return false;
+          if (!visit(b.dirs.get(e.path)!, e.path, '')) return false;
         }
       }
       return true;
@@ -184,18 +178,19 @@ export class ObjectStore {
     return result;
   }
 
-  private bucket(name: string): { root: Dir; count: number } {
+  private bucket(name: string): Bucket {
     const b = this.buckets.get(name);
     if (!b) throw new PlatformError('not-found', `bucket ${name} does not exist in this AZ's object store`, false);
     return b;
   }
 
-  private walk(root: Dir, parts: string[]): Dir | undefined {
-    let dir: Dir | undefined = root;
-    for (const p of parts) {
-      dir = dir.dirs.get(p);
-      if (!dir) return undefined;
-    }
+  /** Create directory `path` (ending in `/`) and any missing parents. */
+  private makeDir(b: Bucket, path: string): Dir {
+    const [parentPath, name] = splitKey(path.slice(0, -1));
+    const parent = b.dirs.get(parentPath) ?? this.makeDir(b, parentPath);
+    parent.dirs.add(name);
+    const dir = newDir();
+    b.dirs.set(path, dir);
     return dir;
   }
 }
