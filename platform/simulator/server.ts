@@ -33,19 +33,39 @@ import type { Simulator } from './simulator.js';
 import { simulatorStats } from './stats.js';
 
 type AzP = { az: string };
+type ValidationIssue = { instancePath: string; message?: string; params?: Record<string, unknown> };
+
+/** `body/jar/digest must match pattern ...`, `body/apiFailurerate is not allowed (unknown field)`. */
+function describeIssue(context: string, v: ValidationIssue): string {
+  const unknown = v.params?.additionalProperty;
+  if (typeof unknown === 'string') return `${context}${v.instancePath}/${unknown} is not allowed (unknown field); remove or correct it`;
+  const missing = v.params?.missingProperty;
+  if (typeof missing === 'string') return `${context}${v.instancePath}/${missing} is required`;
+  return `${context}${v.instancePath} ${v.message ?? 'is invalid'}`;
+}
 type ResP = { az: string; namespace: string; name: string };
 
 /** Build (not start) the HTTP server over `sim`. */
 export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): FastifyInstance {
-  const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: false }), bodyLimit: 512 * 1024 * 1024, keepAliveTimeout: 65_000 });
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: 512 * 1024 * 1024,
+    keepAliveTimeout: 65_000,
+    // Reject unknown fields (a typo must not be silently dropped); coerce querystrings.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  });
 
-  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
+  app.setErrorHandler((err: Error & { validation?: ValidationIssue[]; validationContext?: string; statusCode?: number }, _req, reply) => {
     if (err instanceof PlatformError) {
       if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
       return reply.status(statusOf(err.code)).send(errorBody(err));
     }
-    if (err.validation || err.statusCode === 400 || err.statusCode === 413 || err.statusCode === 415) {
-      return reply.status(err.statusCode ?? 400).send({ code: 'invalid', message: err.message, retryable: false });
+    if (err.validation) {
+      const message = err.validation.map((v) => describeIssue(err.validationContext ?? 'request', v)).join('; ');
+      return reply.status(400).send({ code: 'invalid', message, retryable: false });
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ code: 'invalid', message: err.message, retryable: false });
     }
     app.log.error(err);
     return reply.status(500).send({ code: 'failed', message: `simulator error: ${err.message}`, retryable: false });
