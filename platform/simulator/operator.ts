@@ -11,7 +11,8 @@
  *   1. HA ConfigMaps of the job exist (HA enabled) → the JobManager recovers from their
  *      pointer: stale ones SILENTLY win over initialSavepointPath (jobStatus.restoreSource
  *      `ha-metadata` shows it); delete them first;
- *   2. savepointRedeployNonce changed and initialSavepointPath set → that path (operator ≥ 1.8);
+ *   2. savepointRedeployNonce changed → initialSavepointPath, or empty state when it is unset
+ *      (operator ≥ 1.8, docs "Job Management" → "Redeploy using the savepointRedeployNonce");
  *   3. never ran: upgradeMode last-state → FAILED (no HA metadata); else initialSavepointPath;
  *   4. resumed: savepoint → the savepoint taken at suspend; last-state → FAILED; stateless → none.
  * - a spec change on a running job → UPGRADING for 10 model s (cancel, savepoint under
@@ -242,7 +243,7 @@ export class Operator {
       return problem === undefined ? { path, source } : { error: problem };
     };
     if (ha) return checked(ha.pointer, 'ha-metadata', `HA metadata pointer (ConfigMaps app=${r.name},configmap-type=high-availability)`);
-    if (nonceChanged && spec.initialSavepointPath !== undefined) return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
+    if (nonceChanged) return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
     const lastState = `spec.job.upgradeMode last-state needs HA metadata ConfigMaps (app=${r.name},configmap-type=high-availability) in ${r.az}/${r.namespace}, and there are none; use upgradeMode savepoint with spec.job.initialSavepointPath`;
     if (!r.everRan) {
       if (spec.upgradeMode === 'last-state') return { error: lastState };
