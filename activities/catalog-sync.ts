@@ -16,10 +16,7 @@ export function createCatalogActivities(deps: ActivityDeps) {
     async syncCatalog(): Promise<CatalogSyncResult> {
       const live = await platformCall('catalog sync', () => deps.fleet.readFleet());
       const previous = await deps.catalogs.latest();
-      const liveAzs = new Set(live.jobs.map((j) => j.az));
-      const carriedOver = previous
-        ? live.platform.azs.map((a) => a.name).filter((az) => !liveAzs.has(az) && previous.jobs.some((j) => j.az === az))
-        : [];
+      const carriedOver = previous ? live.unreachableAzs.filter((az) => previous.jobs.some((j) => j.az === az)) : [];
       const kept: FleetJob[] = previous ? previous.jobs.filter((j) => carriedOver.includes(j.az)) : [];
       const catalog: Catalog = {
         version: (previous?.version ?? 0) + 1,

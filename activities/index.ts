@@ -8,14 +8,16 @@ import { createJarActivities } from './jars.js';
 import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
 import { createReportActivities } from './report.js';
+import { JarStager } from './jar-stager.js';
 
 /** Every activity, keyed by the name workflows call it by. */
 export function createActivities(deps: ActivityDeps) {
+  const jars = new JarStager(deps.objects);
   return {
     ...createCatalogActivities(deps),
     ...createPlanActivities(deps),
-    ...createJarActivities(deps),
-    ...createJobSteps(deps),
+    ...createJarActivities(deps, jars),
+    ...createJobSteps(deps, jars),
     ...createReportActivities(deps),
   };
 }

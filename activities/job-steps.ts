@@ -1,27 +1,26 @@
 /**
- * The per-job steps: prepare (snapshot choice + config regeneration + CRD validation),
- * promote a hot standby, fence the source copy, deploy (server-side apply or standby
- * restore), and wait until RUNNING. Each is idempotent: deterministic names, the same
- * redeploy nonce for every retry of one evacuation, apply with a fixed field manager.
+ * The per-job activities. `startJob` runs the steps before start-up in one activity
+ * (snapshot choice → config regeneration + CRD validation → the job's own jars → fence
+ * the source copy → deploy) and reports each phase's timing, so a job costs two activity
+ * round trips instead of five; `promoteStandby` for hot standbys; `awaitRunning` waits,
+ * heartbeating. Every step is idempotent (deterministic names, one redeploy nonce per
+ * evacuation, server-side apply with a fixed field manager), so a retry redoes nothing.
  */
 import { Context } from '@temporalio/activity';
-import { redeployNonceFor, type EvacuationMode, type FenceState, type PrepareResult, type StepTiming } from '../domain/evacuation.js';
+import { redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import { chooseSnapshot } from '../domain/snapshot-choice.js';
 import { renderForTargetAz } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
+import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 
 /** A job step's reference: evacuation id and job key, nothing more. */
 export interface JobRef {
   evacuationId: string;
   key: string;
-}
-
-function timing(startedAtMs: number): StepTiming {
-  return { startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt };
 }
 
 /** Render the target manifest of a job (restore from `restorePath`, or stateless). */
@@ -33,133 +32,140 @@ function render(ctx: JobContext, evacuationId: string, restorePath: string | und
   });
 }
 
-/** Where the job runs in the target AZ: its cold standby for resume-standby, else its own name. */
+/** Where the job runs in the target AZ: its standby for the standby strategies, else its own name. */
 function targetResource(ctx: JobContext, strategy: Strategy): { namespace: string; name: string } {
   if (strategy !== 'redeploy' && ctx.job.standby) return { namespace: ctx.job.standby.namespace, name: ctx.job.standby.name };
   return { namespace: ctx.job.namespace, name: ctx.job.name };
 }
 
-/** Build the job-step activities over `deps`. */
-export function createJobSteps(deps: ActivityDeps) {
+/**
+ * Fence the source copy: suspend it when the source API answers. In an emergency an
+ * unreachable source is recorded as `unreachable` at once (no retry storm against a dead AZ).
+ */
+async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode): Promise<FenceState> {
+  try {
+    return (await deps.cluster.suspend(ctx.source.name, ctx.job.namespace, ctx.job.name)) ? 'suspended' : 'absent';
+  } catch (err) {
+    const unreachable = err instanceof PlatformError && ['az-down', 'unavailable', 'timeout'].includes(err.code);
+    if (unreachable && mode === 'emergency') return 'unreachable';
+    return platformCall(`fence ${ctx.planned.key} in ${ctx.source.name}`, () => Promise.reject(err));
+  }
+}
+
+/** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
+export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
   return {
     /**
-     * Choose the newest complete restorable snapshot within the tier's RPO in the target
-     * AZ's replica, then render and CRD-validate the target manifest.
-     * @returns the action: restore (path, age in wall seconds), stateless, fail or skip (tier's onNoSnapshot)
+     * Everything before start-up. Snapshot: newest complete restorable one within the
+     * tier's RPO in the target AZ's replica, aged at the trigger (the RPO paid); none →
+     * the tier's onNoSnapshot (fail, skip, restore stateless). Then render + CRD-validate,
+     * this job's jars (when preloading), fence the source, and deploy: resume-standby
+     * patches the cold standby (initialSavepointPath + savepointRedeployNonce + running);
+     * redeploy deletes stale HA ConfigMaps before a first deploy and server-side applies.
+     * @throws non-retryable 'JarMissing', 'ManifestRejected', 'Forbidden'; retryable platform errors
      */
-    async prepareJob(ref: JobRef): Promise<PrepareResult> {
-      const startedAtMs = Date.now();
+    async startJob(ref: JobRef & { strategy: Strategy; mode: EvacuationMode; preload: boolean }): Promise<StartJobResult> {
+      const t0 = Date.now();
+      const phases: StartJobResult['phases'] = {};
+      const attempt = Context.current().info.attempt;
+      let mark = t0;
+      const phase = (name: string): void => { const now = Date.now(); phases[name] = { startedAtMs: mark, endedAtMs: now }; mark = now; };
+
       const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
-      const entries = await platformCall(`snapshots of ${ref.key} in ${ctx.target.name}`, () => deps.objects.listSnapshots(ctx.target.name, ctx.job));
+      const az = ctx.target.name;
+      const entries = await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
+      const triggeredAtMs = ctx.stored.request.triggeredAtMs ?? t0;
       const choice = chooseSnapshot(entries, {
-        layout: ctx.catalog.platform.layout,
-        rpoSeconds: ctx.policy.rpoSeconds / ctx.timeScale,
-        nowEpochSeconds: Date.now() / 1000,
+        layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds / ctx.timeScale, nowEpochSeconds: triggeredAtMs / 1000,
       });
-      const snapshotEndedAtMs = Date.now();
+      phase('snapshot');
       let restorePath: string | undefined;
-      let action: PrepareResult;
+      let note: string | undefined;
       if (choice.kind === 'snapshot') {
         restorePath = choice.snapshot.path;
-        action = { action: 'restore', snapshotPath: restorePath, snapshotAgeSeconds: choice.ageSeconds, ...timing(startedAtMs), snapshotEndedAtMs };
       } else {
-        const reason = `no restorable snapshot within the ${ctx.planned.tier} RPO of ${ctx.policy.rpoSeconds}s in ${ctx.target.name}: ${choice.reason}`;
-        if (ctx.policy.onNoSnapshot === 'fail') return { action: 'fail', reason, ...timing(startedAtMs), snapshotEndedAtMs };
-        if (ctx.policy.onNoSnapshot === 'skip') return { action: 'skip', reason, ...timing(startedAtMs), snapshotEndedAtMs };
-        action = { action: 'stateless', reason: `${reason}; restored stateless (tier policy)`, ...timing(startedAtMs), snapshotEndedAtMs };
+        const reason = `no restorable snapshot within the ${ctx.planned.tier} RPO (${ctx.policy.rpoSeconds}s model) in ${az}: ${choice.reason}`;
+        if (ctx.policy.onNoSnapshot !== 'restore-stateless') return { action: ctx.policy.onNoSnapshot, reason, phases, attempt };
+        note = `${reason}; restored stateless (tier policy)`;
       }
-      if (ctx.planned.strategy === 'redeploy') {
-        const check = deps.validateManifest(render(ctx, ref.evacuationId, restorePath));
-        if (!check.ok) return { action: 'fail', reason: `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`, ...timing(startedAtMs), snapshotEndedAtMs };
+      const manifest = render(ctx, ref.evacuationId, restorePath);
+      if (ref.strategy === 'redeploy') {
+        const check = deps.validateManifest(manifest);
+        if (!check.ok) return { action: 'fail', reason: `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`, phases, attempt };
       }
-      return { ...action, endedAtMs: Date.now() };
+      phase('config');
+      if (ref.preload) {
+        for (const jar of ctx.job.jars) await jars.ensure(az, jar, ref.key);
+        phase('jars');
+      }
+      await fence(deps, ctx, ref.mode);
+      phase('fence');
+
+      let generation: number;
+      if (ref.strategy === 'resume-standby' && ctx.job.standby) {
+        const { namespace, name } = targetResource(ctx, ref.strategy);
+        // The cold standby never ran here: any HA ConfigMaps of its cluster-id are stale and
+        // would silently win over initialSavepointPath on this first start (DESIGN.md §3).
+        await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, name));
+        const status = await platformCall(`resume ${ref.key} in ${az}`, () => deps.cluster.restore(az, namespace, name, {
+          initialSavepointPath: restorePath, savepointRedeployNonce: redeployNonceFor(ref.evacuationId),
+        }));
+        generation = status.generation;
+      } else {
+        const namespace = manifest.metadata.namespace ?? ctx.job.namespace;
+        const existing = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, namespace, manifest.metadata.name));
+        if (!existing) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, manifest.metadata.name));
+        generation = (await platformCall(`apply ${ref.key} in ${az}`, () => deps.cluster.apply(az, manifest))).generation;
+      }
+      phase('apply');
+      return {
+        action: 'deployed', generation, phases, attempt,
+        ...(choice.kind === 'snapshot' ? { snapshotPath: choice.snapshot.path, snapshotAgeSeconds: choice.ageSeconds } : {}),
+        ...(note ? { note } : {}),
+      };
     },
 
     /**
-     * Verify the hot standby in the target AZ is RUNNING and mark it active.
+     * Verify the hot standby in the target AZ is RUNNING, mark it active, fence the source.
      * @returns promoted false (with reason) when the standby is absent or unhealthy: the workflow redeploys instead
      */
-    async promoteStandby(ref: JobRef): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string }> {
+    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string }> {
       const startedAtMs = Date.now();
+      const done = (r: { promoted: boolean; reason?: string; jobId?: string }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
       const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
       const standby = ctx.job.standby;
-      if (!standby || standby.kind !== 'hot' || standby.az !== ctx.target.name) {
-        return { promoted: false, reason: `no hot standby in ${ctx.target.name}`, ...timing(startedAtMs) };
-      }
+      if (!standby || standby.kind !== 'hot' || standby.az !== ctx.target.name) return done({ promoted: false, reason: `no hot standby in ${ctx.target.name}` });
       const status = await platformCall(`hot standby of ${ref.key}`, () => deps.cluster.getDeployment(standby.az, standby.namespace, standby.name));
-      if (!status) return { promoted: false, reason: `hot standby ${standby.namespace}/${standby.name} is absent in ${standby.az}`, ...timing(startedAtMs) };
-      if (status.jobState !== 'RUNNING') {
-        return { promoted: false, reason: `hot standby is ${status.lifecycleState ?? '?'}/${status.jobState ?? '?'}, not RUNNING`, ...timing(startedAtMs) };
-      }
+      if (!status) return done({ promoted: false, reason: `hot standby ${standby.namespace}/${standby.name} is absent in ${standby.az}` });
+      if (status.jobState !== 'RUNNING') return done({ promoted: false, reason: `hot standby is ${status.lifecycleState ?? '?'}/${status.jobState ?? '?'}, not RUNNING` });
+      await fence(deps, ctx, ref.mode);
       await platformCall(`promote ${ref.key}`, () => deps.cluster.label(standby.az, standby.namespace, standby.name, {
         'az-evac.io/role': 'active', 'az-evac.io/evacuation-id': ref.evacuationId,
       }));
-      return { promoted: true, jobId: status.jobId, ...timing(startedAtMs) };
-    },
-
-    /**
-     * Fence the source copy before the target copy starts: suspend it when the source API
-     * answers. In an emergency an unreachable source is recorded as `unreachable` at once
-     * (no retry storm against a dead AZ).
-     */
-    async fenceSource(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { fence: FenceState }> {
-      const startedAtMs = Date.now();
-      const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
-      try {
-        const status = await deps.cluster.suspend(ctx.source.name, ctx.job.namespace, ctx.job.name);
-        return { fence: status ? 'suspended' : 'absent', ...timing(startedAtMs) };
-      } catch (err) {
-        const unreachable = err instanceof PlatformError && ['az-down', 'unavailable', 'timeout'].includes(err.code);
-        if (unreachable && ref.mode === 'emergency') return { fence: 'unreachable', ...timing(startedAtMs) };
-        return platformCall(`fence ${ref.key} in ${ctx.source.name}`, () => Promise.reject(err));
-      }
-    },
-
-    /**
-     * Start the job in the target AZ. resume-standby: patch the cold standby
-     * (initialSavepointPath + savepointRedeployNonce + state running). redeploy: delete stale
-     * HA ConfigMaps before a first deploy, then server-side apply the rendered manifest.
-     * @returns the resource generation to wait for
-     */
-    async deployJob(ref: JobRef & { strategy: Strategy; restorePath?: string }): Promise<StepTiming & { generation: number }> {
-      const startedAtMs = Date.now();
-      const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
-      const az = ctx.target.name;
-      const nonce = redeployNonceFor(ref.evacuationId);
-      if (ref.strategy === 'resume-standby' && ctx.job.standby) {
-        const { namespace, name } = targetResource(ctx, ref.strategy);
-        const status = await platformCall(`resume ${ref.key} in ${az}`, () => deps.cluster.restore(az, namespace, name, {
-          initialSavepointPath: ref.restorePath, savepointRedeployNonce: nonce,
-        }));
-        return { generation: status.generation, ...timing(startedAtMs) };
-      }
-      const manifest = render(ctx, ref.evacuationId, ref.restorePath);
-      const { namespace, name } = { namespace: manifest.metadata.namespace ?? ctx.job.namespace, name: manifest.metadata.name };
-      const existing = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, namespace, name));
-      if (!existing) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, name));
-      const applied = await platformCall(`apply ${ref.key} in ${az}`, () => deps.cluster.apply(az, manifest));
-      return { generation: applied.generation, ...timing(startedAtMs) };
+      return done({ promoted: true, jobId: status.jobId });
     },
 
     /**
      * Wait until the job reports RUNNING in the target AZ, heartbeating while it waits.
      * @throws non-retryable 'DeploymentFailed' with the operator's status.error, 'StartupTimeout' after timeoutSeconds
      */
-    async awaitRunning(ref: JobRef & { minGeneration: number; timeoutSeconds: number }): Promise<StepTiming & { jobId: string }> {
+    async awaitRunning(ref: JobRef & { strategy: Strategy; minGeneration: number; timeoutSeconds: number }): Promise<StepTiming & { jobId: string }> {
       const startedAtMs = Date.now();
       const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
-      const { namespace, name } = targetResource(ctx, ctx.planned.strategy);
+      const { namespace, name } = targetResource(ctx, ref.strategy);
       const activity = Context.current();
-      const status = await platformCall(`start-up of ${ref.key} in ${ctx.target.name}`, () => deps.cluster.waitForRunning(ctx.target.name, namespace, name, {
-        minGeneration: ref.minGeneration, timeoutSeconds: ref.timeoutSeconds, signal: activity.cancellationSignal,
-        onProgress: (s) => activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState }),
-      })).catch((err: unknown) => {
-        if (err instanceof Error && err.name === 'ApplicationFailure' && (err as { type?: string }).type === 'StartupTimeout') {
-          throw terminal('StartupTimeout', `${ref.key} did not reach RUNNING in ${ctx.target.name} within ${ref.timeoutSeconds}s`);
+      try {
+        const status = await deps.cluster.waitForRunning(ctx.target.name, namespace, name, {
+          minGeneration: ref.minGeneration, timeoutSeconds: ref.timeoutSeconds, signal: activity.cancellationSignal,
+          onProgress: (s) => activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState }),
+        });
+        return { jobId: status.jobId ?? '', startedAtMs, endedAtMs: Date.now(), attempt: activity.info.attempt };
+      } catch (err) {
+        if (err instanceof PlatformError && err.code === 'timeout') {
+          throw terminal('StartupTimeout', `${ref.key} did not reach RUNNING in ${ctx.target.name} within ${ref.timeoutSeconds.toFixed(0)}s: ${err.message}`);
         }
-        throw err;
-      });
-      return { jobId: status.jobId ?? '', ...timing(startedAtMs) };
+        return platformCall(`start-up of ${ref.key} in ${ctx.target.name}`, () => Promise.reject(err));
+      }
     },
   };
 }

@@ -5,14 +5,14 @@
  * evacuates it into az-b with live progress; returns the report file. Everything it
  * starts is stopped before it returns.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings } from '../config/settings.js';
 import { spawnSimulator } from '../platform/simulator/client.js';
 import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
 import { generateFleet } from '../platform/simulator/fleet-generator.js';
-import { startTemporalDevServer, startWorkerProcess, type Started } from './processes.js';
+import { startTemporalDevServer, startWorkerProcess, type Started } from '../platform/local-processes.js';
 import { watchProgress } from './progress-view.js';
 
 /** Demo options. */
@@ -31,6 +31,7 @@ export interface DemoOptions {
  */
 export async function runDemo(o: DemoOptions): Promise<string> {
   const settings = loadSettings();
+  await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
   const stops: Array<() => Promise<void>> = [];
   try {

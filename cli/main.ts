@@ -16,7 +16,7 @@ import type { EvacuationReport } from '../domain/report.js';
 import { TIERS, type Tier } from '../domain/types.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
 import { runDemo } from './demo.js';
-import { TSX_LOADER } from './processes.js';
+import { TSX_LOADER } from '../platform/local-processes.js';
 import { planText } from './plan-text.js';
 import { watchProgress } from './progress-view.js';
 import { reportText } from './report-text.js';
@@ -102,7 +102,7 @@ program.command('demo')
   .description('start a Temporal dev server, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
   .option('--jobs <n>', 'jobs in the simulated fleet', positiveNumber, 1000)
   .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
-  .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 20)
+  .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
   .option('--no-preload', 'do not preload jars')
   .option('--report-json <file>', 'write the full JSON report here')
   .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string }) => {

@@ -48,7 +48,7 @@ export class EvacuationClient {
    * button start one evacuation.
    */
   async start(req: EvacuationRequest, evacuationId = evacuationIdFor(req)): Promise<StartResult> {
-    const input: EvacuationInput = { ...req, evacuationId };
+    const input: EvacuationInput = { triggeredAtMs: Date.now(), ...req, evacuationId };
     const wasRunning = await this.isRunning(evacuationId);
     await this.client.workflow.start<typeof evacuateAz>('evacuateAz', {
       workflowId: evacuationId,

@@ -24,6 +24,8 @@ export interface EvacuationRequest {
   timeScale?: number;
   /** Who pressed the button (CLI user, console identity, schedule). */
   requestedBy?: string;
+  /** When the button was pressed, epoch ms: snapshot ages (the RPO paid) are measured at this instant. */
+  triggeredAtMs?: number;
 }
 
 /** Input of the evacuateAz workflow. */
@@ -182,16 +184,18 @@ export interface StepTiming {
   attempt: number;
 }
 
-/** Result of preparing one job: snapshot choice plus rendering and CRD validation. */
-export type PrepareResult = StepTiming & {
-  /** When snapshot lookup ended and config rendering began, epoch ms. */
-  snapshotEndedAtMs: number;
+/**
+ * Result of a job's start step: phases (snapshot, config, jars, fence, apply) with their
+ * times (epoch ms), then either the generation deployed or why the job fails or is skipped.
+ */
+export type StartJobResult = {
+  phases: Record<string, { startedAtMs: number; endedAtMs: number }>;
+  attempt: number;
 } & (
-    | { action: 'restore'; snapshotPath: string; snapshotAgeSeconds: number }
-    | { action: 'stateless'; reason: string }
-    | { action: 'fail'; reason: string }
-    | { action: 'skip'; reason: string }
-  );
+  | { action: 'deployed'; generation: number; snapshotPath?: string; snapshotAgeSeconds?: number; note?: string }
+  | { action: 'fail'; reason: string }
+  | { action: 'skip'; reason: string }
+);
 
 /** How the source copy of a job was fenced before the target copy starts. */
 export type FenceState = 'suspended' | 'absent' | 'unreachable';

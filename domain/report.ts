@@ -39,6 +39,8 @@ export interface JobReport {
   snapshotPath?: string;
   snapshotAgeSeconds?: number;
   jobId?: string;
+  /** Trigger → the job's workflow started, seconds. */
+  startSeconds?: number;
   /** Trigger → RUNNING, seconds (running jobs only). */
   rtoSeconds?: number;
   steps: Record<string, { startSeconds: number; endSeconds: number; attempts: number }>;
@@ -99,7 +101,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     for (const [name, s] of Object.entries(o.steps)) {
       steps[name] = { startSeconds: secondsSince(t0, s.startedAtMs), endSeconds: secondsSince(t0, s.endedAtMs), attempts: s.attempts };
     }
-    const line: JobReport = { name: p.name, namespace: p.namespace, tier: p.tier, strategy: o.strategy, outcome: o.outcome, steps };
+    const line: JobReport = { name: p.name, namespace: p.namespace, tier: p.tier, strategy: o.strategy, outcome: o.outcome, startSeconds: secondsSince(t0, o.startedAtMs), steps };
     if (p.catalogTier !== p.tier) line.catalogTier = p.catalogTier;
     if (o.reason) line.reason = o.reason;
     if (o.snapshotPath) line.snapshotPath = o.snapshotPath;

@@ -124,8 +124,11 @@ export interface ObjectStorePort {
 
 /** Reads the live fleet from every reachable AZ, for catalog sync. */
 export interface FleetSource {
-  /** Every AZ's jobs as the platform shows them now; unreachable AZs throw 'az-down'. */
-  readFleet(): Promise<{ platform: PlatformProfile; jobs: FleetJob[] }>;
+  /**
+   * Every reachable AZ's jobs as the platform shows them now; AZs that do not answer are
+   * listed in `unreachableAzs` (their jobs are absent). Throws 'az-down' when none answers.
+   */
+  readFleet(): Promise<{ platform: PlatformProfile; jobs: FleetJob[]; unreachableAzs: string[] }>;
 }
 
 /** Versioned catalog storage that survives the loss of any one AZ. */

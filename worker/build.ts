@@ -50,7 +50,7 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     taskQueue: settings.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: settings.maxCachedWorkflows,

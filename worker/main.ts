@@ -4,11 +4,13 @@
  * AZ_EVAC_SIMULATOR_URL), and runs the Temporal Worker until SIGINT/SIGTERM.
  * Prints `{"ready":true,...}` on stdout once polling, for parents that spawn it.
  */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
 import { SimulatorClient } from '../platform/simulator/client.js';
 import { buildWorker } from './build.js';
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN') });
   const settings = loadSettings();
   if (!settings.simulatorUrl) {
     throw new Error('AZ_EVAC_SIMULATOR_URL is not set. Fix: start the simulator (az-evac simulator) and export its URL, or run `az-evac demo` which starts everything');

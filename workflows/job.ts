@@ -5,13 +5,20 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { JobInput, JobOutcome, PrepareResult, StepTiming } from '../domain/evacuation.js';
+import type { JobInput, JobOutcome, StepTiming } from '../domain/evacuation.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 8 };
 
-const quick = proxyActivities<Activities>({ startToCloseTimeout: '60s', retry });
+const quick = proxyActivities<Activities>({ startToCloseTimeout: '120s', retry });
+
+/** Activities for the start-up wait: the timeout follows the tier's start-up budget. */
+const waiting = (timeoutSeconds: number) => proxyActivities<Activities>({
+  startToCloseTimeout: `${Math.ceil(timeoutSeconds) + 30}s`,
+  heartbeatTimeout: '60s',
+  retry: { ...retry, maximumAttempts: 3 },
+});
 
 /** Failure message of an activity, unwrapping Temporal's ActivityFailure → cause. */
 function reasonOf(err: unknown): string {
@@ -44,16 +51,14 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     outcome.endedAtMs = Date.now();
     return outcome;
   };
-  let step = 'prepare';
-  const ref = { evacuationId: input.evacuationId, key: input.key };
+  let step = 'start';
+  const ref = { evacuationId: input.evacuationId, key: input.key, mode: input.mode };
   try {
     if (input.strategy === 'promote-standby') {
       step = 'promote';
       const promoted = await quick.promoteStandby(ref);
       record('promote', promoted);
       if (promoted.promoted) {
-        step = 'fence';
-        record('fence', await quick.fenceSource({ ...ref, mode: input.mode }));
         if (promoted.jobId) outcome.jobId = promoted.jobId;
         return finish('running');
       }
@@ -62,37 +67,19 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
       outcome.reason = `hot standby not usable (${promoted.reason}); redeployed from snapshot`;
     }
 
-    step = 'snapshot';
-    const prepared: PrepareResult = await quick.prepareJob(ref);
-    steps.snapshot = { startedAtMs: prepared.startedAtMs, endedAtMs: prepared.snapshotEndedAtMs, attempts: prepared.attempt };
-    steps.config = { startedAtMs: prepared.snapshotEndedAtMs, endedAtMs: prepared.endedAtMs, attempts: prepared.attempt };
-    if (prepared.action === 'fail') return finish('failed', prepared.reason);
-    if (prepared.action === 'skip') return finish('skipped', prepared.reason);
-    if (prepared.action === 'restore') {
-      outcome.snapshotPath = prepared.snapshotPath;
-      outcome.snapshotAgeSeconds = prepared.snapshotAgeSeconds;
-    }
-
-    if (input.preload) {
-      step = 'jars';
-      record('jars', await quick.ensureJobJars(ref));
-    }
-
-    step = 'fence';
-    record('fence', await quick.fenceSource({ ...ref, mode: input.mode }));
-
-    step = 'apply';
-    const restorePath = prepared.action === 'restore' ? prepared.snapshotPath : undefined;
-    const deployed = await quick.deployJob({ ...ref, strategy: outcome.strategy, restorePath });
-    record('apply', deployed);
+    step = 'start';
+    const started = await quick.startJob({ ...ref, strategy: outcome.strategy, preload: input.preload });
+    for (const [name, t] of Object.entries(started.phases)) steps[name] = { ...t, attempts: started.attempt };
+    if (started.action === 'fail') return finish('failed', started.reason);
+    if (started.action === 'skip') return finish('skipped', started.reason);
+    if (started.snapshotPath !== undefined) outcome.snapshotPath = started.snapshotPath;
+    if (started.snapshotAgeSeconds !== undefined) outcome.snapshotAgeSeconds = started.snapshotAgeSeconds;
+    if (started.note) outcome.reason = started.note;
 
     step = 'startup';
-    const waiting = proxyActivities<Activities>({
-      startToCloseTimeout: `${Math.ceil(input.startupTimeoutSeconds) + 30}s`,
-      heartbeatTimeout: '60s',
-      retry: { ...retry, maximumAttempts: 3 },
+    const running = await waiting(input.startupTimeoutSeconds).awaitRunning({
+      ...ref, strategy: outcome.strategy, minGeneration: started.generation, timeoutSeconds: input.startupTimeoutSeconds,
     });
-    const running = await waiting.awaitRunning({ ...ref, minGeneration: deployed.generation, timeoutSeconds: input.startupTimeoutSeconds });
     record('startup', running);
     outcome.jobId = running.jobId;
     return finish('running');

@@ -1,0 +1,41 @@
+/**
+ * One per worker: makes sure jars are in an AZ's jar cache, copying each (repository →
+ * artifact bucket, digest verified by the store) at most once at a time, whether the bulk
+ * preload or a job's own start step asks first.
+ */
+import type { JarArtifact } from '../domain/types.js';
+import type { ObjectStorePort } from '../platform/ports.js';
+import { PlatformError } from '../platform/errors.js';
+import { platformCall, terminal } from './failures.js';
+
+export class JarStager {
+  private readonly inFlight = new Map<string, Promise<{ copiedBytes: number }>>();
+
+  constructor(private readonly objects: ObjectStorePort) {}
+
+  /** Copy `jar` into `az`'s cache unless present; concurrent calls for one jar share one copy. Raw PlatformErrors. */
+  copy(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
+    const id = `${az}/${jar.digest}`;
+    let p = this.inFlight.get(id);
+    if (!p) {
+      p = this.objects.preloadArtifact(az, jar).finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, p);
+    }
+    return p;
+  }
+
+  /**
+   * `copy` for one job's step.
+   * @throws non-retryable 'JarMissing' naming the jar and the job when the repository lacks it
+   */
+  async ensure(az: string, jar: JarArtifact, jobKey: string): Promise<{ copiedBytes: number }> {
+    try {
+      return await this.copy(az, jar);
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'not-found') {
+        throw terminal('JarMissing', `jar ${jar.key} (${jar.digest}) of ${jobKey} is missing from ${az}'s jar repository: ${err.message}`);
+      }
+      return platformCall(`jar ${jar.key} of ${jobKey}`, () => Promise.reject(err));
+    }
+  }
+}
