@@ -1,5 +1,5 @@
 /**
- * Child processes the CLI starts for `demo`: the Temporal dev server (scripts/temporal.sh)
+ * Local child processes for `demo`, tests and the benchmark: the Temporal dev server (scripts/temporal.sh)
  * and the worker (worker/main.ts). Each is started, awaited until ready, and stopped on
  * exit. (The simulator process is spawned by platform/simulator.)
  */
