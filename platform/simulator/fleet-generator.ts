@@ -6,9 +6,11 @@
  * What a fleet looks like (DESIGN.md §1–§2): tiers ≈ P0 5 %, P1 10 %, P2 60 %, P3 25 %;
  * ~20 teams, one namespace `flink-<team>` each; sizes skewed (most jobs 8–32 cores, some
  * 200–800; mean ≈ 69 cores, 4096 MiB per core); state 100 MB–500 GB log-normal, larger
- * for P0/P1; a shared jar pool of ≈ jobs/5 jars; topic lineage with a few P3 producers
- * feeding P0/P1 consumers and an occasional cycle; hot standbys for P0, cold for P1, ≈ 1 %
- * of each missing (a readiness finding).
+ * for P0/P1; a shared jar pool of ≈ jobs/5 jars; topic lineage mostly from outside the
+ * fleet, ≈ 20 % of jobs fed by fleet jobs of their tier or higher, a few P3 producers
+ * feeding P0/P1 consumers and an occasional cycle (fleet-lineage.ts); hot standbys for P0,
+ * cold for P1, ≈ 1 % of each missing (a readiness finding); AZ capacities tight enough
+ * that an evacuation needs preemption (fleet-capacity.ts).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -24,8 +26,10 @@ import {
   type StorageLayout,
   type Tier,
 } from '../../domain/types.js';
+import { azCapacities } from './fleet-capacity.js';
 import { renderFleetDeployment, sizeForCores, type FleetDeploymentSpec, type JobSizing } from './fleet-deployment.js';
-import { seededUniform, type Uniform } from './random.js';
+import { producedTopics, wireLineage, type LineageNode } from './fleet-lineage.js';
+import { logUniform, pick, popularIndex, seededUniform, shuffle, weightedIndex, type Uniform } from './random.js';
 
 /** Options of generateFleet. */
 export interface GenerateFleetOptions {
@@ -55,25 +59,12 @@ export interface GeneratedFleet {
   /** Primaries only, spread round-robin over the AZs. */
   jobs: FleetJob[];
   standbys: GeneratedStandby[];
-  /**
-   * Allocatable (total, not free) cores and MiB per AZ. Rule, for each AZ X:
-   * own(X) = requests of X's primaries + X's hot standbys (cold standbys request nothing);
-   * need(Y→X) = requests of Y's P0–P2 primaries that must start in X (all but P0s whose
-   * hot standby already runs in X); allocatable(X) = own(X) + max(0, max over Y of
-   * need(Y→X) − PREEMPTED_P3_SHARE × requests of X's P3 primaries).
-   * So evacuating Y into X fits every P0–P2 job only after preempting some of X's P3
-   * jobs, and Y's own P3 jobs do not fit (unless lineage lifts them).
-   */
+  /** Allocatable (total, not free) cores and MiB per AZ, sized by azCapacities (fleet-capacity.ts). */
   capacities: Record<string, Capacity>;
 }
 
-/** Share of the target AZ's P3 requests that an evacuation must preempt (see GeneratedFleet.capacities). */
-export const PREEMPTED_P3_SHARE = 0.1;
-
 const TIER_SHARE: Record<Tier, number> = { P0: 0.05, P1: 0.1, P2: 0.6, P3: 0.25 };
 const MISSING_STANDBY_SHARE = 0.01;
-const P3_FEEDS_CRITICAL_SHARE = 0.02;
-const CYCLE_SHARE = 0.001;
 const MIB = 1024 * 1024;
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -89,12 +80,6 @@ const PURPOSES = [
   'feature-builder', 'router', 'anomaly-detector', 'ledger', 'reconciler', 'counter', 'cdc-sink',
   'rollup', 'ranker', 'filter', 'attribution',
 ];
-const SIDE_OUTPUTS = ['audit', 'dlq', 'metrics', 'changelog'];
-/** Topics written outside Flink (ingestion), consumed by the fleet. */
-const SOURCE_TOPICS = [
-  'ingest.clickstream', 'ingest.payments-raw', 'ingest.orders-cdc', 'ingest.app-logs', 'ingest.device-telemetry',
-  'ingest.ad-impressions', 'ingest.search-queries', 'ingest.user-events', 'ingest.inventory-cdc', 'ingest.shipments',
-];
 /** Shared libraries, owned by data-platform. */
 const LIBRARIES = [
   'kafka-connector', 'avro-serde', 'schema-registry-client', 'metrics-reporter', 'feature-store-client',
@@ -103,18 +88,14 @@ const LIBRARIES = [
 const LIBRARY_TEAM = 'data-platform';
 
 /** A job before lineage, standbys and rendering are settled. */
-interface Draft {
+interface Draft extends LineageNode {
   name: string;
   namespace: string;
-  team: string;
-  tier: Tier;
   az: string;
   template: FlinkDeploymentManifest;
   sizing: JobSizing;
   stateSizeBytes: number;
   jars: JarArtifact[];
-  consumes: string[];
-  produces: string[];
   standby?: { kind: 'hot' | 'cold'; az: string };
 }
 
@@ -138,8 +119,6 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
     const n = (counters.get(team) ?? 0) + 1;
     counters.set(team, n);
     const stem = `${pick(u, PURPOSES)}-${String(n).padStart(4, '0')}`;
-    const produces = [`${team}.${stem}`];
-    if (u() < 0.3) produces.push(`${team}.${stem}-${pick(u, SIDE_OUTPUTS)}`);
     return {
       name: `${team}-${stem}`,
       namespace: `flink-${team}`,
@@ -151,7 +130,7 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
       stateSizeBytes: drawStateSize(u, tier),
       jars: drawJars(u, pool, team),
       consumes: [],
-      produces,
+      produces: producedTopics(u, team, stem),
     };
   });
   wireLineage(u, drafts);
@@ -183,7 +162,7 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
       savepointPrefix: `savepoints/${d.namespace}/${d.name}`,
     };
   });
-  return { platform, jobs, standbys, capacities: capacities(azs, jobs) };
+  return { platform, jobs, standbys, capacities: azCapacities(azs, jobs) };
 }
 
 function checkOptions(opts: GenerateFleetOptions, azs: string[], layout: StorageLayout): void {
@@ -311,52 +290,6 @@ function drawJars(u: Uniform, pool: JarPool, team: string): JarArtifact[] {
   return jars;
 }
 
-/**
- * Consumed topics, 1–3 per job: ingestion topics or topics of earlier jobs, P0/P1 jobs
- * reading only P0–P2 producers, except ≈ 2 % of P0/P1 jobs (≥ 1 when there are P3 jobs)
- * that read a P3 producer's topic; ≈ 0.1 % of jobs (from 100 jobs up) close a P2/P3 cycle.
- */
-function wireLineage(u: Uniform, drafts: Draft[]): void {
-  const all: string[] = [];
-  const nonP3: string[] = [];
-  const producer = new Map<string, Draft>();
-  for (const d of drafts) {
-    const critical = d.tier === 'P0' || d.tier === 'P1';
-    const count = 1 + weightedIndex(u, [50, 35, 15]);
-    const candidates = critical ? nonP3 : all;
-    for (let k = 0; k < count; k++) {
-      const topic = candidates.length === 0 || u() < 0.25 ? pick(u, SOURCE_TOPICS) : pick(u, candidates);
-      if (!d.consumes.includes(topic)) d.consumes.push(topic);
-    }
-    for (const topic of d.produces) {
-      all.push(topic);
-      if (d.tier !== 'P3') nonP3.push(topic);
-      producer.set(topic, d);
-    }
-  }
-  const p3 = drafts.filter((d) => d.tier === 'P3');
-  const critical = drafts.filter((d) => d.tier === 'P0' || d.tier === 'P1');
-  if (p3.length > 0) {
-    const feeds = critical.length === 0 ? 0 : Math.max(1, Math.round(P3_FEEDS_CRITICAL_SHARE * critical.length));
-    for (const consumer of shuffle(u, critical).slice(0, feeds)) addConsume(consumer, pick(u, p3).produces[0]!);
-  }
-  let cycles = drafts.length >= 100 ? Math.max(1, Math.round(CYCLE_SHARE * drafts.length)) : 0;
-  for (const x of shuffle(u, drafts.filter((d) => d.tier === 'P2' || d.tier === 'P3'))) {
-    if (cycles === 0) break;
-    const y = x.consumes.map((t) => producer.get(t)).find((p) => p !== undefined && (p.tier === 'P2' || p.tier === 'P3'));
-    if (!y) continue;
-    addConsume(y, x.produces[0]!);
-    cycles--;
-  }
-}
-
-/** Adds `topic` to the job's consumes, replacing the last one when it already reads 3. */
-function addConsume(d: Draft, topic: string): void {
-  if (d.consumes.includes(topic)) return;
-  if (d.consumes.length >= 3) d.consumes[d.consumes.length - 1] = topic;
-  else d.consumes.push(topic);
-}
-
 /** Hot standby for P0, cold for P1, in the next AZ (round robin); round(1 %) of each tier without one. */
 function assignStandbys(u: Uniform, drafts: Draft[], azs: string[]): void {
   for (const [tier, kind] of [['P0', 'hot'], ['P1', 'cold']] as const) {
@@ -366,69 +299,4 @@ function assignStandbys(u: Uniform, drafts: Draft[], azs: string[]): void {
       if (!missing.has(d)) d.standby = { kind, az: azs[(azs.indexOf(d.az) + 1) % azs.length]! };
     }
   }
-}
-
-function capacities(azs: string[], jobs: FleetJob[]): Record<string, Capacity> {
-  const out: Record<string, Capacity> = {};
-  for (const x of azs) {
-    const own = { cores: 0, memoryMiB: 0 };
-    const p3 = { cores: 0, memoryMiB: 0 };
-    for (const job of jobs) {
-      if (job.az === x) add(own, job.resources);
-      if (job.az === x && job.tier === 'P3') add(p3, job.resources);
-      if (job.standby?.kind === 'hot' && job.standby.az === x) add(own, job.resources);
-    }
-    const need = { cores: 0, memoryMiB: 0 };
-    for (const y of azs.filter((a) => a !== x)) {
-      const n = { cores: 0, memoryMiB: 0 };
-      for (const job of jobs) {
-        const promotedInX = job.standby?.kind === 'hot' && job.standby.az === x;
-        if (job.az === y && job.tier !== 'P3' && !promotedInX) add(n, job.resources);
-      }
-      need.cores = Math.max(need.cores, n.cores);
-      need.memoryMiB = Math.max(need.memoryMiB, n.memoryMiB);
-    }
-    out[x] = {
-      cores: own.cores + Math.max(0, need.cores - Math.round(PREEMPTED_P3_SHARE * p3.cores)),
-      memoryMiB: own.memoryMiB + Math.max(0, need.memoryMiB - Math.round(PREEMPTED_P3_SHARE * p3.memoryMiB)),
-    };
-  }
-  return out;
-}
-
-function add(total: Capacity, more: Capacity): void {
-  total.cores += more.cores;
-  total.memoryMiB += more.memoryMiB;
-}
-
-function pick<T>(u: Uniform, items: readonly T[]): T {
-  return items[Math.floor(u() * items.length)]!;
-}
-
-/** Index i with probability weights[i] / sum. */
-function weightedIndex(u: Uniform, weights: readonly number[]): number {
-  let r = u() * weights.reduce((s, w) => s + w, 0);
-  for (let i = 0; i < weights.length; i++) {
-    r -= weights[i]!;
-    if (r < 0) return i;
-  }
-  return weights.length - 1;
-}
-
-/** An index in [0, n) skewed towards 0 (a few popular items, a long tail). */
-function popularIndex(u: Uniform, n: number): number {
-  return Math.floor(n * u() ** 3);
-}
-
-function logUniform(u: Uniform, min: number, max: number): number {
-  return min * (max / min) ** u();
-}
-
-/** Fisher–Yates, in place; returns `items`. */
-function shuffle<T>(u: Uniform, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(u() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }

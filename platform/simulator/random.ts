@@ -39,3 +39,37 @@ export function hex(u: Uniform, n: number): string {
   for (let i = 0; i < n; i++) out += Math.floor(u() * 16).toString(16);
   return out;
 }
+
+/** A uniformly drawn element of `items` (non-empty). */
+export function pick<T>(u: Uniform, items: readonly T[]): T {
+  return items[Math.floor(u() * items.length)]!;
+}
+
+/** An index i in [0, weights.length) drawn with probability weights[i] / sum (weights ≥ 0, sum > 0). */
+export function weightedIndex(u: Uniform, weights: readonly number[]): number {
+  let r = u() * weights.reduce((s, w) => s + w, 0);
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i]!;
+    if (r < 0) return i;
+  }
+  return weights.length - 1;
+}
+
+/** An index in [0, n) skewed towards 0 (density ∝ x^-2/3: a few popular items, a long tail). */
+export function popularIndex(u: Uniform, n: number): number {
+  return Math.floor(n * u() ** 3);
+}
+
+/** A draw in [min, max) whose logarithm is uniform (0 < min ≤ max). */
+export function logUniform(u: Uniform, min: number, max: number): number {
+  return min * (max / min) ** u();
+}
+
+/** Fisher–Yates shuffle of `items` in place; returns `items`. */
+export function shuffle<T>(u: Uniform, items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(u() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

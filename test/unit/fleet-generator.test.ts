@@ -1,9 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jobKey, type Capacity, type FleetJob, type FlinkDeploymentManifest, type Tier } from '../../domain/types.js';
+import { planEvacuation } from '../../domain/planner.js';
+import { DEFAULT_TIERS_FILE, parseTiersPolicy } from '../../domain/tiers-policy.js';
+import { TIERS, jobKey, type Capacity, type FleetJob, type FlinkDeploymentManifest, type Plan, type Tier } from '../../domain/types.js';
 import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
 import { FLEET_ANNOTATIONS, FLEET_LABELS, manifestResources } from '../../platform/simulator/fleet-deployment.js';
 import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
+import { P3_FEEDS_CRITICAL_SHARE } from '../../platform/simulator/fleet-lineage.js';
 
 const templates = loadExampleTemplates();
 const NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -35,6 +38,8 @@ const sum = (jobs: FleetJob[]): Capacity => ({
   cores: jobs.reduce((s, j) => s + j.resources.cores, 0),
   memoryMiB: jobs.reduce((s, j) => s + j.resources.memoryMiB, 0),
 });
+/** Topic → the (single) fleet job producing it. */
+const producersOf = (fleet: GeneratedFleet) => new Map(fleet.jobs.flatMap((j) => j.lineage.produces.map((t) => [t, j] as const)));
 const conf = (m: FlinkDeploymentManifest) => m.spec.flinkConfiguration as Record<string, string>;
 
 describe('loadExampleTemplates', () => {
@@ -201,43 +206,52 @@ describe('generateFleet', () => {
     expect(Math.max(...uses.values())).toBeGreaterThan(100);
   });
 
-  it('wires lineage: 1–2 produced and 1–3 consumed topics, a P3 producer feeding a P0/P1 consumer, a cycle', () => {
-    const fleet = generateFleet({ jobs: 1000, seed: 11, templates });
-    const producers = new Map(fleet.jobs.flatMap((j) => j.lineage.produces.map((t) => [t, j] as const)));
+  it('wires lineage: 1–2 produced and 1–3 consumed topics, mostly external, ≈ 20 % of jobs fed by the fleet', () => {
     const topic = /^[a-z-]+\.[a-z0-9-]+$/;
-    const bad = fleet.jobs.filter(
-      ({ lineage: l }) =>
-        l.produces.length < 1 || l.produces.length > 2 || l.consumes.length < 1 || l.consumes.length > 3 || ![...l.consumes, ...l.produces].every((t) => topic.test(t)),
-    );
-    expect(bad.map(jobKey)).toEqual([]);
-    const critical = fleet.jobs.filter((j) => j.tier === 'P0' || j.tier === 'P1');
-    const fedByP3 = critical.filter((j) => j.lineage.consumes.some((t) => producers.get(t)?.tier === 'P3'));
-    expect(fedByP3.length).toBeGreaterThanOrEqual(1);
-    expect(fedByP3.length).toBeLessThanOrEqual(Math.ceil(0.05 * critical.length));
-    const cycle = fleet.jobs.some((x) =>
-      x.lineage.consumes.some((t) => {
-        const y = producers.get(t);
-        return y !== undefined && y !== x && y.lineage.consumes.some((u) => producers.get(u) === x);
-      }),
-    );
-    expect(cycle).toBe(true);
+    for (const fleet of [generateFleet({ jobs: 1000, seed: 11, templates }), big]) {
+      const producers = producersOf(fleet);
+      const bad = fleet.jobs.filter(
+        ({ lineage: l }) =>
+          l.produces.length < 1 || l.produces.length > 2 || l.consumes.length < 1 || l.consumes.length > 3 || ![...l.consumes, ...l.produces].every((t) => topic.test(t)),
+      );
+      expect(bad.map(jobKey)).toEqual([]);
+      const reads = fleet.jobs.flatMap((j) => j.lineage.consumes);
+      expect(reads.filter((t) => producers.has(t)).length / reads.length).toBeLessThan(0.2);
+      const fed = fleet.jobs.filter((j) => j.lineage.consumes.some((t) => producers.has(t))).length / fleet.jobs.length;
+      expect(fed).toBeGreaterThan(0.15);
+      expect(fed).toBeLessThan(0.25);
+    }
   });
 
-  it('sizes AZ capacity so evacuating az-a fits all P0–P2 only after preempting some of az-b P3', () => {
-    const inB = (j: FleetJob) => j.az === 'az-b';
-    const hotInB = big.jobs.filter((j) => j.standby?.kind === 'hot' && j.standby.az === 'az-b');
-    const load = sum([...big.jobs.filter(inB), ...hotInB]);
-    const free = { cores: big.capacities['az-b']!.cores - load.cores, memoryMiB: big.capacities['az-b']!.memoryMiB - load.memoryMiB };
-    const moving = big.jobs.filter((j) => j.az === 'az-a' && !(j.standby?.kind === 'hot' && j.standby.az === 'az-b'));
-    const high = sum(moving.filter((j) => j.tier !== 'P3'));
-    const all = sum(moving);
-    const p3InB = sum(big.jobs.filter((j) => inB(j) && j.tier === 'P3'));
-    for (const dim of ['cores', 'memoryMiB'] as const) {
-      expect(free[dim]).toBeGreaterThan(0);
-      expect(free[dim]).toBeLessThan(high[dim]); // P0–P2 alone need preemption
-      expect(free[dim] + p3InB[dim]).toBeGreaterThanOrEqual(high[dim]); // ... and fit once az-b's P3 make room
-      expect(free[dim]).toBeLessThan(all[dim]); // az-a's P3 do not all fit
+  it('feeds jobs from same-or-higher tiers, mostly of the same team, except exactly max(1, 2 %) of P0/P1 fed by an unfed P3', () => {
+    for (const fleet of [generateFleet({ jobs: 1000, seed: 11, templates }), big]) {
+      const producers = producersOf(fleet);
+      const edges = fleet.jobs.flatMap((consumer) =>
+        consumer.lineage.consumes.flatMap((t) => (producers.has(t) ? [{ consumer, producer: producers.get(t)! }] : [])),
+      );
+      const misfed = edges.filter((e) => TIERS.indexOf(e.producer.tier) > TIERS.indexOf(e.consumer.tier));
+      expect(misfed.filter((e) => e.producer.tier !== 'P3' || (e.consumer.tier !== 'P0' && e.consumer.tier !== 'P1'))).toEqual([]);
+      const critical = fleet.jobs.filter((j) => j.tier === 'P0' || j.tier === 'P1');
+      expect(new Set(misfed.map((e) => e.consumer)).size).toBe(Math.max(1, Math.round(P3_FEEDS_CRITICAL_SHARE * critical.length)));
+      const p3Fed = misfed.filter((e) => e.producer.lineage.consumes.some((t) => producers.has(t)));
+      expect(p3Fed.map((e) => jobKey(e.producer))).toEqual([]);
+      const regular = edges.filter((e) => !misfed.includes(e));
+      expect(regular.filter((e) => e.consumer.team === e.producer.team).length / regular.length).toBeGreaterThan(0.6);
     }
+  });
+
+  it('closes ≈ 0.1 % of jobs into 2-job cycles within one tier', () => {
+    const fleet = generateFleet({ jobs: 2000, seed: 11, templates });
+    const producers = producersOf(fleet);
+    const pairs = fleet.jobs.flatMap((x) =>
+      x.lineage.consumes.flatMap((t) => {
+        const y = producers.get(t);
+        return y !== undefined && y !== x && jobKey(x) < jobKey(y) && y.lineage.consumes.some((v) => producers.get(v) === x) ? [[x, y] as const] : [];
+      }),
+    );
+    expect(pairs.length).toBeGreaterThanOrEqual(1);
+    expect(pairs.length).toBeLessThanOrEqual(Math.ceil(0.002 * fleet.jobs.length));
+    expect(pairs.filter(([x, y]) => x.tier !== y.tier)).toEqual([]);
   });
 
   it('generates 5,000 jobs in under 3 s of CPU (typically ≈ 0.5 s) as under 30 MB of JSON', () => {
@@ -265,5 +279,57 @@ describe('generateFleet', () => {
       return r.ok ? [] : [`${m.metadata.namespace}/${m.metadata.name}: ${r.errors.join('; ')}`];
     });
     expect(failures).toEqual([]);
+  });
+});
+
+describe('evacuating az-a into az-b with the real planner and tiers.yaml', () => {
+  const policy = parseTiersPolicy(readFileSync(new URL(`../../${DEFAULT_TIERS_FILE}`, import.meta.url), 'utf8'), DEFAULT_TIERS_FILE);
+  const cases: Array<[jobs: number, seed: number]> = [[1000, 11], [1000, 23], [5000, 42], [5000, 7]];
+  let plans: Array<{ label: string; fleet: GeneratedFleet; inA: FleetJob[]; targetFree: Capacity; plan: Plan }>;
+  beforeAll(() => {
+    plans = cases.map(([jobs, seed]) => {
+      const fleet = jobs === 5000 && seed === 42 ? big : generateFleet({ jobs, seed, templates });
+      // Free in az-b = allocatable minus what az-b's own primaries and hot standbys request.
+      const hotInB = fleet.jobs.filter((j) => j.standby?.kind === 'hot' && j.standby.az === 'az-b');
+      const load = sum([...fleet.jobs.filter((j) => j.az === 'az-b'), ...hotInB]);
+      const cap = fleet.capacities['az-b']!;
+      const targetFree = { cores: cap.cores - load.cores, memoryMiB: cap.memoryMiB - load.memoryMiB };
+      const catalog = { version: 1, takenAt: '2025-01-01T00:00:00Z', platform: fleet.platform, jobs: fleet.jobs };
+      const plan = planEvacuation({ catalog, tiers: policy, sourceAz: 'az-a', targetAz: 'az-b', targetFree, nowEpochSeconds: 0 });
+      return { label: `${jobs} jobs, seed ${seed}`, fleet, inA: fleet.jobs.filter((j) => j.az === 'az-a'), targetFree, plan };
+    });
+  });
+
+  it('lifts at most 3 % of az-a: only P3 producers reading external topics, to the tier of a P0/P1 consumer of theirs', () => {
+    for (const { label, fleet, inA, plan } of plans) {
+      const producers = producersOf(fleet);
+      const byKey = new Map(fleet.jobs.map((j) => [jobKey(j), j]));
+      const lifted = plan.admitted.filter((p) => p.liftedFor !== undefined);
+      expect(lifted.length, label).toBeLessThanOrEqual(0.03 * inA.length);
+      for (const p of lifted) {
+        const job = byKey.get(p.key)!;
+        const origin = byKey.get(p.liftedFor!)!; // the lifting consumer or one of equal tier downstream of it
+        expect([p.catalogTier, p.tier === 'P0' || p.tier === 'P1', origin.tier === p.tier], `${label}: ${p.key}`).toEqual(['P3', true, true]);
+        const direct = fleet.jobs.filter((c) => c.lineage.consumes.some((t) => job.lineage.produces.includes(t)));
+        expect(direct.some((c) => c.tier === p.tier), `${label}: ${p.key}`).toBe(true);
+        expect(job.lineage.consumes.filter((t) => producers.has(t)), `${label}: ${p.key}`).toEqual([]);
+      }
+      const realP0 = inA.filter((j) => j.tier === 'P0').length;
+      expect(plan.admitted.filter((p) => p.tier === 'P0').length, label).toBe(realP0 + lifted.filter((p) => p.tier === 'P0').length);
+    }
+    expect(plans.reduce((n, { plan }) => n + plan.admitted.filter((p) => p.liftedFor !== undefined).length, 0)).toBeGreaterThan(0);
+  });
+
+  it('admits every P0–P2 job of az-a, lifted ones included, only after preempting some az-b P3 jobs', () => {
+    for (const { label, inA, targetFree, plan } of plans) {
+      expect(targetFree.cores, label).toBeGreaterThan(0);
+      expect(targetFree.memoryMiB, label).toBeGreaterThan(0);
+      expect(plan.notAdmitted.filter((n) => n.tier !== 'P3'), label).toEqual([]);
+      const admitted = new Set(plan.admitted.map((p) => p.key));
+      expect(inA.filter((j) => j.tier !== 'P3' && !admitted.has(jobKey(j))).map(jobKey), label).toEqual([]);
+      expect(plan.preemptions.length, label).toBeGreaterThan(0);
+      expect(plan.preemptions.length, label).toBeLessThan(0.1 * inA.length);
+      expect(plan.notAdmitted.length, label).toBeGreaterThan(0); // az-a's P3 jobs do not all fit
+    }
   });
 });
