@@ -100,10 +100,19 @@ export function createPlanActivities(deps: ActivityDeps) {
       };
     },
 
-    /** Admitted jobs `offset`..`offset+limit` of `tier`, in admission order. */
-    async loadTierJobs(evacuationId: string, tier: Tier, offset: number, limit: number): Promise<JobTask[]> {
+    /**
+     * Admitted jobs of `tier` in admission order, as seen by one shard: the shard's jobs
+     * `offset`..`offset+limit`, where shard k of n owns tier indices k, k + n, k + 2n, …
+     */
+    async loadTierJobs(evacuationId: string, tier: Tier, offset: number, limit: number, shard = { index: 0, count: 1 }): Promise<JobTask[]> {
       const stored = await deps.evacuations.getPlan(evacuationId);
-      return (planIndex(stored).byTier.get(tier) ?? []).slice(offset, offset + limit);
+      const all = planIndex(stored).byTier.get(tier) ?? [];
+      const out: JobTask[] = [];
+      for (let i = shard.index + offset * shard.count; i < all.length && out.length < limit; i += shard.count) {
+        const task = all[i];
+        if (task) out.push(task);
+      }
+      return out;
     },
 
     /**

@@ -95,7 +95,7 @@ export interface JobTask {
   strategy: Strategy;
 }
 
-/** Input of a tier workflow (also its continue-as-new state). */
+/** Input of a tier workflow. */
 export interface TierInput {
   evacuationId: string;
   tier: Tier;
@@ -107,11 +107,56 @@ export interface TierInput {
   jobs: number;
   policy: TiersPolicy;
   timeScale: number;
-  /** Index of the next job of this tier to dispatch (continue-as-new carries it). */
+  paused: boolean;
+  aborted: boolean;
+}
+
+/** Input of a tier shard workflow (also its continue-as-new state). */
+export interface ShardInput {
+  evacuationId: string;
+  tier: Tier;
+  sourceAz: string;
+  targetAz: string;
+  mode: EvacuationMode;
+  preload: boolean;
+  /** This shard's index and the tier's shard count: the shard owns job indices shard, shard + shards, … */
+  shard: number;
+  shards: number;
+  /** Jobs this shard owns. */
+  jobs: number;
+  /** Jobs of this shard in flight at once (its share of the tier's maxConcurrency). */
+  slots: number;
+  /** Wall seconds a start-up may take before the job is FAILED (tier policy ÷ time scale). */
+  startupTimeoutSeconds: number;
+  /** Index (within the shard) of the next job to dispatch (continue-as-new carries it). */
   cursor: number;
   counts: TierCounts;
   paused: boolean;
   aborted: boolean;
+}
+
+/** Jobs of a tier per shard: small parents keep child dispatch fast. */
+export const JOBS_PER_SHARD = 50;
+/** Most shards one tier is split into. */
+export const MAX_SHARDS = 100;
+
+/**
+ * How a tier of `jobs` jobs with `maxConcurrency` slots is sharded: shard k owns job
+ * indices k, k + shards, … (round robin keeps admission order across shards) and gets
+ * `slots[k]` of the tier's slots (they add up to maxConcurrency exactly, each ≥ 1).
+ */
+export function shardLayout(jobs: number, maxConcurrency: number): { shards: number; jobsOf: (k: number) => number; slotsOf: (k: number) => number } {
+  const shards = Math.max(1, Math.min(maxConcurrency, MAX_SHARDS, Math.ceil(jobs / JOBS_PER_SHARD)));
+  return {
+    shards,
+    jobsOf: (k) => (k < jobs % shards ? 1 : 0) + Math.floor(jobs / shards),
+    slotsOf: (k) => (k < maxConcurrency % shards ? 1 : 0) + Math.floor(maxConcurrency / shards),
+  };
+}
+
+/** Workflow id of a tier shard workflow. */
+export function shardWorkflowId(evacuationId: string, tier: Tier, shard: number): string {
+  return `${evacuationId}/tier/${tier}/shard/${shard}`;
 }
 
 /** Input of a per-job workflow. */

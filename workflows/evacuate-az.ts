@@ -77,7 +77,9 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
   }, { validator: (_req: { by: string }) => {
     if (!progress.paused) throw new Error(`evacuation ${input.evacuationId} is not paused`);
   } });
+  let abortRequest: { by: string; reason: string } | undefined;
   setHandler(abortUpdate, async ({ by, reason }) => {
+    abortRequest = { by, reason };
     progress.abortedBy = `${by}: ${reason}`;
     progress.phase = 'aborted';
     await tell('abort', by, reason);
@@ -130,6 +132,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
     if (tp.planned === 0) { tp.state = 'done'; continue; }
     if (plan.policy.tiers[tp.tier].strategy !== 'promote-standby') await preempting;
     const aborted = progress.phase === 'aborted';
+    const paused = progress.paused;
     tp.state = 'running';
     tp.startedAtMs = Date.now();
     const handle = await startChild(evacuateTier, {
@@ -137,13 +140,16 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{
         evacuationId: input.evacuationId, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
-        mode: input.mode, preload, jobs: tp.planned, policy: plan.policy, timeScale, cursor: 0,
-        counts: { planned: tp.planned, running: 0, succeeded: 0, failed: 0, skipped: 0 },
-        paused: progress.paused, aborted,
+        mode: input.mode, preload, jobs: tp.planned, policy: plan.policy, timeScale,
+        paused, aborted,
       }],
     });
     startedTiers.set(tp.tier, handle);
     running.add(tp.tier);
+    // A pause, resume or abort accepted while the child was starting was not sent to it
+    // (`tell` reaches running tiers only): hand it over now.
+    if (abortRequest && !aborted) await handle.signal(tierControlSignal, { action: 'abort', ...abortRequest });
+    else if (progress.paused !== paused) await handle.signal(tierControlSignal, { action: progress.paused ? 'pause' : 'resume', by: 'evacuation' });
     const tier = tp.tier;
     results.push(handle.result().then((counts) => {
       running.delete(tier);

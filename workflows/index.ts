@@ -4,3 +4,4 @@ export { evacuateTier } from './tier.js';
 export { evacuateJob } from './job.js';
 export { syncCatalogWorkflow } from './catalog-sync.js';
 export { planPreview } from './plan-preview.js';
+export { evacuateTierShard } from './tier-shard.js';

@@ -27,7 +27,10 @@ export const tierProgressSignal = defineSignal<[{ tier: Tier; counts: TierCounts
 /** Tier → evacuation: every job of the tier has been dispatched (its idle slots may be borrowed). */
 export const tierDispatchedSignal = defineSignal<[{ tier: Tier }]>('tierDispatched');
 
-/** Evacuation → tier: control propagated to running tier workflows. */
+/** Shard → tier: counters changed; `dispatched` once every job of the shard has been dispatched. */
+export const shardProgressSignal = defineSignal<[{ shard: number; counts: TierCounts; dispatched: boolean; done: boolean }]>('shardProgress');
+
+/** Evacuation → tier → shard: control propagated to running tier and shard workflows. */
 export const tierControlSignal = defineSignal<[{ action: 'pause' | 'resume' | 'abort'; by: string; reason?: string }]>('tierControl');
 
 /** Tier counters of a tier workflow (for debugging a single tier). */

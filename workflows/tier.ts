@@ -1,161 +1,94 @@
 /**
- * Tier workflow: dispatches the tier's jobs as per-job child workflows in a sliding
- * window of `maxConcurrency`, pages job keys from the stored plan (never the whole plan
- * through a payload), batches outcomes into the evacuation store, reports progress to the
- * evacuation, and continues-as-new when Temporal suggests it (DESIGN.md §4), after its
- * in-flight children have finished so that none of their results is lost.
+ * Tier workflow: splits the tier's admitted jobs into shards (domain/evacuation.ts
+ * shardLayout), starts one shard workflow each with its share of the tier's
+ * `maxConcurrency`, sums their progress for the evacuation, tells the evacuation once
+ * every job of the tier is dispatched (so a lower tier may borrow idle slots), and passes
+ * pause / resume / abort down to the shards.
  */
 import {
   ParentClosePolicy,
   condition,
-  continueAsNew,
+  executeChild,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   sleep,
-  executeChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import { jobWorkflowId, type JobOutcome, type JobTask, type TierCounts, type TierInput } from '../domain/evacuation.js';
-import { evacuateJob } from './job.js';
-import { tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { shardLayout, shardWorkflowId, type TierCounts, type TierInput } from '../domain/evacuation.js';
+import { shardProgressSignal, tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { evacuateTierShard } from './tier-shard.js';
 
-type Activities = ReturnType<typeof createActivities>;
+/** Longest gap between progress signals to the evacuation, ms. */
+const REPORT_EVERY_MS = 1000;
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '120s',
-  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 10 },
-});
-
-/** Job keys loaded per activity call. */
-const PAGE = 500;
-/** Outcomes recorded per activity call. */
-const FLUSH_AT = 200;
-
-/** Outcome of a job that was never dispatched. */
-function skippedOutcome(task: JobTask, input: TierInput, reason: string, nowMs: number): JobOutcome {
-  const [namespace = '', name = ''] = task.key.split('/');
-  return {
-    key: task.key, name, namespace, tier: input.tier, strategy: task.strategy, outcome: 'skipped', reason,
-    steps: {}, startedAtMs: nowMs, endedAtMs: nowMs,
-  };
-}
+const zero = (): TierCounts => ({ planned: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 });
 
 /**
- * Evacuate every admitted job of one tier.
+ * Evacuate every admitted job of one tier through its shards.
  * @returns final counters: succeeded + failed + skipped = planned
  */
 export async function evacuateTier(input: TierInput): Promise<TierCounts> {
-  const state = { ...input, counts: { ...input.counts } };
   const policy = input.policy.tiers[input.tier];
-  let abortReason = 'evacuation aborted';
+  const layout = shardLayout(input.jobs, policy.maxConcurrency);
+  const shardCounts: TierCounts[] = Array.from({ length: layout.shards }, (_, k) => ({ ...zero(), planned: layout.jobsOf(k) }));
+  const dispatched = new Set<number>();
+  const control = { paused: input.paused, aborted: input.aborted };
   const parent = workflowInfo().parent;
   const parentHandle = parent ? getExternalWorkflowHandle(parent.workflowId, parent.runId) : undefined;
+  const total = (): TierCounts => shardCounts.reduce((a, c) => ({
+    planned: a.planned + c.planned, running: a.running + c.running, succeeded: a.succeeded + c.succeeded,
+    failed: a.failed + c.failed, skipped: a.skipped + c.skipped,
+  }), zero());
 
-  setHandler(tierCountsQuery, () => ({ ...state.counts, cursor: state.cursor, paused: state.paused, aborted: state.aborted }));
-  setHandler(tierControlSignal, ({ action, by, reason }) => {
-    if (action === 'pause') state.paused = true;
-    if (action === 'resume') state.paused = false;
-    if (action === 'abort') {
-      state.aborted = true;
-      abortReason = `evacuation aborted by ${by}${reason ? `: ${reason}` : ''}; job not started`;
+  let dirty = true;
+  let finished = false;
+  setHandler(shardProgressSignal, ({ shard, counts, dispatched: all }) => {
+    shardCounts[shard] = counts;
+    if (all) dispatched.add(shard);
+    dirty = true;
+  });
+  setHandler(tierCountsQuery, () => ({ ...total(), cursor: dispatched.size, paused: control.paused, aborted: control.aborted }));
+  setHandler(tierControlSignal, (msg) => {
+    if (msg.action === 'pause') control.paused = true;
+    if (msg.action === 'resume') control.paused = false;
+    if (msg.action === 'abort') control.aborted = true;
+    for (let k = 0; k < layout.shards; k++) {
+      void getExternalWorkflowHandle(shardWorkflowId(input.evacuationId, input.tier, k)).signal(tierControlSignal, msg).catch(() => undefined);
     }
   });
 
-  let buffer: JobOutcome[] = [];
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    if (buffer.length === 0) return flushing;
-    const batch = buffer;
-    buffer = [];
-    flushing = flushing.then(() => acts.recordOutcomes(state.evacuationId, batch));
-    return flushing;
-  };
-
-  // Progress to the evacuation, coalesced to at most one signal per second.
-  let dirty = true;
-  let finished = false;
   const reporter = (async () => {
     if (!parentHandle) return;
+    let toldDispatched = false;
     for (;;) {
       await condition(() => dirty || finished);
       dirty = false;
-      await parentHandle.signal(tierProgressSignal, { tier: state.tier, counts: { ...state.counts }, done: finished });
+      await parentHandle.signal(tierProgressSignal, { tier: input.tier, counts: total(), done: finished });
+      if (!toldDispatched && dispatched.size === layout.shards) {
+        toldDispatched = true;
+        await parentHandle.signal(tierDispatchedSignal, { tier: input.tier });
+      }
       if (finished) return;
-      await sleep(1000);
+      await sleep(REPORT_EVERY_MS);
     }
   })();
 
-  const settle = (o: JobOutcome): void => {
-    state.counts.running -= 1;
-    if (o.outcome === 'running') state.counts.succeeded += 1;
-    else if (o.outcome === 'failed') state.counts.failed += 1;
-    else state.counts.skipped += 1;
-    buffer.push(o);
+  const results = Array.from({ length: layout.shards }, (_, k) => executeChild(evacuateTierShard, {
+    workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    args: [{
+      evacuationId: input.evacuationId, tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
+      mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
+      slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds / input.timeScale,
+      cursor: 0, counts: { ...zero(), planned: layout.jobsOf(k) }, paused: control.paused, aborted: control.aborted,
+    }],
+  }).then((counts) => {
+    shardCounts[k] = counts;
+    dispatched.add(k);
     dirty = true;
-    if (buffer.length >= FLUSH_AT) void flush();
-  };
-
-  let page: JobTask[] = [];
-  let pageStart = state.cursor;
-  const taskAt = async (i: number): Promise<JobTask> => {
-    if (i < pageStart || i >= pageStart + page.length) {
-      page = await acts.loadTierJobs(state.evacuationId, state.tier, i, PAGE);
-      pageStart = i;
-    }
-    const task = page[i - pageStart];
-    if (!task) throw new Error(`plan of ${state.evacuationId} has no job ${i} in tier ${state.tier}`);
-    return task;
-  };
-
-  while (state.cursor < state.jobs && !state.aborted) {
-    // Check before awaiting: `condition` resolves at most one waiter per activation job, so
-    // awaiting an already-true condition would dispatch one child per workflow task.
-    const canDispatch = (): boolean => state.aborted || (!state.paused && state.counts.running < policy.maxConcurrency);
-    if (!canDispatch()) await condition(canDispatch);
-    if (state.aborted) break;
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => state.counts.running === 0);
-      await flush();
-      finished = true;
-      await reporter;
-      await continueAsNew<typeof evacuateTier>({ ...state });
-    }
-    const task = await taskAt(state.cursor);
-    state.cursor += 1;
-    state.counts.running += 1;
-    dirty = true;
-    const jobInput = {
-      evacuationId: state.evacuationId, key: task.key, tier: state.tier, strategy: task.strategy,
-      sourceAz: state.sourceAz, targetAz: state.targetAz, mode: state.mode, preload: state.preload,
-      startupTimeoutSeconds: policy.startupTimeoutSeconds / state.timeScale,
-    };
-    // Not awaited: every child the window allows is started in the same workflow task
-    // (awaiting each start would cost one server round trip per job).
-    executeChild(evacuateJob, {
-      workflowId: jobWorkflowId(state.evacuationId, task.key),
-      args: [jobInput],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    }).then(settle, (err: unknown) => {
-      const reason = `job workflow ended without an outcome: ${err instanceof Error ? err.message : String(err)}`;
-      settle({ ...skippedOutcome(task, state, reason, Date.now()), outcome: 'failed' });
-    });
-  }
-
-  if (parentHandle) await parentHandle.signal(tierDispatchedSignal, { tier: state.tier });
-
-  // Aborted: every job not dispatched is recorded as skipped, never silently dropped.
-  while (state.cursor < state.jobs) {
-    const task = await taskAt(state.cursor);
-    state.cursor += 1;
-    state.counts.running += 1;
-    settle(skippedOutcome(task, state, abortReason, Date.now()));
-  }
-
-  await condition(() => state.counts.running === 0);
-  await flush();
+  }));
+  await Promise.all(results);
   finished = true;
   await reporter;
-  return state.counts;
+  return total();
 }
