@@ -3,7 +3,8 @@
  * control evacuations. It knows workflow names, ids and message definitions, nothing of
  * the platform.
  */
-import { Client, Connection, WorkflowIdConflictPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import {
   evacuationIdFor,
@@ -49,14 +50,18 @@ export class EvacuationClient {
    */
   async start(req: EvacuationRequest, evacuationId = evacuationIdFor(req)): Promise<StartResult> {
     const input: EvacuationInput = { triggeredAtMs: Date.now(), ...req, evacuationId };
-    const wasRunning = await this.isRunning(evacuationId);
-    await this.client.workflow.start<typeof evacuateAz>('evacuateAz', {
+    // The memo is set only by the start that creates the run: whoever finds another token
+    // joined (a check before the start would race with a concurrent press).
+    const startToken = randomUUID();
+    const handle = await this.client.workflow.start<typeof evacuateAz>('evacuateAz', {
       workflowId: evacuationId,
       taskQueue: this.taskQueue,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      memo: { startToken },
     });
-    return { evacuationId, joined: wasRunning };
+    const { memo } = await handle.describe();
+    return { evacuationId, joined: memo?.startToken !== startToken };
   }
 
   /** Sync the fleet catalog now (runs the catalog sync workflow and waits for it). */
@@ -88,17 +93,27 @@ export class EvacuationClient {
 
   /** Pause dispatching (jobs in flight finish). Rejected with the validator's reason when not possible. */
   async pause(evacuationId: string, by: string, reason?: string): Promise<EvacuationProgress> {
-    return this.client.workflow.getHandle(evacuationId).executeUpdate(pauseUpdate, { args: [{ by, reason }] });
+    return this.update(evacuationId, 'pause', (h) => h.executeUpdate(pauseUpdate, { args: [{ by, reason }] }));
   }
 
-  /** Resume a paused evacuation. */
+  /** Resume a paused evacuation. Rejected with the validator's reason when not paused. */
   async resume(evacuationId: string, by: string): Promise<EvacuationProgress> {
-    return this.client.workflow.getHandle(evacuationId).executeUpdate(resumeUpdate, { args: [{ by }] });
+    return this.update(evacuationId, 'resume', (h) => h.executeUpdate(resumeUpdate, { args: [{ by }] }));
   }
 
-  /** Abort: nothing new starts, jobs in flight finish, the rest are recorded as skipped. */
+  /** Abort: nothing new starts, jobs in flight finish, the rest are recorded as skipped. Rejected without a reason. */
   async abort(evacuationId: string, by: string, reason: string): Promise<EvacuationProgress> {
-    return this.client.workflow.getHandle(evacuationId).executeUpdate(abortUpdate, { args: [{ by, reason }] });
+    return this.update(evacuationId, 'abort', (h) => h.executeUpdate(abortUpdate, { args: [{ by, reason }] }));
+  }
+
+  /** Run an Update; a rejection throws an Error whose message is the validator's (the SDK's says only "Workflow Update failed"). */
+  private async update<T>(evacuationId: string, what: string, fn: (h: WorkflowHandle) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client.workflow.getHandle(evacuationId));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause) throw new Error(`${what} of ${evacuationId} rejected: ${err.cause.message}`, { cause: err });
+      throw err;
+    }
   }
 
   /** Whether the newest workflow with this id is running. */
