@@ -86,8 +86,10 @@ async function printReport(file: string, jsonOut?: string): Promise<EvacuationRe
 }
 
 const program = new Command('az-evac')
-  .description('Evacuate Apache Flink jobs out of a failed availability zone into a surviving one, by priority tier\n(P0 hot standby, P1 cold standby, P2 regular, P3 preemptible), as Temporal workflows.')
+  .description('Evacuate Apache Flink jobs out of a failed availability zone into a surviving one, by priority tier (P0 hot standby, P1 cold standby, P2 regular, P3 preemptible), as Temporal workflows.')
   .showHelpAfterError('(run with --help for usage)')
+  // Usage errors exit 2 (bad input), like the errors the commands raise themselves.
+  .exitOverride((err) => process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2))
   .addHelpText('after', `
 Start here:
   az-evac demo                          evacuate a simulated ~1,000-job fleet end to end (starts everything)
@@ -113,20 +115,24 @@ program.command('demo')
 
 scopeOptions(program.command('plan').description('plan an evacuation and print it; acts on nothing'))
   .option('--json', 'print the full plan as JSON')
-  .action(async (o: ScopeOpts & { json?: boolean }) => withClient(async (client, settings) => {
+  .action(async (o: ScopeOpts & { json?: boolean }) => {
+    const req = requestOf(o, loadSettings());
+    return withClient(async (client, settings) => {
     const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
-    await client.planPreview(requestOf(o, settings), planId);
+    await client.planPreview(req, planId);
     const { plan } = await new FileEvacuationStore(join(resolve(settings.stateDir), 'evacuations')).getPlan(planId);
     process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${planText(plan)}\n`);
-  }));
+  });
+  });
 
 scopeOptions(program.command('evacuate').description('start (or join) an evacuation and watch its progress; Ctrl-C detaches without cancelling'))
   .option('--id <id>', 'evacuation id (default: az-evac-<mode>-<from>-to-<to>, so a second press joins the first)')
   .option('--dry-run', 'plan only (same as `plan`)')
   .option('--detach', 'start and return at once')
   .option('--report-json <file>', 'write the full JSON report here')
-  .action(async (o: ScopeOpts & { id?: string; dryRun?: boolean; detach?: boolean; reportJson?: string }) => withClient(async (client, settings) => {
-    const req = requestOf(o, settings);
+  .action(async (o: ScopeOpts & { id?: string; dryRun?: boolean; detach?: boolean; reportJson?: string }) => {
+    const req = requestOf(o, loadSettings());
+    return withClient(async (client, settings) => {
     if (o.dryRun) {
       const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
       await client.planPreview(req, planId);
@@ -146,7 +152,8 @@ scopeOptions(program.command('evacuate').description('start (or join) an evacuat
     const done = await result;
     const report = await printReport(done.reportFile, o.reportJson);
     process.exitCode = report.success ? 0 : 1;
-  }));
+  });
+  });
 
 program.command('status <id>').description('progress of an evacuation').option('--json', 'print JSON')
   .action(async (id: string, o: { json?: boolean }) => withClient(async (client) => {
