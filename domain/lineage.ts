@@ -79,12 +79,16 @@ export function analyzeLineage(live: readonly FleetJob[]): Map<FleetJob, Lineage
 
 /**
  * Comparator putting producers before their consumers where the lineage allows (by depth),
- * then by name, then namespace: a stable total order, also on cyclic lineage.
+ * then the biggest state (longest restore) first, then by name, then namespace: a stable
+ * total order, also on cyclic lineage.
  * Jobs missing from `info` sort as depth 0.
  */
 export function byLineageOrder(info: ReadonlyMap<FleetJob, LineageInfo>): (a: FleetJob, b: FleetJob) => number {
   return (a, b) =>
     (info.get(a)?.depth ?? 0) - (info.get(b)?.depth ?? 0) ||
+    // Longest expected start-up first (state restore dominates it): dispatch latency then
+    // hides behind the slow restores instead of adding to the tier's RTO.
+    b.stateSizeBytes - a.stateSizeBytes ||
     compareStrings(a.name, b.name) ||
     compareStrings(a.namespace, b.namespace);
 }
