@@ -12,7 +12,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { Command } from 'commander';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings } from '../config/settings.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -91,6 +91,7 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
 }
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const sizes = opts.sizes.split(',').map(Number);
   const timeScale = Number(opts.timeScale);
   const seed = Number(opts.seed);
