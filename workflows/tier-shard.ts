@@ -25,6 +25,7 @@ import type { createActivities } from '../activities/index.js';
 import { jobWorkflowId, type JobOutcome, type JobTask, type ShardInput, type TierCounts } from '../domain/evacuation.js';
 import { evacuateJob } from './job.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
+import { ProgressReporter } from './progress-reporter.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -79,23 +80,12 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     return flushing;
   };
 
-  // Progress to the tier workflow, coalesced to one signal per 2 s, except that the moment
-  // the whole shard is dispatched is told at once (a lower tier may then borrow slots).
-  let dirty = true;
-  let finished = false;
+  // Progress to the tier workflow; the moment the whole shard is dispatched is urgent
+  // (a lower tier may then borrow the idle slots).
   const allDispatched = (): boolean => state.cursor >= state.jobs || state.aborted;
-  const reporter = (async () => {
-    if (!parentHandle) return;
-    let toldDispatched = false;
-    for (;;) {
-      await condition(() => dirty || finished);
-      dirty = false;
-      toldDispatched = allDispatched();
-      await parentHandle.signal(shardProgressSignal, { shard: state.shard, counts: { ...state.counts }, dispatched: toldDispatched, done: finished });
-      if (finished) return;
-      await condition(() => finished || (!toldDispatched && allDispatched()), REPORT_EVERY_MS);
-    }
-  })();
+  const progress = new ProgressReporter(async (final) => {
+    if (parentHandle) await parentHandle.signal(shardProgressSignal, { shard: state.shard, counts: { ...state.counts }, dispatched: allDispatched(), done: final });
+  }, REPORT_EVERY_MS, allDispatched);
 
   const settle = (o: JobOutcome): void => {
     state.counts.running -= 1;
@@ -103,7 +93,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     else if (o.outcome === 'failed') state.counts.failed += 1;
     else state.counts.skipped += 1;
     buffer.push(o);
-    dirty = true;
+    progress.touch();
     if (buffer.length >= FLUSH_AT) void flush();
   };
 
@@ -128,14 +118,13 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => state.counts.running === 0);
       await flush();
-      finished = true;
-      await reporter;
+      await progress.finish();
       await continueAsNew<typeof evacuateTierShard>({ ...state });
     }
     const task = await taskAt(state.cursor);
     state.cursor += 1;
     state.counts.running += 1;
-    dirty = true;
+    progress.touch();
     const jobInput = {
       evacuationId: state.evacuationId, key: task.key, tier: state.tier, strategy: task.strategy,
       sourceAz: state.sourceAz, targetAz: state.targetAz, mode: state.mode, preload: state.preload,
@@ -153,7 +142,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     });
   }
 
-  dirty = true;
+  progress.touch();
 
   // Aborted: every job not dispatched is recorded as skipped, never silently dropped.
   while (state.cursor < state.jobs) {
@@ -165,7 +154,6 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
 
   await condition(() => state.counts.running === 0);
   await flush();
-  finished = true;
-  await reporter;
+  await progress.finish();
   return state.counts;
 }

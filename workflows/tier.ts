@@ -7,15 +7,14 @@
  */
 import {
   ParentClosePolicy,
-  condition,
   executeChild,
   getExternalWorkflowHandle,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { shardLayout, shardWorkflowId, type TierCounts, type TierInput } from '../domain/evacuation.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { ProgressReporter } from './progress-reporter.js';
 import { evacuateTierShard } from './tier-shard.js';
 
 /** Longest gap between progress signals to the evacuation, ms. */
@@ -40,12 +39,21 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
     failed: a.failed + c.failed, skipped: a.skipped + c.skipped,
   }), zero());
 
-  let dirty = true;
-  let finished = false;
+  let toldDispatched = false;
+  const allDispatched = (): boolean => dispatched.size === layout.shards;
+  const progress = new ProgressReporter(async (final) => {
+    if (!parentHandle) return;
+    await parentHandle.signal(tierProgressSignal, { tier: input.tier, counts: total(), done: final });
+    if (!toldDispatched && allDispatched()) {
+      toldDispatched = true;
+      await parentHandle.signal(tierDispatchedSignal, { tier: input.tier });
+    }
+  }, REPORT_EVERY_MS, allDispatched);
+
   setHandler(shardProgressSignal, ({ shard, counts, dispatched: all }) => {
     shardCounts[shard] = counts;
     if (all) dispatched.add(shard);
-    dirty = true;
+    progress.touch();
   });
   setHandler(tierCountsQuery, () => ({ ...total(), cursor: dispatched.size, paused: control.paused, aborted: control.aborted }));
   setHandler(tierControlSignal, (msg) => {
@@ -56,22 +64,6 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
       void getExternalWorkflowHandle(shardWorkflowId(input.evacuationId, input.tier, k)).signal(tierControlSignal, msg).catch(() => undefined);
     }
   });
-
-  const reporter = (async () => {
-    if (!parentHandle) return;
-    let toldDispatched = false;
-    for (;;) {
-      await condition(() => dirty || finished);
-      dirty = false;
-      await parentHandle.signal(tierProgressSignal, { tier: input.tier, counts: total(), done: finished });
-      if (!toldDispatched && dispatched.size === layout.shards) {
-        toldDispatched = true;
-        await parentHandle.signal(tierDispatchedSignal, { tier: input.tier });
-      }
-      if (finished) return;
-      await sleep(REPORT_EVERY_MS);
-    }
-  })();
 
   const results = Array.from({ length: layout.shards }, (_, k) => executeChild(evacuateTierShard, {
     workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
@@ -85,10 +77,9 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
   }).then((counts) => {
     shardCounts[k] = counts;
     dispatched.add(k);
-    dirty = true;
+    progress.touch();
   }));
   await Promise.all(results);
-  finished = true;
-  await reporter;
+  await progress.finish();
   return total();
 }
