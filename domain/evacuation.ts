@@ -95,14 +95,18 @@ export interface JobTask {
   strategy: Strategy;
 }
 
-/** Input of a tier workflow. */
-export interface TierInput {
+/** What every tier and shard workflow of one evacuation knows. */
+interface TierScope {
   evacuationId: string;
   tier: Tier;
   sourceAz: string;
   targetAz: string;
   mode: EvacuationMode;
   preload: boolean;
+}
+
+/** Input of a tier workflow. */
+export interface TierInput extends TierScope {
   /** Admitted jobs of this tier in the stored plan. */
   jobs: number;
   policy: TiersPolicy;
@@ -112,13 +116,7 @@ export interface TierInput {
 }
 
 /** Input of a tier shard workflow (also its continue-as-new state). */
-export interface ShardInput {
-  evacuationId: string;
-  tier: Tier;
-  sourceAz: string;
-  targetAz: string;
-  mode: EvacuationMode;
-  preload: boolean;
+export interface ShardInput extends TierScope {
   /** This shard's index and the tier's shard count: the shard owns job indices shard, shard + shards, … */
   shard: number;
   shards: number;
