@@ -26,14 +26,15 @@ const waiting = (timeoutSeconds: number) => proxyActivities<Activities>({
   retry: { ...retry, maximumAttempts: 3 },
 });
 
-/** Failure message of an activity, unwrapping Temporal's ActivityFailure → cause. */
-function reasonOf(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) {
-    const cause = err.cause;
-    const type = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ` : '';
-    return `${type}${cause.message}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+/**
+ * Failure message of an activity: the ApplicationFailure's type and message. A regular
+ * activity's failure arrives wrapped (ActivityFailure → cause); a local activity's
+ * non-retryable ApplicationFailure arrives as is.
+ */
+function reasonOf(err: ActivityFailure | ApplicationFailure): string {
+  const cause = err instanceof ActivityFailure ? err.cause ?? err : err;
+  const type = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ` : '';
+  return `${type}${cause.message}`;
 }
 
 /**
@@ -90,7 +91,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     outcome.jobId = running.jobId;
     return finish('running');
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
+    if (!(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
     return finish('failed', `${step} failed after retries: ${reasonOf(err)} (workflow ${workflowInfo().workflowId})`);
   }
 }
