@@ -7,7 +7,8 @@
 import type { Catalog, FleetJob } from '../domain/types.js';
 import type { CatalogSyncResult } from '../domain/evacuation.js';
 import type { ActivityDeps } from './deps.js';
-import { platformCall } from './failures.js';
+import { validateCatalog } from '../domain/catalog-validation.js';
+import { platformCall, terminal } from './failures.js';
 
 /** Build the catalog activities over `deps`. */
 export function createCatalogActivities(deps: ActivityDeps) {
@@ -24,6 +25,13 @@ export function createCatalogActivities(deps: ActivityDeps) {
         platform: live.platform,
         jobs: [...live.jobs, ...kept],
       };
+      // A catalog the engine will evacuate from must be valid before it is stored: a bad
+      // name or a duplicate job found now is a clear error, not a failed evacuation later.
+      try {
+        validateCatalog(catalog, `catalog v${catalog.version}`);
+      } catch (err) {
+        throw terminal('InvalidCatalog', err instanceof Error ? err.message : String(err));
+      }
       await deps.catalogs.put(catalog);
       return { version: catalog.version, takenAt: catalog.takenAt, jobs: catalog.jobs.length, carriedOver };
     },

@@ -8,7 +8,7 @@ import { PlatformError } from '../platform/errors.js';
 
 /** ApplicationFailure type names az-evac raises (visible in histories and reports). */
 export type FailureType =
-  | 'NoCatalog' | 'UnknownJob' | 'InvalidPolicy' | 'JarMissing' | 'DeploymentFailed' | 'StartupTimeout'
+  | 'NoCatalog' | 'InvalidCatalog' | 'UnknownJob' | 'InvalidPolicy' | 'JarMissing' | 'DeploymentFailed' | 'StartupTimeout'
   | 'ManifestRejected' | 'Forbidden' | 'PlatformUnavailable' | 'Conflict' | 'NotFound';
 
 const typeOf: Record<PlatformError['code'], FailureType> = {

@@ -185,8 +185,15 @@ for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker 
     });
 }
 
+/** The message of an error and of its causes (a failed workflow's cause holds the activity's reason). */
+function messageOf(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.message);
+  return parts.length ? parts.join(': ') : String(err);
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   process.stderr.write(`az-evac: ${message}\n`);
   process.exitCode = err instanceof InvalidArgumentError ? 2 : 1;
 });

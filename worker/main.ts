@@ -7,7 +7,8 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
 import { SimulatorClient } from '../platform/simulator/client.js';
-import { buildWorker } from './build.js';
+import { resolve } from 'node:path';
+import { buildWorker, loadTiersFile } from './build.js';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN') });
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   if (!settings.simulatorUrl) {
     throw new Error('AZ_EVAC_SIMULATOR_URL is not set. Fix: start the simulator (az-evac simulator) and export its URL, or run `az-evac demo` which starts everything');
   }
+  await loadTiersFile(resolve(settings.tiersFile)); // fail fast on a bad tiers.yaml, naming key and fix
   const worker = await buildWorker(settings, new SimulatorClient(settings.simulatorUrl));
   const running = worker.run();
   process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: settings.taskQueue, pid: process.pid })}\n`);
