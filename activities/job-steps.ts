@@ -157,7 +157,11 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       try {
         const status = await deps.cluster.waitForRunning(ctx.target.name, namespace, name, {
           minGeneration: ref.minGeneration, timeoutSeconds: ref.timeoutSeconds, signal: activity.cancellationSignal,
-          onProgress: (s) => activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState }),
+          // Heartbeats are server writes: the first one goes out only after 20 s of waiting,
+          // so the many quick start-ups cost none (the heartbeat timeout is 60 s).
+          onProgress: (s) => {
+            if (Date.now() - startedAtMs >= 20_000) activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState });
+          },
         });
         return { jobId: status.jobId ?? '', startedAtMs, endedAtMs: Date.now(), attempt: activity.info.attempt };
       } catch (err) {
