@@ -146,10 +146,11 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
     },
 
     /**
-     * Wait until the job reports RUNNING in the target AZ, heartbeating while it waits.
+     * Wait until the job reports RUNNING in the target AZ, heartbeating while it waits
+     * (`heartbeatSeconds` is the activity's heartbeat timeout).
      * @throws non-retryable 'DeploymentFailed' with the operator's status.error, 'StartupTimeout' after timeoutSeconds
      */
-    async awaitRunning(ref: JobRef & { strategy: Strategy; minGeneration: number; timeoutSeconds: number }): Promise<StepTiming & { jobId: string }> {
+    async awaitRunning(ref: JobRef & { strategy: Strategy; minGeneration: number; timeoutSeconds: number; heartbeatSeconds: number }): Promise<StepTiming & { jobId: string }> {
       const startedAtMs = Date.now();
       const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
       const { namespace, name } = targetResource(ctx, ref.strategy);
@@ -157,10 +158,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       try {
         const status = await deps.cluster.waitForRunning(ctx.target.name, namespace, name, {
           minGeneration: ref.minGeneration, timeoutSeconds: ref.timeoutSeconds, signal: activity.cancellationSignal,
-          // Heartbeats are server writes: the first one goes out only after 20 s of waiting,
-          // so the many quick start-ups cost none (the heartbeat timeout is 60 s).
+          // Heartbeats are server writes: the first goes out after a third of the heartbeat
+          // timeout, so quick start-ups cost none; the SDK throttles the rest (settings).
           onProgress: (s) => {
-            if (Date.now() - startedAtMs >= 20_000) activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState });
+            if (Date.now() - startedAtMs >= (ref.heartbeatSeconds * 1000) / 3) activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState });
           },
         });
         return { jobId: status.jobId ?? '', startedAtMs, endedAtMs: Date.now(), attempt: activity.info.attempt };

@@ -24,7 +24,7 @@ export const SETTINGS = {
   maxConcurrentActivities: { env: 'AZ_EVAC_MAX_ACTIVITIES', default: 4000, description: 'Activities one worker runs at once (most are waits on start-up; keep above the sum of tier windows).' },
   maxConcurrentWorkflowTasks: { env: 'AZ_EVAC_MAX_WORKFLOW_TASKS', default: 64, description: 'Workflow tasks one worker runs at once.' },
   maxCachedWorkflows: { env: 'AZ_EVAC_MAX_CACHED_WORKFLOWS', default: 6000, description: 'Sticky workflow cache size (open job workflows of the widest window plus tier and evacuation workflows).' },
-  heartbeatSeconds: { env: 'AZ_EVAC_HEARTBEAT_SECONDS', default: 30, description: 'Longest gap between heartbeats of a waiting activity, seconds.' },
+  heartbeatSeconds: { env: 'AZ_EVAC_HEARTBEAT_SECONDS', default: 120, description: 'Longest gap between heartbeats of a waiting activity, seconds (the SDK also caps it at 80 % of the heartbeat timeout).' },
 } as const satisfies Record<string, SettingSpec<string | number>>;
 
 type SettingsTable = typeof SETTINGS;

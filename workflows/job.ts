@@ -19,10 +19,17 @@ const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval
  */
 const quick = proxyLocalActivities<Activities>({ startToCloseTimeout: '120s', retry });
 
-/** Activities for the start-up wait: the timeout follows the tier's start-up budget. */
+/**
+ * Heartbeat timeout of the start-up wait, seconds: a fifth of the start-up budget within
+ * 30–180 s. Heartbeats are server writes, so thousands of waits must not send them often;
+ * a dead worker's waits are retried elsewhere after this long.
+ */
+const heartbeatSecondsFor = (startupTimeoutSeconds: number): number => Math.min(180, Math.max(30, Math.round(startupTimeoutSeconds / 5)));
+
+/** Activities for the start-up wait: the timeouts follow the tier's start-up budget. */
 const waiting = (timeoutSeconds: number) => proxyActivities<Activities>({
   startToCloseTimeout: `${Math.ceil(timeoutSeconds) + 30}s`,
-  heartbeatTimeout: '60s',
+  heartbeatTimeout: `${heartbeatSecondsFor(timeoutSeconds)}s`,
   retry: { ...retry, maximumAttempts: 3 },
 });
 
@@ -86,6 +93,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     step = 'startup';
     const running = await waiting(input.startupTimeoutSeconds).awaitRunning({
       ...ref, strategy: outcome.strategy, minGeneration: started.generation, timeoutSeconds: input.startupTimeoutSeconds,
+      heartbeatSeconds: heartbeatSecondsFor(input.startupTimeoutSeconds),
     });
     record('startup', running);
     outcome.jobId = running.jobId;
