@@ -1,0 +1,233 @@
+/**
+ * Harness of the workflow tests (test/workflow/**): a real simulator process with a seeded
+ * fleet, a fresh state dir, a tiers file, the production Worker (buildWorker, in-process)
+ * or none (the test runs worker processes itself), and the Temporal client facade, all on
+ * the dev server of the `temporal` vitest project. Everything it starts is stopped by
+ * `close()`.
+ *
+ * Typical use:
+ *   const h = await EvacuationHarness.start({ jobs: 100, seed: 7, tiers: { P2: { maxConcurrency: 5 } } });
+ *   await h.prepareEmergency();                    // catalog sync, then az-a down
+ *   await h.start('evac-1');                       // az-a → az-b, emergency
+ *   const { report } = await h.finish('evac-1');   // result + JSON report
+ *   await h.close();
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { parse, stringify } from 'yaml';
+import { EvacuationClient } from '../../client/evacuation-client.js';
+import { loadSettings, type Settings } from '../../config/settings.js';
+import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuation.js';
+import type { EvacuationReport, JobReport } from '../../domain/report.js';
+import { jobKey, type FleetJob, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
+import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import type { StoredPlan } from '../../platform/ports.js';
+import { spawnSimulator, type SimulatedDeployment, type SpawnedSimulator } from '../../platform/simulator/client.js';
+import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
+import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
+import { WORKFLOWS_PATH, buildWorker } from '../../worker/build.js';
+import { testTemporalAddress } from './temporal.js';
+
+/** The AZ every test evacuates, and where to. */
+export const SOURCE_AZ = 'az-a';
+export const TARGET_AZ = 'az-b';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+// Worker logs at WARN (state changes at INFO drown the test output). Once per process.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+/**
+ * The workflow bundle of workflows/index.ts, built once per test file (vitest's forks pool
+ * gives each file its own module graph) and shared by its harnesses and replays.
+ */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const noop = (): void => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+
+/** Options of a harness. */
+export interface HarnessOptions {
+  /** Primary jobs of the generated fleet (about half run in az-a). */
+  jobs: number;
+  seed: number;
+  /** Simulator speed-up, model seconds per wall second (default 100). */
+  timeScale?: number;
+  /** Overrides of tiers.yaml, per tier (e.g. `{ P2: { maxConcurrency: 20 } }`) and of borrowIdleSlots. */
+  tiers?: Partial<Record<Tier, Partial<TierPolicy>>>;
+  borrowIdleSlots?: boolean;
+  /** `in-process` (default): a Worker built with buildWorker runs until close(); `none`: the test runs workers itself. */
+  worker?: 'in-process' | 'none';
+}
+
+/** A job of the evacuated fleet, with where it must run in the target AZ. */
+export interface TargetOf {
+  job: FleetJob;
+  /** `namespace/name` of the resource in the target AZ for `strategy`. */
+  key: JobKey;
+}
+
+/** A running test platform: simulator, state dir, tiers file, worker, client. */
+export class EvacuationHarness {
+  private running?: Promise<void>;
+
+  private constructor(
+    readonly sim: SpawnedSimulator,
+    readonly fleet: GeneratedFleet,
+    readonly settings: Settings,
+    readonly client: EvacuationClient,
+    /** Raw Temporal client (histories, describe, terminate). */
+    readonly temporal: Client,
+    readonly timeScale: number,
+    private readonly worker: Worker | undefined,
+  ) {}
+
+  /** Spawn the simulator, load the fleet, write the tiers file, connect, start the worker. */
+  static async start(o: HarnessOptions): Promise<EvacuationHarness> {
+    const timeScale = o.timeScale ?? 100;
+    const stateDir = await mkdtemp(join(tmpdir(), 'az-evac-wf-'));
+    const tiersFile = join(stateDir, 'tiers.yaml');
+    await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots);
+    const settings: Settings = {
+      ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir, tiersFile, timeScale,
+      taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+    };
+    const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn' });
+    try {
+      const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
+      await sim.client.loadFleet(fleet);
+      settings.simulatorUrl = sim.url;
+      const worker = o.worker === 'none' ? undefined : await buildWorker(settings, sim.client, { workflowBundle: await workflowBundle() });
+      const client = await EvacuationClient.connect(settings);
+      const temporal = new Client({ connection: await Connection.connect({ address: settings.temporalAddress }) });
+      const h = new EvacuationHarness(sim, fleet, settings, client, temporal, timeScale, worker);
+      if (worker) h.running = worker.run();
+      return h;
+    } catch (err) {
+      await sim.stop();
+      throw err;
+    }
+  }
+
+  /** Env of a worker process (worker/main.ts) on this harness's platform. */
+  workerEnv(): Record<string, string> {
+    return {
+      AZ_EVAC_TEMPORAL_ADDRESS: this.settings.temporalAddress, AZ_EVAC_SIMULATOR_URL: this.sim.url,
+      AZ_EVAC_STATE: this.settings.stateDir, AZ_EVAC_TASK_QUEUE: this.settings.taskQueue, AZ_EVAC_TIERS: this.settings.tiersFile,
+      AZ_EVAC_TIME_SCALE: String(this.timeScale),
+    };
+  }
+
+  /** Sync the catalog while every AZ is up, then take the source AZ down (an emergency). */
+  async prepareEmergency(): Promise<void> {
+    await this.client.syncCatalog();
+    await this.sim.client.setAzDown(SOURCE_AZ, true);
+  }
+
+  /** The request every test sends, with `extra` merged in. */
+  request(extra: Partial<EvacuationRequest> = {}): EvacuationRequest {
+    return { sourceAz: SOURCE_AZ, targetAz: TARGET_AZ, mode: 'emergency', timeScale: this.timeScale, requestedBy: 'vitest', ...extra };
+  }
+
+  /** Start (or join) evacuation `id`. */
+  start(id: string, extra: Partial<EvacuationRequest> = {}) {
+    return this.client.start(this.request(extra), id);
+  }
+
+  /** Await evacuation `id` and read its JSON report. */
+  async finish(id: string): Promise<{ result: EvacuationResult; report: EvacuationReport }> {
+    const result = await this.client.result(id);
+    return { result, report: JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport };
+  }
+
+  /** The stored plan of evacuation `id` (as the activities wrote it). */
+  plan(id: string): Promise<StoredPlan> {
+    return new FileEvacuationStore(join(this.settings.stateDir, 'evacuations')).getPlan(id);
+  }
+
+  /** Jobs of the generated fleet running in the source AZ, by key. */
+  sourceJobs(): Map<JobKey, FleetJob> {
+    return new Map(this.fleet.jobs.filter((j) => j.az === SOURCE_AZ).map((j) => [jobKey(j), j]));
+  }
+
+  /** Where a job runs in the target AZ under `strategy`: its standby for the standby strategies, else its own name. */
+  targetOf(job: FleetJob, strategy: Strategy): TargetOf {
+    const standby = strategy !== 'redeploy' && job.standby?.az === TARGET_AZ ? job.standby : undefined;
+    return { job, key: standby ? `${standby.namespace}/${standby.name}` : jobKey(job) };
+  }
+
+  /** Resources of the target AZ, by key. */
+  async targetDeployments(): Promise<Map<JobKey, SimulatedDeployment>> {
+    const list = await this.sim.client.listDeployments(TARGET_AZ);
+    return new Map(list.map((d) => [`${d.manifest.metadata.namespace ?? 'default'}/${d.manifest.metadata.name}`, d]));
+  }
+
+  /** History of the newest run of workflow `workflowId`. */
+  history(workflowId: string) {
+    return this.temporal.workflow.getHandle(workflowId).fetchHistory();
+  }
+
+  /** Handle of workflow `workflowId`. */
+  handle(workflowId: string): WorkflowHandle {
+    return this.temporal.workflow.getHandle(workflowId);
+  }
+
+  /** Stop the worker, terminate `evacuationIds` still running, close connections, stop the simulator, remove the state dir. */
+  async close(evacuationIds: string[] = []): Promise<void> {
+    for (const id of evacuationIds) {
+      await this.handle(id).terminate('test teardown').catch(() => undefined);
+    }
+    if (this.worker && this.running) {
+      if (this.worker.getState() === 'RUNNING') this.worker.shutdown();
+      await this.running.catch(() => undefined);
+      await this.worker.connection?.close().catch(() => undefined);
+    }
+    await this.client.close().catch(() => undefined);
+    await this.temporal.connection.close().catch(() => undefined);
+    await this.sim.stop();
+    await rm(this.settings.stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Copy tiers.yaml to `file` with `overrides` applied (validated later by the worker like any tiers file). */
+async function writeTiersFile(file: string, overrides: Partial<Record<Tier, Partial<TierPolicy>>>, borrowIdleSlots: boolean | undefined): Promise<void> {
+  const doc = parse(await readFile(new URL('../../tiers.yaml', import.meta.url), 'utf8')) as {
+    borrowIdleSlots: boolean; tiers: Record<Tier, TierPolicy>;
+  };
+  for (const [tier, o] of Object.entries(overrides) as [Tier, Partial<TierPolicy>][]) Object.assign(doc.tiers[tier], o);
+  if (borrowIdleSlots !== undefined) doc.borrowIdleSlots = borrowIdleSlots;
+  await writeFile(file, stringify(doc));
+}
+
+/** Key (`namespace/name`) of a report line. */
+export const reportKey = (j: Pick<JobReport, 'namespace' | 'name'>): JobKey => `${j.namespace}/${j.name}`;
+
+/** Decode the first argument of a payload list (signal input, child input). */
+export function firstArg<T>(payloads: { payloads?: unknown[] | null } | null | undefined): T {
+  const p = payloads?.payloads?.[0];
+  if (!p) throw new Error('no payload');
+  return defaultPayloadConverter.fromPayload(p as Parameters<typeof defaultPayloadConverter.fromPayload>[0]);
+}
+
+/** Poll `fn` every `everyMs` until it returns a value that is not undefined, or throw after `timeoutMs`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

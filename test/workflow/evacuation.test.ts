@@ -1,0 +1,196 @@
+/**
+ * A whole emergency evacuation on the real Temporal dev server and the real simulator
+ * process: a generated fleet of 500 jobs (≈ 250 in az-a), az-a down, everything moved
+ * into az-b through evacuateAz → tier → job workflows with the production worker wiring.
+ * Every assertion compares two independent observations (the JSON report, the stored plan,
+ * the simulator's resources and counters, the Temporal histories).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobWorkflowId, tierWorkflowId, type EvacuationResult } from '../../domain/evacuation.js';
+import type { EvacuationReport, JobReport } from '../../domain/report.js';
+import { TIERS, jobKey, type Tier } from '../../domain/types.js';
+import type { StoredPlan } from '../../platform/ports.js';
+import type { SimulatedDeployment } from '../../platform/simulator/client.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { historyMarks, jobChildMarks, maxChildrenInFlight } from '../setup/history-events.js';
+
+const CRITICAL: Tier[] = ['P0', 'P1', 'P2'];
+/** Small windows, so the tier windows are exercised and visible. */
+const WINDOWS: Partial<Record<Tier, number>> = { P1: 5, P2: 20, P3: 10 };
+/** Report times are rounded to 10 ms and job start times are workflow-task times: allow this much skew, seconds. */
+const START_TOLERANCE_SECONDS = 1;
+
+const isSuspendedP3 = (d: SimulatedDeployment): boolean =>
+  d.manifest.metadata.labels?.['az-evac.io/tier'] === 'P3' && d.manifest.spec.job?.state === 'suspended';
+
+/** When a job's slot was certainly taken: its workflow's start to RUNNING (or its last step). */
+function jobInterval(j: JobReport): [number, number] {
+  const start = j.startSeconds ?? 0;
+  const stepEnds = Object.values(j.steps).map((s) => s.endSeconds);
+  return [start, j.rtoSeconds ?? Math.max(start, ...stepEnds)];
+}
+
+/** Most intervals open at once; an interval ending at t does not overlap one starting at t. */
+function maxOverlap(intervals: Array<[number, number]>): number {
+  const edges = intervals.flatMap(([s, e]) => [[s, 1], [e, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let max = 0;
+  for (const [, d] of edges) max = Math.max(max, (open += d));
+  return max;
+}
+
+describe('evacuateAz: az-a (down) → az-b, 500-job fleet', () => {
+  const id = `evac-full-${Date.now()}`;
+  let h: EvacuationHarness;
+  let result: EvacuationResult;
+  let report: EvacuationReport;
+  let stored: StoredPlan;
+  let target: Map<string, SimulatedDeployment>;
+  let suspendedP3Before: string[];
+
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({
+      jobs: 500, seed: 42, timeScale: 100,
+      tiers: Object.fromEntries(Object.entries(WINDOWS).map(([t, n]) => [t, { maxConcurrency: n }])),
+    });
+    await h.prepareEmergency();
+    suspendedP3Before = [...(await h.targetDeployments()).entries()].filter(([, d]) => isSuspendedP3(d)).map(([k]) => k);
+    await h.start(id);
+    ({ result, report } = await h.finish(id));
+    stored = await h.plan(id);
+    target = await h.targetDeployments();
+  }, 240_000);
+
+  afterAll(async () => {
+    await h?.close([id]);
+  });
+
+  it('gives every in-scope job exactly one outcome', () => {
+    const inScope = [...h.sourceJobs().keys()].sort();
+    expect(inScope.length).toBeGreaterThan(200);
+    const keys = report.jobs.map(reportKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect([...keys].sort()).toEqual(inScope);
+    expect(stored.plan.admitted.length + stored.plan.notAdmitted.length).toBe(inScope.length);
+    for (const t of report.tiers) expect(t.succeeded + t.failed + t.skipped).toBe(t.jobs);
+    expect(result.phase).toBe('done');
+  });
+
+  it('leaves every P0–P2 job RUNNING in az-b, restored from the reported snapshot', () => {
+    const source = h.sourceJobs();
+    const critical = report.jobs.filter((j) => CRITICAL.includes(j.tier));
+    expect(critical.length).toBeGreaterThan(150);
+    const problems: string[] = [];
+    for (const j of critical) {
+      const job = source.get(reportKey(j))!;
+      const where = h.targetOf(job, j.strategy).key;
+      const d = target.get(where);
+      const state = d?.status.jobStatus?.state;
+      if (j.outcome !== 'running') problems.push(`${reportKey(j)} (${j.tier}) ended ${j.outcome}: ${j.reason}`);
+      else if (state !== 'RUNNING') problems.push(`${reportKey(j)}: ${where} in ${TARGET_AZ} is ${d ? `${d.status.lifecycleState}/${state}` : 'absent'}`);
+      else if (d!.status.jobStatus?.jobId !== j.jobId) problems.push(`${reportKey(j)}: report jobId ${j.jobId}, simulator ${d!.status.jobStatus?.jobId}`);
+      else if (j.strategy === 'promote-standby') {
+        if (d!.manifest.metadata.labels?.['az-evac.io/role'] !== 'active') problems.push(`${reportKey(j)}: promoted standby not labelled active`);
+      } else if (!j.snapshotPath || d!.manifest.spec.job?.initialSavepointPath !== j.snapshotPath) {
+        problems.push(`${reportKey(j)}: initialSavepointPath ${String(d!.manifest.spec.job?.initialSavepointPath)} ≠ reported snapshot ${String(j.snapshotPath)}`);
+      } else if (d!.status.jobStatus?.restoredFrom !== j.snapshotPath) {
+        problems.push(`${reportKey(j)}: restored from ${String(d!.status.jobStatus?.restoredFrom)} (${String(d!.status.jobStatus?.restoreSource)}), not ${j.snapshotPath}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(report.success).toBe(true);
+    expect(result.success).toBe(true);
+  });
+
+  it('keeps each tier within its maxConcurrency (tier histories and report times)', async () => {
+    const policy = stored.policy;
+    let saturated = 0;
+    for (const tier of TIERS) {
+      const jobs = report.jobs.filter((j) => j.tier === tier && j.startSeconds !== undefined);
+      if (jobs.length === 0) continue;
+      const max = policy.tiers[tier].maxConcurrency;
+      const flight = maxChildrenInFlight(await jobChildMarks(h.temporal, tierWorkflowId(id, tier), (w) => w.startsWith(`${id}/job/`)));
+      expect({ tier, initiated: flight.initiated, closed: flight.closed }).toEqual({ tier, initiated: jobs.length, closed: jobs.length });
+      expect(flight.max, `${tier} children in flight`).toBeLessThanOrEqual(max);
+      expect(maxOverlap(jobs.map(jobInterval)), `${tier} jobs overlapping in the report`).toBeLessThanOrEqual(max);
+      if (jobs.length > max) {
+        expect(flight.max, `${tier}: ${jobs.length} jobs should fill a window of ${max}`).toBe(max);
+        saturated++;
+      }
+    }
+    expect(saturated).toBeGreaterThanOrEqual(2);
+  });
+
+  it('starts a lower tier only after the higher tier dispatched all its jobs', async () => {
+    const marks = historyMarks(await h.history(id));
+    const order = stored.policy.admissionOrder.filter((t) => stored.plan.admitted.some((p) => p.tier === t));
+    expect(order.length).toBeGreaterThanOrEqual(3);
+    expect(stored.policy.borrowIdleSlots).toBe(true);
+    const started = (t: Tier) => marks.find((m) => m.kind === 'child-initiated' && m.workflowId === tierWorkflowId(id, t))?.eventId;
+    // The first sign that tier t has dispatched every job: its tierDispatched signal, or
+    // its end (a done tierProgress signal, or the child closing), whichever came first.
+    const dispatched = (t: Tier) => marks.find((m) =>
+      (m.kind === 'signal' && m.name === 'tierDispatched' && (m.input as { tier: Tier }).tier === t)
+      || (m.kind === 'signal' && m.name === 'tierProgress' && (m.input as { tier: Tier; done: boolean }).tier === t && (m.input as { done: boolean }).done)
+      || (m.kind === 'child-closed' && m.workflowId === tierWorkflowId(id, t)))?.eventId;
+    for (let i = 1; i < order.length; i++) {
+      const [higher, lower] = [order[i - 1]!, order[i]!];
+      expect(dispatched(higher), `${higher} dispatched`).toBeDefined();
+      expect(started(lower), `start of tier ${lower}`).toBeGreaterThan(dispatched(higher)!);
+    }
+
+    const lastStart = new Map(order.map((t) => [t, Math.max(...report.jobs.filter((j) => j.tier === t).map((j) => j.startSeconds ?? -Infinity))]));
+    for (let i = 1; i < order.length; i++) {
+      const higherLast = Math.max(...order.slice(0, i).map((t) => lastStart.get(t)!));
+      const lowerFirst = Math.min(...report.jobs.filter((j) => j.tier === order[i] && j.startSeconds !== undefined).map((j) => j.startSeconds!));
+      expect(lowerFirst, `first ${order[i]} job vs last job of the tiers above`).toBeGreaterThanOrEqual(higherLast - START_TOLERANCE_SECONDS);
+    }
+  });
+
+  it('suspends exactly the P3 jobs the plan preempts', () => {
+    expect(suspendedP3Before).toEqual([]);
+    expect(stored.plan.preemptions.length).toBeGreaterThan(0);
+    const suspended = [...target.entries()].filter(([, d]) => isSuspendedP3(d)).map(([k]) => k).sort();
+    expect(suspended).toEqual(stored.plan.preemptions.map((p) => p.key).sort());
+    expect(report.preemptions.map((p) => p.key).sort()).toEqual(suspended);
+    expect(report.preemptionError).toBeUndefined();
+  });
+
+  it('runs one job workflow per dispatched job, under the deterministic id', async () => {
+    const sample = report.jobs.filter((j) => j.startSeconds !== undefined).slice(0, 5);
+    for (const j of sample) {
+      const d = await h.handle(jobWorkflowId(id, reportKey(j))).describe();
+      expect(d.status.name).toBe('COMPLETED');
+      expect(d.parentExecution?.workflowId?.startsWith(tierWorkflowId(id, j.tier))).toBe(true);
+    }
+  });
+});
+
+describe('evacuateAz with a scope that fits the free capacity', () => {
+  const id = `evac-fits-${Date.now()}`;
+  let h: EvacuationHarness;
+
+  afterAll(async () => {
+    await h?.close([id]);
+  });
+
+  it('preempts nothing and moves every job in scope', async () => {
+    h = await EvacuationHarness.start({ jobs: 120, seed: 7, timeScale: 100 });
+    await h.prepareEmergency();
+    await h.start(id, { scope: { tiers: ['P0', 'P1'] } });
+    const { report } = await h.finish(id);
+    const stored = await h.plan(id);
+    const target = await h.targetDeployments();
+
+    const inScope = h.fleet.jobs.filter((j) => j.az === SOURCE_AZ && (j.tier === 'P0' || j.tier === 'P1')).map(jobKey).sort();
+    expect(inScope.length).toBeGreaterThan(5);
+    expect(report.jobs.map(reportKey).sort()).toEqual(inScope);
+    expect(stored.plan.preemptions).toEqual([]);
+    expect([...target.values()].filter(isSuspendedP3)).toEqual([]);
+    expect(report.jobs.filter((j) => j.outcome !== 'running')).toEqual([]);
+    // Nothing outside the scope was touched: no P2/P3 job of az-a was created in az-b.
+    const created = h.fleet.jobs.filter((j) => j.az === SOURCE_AZ && (j.tier === 'P2' || j.tier === 'P3') && target.has(jobKey(j)));
+    expect(created).toEqual([]);
+  }, 120_000);
+});

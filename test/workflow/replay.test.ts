@@ -1,0 +1,107 @@
+/**
+ * Replay safety of the evacuation workflows: histories of a real (small) evacuation on the
+ * dev server replay against the current workflow bundle without nondeterminism errors,
+ * and so does a STORED history (test/fixtures/histories/), so that a change to workflow
+ * code that would break evacuations already running when a new worker is deployed fails
+ * here instead of in an emergency.
+ *
+ * The fixture fails on purpose when workflow code changes its commands (e.g. a regular
+ * activity becomes a local one, a child is started in a different order). Either make the
+ * change replay-safe (`patched()` / a new workflow type), or — only when no evacuation can
+ * be running with the old code — re-record it deliberately:
+ *
+ *   AZ_EVAC_RECORD_HISTORIES=1 npx vitest run --project temporal test/workflow/replay.test.ts
+ *
+ * and commit the new fixture with the workflow change.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
+import type { Strategy } from '../../domain/types.js';
+import { EvacuationHarness, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/histories/evacuation-20-jobs.json', import.meta.url));
+const RECORD = process.env.AZ_EVAC_RECORD_HISTORIES === '1';
+
+/** A stored history: the workflow id (replay needs it) and the history in Temporal's JSON form. */
+interface StoredHistory {
+  workflowId: string;
+  workflowType: string;
+  history: unknown;
+}
+
+type History = Awaited<ReturnType<EvacuationHarness['history']>>;
+const HistoryProto = temporal.api.history.v1.History;
+
+/**
+ * A history as plain JSON (longs and bytes as strings, enums by name) and back. The SDK's
+ * historyToJSON/historyFromJSON cannot be used here: with the protobufjs copies this install
+ * has, their proto3-JSON serializer rejects the History type ("type must be a Type").
+ */
+const historyToPlain = (h: History): unknown => HistoryProto.toObject(HistoryProto.decode(HistoryProto.encode(h).finish()), { longs: String, enums: String, bytes: String });
+const historyFromPlain = (o: unknown): History => HistoryProto.fromObject(o as Record<string, unknown>);
+
+/** Replay `histories` against the current bundle. @returns one line per history that did not replay */
+async function replayFailures(histories: Array<{ workflowId: string; history: History }>): Promise<string[]> {
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    replayed++;
+    if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
+  }
+  expect(replayed).toBe(histories.length);
+  return failures;
+}
+
+const workflowTypeOf = (h: History): string => h.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?';
+
+describe('replay of evacuation histories', () => {
+  const id = `evac-replay-${Date.now()}`;
+  let h: EvacuationHarness;
+  const recorded: Array<{ workflowId: string; history: History }> = [];
+
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({ jobs: 20, seed: 4, timeScale: 100, tiers: { P2: { maxConcurrency: 2 } } });
+    await h.prepareEmergency();
+    await h.start(id);
+    const { report } = await h.finish(id);
+    // The evacuation, one tier, its first shard and one job per strategy.
+    const ids = [id, tierWorkflowId(id, 'P2'), shardWorkflowId(id, 'P2', 0)];
+    const ran = report.jobs.filter((j) => j.outcome === 'running');
+    const jobs = (['promote-standby', 'resume-standby', 'redeploy'] satisfies Strategy[]).flatMap((s) => ran.filter((j) => j.strategy === s).slice(0, 1));
+    for (const j of ran) if (jobs.length < 3 && !jobs.includes(j)) jobs.push(j);
+    ids.push(...jobs.map((j) => jobWorkflowId(id, reportKey(j))));
+    for (const workflowId of ids) recorded.push({ workflowId, history: await h.history(workflowId) });
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close([id]);
+  });
+
+  it('replays the histories of a finished evacuation without nondeterminism', async () => {
+    const types = recorded.map((r) => workflowTypeOf(r.history));
+    expect(types).toEqual(expect.arrayContaining(['evacuateAz', 'evacuateTier', 'evacuateTierShard', 'evacuateJob']));
+    expect(types.filter((t) => t === 'evacuateJob').length).toBeGreaterThanOrEqual(2);
+    expect(await replayFailures(recorded)).toEqual([]);
+  });
+
+  it('replays the stored fixture (histories of evacuations already running when workers upgrade)', async () => {
+    if (RECORD) {
+      const stored: StoredHistory[] = recorded.map((r) => ({
+        workflowId: r.workflowId, workflowType: workflowTypeOf(r.history), history: historyToPlain(r.history),
+      }));
+      await mkdir(dirname(FIXTURE), { recursive: true });
+      // One history per line: small, and a re-recording diffs per workflow.
+      await writeFile(FIXTURE, `{"recordedAt":${JSON.stringify(new Date().toISOString())},"histories":[\n${stored.map((x) => JSON.stringify(x)).join(',\n')}\n]}\n`);
+    }
+    const fixture = JSON.parse(await readFile(FIXTURE, 'utf8')) as { histories: StoredHistory[] };
+    expect(fixture.histories.map((s) => s.workflowType)).toEqual(expect.arrayContaining(['evacuateAz', 'evacuateTier', 'evacuateJob']));
+    const histories = fixture.histories.map((s) => ({ workflowId: s.workflowId, history: historyFromPlain(s.history) }));
+    expect(await replayFailures(histories)).toEqual([]);
+  });
+});
