@@ -98,7 +98,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         for (const jar of ctx.job.jars) await jars.ensure(az, jar, ref.key);
         phase('jars');
       }
-      await fence(deps, ctx, ref.mode);
+      const fenced = await fence(deps, ctx, ref.mode);
       phase('fence');
 
       let generation: number;
@@ -119,7 +119,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       }
       phase('apply');
       return {
-        action: 'deployed', generation, phases, attempt,
+        action: 'deployed', generation, phases, attempt, fence: fenced,
         ...(choice.kind === 'snapshot' ? { snapshotPath: choice.snapshot.path, snapshotAgeSeconds: choice.ageSeconds } : {}),
         ...(note ? { note } : {}),
       };
@@ -129,20 +129,20 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * Verify the hot standby in the target AZ is RUNNING, mark it active, fence the source.
      * @returns promoted false (with reason) when the standby is absent or unhealthy: the workflow redeploys instead
      */
-    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string }> {
+    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState }> {
       const startedAtMs = Date.now();
-      const done = (r: { promoted: boolean; reason?: string; jobId?: string }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
+      const done = (r: { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
       const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
       const standby = ctx.job.standby;
       if (!standby || standby.kind !== 'hot' || standby.az !== ctx.target.name) return done({ promoted: false, reason: `no hot standby in ${ctx.target.name}` });
       const status = await platformCall(`hot standby of ${ref.key}`, () => deps.cluster.getDeployment(standby.az, standby.namespace, standby.name));
       if (!status) return done({ promoted: false, reason: `hot standby ${standby.namespace}/${standby.name} is absent in ${standby.az}` });
       if (status.jobState !== 'RUNNING') return done({ promoted: false, reason: `hot standby is ${status.lifecycleState ?? '?'}/${status.jobState ?? '?'}, not RUNNING` });
-      await fence(deps, ctx, ref.mode);
+      const fenced = await fence(deps, ctx, ref.mode);
       await platformCall(`promote ${ref.key}`, () => deps.cluster.label(standby.az, standby.namespace, standby.name, {
         'az-evac.io/role': 'active', 'az-evac.io/evacuation-id': ref.evacuationId,
       }));
-      return done({ promoted: true, jobId: status.jobId });
+      return done({ promoted: true, jobId: status.jobId, fence: fenced });
     },
 
     /**

@@ -20,6 +20,8 @@ export function reportText(report: EvacuationReport, maxReasons = 15): string {
   }
   lines.push(table.toString());
   if (report.preemptions.length) lines.push(`Preempted ${report.preemptions.length} P3 job(s) in ${report.targetAz} (${report.preemptions.reduce((n, p) => n + p.cores, 0)} cores freed).`);
+  const unfenced = report.jobs.filter((j) => j.fence === 'unreachable').length;
+  if (unfenced) lines.push(`${unfenced} source copie(s) in ${report.sourceAz} could not be fenced (API unreachable): suspend them there before anything resumes them.`);
   const bad = report.jobs.filter((j) => j.outcome !== 'running');
   if (bad.length) {
     lines.push(`${bad.length} job(s) not RUNNING in ${report.targetAz}:`);

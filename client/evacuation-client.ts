@@ -4,7 +4,7 @@
  * the platform.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import {
   evacuationIdFor,
@@ -112,16 +112,6 @@ export class EvacuationClient {
       return await fn(this.client.workflow.getHandle(evacuationId));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError && err.cause) throw new Error(`${what} of ${evacuationId} rejected: ${err.cause.message}`, { cause: err });
-      throw err;
-    }
-  }
-
-  /** Whether the newest workflow with this id is running. */
-  async isRunning(evacuationId: string): Promise<boolean> {
-    try {
-      return (await this.client.workflow.getHandle(evacuationId).describe()).status.name === 'RUNNING';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
   }

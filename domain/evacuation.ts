@@ -235,7 +235,7 @@ export type StartJobResult = {
   phases: Record<string, { startedAtMs: number; endedAtMs: number }>;
   attempt: number;
 } & (
-  | { action: 'deployed'; generation: number; snapshotPath?: string; snapshotAgeSeconds?: number; note?: string }
+  | { action: 'deployed'; generation: number; fence: FenceState; snapshotPath?: string; snapshotAgeSeconds?: number; note?: string }
   | { action: 'fail'; reason: string }
   | { action: 'skip'; reason: string }
 );
@@ -275,6 +275,12 @@ export interface JobOutcome {
   snapshotAgeSeconds?: number;
   /** status.jobStatus.jobId in the target AZ after the deploy. */
   jobId?: string;
+  /**
+   * How the source copy was fenced before the target copy started: `suspended`, `absent`,
+   * or `unreachable` (the source AZ did not answer: it must be suspended there before
+   * anything resumes it when the AZ comes back).
+   */
+  fence?: FenceState;
   /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
   steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
   /** When the job's workflow started and ended, epoch ms. */

@@ -39,6 +39,8 @@ export interface JobReport {
   snapshotPath?: string;
   snapshotAgeSeconds?: number;
   jobId?: string;
+  /** How the source copy was fenced (see JobOutcome.fence). */
+  fence?: JobOutcome['fence'];
   /** Trigger → the job's workflow started, seconds. */
   startSeconds?: number;
   /** Trigger → RUNNING, seconds (running jobs only). */
@@ -107,6 +109,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.snapshotPath) line.snapshotPath = o.snapshotPath;
     if (o.snapshotAgeSeconds !== undefined) line.snapshotAgeSeconds = Math.round(o.snapshotAgeSeconds * 100) / 100;
     if (o.jobId) line.jobId = o.jobId;
+    if (o.fence) line.fence = o.fence;
     if (o.outcome === 'running') line.rtoSeconds = secondsSince(t0, o.endedAtMs);
     return line;
   });

@@ -74,6 +74,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
       record('promote', promoted);
       if (promoted.promoted) {
         if (promoted.jobId) outcome.jobId = promoted.jobId;
+        if (promoted.fence) outcome.fence = promoted.fence;
         return finish('running');
       }
       // The hot standby is absent or not healthy: fall back to restoring from a snapshot.
@@ -89,6 +90,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     if (started.snapshotPath !== undefined) outcome.snapshotPath = started.snapshotPath;
     if (started.snapshotAgeSeconds !== undefined) outcome.snapshotAgeSeconds = started.snapshotAgeSeconds;
     if (started.note) outcome.reason = started.note;
+    outcome.fence = started.fence;
 
     step = 'startup';
     const running = await waiting(input.startupTimeoutSeconds).awaitRunning({
