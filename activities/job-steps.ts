@@ -95,7 +95,14 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       }
       phase('config');
       if (ref.preload) {
-        for (const jar of ctx.job.jars) await jars.ensure(az, jar, ref.key);
+        // A jar copy may take minutes under contention: keep the activity alive meanwhile.
+        const activity = Context.current();
+        const beat = setInterval(() => activity.heartbeat('waiting for jars'), 20_000);
+        try {
+          for (const jar of ctx.job.jars) await jars.ensure(az, jar, ref.key);
+        } finally {
+          clearInterval(beat);
+        }
         phase('jars');
       }
       const fenced = await fence(deps, ctx, ref.mode);

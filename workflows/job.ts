@@ -12,12 +12,13 @@ type Activities = ReturnType<typeof createActivities>;
 const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 8 };
 
 /**
- * The short steps (promote, start) run as local activities: they take milliseconds to
- * seconds, and skipping the activity task queue roughly halves the server work per job,
- * which is what bounds throughput on a small Temporal cluster (measured: the dev server
- * was the busiest process of a 1,000-job evacuation). Long waits stay regular activities.
+ * Promotion runs as a local activity: two quick API calls, and skipping the activity task
+ * queue saves server work per job (the server bounds throughput on a small cluster). The
+ * start step stays a regular activity: it may wait minutes for a jar copy, and a local
+ * activity would hold a workflow task slot of the worker all that time.
  */
-const quick = proxyLocalActivities<Activities>({ startToCloseTimeout: '120s', retry });
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry });
+const quick = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '2m', retry });
 
 /**
  * Heartbeat timeout of the start-up wait, seconds: a fifth of the start-up budget within
@@ -70,7 +71,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
   try {
     if (input.strategy === 'promote-standby') {
       step = 'promote';
-      const promoted = await quick.promoteStandby(ref);
+      const promoted = await local.promoteStandby(ref);
       record('promote', promoted);
       if (promoted.promoted) {
         if (promoted.jobId) outcome.jobId = promoted.jobId;
