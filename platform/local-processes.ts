@@ -32,6 +32,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+const owned = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Kill `child` when this process exits, also on SIGINT/SIGTERM, so that no dev server,
+ * simulator or worker is left behind by an interrupted demo, test or benchmark.
+ */
+export function killOnExit(child: ChildProcess): void {
+  owned.add(child);
+  child.once('exit', () => owned.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => { for (const c of owned) c.kill('SIGKILL'); });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+  }
+}
+
 function stopper(child: ChildProcess): () => Promise<void> {
   return () => new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -51,6 +69,7 @@ export async function startTemporalDevServer(stateDir: string): Promise<Started 
   const port = await freePort();
   const uiPort = await freePort();
   const child = spawn('bash', [`${REPO}scripts/temporal.sh`, 'start', '--port', String(port), '--ui-port', String(uiPort), '--db', `${stateDir}/temporal.sqlite`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  killOnExit(child);
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   const address = `127.0.0.1:${port}`;
@@ -78,6 +97,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<S
   const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPO}worker/main.ts`], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killOnExit(child);
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   await new Promise<void>((resolve, reject) => {

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PlatformError } from '../errors.js';
+import { killOnExit } from '../local-processes.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import type { FaultConfig } from './faults.js';
@@ -231,6 +232,7 @@ export async function spawnSimulator(opts: { timeScale: number; seed: number; po
   const args = ['--import', tsx, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
   let stderrTail = '';
   child.stderr.on('data', (chunk: Buffer) => {
     process.stderr.write(chunk);
