@@ -113,6 +113,8 @@ export interface TierInput extends TierScope {
   timeScale: number;
   paused: boolean;
   aborted: boolean;
+  /** `by: reason` of an abort accepted before this workflow started (its skipped jobs name it). */
+  abortedBy?: string;
 }
 
 /** Input of a tier shard workflow (also its continue-as-new state). */
@@ -131,6 +133,8 @@ export interface ShardInput extends TierScope {
   counts: TierCounts;
   paused: boolean;
   aborted: boolean;
+  /** `by: reason` of an abort accepted before this workflow started (its skipped jobs name it). */
+  abortedBy?: string;
 }
 
 /** Jobs of a tier per shard: small parents keep child dispatch fast. */

@@ -141,7 +141,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
       args: [{
         evacuationId: input.evacuationId, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload, jobs: tp.planned, policy: plan.policy, timeScale,
-        paused, aborted,
+        paused, aborted, ...(aborted ? { abortedBy: progress.abortedBy } : {}),
       }],
     });
     startedTiers.set(tp.tier, handle);

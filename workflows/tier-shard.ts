@@ -56,7 +56,8 @@ function skippedOutcome(task: JobTask, input: ShardInput, reason: string, nowMs:
  */
 export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> {
   const state = { ...input, counts: { ...input.counts } };
-  let abortReason = 'evacuation aborted';
+  const notStarted = (abortedBy: string | undefined): string => `evacuation aborted${abortedBy ? ` by ${abortedBy}` : ''}; job not started`;
+  let abortReason = notStarted(input.abortedBy);
   const parent = workflowInfo().parent;
   const parentHandle = parent ? getExternalWorkflowHandle(parent.workflowId, parent.runId) : undefined;
 
@@ -66,7 +67,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     if (action === 'resume') state.paused = false;
     if (action === 'abort') {
       state.aborted = true;
-      abortReason = `evacuation aborted by ${by}${reason ? `: ${reason}` : ''}; job not started`;
+      abortReason = notStarted(`${by}${reason ? `: ${reason}` : ''}`);
     }
   });
 

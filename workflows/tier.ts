@@ -31,7 +31,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
   const layout = shardLayout(input.jobs, policy.maxConcurrency);
   const shardCounts: TierCounts[] = Array.from({ length: layout.shards }, (_, k) => ({ ...zero(), planned: layout.jobsOf(k) }));
   const dispatched = new Set<number>();
-  const control = { paused: input.paused, aborted: input.aborted };
+  const control = { paused: input.paused, aborted: input.aborted, abortedBy: input.abortedBy };
   const parent = workflowInfo().parent;
   const parentHandle = parent ? getExternalWorkflowHandle(parent.workflowId, parent.runId) : undefined;
   const total = (): TierCounts => shardCounts.reduce((a, c) => ({
@@ -59,7 +59,10 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
   setHandler(tierControlSignal, (msg) => {
     if (msg.action === 'pause') control.paused = true;
     if (msg.action === 'resume') control.paused = false;
-    if (msg.action === 'abort') control.aborted = true;
+    if (msg.action === 'abort') {
+      control.aborted = true;
+      control.abortedBy = `${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
+    }
     for (let k = 0; k < layout.shards; k++) {
       void getExternalWorkflowHandle(shardWorkflowId(input.evacuationId, input.tier, k)).signal(tierControlSignal, msg).catch(() => undefined);
     }
@@ -73,6 +76,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
       mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
       slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds / input.timeScale,
       cursor: 0, counts: { ...zero(), planned: layout.jobsOf(k) }, paused: control.paused, aborted: control.aborted,
+      ...(control.abortedBy ? { abortedBy: control.abortedBy } : {}),
     }],
   }).then((counts) => {
     shardCounts[k] = counts;
