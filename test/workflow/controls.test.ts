@@ -148,5 +148,10 @@ describe('evacuation controls', () => {
     expect(ran).toBeGreaterThan(0);
     expect(notStarted).toBeGreaterThan(0);
     expect(ran + notStarted).toBe(admitted.size);
+    // P3 starts only once P2 has dispatched everything, i.e. after this abort: its jobs too
+    // name the abort (the tier learns it from its input, not from a signal).
+    const p3 = stored.plan.admitted.filter((p) => p.tier === 'P3').map((p) => p.key);
+    expect(p3.length, 'the fleet must admit a P3 job, so that a tier starts after the abort').toBeGreaterThan(0);
+    for (const key of p3) expect(report.jobs.find((j) => reportKey(j) === key)?.reason).toContain(`vitest: ${reason}; job not started`);
   });
 });
