@@ -33,8 +33,8 @@ describe('parseTiersPolicy', () => {
       tier: 'P0', strategy: 'promote-standby', rtoSeconds: 60, rpoSeconds: 300, maxConcurrency: 500,
       onNoSnapshot: 'fail', preemptible: false, startupTimeoutSeconds: 600,
     });
-    expect(policy.tiers.P1).toMatchObject({ tier: 'P1', strategy: 'resume-standby', rtoSeconds: 300, rpoSeconds: 900 });
-    expect(policy.tiers.P2).toMatchObject({ tier: 'P2', strategy: 'redeploy', rtoSeconds: 480, rpoSeconds: 1800, maxConcurrency: 1500 });
+    expect(policy.tiers.P1).toMatchObject({ tier: 'P1', strategy: 'resume-standby', rtoSeconds: 420, rpoSeconds: 900 });
+    expect(policy.tiers.P2).toMatchObject({ tier: 'P2', strategy: 'redeploy', rtoSeconds: 540, rpoSeconds: 1800, maxConcurrency: 2000 });
     expect(policy.tiers.P3).toMatchObject({ tier: 'P3', strategy: 'redeploy', onNoSnapshot: 'restore-stateless', preemptible: true });
     for (const [tier, p] of Object.entries(policy.tiers)) {
       expect(p.tier).toBe(tier);
@@ -53,7 +53,7 @@ describe('parseTiersPolicy', () => {
   const bad: Array<{ name: string; text: () => string; path: string | RegExp; problem: RegExp; fix: RegExp }> = [
     {
       name: 'unknown key (typo) suggests the closest key',
-      text: () => mutate('maxConcurrency: 1500', 'maxConcurency: 1500'),
+      text: () => mutate('maxConcurrency: 2000', 'maxConcurency: 2000'),
       path: 'tiers.P2.maxConcurency',
       problem: /unknown key 'maxConcurency'/,
       fix: /rename 'maxConcurency' to 'maxConcurrency'.*allowed keys here: strategy, rtoSeconds/,
@@ -74,7 +74,7 @@ describe('parseTiersPolicy', () => {
     },
     {
       name: 'negative number',
-      text: () => mutate('rtoSeconds: 480', 'rtoSeconds: -30'),
+      text: () => mutate('rtoSeconds: 540', 'rtoSeconds: -30'),
       path: 'tiers.P2.rtoSeconds',
       problem: /must be > 0, got -30/,
       fix: /set tiers\.P2\.rtoSeconds to a number > 0/,
@@ -95,14 +95,14 @@ describe('parseTiersPolicy', () => {
     },
     {
       name: 'zero concurrency',
-      text: () => mutate('maxConcurrency: 1500', 'maxConcurrency: 0'),
+      text: () => mutate('maxConcurrency: 2000', 'maxConcurrency: 0'),
       path: 'tiers.P2.maxConcurrency',
       problem: /must be ≥ 1, got 0/,
       fix: /set tiers\.P2\.maxConcurrency to an integer ≥ 1/,
     },
     {
       name: 'fractional concurrency',
-      text: () => mutate('maxConcurrency: 1500', 'maxConcurrency: 2.5'),
+      text: () => mutate('maxConcurrency: 2000', 'maxConcurrency: 2.5'),
       path: 'tiers.P2.maxConcurrency',
       problem: /must be an integer, got 2\.5/,
       fix: /set tiers\.P2\.maxConcurrency to an integer/,
@@ -143,12 +143,12 @@ describe('parseTiersPolicy', () => {
   });
 
   it('a renamed key is reported once, not also as missing', () => {
-    const err = rejection(mutate('maxConcurrency: 1500', 'maxConcurency: 1500'));
+    const err = rejection(mutate('maxConcurrency: 2000', 'maxConcurency: 2000'));
     expect(err.issues.map((i) => i.path)).toEqual(['tiers.P2.maxConcurency']);
   });
 
   it('reports every schema problem at once, one line each', () => {
-    const text = mutate('maxConcurrency: 1500', 'maxConcurrency: 0').replace('onNoSnapshot: restore-stateless', 'onNoSnapshot: retry');
+    const text = mutate('maxConcurrency: 2000', 'maxConcurrency: 0').replace('onNoSnapshot: restore-stateless', 'onNoSnapshot: retry');
     const err = rejection(text);
     expect(err.issues.map((i) => i.path).sort()).toEqual(['tiers.P2.maxConcurrency', 'tiers.P3.onNoSnapshot']);
     expect(err.message.split('\n')).toHaveLength(2);
