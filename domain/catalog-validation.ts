@@ -44,6 +44,33 @@ const prefix = {
   description: 'a key prefix inside the state bucket, without scheme, bucket or leading /, e.g. checkpoints/payments/enricher',
 } as const;
 
+/**
+ * JSON schema of a FlinkDeployment's shape as az-evac stores and sends it (apiVersion, kind,
+ * metadata with name/namespace/labels/annotations only, spec); the spec itself is checked
+ * against the operator's CRD elsewhere (domain/crd-validator.ts).
+ */
+export const FLINK_DEPLOYMENT_SHAPE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'flink.apache.org/v1beta1' },
+    kind: { const: 'FlinkDeployment' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string' },
+        namespace: { type: 'string' },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
+        annotations: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
+    spec: { type: 'object' },
+  },
+} as const;
+
 const FLEET_JOB_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -54,27 +81,7 @@ const FLEET_JOB_SCHEMA = {
     az: nonEmpty,
     tier: { enum: [...TIERS] },
     team: nonEmpty,
-    deployment: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['apiVersion', 'kind', 'metadata', 'spec'],
-      properties: {
-        apiVersion: { const: 'flink.apache.org/v1beta1' },
-        kind: { const: 'FlinkDeployment' },
-        metadata: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: {
-            name: { type: 'string' },
-            namespace: { type: 'string' },
-            labels: { type: 'object', additionalProperties: { type: 'string' } },
-            annotations: { type: 'object', additionalProperties: { type: 'string' } },
-          },
-        },
-        spec: { type: 'object' },
-      },
-    },
+    deployment: FLINK_DEPLOYMENT_SHAPE,
     standby: {
       type: 'object',
       additionalProperties: false,

@@ -5,14 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Connection } from '@temporalio/client';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 /** tsx's loader, resolved from this package so child processes work from any cwd. */
-export const TSX_LOADER = import.meta.resolve('tsx');
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** A started child process. */
 export interface Started {

@@ -11,11 +11,10 @@
  * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { PlatformError } from '../errors.js';
-import { killOnExit } from '../local-processes.js';
+import { TSX_LOADER, killOnExit } from '../local-processes.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import type { FaultConfig } from './faults.js';
@@ -227,9 +226,8 @@ export interface SpawnedSimulator {
  * prints nothing within 30 s.
  */
 export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string }): Promise<SpawnedSimulator> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-  const args = ['--import', tsx, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
+  const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);

@@ -3,6 +3,7 @@
  * querystrings with them; a failure answers 400 naming the field, e.g.
  * `body/jar must have required property 'digest'`).
  */
+import { FLINK_DEPLOYMENT_SHAPE } from '../../domain/catalog-validation.js';
 
 const azParams = { type: 'object', required: ['az'], properties: { az: { type: 'string', minLength: 1 } } } as const;
 
@@ -25,20 +26,7 @@ const jar = {
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 /** A FlinkDeployment, structurally (the CRD schema is checked by the simulator itself). */
-const manifest = {
-  type: 'object',
-  required: ['apiVersion', 'kind', 'metadata', 'spec'],
-  properties: {
-    apiVersion: { const: 'flink.apache.org/v1beta1' },
-    kind: { const: 'FlinkDeployment' },
-    metadata: {
-      type: 'object',
-      required: ['name'],
-      properties: { name: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 }, labels: stringMap, annotations: stringMap },
-    },
-    spec: { type: 'object' },
-  },
-} as const;
+const manifest = FLINK_DEPLOYMENT_SHAPE;
 
 /** Route schemas by route name. */
 export const SCHEMAS = {

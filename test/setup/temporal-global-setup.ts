@@ -10,12 +10,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '../../platform/local-processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,19 +30,6 @@ const TEMPORAL_SCRIPT = join(REPO_ROOT, 'scripts/temporal.sh');
 const READY_TIMEOUT_S = 60;
 /** How long a graceful SIGTERM shutdown may take before SIGKILL, in seconds. */
 const STOP_TIMEOUT_S = 10;
-
-/** Asks the OS for a free TCP port on 127.0.0.1 (released before returning; a tiny race is accepted). */
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolvePort(port) : reject(new Error('no free port from the OS'))));
-    });
-  });
-}
 
 function logTail(logFile: string): string {
   try {
