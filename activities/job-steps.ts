@@ -23,12 +23,20 @@ export interface JobRef {
   key: string;
 }
 
+/**
+ * The savepointRedeployNonce of this evacuation run: from its id and trigger time, so every
+ * retry of one run sets the same nonce and a later evacuation with the same id another one.
+ */
+function nonceOf(ctx: JobContext): number {
+  return redeployNonceFor(`${ctx.stored.request.evacuationId}@${ctx.stored.request.triggeredAtMs ?? 0}`);
+}
+
 /** Render the target manifest of a job (restore from `restorePath`, or stateless). */
 function render(ctx: JobContext, evacuationId: string, restorePath: string | undefined): FlinkDeploymentManifest {
   return renderForTargetAz({
     job: ctx.job, source: ctx.source, target: ctx.target, layout: ctx.catalog.platform.layout,
     restore: restorePath ? { path: restorePath } : { stateless: true },
-    evacuationId, nonce: redeployNonceFor(evacuationId),
+    evacuationId, nonce: nonceOf(ctx),
   });
 }
 
@@ -75,6 +83,23 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       const az = ctx.target.name;
       const entries = await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
       const triggeredAtMs = ctx.stored.request.triggeredAtMs ?? t0;
+
+      // A retry after this run already deployed the job (lost completion, worker crash) must
+      // not choose again: the job now writes newer checkpoints of its own, and restoring from
+      // one would restart a RUNNING job. The nonce on the resource says this run deployed it.
+      const target = targetResource(ctx, ref.strategy);
+      const current = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, target.namespace, target.name));
+      if (current && current.specState === 'running' && current.savepointRedeployNonce === nonceOf(ctx)) {
+        phase('snapshot');
+        const fenced = await fence(deps, ctx, ref.mode);
+        const used = entries.find((e) => e.path === current.initialSavepointPath);
+        return {
+          action: 'deployed', generation: current.generation, phases, attempt, fence: fenced,
+          ...(current.initialSavepointPath ? { snapshotPath: current.initialSavepointPath } : {}),
+          ...(used ? { snapshotAgeSeconds: triggeredAtMs / 1000 - used.completedAtEpochSeconds } : {}),
+        };
+      }
+
       const choice = chooseSnapshot(entries, {
         layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds / ctx.timeScale, nowEpochSeconds: triggeredAtMs / 1000,
       });
@@ -115,13 +140,12 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         // would silently win over initialSavepointPath on this first start (DESIGN.md §3).
         await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, name));
         const status = await platformCall(`resume ${ref.key} in ${az}`, () => deps.cluster.restore(az, namespace, name, {
-          initialSavepointPath: restorePath, savepointRedeployNonce: redeployNonceFor(ref.evacuationId),
+          initialSavepointPath: restorePath, savepointRedeployNonce: nonceOf(ctx),
         }));
         generation = status.generation;
       } else {
         const namespace = manifest.metadata.namespace ?? ctx.job.namespace;
-        const existing = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, namespace, manifest.metadata.name));
-        if (!existing) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, manifest.metadata.name));
+        if (!current) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, manifest.metadata.name));
         generation = (await platformCall(`apply ${ref.key} in ${az}`, () => deps.cluster.apply(az, manifest))).generation;
       }
       phase('apply');

@@ -52,16 +52,17 @@ export function jobWorkflowId(evacuationId: string, jobKey: string): string {
 }
 
 /**
- * The savepointRedeployNonce az-evac sets for one evacuation: derived from the id, so a
- * retried step sets the same nonce and the operator redeploys once (a changed nonce is
- * what triggers the redeploy: Flink Kubernetes Operator ≥ 1.8 docs, Job Management,
- * "Redeploy using the savepointRedeployNonce").
+ * The savepointRedeployNonce az-evac sets for one evacuation run, derived from a run key
+ * (activities use `<evacuationId>@<triggeredAtMs>`): every retried step of the run sets the
+ * same nonce, so the operator redeploys once (a changed nonce is what triggers the
+ * redeploy: Flink Kubernetes Operator ≥ 1.8 docs, Job Management, "Redeploy using the
+ * savepointRedeployNonce"), and a later evacuation with the same id sets another.
  * @returns a positive 31-bit integer
  */
-export function redeployNonceFor(evacuationId: string): number {
+export function redeployNonceFor(runKey: string): number {
   let h = 2166136261;
-  for (let i = 0; i < evacuationId.length; i++) {
-    h ^= evacuationId.charCodeAt(i);
+  for (let i = 0; i < runKey.length; i++) {
+    h ^= runKey.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
   return (h >>> 1) || 1;

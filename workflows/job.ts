@@ -18,7 +18,7 @@ const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval
  * activity would hold a workflow task slot of the worker all that time.
  */
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry });
-const quick = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '2m', retry });
+const quick = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '60s', retry });
 
 /**
  * Heartbeat timeout of the start-up wait, seconds: a fifth of the start-up budget within

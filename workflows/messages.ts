@@ -31,7 +31,14 @@ export const tierDispatchedSignal = defineSignal<[{ tier: Tier }]>('tierDispatch
 export const shardProgressSignal = defineSignal<[{ shard: number; counts: TierCounts; dispatched: boolean; done: boolean }]>('shardProgress');
 
 /** Evacuation → tier → shard: control propagated to running tier and shard workflows. */
-export const tierControlSignal = defineSignal<[{ action: 'pause' | 'resume' | 'abort'; by: string; reason?: string }]>('tierControl');
+export const tierControlSignal = defineSignal<[ControlMessage]>('tierControl');
+
+/** A pause, resume or abort passed down from the evacuation (who, and for abort why). */
+export interface ControlMessage {
+  action: 'pause' | 'resume' | 'abort';
+  by: string;
+  reason?: string;
+}
 
 /** Tier counters of a tier workflow (for debugging a single tier). */
 export const tierCountsQuery = defineQuery<TierCounts & { cursor: number; paused: boolean; aborted: boolean }>('tierCounts');

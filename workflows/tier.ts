@@ -7,13 +7,14 @@
  */
 import {
   ParentClosePolicy,
-  executeChild,
+  startChild,
+  type ChildWorkflowHandle,
   getExternalWorkflowHandle,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { shardLayout, shardWorkflowId, type TierCounts, type TierInput } from '../domain/evacuation.js';
-import { shardProgressSignal, tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { shardProgressSignal, tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal, type ControlMessage } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { evacuateTierShard } from './tier-shard.js';
 
@@ -56,33 +57,41 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
     progress.touch();
   });
   setHandler(tierCountsQuery, () => ({ ...total(), cursor: dispatched.size, paused: control.paused, aborted: control.aborted }));
+  // Control reaches a shard through its handle once it has started; a message accepted
+  // before then is not lost: every shard gets the latest one right after it starts.
+  const handles: Array<ChildWorkflowHandle<typeof evacuateTierShard> | undefined> = [];
+  let abortMessage: ControlMessage | undefined;
   setHandler(tierControlSignal, (msg) => {
     if (msg.action === 'pause') control.paused = true;
     if (msg.action === 'resume') control.paused = false;
     if (msg.action === 'abort') {
       control.aborted = true;
       control.abortedBy = `${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
+      abortMessage = msg;
     }
-    for (let k = 0; k < layout.shards; k++) {
-      void getExternalWorkflowHandle(shardWorkflowId(input.evacuationId, input.tier, k)).signal(tierControlSignal, msg).catch(() => undefined);
-    }
+    for (const handle of handles) if (handle) void handle.signal(tierControlSignal, msg);
   });
 
-  const results = Array.from({ length: layout.shards }, (_, k) => executeChild(evacuateTierShard, {
-    workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
-    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    args: [{
-      evacuationId: input.evacuationId, tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
-      mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
-      slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds / input.timeScale,
-      cursor: 0, counts: { ...zero(), planned: layout.jobsOf(k) }, paused: control.paused, aborted: control.aborted,
-      ...(control.abortedBy ? { abortedBy: control.abortedBy } : {}),
-    }],
-  }).then((counts) => {
-    shardCounts[k] = counts;
+  const results = Array.from({ length: layout.shards }, async (_, k) => {
+    const startedWith = { ...control };
+    const handle = await startChild(evacuateTierShard, {
+      workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      args: [{
+        evacuationId: input.evacuationId, tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
+        mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
+        slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds / input.timeScale,
+        cursor: 0, counts: { ...zero(), planned: layout.jobsOf(k) }, paused: control.paused, aborted: control.aborted,
+        ...(control.abortedBy ? { abortedBy: control.abortedBy } : {}),
+      }],
+    });
+    handles[k] = handle;
+    if (control.aborted && !startedWith.aborted && abortMessage) await handle.signal(tierControlSignal, abortMessage);
+    else if (control.paused !== startedWith.paused) await handle.signal(tierControlSignal, { action: control.paused ? 'pause' : 'resume', by: 'tier' });
+    shardCounts[k] = await handle.result();
     dispatched.add(k);
     progress.touch();
-  }));
+  });
   await Promise.all(results);
   await progress.finish();
   return total();
