@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--sizes 500,1000,2000,5000] [--time-scale X] [--no-preload-runs] [--json FILE]`
  *
- * Evacuates simulated fleets of each size from az-a (taken down) into az-b on a real
+ * Evacuates `size` jobs (a generated fleet of 2 × size, half in each AZ) from az-a (taken down) into az-b on a real
  * Temporal dev server, with the production worker wiring, and prints per run: jobs, cores,
  * preload on/off, wall seconds, jobs/s, P0 RTO, the zero-overhead lower bound of the
  * simulator's latency model for the same plan (bench/lower-bound.ts) and actual / bound.
@@ -42,7 +42,7 @@ export interface BenchRow {
 }
 
 const opts = new Command('bench')
-  .option('--sizes <list>', 'fleet sizes (jobs in the whole fleet; half run in az-a)', '500,1000,2000,5000')
+  .option('--sizes <list>', 'jobs to evacuate per run (jobs in az-a; the generated fleet is twice as large, half in each AZ)', '500,1000,2000,5000')
   .option('--time-scale <x>', 'simulator speed-up (1 = realistic latencies)', '1')
   .option('--seed <s>', 'fleet seed', '11')
   .option('--no-preload-runs', 'skip the runs with jar preloading off')
@@ -55,7 +55,7 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
   const settings = { ...loadSettings(), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
   const sim = await spawnSimulator({ timeScale, seed });
   try {
-    const fleet = generateFleet({ jobs: size, seed, templates: loadExampleTemplates() });
+    const fleet = generateFleet({ jobs: size * 2, seed, templates: loadExampleTemplates() });
     await sim.client.loadFleet(fleet);
     const worker = await buildWorker(settings, sim.client, { workflowBundle: bundle });
     const client = await EvacuationClient.connect(settings);
