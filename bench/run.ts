@@ -34,6 +34,8 @@ export interface BenchRow {
   wallSeconds: number;
   jobsPerSecond: number;
   p0RtoSeconds: number | null;
+  /** RTO of the P0 jobs promoted from a hot standby (the rest of P0 had to be redeployed). */
+  p0StandbyRtoSeconds: number | null;
   lowerBoundSeconds: number;
   ratio: number;
   succeeded: number;
@@ -76,6 +78,7 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
           jobs: inScope, cores: catalog.jobs.filter((j) => j.az === 'az-a').reduce((n, j) => n + j.resources.cores, 0),
           preload, timeScale, wallSeconds: report.wallSeconds, jobsPerSecond: Math.round((inScope / report.wallSeconds) * 100) / 100,
           p0RtoSeconds: report.tiers.find((t) => t.tier === 'P0')?.rtoSeconds ?? null,
+          p0StandbyRtoSeconds: Math.max(0, ...report.jobs.filter((j) => j.tier === 'P0' && j.strategy === 'promote-standby').map((j) => j.rtoSeconds ?? 0)) || null,
           lowerBoundSeconds: Math.round(boundWall * 10) / 10, ratio: Math.round((report.wallSeconds / boundWall) * 100) / 100,
           succeeded: report.tiers.reduce((n, t) => n + t.succeeded, 0),
           failed: report.tiers.reduce((n, t) => n + t.failed, 0),
