@@ -124,7 +124,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         const activity = Context.current();
         const beat = setInterval(() => activity.heartbeat('waiting for jars'), 20_000);
         try {
-          for (const jar of ctx.job.jars) await jars.ensure(az, jar, ref.key);
+          await Promise.all(ctx.job.jars.map((jar) => jars.ensure(az, jar, ref.key)));
         } finally {
           clearInterval(beat);
         }
