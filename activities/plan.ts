@@ -6,9 +6,9 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
-import { planEvacuation as plan } from '../domain/planner.js';
+import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
 import { renderForTargetAz } from '../domain/render-deployment.js';
-import { TIERS, type Catalog, type FleetJob, type Tier } from '../domain/types.js';
+import type { Catalog, FleetJob, Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { azProfile, planIndex } from './job-context.js';
@@ -84,14 +84,7 @@ export function createPlanActivities(deps: ActivityDeps) {
       }
       await deps.evacuations.putPlan(input.evacuationId, { request: input, policy, plan: result });
 
-      const tiers = TIERS.map((tier: Tier) => {
-        const jobs = result.admitted.filter((p) => p.tier === tier);
-        return {
-          tier, jobs: jobs.length,
-          cores: jobs.reduce((n, p) => n + p.cores, 0),
-          memoryMiB: jobs.reduce((n, p) => n + p.memoryMiB, 0),
-        };
-      });
+      const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));
       return {
         catalogVersion: catalog.version, catalogTakenAt: catalog.takenAt, policy, tiers,
         notAdmitted: result.notAdmitted.length, preemptions: result.preemptions.length,

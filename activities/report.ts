@@ -10,7 +10,7 @@ import { writeJsonAtomic } from '../platform/json-files.js';
 import type { ActivityDeps } from './deps.js';
 
 /** Report file of an evacuation in `reportDir`. */
-export function reportFileOf(reportDir: string, evacuationId: string): string {
+function reportFileOf(reportDir: string, evacuationId: string): string {
   return join(reportDir, `${encodeURIComponent(evacuationId)}.report.json`);
 }
 

@@ -3,20 +3,16 @@
  * preemptions, what will not fit, and readiness findings, before anything is touched.
  */
 import Table from 'cli-table3';
-import { TIERS, type Plan } from '../domain/types.js';
+import { summarizePlan } from '../domain/planner.js';
+import type { Plan } from '../domain/types.js';
 
 /** Human view of `plan`; lists at most `maxRows` not-admitted jobs and findings. */
 export function planText(plan: Plan, maxRows = 15): string {
   const lines = [`Plan ${plan.sourceAz} → ${plan.targetAz} from catalog v${plan.catalogVersion}`];
   const table = new Table({ head: ['tier', 'admitted', 'cores', 'memory GiB', 'lifted in', 'not admitted'] });
-  for (const tier of TIERS) {
-    const adm = plan.admitted.filter((p) => p.tier === tier);
-    table.push([
-      tier, adm.length, adm.reduce((n, p) => n + p.cores, 0),
-      Math.round(adm.reduce((n, p) => n + p.memoryMiB, 0) / 1024),
-      adm.filter((p) => p.catalogTier !== p.tier).length,
-      plan.notAdmitted.filter((n) => n.tier === tier).length,
-    ]);
+  for (const row of summarizePlan(plan)) {
+    const lifted = plan.admitted.filter((p) => p.tier === row.tier && p.catalogTier !== p.tier).length;
+    table.push([row.tier, row.admitted, row.cores, Math.round(row.memoryMiB / 1024), lifted, row.notAdmitted]);
   }
   lines.push(table.toString());
   lines.push(`Target capacity free: ${plan.capacityBefore.cores} cores / ${Math.round(plan.capacityBefore.memoryMiB / 1024)} GiB before, ${plan.capacityAfter.cores} cores / ${Math.round(plan.capacityAfter.memoryMiB / 1024)} GiB after.`);
