@@ -3,7 +3,7 @@
  * Activities are built by factories over these narrow ports: createActivities(deps).
  */
 import type { FlinkDeploymentManifest, TiersPolicy } from '../domain/types.js';
-import type { CatalogStore, ClusterPort, EvacuationStore, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
 
 export interface ActivityDeps {
   cluster: ClusterPort;
@@ -19,4 +19,6 @@ export interface ActivityDeps {
   preloadConcurrency: number;
   /** Directory evacuation reports are written to. */
   reportDir: string;
+  /** Fault injection, present on the simulator only (drills on real clusters use hook commands). */
+  faults?: FaultInjectionPort;
 }

@@ -27,7 +27,7 @@ export interface JobRef {
  * The savepointRedeployNonce of this evacuation run: from its id and trigger time, so every
  * retry of one run sets the same nonce and a later evacuation with the same id another one.
  */
-function nonceOf(ctx: JobContext): number {
+export function nonceOf(ctx: JobContext): number {
   return redeployNonceFor(`${ctx.stored.request.evacuationId}@${ctx.stored.request.triggeredAtMs ?? 0}`);
 }
 
@@ -41,7 +41,7 @@ function render(ctx: JobContext, evacuationId: string, restorePath: string | und
 }
 
 /** Where the job runs in the target AZ: its standby for the standby strategies, else its own name. */
-function targetResource(ctx: JobContext, strategy: Strategy): { namespace: string; name: string } {
+export function targetResource(ctx: JobContext, strategy: Strategy): { namespace: string; name: string } {
   if (strategy !== 'redeploy' && ctx.job.standby) return { namespace: ctx.job.standby.namespace, name: ctx.job.standby.name };
   return { namespace: ctx.job.namespace, name: ctx.job.name };
 }

@@ -76,6 +76,11 @@ export interface ClusterPort {
   restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus>;
   /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */
   suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
+  /**
+   * Delete the FlinkDeployment (the operator stops its job first, with a savepoint under
+   * upgradeMode savepoint). Idempotent. @returns whether it existed
+   */
+  deleteDeployment(az: string, namespace: string, name: string): Promise<boolean>;
   /** Merge-patch labels onto a resource (e.g. to mark a promoted standby active). */
   label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus>;
   /**
@@ -158,4 +163,13 @@ export interface EvacuationStore {
   putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void>;
   /** All recorded outcomes, one per job key. */
   listOutcomes(evacuationId: string): Promise<JobOutcome[]>;
+}
+
+/**
+ * Fault injection on a simulated platform (drills: take an AZ down, bring it back). The
+ * simulator implements it; on real clusters a drill injects faults with a hook command.
+ */
+export interface FaultInjectionPort {
+  /** Take `az` down (its API server and object store stop answering, jobs freeze) or bring it back. Idempotent. */
+  setAzDown(az: string, down: boolean): Promise<void>;
 }

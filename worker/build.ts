@@ -13,13 +13,13 @@ import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
 import { parseTiersPolicy } from '../domain/tiers-policy.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
-import type { ClusterPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import type { ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
 
 /** Path of the workflows module the worker bundles. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** The platform a worker drives: the simulator client, or Kubernetes + S3 adapters. */
-export type Platform = ClusterPort & ObjectStorePort & FleetSource;
+/** The platform a worker drives: the simulator client (which also injects faults), or Kubernetes + S3 adapters. */
+export type Platform = ClusterPort & ObjectStorePort & FleetSource & Partial<FaultInjectionPort>;
 
 /** Read and validate the tiers file (errors name the file, key path and fix). */
 export async function loadTiersFile(file: string) {
@@ -42,6 +42,7 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     validateManifest: validator,
     preloadConcurrency: settings.preloadConcurrency,
     reportDir: join(stateDir, 'reports'),
+    ...(platform.setAzDown ? { faults: { setAzDown: platform.setAzDown.bind(platform) } } : {}),
   });
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   return Worker.create({

@@ -24,7 +24,7 @@ import {
   type TierProgress,
 } from '../domain/evacuation.js';
 import type { Tier } from '../domain/types.js';
-import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { evacuateTier } from './tier.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -78,13 +78,17 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
     if (!progress.paused) throw new Error(`evacuation ${input.evacuationId} is not paused`);
   } });
   let abortRequest: { by: string; reason: string } | undefined;
-  setHandler(abortUpdate, async ({ by, reason }) => {
+  const abort = async ({ by, reason }: { by: string; reason: string }): Promise<EvacuationProgress> => {
     abortRequest = { by, reason };
     progress.abortedBy = `${by}: ${reason}`;
     progress.phase = 'aborted';
     await tell('abort', by, reason);
     return progress;
-  }, { validator: ({ reason }) => {
+  };
+  setHandler(abortSignal, async (req) => {
+    if (!finished() && progress.phase !== 'aborted') await abort(req);
+  });
+  setHandler(abortUpdate, abort, { validator: ({ reason }) => {
     if (!reason || reason.trim() === '') throw new Error('abort needs a reason (e.g. --reason "source AZ recovered")');
     if (finished() || progress.phase === 'aborted') throw new Error(`evacuation ${input.evacuationId} is already ${progress.phase}`);
   } });

@@ -21,6 +21,12 @@ export const resumeUpdate = defineUpdate<EvacuationProgress, [{ by: string }]>('
  */
 export const abortUpdate = defineUpdate<EvacuationProgress, [{ by: string; reason: string }]>('abort');
 
+/**
+ * Abort as a Signal, for parent workflows (a drill), which cannot send Updates: same effect
+ * as abortUpdate; ignored when the evacuation has finished or is already aborted.
+ */
+export const abortSignal = defineSignal<[{ by: string; reason: string }]>('abortSignal');
+
 /** Tier → evacuation: counters changed. */
 export const tierProgressSignal = defineSignal<[{ tier: Tier; counts: TierCounts; done: boolean }]>('tierProgress');
 

@@ -8,6 +8,7 @@
  *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
  *               POST /az/:az/deployments/:namespace/:name/suspend    → { status | null }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
+ *               DELETE /az/:az/deployments/:namespace/:name          → { deleted } (stops the job first)
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
  *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
  *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
@@ -99,6 +100,7 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
     sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),
   );
+  app.delete<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ deleted: sim.deleteDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.delete<{ Params: ResP }>('/az/:az/ha-configmaps/:namespace/:name', { schema: SCHEMAS.resource }, async (req) => ({
     deleted: sim.deleteHaConfigMaps(req.params.az, req.params.namespace, req.params.name),
   }));

@@ -178,6 +178,21 @@ export class Simulator {
     return toDeploymentStatus(r);
   }
 
+  /**
+   * Delete a FlinkDeployment: the operator first stops its job as for `state: suspended`
+   * (a savepoint under upgradeMode savepoint), then the resource is gone. Idempotent.
+   * @returns whether it existed
+   */
+  deleteDeployment(az: string, namespace: string, name: string): boolean {
+    const cluster = this.assertUp(az);
+    const key = nsName(namespace, name);
+    if (!cluster.resources.has(key)) return false;
+    this.suspend(az, namespace, name);
+    cluster.resources.delete(key);
+    this.wake(az, namespace, name);
+    return true;
+  }
+
   /** Merge-patch labels (no generation bump). */
   label(az: string, namespace: string, name: string, labels: Record<string, string>): DeploymentStatus {
     const r = this.resource(az, namespace, name);
