@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import type { EvacuationInput, JobOutcome } from '../domain/evacuation.js';
 import { buildReport, type TierReport } from '../domain/report.js';
-import { writeJsonAtomic } from '../platform/json-files.js';
+import { renderReportHtml, reportHtmlFileOf } from '../domain/report-html.js';
+import { writeJsonAtomic, writeTextAtomic } from '../platform/json-files.js';
 import type { ActivityDeps } from './deps.js';
 
 /** Report file of an evacuation in `reportDir`. */
@@ -23,7 +24,8 @@ export function createReportActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Assemble and write the report.
+     * Assemble and write the report: JSON, and the HTML people look at beside it
+     * (`<id>.report.html`, see domain/report-html.ts).
      * @returns the report file, whether every P0–P2 job ended RUNNING, and the tier lines
      */
     async writeReport(input: EvacuationInput & { timeScale: number; startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
@@ -37,6 +39,7 @@ export function createReportActivities(deps: ActivityDeps) {
       });
       const reportFile = reportFileOf(deps.reportDir, input.evacuationId);
       await writeJsonAtomic(reportFile, report);
+      await writeTextAtomic(reportHtmlFileOf(reportFile), await renderReportHtml(report));
       return { reportFile, success: report.success, tiers: report.tiers };
     },
   };

@@ -20,6 +20,15 @@ import type { planPreview } from '../workflows/plan-preview.js';
 import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
 
+/** One evacuation as listed by visibility (newest first). */
+export interface EvacuationListItem {
+  evacuationId: string;
+  /** Temporal execution status, e.g. RUNNING, COMPLETED, FAILED, TERMINATED. */
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+}
+
 /** Result of a start: the id, and whether an evacuation with that id was already running. */
 export interface StartResult {
   evacuationId: string;
@@ -62,6 +71,19 @@ export class EvacuationClient {
     });
     const { memo } = await handle.describe();
     return { evacuationId, joined: memo?.startToken !== startToken };
+  }
+
+  /** The newest `limit` evacuations (running and closed), newest first. Visibility is eventually consistent: a start shows up within about a second. */
+  async list(limit = 20): Promise<EvacuationListItem[]> {
+    const out: EvacuationListItem[] = [];
+    for await (const wf of this.client.workflow.list({ query: "WorkflowType = 'evacuateAz'", pageSize: limit })) {
+      out.push({
+        evacuationId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
+        ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Sync the fleet catalog now (runs the catalog sync workflow and waits for it). */

@@ -24,6 +24,13 @@ export const SETTINGS = {
   maxConcurrentActivities: { env: 'AZ_EVAC_MAX_ACTIVITIES', default: 4000, description: 'Activities one worker runs at once (most are waits on start-up; keep above the sum of tier windows).' },
   maxConcurrentWorkflowTasks: { env: 'AZ_EVAC_MAX_WORKFLOW_TASKS', default: 64, description: 'Workflow tasks one worker runs at once.' },
   maxCachedWorkflows: { env: 'AZ_EVAC_MAX_CACHED_WORKFLOWS', default: 6000, description: 'Sticky workflow cache size (open job workflows of the widest window plus tier and evacuation workflows).' },
+  consoleHost: { env: 'AZ_EVAC_CONSOLE_HOST', default: '127.0.0.1', description: 'Interface the emergency console listens on (0.0.0.0 for every interface; put TLS in front).' },
+  consolePort: { env: 'AZ_EVAC_CONSOLE_PORT', default: 8460, description: 'Port of the emergency console (0 picks a free one).' },
+  consoleTokensFile: { env: 'AZ_EVAC_CONSOLE_TOKENS_FILE', default: '', description: 'YAML/JSON file of console users: [{ user, role: viewer|operator, token | tokenSha256 }].' },
+  consoleTokens: { env: 'AZ_EVAC_CONSOLE_TOKENS', default: '', description: 'Console users inline, comma-separated user:role:token (prefer the file; tokens are never logged).' },
+  consoleProxyUserHeader: { env: 'AZ_EVAC_CONSOLE_PROXY_USER_HEADER', default: '', description: 'Header a trusted auth proxy sets to the signed-in user (e.g. x-forwarded-user); empty: no proxy auth. Only when the console is reachable through that proxy alone.' },
+  consoleProxyOperators: { env: 'AZ_EVAC_CONSOLE_PROXY_OPERATORS', default: '', description: 'Comma list of proxy users who are operators; other proxy users are viewers.' },
+  consoleAuditLog: { env: 'AZ_EVAC_CONSOLE_AUDIT_LOG', default: '', description: 'Audit log of console actions, JSON lines, appended (default: <AZ_EVAC_STATE>/console-audit.jsonl).' },
   heartbeatSeconds: { env: 'AZ_EVAC_HEARTBEAT_SECONDS', default: 120, description: 'Longest gap between heartbeats of a waiting activity, seconds (the SDK also caps it at 80 % of the heartbeat timeout).' },
 } as const satisfies Record<string, SettingSpec<string | number>>;
 

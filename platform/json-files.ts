@@ -8,9 +8,14 @@ import { PlatformError } from './errors.js';
 
 /** Write `value` as JSON to `file` atomically, creating parent directories. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeTextAtomic(file, JSON.stringify(value));
+}
+
+/** Write `text` (UTF-8) to `file` atomically, creating parent directories. */
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, JSON.stringify(value));
+  await writeFile(tmp, text);
   await rename(tmp, file);
 }
 

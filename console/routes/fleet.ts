@@ -1,0 +1,65 @@
+/**
+ * Fleet routes: the fleet at a glance (catalog per AZ and tier, with the latest readiness
+ * check of each AZ) and the plan of an evacuation (planner run by the worker's plan-preview
+ * workflow; acts on nothing).
+ */
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Catalog } from '../../domain/types.js';
+import { FileCatalogStore } from '../../platform/catalog-file-store.js';
+import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import { HttpError, type ConsoleContext } from '../context.js';
+import { fleetView, planView, type PlanView } from '../fleet-view.js';
+
+/**
+ * The newest catalog in the state dir shared with the worker.
+ * @throws HttpError 409 when none has been synced yet
+ */
+export async function latestCatalog(ctx: ConsoleContext): Promise<Catalog> {
+  const catalog = await new FileCatalogStore(join(resolve(ctx.settings.stateDir), 'catalog')).latest();
+  if (!catalog) throw new HttpError(409, 'no fleet catalog has been synced yet. Fix: run `az-evac catalog sync` first');
+  return catalog;
+}
+
+/**
+ * Check a source/target pair against the catalog's AZs.
+ * @throws HttpError 400 naming the unknown AZ (and the known ones) or the identical pair
+ */
+export function checkAzPair(catalog: Catalog, sourceAz: unknown, targetAz: unknown): { sourceAz: string; targetAz: string } {
+  const known = catalog.platform.azs.map((a) => a.name);
+  for (const [what, az] of [['failed AZ', sourceAz], ['target AZ', targetAz]] as const) {
+    if (typeof az !== 'string' || !known.includes(az)) throw new HttpError(400, `unknown ${what} ${JSON.stringify(az)}. Fix: use one of ${known.join(', ')}`);
+  }
+  if (sourceAz === targetAz) throw new HttpError(400, `the failed AZ and the target are both ${String(sourceAz)}. Fix: choose a different, surviving target AZ`);
+  return { sourceAz: sourceAz as string, targetAz: targetAz as string };
+}
+
+/** Register GET /api/fleet and GET /api/plan. */
+export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const readiness = new Map<string, PlanView & { checkedAt: string }>();
+  const plans = new FileEvacuationStore(join(resolve(ctx.settings.stateDir), 'evacuations'));
+
+  app.get('/api/fleet', async (req) => {
+    ctx.requireRole(req, 'viewer');
+    const catalog = await latestCatalog(ctx);
+    const view = fleetView(catalog);
+    return {
+      ...view,
+      azs: view.azs.map((a) => {
+        const r = readiness.get(a.az);
+        return { ...a, readiness: r ? { targetAz: r.targetAz, checkedAt: r.checkedAt, findings: r.findings.count, blocking: r.findings.blocking, byCode: r.findings.byCode, notAdmitted: r.notAdmitted.count, preemptions: r.preemptions.count } : null };
+      }),
+    };
+  });
+
+  app.get<{ Querystring: { from?: string; to?: string } }>('/api/plan', async (req) => {
+    ctx.requireRole(req, 'viewer');
+    const catalog = await latestCatalog(ctx);
+    const { sourceAz, targetAz } = checkAzPair(catalog, req.query.from, req.query.to);
+    const planId = `az-evac-plan-${sourceAz}-to-${targetAz}-${Date.now()}`;
+    await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency', timeScale: ctx.settings.timeScale }, planId);
+    const view = planView((await plans.getPlan(planId)).plan);
+    readiness.set(sourceAz, { ...view, checkedAt: new Date().toISOString() });
+    return view;
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * The emergency console's HTTP server (Fastify): the page (static files in console/public),
+ * sign-in, CSRF protection on every state-changing request, and the routes of
+ * console/routes plus the add-ons of console/plugins.ts. Errors are `{ error }` JSON with a
+ * 4xx naming the problem and the fix.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { EvacuationClient } from '../client/evacuation-client.js';
+import type { Settings } from '../config/settings.js';
+import type { AuditLog } from './audit-log.js';
+import { ConsoleAuth, SESSION_COOKIE, SESSION_SECONDS } from './auth.js';
+import { HttpError, type ConsoleContext, type ConsolePlugin, type Identity, type Role } from './context.js';
+import { csrfProblem } from './csrf.js';
+import { evacuationRoutes } from './routes/evacuations.js';
+import { fleetRoutes } from './routes/fleet.js';
+
+const PUBLIC = fileURLToPath(new URL('./public/', import.meta.url));
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: `${PUBLIC}index.html`, type: 'text/html; charset=utf-8' },
+  '/static/app.js': { file: `${PUBLIC}app.js`, type: 'text/javascript; charset=utf-8' },
+  '/static/style.css': { file: `${PUBLIC}style.css`, type: 'text/css; charset=utf-8' },
+};
+
+/** What buildConsole needs; built by console/start.ts. */
+export interface ConsoleOptions {
+  settings: Settings;
+  client: EvacuationClient;
+  auth: ConsoleAuth;
+  audit: AuditLog;
+  plugins: ConsolePlugin[];
+}
+
+/** Build the console app (not listening yet). */
+export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  await app.register(cookie);
+
+  const pageScripts = new Map<string, string>();
+  const ctx: ConsoleContext = {
+    client: o.client,
+    settings: o.settings,
+    requireRole(req: FastifyRequest, role: Role): Identity {
+      const who = o.auth.caller(req.cookies[SESSION_COOKIE], req.headers);
+      if (!who) throw new HttpError(401, 'not signed in. Fix: sign in with your console token');
+      if (role === 'operator' && who.role !== 'operator') throw new HttpError(403, `${who.user} is a viewer; only operators may do this. Fix: ask an operator, or get the operator role in the console's users file`);
+      return who;
+    },
+    audit: (who, entry) => o.audit.append(who, entry),
+    addPageScript(name: string, file: string): void {
+      if (!/^[a-z0-9-]+\.js$/.test(name)) throw new Error(`page script name ${JSON.stringify(name)} must match [a-z0-9-]+.js`);
+      pageScripts.set(name, file);
+    },
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    const problem = csrfProblem(req.method, req.headers);
+    if (problem) return reply.code(403).send({ error: problem });
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    reply.header('cache-control', 'no-store');
+    return undefined;
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });
+    if (err.validation) return reply.code(400).send({ error: `bad request: ${err.message}` });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.code(status).send({ error: err.message });
+  });
+
+  for (const [path, { file, type }] of Object.entries(STATIC)) {
+    app.get(path, async (_req, reply) => reply.type(type).send(await readFile(file)));
+  }
+  app.get<{ Params: { name: string } }>('/static/ext/:name', async (req, reply) => {
+    const file = pageScripts.get(req.params.name);
+    if (!file) throw new HttpError(404, `no page script ${req.params.name}`);
+    return reply.type('text/javascript; charset=utf-8').send(await readFile(file));
+  });
+  app.get('/api/ui/scripts', async () => ({ scripts: [...pageScripts.keys()].map((n) => `/static/ext/${n}`) }));
+
+  app.post<{ Body: { token: string } }>('/api/login', {
+    schema: { body: { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 1 } } } },
+  }, async (req, reply) => {
+    const who = o.auth.identify(req.body.token, 'session');
+    if (!who) throw new HttpError(401, 'unknown token. Fix: use the token from the console users file');
+    const session = o.auth.openSession(who);
+    reply.setCookie(SESSION_COOKIE, session, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: SESSION_SECONDS, secure: req.protocol === 'https' });
+    await o.audit.append(who, { action: 'login', outcome: 'accepted' });
+    return { user: who.user, role: who.role };
+  });
+  app.post('/api/logout', async (req, reply) => {
+    const session = req.cookies[SESSION_COOKIE];
+    if (session) o.auth.closeSession(session);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+  app.get('/api/me', async (req) => {
+    const who = ctx.requireRole(req, 'viewer');
+    return { user: who.user, role: who.role };
+  });
+
+  await fleetRoutes(app, ctx);
+  await evacuationRoutes(app, ctx);
+  for (const plugin of o.plugins) await plugin(app, ctx);
+  return app;
+}

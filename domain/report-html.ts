@@ -1,0 +1,111 @@
+/**
+ * The report people look at: one self-contained HTML file (inline CSS, the timeline as an
+ * inline SVG rendered server-side by Vega from the Vega-Lite spec of report-chart.ts, no
+ * script, no external resource) built from the JSON report. Used for evacuations (worker,
+ * CLI `--report-html`, console) and drills.
+ */
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import type { EvacuationReport, JobReport, TierReport } from './report.js';
+import { timelineSegments, timelineSpec } from './report-chart.js';
+
+/** The HTML file written beside a JSON report: `x.report.json` → `x.report.html`. */
+export function reportHtmlFileOf(jsonFile: string): string {
+  return jsonFile.replace(/\.json$/, '') + '.html';
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Escape text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** Seconds as shown in the report: one decimal, `—` for none. */
+export function formatSeconds(s: number | null | undefined): string {
+  return s === null || s === undefined ? '—' : `${s.toFixed(1)} s`;
+}
+
+/**
+ * Render the timeline chart to an SVG string (Vega, renderer 'none': no DOM, no canvas).
+ * @returns the SVG, or '' when no job has a recorded step
+ */
+export async function renderTimelineSvg(report: EvacuationReport): Promise<{ svg: string; omitted: Record<string, number> }> {
+  const { segments, omitted } = timelineSegments(report);
+  if (segments.length === 0) return { svg: '', omitted };
+  const view = new vega.View(vega.parse(compile(timelineSpec(segments) as never).spec), { renderer: 'none' });
+  try {
+    return { svg: await view.toSVG(), omitted };
+  } finally {
+    view.finalize();
+  }
+}
+
+function tierRow(t: TierReport): string {
+  const cells: Array<[string, string]> = [
+    ['jobs', String(t.jobs)], ['succeeded', String(t.succeeded)], ['failed', String(t.failed)], ['skipped', String(t.skipped)],
+    ['rtoSeconds', formatSeconds(t.rtoSeconds)], ['rtoTargetSeconds', formatSeconds(t.rtoTargetSeconds)],
+    ['worstRpoSeconds', formatSeconds(t.worstRpoSeconds)], ['rpoTargetSeconds', formatSeconds(t.rpoTargetSeconds)],
+  ];
+  const met = t.rtoSeconds === null ? 'n/a' : t.rtoMet ? 'met' : 'missed';
+  return `<tr data-tier="${t.tier}"><th>${t.tier}</th>${cells.map(([k, v]) => `<td data-field="${k}">${v}</td>`).join('')}<td data-field="rtoMet" class="${met}">${met}</td></tr>`;
+}
+
+function jobRow(j: JobReport): string {
+  return `<tr><td>${escapeHtml(`${j.namespace}/${j.name}`)}</td><td>${j.tier}</td><td>${j.strategy}</td><td>${j.outcome}</td><td>${escapeHtml(j.reason ?? '')}</td></tr>`;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232b;margin:0;background:#f4f6f8}
+main{max-width:1100px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+.meta{color:#55606e}.card{background:#fff;border:1px solid #d9dee4;border-radius:8px;padding:16px;margin-top:12px;overflow-x:auto}
+.verdict{display:inline-block;padding:4px 10px;border-radius:4px;font-weight:600;margin-top:8px}
+.ok{background:#e3f5ea;color:#11653a}.bad{background:#fde7e7;color:#9b1c1c}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6e9ed;vertical-align:top}
+thead th{background:#eef1f4;font-weight:600}td[data-field]{font-variant-numeric:tabular-nums}
+td.met{color:#11653a;font-weight:600}td.missed{color:#9b1c1c;font-weight:600}
+.note{color:#55606e;font-size:13px}`;
+
+/**
+ * Render the whole report as a self-contained HTML document.
+ * Sections: verdict, per-tier RTO achieved vs target and worst RPO paid, the timeline,
+ * failures and skips with reasons, preemptions, readiness findings.
+ */
+export async function renderReportHtml(report: EvacuationReport): Promise<string> {
+  const { svg, omitted } = await renderTimelineSvg(report);
+  const problems = report.jobs.filter((j) => j.outcome !== 'running');
+  const running = report.jobs.filter((j) => j.outcome === 'running').length;
+  const omittedText = Object.entries(omitted).map(([tier, n]) => `${tier}: ${n} faster jobs not drawn`).join('; ');
+  const findingsByCode = new Map<string, number>();
+  for (const f of report.findings) findingsByCode.set(f.code, (findingsByCode.get(f.code) ?? 0) + 1);
+  const title = `Evacuation ${report.evacuationId}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
+<body><main>
+<h1>${escapeHtml(title)}</h1>
+<div class="meta">${escapeHtml(report.sourceAz)} → ${escapeHtml(report.targetAz)} · ${report.mode} · catalog v${report.catalogVersion} · started ${escapeHtml(report.startedAt)}${report.requestedBy ? ` by ${escapeHtml(report.requestedBy)}` : ''} · ${formatSeconds(report.wallSeconds)} wall</div>
+<div class="verdict ${report.success ? 'ok' : 'bad'}" data-field="success">${report.success ? 'SUCCESS: every P0–P2 job RUNNING in the target AZ' : 'NOT SUCCESSFUL: see failures below'}</div>
+${report.abortedBy ? `<p class="bad verdict">Aborted by ${escapeHtml(report.abortedBy)}</p>` : ''}
+${report.preemptionError ? `<p class="bad verdict">Preemption failed: ${escapeHtml(report.preemptionError)}</p>` : ''}
+<p class="note">${running} of ${report.jobs.length} jobs RUNNING. Durations are wall seconds since the trigger${report.timeScale !== 1 ? `; the platform ran ${report.timeScale}× faster than real time, so targets are divided by ${report.timeScale}` : ''}.</p>
+
+<h2>Per tier: RTO achieved vs target, RPO paid</h2>
+<div class="card"><table id="tiers"><thead><tr><th>tier</th><th>jobs</th><th>RUNNING</th><th>failed</th><th>skipped</th><th>RTO achieved</th><th>RTO target</th><th>worst RPO paid</th><th>RPO limit</th><th>RTO</th></tr></thead>
+<tbody>${report.tiers.map(tierRow).join('')}</tbody></table></div>
+
+<h2>Timeline: trigger → RUNNING per job, by phase</h2>
+<div class="card" id="timeline">${svg || '<p class="note">No job ran a step.</p>'}
+<p class="note">Dashed red line: the tier's RTO target. Faded bars: jobs that did not end RUNNING.${omittedText ? ` Only the slowest jobs per tier are drawn (${escapeHtml(omittedText)}).` : ''}</p></div>
+
+<h2>Failures and skips (${problems.length})</h2>
+<div class="card">${problems.length ? `<table id="failures"><thead><tr><th>job</th><th>tier</th><th>strategy</th><th>outcome</th><th>reason</th></tr></thead><tbody>${problems.map(jobRow).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
+
+<h2>Preemptions (${report.preemptions.length})</h2>
+<div class="card">${report.preemptions.length ? `<table id="preemptions"><thead><tr><th>suspended P3 job</th><th>cores freed</th><th>for job</th></tr></thead><tbody>${report.preemptions.map((p) => `<tr><td>${escapeHtml(p.key)}</td><td>${p.cores}</td><td>${escapeHtml(p.forJob)}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
+
+<h2>Readiness findings (${report.findings.length})</h2>
+<div class="card">${findingsByCode.size ? `<table><thead><tr><th>finding</th><th>jobs</th></tr></thead><tbody>${[...findingsByCode].map(([c, n]) => `<tr><td>${escapeHtml(c)}</td><td>${n}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
+</main></body></html>
+`;
+}
