@@ -1,0 +1,107 @@
+/**
+ * The Temporal client facade for drills: start a drill from a runbook, read its recorded
+ * steps, approve / reject its gate, abort it, list drills. Used by the CLI and the console.
+ */
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { Settings } from '../config/settings.js';
+import type { DrillDecision, DrillInput, DrillResult, DrillStatus } from '../domain/drill.js';
+import type { Runbook } from '../domain/runbook.js';
+import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from '../workflows/drill-messages.js';
+import type { drill } from '../workflows/drill.js';
+import { connectTemporal, runUpdate } from './temporal-connection.js';
+
+/** One drill as listed (newest first). */
+export interface DrillListItem {
+  drillId: string;
+  /** Temporal execution status: RUNNING, COMPLETED, FAILED, TERMINATED, … */
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+  /** Final phase and verdict of a completed drill. */
+  phase?: DrillStatus['phase'];
+  passed?: boolean;
+  /** The schedule that started it, if any. */
+  scheduleId?: string;
+}
+
+/** Drill id of a manual run: `drill-<runbook>-<UTC yyyymmddThhmmss>`. */
+export function drillIdFor(runbook: Pick<Runbook, 'name'>, atMs: number): string {
+  return `drill-${runbook.name}-${new Date(atMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export class DrillClient {
+  constructor(readonly client: Client, private readonly taskQueue: string) {}
+
+  /** Connect with the settings' address, namespace and task queue. @throws Error naming the address and fix when unreachable */
+  static async connect(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'taskQueue'>): Promise<DrillClient> {
+    return new DrillClient(await connectTemporal(settings), settings.taskQueue);
+  }
+
+  /** Input of a drill run for `runbook` read from `file`. */
+  static input(runbook: Runbook, file: string, opts: { timeScale: number; requestedBy: string }): DrillInput {
+    return { runbook, runbookFile: file, timeScale: opts.timeScale, requestedBy: opts.requestedBy };
+  }
+
+  /**
+   * Start a drill. @returns its id
+   * @throws WorkflowExecutionAlreadyStartedError when a drill with that id exists
+   */
+  async start(input: DrillInput, drillId = drillIdFor(input.runbook, Date.now())): Promise<string> {
+    await this.client.workflow.start<typeof drill>('drill', {
+      workflowId: drillId, taskQueue: this.taskQueue, args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    });
+    return drillId;
+  }
+
+  /** Recorded steps, open gate and cleanup of a drill (running or finished). */
+  async status(drillId: string): Promise<DrillStatus> {
+    return this.client.workflow.getHandle(drillId).query(drillStatusQuery);
+  }
+
+  /** Wait for the drill's result. */
+  async result(drillId: string): Promise<DrillResult> {
+    return this.client.workflow.getHandle<typeof drill>(drillId).result();
+  }
+
+  /** Approve or reject the open gate. @throws Error with the validator's reason (no open gate, no `by`) */
+  async decide(drillId: string, decision: DrillDecision): Promise<DrillStatus> {
+    return runUpdate(drillId, decision.decision, () => this.client.workflow.getHandle(drillId).executeUpdate(drillDecisionUpdate, { args: [decision] }));
+  }
+
+  /** Abort: no further step starts, then cleanup (fault teardown, failback). @throws Error without a reason or when finished */
+  async abort(drillId: string, by: string, reason: string): Promise<DrillStatus> {
+    return runUpdate(drillId, 'abort', () => this.client.workflow.getHandle(drillId).executeUpdate(drillAbortUpdate, { args: [{ by, reason }] }));
+  }
+
+  /** The newest `limit` drills with their verdicts (completed ones' results are read). */
+  async list(limit = 20): Promise<DrillListItem[]> {
+    const out: DrillListItem[] = [];
+    for await (const wf of this.client.workflow.list({ query: "WorkflowType = 'drill'", pageSize: limit })) {
+      const scheduledBy = wf.searchAttributes?.TemporalScheduledById;
+      out.push({
+        drillId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
+        ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
+        ...(Array.isArray(scheduledBy) && scheduledBy.length ? { scheduleId: String(scheduledBy[0]) } : {}),
+        ...(await this.verdict(wf.workflowId, wf.runId, wf.status.name)),
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Phase and verdict of one run: the result when completed, the live status when running. */
+  async verdict(workflowId: string, runId: string | undefined, status: string): Promise<Pick<DrillListItem, 'phase' | 'passed'>> {
+    const handle = this.client.workflow.getHandle<typeof drill>(workflowId, runId);
+    if (status === 'COMPLETED') {
+      const r = await handle.result();
+      return { phase: r.phase, passed: r.passed };
+    }
+    if (status === 'RUNNING') return { phase: (await handle.query(drillStatusQuery)).phase };
+    return { passed: false };
+  }
+
+  /** Close the connection. */
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+}
