@@ -13,9 +13,12 @@ import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings, settingsHelp, type Settings } from '../config/settings.js';
 import type { EvacuationMode, EvacuationRequest } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
+import { renderReportHtml } from '../domain/report-html.js';
+import { startConsole } from '../console/start.js';
 import { TIERS, type Tier } from '../domain/types.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
 import { runDemo } from './demo.js';
+import { addDrillCommands } from './drill-commands.js';
 import { TSX_LOADER } from '../platform/local-processes.js';
 import { planText } from './plan-text.js';
 import { watchProgress } from './progress-view.js';
@@ -75,12 +78,16 @@ async function withClient<T>(fn: (c: EvacuationClient, s: Settings) => Promise<T
   }
 }
 
-async function printReport(file: string, jsonOut?: string): Promise<EvacuationReport> {
+async function printReport(file: string, out: { reportJson?: string; reportHtml?: string }): Promise<EvacuationReport> {
   const report = JSON.parse(await readFile(file, 'utf8')) as EvacuationReport;
   process.stdout.write(`${reportText(report)}\n`);
-  if (jsonOut) {
-    await writeFile(jsonOut, JSON.stringify(report, null, 2));
-    process.stdout.write(`Report JSON: ${resolve(jsonOut)}\n`);
+  if (out.reportJson) {
+    await writeFile(out.reportJson, JSON.stringify(report, null, 2));
+    process.stdout.write(`Report JSON: ${resolve(out.reportJson)}\n`);
+  }
+  if (out.reportHtml) {
+    await writeFile(out.reportHtml, await renderReportHtml(report));
+    process.stdout.write(`Report HTML: ${resolve(out.reportHtml)}\n`);
   }
   return report;
 }
@@ -107,10 +114,28 @@ program.command('demo')
   .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
   .option('--no-preload', 'do not preload jars')
   .option('--report-json <file>', 'write the full JSON report here')
-  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string }) => {
-    const reportFile = await runDemo({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, log: (l) => process.stderr.write(`${l}\n`) });
-    const report = await printReport(reportFile, o.reportJson);
+  .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
+  .option('--console', 'keep everything (and the console page) running after the evacuation, until Ctrl-C')
+  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string; reportHtml?: string; console?: boolean }) => {
+    const log = (l: string): void => { process.stderr.write(`${l}\n`); };
+    const report = await runDemo({
+      jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, log,
+      onReport: (reportFile) => printReport(reportFile, o),
+      holdOpen: o.console ? () => new Promise<void>((r) => { log('The console stays up; Ctrl-C to stop everything.'); process.once('SIGINT', () => r()); }) : undefined,
+    });
     process.exitCode = report.success ? 0 : 1;
+  });
+
+program.command('console')
+  .description('start the emergency console: the web page and JSON API to trigger, watch and control evacuations (needs Temporal and a worker, like `evacuate`)')
+  .option('--host <host>', 'interface to listen on (default AZ_EVAC_CONSOLE_HOST)')
+  .option('--port <port>', 'port (default AZ_EVAC_CONSOLE_PORT; 0 picks a free one)', (v) => Number(v))
+  .action(async (o: { host?: string; port?: number }) => {
+    const settings = loadSettings();
+    const running = await startConsole({ ...settings, consoleHost: o.host ?? settings.consoleHost, consolePort: o.port ?? settings.consolePort });
+    process.stdout.write(`az-evac console at ${running.url} (audit log ${running.auditLog}); Ctrl-C to stop\n`);
+    await new Promise<void>((r) => process.once('SIGINT', () => r()));
+    await running.close();
   });
 
 scopeOptions(program.command('plan').description('plan an evacuation and print it; acts on nothing'))
@@ -130,7 +155,8 @@ scopeOptions(program.command('evacuate').description('start (or join) an evacuat
   .option('--dry-run', 'plan only (same as `plan`)')
   .option('--detach', 'start and return at once')
   .option('--report-json <file>', 'write the full JSON report here')
-  .action(async (o: ScopeOpts & { id?: string; dryRun?: boolean; detach?: boolean; reportJson?: string }) => {
+  .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
+  .action(async (o: ScopeOpts & { id?: string; dryRun?: boolean; detach?: boolean; reportJson?: string; reportHtml?: string }) => {
     const req = requestOf(o, loadSettings());
     return withClient(async (client, settings) => {
     if (o.dryRun) {
@@ -150,7 +176,7 @@ scopeOptions(program.command('evacuate').description('start (or join) an evacuat
     });
     await watchProgress(() => client.progress(started.evacuationId), result);
     const done = await result;
-    const report = await printReport(done.reportFile, o.reportJson);
+    const report = await printReport(done.reportFile, o);
     process.exitCode = report.success ? 0 : 1;
   });
   });
@@ -176,6 +202,8 @@ program.command('catalog').description('fleet catalog').command('sync').descript
     const r = await c.syncCatalog();
     process.stdout.write(`catalog v${r.version}: ${r.jobs} jobs at ${r.takenAt}${r.carriedOver.length ? ` (carried over from the previous version: ${r.carriedOver.join(', ')})` : ''}\n`);
   }));
+
+addDrillCommands(program);
 
 for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (needs AZ_EVAC_SIMULATOR_URL)'], ['simulator', 'platform/simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
   program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]')
