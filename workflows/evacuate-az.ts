@@ -7,6 +7,7 @@
  * child windows its per-job children; payloads carry job keys and counts only.
  */
 import {
+  ApplicationFailure,
   ParentClosePolicy,
   type ChildWorkflowHandle,
   condition,
@@ -57,9 +58,13 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
     AzEvacSourceAz: [input.sourceAz], AzEvacTargetAz: [input.targetAz], AzEvacMode: [input.mode], AzEvacKind: ['evacuation'],
   });
 
+  // A tier whose workflow has just closed (its result not yet seen here) has nothing left to
+  // control: the server answers ExternalWorkflowExecutionNotFound, which must not fail the task.
   const tell = async (action: 'pause' | 'resume' | 'abort', by: string, reason?: string): Promise<void> => {
     await Promise.all([...running].map((tier) =>
-      startedTiers.get(tier)?.signal(tierControlSignal, { action, by, reason })));
+      startedTiers.get(tier)?.signal(tierControlSignal, { action, by, reason }).catch((err: unknown) => {
+        if (!(err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound')) throw err;
+      })));
   };
   setHandler(progressQuery, () => ({ ...progress, elapsedSeconds: (Date.now() - startedAtMs) / 1000 }));
   setHandler(pauseUpdate, async ({ by }) => {
@@ -86,7 +91,8 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
     return progress;
   };
   setHandler(abortSignal, async (req) => {
-    if (!finished() && progress.phase !== 'aborted') await abort(req);
+    // A tier that finished meanwhile cannot be signalled; the others have been told.
+    if (!finished() && progress.phase !== 'aborted') await abort(req).catch(() => undefined);
   });
   setHandler(abortUpdate, abort, { validator: ({ reason }) => {
     if (!reason || reason.trim() === '') throw new Error('abort needs a reason (e.g. --reason "source AZ recovered")');

@@ -1,0 +1,147 @@
+/**
+ * Drills on the real Temporal dev server and simulator: an approval gate holds the drill
+ * until approved, then the drill evacuates, verifies and fails back (every drilled job
+ * RUNNING in the source AZ again, the target AZ as it was); a rejection after a fault lifts
+ * the fault and moves nothing; an abort during the evacuation still fails every job back.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DrillClient } from '../../client/drill-client.js';
+import type { DrillStatus } from '../../domain/drill.js';
+import { parseRunbook, type Runbook } from '../../domain/runbook.js';
+import { jobKey } from '../../domain/types.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+
+const OPTIONS = { jobs: 40, seed: 11, timeScale: 100 } as const;
+
+/** State of every resource of an AZ: key → spec state. */
+async function azState(h: EvacuationHarness, az: string): Promise<Map<string, string>> {
+  const list = await h.sim.client.listDeployments(az);
+  return new Map(list.map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, String((d.manifest.spec.job as { state?: string } | undefined)?.state)]));
+}
+
+/** Every job of the fleet that ran in the source AZ runs there again, and the target AZ holds what it held before. */
+async function expectFailedBack(h: EvacuationHarness, targetBefore: Map<string, string>): Promise<void> {
+  const source = await h.sim.client.listDeployments(SOURCE_AZ);
+  const byKey = new Map(source.map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
+  const notRunning = [...h.sourceJobs().keys()].filter((k) => byKey.get(k)?.status.jobStatus?.state !== 'RUNNING');
+  expect(notRunning, 'jobs not RUNNING in the source AZ after failback').toEqual([]);
+  expect(Object.fromEntries(await azState(h, TARGET_AZ))).toEqual(Object.fromEntries(targetBefore));
+}
+
+describe('drills', () => {
+  let h: EvacuationHarness | undefined;
+  let drills: DrillClient | undefined;
+
+  beforeAll(async () => {
+    await workflowBundle();
+  });
+
+  afterEach(async () => {
+    await drills?.close();
+    await h?.close();
+    h = undefined;
+    drills = undefined;
+  });
+
+  async function setUp(): Promise<{ h: EvacuationHarness; drills: DrillClient }> {
+    h = await EvacuationHarness.start(OPTIONS);
+    drills = await DrillClient.connect(h.settings);
+    return { h, drills };
+  }
+
+  const start = (d: DrillClient, runbook: Runbook, id: string) =>
+    d.start(DrillClient.input(runbook, 'test.yaml', { timeScale: OPTIONS.timeScale, requestedBy: 'vitest' }), id);
+
+  it('waits at the approval gate, proceeds on approve, verifies and fails back (full-AZ runbook, az-a down)', async () => {
+    const { h, drills } = await setUp();
+    const runbook = parseRunbook(await readFile(new URL('../../runbooks/full-az-drill.sim.yaml', import.meta.url), 'utf8'), 'full-az-drill.sim.yaml');
+    // At time scale 100 orchestration overhead weighs 100× against tiers.yaml's RTOs (a P2
+    // target of 540 model s is 5.4 wall s): hold this run to 50 model minutes per tier.
+    runbook.steps[4] = { verify: { rtoSeconds: { P0: 3000, P1: 3000, P2: 3000, P3: 3000 }, requireCheckpointWithinSeconds: 600 } };
+    const targetBefore = await azState(h, TARGET_AZ);
+    const id = `drill-approve-${Date.now()}`;
+    await start(drills, runbook, id);
+
+    const gate = await waitFor('the approval gate', async () => {
+      const s = await drills.status(id);
+      return s.phase !== 'running' ? s : undefined;
+    });
+    expect(gate.phase, JSON.stringify(gate.steps)).toBe('awaiting-approval');
+    expect(gate.approval?.prompt).toMatch(/Take az-a down/);
+    expect(gate.steps.map((s) => s.state)).toEqual(['passed', 'running', 'pending', 'pending', 'pending', 'pending', 'pending']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const held = await drills.status(id);
+    expect(held.phase).toBe('awaiting-approval');
+    expect(held.evacuationId).toBeUndefined();
+    await h.sim.client.capacity(SOURCE_AZ); // az-a still up: the fault waits for the approval
+
+    await drills.decide(id, { decision: 'approve', by: 'alice', comment: 'game day' });
+    await expect(drills.decide(id, { decision: 'approve', by: 'bob' })).rejects.toThrow(/no open approval gate/);
+    const result = await drills.result(id);
+    expect(result.steps.map((s) => `${s.kind}:${s.state}`), JSON.stringify(result.steps, null, 1)).toEqual([
+      'readiness:passed', 'approval:passed', 'fault:passed', 'evacuate:passed', 'verify:passed', 'failback:passed', 'report:passed',
+    ]);
+    expect(result.passed).toBe(true);
+    expect(result.decisions).toEqual([expect.objectContaining({ index: 1, decision: 'approve', by: 'alice', comment: 'game day' })]);
+    expect(result.steps[4]!.checks!.map((c) => c.name)).toEqual(expect.arrayContaining(['P2 RTO', 'P2 RPO', 'P0–P2 RUNNING', 'checkpointing in target']));
+    expect(result.steps[5]!.summary).toMatch(/az-a is up again; \d+ job\(s\) restored in az-a from fresh savepoints/);
+    await expectFailedBack(h, targetBefore);
+    const report = JSON.parse(await readFile(result.reportFile!, 'utf8')) as DrillStatus;
+    expect(report.steps).toHaveLength(7);
+  });
+
+  it('cleans up on reject: the fault is lifted and nothing is evacuated', async () => {
+    const { h, drills } = await setUp();
+    const runbook = parseRunbook([
+      'name: reject-me', 'sourceAz: az-a', 'targetAz: az-b', 'steps:',
+      '  - fault: { simulator: { azDown: az-a } }',
+      '  - approval: { prompt: "Evacuate now?", timeoutSeconds: 600 }',
+      '  - evacuate: { mode: emergency }', '  - failback: {}',
+    ].join('\n'), 'reject.yaml');
+    const id = `drill-reject-${Date.now()}`;
+    await start(drills, runbook, id);
+    await waitFor('the approval gate', async () => ((await drills.status(id)).phase === 'awaiting-approval' ? true : undefined));
+    await expect(h.sim.client.capacity(SOURCE_AZ)).rejects.toThrow(/down/);
+
+    await drills.decide(id, { decision: 'reject', by: 'carol', comment: 'not today' });
+    const result = await drills.result(id);
+    expect(result.phase).toBe('rejected');
+    expect(result.passed).toBe(false);
+    expect(result.steps.map((s) => s.state)).toEqual(['passed', 'rejected', 'not-run', 'not-run']);
+    expect(result.steps[1]!.summary).toBe('rejected by carol ("not today")');
+    expect(result.cleanup).toEqual([expect.objectContaining({ kind: 'fault-teardown', state: 'passed', summary: 'az-a is up again' })]);
+    await h.sim.client.capacity(SOURCE_AZ);
+    expect(result.evacuationId).toBeUndefined();
+  });
+
+  it('fails every drilled job back after an abort during the evacuation', async () => {
+    const { h, drills } = await setUp();
+    const runbook = parseRunbook(['name: abort-me', 'sourceAz: az-a', 'targetAz: az-b', 'steps:',
+      '  - evacuate: { mode: drill }', '  - verify: {}', '  - failback: {}'].join('\n'), 'abort.yaml');
+    const targetBefore = await azState(h, TARGET_AZ);
+    const id = `drill-abort-${Date.now()}`;
+    await start(drills, runbook, id);
+    const evacuationId = await waitFor('jobs RUNNING in the target AZ', async () => {
+      const s = await drills.status(id);
+      if (!s.evacuationId) return undefined;
+      const p = await h.client.progress(s.evacuationId).catch(() => undefined);
+      return p && p.tiers.some((t) => t.succeeded > 0) ? s.evacuationId : undefined;
+    });
+    await drills.abort(id, 'dave', 'target AZ needed for a release');
+    await expect(drills.abort(id, 'dave', 'again')).rejects.toThrow(/already/);
+    const result = await drills.result(id);
+    expect(result.phase).toBe('aborted');
+    expect(result.abortedBy).toBe('dave: target AZ needed for a release');
+    expect(result.steps.find((s) => s.kind === 'evacuate')!.state).toBe('aborted');
+    expect(result.steps.find((s) => s.kind === 'failback')!.state).toBe('not-run');
+    expect(result.cleanup, JSON.stringify(result.cleanup)).toEqual([expect.objectContaining({ kind: 'failback', state: 'passed' })]);
+    const evac = await h.client.progress(evacuationId);
+    expect(evac.phase).toBe('aborted');
+    expect(evac.tiers.reduce((n, t) => n + t.succeeded, 0)).toBeGreaterThan(0);
+    await expectFailedBack(h, targetBefore);
+    // the failback moved the jobs that ran in the target AZ, not only untouched ones
+    expect(result.cleanup[0]!.summary).toMatch(/[1-9]\d* job\(s\) restored in az-a from fresh savepoints/);
+    expect([...h.sourceJobs().values()].map(jobKey).length).toBeGreaterThan(0);
+  });
+});
