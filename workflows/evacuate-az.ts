@@ -7,7 +7,6 @@
  * child windows its per-job children; payloads carry job keys and counts only.
  */
 import {
-  ApplicationFailure,
   ParentClosePolicy,
   type ChildWorkflowHandle,
   condition,
@@ -27,6 +26,7 @@ import {
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { evacuateTier } from './tier.js';
+import { sendControl } from './control-signal.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -58,13 +58,11 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
     AzEvacSourceAz: [input.sourceAz], AzEvacTargetAz: [input.targetAz], AzEvacMode: [input.mode], AzEvacKind: ['evacuation'],
   });
 
-  // A tier whose workflow has just closed (its result not yet seen here) has nothing left to
-  // control: the server answers ExternalWorkflowExecutionNotFound, which must not fail the task.
   const tell = async (action: 'pause' | 'resume' | 'abort', by: string, reason?: string): Promise<void> => {
-    await Promise.all([...running].map((tier) =>
-      startedTiers.get(tier)?.signal(tierControlSignal, { action, by, reason }).catch((err: unknown) => {
-        if (!(err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound')) throw err;
-      })));
+    await Promise.all([...running].map((tier) => {
+      const handle = startedTiers.get(tier);
+      return handle && sendControl(handle, { action, by, reason });
+    }));
   };
   setHandler(progressQuery, () => ({ ...progress, elapsedSeconds: (Date.now() - startedAtMs) / 1000 }));
   setHandler(pauseUpdate, async ({ by }) => {

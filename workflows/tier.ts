@@ -16,6 +16,7 @@ import {
 import { shardLayout, shardWorkflowId, type TierCounts, type TierInput } from '../domain/evacuation.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery, tierDispatchedSignal, tierProgressSignal, type ControlMessage } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { sendControl } from './control-signal.js';
 import { evacuateTierShard } from './tier-shard.js';
 
 /** Longest gap between progress signals to the evacuation, ms. */
@@ -69,7 +70,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
       control.abortedBy = `${msg.by}${msg.reason ? `: ${msg.reason}` : ''}`;
       abortMessage = msg;
     }
-    for (const handle of handles) if (handle) void handle.signal(tierControlSignal, msg);
+    for (const handle of handles) if (handle) void sendControl(handle, msg);
   });
 
   const results = Array.from({ length: layout.shards }, async (_, k) => {

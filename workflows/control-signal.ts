@@ -1,0 +1,18 @@
+/**
+ * Send a control message (pause, resume, abort) to a child tier or shard workflow. A child
+ * that has just closed (its result not yet seen by the parent) has nothing left to
+ * control: the server answers ExternalWorkflowExecutionNotFound, which is ignored instead
+ * of failing the parent's workflow task (found when a pause from the console arrived just
+ * after a shard finished: the evacuation's task failed over and over).
+ */
+import { ApplicationFailure, type ChildWorkflowHandle, type Workflow } from '@temporalio/workflow';
+import { tierControlSignal, type ControlMessage } from './messages.js';
+
+/** Signal `msg` to `handle`; resolves also when the child has already closed. */
+export async function sendControl(handle: ChildWorkflowHandle<Workflow>, msg: ControlMessage): Promise<void> {
+  try {
+    await handle.signal(tierControlSignal, msg);
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound')) throw err;
+  }
+}
