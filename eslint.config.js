@@ -23,6 +23,14 @@ export default defineConfig([
   },
 
   {
+    // The console page's scripts run in the browser.
+    files: ['console/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'location', 'EventSource', 'Node', 'HTMLElement'].map((name) => [name, 'readonly'])),
+    },
+  },
+
+  {
     files: ['**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],
     languageOptions: {

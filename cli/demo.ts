@@ -2,13 +2,17 @@
  * `az-evac demo`: the whole product on one machine. Starts a Temporal dev server, the
  * simulator process and a worker process; generates a realistic fleet from a seed; syncs
  * the catalog; takes az-a down (an emergency: its API server and object store are gone);
- * evacuates it into az-b with live progress; returns the report file. Everything it
- * starts is stopped before it returns.
+ * evacuates it into az-b with live progress, shown also on the emergency console (its URL
+ * and demo sign-in tokens are printed); hands the report to the caller. Everything it starts
+ * is stopped before it returns.
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
-import { loadSettings } from '../config/settings.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { startConsole } from '../console/start.js';
+import type { EvacuationReport } from '../domain/report.js';
 import { spawnSimulator } from '../platform/simulator/client.js';
 import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
 import { generateFleet } from '../platform/simulator/fleet-generator.js';
@@ -23,13 +27,31 @@ export interface DemoOptions {
   timeScale: number;
   preload: boolean;
   log: (line: string) => void;
+  /** Called with the JSON report file once the evacuation ends (while the console still runs). */
+  onReport: (reportFile: string) => Promise<EvacuationReport>;
+  /** When given, awaited after the report before everything stops (e.g. until Ctrl-C), so the console stays usable. */
+  holdOpen?: () => Promise<void>;
+}
+
+/**
+ * Console users of the demo: the configured ones, else a fresh random operator and viewer
+ * token written to `<stateDir>/console-users.yaml` (mode 0600) and printed.
+ */
+async function demoConsoleUsers(settings: Settings, stateDir: string, log: (line: string) => void): Promise<Partial<Settings>> {
+  if (settings.consoleTokensFile || settings.consoleTokens || settings.consoleProxyUserHeader) return {};
+  const operator = randomBytes(18).toString('base64url');
+  const viewer = randomBytes(18).toString('base64url');
+  const file = join(stateDir, 'console-users.yaml');
+  await writeFile(file, `- { user: demo-operator, role: operator, token: ${operator} }\n- { user: demo-viewer, role: viewer, token: ${viewer} }\n`, { mode: 0o600 });
+  log(`Console sign-in (demo tokens, also in ${file}): operator ${operator} · viewer ${viewer}`);
+  return { consoleTokensFile: file };
 }
 
 /**
  * Run the demo.
  * @returns the path of the evacuation's JSON report
  */
-export async function runDemo(o: DemoOptions): Promise<string> {
+export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   const settings = loadSettings();
   await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
@@ -61,6 +83,14 @@ export async function runDemo(o: DemoOptions): Promise<string> {
 
     const client = await EvacuationClient.connect({ ...settings, temporalAddress: address });
     stops.unshift(() => client.close());
+    const users = await demoConsoleUsers(settings, stateDir, o.log);
+    const consoleServer = await startConsole({
+      ...settings, ...users, temporalAddress: address, stateDir, timeScale: o.timeScale,
+      consolePort: process.env.AZ_EVAC_CONSOLE_PORT ? settings.consolePort : 0,
+    });
+    stops.unshift(consoleServer.close);
+    o.log(`Emergency console: ${consoleServer.url}`);
+
     const catalog = await client.syncCatalog();
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. Taking az-a down (emergency)…`);
     await sim.client.setAzDown('az-a', true);
@@ -71,7 +101,9 @@ export async function runDemo(o: DemoOptions): Promise<string> {
     o.log(`Evacuation ${started.evacuationId} started.`);
     const result = client.result(started.evacuationId);
     await watchProgress(() => client.progress(started.evacuationId), result);
-    return (await result).reportFile;
+    const report = await o.onReport((await result).reportFile);
+    if (o.holdOpen) await o.holdOpen();
+    return report;
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }

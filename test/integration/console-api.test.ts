@@ -1,0 +1,115 @@
+/**
+ * The console's JSON API on a real platform (Temporal dev server, simulator, worker):
+ * bad triggers get a 4xx naming the reason and start nothing, viewers cannot trigger or
+ * control, CSRF refusals, a second press joins, controls, and the audit log (who, what,
+ * when, evacuation id; tokens never in it) survives a console restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
+import { waitFor } from '../setup/evacuation-harness.js';
+
+let c: ConsoleHarness;
+const started: string[] = [];
+
+beforeAll(async () => {
+  c = await startConsoleHarness({ jobs: 16, seed: 5, timeScale: 50, tiers: { P2: { maxConcurrency: 2 } } });
+});
+afterAll(async () => {
+  await c?.close(started);
+});
+
+interface Call { status: number; body: Record<string, unknown> }
+
+async function call(path: string, o: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Call> {
+  const method = o.method ?? (o.body === undefined ? 'GET' : 'POST');
+  const res = await fetch(new URL(path, c.url), {
+    method,
+    headers: {
+      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      ...(method === 'GET' ? {} : { 'x-az-evac-csrf': '1' }),
+      ...(o.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...o.headers,
+    },
+    body: o.body === undefined ? undefined : JSON.stringify(o.body),
+  });
+  return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+}
+
+const good = { sourceAz: 'az-a', targetAz: 'az-b', confirm: 'az-a', reason: 'az-a unreachable, INC-1' };
+
+describe('console API', () => {
+  it('refuses bad triggers with a 4xx naming the reason, and starts nothing', async () => {
+    const op = c.tokens.operator;
+    const cases: Array<[unknown, number, RegExp]> = [
+      [{ ...good, sourceAz: 'az-z', confirm: 'az-z' }, 400, /unknown failed AZ "az-z".*az-a, az-b/],
+      [{ ...good, targetAz: 'az-q' }, 400, /unknown target AZ "az-q"/],
+      [{ ...good, targetAz: 'az-a' }, 400, /both az-a/],
+      [{ ...good, confirm: undefined }, 400, /missing confirmation/],
+      [{ ...good, confirm: 'az-b' }, 400, /does not match the failed AZ az-a/],
+      [{ ...good, reason: ' ' }, 400, /missing reason/],
+    ];
+    for (const [body, status, message] of cases) {
+      const r = await call('/api/evacuations', { token: op, body });
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(String(r.body.error)).toMatch(message);
+    }
+    const viewer = await call('/api/evacuations', { token: c.tokens.viewer, body: good });
+    expect(viewer.status).toBe(403);
+    expect(String(viewer.body.error)).toMatch(/victor is a viewer/);
+    expect((await call('/api/evacuations', { body: good })).status).toBe(401);
+    expect((await call('/api/evacuations', { token: 'not-a-token-at-all', body: good })).status).toBe(401);
+    // CSRF: no custom header, or a foreign origin → 403 before anything else
+    expect((await call('/api/evacuations', { token: op, body: good, headers: { 'x-az-evac-csrf': '' } })).status).toBe(403);
+    const foreign = await call('/api/evacuations', { token: op, body: good, headers: { origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(String(foreign.body.error)).toMatch(/cross-origin/);
+    await new Promise((r) => setTimeout(r, 1500)); // visibility lag
+    expect((await call('/api/evacuations', { token: op })).body.evacuations).toEqual([]);
+    const rejected = (await c.audit()).filter((l) => l.action === 'evacuate');
+    expect(rejected.every((l) => l.outcome === 'rejected')).toBe(true);
+    expect(rejected.some((l) => l.user === 'victor' && /viewer/.test(String(l.error)))).toBe(true);
+  });
+
+  it('a second press joins; viewers cannot control; operators pause, resume and abort; the audit log survives a restart', async () => {
+    const op = c.tokens.operator;
+    const first = await call('/api/evacuations', { token: op, body: good });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ evacuationId: 'az-evac-emergency-az-a-to-az-b', joined: false });
+    const id = String(first.body.evacuationId);
+    started.push(id);
+    const second = await call('/api/evacuations', { token: op, body: { ...good, reason: 'pressed again' } });
+    expect(second.body).toEqual({ evacuationId: id, joined: true });
+
+    expect((await call(`/api/evacuations/${id}/pause`, { token: c.tokens.viewer, body: {} })).status).toBe(403);
+    await waitFor('evacuating', async () => ((await call(`/api/evacuations/${id}`, { token: op })).body.phase === 'evacuating' ? true : undefined), 60_000);
+    const paused = await call(`/api/evacuations/${id}/pause`, { token: op, body: { reason: 'checking' } });
+    expect(paused.status).toBe(200);
+    expect(paused.body.paused).toBe(true);
+    const again = await call(`/api/evacuations/${id}/pause`, { token: op, body: {} });
+    expect(again.status).toBe(409);
+    expect((await call(`/api/evacuations/${id}/abort`, { token: op, body: {} })).status).toBe(400);
+    expect((await call(`/api/evacuations/${id}/resume`, { token: op, body: {} })).status).toBe(200);
+    expect((await call('/api/evacuations/no-such-evacuation', { token: op })).status).toBe(404);
+
+    await c.restart();
+    const aborted = await call(`/api/evacuations/${id}/abort`, { token: op, body: { reason: 'drill over' } });
+    expect(aborted.status).toBe(200);
+    await c.h.client.result(id);
+
+    const lines = await c.audit();
+    const mine = lines.filter((l) => l.evacuationId === id && l.outcome !== 'rejected').map((l) => `${l.user}:${l.action}:${l.outcome}`);
+    expect(mine).toEqual(['olga:evacuate:accepted', 'olga:evacuate:joined', 'olga:pause:accepted', 'olga:resume:accepted', 'olga:abort:accepted']);
+    for (const l of lines) expect(Date.parse(l.at)).toBeGreaterThan(Date.now() - 600_000);
+    const raw = await readFile(c.console.auditLog, 'utf8');
+    expect(raw).not.toContain(c.tokens.operator);
+    expect(raw).not.toContain(c.tokens.viewer);
+
+    // The report: JSON and HTML agree, served by the console.
+    const report = await call(`/api/evacuations/${id}/report.json`, { token: op });
+    expect(report.status).toBe(200);
+    const html = await (await fetch(new URL(`/api/evacuations/${id}/report.html`, c.url), { headers: { authorization: `Bearer ${op}` } })).text();
+    expect(html).toContain('<svg');
+    expect(html).toContain(`Evacuation ${id}`);
+  });
+});

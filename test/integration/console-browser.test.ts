@@ -1,0 +1,104 @@
+/**
+ * The emergency console in real Chromium (Debian's, headless, playwright-core) on a real
+ * platform: a viewer's press is refused and starts nothing; two operators in two browsers
+ * press Evacuate together and start ONE evacuation (one started, one joined); the page
+ * shows live progress until done and opens the HTML report.
+ * With AZ_EVAC_SCREENSHOTS=1 it also writes docs/console.png and docs/report.png (see
+ * scripts/screenshots.sh).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
+import { launchChromium, type TestBrowser } from '../setup/chromium.js';
+
+const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+const SCREENSHOTS = process.env.AZ_EVAC_SCREENSHOTS === '1';
+const ID = 'az-evac-emergency-az-a-to-az-b';
+
+let c: ConsoleHarness;
+const browsers: TestBrowser[] = [];
+
+beforeAll(async () => {
+  c = await startConsoleHarness({ jobs: SCREENSHOTS ? 60 : 16, seed: 11, timeScale: SCREENSHOTS ? 20 : 50, tiers: { P2: { maxConcurrency: 4 } } });
+});
+afterAll(async () => {
+  for (const b of browsers) await b.close();
+  await c?.close([ID]);
+});
+
+async function signIn(token: string): Promise<Page> {
+  const b = await launchChromium();
+  browsers.push(b);
+  const page = b.context.pages()[0] ?? await b.context.newPage();
+  await page.goto(c.url);
+  await page.fill('#login-token', token);
+  await page.click('#login-submit');
+  await page.waitForSelector('#fleet tbody tr[data-az="az-a"]');
+  return page;
+}
+
+async function prepareTrigger(page: Page): Promise<void> {
+  await page.click('#open-trigger');
+  await page.selectOption('#trigger-source', 'az-a');
+  await page.selectOption('#trigger-target', 'az-b');
+  await page.waitForSelector('#plan-tiers');
+  await page.fill('#confirm-az', 'az-a');
+  await page.fill('#reason', 'az-a control plane unreachable (browser test)');
+}
+
+async function runsOf(workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of c.h.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n += 1;
+  return n;
+}
+
+describe('emergency console in Chromium', () => {
+  it('a viewer sees the plan but the Evacuate press is refused and nothing starts', async () => {
+    const page = await signIn(c.tokens.viewer);
+    await expect(page.textContent('#who-role')).resolves.toBe('viewer');
+    await prepareTrigger(page);
+    await expect(page.textContent('#plan-summary')).resolves.toMatch(/jobs move from az-a to az-b/);
+    await page.click('#evacuate');
+    await page.waitForFunction(() => document.getElementById('trigger-error')?.textContent !== '');
+    await expect(page.textContent('#trigger-error')).resolves.toMatch(/victor is a viewer; only operators/);
+    await expect(runsOf(ID)).resolves.toBe(0);
+    expect((await c.audit()).some((l) => l.user === 'victor' && l.action === 'evacuate' && l.outcome === 'rejected')).toBe(true);
+  });
+
+  it('two operators in two browsers press together: one evacuation, watched live to done, then the report', async () => {
+    const [a, b] = [await signIn(c.tokens.operator), await signIn(c.tokens.operator)];
+    await Promise.all([prepareTrigger(a), prepareTrigger(b)]);
+    await Promise.all([a.click('#evacuate'), b.click('#evacuate')]);
+    await Promise.all([a.waitForSelector('#progress:not([hidden])'), b.waitForSelector('#progress:not([hidden])')]);
+    const notices = await Promise.all([a, b].map((p) => p.locator('#evac-notice').isVisible()));
+    expect(notices.filter(Boolean)).toHaveLength(1); // exactly one press joined
+    expect(await runsOf(ID)).toBe(1);
+    const audit = (await c.audit()).filter((l) => l.action === 'evacuate' && l.evacuationId === ID).map((l) => l.outcome).sort();
+    expect(audit).toEqual(['accepted', 'joined']);
+
+    // Live progress over server-sent events, no reload.
+    await a.waitForSelector('#tiers tbody tr[data-tier="P2"]');
+    if (SCREENSHOTS) {
+      await a.waitForFunction(() => Number(document.querySelector('#tiers tr[data-tier="P1"] [data-field="succeeded"]')?.textContent) > 0, undefined, { timeout: 60_000 });
+      await a.screenshot({ path: `${DOCS}console.png`, fullPage: true });
+    }
+    await a.waitForFunction(() => document.getElementById('phase')?.textContent === 'done', undefined, { timeout: 100_000 });
+    const result = await c.h.client.result(ID);
+    for (const t of result.tiers.filter((x) => x.planned > 0)) {
+      await expect(a.textContent(`#tiers tr[data-tier="${t.tier}"] [data-field="succeeded"]`)).resolves.toBe(String(t.succeeded));
+      await expect(a.textContent(`#tiers tr[data-tier="${t.tier}"] [data-field="planned"]`)).resolves.toBe(String(t.planned));
+    }
+    await b.waitForFunction(() => document.getElementById('phase')?.textContent === 'done', undefined, { timeout: 30_000 });
+
+    // The report opens in a new tab: timeline SVG and per-tier numbers.
+    await a.waitForSelector('#report-links:not([hidden])');
+    const [report] = await Promise.all([a.context().waitForEvent('page'), a.click('#report-link')]);
+    await report.waitForLoadState();
+    await expect(report.title()).resolves.toBe(`Evacuation ${ID}`);
+    expect(await report.locator('#timeline svg').count()).toBe(1);
+    const p0 = result.tiers.find((t) => t.tier === 'P0')!;
+    await expect(report.textContent('#tiers tr[data-tier="P0"] [data-field="succeeded"]')).resolves.toBe(String(p0.succeeded));
+    if (SCREENSHOTS) await report.screenshot({ path: `${DOCS}report.png`, fullPage: true });
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Harness of the console tests: an EvacuationHarness (real simulator, in-process worker,
+ * real Temporal dev server) with the emergency console started on a free port over it,
+ * with one operator and one viewer token (random per run, from configuration like in
+ * production) and the audit log in the harness's state dir.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startConsole, type RunningConsole } from '../../console/start.js';
+import type { AuditLine } from '../../console/audit-log.js';
+import { EvacuationHarness, type HarnessOptions } from './evacuation-harness.js';
+
+/** A console on a test platform. */
+export interface ConsoleHarness {
+  h: EvacuationHarness;
+  console: RunningConsole;
+  /** Base URL, ending in `/`. */
+  url: string;
+  tokens: { operator: string; viewer: string };
+  /** Lines of the audit log so far. */
+  audit(): Promise<AuditLine[]>;
+  /** Start the console again over the same state (a restart). */
+  restart(): Promise<void>;
+  close(evacuationIds?: string[]): Promise<void>;
+}
+
+/** Start a harness (catalog synced, source AZ down) and a console over it. */
+export async function startConsoleHarness(o: HarnessOptions): Promise<ConsoleHarness> {
+  const h = await EvacuationHarness.start(o);
+  await h.prepareEmergency();
+  const tokens = { operator: randomBytes(18).toString('hex'), viewer: randomBytes(18).toString('hex') };
+  const settings = {
+    ...h.settings, consolePort: 0, consoleHost: '127.0.0.1',
+    consoleTokens: `olga:operator:${tokens.operator},victor:viewer:${tokens.viewer}`,
+    consoleAuditLog: join(h.settings.stateDir, 'audit', 'console-audit.jsonl'),
+  };
+  const harness: ConsoleHarness = {
+    h, tokens, console: await startConsole(settings), url: '',
+    async audit() {
+      const text = await readFile(settings.consoleAuditLog, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
+    },
+    async restart() {
+      await harness.console.close();
+      harness.console = await startConsole(settings);
+      harness.url = harness.console.url;
+    },
+    async close(evacuationIds = []) {
+      await harness.console.close().catch(() => undefined);
+      await h.close(evacuationIds);
+    },
+  };
+  harness.url = harness.console.url;
+  return harness;
+}
