@@ -2,7 +2,7 @@
  * The Temporal client facade for drills: start a drill from a runbook, read its recorded
  * steps, approve / reject its gate, abort it, list drills. Used by the CLI and the console.
  */
-import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { DrillDecision, DrillInput, DrillResult, DrillStatus } from '../domain/drill.js';
 import type { Runbook } from '../domain/runbook.js';
@@ -65,12 +65,29 @@ export class DrillClient {
 
   /** Approve or reject the open gate. @throws Error with the validator's reason (no open gate, no `by`) */
   async decide(drillId: string, decision: DrillDecision): Promise<DrillStatus> {
-    return runUpdate(drillId, decision.decision, () => this.client.workflow.getHandle(drillId).executeUpdate(drillDecisionUpdate, { args: [decision] }));
+    return this.whileOpen(drillId, decision.decision, () => runUpdate(drillId, decision.decision, () => this.client.workflow.getHandle(drillId).executeUpdate(drillDecisionUpdate, { args: [decision] })));
   }
 
   /** Abort: no further step starts, then cleanup (fault teardown, failback). @throws Error without a reason or when finished */
   async abort(drillId: string, by: string, reason: string): Promise<DrillStatus> {
-    return runUpdate(drillId, 'abort', () => this.client.workflow.getHandle(drillId).executeUpdate(drillAbortUpdate, { args: [{ by, reason }] }));
+    return this.whileOpen(drillId, 'abort', () => runUpdate(drillId, 'abort', () => this.client.workflow.getHandle(drillId).executeUpdate(drillAbortUpdate, { args: [{ by, reason }] })));
+  }
+
+  /**
+   * Run an Update of an open drill; one that has finished answers like a validator's
+   * rejection (`<what> of <id> rejected: drill <id> has finished (<phase>)`) instead of the
+   * server's "not found". An unknown id still throws WorkflowNotFoundError.
+   */
+  private async whileOpen<T>(drillId: string, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const closed = await this.client.workflow.getHandle(drillId).describe().catch(() => undefined);
+      if (!closed) throw err;
+      const phase = closed.status.name === 'COMPLETED' ? (await this.status(drillId)).phase : closed.status.name;
+      throw new Error(`${what} of ${drillId} rejected: drill ${drillId} has finished (${phase})${what === 'abort' ? '' : '; no open approval gate'}`, { cause: err });
+    }
   }
 
   /** The newest `limit` drills with their verdicts (completed ones' results are read). */

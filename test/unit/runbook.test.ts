@@ -63,7 +63,7 @@ describe('parseRunbook', () => {
       .toMatch(/steps\[3\]\.evacuate\.mode: is 'drill', but steps\[2\] takes az-a down first.*Fix: set mode: emergency/);
     expect(rejection(mutate(FULL, 'azDown: az-a', 'azDown: az-b')).message).toMatch(/steps\[2\]\.fault\.simulator\.azDown: takes 'az-b' down, not the drilled source AZ 'az-a'\. Fix: set it to az-a/);
     expect(rejection(mutate(CANARY, '  - failback: {}\n', '')).message).toMatch(/steps: no failback step\. Fix: add '- failback: \{\}'/);
-    const early = mutate(CANARY, /  - evacuate:\n([\s\S]*?)  - verify:\n([\s\S]*?)  - failback/, '  - verify:\n$2  - evacuate:\n$1  - failback');
+    const early = mutate(CANARY, / {2}- evacuate:\n([\s\S]*?) {2}- verify:\n([\s\S]*?) {2}- failback/, '  - verify:\n$2  - evacuate:\n$1  - failback');
     expect(rejection(early).message).toMatch(/steps\[1\]: 'verify' comes before the evacuate step \(steps\[2\]\)\. Fix: move it after steps\[2\]/);
     expect(rejection(mutate(CANARY, 'targetAz: az-b', 'targetAz: az-a')).message).toMatch(/targetAz: is the same AZ as sourceAz/);
   });
