@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EvacuationClient } from '../client/evacuation-client.js';
+import { messageOf } from '../client/error-message.js';
 import { loadSettings, settingsHelp, type Settings } from '../config/settings.js';
 import type { EvacuationMode, EvacuationRequest } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -211,13 +212,6 @@ for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker 
       const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPO}${entry}`, ...args], { stdio: 'inherit' });
       child.on('exit', (code) => { process.exitCode = code ?? 1; });
     });
-}
-
-/** The message of an error and of its causes (a failed workflow's cause holds the activity's reason). */
-function messageOf(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.message);
-  return parts.length ? parts.join(': ') : String(err);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

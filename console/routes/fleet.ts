@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '../../domain/types.js';
 import { FileCatalogStore } from '../../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import { messageOf } from '../../client/error-message.js';
 import { HttpError, type ConsoleContext } from '../context.js';
 import { fleetView, planView, type PlanView } from '../fleet-view.js';
 
@@ -57,7 +58,11 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     const catalog = await latestCatalog(ctx);
     const { sourceAz, targetAz } = checkAzPair(catalog, req.query.from, req.query.to);
     const planId = `az-evac-plan-${sourceAz}-to-${targetAz}-${Date.now()}`;
-    await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency', timeScale: ctx.settings.timeScale }, planId);
+    try {
+      await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency', timeScale: ctx.settings.timeScale }, planId);
+    } catch (err) {
+      throw new HttpError(502, `planning ${sourceAz} → ${targetAz} failed: ${messageOf(err)}`);
+    }
     const view = planView((await plans.getPlan(planId)).plan);
     readiness.set(sourceAz, { ...view, checkedAt: new Date().toISOString() });
     return view;

@@ -7,8 +7,11 @@
  * scripts/screenshots.sh).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import type { EvacuationReport } from '../../domain/report.js';
+import { formatSeconds } from '../../domain/report-html.js';
 import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
 import { launchChromium, type TestBrowser } from '../setup/chromium.js';
 
@@ -60,7 +63,7 @@ describe('emergency console in Chromium', () => {
     await prepareTrigger(page);
     await expect(page.textContent('#plan-summary')).resolves.toMatch(/jobs move from az-a to az-b/);
     await page.click('#evacuate');
-    await page.waitForFunction(() => document.getElementById('trigger-error')?.textContent !== '');
+    await page.locator('#trigger-error', { hasText: /./ }).waitFor();
     await expect(page.textContent('#trigger-error')).resolves.toMatch(/victor is a viewer; only operators/);
     await expect(runsOf(ID)).resolves.toBe(0);
     expect((await c.audit()).some((l) => l.user === 'victor' && l.action === 'evacuate' && l.outcome === 'rejected')).toBe(true);
@@ -80,16 +83,16 @@ describe('emergency console in Chromium', () => {
     // Live progress over server-sent events, no reload.
     await a.waitForSelector('#tiers tbody tr[data-tier="P2"]');
     if (SCREENSHOTS) {
-      await a.waitForFunction(() => Number(document.querySelector('#tiers tr[data-tier="P1"] [data-field="succeeded"]')?.textContent) > 0, undefined, { timeout: 60_000 });
+      await a.locator('#tiers tr[data-tier="P1"] [data-field="succeeded"]', { hasText: /^[1-9]/ }).waitFor({ timeout: 60_000 });
       await a.screenshot({ path: `${DOCS}console.png`, fullPage: true });
     }
-    await a.waitForFunction(() => document.getElementById('phase')?.textContent === 'done', undefined, { timeout: 100_000 });
+    await a.locator('#phase', { hasText: /^done$/ }).waitFor({ timeout: 100_000 });
     const result = await c.h.client.result(ID);
     for (const t of result.tiers.filter((x) => x.planned > 0)) {
       await expect(a.textContent(`#tiers tr[data-tier="${t.tier}"] [data-field="succeeded"]`)).resolves.toBe(String(t.succeeded));
       await expect(a.textContent(`#tiers tr[data-tier="${t.tier}"] [data-field="planned"]`)).resolves.toBe(String(t.planned));
     }
-    await b.waitForFunction(() => document.getElementById('phase')?.textContent === 'done', undefined, { timeout: 30_000 });
+    await b.locator('#phase', { hasText: /^done$/ }).waitFor({ timeout: 30_000 });
 
     // The report opens in a new tab: timeline SVG and per-tier numbers.
     await a.waitForSelector('#report-links:not([hidden])');
@@ -97,8 +100,22 @@ describe('emergency console in Chromium', () => {
     await report.waitForLoadState();
     await expect(report.title()).resolves.toBe(`Evacuation ${ID}`);
     expect(await report.locator('#timeline svg').count()).toBe(1);
-    const p0 = result.tiers.find((t) => t.tier === 'P0')!;
-    await expect(report.textContent('#tiers tr[data-tier="P0"] [data-field="succeeded"]')).resolves.toBe(String(p0.succeeded));
+    // Every per-tier number of the HTML matches the JSON report; every job that ran has its bar.
+    const json = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
+    for (const t of json.tiers) {
+      for (const field of ['jobs', 'succeeded', 'failed', 'skipped'] as const) {
+        await expect(report.textContent(`#tiers tr[data-tier="${t.tier}"] [data-field="${field}"]`)).resolves.toBe(String(t[field]));
+      }
+      for (const field of ['rtoSeconds', 'rtoTargetSeconds', 'worstRpoSeconds', 'rpoTargetSeconds'] as const) {
+        await expect(report.textContent(`#tiers tr[data-tier="${t.tier}"] [data-field="${field}"]`)).resolves.toBe(formatSeconds(t[field]));
+      }
+    }
+    expect(json.tiers.find((t) => t.tier === 'P0')?.succeeded).toBe(result.tiers.find((t) => t.tier === 'P0')?.succeeded);
+    const svgText = await report.locator('#timeline svg').innerHTML();
+    const ran = json.jobs.filter((j) => j.outcome === 'running');
+    expect(ran.length).toBeGreaterThan(0);
+    for (const j of ran) expect(svgText).toContain(`${j.namespace}/${j.name}`);
+    for (const phase of ['snapshot lookup', 'start-up']) expect(svgText).toContain(phase);
     if (SCREENSHOTS) await report.screenshot({ path: `${DOCS}report.png`, fullPage: true });
   });
 });
