@@ -4,12 +4,12 @@
  * controls are for operators and go to the audit log, refusals included.
  */
 import { readFile } from 'node:fs/promises';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { evacuationIdFor, type EvacuationMode, type EvacuationProgress, type EvacuationRequest } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { renderReportHtml, reportHtmlFileOf } from '../../domain/report-html.js';
 import { HttpError, type ConsoleContext, type Identity } from '../context.js';
+import { httpErrorOf } from '../temporal-errors.js';
 import { checkAzPair, latestCatalog } from './fleet.js';
 
 /** How often the event stream polls the progress query, ms. */
@@ -30,18 +30,11 @@ async function triggerRequest(ctx: ConsoleContext, body: TriggerBody, who: Ident
   return { req: { sourceAz, targetAz, mode: mode as EvacuationMode, timeScale: ctx.settings.timeScale, requestedBy: who.user }, reason: body.reason.trim() };
 }
 
-/** Map Temporal's not-found to 404, an Update rejection to 409. */
-function httpErrorOf(err: unknown, id: string): unknown {
-  if (err instanceof WorkflowNotFoundError) return new HttpError(404, `no evacuation ${id}`);
-  if (err instanceof Error && / rejected: /.test(err.message)) return new HttpError(409, err.message);
-  return err;
-}
-
 async function progressOf(ctx: ConsoleContext, id: string): Promise<EvacuationProgress> {
   try {
     return await ctx.client.progress(id);
   } catch (err) {
-    throw httpErrorOf(err, id);
+    throw httpErrorOf(err, `evacuation ${id}`);
   }
 }
 
@@ -123,7 +116,7 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
             : action === 'resume' ? await ctx.client.resume(id, who.user)
               : await ctx.client.abort(id, who.user, reason);
         } catch (err) {
-          throw httpErrorOf(err, id);
+          throw httpErrorOf(err, `evacuation ${id}`);
         }
         await ctx.audit(who, { action, outcome: 'accepted', evacuationId: id, ...(reason ? { reason } : {}) });
         return progress;
