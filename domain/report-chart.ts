@@ -78,13 +78,13 @@ export function timelineSpec(segments: TimelineSegment[]): Record<string, unknow
     resolve: { scale: { y: 'independent' } },
     spacing: 12,
     spec: {
-      width: 760,
+      width: 700,
       height: { step: 12 },
       layer: [
         {
           mark: { type: 'bar', height: 9 },
           encoding: {
-            y: { field: 'job', type: 'nominal', sort: null, title: null, axis: { labelFontSize: 9, labelLimit: 220 } },
+            y: { field: 'job', type: 'nominal', sort: null, title: null, axis: { labelFontSize: 9, labelLimit: 320 } },
             x: { field: 'startSeconds', type: 'quantitative', title: 'seconds since the trigger (wall clock)' },
             x2: { field: 'endSeconds' },
             color: { field: 'phase', type: 'nominal', scale: { domain: phases, range: PHASE_COLORS }, legend: { title: 'phase', orient: 'top' } },

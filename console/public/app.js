@@ -41,6 +41,7 @@ function toast(text) {
   toast.timer = setTimeout(() => { t.hidden = true; }, 6000);
 }
 
+const jobs = (n) => `${n} ${n === 1 ? 'job' : 'jobs'}`;
 const secs = (s) => (s === null || s === undefined ? '—' : s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
 
 const state = { me: null, fleet: null, evacuationId: null, events: null, progress: null, progressAt: 0 };
@@ -120,7 +121,11 @@ async function loadFleet() {
 }
 
 function readinessCell(az) {
-  if (az.readinessError) return h('td', { class: 'bad' }, az.readinessError);
+  if (az.readinessError) {
+    // The cause chain repeats itself ("Workflow execution failed: Activity task failed: …"): show its last part.
+    const parts = az.readinessError.split(': ');
+    return h('td', { class: 'bad', title: az.readinessError }, 'cannot plan', h('small', {}, parts.slice(-2).join(': ')));
+  }
   const r = az.readiness;
   if (!r) return h('td', { class: 'muted' }, 'checking…');
   const cls = r.blocking ? 'bad' : r.notAdmitted || r.findings ? 'warn' : 'ok';
@@ -136,8 +141,8 @@ function renderFleet() {
   const body = $('fleet').tBodies[0];
   body.replaceChildren(...f.azs.map((az) => h('tr', { 'data-az': az.az },
     h('td', {}, az.az, h('small', {}, az.zone)),
-    az.tiers.map((t) => h('td', { class: 'num' }, `${t.jobs} jobs`, h('small', {}, `${t.cores.toLocaleString()} cores`))),
-    h('td', { class: 'num' }, `${az.jobs} jobs`, h('small', {}, `${az.cores.toLocaleString()} cores`)),
+    az.tiers.map((t) => h('td', { class: 'num' }, jobs(t.jobs), h('small', {}, `${t.cores.toLocaleString()} cores`))),
+    h('td', { class: 'num' }, jobs(az.jobs), h('small', {}, `${az.cores.toLocaleString()} cores`)),
     readinessCell(az),
   )));
 }
@@ -195,7 +200,7 @@ async function loadPlan() {
   const moves = p.tiers.reduce((n, t) => n + t.admitted, 0);
   const list = (items, fmt) => h('ul', {}, items.map((i) => h('li', {}, fmt(i))));
   box.replaceChildren(
-    h('p', {}, h('strong', {}, `${moves} jobs move`), ` from ${from} to ${to} (catalog v${p.catalogVersion}); ${to} free: ${p.capacityBefore.cores.toLocaleString()} cores before, ${p.capacityAfter.cores.toLocaleString()} after.`),
+    h('p', {}, h('strong', {}, `${jobs(moves)} move`), ` from ${from} to ${to} (catalog v${p.catalogVersion}); ${to} free: ${p.capacityBefore.cores.toLocaleString()} cores before, ${p.capacityAfter.cores.toLocaleString()} after.`),
     h('table', { id: 'plan-tiers' },
       h('thead', {}, h('tr', {}, h('th', {}, 'tier'), h('th', {}, 'moves'), h('th', {}, 'cores'), h('th', {}, 'will not fit'), h('th', {}, 'preempts'))),
       h('tbody', {}, p.tiers.map((t) => h('tr', { 'data-tier': t.tier }, h('td', {}, t.tier), h('td', { class: 'num' }, t.admitted), h('td', { class: 'num' }, t.cores.toLocaleString()), h('td', { class: t.notAdmitted ? 'warn' : '' }, t.notAdmitted), h('td', { class: 'num' }, t.preempted))))),

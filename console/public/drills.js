@@ -30,7 +30,8 @@
       h('td', { class: 'mono' }, d.drillId),
       h('td', { class: d.passed === true ? 'ok' : d.passed === false ? 'bad' : 'warn' }, `${d.phase ?? d.status}${d.passed === undefined ? '' : d.passed ? ' · PASS' : ' · FAIL'}`),
       h('td', {}, new Date(d.startedAt).toLocaleString()),
-      h('td', {}, d.scheduleId ? `schedule ${d.scheduleId}` : ''))));
+      h('td', {}, d.status === 'RUNNING' ? (d.scheduleId ? `schedule ${d.scheduleId}` : '')
+        : h('a', { href: `/api/drills/${encodeURIComponent(d.drillId)}/report.html`, target: '_blank' }, 'report')))));
     const waiting = list.filter((d) => d.phase === 'awaiting-approval');
     const gates = await Promise.all(waiting.map((d) => api(`/api/drills/${encodeURIComponent(d.drillId)}`).catch(() => null)));
     const operator = window.azEvac.me?.role === 'operator';
