@@ -21,12 +21,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Context } from '@temporalio/activity';
-import { drillEvacuationId, verifyReport, type DrillStatus, type VerifyCheck } from '../domain/drill.js';
+import { verifyReport, type DrillStatus, type VerifyCheck } from '../domain/drill.js';
 import { redeployNonceFor } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
+import { renderDrillReportHtml } from '../domain/drill-report-html.js';
+import { renderReportHtml } from '../domain/report-html.js';
 import type { FaultStep, VerifyStep } from '../domain/runbook.js';
 import type { SnapshotEntry } from '../domain/types.js';
-import { writeJsonAtomic } from '../platform/json-files.js';
+import { writeJsonAtomic, writeTextAtomic } from '../platform/json-files.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -238,11 +240,21 @@ export function createDrillActivities(deps: ActivityDeps) {
       return true;
     },
 
-    /** Write the drill's JSON report (status, steps, checks) next to the evacuation reports. @returns the file */
-    async writeDrillReport(status: DrillStatus): Promise<string> {
-      const file = join(deps.reportDir, `${encodeURIComponent(status.drillId)}.drill.json`);
-      await writeJsonAtomic(file, { ...status, evacuationId: status.evacuationId ?? drillEvacuationId(status.drillId) });
-      return file;
+    /**
+     * Write the drill's reports next to the evacuation reports: JSON (the status: steps,
+     * checks, decisions, cleanup) and HTML (the drill section above the evacuation's report).
+     * @returns both files
+     */
+    async writeDrillReport(status: DrillStatus): Promise<{ json: string; html: string }> {
+      const base = join(deps.reportDir, `${encodeURIComponent(status.drillId)}.drill`);
+      const json = `${base}.json`;
+      const html = `${base}.html`;
+      await writeJsonAtomic(json, { ...status, reportFile: json, reportHtmlFile: html });
+      const evacuation = status.evacuationReportFile
+        ? JSON.parse(await readFile(status.evacuationReportFile, 'utf8')) as EvacuationReport
+        : undefined;
+      await writeTextAtomic(html, renderDrillReportHtml(status, evacuation ? await renderReportHtml(evacuation) : undefined));
+      return { json, html };
     },
   };
 

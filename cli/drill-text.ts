@@ -19,7 +19,7 @@ export function drillText(s: DrillStatus): string {
     lines.push(`  Awaiting approval: ${s.approval.prompt} (until ${new Date(s.approval.deadlineMs).toISOString()})`);
     lines.push(`    az-evac drill approve ${s.drillId}   |   az-evac drill reject ${s.drillId} --comment "why"`);
   }
-  if (s.reportFile) lines.push(`  Report: ${s.reportFile}`);
+  if (s.reportFile) lines.push(`  Report: ${s.reportHtmlFile ?? s.reportFile} (JSON: ${s.reportFile})`);
   return lines.join('\n');
 }
 

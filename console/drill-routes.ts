@@ -3,11 +3,12 @@
  * reject a drill's open approval gate and abort a drill (operators, audited), and a page
  * panel (console/public/drills.js) showing drills with approve / reject buttons.
  *
- * Routes: GET /api/drills, GET /api/drills/:id, GET /api/schedules,
+ * Routes: GET /api/drills, GET /api/drills/:id, GET /api/drills/:id/report.html, GET /api/schedules,
  * POST /api/drills/:id/approve { comment? }, POST /api/drills/:id/reject { reason },
  * POST /api/drills/:id/abort { reason }. A decision the drill refuses (no open gate, already
  * finished) answers 409 with the drill's reason; an unknown drill 404.
  */
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DrillClient } from '../client/drill-client.js';
@@ -41,6 +42,17 @@ export const drillRoutes: ConsolePlugin = async (app, ctx) => {
     } catch (err) {
       throw httpErrorOf(err, req.params.id);
     }
+  });
+  app.get<{ Params: { id: string } }>('/api/drills/:id/report.html', async (req, reply) => {
+    ctx.requireRole(req, 'viewer');
+    let status: DrillStatus;
+    try {
+      status = await drills.status(req.params.id);
+    } catch (err) {
+      throw httpErrorOf(err, req.params.id);
+    }
+    if (!status.reportHtmlFile) throw new HttpError(409, `drill ${req.params.id} has no report yet (phase ${status.phase}); it is written when the drill ends`);
+    return reply.type('text/html; charset=utf-8').send(await readFile(status.reportHtmlFile, 'utf8'));
   });
   app.get('/api/schedules', async (req) => {
     ctx.requireRole(req, 'viewer');

@@ -63,7 +63,9 @@ export interface DrillStatus {
   /** Id of the drill's evacuation (child workflow and report). */
   evacuationId?: string;
   evacuationReportFile?: string;
+  /** The drill's JSON and HTML reports, written when it ends. */
   reportFile?: string;
+  reportHtmlFile?: string;
 }
 
 /** Result of the drill workflow: the final status plus the verdict. */

@@ -272,7 +272,9 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       }
     }
     status.phase = stop ? stop.state : status.cleanup.some((c) => c.state === 'failed') ? 'failed' : 'passed';
-    status.reportFile = await acts.writeDrillReport(status);
+    const files = await acts.writeDrillReport(status);
+    status.reportFile = files.json;
+    status.reportHtmlFile = files.html;
   });
   return { ...status, passed: status.phase === 'passed' };
 }

@@ -65,6 +65,9 @@ describe('console drill routes', () => {
     expect(again.status).toBe(409);
     expect(String(again.body.error)).toMatch(/no open approval gate/);
     expect((await call('/api/drills/no-such-drill', { token: c.tokens.viewer })).status).toBe(404);
+    const page = await fetch(new URL(`/api/drills/${id}/report.html`, c.url), { headers: { authorization: `Bearer ${c.tokens.viewer}` } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/Drill rejected[\s\S]*rejected by olga \(&quot;release in progress&quot;\)/);
 
     const audit = (await c.audit()).filter((l) => (l as { drillId?: string }).drillId === id);
     expect(audit.map((l) => [l.action, l.outcome, l.user])).toEqual([

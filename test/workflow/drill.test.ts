@@ -89,6 +89,11 @@ describe('drills', () => {
     await expectFailedBack(h, targetBefore);
     const report = JSON.parse(await readFile(result.reportFile!, 'utf8')) as DrillStatus;
     expect(report.steps).toHaveLength(7);
+    const html = await readFile(result.reportHtmlFile!, 'utf8');
+    // the drill section (steps, checks) above the evacuation's report with its Vega-Lite timeline
+    expect(html.includes('id="drill-steps"'), 'drill steps table').toBe(true);
+    expect(/moved job\(s\) RUNNING in az-b with a completed checkpoint/.test(html), 'verify checks').toBe(true);
+    expect(html.indexOf('id="drill-steps"') < html.indexOf('<svg'), 'timeline below the drill section').toBe(true);
   });
 
   it('cleans up on reject: the fault is lifted and nothing is evacuated', async () => {
