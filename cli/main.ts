@@ -130,7 +130,11 @@ program.command('demo')
 program.command('console')
   .description('start the emergency console: the web page and JSON API to trigger, watch and control evacuations (needs Temporal and a worker, like `evacuate`)')
   .option('--host <host>', 'interface to listen on (default AZ_EVAC_CONSOLE_HOST)')
-  .option('--port <port>', 'port (default AZ_EVAC_CONSOLE_PORT; 0 picks a free one)', (v) => Number(v))
+  .option('--port <port>', 'port (default AZ_EVAC_CONSOLE_PORT; 0 picks a free one)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${v}" is not a TCP port (0–65535)`);
+    return n;
+  })
   .action(async (o: { host?: string; port?: number }) => {
     const settings = loadSettings();
     const running = await startConsole({ ...settings, consoleHost: o.host ?? settings.consoleHost, consolePort: o.port ?? settings.consolePort });
