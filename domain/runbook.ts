@@ -23,9 +23,9 @@
  *     - report: {}
  */
 import { Ajv } from 'ajv';
-import { parseDocument } from 'yaml';
 import { TIERS, type Tier } from './types.js';
 import { ajvIssues, throwIfIssues, type ValidationIssue } from './validation-error.js';
+import { parseYamlText } from './yaml-text.js';
 
 /** Readiness gate: plan the evacuation without acting; fail when findings exceed the limits. */
 export interface ReadinessStep {
@@ -182,16 +182,7 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(RUNBOOK_SCH
  * @throws ConfigValidationError listing every problem as `<file>: <key path>: <problem>. Fix: <fix>`
  */
 export function parseRunbook(text: string, file: string): Runbook {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  throwIfIssues(file, doc.errors.map((e) => {
-    const at = e.linePos?.[0];
-    return {
-      path: at ? `line ${at.line}, column ${at.col}` : '(document)',
-      message: `YAML syntax error (${e.code}): ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
-      fix: 'correct the YAML at that position (indentation, brackets, quotes, duplicate keys)',
-    };
-  }));
-  const data: unknown = doc.toJS();
+  const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, stepShapeIssues(data, ajvIssues(validate.errors ?? [])));
   const runbook = data as Runbook;
   throwIfIssues(file, runbookRuleIssues(runbook));

@@ -8,9 +8,9 @@
  * permutation of P0..P3).
  */
 import { Ajv } from 'ajv';
-import { parseDocument } from 'yaml';
 import { TIERS, type NoSnapshotAction, type Strategy, type Tier, type TierPolicy, type TiersPolicy } from './types.js';
 import { ajvIssues, throwIfIssues, type ValidationIssue } from './validation-error.js';
+import { parseYamlText } from './yaml-text.js';
 
 /** Default policy file name, at the repository (or working directory) root. */
 export const DEFAULT_TIERS_FILE = 'tiers.yaml';
@@ -67,19 +67,7 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLIC
  * @throws ConfigValidationError listing every problem as `<file>: <key path>: <problem>. Fix: <fix>`
  */
 export function parseTiersPolicy(text: string, file: string): TiersPolicy {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  throwIfIssues(
-    file,
-    doc.errors.map((e) => {
-      const at = e.linePos?.[0];
-      return {
-        path: at ? `line ${at.line}, column ${at.col}` : '(document)',
-        message: `YAML syntax error (${e.code}): ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
-        fix: 'correct the YAML at that position (indentation, brackets, quotes, duplicate keys)',
-      };
-    }),
-  );
-  const data: unknown = doc.toJS();
+  const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
   const raw = data as Omit<TiersPolicy, 'tiers'> & { tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
   throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));

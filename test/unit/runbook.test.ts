@@ -5,21 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseRunbook, stepKind } from '../../domain/runbook.js';
-import { ConfigValidationError } from '../../domain/validation-error.js';
+import { configRejection } from './fixtures/config-error.js';
 
 const FILE = 'runbooks/p3-canary.yaml';
 const CANARY = readFileSync(new URL(`../../${FILE}`, import.meta.url), 'utf8');
 const FULL = readFileSync(new URL('../../runbooks/full-az-drill.sim.yaml', import.meta.url), 'utf8');
 
-function rejection(text: string): ConfigValidationError {
-  try {
-    parseRunbook(text, FILE);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigValidationError);
-    return err as ConfigValidationError;
-  }
-  throw new Error('expected parseRunbook to throw');
-}
+const rejection = (text: string) => configRejection(() => parseRunbook(text, FILE));
 
 function mutate(base: string, from: string | RegExp, to: string): string {
   const text = base.replace(from, to);
