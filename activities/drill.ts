@@ -7,8 +7,8 @@
  * Failback of one job (idempotent, safe to retry at any point), an evacuation in reverse:
  *  1. fence the copy in the target AZ: suspend it (stop-with-savepoint, upgradeMode savepoint),
  *     which writes the fresh savepoint of the state it built during the drill;
- *  2. wait until that savepoint (`savepoint-<6 hex of its jobId>-…`) is complete in the
- *     source AZ's replica (replication lags);
+ *  2. find that savepoint (the newest `savepoint-<6 hex of its jobId>-…` in the target AZ's
+ *     store) and wait until it is complete in the source AZ's replica (replication lags);
  *  3. restore the source FlinkDeployment from it (initialSavepointPath + a new
  *     savepointRedeployNonce + state running) and wait for RUNNING;
  *  4. put the target AZ back as it was: delete a redeployed copy, leave a cold standby
@@ -190,10 +190,18 @@ export function createDrillActivities(deps: ActivityDeps) {
         let path: string | undefined;
         if (!stateless) {
           const prefix = `savepoint-${outcome.jobId.slice(0, 6)}-`;
+          // The stop-with-savepoint is the newest savepoint of the drilled run in the target
+          // AZ's own store (a suspended job writes no more). An older periodic one would
+          // lose state and may be removed by retention while the source restores from it.
+          const stop = await poll(`stop savepoint of ${req.key} in ${target}`, 10 * 60_000, async () => {
+            const entries = await platformCall(`snapshots of ${req.key} in ${target}`, () => deps.objects.listSnapshots(target, ctx.job));
+            return newestComplete(entries, (e) => e.kind === 'savepoint' && e.path.includes(prefix));
+          });
+          const dir = stop.path.replace(/^s3:\/\/[^/]+\//, '/');
           // 2. the fresh savepoint must be complete in the source AZ's replica.
           const fresh = await poll(`fresh savepoint of ${req.key} replicated to ${source}`, 10 * 60_000, async () => {
             const entries = await platformCall(`snapshots of ${req.key} in ${source}`, () => deps.objects.listSnapshots(source, ctx.job));
-            return newestComplete(entries, (e) => e.kind === 'savepoint' && e.path.includes(prefix));
+            return newestComplete(entries, (e) => e.path.endsWith(dir));
           });
           path = fresh.path;
         }
