@@ -3,7 +3,7 @@
  * platform: a viewer's press is refused and starts nothing; two operators in two browsers
  * press Evacuate together and start ONE evacuation (one started, one joined); the page
  * shows live progress until done and opens the HTML report.
- * With AZ_EVAC_SCREENSHOTS=1 it also writes docs/console.png and docs/report.png (see
+ * With AZ_EVAC_SCREENSHOTS=1 it also writes docs/trigger.png, docs/console.png and docs/report.png (see
  * scripts/screenshots.sh).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,7 @@ describe('emergency console in Chromium', () => {
   it('two operators in two browsers press together: one evacuation, watched live to done, then the report', async () => {
     const [a, b] = [await signIn(c.tokens.operator), await signIn(c.tokens.operator)];
     await Promise.all([prepareTrigger(a), prepareTrigger(b)]);
+    if (SCREENSHOTS) await a.screenshot({ path: `${DOCS}trigger.png` });
     await Promise.all([a.click('#evacuate'), b.click('#evacuate')]);
     await Promise.all([a.waitForSelector('#progress:not([hidden])'), b.waitForSelector('#progress:not([hidden])')]);
     const notices = await Promise.all([a, b].map((p) => p.locator('#evac-notice').isVisible()));
