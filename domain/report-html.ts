@@ -72,7 +72,10 @@ td.met{color:#11653a;font-weight:600}td.missed{color:#9b1c1c;font-weight:600}
  * failures and skips with reasons, preemptions, readiness findings.
  */
 export async function renderReportHtml(report: EvacuationReport): Promise<string> {
-  const { svg, omitted } = await renderTimelineSvg(report);
+  // A chart that cannot be drawn must not cost the report its numbers.
+  const { svg, omitted } = await renderTimelineSvg(report).catch((err: unknown) => ({
+    svg: `<p class="note">The timeline could not be rendered: ${escapeHtml(err instanceof Error ? err.message : String(err))}</p>`, omitted: {},
+  }));
   const problems = report.jobs.filter((j) => j.outcome !== 'running');
   const running = report.jobs.filter((j) => j.outcome === 'running').length;
   const omittedText = Object.entries(omitted).map(([tier, n]) => `${tier}: ${n} faster jobs not drawn`).join('; ');
