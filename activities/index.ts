@@ -4,6 +4,7 @@
  */
 import type { ActivityDeps } from './deps.js';
 import { createCatalogActivities } from './catalog-sync.js';
+import { createFencingActivities } from './fencing.js';
 import { createJarActivities } from './jars.js';
 import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJarActivities(deps, jars),
     ...createJobSteps(deps, jars),
     ...createReportActivities(deps),
+    ...createFencingActivities(deps),
   };
 }
 

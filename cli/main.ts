@@ -41,7 +41,7 @@ function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; timeScale?: number }
+interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; timeScale?: number; forceStaleCatalog?: boolean }
 
 function requestOf(o: ScopeOpts, settings: Settings): EvacuationRequest {
   if (o.from === o.to) throw new InvalidArgumentError(`--from and --to are both "${o.from}"; the target must be a different AZ`);
@@ -49,6 +49,7 @@ function requestOf(o: ScopeOpts, settings: Settings): EvacuationRequest {
   return {
     sourceAz: o.from, targetAz: o.to, mode: o.mode, catalogVersion: o.catalogVersion, scope, preload: o.preload,
     timeScale: o.timeScale ?? settings.timeScale, requestedBy: process.env.USER ?? 'cli',
+    ...(o.forceStaleCatalog ? { forceStaleCatalog: true } : {}),
   };
 }
 
@@ -62,7 +63,8 @@ function scopeOptions(cmd: Command): Command {
     .option('--jobs <list>', 'only these jobs (namespace/name)', list)
     .option('--catalog-version <n>', 'evacuate from this catalog version (default: newest)', positiveNumber)
     .option('--no-preload', 'do not preload jars into the target AZ (jobs fetch them at start-up)')
-    .option('--time-scale <x>', 'simulator speed-up the platform runs at (reports scale targets by it)', positiveNumber);
+    .option('--time-scale <x>', 'simulator speed-up the platform runs at (reports scale targets by it)', positiveNumber)
+    .option('--force-stale-catalog', 'emergency: evacuate even when the catalog is older than the tightest RPO in scope (refused otherwise)');
 }
 
 async function withClient<T>(fn: (c: EvacuationClient, s: Settings) => Promise<T>): Promise<T> {

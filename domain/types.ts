@@ -177,7 +177,8 @@ export interface Finding {
     | 'jars-missing'
     | 'manifest-invalid'
     | 'does-not-fit'
-    | 'lineage-unresolved';
+    | 'lineage-unresolved'
+    | 'catalog-stale';
   message: string;
   blocking: boolean;
 }

@@ -18,7 +18,7 @@ import type {
   SnapshotEntry,
   TiersPolicy,
 } from '../domain/types.js';
-import type { EvacuationInput, JobOutcome } from '../domain/evacuation.js';
+import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -158,4 +158,8 @@ export interface EvacuationStore {
   putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void>;
   /** All recorded outcomes, one per job key. */
   listOutcomes(evacuationId: string): Promise<JobOutcome[]>;
+  /** Record (or update) the fence of one source copy; a later record for the same key replaces the earlier one. */
+  putFence(evacuationId: string, fence: FenceRecord): Promise<void>;
+  /** Every fence recorded for an evacuation (pending or done), one per job key. */
+  listFences(evacuationId: string): Promise<FenceRecord[]>;
 }

@@ -5,3 +5,4 @@ export { evacuateJob } from './job.js';
 export { syncCatalogWorkflow } from './catalog-sync.js';
 export { planPreview } from './plan-preview.js';
 export { evacuateTierShard } from './tier-shard.js';
+export { fenceSourceAz } from './fence-source.js';

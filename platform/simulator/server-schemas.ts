@@ -100,6 +100,7 @@ export const SCHEMAS = {
         retryAfterSeconds: { type: 'number', minimum: 0 },
         failApply: { type: 'array', items: { type: 'string' } },
         neverRunning: { type: 'array', items: { type: 'string' } },
+        apiDownAzs: { type: 'array', items: { type: 'string' } },
       },
     },
   },

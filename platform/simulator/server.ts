@@ -17,7 +17,8 @@
  *               /control/ha-configmaps; GET /control/stats, /control/deployments, /control/clock,
  *               /control/objects
  *
- * API routes (not /control) suffer the injected faults (faults.ts). Errors answer
+ * API routes (not /control) suffer the injected faults (faults.ts): `apiDownAzs` first
+ * (every /az/<az>/… call of those AZs answers 503), then the drawn ones. Errors answer
  * `{ code, message, retryable, retryAfterSeconds? }` (http-errors.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -73,6 +74,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
 
   app.addHook('onRequest', async (req, reply: FastifyReply) => {
     if (req.url.startsWith('/control/')) return;
+    const az = /^\/az\/([^/?]+)/.exec(req.url)?.[1];
+    if (az !== undefined && sim.faults.apiDown(decodeURIComponent(az))) {
+      return reply.status(503).send({ code: 'unavailable', message: `injected fault: API server of ${decodeURIComponent(az)} unavailable`, retryable: true });
+    }
     const fault = sim.faults.draw();
     if (!fault) return;
     if (fault.kind === 'hang') {

@@ -82,7 +82,7 @@ export class Simulator {
     this.capacityLedger.clear();
     this.clusters.clear();
     this.stateSizes.clear();
-    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [] });
+    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], apiDownAzs: [] });
     this.platform = structuredClone(platform);
     this.stores.configure(platform);
     for (const az of platform.azs) {
