@@ -10,7 +10,7 @@ import { PlatformError } from '../platform/errors.js';
 /** ApplicationFailure type names az-evac raises (visible in histories and reports). */
 export type FailureType =
   | 'NoCatalog' | 'StaleCatalog' | 'InvalidCatalog' | 'UnknownJob' | 'InvalidPolicy' | 'JarMissing' | 'DeploymentFailed' | 'StartupTimeout'
-  | 'ManifestRejected' | 'Forbidden' | 'PlatformUnavailable' | 'PlatformTimeout' | 'Conflict' | 'NotFound';
+  | 'ManifestRejected' | 'Forbidden' | 'PlatformUnavailable' | 'PlatformTimeout' | 'Conflict' | 'NotFound' | 'NotADrill';
 
 const typeOf: Record<PlatformError['code'], FailureType> = {
   'unavailable': 'PlatformUnavailable', 'throttled': 'PlatformUnavailable', 'az-down': 'PlatformUnavailable',

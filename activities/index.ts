@@ -4,6 +4,7 @@
  */
 import type { ActivityDeps } from './deps.js';
 import { createCatalogActivities } from './catalog-sync.js';
+import { createFailbackActivities } from './failback.js';
 import { createFencingActivities } from './fencing.js';
 import { createJarActivities } from './jars.js';
 import { createJobSteps } from './job-steps.js';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobSteps(deps, jars),
     ...createReportActivities(deps),
     ...createFencingActivities(deps),
+    ...createFailbackActivities(deps),
   };
 }
 

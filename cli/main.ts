@@ -173,6 +173,15 @@ program.command('resume <id>').description('resume a paused evacuation')
 program.command('abort <id>').description('dispatch nothing more; in-flight jobs finish; the rest are recorded as skipped').requiredOption('--reason <text>', 'why (recorded in the report)')
   .action(async (id: string, o: { reason: string }) => withClient(async (c) => { await c.abort(id, process.env.USER ?? 'cli', o.reason); process.stdout.write(`aborting ${id}\n`); }));
 
+program.command('failback <drill-id>').description('undo a drill: remove its copies in the target AZ, resume the source copies, resume preempted P3 jobs')
+  .option('--window <n>', 'jobs failed back at once', positiveNumber, 50)
+  .action(async (drillId: string, o: { window: number }) => withClient(async (c) => {
+    const r = await c.failback({ drillId, window: o.window });
+    process.stdout.write(`failback of ${drillId}: ${r.jobs} jobs, ${r.removed} drill copies removed, ${r.standbys} standbys reset, ${r.resumed} source copies RUNNING, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);
+    for (const f of r.failed) process.stdout.write(`  ${f.key}: ${f.reason}\n`);
+    process.exitCode = r.failed.length === 0 ? 0 : 1;
+  }));
+
 program.command('catalog').description('fleet catalog').command('sync').description('read the live fleet of every reachable AZ into a new catalog version')
   .action(async () => withClient(async (c) => {
     const r = await c.syncCatalog();

@@ -46,6 +46,11 @@ export function evacuationIdFor(req: Pick<EvacuationRequest, 'sourceAz' | 'targe
   return `az-evac-${req.mode}-${req.sourceAz}-to-${req.targetAz}`;
 }
 
+/** Workflow id of the failback of drill `drillId` (one per drill: a second press joins the first). */
+export function failbackWorkflowId(drillId: string): string {
+  return `${drillId}/failback`;
+}
+
 /** Workflow id of a tier workflow. */
 export function tierWorkflowId(evacuationId: string, tier: Tier): string {
   return `${evacuationId}/tier/${tier}`;

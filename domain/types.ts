@@ -178,7 +178,8 @@ export interface Finding {
     | 'manifest-invalid'
     | 'does-not-fit'
     | 'lineage-unresolved'
-    | 'catalog-stale';
+    | 'catalog-stale'
+    | 'name-clash';
   message: string;
   blocking: boolean;
 }

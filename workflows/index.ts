@@ -6,3 +6,4 @@ export { syncCatalogWorkflow } from './catalog-sync.js';
 export { planPreview } from './plan-preview.js';
 export { evacuateTierShard } from './tier-shard.js';
 export { fenceSourceAz } from './fence-source.js';
+export { failbackDrill } from './failback.js';

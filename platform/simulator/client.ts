@@ -67,6 +67,19 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/suspend`, `suspend ${az} ${namespace}/${name}`, { body: {} })).status;
   }
 
+  async resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/resume`, `resume ${az} ${namespace}/${name}`, { body: {} })).status;
+  }
+
+  async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
+    return (await this.call<{ deleted: boolean }>('DELETE', this.res(az, namespace, name), `delete ${az} ${namespace}/${name}`)).deleted;
+  }
+
+  /** Control: keys (`namespace/name`) of the HA ConfigMap sets of an AZ. */
+  async haConfigMaps(az: string): Promise<string[]> {
+    return (await this.call<{ keys: string[] }>('GET', `/control/ha-configmaps?az=${seg(az)}`, `list HA ConfigMaps of ${az}`)).keys;
+  }
+
   label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
     return this.call('POST', `${this.res(az, namespace, name)}/labels`, `label ${az} ${namespace}/${name}`, { body: { labels } });
   }

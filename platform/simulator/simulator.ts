@@ -178,6 +178,30 @@ export class Simulator {
     return toDeploymentStatus(r);
   }
 
+  /** spec.job.state: running; null when the resource does not exist. */
+  resume(az: string, namespace: string, name: string): DeploymentStatus | null {
+    const r = this.assertUp(az).resources.get(nsName(namespace, name));
+    if (!r) return null;
+    const spec = structuredClone(r.spec);
+    (spec.job ??= {}).state = 'running';
+    this.updateSpec(r, spec);
+    return toDeploymentStatus(r);
+  }
+
+  /** Delete a resource: its job stops (no savepoint), capacity and HA ConfigMaps are freed. @returns whether it existed */
+  deleteDeployment(az: string, namespace: string, name: string): boolean {
+    const cluster = this.assertUp(az);
+    const key = nsName(namespace, name);
+    const r = cluster.resources.get(key);
+    if (!r) return false;
+    this.operator.remove(r);
+    cluster.resources.delete(key);
+    cluster.haConfigMaps.delete(key);
+    cluster.counter(key).deleted++;
+    this.wake(az, namespace, name);
+    return true;
+  }
+
   /** Merge-patch labels (no generation bump). */
   label(az: string, namespace: string, name: string, labels: Record<string, string>): DeploymentStatus {
     const r = this.resource(az, namespace, name);
