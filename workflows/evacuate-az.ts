@@ -11,6 +11,7 @@ import {
   type ChildWorkflowHandle,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -127,7 +128,8 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
   const plan = await planning.planEvacuation(input);
   progress.plan = plan;
   // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
-  const fencing = input.mode === 'emergency' ? startFencing(input, timeScale) : undefined;
+  // patched: evacuations recorded before the fencing follow-up existed replay without it.
+  const fencing = input.mode === 'emergency' && patched('fencing-follow-up') ? startFencing(input, timeScale) : undefined;
   progress.preload.jars = plan.jars;
   progress.tiers = plan.policy.admissionOrder.map((tier): TierProgress => ({
     tier, state: 'waiting', planned: plan.tiers.find((t) => t.tier === tier)?.jobs ?? 0,

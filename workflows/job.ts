@@ -32,7 +32,9 @@ const heartbeatSecondsFor = (startupTimeoutSeconds: number): number => Math.min(
 const waiting = (timeoutSeconds: number) => proxyActivities<Activities>({
   startToCloseTimeout: `${Math.ceil(timeoutSeconds) + 30}s`,
   heartbeatTimeout: `${heartbeatSecondsFor(timeoutSeconds)}s`,
-  retry: { ...retry, maximumAttempts: 3 },
+  // Terminal failures (FAILED, start-up timeout) are not retried; an API outage during the
+  // wait is, as long as any other step's.
+  retry,
 });
 
 /**

@@ -13,7 +13,7 @@ import type { EvacuationProgress } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import type { Tier, TierPolicy } from '../../domain/types.js';
 import { startTemporalDevServer, startWorkerProcess, type Started } from '../../platform/local-processes.js';
-import { EvacuationHarness, waitFor } from './evacuation-harness.js';
+import { EvacuationHarness } from './evacuation-harness.js';
 import { guaranteeProblems, outcomeCounts, recordFigure, type FaultFigure } from './guarantees.js';
 
 /** The fleet a suite evacuates. */
@@ -32,12 +32,19 @@ const finishedJobs = (p: EvacuationProgress): number => p.tiers.reduce((n, t) =>
 const plannedJobs = (p: EvacuationProgress): number => p.tiers.reduce((n, t) => n + t.planned, 0);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Wait until `fraction` of the planned jobs have an outcome. @returns the progress then */
-export function reached(h: EvacuationHarness, id: string, fraction: number, timeoutMs = 180_000): Promise<EvacuationProgress> {
-  return waitFor(`${fraction * 100} % of ${id} done`, async () => {
-    const p = await h.client.progress(id);
-    return p.plan && plannedJobs(p) > 0 && finishedJobs(p) >= plannedJobs(p) * fraction ? p : undefined;
-  }, timeoutMs, 100);
+/**
+ * Wait until `fraction` of the planned jobs have an outcome (progress queries fail while no
+ * worker runs: polled again). @throws when `signal` aborts (the scenario ended) or after `timeoutMs`
+ */
+export async function reached(h: EvacuationHarness, id: string, fraction: number, signal: AbortSignal, timeoutMs = 180_000): Promise<EvacuationProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal.throwIfAborted();
+    const p = await h.client.progress(id).catch(() => undefined);
+    if (p?.plan && plannedJobs(p) > 0 && finishedJobs(p) >= plannedJobs(p) * fraction) return p;
+    if (Date.now() > deadline) throw new Error(`${fraction * 100} % of ${id} not done after ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
 
 /**
@@ -74,10 +81,13 @@ export async function runScenario(
   opts: {
     worker?: 'in-process' | 'none';
     temporalAddress?: string;
-    /** Before the trigger (after the catalog sync, source AZ down). */
+    /** Before the catalog sync and the trigger (every AZ up). */
     before?: (h: EvacuationHarness, workers: Started[]) => Promise<void>;
-    /** Runs beside the evacuation; `workers` are the worker processes (worker 'none'); push new ones to have them stopped. */
-    inject?: (h: EvacuationHarness, id: string, workers: Started[]) => Promise<void>;
+    /**
+     * Runs beside the evacuation; `workers` are the worker processes (worker 'none'): push new
+     * ones to have them stopped; `signal` aborts when the evacuation has ended.
+     */
+    inject?: (h: EvacuationHarness, id: string, workers: Started[], signal: AbortSignal) => Promise<void>;
     check?: (ran: Ran) => Promise<void>;
     /** Whether the source AZ answers when the guarantees are checked (default false). */
     sourceUp?: boolean;
@@ -85,15 +95,18 @@ export async function runScenario(
 ): Promise<Ran> {
   const h = await EvacuationHarness.start({ jobs: fleet.jobs, seed: fleet.seed, timeScale: fleet.timeScale, tiers: fleet.tiers, worker: opts.worker, temporalAddress: opts.temporalAddress });
   const workers: Started[] = [];
+  const ended = new AbortController();
+  let injecting: Promise<void> | undefined;
   // Evacuation ids become label values (≤ 63 chars): a short slug of the fault and a clock suffix.
   const id = `fault-${figure.fault.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 32).replace(/-+$/, '')}-${Date.now() % 1e9}`;
   try {
     if (opts.worker === 'none') workers.push(await startWorkerProcess(h.workerEnv()));
-    await h.prepareEmergency();
     await opts.before?.(h, workers);
+    // Catalog sync right before the trigger: at time scale 100 the P0 RPO is 3 s wall.
+    await h.prepareEmergency();
     const t0 = Date.now();
     await h.start(id);
-    const injecting = opts.inject?.(h, id, workers);
+    injecting = opts.inject?.(h, id, workers, ended.signal);
     const report = await finishThroughOutages(h, id);
     const wallSeconds = (Date.now() - t0) / 1000;
     await injecting;
@@ -103,6 +116,8 @@ export async function runScenario(
     await recordFigure({ ...figure, suite: fleet.suite, outcomes: outcomeCounts(report), wallSeconds: Math.round(wallSeconds * 10) / 10 });
     return ran;
   } finally {
+    ended.abort();
+    await injecting?.catch(() => undefined);
     for (const w of workers) await w.stop();
     await h.close([id]);
   }
@@ -127,8 +142,8 @@ export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs
   }, {
     worker: 'none',
     before: async (h, workers) => { if (standby) workers.push(await startWorkerProcess(h.workerEnv())); },
-    inject: async (h, id, workers) => {
-      await reached(h, id, fraction);
+    inject: async (h, id, workers, signal) => {
+      await reached(h, id, fraction, signal);
       const victim = workers[0]!.child;
       const exited = new Promise((r) => victim.once('exit', (_code, signal) => r(signal)));
       victim.kill('SIGKILL');
@@ -149,8 +164,8 @@ export async function temporalRestarted(fleet: FaultFleet, fraction: number, dow
     return await runScenario(fleet, { fault: 'Temporal dev server stopped and restarted (SQLite kept)', when: `at ${fraction * 100} %, down ${downMs / 1000} s`, baselineSeconds }, {
       worker: 'none',
       temporalAddress: server.address,
-      inject: async (h, id) => {
-        await reached(h, id, fraction);
+      inject: async (h, id, _workers, signal) => {
+        await reached(h, id, fraction, signal);
         await server.stop();
         await sleep(downMs);
         server = await startTemporalDevServer(dir, { port });
@@ -177,8 +192,8 @@ export function apiFailures(fleet: FaultFleet, rate: number, baselineSeconds: nu
 /** The target AZ's API server answers 503 to everything for `downMs` once `fraction` is done (its jobs keep running). */
 export function targetApiDown(fleet: FaultFleet, fraction: number, downMs: number, baselineSeconds: number | undefined): Promise<Ran> {
   return runScenario(fleet, { fault: "target AZ's API unavailable (503)", when: `${downMs / 1000} s wall from ${fraction * 100} %`, baselineSeconds }, {
-    inject: async (h, id) => {
-      await reached(h, id, fraction);
+    inject: async (h, id, _workers, signal) => {
+      await reached(h, id, fraction, signal);
       await h.sim.client.setFaults({ apiDownAzs: ['az-b'] });
       await sleep(downMs);
       await h.sim.client.setFaults({ apiDownAzs: [] });

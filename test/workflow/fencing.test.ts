@@ -22,8 +22,8 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
     await workflowBundle();
     await runScenario(SMALL_FLEET, { fault: 'source AZ back mid-evacuation (fencing)', when: 'at 40 %' }, {
       sourceUp: true,
-      inject: async (h, id) => {
-        await reached(h, id, 0.4);
+      inject: async (h, id, _workers, signal) => {
+        await reached(h, id, 0.4, signal);
         await h.sim.client.setAzDown(SOURCE_AZ, false);
       },
       check: async ({ h, id, report }) => {
