@@ -3,7 +3,8 @@
  * where it was, and remove what the drill created. Per admitted job of the drill's plan,
  * in this order (no job ever runs in two AZs):
  *  1. the drill's copy in the target AZ goes away: a redeployed copy (label
- *     `az-evac.io/evacuation-id` = the drill) is deleted with its HA ConfigMaps; a resumed
+ *     `az-evac.io/evacuation-id` = the drill, role neither `active` nor `standby`) is
+ *     deleted with its HA ConfigMaps; a resumed
  *     cold standby is suspended again (it keeps its name, as before the drill); a promoted
  *     hot standby is labelled `az-evac.io/role: standby` again (it keeps running, as before);
  *  2. the source copy is resumed (spec.job.state running: it restarts from the savepoint
@@ -65,7 +66,10 @@ export function createFailbackActivities(deps: ActivityDeps) {
       const result: FailbackJobResult = { key, removed: false, resumed: false };
 
       const copy = await platformCall(`read ${key} in ${az}`, () => deps.cluster.getDeployment(az, job.namespace, job.name));
-      if (copy?.labels[EVACUATION_LABEL] === drillId) {
+      // The drill's own copy: labelled with the drill, and not a standby it promoted or resumed
+      // (a standby may share the job's name; promotion labels it too, with role active).
+      const role = copy?.labels[ROLE_LABEL];
+      if (copy?.labels[EVACUATION_LABEL] === drillId && role !== 'active' && role !== 'standby') {
         result.removed = await platformCall(`delete drill copy ${key} in ${az}`, () => deps.cluster.deleteDeployment(az, job.namespace, job.name));
       }
       const standby = job.standby?.az === az ? job.standby : undefined;

@@ -25,8 +25,16 @@ export interface FaultFleet {
   suite: FaultFigure['suite'];
 }
 
-/** Small: ~30 jobs in az-a, narrow windows so that the evacuation has a middle to hit. */
-export const SMALL_FLEET: FaultFleet = { jobs: 60, seed: 31, timeScale: 100, tiers: { P1: { maxConcurrency: 3 }, P2: { maxConcurrency: 5 } }, suite: 'default' };
+/**
+ * Small: ~30 jobs in az-a, narrow windows so that the evacuation has a middle to hit. P0's
+ * RPO is 1,200 model s (12 s wall): the default 300 s is 3 s wall at time scale 100, less
+ * than a catalog sync round trip on a loaded 2-core machine, and the stale-catalog check
+ * (tested on its own) would refuse the evacuation.
+ */
+export const SMALL_FLEET: FaultFleet = { jobs: 60, seed: 31, timeScale: 100, tiers: { P0: { rpoSeconds: 1200 }, P1: { maxConcurrency: 3 }, P2: { maxConcurrency: 5 } }, suite: 'default' };
+
+/** Larger: ~150 jobs in az-a, wider windows (the slow suite). */
+export const LARGE_FLEET: FaultFleet = { jobs: 300, seed: 31, timeScale: 50, tiers: { P0: { rpoSeconds: 1200 }, P1: { maxConcurrency: 20 }, P2: { maxConcurrency: 40 } }, suite: 'slow' };
 
 const finishedJobs = (p: EvacuationProgress): number => p.tiers.reduce((n, t) => n + t.succeeded + t.failed + t.skipped, 0);
 const plannedJobs = (p: EvacuationProgress): number => p.tiers.reduce((n, t) => n + t.planned, 0);
