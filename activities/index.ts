@@ -5,6 +5,8 @@
 import type { ActivityDeps } from './deps.js';
 import { createCatalogActivities } from './catalog-sync.js';
 import { createDrillActivities } from './drill.js';
+import { createFailbackActivities } from './failback.js';
+import { createFencingActivities } from './fencing.js';
 import { createJarActivities } from './jars.js';
 import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
@@ -21,6 +23,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobSteps(deps, jars),
     ...createReportActivities(deps),
     ...createDrillActivities(deps),
+    ...createFencingActivities(deps),
+    ...createFailbackActivities(deps),
   };
 }
 

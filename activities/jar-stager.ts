@@ -29,13 +29,25 @@ export class JarStager {
    * @throws non-retryable 'JarMissing' naming the jar and the job when the repository lacks it
    */
   async ensure(az: string, jar: JarArtifact, jobKey: string): Promise<{ copiedBytes: number }> {
+    const what = `jar ${jar.key} of ${jobKey}`;
     try {
-      return await this.copy(az, jar);
+      return await platformCall(what, () => this.copy(az, jar).catch((err: unknown) => {
+        // A missing jar is terminal with its own type; keep it out of the in-call retry.
+        if (err instanceof PlatformError && err.code === 'not-found') throw new MissingJar(err);
+        throw err;
+      }));
     } catch (err) {
-      if (err instanceof PlatformError && err.code === 'not-found') {
-        throw terminal('JarMissing', `jar ${jar.key} (${jar.digest}) of ${jobKey} is missing from ${az}'s jar repository: ${err.message}`);
+      if (err instanceof MissingJar) {
+        throw terminal('JarMissing', `jar ${jar.key} (${jar.digest}) of ${jobKey} is missing from ${az}'s jar repository: ${err.cause.message}`);
       }
-      return platformCall(`jar ${jar.key} of ${jobKey}`, () => Promise.reject(err));
+      throw err;
     }
+  }
+}
+
+/** A repository without the jar (not a PlatformError, so platformCall passes it through). */
+class MissingJar extends Error {
+  constructor(override readonly cause: PlatformError) {
+    super(cause.message);
   }
 }

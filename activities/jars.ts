@@ -4,11 +4,11 @@
  * order (highest tier first). Jobs do not wait for the whole preload: each job's start
  * step ensures only its own jars through the same JarStager.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import type { PreloadResult } from '../domain/evacuation.js';
-import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
+import { platformCall } from './failures.js';
 import type { JarStager } from './jar-stager.js';
 
 /** Build the preload activity over `deps`. */
@@ -26,12 +26,12 @@ export function createJarActivities(deps: ActivityDeps, jars: JarStager) {
       const result: PreloadResult = { jars: slice.length, copied: 0, alreadyPresent: 0, copiedBytes: 0, failed: [] };
       await Promise.all(slice.map((jar) => bound(async () => {
         try {
-          const { copiedBytes } = await jars.copy(az, jar);
+          const { copiedBytes } = await platformCall(`preload ${jar.key} into ${az}`, () => jars.copy(az, jar));
           if (copiedBytes > 0) result.copied += 1;
           else result.alreadyPresent += 1;
           result.copiedBytes += copiedBytes;
         } catch (err) {
-          if (err instanceof PlatformError && err.retryable) throw err;
+          if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
           result.failed.push({ key: jar.key, digest: jar.digest, reason: err instanceof Error ? err.message : String(err) });
         }
         Context.current().heartbeat({ done: result.copied + result.alreadyPresent, bytes: result.copiedBytes });

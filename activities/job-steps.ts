@@ -13,7 +13,8 @@ import { renderForTargetAz } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
-import { platformCall, terminal } from './failures.js';
+import { asFailure, platformCall, terminal } from './failures.js';
+import { isUnreachable } from './fencing.js';
 import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 
@@ -47,16 +48,22 @@ export function targetResource(ctx: JobContext, strategy: Strategy): { namespace
 }
 
 /**
- * Fence the source copy: suspend it when the source API answers. In an emergency an
- * unreachable source is recorded as `unreachable` at once (no retry storm against a dead AZ).
+ * Fence the source copy (guarantee 2): suspend it when the source API answers. In an
+ * emergency an unreachable source is recorded as `unreachable` at once (no retry storm
+ * against a dead AZ) and a pending fence is stored BEFORE the target copy is deployed, so
+ * the fencing follow-up (activities/fencing.ts) suspends it when the AZ comes back.
  */
 async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode): Promise<FenceState> {
+  const what = `fence ${ctx.planned.key} in ${ctx.source.name}`;
   try {
     return (await deps.cluster.suspend(ctx.source.name, ctx.job.namespace, ctx.job.name)) ? 'suspended' : 'absent';
   } catch (err) {
-    const unreachable = err instanceof PlatformError && ['az-down', 'unavailable', 'timeout'].includes(err.code);
-    if (unreachable && mode === 'emergency') return 'unreachable';
-    return platformCall(`fence ${ctx.planned.key} in ${ctx.source.name}`, () => Promise.reject(err));
+    if (!(err instanceof PlatformError)) throw err;
+    if (!isUnreachable(err) || mode !== 'emergency') throw asFailure(what, err);
+    await deps.evacuations.putFence(ctx.stored.request.evacuationId, {
+      key: ctx.planned.key, sourceAz: ctx.source.name, namespace: ctx.job.namespace, name: ctx.job.name, state: 'pending', recordedAtMs: Date.now(),
+    });
+    return 'unreachable';
   }
 }
 
@@ -200,7 +207,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         if (err instanceof PlatformError && err.code === 'timeout') {
           throw terminal('StartupTimeout', `${ref.key} did not reach RUNNING in ${ctx.target.name} within ${ref.timeoutSeconds.toFixed(0)}s: ${err.message}`);
         }
-        return platformCall(`start-up of ${ref.key} in ${ctx.target.name}`, () => Promise.reject(err));
+        throw err instanceof PlatformError ? asFailure(`start-up of ${ref.key} in ${ctx.target.name}`, err) : err;
       }
     },
   };

@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
+import { catalogStaleness } from '../domain/catalog-freshness.js';
 import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
 import { renderForTargetAz } from '../domain/render-deployment.js';
 import type { Catalog, FleetJob, Tier } from '../domain/types.js';
@@ -19,7 +20,10 @@ const LOOKUP_CONCURRENCY = 32;
 async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
   if (version !== undefined) return deps.catalogs.get(version);
   const latest = await deps.catalogs.latest();
-  if (!latest) throw terminal('NoCatalog', 'no fleet catalog has been synced yet. Fix: run `az-evac catalog sync` (or start the catalog sync schedule) before evacuating');
+  if (!latest) {
+    throw terminal('NoCatalog', 'no fleet catalog has been synced yet, and without one the jobs of an AZ whose API server is gone are unknown (--force-stale-catalog cannot help). ' +
+      'Fix: run `az-evac catalog sync` (or start the catalog sync schedule) before evacuating');
+  }
   return latest;
 }
 
@@ -29,7 +33,9 @@ export function createPlanActivities(deps: ActivityDeps) {
     /**
      * Plan an evacuation and store the plan under its id.
      * @returns a summary small enough for a workflow payload
-     * @throws non-retryable 'NoCatalog' without a catalog, 'InvalidPolicy' for a bad tiers.yaml or request
+     * @throws non-retryable 'NoCatalog' without a catalog, 'StaleCatalog' in an emergency when the
+     *   catalog is older than the tightest RPO in scope (unless `forceStaleCatalog`), 'InvalidPolicy'
+     *   for a bad tiers.yaml or request
      */
     async planEvacuation(input: EvacuationInput): Promise<PlanSummary> {
       const activity = Context.current();
@@ -40,6 +46,9 @@ export function createPlanActivities(deps: ActivityDeps) {
       } catch (err) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
       }
+      // Age at the trigger (when the button was pressed), not at planning time.
+      const stale = catalogStaleness(catalog, policy, input.scope?.tiers, input.triggeredAtMs ?? Date.now(), input.timeScale ?? 1);
+      if (stale && input.mode === 'emergency' && !input.forceStaleCatalog) throw terminal('StaleCatalog', `emergency evacuation refused: ${stale.message}`);
       const source = azProfile(catalog, input.sourceAz);
       const target = azProfile(catalog, input.targetAz);
       const inScope = catalog.jobs.filter((j) => j.az === source.name);
@@ -81,6 +90,9 @@ export function createPlanActivities(deps: ActivityDeps) {
         });
       } catch (err) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
+      }
+      if (stale && input.mode === 'emergency') {
+        result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
       }
       await deps.evacuations.putPlan(input.evacuationId, { request: input, policy, plan: result });
 

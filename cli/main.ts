@@ -45,7 +45,7 @@ function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; timeScale?: number }
+interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; timeScale?: number; forceStaleCatalog?: boolean }
 
 function requestOf(o: ScopeOpts, settings: Settings): EvacuationRequest {
   if (o.from === o.to) throw new InvalidArgumentError(`--from and --to are both "${o.from}"; the target must be a different AZ`);
@@ -53,6 +53,7 @@ function requestOf(o: ScopeOpts, settings: Settings): EvacuationRequest {
   return {
     sourceAz: o.from, targetAz: o.to, mode: o.mode, catalogVersion: o.catalogVersion, scope, preload: o.preload,
     timeScale: o.timeScale ?? settings.timeScale, requestedBy: process.env.USER ?? 'cli',
+    ...(o.forceStaleCatalog ? { forceStaleCatalog: true } : {}),
   };
 }
 
@@ -66,7 +67,8 @@ function scopeOptions(cmd: Command): Command {
     .option('--jobs <list>', 'only these jobs (namespace/name)', list)
     .option('--catalog-version <n>', 'evacuate from this catalog version (default: newest)', positiveNumber)
     .option('--no-preload', 'do not preload jars into the target AZ (jobs fetch them at start-up)')
-    .option('--time-scale <x>', 'simulator speed-up the platform runs at (reports scale targets by it)', positiveNumber);
+    .option('--time-scale <x>', 'simulator speed-up the platform runs at (reports scale targets by it)', positiveNumber)
+    .option('--force-stale-catalog', 'emergency: evacuate even when the catalog is older than the tightest RPO in scope (refused otherwise)');
 }
 
 async function withClient<T>(fn: (c: EvacuationClient, s: Settings) => Promise<T>): Promise<T> {
@@ -201,6 +203,15 @@ program.command('resume <id>').description('resume a paused evacuation')
   .action(async (id: string) => withClient(async (c) => { await c.resume(id, process.env.USER ?? 'cli'); process.stdout.write(`resumed ${id}\n`); }));
 program.command('abort <id>').description('dispatch nothing more; in-flight jobs finish; the rest are recorded as skipped').requiredOption('--reason <text>', 'why (recorded in the report)')
   .action(async (id: string, o: { reason: string }) => withClient(async (c) => { await c.abort(id, process.env.USER ?? 'cli', o.reason); process.stdout.write(`aborting ${id}\n`); }));
+
+program.command('failback <drill-id>').description('undo a drill: remove its copies in the target AZ, resume the source copies, resume preempted P3 jobs')
+  .option('--window <n>', 'jobs failed back at once', positiveNumber, 50)
+  .action(async (drillId: string, o: { window: number }) => withClient(async (c) => {
+    const r = await c.failback({ drillId, window: o.window });
+    process.stdout.write(`failback of ${drillId}: ${r.jobs} jobs, ${r.removed} drill copies removed, ${r.standbys} standbys reset, ${r.resumed} source copies RUNNING, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);
+    for (const f of r.failed) process.stdout.write(`  ${f.key}: ${f.reason}\n`);
+    process.exitCode = r.failed.length === 0 ? 0 : 1;
+  }));
 
 program.command('catalog').description('fleet catalog').command('sync').description('read the live fleet of every reachable AZ into a new catalog version')
   .action(async () => withClient(async (c) => {

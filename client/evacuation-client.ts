@@ -8,6 +8,7 @@ import { Client, Connection, WorkflowIdConflictPolicy, WorkflowUpdateFailedError
 import type { Settings } from '../config/settings.js';
 import {
   evacuationIdFor,
+  failbackWorkflowId,
   type EvacuationInput,
   type EvacuationProgress,
   type EvacuationRequest,
@@ -19,6 +20,7 @@ import type { syncCatalogWorkflow } from '../workflows/catalog-sync.js';
 import type { planPreview } from '../workflows/plan-preview.js';
 import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
+import type { FailbackInput, FailbackResult, failbackDrill } from '../workflows/failback.js';
 
 /** One evacuation as listed by visibility (newest first). */
 export interface EvacuationListItem {
@@ -100,6 +102,20 @@ export class EvacuationClient {
       workflowId: planId,
       taskQueue: this.taskQueue,
       args: [{ ...req, evacuationId: planId }],
+    });
+  }
+
+  /**
+   * Undo a drill and wait for it (workflows/failback.ts): the drill's copies in the target AZ
+   * are removed or re-suspended, the source copies resumed. One failback per drill (a second
+   * call joins the first).
+   */
+  async failback(input: FailbackInput): Promise<FailbackResult> {
+    return this.client.workflow.execute<typeof failbackDrill>('failbackDrill', {
+      workflowId: failbackWorkflowId(input.drillId),
+      taskQueue: this.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });
   }
 

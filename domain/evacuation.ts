@@ -26,6 +26,11 @@ export interface EvacuationRequest {
   requestedBy?: string;
   /** When the button was pressed, epoch ms: snapshot ages (the RPO paid) are measured at this instant. */
   triggeredAtMs?: number;
+  /**
+   * Evacuate in an emergency even from a catalog older than the tightest RPO in scope
+   * (domain/catalog-freshness.ts); the plan then carries a `catalog-stale` finding naming who forced it.
+   */
+  forceStaleCatalog?: boolean;
 }
 
 /** Input of the evacuateAz workflow. */
@@ -39,6 +44,11 @@ export interface EvacuationInput extends EvacuationRequest {
  */
 export function evacuationIdFor(req: Pick<EvacuationRequest, 'sourceAz' | 'targetAz' | 'mode'>): string {
   return `az-evac-${req.mode}-${req.sourceAz}-to-${req.targetAz}`;
+}
+
+/** Workflow id of the failback of drill `drillId` (one per drill: a second press joins the first). */
+export function failbackWorkflowId(drillId: string): string {
+  return `${drillId}/failback`;
 }
 
 /** Workflow id of a tier workflow. */
@@ -247,6 +257,49 @@ export type StartJobResult = {
 
 /** How the source copy of a job was fenced before the target copy starts. */
 export type FenceState = 'suspended' | 'absent' | 'unreachable';
+
+/**
+ * A source copy fenced in absentia (guarantee 2): its AZ did not answer when the target
+ * copy started, so it must be suspended there before anything else resumes it. Written by
+ * the start step before the target copy is deployed; `state` turns from `pending` to
+ * `suspended` (or `absent`) once the fencing step reached the AZ.
+ */
+export interface FenceRecord {
+  /** Job key `namespace/name` of the source copy (the catalog's name in the source AZ). */
+  key: string;
+  sourceAz: string;
+  namespace: string;
+  name: string;
+  state: 'pending' | 'suspended' | 'absent';
+  /** When the source was found unreachable, and when it was fenced after all; epoch ms. */
+  recordedAtMs: number;
+  fencedAtMs?: number;
+}
+
+/** Result of one fencing pass over an evacuation's pending fences. */
+export interface FencePassResult {
+  /** Fenced in this pass (suspended or found absent). */
+  fenced: number;
+  /** Still pending: their AZ still does not answer. Keys, sorted. */
+  pending: string[];
+  /** Fenced after the fact so far, in this pass or earlier ones. Keys, sorted. */
+  fencedLater: string[];
+}
+
+/** Workflow id of the fencing follow-up of an evacuation (workflows/fence-source.ts). */
+export function fenceWorkflowId(evacuationId: string): string {
+  return `${evacuationId}/fence`;
+}
+
+/** Input of the fencing follow-up workflow. */
+export interface FenceSourceInput {
+  evacuationId: string;
+  sourceAz: string;
+  /** Wall seconds between two fencing passes while fences are pending. */
+  intervalSeconds: number;
+  /** Set once the evacuation has ended: no new pending fence can appear (continue-as-new carries it). */
+  sealed: boolean;
+}
 
 /** Result of the bulk jar preload. */
 export interface PreloadResult {

@@ -67,7 +67,7 @@ export interface PlanInput {
  * are preempted for it, never for a P3 job; see preemption.ts for which ones.
  *
  * @throws Error naming the value and the fix for: an unknown sourceAz/targetAz (lists the
- *   known AZs), sourceAz === targetAz, a scope naming an unknown tier/team/job or a job that
+ *   known AZs), sourceAz === targetAz, a catalog without any job in sourceAz, a scope naming an unknown tier/team/job or a job that
  *   is not in the source AZ, a negative or non-finite targetFree, an admissionOrder that is
  *   not a permutation of P0..P3.
  */
@@ -95,12 +95,13 @@ export function planEvacuation(input: PlanInput): Plan {
   const preemptions: Preemption[] = [];
   const findings: Finding[] = [];
   const admittedJobs: FleetJob[] = [];
+  const targetPrimaries = new Set(catalog.jobs.filter((job) => job.az === targetAz).map(jobKey));
 
   for (const job of ordered) {
     const key = jobKey(job);
     const tier = tierOf(job);
     const strategy = resolveStrategy(job, input, findings);
-    const blockers = readinessBlockers(job, strategy, input, findings);
+    const blockers = readinessBlockers(job, strategy, input, findings, targetPrimaries);
     if (blockers.length > 0) {
       notAdmitted.push({ key, tier, reason: blockers.join('; ') });
       continue;
@@ -242,9 +243,16 @@ function resolveStrategy(job: FleetJob, input: PlanInput, findings: Finding[]): 
  * The manifest is validated only for `redeploy` (the only strategy that applies a rendered
  * FlinkDeployment); jars only for strategies that start pods (a hot standby already runs).
  */
-function readinessBlockers(job: FleetJob, strategy: Strategy, input: PlanInput, findings: Finding[]): string[] {
+function readinessBlockers(job: FleetJob, strategy: Strategy, input: PlanInput, findings: Finding[], targetPrimaries: ReadonlySet<JobKey>): string[] {
   const key = jobKey(job);
   const reasons: string[] = [];
+  // A redeploy applies the job under its own name: another primary of that name in the
+  // target AZ would be overwritten (server-side apply replaces its spec).
+  if (strategy === 'redeploy' && targetPrimaries.has(key)) {
+    const why = `${key} already runs in ${input.targetAz} as another primary job of the catalog; redeploying would overwrite it`;
+    reasons.push(why);
+    findings.push({ job: key, code: 'name-clash', message: `${why}. Fix: rename one of the two jobs (or give this one a standby).`, blocking: true });
+  }
   const errors = strategy === 'redeploy' && input.validateManifest ? input.validateManifest(job) : [];
   if (errors.length > 0) {
     reasons.push(`manifest invalid: ${errors.join('; ')}`);
@@ -288,6 +296,9 @@ function validateInput(input: PlanInput): void {
   if (!azs.includes(sourceAz)) throw new Error(`sourceAz '${sourceAz}' is not an AZ of the catalog (${known}); use one of them`);
   if (!azs.includes(targetAz)) throw new Error(`targetAz '${targetAz}' is not an AZ of the catalog (${known}); use one of them`);
   if (sourceAz === targetAz) throw new Error(`sourceAz and targetAz are both '${sourceAz}'; pick a different, surviving target AZ (${known})`);
+  if (!catalog.jobs.some((job) => job.az === sourceAz)) {
+    throw new Error(`nothing to evacuate: catalog v${catalog.version} has no job in ${sourceAz}. Fix: check the AZ name, or run \`az-evac catalog sync\` while ${sourceAz} answers`);
+  }
   for (const [k, v] of Object.entries(targetFree)) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`targetFree.${k} must be a finite number ≥ 0, got ${String(v)}; pass the target AZ's free capacity`);
   }

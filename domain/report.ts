@@ -63,6 +63,12 @@ export interface EvacuationReport {
   wallSeconds: number;
   abortedBy?: string;
   preemptionError?: string;
+  /**
+   * Source copies fenced in absentia (emergency mode, guarantee 2): `pending` are still
+   * running-or-frozen in the unreachable source AZ and will be suspended by the follow-up
+   * workflow `followUpWorkflowId` when it answers; `fencedLater` were suspended after the fact.
+   */
+  fencing?: { pending: string[]; fencedLater: string[]; followUpWorkflowId: string };
   /** All P0–P2 jobs in scope ended RUNNING in the target AZ (and nothing was aborted). */
   success: boolean;
   tiers: TierReport[];
@@ -83,6 +89,8 @@ export interface ReportInput {
   endedAtMs: number;
   abortedBy?: string;
   preemptionError?: string;
+  /** The evacuation's last fencing pass, when it had a fencing follow-up. */
+  fences?: { pending: string[]; fencedLater: string[]; followUpWorkflowId: string };
   plan: Plan;
   policy: TiersPolicy;
   outcomes: JobOutcome[];
@@ -144,6 +152,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     startedAt: new Date(t0).toISOString(), wallSeconds: secondsSince(t0, input.endedAtMs),
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     ...(input.preemptionError ? { preemptionError: input.preemptionError } : {}),
+    ...(input.fences ? { fencing: { pending: input.fences.pending, fencedLater: input.fences.fencedLater, followUpWorkflowId: input.fences.followUpWorkflowId } } : {}),
     success: !input.abortedBy && critical.every((j) => j.outcome === 'running'),
     tiers,
     preemptions: input.plan.preemptions.map((p) => ({ key: p.key, cores: p.cores, forJob: p.forJob })),

@@ -177,7 +177,9 @@ export interface Finding {
     | 'jars-missing'
     | 'manifest-invalid'
     | 'does-not-fit'
-    | 'lineage-unresolved';
+    | 'lineage-unresolved'
+    | 'catalog-stale'
+    | 'name-clash';
   message: string;
   blocking: boolean;
 }

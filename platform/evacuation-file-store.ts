@@ -1,13 +1,14 @@
 /**
  * EvacuationStore on a directory: `<dir>/<evacuationId>/plan.json` and
  * `<dir>/<evacuationId>/outcomes-<batch>.json` (one file per recorded batch; a later
- * record of a job replaces an earlier one when listed). Plans are cached in memory,
+ * record of a job replaces an earlier one when listed), and `<dir>/<evacuationId>/fences/<key>.json`
+ * (one file per fenced-pending source copy). Plans are cached in memory,
  * since every job activity of an evacuation reads the same plan.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { JobOutcome } from '../domain/evacuation.js';
+import type { FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import type { EvacuationStore, StoredPlan } from './ports.js';
 import { readJson, writeJsonAtomic } from './json-files.js';
 
@@ -57,5 +58,20 @@ export class FileEvacuationStore implements EvacuationStore {
       }
     }
     return [...byKey.values()];
+  }
+
+  async putFence(evacuationId: string, fence: FenceRecord): Promise<void> {
+    await writeJsonAtomic(join(this.evacDir(evacuationId), 'fences', `${encodeURIComponent(fence.key)}.json`), fence);
+  }
+
+  async listFences(evacuationId: string): Promise<FenceRecord[]> {
+    const dir = join(this.evacDir(evacuationId), 'fences');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    return Promise.all(names.filter((n) => n.endsWith('.json')).sort().map((n) => readJson<FenceRecord>(join(dir, n), 'fence')));
   }
 }

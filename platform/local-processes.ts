@@ -62,12 +62,13 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 /**
  * Start `temporal server start-dev` (installing the CLI on first use) with its SQLite file
- * in `stateDir`, and wait until it answers.
+ * in `stateDir`, and wait until it answers. Pass `port` to restart a stopped server where
+ * its clients and workers expect it (same SQLite file: its workflows carry on).
  * @returns the server address and a stop function
  * @throws Error with the server's output when it does not come up within 90 s
  */
-export async function startTemporalDevServer(stateDir: string): Promise<Started & { address: string }> {
-  const port = await freePort();
+export async function startTemporalDevServer(stateDir: string, opts: { port?: number } = {}): Promise<Started & { address: string }> {
+  const port = opts.port ?? await freePort();
   const uiPort = await freePort();
   const child = spawn('bash', [`${REPO}scripts/temporal.sh`, 'start', '--port', String(port), '--ui-port', String(uiPort), '--db', `${stateDir}/temporal.sqlite`], { stdio: ['ignore', 'ignore', 'pipe'] });
   killOnExit(child);

@@ -18,7 +18,7 @@ import type {
   SnapshotEntry,
   TiersPolicy,
 } from '../domain/types.js';
-import type { EvacuationInput, JobOutcome } from '../domain/evacuation.js';
+import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -77,8 +77,15 @@ export interface ClusterPort {
   /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */
   suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
   /**
-   * Delete the FlinkDeployment (the operator stops its job first, with a savepoint under
-   * upgradeMode savepoint). Idempotent. @returns whether it existed
+   * spec.job.state: running, nothing else (the inverse of `suspend`): a job suspended under
+   * upgradeMode savepoint resumes from the savepoint taken when it was suspended. Idempotent;
+   * a missing resource is not an error (returns null). Used by failback.
+   */
+  resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
+  /**
+   * Delete a FlinkDeployment (the operator stops its job; no savepoint) and its HA
+   * ConfigMaps. Idempotent. Used by failback to remove copies an evacuation created.
+   * @returns true when it existed
    */
   deleteDeployment(az: string, namespace: string, name: string): Promise<boolean>;
   /** Merge-patch labels onto a resource (e.g. to mark a promoted standby active). */
@@ -163,6 +170,10 @@ export interface EvacuationStore {
   putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void>;
   /** All recorded outcomes, one per job key. */
   listOutcomes(evacuationId: string): Promise<JobOutcome[]>;
+  /** Record (or update) the fence of one source copy; a later record for the same key replaces the earlier one. */
+  putFence(evacuationId: string, fence: FenceRecord): Promise<void>;
+  /** Every fence recorded for an evacuation (pending or done), one per job key. */
+  listFences(evacuationId: string): Promise<FenceRecord[]>;
 }
 
 /**

@@ -10,14 +10,19 @@ import {
   ParentClosePolicy,
   type ChildWorkflowHandle,
   condition,
+  getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities/index.js';
 import {
+  fenceWorkflowId,
   tierWorkflowId,
+  type FencePassResult,
   type EvacuationInput,
   type EvacuationProgress,
   type EvacuationResult,
@@ -25,6 +30,7 @@ import {
 } from '../domain/evacuation.js';
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { evacuateTier } from './tier.js';
 import { sendControl } from './control-signal.js';
 
@@ -38,6 +44,26 @@ const planning = proxyActivities<Activities>({
 
 /** Jars per preload activity call: progress is visible between calls. */
 const PRELOAD_CHUNK = 64;
+
+/** Model seconds between two fencing passes while the source AZ is away (÷ time scale, at least 1 wall second). */
+const FENCE_INTERVAL_MODEL_SECONDS = 10;
+
+/**
+ * Start the fencing follow-up of an emergency evacuation (workflows/fence-source.ts). A
+ * follow-up still running from an earlier run of the same evacuation id works on the same
+ * fence records: join it.
+ */
+async function startFencing(input: EvacuationInput, timeScale: number): Promise<void> {
+  try {
+    await startChild(fenceSourceAz, {
+      workflowId: fenceWorkflowId(input.evacuationId),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ evacuationId: input.evacuationId, sourceAz: input.sourceAz, intervalSeconds: Math.max(1, FENCE_INTERVAL_MODEL_SECONDS / timeScale), sealed: false }],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
 
 /** Evacuate the source AZ's jobs into the target AZ. Never throws for job-level failures. */
 export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResult> {
@@ -109,6 +135,9 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
 
   const plan = await planning.planEvacuation(input);
   progress.plan = plan;
+  // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
+  // patched: evacuations recorded before the fencing follow-up existed replay without it.
+  const fencing = input.mode === 'emergency' && patched('fencing-follow-up') ? startFencing(input, timeScale) : undefined;
   progress.preload.jars = plan.jars;
   progress.tiers = plan.policy.admissionOrder.map((tier): TierProgress => ({
     tier, state: 'waiting', planned: plan.tiers.find((t) => t.tier === tier)?.jobs ?? 0,
@@ -175,7 +204,15 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
 
   const wasAborted = progress.phase === 'aborted';
   progress.phase = 'reporting';
-  const report = await planning.writeReport({ ...input, timeScale, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError });
+  // Every start step has ended: seal the fencing follow-up and take stock for the report.
+  let fences: (FencePassResult & { followUpWorkflowId: string }) | undefined;
+  if (fencing) {
+    await fencing;
+    const followUpWorkflowId = fenceWorkflowId(input.evacuationId);
+    await getExternalWorkflowHandle(followUpWorkflowId).signal(sealFencesSignal);
+    fences = { ...(await planning.fencePending(input.evacuationId)), followUpWorkflowId };
+  }
+  const report = await planning.writeReport({ ...input, timeScale, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences });
   progress.reportFile = report.reportFile;
   progress.phase = wasAborted ? 'aborted' : 'done';
   return {

@@ -6,3 +6,5 @@ export { syncCatalogWorkflow } from './catalog-sync.js';
 export { planPreview } from './plan-preview.js';
 export { evacuateTierShard } from './tier-shard.js';
 export { drill } from './drill.js';
+export { fenceSourceAz } from './fence-source.js';
+export { failbackDrill } from './failback.js';

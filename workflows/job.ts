@@ -9,7 +9,8 @@ import type { JobInput, JobOutcome, StepTiming } from '../domain/evacuation.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 8 };
+// 12 attempts span ~75 s of back-off (plus each call's own retries): an API outage of a minute costs no job.
+const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 12 };
 
 /**
  * Promotion runs as a local activity: two quick API calls, and skipping the activity task
@@ -31,7 +32,9 @@ const heartbeatSecondsFor = (startupTimeoutSeconds: number): number => Math.min(
 const waiting = (timeoutSeconds: number) => proxyActivities<Activities>({
   startToCloseTimeout: `${Math.ceil(timeoutSeconds) + 30}s`,
   heartbeatTimeout: `${heartbeatSecondsFor(timeoutSeconds)}s`,
-  retry: { ...retry, maximumAttempts: 3 },
+  // Terminal failures (FAILED, start-up timeout) are not retried; an API outage during the
+  // wait is, as long as any other step's.
+  retry,
 });
 
 /**

@@ -67,6 +67,19 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/suspend`, `suspend ${az} ${namespace}/${name}`, { body: {} })).status;
   }
 
+  async resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/resume`, `resume ${az} ${namespace}/${name}`, { body: {} })).status;
+  }
+
+  async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
+    return (await this.call<{ deleted: boolean }>('DELETE', this.res(az, namespace, name), `delete ${az} ${namespace}/${name}`)).deleted;
+  }
+
+  /** Control: keys (`namespace/name`) of the HA ConfigMap sets of an AZ. */
+  async haConfigMaps(az: string): Promise<string[]> {
+    return (await this.call<{ keys: string[] }>('GET', `/control/ha-configmaps?az=${seg(az)}`, `list HA ConfigMaps of ${az}`)).keys;
+  }
+
   label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
     return this.call('POST', `${this.res(az, namespace, name)}/labels`, `label ${az} ${namespace}/${name}`, { body: { labels } });
   }
@@ -84,8 +97,9 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
    * Long-polls until RUNNING at observedGeneration ≥ minGeneration. Transient errors
    * (unavailable, throttled, timeout) are retried inside the deadline; 'az-down' and
    * terminal errors propagate. @throws PlatformError('failed', status.error) when FAILED,
-   * PlatformError('timeout', not retryable) after `timeoutSeconds` (wall), the signal's
-   * reason when aborted.
+   * PlatformError('timeout', not retryable) after `timeoutSeconds` (wall), or
+   * PlatformError('unavailable', retryable) instead when the API did not answer for the
+   * last HOLD_SECONDS of it (an outage is not a slow start-up), the signal's reason when aborted.
    */
   async waitForRunning(
     az: string,
@@ -96,10 +110,15 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     const what = `wait for ${az} ${namespace}/${name} RUNNING`;
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
     let last: DeploymentStatus | null = null;
+    /** The transient error of the polls since the last answer, if none answered within HOLD_SECONDS. */
+    let unobserved: PlatformError | undefined;
+    let answeredAtMs = Date.now();
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
+        // Not observed at all lately (API outage): not a start-up timeout, the caller may wait again.
+        if (unobserved) throw new PlatformError('unavailable', `${what}: could not observe the resource for the last ${HOLD_SECONDS}s of ${opts.timeoutSeconds}s (${unobserved.message})`, true);
         throw new PlatformError('timeout', `${what}: not RUNNING after ${opts.timeoutSeconds}s (last: ${last?.lifecycleState ?? 'absent'}/${last?.jobState ?? '-'})`, false);
       }
       const hold = Math.min(HOLD_SECONDS, remaining / 1000);
@@ -107,12 +126,15 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
         const path = `${this.res(az, namespace, name)}/wait?minGeneration=${opts.minGeneration}&holdSeconds=${hold.toFixed(3)}`;
         const r = await this.call<{ status: DeploymentStatus | null; done?: 'running' | 'failed' }>('GET', path, what, { timeoutMs: hold * 1000 + 15_000, signal: opts.signal });
         last = r.status;
+        unobserved = undefined;
+        answeredAtMs = Date.now();
         opts.onProgress?.(r.status);
         if (r.done === 'running' && r.status) return r.status;
         if (r.done === 'failed') throw new PlatformError('failed', `${az} ${namespace}/${name} FAILED: ${r.status?.error ?? 'no status.error'}`, false);
       } catch (err) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(err instanceof PlatformError) || !['unavailable', 'throttled', 'timeout'].includes(err.code)) throw err;
+        if (Date.now() - answeredAtMs >= HOLD_SECONDS * 1000 || Date.now() - answeredAtMs >= remaining) unobserved = err;
         opts.onProgress?.(last);
         await sleep(Math.min(Math.max(0, deadline - Date.now()), (err.retryAfterSeconds ?? 0.5) * 1000));
       }

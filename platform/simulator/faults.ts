@@ -3,7 +3,9 @@
  * rate (0..1) drawn from a seeded stream: `unavailable` (503), `throttled` (429 with
  * Retry-After) or `hang` (the request stalls, then 504). Per-job faults: `failApply`
  * (apply is rejected 422 with a message) and `neverRunning` (deploys, never RUNNING).
- * AZ down/up is handled by the simulator itself.
+ * `apiDownAzs`: the API server and object store endpoint of those AZs answer every call
+ * 503 while their jobs keep running (an API outage, not an AZ loss). AZ down/up (jobs and
+ * replication frozen too) is handled by the simulator itself.
  */
 import { seededUniform, type Uniform } from './random.js';
 
@@ -24,6 +26,8 @@ export interface FaultConfig {
   failApply: string[];
   /** Job keys that deploy but never reach RUNNING. */
   neverRunning: string[];
+  /** AZs whose API calls all answer 503 (jobs keep running there). */
+  apiDownAzs: string[];
 }
 
 /** A drawn API fault. */
@@ -37,6 +41,7 @@ export const NO_FAULTS: FaultConfig = {
   retryAfterSeconds: 1,
   failApply: [],
   neverRunning: [],
+  apiDownAzs: [],
 };
 
 /** Current faults and the seeded stream that draws them. */
@@ -44,6 +49,7 @@ export class Faults {
   private cfg: FaultConfig = { ...NO_FAULTS };
   private failApplySet = new Set<string>();
   private neverRunningSet = new Set<string>();
+  private apiDownSet = new Set<string>();
   private u: Uniform;
   /** Faults injected so far, by kind. */
   readonly injected: Record<ApiFaultKind, number> = { unavailable: 0, throttled: 0, hang: 0 };
@@ -58,6 +64,7 @@ export class Faults {
     this.cfg = { ...this.cfg, ...update };
     this.failApplySet = new Set(this.cfg.failApply);
     this.neverRunningSet = new Set(this.cfg.neverRunning);
+    this.apiDownSet = new Set(this.cfg.apiDownAzs);
     return this.config();
   }
 
@@ -77,6 +84,11 @@ export class Faults {
 
   failApply(key: string): boolean {
     return this.failApplySet.has(key);
+  }
+
+  /** Whether the API of `az` is under the `apiDownAzs` fault. */
+  apiDown(az: string): boolean {
+    return this.apiDownSet.has(az);
   }
 
   neverRunning(key: string): boolean {

@@ -87,6 +87,12 @@ export class Operator {
     });
   }
 
+  /** The resource is being deleted: stop its job without a savepoint and drop any delayed step. */
+  remove(r: Resource): void {
+    r.reconciles++;
+    this.stop(r, readSpec(manifestOf(r)), false);
+  }
+
   /** Fleet load: `r` is already RUNNING (pods scheduled, history seeded); start checkpointing. */
   adoptRunning(r: Resource, laggingReplica?: string): void {
     const spec = readSpec(manifestOf(r));

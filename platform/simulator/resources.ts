@@ -91,6 +91,8 @@ export interface ResourceCounters {
   deploys: number;
   /** deleteHaConfigMaps calls that deleted at least one ConfigMap. */
   haConfigMapDeletes: number;
+  /** Deletes of the resource. */
+  deleted: number;
   jarDownloadsRepository: number;
   jarDownloadsCache: number;
 }
@@ -157,7 +159,7 @@ export class AzCluster {
   counter(key: string): ResourceCounters {
     let c = this.counters.get(key);
     if (!c) {
-      c = { created: 0, specChanges: 0, redeploys: 0, deploys: 0, haConfigMapDeletes: 0, jarDownloadsRepository: 0, jarDownloadsCache: 0 };
+      c = { created: 0, specChanges: 0, redeploys: 0, deploys: 0, haConfigMapDeletes: 0, deleted: 0, jarDownloadsRepository: 0, jarDownloadsCache: 0 };
       this.counters.set(key, c);
     }
     return c;

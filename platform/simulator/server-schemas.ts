@@ -100,6 +100,7 @@ export const SCHEMAS = {
         retryAfterSeconds: { type: 'number', minimum: 0 },
         failApply: { type: 'array', items: { type: 'string' } },
         neverRunning: { type: 'array', items: { type: 'string' } },
+        apiDownAzs: { type: 'array', items: { type: 'string' } },
       },
     },
   },
@@ -110,6 +111,7 @@ export const SCHEMAS = {
       properties: { az: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' }, pointer: { type: 'string' } },
     },
   },
+  haConfigMapKeys: { querystring: { type: 'object', required: ['az'], properties: { az: { type: 'string' } } } },
   deployments: { querystring: { type: 'object', properties: { az: { type: 'string' } } } },
   stats: { querystring: { type: 'object', properties: { az: { type: 'string' }, key: { type: 'string' } } } },
   objects: {

@@ -7,6 +7,8 @@
  *               POST /az/:az/apply                (body: manifest)    → ApplyResult
  *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
  *               POST /az/:az/deployments/:namespace/:name/suspend    → { status | null }
+ *               POST /az/:az/deployments/:namespace/:name/resume     → { status | null }
+ *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted } (stops the job first)
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
@@ -15,10 +17,11 @@
  * ObjectStore   POST /az/:az/snapshots  POST /az/:az/artifacts/has  POST /az/:az/artifacts/preload
  * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
  * Control       POST /control/fleet, /control/az/:az/down|up, /control/faults, /control/reset,
- *               /control/ha-configmaps; GET /control/stats, /control/deployments, /control/clock,
+ *               /control/ha-configmaps; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
  *               /control/objects
  *
- * API routes (not /control) suffer the injected faults (faults.ts). Errors answer
+ * API routes (not /control) suffer the injected faults (faults.ts): `apiDownAzs` first
+ * (every /az/<az>/… call of those AZs answers 503), then the drawn ones. Errors answer
  * `{ code, message, retryable, retryAfterSeconds? }` (http-errors.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -74,6 +77,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
 
   app.addHook('onRequest', async (req, reply: FastifyReply) => {
     if (req.url.startsWith('/control/')) return;
+    const az = /^\/az\/([^/?]+)/.exec(req.url)?.[1];
+    if (az !== undefined && sim.faults.apiDown(decodeURIComponent(az))) {
+      return reply.status(503).send({ code: 'unavailable', message: `injected fault: API server of ${decodeURIComponent(az)} unavailable`, retryable: true });
+    }
     const fault = sim.faults.draw();
     if (!fault) return;
     if (fault.kind === 'hang') {
@@ -97,6 +104,8 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     sim.restore(req.params.az, req.params.namespace, req.params.name, req.body),
   );
   app.post<{ Params: ResP }>(`${res}/suspend`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.suspend(req.params.az, req.params.namespace, req.params.name) }));
+  app.post<{ Params: ResP }>(`${res}/resume`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.resume(req.params.az, req.params.namespace, req.params.name) }));
+  app.delete<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ deleted: sim.deleteDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
     sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),
   );
@@ -132,6 +141,7 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     return { ok: true };
   });
   app.get<{ Querystring: { az?: string; key?: string } }>('/control/stats', { schema: SCHEMAS.stats }, async (req) => simulatorStats(sim, req.query));
+  app.get<{ Querystring: { az: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMapKeys }, async (req) => ({ keys: [...sim.cluster(req.query.az).haConfigMaps.keys()].sort() }));
   app.get<{ Querystring: { az?: string } }>('/control/deployments', { schema: SCHEMAS.deployments }, async (req) => ({ deployments: sim.listDeployments(req.query.az) }));
   app.get('/control/clock', async () => ({ nowEpochSeconds: sim.clock.epoch(sim.clock.now()), timeScale: sim.clock.timeScale }));
   app.get<{ Querystring: { az: string; bucket: string; prefix?: string; delimiter?: string; maxKeys?: number; continuationToken?: string; startAfter?: string } }>(

@@ -82,7 +82,7 @@ export class Simulator {
     this.capacityLedger.clear();
     this.clusters.clear();
     this.stateSizes.clear();
-    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [] });
+    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], apiDownAzs: [] });
     this.platform = structuredClone(platform);
     this.stores.configure(platform);
     for (const az of platform.azs) {
@@ -178,17 +178,26 @@ export class Simulator {
     return toDeploymentStatus(r);
   }
 
-  /**
-   * Delete a FlinkDeployment: the operator first stops its job as for `state: suspended`
-   * (a savepoint under upgradeMode savepoint), then the resource is gone. Idempotent.
-   * @returns whether it existed
-   */
+  /** spec.job.state: running; null when the resource does not exist. */
+  resume(az: string, namespace: string, name: string): DeploymentStatus | null {
+    const r = this.assertUp(az).resources.get(nsName(namespace, name));
+    if (!r) return null;
+    const spec = structuredClone(r.spec);
+    (spec.job ??= {}).state = 'running';
+    this.updateSpec(r, spec);
+    return toDeploymentStatus(r);
+  }
+
+  /** Delete a resource: its job stops (no savepoint), capacity and HA ConfigMaps are freed. @returns whether it existed */
   deleteDeployment(az: string, namespace: string, name: string): boolean {
     const cluster = this.assertUp(az);
     const key = nsName(namespace, name);
-    if (!cluster.resources.has(key)) return false;
-    this.suspend(az, namespace, name);
+    const r = cluster.resources.get(key);
+    if (!r) return false;
+    this.operator.remove(r);
     cluster.resources.delete(key);
+    cluster.haConfigMaps.delete(key);
+    cluster.counter(key).deleted++;
     this.wake(az, namespace, name);
     return true;
   }

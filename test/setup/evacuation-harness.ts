@@ -65,6 +65,8 @@ export interface HarnessOptions {
   borrowIdleSlots?: boolean;
   /** `in-process` (default): a Worker built with buildWorker runs until close(); `none`: the test runs workers itself. */
   worker?: 'in-process' | 'none';
+  /** Temporal server to use instead of the shared one (e.g. a dedicated server the test restarts). */
+  temporalAddress?: string;
 }
 
 /** A job of the evacuated fleet, with where it must run in the target AZ. */
@@ -96,7 +98,7 @@ export class EvacuationHarness {
     const tiersFile = join(stateDir, 'tiers.yaml');
     await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots);
     const settings: Settings = {
-      ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir, tiersFile, timeScale,
+      ...loadSettings({}), temporalAddress: o.temporalAddress ?? testTemporalAddress(), stateDir, tiersFile, timeScale,
       taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
     };
     const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn' });

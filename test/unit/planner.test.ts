@@ -240,6 +240,8 @@ describe('planEvacuation: invariants', () => {
   it('puts every in-scope job in exactly one of admitted / notAdmitted, and conserves capacity', () => {
     fc.assert(
       fc.property(arbFleet, fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 131072 }), (jobs, cores, memoryMiB) => {
+        // A source AZ without any job is refused (bad-input.property.test.ts).
+        fc.pre(jobs.some((j) => j.az === 'az-a'));
         const p = plan(jobs, { targetFree: { cores, memoryMiB }, jarsInTarget: new Set([jar('ok').digest]) });
         const inScope = jobs.filter((j) => j.az === 'az-a').map(jobKey).sort();
         const placed = [...p.admitted.map((j) => j.key), ...p.notAdmitted.map((j) => j.key)].sort();

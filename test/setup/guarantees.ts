@@ -1,0 +1,107 @@
+/**
+ * Checks of the guarantees an evacuation makes (README "Guarantees"), read from the
+ * stored plan, the JSON report and the simulator, for the fault tests:
+ *  1. no job lost: every in-scope job has exactly one recorded outcome, with a reason unless RUNNING;
+ *  2. no job RUNNING in two AZs: a moved job's source copy is not RUNNING while its target copy is
+ *     (checked only while the source AZ answers; while it is down, its unfenced copies must be
+ *     listed as pending fences in the report);
+ *  3. nothing applied twice: per resource in the target AZ at most one create, one nonce
+ *     redeploy, one spec change and one deploy (simulator counters).
+ * Also records one row of the fault table (README) per test in `.az-evac/fault-figures.jsonl`.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EvacuationReport } from '../../domain/report.js';
+import type { JobKey } from '../../domain/types.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey } from './evacuation-harness.js';
+
+/** Outcome counts of a report. */
+export interface OutcomeCounts {
+  jobs: number;
+  running: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Count a report's outcomes. */
+export function outcomeCounts(report: EvacuationReport): OutcomeCounts {
+  const n = (k: string): number => report.jobs.filter((j) => j.outcome === k).length;
+  return { jobs: report.jobs.length, running: n('running'), failed: n('failed'), skipped: n('skipped') };
+}
+
+/**
+ * Problems with guarantees 1–3 for evacuation `id` (empty when all hold).
+ * @param sourceUp whether the source AZ answers now (guarantee 2 is checked on the simulator then)
+ */
+export async function guaranteeProblems(h: EvacuationHarness, id: string, report: EvacuationReport, sourceUp: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  const { plan } = await h.plan(id);
+
+  // 1. Exactly one outcome per in-scope job.
+  const inScope = new Set<JobKey>([...plan.admitted.map((p) => p.key), ...plan.notAdmitted.map((n) => n.key)]);
+  const seen = new Map<JobKey, number>();
+  for (const j of report.jobs) seen.set(reportKey(j), (seen.get(reportKey(j)) ?? 0) + 1);
+  for (const key of inScope) if (seen.get(key) !== 1) problems.push(`G1 ${key}: ${seen.get(key) ?? 0} outcomes`);
+  for (const key of seen.keys()) if (!inScope.has(key)) problems.push(`G1 ${key}: outcome for a job not in scope`);
+  for (const j of report.jobs) {
+    if (!['running', 'failed', 'skipped'].includes(j.outcome)) problems.push(`G1 ${reportKey(j)}: outcome ${j.outcome}`);
+    if (j.outcome !== 'running' && !j.reason) problems.push(`G1 ${reportKey(j)}: ${j.outcome} without a reason`);
+  }
+
+  // 2. No job RUNNING in both AZs.
+  const all = await h.sim.client.listDeployments();
+  const running = new Set(all.filter((d) => d.status.jobStatus?.state === 'RUNNING' && d.status.lifecycleState !== 'SUSPENDED')
+    .map((d) => `${d.az}|${d.manifest.metadata.namespace ?? 'default'}/${d.manifest.metadata.name}`));
+  const source = h.sourceJobs();
+  const pending = new Set(report.fencing?.pending ?? []);
+  for (const j of report.jobs) {
+    const job = source.get(reportKey(j));
+    if (!job) continue;
+    // A hot standby that was not promoted runs beside its primary by design.
+    if (j.strategy === 'promote-standby' && j.outcome !== 'running') continue;
+    const inTarget = running.has(`${TARGET_AZ}|${h.targetOf(job, j.strategy).key}`);
+    const inSource = running.has(`${SOURCE_AZ}|${reportKey(j)}`);
+    if (!inTarget || !inSource) continue;
+    if (sourceUp) problems.push(`G2 ${reportKey(j)}: RUNNING in ${SOURCE_AZ} and ${TARGET_AZ}`);
+    else if (!pending.has(reportKey(j))) problems.push(`G2 ${reportKey(j)}: source copy in the down ${SOURCE_AZ} is not listed as a pending fence`);
+  }
+
+  // 3. Nothing applied twice in the target AZ.
+  const counters = (await h.sim.client.stats({ az: TARGET_AZ })).counters[TARGET_AZ] ?? {};
+  for (const [key, c] of Object.entries(counters)) {
+    if (c.created > 1 || c.redeploys > 1 || c.specChanges > 1 || c.deploys > 1) problems.push(`G3 ${key}: ${JSON.stringify(c)}`);
+  }
+  return problems;
+}
+
+/** Redeploys (nonce changes) and creates in the target AZ, summed: each moved job costs at most one. */
+export async function targetApplies(h: EvacuationHarness): Promise<{ created: number; redeploys: number; deploys: number }> {
+  const counters = Object.values((await h.sim.client.stats({ az: TARGET_AZ })).counters[TARGET_AZ] ?? {});
+  return {
+    created: counters.reduce((n, c) => n + c.created, 0),
+    redeploys: counters.reduce((n, c) => n + c.redeploys, 0),
+    deploys: counters.reduce((n, c) => n + c.deploys, 0),
+  };
+}
+
+/** One row of the README fault table. */
+export interface FaultFigure {
+  fault: string;
+  /** Rate or moment, e.g. `30 % of API calls`, `at 50 %`. */
+  when: string;
+  suite: 'default' | 'slow';
+  outcomes: OutcomeCounts;
+  wallSeconds: number;
+  /** Wall seconds of the same fleet without the fault, when measured in the same file. */
+  baselineSeconds?: number;
+  note?: string;
+}
+
+const FIGURES = join(dirname(fileURLToPath(import.meta.url)), '../../.az-evac/fault-figures.jsonl');
+
+/** Append a row to `.az-evac/fault-figures.jsonl` (not in git; the README table is built from it). */
+export async function recordFigure(row: FaultFigure): Promise<void> {
+  await mkdir(dirname(FIGURES), { recursive: true });
+  await appendFile(FIGURES, `${JSON.stringify({ ...row, at: new Date().toISOString() })}\n`);
+}

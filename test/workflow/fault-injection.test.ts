@@ -1,0 +1,117 @@
+/**
+ * Fault injection, reduced form (README "Guarantees"; the larger fleet runs in
+ * fault-injection.slow.test.ts): one small seeded fleet evacuated out of a down az-a under
+ * each fault, on the real Temporal dev server, worker processes and simulator. Every
+ * scenario checks guarantees 1–3 (exactly one outcome per job, no job RUNNING in two AZs,
+ * nothing applied twice) and records a row of the README fault table.
+ */
+import { describe, expect, it } from 'vitest';
+import { jobKey } from '../../domain/types.js';
+import { EvacuationHarness, SOURCE_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { SMALL_FLEET, apiFailures, baseline, runScenario, targetApiDown, temporalRestarted, workerKilled } from '../setup/fault-scenarios.js';
+
+const fleet = SMALL_FLEET;
+let baselineSeconds: number | undefined;
+
+describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
+  it('fault-free baseline: every P0–P2 job RUNNING in az-b', async () => {
+    await workflowBundle();
+    baselineSeconds = await baseline(fleet);
+  });
+
+  it.each([0.25, 0.5, 0.9])('worker SIGKILLed at %s of the jobs and restarted 3 s later: the new worker finishes', async (fraction) => {
+    const { report } = await workerKilled(fleet, fraction, 3_000, baselineSeconds);
+    expect(report.success).toBe(true);
+  });
+
+  it('two workers on the task queue, one SIGKILLed at half: the other finishes', async () => {
+    const { report } = await workerKilled(fleet, 0.5, 0, baselineSeconds, true);
+    expect(report.success).toBe(true);
+  });
+
+  it.each([0.1, 0.3])('%s of the platform API calls fail (503, 429 + Retry-After, 504 after a hang): every job still moves', async (rate) => {
+    await apiFailures(fleet, rate, baselineSeconds);
+  });
+
+  it("the target AZ's API answers 503 for 30 s wall mid-evacuation: steps retry through it", async () => {
+    await targetApiDown(fleet, 0.3, 30_000, baselineSeconds);
+  });
+
+  it('a job that never becomes RUNNING fails with a start-up timeout; the others move', async () => {
+    let victim = '';
+    await runScenario(fleet, { fault: 'one job never RUNNING', when: 'from its deploy', baselineSeconds }, {
+      before: async (h) => {
+        const job = h.fleet.jobs.filter((j) => j.az === SOURCE_AZ && j.tier === 'P2').sort((a, b) => a.resources.cores - b.resources.cores)[0]!;
+        victim = jobKey(job);
+        await h.sim.client.setFaults({ neverRunning: [victim] });
+      },
+      check: async ({ report }) => {
+        const line = report.jobs.find((j) => reportKey(j) === victim)!;
+        expect(line.outcome).toBe('failed');
+        expect(line.reason).toMatch(/StartupTimeout/);
+        expect(line.reason).toContain(victim);
+        const others = report.jobs.filter((j) => reportKey(j) !== victim && j.tier !== 'P3');
+        expect(others.length).toBeGreaterThan(10);
+        expect(others.filter((j) => j.outcome !== 'running')).toEqual([]);
+      },
+    });
+  });
+
+  it('the Temporal dev server stopped mid-evacuation and restarted on its SQLite file: the evacuation finishes', async () => {
+    const { report } = await temporalRestarted(fleet, 0.4, 5_000, baselineSeconds);
+    expect(report.success).toBe(true);
+  });
+});
+
+describe('catalog older than the RPO, or missing', { timeout: 120_000 }, () => {
+  it('an emergency evacuation refuses a stale catalog, saying age, RPO, version and how to sync; --force-stale-catalog goes ahead', async () => {
+    const h = await EvacuationHarness.start({ jobs: 30, seed: 5, timeScale: 100 });
+    const ids: string[] = [];
+    try {
+      await h.prepareEmergency();
+      // P0's RPO is 300 model seconds = 3 s wall at time scale 100.
+      await new Promise((r) => setTimeout(r, 4_000));
+      const refused = `evac-stale-${Date.now()}`;
+      ids.push(refused);
+      await h.start(refused);
+      const err = await h.client.result(refused).then(() => undefined, (e: unknown) => e as Error);
+      const message = messageChain(err);
+      expect(message).toMatch(/StaleCatalog|emergency evacuation refused/);
+      expect(message).toMatch(/catalog v1 was taken at \S+, \d+s ago: older than the P0 RPO of 3s \(300s model at time scale 100\)/);
+      expect(message).toContain('az-evac catalog sync');
+      expect(message).toContain('--force-stale-catalog');
+      // Refused before acting: nothing was applied in az-b.
+      const counters = (await h.sim.client.stats({ az: 'az-b' })).counters['az-b'] ?? {};
+      expect(Object.values(counters).filter((c) => c.created + c.specChanges > 0)).toEqual([]);
+
+      const forced = `evac-stale-forced-${Date.now()}`;
+      ids.push(forced);
+      await h.start(forced, { forceStaleCatalog: true });
+      const { report } = await h.finish(forced);
+      expect(report.findings.find((f) => f.code === 'catalog-stale')?.message).toMatch(/forced by vitest/);
+      expect(report.jobs.filter((j) => j.tier !== 'P3' && j.outcome === 'running').length).toBeGreaterThan(5);
+    } finally {
+      await h.close(ids);
+    }
+  });
+
+  it('an evacuation without any catalog refuses to start, saying how to sync', async () => {
+    const h = await EvacuationHarness.start({ jobs: 10, seed: 5, timeScale: 100 });
+    const id = `evac-nocatalog-${Date.now()}`;
+    try {
+      await h.sim.client.setAzDown(SOURCE_AZ, true);
+      await h.start(id, { forceStaleCatalog: true });
+      const err = await h.client.result(id).then(() => undefined, (e: unknown) => e as Error);
+      expect(messageChain(err)).toMatch(/no fleet catalog has been synced yet.*Fix: run `az-evac catalog sync`/s);
+    } finally {
+      await h.close([id]);
+    }
+  });
+});
+
+/** An error's message and its causes' (a failed workflow's cause holds the activity's). */
+function messageChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 6; e = e.cause) parts.push(e.message);
+  return parts.join(': ');
+}

@@ -1,0 +1,40 @@
+/**
+ * Fencing follow-up of an emergency evacuation (guarantee 2): while fences are pending
+ * (source copies whose AZ did not answer when their target copy started), run a fencing
+ * pass every `intervalSeconds`; each pass suspends the pending copies whose AZ answers
+ * again. Started by evacuateAz right after planning with an ABANDON parent-close policy,
+ * so it outlives the evacuation while the source AZ stays away; it ends once the
+ * evacuation has sealed it (no new pending fence can appear) and none is pending.
+ * Continues-as-new when Temporal suggests it (an outage may last days).
+ */
+import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import type { FencePassResult, FenceSourceInput } from '../domain/evacuation.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { fencePending } = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/** Evacuation → fencing follow-up: the evacuation has ended, no new pending fence will appear. */
+export const sealFencesSignal = defineSignal('sealFences');
+
+/**
+ * Fence the source copies of `input.evacuationId` that could not be fenced in time.
+ * @returns the last pass: every fence done (pending empty)
+ */
+export async function fenceSourceAz(input: FenceSourceInput): Promise<FencePassResult> {
+  upsertSearchAttributes({ AzEvacSourceAz: [input.sourceAz], AzEvacKind: ['fencing'] });
+  let sealed = input.sealed;
+  setHandler(sealFencesSignal, () => { sealed = true; });
+  for (;;) {
+    const pass = await fencePending(input.evacuationId);
+    if (sealed && pass.pending.length === 0) return pass;
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof fenceSourceAz>({ ...input, sealed });
+    // Wake early when sealed: the evacuation's own last pass may have left nothing to do.
+    const wasSealed = sealed;
+    await condition(() => sealed !== wasSealed, `${input.intervalSeconds}s`);
+  }
+}
