@@ -1,116 +1,195 @@
 /**
- * Failback of a drill (guarantee 4: nothing leaked): put every job a drill touched back
- * where it was, and remove what the drill created. Per admitted job of the drill's plan,
- * in this order (no job ever runs in two AZs):
- *  1. the drill's copy in the target AZ goes away: a redeployed copy (label
- *     `az-evac.io/evacuation-id` = the drill, role neither `active` nor `standby`) is
- *     deleted with its HA ConfigMaps; a resumed
- *     cold standby is suspended again (it keeps its name, as before the drill); a promoted
- *     hot standby is labelled `az-evac.io/role: standby` again (it keeps running, as before);
- *  2. the source copy is resumed (spec.job.state running: it restarts from the savepoint
- *     its fence took) when the catalog says it ran before the drill, and awaited RUNNING.
- * Then the P3 jobs the drill preempted in the target AZ are resumed. Every step is
- * idempotent (delete/suspend/resume/label of an absent or settled resource are no-ops).
+ * Failback of a drill (guarantee 4: nothing leaked, nothing stranded): move every job the
+ * drill moved back into its source AZ, restoring from the fresh savepoint of the state it
+ * built during the drill, and put the target AZ back as it was.
  *
- * A drill is a rehearsal: the state its copies built in the target AZ is discarded; the
- * source copies carry on from their own savepoints (their sinks see the drill window
- * again: at-least-once). Jars preloaded into the target AZ's jar cache stay (policy: a
- * content-addressed cache that the next drill or a real evacuation reuses).
+ * Failback of one job (idempotent, safe to retry at any point), an evacuation in reverse:
+ *  1. fence the copy in the target AZ: suspend it (stop-with-savepoint, upgradeMode savepoint),
+ *     which writes the fresh savepoint of the state it built during the drill;
+ *  2. find that savepoint (the newest `savepoint-<6 hex of its jobId>-…` in the target AZ's
+ *     store) and wait until it is complete in the source AZ's replica (replication lags);
+ *  3. restore the source FlinkDeployment from it (initialSavepointPath + a new
+ *     savepointRedeployNonce + state running) and wait for RUNNING;
+ *  4. put the target AZ back as it was: delete a redeployed copy (only the drill's own, never
+ *     a standby of the same name), leave a cold standby suspended, restart a hot standby from
+ *     its own savepoint and label it standby again.
+ * A job that never ran in the target AZ is restored from its own newest snapshot in the
+ * source AZ when the drill suspended it there, and left alone when it never stopped or was
+ * suspended before the drill. Then the P3 jobs the drill preempted are resumed.
+ * Preloaded jars stay in the target AZ's jar cache (content-addressed; the next drill or a
+ * real evacuation reuses them).
  */
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
+import { redeployNonceFor } from '../domain/evacuation.js';
+import { EVACUATION_ID_LABEL, ROLE_LABEL } from '../domain/render-deployment.js';
+import { newestComplete } from '../domain/snapshot-choice.js';
 import type { ActivityDeps } from './deps.js';
-import { PlatformError } from '../platform/errors.js';
-import { asFailure, platformCall, terminal } from './failures.js';
-import { loadJobContext, planIndex } from './job-context.js';
+import { platformCall, terminal } from './failures.js';
+import { loadJobContext, type JobContext } from './job-context.js';
+import { nonceOf, targetResource } from './job-steps.js';
+import { pollUntil } from './poll.js';
 
-/** What the failback of one job did. */
+/** What failback did to one job. */
 export interface FailbackJobResult {
   key: string;
-  /** The drill's redeployed copy in the target AZ was deleted. */
-  removed: boolean;
-  /** What was done to the job's standby in the target AZ, if it has one there. */
-  standby?: 'suspended' | 'relabelled' | 'untouched';
-  /** The source copy was resumed and is RUNNING again. */
-  resumed: boolean;
+  /** `restored-from-target`: restored from the fresh savepoint of its drilled copy; `restored-own`: from its own snapshot; `untouched`: it never stopped. */
+  action: 'restored-from-target' | 'restored-own' | 'untouched';
+  restoredFrom?: string;
+  /** What was done in the target AZ: `deleted`, `suspended`, `standby-restarted`, `none`. */
+  target: 'deleted' | 'suspended' | 'standby-restarted' | 'none';
 }
-
-/** Label az-evac sets on everything an evacuation applies (domain/render-deployment.ts). */
-const EVACUATION_LABEL = 'az-evac.io/evacuation-id';
-const ROLE_LABEL = 'az-evac.io/role';
 
 /** Build the failback activities over `deps`. */
 export function createFailbackActivities(deps: ActivityDeps) {
   return {
     /**
-     * The jobs a failback of `drillId` handles: every admitted job of its plan.
-     * @throws non-retryable 'NotADrill' for an emergency evacuation (its target copies hold the only live state)
+     * The jobs a failback of `evacuationId` handles: every job its plan admitted.
+     * @param drillOwned the evacuation ran inside a drill workflow (a runbook may evacuate in
+     *   `mode: emergency` after taking the source AZ down): its state is a rehearsal's too
+     * @throws non-retryable 'NotADrill' for an emergency evacuation outside a drill (its target
+     *   copies hold the only live state), 'NotFound' when no such evacuation was planned
      */
-    async failbackScope(drillId: string): Promise<{ jobs: string[]; sourceAz: string; targetAz: string }> {
-      const stored = await deps.evacuations.getPlan(drillId);
-      if (stored.request.mode !== 'drill') {
-        throw terminal('NotADrill', `${drillId} was an ${stored.request.mode} evacuation: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: evacuate back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz}\``);
+    async failbackScope(req: { evacuationId: string; drillOwned?: boolean }): Promise<{ jobs: string[]; sourceAz: string; targetAz: string }> {
+      const stored = await deps.evacuations.getPlan(req.evacuationId);
+      if (stored.request.mode !== 'drill' && !req.drillOwned) {
+        throw terminal('NotADrill', `${req.evacuationId} was an ${stored.request.mode} evacuation: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: evacuate back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz}\``);
       }
-      return { jobs: [...planIndex(stored).byKey.keys()], sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz };
+      return { jobs: stored.plan.admitted.map((p) => p.key), sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz };
     },
 
     /**
-     * Undo the drill for one job (see the module doc for the steps), waiting up to
-     * `timeoutSeconds` (wall) for the source copy to run again.
-     * @throws non-retryable 'PlatformTimeout' / 'DeploymentFailed' when the source copy does not come back
+     * Move one drilled job back into the source AZ (see the module comment), waiting up to
+     * `startupTimeoutSeconds` (wall; default the tier policy's start-up timeout ÷ time scale + 60 s)
+     * for it to run there again.
+     * @throws non-retryable 'NotFound' when the source FlinkDeployment is gone, 'StartupTimeout'
+     *   when the fresh savepoint never completes in the source replica
      */
-    async failbackJob(drillId: string, key: string, timeoutSeconds: number): Promise<FailbackJobResult> {
-      const ctx = await loadJobContext(deps, drillId, key);
-      const { job, source, target } = ctx;
-      const az = target.name;
-      const result: FailbackJobResult = { key, removed: false, resumed: false };
+    async failbackJob(req: { evacuationId: string; key: string; startupTimeoutSeconds?: number }): Promise<FailbackJobResult> {
+      const ctx = await loadJobContext(deps, req.evacuationId, req.key);
+      const source = ctx.source.name;
+      const target = ctx.target.name;
+      const outcome = (await deps.evacuations.listOutcomes(req.evacuationId)).find((o) => o.key === req.key);
+      const strategy = outcome?.strategy ?? ctx.planned.strategy;
+      const copy = targetResource(ctx, strategy);
+      const fbNonce = redeployNonceFor(`${req.evacuationId}@failback`);
+      const startupSeconds = req.startupTimeoutSeconds ?? (ctx.policy.startupTimeoutSeconds / ctx.timeScale) + 60;
+      const src = await platformCall(`read ${req.key} in ${source}`, () => deps.cluster.getDeployment(source, ctx.job.namespace, ctx.job.name));
+      if (!src) throw terminal('NotFound', `${req.key} no longer exists in ${source}; restore it from the catalog by hand`);
+      const tgt = await platformCall(`read ${copy.namespace}/${copy.name} in ${target}`, () => deps.cluster.getDeployment(target, copy.namespace, copy.name));
+      // A job the catalog shows suspended before the drill stays suspended (nothing leaked, nothing started).
+      const wasSuspended = ctx.job.deployment.spec.job?.state === 'suspended';
+      const deployedByDrill = !!tgt && (tgt.labels[EVACUATION_ID_LABEL] === req.evacuationId || tgt.savepointRedeployNonce === nonceOf(ctx));
 
-      const copy = await platformCall(`read ${key} in ${az}`, () => deps.cluster.getDeployment(az, job.namespace, job.name));
-      // The drill's own copy: labelled with the drill, and not a standby it promoted or resumed
-      // (a standby may share the job's name; promotion labels it too, with role active).
-      const role = copy?.labels[ROLE_LABEL];
-      if (copy?.labels[EVACUATION_LABEL] === drillId && role !== 'active' && role !== 'standby') {
-        result.removed = await platformCall(`delete drill copy ${key} in ${az}`, () => deps.cluster.deleteDeployment(az, job.namespace, job.name));
-      }
-      const standby = job.standby?.az === az ? job.standby : undefined;
-      if (standby) {
-        const s = await platformCall(`read standby of ${key} in ${az}`, () => deps.cluster.getDeployment(az, standby.namespace, standby.name));
-        result.standby = 'untouched';
-        if (s && standby.kind === 'cold' && s.specState === 'running') {
-          await platformCall(`suspend cold standby of ${key} in ${az}`, () => deps.cluster.suspend(az, standby.namespace, standby.name));
-          result.standby = 'suspended';
+      let result: FailbackJobResult;
+      if (src.specState === 'running' && src.savepointRedeployNonce === fbNonce) {
+        result = { key: req.key, action: 'restored-from-target', target: 'none' };
+      } else if (outcome?.outcome === 'running' && outcome.jobId && deployedByDrill) {
+        // 1. fence the drilled copy; its stop-with-savepoint is the fresh restore point.
+        await platformCall(`suspend ${copy.name} in ${target}`, () => deps.cluster.suspend(target, copy.namespace, copy.name));
+        const stateless = outcome.snapshotPath === undefined && (ctx.job.deployment.spec.job as { upgradeMode?: string } | undefined)?.upgradeMode === 'stateless';
+        let path: string | undefined;
+        if (!stateless) {
+          const prefix = `savepoint-${outcome.jobId.slice(0, 6)}-`;
+          // The stop-with-savepoint is the newest savepoint of the drilled run in the target
+          // AZ's own store (a suspended job writes no more). An older periodic one would
+          // lose state and may be removed by retention while the source restores from it.
+          const stop = await pollUntil(`stop savepoint of ${req.key} in ${target}`, 10 * 60_000, async () => {
+            const entries = await platformCall(`snapshots of ${req.key} in ${target}`, () => deps.objects.listSnapshots(target, ctx.job));
+            return newestComplete(entries, (e) => e.kind === 'savepoint' && e.path.includes(prefix));
+          });
+          const dir = stop.path.replace(/^s3:\/\/[^/]+\//, '/');
+          // 2. the fresh savepoint must be complete in the source AZ's replica.
+          const fresh = await pollUntil(`fresh savepoint of ${req.key} replicated to ${source}`, 10 * 60_000, async () => {
+            const entries = await platformCall(`snapshots of ${req.key} in ${source}`, () => deps.objects.listSnapshots(source, ctx.job));
+            return newestComplete(entries, (e) => e.path.endsWith(dir));
+          });
+          path = fresh.path;
         }
-        if (s && standby.kind === 'hot' && s.labels[ROLE_LABEL] === 'active') {
-          await platformCall(`relabel hot standby of ${key} in ${az}`, () => deps.cluster.label(az, standby.namespace, standby.name, { [ROLE_LABEL]: 'standby' }));
-          result.standby = 'relabelled';
+        await restoreSource(ctx, path, fbNonce, src.specState === 'suspended');
+        result = { key: req.key, action: 'restored-from-target', ...(path ? { restoredFrom: path } : {}), target: 'suspended' };
+      } else {
+        if (deployedByDrill && tgt.specState === 'running') {
+          await platformCall(`suspend ${copy.name} in ${target}`, () => deps.cluster.suspend(target, copy.namespace, copy.name));
+        }
+        if (src.specState === 'running' || wasSuspended) {
+          result = { key: req.key, action: 'untouched', target: deployedByDrill ? 'suspended' : 'none' };
+        } else {
+          const entries = await platformCall(`snapshots of ${req.key} in ${source}`, () => deps.objects.listSnapshots(source, ctx.job));
+          const own = newestComplete(entries, () => true);
+          await restoreSource(ctx, own?.path, fbNonce, true);
+          result = { key: req.key, action: 'restored-own', ...(own ? { restoredFrom: own.path } : {}), target: deployedByDrill ? 'suspended' : 'none' };
         }
       }
-
-      if (job.deployment.spec.job?.state === 'suspended') return result;
-      const resumed = await platformCall(`resume ${key} in ${source.name}`, () => deps.cluster.resume(source.name, job.namespace, job.name));
-      if (!resumed) return result;
-      const activity = Context.current();
-      try {
-        await deps.cluster.waitForRunning(source.name, job.namespace, job.name, {
-          minGeneration: resumed.generation, timeoutSeconds, signal: activity.cancellationSignal, onProgress: (st) => activity.heartbeat(st?.lifecycleState),
-        });
-      } catch (err) {
-        throw err instanceof PlatformError ? asFailure(`failback of ${key} in ${source.name}`, err) : err;
+      if (result.action !== 'untouched') {
+        const now = await platformCall(`read ${req.key} in ${source}`, () => deps.cluster.getDeployment(source, ctx.job.namespace, ctx.job.name));
+        await platformCall(`${req.key} RUNNING in ${source}`, () => deps.cluster.waitForRunning(source, ctx.job.namespace, ctx.job.name, {
+          minGeneration: now?.generation ?? 0, timeoutSeconds: startupSeconds, signal: Context.current().cancellationSignal,
+          onProgress: () => Context.current().heartbeat('waiting for RUNNING in the source AZ'),
+        }));
       }
-      result.resumed = true;
+      result.target = await restoreTarget(ctx, strategy, outcome?.jobId, deployedByDrill, fbNonce, req.evacuationId) ?? result.target;
       return result;
     },
 
-    /** Resume the P3 jobs the drill preempted in its target AZ. @returns how many were resumed */
-    async resumePreempted(drillId: string): Promise<{ resumed: number }> {
-      const stored = await deps.evacuations.getPlan(drillId);
+    /**
+     * Resume the P3 jobs the evacuation preempted in its target AZ, each from its own newest
+     * complete snapshot there (a new redeploy nonce). Jobs already running are left alone.
+     * @returns how many were resumed
+     */
+    async resumePreempted(evacuationId: string): Promise<{ resumed: number }> {
+      const stored = await deps.evacuations.getPlan(evacuationId);
       const az = stored.plan.targetAz;
+      const catalog = await deps.catalogs.get(stored.plan.catalogVersion);
       const limit = pLimit(32);
       let resumed = 0;
       await Promise.all(stored.plan.preemptions.map((p) => limit(async () => {
-        if (await platformCall(`resume preempted ${p.key} in ${az}`, () => deps.cluster.resume(az, p.namespace, p.name))) resumed += 1;
+        const status = await platformCall(`read ${p.key} in ${az}`, () => deps.cluster.getDeployment(az, p.namespace, p.name));
+        if (!status || status.specState === 'running') return;
+        const job = catalog.jobs.find((j) => j.az === az && j.namespace === p.namespace && j.name === p.name);
+        const entries = job ? await platformCall(`snapshots of ${p.key} in ${az}`, () => deps.objects.listSnapshots(az, job)) : [];
+        const own = newestComplete(entries, () => true);
+        await platformCall(`resume ${p.key} in ${az}`, () => deps.cluster.restore(az, p.namespace, p.name, {
+          ...(own ? { initialSavepointPath: own.path } : {}), savepointRedeployNonce: redeployNonceFor(`${evacuationId}@failback`),
+        }));
+        resumed += 1;
       })));
       return { resumed };
     },
   };
-}
+
+  /** Restore the source FlinkDeployment from `path` (own state when undefined and it runs), with the failback nonce. */
+  async function restoreSource(ctx: JobContext, path: string | undefined, nonce: number, suspended: boolean): Promise<void> {
+    const { name: az } = ctx.source;
+    // A suspended job's HA ConfigMaps are gone (stop-with-savepoint); delete any stale ones
+    // that would silently win over initialSavepointPath (DESIGN.md §3).
+    if (suspended) await platformCall(`delete stale HA ConfigMaps of ${ctx.job.name} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, ctx.job.namespace, ctx.job.name));
+    await platformCall(`restore ${ctx.job.name} in ${az}`, () => deps.cluster.restore(az, ctx.job.namespace, ctx.job.name, {
+      ...(path ? { initialSavepointPath: path } : {}), savepointRedeployNonce: nonce,
+    }));
+  }
+
+  /** Put the target AZ back as it was before the drill for one job. @returns what was done, or undefined for nothing */
+  async function restoreTarget(ctx: JobContext, strategy: string, jobId: string | undefined, deployedByDrill: boolean, nonce: number, evacuationId: string): Promise<FailbackJobResult['target'] | undefined> {
+    const az = ctx.target.name;
+    const copy = targetResource(ctx, strategy as never);
+    if (strategy === 'redeploy') {
+      if (!deployedByDrill) return undefined;
+      await platformCall(`delete ${copy.name} in ${az}`, () => deps.cluster.deleteDeployment(az, copy.namespace, copy.name));
+      return 'deleted';
+    }
+    if (strategy !== 'promote-standby') return undefined;
+    const standby = await platformCall(`read ${copy.name} in ${az}`, () => deps.cluster.getDeployment(az, copy.namespace, copy.name));
+    if (!standby) return undefined;
+    if (standby.specState !== 'running') {
+      const entries = await platformCall(`snapshots of ${copy.name} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
+      const own = newestComplete(entries, (e) => !jobId || e.kind !== 'savepoint' || e.path.includes(`savepoint-${jobId.slice(0, 6)}-`));
+      await platformCall(`restart hot standby ${copy.name} in ${az}`, () => deps.cluster.restore(az, copy.namespace, copy.name, {
+        ...(own ? { initialSavepointPath: own.path } : {}), savepointRedeployNonce: nonce,
+      }));
+    }
+    if (standby.labels[ROLE_LABEL] !== 'standby' || standby.labels[EVACUATION_ID_LABEL] === evacuationId) {
+      await platformCall(`label ${copy.name} standby in ${az}`, () => deps.cluster.label(az, copy.namespace, copy.name, { [ROLE_LABEL]: 'standby' }));
+    }
+    return 'standby-restarted';
+  }}

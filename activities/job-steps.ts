@@ -9,7 +9,7 @@
 import { Context } from '@temporalio/activity';
 import { redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import { chooseSnapshot } from '../domain/snapshot-choice.js';
-import { renderForTargetAz } from '../domain/render-deployment.js';
+import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -178,7 +178,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       if (status.jobState !== 'RUNNING') return done({ promoted: false, reason: `hot standby is ${status.lifecycleState ?? '?'}/${status.jobState ?? '?'}, not RUNNING` });
       const fenced = await fence(deps, ctx, ref.mode);
       await platformCall(`promote ${ref.key}`, () => deps.cluster.label(standby.az, standby.namespace, standby.name, {
-        'az-evac.io/role': 'active', 'az-evac.io/evacuation-id': ref.evacuationId,
+        [ROLE_LABEL]: 'active', [EVACUATION_ID_LABEL]: ref.evacuationId,
       }));
       return done({ promoted: true, jobId: status.jobId, fence: fenced });
     },

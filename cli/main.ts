@@ -208,7 +208,7 @@ program.command('failback <drill-id>').description('undo a drill: remove its cop
   .option('--window <n>', 'jobs failed back at once', positiveNumber, 50)
   .action(async (drillId: string, o: { window: number }) => withClient(async (c) => {
     const r = await c.failback({ drillId, window: o.window });
-    process.stdout.write(`failback of ${drillId}: ${r.jobs} jobs, ${r.removed} drill copies removed, ${r.standbys} standbys reset, ${r.resumed} source copies RUNNING, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);
+    process.stdout.write(`failback of ${drillId}: ${r.jobs} jobs, ${r.restoredFromTarget} restored from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} untouched, ${r.removed} drill copies removed, ${r.standbys} hot standbys restarted, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);
     for (const f of r.failed) process.stdout.write(`  ${f.key}: ${f.reason}\n`);
     process.exitCode = r.failed.length === 0 ? 0 : 1;
   }));

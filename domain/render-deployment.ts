@@ -26,6 +26,10 @@ export interface RenderInput {
 
 /** Labels and annotations az-evac writes; the source-AZ check skips them. */
 const LABEL_PREFIX = 'az-evac.io/';
+/** Label naming the evacuation (or drill) that applied or promoted a resource. */
+export const EVACUATION_ID_LABEL = `${LABEL_PREFIX}evacuation-id`;
+/** A resource's role: `primary`, `standby`, `active` once a standby is promoted. */
+export const ROLE_LABEL = `${LABEL_PREFIX}role`;
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 const ZONE_KEYS = [ZONE_LABEL, 'failure-domain.beta.kubernetes.io/zone'];
 const LABEL_VALUE = /^(?=.{0,63}$)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

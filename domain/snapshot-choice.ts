@@ -125,3 +125,12 @@ function assertSeconds(name: string, value: number): void {
     throw new Error(`chooseSnapshot: ${name} must be a finite number of seconds ≥ 0, got ${String(value)}`);
   }
 }
+
+/**
+ * The newest complete snapshot of `entries` (its `_metadata` and every file it references
+ * present) that `match` accepts, by completion time; undefined when none.
+ */
+export function newestComplete(entries: SnapshotEntry[], match: (e: SnapshotEntry) => boolean): SnapshotEntry | undefined {
+  return entries.filter((e) => e.hasMetadata && e.referencedFilesPresent && match(e))
+    .sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds)[0];
+}

@@ -14,6 +14,7 @@ import {
   ParentClosePolicy,
   isCancellation,
   condition,
+  executeChild,
   proxyActivities,
   setHandler,
   startChild,
@@ -23,17 +24,18 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { drillEvacuationId, type DrillInput, type DrillResult, type DrillStatus, type DrillStepRecord, type CleanupRecord } from '../domain/drill.js';
-import type { EvacuationResult } from '../domain/evacuation.js';
+import { failbackWorkflowId, type EvacuationResult } from '../domain/evacuation.js';
 import { stepKind, type FaultStep, type RunbookStep } from '../domain/runbook.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from './drill-messages.js';
 import { evacuateAz } from './evacuate-az.js';
+import { failbackDrill } from './failback.js';
 import { abortSignal } from './messages.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const retry = { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 5 };
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '60s', retry });
-/** Failback waits for savepoints to replicate and jobs to start: long, heartbeating. */
+/** Verification waits for checkpoints in the target AZ: long, heartbeating. */
 const slow = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '60s', retry });
 
 /** Failback jobs in flight at once. */
@@ -180,32 +182,17 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     }
   }
 
-  /** Lift faults, wait for the source AZ, move every drilled job back, resume preempted jobs. */
+  /** Lift faults, wait for the source AZ, fail every drilled job back (child failbackDrill), resume preempted jobs. */
   async function failback(sourceAzTimeoutSeconds: number): Promise<string> {
     const lifted = await liftFaults();
     await acts.awaitAzUp({ az: runbook.sourceAz, timeoutSeconds: sourceAzTimeoutSeconds });
-    const { jobs, preempted } = await acts.failbackPlan(evacuationId);
-    const counts = { fromTarget: 0, own: 0, untouched: 0, deleted: 0 };
-    const errors: string[] = [];
-    for (let i = 0; i < jobs.length; i += FAILBACK_WINDOW) {
-      await Promise.all(jobs.slice(i, i + FAILBACK_WINDOW).map(async (key) => {
-        try {
-          const r = await slow.failbackJob({ evacuationId, key });
-          if (r.action === 'restored-from-target') counts.fromTarget++;
-          else if (r.action === 'restored-own') counts.own++;
-          else counts.untouched++;
-          if (r.target === 'deleted') counts.deleted++;
-        } catch (err) {
-          errors.push(`${key}: ${messageOf(err)}`);
-        }
-      }));
-    }
-    for (const key of preempted) {
-      await acts.resumePreempted({ evacuationId, key }).catch((err: unknown) => { errors.push(`${key} (preempted): ${messageOf(err)}`); });
-    }
+    const r = await executeChild(failbackDrill, {
+      workflowId: failbackWorkflowId(evacuationId),
+      args: [{ drillId: evacuationId, window: FAILBACK_WINDOW, drillOwned: true }],
+    });
     failedBack = true;
-    const summary = `${lifted ? `${lifted}; ` : ''}${counts.fromTarget} job(s) restored in ${runbook.sourceAz} from fresh savepoints, ${counts.own} from their own snapshots, ${counts.untouched} never stopped; ${counts.deleted} drill copies deleted in ${runbook.targetAz}; ${preempted.length} preempted job(s) resumed`;
-    if (errors.length > 0) throw new StepStop('failed', `${summary}; ${errors.length} failed: ${errors.slice(0, 5).join('; ')}`);
+    const summary = `${lifted ? `${lifted}; ` : ''}${r.restoredFromTarget} job(s) restored in ${runbook.sourceAz} from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} never stopped; ${r.removed} drill copies deleted in ${runbook.targetAz}; ${r.preemptedResumed} preempted job(s) resumed`;
+    if (r.failed.length > 0) throw new StepStop('failed', `${summary}; ${r.failed.length} failed: ${r.failed.slice(0, 5).map((f) => `${f.key}: ${f.reason}`).join('; ')}`);
     return summary;
   }
 

@@ -1,9 +1,11 @@
 /**
  * failbackDrill: undo a drill (activities/failback.ts): per admitted job of the drill, in a
- * sliding window, remove or re-suspend the drill's copy in the target AZ, then resume the
- * source copy and await it RUNNING; then resume the P3 jobs the drill preempted. Jobs whose
- * failback fails after retries are listed with the reason; the others go on.
+ * sliding window, fence the drill's copy in the target AZ with a stop-with-savepoint, restore
+ * the source copy from that fresh savepoint and await it RUNNING, put the target AZ back as
+ * it was; then resume the P3 jobs the drill preempted. Jobs whose failback fails after
+ * retries are listed with the reason; the others go on.
  *
+ * Started by the drill workflow's failback step (as a child) and by `az-evac failback`.
  * One activity per job: a drill of 5,000 jobs costs ~15,000 history events, inside
  * Temporal's 51,200 (DESIGN.md §4). The drill's job keys travel as one payload (≤ ~250 KB).
  */
@@ -13,28 +15,38 @@ import type { FailbackJobResult } from '../activities/failback.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '2m',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
-});
+const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 };
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '60s', retry });
+/** Failback of a job waits for savepoints to replicate and the job to start: long, heartbeating. */
+const slow = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '2m', retry });
 
 /** Input of a failback. */
 export interface FailbackInput {
   /** The drill (evacuation id) to undo. */
   drillId: string;
-  /** Jobs failed back at once. */
+  /** Jobs failed back at once (default 50). */
   window?: number;
-  /** Wall seconds a source copy may take to run again. */
+  /** Wall seconds a source copy may take to run again (default: the tier policy's start-up timeout ÷ time scale + 60). */
   startupTimeoutSeconds?: number;
+  /** Set by the drill workflow: its evacuation may be `mode: emergency` (after an AZ-down fault) and is still a rehearsal. */
+  drillOwned?: boolean;
 }
 
-/** Result of a failback: per-job results, failures with reasons, preempted jobs resumed. */
+/** Result of a failback: counts per action, failures with reasons, preempted jobs resumed. */
 export interface FailbackResult {
   drillId: string;
+  sourceAz: string;
+  targetAz: string;
   jobs: number;
+  /** Restored in the source AZ from the fresh savepoint of the drilled copy. */
+  restoredFromTarget: number;
+  /** Restored from their own newest snapshot (they never ran in the target AZ). */
+  restoredOwn: number;
+  /** Never stopped (or suspended before the drill): left alone. */
+  untouched: number;
+  /** The drill's redeployed copies deleted in the target AZ. */
   removed: number;
-  resumed: number;
+  /** Hot standbys restarted and labelled standby again. */
   standbys: number;
   failed: Array<{ key: string; reason: string }>;
   preemptedResumed: number;
@@ -42,7 +54,7 @@ export interface FailbackResult {
 
 /** Undo drill `input.drillId`. Never throws for a job-level failure (listed in `failed`). */
 export async function failbackDrill(input: FailbackInput): Promise<FailbackResult> {
-  const scope = await acts.failbackScope(input.drillId);
+  const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
   upsertSearchAttributes({ AzEvacSourceAz: [scope.targetAz], AzEvacTargetAz: [scope.sourceAz], AzEvacKind: ['failback'] });
   const results: FailbackJobResult[] = [];
   const failed: FailbackResult['failed'] = [];
@@ -52,7 +64,7 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
     while (next < scope.jobs.length) {
       const key = scope.jobs[next++]!;
       try {
-        results.push(await acts.failbackJob(input.drillId, key, input.startupTimeoutSeconds ?? 600));
+        results.push(await slow.failbackJob({ evacuationId: input.drillId, key, startupTimeoutSeconds: input.startupTimeoutSeconds }));
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         failed.push({ key, reason: err.cause?.message ?? err.message });
@@ -61,11 +73,14 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
   };
   await Promise.all(Array.from({ length: Math.min(window, scope.jobs.length) }, lane));
   const { resumed: preemptedResumed } = await acts.resumePreempted(input.drillId);
+  const count = (f: (r: FailbackJobResult) => boolean): number => results.filter(f).length;
   return {
-    drillId: input.drillId, jobs: scope.jobs.length,
-    removed: results.filter((r) => r.removed).length,
-    resumed: results.filter((r) => r.resumed).length,
-    standbys: results.filter((r) => r.standby === 'suspended' || r.standby === 'relabelled').length,
+    drillId: input.drillId, sourceAz: scope.sourceAz, targetAz: scope.targetAz, jobs: scope.jobs.length,
+    restoredFromTarget: count((r) => r.action === 'restored-from-target'),
+    restoredOwn: count((r) => r.action === 'restored-own'),
+    untouched: count((r) => r.action === 'untouched'),
+    removed: count((r) => r.target === 'deleted'),
+    standbys: count((r) => r.target === 'standby-restarted'),
     failed, preemptedResumed,
   };
 }

@@ -84,10 +84,6 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('POST', `${this.res(az, namespace, name)}/labels`, `label ${az} ${namespace}/${name}`, { body: { labels } });
   }
 
-  async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
-    return (await this.call<{ deleted: boolean }>('DELETE', this.res(az, namespace, name), `delete ${az} ${namespace}/${name}`)).deleted;
-  }
-
   async deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
     const path = `/az/${seg(az)}/ha-configmaps/${seg(namespace)}/${seg(name)}`;
     return (await this.call<{ deleted: number }>('DELETE', path, `delete HA ConfigMaps ${az} ${namespace}/${name}`)).deleted;

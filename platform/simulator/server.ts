@@ -10,7 +10,6 @@
  *               POST /az/:az/deployments/:namespace/:name/resume     → { status | null }
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
- *               DELETE /az/:az/deployments/:namespace/:name          → { deleted } (stops the job first)
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
  *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
  *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
@@ -109,7 +108,6 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
     sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),
   );
-  app.delete<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ deleted: sim.deleteDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.delete<{ Params: ResP }>('/az/:az/ha-configmaps/:namespace/:name', { schema: SCHEMAS.resource }, async (req) => ({
     deleted: sim.deleteHaConfigMaps(req.params.az, req.params.namespace, req.params.name),
   }));

@@ -83,7 +83,7 @@ export async function drillFailbackCycles(o: { cycles: number; jobs: number; see
       expect(differences(before, await resources(h)).length).toBeGreaterThan(0);
       const fb = await h.client.failback({ drillId: id, startupTimeoutSeconds: 600 / o.timeScale });
       expect(fb.failed).toEqual([]);
-      expect(fb.resumed).toBeGreaterThan(0);
+      expect(fb.restoredFromTarget).toBeGreaterThan(0);
       // …and the failback put back exactly what was there (HA ConfigMaps appear as resumed jobs start: poll).
       jarsAfterFirst ??= await resources(h);
       const reference = jarsAfterFirst;
