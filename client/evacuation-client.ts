@@ -75,10 +75,15 @@ export class EvacuationClient {
     return { evacuationId, joined: memo?.startToken !== startToken };
   }
 
-  /** The newest `limit` evacuations (running and closed), newest first. Visibility is eventually consistent: a start shows up within about a second. */
+  /**
+   * The newest `limit` evacuations (running and closed) on this client's task queue (one
+   * az-evac deployment), newest first. Visibility is eventually consistent: a start shows up
+   * within about a second.
+   */
   async list(limit = 20): Promise<EvacuationListItem[]> {
     const out: EvacuationListItem[] = [];
-    for await (const wf of this.client.workflow.list({ query: "WorkflowType = 'evacuateAz'", pageSize: limit })) {
+    const query = `WorkflowType = 'evacuateAz' AND TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`;
+    for await (const wf of this.client.workflow.list({ query, pageSize: limit })) {
       out.push({
         evacuationId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
         ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),

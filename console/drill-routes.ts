@@ -10,19 +10,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { DrillClient } from '../client/drill-client.js';
 import { RehearsalSchedules } from '../client/rehearsal-schedules.js';
 import type { DrillStatus } from '../domain/drill.js';
 import { HttpError, type ConsolePlugin } from './context.js';
+import { httpErrorOf } from './temporal-errors.js';
 
 const PAGE_SCRIPT = fileURLToPath(new URL('./public/drills.js', import.meta.url));
-
-function httpErrorOf(err: unknown, id: string): unknown {
-  if (err instanceof WorkflowNotFoundError) return new HttpError(404, `no drill ${id}`);
-  if (err instanceof Error && / rejected: /.test(err.message)) return new HttpError(409, err.message);
-  return err;
-}
 
 /** Register the drill routes and page panel. */
 export const drillRoutes: ConsolePlugin = async (app, ctx) => {
@@ -40,7 +34,7 @@ export const drillRoutes: ConsolePlugin = async (app, ctx) => {
     try {
       return await drills.status(req.params.id);
     } catch (err) {
-      throw httpErrorOf(err, req.params.id);
+      throw httpErrorOf(err, `drill ${req.params.id}`);
     }
   });
   app.get<{ Params: { id: string } }>('/api/drills/:id/report.html', async (req, reply) => {
@@ -49,7 +43,7 @@ export const drillRoutes: ConsolePlugin = async (app, ctx) => {
     try {
       status = await drills.status(req.params.id);
     } catch (err) {
-      throw httpErrorOf(err, req.params.id);
+      throw httpErrorOf(err, `drill ${req.params.id}`);
     }
     if (!status.reportHtmlFile) throw new HttpError(409, `drill ${req.params.id} has no report yet (phase ${status.phase}); it is written when the drill ends`);
     return reply.type('text/html; charset=utf-8').send(await readFile(status.reportHtmlFile, 'utf8'));
@@ -73,7 +67,7 @@ export const drillRoutes: ConsolePlugin = async (app, ctx) => {
           status = action === 'abort' ? await drills.abort(id, who.user, text)
             : await drills.decide(id, { decision: action, by: who.user, ...(text ? { comment: text } : {}) });
         } catch (err) {
-          throw httpErrorOf(err, id);
+          throw httpErrorOf(err, `drill ${id}`);
         }
         await ctx.audit(who, { ...entry, outcome: 'accepted', ...(status.evacuationId ? { evacuationId: status.evacuationId } : {}) });
         return status;

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
+import type { EvacuationReport } from '../../domain/report.js';
 import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
 import { waitFor } from '../setup/evacuation-harness.js';
 
@@ -36,7 +37,9 @@ async function call(path: string, o: { method?: string; token?: string; body?: u
   return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
 }
 
-const good = { sourceAz: 'az-a', targetAz: 'az-b', confirm: 'az-a', reason: 'az-a unreachable, INC-1' };
+// Mode drill: its deterministic id differs from the browser test's emergency evacuation, so
+// the two files never join each other's run on the shared dev server.
+const good = { sourceAz: 'az-a', targetAz: 'az-b', confirm: 'az-a', reason: 'az-a unreachable, INC-1', mode: 'drill' };
 
 describe('console API', () => {
   it('refuses bad triggers with a 4xx naming the reason, and starts nothing', async () => {
@@ -48,6 +51,7 @@ describe('console API', () => {
       [{ ...good, confirm: undefined }, 400, /missing confirmation/],
       [{ ...good, confirm: 'az-b' }, 400, /does not match the failed AZ az-a/],
       [{ ...good, reason: ' ' }, 400, /missing reason/],
+      [{ ...good, mode: 'panic' }, 400, /unknown mode "panic"/],
     ];
     for (const [body, status, message] of cases) {
       const r = await call('/api/evacuations', { token: op, body });
@@ -75,7 +79,7 @@ describe('console API', () => {
     const op = c.tokens.operator;
     const first = await call('/api/evacuations', { token: op, body: good });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ evacuationId: 'az-evac-emergency-az-a-to-az-b', joined: false });
+    expect(first.body).toEqual({ evacuationId: 'az-evac-drill-az-a-to-az-b', joined: false });
     const id = String(first.body.evacuationId);
     started.push(id);
     const second = await call('/api/evacuations', { token: op, body: { ...good, reason: 'pressed again' } });
@@ -109,7 +113,7 @@ describe('console API', () => {
     const report = await call(`/api/evacuations/${id}/report.json`, { token: op });
     expect(report.status).toBe(200);
     const html = await (await fetch(new URL(`/api/evacuations/${id}/report.html`, c.url), { headers: { authorization: `Bearer ${op}` } })).text();
-    expect(html).toContain('<svg');
     expect(html).toContain(`Evacuation ${id}`);
+    for (const t of (report.body as unknown as EvacuationReport).tiers) expect(html).toContain(`<tr data-tier="${t.tier}"><th>${t.tier}</th><td data-field="jobs">${t.jobs}</td>`);
   });
 });
