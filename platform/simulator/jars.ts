@@ -12,7 +12,7 @@ import { repositoryFetchSeconds } from './latency-model.js';
 import type { StoredObject } from './object-store.js';
 import { repositoryBucket, type ReplicatedStores } from './replication.js';
 import type { Scheduler } from './scheduler.js';
-import { parseS3Uri } from './snapshots.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
 
 /** Where a jarURI resolves in an AZ. `image` = not an s3:// URI (e.g. `local://`, inside the image). */
 export type JarLocation =

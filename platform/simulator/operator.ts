@@ -32,7 +32,8 @@ import { hex, seededUniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import { manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
 import type { Scheduler } from './scheduler.js';
-import { parseS3Uri, resolveSnapshot } from './snapshots.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
+import { resolveSnapshot } from './snapshots.js';
 
 /** Operator timings, model seconds. */
 export const OPERATOR = { upgradeCancelSeconds: 10 } as const;
