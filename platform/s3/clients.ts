@@ -5,6 +5,7 @@
  * The SDK's own retry is off (maxAttempts 1): errors.ts classifies and retries in one place.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Settings } from '../../config/settings.js';
 import type { S3RetryPolicy } from './errors.js';
 
 /** How the SDK computes and checks checksums: `sdk-default` is what production uses (WHEN_SUPPORTED). */
@@ -56,4 +57,35 @@ export class S3Clients {
     for (const c of this.byEndpoint.values()) c.destroy();
     this.byEndpoint.clear();
   }
+}
+
+/**
+ * Connection settings from az-evac's settings (config/settings.ts).
+ * @throws Error naming the variable when AZ_EVAC_S3_CHECKSUMS is not sdk-default|when-required
+ *   or AZ_EVAC_S3_MAX_ATTEMPTS < 1
+ */
+export function connectionSettings(s: Settings): S3ConnectionSettings {
+  if (s.s3Checksums !== 'sdk-default' && s.s3Checksums !== 'when-required') {
+    throw new Error(`AZ_EVAC_S3_CHECKSUMS=${JSON.stringify(s.s3Checksums)} is not one of sdk-default, when-required. Fix: unset it (sdk-default, as in production) or set when-required`);
+  }
+  if (s.s3MaxAttempts < 1) throw new Error(`AZ_EVAC_S3_MAX_ATTEMPTS=${s.s3MaxAttempts} must be ≥ 1 (1 = no retry)`);
+  return {
+    accessKeyId: s.s3AccessKey, secretAccessKey: s.s3SecretKey, region: s.s3Region, checksums: s.s3Checksums,
+    retry: { maxAttempts: Math.floor(s.s3MaxAttempts), baseDelayMs: s.s3RetryBaseMs, maxDelayMs: s.s3RetryMaxMs },
+    maxSockets: Math.max(1, s.s3MaxConcurrentRequests),
+  };
+}
+
+/**
+ * `az-a=http://h:p,az-b=http://h:q` → `{ 'az-a': 'http://h:p', ... }`; '' → {}.
+ * @throws Error naming the entry and the expected form
+ */
+export function parseEndpoints(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)=(https?:\/\/\S+)$/.exec(entry);
+    if (!m) throw new Error(`AZ_EVAC_S3_ENDPOINTS entry ${JSON.stringify(entry)} is not <az>=http(s)://host:port. Fix: e.g. az-a=http://127.0.0.1:7070,az-b=http://127.0.0.1:7071`);
+    out[m[1]!] = m[2]!.replace(/\/+$/, '');
+  }
+  return out;
 }

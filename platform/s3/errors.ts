@@ -102,3 +102,25 @@ function retryAfter(e: SdkErrorShape): number | undefined {
   const n = raw === undefined ? NaN : Number(raw);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
+
+/** What every S3 request of az-evac runs under: the adapter-wide concurrency bound and the retry policy. */
+export interface S3CallContext {
+  /** Runs one S3 request under the adapter-wide concurrency bound. */
+  bounded: <T>(call: () => Promise<T>) => Promise<T>;
+  retry: S3RetryPolicy;
+}
+
+/** One S3 request `fn`, bounded and retried; failures classified, naming `what`. */
+export function s3Call<T>(ctx: S3CallContext, what: string, fn: () => Promise<T>): Promise<T> {
+  return ctx.bounded(() => withS3Retry(what, ctx.retry, fn));
+}
+
+/** `call`'s result, or undefined when it failed with PlatformError('not-found'). */
+export async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof PlatformError && err.code === 'not-found') return undefined;
+    throw err;
+  }
+}

@@ -10,7 +10,8 @@ import type { JarArtifact } from '../../domain/types.js';
 import type { ArtifactPlace } from '../ports.js';
 import { repositoryFetchSeconds } from './latency-model.js';
 import type { StoredObject } from './object-store.js';
-import { repositoryBucket, type ReplicatedStores } from './replication.js';
+import type { ReplicatedStores } from './replication.js';
+import { jarRepositoryBucket } from '../../domain/types.js';
 import type { Scheduler } from './scheduler.js';
 import { parseS3Uri } from '../../domain/snapshot-layout.js';
 
@@ -57,9 +58,9 @@ export class Jars {
     const store = this.stores.store(az);
     const cached = store.get(s3.bucket, s3.key);
     if (cached) return { place: 'cache', sizeBytes: cached.sizeBytes, digest: cached.digest };
-    const repo = store.get(repositoryBucket(s3.bucket), s3.key);
+    const repo = store.get(jarRepositoryBucket(s3.bucket), s3.key);
     if (repo) return { place: 'repository', sizeBytes: repo.sizeBytes, digest: repo.digest };
-    return { place: 'missing', reason: `jar ${uri} is in neither the jar cache (bucket ${s3.bucket}) nor the repository (bucket ${repositoryBucket(s3.bucket)}) of ${az}` };
+    return { place: 'missing', reason: `jar ${uri} is in neither the jar cache (bucket ${s3.bucket}) nor the repository (bucket ${jarRepositoryBucket(s3.bucket)}) of ${az}` };
   }
 
   /** The jar in `place` of the AZ with the same digest. */
@@ -76,7 +77,7 @@ export class Jars {
   preload(az: string, artifactBucket: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
     if (this.has(az, artifactBucket, jar, 'cache')) return Promise.resolve({ copiedBytes: 0 });
     const src = this.object(az, artifactBucket, jar, 'repository');
-    if (!src) throw new PlatformError('not-found', `jar ${jar.key} is not in ${az}'s repository (bucket ${repositoryBucket(artifactBucket)}); publish it there first`, false);
+    if (!src) throw new PlatformError('not-found', `jar ${jar.key} is not in ${az}'s repository (bucket ${jarRepositoryBucket(artifactBucket)}); publish it there first`, false);
     if (src.digest !== jar.digest) {
       throw new PlatformError('invalid', `jar ${jar.key} in ${az}'s repository has digest ${src.digest ?? 'none'}, expected ${jar.digest}; the catalog and the repository disagree`, false);
     }
@@ -104,7 +105,7 @@ export class Jars {
   }
 
   private object(az: string, artifactBucket: string, jar: JarArtifact, place: ArtifactPlace): StoredObject | undefined {
-    const bucket = place === 'cache' ? artifactBucket : repositoryBucket(artifactBucket);
+    const bucket = place === 'cache' ? artifactBucket : jarRepositoryBucket(artifactBucket);
     return this.stores.store(az).get(bucket, jar.key);
   }
 }

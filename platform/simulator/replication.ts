@@ -13,18 +13,13 @@
  * waits while either AZ is down. Replicas keep the source's last-modified time.
  */
 import { PlatformError } from '../errors.js';
-import type { PlatformProfile } from '../../domain/types.js';
+import { jarRepositoryBucket, type PlatformProfile } from '../../domain/types.js';
 import { ObjectStore, type StoredObject } from './object-store.js';
 import { between, seededUniform } from './random.js';
 import type { Scheduler } from './scheduler.js';
 
 /** Replication lag bounds, model seconds. */
 export const REPLICATION_LAG_SECONDS = { min: 5, max: 60 } as const;
-
-/** Name of an AZ's jar repository bucket. */
-export function repositoryBucket(artifactBucket: string): string {
-  return `${artifactBucket}-repository`;
-}
 
 /** All AZs' object stores, replicating state-bucket writes to the other AZs. */
 export class ReplicatedStores {
@@ -44,7 +39,7 @@ export class ReplicatedStores {
     this.inFlight = 0;
     for (const az of profile.azs) {
       const store = new ObjectStore();
-      for (const b of [az.stateBucket, az.artifactBucket, repositoryBucket(az.artifactBucket)]) store.createBucket(b);
+      for (const b of [az.stateBucket, az.artifactBucket, jarRepositoryBucket(az.artifactBucket)]) store.createBucket(b);
       this.stores.set(az.name, store);
       this.stateBuckets.set(az.name, az.stateBucket);
     }
