@@ -36,7 +36,7 @@ const planning = proxyActivities<Activities>({
 });
 
 /** Jars per preload activity call: progress is visible between calls. */
-const PRELOAD_CHUNK = 64;
+const PRELOAD_CHUNK = 16;
 
 /** Evacuate the source AZ's jobs into the target AZ. Never throws for job-level failures. */
 export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResult> {

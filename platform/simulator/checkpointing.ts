@@ -174,7 +174,7 @@ export class Checkpointing {
       else this.stores.put(track.az, track.bucket, key, obj);
     };
     for (const [key, sizeBytes] of files) put(key, { sizeBytes, lastModifiedEpochSeconds: stamp }, replicaDelays?.data);
-    const body = JSON.stringify({ files: refs } satisfies MetadataBody);
+    const body = JSON.stringify({ files: refs, completedAtEpochSeconds: stamp } satisfies MetadataBody);
     put(`${dir}/${METADATA}`, { sizeBytes: body.length, lastModifiedEpochSeconds: stamp, body }, replicaDelays?.metadata);
     return [...files.map(([k]) => k), `${dir}/${METADATA}`];
   }

@@ -220,16 +220,27 @@ export interface SpawnedSimulator {
   stop(): Promise<void>;
 }
 
+/** S3 servers (one endpoint per AZ) the simulator writes its objects through to, and their credentials. */
+export interface SimulatorS3 {
+  endpoints: Record<string, string>;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 /**
  * Spawn platform/simulator/main.ts as its own process (`node --import tsx`) and wait for
  * the URL line it prints. @throws Error with the process's stderr tail when it exits or
  * prints nothing within 30 s.
  */
-export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string }): Promise<SpawnedSimulator> {
+export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string; s3?: SimulatorS3 }): Promise<SpawnedSimulator> {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const s3Env = opts.s3 ? {
+    AZ_EVAC_S3_ENDPOINTS: Object.entries(opts.s3.endpoints).map(([az, url]) => `${az}=${url}`).join(','),
+    AZ_EVAC_S3_ACCESS_KEY: opts.s3.accessKeyId, AZ_EVAC_S3_SECRET_KEY: opts.s3.secretAccessKey,
+  } : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3Env } });
   killOnExit(child);
   let stderrTail = '';
   child.stderr.on('data', (chunk: Buffer) => {

@@ -6,12 +6,12 @@
  * latency model's contention slowdown.
  */
 import { PlatformError } from '../errors.js';
-import type { JarArtifact } from '../../domain/types.js';
+import { jarRepositoryBucket, type JarArtifact } from '../../domain/types.js';
 import type { ArtifactPlace } from '../ports.js';
 import { repositoryFetchSeconds } from './latency-model.js';
 import type { StoredObject } from './object-store.js';
 import type { ReplicatedStores } from './replication.js';
-import { jarRepositoryBucket } from '../../domain/types.js';
+import type { S3Mirror } from './s3-mirror.js';
 import type { Scheduler } from './scheduler.js';
 import { parseS3Uri } from '../../domain/snapshot-layout.js';
 
@@ -45,11 +45,32 @@ export class RepositoryLoad {
 export class Jars {
   private readonly copies = new Map<string, Promise<{ copiedBytes: number }>>();
 
+  /** @param mirror when the stores are written through to S3: the jar cache is read back from there (the engine preloads into S3) */
   constructor(
     private readonly stores: ReplicatedStores,
     private readonly scheduler: Scheduler,
     readonly load: RepositoryLoad,
+    private readonly mirror?: S3Mirror,
   ) {}
+
+  /**
+   * With an S3 mirror: learn which of `uris` the engine has copied into `az`'s jar cache in
+   * S3 (HeadObject, same digest as the repository's) before a deploy looks them up.
+   * @returns undefined without a mirror (nothing to learn: the in-memory cache is the truth)
+   */
+  syncCache(az: string, uris: string[]): Promise<void> | undefined {
+    const mirror = this.mirror;
+    if (!mirror) return undefined;
+    const store = this.stores.store(az);
+    return Promise.all(uris.map(async (uri) => {
+      const s3 = parseS3Uri(uri);
+      if (!s3 || store.get(s3.bucket, s3.key)) return;
+      const repo = store.get(jarRepositoryBucket(s3.bucket), s3.key);
+      if (!repo?.digest || !store.hasBucket(s3.bucket)) return;
+      const cached = await mirror.digestOf(az, s3.bucket, s3.key).catch(() => undefined);
+      if (cached !== undefined && `sha256:${cached}` === repo.digest) store.put(s3.bucket, s3.key, repo, { silent: true });
+    })).then(() => undefined);
+  }
 
   /** Resolve a jarURI in `az`: the cache (the URI's bucket) first, then that bucket's repository. */
   locate(az: string, uri: string): JarLocation {

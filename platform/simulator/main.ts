@@ -3,10 +3,15 @@
  *   tsx platform/simulator/main.ts --port 0 --time-scale 10 --seed 1
  * Prints one JSON line `{"url":"http://127.0.0.1:PORT"}` on stdout once listening; logs
  * (pino) go to stderr at `--log-level` (default warn). SIGTERM/SIGINT close it.
+ * With AZ_EVAC_S3_ACCESS_KEY / _SECRET_KEY and AZ_EVAC_S3_ENDPOINTS set, every object the
+ * simulated jobs write goes through to those S3 servers (s3-mirror.ts).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
+import { loadSettings } from '../../config/settings.js';
 import { loadFlinkDeploymentValidator } from '../../domain/crd-validator.js';
+import { connectionSettings, parseEndpoints, S3Clients } from '../s3/clients.js';
+import { S3Mirror } from './s3-mirror.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';
 
@@ -31,7 +36,10 @@ async function main(): Promise<void> {
 
   const logger = pino({ level: opts.logLevel, name: 'az-evac-simulator' }, pino.destination(2));
   const validator = await loadFlinkDeploymentValidator();
+  const settings = loadSettings();
+  const mirror = settings.s3AccessKey ? new S3Mirror(new S3Clients(connectionSettings(settings)), parseEndpoints(settings.s3Endpoints)) : undefined;
   const sim = new Simulator({
+    mirror,
     timeScale: opts.timeScale,
     seed: opts.seed,
     validateManifest: (m) => {

@@ -134,7 +134,15 @@ export class Operator {
     return run;
   }
 
+  /** Pods fit: start them once the jar cache is known (read back from S3 when mirrored). */
   private startPods(r: Resource, run: Run, spec: OperatorSpec): void {
+    if (r.run !== run) return;
+    const synced = this.ctx.jars.syncCache(r.az, [spec.jarURI!, ...spec.extraJarURIs]);
+    if (synced) void synced.then(() => this.startPodsNow(r, run, spec));
+    else this.startPodsNow(r, run, spec);
+  }
+
+  private startPodsNow(r: Resource, run: Run, spec: OperatorSpec): void {
     if (r.run !== run) return;
     run.phase = 'starting';
     const key = nsName(r.namespace, r.name);
