@@ -22,6 +22,15 @@ import type { ObjectStoreObserver, StoredObject } from './object-store.js';
 
 type Op = { kind: 'put'; obj: StoredObject } | { kind: 'delete' };
 
+/** A queued change; `seq` orders changes for flush(). */
+interface Change {
+  az: string;
+  bucket: string;
+  key: string;
+  op: Op;
+  seq: number;
+}
+
 /** Counters of the mirror. */
 export interface MirrorStats {
   /** Changes waiting or being written. */
@@ -36,11 +45,16 @@ export interface MirrorStats {
 
 /** Write-through of every AZ's store to S3. */
 export class S3Mirror {
-  private readonly pending = new Map<string, { az: string; bucket: string; key: string; op: Op }>();
+  private readonly pending = new Map<string, Change>();
+  /** Seqs of changes queued or being written. */
+  private readonly outstanding = new Set<number>();
+  /** Keys (`az|bucket|key`) this mirror has written to S3 and not deleted since. */
+  private readonly inS3 = new Set<string>();
+  private seq = 0;
+  private waiters: Array<{ upTo: number; resolve: () => void }> = [];
   private readonly buckets = new Map<string, Promise<void>>();
   private running = 0;
   private barrier: Promise<void> = Promise.resolve();
-  private idle: Array<() => void> = [];
   private readonly call: S3CallContext;
   readonly stats: MirrorStats = { backlog: 0, puts: 0, deletes: 0, coalesced: 0 };
 
@@ -67,7 +81,12 @@ export class S3Mirror {
    * any later change is written.
    */
   reset(az: string, buckets: string[]): void {
-    for (const [id, change] of this.pending) if (change.az === az) this.pending.delete(id);
+    for (const [id, change] of this.pending) {
+      if (change.az !== az) continue;
+      this.pending.delete(id);
+      this.settle(change.seq);
+    }
+    for (const id of this.inS3) if (id.startsWith(`${az}|`)) this.inS3.delete(id);
     for (const bucket of buckets) this.buckets.delete(`${az}|${bucket}`);
     this.barrier = this.barrier.then(() => this.empty(az, buckets)).catch((err: unknown) => {
       this.stats.lastError = classifyS3Error(err, `empty the buckets of ${az}`).message;
@@ -89,9 +108,27 @@ export class S3Mirror {
 
   /** Resolves when every change queued before the call is in S3 (failures are in `stats.lastError`). */
   async flush(): Promise<void> {
+    const upTo = this.seq;
     await this.barrier;
-    if (this.pending.size === 0 && this.running === 0) return;
-    await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.doneUpTo(upTo)) return;
+    await new Promise<void>((resolve) => this.waiters.push({ upTo, resolve }));
+  }
+
+  private doneUpTo(upTo: number): boolean {
+    for (const seq of this.outstanding) if (seq <= upTo) return false;
+    return true;
+  }
+
+  /** Change `seq` is written (or dropped): wake flushes that waited for it. */
+  private settle(seq: number): void {
+    this.outstanding.delete(seq);
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (this.doneUpTo(w.upTo)) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
   }
 
   /**
@@ -123,34 +160,54 @@ export class S3Mirror {
     return ready;
   }
 
+  /**
+   * Queue a change; a change still queued for the same key is replaced, and a delete of a
+   * key whose put never reached S3 cancels both (checkpoint churn under a backlog costs nothing).
+   */
   private enqueue(az: string, bucket: string, key: string, op: Op): void {
     const id = `${az}|${bucket}|${key}`;
-    if (this.pending.has(id)) this.stats.coalesced++;
-    this.pending.set(id, { az, bucket, key, op });
-    this.stats.backlog = this.pending.size + this.running;
+    const queued = this.pending.get(id);
+    if (queued) {
+      this.stats.coalesced++;
+      this.pending.delete(id);
+      this.settle(queued.seq);
+      if (op.kind === 'delete' && !this.inS3.has(id)) return this.updateBacklog();
+    }
+    const seq = ++this.seq;
+    this.outstanding.add(seq);
+    this.pending.set(id, { az, bucket, key, op, seq });
+    this.updateBacklog();
     while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
+  }
+
+  private updateBacklog(): void {
+    this.stats.backlog = this.pending.size + this.running;
   }
 
   private async drain(): Promise<void> {
     this.running++;
     try {
       for (let next = this.take(); next; next = this.take()) {
+        const id = `${next.az}|${next.bucket}|${next.key}`;
         try {
           await this.barrier;
           await this.bucketReady(next.az, next.bucket);
           await this.write(next.az, next.bucket, next.key, next.op);
+          if (next.op.kind === 'put') this.inS3.add(id);
+          else this.inS3.delete(id);
         } catch (err) {
           this.stats.lastError = classifyS3Error(err, `mirror s3://${next.bucket}/${next.key} in ${next.az}`).message;
+        } finally {
+          this.settle(next.seq);
         }
       }
     } finally {
       this.running--;
-      this.stats.backlog = this.pending.size + this.running;
-      if (this.running === 0 && this.pending.size === 0) for (const done of this.idle.splice(0)) done();
+      this.updateBacklog();
     }
   }
 
-  private take(): { az: string; bucket: string; key: string; op: Op } | undefined {
+  private take(): Change | undefined {
     const first = this.pending.entries().next();
     if (first.done) return undefined;
     this.pending.delete(first.value[0]);
@@ -167,8 +224,8 @@ export class S3Mirror {
     const o = op.obj;
     const metadata: Record<string, string> = { 'nominal-bytes': String(o.sizeBytes) };
     if (o.digest?.startsWith('sha256:')) metadata[DIGEST_METADATA] = o.digest.slice(7);
-    const body = o.body ?? (o.digest ? key : '');
+    const body = Buffer.from(o.body ?? (o.digest ? key : ''), 'utf8');
     this.stats.puts++;
-    await s3Call(this.call, `put s3://${bucket}/${key} in ${az}`, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata })));
+    await s3Call(this.call, `put s3://${bucket}/${key} in ${az}`, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, Metadata: metadata })));
   }
 }
