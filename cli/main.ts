@@ -101,14 +101,15 @@ Settings (environment variables):
 ${settingsHelp()}`);
 
 program.command('demo')
-  .description('start a Temporal dev server, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
+  .description('start a Temporal dev server, S3 servers, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
   .option('--jobs <n>', 'jobs in the simulated fleet', positiveNumber, 1000)
   .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
   .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
   .option('--no-preload', 'do not preload jars')
+  .option('--no-s3', 'keep checkpoints, savepoints and jars in the simulator\'s memory instead of local S3 servers (versitygw)')
   .option('--report-json <file>', 'write the full JSON report here')
-  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string }) => {
-    const reportFile = await runDemo({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, log: (l) => process.stderr.write(`${l}\n`) });
+  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; reportJson?: string }) => {
+    const reportFile = await runDemo({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, log: (l) => process.stderr.write(`${l}\n`) });
     const report = await printReport(reportFile, o.reportJson);
     process.exitCode = report.success ? 0 : 1;
   });

@@ -4,6 +4,8 @@
  * exit. (The simulator process is spawned by platform/simulator.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -150,4 +152,39 @@ export async function startS3Server(opts: { rootDir: string; credentials: { acce
     }
   }
   return { child, endpoint, port, rootDir: opts.rootDir, stop: stopper(child) };
+}
+
+/** One S3 server per AZ, and the credentials they accept. */
+export interface StartedS3Servers {
+  /** AZ name → endpoint URL. */
+  endpoints: Record<string, string>;
+  accessKeyId: string;
+  secretAccessKey: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start one versitygw per AZ under `rootDir/<az>` with fresh random credentials (one AZ's
+ * store per server, so the symmetric layout — same bucket names, other endpoint — works).
+ * @throws Error from startS3Server (after stopping the servers already started)
+ */
+export async function startS3Servers(rootDir: string, azs: string[]): Promise<StartedS3Servers> {
+  const credentials = { accessKeyId: `azevac${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(18).toString('hex') };
+  const servers: StartedS3[] = [];
+  const stop = async (): Promise<void> => { await Promise.all(servers.map((s) => s.stop())); };
+  try {
+    for (const az of azs) servers.push(await startS3Server({ rootDir: join(rootDir, az), credentials }));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoints: Object.fromEntries(azs.map((az, i) => [az, servers[i]!.endpoint])), ...credentials, stop };
+}
+
+/** The worker's and simulator's S3 settings (AZ_EVAC_S3_*) for `servers`. */
+export function s3Env(servers: Pick<StartedS3Servers, 'endpoints' | 'accessKeyId' | 'secretAccessKey'>): Record<string, string> {
+  return {
+    AZ_EVAC_S3_ENDPOINTS: Object.entries(servers.endpoints).map(([az, url]) => `${az}=${url}`).join(','),
+    AZ_EVAC_S3_ACCESS_KEY: servers.accessKeyId, AZ_EVAC_S3_SECRET_KEY: servers.secretAccessKey,
+  };
 }

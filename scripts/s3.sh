@@ -3,7 +3,6 @@
 # Go module proxy into a cache outside git, one server holding one bucket per AZ.
 #
 #   scripts/s3.sh install                       build (idempotent), print the binary path
-#   scripts/s3.sh path                          print the binary path (builds if missing)
 #   scripts/s3.sh start [--port P] [--root DIR] exec versitygw in the foreground
 #   scripts/s3.sh stop [--pid-file F]           stop a server started with start-bg
 #   scripts/s3.sh start-bg [--port P] [--root DIR] [--pid-file F]
@@ -30,7 +29,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -39,6 +38,7 @@ install_server() {
     echo "$BIN"
     return 0
   fi
+  if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then PATH="$PATH:/usr/local/go/bin"; fi
   command -v go >/dev/null || die "go not found; install Go >= 1.25 (versitygw $VERSITYGW_VERSION needs it)"
   echo "s3.sh: building versitygw $VERSITYGW_VERSION into $INSTALL_DIR (a few minutes on 2 cores)" >&2
   # Build into a scratch dir and rename at the end: an interrupted build never leaves a
@@ -131,12 +131,11 @@ main() {
   shift
   case "$cmd" in
     install) install_server ;;
-    path) install_server ;;
     start) start_server "$@" ;;
     start-bg) start_background "$@" ;;
     stop) stop_server "$@" ;;
     -h|--help|help) usage ;;
-    *) die "unknown command '$cmd' (expected install, path, start, start-bg or stop)" ;;
+    *) die "unknown command '$cmd' (expected install, start, start-bg or stop)" ;;
   esac
 }
 

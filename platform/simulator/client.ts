@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PlatformError } from '../errors.js';
-import { TSX_LOADER, killOnExit } from '../local-processes.js';
+import { s3Env, TSX_LOADER, killOnExit } from '../local-processes.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import type { FaultConfig } from './faults.js';
@@ -236,11 +236,8 @@ export async function spawnSimulator(opts: { timeScale: number; seed: number; po
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
-  const s3Env = opts.s3 ? {
-    AZ_EVAC_S3_ENDPOINTS: Object.entries(opts.s3.endpoints).map(([az, url]) => `${az}=${url}`).join(','),
-    AZ_EVAC_S3_ACCESS_KEY: opts.s3.accessKeyId, AZ_EVAC_S3_SECRET_KEY: opts.s3.secretAccessKey,
-  } : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3Env } });
+  const s3 = opts.s3 ? s3Env(opts.s3) : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3 } });
   killOnExit(child);
   let stderrTail = '';
   child.stderr.on('data', (chunk: Buffer) => {

@@ -23,7 +23,7 @@ describe('demo evacuation az-a → az-b with checkpoints and jars on versitygw',
 
   beforeAll(async () => {
     await workflowBundle();
-    h = await EvacuationHarness.start({ jobs: 40, seed: 11, timeScale: 100, s3: testS3() });
+    h = await EvacuationHarness.start({ jobs: 24, seed: 11, timeScale: 100, s3: testS3() });
     await h.prepareEmergency();
     await h.start(id);
     ({ result, report } = await h.finish(id));

@@ -25,6 +25,7 @@ import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuatio
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import { s3Env } from '../../platform/local-processes.js';
 import type { StoredPlan } from '../../platform/ports.js';
 import { spawnSimulator, type SimulatedDeployment, type SimulatorS3, type SpawnedSimulator } from '../../platform/simulator/client.js';
 import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
@@ -98,15 +99,9 @@ export class EvacuationHarness {
     const tiersFile = join(stateDir, 'tiers.yaml');
     await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots);
     const settings: Settings = {
-      ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir, tiersFile, timeScale,
+      ...loadSettings(o.s3 ? s3Env(o.s3) : {}), temporalAddress: testTemporalAddress(), stateDir, tiersFile, timeScale,
       taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
     };
-    if (o.s3) {
-      Object.assign(settings, {
-        s3AccessKey: o.s3.accessKeyId, s3SecretKey: o.s3.secretAccessKey,
-        s3Endpoints: Object.entries(o.s3.endpoints).map(([az, url]) => `${az}=${url}`).join(','),
-      });
-    }
     const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn', ...(o.s3 ? { s3: o.s3 } : {}) });
     try {
       const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
