@@ -70,7 +70,7 @@ export class S3Mirror {
   observer(az: string): ObjectStoreObserver {
     this.client(az);
     return {
-      created: (bucket) => { this.bucketReady(az, bucket); },
+      created: (bucket) => { void this.bucketReady(az, bucket); },
       put: (bucket, key, obj) => this.enqueue(az, bucket, key, { kind: 'put', obj }),
       deleted: (bucket, key) => this.enqueue(az, bucket, key, { kind: 'delete' }),
     };
