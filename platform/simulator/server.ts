@@ -122,6 +122,8 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   });
   app.post<{ Params: AzP }>('/control/az/:az/down', { schema: SCHEMAS.az }, async (req) => {
     sim.setAzDown(req.params.az, true);
+    // S3 catches up with the in-memory replicas (the operator's view) before anyone reads it.
+    await sim.stores.mirror?.flush();
     return { az: req.params.az, down: true };
   });
   app.post<{ Params: AzP }>('/control/az/:az/up', { schema: SCHEMAS.az }, async (req) => {
