@@ -138,9 +138,9 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('POST', '/control/fleet', 'load fleet', { body: { fleet, ...(options ? { options } : {}) }, timeoutMs: LONG_TIMEOUT_MS });
   }
 
-  /** Control: take an AZ down or bring it back. */
+  /** Control: take an AZ down (after the simulator's S3 write-through, if any, caught up) or bring it back. */
   async setAzDown(az: string, down: boolean): Promise<void> {
-    await this.call('POST', `/control/az/${seg(az)}/${down ? 'down' : 'up'}`, `set ${az} ${down ? 'down' : 'up'}`, { body: {} });
+    await this.call('POST', `/control/az/${seg(az)}/${down ? 'down' : 'up'}`, `set ${az} ${down ? 'down' : 'up'}`, { body: {}, timeoutMs: LONG_TIMEOUT_MS });
   }
 
   /** Control: merge fault settings. @returns the settings now */

@@ -50,6 +50,11 @@ export interface OperatorContext {
   profile(az: string): AzProfile;
   /** Nominal state size of a job key, bytes (fleet registry). */
   stateSizeBytes(key: string): number;
+  /**
+   * Floor on every job's checkpoint interval, model seconds (0: the job's own
+   * `execution.checkpointing.interval`). Coarse intervals keep S3 write-through affordable.
+   */
+  minCheckpointIntervalSeconds: number;
   /** Fault: the job deploys but never reaches RUNNING. */
   neverRunning(key: string): boolean;
   /** Status of `r` changed (wakes long-polls). */
@@ -103,7 +108,7 @@ export class Operator {
         this.ctx.checkpointing.seedHistory(run.track, now, laggingReplica);
         const ha = this.ctx.cluster(r.az).haConfigMaps.get(nsName(r.namespace, r.name));
         if (ha) ha.pointer = `s3://${run.track.bucket}/${run.track.checkpoints.at(-1)?.dir ?? ''}`;
-        this.startCheckpointing(r, run, spec, { checkpointInSeconds: spec.checkpointIntervalSeconds - 30, savepointInSeconds: 20 * 60 });
+        this.startCheckpointing(r, run, spec, { checkpointInSeconds: run.track.intervalSeconds - 30, savepointInSeconds: 20 * 60 });
       }
     });
   }
@@ -199,7 +204,7 @@ export class Operator {
         bucket: dir.bucket,
         checkpointPrefix: spec.checkpointDir?.key,
         savepointPrefix: spec.savepointDir?.bucket === dir.bucket ? spec.savepointDir.key : undefined,
-        intervalSeconds: spec.checkpointIntervalSeconds,
+        intervalSeconds: Math.max(spec.checkpointIntervalSeconds, this.ctx.minCheckpointIntervalSeconds),
         stateSizeBytes: run.restoreBytes || this.ctx.stateSizeBytes(key),
         nextCheckpointId: run.restoredFrom ? 1 + Math.floor(u() * 1000) : 1,
         checkpoints: [],

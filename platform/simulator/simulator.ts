@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   wall?: WallClock;
   /** Write every object through to S3 (checkpoints, savepoints, jars); the jar cache is read back from it. */
   mirror?: S3Mirror;
+  /** Floor on every job's checkpoint interval, model seconds (default 0: none). */
+  minCheckpointIntervalSeconds?: number;
 }
 
 /** Default state size of a job the fleet did not declare, bytes. */
@@ -74,6 +76,7 @@ export class Simulator {
       cluster: (az) => this.cluster(az),
       profile: (az) => this.profile(az),
       stateSizeBytes: (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES,
+      minCheckpointIntervalSeconds: opts.minCheckpointIntervalSeconds ?? 0,
       neverRunning: (key) => this.faults.neverRunning(key),
       changed: (r) => this.wake(r.az, r.namespace, r.name),
     });
