@@ -28,7 +28,7 @@ describe('demo evacuation az-a → az-b with checkpoints and jars on versitygw',
     await h.start(id);
     ({ result, report } = await h.finish(id));
     stored = await h.plan(id);
-  });
+  }, 300_000); // fleet load through S3 + a whole evacuation; minutes on a shared 2-core machine
 
   afterAll(async () => {
     clients.destroy();
