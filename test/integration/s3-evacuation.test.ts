@@ -37,6 +37,8 @@ describe('demo evacuation az-a → az-b with checkpoints and jars on versitygw',
 
   it('moves every admitted job, restoring from snapshots found in az-b\'s S3 replica', async () => {
     expect(result.phase).toBe('done');
+    const failed = report.jobs.filter((j) => j.outcome !== 'running' && j.tier !== 'P3').map((j) => `${j.tier} ${j.name}: ${j.reason ?? j.outcome}`);
+    expect(failed).toEqual([]);
     expect(result.success).toBe(true); // every admitted P0–P2 job RUNNING in az-b
     const restored = report.jobs.filter((j) => j.snapshotPath && j.outcome === 'running');
     expect(restored.length).toBeGreaterThan(5);
