@@ -29,7 +29,7 @@ export default defineConfig({
           name: 'temporal',
           include: ['test/workflow/**/*.test.ts', 'test/integration/**/*.test.ts'],
           exclude,
-          globalSetup: ['test/setup/temporal-global-setup.ts'],
+          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/s3-global-setup.ts'],
           pool: 'forks',
           // The dev server and each file's Worker share the CPU: one file per 2 cores
           // (serial on a 2-core machine).

@@ -13,12 +13,15 @@ export class JarStager {
 
   constructor(private readonly objects: ObjectStorePort) {}
 
-  /** Copy `jar` into `az`'s cache unless present; concurrent calls for one jar share one copy. Raw PlatformErrors. */
-  copy(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
+  /**
+   * Copy `jar` into `az`'s cache unless present; concurrent calls for one jar share one copy
+   * (only the call that starts it gets `onBytes` progress). Raw PlatformErrors.
+   */
+  copy(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }> {
     const id = `${az}/${jar.digest}`;
     let p = this.inFlight.get(id);
     if (!p) {
-      p = this.objects.preloadArtifact(az, jar).finally(() => this.inFlight.delete(id));
+      p = this.objects.preloadArtifact(az, jar, onBytes).finally(() => this.inFlight.delete(id));
       this.inFlight.set(id, p);
     }
     return p;

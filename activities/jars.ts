@@ -17,6 +17,7 @@ export function createJarActivities(deps: ActivityDeps, jars: JarStager) {
     /**
      * Preload jars `offset`..`offset+limit` of the plan. A missing or unreadable jar is
      * reported, not thrown: only the jobs that need it fail, at their own jar step.
+     * Heartbeats `{ done: jars finished, bytes: bytes copied so far }` as copies progress.
      */
     async preloadJars(evacuationId: string, offset: number, limit: number): Promise<PreloadResult> {
       const stored = await deps.evacuations.getPlan(evacuationId);
@@ -24,9 +25,11 @@ export function createJarActivities(deps: ActivityDeps, jars: JarStager) {
       const slice = stored.plan.jars.slice(offset, offset + limit);
       const bound = pLimit(deps.preloadConcurrency);
       const result: PreloadResult = { jars: slice.length, copied: 0, alreadyPresent: 0, copiedBytes: 0, failed: [] };
+      let bytesMoved = 0;
+      const beat = (): void => Context.current().heartbeat({ done: result.copied + result.alreadyPresent + result.failed.length, bytes: bytesMoved });
       await Promise.all(slice.map((jar) => bound(async () => {
         try {
-          const { copiedBytes } = await platformCall(`preload ${jar.key} into ${az}`, () => jars.copy(az, jar));
+          const { copiedBytes } = await platformCall(`preload ${jar.key} into ${az}`, () => jars.copy(az, jar, (bytes) => { bytesMoved += bytes; beat(); }));
           if (copiedBytes > 0) result.copied += 1;
           else result.alreadyPresent += 1;
           result.copiedBytes += copiedBytes;
@@ -34,7 +37,7 @@ export function createJarActivities(deps: ActivityDeps, jars: JarStager) {
           if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
           result.failed.push({ key: jar.key, digest: jar.digest, reason: err instanceof Error ? err.message : String(err) });
         }
-        Context.current().heartbeat({ done: result.copied + result.alreadyPresent, bytes: result.copiedBytes });
+        beat();
       })));
       return result;
     },

@@ -1,14 +1,21 @@
 /**
- * `npm run bench -- [--sizes 500,1000,2000,5000] [--time-scale X] [--no-preload-runs] [--json FILE]`
+ * `npm run bench -- [--sizes 500,1000,2000,5000] [--time-scale X] [--no-preload-runs] [--no-s3]
+ *    [--preload-jars N] [--jar-scale X] [--no-preload-bench] [--json FILE]`
+ *
+ * First a preload run (bench/preload.ts): N distinct jars copied on a real S3 server,
+ * serially and bounded-concurrently: bytes/s and speedup.
  *
  * Evacuates `size` jobs (a generated fleet of 2 × size, half in each AZ) from az-a (taken down) into az-b on a real
  * Temporal dev server, with the production worker wiring, and prints per run: jobs, cores,
  * preload on/off, wall seconds, jobs/s, P0 RTO, the zero-overhead lower bound of the
  * simulator's latency model for the same plan (bench/lower-bound.ts) and actual / bound.
  * Times are wall seconds; at --time-scale X the simulator runs X times faster than real
- * latencies (default 1: realistic latencies).
+ * latencies (default 1: realistic latencies). With S3 (default) checkpoints, savepoints and
+ * jars live on one versitygw per AZ, and the worker lists snapshots and preloads over S3;
+ * P2 RTO with preload on vs off shows what preloading takes off the critical path under
+ * the simulator's jar-download contention model.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { Command } from 'commander';
@@ -18,12 +25,13 @@ import { loadSettings } from '../config/settings.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
-import { startTemporalDevServer } from '../platform/local-processes.js';
+import { s3Env, startS3Servers, startTemporalDevServer } from '../platform/local-processes.js';
 import { spawnSimulator } from '../platform/simulator/client.js';
 import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
 import { generateFleet } from '../platform/simulator/fleet-generator.js';
 import { WORKFLOWS_PATH, buildWorker } from '../worker/build.js';
 import { lowerBound } from './lower-bound.js';
+import { runPreloadBench } from './preload.js';
 
 /** One benchmark row (the interface scripts rely on). */
 export interface BenchRow {
@@ -36,6 +44,10 @@ export interface BenchRow {
   p0RtoSeconds: number | null;
   /** RTO of the P0 jobs promoted from a hot standby (the rest of P0 had to be redeployed). */
   p0StandbyRtoSeconds: number | null;
+  /** RTO of tier P2 (regular jobs redeployed from a snapshot: the ones jar downloads slow down). */
+  p2RtoSeconds: number | null;
+  /** Objects on S3 (versitygw) rather than in the simulator's memory. */
+  s3: boolean;
   lowerBoundSeconds: number;
   ratio: number;
   succeeded: number;
@@ -48,14 +60,19 @@ const opts = new Command('bench')
   .option('--time-scale <x>', 'simulator speed-up (1 = realistic latencies)', '1')
   .option('--seed <s>', 'fleet seed', '11')
   .option('--no-preload-runs', 'skip the runs with jar preloading off')
+  .option('--no-s3', 'keep objects in the simulator\'s memory instead of local S3 servers')
+  .option('--preload-jars <n>', 'distinct jars of the preload throughput run', '24')
+  .option('--jar-scale <x>', 'jar size multiplier of the preload run (1 = 20–300 MiB)', '0.25')
+  .option('--no-preload-bench', 'skip the preload throughput run')
   .option('--json <file>', 'write the rows as JSON')
   .parse(process.argv)
-  .opts<{ sizes: string; timeScale: string; seed: string; preloadRuns: boolean; json?: string }>();
+  .opts<{ sizes: string; timeScale: string; seed: string; preloadRuns: boolean; s3: boolean; preloadJars: string; jarScale: string; preloadBench: boolean; json?: string }>();
 
-async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, size: number, preload: boolean, timeScale: number, seed: number): Promise<BenchRow> {
+async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, size: number, preload: boolean, timeScale: number, seed: number, withS3: boolean): Promise<BenchRow> {
   const stateDir = await mkdtemp(join(resolve('.az-evac'), `bench-${size}-`));
-  const settings = { ...loadSettings(), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
-  const sim = await spawnSimulator({ timeScale, seed });
+  const s3 = withS3 ? await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']) : undefined;
+  const settings = { ...loadSettings({ ...process.env, ...(s3 ? s3Env(s3) : {}) }), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
+  const sim = await spawnSimulator({ timeScale, seed, ...(s3 ? { s3 } : {}) });
   try {
     const fleet = generateFleet({ jobs: size * 2, seed, templates: loadExampleTemplates() });
     await sim.client.loadFleet(fleet);
@@ -79,6 +96,8 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
           preload, timeScale, wallSeconds: report.wallSeconds, jobsPerSecond: Math.round((inScope / report.wallSeconds) * 100) / 100,
           p0RtoSeconds: report.tiers.find((t) => t.tier === 'P0')?.rtoSeconds ?? null,
           p0StandbyRtoSeconds: Math.max(0, ...report.jobs.filter((j) => j.tier === 'P0' && j.strategy === 'promote-standby').map((j) => j.rtoSeconds ?? 0)) || null,
+          p2RtoSeconds: report.tiers.find((t) => t.tier === 'P2')?.rtoSeconds ?? null,
+          s3: withS3,
           lowerBoundSeconds: Math.round(boundWall * 10) / 10, ratio: Math.round((report.wallSeconds / boundWall) * 100) / 100,
           succeeded: report.tiers.reduce((n, t) => n + t.succeeded, 0),
           failed: report.tiers.reduce((n, t) => n + t.failed, 0),
@@ -90,6 +109,7 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
     }
   } finally {
     await sim.stop();
+    await s3?.stop();
   }
 }
 
@@ -99,14 +119,24 @@ async function main(): Promise<void> {
   const timeScale = Number(opts.timeScale);
   const seed = Number(opts.seed);
   process.stderr.write(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  await mkdir(resolve('.az-evac'), { recursive: true });
+  if (opts.preloadBench) {
+    const settings = loadSettings();
+    const { rows: preloadRows, speedup } = await runPreloadBench({
+      jars: Number(opts.preloadJars), scale: Number(opts.jarScale), concurrency: settings.preloadConcurrency, seed,
+      workDir: resolve('.az-evac'), log: (l) => process.stderr.write(`preload: ${l}\n`),
+    });
+    console.table(preloadRows);
+    process.stdout.write(`preload speedup (serial / bounded-concurrent): ${speedup}×\n`);
+  }
   const temporal = await startTemporalDevServer(await mkdtemp(join(resolve('.az-evac'), 'bench-temporal-')));
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const rows: BenchRow[] = [];
   try {
     for (const size of sizes) {
       for (const preload of opts.preloadRuns ? [true, false] : [true]) {
-        process.stderr.write(`run: ${size} jobs, preload ${preload ? 'on' : 'off'}, time scale ${timeScale}…\n`);
-        const row = await runOne(temporal.address, bundle, size, preload, timeScale, seed);
+        process.stderr.write(`run: ${size} jobs, preload ${preload ? 'on' : 'off'}, time scale ${timeScale}, ${opts.s3 ? 'S3 (versitygw)' : 'in-memory objects'}…\n`);
+        const row = await runOne(temporal.address, bundle, size, preload, timeScale, seed, opts.s3);
         rows.push(row);
         process.stderr.write(`${JSON.stringify(row)}\n`);
       }

@@ -1,6 +1,6 @@
 /**
  * `az-evac demo`: the whole product on one machine. Starts a Temporal dev server, the
- * simulator process and a worker process; generates a realistic fleet from a seed; syncs
+ * simulator process, one S3 server (versitygw) per AZ and a worker process; generates a realistic fleet from a seed; syncs
  * the catalog; takes az-a down (an emergency: its API server and object store are gone);
  * evacuates it into az-b with live progress, shown also on the emergency console (its URL
  * and demo sign-in tokens are printed); hands the report to the caller. Everything it starts
@@ -16,7 +16,7 @@ import type { EvacuationReport } from '../domain/report.js';
 import { spawnSimulator } from '../platform/simulator/client.js';
 import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
 import { generateFleet } from '../platform/simulator/fleet-generator.js';
-import { startTemporalDevServer, startWorkerProcess, type Started } from '../platform/local-processes.js';
+import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type Started, type StartedS3Servers } from '../platform/local-processes.js';
 import { watchProgress } from './progress-view.js';
 
 /** Demo options. */
@@ -26,6 +26,8 @@ export interface DemoOptions {
   /** Simulator speed-up (model seconds per wall second). */
   timeScale: number;
   preload: boolean;
+  /** Checkpoints, savepoints and jars on local S3 servers (versitygw, one per AZ); false: in the simulator's memory. */
+  s3: boolean;
   log: (line: string) => void;
   /** Called with the JSON report file once the evacuation ends (while the console still runs). */
   onReport: (reportFile: string) => Promise<EvacuationReport>;
@@ -65,9 +67,15 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       stops.push(temporal.stop);
       address = temporal.address;
     }
+    let s3: StartedS3Servers | undefined;
+    if (o.s3) {
+      o.log('Starting one S3 server (versitygw) per AZ (first run builds it)…');
+      s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']);
+      stops.push(s3.stop);
+    }
     o.log(`Temporal at ${address}. Starting the simulator at ${o.timeScale}× speed…`);
-    const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed });
-    stops.push(sim.stop);
+    const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, ...(s3 ? { s3 } : {}) });
+    stops.unshift(sim.stop);
 
     const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
     await sim.client.loadFleet(fleet);
@@ -77,6 +85,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const env = {
       AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_SIMULATOR_URL: sim.url, AZ_EVAC_STATE: stateDir,
       AZ_EVAC_TIME_SCALE: String(o.timeScale), AZ_EVAC_TASK_QUEUE: settings.taskQueue,
+      ...(s3 ? s3Env(s3) : {}),
     };
     const worker: Started = await startWorkerProcess(env);
     stops.unshift(worker.stop);

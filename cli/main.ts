@@ -111,18 +111,19 @@ Settings (environment variables):
 ${settingsHelp()}`);
 
 program.command('demo')
-  .description('start a Temporal dev server, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
+  .description('start a Temporal dev server, S3 servers, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
   .option('--jobs <n>', 'jobs in the simulated fleet', positiveNumber, 1000)
   .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
   .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
   .option('--no-preload', 'do not preload jars')
+  .option('--no-s3', 'keep checkpoints, savepoints and jars in the simulator\'s memory instead of local S3 servers (versitygw)')
   .option('--report-json <file>', 'write the full JSON report here')
   .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
   .option('--console', 'keep everything (and the console page) running after the evacuation, until Ctrl-C')
-  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string; reportHtml?: string; console?: boolean }) => {
+  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; reportJson?: string; reportHtml?: string; console?: boolean }) => {
     const log = (l: string): void => { process.stderr.write(`${l}\n`); };
     const report = await runDemo({
-      jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, log,
+      jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, log,
       onReport: (reportFile) => printReport(reportFile, o),
       holdOpen: o.console ? () => new Promise<void>((r) => { log('The console stays up; Ctrl-C to stop everything.'); process.once('SIGINT', () => r()); }) : undefined,
     });

@@ -23,7 +23,7 @@ export async function watchProgress(poll: () => Promise<EvacuationProgress>, don
     const elapsed = p.elapsedSeconds.toFixed(0);
     if (!multi) {
       const tiers = p.tiers.map((t) => `${t.tier} ${t.succeeded + t.failed + t.skipped}/${t.planned} (run ${t.running}, fail ${t.failed})`).join(' | ');
-      const jars = p.preload.state === 'off' ? '' : ` | jars ${p.preload.jarsDone}/${p.preload.jars}`;
+      const jars = p.preload.state === 'off' ? '' : ` | jars ${p.preload.jarsDone}/${p.preload.jars} (${(p.preload.bytesDone / 2 ** 20).toFixed(0)} MiB copied)`;
       out.write(`[${elapsed}s] ${p.phase}${p.paused ? ' PAUSED' : ''} ${tiers}${jars}\n`);
       return;
     }

@@ -32,6 +32,18 @@ export const SETTINGS = {
   consoleProxyOperators: { env: 'AZ_EVAC_CONSOLE_PROXY_OPERATORS', default: '', description: 'Comma list of proxy users who are operators; other proxy users are viewers.' },
   consoleAuditLog: { env: 'AZ_EVAC_CONSOLE_AUDIT_LOG', default: '', description: 'Audit log of console actions, JSON lines, appended (default: <AZ_EVAC_STATE>/console-audit.jsonl).' },
   heartbeatSeconds: { env: 'AZ_EVAC_HEARTBEAT_SECONDS', default: 120, description: 'Longest gap between heartbeats of a waiting activity, seconds (the SDK also caps it at 80 % of the heartbeat timeout).' },
+  s3Endpoints: { env: 'AZ_EVAC_S3_ENDPOINTS', default: '', description: 'S3 endpoint per AZ, `az-a=http://host:port,az-b=...` (overrides the catalog AZ profile\'s s3Endpoint). Empty and no S3 credentials: jars and snapshots go through the simulator.' },
+  s3AccessKey: { env: 'AZ_EVAC_S3_ACCESS_KEY', default: '', description: 'S3 access key id. Set (with the secret) to read snapshots and preload jars over S3.' },
+  s3SecretKey: { env: 'AZ_EVAC_S3_SECRET_KEY', default: '', description: 'S3 secret access key.' },
+  s3Region: { env: 'AZ_EVAC_S3_REGION', default: 'us-east-1', description: 'S3 signing region.' },
+  s3Checksums: { env: 'AZ_EVAC_S3_CHECKSUMS', default: 'sdk-default', description: 'AWS SDK checksum behaviour: sdk-default (WHEN_SUPPORTED, as in production) or when-required.' },
+  s3MaxAttempts: { env: 'AZ_EVAC_S3_MAX_ATTEMPTS', default: 6, description: 'Attempts per S3 request on throttling (503 SlowDown, 429) and transient failures.' },
+  s3RetryBaseMs: { env: 'AZ_EVAC_S3_RETRY_BASE_MS', default: 200, description: 'First retry backoff of an S3 request, milliseconds (doubles per attempt, full jitter).' },
+  s3RetryMaxMs: { env: 'AZ_EVAC_S3_RETRY_MAX_MS', default: 10000, description: 'Longest S3 retry backoff, milliseconds.' },
+  s3MaxConcurrentRequests: { env: 'AZ_EVAC_S3_MAX_REQUESTS', default: 64, description: 'S3 requests in flight at once per worker (snapshot lookups and jar copies share it).' },
+  s3MultipartThresholdBytes: { env: 'AZ_EVAC_S3_MULTIPART_THRESHOLD_BYTES', default: 5 * 1024 ** 3, description: 'Jars larger than this are copied with multipart UploadPartCopy (S3 allows one CopyObject up to 5 GiB).' },
+  s3PartBytes: { env: 'AZ_EVAC_S3_PART_BYTES', default: 256 * 1024 ** 2, description: 'Part size of a multipart jar copy, bytes.' },
+  s3PartConcurrency: { env: 'AZ_EVAC_S3_PART_CONCURRENCY', default: 4, description: 'Parts of one jar copied at once.' },
 } as const satisfies Record<string, SettingSpec<string | number>>;
 
 type SettingsTable = typeof SETTINGS;

@@ -68,6 +68,14 @@ export interface AzProfile {
   artifactBucket: string;
 }
 
+/**
+ * Name of an AZ's replicated jar repository bucket (CI publishes every jar there; a
+ * preload copies from it into `artifactBucket`).
+ */
+export function jarRepositoryBucket(artifactBucket: string): string {
+  return `${artifactBucket}-repository`;
+}
+
 /** The platform's AZs and storage layout. */
 export interface PlatformProfile {
   layout: StorageLayout;

@@ -1,9 +1,11 @@
 /**
- * Local child processes for `demo`, tests and the benchmark: the Temporal dev server (scripts/temporal.sh)
- * and the worker (worker/main.ts). Each is started, awaited until ready, and stopped on
+ * Local child processes for `demo`, tests and the benchmark: the Temporal dev server
+ * (scripts/temporal.sh), the S3 server (scripts/s3.sh) and the worker (worker/main.ts). Each is started, awaited until ready, and stopped on
  * exit. (The simulator process is spawned by platform/simulator.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -108,4 +110,82 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<S
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${log}`)));
   });
   return { child, stop: stopper(child) };
+}
+
+/** A running local S3 server (versitygw, posix backend). */
+export interface StartedS3 extends Started {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  port: number;
+  /** The posix root holding its buckets (kept across restarts). */
+  rootDir: string;
+}
+
+/**
+ * Start versitygw (`scripts/s3.sh start`, building it on first use) with its posix root
+ * `rootDir`, on `port` (default: a free one), accepting `credentials` (passed through the
+ * environment, never argv), and wait until it answers HTTP. Restarting on the same root and
+ * port keeps every object.
+ * @throws Error with the server's output when it does not answer within 30 s (600 s when it must be built)
+ */
+export async function startS3Server(opts: { rootDir: string; credentials: { accessKeyId: string; secretAccessKey: string }; port?: number }): Promise<StartedS3> {
+  const port = opts.port ?? await freePort();
+  const child = spawn('bash', [`${REPO}scripts/s3.sh`, 'start', '--port', String(port), '--root', opts.rootDir], {
+    env: { ...process.env, AZ_EVAC_S3_ACCESS_KEY: opts.credentials.accessKeyId, AZ_EVAC_S3_SECRET_KEY: opts.credentials.secretAccessKey },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  killOnExit(child);
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`versitygw exited (${child.exitCode}):\n${log}`);
+    try {
+      await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
+      break;
+    } catch (err) {
+      const limitMs = log.includes('building versitygw') ? 600_000 : 30_000;
+      if (Date.now() - started > limitMs) {
+        throw new Error(`versitygw not answering at ${endpoint}: ${(err as Error).message}\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { child, endpoint, port, rootDir: opts.rootDir, stop: stopper(child) };
+}
+
+/** One S3 server per AZ, and the credentials they accept. */
+export interface StartedS3Servers {
+  /** AZ name → endpoint URL. */
+  endpoints: Record<string, string>;
+  accessKeyId: string;
+  secretAccessKey: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start one versitygw per AZ under `rootDir/<az>` with fresh random credentials (one AZ's
+ * store per server, so the symmetric layout — same bucket names, other endpoint — works).
+ * @throws Error from startS3Server (after stopping the servers already started)
+ */
+export async function startS3Servers(rootDir: string, azs: string[]): Promise<StartedS3Servers> {
+  const credentials = { accessKeyId: `azevac${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(18).toString('hex') };
+  const servers: StartedS3[] = [];
+  const stop = async (): Promise<void> => { await Promise.all(servers.map((s) => s.stop())); };
+  try {
+    for (const az of azs) servers.push(await startS3Server({ rootDir: join(rootDir, az), credentials }));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoints: Object.fromEntries(azs.map((az, i) => [az, servers[i]!.endpoint])), ...credentials, stop };
+}
+
+/** The worker's and simulator's S3 settings (AZ_EVAC_S3_*) for `servers`. */
+export function s3Env(servers: Pick<StartedS3Servers, 'endpoints' | 'accessKeyId' | 'secretAccessKey'>): Record<string, string> {
+  return {
+    AZ_EVAC_S3_ENDPOINTS: Object.entries(servers.endpoints).map(([az, url]) => `${az}=${url}`).join(','),
+    AZ_EVAC_S3_ACCESS_KEY: servers.accessKeyId, AZ_EVAC_S3_SECRET_KEY: servers.secretAccessKey,
+  };
 }

@@ -130,8 +130,10 @@ export interface ObjectStorePort {
    * Copy `jar` from the AZ's repository into its artifact bucket (server-side copy),
    * verify the digest after copy. Skips (copiedBytes 0) when already present with the
    * same digest. Throws PlatformError('not-found') when the repository lacks it.
+   * `onBytes`, when given, is called with the bytes of each finished copy request (adapters
+   * that copy in one step may call it once, or not at all).
    */
-  preloadArtifact(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }>;
+  preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }>;
 }
 
 /** Reads the live fleet from every reachable AZ, for catalog sync. */

@@ -13,12 +13,15 @@ import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
 import { parseTiersPolicy } from '../domain/tiers-policy.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
-import type { ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import { PlatformError } from '../platform/errors.js';
+import type { CatalogStore, ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
+import { S3ObjectStore } from '../platform/s3/object-store.js';
 
 /** Path of the workflows module the worker bundles. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** The platform a worker drives: the simulator client (which also injects faults), or Kubernetes + S3 adapters. */
+/** The platform a worker drives: the simulator client (which also injects faults), or Kubernetes; jars and snapshots go over S3 when S3 credentials are set. */
 export type Platform = ClusterPort & ObjectStorePort & FleetSource & Partial<FaultInjectionPort>;
 
 /** Read and validate the tiers file (errors name the file, key path and fix). */
@@ -34,9 +37,10 @@ export async function loadTiersFile(file: string) {
 export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string } = {}): Promise<Worker> {
   const validator = await loadFlinkDeploymentValidator();
   const stateDir = resolve(settings.stateDir);
+  const catalogs = new FileCatalogStore(join(stateDir, 'catalog'));
   const activities = createActivities({
-    cluster: platform, objects: platform, fleet: platform,
-    catalogs: new FileCatalogStore(join(stateDir, 'catalog')),
+    cluster: platform, objects: objectStore(settings, catalogs) ?? platform, fleet: platform,
+    catalogs,
     evacuations: new FileEvacuationStore(join(stateDir, 'evacuations')),
     loadTiers: () => loadTiersFile(resolve(settings.tiersFile)),
     validateManifest: validator,
@@ -56,5 +60,27 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: settings.maxCachedWorkflows,
     maxHeartbeatThrottleInterval: `${settings.heartbeatSeconds}s`,
+  });
+}
+
+/**
+ * The S3 adapter when S3 credentials are set (AZ_EVAC_S3_ACCESS_KEY / _SECRET_KEY), else
+ * undefined (the platform serves snapshots and jars). AZ buckets come from the newest catalog.
+ * @throws Error naming the variable for bad S3 settings
+ */
+function objectStore(settings: Settings, catalogs: CatalogStore): ObjectStorePort | undefined {
+  if (!settings.s3AccessKey && !settings.s3SecretKey) return undefined;
+  return new S3ObjectStore({
+    clients: new S3Clients(connectionSettings(settings)),
+    endpoints: parseEndpoints(settings.s3Endpoints),
+    resolveAz: async (az) => {
+      const profile = (await catalogs.latest())?.platform.azs.find((a) => a.name === az);
+      if (!profile) throw new PlatformError('not-found', `AZ ${az} is not in the newest catalog; sync the catalog first (az-evac catalog sync)`, false);
+      return profile;
+    },
+    maxConcurrentRequests: settings.s3MaxConcurrentRequests,
+    multipartThresholdBytes: settings.s3MultipartThresholdBytes,
+    partSizeBytes: settings.s3PartBytes,
+    partConcurrency: settings.s3PartConcurrency,
   });
 }

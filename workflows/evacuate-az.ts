@@ -43,7 +43,7 @@ const planning = proxyActivities<Activities>({
 });
 
 /** Jars per preload activity call: progress is visible between calls. */
-const PRELOAD_CHUNK = 64;
+const PRELOAD_CHUNK = 16;
 
 /** Model seconds between two fencing passes while the source AZ is away (÷ time scale, at least 1 wall second). */
 const FENCE_INTERVAL_MODEL_SECONDS = 10;

@@ -16,7 +16,7 @@ import type { StoredObject } from './object-store.js';
 import { hex, seededUniform, type Uniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import type { Scheduler } from './scheduler.js';
-import { checkpointDirKey, METADATA, savepointDirKey, type MetadataBody } from './snapshots.js';
+import { checkpointDirKey, METADATA, savepointDirKey, type MetadataBody } from '../../domain/snapshot-layout.js';
 
 /** Checkpointing constants (model seconds, counts). */
 export const CHECKPOINTING = {
@@ -174,7 +174,7 @@ export class Checkpointing {
       else this.stores.put(track.az, track.bucket, key, obj);
     };
     for (const [key, sizeBytes] of files) put(key, { sizeBytes, lastModifiedEpochSeconds: stamp }, replicaDelays?.data);
-    const body = JSON.stringify({ files: refs } satisfies MetadataBody);
+    const body = JSON.stringify({ files: refs, completedAtEpochSeconds: stamp } satisfies MetadataBody);
     put(`${dir}/${METADATA}`, { sizeBytes: body.length, lastModifiedEpochSeconds: stamp, body }, replicaDelays?.metadata);
     return [...files.map(([k]) => k), `${dir}/${METADATA}`];
   }

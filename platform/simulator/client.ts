@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PlatformError } from '../errors.js';
-import { TSX_LOADER, killOnExit } from '../local-processes.js';
+import { s3Env, TSX_LOADER, killOnExit } from '../local-processes.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import type { FaultConfig } from './faults.js';
@@ -160,9 +160,9 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('POST', '/control/fleet', 'load fleet', { body: { fleet, ...(options ? { options } : {}) }, timeoutMs: LONG_TIMEOUT_MS });
   }
 
-  /** Control: take an AZ down or bring it back. */
+  /** Control: take an AZ down (after the simulator's S3 write-through, if any, caught up) or bring it back. */
   async setAzDown(az: string, down: boolean): Promise<void> {
-    await this.call('POST', `/control/az/${seg(az)}/${down ? 'down' : 'up'}`, `set ${az} ${down ? 'down' : 'up'}`, { body: {} });
+    await this.call('POST', `/control/az/${seg(az)}/${down ? 'down' : 'up'}`, `set ${az} ${down ? 'down' : 'up'}`, { body: {}, timeoutMs: LONG_TIMEOUT_MS });
   }
 
   /** Control: merge fault settings. @returns the settings now */
@@ -242,16 +242,24 @@ export interface SpawnedSimulator {
   stop(): Promise<void>;
 }
 
+/** S3 servers (one endpoint per AZ) the simulator writes its objects through to, and their credentials. */
+export interface SimulatorS3 {
+  endpoints: Record<string, string>;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 /**
  * Spawn platform/simulator/main.ts as its own process (`node --import tsx`) and wait for
  * the URL line it prints. @throws Error with the process's stderr tail when it exits or
  * prints nothing within 30 s.
  */
-export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string }): Promise<SpawnedSimulator> {
+export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string; s3?: SimulatorS3 }): Promise<SpawnedSimulator> {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const s3 = opts.s3 ? s3Env(opts.s3) : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3 } });
   killOnExit(child);
   let stderrTail = '';
   child.stderr.on('data', (chunk: Buffer) => {

@@ -13,11 +13,10 @@
  *   deploy that does not delete them silently restores from it.
  * Loading resets the simulator first (resources, objects, events, faults, AZs down).
  */
-import { jobKey, type FleetJob, type JarArtifact } from '../../domain/types.js';
+import { jarRepositoryBucket, jobKey, type FleetJob, type JarArtifact } from '../../domain/types.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import { readSpec } from './flink-spec.js';
 import { seededUniform } from './random.js';
-import { repositoryBucket } from './replication.js';
 import { createResource, manifestOf, nsName, type Resource } from './resources.js';
 import type { Simulator } from './simulator.js';
 
@@ -50,7 +49,7 @@ export function loadFleet(sim: Simulator, fleet: GeneratedFleet, options: LoadFl
   for (const job of fleet.jobs) for (const jar of job.jars) allJars.set(`${jar.key}|${jar.digest}`, jar);
   for (const az of fleet.platform.azs) {
     for (const jar of allJars.values()) {
-      sim.stores.store(az.name).put(repositoryBucket(az.artifactBucket), jar.key, { sizeBytes: jar.sizeBytes, digest: jar.digest, lastModifiedEpochSeconds: now - 86_400 });
+      sim.stores.store(az.name).put(jarRepositoryBucket(az.artifactBucket), jar.key, { sizeBytes: jar.sizeBytes, digest: jar.digest, lastModifiedEpochSeconds: now - 86_400 });
     }
   }
   const cacheJars = (az: string, job: FleetJob): void => {

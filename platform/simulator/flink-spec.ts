@@ -6,7 +6,7 @@ import { flattenFlinkConfiguration, readConfig, type FlatFlinkConfig } from '../
 import type { FlinkDeploymentManifest } from '../../domain/types.js';
 import { CHECKPOINTING } from './checkpointing.js';
 import { manifestResources } from './fleet-deployment.js';
-import { parseS3Uri } from './snapshots.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
 
 /** `spec.job.upgradeMode` values of the operator's CRD. */
 export type UpgradeMode = 'stateless' | 'savepoint' | 'last-state';

@@ -6,13 +6,14 @@
  * latency model's contention slowdown.
  */
 import { PlatformError } from '../errors.js';
-import type { JarArtifact } from '../../domain/types.js';
+import { jarRepositoryBucket, type JarArtifact } from '../../domain/types.js';
 import type { ArtifactPlace } from '../ports.js';
 import { repositoryFetchSeconds } from './latency-model.js';
 import type { StoredObject } from './object-store.js';
-import { repositoryBucket, type ReplicatedStores } from './replication.js';
+import type { ReplicatedStores } from './replication.js';
+import type { S3Mirror } from './s3-mirror.js';
 import type { Scheduler } from './scheduler.js';
-import { parseS3Uri } from './snapshots.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
 
 /** Where a jarURI resolves in an AZ. `image` = not an s3:// URI (e.g. `local://`, inside the image). */
 export type JarLocation =
@@ -44,11 +45,32 @@ export class RepositoryLoad {
 export class Jars {
   private readonly copies = new Map<string, Promise<{ copiedBytes: number }>>();
 
+  /** @param mirror when the stores are written through to S3: the jar cache is read back from there (the engine preloads into S3) */
   constructor(
     private readonly stores: ReplicatedStores,
     private readonly scheduler: Scheduler,
     readonly load: RepositoryLoad,
+    private readonly mirror?: S3Mirror,
   ) {}
+
+  /**
+   * With an S3 mirror: learn which of `uris` the engine has copied into `az`'s jar cache in
+   * S3 (HeadObject, same digest as the repository's) before a deploy looks them up.
+   * @returns undefined without a mirror (nothing to learn: the in-memory cache is the truth)
+   */
+  syncCache(az: string, uris: string[]): Promise<void> | undefined {
+    const mirror = this.mirror;
+    if (!mirror) return undefined;
+    const store = this.stores.store(az);
+    return Promise.all(uris.map(async (uri) => {
+      const s3 = parseS3Uri(uri);
+      if (!s3 || store.get(s3.bucket, s3.key)) return;
+      const repo = store.get(jarRepositoryBucket(s3.bucket), s3.key);
+      if (!repo?.digest || !store.hasBucket(s3.bucket)) return;
+      const cached = await mirror.digestOf(az, s3.bucket, s3.key).catch(() => undefined);
+      if (cached !== undefined && `sha256:${cached}` === repo.digest) store.put(s3.bucket, s3.key, repo, { silent: true });
+    })).then(() => undefined);
+  }
 
   /** Resolve a jarURI in `az`: the cache (the URI's bucket) first, then that bucket's repository. */
   locate(az: string, uri: string): JarLocation {
@@ -57,9 +79,9 @@ export class Jars {
     const store = this.stores.store(az);
     const cached = store.get(s3.bucket, s3.key);
     if (cached) return { place: 'cache', sizeBytes: cached.sizeBytes, digest: cached.digest };
-    const repo = store.get(repositoryBucket(s3.bucket), s3.key);
+    const repo = store.get(jarRepositoryBucket(s3.bucket), s3.key);
     if (repo) return { place: 'repository', sizeBytes: repo.sizeBytes, digest: repo.digest };
-    return { place: 'missing', reason: `jar ${uri} is in neither the jar cache (bucket ${s3.bucket}) nor the repository (bucket ${repositoryBucket(s3.bucket)}) of ${az}` };
+    return { place: 'missing', reason: `jar ${uri} is in neither the jar cache (bucket ${s3.bucket}) nor the repository (bucket ${jarRepositoryBucket(s3.bucket)}) of ${az}` };
   }
 
   /** The jar in `place` of the AZ with the same digest. */
@@ -76,7 +98,7 @@ export class Jars {
   preload(az: string, artifactBucket: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
     if (this.has(az, artifactBucket, jar, 'cache')) return Promise.resolve({ copiedBytes: 0 });
     const src = this.object(az, artifactBucket, jar, 'repository');
-    if (!src) throw new PlatformError('not-found', `jar ${jar.key} is not in ${az}'s repository (bucket ${repositoryBucket(artifactBucket)}); publish it there first`, false);
+    if (!src) throw new PlatformError('not-found', `jar ${jar.key} is not in ${az}'s repository (bucket ${jarRepositoryBucket(artifactBucket)}); publish it there first`, false);
     if (src.digest !== jar.digest) {
       throw new PlatformError('invalid', `jar ${jar.key} in ${az}'s repository has digest ${src.digest ?? 'none'}, expected ${jar.digest}; the catalog and the repository disagree`, false);
     }
@@ -104,7 +126,7 @@ export class Jars {
   }
 
   private object(az: string, artifactBucket: string, jar: JarArtifact, place: ArtifactPlace): StoredObject | undefined {
-    const bucket = place === 'cache' ? artifactBucket : repositoryBucket(artifactBucket);
+    const bucket = place === 'cache' ? artifactBucket : jarRepositoryBucket(artifactBucket);
     return this.stores.store(az).get(bucket, jar.key);
   }
 }

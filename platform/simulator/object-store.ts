@@ -79,13 +79,28 @@ function children(dir: Dir, base: string, partial: string): Entry[] {
   return out.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
 }
 
+/**
+ * Told of every change of one AZ's ObjectStore, after it is made — e.g. to write it
+ * through to a real S3 server (s3-mirror.ts). Must not throw.
+ */
+export interface ObjectStoreObserver {
+  created(bucket: string): void;
+  put(bucket: string, key: string, obj: StoredObject): void;
+  deleted(bucket: string, key: string): void;
+}
+
 /** The object store of one AZ. */
 export class ObjectStore {
   private readonly buckets = new Map<string, Bucket>();
 
+  /** @param observer told of every bucket creation, put and delete (not of `silent` puts) */
+  constructor(private readonly observer?: ObjectStoreObserver) {}
+
   /** Create a bucket (no-op when it exists). */
   createBucket(name: string): void {
-    if (!this.buckets.has(name)) this.buckets.set(name, { dirs: new Map([['', newDir()]]), count: 0 });
+    if (this.buckets.has(name)) return;
+    this.buckets.set(name, { dirs: new Map([['', newDir()]]), count: 0 });
+    this.observer?.created(name);
   }
 
   hasBucket(name: string): boolean {
@@ -99,13 +114,18 @@ export class ObjectStore {
     return n;
   }
 
-  /** Write (or overwrite) an object. @throws PlatformError('not-found') when the bucket does not exist. */
-  put(bucket: string, key: string, obj: StoredObject): void {
+  /**
+   * Write (or overwrite) an object. `silent`: do not tell the observer (the object is
+   * already where the observer would write it, e.g. read back from S3).
+   * @throws PlatformError('not-found') when the bucket does not exist.
+   */
+  put(bucket: string, key: string, obj: StoredObject, opts: { silent?: boolean } = {}): void {
     const b = this.bucket(bucket);
     const [dirPath, name] = splitKey(key);
     const dir = b.dirs.get(dirPath) ?? this.makeDir(b, dirPath);
     if (!dir.files.has(name)) b.count++;
     dir.files.set(name, obj);
+    if (!opts.silent) this.observer?.put(bucket, key, obj);
   }
 
   /** The object, or undefined when it or its bucket is absent. */
@@ -121,6 +141,7 @@ export class ObjectStore {
     let dir = b?.dirs.get(dirPath);
     if (!b || !dir?.files.delete(name)) return false;
     b.count--;
+    this.observer?.deleted(bucket, key);
     while (dirPath !== '' && dir.files.size === 0 && dir.dirs.size === 0) {
       b.dirs.delete(dirPath);
       [dirPath, name] = splitKey(dirPath.slice(0, -1));

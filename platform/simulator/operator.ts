@@ -32,7 +32,8 @@ import { hex, seededUniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import { manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
 import type { Scheduler } from './scheduler.js';
-import { parseS3Uri, resolveSnapshot } from './snapshots.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
+import { resolveSnapshot } from './snapshots.js';
 
 /** Operator timings, model seconds. */
 export const OPERATOR = { upgradeCancelSeconds: 10 } as const;
@@ -49,6 +50,11 @@ export interface OperatorContext {
   profile(az: string): AzProfile;
   /** Nominal state size of a job key, bytes (fleet registry). */
   stateSizeBytes(key: string): number;
+  /**
+   * Floor on every job's checkpoint interval, model seconds (0: the job's own
+   * `execution.checkpointing.interval`). Coarse intervals keep S3 write-through affordable.
+   */
+  minCheckpointIntervalSeconds: number;
   /** Fault: the job deploys but never reaches RUNNING. */
   neverRunning(key: string): boolean;
   /** Status of `r` changed (wakes long-polls). */
@@ -108,7 +114,7 @@ export class Operator {
         this.ctx.checkpointing.seedHistory(run.track, now, laggingReplica);
         const ha = this.ctx.cluster(r.az).haConfigMaps.get(nsName(r.namespace, r.name));
         if (ha) ha.pointer = `s3://${run.track.bucket}/${run.track.checkpoints.at(-1)?.dir ?? ''}`;
-        this.startCheckpointing(r, run, spec, { checkpointInSeconds: spec.checkpointIntervalSeconds - 30, savepointInSeconds: 20 * 60 });
+        this.startCheckpointing(r, run, spec, { checkpointInSeconds: run.track.intervalSeconds - 30, savepointInSeconds: 20 * 60 });
       }
     });
   }
@@ -139,7 +145,15 @@ export class Operator {
     return run;
   }
 
+  /** Pods fit: start them once the jar cache is known (read back from S3 when mirrored). */
   private startPods(r: Resource, run: Run, spec: OperatorSpec): void {
+    if (r.run !== run) return;
+    const synced = this.ctx.jars.syncCache(r.az, [spec.jarURI!, ...spec.extraJarURIs]);
+    if (synced) void synced.then(() => this.startPodsNow(r, run, spec));
+    else this.startPodsNow(r, run, spec);
+  }
+
+  private startPodsNow(r: Resource, run: Run, spec: OperatorSpec): void {
     if (r.run !== run) return;
     run.phase = 'starting';
     const key = nsName(r.namespace, r.name);
@@ -196,7 +210,7 @@ export class Operator {
         bucket: dir.bucket,
         checkpointPrefix: spec.checkpointDir?.key,
         savepointPrefix: spec.savepointDir?.bucket === dir.bucket ? spec.savepointDir.key : undefined,
-        intervalSeconds: spec.checkpointIntervalSeconds,
+        intervalSeconds: Math.max(spec.checkpointIntervalSeconds, this.ctx.minCheckpointIntervalSeconds),
         stateSizeBytes: run.restoreBytes || this.ctx.stateSizeBytes(key),
         nextCheckpointId: run.restoredFrom ? 1 + Math.floor(u() * 1000) : 1,
         checkpoints: [],

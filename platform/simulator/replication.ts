@@ -11,20 +11,17 @@
  * write order: the newest replica may have `_metadata` but lack files it references, or
  * lack `_metadata`. Deletes (retention) replicate the same way. A replication in flight
  * waits while either AZ is down. Replicas keep the source's last-modified time.
+ * With an S3Mirror every change of every AZ's store is also written to that AZ's S3 server.
  */
 import { PlatformError } from '../errors.js';
-import type { PlatformProfile } from '../../domain/types.js';
+import { jarRepositoryBucket, type PlatformProfile } from '../../domain/types.js';
 import { ObjectStore, type StoredObject } from './object-store.js';
 import { between, seededUniform } from './random.js';
+import type { S3Mirror } from './s3-mirror.js';
 import type { Scheduler } from './scheduler.js';
 
 /** Replication lag bounds, model seconds. */
 export const REPLICATION_LAG_SECONDS = { min: 5, max: 60 } as const;
-
-/** Name of an AZ's jar repository bucket. */
-export function repositoryBucket(artifactBucket: string): string {
-  return `${artifactBucket}-repository`;
-}
 
 /** All AZs' object stores, replicating state-bucket writes to the other AZs. */
 export class ReplicatedStores {
@@ -32,9 +29,11 @@ export class ReplicatedStores {
   private stateBuckets = new Map<string, string>();
   private inFlight = 0;
 
+  /** @param mirror when given, every store's changes are written through to S3 */
   constructor(
     private readonly scheduler: Scheduler,
     private readonly seed: number,
+    readonly mirror?: S3Mirror,
   ) {}
 
   /** (Re)create empty stores and buckets for every AZ of `profile`. */
@@ -43,8 +42,10 @@ export class ReplicatedStores {
     this.stateBuckets = new Map();
     this.inFlight = 0;
     for (const az of profile.azs) {
-      const store = new ObjectStore();
-      for (const b of [az.stateBucket, az.artifactBucket, repositoryBucket(az.artifactBucket)]) store.createBucket(b);
+      const buckets = [az.stateBucket, az.artifactBucket, jarRepositoryBucket(az.artifactBucket)];
+      this.mirror?.reset(az.name, buckets);
+      const store = new ObjectStore(this.mirror?.observer(az.name));
+      for (const b of buckets) store.createBucket(b);
       this.stores.set(az.name, store);
       this.stateBuckets.set(az.name, az.stateBucket);
     }

@@ -124,9 +124,15 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: AzP; Body: { jar: JarArtifact } }>('/az/:az/artifacts/preload', { schema: SCHEMAS.preload }, async (req) => sim.preloadArtifact(req.params.az, req.body.jar));
   app.get('/fleet', async () => sim.readFleet());
 
-  app.post<{ Body: { fleet: GeneratedFleet; options?: LoadFleetOptions } }>('/control/fleet', { schema: SCHEMAS.loadFleet }, async (req) => loadFleet(sim, req.body.fleet, req.body.options));
+  app.post<{ Body: { fleet: GeneratedFleet; options?: LoadFleetOptions } }>('/control/fleet', { schema: SCHEMAS.loadFleet }, async (req) => {
+    const loaded = loadFleet(sim, req.body.fleet, req.body.options);
+    await sim.stores.mirror?.flush(); // the fleet's objects are in S3 before the caller reads them there
+    return loaded;
+  });
   app.post<{ Params: AzP }>('/control/az/:az/down', { schema: SCHEMAS.az }, async (req) => {
     sim.setAzDown(req.params.az, true);
+    // S3 catches up with the in-memory replicas (the operator's view) before anyone reads it.
+    await sim.stores.mirror?.flush();
     return { az: req.params.az, down: true };
   });
   app.post<{ Params: AzP }>('/control/az/:az/up', { schema: SCHEMAS.az }, async (req) => {

@@ -18,6 +18,7 @@ import { readFleetJobs } from './fleet-reader.js';
 import { Jars, RepositoryLoad } from './jars.js';
 import { Operator } from './operator.js';
 import { ReplicatedStores } from './replication.js';
+import type { S3Mirror } from './s3-mirror.js';
 import { AzCluster, canonicalJson, createResource, manifestOf, nsName, toDeploymentStatus, type Resource } from './resources.js';
 import { ModelClock, Scheduler, type WallClock } from './scheduler.js';
 import { listSnapshots } from './snapshots.js';
@@ -31,6 +32,10 @@ export interface SimulatorOptions {
   validateManifest?: (manifest: unknown) => string[];
   /** Injectable wall clock (ms), for tests. */
   wall?: WallClock;
+  /** Write every object through to S3 (checkpoints, savepoints, jars); the jar cache is read back from it. */
+  mirror?: S3Mirror;
+  /** Floor on every job's checkpoint interval, model seconds (default 0: none). */
+  minCheckpointIntervalSeconds?: number;
 }
 
 /** Default state size of a job the fleet did not declare, bytes. */
@@ -57,9 +62,9 @@ export class Simulator {
     this.seed = opts.seed;
     this.clock = new ModelClock(opts.timeScale, opts.wall);
     this.scheduler = new Scheduler(this.clock);
-    this.stores = new ReplicatedStores(this.scheduler, opts.seed);
+    this.stores = new ReplicatedStores(this.scheduler, opts.seed, opts.mirror);
     this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed);
-    this.jars = new Jars(this.stores, this.scheduler, new RepositoryLoad());
+    this.jars = new Jars(this.stores, this.scheduler, new RepositoryLoad(), opts.mirror);
     this.faults = new Faults(opts.seed);
     this.operator = new Operator({
       seed: opts.seed,
@@ -71,6 +76,7 @@ export class Simulator {
       cluster: (az) => this.cluster(az),
       profile: (az) => this.profile(az),
       stateSizeBytes: (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES,
+      minCheckpointIntervalSeconds: opts.minCheckpointIntervalSeconds ?? 0,
       neverRunning: (key) => this.faults.neverRunning(key),
       changed: (r) => this.wake(r.az, r.namespace, r.name),
     });

@@ -1,43 +1,9 @@
 /**
- * Flink's snapshot layout in an object store, and how one AZ's replica resolves it.
- *
- * Layout (DESIGN.md §3, Flink docs "Checkpoints" → "Directory Structure"):
- * - checkpoint: `<checkpointPrefix>/<jobId>/chk-<n>/_metadata` plus `chk-<n>/<uuid>` data,
- *   `<checkpointPrefix>/<jobId>/shared/<uuid>` (incremental state) and `taskowned/`;
- *   `_metadata` holds ABSOLUTE `s3://<bucket>/<key>` paths (checkpoints are not relocatable);
- * - savepoint: `<savepointPrefix>/savepoint-<6 hex of jobId>-<12 hex>/_metadata` plus data
- *   files; `_metadata` holds paths RELATIVE to the savepoint directory (Flink ≥ 1.11, FLINK-5763).
- * `_metadata` is written last: without it the snapshot is incomplete.
- *
- * In the simulator `_metadata` is JSON `{ "files": [...] }` instead of Flink's binary format.
+ * How one AZ's in-memory replica resolves Flink's snapshot layout (domain/snapshot-layout.ts).
  */
 import type { SnapshotEntry } from '../../domain/types.js';
+import { CHECKPOINT_DIR, METADATA, parseMetadata, resolveReference, SAVEPOINT_DIR } from '../../domain/snapshot-layout.js';
 import type { ObjectStore } from './object-store.js';
-
-/** Name of the file Flink writes last. */
-export const METADATA = '_metadata';
-
-/** Body of a simulated `_metadata`. */
-export interface MetadataBody {
-  files: string[];
-}
-
-/** `s3://bucket/key` → parts; undefined for other schemes. A trailing `/` is dropped. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
-  const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) return undefined;
-  return { bucket: m[1]!, key: m[2]!.replace(/\/+$/, '') };
-}
-
-/** Snapshot directory key of checkpoint `n`. */
-export function checkpointDirKey(checkpointPrefix: string, jobId: string, n: number): string {
-  return `${checkpointPrefix}/${jobId}/chk-${n}`;
-}
-
-/** Snapshot directory key of a savepoint: `savepoint-<6 hex of jobId>-<12 hex>`. */
-export function savepointDirKey(savepointPrefix: string, jobId: string, suffix12hex: string): string {
-  return `${savepointPrefix}/savepoint-${jobId.slice(0, 6)}-${suffix12hex}`;
-}
 
 /** What one AZ's replica holds of a snapshot directory. */
 export interface ResolvedSnapshot {
@@ -72,11 +38,12 @@ export function resolveSnapshot(store: ObjectStore, bucket: string, dirKey: stri
   const meta = store.get(bucket, `${dirKey}/${METADATA}`);
   if (!meta) return out;
   out.hasMetadata = true;
-  out.completedAtEpochSeconds = meta.lastModifiedEpochSeconds;
   out.referencedFilesPresent = true;
-  for (const ref of (JSON.parse(meta.body ?? '{"files":[]}') as MetadataBody).files) {
-    const abs = parseS3Uri(ref);
-    const file = abs ? store.get(abs.bucket, abs.key) : store.get(bucket, `${dirKey}/${ref}`);
+  const body = parseMetadata(meta.body ?? '{"files":[]}', `s3://${bucket}/${dirKey}`);
+  out.completedAtEpochSeconds = body.completedAtEpochSeconds ?? meta.lastModifiedEpochSeconds;
+  for (const ref of body.files) {
+    const at = resolveReference(bucket, dirKey, ref);
+    const file = store.get(at.bucket, at.key);
     if (file) out.stateBytes += file.sizeBytes;
     else out.referencedFilesPresent = false;
   }
@@ -118,8 +85,12 @@ export function listSnapshots(
     });
   };
   for (const jobDir of subdirs(store, bucket, job.checkpointPrefix)) {
-    for (const dir of subdirs(store, bucket, jobDir)) if (/\/chk-\d+$/.test(dir)) add('checkpoint', dir);
+    for (const dir of subdirs(store, bucket, jobDir)) if (CHECKPOINT_DIR.test(lastSegment(dir))) add('checkpoint', dir);
   }
-  for (const dir of subdirs(store, bucket, job.savepointPrefix)) if (/\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/.test(dir)) add('savepoint', dir);
+  for (const dir of subdirs(store, bucket, job.savepointPrefix)) if (SAVEPOINT_DIR.test(lastSegment(dir))) add('savepoint', dir);
   return entries.sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds);
+}
+
+function lastSegment(dir: string): string {
+  return dir.slice(dir.lastIndexOf('/') + 1);
 }

@@ -25,8 +25,9 @@ import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuatio
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import { s3Env } from '../../platform/local-processes.js';
 import type { StoredPlan } from '../../platform/ports.js';
-import { spawnSimulator, type SimulatedDeployment, type SpawnedSimulator } from '../../platform/simulator/client.js';
+import { spawnSimulator, type SimulatedDeployment, type SimulatorS3, type SpawnedSimulator } from '../../platform/simulator/client.js';
 import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
 import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
 import { WORKFLOWS_PATH, buildWorker } from '../../worker/build.js';
@@ -67,6 +68,8 @@ export interface HarnessOptions {
   worker?: 'in-process' | 'none';
   /** Temporal server to use instead of the shared one (e.g. a dedicated server the test restarts). */
   temporalAddress?: string;
+  /** S3 servers: the simulator writes its objects there and the worker reads snapshots and preloads jars over S3. */
+  s3?: SimulatorS3;
 }
 
 /** A job of the evacuated fleet, with where it must run in the target AZ. */
@@ -98,10 +101,10 @@ export class EvacuationHarness {
     const tiersFile = join(stateDir, 'tiers.yaml');
     await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots);
     const settings: Settings = {
-      ...loadSettings({}), temporalAddress: o.temporalAddress ?? testTemporalAddress(), stateDir, tiersFile, timeScale,
+      ...loadSettings(o.s3 ? s3Env(o.s3) : {}), temporalAddress: o.temporalAddress ?? testTemporalAddress(), stateDir, tiersFile, timeScale,
       taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
     };
-    const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn' });
+    const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn', ...(o.s3 ? { s3: o.s3 } : {}) });
     try {
       const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
       await sim.client.loadFleet(fleet);
@@ -123,7 +126,8 @@ export class EvacuationHarness {
     return {
       AZ_EVAC_TEMPORAL_ADDRESS: this.settings.temporalAddress, AZ_EVAC_SIMULATOR_URL: this.sim.url,
       AZ_EVAC_STATE: this.settings.stateDir, AZ_EVAC_TASK_QUEUE: this.settings.taskQueue, AZ_EVAC_TIERS: this.settings.tiersFile,
-      AZ_EVAC_TIME_SCALE: String(this.timeScale),
+      AZ_EVAC_TIME_SCALE: String(this.timeScale), AZ_EVAC_S3_ACCESS_KEY: this.settings.s3AccessKey,
+      AZ_EVAC_S3_SECRET_KEY: this.settings.s3SecretKey, AZ_EVAC_S3_ENDPOINTS: this.settings.s3Endpoints,
     };
   }
 

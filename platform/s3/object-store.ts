@@ -1,0 +1,72 @@
+/**
+ * ObjectStorePort over S3 (AWS SDK v3): snapshot listing in the target AZ's replica of
+ * the state bucket (snapshot-listing.ts) and jar preloading from its jar repository bucket
+ * (`<artifactBucket>-repository`) into its artifact bucket (jar-copy.ts).
+ *
+ * An AZ's buckets come from its AzProfile in the catalog (`resolveAz`); its endpoint from
+ * `endpoints[az]` when configured (AZ_EVAC_S3_ENDPOINTS), else the profile's s3Endpoint.
+ * Every S3 request of every caller shares one concurrency bound (`maxConcurrentRequests`),
+ * so thousands of concurrent job lookups never open thousands of sockets.
+ */
+import pLimit from 'p-limit';
+import { jarRepositoryBucket, type AzProfile, type FleetJob, type JarArtifact, type SnapshotEntry } from '../../domain/types.js';
+import { PlatformError } from '../errors.js';
+import type { ArtifactPlace, ObjectStorePort } from '../ports.js';
+import type { S3Clients } from './clients.js';
+import type { S3CallContext } from './errors.js';
+import { copyJar, hasJar, type CopyLimits, type JarCopyContext } from './jar-copy.js';
+import { listSnapshotsOverS3 } from './snapshot-listing.js';
+
+/** Options of the S3 object store. */
+export interface S3ObjectStoreOptions extends CopyLimits {
+  clients: S3Clients;
+  /** The AZ's profile (buckets, s3Endpoint), normally from the newest catalog. */
+  resolveAz: (az: string) => Promise<AzProfile>;
+  /** Endpoint per AZ overriding the profile's s3Endpoint, e.g. `{ 'az-b': 'http://127.0.0.1:7071' }`. */
+  endpoints: Record<string, string>;
+  /** S3 requests in flight at once across all callers, ≥ 1. */
+  maxConcurrentRequests: number;
+}
+
+/** The S3 adapter of ObjectStorePort. */
+export class S3ObjectStore implements ObjectStorePort {
+  private readonly call: S3CallContext;
+
+  constructor(private readonly opts: S3ObjectStoreOptions) {
+    const limit = pLimit(Math.max(1, opts.maxConcurrentRequests));
+    this.call = { bounded: (fn) => limit(fn), retry: opts.clients.settings.retry };
+  }
+
+  async listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
+    const { profile, client } = await this.target(az);
+    return listSnapshotsOverS3({ ...this.call, client, bucket: profile.stateBucket }, job);
+  }
+
+  async hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean> {
+    const ctx = await this.jarContext(az);
+    return hasJar(ctx, place === 'cache' ? ctx.artifactBucket : ctx.repositoryBucket, jar);
+  }
+
+  async preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }> {
+    return copyJar(await this.jarContext(az), jar, onBytes);
+  }
+
+  private async jarContext(az: string): Promise<JarCopyContext> {
+    const { profile, client } = await this.target(az);
+    const o = this.opts;
+    return {
+      ...this.call, az, client,
+      repositoryBucket: jarRepositoryBucket(profile.artifactBucket), artifactBucket: profile.artifactBucket,
+      multipartThresholdBytes: o.multipartThresholdBytes, partSizeBytes: o.partSizeBytes, partConcurrency: o.partConcurrency,
+    };
+  }
+
+  private async target(az: string) {
+    const profile = await this.opts.resolveAz(az);
+    const endpoint = this.opts.endpoints[az] ?? profile.s3Endpoint;
+    if (!/^https?:\/\//.test(endpoint)) {
+      throw new PlatformError('invalid', `S3 endpoint of ${az} is ${JSON.stringify(endpoint)}; set AZ_EVAC_S3_ENDPOINTS=${az}=http://host:port or fix the AZ profile's s3Endpoint`, false);
+    }
+    return { profile, client: this.opts.clients.client(endpoint) };
+  }
+}

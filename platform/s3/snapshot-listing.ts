@@ -1,0 +1,103 @@
+/**
+ * A job's checkpoints and savepoints in one AZ's replica of the state bucket, read over S3.
+ *
+ * Snapshot directories are found with ListObjectsV2 + prefix + `/` delimiter (paginated),
+ * one level at a time, so neither `shared/` (incremental state, tens of thousands of files
+ * on real platforms) nor other jobs' keys are ever listed:
+ *   `<checkpointPrefix>/` → `<jobId>/` → `<jobId>/chk-<n>/`; `<savepointPrefix>/savepoint-` → dirs.
+ * Each directory then costs one GetObject of `_metadata` (absent → list the directory for
+ * its newest file time) and one HeadObject per referenced file (replication lag check).
+ * Every request goes through the caller's concurrency bound.
+ */
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CHECKPOINT_DIR, METADATA, parseMetadata, resolveReference, SAVEPOINT_DIR } from '../../domain/snapshot-layout.js';
+import type { FleetJob, SnapshotEntry } from '../../domain/types.js';
+import { PlatformError } from '../errors.js';
+import { s3Call, unlessMissing, type S3CallContext } from './errors.js';
+
+/** What a listing needs: the AZ's client, its state bucket, a request bound and the retry policy. */
+export interface ListingContext extends S3CallContext {
+  client: S3Client;
+  bucket: string;
+}
+
+/**
+ * Every checkpoint and savepoint of `job` in `ctx.bucket`, newest first, complete or not.
+ * Paths are `s3://<bucket>/<dir>` without a trailing slash. A missing bucket → [].
+ * @throws PlatformError (classified, see errors.ts) when S3 fails after retries
+ */
+export async function listSnapshotsOverS3(ctx: ListingContext, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
+  try {
+    const dirs: Array<{ kind: SnapshotEntry['kind']; dir: string }> = [];
+    for (const jobDir of await commonPrefixes(ctx, `${job.checkpointPrefix}/`)) {
+      for (const chk of await commonPrefixes(ctx, `${jobDir}chk-`)) {
+        if (CHECKPOINT_DIR.test(lastSegment(chk))) dirs.push({ kind: 'checkpoint', dir: chk.slice(0, -1) });
+      }
+    }
+    for (const sp of await commonPrefixes(ctx, `${job.savepointPrefix}/savepoint-`)) {
+      if (SAVEPOINT_DIR.test(lastSegment(sp))) dirs.push({ kind: 'savepoint', dir: sp.slice(0, -1) });
+    }
+    const entries = await Promise.all(dirs.map((d) => resolveDir(ctx, d.kind, d.dir)));
+    return entries.filter((e): e is SnapshotEntry => e !== undefined).sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds);
+  } catch (err) {
+    if (err instanceof PlatformError && err.code === 'not-found' && /NoSuchBucket/.test(err.message)) return [];
+    throw err;
+  }
+}
+
+/** Common prefixes directly under `prefix` (ListObjectsV2, `/` delimiter, every page). */
+async function commonPrefixes(ctx: ListingContext, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3Call(ctx, `list s3://${ctx.bucket}/${prefix}`, () => ctx.client.send(new ListObjectsV2Command({ Bucket: ctx.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })));
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return out;
+}
+
+/** One snapshot directory as a SnapshotEntry; undefined when nothing is under it any more. */
+async function resolveDir(ctx: ListingContext, kind: SnapshotEntry['kind'], dir: string): Promise<SnapshotEntry | undefined> {
+  const path = `s3://${ctx.bucket}/${dir}`;
+  const meta = await readMetadataObject(ctx, `${dir}/${METADATA}`);
+  if (!meta) {
+    const newest = await newestFileTime(ctx, `${dir}/`);
+    if (newest === undefined) return undefined;
+    return { kind, path, completedAtEpochSeconds: newest, hasMetadata: false, referencedFilesPresent: false };
+  }
+  const body = parseMetadata(meta.body, path);
+  const presence = await Promise.all(body.files.map((ref) => exists(ctx, resolveReference(ctx.bucket, dir, ref))));
+  return {
+    kind,
+    path,
+    completedAtEpochSeconds: body.completedAtEpochSeconds ?? meta.lastModifiedEpochSeconds,
+    hasMetadata: true,
+    referencedFilesPresent: presence.every(Boolean),
+  };
+}
+
+function readMetadataObject(ctx: ListingContext, key: string): Promise<{ body: string; lastModifiedEpochSeconds: number } | undefined> {
+  return unlessMissing(s3Call(ctx, `read s3://${ctx.bucket}/${key}`, async () => {
+    const got = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: key }));
+    return { body: await got.Body!.transformToString('utf8'), lastModifiedEpochSeconds: (got.LastModified?.getTime() ?? 0) / 1000 };
+  }));
+}
+
+async function exists(ctx: ListingContext, at: { bucket: string; key: string }): Promise<boolean> {
+  const head = await unlessMissing(s3Call(ctx, `head s3://${at.bucket}/${at.key}`, () => ctx.client.send(new HeadObjectCommand({ Bucket: at.bucket, Key: at.key }))));
+  return head !== undefined;
+}
+
+/** Newest last-modified time under `prefix` (first page, ≤ 1,000 keys), epoch seconds; undefined when empty. */
+async function newestFileTime(ctx: ListingContext, prefix: string): Promise<number | undefined> {
+  const page = await s3Call(ctx, `list s3://${ctx.bucket}/${prefix}`, () => ctx.client.send(new ListObjectsV2Command({ Bucket: ctx.bucket, Prefix: prefix })));
+  const times = (page.Contents ?? []).map((o) => (o.LastModified?.getTime() ?? 0) / 1000);
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/** `a/b/chk-3/` → `chk-3`. */
+function lastSegment(prefix: string): string {
+  const trimmed = prefix.slice(0, -1);
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}

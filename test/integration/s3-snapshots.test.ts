@@ -1,0 +1,153 @@
+/**
+ * Snapshot choice against real S3 servers (versitygw, one per AZ) holding buckets laid out
+ * as Flink lays them out (domain/snapshot-layout.ts): the S3 adapter lists the target AZ's
+ * replica, domain/snapshot-choice.ts chooses. Runs with the SDK's WHEN_REQUIRED checksums
+ * (the preload suite runs with the SDK defaults).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointDirKey, savepointDirKey } from '../../domain/snapshot-layout.js';
+import { chooseSnapshot } from '../../domain/snapshot-choice.js';
+import type { SnapshotEntry, StorageLayout } from '../../domain/types.js';
+import { createBuckets, putObject, testClients, testProfile, testStore, uniqueBucket, type LoggedRequest } from '../setup/s3.js';
+
+const JOB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const NOW = Math.floor(Date.now() / 1000);
+const job = { checkpointPrefix: 'checkpoints/payments/enricher', savepointPrefix: 'savepoints/payments/enricher' };
+
+/** Writes Flink's layout into one bucket of one server. */
+function layout(client: ReturnType<ReturnType<typeof testClients>['client']>, bucket: string) {
+  return {
+    /** chk-<n>: private file, shared file, then `_metadata` (absolute refs) unless `metadata: false`; `dropShared` leaves the shared file out (replication lag). */
+    async checkpoint(n: number, ageSeconds: number, o: { metadata?: boolean; dropShared?: boolean; refBucket?: string } = {}): Promise<string> {
+      const dir = checkpointDirKey(job.checkpointPrefix, JOB_ID, n);
+      const priv = `${dir}/0f1e2d3c-private`;
+      const shared = `${job.checkpointPrefix}/${JOB_ID}/shared/shared-${n}`;
+      await putObject(client, bucket, priv, 'p');
+      if (!o.dropShared) await putObject(client, bucket, shared, 's');
+      if (o.metadata !== false) {
+        const refBucket = o.refBucket ?? bucket;
+        await putObject(client, bucket, `${dir}/_metadata`, JSON.stringify({ files: [`s3://${refBucket}/${priv}`, `s3://${refBucket}/${shared}`], completedAtEpochSeconds: NOW - ageSeconds }));
+      }
+      return `s3://${bucket}/${dir}`;
+    },
+    /** A savepoint with one relative data file. */
+    async savepoint(suffix12hex: string, ageSeconds: number): Promise<string> {
+      const dir = savepointDirKey(job.savepointPrefix, JOB_ID, suffix12hex);
+      await putObject(client, bucket, `${dir}/data-1`, 'd');
+      await putObject(client, bucket, `${dir}/_metadata`, JSON.stringify({ files: ['data-1'], completedAtEpochSeconds: NOW - ageSeconds }));
+      return `s3://${bucket}/${dir}`;
+    },
+  };
+}
+
+function choose(entries: SnapshotEntry[], layoutKind: StorageLayout, rpoSeconds = 3600) {
+  return chooseSnapshot(entries, { layout: layoutKind, rpoSeconds, nowEpochSeconds: NOW });
+}
+
+describe('snapshot choice over S3 (versitygw)', () => {
+  const clients = testClients({ checksums: 'when-required' });
+  afterAll(() => clients.destroy());
+
+  describe('symmetric layout: same bucket name in both AZs, replica in az-b', () => {
+    const bucket = uniqueBucket('flink-state');
+    const store = testStore(clients, [testProfile('az-b', bucket, 'unused-artifacts')]);
+    const paths: Record<string, string> = {};
+
+    beforeAll(async () => {
+      const b = clients.client(testProfile('az-b', bucket, '').s3Endpoint);
+      await createBuckets(b, bucket);
+      const l = layout(b, bucket);
+      paths.old = await l.savepoint('00000000000a', 40 * 60);
+      paths.sp = await l.savepoint('00000000000b', 10 * 60);
+      paths.chk10 = await l.checkpoint(10, 150);
+      paths.chk11 = await l.checkpoint(11, 90);
+      paths.chk12 = await l.checkpoint(12, 60, { dropShared: true });
+      paths.chk13 = await l.checkpoint(13, 30, { metadata: false });
+    });
+
+    it('lists every snapshot dir with completeness, newest first', async () => {
+      const entries = await store.listSnapshots('az-b', job);
+      expect(entries.map((e) => e.path)).toEqual([paths.chk13, paths.chk12, paths.chk11, paths.chk10, paths.sp, paths.old]);
+      expect(entries[0]).toMatchObject({ kind: 'checkpoint', hasMetadata: false });
+      expect(entries[1]).toMatchObject({ hasMetadata: true, referencedFilesPresent: false });
+      expect(entries[2]).toMatchObject({ hasMetadata: true, referencedFilesPresent: true, completedAtEpochSeconds: NOW - 90 });
+    });
+
+    it('skips the incomplete newest checkpoint and the one under replication lag, accepts the older checkpoint', async () => {
+      const choice = choose(await store.listSnapshots('az-b', job), 'symmetric');
+      expect(choice).toMatchObject({ kind: 'snapshot', snapshot: { path: paths.chk11, kind: 'checkpoint' }, ageSeconds: 90 });
+      expect(choice.skipped.map((s) => [s.path, s.reason.split(':')[0]])).toEqual([[paths.chk13, 'incomplete'], [paths.chk12, 'replication lag']]);
+    });
+
+    it('RPO exceeded: nothing chosen and the reason names the age against the RPO (the tier policy decides)', async () => {
+      const choice = choose(await store.listSnapshots('az-b', job), 'symmetric', 60);
+      expect(choice.kind).toBe('none');
+      if (choice.kind === 'none') expect(choice.reason).toMatch(new RegExp(`${paths.chk11} is 90 s old, beyond the RPO of 60 s`));
+    });
+
+    it('a job with no snapshots, or a bucket that does not exist, lists nothing', async () => {
+      expect(await store.listSnapshots('az-b', { checkpointPrefix: 'checkpoints/none/x', savepointPrefix: 'savepoints/none/x' })).toEqual([]);
+      const missing = testStore(clients, [testProfile('az-b', uniqueBucket('no-such'), 'x')]);
+      expect(await missing.listSnapshots('az-b', job)).toEqual([]);
+    });
+  });
+
+  describe('per-az-buckets layout: one server with per-AZ buckets, az-a replicated into az-b', () => {
+    const source = uniqueBucket('flink-state-az-a');
+    const replica = uniqueBucket('flink-state-az-b');
+    const store = testStore(clients, [testProfile('az-b', replica, 'unused')]);
+    const paths: Record<string, string> = {};
+
+    beforeAll(async () => {
+      const b = clients.client(testProfile('az-b', replica, '').s3Endpoint);
+      await createBuckets(b, source, replica);
+      // Source files where the absolute paths point (what a replicated _metadata references).
+      await layout(b, source).checkpoint(7, 20);
+      const l = layout(b, replica);
+      paths.old = await l.savepoint('0000000000aa', 40 * 60);
+      paths.sp = await l.savepoint('0000000000bb', 5 * 60);
+      paths.chk = await l.checkpoint(7, 20, { refBucket: source });
+    });
+
+    it('refuses the newer checkpoint (absolute paths) and chooses the newest complete savepoint', async () => {
+      const choice = choose(await store.listSnapshots('az-b', job), 'per-az-buckets');
+      expect(choice).toMatchObject({ kind: 'snapshot', snapshot: { path: paths.sp, kind: 'savepoint' } });
+      expect(choice.skipped).toEqual([{ path: paths.chk, reason: expect.stringMatching(/per-az-buckets/) }]);
+    });
+
+    it('the same replica under the symmetric layout would take the checkpoint', async () => {
+      expect(choose(await store.listSnapshots('az-b', job), 'symmetric')).toMatchObject({ kind: 'snapshot', snapshot: { path: paths.chk } });
+    });
+  });
+
+  it('paginates beyond 1,000 keys: the newest savepoint sits on the second page of the listing', async () => {
+    const bucket = uniqueBucket('flink-state-many');
+    const log: LoggedRequest[] = [];
+    const logged = testClients({ checksums: 'when-required', log });
+    const store = testStore(logged, [testProfile('az-a', bucket, 'unused')], { maxConcurrentRequests: 32 });
+    const raw = clients.client(testProfile('az-a', bucket, '').s3Endpoint);
+    await createBuckets(raw, bucket);
+    const count = 1005;
+    const suffix = (i: number): string => i.toString(16).padStart(12, '0');
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, k) => {
+        const n = i + k;
+        const dir = savepointDirKey(job.savepointPrefix, JOB_ID, suffix(n));
+        // Only the last one (on page 2) is young enough for the RPO.
+        return putObject(raw, bucket, `${dir}/_metadata`, JSON.stringify({ files: [], completedAtEpochSeconds: NOW - (n === count - 1 ? 30 : 7200 + n) }));
+      }));
+    }
+    const entries = await store.listSnapshots('az-a', job);
+    logged.destroy();
+    expect(entries).toHaveLength(count);
+    const choice = choose(entries, 'per-az-buckets', 600);
+    expect(choice).toMatchObject({ kind: 'snapshot', snapshot: { path: `s3://${bucket}/${savepointDirKey(job.savepointPrefix, JOB_ID, suffix(count - 1))}` } });
+    const lists = log.filter((r) => r.command === 'ListObjectsV2Command');
+    expect(lists.filter((r) => r.input.ContinuationToken !== undefined).length).toBeGreaterThanOrEqual(1);
+    // Every listing is scoped to the job's prefixes with the '/' delimiter: never the whole bucket.
+    for (const r of lists) {
+      expect(r.input).toMatchObject({ Delimiter: '/' });
+      expect(String(r.input.Prefix)).toMatch(/^(checkpoints|savepoints)\/payments\/enricher\//);
+    }
+  });
+});
