@@ -24,6 +24,11 @@ export const SETTINGS = {
   maxConcurrentActivities: { env: 'AZ_EVAC_MAX_ACTIVITIES', default: 4000, description: 'Activities one worker runs at once (most are waits on start-up; keep above the sum of tier windows).' },
   maxConcurrentWorkflowTasks: { env: 'AZ_EVAC_MAX_WORKFLOW_TASKS', default: 64, description: 'Workflow tasks one worker runs at once.' },
   maxCachedWorkflows: { env: 'AZ_EVAC_MAX_CACHED_WORKFLOWS', default: 6000, description: 'Sticky workflow cache size (open job workflows of the widest window plus tier and evacuation workflows).' },
+  platform: { env: 'AZ_EVAC_PLATFORM', default: 'simulator', description: 'Platform the worker drives: `simulator` (AZ_EVAC_SIMULATOR_URL) or `k8s` (AZ_EVAC_KUBECONFIG + AZ_EVAC_KUBE_CONTEXTS; object store still from AZ_EVAC_SIMULATOR_URL).' },
+  kubeconfig: { env: 'AZ_EVAC_KUBECONFIG', default: '', description: 'Kubeconfig file with one context per AZ (k8s platform); empty means $KUBECONFIG or ~/.kube/config.' },
+  kubeContexts: { env: 'AZ_EVAC_KUBE_CONTEXTS', default: '', description: 'AZ to kubeconfig context, `az-a=ctxA,az-b=ctxB` (k8s platform); empty means one context per AZ named after the AZ.' },
+  platformProfileFile: { env: 'AZ_EVAC_PLATFORM_PROFILE', default: 'platform.json', description: 'JSON file with the PlatformProfile (storage layout and, per AZ, zone, registry, S3 endpoint, buckets) of the k8s platform.' },
+  catalogSyncIntervalSeconds: { env: 'AZ_EVAC_CATALOG_SYNC_INTERVAL', default: 60, description: 'Seconds between catalog syncs of the Temporal Schedule `az-evac-catalog-sync` (0 = no schedule).' },
   heartbeatSeconds: { env: 'AZ_EVAC_HEARTBEAT_SECONDS', default: 120, description: 'Longest gap between heartbeats of a waiting activity, seconds (the SDK also caps it at 80 % of the heartbeat timeout).' },
 } as const satisfies Record<string, SettingSpec<string | number>>;
 

@@ -251,7 +251,8 @@ export class Simulator {
     const up = this.platform.azs.filter((a) => !this.scheduler.isDown(a.name)).map((a) => this.clusters.get(a.name)!);
     const unreachableAzs = this.platform.azs.map((a) => a.name).filter((a) => this.scheduler.isDown(a));
     if (up.length === 0 && this.platform.azs.length > 0) throw new PlatformError('az-down', `every AZ is down (${unreachableAzs.join(', ')})`, true);
-    const jobs = readFleetJobs(up, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
+    const resources = up.flatMap((c) => [...c.resources.values()].map((r) => ({ az: r.az, manifest: manifestOf(r) })));
+    const jobs = readFleetJobs(resources, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
     return { platform: structuredClone(this.platform), jobs, unreachableAzs };
   }
 
