@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   validateManifest?: (manifest: unknown) => string[];
   /** Injectable wall clock (ms), for tests. */
   wall?: WallClock;
+  /** Called after the operator changed a resource's status (the Kubernetes stand-in writes it out). */
+  onStatusChange?: (r: Resource) => void;
 }
 
 /** Default state size of a job the fleet did not declare, bytes. */
@@ -72,7 +74,10 @@ export class Simulator {
       profile: (az) => this.profile(az),
       stateSizeBytes: (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES,
       neverRunning: (key) => this.faults.neverRunning(key),
-      changed: (r) => this.wake(r.az, r.namespace, r.name),
+      changed: (r) => {
+        this.wake(r.az, r.namespace, r.name);
+        opts.onStatusChange?.(r);
+      },
     });
   }
 
