@@ -1,0 +1,99 @@
+/**
+ * A k8s platform for tests of the `kube` project: the run's two real apiservers
+ * (test/setup/kube.ts), a simulator process whose operator stand-in watches them, a seeded
+ * fleet (loaded into the simulator, applied to the clusters), and the KubePlatform adapter
+ * under the least-privilege worker identity (deploy/rbac/az-evac-worker.yaml), with the
+ * simulator's object store behind its ObjectStorePort.
+ */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { azApis, listFlinkDeployments, type AzApis } from '../../platform/kube/az-apis.js';
+import { kubeCall } from '../../platform/kube/errors.js';
+import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
+import { loadKubeConfigs, parseKubeContexts } from '../../platform/kube/kube-configs.js';
+import { KubePlatform } from '../../platform/kube/kube-platform.js';
+import { spawnSimulator, type SpawnedSimulator } from '../../platform/simulator/client.js';
+import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
+import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
+import { seedKubeFleet } from '../../platform/simulator/kube-seed.js';
+import { waitFor } from './evacuation-harness.js';
+import { testControlPlane } from './kube.js';
+
+const AZS = ['az-a', 'az-b'];
+
+/** A seeded k8s test platform. */
+export interface KubeTestPlatform {
+  sim: SpawnedSimulator;
+  fleet: GeneratedFleet;
+  /** The adapter, as the worker identity. */
+  kube: KubePlatform;
+  /** Admin clients per AZ (assertions, the stand-in's view). */
+  admin: Map<string, AzApis>;
+  /** Worker-identity clients per AZ. */
+  worker: Map<string, AzApis>;
+  /** Stop the simulator and delete every FlinkDeployment and HA ConfigMap (AZs must be up). */
+  close(): Promise<void>;
+}
+
+/** Clients per AZ of the run's control plane, as admin or as the worker identity. */
+export function testApis(identity: 'admin' | 'worker'): Map<string, AzApis> {
+  const cp = testControlPlane();
+  return azApis(loadKubeConfigs(identity === 'admin' ? cp.kubeconfigPath : cp.workerKubeconfigPath, parseKubeContexts('', AZS)));
+}
+
+/**
+ * Delete every FlinkDeployment and HA ConfigMap in every AZ (clusters are shared by the
+ * run's files; each starts clean).
+ */
+export async function cleanClusters(admin: Map<string, AzApis>): Promise<void> {
+  for (const a of admin.values()) {
+    const namespaces = new Set((await listFlinkDeployments(a)).map((d) => d.metadata.namespace ?? 'default'));
+    const cms = await kubeCall(a.az, 'list HA ConfigMaps', () => a.core.listConfigMapForAllNamespaces({ labelSelector: 'configmap-type=high-availability' }));
+    for (const cm of cms.items) namespaces.add(cm.metadata!.namespace!);
+    for (const namespace of namespaces) {
+      await kubeCall(a.az, `delete FlinkDeployments -n ${namespace}`, () => a.custom.deleteCollectionNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace }));
+      await kubeCall(a.az, `delete HA ConfigMaps -n ${namespace}`, () =>
+        a.core.deleteCollectionNamespacedConfigMap({ namespace, labelSelector: 'configmap-type=high-availability' }),
+      );
+    }
+  }
+}
+
+/**
+ * Clean the clusters, spawn a simulator with the operator stand-in on them, load a generated
+ * fleet of `jobs` primaries into it and seed the same fleet into the clusters.
+ */
+export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number }): Promise<KubeTestPlatform> {
+  const cp = testControlPlane();
+  const admin = testApis('admin');
+  const worker = testApis('worker');
+  await cleanClusters(admin);
+  const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', kube: { kubeconfig: cp.kubeconfigPath, contexts: '' } });
+  try {
+    const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
+    const loaded = await sim.client.loadFleet(fleet);
+    const seeded = await seedKubeFleet(admin, fleet, loaded);
+    await waitFor('the stand-in to write status on every seeded FlinkDeployment', async () => {
+      for (const a of admin.values()) {
+        const withStatus = (await listFlinkDeployments(a)).filter((d) => d.status?.lifecycleState !== undefined).length;
+        if (withStatus < (seeded[a.az] ?? 0)) return undefined;
+      }
+      return true;
+    }, 120_000, 500);
+    const kube = new KubePlatform(worker, fleet.platform, sim.client);
+    return {
+      sim, fleet, kube, admin, worker,
+      async close() {
+        await sim.stop();
+        await cleanClusters(admin);
+      },
+    };
+  } catch (err) {
+    await sim.stop();
+    throw err;
+  }
+}
+
+/** Merge-patch content type, for tests that write as another client. */
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Server-side-apply content type. */
+export const APPLY_PATCH = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
