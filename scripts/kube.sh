@@ -4,14 +4,17 @@
 #
 #   scripts/kube.sh install      build the binaries, or reuse the cache; print the bin dir
 #   scripts/kube.sh path         print the bin dir (builds if missing)
-#   scripts/kube.sh start [DIR]  start az-a and az-b (state in DIR, default .az-evac/kube) in
-#                                the background; print the kubeconfig path when they are ready
-#   scripts/kube.sh stop [DIR]   stop the clusters started by `start` with the same DIR
-#   scripts/kube.sh env [DIR]    print `export KUBECONFIG=...` for the started clusters
+#   scripts/kube.sh start [DIR] [--nodes N --node-cpu C --node-memory-mib M]
+#                                start az-a and az-b (state in DIR, default .az-evac/kube); they
+#                                keep running in the background; prints the `export` lines of `env`
+#   scripts/kube.sh stop [DIR]   stop the clusters started in DIR (state stays on disk)
+#   scripts/kube.sh env [DIR]    print `export KUBECONFIG=... AZ_EVAC_KUBECONFIG=... AZ_EVAC_KUBE_CONTEXTS=...`
+#   scripts/kube.sh stop-az|start-az DIR AZ   stop / restart one AZ's kube-apiserver (etcd stays up)
 #
 # Environment:
 #   AZ_EVAC_CACHE  cache root (default ~/.cache/az-evac); binaries land in
 #                  <cache>/kube-<k8s version>-etcd-<etcd version>/bin/
+#   AZ_EVAC_STATE  default state root (.az-evac); clusters' state goes to <state>/kube/
 #
 # Why build: there is no Docker and no internet here, only package registries (DESIGN.md §6).
 # A small wrapper Go module requires k8s.io/kubernetes at KUBE_VERSION and replaces each of
@@ -32,7 +35,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -146,6 +149,14 @@ main() {
   shift
   case "$cmd" in
     install | path) build ;;
+    start | stop | env | stop-az | start-az)
+      local dir="${1:-${AZ_EVAC_STATE:-.az-evac}/kube}"
+      [[ $# -eq 0 ]] || shift
+      dir="$(realpath -m "$dir")"
+      [[ "$cmd" != start ]] || build >/dev/null
+      cd "$REPO_ROOT"
+      exec node --import tsx platform/kube/local-control-plane-main.ts "$cmd" "$dir" "$@"
+      ;;
     -h | --help | help) usage ;;
     *) die "unknown command '$cmd' (expected install, path, start, stop or env)" ;;
   esac

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -265,6 +265,12 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const nodes = options.nodes ?? DEFAULT_NODES;
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
+  if (existsSync(join(stateDir, STATE_FILE))) {
+    const old = readState(stateDir);
+    if (old.azs.some((a) => alive(a.apiserver.pid) || alive(a.etcd.pid))) {
+      throw new Error(`a local control plane is already running in ${stateDir}. Fix: stop it first (scripts/kube.sh stop ${stateDir}) or use another state dir.`);
+    }
+  }
   const binDir = kubeBinDir();
   const state: ControlPlaneState = {
     binDir,
@@ -280,6 +286,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   try {
     await Promise.all(azs.map(async (az) => {
       const dir = join(stateDir, az);
+      // A fresh cluster: data of an earlier, stopped run in this dir is dropped.
+      rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       const etcd = await startEtcd(binDir, dir);
       const port = await freePort();
