@@ -106,9 +106,10 @@ program.command('demo')
   .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
   .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
   .option('--no-preload', 'do not preload jars')
+  .addOption(new Option('--platform <p>', 'simulator, or k8s: real kube-apiservers per AZ started locally, az-a\'s apiserver stopped').choices(['simulator', 'k8s']).default('simulator'))
   .option('--report-json <file>', 'write the full JSON report here')
-  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; reportJson?: string }) => {
-    const reportFile = await runDemo({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, log: (l) => process.stderr.write(`${l}\n`) });
+  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; platform: 'simulator' | 'k8s'; reportJson?: string }) => {
+    const reportFile = await runDemo({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, platform: o.platform, log: (l) => process.stderr.write(`${l}\n`) });
     const report = await printReport(reportFile, o.reportJson);
     process.exitCode = report.success ? 0 : 1;
   });

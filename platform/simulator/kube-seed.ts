@@ -12,7 +12,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { FlinkDeploymentManifest } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
-import type { AzApis } from '../kube/az-apis.js';
+import { listFlinkDeployments, type AzApis } from '../kube/az-apis.js';
 import { kubeCall } from '../kube/errors.js';
 import { FLINK_DEPLOYMENTS } from '../kube/flink-resource.js';
 import type { GeneratedFleet } from './fleet-generator.js';
@@ -68,6 +68,23 @@ export async function seedKubeFleet(apis: Map<string, AzApis>, fleet: GeneratedF
     await createHaConfigMaps(of(az), namespace, name);
   }
   return counts;
+}
+
+/**
+ * Wait until the operator stand-in has written status on every seeded FlinkDeployment
+ * (`seeded`: resources per AZ, as seedKubeFleet returns).
+ * @throws Error naming the AZ and the counts after `timeoutMs`
+ */
+export async function waitForSeededStatus(apis: Map<string, AzApis>, seeded: Record<string, number>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const [az, count] of Object.entries(seeded)) {
+    for (;;) {
+      const withStatus = (await listFlinkDeployments(apis.get(az)!)).filter((d) => d.status?.lifecycleState !== undefined).length;
+      if (withStatus >= count) break;
+      if (Date.now() > deadline) throw new Error(`${az}: the operator stand-in wrote status on ${withStatus} of ${count} seeded FlinkDeployments within ${timeoutMs / 1000}s. Is the simulator running with --kubeconfig?`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 /**

@@ -14,8 +14,7 @@ import { KubePlatform } from '../../platform/kube/kube-platform.js';
 import { spawnSimulator, type SpawnedSimulator } from '../../platform/simulator/client.js';
 import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
 import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
-import { seedKubeFleet } from '../../platform/simulator/kube-seed.js';
-import { waitFor } from './evacuation-harness.js';
+import { seedKubeFleet, waitForSeededStatus } from '../../platform/simulator/kube-seed.js';
 import { testControlPlane } from './kube.js';
 
 const AZS = ['az-a', 'az-b'];
@@ -72,13 +71,7 @@ export async function startKubeTestPlatform(o: { jobs: number; seed: number; tim
     const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
     const loaded = await sim.client.loadFleet(fleet);
     const seeded = await seedKubeFleet(admin, fleet, loaded);
-    await waitFor('the stand-in to write status on every seeded FlinkDeployment', async () => {
-      for (const a of admin.values()) {
-        const withStatus = (await listFlinkDeployments(a)).filter((d) => d.status?.lifecycleState !== undefined).length;
-        if (withStatus < (seeded[a.az] ?? 0)) return undefined;
-      }
-      return true;
-    }, 120_000, 500);
+    await waitForSeededStatus(admin, seeded);
     const kube = new KubePlatform(worker, fleet.platform, sim.client);
     return {
       sim, fleet, kube, admin, worker,
