@@ -122,6 +122,7 @@ export class EvacuationHarness {
       AZ_EVAC_TEMPORAL_ADDRESS: this.settings.temporalAddress, AZ_EVAC_SIMULATOR_URL: this.sim.url,
       AZ_EVAC_STATE: this.settings.stateDir, AZ_EVAC_TASK_QUEUE: this.settings.taskQueue, AZ_EVAC_TIERS: this.settings.tiersFile,
       AZ_EVAC_TIME_SCALE: String(this.timeScale),
+      AZ_EVAC_CATALOG_SYNC_INTERVAL: '0', // no catalog sync Schedule on the shared test server
     };
   }
 
