@@ -12,10 +12,10 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  loadAllYaml,
   type KubernetesObject,
   type V1Node,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { LocalCluster, LocalNodeSpec } from './local-control-plane.js';
 
 /** Field manager of the bootstrap's server-side applies (not az-evac's own FIELD_MANAGER). */
@@ -44,9 +44,13 @@ export function adminKubeConfig(cluster: LocalCluster): KubeConfig {
   return kc;
 }
 
+/**
+ * The objects of a manifest file as client-node's typed models: KubernetesObjectApi serializes
+ * by model attribute, so a plain parse would silently drop keys such as the CRDs'
+ * `x-kubernetes-preserve-unknown-fields` (the apiserver then rejects the schema).
+ */
 function manifestObjects(file: string): KubernetesObject[] {
-  const docs = parseAllDocuments(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'));
-  return docs.map((d) => d.toJS() as KubernetesObject | null).filter((o): o is KubernetesObject => o !== null);
+  return (loadAllYaml(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')) as (KubernetesObject | null)[]).filter((o): o is KubernetesObject => o !== null);
 }
 
 async function waitEstablished(ext: ApiextensionsV1Api, name: string, az: string): Promise<void> {
