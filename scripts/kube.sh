@@ -20,7 +20,8 @@
 # A small wrapper Go module requires k8s.io/kubernetes at KUBE_VERSION and replaces each of
 # its staging modules (`k8s.io/x v0.0.0` in the release's go.mod) with the published
 # v0.<minor>.<patch>; etcd is built from the same module graph, at the version the release
-# pins. A cold build takes 10-20 min on 2 cores (see README, "Real Kubernetes clusters").
+# pins. A cold build took 34 min on the busy shared 2-core machine, 12 CPU-minutes (README,
+# "Local two-AZ control plane").
 set -euo pipefail
 
 readonly KUBE_VERSION="v1.34.4"
@@ -29,15 +30,8 @@ readonly REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 readonly CACHE_ROOT="${AZ_EVAC_CACHE:-$HOME/.cache/az-evac}"
 readonly BUILD_DIR="$CACHE_ROOT/kube-build"
 
-die() {
-  echo "kube.sh: $*" >&2
-  exit 1
-}
-
-usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # The k8s release's go.mod from the module cache (downloads it on first use).
 release_go_mod() {
@@ -113,7 +107,7 @@ build() {
   release_mod="$(release_go_mod)"
   etcd="$(etcd_version "$release_mod")"
   bin_dir="$(bin_dir_for "$etcd")"
-  echo "kube.sh: building kube-apiserver $KUBE_VERSION and etcd $etcd in $BUILD_DIR (cold: 10-20 min on 2 cores)" >&2
+  echo "kube.sh: building kube-apiserver $KUBE_VERSION and etcd $etcd in $BUILD_DIR (cold: 10-35 min on 2 cores)" >&2
   local start=$SECONDS
   write_wrapper_module "$release_mod" "$etcd"
 
@@ -158,7 +152,7 @@ main() {
       exec node --import tsx platform/kube/local-control-plane-main.ts "$cmd" "$dir" "$@"
       ;;
     -h | --help | help) usage ;;
-    *) die "unknown command '$cmd' (expected install, path, start, stop or env)" ;;
+    *) die "unknown command '$cmd' (expected install, path, start, stop, env, stop-az or start-az)" ;;
   esac
 }
 

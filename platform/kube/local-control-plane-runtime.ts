@@ -43,7 +43,7 @@ interface ControlPlaneState {
 
 /**
  * Directory holding the cached `kube-apiserver` and `etcd` (runs `scripts/kube.sh path`,
- * which builds them on a cold machine: 10-20 min).
+ * which builds them on a cold machine: 10-35 min).
  * @throws Error with the script's output when the build fails
  */
 export function kubeBinDir(): string {
@@ -256,7 +256,7 @@ function killAllNow(stateDir: string): void {
 /**
  * Start one cluster per AZ (etcd + kube-apiserver each, in parallel), bootstrap them
  * (namespaces, RBAC, CRDs Established, Nodes) and write the kubeconfigs. Builds the binaries
- * first on a cold machine (`scripts/kube.sh path`, 10-20 min).
+ * first on a cold machine (`scripts/kube.sh path`, 10-35 min).
  * @throws Error with the failing process's log tail; everything already started is stopped
  */
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {

@@ -3,7 +3,7 @@
  * (platform/kube/local-control-plane.ts: etcd + kube-apiserver per AZ, CRDs, Nodes, the
  * least-privilege worker RBAC) once per test run in a temp dir, provides it to tests as
  * `kubeControlPlane` (read it with `testControlPlane()` from ./kube.js), and stops it on
- * teardown. Builds the binaries first on a cold machine (`scripts/kube.sh install`, 10-20 min;
+ * teardown. Builds the binaries first on a cold machine (`scripts/kube.sh install`, 10-35 min;
  * `.ci/run` does that in its own phase before the tests).
  *
  * Set `AZ_EVAC_KUBE_STATE=<dir>` to run the tests against clusters you started yourself
