@@ -130,27 +130,45 @@ async function waitReady(what: string, url: string, pid: number, logFile: string
   }
 }
 
-async function startApiserver(binDir: string, az: AzState): Promise<number> {
-  const pid = spawnDetached(join(binDir, 'kube-apiserver'), az.apiserver.args, az.logFile);
-  await waitReady(`kube-apiserver of ${az.az}`, `${az.server}/readyz`, pid, az.logFile, az.adminToken);
+/**
+ * Spawn `bin` detached and wait until `readyUrl` answers 200; the process is killed when it
+ * does not get there.
+ * @returns its pid
+ */
+async function spawnReady(what: string, bin: string, args: string[], logFile: string, readyUrl: string, token?: string): Promise<number> {
+  const pid = spawnDetached(bin, args, logFile);
+  try {
+    await waitReady(what, readyUrl, pid, logFile, token);
+  } catch (error) {
+    await killPid(pid);
+    throw error;
+  }
   return pid;
 }
 
-async function startEtcd(binDir: string, dir: string): Promise<AzState['etcd']> {
-  const clientPort = await freePort();
-  const peerPort = await freePort();
+function startApiserver(binDir: string, az: AzState): Promise<number> {
+  return spawnReady(`kube-apiserver of ${az.az}`, join(binDir, 'kube-apiserver'), az.apiserver.args, az.logFile, `${az.server}/readyz`, az.adminToken);
+}
+
+/** `n` free loopback ports, all different (freePort alone may hand out a just-released port twice). */
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
+async function startEtcd(binDir: string, dir: string, clientPort: number, peerPort: number): Promise<AzState['etcd']> {
   const logFile = join(dir, 'etcd.log');
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const pid = spawnDetached(join(binDir, 'etcd'), [
+  const pid = await spawnReady('etcd', join(binDir, 'etcd'), [
     '--name', 'etcd', '--data-dir', join(dir, 'etcd-data'),
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `etcd=${peer}`,
     // Test clusters on one machine: durability across an OS crash is not needed, speed is.
     '--unsafe-no-fsync', '--log-level', 'warn',
-  ], logFile);
-  await waitReady('etcd', `${client}/health`, pid, logFile);
+  ], logFile, `${client}/health`);
   return { pid, clientPort, logFile };
 }
 
@@ -283,14 +301,16 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   }
   const started = handle.bind(null, stateDir);
   writeState(stateDir, state);
+  const ports = await distinctFreePorts(3 * azs.length);
   try {
-    await Promise.all(azs.map(async (az) => {
+    // allSettled: no AZ may still be starting processes when a failure stops everything.
+    const results = await Promise.allSettled(azs.map(async (az, i) => {
+      const [clientPort, peerPort, port] = ports.slice(3 * i, 3 * i + 3) as [number, number, number];
       const dir = join(stateDir, az);
       // A fresh cluster: data of an earlier, stopped run in this dir is dropped.
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      const etcd = await startEtcd(binDir, dir);
-      const port = await freePort();
+      const etcd = await startEtcd(binDir, dir, clientPort, peerPort);
       const adminToken = randomBytes(24).toString('hex');
       const workerToken = randomBytes(24).toString('hex');
       const a: AzState = {
@@ -309,6 +329,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       writeState(stateDir, state);
       await bootstrapCluster(a, { nodes, namespaces: options.namespaces ?? ['flink'] });
     }));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     state.azs.sort((x, y) => azs.indexOf(x.az) - azs.indexOf(y.az));
     writeState(stateDir, state);
     writeKubeconfig(state.kubeconfigPath, state.azs, (c) => c.adminToken, 'admin');

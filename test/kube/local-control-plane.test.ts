@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { startLocalControlPlane } from '../../platform/kube/local-control-plane.js';
 import { testControlPlane } from '../setup/kube.js';
 
 function core(file: string, context: string): CoreV1Api {
@@ -36,6 +37,12 @@ describe('local two-AZ control plane', () => {
       const nodes = await core(cp.kubeconfigPath, az).listNode();
       expect(new Set(nodes.items.map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']))).toEqual(new Set([az]));
     }
+  });
+
+  it('refuses a second start in a running state dir and names unknown AZs', async () => {
+    await expect(startLocalControlPlane({ stateDir: cp.stateDir })).rejects.toThrow(/already running in .*Fix: stop it first/);
+    expect(() => cp.handle.cluster('az-x')).toThrow(/AZ 'az-x' is not part of the local control plane .* \(it has az-a, az-b\)/);
+    expect(cp.azs.every((az) => cp.handle.isUp(az))).toBe(true);
   });
 
   it('stops one AZ apiserver (unreachable) and starts it again with its data', async () => {
