@@ -96,7 +96,12 @@ export class KubeOperatorStandIn {
     void limit(async () => {
       const latest = this.pending.get(id)!;
       this.pending.delete(id);
-      await this.writeStatus(apis, id, latest).catch((err: unknown) => this.log.warn({ err: String(err), id }, 'status write failed'));
+      await this.writeStatus(apis, id, latest).catch((err: unknown) => {
+        // 404: the simulator knew the resource before the cluster did (fleet load before
+        // seeding); the watch writes its status once it appears.
+        const gone = err instanceof PlatformError && err.code === 'not-found';
+        this.log[gone ? 'debug' : 'warn']({ err: String(err), id }, 'status write failed');
+      });
     });
   }
 

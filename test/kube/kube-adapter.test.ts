@@ -30,6 +30,7 @@ describe('Kubernetes adapter on real apiservers', () => {
     m.metadata.name = `ka-${++n}`;
     m.metadata.labels = { 'az-evac.io/test': 'adapter' };
     m.metadata.annotations = {};
+    (m.spec.job as Record<string, unknown>).parallelism = 2; // small: one TaskManager, fits the headroom
     patch(m);
     return m;
   };
@@ -37,7 +38,7 @@ describe('Kubernetes adapter on real apiservers', () => {
     (await admin.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace: m.metadata.namespace!, name: m.metadata.name })) as FlinkDeploymentObject;
 
   beforeAll(async () => {
-    p = await startKubeTestPlatform({ jobs: 6, seed: 5, timeScale: 40 });
+    p = await startKubeTestPlatform({ jobs: 6, seed: 5, timeScale: 40, headroom: { [AZ]: { cores: 200, memoryMiB: 800_000 } } });
     admin = p.admin.get(AZ)!;
     template = p.fleet.jobs.find((j) => j.az === AZ)!;
   });

@@ -17,13 +17,15 @@ import { manifestResources } from '../../platform/simulator/fleet-deployment.js'
 import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
 import { createHaConfigMaps } from '../../platform/simulator/kube-seed.js';
 import { waitFor } from '../setup/evacuation-harness.js';
-import { startKubeTestPlatform } from '../setup/kube-platform.js';
+import { startKubeTestPlatform, withHeadroom } from '../setup/kube-platform.js';
 
 const AZ = 'az-b';
 const SEED = 11;
 const JOBS = 8;
 /** Model seconds per wall second: apply → RUNNING (~2 model min) takes a few wall seconds. */
 const TIME_SCALE = 40;
+/** The generated fleet's capacity is tight by design; the copies started here need room. */
+const HEADROOM = { [AZ]: { cores: 200, memoryMiB: 800_000 } };
 
 type Ports = ClusterPort & FleetSource & ObjectStorePort;
 
@@ -38,12 +40,12 @@ interface ContractTarget {
 const targets: Record<string, () => Promise<ContractTarget>> = {
   simulator: async () => {
     const sim = await spawnSimulator({ timeScale: TIME_SCALE, seed: SEED, logLevel: 'warn' });
-    const fleet = generateFleet({ jobs: JOBS, seed: SEED, templates: loadExampleTemplates() });
+    const fleet = withHeadroom(generateFleet({ jobs: JOBS, seed: SEED, templates: loadExampleTemplates() }), HEADROOM);
     await sim.client.loadFleet(fleet, { staleHaFraction: 0 });
     return { ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name), close: () => sim.stop() };
   },
   kubernetes: async () => {
-    const p = await startKubeTestPlatform({ jobs: JOBS, seed: SEED, timeScale: TIME_SCALE });
+    const p = await startKubeTestPlatform({ jobs: JOBS, seed: SEED, timeScale: TIME_SCALE, headroom: HEADROOM });
     return { ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(p.admin.get(AZ)!, ns, name), close: () => p.close() };
   },
 };
@@ -58,6 +60,7 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     m.metadata.name = `ct-${kind.slice(0, 4)}-${++n}`;
     m.metadata.labels = { 'az-evac.io/test': 'contract' };
     m.metadata.annotations = {};
+    (m.spec.job as Record<string, unknown>).parallelism = 2; // small: one TaskManager, fits the headroom
     (m.spec.job as Record<string, unknown>).state = state;
     patch(m);
     return m;

@@ -6,6 +6,7 @@
  * simulator's object store behind its ObjectStorePort.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Capacity } from '../../domain/types.js';
 import { azApis, listFlinkDeployments, type AzApis } from '../../platform/kube/az-apis.js';
 import { kubeCall } from '../../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
@@ -60,15 +61,16 @@ export async function cleanClusters(admin: Map<string, AzApis>): Promise<void> {
 /**
  * Clean the clusters, spawn a simulator with the operator stand-in on them, load a generated
  * fleet of `jobs` primaries into it and seed the same fleet into the clusters.
+ * @param o.headroom extra allocatable per AZ on top of the fleet's (tight) capacity, for tests that start jobs of their own
  */
-export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number }): Promise<KubeTestPlatform> {
+export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number; headroom?: Record<string, Capacity> }): Promise<KubeTestPlatform> {
   const cp = testControlPlane();
   const admin = testApis('admin');
   const worker = testApis('worker');
   await cleanClusters(admin);
   const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', kube: { kubeconfig: cp.kubeconfigPath, contexts: '' } });
   try {
-    const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
+    const fleet = withHeadroom(generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() }), o.headroom);
     const loaded = await sim.client.loadFleet(fleet);
     const seeded = await seedKubeFleet(admin, fleet, loaded);
     await waitForSeededStatus(admin, seeded);
@@ -84,6 +86,15 @@ export async function startKubeTestPlatform(o: { jobs: number; seed: number; tim
     await sim.stop();
     throw err;
   }
+}
+
+/** `fleet` with `headroom` added to its AZ capacities. */
+export function withHeadroom(fleet: GeneratedFleet, headroom: Record<string, Capacity> = {}): GeneratedFleet {
+  for (const [az, extra] of Object.entries(headroom)) {
+    const c = fleet.capacities[az]!;
+    fleet.capacities[az] = { cores: c.cores + extra.cores, memoryMiB: c.memoryMiB + extra.memoryMiB };
+  }
+  return fleet;
 }
 
 /** Merge-patch content type, for tests that write as another client. */
