@@ -89,9 +89,15 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     const a = this.az(az);
     const namespace = manifest.metadata.namespace ?? 'default';
     const name = manifest.metadata.name;
+    // An empty labels/annotations map is dropped when stored, so applying it again would write
+    // (and bump resourceVersion) every time: leave empty maps out.
+    const metadata = { ...manifest.metadata };
+    if (metadata.labels && Object.keys(metadata.labels).length === 0) delete metadata.labels;
+    if (metadata.annotations && Object.keys(metadata.annotations).length === 0) delete metadata.annotations;
+    const body = { ...manifest, metadata };
     const res = await kubeCall(az, `apply FlinkDeployment ${namespace}/${name}`, () =>
       a.custom.patchNamespacedCustomObjectWithHttpInfo(
-        { ...FLINK_DEPLOYMENTS, namespace, name, body: manifest, fieldManager: FIELD_MANAGER, force: true, fieldValidation: 'Strict' },
+        { ...FLINK_DEPLOYMENTS, namespace, name, body, fieldManager: FIELD_MANAGER, force: true, fieldValidation: 'Strict' },
         APPLY,
       ),
     );

@@ -15,6 +15,7 @@ import { azApis, type AzApis } from '../../platform/kube/az-apis.js';
 import { kubeCall } from '../../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS, type FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
 import { KubePlatform } from '../../platform/kube/kube-platform.js';
+import { waitFor } from '../setup/evacuation-harness.js';
 import { testControlPlane } from '../setup/kube.js';
 import { APPLY_PATCH, MERGE_PATCH, startKubeTestPlatform, type KubeTestPlatform } from '../setup/kube-platform.js';
 
@@ -47,8 +48,12 @@ describe('Kubernetes adapter on real apiservers', () => {
   });
 
   it('server-side apply twice: the second apply leaves resourceVersion and generation unchanged; az-evac owns the fields', async () => {
-    const m = copy();
+    // Suspended: after the stand-in's one status write (CREATED) nothing else changes it.
+    const m = copy((x) => {
+      (x.spec.job as Record<string, unknown>).state = 'suspended';
+    });
     await p.kube.apply(AZ, m);
+    await waitFor('status CREATED', async () => ((await read(m)).status?.lifecycleState === 'CREATED' ? true : undefined), 30_000);
     const first = await read(m);
     const again = await p.kube.apply(AZ, m);
     const second = await read(m);
