@@ -54,7 +54,7 @@ bin_dir_for() {
   echo "$CACHE_ROOT/kube-$KUBE_VERSION-etcd-$1/bin"
 }
 
-# Prints the bin dir if both binaries are cached for these versions, else nothing.
+# Prints the bin dir if both binaries are cached for these versions; fails otherwise.
 installed_bin_dir() {
   local dir
   for dir in "$CACHE_ROOT"/kube-"$KUBE_VERSION"-etcd-*/bin; do
@@ -63,6 +63,12 @@ installed_bin_dir() {
       return 0
     fi
   done
+  return 1
+}
+
+# The cached bin dir, built first when missing.
+bin_dir() {
+  installed_bin_dir || build
 }
 
 write_wrapper_module() {
@@ -94,26 +100,21 @@ write_wrapper_module() {
   rm -f "$BUILD_DIR/go.sum"
 }
 
+# Build both binaries into the cache; prints the bin dir.
 build() {
-  local existing
-  existing="$(installed_bin_dir)"
-  if [[ -n "$existing" ]]; then
-    echo "$existing"
-    return 0
-  fi
   command -v go >/dev/null || die "go not found; install Go >= 1.24 (the wrapper module builds kube-apiserver and etcd)"
 
-  local release_mod etcd bin_dir
+  local release_mod etcd out_dir
   release_mod="$(release_go_mod)"
   etcd="$(etcd_version "$release_mod")"
-  bin_dir="$(bin_dir_for "$etcd")"
+  out_dir="$(bin_dir_for "$etcd")"
   echo "kube.sh: building kube-apiserver $KUBE_VERSION and etcd $etcd in $BUILD_DIR (cold: 10-35 min on 2 cores)" >&2
   local start=$SECONDS
   write_wrapper_module "$release_mod" "$etcd"
 
   # Build into a scratch dir and rename at the end, so an interrupted build never leaves a
   # half-filled bin dir that looks complete.
-  local staging="$bin_dir.partial.$$"
+  local staging="$out_dir.partial.$$"
   rm -rf "$staging"
   trap 'rm -rf "$staging"' EXIT
   mkdir -p "$staging"
@@ -128,13 +129,13 @@ build() {
   "$staging/kube-apiserver" --version >/dev/null || die "built kube-apiserver does not run"
   "$staging/etcd" --version >/dev/null || die "built etcd does not run"
 
-  rm -rf "$bin_dir"
-  mkdir -p "$(dirname "$bin_dir")"
-  mv "$staging" "$bin_dir"
+  rm -rf "$out_dir"
+  mkdir -p "$(dirname "$out_dir")"
+  mv "$staging" "$out_dir"
   trap - EXIT
-  echo "$KUBE_VERSION etcd $etcd built in $((SECONDS - start)) s on $(date -u +%FT%TZ)" >"$bin_dir/../.installed"
+  echo "$KUBE_VERSION etcd $etcd built in $((SECONDS - start)) s on $(date -u +%FT%TZ)" >"$out_dir/../.installed"
   echo "kube.sh: built in $((SECONDS - start)) s" >&2
-  echo "$bin_dir"
+  echo "$out_dir"
 }
 
 main() {
@@ -142,12 +143,12 @@ main() {
   local cmd="$1"
   shift
   case "$cmd" in
-    install | path) build ;;
+    install | path) bin_dir ;;
     start | stop | env | stop-az | start-az)
       local dir="${1:-${AZ_EVAC_STATE:-.az-evac}/kube}"
       [[ $# -eq 0 ]] || shift
       dir="$(realpath -m "$dir")"
-      [[ "$cmd" != start ]] || build >/dev/null
+      [[ "$cmd" != start ]] || bin_dir >/dev/null
       cd "$REPO_ROOT"
       exec node --import tsx platform/kube/local-control-plane-main.ts "$cmd" "$dir" "$@"
       ;;
