@@ -100,7 +100,12 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
         { ...FLINK_DEPLOYMENTS, namespace, name, body, fieldManager: FIELD_MANAGER, force: true, fieldValidation: 'Strict' },
         APPLY,
       ),
-    );
+    ).catch((err: unknown) => {
+      if (err instanceof PlatformError && err.code === 'not-found') {
+        throw new PlatformError('not-found', `${err.message}. Fix: create namespace ${namespace} in ${az} (a DR-ready platform keeps every team namespace in every AZ), or install the FlinkDeployment CRD there`, false);
+      }
+      throw err;
+    });
     const obj = res.data as FlinkDeploymentObject;
     return { created: res.httpStatusCode === 201, generation: obj.metadata.generation ?? 1 };
   }

@@ -1,6 +1,6 @@
 /**
  * Seeds real clusters with a generated fleet (tests, `az-evac demo --platform k8s`), as a
- * platform team's GitOps tooling would have deployed it: namespaces, every primary and
+ * platform team's GitOps tooling would have deployed it: every team namespace in every AZ, every primary and
  * standby FlinkDeployment (server-side apply as field manager `platform-gitops`, not
  * `az-evac`), the stale HA ConfigMaps the simulator's fleet load left (fleet-loader.ts), and
  * the Nodes' status.allocatable set to the fleet's AZ capacity (split evenly over the
@@ -39,10 +39,10 @@ export async function seedKubeFleet(apis: Map<string, AzApis>, fleet: GeneratedF
     return a;
   };
   const counts: Record<string, number> = {};
+  // A DR-ready platform has every team namespace in every AZ (evacuated jobs land there).
+  const namespaces = new Set(manifests.map((m) => m.manifest.metadata.namespace ?? 'default'));
   for (const az of fleet.platform.azs.map((a) => a.name)) {
     const a = of(az);
-    const namespaces = new Set(manifests.filter((m) => m.az === az).map((m) => m.manifest.metadata.namespace ?? 'default'));
-    for (const ns of loaded.staleHaConfigMaps.filter((s) => s.az === az)) namespaces.add(ns.key.split('/')[0]!);
     for (const name of namespaces) await ensureNamespace(a, name);
     await setNodeAllocatable(a, fleet.capacities[az] ?? { cores: 0, memoryMiB: 0 });
     counts[az] = 0;
