@@ -1,9 +1,11 @@
 /**
- * Two vitest projects:
+ * Three vitest projects:
  *  - `unit`: pure tests, test/unit/**, default pool, no servers.
  *  - `temporal`: test/workflow/** and test/integration/**, against one real Temporal dev
  *    server per run (test/setup/temporal-global-setup.ts), in the `forks` pool because the
  *    Temporal SDK's native core-bridge module does not like worker threads.
+ *  - `kube`: test/kube/**, against a Temporal dev server and the local two-AZ Kubernetes
+ *    control plane (test/setup/kube-global-setup.ts), one file at a time.
  * Files named `*.slow.test.ts` run only with AZ_EVAC_SLOW=1.
  */
 import { availableParallelism } from 'node:os';
@@ -38,6 +40,22 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'kube',
+          include: ['test/kube/**/*.test.ts'],
+          exclude,
+          // A Temporal dev server and the local two-AZ control plane (etcd + kube-apiserver
+          // per AZ, built by scripts/kube.sh) per run.
+          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/kube-global-setup.ts'],
+          pool: 'forks',
+          // Two apiservers, two etcds and the dev server share the CPU: one file at a time.
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -1,10 +1,16 @@
 /**
- * `az-evac demo`: the whole product on one machine. Starts a Temporal dev server, the
- * simulator process, one S3 server (versitygw) per AZ and a worker process; generates a realistic fleet from a seed; syncs
- * the catalog; takes az-a down (an emergency: its API server and object store are gone);
- * evacuates it into az-b with live progress, shown also on the emergency console (its URL
- * and demo sign-in tokens are printed); hands the report to the caller. Everything it starts
- * is stopped before it returns.
+ * `az-evac demo`: the whole product on one machine. Starts a Temporal dev server, one S3
+ * server (versitygw) per AZ, the simulator process and a worker process; generates a
+ * realistic fleet from a seed; syncs the catalog; takes az-a down (an emergency: its API
+ * server and object store are gone); evacuates it into az-b with live progress, shown also
+ * on the emergency console (its URL and demo sign-in tokens are printed); hands the report
+ * to the caller. Everything it starts is stopped before it returns.
+ *
+ * `--platform k8s` runs the same on real Kubernetes: it starts the local two-AZ control
+ * plane (etcd + kube-apiserver per AZ, platform/kube/local-control-plane.ts), the simulator
+ * with its operator stand-in watching both clusters, seeds the fleet as FlinkDeployments
+ * into az-a and az-b, runs the worker on the k8s platform under the least-privilege
+ * identity, and takes az-a down by STOPPING its kube-apiserver.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -15,7 +21,11 @@ import { startConsole } from '../console/start.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { spawnSimulator } from '../platform/simulator/client.js';
 import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
-import { generateFleet } from '../platform/simulator/fleet-generator.js';
+import { generateFleet, type GeneratedFleet } from '../platform/simulator/fleet-generator.js';
+import { seedKubeFleet, waitForSeededStatus } from '../platform/simulator/kube-seed.js';
+import { azApis } from '../platform/kube/az-apis.js';
+import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
+import { startLocalControlPlane } from '../platform/kube/local-control-plane.js';
 import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type Started, type StartedS3Servers } from '../platform/local-processes.js';
 import { watchProgress } from './progress-view.js';
 
@@ -28,6 +38,8 @@ export interface DemoOptions {
   preload: boolean;
   /** Checkpoints, savepoints and jars on local S3 servers (versitygw, one per AZ); false: in the simulator's memory. */
   s3: boolean;
+  /** `simulator` (default) or `k8s` (real kube-apiservers, see the module doc). */
+  platform?: 'simulator' | 'k8s';
   log: (line: string) => void;
   /** Called with the JSON report file once the evacuation ends (while the console still runs). */
   onReport: (reportFile: string) => Promise<EvacuationReport>;
@@ -51,7 +63,7 @@ async function demoConsoleUsers(settings: Settings, stateDir: string, log: (line
 
 /**
  * Run the demo.
- * @returns the path of the evacuation's JSON report
+ * @returns the evacuation's report (as `onReport` returned it)
  */
 export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   const settings = loadSettings();
@@ -73,18 +85,14 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']);
       stops.push(s3.stop);
     }
-    o.log(`Temporal at ${address}. Starting the simulator at ${o.timeScale}× speed…`);
-    const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, ...(s3 ? { s3 } : {}) });
-    stops.unshift(sim.stop);
-
     const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
-    await sim.client.loadFleet(fleet);
+    const platform = o.platform === 'k8s' ? await startKube(o, stateDir, fleet, s3, stops) : await startSimulator(o, fleet, s3, stops);
     const cores = fleet.jobs.reduce((n, j) => n + j.resources.cores, 0);
     o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}).`);
 
     const env = {
-      AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_SIMULATOR_URL: sim.url, AZ_EVAC_STATE: stateDir,
-      AZ_EVAC_TIME_SCALE: String(o.timeScale), AZ_EVAC_TASK_QUEUE: settings.taskQueue,
+      AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_STATE: stateDir,
+      AZ_EVAC_TIME_SCALE: String(o.timeScale), AZ_EVAC_TASK_QUEUE: settings.taskQueue, ...platform.env,
       ...(s3 ? s3Env(s3) : {}),
     };
     const worker: Started = await startWorkerProcess(env);
@@ -101,8 +109,8 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     o.log(`Emergency console: ${consoleServer.url}`);
 
     const catalog = await client.syncCatalog();
-    o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. Taking az-a down (emergency)…`);
-    await sim.client.setAzDown('az-a', true);
+    o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
+    await platform.takeDown('az-a');
 
     const started = await client.start({
       sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload: o.preload, timeScale: o.timeScale, requestedBy: 'demo',
@@ -116,4 +124,44 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
+}
+
+/** A started platform: the worker's environment for it, and how to take an AZ down. */
+interface DemoPlatform {
+  env: Record<string, string>;
+  takeDown(az: string): Promise<void>;
+}
+
+async function startSimulator(o: DemoOptions, fleet: GeneratedFleet, s3: StartedS3Servers | undefined, stops: Array<() => Promise<void>>): Promise<DemoPlatform> {
+  o.log(`Starting the simulator at ${o.timeScale}× speed…`);
+  const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, ...(s3 ? { s3 } : {}) });
+  stops.push(sim.stop);
+  await sim.client.loadFleet(fleet);
+  return { env: { AZ_EVAC_SIMULATOR_URL: sim.url }, takeDown: (az) => sim.client.setAzDown(az, true) };
+}
+
+async function startKube(o: DemoOptions, stateDir: string, fleet: GeneratedFleet, s3: StartedS3Servers | undefined, stops: Array<() => Promise<void>>): Promise<DemoPlatform> {
+  o.log('Starting the local two-AZ Kubernetes control plane (a cold machine first builds kube-apiserver and etcd: 10–20 min)…');
+  const cp = await startLocalControlPlane({ stateDir: join(stateDir, 'kube'), azs: fleet.platform.azs.map((a) => a.name) });
+  stops.push(() => cp.stop());
+  o.log(`Clusters: ${cp.clusters.map((c) => `${c.az} ${c.server}`).join(', ')}. Starting the simulator (operator stand-in, object store) at ${o.timeScale}× speed…`);
+  const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, kube: { kubeconfig: cp.kubeconfigPath, contexts: '' }, ...(s3 ? { s3 } : {}) });
+  stops.unshift(sim.stop);
+  const loaded = await sim.client.loadFleet(fleet);
+  const admin = azApis(loadKubeConfigs(cp.kubeconfigPath, parseKubeContexts('', fleet.platform.azs.map((a) => a.name))));
+  const seeded = await seedKubeFleet(admin, fleet, loaded);
+  await waitForSeededStatus(admin, seeded);
+  o.log(`Seeded FlinkDeployments: ${Object.entries(seeded).map(([az, n]) => `${az} ${n}`).join(', ')}.`);
+  const profileFile = join(stateDir, 'platform.json');
+  await writeFile(profileFile, JSON.stringify(fleet.platform, null, 2));
+  return {
+    env: {
+      AZ_EVAC_PLATFORM: 'k8s', AZ_EVAC_KUBECONFIG: cp.workerKubeconfigPath, AZ_EVAC_KUBE_CONTEXTS: '',
+      AZ_EVAC_PLATFORM_PROFILE: profileFile, AZ_EVAC_SIMULATOR_URL: sim.url,
+    },
+    async takeDown(az) {
+      await cp.stopAz(az);
+      await sim.client.setAzDown(az, true); // its object store is gone with it
+    },
+  };
 }

@@ -116,14 +116,15 @@ program.command('demo')
   .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
   .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
   .option('--no-preload', 'do not preload jars')
+  .addOption(new Option('--platform <p>', 'simulator, or k8s: real kube-apiservers per AZ started locally, az-a\'s apiserver stopped').choices(['simulator', 'k8s']).default('simulator'))
   .option('--no-s3', 'keep checkpoints, savepoints and jars in the simulator\'s memory instead of local S3 servers (versitygw)')
   .option('--report-json <file>', 'write the full JSON report here')
   .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
   .option('--console', 'keep everything (and the console page) running after the evacuation, until Ctrl-C')
-  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; reportJson?: string; reportHtml?: string; console?: boolean }) => {
+  .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean }) => {
     const log = (l: string): void => { process.stderr.write(`${l}\n`); };
     const report = await runDemo({
-      jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, log,
+      jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, platform: o.platform, log,
       onReport: (reportFile) => printReport(reportFile, o),
       holdOpen: o.console ? () => new Promise<void>((r) => { log('The console stays up; Ctrl-C to stop everything.'); process.once('SIGINT', () => r()); }) : undefined,
     });

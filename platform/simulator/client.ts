@@ -254,10 +254,20 @@ export interface SimulatorS3 {
  * the URL line it prints. @throws Error with the process's stderr tail when it exits or
  * prints nothing within 30 s.
  */
-export async function spawnSimulator(opts: { timeScale: number; seed: number; port?: number; logLevel?: string; s3?: SimulatorS3 }): Promise<SpawnedSimulator> {
+export async function spawnSimulator(opts: {
+  timeScale: number;
+  seed: number;
+  port?: number;
+  logLevel?: string;
+  /** Write checkpoints, savepoints and jars through to these S3 servers. */
+  s3?: SimulatorS3;
+  /** Also run the operator stand-in (kube-operator.ts) on these clusters (admin kubeconfig, contexts `az=ctx,...`). */
+  kube?: { kubeconfig: string; contexts: string };
+}): Promise<SpawnedSimulator> {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
+  if (opts.kube) args.push('--kubeconfig', opts.kube.kubeconfig, '--kube-contexts', opts.kube.contexts);
   const s3 = opts.s3 ? s3Env(opts.s3) : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3 } });
   killOnExit(child);

@@ -1,6 +1,10 @@
 /**
  * Simulator process entry:
  *   tsx platform/simulator/main.ts --port 0 --time-scale 10 --seed 1
+ *   tsx platform/simulator/main.ts ... --kubeconfig admin.kubeconfig --kube-contexts az-a=az-a,az-b=az-b
+ * With --kubeconfig it also runs the operator stand-in (kube-operator.ts) against those
+ * clusters: their FlinkDeployments are mirrored into this simulator and get their status
+ * written back; the simulator's object store serves the k8s platform's ObjectStorePort.
  * Prints one JSON line `{"url":"http://127.0.0.1:PORT"}` on stdout once listening; logs
  * (pino) go to stderr at `--log-level` (default warn). SIGTERM/SIGINT close it.
  * With AZ_EVAC_S3_ACCESS_KEY / _SECRET_KEY and AZ_EVAC_S3_ENDPOINTS set, every object the
@@ -12,6 +16,9 @@ import { loadSettings } from '../../config/settings.js';
 import { loadFlinkDeploymentValidator } from '../../domain/crd-validator.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../s3/clients.js';
 import { S3Mirror } from './s3-mirror.js';
+import { azApis } from '../kube/az-apis.js';
+import { loadKubeConfigs, parseKubeContexts } from '../kube/kube-configs.js';
+import { KubeOperatorStandIn } from './kube-operator.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';
 
@@ -42,23 +49,34 @@ async function main(): Promise<void> {
     .option('--seed <n>', 'seed of every random draw', number('--seed', 0), 1)
     .option('--log-level <level>', 'pino level for stderr logs', 'warn')
     .option('--min-checkpoint-interval <s>', `floor on every job's checkpoint interval, model seconds (default: ${S3_CHECKPOINT_FLOOR_SECONDS} when writing through to S3, else none)`, number('--min-checkpoint-interval', 0))
+    .option('--kubeconfig <file>', 'run the operator stand-in on the clusters of this (admin) kubeconfig')
+    .option('--kube-contexts <map>', 'AZ to context, `az-a=ctxA,az-b=ctxB` (default: contexts named after the AZs az-a, az-b)', '')
     .parse()
-    .opts<{ port: number; host: string; timeScale: number; seed: number; logLevel: string; minCheckpointInterval?: number }>();
+    .opts<{ port: number; host: string; timeScale: number; seed: number; logLevel: string; minCheckpointInterval?: number; kubeconfig?: string; kubeContexts: string }>();
 
   const logger = pino({ level: opts.logLevel, name: 'az-evac-simulator' }, pino.destination(2));
   const validator = await loadFlinkDeploymentValidator();
   const settings = loadSettings();
   const mirror = settings.s3AccessKey ? new S3Mirror(new S3Clients(connectionSettings(settings)), parseEndpoints(settings.s3Endpoints)) : undefined;
+  let standIn: KubeOperatorStandIn | undefined;
   const sim = new Simulator({
     mirror,
     minCheckpointIntervalSeconds: opts.minCheckpointInterval ?? (mirror ? S3_CHECKPOINT_FLOOR_SECONDS : 0),
     timeScale: opts.timeScale,
     seed: opts.seed,
-    validateManifest: (m) => {
-      const r = validator(m);
-      return r.ok ? [] : r.errors;
-    },
+    // With real API servers, the API server validated the manifest already (CRD schema).
+    validateManifest: opts.kubeconfig
+      ? undefined
+      : (m) => {
+          const r = validator(m);
+          return r.ok ? [] : r.errors;
+        },
+    onStatusChange: (r) => standIn?.statusChanged(r),
   });
+  if (opts.kubeconfig) {
+    standIn = new KubeOperatorStandIn(sim, azApis(loadKubeConfigs(opts.kubeconfig, parseKubeContexts(opts.kubeContexts, ['az-a', 'az-b']))), logger);
+    standIn.start();
+  }
   const app = buildServer(sim, logger);
   sim.scheduler.start();
   await app.listen({ port: opts.port, host: opts.host });
@@ -67,6 +85,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ url: `http://${opts.host}:${port}` })}\n`);
   const close = (): void => {
     sim.scheduler.stop();
+    standIn?.stop();
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   mirror?: S3Mirror;
   /** Floor on every job's checkpoint interval, model seconds (default 0: none). */
   minCheckpointIntervalSeconds?: number;
+  /** Called after the operator changed a resource's status (the Kubernetes stand-in writes it out). */
+  onStatusChange?: (r: Resource) => void;
 }
 
 /** Default state size of a job the fleet did not declare, bytes. */
@@ -78,7 +80,10 @@ export class Simulator {
       stateSizeBytes: (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES,
       minCheckpointIntervalSeconds: opts.minCheckpointIntervalSeconds ?? 0,
       neverRunning: (key) => this.faults.neverRunning(key),
-      changed: (r) => this.wake(r.az, r.namespace, r.name),
+      changed: (r) => {
+        this.wake(r.az, r.namespace, r.name);
+        opts.onStatusChange?.(r);
+      },
     });
   }
 
@@ -281,7 +286,8 @@ export class Simulator {
     const up = this.platform.azs.filter((a) => !this.scheduler.isDown(a.name)).map((a) => this.clusters.get(a.name)!);
     const unreachableAzs = this.platform.azs.map((a) => a.name).filter((a) => this.scheduler.isDown(a));
     if (up.length === 0 && this.platform.azs.length > 0) throw new PlatformError('az-down', `every AZ is down (${unreachableAzs.join(', ')})`, true);
-    const jobs = readFleetJobs(up, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
+    const resources = up.flatMap((c) => [...c.resources.values()].map((r) => ({ az: r.az, manifest: manifestOf(r) })));
+    const jobs = readFleetJobs(resources, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
     return { platform: structuredClone(this.platform), jobs, unreachableAzs };
   }
 

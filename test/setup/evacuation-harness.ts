@@ -128,6 +128,7 @@ export class EvacuationHarness {
       AZ_EVAC_STATE: this.settings.stateDir, AZ_EVAC_TASK_QUEUE: this.settings.taskQueue, AZ_EVAC_TIERS: this.settings.tiersFile,
       AZ_EVAC_TIME_SCALE: String(this.timeScale), AZ_EVAC_S3_ACCESS_KEY: this.settings.s3AccessKey,
       AZ_EVAC_S3_SECRET_KEY: this.settings.s3SecretKey, AZ_EVAC_S3_ENDPOINTS: this.settings.s3Endpoints,
+      AZ_EVAC_CATALOG_SYNC_INTERVAL: '0', // no catalog sync Schedule on the shared test server
     };
   }
 

@@ -1,0 +1,220 @@
+/**
+ * The Kubernetes platform adapter: ClusterPort and FleetSource over one Kubernetes cluster
+ * per AZ (one KubeConfig per AZ, @kubernetes/client-node 1.4), running the Apache Flink
+ * Kubernetes Operator. ObjectStorePort calls go to the object store adapter it is given.
+ *
+ * - apply: server-side apply (`application/apply-patch+yaml`), field manager `az-evac`,
+ *   force, fieldValidation Strict; applying the same manifest twice changes nothing
+ *   (resourceVersion and generation unchanged).
+ * - restore / suspend / label: JSON merge patches (operator ≥ 1.8 restore: docs "Job
+ *   Management" → savepointRedeployNonce).
+ * - deleteHaConfigMaps: list `app=<name>,configmap-type=high-availability`, delete each.
+ * - waitForRunning: a watch on the one resource (wait-for-running.ts).
+ * - capacity: Nodes' allocatable minus running FlinkDeployments' requests (capacity.ts).
+ * - readFleet: FlinkDeployments with the tier label across namespaces of every AZ
+ *   (fleet-reader.ts reads tiers, standbys, lineage and jars); the AZ profiles come from the
+ *   platform profile file (AZ_EVAC_PLATFORM_PROFILE), since a cluster does not know its
+ *   registry mirror or buckets.
+ * Every failure is a PlatformError classified in errors.ts.
+ */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import { PlatformError } from '../errors.js';
+import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type WaitProgress } from '../ports.js';
+import { FLEET_LABELS } from '../simulator/fleet-deployment.js';
+import { readFleetJobs } from '../simulator/fleet-reader.js';
+import { DEFAULT_STATE_BYTES } from '../simulator/simulator.js';
+import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js';
+import { clusterCapacity } from './capacity.js';
+import { kubeCall } from './errors.js';
+import { FLINK_DEPLOYMENTS, toDeploymentStatus, toManifest, type FlinkDeploymentObject } from './flink-resource.js';
+import { getFlinkDeployment, waitForRunning } from './wait-for-running.js';
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/** Result of the setup check of one AZ. */
+export type AzSetup = { az: string; ok: true } | { az: string; ok: false; error: PlatformError };
+
+/** Kubernetes clusters (ClusterPort, FleetSource) plus an object store (ObjectStorePort). */
+export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
+  /**
+   * @param apis clients per AZ (az-apis.ts)
+   * @param profile the platform's AZ profiles; every AZ of `apis` must be in it
+   * @param objects the object store adapter (S3, or the simulator's store)
+   * @throws Error naming the AZ when `apis` has an AZ the profile lacks
+   */
+  constructor(
+    private readonly apis: Map<string, AzApis>,
+    private readonly profile: PlatformProfile,
+    private readonly objects: ObjectStorePort,
+  ) {
+    for (const az of apis.keys()) {
+      if (!profile.azs.some((a) => a.name === az)) throw new Error(`AZ ${az} has a kubeconfig context but is not in the platform profile (AZs: ${profile.azs.map((a) => a.name).join(', ')}). Fix: add it to AZ_EVAC_PLATFORM_PROFILE or drop it from AZ_EVAC_KUBE_CONTEXTS`);
+    }
+  }
+
+  /** The clients of `az`. @throws PlatformError('not-found') for an AZ without a context */
+  az(az: string): AzApis {
+    const a = this.apis.get(az);
+    if (!a) throw new PlatformError('not-found', `AZ ${az} has no kubeconfig context (configured: ${[...this.apis.keys()].join(', ')}). Fix: add ${az}=<context> to AZ_EVAC_KUBE_CONTEXTS`, false);
+    return a;
+  }
+
+  /** Setup check of every AZ (FlinkDeployment CRD served); unreachable AZs are reported, not thrown. */
+  async checkSetup(): Promise<AzSetup[]> {
+    return Promise.all(
+      [...this.apis.values()].map(async (a): Promise<AzSetup> => {
+        try {
+          await assertFlinkCrd(a);
+          return { az: a.az, ok: true };
+        } catch (err) {
+          if (err instanceof PlatformError) return { az: a.az, ok: false, error: err };
+          throw err;
+        }
+      }),
+    );
+  }
+
+  capacity(az: string): Promise<Capacity> {
+    return clusterCapacity(this.az(az));
+  }
+
+  async getDeployment(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    const obj = await getFlinkDeployment(this.az(az), namespace, name);
+    return obj ? toDeploymentStatus(az, obj) : null;
+  }
+
+  async apply(az: string, manifest: FlinkDeploymentManifest): Promise<ApplyResult> {
+    const a = this.az(az);
+    const namespace = manifest.metadata.namespace ?? 'default';
+    const name = manifest.metadata.name;
+    // An empty labels/annotations map is dropped when stored, so applying it again would write
+    // (and bump resourceVersion) every time: leave empty maps out.
+    const metadata = { ...manifest.metadata };
+    if (metadata.labels && Object.keys(metadata.labels).length === 0) delete metadata.labels;
+    if (metadata.annotations && Object.keys(metadata.annotations).length === 0) delete metadata.annotations;
+    const body = { ...manifest, metadata };
+    const res = await kubeCall(az, `apply FlinkDeployment ${namespace}/${name}`, () =>
+      a.custom.patchNamespacedCustomObjectWithHttpInfo(
+        { ...FLINK_DEPLOYMENTS, namespace, name, body, fieldManager: FIELD_MANAGER, force: true, fieldValidation: 'Strict' },
+        APPLY,
+      ),
+    ).catch((err: unknown) => {
+      if (err instanceof PlatformError && err.code === 'not-found') {
+        throw new PlatformError('not-found', `${err.message}. Fix: create namespace ${namespace} in ${az} (a DR-ready platform keeps every team namespace in every AZ), or install the FlinkDeployment CRD there`, false);
+      }
+      throw err;
+    });
+    const obj = res.data as FlinkDeploymentObject;
+    return { created: res.httpStatusCode === 201, generation: obj.metadata.generation ?? 1 };
+  }
+
+  async restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus> {
+    const job: Record<string, unknown> = { savepointRedeployNonce: restore.savepointRedeployNonce, state: 'running' };
+    if (restore.initialSavepointPath !== undefined) job.initialSavepointPath = restore.initialSavepointPath;
+    return this.merge(az, namespace, name, 'restore', { spec: { job } });
+  }
+
+  async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    try {
+      return await this.merge(az, namespace, name, 'suspend', { spec: { job: { state: 'suspended' } } });
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  async resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    try {
+      return await this.merge(az, namespace, name, 'resume', { spec: { job: { state: 'running' } } });
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
+    const a = this.az(az);
+    let existed = true;
+    try {
+      await kubeCall(az, `delete FlinkDeployment ${namespace}/${name}`, () => a.custom.deleteNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace, name }));
+    } catch (err) {
+      if (!(err instanceof PlatformError && err.code === 'not-found')) throw err;
+      existed = false;
+    }
+    await this.deleteHaConfigMaps(az, namespace, name);
+    return existed;
+  }
+
+  label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
+    return this.merge(az, namespace, name, 'label', { metadata: { labels } });
+  }
+
+  async deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
+    const a = this.az(az);
+    const labelSelector = `app=${name},configmap-type=high-availability`;
+    const list = await kubeCall(az, `list ConfigMaps -n ${namespace} -l ${labelSelector}`, () => a.core.listNamespacedConfigMap({ namespace, labelSelector }));
+    let deleted = 0;
+    for (const cm of list.items) {
+      const cmName = cm.metadata!.name!;
+      try {
+        await kubeCall(az, `delete HA ConfigMap ${namespace}/${cmName}`, () => a.core.deleteNamespacedConfigMap({ namespace, name: cmName }));
+        deleted++;
+      } catch (err) {
+        if (!(err instanceof PlatformError && err.code === 'not-found')) throw err; // deleted meanwhile: fine
+      }
+    }
+    return deleted;
+  }
+
+  waitForRunning(
+    az: string,
+    namespace: string,
+    name: string,
+    opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
+  ): Promise<DeploymentStatus> {
+    return waitForRunning(this.az(az), namespace, name, opts);
+  }
+
+  async readFleet(): Promise<{ platform: PlatformProfile; jobs: FleetJob[]; unreachableAzs: string[] }> {
+    const unreachableAzs: string[] = [];
+    const lists = await Promise.all(
+      [...this.apis.values()].map(async (a) => {
+        try {
+          return (await listFlinkDeployments(a, FLEET_LABELS.tier)).map((obj) => ({ az: a.az, manifest: toManifest(obj) }));
+        } catch (err) {
+          if (err instanceof PlatformError && err.retryable) {
+            unreachableAzs.push(a.az);
+            return [];
+          }
+          throw err;
+        }
+      }),
+    );
+    if (unreachableAzs.length === this.apis.size) throw new PlatformError('az-down', `no AZ's API server answers (${unreachableAzs.join(', ')})`, true);
+    // The state size is a metric, not on the resource: nominal until a metrics source is wired.
+    const jobs = readFleetJobs(lists.flat(), () => DEFAULT_STATE_BYTES);
+    return { platform: structuredClone(this.profile), jobs, unreachableAzs: unreachableAzs.sort() };
+  }
+
+  listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
+    return this.objects.listSnapshots(az, job);
+  }
+
+  hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean> {
+    return this.objects.hasArtifact(az, jar, place);
+  }
+
+  preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }> {
+    return this.objects.preloadArtifact(az, jar, onBytes);
+  }
+
+  private async merge(az: string, namespace: string, name: string, what: string, body: object): Promise<DeploymentStatus> {
+    const a = this.az(az);
+    const obj = (await kubeCall(az, `${what} FlinkDeployment ${namespace}/${name}`, () =>
+      a.custom.patchNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace, name, body, fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' }, MERGE),
+    )) as FlinkDeploymentObject;
+    return toDeploymentStatus(az, obj);
+  }
+}

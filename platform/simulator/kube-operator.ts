@@ -1,0 +1,242 @@
+/**
+ * Operator stand-in for real kube-apiservers (tests, `az-evac demo --platform k8s`): there
+ * is no Flink here, so this controller plays the Apache Flink Kubernetes Operator against
+ * the FlinkDeployments of real clusters, reusing the simulator's operator (operator.ts:
+ * lifecycle, latency model, capacity, jars, checkpoints/savepoints into the simulator's
+ * object store):
+ *
+ * - it lists then WATCHES every FlinkDeployment of each AZ's cluster and mirrors its spec
+ *   into the simulator (Simulator.apply: a spec change reconciles, an equal spec is a no-op);
+ * - before a resource's first deploy it mirrors the cluster's HA ConfigMaps
+ *   (`app=<name>,configmap-type=high-availability`): when they were deleted in the cluster,
+ *   the simulated JobManager no longer recovers from them;
+ * - whenever the simulated status changes it writes status through the `status`
+ *   subresource (the CRD has one), the way the real operator does: lifecycleState
+ *   (CREATED for a suspended first deploy, DEPLOYED → STABLE, SUSPENDED, UPGRADING, FAILED),
+ *   jobStatus {state, jobId (fresh per deploy), startTime}, error, and observedGeneration as
+ *   the Kubernetes generation the simulator acted on;
+ * - a spec the simulator rejects (unreadable resources, missing jarURI, ...) → FAILED with
+ *   status.error.
+ *
+ * It writes as its own identity (the admin kubeconfig in tests), never as `az-evac`.
+ * A cluster that stops answering is retried every RELIST_PAUSE_MS; watches are re-listed
+ * every WATCH_SECONDS so a simulator reset (fleet load) is re-mirrored.
+ */
+import { PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import { PlatformError } from '../errors.js';
+import type { AzApis } from '../kube/az-apis.js';
+import { listFlinkDeployments } from '../kube/az-apis.js';
+import { kubeCall } from '../kube/errors.js';
+import { FLINK_DEPLOYMENTS, toManifest, type FlinkDeploymentObject } from '../kube/flink-resource.js';
+import { canonicalJson, nsName, type Resource } from './resources.js';
+import type { Simulator } from './simulator.js';
+
+const WATCH_SECONDS = 60;
+const RELIST_PAUSE_MS = 2000;
+/** Status writes in flight per AZ. */
+const WRITE_CONCURRENCY = 16;
+
+/** What the stand-in writes under .status (a subset of the CRD's status schema). */
+interface WrittenStatus {
+  lifecycleState: string;
+  observedGeneration: number;
+  error: string | null;
+  /** jobId/startTime null = absent (a JSON merge patch deletes a null key). */
+  jobStatus: { state: string; jobId: string | null; startTime: string | null } | null;
+}
+
+/** The stand-in for every AZ of `apis`. */
+export class KubeOperatorStandIn {
+  private running = false;
+  private readonly aborts = new Set<AbortController>();
+  /** Per `az|ns/name`: simulator generation → Kubernetes generation it mirrors. */
+  private readonly generations = new Map<string, Map<number, number>>();
+  /** Per `az|ns/name`: spec JSON the simulator rejected (not retried until the spec changes). */
+  private readonly rejected = new Map<string, string>();
+  /** Per `az|ns/name`: status JSON last written (or seen) in the cluster. */
+  private readonly written = new Map<string, string>();
+  private readonly pending = new Map<string, Resource>();
+  private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
+
+  /**
+   * @param sim the simulator whose operator and object store play Flink; construct it with
+   *   `onStatusChange: (r) => standIn.statusChanged(r)`
+   * @param apis admin clients per AZ (the stand-in writes status)
+   */
+  constructor(
+    private readonly sim: Simulator,
+    private readonly apis: Map<string, AzApis>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Start one list+watch loop per AZ. */
+  start(): void {
+    this.running = true;
+    for (const a of this.apis.values()) void this.loop(a);
+  }
+
+  /** Stop every watch. */
+  stop(): void {
+    this.running = false;
+    for (const c of this.aborts) c.abort();
+  }
+
+  /** Hook for Simulator.onStatusChange: write the resource's status to its cluster. */
+  statusChanged(r: Resource): void {
+    const apis = this.apis.get(r.az);
+    if (!apis || !this.running) return;
+    const id = `${r.az}|${nsName(r.namespace, r.name)}`;
+    const queued = this.pending.has(id);
+    this.pending.set(id, r);
+    if (queued) return;
+    let limit = this.limits.get(r.az);
+    if (!limit) this.limits.set(r.az, (limit = pLimit(WRITE_CONCURRENCY)));
+    void limit(async () => {
+      const latest = this.pending.get(id)!;
+      this.pending.delete(id);
+      await this.writeStatus(apis, id, latest).catch((err: unknown) => {
+        // 404: the simulator knew the resource before the cluster did (fleet load before
+        // seeding); the watch writes its status once it appears.
+        const gone = err instanceof PlatformError && err.code === 'not-found';
+        this.log[gone ? 'debug' : 'warn']({ err: String(err), id }, 'status write failed');
+      });
+    });
+  }
+
+  private async loop(apis: AzApis): Promise<void> {
+    while (this.running) {
+      try {
+        const items = await listFlinkDeployments(apis);
+        for (const obj of items) await this.mirror(apis, obj);
+        await this.watch(apis);
+      } catch (err) {
+        this.log.debug({ az: apis.az, err: String(err) }, 'list/watch failed; retrying');
+        await new Promise((r) => setTimeout(r, RELIST_PAUSE_MS));
+      }
+    }
+  }
+
+  private watch(apis: AzApis): Promise<void> {
+    return new Promise((resolve) => {
+      const path = `/apis/${FLINK_DEPLOYMENTS.group}/${FLINK_DEPLOYMENTS.version}/${FLINK_DEPLOYMENTS.plural}`;
+      let queue = Promise.resolve();
+      new Watch(apis.kc)
+        .watch(
+          path,
+          { timeoutSeconds: WATCH_SECONDS, allowWatchBookmarks: false },
+          (phase: string, obj: FlinkDeploymentObject) => {
+            if (phase === 'ADDED' || phase === 'MODIFIED') queue = queue.then(() => this.mirror(apis, obj));
+          },
+          () => void queue.then(resolve),
+        )
+        .then(
+          (c) => {
+            this.aborts.add(c);
+            if (!this.running) c.abort();
+          },
+          () => resolve(),
+        );
+    });
+  }
+
+  /** Mirror one FlinkDeployment's spec into the simulator; write status if the cluster's differs. */
+  private async mirror(apis: AzApis, obj: FlinkDeploymentObject): Promise<void> {
+    const az = apis.az;
+    const namespace = obj.metadata.namespace ?? 'default';
+    const key = nsName(namespace, obj.metadata.name);
+    const id = `${az}|${key}`;
+    let cluster;
+    try {
+      cluster = this.sim.cluster(az);
+    } catch {
+      return; // AZ not configured yet (no fleet loaded)
+    }
+    const existing = cluster.resources.get(key);
+    const specJson = canonicalJson(obj.spec);
+    const kubeGeneration = obj.metadata.generation ?? 1;
+    if (this.rejected.get(id) === specJson) return;
+    if (existing && canonicalJson(existing.spec) === specJson) {
+      this.noteGeneration(id, existing.generation, kubeGeneration);
+      if (JSON.stringify(this.statusOf(id, existing, kubeGeneration)) !== JSON.stringify(observedStatus(obj))) this.statusChanged(existing);
+      return;
+    }
+    if (!existing) await this.mirrorHaConfigMaps(apis, namespace, obj.metadata.name);
+    try {
+      this.sim.apply(az, toManifest(obj));
+    } catch (err) {
+      if (!(err instanceof PlatformError)) throw err;
+      this.rejected.set(id, specJson);
+      await this.writeFailed(apis, obj, err.message);
+      return;
+    }
+    this.rejected.delete(id);
+    const r = cluster.resources.get(key)!;
+    this.noteGeneration(id, r.generation, kubeGeneration);
+    this.statusChanged(r);
+  }
+
+  private noteGeneration(id: string, simGeneration: number, kubeGeneration: number): void {
+    let m = this.generations.get(id);
+    if (!m) this.generations.set(id, (m = new Map()));
+    m.set(simGeneration, Math.max(kubeGeneration, m.get(simGeneration) ?? 0));
+  }
+
+  private async mirrorHaConfigMaps(apis: AzApis, namespace: string, name: string): Promise<void> {
+    const labelSelector = `app=${name},configmap-type=high-availability`;
+    const list = await kubeCall(apis.az, `list HA ConfigMaps ${namespace}/${name}`, () => apis.core.listNamespacedConfigMap({ namespace, labelSelector }));
+    if (list.items.length === 0) this.sim.cluster(apis.az).haConfigMaps.delete(nsName(namespace, name));
+  }
+
+  private statusOf(id: string, r: Resource, fallbackGeneration: number): WrittenStatus {
+    const observed = this.generations.get(id)?.get(r.status.observedGeneration ?? r.generation) ?? fallbackGeneration;
+    const job = r.status.jobStatus;
+    return {
+      lifecycleState: r.status.lifecycleState,
+      observedGeneration: observed,
+      error: r.status.error ?? null,
+      jobStatus: job
+        ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime !== undefined ? String(Math.round(job.startTime * 1000)) : null }
+        : null,
+    };
+  }
+
+  private async writeStatus(apis: AzApis, id: string, r: Resource): Promise<void> {
+    const fallback = Math.max(0, ...(this.generations.get(id)?.values() ?? []));
+    const status = this.statusOf(id, r, fallback);
+    const json = JSON.stringify(status);
+    if (this.written.get(id) === json) return;
+    await kubeCall(apis.az, `write status ${id}`, () =>
+      apis.custom.patchNamespacedCustomObjectStatus(
+        { ...FLINK_DEPLOYMENTS, namespace: r.namespace, name: r.name, body: { status } },
+        mergePatch,
+      ),
+    );
+    this.written.set(id, json);
+  }
+
+  private async writeFailed(apis: AzApis, obj: FlinkDeploymentObject, error: string): Promise<void> {
+    const namespace = obj.metadata.namespace ?? 'default';
+    const status: WrittenStatus = { lifecycleState: 'FAILED', observedGeneration: obj.metadata.generation ?? 1, error, jobStatus: null };
+    await kubeCall(apis.az, `write status ${namespace}/${obj.metadata.name}`, () =>
+      apis.custom.patchNamespacedCustomObjectStatus({ ...FLINK_DEPLOYMENTS, namespace, name: obj.metadata.name, body: { status } }, mergePatch),
+    );
+    this.written.set(`${apis.az}|${nsName(namespace, obj.metadata.name)}`, JSON.stringify(status));
+  }
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** The part of a cluster object's .status the stand-in owns, in WrittenStatus form. */
+function observedStatus(obj: FlinkDeploymentObject): WrittenStatus | null {
+  const s = obj.status;
+  if (!s?.lifecycleState) return null;
+  const job = s.jobStatus;
+  return {
+    lifecycleState: s.lifecycleState,
+    observedGeneration: s.observedGeneration ?? 0,
+    error: s.error ?? null,
+    jobStatus: job?.state ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime ?? null } : null,
+  };
+}

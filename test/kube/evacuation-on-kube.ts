@@ -1,0 +1,122 @@
+/**
+ * The whole evacuation on the two real apiservers, shared by evacuation.test.ts (reduced
+ * fleet, default run) and evacuation.slow.test.ts (300 jobs): a generated fleet seeded
+ * into az-a and az-b, the production Worker (buildWorker) on the KubePlatform under the
+ * worker identity, a catalog sync, az-a's apiserver STOPPED (and its object store down),
+ * then az-a → az-b in emergency mode. Checks every P0–P2 job of az-a ends with its
+ * FlinkDeployment STABLE / RUNNING in az-b (read as admin from the apiserver), restored
+ * from the reported snapshot (read from the stand-in's simulator), and records the wall time.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { EvacuationClient } from '../../client/evacuation-client.js';
+import { loadSettings, type Settings } from '../../config/settings.js';
+import type { EvacuationResult } from '../../domain/evacuation.js';
+import type { EvacuationReport } from '../../domain/report.js';
+import { jobKey, type FleetJob } from '../../domain/types.js';
+import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
+import type { FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
+import { buildWorker } from '../../worker/build.js';
+import { reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { testControlPlane } from '../setup/kube.js';
+import { startKubeTestPlatform, type KubeTestPlatform } from '../setup/kube-platform.js';
+import { testTemporalAddress } from '../setup/temporal.js';
+
+const CRITICAL = ['P0', 'P1', 'P2'];
+
+/** Declare the evacuation tests of a fleet of `jobs` primaries. */
+export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: number; minCritical: number }): void {
+  let p: KubeTestPlatform;
+  let settings: Settings;
+  let result: EvacuationResult;
+  let report: EvacuationReport;
+  let target: Map<string, FlinkDeploymentObject>;
+  let carriedOver: string[];
+  let wallSeconds: number;
+  const cp = testControlPlane();
+
+  beforeAll(async () => {
+    p = await startKubeTestPlatform(o);
+    settings = {
+      ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir: await mkdtemp(join(tmpdir(), 'az-evac-kube-')),
+      timeScale: o.timeScale, platform: 'k8s', simulatorUrl: p.sim.url,
+      taskQueue: `kube-evac-${process.pid}-${Date.now()}`,
+    };
+    const worker = await buildWorker(settings, p.kube, { workflowBundle: await workflowBundle() });
+    const running = worker.run();
+    const client = await EvacuationClient.connect(settings);
+    try {
+      const synced = await client.syncCatalog();
+      expect(synced.jobs).toBe(p.fleet.jobs.length);
+      await cp.handle.stopAz('az-a');
+      await p.sim.client.setAzDown('az-a', true);
+      // A sync during the outage keeps az-a's jobs from the previous version.
+      carriedOver = (await client.syncCatalog()).carriedOver;
+      const started = Date.now();
+      const id = `kube-evac-${o.jobs}-${Date.now()}`;
+      await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', timeScale: o.timeScale, requestedBy: 'vitest' }, id);
+      result = await client.result(id);
+      wallSeconds = (Date.now() - started) / 1000;
+      report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
+      const list = await listFlinkDeployments(p.admin.get('az-b')!);
+      target = new Map(list.map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, d]));
+      console.log(`[kube evacuation] ${o.jobs} jobs (${report.jobs.length} in az-a) az-a → az-b on real apiservers at time scale ${o.timeScale}: ${wallSeconds.toFixed(1)} s wall`);
+    } finally {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await client.close();
+      await cp.handle.startAz('az-a');
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    await p?.close();
+    if (settings) await rm(settings.stateDir, { recursive: true, force: true });
+  });
+
+  it('syncs the catalog from both apiservers, and carries az-a over while its apiserver is stopped', () => {
+    expect(carriedOver).toEqual(['az-a']);
+  });
+
+  it('ends with every P0–P2 job of az-a STABLE / RUNNING in az-b, restored from the reported snapshot', async () => {
+    const source = new Map<string, FleetJob>(p.fleet.jobs.filter((j) => j.az === 'az-a').map((j) => [jobKey(j), j]));
+    expect(report.jobs.map(reportKey).sort()).toEqual([...source.keys()].sort());
+    const critical = report.jobs.filter((j) => CRITICAL.includes(j.tier));
+    expect(critical.length).toBeGreaterThanOrEqual(o.minCritical);
+    const simulated = new Map((await p.sim.client.listDeployments('az-b')).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
+    const problems: string[] = [];
+    for (const j of critical) {
+      const job = source.get(reportKey(j))!;
+      const standby = j.strategy !== 'redeploy' && job.standby?.az === 'az-b' ? job.standby : undefined;
+      const where = standby ? `${standby.namespace}/${standby.name}` : reportKey(j);
+      const d = target.get(where);
+      if (j.outcome !== 'running') problems.push(`${reportKey(j)} (${j.tier}) ended ${j.outcome}: ${j.reason}`);
+      else if (d?.status?.lifecycleState !== 'STABLE' || d.status.jobStatus?.state !== 'RUNNING') {
+        problems.push(`${reportKey(j)}: ${where} in az-b is ${d ? `${d.status?.lifecycleState}/${d.status?.jobStatus?.state}` : 'absent'}`);
+      } else if (d.status.jobStatus.jobId !== j.jobId) problems.push(`${reportKey(j)}: report jobId ${j.jobId}, apiserver ${d.status.jobStatus.jobId}`);
+      else if (j.strategy === 'promote-standby') {
+        if (d.metadata.labels?.['az-evac.io/role'] !== 'active') problems.push(`${reportKey(j)}: promoted standby not labelled active`);
+      } else if (!j.snapshotPath || (d.spec.job as { initialSavepointPath?: string }).initialSavepointPath !== j.snapshotPath) {
+        problems.push(`${reportKey(j)}: initialSavepointPath ≠ reported snapshot ${String(j.snapshotPath)}`);
+      } else if (simulated.get(where)?.status.jobStatus?.restoredFrom !== j.snapshotPath) {
+        problems.push(`${reportKey(j)}: restored from ${String(simulated.get(where)?.status.jobStatus?.restoredFrom)}, not ${j.snapshotPath}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(result.success).toBe(true);
+    expect(wallSeconds).toBeGreaterThan(0);
+  });
+
+  it('suspends exactly the P3 jobs the plan preempts in az-b, through the apiserver', () => {
+    expect(report.preemptions.length).toBeGreaterThan(0);
+    expect(report.preemptionError).toBeUndefined();
+    const suspendedP3 = [...target.entries()]
+      .filter(([, d]) => d.metadata.labels?.['az-evac.io/tier'] === 'P3' && d.metadata.labels?.['az-evac.io/role'] !== 'standby' && (d.spec.job as { state?: string }).state === 'suspended')
+      .map(([key]) => key)
+      .sort();
+    expect(suspendedP3).toEqual(report.preemptions.map((x) => x.key).sort());
+    for (const key of suspendedP3) expect(target.get(key)!.status?.lifecycleState).toBe('SUSPENDED');
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * Least privilege on real kube-apiservers (RBAC on): the worker identity bound by
+ * deploy/rbac/az-evac-worker.yaml can make every call the Kubernetes adapter makes, and is
+ * refused (403) everything else: Secrets, Pods, Deployments, Namespaces, the CRD, FlinkDeployment
+ * status, creating ConfigMaps. Deleting a FlinkDeployment is allowed (failback of a drill).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ZONE_LABEL } from '../../platform/kube/local-cluster-bootstrap.js';
+import { testControlPlane } from '../setup/kube.js';
+import { manifestsOfKind, VENDOR_EXAMPLES } from '../unit/fixtures/manifests.js';
+
+const FD = { group: 'flink.apache.org', version: 'v1beta1', plural: 'flinkdeployments' } as const;
+const NS = 'flink';
+
+function kubeConfig(file: string, context: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  kc.setCurrentContext(context);
+  return kc;
+}
+
+/** The HTTP status the call failed with (throws when it succeeded). */
+async function statusOf(call: () => Promise<unknown>): Promise<number> {
+  try {
+    await call();
+  } catch (err) {
+    if (err instanceof ApiException) return err.code;
+    throw err;
+  }
+  throw new Error('call succeeded, expected it to be refused');
+}
+
+/** A FlinkDeployment from the operator's own examples, renamed and suspended. */
+function flinkDeployment(name: string): Record<string, unknown> {
+  const { doc } = manifestsOfKind(VENDOR_EXAMPLES, 'FlinkDeployment').find(({ doc }) => (doc.spec as { job?: unknown }).job !== undefined)!;
+  const spec = structuredClone(doc.spec) as { job: Record<string, unknown> };
+  spec.job.state = 'suspended';
+  return { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', metadata: { name, namespace: NS, labels: { 'az-evac.io/test': 'least-privilege' } }, spec };
+}
+
+describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', () => {
+  const cp = testControlPlane();
+  const az = cp.azs[0]!;
+  const admin = kubeConfig(cp.kubeconfigPath, az);
+  const worker = kubeConfig(cp.workerKubeconfigPath, az);
+  const wCustom = worker.makeApiClient(CustomObjectsApi);
+  const wCore = worker.makeApiClient(CoreV1Api);
+  const aCore = admin.makeApiClient(CoreV1Api);
+  const name = `lp-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    await aCore.createNamespacedSecret({ namespace: NS, body: { metadata: { name: `${name}-secret` }, stringData: { password: 'hunter2' } } });
+    await aCore.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: `${name}-cluster-config-map`, labels: { app: name, 'configmap-type': 'high-availability' } }, data: { leader: 'x' } },
+    });
+    await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: `${name}-app` },
+        spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      },
+    });
+  });
+
+  it('can create, get, server-side apply, merge patch, list and watch FlinkDeployments', async () => {
+    const manifest = flinkDeployment(name);
+    await wCustom.createNamespacedCustomObject({ ...FD, namespace: NS, body: manifest });
+    const applied = (await wCustom.patchNamespacedCustomObject(
+      { ...FD, namespace: NS, name, body: manifest, fieldManager: 'az-evac', force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    )) as { metadata: { name: string } };
+    expect(applied.metadata.name).toBe(name);
+    await wCustom.patchNamespacedCustomObject(
+      { ...FD, namespace: NS, name, body: { spec: { job: { savepointRedeployNonce: 1 } } }, fieldManager: 'az-evac' },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const got = (await wCustom.getNamespacedCustomObject({ ...FD, namespace: NS, name })) as { spec: { job: { savepointRedeployNonce: number } } };
+    expect(got.spec.job.savepointRedeployNonce).toBe(1);
+    const list = (await wCustom.listClusterCustomObject({ ...FD, labelSelector: 'az-evac.io/test=least-privilege' })) as { items: { metadata: { name: string } }[] };
+    expect(list.items.map((i) => i.metadata.name)).toContain(name);
+
+    const seen = await new Promise<string>((resolve, reject) => {
+      void new Watch(worker)
+        .watch(`/apis/${FD.group}/${FD.version}/namespaces/${NS}/${FD.plural}`, { fieldSelector: `metadata.name=${name}` }, (type, obj: { metadata: { name: string } }) => resolve(`${type} ${obj.metadata.name}`), (err) => err && reject(err))
+        .then((req) => setTimeout(() => req.abort(), 5000));
+    });
+    expect(seen).toBe(`ADDED ${name}`);
+  });
+
+  it('can list and delete HA ConfigMaps and list Nodes', async () => {
+    const cms = await wCore.listNamespacedConfigMap({ namespace: NS, labelSelector: `app=${name},configmap-type=high-availability` });
+    expect(cms.items.map((c) => c.metadata?.name)).toEqual([`${name}-cluster-config-map`]);
+    await wCore.deleteNamespacedConfigMap({ namespace: NS, name: `${name}-cluster-config-map` });
+    const nodes = await wCore.listNode();
+    expect(nodes.items.length).toBeGreaterThan(0);
+    expect(nodes.items.every((n) => n.metadata?.labels?.[ZONE_LABEL] === az && n.status?.allocatable?.cpu !== undefined)).toBe(true);
+  });
+
+  it('cannot read Secrets (403)', async () => {
+    expect(await statusOf(() => wCore.readNamespacedSecret({ namespace: NS, name: `${name}-secret` }))).toBe(403);
+    expect(await statusOf(() => wCore.listSecretForAllNamespaces())).toBe(403);
+  });
+
+  it('cannot touch other resources (403)', async () => {
+    const refused = {
+      'delete a Deployment': () => worker.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ namespace: NS, name: `${name}-app` }),
+      'list Pods': () => wCore.listNamespacedPod({ namespace: NS }),
+      'create a Namespace': () => wCore.createNamespace({ body: { metadata: { name: `${name}-ns` } } }),
+      'create a ConfigMap': () => wCore.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: `${name}-new` } } }),
+      'patch a Node': () => wCore.patchNode({ name: `kube-node-${az}-0`, body: { metadata: { labels: { x: 'y' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      'write FlinkDeployment status': () =>
+        wCustom.patchNamespacedCustomObjectStatus({ ...FD, namespace: NS, name, body: { status: { lifecycleState: 'STABLE' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      'delete the FlinkDeployment CRD': () => worker.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: 'flinkdeployments.flink.apache.org' }),
+    };
+    const statuses = Object.fromEntries(await Promise.all(Object.entries(refused).map(async ([what, call]) => [what, await statusOf(call)] as const)));
+    expect(statuses).toEqual(Object.fromEntries(Object.keys(refused).map((what) => [what, 403])));
+    // Nothing was changed by the refused calls.
+    const deployment = await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: NS, name: `${name}-app` });
+    expect(deployment.metadata?.name).toBe(`${name}-app`);
+  });
+
+  it('can delete a FlinkDeployment (failback removes the copy a drill deployed)', async () => {
+    await wCustom.deleteNamespacedCustomObject({ ...FD, namespace: NS, name });
+    expect(await statusOf(() => wCustom.getNamespacedCustomObject({ ...FD, namespace: NS, name }))).toBe(404);
+  });
+});

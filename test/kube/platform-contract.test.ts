@@ -1,0 +1,175 @@
+/**
+ * Contract of the platform ports (ClusterPort + FleetSource, platform/ports.ts), one suite
+ * run against BOTH implementations:
+ * - `simulator`: the simulator process over HTTP (SimulatorClient);
+ * - `kubernetes`: KubePlatform on the run's real kube-apiserver of az-b, under the
+ *   least-privilege worker identity, with the operator stand-in writing status.
+ * Each platform gets the same small generated fleet; every test works on fresh copies of an
+ * az-b primary (tier labels removed, so they are not fleet jobs).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
+import { PlatformError } from '../../platform/errors.js';
+import type { ClusterPort, FleetSource, ObjectStorePort } from '../../platform/ports.js';
+import { spawnSimulator } from '../../platform/simulator/client.js';
+import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
+import { manifestResources } from '../../platform/simulator/fleet-deployment.js';
+import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
+import { createHaConfigMaps } from '../../platform/simulator/kube-seed.js';
+import { waitFor } from '../setup/evacuation-harness.js';
+import { startKubeTestPlatform, withHeadroom } from '../setup/kube-platform.js';
+
+const AZ = 'az-b';
+const SEED = 11;
+const JOBS = 8;
+/** Model seconds per wall second: apply → RUNNING (~2 model min) takes a few wall seconds. */
+const TIME_SCALE = 40;
+/** The generated fleet's capacity is tight by design; the copies started here need room. */
+const HEADROOM = { [AZ]: { cores: 200, memoryMiB: 800_000 } };
+
+type Ports = ClusterPort & FleetSource & ObjectStorePort;
+
+interface ContractTarget {
+  ports: Ports;
+  fleet: GeneratedFleet;
+  /** Leave two stale HA ConfigMaps of `name` in `namespace` of az-b. */
+  putStaleHa(namespace: string, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const targets: Record<string, () => Promise<ContractTarget>> = {
+  simulator: async () => {
+    const sim = await spawnSimulator({ timeScale: TIME_SCALE, seed: SEED, logLevel: 'warn' });
+    const fleet = withHeadroom(generateFleet({ jobs: JOBS, seed: SEED, templates: loadExampleTemplates() }), HEADROOM);
+    await sim.client.loadFleet(fleet, { staleHaFraction: 0 });
+    return { ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name), close: () => sim.stop() };
+  },
+  kubernetes: async () => {
+    const p = await startKubeTestPlatform({ jobs: JOBS, seed: SEED, timeScale: TIME_SCALE, headroom: HEADROOM });
+    return { ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(p.admin.get(AZ)!, ns, name), close: () => p.close() };
+  },
+};
+
+describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
+  let t: ContractTarget;
+  let template: FleetJob;
+  let n = 0;
+  /** A fresh copy of the template, not a fleet job (no az-evac labels). */
+  const copy = (state: 'running' | 'suspended' = 'running', patch: (m: FlinkDeploymentManifest) => void = () => undefined): FlinkDeploymentManifest => {
+    const m = structuredClone(template.deployment);
+    m.metadata.name = `ct-${kind.slice(0, 4)}-${++n}`;
+    m.metadata.labels = { 'az-evac.io/test': 'contract' };
+    m.metadata.annotations = {};
+    (m.spec.job as Record<string, unknown>).parallelism = 2; // small: one TaskManager, fits the headroom
+    (m.spec.job as Record<string, unknown>).state = state;
+    patch(m);
+    return m;
+  };
+  const ns = (m: FlinkDeploymentManifest) => m.metadata.namespace ?? 'default';
+
+  beforeAll(async () => {
+    t = await targets[kind]!();
+    template = t.fleet.jobs.find((j) => j.az === AZ && (j.deployment.spec.job as { upgradeMode?: string }).upgradeMode !== 'last-state')!;
+    expect(template, 'the fleet has an az-b primary').toBeDefined();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('apply creates, and applying the same manifest again changes nothing', async () => {
+    const m = copy();
+    const first = await t.ports.apply(AZ, m);
+    expect(first).toMatchObject({ created: true, generation: 1 });
+    const second = await t.ports.apply(AZ, m);
+    expect(second).toEqual({ created: false, generation: 1 });
+    expect((await t.ports.getDeployment(AZ, ns(m), m.metadata.name))?.generation).toBe(1);
+  });
+
+  it('a running deploy reaches STABLE/RUNNING with a jobId, and takes its request from capacity', async () => {
+    const m = copy();
+    const before = await t.ports.capacity(AZ);
+    const { generation } = await t.ports.apply(AZ, m);
+    const beats: unknown[] = [];
+    const status = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: generation, timeoutSeconds: 60, onProgress: (s) => beats.push(s) });
+    expect(status).toMatchObject({ specState: 'running', jobState: 'RUNNING' });
+    expect(['STABLE', 'DEPLOYED']).toContain(status.lifecycleState);
+    expect(status.jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(beats.length).toBeGreaterThan(0);
+    const after = await t.ports.capacity(AZ);
+    expect(before.cores - after.cores).toBe(manifestResources(m).cores);
+    expect(before.memoryMiB - after.memoryMiB).toBe(manifestResources(m).memoryMiB);
+  });
+
+  it('P1 resume: a suspended first deploy is CREATED; restore via a new redeploy nonce runs it; the same nonce again changes nothing', async () => {
+    const m = copy('suspended');
+    await t.ports.apply(AZ, m);
+    await waitFor('CREATED', async () => ((await t.ports.getDeployment(AZ, ns(m), m.metadata.name))?.lifecycleState === 'CREATED' ? true : undefined), 30_000);
+    const savepoint = (await t.ports.listSnapshots(AZ, template)).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent);
+    const restore = { savepointRedeployNonce: 1, ...(savepoint ? { initialSavepointPath: savepoint.path } : {}) };
+    const restored = await t.ports.restore(AZ, ns(m), m.metadata.name, restore);
+    expect(restored).toMatchObject({ specState: 'running', savepointRedeployNonce: 1, generation: 2 });
+    if (savepoint) expect(restored.initialSavepointPath).toBe(savepoint.path);
+    const running = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: 2, timeoutSeconds: 60 });
+    expect(running.jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect((await t.ports.restore(AZ, ns(m), m.metadata.name, restore)).generation).toBe(2);
+  });
+
+  it('P3 preemption: suspend stops a running job and frees its capacity; suspending a missing resource is null', async () => {
+    const m = copy();
+    const { generation } = await t.ports.apply(AZ, m);
+    await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: generation, timeoutSeconds: 60 });
+    const running = await t.ports.capacity(AZ);
+    const suspended = await t.ports.suspend(AZ, ns(m), m.metadata.name);
+    expect(suspended).toMatchObject({ specState: 'suspended', generation: generation + 1 });
+    await waitFor('SUSPENDED', async () => ((await t.ports.getDeployment(AZ, ns(m), m.metadata.name))?.lifecycleState === 'SUSPENDED' ? true : undefined), 30_000);
+    const freed = await waitFor('capacity freed', async () => {
+      const c = await t.ports.capacity(AZ);
+      return c.cores > running.cores ? c : undefined;
+    }, 30_000);
+    expect(freed.cores - running.cores).toBe(manifestResources(m).cores);
+    expect(await t.ports.suspend(AZ, ns(m), 'ct-does-not-exist')).toBeNull();
+  });
+
+  it('deleteHaConfigMaps removes stale HA ConfigMaps of the job, then finds none', async () => {
+    const m = copy();
+    await t.putStaleHa(ns(m), m.metadata.name);
+    expect(await t.ports.deleteHaConfigMaps(AZ, ns(m), m.metadata.name)).toBe(2);
+    expect(await t.ports.deleteHaConfigMaps(AZ, ns(m), m.metadata.name)).toBe(0);
+  });
+
+  it('label merges labels without a new generation', async () => {
+    const m = copy('suspended');
+    await t.ports.apply(AZ, m);
+    const labelled = await t.ports.label(AZ, ns(m), m.metadata.name, { 'az-evac.io/active': 'true' });
+    expect(labelled.labels).toMatchObject({ 'az-evac.io/test': 'contract', 'az-evac.io/active': 'true' });
+    expect(labelled.generation).toBe(1);
+  });
+
+  it("waitForRunning fails with the operator's status.error when the resource goes FAILED", async () => {
+    const m = copy('running', (x) => {
+      x.spec.image = `registry.elsewhere.example/${String(x.spec.image).split('/').slice(1).join('/')}`;
+    });
+    const { generation } = await t.ports.apply(AZ, m);
+    const err = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: generation, timeoutSeconds: 60 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ code: 'failed', retryable: false });
+    expect((err as Error).message).toMatch(/registry/);
+  });
+
+  it('getDeployment of a missing resource is null', async () => {
+    expect(await t.ports.getDeployment(AZ, template.namespace, 'ct-never-applied')).toBeNull();
+  });
+
+  it('readFleet lists every primary with its tier and standby, and no unreachable AZ', async () => {
+    const live = await t.ports.readFleet();
+    expect(live.unreachableAzs).toEqual([]);
+    const byKey = new Map(live.jobs.map((j) => [`${j.az}|${j.namespace}/${j.name}`, j]));
+    expect(live.jobs).toHaveLength(t.fleet.jobs.length);
+    for (const job of t.fleet.jobs) {
+      const got = byKey.get(`${job.az}|${job.namespace}/${job.name}`);
+      expect(got, `${job.namespace}/${job.name}`).toBeDefined();
+      expect(got).toMatchObject({ tier: job.tier, team: job.team, lineage: job.lineage, jars: job.jars, resources: job.resources });
+      expect(got!.standby).toEqual(job.standby);
+    }
+  });
+});
