@@ -23,7 +23,7 @@ export async function watchProgress(poll: () => Promise<EvacuationProgress>, don
     const elapsed = p.elapsedSeconds.toFixed(0);
     if (!multi) {
       const tiers = p.tiers.map((t) => `${t.tier} ${t.succeeded + t.failed + t.skipped}/${t.planned} (run ${t.running}, fail ${t.failed})`).join(' | ');
-      const jars = p.preload.state === 'off' ? '' : ` | jars ${p.preload.jarsDone}/${p.preload.jars} (${(p.preload.bytesDone / 2 ** 20).toFixed(0)} MiB copied)`;
+      const jars = p.preload.state === 'off' ? '' : ` | jars ${p.preload.jarsDone}/${p.preload.jars} (${copied(p.preload.bytesDone)} copied)`;
       out.write(`[${elapsed}s] ${p.phase}${p.paused ? ' PAUSED' : ''} ${tiers}${jars}\n`);
       return;
     }
@@ -50,4 +50,9 @@ export async function watchProgress(poll: () => Promise<EvacuationProgress>, don
     // Finished workflows may no longer answer queries on a busy server; the report follows.
   }
   multi?.stop();
+}
+
+/** Bytes as MiB, or KiB under 1 MiB (simulator jars are tiny stand-ins). */
+function copied(bytes: number): string {
+  return bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(0)} KiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }

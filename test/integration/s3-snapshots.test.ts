@@ -120,6 +120,33 @@ describe('snapshot choice over S3 (versitygw)', () => {
     });
   });
 
+  it('lookups for 120 jobs at once stay under the adapter-wide request bound', async () => {
+    const bucket = uniqueBucket('flink-state-fleet');
+    const raw = clients.client(testProfile('az-a', bucket, '').s3Endpoint);
+    await createBuckets(raw, bucket);
+    const jobs = Array.from({ length: 120 }, (_, i) => ({ checkpointPrefix: `checkpoints/ns/job-${i}`, savepointPrefix: `savepoints/ns/job-${i}` }));
+    await Promise.all(jobs.map((j, i) => putObject(raw, bucket, `${savepointDirKey(j.savepointPrefix, JOB_ID, i.toString(16).padStart(12, '0'))}/_metadata`, JSON.stringify({ files: [], completedAtEpochSeconds: NOW - i }))));
+    const bounded = testClients({ checksums: 'when-required' });
+    let inFlight = 0;
+    let peak = 0;
+    const c = bounded.client(testProfile('az-a', bucket, '').s3Endpoint);
+    c.middlewareStack.add((next) => async (args) => {
+      peak = Math.max(peak, ++inFlight);
+      try {
+        return await next(args);
+      } finally {
+        inFlight--;
+      }
+    }, { step: 'initialize', name: 'inFlightCounter' });
+    const store = testStore(bounded, [testProfile('az-a', bucket, 'unused')], { maxConcurrentRequests: 8 });
+    const all = await Promise.all(jobs.map((j) => store.listSnapshots('az-a', j)));
+    bounded.destroy();
+    expect(all.map((e) => e.length)).toEqual(jobs.map(() => 1));
+    expect(all[7]![0]!.path).toBe(`s3://${bucket}/${savepointDirKey('savepoints/ns/job-7', JOB_ID, '000000000007')}`);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(peak).toBeGreaterThan(1);
+  });
+
   it('paginates beyond 1,000 keys: the newest savepoint sits on the second page of the listing', async () => {
     const bucket = uniqueBucket('flink-state-many');
     const log: LoggedRequest[] = [];
