@@ -258,10 +258,10 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
         rec.summary = messageOf(err);
       }
     }
-    status.phase = stop ? stop.state : status.cleanup.some((c) => c.state === 'failed') ? 'failed' : 'passed';
-    const files = await acts.writeDrillReport(status);
-    status.reportFile = files.json;
-    status.reportHtmlFile = files.html;
+    // The final phase becomes visible together with the report files (watchers stop at it).
+    const phase = stop ? stop.state : status.cleanup.some((c) => c.state === 'failed') ? 'failed' : 'passed';
+    const files = await acts.writeDrillReport({ ...status, phase });
+    Object.assign(status, { phase, reportFile: files.json, reportHtmlFile: files.html });
   });
   return { ...status, passed: status.phase === 'passed' };
 }

@@ -4,7 +4,10 @@
  * RUNNING in the source AZ again, the target AZ as it was); a rejection after a fault lifts
  * the fault and moves nothing; an abort during the evacuation still fails every job back.
  */
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DrillClient } from '../../client/drill-client.js';
 import type { DrillStatus } from '../../domain/drill.js';
@@ -148,5 +151,25 @@ describe('drills', () => {
     // the failback moved the jobs that ran in the target AZ, not only untouched ones
     expect(result.cleanup[0]!.summary).toMatch(/[1-9]\d* job\(s\) restored in az-a from fresh savepoints/);
     expect([...h.sourceJobs().values()].map(jobKey).length).toBeGreaterThan(0);
+  });
+
+  it('az-evac drill run follows a drill to its end, prints every step and exits 0 when it passed', async () => {
+    const { h } = await setUp();
+    const jobs = [...h.sourceJobs().values()].filter((j) => j.tier === 'P2').slice(0, 2).map(jobKey);
+    const file = join(h.settings.stateDir, 'cli-canary.yaml');
+    await writeFile(file, ['name: cli-canary', 'sourceAz: az-a', 'targetAz: az-b', 'steps:',
+      `  - evacuate: { mode: drill, jobs: [${jobs.join(', ')}] }`, '  - verify: { rtoSeconds: { P2: 3000 } }', '  - failback: {}', '  - report: {}'].join('\n'));
+    const bin = fileURLToPath(new URL('../../bin/az-evac.mjs', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'drill', 'run', file, '--id', `drill-cli-${Date.now()}`], { env: { ...process.env, ...h.workerEnv() } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/Started drill drill-cli-/);
+    expect(out).toMatch(/drill drill-cli-\d+ \(cli-canary: az-a → az-b, by .*\): passed/);
+    expect(out).toMatch(/✓ {2}1\. evacuate {2}passed .*: done: 2 RUNNING/);
+    expect(out).toMatch(/✓ {2}3\. failback {2}passed .*2 job\(s\) restored in az-a from fresh savepoints/);
+    expect(out).toMatch(/Report: .*\.drill\.html/);
   });
 });
