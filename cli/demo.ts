@@ -111,6 +111,11 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const catalog = await client.syncCatalog();
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
     await platform.takeDown('az-a');
+    // Taking az-a down takes a while with S3 (the mirror is flushed first): sync again, as the
+    // catalog sync Schedule would, so the catalog stays inside the tightest RPO (the
+    // emergency refuses an older one). az-a does not answer: its jobs are carried over.
+    const fresh = await client.syncCatalog();
+    o.log(`Catalog v${fresh.version}: ${fresh.jobs} jobs (az-a's carried over from v${catalog.version}).`);
 
     const started = await client.start({
       sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload: o.preload, timeScale: o.timeScale, requestedBy: 'demo',
