@@ -77,12 +77,6 @@ export interface ClusterPort {
   /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */
   suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
   /**
-   * spec.job.state: running, nothing else (the inverse of `suspend`): a job suspended under
-   * upgradeMode savepoint resumes from the savepoint taken when it was suspended. Idempotent;
-   * a missing resource is not an error (returns null). Used by failback.
-   */
-  resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
-  /**
    * Delete a FlinkDeployment (the operator stops its job; no savepoint) and its HA
    * ConfigMaps. Idempotent. Used by failback to remove copies an evacuation created.
    * @returns true when it existed

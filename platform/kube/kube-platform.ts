@@ -116,12 +116,13 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     return this.merge(az, namespace, name, 'restore', { spec: { job } });
   }
 
-  suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
-    return this.setJobState(az, namespace, name, 'suspended');
-  }
-
-  resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
-    return this.setJobState(az, namespace, name, 'running');
+  async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    try {
+      return await this.merge(az, namespace, name, 'suspend', { spec: { job: { state: 'suspended' } } });
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'not-found') return null;
+      throw err;
+    }
   }
 
   async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
@@ -198,16 +199,6 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
 
   preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }> {
     return this.objects.preloadArtifact(az, jar, onBytes);
-  }
-
-  /** Merge patch of spec.job.state alone; null when the resource does not exist. */
-  private async setJobState(az: string, namespace: string, name: string, state: 'running' | 'suspended'): Promise<DeploymentStatus | null> {
-    try {
-      return await this.merge(az, namespace, name, state === 'running' ? 'resume' : 'suspend', { spec: { job: { state } } });
-    } catch (err) {
-      if (err instanceof PlatformError && err.code === 'not-found') return null;
-      throw err;
-    }
   }
 
   private async merge(az: string, namespace: string, name: string, what: string, body: object): Promise<DeploymentStatus> {

@@ -67,10 +67,6 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/suspend`, `suspend ${az} ${namespace}/${name}`, { body: {} })).status;
   }
 
-  async resume(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
-    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/resume`, `resume ${az} ${namespace}/${name}`, { body: {} })).status;
-  }
-
   async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
     return (await this.call<{ deleted: boolean }>('DELETE', this.res(az, namespace, name), `delete ${az} ${namespace}/${name}`)).deleted;
   }

@@ -7,7 +7,6 @@
  *               POST /az/:az/apply                (body: manifest)    → ApplyResult
  *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
  *               POST /az/:az/deployments/:namespace/:name/suspend    → { status | null }
- *               POST /az/:az/deployments/:namespace/:name/resume     → { status | null }
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
@@ -103,7 +102,6 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     sim.restore(req.params.az, req.params.namespace, req.params.name, req.body),
   );
   app.post<{ Params: ResP }>(`${res}/suspend`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.suspend(req.params.az, req.params.namespace, req.params.name) }));
-  app.post<{ Params: ResP }>(`${res}/resume`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.resume(req.params.az, req.params.namespace, req.params.name) }));
   app.delete<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ deleted: sim.deleteDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
     sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),

@@ -189,16 +189,6 @@ export class Simulator {
     return toDeploymentStatus(r);
   }
 
-  /** spec.job.state: running; null when the resource does not exist. */
-  resume(az: string, namespace: string, name: string): DeploymentStatus | null {
-    const r = this.assertUp(az).resources.get(nsName(namespace, name));
-    if (!r) return null;
-    const spec = structuredClone(r.spec);
-    (spec.job ??= {}).state = 'running';
-    this.updateSpec(r, spec);
-    return toDeploymentStatus(r);
-  }
-
   /** Delete a resource: its job stops (no savepoint), capacity and HA ConfigMaps are freed. @returns whether it existed */
   deleteDeployment(az: string, namespace: string, name: string): boolean {
     const cluster = this.assertUp(az);
