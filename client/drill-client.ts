@@ -90,20 +90,32 @@ export class DrillClient {
     }
   }
 
-  /** The newest `limit` drills with their verdicts (completed ones' results are read). */
-  async list(limit = 20): Promise<DrillListItem[]> {
-    const out: DrillListItem[] = [];
-    for await (const wf of this.client.workflow.list({ query: "WorkflowType = 'drill'", pageSize: limit })) {
+  /**
+   * The newest `limit` drills on this client's task queue (one az-evac deployment), newest
+   * first, with their verdicts: a completed drill's result is read, a running drill is
+   * queried for its phase. The reads run concurrently, each bounded by `answerWithinMs`: a
+   * running drill whose worker is gone has no phase (status RUNNING says enough) instead of
+   * holding up the whole list.
+   */
+  async list(limit = 20, answerWithinMs = 3_000): Promise<DrillListItem[]> {
+    const found: Array<{ workflowId: string; runId: string; status: string; item: DrillListItem }> = [];
+    const query = `WorkflowType = 'drill' AND TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`;
+    for await (const wf of this.client.workflow.list({ query, pageSize: limit })) {
       const scheduledBy = wf.searchAttributes?.TemporalScheduledById;
-      out.push({
-        drillId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
-        ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
-        ...(Array.isArray(scheduledBy) && scheduledBy.length ? { scheduleId: String(scheduledBy[0]) } : {}),
-        ...(await this.verdict(wf.workflowId, wf.runId, wf.status.name)),
+      found.push({
+        workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name,
+        item: {
+          drillId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
+          ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
+          ...(Array.isArray(scheduledBy) && scheduledBy.length ? { scheduleId: String(scheduledBy[0]) } : {}),
+        },
       });
-      if (out.length >= limit) break;
+      if (found.length >= limit) break;
     }
-    return out;
+    return Promise.all(found.map(async (f) => {
+      const verdict = await this.client.connection.withDeadline(Date.now() + answerWithinMs, () => this.verdict(f.workflowId, f.runId, f.status)).catch(() => ({}));
+      return { ...f.item, ...verdict };
+    }));
   }
 
   /** Phase and verdict of one run: the result when completed, the live status when running. */

@@ -5,11 +5,12 @@
  * it was; then resume the P3 jobs the drill preempted. Jobs whose failback fails after
  * retries are listed with the reason; the others go on.
  *
+ * Pending fences of the drill's evacuation are done first (activities/fencing.ts settleFences).
  * Started by the drill workflow's failback step (as a child) and by `az-evac failback`.
  * One activity per job: a drill of 5,000 jobs costs ~15,000 history events, inside
  * Temporal's 51,200 (DESIGN.md §4). The drill's job keys travel as one payload (≤ ~250 KB).
  */
-import { ActivityFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { FailbackJobResult } from '../activities/failback.js';
 
@@ -19,6 +20,9 @@ const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '60s', retry });
 /** Failback of a job waits for savepoints to replicate and the job to start: long, heartbeating. */
 const slow = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '2m', retry });
+
+/** Wall seconds the source AZ may take to answer so that pending fences can be done. */
+const SETTLE_FENCES_SECONDS = 600;
 
 /** Input of a failback. */
 export interface FailbackInput {
@@ -56,6 +60,9 @@ export interface FailbackResult {
 export async function failbackDrill(input: FailbackInput): Promise<FailbackResult> {
   const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
   upsertSearchAttributes({ AzEvacSourceAz: [scope.targetAz], AzEvacTargetAz: [scope.sourceAz], AzEvacKind: ['failback'] });
+  // An emergency-mode drill left fences pending while the source AZ was down: finish them,
+  // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
+  if (patched('failback-settles-fences')) await slow.settleFences({ evacuationId: input.drillId, timeoutSeconds: SETTLE_FENCES_SECONDS });
   const results: FailbackJobResult[] = [];
   const failed: FailbackResult['failed'] = [];
   const window = Math.max(1, input.window ?? 50);

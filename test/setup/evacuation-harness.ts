@@ -186,6 +186,31 @@ export class EvacuationHarness {
     return this.temporal.workflow.getHandle(workflowId);
   }
 
+  /**
+   * Await workflow `workflowId`'s result for at most `timeoutMs`; on timeout throw with what
+   * is still open: every running workflow whose id starts with `workflowId` (its children:
+   * a drill's evacuation, tiers, jobs and failback), each with its pending activities
+   * (attempt, last failure, heartbeat), so a hang in CI says where it hangs.
+   */
+  async resultWithin<T>(workflowId: string, timeoutMs: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+    try {
+      const r = await Promise.race([this.handle(workflowId).result() as Promise<T>, timeout]);
+      if (r !== 'timeout') return r;
+    } finally {
+      clearTimeout(timer);
+    }
+    const lines: string[] = [];
+    for await (const wf of this.temporal.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
+      if (!wf.workflowId.startsWith(workflowId)) continue;
+      const d = await this.handle(wf.workflowId).describe();
+      const pending = (d.raw.pendingActivities ?? []).map((a) => `${a.activityType?.name} attempt ${a.attempt}${a.lastFailure?.message ? ` (last failure: ${a.lastFailure.message})` : ''}${a.heartbeatDetails?.payloads?.length ? ` heartbeat ${JSON.stringify(firstArg(a.heartbeatDetails))}` : ''}`);
+      lines.push(`${wf.workflowId} (${wf.type}): ${pending.length ? pending.join('; ') : 'no pending activity'}`);
+    }
+    throw new Error(`${workflowId} did not finish within ${timeoutMs} ms; open: ${lines.join(' | ') || 'none'}`);
+  }
+
   /** Stop the worker, terminate `evacuationIds` still running, close connections, stop the simulator, remove the state dir. */
   async close(evacuationIds: string[] = []): Promise<void> {
     for (const id of evacuationIds) {

@@ -11,11 +11,12 @@ import { firstArg } from './evacuation-harness.js';
 type History = temporal.api.history.v1.IHistory;
 type Event = temporal.api.history.v1.IHistoryEvent;
 
-/** A child workflow the parent initiated or saw close, or a signal it received. `atMs`: server event time. */
+/** A child workflow the parent initiated or saw close, a signal it received, or an activity it scheduled. `atMs`: server event time. */
 export type HistoryMark =
   | { kind: 'child-initiated'; eventId: number; atMs: number; workflowId: string }
   | { kind: 'child-closed'; eventId: number; atMs: number; workflowId: string }
-  | { kind: 'signal'; eventId: number; atMs: number; name: string; input: unknown };
+  | { kind: 'signal'; eventId: number; atMs: number; name: string; input: unknown }
+  | { kind: 'activity-scheduled'; eventId: number; atMs: number; name: string };
 
 function closedChild(e: Event): string | undefined {
   const a = e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes
@@ -27,7 +28,7 @@ function closedChild(e: Event): string | undefined {
 
 const timeMs = (e: Event): number => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
 
-/** Child starts, child closes and signals of one history, in event order. */
+/** Child starts, child closes, signals and activities scheduled of one history, in event order. */
 export function historyMarks(history: History): HistoryMark[] {
   const marks: HistoryMark[] = [];
   for (const e of history.events ?? []) {
@@ -39,6 +40,8 @@ export function historyMarks(history: History): HistoryMark[] {
     if (closed) marks.push({ kind: 'child-closed', eventId, atMs, workflowId: closed });
     const signal = e.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName) marks.push({ kind: 'signal', eventId, atMs, name: signal.signalName, input: signal.input ? firstArg(signal.input) : undefined });
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity) marks.push({ kind: 'activity-scheduled', eventId, atMs, name: activity });
   }
   return marks;
 }
@@ -67,7 +70,7 @@ export async function jobChildMarks(client: Client, rootId: string, isJob: (work
     seen.add(id);
     for (const history of await historiesOfAllRuns(client, id)) {
       for (const m of historyMarks(history)) {
-        if (m.kind === 'signal') continue;
+        if (m.kind === 'signal' || m.kind === 'activity-scheduled') continue;
         if (isJob(m.workflowId)) marks.push(m);
         else if (m.kind === 'child-initiated') pending.push(m.workflowId);
       }

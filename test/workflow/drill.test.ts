@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DrillClient } from '../../client/drill-client.js';
-import type { DrillStatus } from '../../domain/drill.js';
+import type { DrillResult, DrillStatus } from '../../domain/drill.js';
 import { parseRunbook, type Runbook } from '../../domain/runbook.js';
 import { jobKey } from '../../domain/types.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
@@ -81,7 +81,7 @@ describe('drills', () => {
 
     await drills.decide(id, { decision: 'approve', by: 'alice', comment: 'game day' });
     await expect(drills.decide(id, { decision: 'approve', by: 'bob' })).rejects.toThrow(/no open approval gate/);
-    const result = await drills.result(id);
+    const result = await h.resultWithin<DrillResult>(id, 90_000);
     expect(result.steps.map((s) => `${s.kind}:${s.state}`), JSON.stringify(result.steps, null, 1)).toEqual([
       'readiness:passed', 'approval:passed', 'fault:passed', 'evacuate:passed', 'verify:passed', 'failback:passed', 'report:passed',
     ]);
@@ -113,7 +113,7 @@ describe('drills', () => {
     await expect(h.sim.client.capacity(SOURCE_AZ)).rejects.toThrow(/down/);
 
     await drills.decide(id, { decision: 'reject', by: 'carol', comment: 'not today' });
-    const result = await drills.result(id);
+    const result = await h.resultWithin<DrillResult>(id, 90_000);
     expect(result.phase).toBe('rejected');
     expect(result.passed).toBe(false);
     expect(result.steps.map((s) => s.state)).toEqual(['passed', 'rejected', 'not-run', 'not-run']);
@@ -138,7 +138,7 @@ describe('drills', () => {
     });
     await drills.abort(id, 'dave', 'target AZ needed for a release');
     await expect(drills.abort(id, 'dave', 'again')).rejects.toThrow(/already/);
-    const result = await drills.result(id);
+    const result = await h.resultWithin<DrillResult>(id, 90_000);
     expect(result.phase).toBe('aborted');
     expect(result.abortedBy).toBe('dave: target AZ needed for a release');
     expect(result.steps.find((s) => s.kind === 'evacuate')!.state).toBe('aborted');
@@ -151,6 +151,33 @@ describe('drills', () => {
     // the failback moved the jobs that ran in the target AZ, not only untouched ones
     expect(result.cleanup[0]!.summary).toMatch(/[1-9]\d* job\(s\) restored in az-a from fresh savepoints/);
     expect([...h.sourceJobs().values()].map(jobKey).length).toBeGreaterThan(0);
+  });
+
+  it('lists the drills of its own task queue; one whose worker is gone is listed RUNNING without a phase, without holding up the list', async () => {
+    const { h, drills } = await setUp();
+    const orphanQueue = `${h.settings.taskQueue}-no-worker`;
+    const orphans = await DrillClient.connect({ ...h.settings, taskQueue: orphanQueue });
+    const runbook = parseRunbook(['name: orphan', 'sourceAz: az-a', 'targetAz: az-b', 'steps:', '  - evacuate: { mode: drill }'].join('\n'), 'orphan.yaml');
+    const orphan = await orphans.start(DrillClient.input(runbook, 'orphan.yaml', { timeScale: OPTIONS.timeScale, requestedBy: 'vitest' }), `drill-orphan-${Date.now()}`);
+    try {
+      const mine = await start(drills, { ...runbook, steps: [{ approval: { prompt: 'hold', timeoutSeconds: 600 } }] }, `drill-listed-${Date.now()}`);
+      await waitFor('the gate', async () => ((await drills.status(mine)).phase === 'awaiting-approval' ? true : undefined));
+      const listed = await waitFor('both drills listed', async () => {
+        const [own, other] = await Promise.all([drills.list(), orphans.list(20, 1_000)]);
+        return own.some((d) => d.drillId === mine) && other.some((d) => d.drillId === orphan) ? { own, other } : undefined;
+      });
+      expect(listed.own.find((d) => d.drillId === mine)).toMatchObject({ status: 'RUNNING', phase: 'awaiting-approval' });
+      expect(listed.own.map((d) => d.drillId)).not.toContain(orphan);
+      const began = Date.now();
+      const other = await orphans.list(20, 1_000);
+      expect(Date.now() - began).toBeLessThan(10_000);
+      expect(other.find((d) => d.drillId === orphan)).toEqual(expect.not.objectContaining({ phase: expect.anything() }));
+      expect(other.find((d) => d.drillId === orphan)!.status).toBe('RUNNING');
+      await drills.abort(mine, 'vitest', 'test over');
+    } finally {
+      await orphans.client.workflow.getHandle(orphan).terminate('test teardown').catch(() => undefined);
+      await orphans.close();
+    }
   });
 
   it('az-evac drill run follows a drill to its end, prints every step and exits 0 when it passed', async () => {

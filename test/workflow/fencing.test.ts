@@ -5,10 +5,12 @@
  * suspends them. Real Temporal dev server, worker and simulator.
  */
 import { describe, expect, it } from 'vitest';
-import { fenceWorkflowId, type FencePassResult } from '../../domain/evacuation.js';
+import { failbackWorkflowId, fenceWorkflowId, type FencePassResult } from '../../domain/evacuation.js';
+import type { FailbackResult } from '../../workflows/failback.js';
 import { SOURCE_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
 import { guaranteeProblems } from '../setup/guarantees.js';
+import { historyMarks } from '../setup/history-events.js';
 
 /** Moved jobs' source copies RUNNING in az-a now (keys). */
 async function runningInSource(h: Parameters<typeof guaranteeProblems>[0], keys: string[]): Promise<string[]> {
@@ -57,6 +59,31 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(follow.pending).toEqual([]);
         expect(await runningInSource(h, moved)).toEqual([]);
         expect(await guaranteeProblems(h, id, report, true)).toEqual([]);
+      },
+    });
+  });
+
+  it('a drill failback started the moment the source AZ answers does the pending fences first: every moved job RUNNING in az-a again', async () => {
+    await runScenario({ ...SMALL_FLEET, jobs: 30 }, { fault: 'failback as the source AZ answers (fencing)', when: 'after the end' }, {
+      check: async ({ h, id, report }) => {
+        const moved = report.jobs.filter((j) => j.outcome === 'running' && j.fence === 'unreachable').map(reportKey).sort();
+        expect(moved.length).toBeGreaterThan(3);
+        expect(report.fencing?.pending).toEqual(expect.arrayContaining(moved));
+
+        await h.sim.client.setAzDown(SOURCE_AZ, false);
+        // The emergency evacuation stands in for a drill's (drillOwned), as the drill workflow's failback step runs it.
+        await h.temporal.workflow.start('failbackDrill', {
+          taskQueue: h.settings.taskQueue, workflowId: failbackWorkflowId(id), args: [{ drillId: id, drillOwned: true, window: 20 }],
+        });
+        const fb = await h.resultWithin<FailbackResult>(failbackWorkflowId(id), 90_000);
+        expect(fb.failed).toEqual([]);
+        expect(fb.restoredFromTarget).toBeGreaterThanOrEqual(moved.length);
+        // A fencing pass after a restore would have suspended the source copy for good.
+        expect(await runningInSource(h, moved)).toEqual(moved);
+        const follow = await h.handle(fenceWorkflowId(id)).describe();
+        expect(follow.status.name).toBe('COMPLETED');
+        const firstRestore = historyMarks(await h.history(failbackWorkflowId(id))).find((m) => m.kind === 'activity-scheduled' && m.name === 'failbackJob');
+        expect(follow.closeTime!.getTime()).toBeLessThanOrEqual(firstRestore!.atMs);
       },
     });
   });
