@@ -157,10 +157,10 @@ describe('drills', () => {
     const { h, drills } = await setUp();
     const orphanQueue = `${h.settings.taskQueue}-no-worker`;
     const orphans = await DrillClient.connect({ ...h.settings, taskQueue: orphanQueue });
-    const runbook = parseRunbook(['name: orphan', 'sourceAz: az-a', 'targetAz: az-b', 'steps:', '  - evacuate: { mode: drill }'].join('\n'), 'orphan.yaml');
-    const orphan = await orphans.start(DrillClient.input(runbook, 'orphan.yaml', { timeScale: OPTIONS.timeScale, requestedBy: 'vitest' }), `drill-orphan-${Date.now()}`);
+    const runbook = parseRunbook(['name: held', 'sourceAz: az-a', 'targetAz: az-b', 'steps:', '  - approval: { prompt: hold, timeoutSeconds: 600 }', '  - evacuate: { mode: drill }', '  - failback: {}'].join('\n'), 'held.yaml');
+    const orphan = await orphans.start(DrillClient.input(runbook, 'held.yaml', { timeScale: OPTIONS.timeScale, requestedBy: 'vitest' }), `drill-orphan-${Date.now()}`);
     try {
-      const mine = await start(drills, { ...runbook, steps: [{ approval: { prompt: 'hold', timeoutSeconds: 600 } }] }, `drill-listed-${Date.now()}`);
+      const mine = await start(drills, runbook, `drill-listed-${Date.now()}`);
       await waitFor('the gate', async () => ((await drills.status(mine)).phase === 'awaiting-approval' ? true : undefined));
       const listed = await waitFor('both drills listed', async () => {
         const [own, other] = await Promise.all([drills.list(), orphans.list(20, 1_000)]);
