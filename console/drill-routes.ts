@@ -61,7 +61,7 @@ export const drillRoutes: ConsolePlugin = async (app, ctx) => {
       const entry = { action: `drill-${action}`, drillId: id, ...(text ? { reason: text } : {}) };
       try {
         if (who.role !== 'operator') ctx.requireRole(req, 'operator');
-        if (action !== 'approve' && text.length < 3) throw new HttpError(400, `missing reason. Fix: say why you ${action} (at least 3 characters; it goes to the drill record and the audit log)`);
+        if (action !== 'approve' && text.length < 3) throw new HttpError(400, `reason: missing reason. Fix: say why you ${action} (at least 3 characters; it goes to the drill record and the audit log)`);
         let status: DrillStatus;
         try {
           status = action === 'abort' ? await drills.abort(id, who.user, text)

@@ -4,6 +4,7 @@
  * `az-evac console`, `az-evac demo` and the tests.
  */
 import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
 import { AuditLog } from './audit-log.js';
@@ -17,6 +18,8 @@ export interface RunningConsole {
   url: string;
   /** The audit log file. */
   auditLog: string;
+  /** The listening server itself (tests send in-process requests to it with `app.inject`). */
+  app: FastifyInstance;
   close(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ export async function startConsole(settings: Settings): Promise<RunningConsole> 
     const port = typeof addr === 'object' && addr ? addr.port : settings.consolePort;
     const host = settings.consoleHost === '0.0.0.0' ? '127.0.0.1' : settings.consoleHost;
     return {
-      url: `http://${host}:${port}/`, auditLog,
+      url: `http://${host}:${port}/`, auditLog, app,
       close: async () => { await app.close(); await client.close(); },
     };
   } catch (err) {

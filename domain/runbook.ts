@@ -191,7 +191,7 @@ export function parseRunbook(text: string, file: string): Runbook {
 
 /** A step with no key or two keys gets one message saying what a step looks like. */
 function stepShapeIssues(data: unknown, issues: ValidationIssue[]): ValidationIssue[] {
-  const steps = (data as { steps?: unknown }).steps;
+  const steps = data !== null && typeof data === 'object' ? (data as { steps?: unknown }).steps : undefined;
   return issues.map((i) => {
     const m = /^steps\[(\d+)\]$/.exec(i.path);
     if (!m || !Array.isArray(steps) || !/NOT have (more|fewer) than/.test(i.message)) return i;

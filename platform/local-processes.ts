@@ -109,12 +109,14 @@ export async function startTemporalDevServer(stateDir: string, opts: { port?: nu
 /**
  * Start the worker process (worker/main.ts) with `env` added to this process's
  * environment, and wait for its ready line.
+ * @param onOutput gets everything the worker writes to stdout and stderr, from its first byte
  */
-export async function startWorkerProcess(env: Record<string, string>): Promise<Started> {
+export async function startWorkerProcess(env: Record<string, string>, onOutput?: (text: string) => void): Promise<Started> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPO}worker/main.ts`], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);
+  if (onOutput) for (const stream of [child.stdout, child.stderr]) stream?.on('data', (d: Buffer) => onOutput(d.toString()));
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   await new Promise<void>((resolve, reject) => {

@@ -18,15 +18,19 @@ const SSE_POLL_MS = 1000;
 const FINAL = new Set(['done', 'aborted', 'failed']);
 
 interface TriggerBody { sourceAz?: unknown; targetAz?: unknown; confirm?: unknown; reason?: unknown; mode?: unknown }
+const TRIGGER_KEYS = ['sourceAz', 'targetAz', 'confirm', 'reason', 'mode'];
 
-/** Validate a trigger; @throws HttpError 400 naming what is wrong and the fix. */
+/** Validate a trigger; @throws HttpError 400 `<field>: <problem>. Fix: …` naming the first bad field. */
 async function triggerRequest(ctx: ConsoleContext, body: TriggerBody, who: Identity): Promise<{ req: EvacuationRequest; reason: string }> {
+  // A mistyped key (e.g. `mdoe: drill`) would silently fall back to a default: an emergency.
+  const unknown = Object.keys(body).find((k) => !TRIGGER_KEYS.includes(k));
+  if (unknown !== undefined) throw new HttpError(400, `${unknown}: unknown field. Fix: send only ${TRIGGER_KEYS.join(', ')}`);
   const { sourceAz, targetAz } = checkAzPair(await latestCatalog(ctx), body.sourceAz, body.targetAz);
-  if (typeof body.confirm !== 'string' || body.confirm.trim() === '') throw new HttpError(400, `missing confirmation. Fix: type the failed AZ's name (${sourceAz}) to confirm`);
-  if (body.confirm.trim() !== sourceAz) throw new HttpError(400, `confirmation ${JSON.stringify(body.confirm)} does not match the failed AZ ${sourceAz}. Fix: type exactly ${sourceAz}`);
-  if (typeof body.reason !== 'string' || body.reason.trim().length < 3) throw new HttpError(400, 'missing reason. Fix: say why you evacuate (at least 3 characters; it goes to the audit log)');
+  if (typeof body.confirm !== 'string' || body.confirm.trim() === '') throw new HttpError(400, `confirm: missing confirmation. Fix: type the failed AZ's name (${sourceAz}) to confirm`);
+  if (body.confirm.trim() !== sourceAz) throw new HttpError(400, `confirm: confirmation ${JSON.stringify(body.confirm)} does not match the failed AZ ${sourceAz}. Fix: type exactly ${sourceAz}`);
+  if (typeof body.reason !== 'string' || body.reason.trim().length < 3) throw new HttpError(400, 'reason: missing reason. Fix: say why you evacuate (at least 3 characters; it goes to the audit log)');
   const mode = body.mode ?? 'emergency';
-  if (mode !== 'emergency' && mode !== 'drill') throw new HttpError(400, `unknown mode ${JSON.stringify(mode)}. Fix: use emergency or drill`);
+  if (mode !== 'emergency' && mode !== 'drill') throw new HttpError(400, `mode: unknown mode ${JSON.stringify(mode)}. Fix: use emergency or drill`);
   return { req: { sourceAz, targetAz, mode: mode as EvacuationMode, timeScale: ctx.settings.timeScale, requestedBy: who.user }, reason: body.reason.trim() };
 }
 
@@ -82,6 +86,7 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
     const asked = { sourceAz: body.sourceAz, targetAz: body.targetAz, reason: body.reason };
     try {
       if (who.role !== 'operator') ctx.requireRole(req, 'operator');
+      if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `body: not a JSON object. Fix: send {"sourceAz", "targetAz", "confirm", "reason"} as application/json`);
       const { req: request, reason } = await triggerRequest(ctx, body, who);
       const started = await ctx.client.start(request, evacuationIdFor(request));
       await ctx.audit(who, { action: 'evacuate', outcome: started.joined ? 'joined' : 'accepted', evacuationId: started.evacuationId, sourceAz: request.sourceAz, targetAz: request.targetAz, mode: request.mode, reason });
@@ -109,7 +114,7 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
       const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
       try {
         if (who.role !== 'operator') ctx.requireRole(req, 'operator');
-        if (action === 'abort' && reason.length < 3) throw new HttpError(400, 'missing reason. Fix: say why you abort (at least 3 characters; it goes to the report and the audit log)');
+        if (action === 'abort' && reason.length < 3) throw new HttpError(400, 'reason: missing reason. Fix: say why you abort (at least 3 characters; it goes to the report and the audit log)');
         let progress: EvacuationProgress;
         try {
           progress = action === 'pause' ? await ctx.client.pause(id, who.user, reason || undefined)

@@ -24,14 +24,15 @@ export async function latestCatalog(ctx: ConsoleContext): Promise<Catalog> {
 
 /**
  * Check a source/target pair against the catalog's AZs.
- * @throws HttpError 400 naming the unknown AZ (and the known ones) or the identical pair
+ * @param fields the request's names of the two values (body keys or query parameters), named in the errors
+ * @throws HttpError 400 `<field>: …` naming the unknown AZ (and the known ones) or the identical pair
  */
-export function checkAzPair(catalog: Catalog, sourceAz: unknown, targetAz: unknown): { sourceAz: string; targetAz: string } {
+export function checkAzPair(catalog: Catalog, sourceAz: unknown, targetAz: unknown, fields = { sourceAz: 'sourceAz', targetAz: 'targetAz' }): { sourceAz: string; targetAz: string } {
   const known = catalog.platform.azs.map((a) => a.name);
-  for (const [what, az] of [['failed AZ', sourceAz], ['target AZ', targetAz]] as const) {
-    if (typeof az !== 'string' || !known.includes(az)) throw new HttpError(400, `unknown ${what} ${JSON.stringify(az)}. Fix: use one of ${known.join(', ')}`);
+  for (const [field, what, az] of [[fields.sourceAz, 'failed AZ', sourceAz], [fields.targetAz, 'target AZ', targetAz]] as const) {
+    if (typeof az !== 'string' || !known.includes(az)) throw new HttpError(400, `${field}: unknown ${what} ${JSON.stringify(az) ?? 'missing'}. Fix: use one of ${known.join(', ')}`);
   }
-  if (sourceAz === targetAz) throw new HttpError(400, `the failed AZ and the target are both ${String(sourceAz)}. Fix: choose a different, surviving target AZ`);
+  if (sourceAz === targetAz) throw new HttpError(400, `${fields.targetAz}: the failed AZ and the target are both ${String(sourceAz)}. Fix: choose a different, surviving target AZ`);
   return { sourceAz: sourceAz as string, targetAz: targetAz as string };
 }
 
@@ -56,7 +57,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
   app.get<{ Querystring: { from?: string; to?: string } }>('/api/plan', async (req) => {
     ctx.requireRole(req, 'viewer');
     const catalog = await latestCatalog(ctx);
-    const { sourceAz, targetAz } = checkAzPair(catalog, req.query.from, req.query.to);
+    const { sourceAz, targetAz } = checkAzPair(catalog, req.query.from, req.query.to, { sourceAz: 'from', targetAz: 'to' });
     const planId = `az-evac-plan-${sourceAz}-to-${targetAz}-${Date.now()}`;
     try {
       await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency', timeScale: ctx.settings.timeScale }, planId);

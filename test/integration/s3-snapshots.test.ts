@@ -2,13 +2,16 @@
  * Snapshot choice against real S3 servers (versitygw, one per AZ) holding buckets laid out
  * as Flink lays them out (domain/snapshot-layout.ts): the S3 adapter lists the target AZ's
  * replica, domain/snapshot-choice.ts chooses. Runs with the SDK's WHEN_REQUIRED checksums
- * (the preload suite runs with the SDK defaults).
+ * (the preload suite runs with the SDK defaults). Under 503 SlowDown throttling (a fault
+ * proxy in front of versitygw) the lookup retries and chooses the same snapshot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointDirKey, savepointDirKey } from '../../domain/snapshot-layout.js';
 import { chooseSnapshot } from '../../domain/snapshot-choice.js';
 import type { SnapshotEntry, StorageLayout } from '../../domain/types.js';
+import { seededUniform } from '../../platform/simulator/random.js';
 import { createBuckets, putObject, testClients, testProfile, testStore, uniqueBucket, type LoggedRequest } from '../setup/s3.js';
+import { startFaultProxy } from '../setup/s3-fault-proxy.js';
 
 const JOB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const NOW = Math.floor(Date.now() / 1000);
@@ -176,5 +179,67 @@ describe('snapshot choice over S3 (versitygw)', () => {
       expect(r.input).toMatchObject({ Delimiter: '/' });
       expect(String(r.input.Prefix)).toMatch(/^(checkpoints|savepoints)\/payments\/enricher\//);
     }
+  });
+
+  describe('throttled snapshot lookup: 503 SlowDown from a fault proxy in front of versitygw (process-boundary mock)', () => {
+    const bucket = uniqueBucket('flink-state-throttled');
+    const profile = testProfile('az-b', bucket, 'unused');
+    const paths: Record<string, string> = {};
+    /** ListObjectsV2 is `GET /<bucket>?list-type=2…` (path-style). */
+    const isList = (method = '', url = ''): boolean => method === 'GET' && /[?&]list-type=2(&|$)/.test(url);
+    const LOOKUPS = 20;
+
+    beforeAll(async () => {
+      const b = clients.client(profile.s3Endpoint);
+      await createBuckets(b, bucket);
+      const l = layout(b, bucket);
+      paths.sp = await l.savepoint('0000000000cc', 10 * 60);
+      paths.chk20 = await l.checkpoint(20, 120);
+      paths.chk21 = await l.checkpoint(21, 60, { dropShared: true });
+      paths.chk22 = await l.checkpoint(22, 30, { metadata: false });
+    });
+
+    it.each([{ what: 'ListObjectsV2 requests', listsOnly: true }, { what: 'every request (lists, metadata reads, heads)', listsOnly: false }])('30 percent of $what throttled: 20 lookups list the same snapshots and choose the same one as without faults', async ({ what, listsOnly }) => {
+      const fault = testStore(clients, [profile]);
+      const expected = await fault.listSnapshots('az-b', job);
+      const expectedChoice = choose(expected, 'symmetric');
+      expect(expectedChoice).toMatchObject({ kind: 'snapshot', snapshot: { path: paths.chk20 } });
+
+      const u = seededUniform('s3-snapshot-throttling', String(listsOnly));
+      let lists = 0;
+      let throttledLists = 0;
+      const proxy = await startFaultProxy(profile.s3Endpoint, (req) => {
+        const list = isList(req.method, req.url);
+        if (list) lists++;
+        const throttle = (list || !listsOnly) && u() < 0.3;
+        if (throttle && list) throttledLists++;
+        return throttle;
+      });
+      const viaProxy = testClients({ checksums: 'when-required', maxAttempts: 10 });
+      try {
+        const throttled = testStore(viaProxy, [{ ...profile, s3Endpoint: proxy.endpoint }], { maxConcurrentRequests: 4 });
+        const started = Date.now();
+        for (let i = 0; i < LOOKUPS; i++) {
+          const entries = await throttled.listSnapshots('az-b', job);
+          expect(entries).toEqual(expected);
+          expect(choose(entries, 'symmetric')).toEqual(expectedChoice);
+        }
+        console.info(`snapshot lookup, 30 % of ${what} throttled: ${LOOKUPS} lookups in ${Date.now() - started} ms, ${throttledLists} of ${lists} ListObjectsV2 answered 503 SlowDown, ${proxy.throttled} requests throttled in all, ${proxy.forwarded} forwarded`);
+        expect(throttledLists / lists).toBeGreaterThan(0.15);
+        expect(throttledLists / lists).toBeLessThan(0.45);
+        if (listsOnly) expect(proxy.throttled).toBe(throttledLists);
+        else expect(proxy.throttled).toBeGreaterThan(throttledLists);
+
+        // Without retries the same proxy fails lookups, named as throttling (HEAD answers carry no error code): the fault bites.
+        const once = testStore(testClients({ checksums: 'when-required', maxAttempts: 1 }), [{ ...profile, s3Endpoint: proxy.endpoint }]);
+        const single = await Promise.allSettled(Array.from({ length: 10 }, () => once.listSnapshots('az-b', job)));
+        const refused = single.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(refused.length).toBeGreaterThan(0);
+        for (const r of refused) expect(r.reason).toMatchObject({ code: 'throttled', retryable: true, message: expect.stringMatching(/s3:\/\/flink-state-throttled-.*\(HTTP 503\).*throttling, retry with backoff/) });
+      } finally {
+        viaProxy.destroy();
+        await proxy.close();
+      }
+    });
   });
 });

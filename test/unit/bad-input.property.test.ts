@@ -1,7 +1,8 @@
 /**
  * Bad input, tried as a new user would (fast-check): random and mutated tiers.yaml
- * documents, catalogs and evacuation requests never crash the process with anything but a
- * validation error, never get as far as a plan, and always name the offending key or value.
+ * documents, catalogs, drill runbooks and evacuation requests never crash the process with
+ * anything but a validation error, never get as far as a plan, and always name the
+ * offending key or value.
  * Plus the named cases: duplicate job names across namespaces and AZs, names over 45
  * characters, unknown AZs, source equal to target, an empty fleet, a fleet of one job,
  * tiers with zero concurrency, cyclic lineage, a standby pointing at a missing resource.
@@ -12,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { validateCatalog } from '../../domain/catalog-validation.js';
 import { planEvacuation } from '../../domain/planner.js';
+import { parseRunbook } from '../../domain/runbook.js';
 import { parseTiersPolicy } from '../../domain/tiers-policy.js';
 import { ConfigValidationError, joinPath } from '../../domain/validation-error.js';
 import { TIERS, type Catalog } from '../../domain/types.js';
@@ -152,6 +154,70 @@ describe('the catalog as a new user (or a broken sync) writes it', () => {
     const message = validationMessage(() => validateCatalog(catalog([job('etl', { az: 'az-q' }), hotJob('pay', {}, 'az-z')]), 'catalog.json'));
     expect(message).toContain("jobs[0].az: 'az-q' is not an AZ of platform.azs. Fix: use one of: az-a, az-b");
     expect(message).toContain("jobs[1].standby.az: 'az-z' is not an AZ of platform.azs");
+  });
+});
+
+describe('a drill runbook as a new user writes it', () => {
+  const files = ['full-az-drill.sim.yaml', 'p3-canary.yaml'].map((f) => readFileSync(new URL(`../../runbooks/${f}`, import.meta.url), 'utf8'));
+  const valid = files.map((text) => parse(text) as Record<string, unknown>);
+  const leaves = valid.flatMap((doc, i) => paths(doc).map((p) => [i, p] as const));
+  /** YAML-ish text: fragments of real runbooks and YAML syntax (anchors, aliases, tags, merges, flow collections) shuffled. */
+  const yamlish = fc.array(fc.oneof(
+    fc.constantFrom(...files.flatMap((t) => t.split('\n'))),
+    fc.constantFrom('&a [*a]', '*a', '<<: *a', '!!set {a, b}', '!!binary aGk=', '!!timestamp 2026-01-01', '!!str', '? complex', '- [', '{', '}', ': :', '---', '...', '%YAML 1.2', '"\\u', 'steps: &s [*s]', 'name: &n x\nsourceAz: *n'),
+    fc.string({ maxLength: 30 }),
+  ), { maxLength: 25 }).map((lines) => lines.join('\n'));
+
+  it('random and YAML-ish text never crashes: a runbook or a ConfigValidationError in the file:key format', () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 200 }), yamlish), (text) => {
+      try {
+        parseRunbook(text, 'drill.yaml');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigValidationError);
+        expect((err as Error).message).toMatch(/^drill\.yaml: .+\. Fix: /s);
+      }
+    }), { numRuns: 1000, seed: 11 });
+  });
+
+  it('random YAML values never crash: a ConfigValidationError naming a key of the runbook', () => {
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (doc) => {
+      expect(validationMessage(() => parseRunbook(stringify(doc), 'drill.yaml'))).toMatch(/^drill\.yaml: [^\n]+?: .+\. Fix: /s);
+    }), { numRuns: 300, seed: 12 });
+  });
+
+  it('a mutated key (wrong type, deleted, unknown key added) is named in the error with a fix', () => {
+    fc.assert(fc.property(fc.constantFrom(...leaves), fc.constantFrom<Mutation>('wrong-type', 'delete', 'unknown-key'), ([i, path], mutation) => {
+      const { doc, named } = mutate(valid[i], path, mutation);
+      // Deleting an optional key or a step the rules do not require leaves a valid runbook: then nothing to name.
+      try {
+        parseRunbook(stringify(doc), 'drill.yaml');
+        expect(mutation).toBe('delete');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigValidationError);
+        const message = (err as Error).message;
+        expect(message).toContain('Fix:');
+        // A step that got a second key is reported on the step, naming both keys.
+        expect([named, joinPath(path.slice(0, -1))].some((n) => message.includes(`drill.yaml: ${n}`)), message).toBe(true);
+        if (named.endsWith('surpriseKey')) expect(message).toContain('surpriseKey');
+      }
+    }), RUNS);
+  });
+
+  // Found by the fuzzing above: these crashed the YAML loader shared with tiers.yaml (TypeError, ReferenceError).
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `n${i}: &n${i} [${Array(10).fill(i ? `*n${i - 1}` : '*a').join(', ')}]`)].join('\n');
+  it.each([['an empty file', '', 'drill.yaml: (root): must be an object'], ['an alias before its anchor', 'name: *x\nsourceAz: &x az-a', 'drill.yaml: (document): YAML alias error'],
+    ['an alias bomb', bomb, 'drill.yaml: (document): YAML alias error'], ['an alias inside its own anchor', 'steps: &s [*s]', 'drill.yaml: (document): a YAML alias']])('%s is a validation error, not a crash', (_what, text, expected) => {
+    expect(validationMessage(() => parseRunbook(text, 'drill.yaml'))).toContain(expected);
+    expect(validationMessage(() => parseTiersPolicy(text, 'drill.yaml'))).toMatch(/^drill\.yaml: /);
+  });
+
+  it('a drill evacuating an AZ into itself, or a fault taking down another AZ, is refused naming the key', () => {
+    const doc = structuredClone(valid[0]) as { targetAz: string; steps: Array<Record<string, unknown>> };
+    doc.targetAz = 'az-a';
+    doc.steps[2] = { fault: { simulator: { azDown: 'az-q' } } };
+    const message = validationMessage(() => parseRunbook(stringify(doc), 'drill.yaml'));
+    expect(message).toContain("drill.yaml: targetAz: is the same AZ as sourceAz ('az-a')");
+    expect(message).toContain("drill.yaml: steps[2].fault.simulator.azDown: takes 'az-q' down");
   });
 });
 
