@@ -183,7 +183,11 @@ export async function runOnKube(
       expect(fence.pending).toEqual([]);
       const outcomes = outcomeCounts(report);
       console.log(`[kube faults] ${figure.fault} (${figure.when}): ${JSON.stringify(outcomes)} in ${wallSeconds.toFixed(1)} s wall${proxies ? `, injected ${JSON.stringify(proxies.faults.injected)}` : ''}; fenced later ${fence.fencedLater.length}`);
-      await recordFigure({ ...figure, platform: 'real apiservers', suite: 'default', outcomes, wallSeconds: Math.round(wallSeconds * 10) / 10 });
+      const round = (x: number): number => Math.round(x * 10) / 10;
+      await recordFigure({
+        ...figure, ...(figure.baselineSeconds !== undefined ? { baselineSeconds: round(figure.baselineSeconds) } : {}),
+        platform: 'real apiservers', suite: 'default', outcomes, wallSeconds: round(wallSeconds),
+      });
       return { id, report, wallSeconds, endedAtMs: t0 + wallSeconds * 1000, fence, ...(proxies ? { injected: { ...proxies.faults.injected } } : {}) };
     } finally {
       ended.abort();
