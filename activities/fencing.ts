@@ -7,24 +7,29 @@
  * before anything else there resumes them. Uses ClusterPort.suspend only: every platform
  * adapter gets it for free.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
-import { fenceWorkflowId, type FencePassResult, type FenceRecord } from '../domain/evacuation.js';
+import { fenceWorkflowId, type FencePassResult } from '../domain/evacuation.js';
 import { PlatformError } from '../platform/errors.js';
+import type { DeploymentStatus } from '../platform/ports.js';
+import { retryTransient } from '../platform/transient-retry.js';
 import type { ActivityDeps } from './deps.js';
-import { platformCall, type FailureType } from './failures.js';
+import { asFailure } from './failures.js';
 import { pollUntil } from './poll.js';
 
 /** Source copies suspended at once in one pass. */
 const FENCE_CONCURRENCY = 32;
 
-/** Failure types of a call whose AZ did not answer. */
-const UNREACHABLE_TYPES = new Set<string>(['PlatformUnavailable', 'PlatformTimeout'] satisfies FailureType[]);
-
-/** A PlatformError that says the AZ's API did not answer (down, 5xx, timeout): the fence stays pending. */
-export function isUnreachable(err: unknown): boolean {
-  return err instanceof PlatformError && (err.code === 'az-down' || err.code === 'unavailable' || err.code === 'timeout');
+/**
+ * A PlatformError after which a fence stays pending (retried by the next pass) instead of
+ * failing: the source AZ's API did not answer (down, 5xx, timeout), throttled us, or answered 403. A
+ * kube-apiserver that is starting serves requests before its RBAC cache has synced and
+ * answers 403 to every non-admin identity meanwhile (measured on v1.34: about a second);
+ * a fence is never given up, so a lasting 403 (broken RBAC) keeps it pending and listed.
+ */
+export function fenceStaysPending(err: unknown): boolean {
+  return err instanceof PlatformError && ['az-down', 'unavailable', 'throttled', 'timeout', 'forbidden'].includes(err.code);
 }
 
 /** Build the fencing activities over `deps`. */
@@ -32,7 +37,8 @@ export function createFencingActivities(deps: ActivityDeps) {
   /**
    * One fencing pass: suspend every pending source copy of `evacuationId` whose AZ answers
    * (idempotent: suspending a suspended or absent resource is a no-op), record it fenced.
-   * An AZ that still does not answer leaves its fences pending; other errors are thrown.
+   * An AZ that still does not answer (or answers 403: fenceStaysPending) leaves its fences
+   * pending; other errors are thrown.
    * @returns how many were fenced now, which remain pending, which were fenced after the fact
    */
   async function fencePass(evacuationId: string): Promise<FencePassResult> {
@@ -46,17 +52,19 @@ export function createFencingActivities(deps: ActivityDeps) {
         pending.push(f.key);
         return;
       }
+      let status: DeploymentStatus | null;
       try {
-        // A down AZ fails at once ('az-down' is not retried in the call); 5xx and timeouts after the call's retries.
-        const status = await platformCall(`fence ${f.key} in ${f.sourceAz}`, () => deps.cluster.suspend(f.sourceAz, f.namespace, f.name));
-        const done: FenceRecord = { ...f, state: status ? 'suspended' : 'absent', fencedAtMs: Date.now() };
-        await deps.evacuations.putFence(evacuationId, done);
-        fenced += 1;
+        // A down AZ fails at once ('az-down' is not retried in place); 5xx and timeouts after the in-place retries.
+        status = await retryTransient(() => deps.cluster.suspend(f.sourceAz, f.namespace, f.name));
       } catch (err) {
-        if (!(err instanceof ApplicationFailure) || err.nonRetryable || !UNREACHABLE_TYPES.has(err.type ?? '')) throw err;
+        if (!(err instanceof PlatformError)) throw err;
+        if (!fenceStaysPending(err)) throw asFailure(`fence ${f.key} in ${f.sourceAz}`, err);
         unreachableAzs.add(f.sourceAz);
         pending.push(f.key);
+        return;
       }
+      await deps.evacuations.putFence(evacuationId, { ...f, state: status ? 'suspended' : 'absent', fencedAtMs: Date.now() });
+      fenced += 1;
     })));
     const now = await deps.evacuations.listFences(evacuationId);
     return { fenced, pending: pending.sort(), fencedLater: now.filter((f) => f.state !== 'pending').map((f) => f.key).sort() };

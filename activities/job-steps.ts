@@ -14,7 +14,7 @@ import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, platformCall, terminal } from './failures.js';
-import { isUnreachable } from './fencing.js';
+import { fenceStaysPending } from './fencing.js';
 import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 
@@ -49,8 +49,8 @@ export function targetResource(ctx: JobContext, strategy: Strategy): { namespace
 
 /**
  * Fence the source copy (guarantee 2): suspend it when the source API answers. In an
- * emergency an unreachable source is recorded as `unreachable` at once (no retry storm
- * against a dead AZ) and a pending fence is stored BEFORE the target copy is deployed, so
+ * emergency an unreachable source (or one answering 403 or 429: fencing.ts fenceStaysPending)
+ * is recorded as `unreachable` at once (no retry storm against a dead AZ) and a pending fence is stored BEFORE the target copy is deployed, so
  * the fencing follow-up (activities/fencing.ts) suspends it when the AZ comes back.
  */
 async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode): Promise<FenceState> {
@@ -59,7 +59,7 @@ async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode):
     return (await deps.cluster.suspend(ctx.source.name, ctx.job.namespace, ctx.job.name)) ? 'suspended' : 'absent';
   } catch (err) {
     if (!(err instanceof PlatformError)) throw err;
-    if (!isUnreachable(err) || mode !== 'emergency') throw asFailure(what, err);
+    if (!fenceStaysPending(err) || mode !== 'emergency') throw asFailure(what, err);
     await deps.evacuations.putFence(ctx.stored.request.evacuationId, {
       key: ctx.planned.key, sourceAz: ctx.source.name, namespace: ctx.job.namespace, name: ctx.job.name, state: 'pending', recordedAtMs: Date.now(),
     });

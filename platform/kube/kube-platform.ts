@@ -12,7 +12,8 @@
  * - waitForRunning: a watch on the one resource (wait-for-running.ts).
  * - capacity: Nodes' allocatable minus running FlinkDeployments' requests (capacity.ts).
  * - readFleet: FlinkDeployments with the tier label across namespaces of every AZ
- *   (fleet-reader.ts reads tiers, standbys, lineage and jars); the AZ profiles come from the
+ *   (fleet-reader.ts reads tiers, standbys, lineage and jars); an AZ whose list still fails
+ *   transiently after the in-place retries (transient-retry.ts) is reported unreachable; the AZ profiles come from the
  *   platform profile file (AZ_EVAC_PLATFORM_PROFILE), since a cluster does not know its
  *   registry mirror or buckets.
  * Every failure is a PlatformError classified in errors.ts.
@@ -22,6 +23,7 @@ import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, Platform
 import { PlatformError } from '../errors.js';
 import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type WaitProgress } from '../ports.js';
 import { FLEET_LABELS } from '../simulator/fleet-deployment.js';
+import { retryTransient } from '../transient-retry.js';
 import { readFleetJobs } from '../simulator/fleet-reader.js';
 import { DEFAULT_STATE_BYTES } from '../simulator/simulator.js';
 import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js';
@@ -173,7 +175,9 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     const lists = await Promise.all(
       [...this.apis.values()].map(async (a) => {
         try {
-          return (await listFlinkDeployments(a, FLEET_LABELS.tier)).map((obj) => ({ az: a.az, manifest: toManifest(obj) }));
+          // A 503 / 429 / timeout of one list request is an API server under load, not an AZ
+          // that does not answer: retried in place before the AZ is declared unreachable.
+          return (await retryTransient(() => listFlinkDeployments(a, FLEET_LABELS.tier))).map((obj) => ({ az: a.az, manifest: toManifest(obj) }));
         } catch (err) {
           if (err instanceof PlatformError && err.retryable) {
             unreachableAzs.push(a.az);

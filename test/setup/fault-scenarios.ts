@@ -44,7 +44,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Wait until `fraction` of the planned jobs have an outcome (progress queries fail while no
  * worker runs: polled again). @throws when `signal` aborts (the scenario ended) or after `timeoutMs`
  */
-export async function reached(h: EvacuationHarness, id: string, fraction: number, signal: AbortSignal, timeoutMs = 180_000): Promise<EvacuationProgress> {
+export async function reached(h: Pick<EvacuationHarness, 'client'>, id: string, fraction: number, signal: AbortSignal, timeoutMs = 180_000): Promise<EvacuationProgress> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal.throwIfAborted();

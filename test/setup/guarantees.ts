@@ -13,7 +13,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EvacuationReport } from '../../domain/report.js';
-import type { JobKey } from '../../domain/types.js';
+import type { JobKey, Plan } from '../../domain/types.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey } from './evacuation-harness.js';
 
 /** Outcome counts of a report. */
@@ -31,14 +31,12 @@ export function outcomeCounts(report: EvacuationReport): OutcomeCounts {
 }
 
 /**
- * Problems with guarantees 1–3 for evacuation `id` (empty when all hold).
- * @param sourceUp whether the source AZ answers now (guarantee 2 is checked on the simulator then)
+ * Problems with guarantee 1 (pure): every job the plan put in scope (admitted or not) has
+ * exactly one outcome in the report, RUNNING, or FAILED / SKIPPED with a reason; no other job has one.
+ * @returns one `G1 <key>: ...` line per problem, empty when it holds
  */
-export async function guaranteeProblems(h: EvacuationHarness, id: string, report: EvacuationReport, sourceUp: boolean): Promise<string[]> {
+export function outcomeProblems(plan: Pick<Plan, 'admitted' | 'notAdmitted'>, report: EvacuationReport): string[] {
   const problems: string[] = [];
-  const { plan } = await h.plan(id);
-
-  // 1. Exactly one outcome per in-scope job.
   const inScope = new Set<JobKey>([...plan.admitted.map((p) => p.key), ...plan.notAdmitted.map((n) => n.key)]);
   const seen = new Map<JobKey, number>();
   for (const j of report.jobs) seen.set(reportKey(j), (seen.get(reportKey(j)) ?? 0) + 1);
@@ -48,6 +46,16 @@ export async function guaranteeProblems(h: EvacuationHarness, id: string, report
     if (!['running', 'failed', 'skipped'].includes(j.outcome)) problems.push(`G1 ${reportKey(j)}: outcome ${j.outcome}`);
     if (j.outcome !== 'running' && !j.reason) problems.push(`G1 ${reportKey(j)}: ${j.outcome} without a reason`);
   }
+  return problems;
+}
+
+/**
+ * Problems with guarantees 1–3 for evacuation `id` (empty when all hold).
+ * @param sourceUp whether the source AZ answers now (guarantee 2 is checked on the simulator then)
+ */
+export async function guaranteeProblems(h: EvacuationHarness, id: string, report: EvacuationReport, sourceUp: boolean): Promise<string[]> {
+  // 1. Exactly one outcome per in-scope job.
+  const problems = outcomeProblems((await h.plan(id)).plan, report);
 
   // 2. No job RUNNING in both AZs.
   const all = await h.sim.client.listDeployments();
@@ -91,6 +99,8 @@ export interface FaultFigure {
   /** Rate or moment, e.g. `30 % of API calls`, `at 50 %`. */
   when: string;
   suite: 'default' | 'slow';
+  /** Where it ran: the simulator (default) or the two local kube-apiservers. */
+  platform?: 'simulator' | 'real apiservers';
   outcomes: OutcomeCounts;
   wallSeconds: number;
   /** Wall seconds of the same fleet without the fault, when measured in the same file. */
