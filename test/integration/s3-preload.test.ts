@@ -14,16 +14,10 @@ import { JarStager } from '../../activities/jar-stager.js';
 import { jarRepositoryBucket, type JarArtifact } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
 import { startS3Server } from '../../platform/local-processes.js';
-import { createBuckets, putObject, testClients, testProfile, testS3, testStore, uniqueBucket, type LoggedRequest } from '../setup/s3.js';
-import { startFaultProxy, type InjectedResponse } from '../setup/fault-proxy.js';
+import { createBuckets, putObject, testClients, testProfile, testS3, testStore, uniqueBucket, S3_SLOW_DOWN, type LoggedRequest } from '../setup/s3.js';
+import { startFaultProxy } from '../setup/fault-proxy.js';
 
 const MiB = 1024 * 1024;
-/** S3's throttling answer (versitygw has no throttling of its own). */
-const SLOW_DOWN: InjectedResponse = {
-  status: 503,
-  headers: { 'content-type': 'application/xml', 'retry-after': '0' },
-  body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
-};
 
 /** A jar of `bytes` random bytes, its artifact entry (digest of the content) and its body. */
 function makeJar(name: string, bytes: number): { jar: JarArtifact; body: Buffer } {
@@ -128,7 +122,7 @@ describe('jar preload over S3 (versitygw, AWS SDK default checksums)', () => {
     const j = makeJar('throttled', 64 * 1024);
     await publish(raw, artifacts, [j]);
     let n = 0;
-    const proxy = await startFaultProxy({ target: profile.s3Endpoint, fault: () => (n++ % 2 === 0 ? SLOW_DOWN : undefined) }); // every other request throttled
+    const proxy = await startFaultProxy({ target: profile.s3Endpoint, fault: () => (n++ % 2 === 0 ? S3_SLOW_DOWN : undefined) }); // every other request throttled
     const viaProxy = testClients({ checksums: 'sdk-default', maxAttempts: 5 });
     try {
       const throttledStore = testStore(viaProxy, [{ ...profile, s3Endpoint: proxy.endpoint }]);

@@ -10,8 +10,8 @@ import { checkpointDirKey, savepointDirKey } from '../../domain/snapshot-layout.
 import { chooseSnapshot } from '../../domain/snapshot-choice.js';
 import type { SnapshotEntry, StorageLayout } from '../../domain/types.js';
 import { seededUniform } from '../../platform/simulator/random.js';
-import { createBuckets, putObject, testClients, testProfile, testStore, uniqueBucket, type LoggedRequest } from '../setup/s3.js';
-import { startFaultProxy } from '../setup/s3-fault-proxy.js';
+import { createBuckets, putObject, testClients, testProfile, testStore, uniqueBucket, S3_SLOW_DOWN, type LoggedRequest } from '../setup/s3.js';
+import { startFaultProxy } from '../setup/fault-proxy.js';
 
 const JOB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const NOW = Math.floor(Date.now() / 1000);
@@ -208,13 +208,13 @@ describe('snapshot choice over S3 (versitygw)', () => {
       const u = seededUniform('s3-snapshot-throttling', String(listsOnly));
       let lists = 0;
       let throttledLists = 0;
-      const proxy = await startFaultProxy(profile.s3Endpoint, (req) => {
+      const proxy = await startFaultProxy({ target: profile.s3Endpoint, fault: (req) => {
         const list = isList(req.method, req.url);
         if (list) lists++;
         const throttle = (list || !listsOnly) && u() < 0.3;
         if (throttle && list) throttledLists++;
-        return throttle;
-      });
+        return throttle ? S3_SLOW_DOWN : undefined;
+      } });
       const viaProxy = testClients({ checksums: 'when-required', maxAttempts: 10 });
       try {
         const throttled = testStore(viaProxy, [{ ...profile, s3Endpoint: proxy.endpoint }], { maxConcurrentRequests: 4 });
@@ -224,11 +224,11 @@ describe('snapshot choice over S3 (versitygw)', () => {
           expect(entries).toEqual(expected);
           expect(choose(entries, 'symmetric')).toEqual(expectedChoice);
         }
-        console.info(`snapshot lookup, 30 % of ${what} throttled: ${LOOKUPS} lookups in ${Date.now() - started} ms, ${throttledLists} of ${lists} ListObjectsV2 answered 503 SlowDown, ${proxy.throttled} requests throttled in all, ${proxy.forwarded} forwarded`);
+        console.info(`snapshot lookup, 30 % of ${what} throttled: ${LOOKUPS} lookups in ${Date.now() - started} ms, ${throttledLists} of ${lists} ListObjectsV2 answered 503 SlowDown, ${proxy.faulted} requests throttled in all, ${proxy.forwarded} forwarded`);
         expect(throttledLists / lists).toBeGreaterThan(0.15);
         expect(throttledLists / lists).toBeLessThan(0.45);
-        if (listsOnly) expect(proxy.throttled).toBe(throttledLists);
-        else expect(proxy.throttled).toBeGreaterThan(throttledLists);
+        if (listsOnly) expect(proxy.faulted).toBe(throttledLists);
+        else expect(proxy.faulted).toBeGreaterThan(throttledLists);
 
         // Without retries the same proxy fails lookups, named as throttling (HEAD answers carry no error code): the fault bites.
         const once = testStore(testClients({ checksums: 'when-required', maxAttempts: 1 }), [{ ...profile, s3Endpoint: proxy.endpoint }]);

@@ -9,6 +9,7 @@ import type { AzProfile } from '../../domain/types.js';
 import { S3Clients, type ChecksumMode } from '../../platform/s3/clients.js';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../platform/s3/object-store.js';
 import type { TestS3 } from './s3-global-setup.js';
+import type { InjectedResponse } from './fault-proxy.js';
 
 /** @throws Error when called outside the `temporal` project (no global setup ran). */
 export function testS3(): TestS3 {
@@ -90,3 +91,10 @@ export async function putObject(client: S3Client, bucket: string, key: string, b
 export function uniqueBucket(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** S3's throttling answer (versitygw has no throttling of its own). */
+export const S3_SLOW_DOWN: InjectedResponse = {
+  status: 503,
+  headers: { 'content-type': 'application/xml', 'retry-after': '0' },
+  body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+};
