@@ -69,7 +69,7 @@ export interface LocalControlPlane {
   /** Whether `az`'s apiserver process is alive. */
   isUp(az: string): boolean;
   /**
-   * Stop `az`'s kube-apiserver (SIGTERM, SIGKILL after 10 s); its etcd keeps the data, so
+   * Stop `az`'s kube-apiserver abruptly, as an AZ failure does (SIGKILL); its etcd keeps the data, so
    * `startAz` brings the same cluster back. Idempotent.
    */
   stopAz(az: string): Promise<void>;
