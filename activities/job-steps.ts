@@ -96,7 +96,9 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * Everything before start-up. Snapshot: newest complete restorable one within the
      * tier's RPO in the target AZ's replica, aged at the trigger (the RPO paid); none →
      * the tier's onNoSnapshot (fail, skip, restore stateless). Then render + CRD-validate,
-     * this job's jars (when preloading), fence the source, and deploy: resume-standby
+     * this job's jars (when preloading), fence the source (when it answered: wait up to
+     * 60 s for it to stop, then choose again among the snapshots its own store still holds
+     * if its retention deleted the chosen checkpoint meanwhile), and deploy: resume-standby
      * patches the cold standby (initialSavepointPath + savepointRedeployNonce + running);
      * redeploy deletes stale HA ConfigMaps before a first deploy and server-side applies.
      * @throws non-retryable 'JarMissing', 'ManifestRejected', 'Forbidden'; retryable platform errors
