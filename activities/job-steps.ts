@@ -17,6 +17,7 @@ import { asFailure, platformCall, terminal } from './failures.js';
 import { fenceStaysPending } from './fencing.js';
 import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
+import { pollUntil } from './poll.js';
 
 /** A job step's reference: evacuation id and job key, nothing more. */
 export interface JobRef {
@@ -67,6 +68,27 @@ async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode):
   }
 }
 
+/** Wall seconds a suspended source may take to stop before the target copy is deployed anyway. */
+const SOURCE_STOP_SECONDS = 60;
+
+/**
+ * Whether the source copy, just told to suspend, has stopped: its operator acted on the
+ * suspend (observedGeneration ≥ generation) and the job no longer runs. Polls up to
+ * SOURCE_STOP_SECONDS. @returns false when it has not stopped in time or cannot be read
+ */
+async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boolean> {
+  const az = ctx.source.name;
+  return pollUntil(`${ctx.planned.key} stopped in ${az}`, SOURCE_STOP_SECONDS * 1000, async () => {
+    const s = await platformCall(`read ${ctx.planned.key} in ${az}`, () => deps.cluster.getDeployment(az, ctx.job.namespace, ctx.job.name));
+    return !s || ((s.observedGeneration ?? 0) >= s.generation && s.jobState !== 'RUNNING') ? true : undefined;
+  }).catch(() => false);
+}
+
+/** An `s3://bucket/key` path without its bucket (AZs name their replicas' buckets apart). */
+function withoutBucket(path: string): string {
+  return path.replace(/^s3:\/\/[^/]+\//, '');
+}
+
 /** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
 export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
   return {
@@ -74,7 +96,9 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * Everything before start-up. Snapshot: newest complete restorable one within the
      * tier's RPO in the target AZ's replica, aged at the trigger (the RPO paid); none →
      * the tier's onNoSnapshot (fail, skip, restore stateless). Then render + CRD-validate,
-     * this job's jars (when preloading), fence the source, and deploy: resume-standby
+     * this job's jars (when preloading), fence the source (when it answered: wait up to
+     * 60 s for it to stop, then choose again among the snapshots its own store still holds
+     * if its retention deleted the chosen checkpoint meanwhile), and deploy: resume-standby
      * patches the cold standby (initialSavepointPath + savepointRedeployNonce + running);
      * redeploy deletes stale HA ConfigMaps before a first deploy and server-side applies.
      * @throws non-retryable 'JarMissing', 'ManifestRejected', 'Forbidden'; retryable platform errors
@@ -107,9 +131,8 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         };
       }
 
-      const choice = chooseSnapshot(entries, {
-        layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds / ctx.timeScale, nowEpochSeconds: triggeredAtMs / 1000,
-      });
+      const choiceOptions = { layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds / ctx.timeScale, nowEpochSeconds: triggeredAtMs / 1000 };
+      let choice = chooseSnapshot(entries, choiceOptions);
       phase('snapshot');
       let restorePath: string | undefined;
       let note: string | undefined;
@@ -120,7 +143,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         if (ctx.policy.onNoSnapshot !== 'restore-stateless') return { action: ctx.policy.onNoSnapshot, reason, phases, attempt };
         note = `${reason}; restored stateless (tier policy)`;
       }
-      const manifest = render(ctx, ref.evacuationId, restorePath);
+      let manifest = render(ctx, ref.evacuationId, restorePath);
       if (ref.strategy === 'redeploy') {
         const check = deps.validateManifest(manifest);
         if (!check.ok) return { action: 'fail', reason: `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`, phases, attempt };
@@ -138,6 +161,25 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         phase('jars');
       }
       const fenced = await fence(deps, ctx, ref.mode);
+      // The source runs on until its operator has stopped it, and its checkpoint retention
+      // may delete the chosen checkpoint meanwhile (a short interval, a slow stop); the
+      // delete reaches the target's replica later. Once the source has stopped its own store
+      // is final: choose again among the target's snapshots it still holds if the choice is gone.
+      if (fenced === 'suspended' && choice.kind === 'snapshot' && await sourceStopped(deps, ctx)) {
+        const src = ctx.source.name;
+        const [inTarget, inSource] = await Promise.all([
+          platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job)),
+          platformCall(`snapshots of ${ref.key} in ${src}`, () => deps.objects.listSnapshots(src, ctx.job)),
+        ]);
+        const kept = new Set(inSource.map((e) => withoutBucket(e.path)));
+        const latest = inTarget.filter((e) => kept.has(withoutBucket(e.path)));
+        const again = latest.some((e) => e.path === restorePath) ? undefined : chooseSnapshot(latest, choiceOptions);
+        if (again?.kind === 'snapshot') {
+          choice = again;
+          restorePath = again.snapshot.path;
+          manifest = render(ctx, ref.evacuationId, restorePath);
+        }
+      }
       phase('fence');
 
       let generation: number;

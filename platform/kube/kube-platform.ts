@@ -29,6 +29,7 @@ import { DEFAULT_STATE_BYTES } from '../simulator/simulator.js';
 import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js';
 import { clusterCapacity } from './capacity.js';
 import { kubeCall } from './errors.js';
+import { deleteHaConfigMaps } from './ha-configmaps.js';
 import { FLINK_DEPLOYMENTS, toDeploymentStatus, toManifest, type FlinkDeploymentObject } from './flink-resource.js';
 import { getFlinkDeployment, waitForRunning } from './wait-for-running.js';
 
@@ -144,21 +145,8 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     return this.merge(az, namespace, name, 'label', { metadata: { labels } });
   }
 
-  async deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
-    const a = this.az(az);
-    const labelSelector = `app=${name},configmap-type=high-availability`;
-    const list = await kubeCall(az, `list ConfigMaps -n ${namespace} -l ${labelSelector}`, () => a.core.listNamespacedConfigMap({ namespace, labelSelector }));
-    let deleted = 0;
-    for (const cm of list.items) {
-      const cmName = cm.metadata!.name!;
-      try {
-        await kubeCall(az, `delete HA ConfigMap ${namespace}/${cmName}`, () => a.core.deleteNamespacedConfigMap({ namespace, name: cmName }));
-        deleted++;
-      } catch (err) {
-        if (!(err instanceof PlatformError && err.code === 'not-found')) throw err; // deleted meanwhile: fine
-      }
-    }
-    return deleted;
+  deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
+    return deleteHaConfigMaps(this.az(az), namespace, name);
   }
 
   waitForRunning(

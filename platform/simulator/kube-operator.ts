@@ -7,9 +7,13 @@
  *
  * - it lists then WATCHES every FlinkDeployment of each AZ's cluster and mirrors its spec
  *   into the simulator (Simulator.apply: a spec change reconciles, an equal spec is a no-op);
+ *   a deleted FlinkDeployment's simulated job is stopped and removed (Simulator.deleteDeployment);
  * - before a resource's first deploy it mirrors the cluster's HA ConfigMaps
  *   (`app=<name>,configmap-type=high-availability`): when they were deleted in the cluster,
- *   the simulated JobManager no longer recovers from them;
+ *   the simulated JobManager no longer recovers from them; and it keeps the cluster's HA
+ *   ConfigMaps of each resource as the simulated JobManager has them, the way Flink's
+ *   Kubernetes HA services do (created when the job runs, gone after a stop-with-savepoint
+ *   or a delete: kube-seed.ts createHaConfigMaps names them);
  * - whenever the simulated status changes it writes status through the `status`
  *   subresource (the CRD has one), the way the real operator does: lifecycleState
  *   (CREATED for a suspended first deploy, DEPLOYED → STABLE, SUSPENDED, UPGRADING, FAILED),
@@ -30,6 +34,8 @@ import type { AzApis } from '../kube/az-apis.js';
 import { listFlinkDeployments } from '../kube/az-apis.js';
 import { kubeCall } from '../kube/errors.js';
 import { FLINK_DEPLOYMENTS, toManifest, type FlinkDeploymentObject } from '../kube/flink-resource.js';
+import { deleteHaConfigMaps, haLabelSelector } from '../kube/ha-configmaps.js';
+import { createHaConfigMaps } from './kube-seed.js';
 import { canonicalJson, nsName, type Resource } from './resources.js';
 import type { Simulator } from './simulator.js';
 
@@ -57,6 +63,10 @@ export class KubeOperatorStandIn {
   private readonly rejected = new Map<string, string>();
   /** Per `az|ns/name`: status JSON last written (or seen) in the cluster. */
   private readonly written = new Map<string, string>();
+  /** Per `az|ns/name`: whether the cluster holds its HA ConfigMaps (as last mirrored). */
+  private readonly haMirrored = new Map<string, boolean>();
+  /** Per `az|ns/name`: the HA ConfigMap write in flight (they run in order). */
+  private readonly haWrites = new Map<string, Promise<void>>();
   private readonly pending = new Map<string, Resource>();
   private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
 
@@ -128,6 +138,7 @@ export class KubeOperatorStandIn {
           { timeoutSeconds: WATCH_SECONDS, allowWatchBookmarks: false },
           (phase: string, obj: FlinkDeploymentObject) => {
             if (phase === 'ADDED' || phase === 'MODIFIED') queue = queue.then(() => this.mirror(apis, obj));
+            else if (phase === 'DELETED') queue = queue.then(() => this.forget(apis, obj));
           },
           () => void queue.then(resolve),
         )
@@ -177,6 +188,24 @@ export class KubeOperatorStandIn {
     this.statusChanged(r);
   }
 
+  /**
+   * A FlinkDeployment deleted in the cluster: the operator tears its Flink cluster down, so
+   * the simulated job stops and goes (a later resource of the same name starts afresh).
+   */
+  private forget(apis: AzApis, obj: FlinkDeploymentObject): void {
+    const namespace = obj.metadata.namespace ?? 'default';
+    const id = `${apis.az}|${nsName(namespace, obj.metadata.name)}`;
+    try {
+      this.sim.deleteDeployment(apis.az, namespace, obj.metadata.name);
+    } catch (err) {
+      this.log.debug({ id, err: String(err) }, 'delete not mirrored (AZ down or not loaded)');
+    }
+    this.generations.delete(id);
+    this.rejected.delete(id);
+    this.written.delete(id);
+    this.haMirrored.delete(id);
+  }
+
   private noteGeneration(id: string, simGeneration: number, kubeGeneration: number): void {
     let m = this.generations.get(id);
     if (!m) this.generations.set(id, (m = new Map()));
@@ -184,9 +213,10 @@ export class KubeOperatorStandIn {
   }
 
   private async mirrorHaConfigMaps(apis: AzApis, namespace: string, name: string): Promise<void> {
-    const labelSelector = `app=${name},configmap-type=high-availability`;
+    const labelSelector = haLabelSelector(name);
     const list = await kubeCall(apis.az, `list HA ConfigMaps ${namespace}/${name}`, () => apis.core.listNamespacedConfigMap({ namespace, labelSelector }));
     if (list.items.length === 0) this.sim.cluster(apis.az).haConfigMaps.delete(nsName(namespace, name));
+    this.haMirrored.set(`${apis.az}|${nsName(namespace, name)}`, list.items.length > 0);
   }
 
   private statusOf(id: string, r: Resource, fallbackGeneration: number): WrittenStatus {
@@ -203,6 +233,7 @@ export class KubeOperatorStandIn {
   }
 
   private async writeStatus(apis: AzApis, id: string, r: Resource): Promise<void> {
+    await this.writeHaConfigMaps(apis, id, r);
     const fallback = Math.max(0, ...(this.generations.get(id)?.values() ?? []));
     const status = this.statusOf(id, r, fallback);
     const json = JSON.stringify(status);
@@ -214,6 +245,27 @@ export class KubeOperatorStandIn {
       ),
     );
     this.written.set(id, json);
+  }
+
+  /**
+   * Create or delete the resource's HA ConfigMaps in the cluster as the simulator holds them
+   * when the write runs; writes of one resource run one after another (status writes of it
+   * may overlap), so the last one leaves the cluster as the simulator is.
+   */
+  private writeHaConfigMaps(apis: AzApis, id: string, r: Resource): Promise<void> {
+    const write = (this.haWrites.get(id) ?? Promise.resolve()).then(async () => {
+      const has = this.sim.cluster(r.az).haConfigMaps.has(nsName(r.namespace, r.name));
+      if (this.haMirrored.get(id) === has) return;
+      if (has) await createHaConfigMaps(apis, r.namespace, r.name);
+      else await deleteHaConfigMaps(apis, r.namespace, r.name);
+      this.haMirrored.set(id, has);
+    });
+    const settled = write.catch(() => undefined);
+    this.haWrites.set(id, settled);
+    void settled.then(() => {
+      if (this.haWrites.get(id) === settled) this.haWrites.delete(id);
+    });
+    return write;
   }
 
   private async writeFailed(apis: AzApis, obj: FlinkDeploymentObject, error: string): Promise<void> {

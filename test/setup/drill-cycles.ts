@@ -9,52 +9,12 @@ import { expect } from 'vitest';
 import { failbackWorkflowId } from '../../domain/evacuation.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, waitFor } from './evacuation-harness.js';
 import { recordFigure } from './guarantees.js';
-
-/** What an AZ holds, as comparable sets. */
-interface AzResources {
-  deployments: string[];
-  haConfigMaps: string[];
-  jarCache: string[];
-}
-
-/** Every object key of a bucket in an AZ's store. */
-async function objectKeys(h: EvacuationHarness, az: string, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await h.sim.client.listObjects(az, bucket, token ? { continuationToken: token } : {});
-    keys.push(...page.contents.map((o) => o.key));
-    token = page.isTruncated ? page.nextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
-}
+import { simulatorResources } from './resource-readers.js';
+import { resourceDifferences as differences, type ResourceSets } from './resource-sets.js';
 
 /** The resources of both AZs now. */
-async function resources(h: EvacuationHarness): Promise<Record<string, AzResources>> {
-  const out: Record<string, AzResources> = {};
-  for (const az of [SOURCE_AZ, TARGET_AZ]) {
-    const profile = h.fleet.platform.azs.find((a) => a.name === az)!;
-    const deployments = (await h.sim.client.listDeployments(az)).map((d) =>
-      `${d.manifest.metadata.namespace}/${d.manifest.metadata.name} ${String(d.manifest.spec.job?.state ?? 'running')} ${d.manifest.metadata.labels?.['az-evac.io/role'] ?? '-'}`).sort();
-    out[az] = { deployments, haConfigMaps: await h.sim.client.haConfigMaps(az), jarCache: await objectKeys(h, az, profile.artifactBucket) };
-  }
-  return out;
-}
-
-/** Lines in `a` not in `b`, prefixed `-`, and in `b` not in `a`, prefixed `+`. */
-function diff(a: string[], b: string[]): string[] {
-  const sb = new Set(b);
-  const sa = new Set(a);
-  return [...a.filter((x) => !sb.has(x)).map((x) => `- ${x}`), ...b.filter((x) => !sa.has(x)).map((x) => `+ ${x}`)];
-}
-
-/** Differences between two snapshots; the jar cache only when `jars` is given (the reference after cycle 1). */
-function differences(before: Record<string, AzResources>, now: Record<string, AzResources>, jars?: Record<string, AzResources>): string[] {
-  return Object.keys(before).flatMap((az) => [
-    ...diff(before[az]!.deployments, now[az]!.deployments).map((d) => `${az} FlinkDeployment ${d}`),
-    ...diff(before[az]!.haConfigMaps, now[az]!.haConfigMaps).map((d) => `${az} HA ConfigMaps ${d}`),
-    ...(jars ? diff(jars[az]!.jarCache, now[az]!.jarCache).map((d) => `${az} jar cache ${d}`) : []),
-  ]);
+function resources(h: EvacuationHarness): Promise<ResourceSets> {
+  return simulatorResources(h.sim.client, h.fleet.platform, [SOURCE_AZ, TARGET_AZ]);
 }
 
 /**
@@ -70,7 +30,7 @@ export async function drillFailbackCycles(o: { cycles: number; jobs: number; see
     await h.client.syncCatalog();
     const before = await resources(h);
     expect(before[SOURCE_AZ]!.deployments.length).toBeGreaterThan(5);
-    let jarsAfterFirst: Record<string, AzResources> | undefined;
+    let jarsAfterFirst: ResourceSets | undefined;
     for (let cycle = 1; cycle <= o.cycles; cycle++) {
       const id = `drill-cycle-${cycle}-${Date.now()}`;
       ids.push(id, failbackWorkflowId(id));
