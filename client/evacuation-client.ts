@@ -4,8 +4,9 @@
  * the platform.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
+import { connectTemporal, runUpdate } from './temporal-connection.js';
 import {
   evacuationIdFor,
   failbackWorkflowId,
@@ -48,13 +49,7 @@ export class EvacuationClient {
    * @throws Error naming the address and the fix when the server is unreachable
    */
   static async connect(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'taskQueue'>): Promise<EvacuationClient> {
-    let connection: Connection;
-    try {
-      connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: '5s' });
-    } catch (err) {
-      throw new Error(`cannot reach Temporal at ${settings.temporalAddress}: ${(err as Error).message}. Fix: start it (npm run temporal -- start) or set AZ_EVAC_TEMPORAL_ADDRESS`);
-    }
-    return new EvacuationClient(new Client({ connection, namespace: settings.temporalNamespace }), settings.taskQueue);
+    return new EvacuationClient(await connectTemporal(settings), settings.taskQueue);
   }
 
   /**
@@ -181,12 +176,7 @@ export class EvacuationClient {
 
   /** Run an Update; a rejection throws an Error whose message is the validator's (the SDK's says only "Workflow Update failed"). */
   private async update<T>(evacuationId: string, what: string, fn: (h: WorkflowHandle) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.client.workflow.getHandle(evacuationId));
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause) throw new Error(`${what} of ${evacuationId} rejected: ${err.cause.message}`, { cause: err });
-      throw err;
-    }
+    return runUpdate(evacuationId, what, () => fn(this.client.workflow.getHandle(evacuationId)));
   }
 
   /** Close the connection. */

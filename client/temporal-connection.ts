@@ -22,12 +22,17 @@ export async function connectTemporal(settings: Pick<Settings, 'temporalAddress'
 /**
  * Run an Update against workflow `id`; a rejection by the workflow's validator throws an
  * Error `<what> of <id> rejected: <validator's message>` (the SDK's says only "Workflow Update failed").
+ * An id of the other kind of workflow (a drill's id given to pause, an evacuation's to approve)
+ * says so, instead of the SDK's "No registered handler for update".
  */
 export async function runUpdate<T>(id: string, what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause) throw new Error(`${what} of ${id} rejected: ${err.cause.message}`, { cause: err });
-    throw err;
+    if (!(err instanceof WorkflowUpdateFailedError) || !err.cause) throw err;
+    const reason = /No registered handler for update/i.test(err.cause.message)
+      ? `${id} takes no ${what} (evacuations take pause, resume and abort; drills take approve, reject and abort: check the id)`
+      : err.cause.message;
+    throw new Error(`${what} of ${id} rejected: ${reason}`, { cause: err });
   }
 }

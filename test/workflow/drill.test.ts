@@ -173,6 +173,8 @@ describe('drills', () => {
       expect(Date.now() - began).toBeLessThan(10_000);
       expect(other.find((d) => d.drillId === orphan)).toEqual(expect.not.objectContaining({ phase: expect.anything() }));
       expect(other.find((d) => d.drillId === orphan)!.status).toBe('RUNNING');
+      // A drill's id given to an evacuation control says which controls fit.
+      await expect(h.client.pause(mine, 'vitest', 'wrong id')).rejects.toThrow(/pause of drill-listed-\d+ rejected: .*takes no pause .*drills take approve, reject and abort/);
       await drills.abort(mine, 'vitest', 'test over');
     } finally {
       await orphans.client.workflow.getHandle(orphan).terminate('test teardown').catch(() => undefined);
