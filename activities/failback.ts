@@ -20,6 +20,7 @@
  * real evacuation reuses them).
  */
 import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { redeployNonceFor } from '../domain/evacuation.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL } from '../domain/render-deployment.js';
@@ -47,10 +48,18 @@ export function createFailbackActivities(deps: ActivityDeps) {
      * The jobs a failback of `evacuationId` handles: every job its plan admitted.
      * @param drillOwned the evacuation ran inside a drill workflow (a runbook may evacuate in
      *   `mode: emergency` after taking the source AZ down): its state is a rehearsal's too
-     * @throws non-retryable 'NotADrill' for an emergency evacuation outside a drill (its target
-     *   copies hold the only live state), 'NotFound' when no such evacuation was planned
+     * @throws non-retryable 'EvacuationRunning' while the evacuation still runs (failback would
+     *   move jobs back while it moves them out), 'NotADrill' for an emergency evacuation outside a
+     *   drill (its target copies hold the only live state), 'NotFound' when no such evacuation was planned
      */
     async failbackScope(req: { evacuationId: string; drillOwned?: boolean }): Promise<{ jobs: string[]; sourceAz: string; targetAz: string }> {
+      const run = await Context.current().client.workflow.getHandle(req.evacuationId).describe().catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+      if (run?.status.name === 'RUNNING') {
+        throw terminal('EvacuationRunning', `${req.evacuationId} is still running: a failback now would move jobs back while it moves them out. Fix: wait for it to end, or abort it (az-evac abort ${req.evacuationId} --reason "…") and fail back once it has ended`);
+      }
       const stored = await deps.evacuations.getPlan(req.evacuationId);
       if (stored.request.mode !== 'drill' && !req.drillOwned) {
         throw terminal('NotADrill', `${req.evacuationId} was an ${stored.request.mode} evacuation: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: evacuate back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz}\``);

@@ -5,6 +5,7 @@
  * enough to act on it mid-flight.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { messageOf } from '../../client/error-message.js';
 import { tierWorkflowId, type EvacuationProgress } from '../../domain/evacuation.js';
 import { EvacuationHarness, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { jobChildMarks, maxChildrenInFlight } from '../setup/history-events.js';
@@ -102,6 +103,9 @@ describe('evacuation controls', () => {
     await h.start(id);
     await waitFor('P2 under way', async () => p2UnderWay(await h!.client.progress(id)));
 
+    // A failback of a running evacuation would move jobs back while it moves them out: refused, nothing moves.
+    const failback = await h.client.failback({ drillId: id }).then(() => 'started', messageOf);
+    expect(failback).toMatch(new RegExp(`${id} is still running: .*Fix: wait for it to end, or abort it \\(az-evac abort ${id}`));
     await expect(h.client.abort(id, 'vitest', '')).rejects.toThrow(/abort needs a reason/);
     await expect(h.client.abort(id, 'vitest', '   ')).rejects.toThrow(/abort needs a reason/);
     expect((await h.client.progress(id)).phase).toBe('evacuating');
