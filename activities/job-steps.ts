@@ -11,6 +11,7 @@ import { redeployNonceFor, type EvacuationMode, type FenceState, type StartJobRe
 import { chooseSnapshot } from '../domain/snapshot-choice.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
+import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, platformCall, terminal } from './failures.js';
@@ -82,11 +83,6 @@ async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boole
     const s = await platformCall(`read ${ctx.planned.key} in ${az}`, () => deps.cluster.getDeployment(az, ctx.job.namespace, ctx.job.name));
     return !s || ((s.observedGeneration ?? 0) >= s.generation && s.jobState !== 'RUNNING') ? true : undefined;
   }).catch(() => false);
-}
-
-/** An `s3://bucket/key` path without its bucket (AZs name their replicas' buckets apart). */
-function withoutBucket(path: string): string {
-  return path.replace(/^s3:\/\/[^/]+\//, '');
 }
 
 /** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
@@ -171,8 +167,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
           platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job)),
           platformCall(`snapshots of ${ref.key} in ${src}`, () => deps.objects.listSnapshots(src, ctx.job)),
         ]);
-        const kept = new Set(inSource.map((e) => withoutBucket(e.path)));
-        const latest = inTarget.filter((e) => kept.has(withoutBucket(e.path)));
+        // Compared by key: AZs name their replicas' buckets apart.
+        const keyOf = (path: string): string => parseS3Uri(path)?.key ?? path;
+        const kept = new Set(inSource.map((e) => keyOf(e.path)));
+        const latest = inTarget.filter((e) => kept.has(keyOf(e.path)));
         const again = latest.some((e) => e.path === restorePath) ? undefined : chooseSnapshot(latest, choiceOptions);
         if (again?.kind === 'snapshot') {
           choice = again;
