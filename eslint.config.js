@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 
 export default defineConfig([
-  globalIgnores(['node_modules/', 'vendor/', '.az-evac/', 'coverage/', 'out/', '.cache/']),
+  globalIgnores(['node_modules/', 'dist/', 'vendor/', '.az-evac/', 'coverage/', 'out/', '.cache/']),
 
   {
     files: ['**/*.{js,mjs,cjs}'],

@@ -143,7 +143,8 @@ program.command('console')
     const settings = loadSettings();
     const running = await startConsole({ ...settings, consoleHost: o.host ?? settings.consoleHost, consolePort: o.port ?? settings.consolePort });
     process.stdout.write(`az-evac console at ${running.url} (audit log ${running.auditLog}); Ctrl-C to stop\n`);
-    await new Promise<void>((r) => process.once('SIGINT', () => r()));
+    // SIGTERM too: a pod's stop (the console runs as PID 1 in the image, which has no default handler).
+    await new Promise<void>((r) => { process.once('SIGINT', () => r()); process.once('SIGTERM', () => r()); });
     await running.close();
   });
 
@@ -226,7 +227,11 @@ addDrillCommands(program);
 for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (needs AZ_EVAC_SIMULATOR_URL)'], ['simulator', 'platform/simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
   program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]')
     .action((args: string[]) => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPO}${entry}`, ...args], { stdio: 'inherit' });
+      // Compiled (dist/, `npm run build`): the entry's .js beside this file, with plain node.
+      const compiled = import.meta.url.endsWith('.js');
+      const child = spawn(process.execPath, [...(compiled ? [] : ['--import', TSX_LOADER]), `${REPO}${compiled ? entry.replace(/\.ts$/, '.js') : entry}`, ...args], { stdio: 'inherit' });
+      // Pass stop signals on, so the worker drains (it exits 0 when drained).
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => child.kill(signal));
       child.on('exit', (code) => { process.exitCode = code ?? 1; });
     });
 }

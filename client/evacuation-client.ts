@@ -179,6 +179,15 @@ export class EvacuationClient {
     return runUpdate(evacuationId, what, () => fn(this.client.workflow.getHandle(evacuationId)));
   }
 
+  /**
+   * Resolve when the Temporal frontend answers a GetSystemInfo within `timeoutMs` (the console's
+   * readiness check).
+   * @throws the connection's error (unreachable, deadline exceeded) otherwise
+   */
+  async checkTemporal(timeoutMs: number): Promise<void> {
+    await this.client.connection.withDeadline(Date.now() + timeoutMs, () => this.client.workflowService.getSystemInfo({}));
+  }
+
   /** Close the connection. */
   async close(): Promise<void> {
     await this.client.connection.close();

@@ -1,7 +1,7 @@
 /**
  * The emergency console's HTTP server (Fastify): the page (static files in console/public),
- * sign-in, CSRF protection on every state-changing request, and the routes of
- * console/routes plus the add-ons of console/plugins.ts. Errors are `{ error }` JSON with a
+ * the probes /healthz (serving) and /readyz (Temporal answers within 2 s, else 503), sign-in,
+ * CSRF protection on every state-changing request, and the routes of console/routes plus the add-ons of console/plugins.ts. Errors are `{ error }` JSON with a
  * 4xx naming the problem and the fix.
  */
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,9 @@ import { HttpError, type ConsoleContext, type ConsolePlugin, type Identity, type
 import { csrfProblem } from './csrf.js';
 import { evacuationRoutes } from './routes/evacuations.js';
 import { fleetRoutes } from './routes/fleet.js';
+
+/** Longest wait for Temporal's answer in a /readyz check, ms. */
+const READY_TEMPORAL_TIMEOUT_MS = 2000;
 
 const PUBLIC = fileURLToPath(new URL('./public/', import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -70,6 +73,17 @@ export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> 
     if (err.validation) return reply.code(400).send({ error: `bad request: ${err.message}` });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     return reply.code(status).send({ error: err.message });
+  });
+
+  // Probes (no sign-in, nothing secret): /healthz while the server serves, /readyz when Temporal answers.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await o.client.checkTemporal(READY_TEMPORAL_TIMEOUT_MS);
+      return { status: 'ok' };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', reason: `Temporal does not answer: ${(err as Error).message}` });
+    }
   });
 
   for (const [path, { file, type }] of Object.entries(STATIC)) {

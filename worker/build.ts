@@ -3,10 +3,11 @@
  * process entry (the one composition root); tests and the benchmark build a Worker through
  * the same function so they run exactly the production wiring.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Settings } from '../config/settings.js';
 import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
@@ -23,8 +24,18 @@ import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/cl
 import { S3ObjectStore } from '../platform/s3/object-store.js';
 import { SimulatorClient } from '../platform/simulator/client.js';
 
-/** Path of the workflows module the worker bundles. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** True when this module runs compiled from dist/ (`npm run build`), false under tsx from the source tree. */
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** Path of the workflows module the worker bundles (workflows/index.ts; dist/workflows/index.js when compiled). */
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
+
+/**
+ * The workflow bundle `npm run build` prebuilds (dist/workflow-bundle.js, scripts/build.mjs).
+ * A compiled worker loads it when present instead of bundling WORKFLOWS_PATH at every start;
+ * undefined from the source tree, so tsx runs never load a stale bundle.
+ */
+export const WORKFLOW_BUNDLE_PATH: string | undefined = COMPILED ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) : undefined;
 
 /** The platform a worker drives: the simulator client (which also injects faults), or Kubernetes; jars and snapshots go over S3 when S3 credentials are set. */
 export type Platform = ClusterPort & ObjectStorePort & FleetSource & Partial<FaultInjectionPort>;
@@ -86,14 +97,25 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowCode(opts.workflowBundle),
     activities,
     ...(opts.identity ? { identity: opts.identity } : {}),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: settings.maxCachedWorkflows,
     maxHeartbeatThrottleInterval: `${settings.heartbeatSeconds}s`,
+    // SIGTERM drains: polling stops, in-flight activities get the grace time, then are cancelled
+    // (Temporal retries them elsewhere); past grace + 5 s run() rejects and the process exits 1.
+    shutdownGraceTime: `${settings.workerShutdownGraceSeconds}s`,
+    shutdownForceTime: `${settings.workerShutdownGraceSeconds + 5}s`,
   });
+}
+
+/** The workflow code option: the given bundle, else the prebuilt dist/workflow-bundle.js when present, else bundle WORKFLOWS_PATH now. */
+function workflowCode(bundle: WorkflowBundleWithSourceMap | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (bundle) return { workflowBundle: bundle };
+  if (WORKFLOW_BUNDLE_PATH && existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
+  return { workflowsPath: WORKFLOWS_PATH };
 }
 
 /**

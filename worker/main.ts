@@ -3,29 +3,63 @@
  * environment (config/settings.ts), builds the platform adapter (AZ_EVAC_PLATFORM:
  * simulator, or k8s with its setup checked), creates or updates the catalog sync Schedule
  * (AZ_EVAC_CATALOG_SYNC_INTERVAL), and runs the Temporal Worker until SIGINT/SIGTERM.
- * Prints `{"ready":true,...}` on stdout once polling, for parents that spawn it.
+ * Serves /healthz and /readyz (worker/health.ts) on AZ_EVAC_WORKER_HEALTH_HOST:PORT from start.
+ * Prints `{"ready":true,"taskQueue":...,"pid":...,"health":"http://..."}` on stdout once polling,
+ * for parents that spawn it.
+ *
+ * SIGTERM/SIGINT drain: the worker stops polling, in-flight activities get
+ * AZ_EVAC_WORKER_SHUTDOWN_GRACE_SECONDS to finish (then are cancelled and retried elsewhere by
+ * Temporal), and the process exits 0 once drained; 1 when the drain overran its force deadline
+ * or the worker failed. A signal before the worker exists exits at once with 143 (130 for SIGINT).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
 import { resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { buildPlatform, buildWorker, loadTiersFile } from './build.js';
+import { startHealthServer, workerProbes, type Probes } from './health.js';
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN') });
+  // Signals are handled below, not by the SDK's Runtime, so one arriving during start-up exits too.
+  Runtime.install({ logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN'), shutdownSignals: [] });
   const settings = loadSettings();
-  await loadTiersFile(resolve(settings.tiersFile)); // fail fast on a bad tiers.yaml, naming key and fix
-  const platform = await buildPlatform(settings, (line) => process.stderr.write(`${line}\n`));
-  const worker = await buildWorker(settings, platform);
-  const running = worker.run();
-  const client = await EvacuationClient.connect(settings);
-  await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);
-  await client.close();
-  process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: settings.taskQueue, pid: process.pid })}\n`);
-  await running;
+  let worker: Worker | undefined;
+  let started = false;
+  const drain = (signal: NodeJS.Signals): void => {
+    if (!worker) process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.stderr.write(`az-evac worker: ${signal}: draining (in-flight activities get ${settings.workerShutdownGraceSeconds} s)\n`);
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, drain);
+
+  // Before start-up: liveness answers while the platform checks run; readiness waits for the Worker.
+  const probes: Probes = {
+    live: () => (worker ? workerProbes(worker, () => started).live() : { ok: true, state: 'STARTING' }),
+    ready: async () => (worker ? workerProbes(worker, () => started).ready() : { ok: false, state: 'STARTING', reason: 'worker not created yet' }),
+  };
+  const health = await startHealthServer(settings.workerHealthHost, settings.workerHealthPort, probes);
+  process.stderr.write(`az-evac worker: health endpoints at ${health.url}/healthz and /readyz\n`);
+  try {
+    await loadTiersFile(resolve(settings.tiersFile)); // fail fast on a bad tiers.yaml, naming key and fix
+    const platform = await buildPlatform(settings, (line) => process.stderr.write(`${line}\n`));
+    worker = await buildWorker(settings, platform);
+    const running = worker.run();
+    const client = await EvacuationClient.connect(settings);
+    await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);
+    await client.close();
+    started = true;
+    process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: settings.taskQueue, pid: process.pid, health: health.url })}\n`);
+    await running;
+    process.stderr.write('az-evac worker: drained, exiting\n');
+  } finally {
+    await health.close();
+  }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`az-evac worker: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`az-evac worker: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
