@@ -8,6 +8,7 @@
  *    control plane (test/setup/kube-global-setup.ts), one file at a time.
  * Files named `*.slow.test.ts` run only with AZ_EVAC_SLOW=1.
  */
+import './config/require-node.ts'; // first: a clear error on a Node older than package.json's engines
 import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 

