@@ -11,9 +11,9 @@
  *   longs, parallelism, max parallelism, coordinator state handle, subtask states);
  * - v4 (`MetadataV4Serializer`, written by Flink 1.16–1.20): v3 followed by a Java-serialized
  *   `CheckpointProperties` (checkpoint vs savepoint, savepoint format CANONICAL/NATIVE);
- * - v5 (`MetadataV5Serializer`, Flink 2.0+): v4 with each operator state preceded by the
- *   operator's name and uid (empty string = none);
- * - v6 (`MetadataV6Serializer`, written by Flink 2.0/2.1): v5 whose channel state handles
+ * - v5 (`MetadataV5Serializer`, written by Flink 2.0): v4 with each operator state preceded by
+ *   the operator's name and uid (empty string = none);
+ * - v6 (`MetadataV6Serializer`, written by Flink 2.1): v5 whose channel state handles
  *   (unaligned checkpoints) carry a type byte (`ChannelStateHandleSerializerV2`).
  * State handles are tagged with a type byte (the constants of `MetadataV2V3SerializerBase`):
  * byte/file/relative-file/segment stream handles; key-group, savepoint key-group, incremental
@@ -34,7 +34,7 @@ export const SUPPORTED_METADATA_VERSIONS: readonly number[] = [3, 4, 5, 6];
 /** `MetadataV2V3SerializerBase.MASTER_STATE_MAGIC_NUMBER`. */
 const MASTER_STATE_MAGIC = 0xc96b1696 | 0;
 
-// Handle type bytes: MetadataV2V3SerializerBase (Flink 1.20.3 and 2.1.1 use the same numbers).
+// Handle type bytes: MetadataV2V3SerializerBase (Flink 1.20.3, 2.0.1 and 2.1.1 use the same numbers).
 const NULL_HANDLE = 0;
 const BYTE_STREAM_STATE_HANDLE = 1;
 const FILE_STREAM_STATE_HANDLE = 2;
