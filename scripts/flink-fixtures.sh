@@ -3,11 +3,11 @@
 # incremental checkpoints retained on cancellation, one canonical and one native savepoint)
 # against each Flink line from Maven Central and runs it in a local MiniCluster (Java 17, mvn).
 #
-#   scripts/flink-fixtures.sh [--out DIR] [--versions "1.19.3 1.20.3 2.1.1"] [--update]
+#   scripts/flink-fixtures.sh [--out DIR] [--versions "1.19.3 1.20.3 2.0.1 2.1.1"] [--update]
 #
 #   --out DIR       write DIR/<version>/{checkpoints,savepoints,fixture.json}; default: a new
 #                   temporary directory (printed on the last line)
-#   --versions V    space-separated Flink versions (default: 1.19.3 1.20.3 2.1.1)
+#   --versions V    space-separated Flink versions (default: 1.19.3 1.20.3 2.0.1 2.1.1)
 #   --update        also replace test/fixtures/flink/<version>/ with the fresh output (to commit)
 #
 # Environment:
@@ -23,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 project="$root/scripts/flink-fixtures"
 out=""
-versions="1.19.3 1.20.3 2.1.1"
+versions="1.19.3 1.20.3 2.0.1 2.1.1"
 update=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
