@@ -91,6 +91,7 @@ export function chooseSnapshot(entries: SnapshotEntry[], opts: SnapshotChoiceOpt
 
 /** Why an entry cannot be restored in the target AZ, or undefined when it can. */
 function whyUnusable(entry: SnapshotEntry, layout: StorageLayout): string | undefined {
+  if (entry.problem !== undefined) return entry.problem;
   if (!entry.hasMetadata) {
     return 'incomplete: no _metadata (Flink writes it last; the snapshot was cut short or is still replicating)';
   }
@@ -131,6 +132,6 @@ function assertSeconds(name: string, value: number): void {
  * present) that `match` accepts, by completion time; undefined when none.
  */
 export function newestComplete(entries: SnapshotEntry[], match: (e: SnapshotEntry) => boolean): SnapshotEntry | undefined {
-  return entries.filter((e) => e.hasMetadata && e.referencedFilesPresent && match(e))
+  return entries.filter((e) => e.hasMetadata && e.referencedFilesPresent && e.problem === undefined && match(e))
     .sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds)[0];
 }

@@ -9,9 +9,11 @@
  *   files; `_metadata` holds paths RELATIVE to the savepoint directory (Flink ≥ 1.11, FLINK-5763).
  * `_metadata` is written last: without it the snapshot is incomplete.
  *
- * Flink's real `_metadata` is binary (MetadataV3Serializer). Here it is the JSON stand-in
- * `MetadataBody` that the simulator writes; reading Flink's binary format is not built yet.
+ * Flink's real `_metadata` is binary (domain/flink-metadata.ts reads it; docs/flink-snapshots.md).
+ * Exclusive files of a checkpoint are relative too; only its `shared/` files are absolute. The
+ * simulator still writes the JSON stand-in `MetadataBody`; `readMetadataBody` reads both.
  */
+import { assertRelocatable, FLINK_METADATA_MAGIC, readFlinkMetadata } from './flink-metadata.js';
 
 /** Name of the file Flink writes last. */
 export const METADATA = '_metadata';
@@ -46,6 +48,31 @@ export function parseMetadata(body: string, where: string): MetadataBody {
   }
   const at = p.completedAtEpochSeconds;
   return { files: p.files, ...(typeof at === 'number' && Number.isFinite(at) ? { completedAtEpochSeconds: at } : {}) };
+}
+
+/**
+ * The files a `_metadata` object references, as `s3://` URIs or names relative to its directory
+ * (what `resolveReference` takes): Flink's binary format when `bytes` starts with Flink's magic
+ * number, else the simulator's JSON stand-in.
+ * For Flink's format every referenced file must lie in the snapshot's own directory or, for a
+ * checkpoint, in its job's `shared/` or `taskowned/` directory (keys compared, so a replica bucket
+ * of another name still matches): anything else is entropy injection or a foreign path.
+ * @param at where the object is: `bucket` and the snapshot directory's key (no trailing `/`)
+ * @throws FlinkMetadataError (non-retryable) for binary metadata that cannot be read or is not
+ *   relocatable; Error for a malformed stand-in
+ */
+export function readMetadataBody(bytes: Uint8Array, at: { bucket: string; dirKey: string }): MetadataBody {
+  const where = `s3://${at.bucket}/${at.dirKey}`;
+  const flink = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0) === FLINK_METADATA_MAGIC;
+  if (!flink) return parseMetadata(new TextDecoder().decode(bytes), where);
+  const meta = readFlinkMetadata(bytes, { snapshotDir: where, where: `${where}/${METADATA}` });
+  const parent = at.dirKey.slice(0, at.dirKey.lastIndexOf('/'));
+  const prefixes = CHECKPOINT_DIR.test(at.dirKey.slice(at.dirKey.lastIndexOf('/') + 1))
+    ? [at.dirKey, `${parent}/shared`, `${parent}/taskowned`]
+    : [at.dirKey];
+  const byKey = meta.files.map((f) => ({ ...f, path: parseS3Uri(f.path)?.key ?? f.path }));
+  assertRelocatable({ files: byKey }, { prefixes, where });
+  return { files: meta.files.map((f) => f.path) };
 }
 
 /** `s3://bucket/key` → parts; undefined for other schemes. A trailing `/` is dropped. */

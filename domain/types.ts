@@ -162,6 +162,12 @@ export interface SnapshotEntry {
   hasMetadata: boolean;
   /** Every file `_metadata` references is present in this replica (false under replication lag). */
   referencedFilesPresent: boolean;
+  /**
+   * Why this snapshot can never be restored from this replica whatever arrives later: its
+   * `_metadata` is unreadable (unknown Flink format version or handle, corrupt) or references
+   * files outside the job's directories (entropy injection). Absent when none.
+   */
+  problem?: string;
 }
 
 /** Outcome of snapshot choice for one job. */

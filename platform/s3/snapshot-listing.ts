@@ -7,10 +7,14 @@
  *   `<checkpointPrefix>/` → `<jobId>/` → `<jobId>/chk-<n>/`; `<savepointPrefix>/savepoint-` → dirs.
  * Each directory then costs one GetObject of `_metadata` (absent → list the directory for
  * its newest file time) and one HeadObject per referenced file (replication lag check).
+ * `_metadata` is Flink's binary format (or the simulator's JSON stand-in), read by
+ * domain/snapshot-layout.ts `readMetadataBody`; one that cannot be read or is not relocatable
+ * becomes an entry with a `problem`, passed over by the choice, never retried.
  * Every request goes through the caller's concurrency bound.
  */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { CHECKPOINT_DIR, METADATA, parseMetadata, resolveReference, SAVEPOINT_DIR } from '../../domain/snapshot-layout.js';
+import { FlinkMetadataError } from '../../domain/flink-metadata.js';
+import { CHECKPOINT_DIR, METADATA, readMetadataBody, resolveReference, SAVEPOINT_DIR, type MetadataBody } from '../../domain/snapshot-layout.js';
 import type { FleetJob, SnapshotEntry } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
 import { s3Call, unlessMissing, type S3CallContext } from './errors.js';
@@ -66,7 +70,14 @@ async function resolveDir(ctx: ListingContext, kind: SnapshotEntry['kind'], dir:
     if (newest === undefined) return undefined;
     return { kind, path, completedAtEpochSeconds: newest, hasMetadata: false, referencedFilesPresent: false };
   }
-  const body = parseMetadata(meta.body, path);
+  let body: MetadataBody;
+  try {
+    body = readMetadataBody(meta.body, { bucket: ctx.bucket, dirKey: dir });
+  } catch (err) {
+    // The same bytes fail the same way: the snapshot is passed over (with the reason), never retried.
+    if (!(err instanceof FlinkMetadataError)) throw err;
+    return { kind, path, completedAtEpochSeconds: meta.lastModifiedEpochSeconds, hasMetadata: true, referencedFilesPresent: false, problem: err.message };
+  }
   const presence = await Promise.all(body.files.map((ref) => exists(ctx, resolveReference(ctx.bucket, dir, ref))));
   return {
     kind,
@@ -77,10 +88,10 @@ async function resolveDir(ctx: ListingContext, kind: SnapshotEntry['kind'], dir:
   };
 }
 
-function readMetadataObject(ctx: ListingContext, key: string): Promise<{ body: string; lastModifiedEpochSeconds: number } | undefined> {
+function readMetadataObject(ctx: ListingContext, key: string): Promise<{ body: Uint8Array; lastModifiedEpochSeconds: number } | undefined> {
   return unlessMissing(s3Call(ctx, `read s3://${ctx.bucket}/${key}`, async () => {
     const got = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: key }));
-    return { body: await got.Body!.transformToString('utf8'), lastModifiedEpochSeconds: (got.LastModified?.getTime() ?? 0) / 1000 };
+    return { body: await got.Body!.transformToByteArray(), lastModifiedEpochSeconds: (got.LastModified?.getTime() ?? 0) / 1000 };
   }));
 }
 

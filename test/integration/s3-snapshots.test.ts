@@ -5,7 +5,11 @@
  * (the preload suite runs with the SDK defaults). Under 503 SlowDown throttling (a fault
  * proxy in front of versitygw) the lookup retries and chooses the same snapshot.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFlinkMetadata } from '../../domain/flink-metadata.js';
 import { checkpointDirKey, savepointDirKey } from '../../domain/snapshot-layout.js';
 import { chooseSnapshot } from '../../domain/snapshot-choice.js';
 import type { SnapshotEntry, StorageLayout } from '../../domain/types.js';
@@ -120,6 +124,52 @@ describe('snapshot choice over S3 (versitygw)', () => {
 
     it('the same replica under the symmetric layout would take the checkpoint', async () => {
       expect(choose(await store.listSnapshots('az-b', job), 'symmetric')).toMatchObject({ kind: 'snapshot', snapshot: { path: paths.chk } });
+    });
+  });
+
+  describe("real Flink 2.1.1 savepoints (test/fixtures/flink/2.1.1): the binary _metadata read over S3", () => {
+    const bucket = uniqueBucket('flink-state-real');
+    const store = testStore(clients, [testProfile('az-b', bucket, 'unused')]);
+    const fixture = resolve(fileURLToPath(import.meta.url), '../../fixtures/flink/2.1.1');
+    const info = JSON.parse(readFileSync(join(fixture, 'fixture.json'), 'utf8')) as { canonicalSavepoint: string; nativeSavepoint: string };
+    const paths: Record<string, string> = {};
+    // Replication lag in the native savepoint: one of its shared (sst) files has not arrived.
+    const nativeMeta = readFlinkMetadata(readFileSync(join(fixture, 'savepoints', info.nativeSavepoint, '_metadata')), { snapshotDir: '.' });
+    const dropped = nativeMeta.files.find((x) => x.scope === 'shared')!.path.slice(2);
+
+    beforeAll(async () => {
+      const b = clients.client(testProfile('az-b', bucket, '').s3Endpoint);
+      await createBuckets(b, bucket);
+      for (const name of [info.canonicalSavepoint, info.nativeSavepoint]) {
+        const dir = `${job.savepointPrefix}/${name}`;
+        const files = readdirSync(join(fixture, 'savepoints', name)).sort((x, y) => (x === '_metadata' ? 1 : y === '_metadata' ? -1 : 0));
+        for (const f of files) {
+          if (name === info.nativeSavepoint && f === dropped) continue;
+          await putObject(b, bucket, `${dir}/${f}`, readFileSync(join(fixture, 'savepoints', name, f)));
+        }
+        paths[name] = `s3://${bucket}/${dir}`;
+      }
+    });
+
+    it('the canonical savepoint is complete; the native one missing one shared file is under replication lag', async () => {
+      const entries = await store.listSnapshots('az-b', job);
+      expect(entries.map((e) => [e.path, e.kind, e.hasMetadata, e.referencedFilesPresent, e.problem]).sort()).toEqual([
+        [paths[info.canonicalSavepoint], 'savepoint', true, true, undefined],
+        [paths[info.nativeSavepoint], 'savepoint', true, false, undefined],
+      ].sort());
+      expect(choose(entries, 'per-az-buckets')).toMatchObject({ kind: 'snapshot', snapshot: { path: paths[info.canonicalSavepoint] } });
+    });
+
+    it('a _metadata of an unknown format version is passed over with the reason, not retried', async () => {
+      const b = clients.client(testProfile('az-b', bucket, '').s3Endpoint);
+      const bytes = Uint8Array.from(readFileSync(join(fixture, 'savepoints', info.canonicalSavepoint, '_metadata')));
+      new DataView(bytes.buffer).setInt32(4, 99);
+      const dir = savepointDirKey(job.savepointPrefix, JOB_ID, '0000000000f9');
+      await putObject(b, bucket, `${dir}/_metadata`, bytes);
+      const entries = await store.listSnapshots('az-b', job);
+      expect(entries.find((e) => e.path === `s3://${bucket}/${dir}`)).toMatchObject({
+        hasMetadata: true, referencedFilesPresent: false, problem: expect.stringContaining('format version 99 is not supported'),
+      });
     });
   });
 

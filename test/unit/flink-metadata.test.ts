@@ -16,6 +16,7 @@ import {
   type FlinkSnapshotMetadata,
   type KeyedHandle,
 } from '../../domain/flink-metadata.js';
+import { readMetadataBody } from '../../domain/snapshot-layout.js';
 
 /** What scripts/flink-fixtures/…/SnapshotFixtures.java writes next to the snapshots. */
 interface FixtureInfo {
@@ -286,5 +287,31 @@ describe('assertRelocatable', () => {
   it('refuses a path still holding the entropy key placeholder', () => {
     const withKey = files('s3://b/checkpoints/job1/shared/_entropy_/y');
     expect(() => assertRelocatable(withKey, { prefixes, entropyKey: '_entropy_', where: 'w' })).toThrow(/contains the entropy key "_entropy_"/);
+  });
+});
+
+describe('readMetadataBody (what the S3 listing reads)', () => {
+  const fx = committed.find((f) => f.info.flinkVersion.startsWith('2.1.'))!;
+
+  it("lists a real savepoint's files as s3:// URIs in the directory it was read from", () => {
+    const dirKey = `savepoints/payments/enricher/${fx.info.nativeSavepoint}`;
+    const bytes = readFileSync(join(fx.dir, 'savepoints', fx.info.nativeSavepoint, '_metadata'));
+    const body = readMetadataBody(bytes, { bucket: 'az-b-state', dirKey });
+    expect(body.files.length).toBeGreaterThan(2);
+    expect(body.files.every((f) => f.startsWith(`s3://az-b-state/${dirKey}/`))).toBe(true);
+    expect(body.completedAtEpochSeconds).toBeUndefined();
+  });
+
+  it("refuses a real checkpoint whose shared files lie outside the job's directories (here file: paths)", () => {
+    const n = fx.info.retainedCheckpoints.at(-1)!;
+    const bytes = readFileSync(join(fx.dir, 'checkpoints', fx.info.jobId, `chk-${n}`, '_metadata'));
+    expect(() => readMetadataBody(bytes, { bucket: 'b', dirKey: `checkpoints/x/${fx.info.jobId}/chk-${n}` })).toThrow(
+      expect.objectContaining({ code: 'not-relocatable', message: expect.stringContaining('references file:/') }),
+    );
+  });
+
+  it('still reads the JSON stand-in the simulator writes', () => {
+    const body = readMetadataBody(new TextEncoder().encode('{"files":["d1"],"completedAtEpochSeconds":5}'), { bucket: 'b', dirKey: 'sp/savepoint-aaaaaa-bbbbbbbbbbbb' });
+    expect(body).toEqual({ files: ['d1'], completedAtEpochSeconds: 5 });
   });
 });

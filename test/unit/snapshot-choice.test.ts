@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseSnapshot } from '../../domain/snapshot-choice.js';
+import { chooseSnapshot, newestComplete } from '../../domain/snapshot-choice.js';
 import { snapshot } from './fixtures/fleet.js';
 
 const now = 1_800_000_000;
@@ -25,6 +25,16 @@ describe('chooseSnapshot', () => {
     expect(choice.kind === 'snapshot' && choice.snapshot).toBe(older);
     expect(choice.skipped.map((s) => s.path)).toEqual([lagging.path]);
     expect(choice.skipped[0]!.reason).toMatch(/replication lag/);
+  });
+
+  it('passes over a snapshot whose _metadata has a problem (unreadable or not relocatable), with that reason', () => {
+    const problem = 's3://b/chk-9/_metadata: Flink _metadata format version 9 is not supported';
+    const bad = snapshot('checkpoint', now - 10, { problem });
+    const older = snapshot('checkpoint', now - 100);
+    const choice = chooseSnapshot([bad, older], symmetric);
+    expect(choice.kind === 'snapshot' && choice.snapshot).toBe(older);
+    expect(choice.skipped).toEqual([{ path: bad.path, reason: problem }]);
+    expect(newestComplete([bad, older], () => true)).toBe(older);
   });
 
   it('chooses nothing when the newest restorable snapshot is older than the RPO, naming its age', () => {
