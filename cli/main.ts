@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { messageOf } from '../client/error-message.js';
+import { SEARCH_ATTRIBUTES, setupSearchAttributes } from '../client/search-attributes.js';
+import { connectTemporalConnection } from '../client/temporal-connection.js';
+import { describeTemporal } from '../config/temporal-options.js';
 import { loadSettings, settingsHelp, type Settings } from '../config/settings.js';
 import type { EvacuationMode, EvacuationRequest } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -222,6 +225,20 @@ program.command('catalog').description('fleet catalog').command('sync').descript
     const r = await c.syncCatalog();
     process.stdout.write(`catalog v${r.version}: ${r.jobs} jobs at ${r.takenAt}${r.carriedOver.length ? ` (carried over from the previous version: ${r.carriedOver.join(', ')})` : ''}\n`);
   }));
+
+program.command('setup').description('prepare a service az-evac needs').command('temporal')
+  .description(`create the custom search attributes az-evac's workflows set (${Object.keys(SEARCH_ATTRIBUTES).join(', ')}, Keyword) in the Temporal namespace, through the operator service; idempotent`)
+  .action(async () => {
+    const settings = loadSettings();
+    const where = describeTemporal(settings);
+    const connection = await connectTemporalConnection(settings);
+    try {
+      const r = await setupSearchAttributes(connection.operatorService, settings.temporalNamespace, where);
+      process.stdout.write(`Temporal ${where}: ${r.created.length ? `created ${r.created.join(', ')}` : 'nothing to create'}${r.existing.length ? `; already there: ${r.existing.join(', ')}` : ''}\n`);
+    } finally {
+      await connection.close();
+    }
+  });
 
 addDrillCommands(program);
 

@@ -33,7 +33,7 @@ export class DrillClient {
   constructor(readonly client: Client, private readonly taskQueue: string) {}
 
   /** Connect with the settings' address, namespace and task queue. @throws Error naming the address and fix when unreachable */
-  static async connect(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'taskQueue'>): Promise<DrillClient> {
+  static async connect(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'temporal' | 'taskQueue'>): Promise<DrillClient> {
     return new DrillClient(await connectTemporal(settings), settings.taskQueue);
   }
 

@@ -48,7 +48,7 @@ export class EvacuationClient {
    * Connect to Temporal.
    * @throws Error naming the address and the fix when the server is unreachable
    */
-  static async connect(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'taskQueue'>): Promise<EvacuationClient> {
+  static async connect(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'temporal' | 'taskQueue'>): Promise<EvacuationClient> {
     return new EvacuationClient(await connectTemporal(settings), settings.taskQueue);
   }
 

@@ -1,21 +1,35 @@
 /**
- * A Temporal Client from settings, with an error that names the address and the fix when
- * the server does not answer. Shared by the client facades.
+ * A Temporal Client from settings (address, namespace, TLS, API key: config/temporal-options.ts),
+ * with an error that names the address and the fix when the server does not answer. Shared by
+ * the client facades.
  */
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
+import { describeTemporal, temporalConnectionOptions } from '../config/temporal-options.js';
+
+/** The fix printed with a Temporal that does not answer. */
+export const UNREACHABLE_FIX = 'start it (npm run temporal -- start) or set AZ_EVAC_TEMPORAL_ADDRESS / TEMPORAL_ADDRESS, and TEMPORAL_TLS_* / TEMPORAL_API_KEY for a TLS frontend (docs/temporal.md)';
+
+/**
+ * A Connection to Temporal (5 s connect timeout).
+ * @throws Error naming the address, namespace, TLS and the fix when the server is unreachable
+ * or the TLS handshake fails; errors of temporalConnectionOptions for bad TLS settings
+ */
+export async function connectTemporalConnection(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'temporal'>): Promise<Connection> {
+  const options = temporalConnectionOptions(settings);
+  try {
+    return await Connection.connect({ ...options, connectTimeout: '5s' });
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${describeTemporal(settings)}: ${(err as Error).message}. Fix: ${UNREACHABLE_FIX}`);
+  }
+}
 
 /**
  * Connect to Temporal (5 s connect timeout).
  * @throws Error naming the address and the fix when the server is unreachable
  */
-export async function connectTemporal(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace'>): Promise<Client> {
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: '5s' });
-  } catch (err) {
-    throw new Error(`cannot reach Temporal at ${settings.temporalAddress}: ${(err as Error).message}. Fix: start it (npm run temporal -- start) or set AZ_EVAC_TEMPORAL_ADDRESS`);
-  }
+export async function connectTemporal(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'temporal'>): Promise<Client> {
+  const connection = await connectTemporalConnection(settings);
   return new Client({ connection, namespace: settings.temporalNamespace });
 }
 

@@ -1,8 +1,19 @@
 /**
  * Every knob of az-evac in one typed module: defaults, descriptions and the environment
- * variable that overrides each. Shared by the worker, the CLI and (later) the console;
- * it imports none of them.
+ * variable that overrides each. Shared by the worker, the CLI and the console; it imports
+ * none of them.
+ *
+ * The Temporal connection also follows Temporal's own environment configuration
+ * (`@temporalio/envconfig`, https://docs.temporal.io/develop/environment-configuration):
+ * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*
+ * and a profile (TEMPORAL_PROFILE, default `default`) of the TOML file TEMPORAL_CONFIG_FILE
+ * (default ~/.config/temporalio/temporal.toml). Precedence of the address and the namespace:
+ * AZ_EVAC_TEMPORAL_ADDRESS / AZ_EVAC_TEMPORAL_NAMESPACE, then TEMPORAL_ADDRESS /
+ * TEMPORAL_NAMESPACE, then the profile, then the defaults (127.0.0.1:7233, `default`).
+ * TLS, API key and gRPC metadata come from Temporal's variables and profile only.
  */
+import { existsSync } from 'node:fs';
+import { loadClientConfigProfile, type ClientConfigTLS } from '@temporalio/envconfig';
 
 /** One setting: its environment variable, default and what it does. */
 interface SettingSpec<T> {
@@ -13,8 +24,8 @@ interface SettingSpec<T> {
 
 /** The settings table. Units are in the names (Seconds, Bytes, ...). */
 export const SETTINGS = {
-  temporalAddress: { env: 'AZ_EVAC_TEMPORAL_ADDRESS', default: '127.0.0.1:7233', description: 'Temporal frontend host:port.' },
-  temporalNamespace: { env: 'AZ_EVAC_TEMPORAL_NAMESPACE', default: 'default', description: 'Temporal namespace the workflows run in.' },
+  temporalAddress: { env: 'AZ_EVAC_TEMPORAL_ADDRESS', default: '127.0.0.1:7233', description: 'Temporal frontend host:port (wins over TEMPORAL_ADDRESS and the Temporal profile).' },
+  temporalNamespace: { env: 'AZ_EVAC_TEMPORAL_NAMESPACE', default: 'default', description: 'Temporal namespace the workflows run in (wins over TEMPORAL_NAMESPACE and the Temporal profile).' },
   taskQueue: { env: 'AZ_EVAC_TASK_QUEUE', default: 'az-evac', description: 'Task queue of the az-evac worker.' },
   stateDir: { env: 'AZ_EVAC_STATE', default: '.az-evac', description: 'Directory for the catalog, plans, job outcomes and the dev server SQLite file.' },
   tiersFile: { env: 'AZ_EVAC_TIERS', default: 'tiers.yaml', description: 'Tier policy file (see tiers.yaml for every key).' },
@@ -56,15 +67,81 @@ export const SETTINGS = {
 
 type SettingsTable = typeof SETTINGS;
 
-/** Resolved settings: every key of SETTINGS with its value's type. */
-export type Settings = { -readonly [K in keyof SettingsTable]: SettingsTable[K]['default'] extends number ? number : string };
+/**
+ * The Temporal connection beyond address and namespace, as Temporal's environment
+ * configuration gives it (the api key is a secret: never print this object).
+ */
+export interface TemporalProfile {
+  /** Where the address came from, for messages: `AZ_EVAC_TEMPORAL_ADDRESS`, `TEMPORAL_ADDRESS`, `profile "p" of FILE` or `default`. */
+  addressFrom: string;
+  /** TEMPORAL_API_KEY or the profile's api_key; turns TLS on unless TLS is disabled explicitly. */
+  apiKey?: string;
+  /** TEMPORAL_TLS_* or the profile's [tls] table (paths are read when connecting). */
+  tls?: ClientConfigTLS;
+  /** TEMPORAL_GRPC_META_* or the profile's grpc_meta: headers sent with every call. */
+  grpcMeta?: Record<string, string>;
+}
+
+/** Resolved settings: every key of SETTINGS with its value's type, and the Temporal profile. */
+export type Settings = { -readonly [K in keyof SettingsTable]: SettingsTable[K]['default'] extends number ? number : string } & { temporal: TemporalProfile };
+
+/** Environment variables of Temporal's environment configuration that az-evac reads (for the help text). */
+const TEMPORAL_ENV_HELP: [string, string][] = [
+  ['TEMPORAL_ADDRESS', 'Temporal frontend host:port (AZ_EVAC_TEMPORAL_ADDRESS wins when both are set).'],
+  ['TEMPORAL_NAMESPACE', 'Namespace (AZ_EVAC_TEMPORAL_NAMESPACE wins when both are set).'],
+  ['TEMPORAL_API_KEY', 'API key (Temporal Cloud); turns TLS on.'],
+  ['TEMPORAL_TLS', 'true/1: TLS with the system roots; false/0: TLS off even with an API key.'],
+  ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'CA certificate (PEM) of the frontend; _DATA for the PEM inline.'],
+  ['TEMPORAL_TLS_SERVER_NAME', 'Name to verify in the frontend certificate, when not the host of the address.'],
+  ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'mTLS client certificate (PEM) with TEMPORAL_TLS_CLIENT_KEY_PATH; _DATA for inline PEM.'],
+  ['TEMPORAL_PROFILE', 'Profile of the Temporal config file (default: default).'],
+  ['TEMPORAL_CONFIG_FILE', 'Temporal TOML config file (default: ~/.config/temporalio/temporal.toml).'],
+];
+
+/**
+ * Load the Temporal profile (file + TEMPORAL_* variables) through @temporalio/envconfig.
+ * @throws Error naming TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE and the fix when the file set
+ * explicitly is missing, is not valid TOML, or lacks the profile asked for
+ */
+function loadTemporalProfile(env: Record<string, string | undefined>): { address?: string; namespace?: string; addressFrom: string; profile: TemporalProfile } {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
+  const file = vars.TEMPORAL_CONFIG_FILE;
+  if (file && !existsSync(file)) {
+    throw new Error(`TEMPORAL_CONFIG_FILE=${JSON.stringify(file)} does not exist. Fix: point it at a Temporal TOML config file (https://docs.temporal.io/develop/environment-configuration) or unset it`);
+  }
+  const where = file ?? '~/.config/temporalio/temporal.toml';
+  const name = vars.TEMPORAL_PROFILE || 'default';
+  let p;
+  try {
+    p = loadClientConfigProfile({ overrideEnvVars: vars, ...(vars.TEMPORAL_PROFILE ? { profile: vars.TEMPORAL_PROFILE } : {}) });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0]!.trim(); // smol-toml adds a multi-line excerpt
+    if (/not found/i.test(message) && vars.TEMPORAL_PROFILE) {
+      throw new Error(`TEMPORAL_PROFILE=${JSON.stringify(vars.TEMPORAL_PROFILE)}: no [profile.${vars.TEMPORAL_PROFILE}] in ${where}. Fix: add that profile to the file or set TEMPORAL_PROFILE to one it has`, { cause: err });
+    }
+    throw new Error(`Temporal config file ${where} cannot be read: ${message}. Fix: correct the TOML (https://docs.temporal.io/develop/environment-configuration) or point TEMPORAL_CONFIG_FILE at another file`, { cause: err });
+  }
+  const addressFrom = vars.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : p.address ? `profile "${name}" of ${where}` : 'default';
+  return {
+    ...(p.address ? { address: p.address } : {}),
+    ...(p.namespace ? { namespace: p.namespace } : {}),
+    addressFrom,
+    profile: {
+      addressFrom,
+      ...(p.apiKey ? { apiKey: p.apiKey } : {}),
+      ...(p.tls ? { tls: p.tls } : {}),
+      ...(p.grpcMeta && Object.keys(p.grpcMeta).length ? { grpcMeta: p.grpcMeta } : {}),
+    },
+  };
+}
 
 /**
  * Resolve settings from an environment (default: process.env) over the defaults.
  * @throws Error naming the variable and the value when a numeric setting is not a number ≥ 0
  */
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
-  const out: Record<string, string | number> = {};
+  const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [keyof SettingsTable, SettingSpec<string | number>][]) {
     const raw = env[spec.env];
     if (raw === undefined || raw === '') {
@@ -79,12 +156,20 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       out[key] = raw;
     }
   }
+  const temporal = loadTemporalProfile(env);
+  const own = (e: string) => env[e] !== undefined && env[e] !== '';
+  if (!own(SETTINGS.temporalAddress.env) && temporal.address) out.temporalAddress = temporal.address;
+  if (!own(SETTINGS.temporalNamespace.env) && temporal.namespace) out.temporalNamespace = temporal.namespace;
+  out.temporal = { ...temporal.profile, addressFrom: own(SETTINGS.temporalAddress.env) ? SETTINGS.temporalAddress.env : temporal.addressFrom };
   return out as Settings;
 }
 
 /** Human help text listing every setting, for `--help` output. */
 export function settingsHelp(): string {
-  return Object.values(SETTINGS)
-    .map((s) => `  ${s.env.padEnd(30)} ${s.description} (default: ${JSON.stringify(s.default)})`)
-    .join('\n');
+  return [
+    ...Object.values(SETTINGS).map((s) => `  ${s.env.padEnd(30)} ${s.description} (default: ${JSON.stringify(s.default)})`),
+    '',
+    'Temporal connection (Temporal\'s environment configuration, docs/temporal.md):',
+    ...TEMPORAL_ENV_HELP.map(([env, what]) => `  ${env.padEnd(30)} ${what}`),
+  ].join('\n');
 }

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Settings } from '../config/settings.js';
+import { describeTemporal, temporalConnectionOptions } from '../config/temporal-options.js';
+import { checkSearchAttributes } from '../client/search-attributes.js';
+import { UNREACHABLE_FIX } from '../client/temporal-connection.js';
 import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
 import { parseTiersPolicy } from '../domain/tiers-policy.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
@@ -74,9 +77,34 @@ export async function loadTiersFile(file: string) {
 }
 
 /**
+ * The worker's connection to Temporal (config/temporal-options.ts: address, TLS, API key),
+ * checked before anything polls: the namespace must exist and have az-evac's search
+ * attributes (client/search-attributes.ts).
+ * @throws Error naming the setting and the fix when Temporal is unreachable, the namespace
+ * is missing, or the search attributes are (fix: `az-evac setup temporal`)
+ */
+export async function connectWorkerTemporal(settings: Settings): Promise<NativeConnection> {
+  const where = describeTemporal(settings);
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(temporalConnectionOptions(settings));
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${where}: ${(err as Error).message}. Fix: ${UNREACHABLE_FIX}`, { cause: err });
+  }
+  try {
+    await checkSearchAttributes(connection.operatorService, settings.temporalNamespace, where);
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  return connection;
+}
+
+/**
  * Create (not run) a Worker on `settings.taskQueue`.
  * @param opts.workflowBundle a pre-built bundle (tests bundle once per file); default: bundle workflows/
- * @throws when the Temporal server is unreachable or tiers.yaml/CRD cannot be read
+ * @throws when the Temporal server is unreachable, its namespace lacks the search attributes
+ * (connectWorkerTemporal), or tiers.yaml/CRD cannot be read
  */
 export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string } = {}): Promise<Worker> {
   const validator = await loadFlinkDeploymentValidator();
@@ -92,7 +120,7 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     reportDir: join(stateDir, 'reports'),
     ...(platform.setAzDown ? { faults: { setAzDown: platform.setAzDown.bind(platform) } } : {}),
   });
-  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
+  const connection = await connectWorkerTemporal(settings);
   return Worker.create({
     connection,
     namespace: settings.temporalNamespace,
