@@ -6,7 +6,11 @@
  * on real platforms) nor other jobs' keys are ever listed:
  *   `<checkpointPrefix>/` → `<jobId>/` → `<jobId>/chk-<n>/`; `<savepointPrefix>/savepoint-` → dirs.
  * Each directory then costs one GetObject of `_metadata` (absent → list the directory for
- * its newest file time) and one HeadObject per referenced file (replication lag check).
+ * its newest file time) and a presence check of every referenced file (replication lag):
+ * a HeadObject per file, except in a directory holding more than HEAD_LIMIT_PER_DIR of a
+ * snapshot's files (a real incremental checkpoint's `shared/`: thousands), which is listed
+ * instead (one ListObjectsV2, `/` delimiter, per 1,000 keys), once per lookup for all the
+ * job's snapshots that reference it.
  * `_metadata` is Flink's binary format (or the simulator's JSON stand-in), read by
  * domain/snapshot-layout.ts `readMetadataBody`; one that cannot be read or is not relocatable
  * becomes an entry with a `problem`, passed over by the choice, never retried.
@@ -41,7 +45,8 @@ export async function listSnapshotsOverS3(ctx: ListingContext, job: Pick<FleetJo
     for (const sp of await commonPrefixes(ctx, `${job.savepointPrefix}/savepoint-`)) {
       if (SAVEPOINT_DIR.test(lastSegment(sp))) dirs.push({ kind: 'savepoint', dir: sp.slice(0, -1) });
     }
-    const entries = await Promise.all(dirs.map((d) => resolveDir(ctx, d.kind, d.dir)));
+    const listed: DirListings = new Map();
+    const entries = await Promise.all(dirs.map((d) => resolveDir(ctx, d.kind, d.dir, listed)));
     return entries.filter((e): e is SnapshotEntry => e !== undefined).sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds);
   } catch (err) {
     if (err instanceof PlatformError && err.code === 'not-found' && /NoSuchBucket/.test(err.message)) return [];
@@ -61,8 +66,17 @@ async function commonPrefixes(ctx: ListingContext, prefix: string): Promise<stri
   return out;
 }
 
+/**
+ * More referenced files than this in one directory → list the directory instead of one
+ * HeadObject per file (a listing page answers 1,000 keys).
+ */
+export const HEAD_LIMIT_PER_DIR = 32;
+
+/** Keys directly under `s3://<bucket>/<dir>/`, per `<bucket>/<dir>`, listed at most once per lookup. */
+type DirListings = Map<string, Promise<Set<string>>>;
+
 /** One snapshot directory as a SnapshotEntry; undefined when nothing is under it any more. */
-async function resolveDir(ctx: ListingContext, kind: SnapshotEntry['kind'], dir: string): Promise<SnapshotEntry | undefined> {
+async function resolveDir(ctx: ListingContext, kind: SnapshotEntry['kind'], dir: string, listed: DirListings): Promise<SnapshotEntry | undefined> {
   const path = `s3://${ctx.bucket}/${dir}`;
   const meta = await readMetadataObject(ctx, `${dir}/${METADATA}`);
   if (!meta) {
@@ -78,14 +92,46 @@ async function resolveDir(ctx: ListingContext, kind: SnapshotEntry['kind'], dir:
     if (!(err instanceof FlinkMetadataError)) throw err;
     return { kind, path, completedAtEpochSeconds: meta.lastModifiedEpochSeconds, hasMetadata: true, referencedFilesPresent: false, problem: err.message };
   }
-  const presence = await Promise.all(body.files.map((ref) => exists(ctx, resolveReference(ctx.bucket, dir, ref))));
   return {
     kind,
     path,
     completedAtEpochSeconds: body.completedAtEpochSeconds ?? meta.lastModifiedEpochSeconds,
     hasMetadata: true,
-    referencedFilesPresent: presence.every(Boolean),
+    referencedFilesPresent: await allPresent(ctx, body.files.map((ref) => resolveReference(ctx.bucket, dir, ref)), listed),
   };
+}
+
+/** Whether every object exists: HeadObject each, or one listing of a directory holding more than HEAD_LIMIT_PER_DIR of them. */
+async function allPresent(ctx: ListingContext, files: Array<{ bucket: string; key: string }>, listed: DirListings): Promise<boolean> {
+  const byDir = new Map<string, Array<{ bucket: string; key: string }>>();
+  for (const f of files) {
+    const at = `${f.bucket}/${f.key.slice(0, f.key.lastIndexOf('/'))}`;
+    byDir.set(at, [...(byDir.get(at) ?? []), f]);
+  }
+  const checks = [...byDir].map(async ([at, group]) => {
+    if (group.length <= HEAD_LIMIT_PER_DIR) return (await Promise.all(group.map((f) => exists(ctx, f)))).every(Boolean);
+    let keys = listed.get(at);
+    if (!keys) {
+      // A bucket missing from this replica (absolute paths into another AZ's bucket) holds nothing.
+      keys = unlessMissing(keysUnder(ctx, group[0]!.bucket, `${at.slice(group[0]!.bucket.length + 1)}/`)).then((k) => k ?? new Set<string>());
+      listed.set(at, keys);
+    }
+    const present = await keys;
+    return group.every((f) => present.has(f.key));
+  });
+  return (await Promise.all(checks)).every(Boolean);
+}
+
+/** Every key directly under `prefix` in `bucket` (ListObjectsV2, `/` delimiter, every page). */
+async function keysUnder(ctx: ListingContext, bucket: string, prefix: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await s3Call(ctx, `list s3://${bucket}/${prefix}`, () => ctx.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })));
+    for (const o of page.Contents ?? []) if (o.Key) out.add(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return out;
 }
 
 function readMetadataObject(ctx: ListingContext, key: string): Promise<{ body: Uint8Array; lastModifiedEpochSeconds: number } | undefined> {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFlinkMetadata } from '../../domain/flink-metadata.js';
+import { HEAD_LIMIT_PER_DIR } from '../../platform/s3/snapshot-listing.js';
 import { checkpointDirKey, savepointDirKey } from '../../domain/snapshot-layout.js';
 import { chooseSnapshot } from '../../domain/snapshot-choice.js';
 import type { SnapshotEntry, StorageLayout } from '../../domain/types.js';
@@ -125,6 +126,33 @@ describe('snapshot choice over S3 (versitygw)', () => {
     it('the same replica under the symmetric layout would take the checkpoint', async () => {
       expect(choose(await store.listSnapshots('az-b', job), 'symmetric')).toMatchObject({ kind: 'snapshot', snapshot: { path: paths.chk } });
     });
+  });
+
+  it(`a checkpoint with more than ${HEAD_LIMIT_PER_DIR} shared files: shared/ is listed once per lookup instead of a HEAD per file`, async () => {
+    const bucket = uniqueBucket('flink-state-shared');
+    const raw = clients.client(testProfile('az-a', bucket, '').s3Endpoint);
+    await createBuckets(raw, bucket);
+    const shared = (n: number, i: number): string => `${job.checkpointPrefix}/${JOB_ID}/shared/s-${n}-${i}`;
+    const put = async (n: number, files: string[], ageSeconds: number): Promise<string> => {
+      const dir = checkpointDirKey(job.checkpointPrefix, JOB_ID, n);
+      await putObject(raw, bucket, `${dir}/_metadata`, JSON.stringify({ files: files.map((k) => `s3://${bucket}/${k}`), completedAtEpochSeconds: NOW - ageSeconds }));
+      return `s3://${bucket}/${dir}`;
+    };
+    const older = Array.from({ length: 60 }, (_, i) => shared(1, i));
+    const newer = [...older.slice(0, 30), ...Array.from({ length: 30 }, (_, i) => shared(2, i))];
+    // The newer checkpoint's last shared file has not been replicated yet.
+    for (const k of new Set([...older, ...newer.slice(0, -1)])) await putObject(raw, bucket, k, 's');
+    const chk1 = await put(1, older, 90);
+    const chk2 = await put(2, newer, 30);
+    const log: LoggedRequest[] = [];
+    const logged = testClients({ checksums: 'when-required', log });
+    const entries = await testStore(logged, [testProfile('az-a', bucket, 'unused')]).listSnapshots('az-a', job);
+    logged.destroy();
+    expect(entries.map((e) => [e.path, e.referencedFilesPresent])).toEqual([[chk2, false], [chk1, true]]);
+    expect(log.filter((r) => r.command === 'HeadObjectCommand')).toEqual([]);
+    const sharedLists = log.filter((r) => r.command === 'ListObjectsV2Command' && String(r.input.Prefix).endsWith('/shared/'));
+    expect(sharedLists).toHaveLength(1);
+    expect(sharedLists[0]!.input).toMatchObject({ Delimiter: '/' });
   });
 
   describe("real Flink 2.1.1 savepoints (test/fixtures/flink/2.1.1): the binary _metadata read over S3", () => {
