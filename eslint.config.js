@@ -48,6 +48,27 @@ export default defineConfig([
   },
 
   {
+    // Production code (ports, adapters, engine, clients, console, worker) never depends on the
+    // lab: the simulator is one more platform behind the ports (platform/simulator-client talks
+    // to it over HTTP only) and the dev-server launchers are for the demo, tests and benchmarks.
+    files: ['domain/**/*.ts', 'platform/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts', 'console/**/*.ts', 'config/**/*.ts'],
+    ignores: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/simulator', '**/simulator/**', '**/launchers', '**/launchers/**'],
+              message: 'Production code does not import the lab (simulator/, launchers/): go through platform/ ports.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  {
     // Workflow code runs in Temporal's deterministic sandbox and is replayed from history:
     // it may import domain/ and @temporalio/workflow, and activities only as types
     // (`proxyActivities<typeof activities>()`).
@@ -86,6 +107,10 @@ export default defineConfig([
             {
               group: ['**/worker', '**/worker/**', '**/cli', '**/cli/**'],
               message: 'Nothing imports worker/ or cli/ (DESIGN.md §5: arrows point down).',
+            },
+            {
+              group: ['**/simulator', '**/simulator/**', '**/launchers', '**/launchers/**'],
+              message: 'Production code does not import the lab (simulator/, launchers/): go through platform/ ports.',
             },
           ],
         },

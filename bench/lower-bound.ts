@@ -13,8 +13,8 @@
  */
 import type { Catalog, Plan, TiersPolicy } from '../domain/types.js';
 import { jobKey } from '../domain/types.js';
-import { readSpec } from '../platform/simulator/flink-spec.js';
-import { LATENCY, startupSeconds } from '../platform/simulator/latency-model.js';
+import { readSpec } from '../domain/flink-spec.js';
+import { LATENCY, startupSeconds } from '../simulator/latency-model.js';
 
 /** Inputs of the bound. */
 export interface BoundInput {

@@ -14,8 +14,8 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { loadSettings } from '../config/settings.js';
 import { jarRepositoryBucket, type AzProfile, type JarArtifact } from '../domain/types.js';
-import { s3Env, startS3Servers } from '../platform/local-processes.js';
-import { logUniform, seededUniform } from '../platform/simulator/random.js';
+import { s3Env, startS3Servers } from '../launchers/local-processes.js';
+import { logUniform, seededUniform } from '../simulator/random.js';
 import { connectionSettings, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
 

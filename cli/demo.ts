@@ -7,7 +7,7 @@
  * to the caller. Everything it starts is stopped before it returns.
  *
  * `--platform k8s` runs the same on real Kubernetes: it starts the local two-AZ control
- * plane (etcd + kube-apiserver per AZ, platform/kube/local-control-plane.ts), the simulator
+ * plane (etcd + kube-apiserver per AZ, launchers/local-control-plane.ts), the simulator
  * with its operator stand-in watching both clusters, seeds the fleet as FlinkDeployments
  * into az-a and az-b, runs the worker on the k8s platform under the least-privilege
  * identity, and takes az-a down by STOPPING its kube-apiserver.
@@ -19,14 +19,14 @@ import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { startConsole } from '../console/start.js';
 import type { EvacuationReport } from '../domain/report.js';
-import { spawnSimulator } from '../platform/simulator/client.js';
-import { loadExampleTemplates } from '../platform/simulator/example-manifests.js';
-import { generateFleet, type GeneratedFleet } from '../platform/simulator/fleet-generator.js';
-import { seedKubeFleet, waitForSeededStatus } from '../platform/simulator/kube-seed.js';
+import { spawnSimulator } from '../simulator/spawn.js';
+import { loadExampleTemplates } from '../simulator/example-manifests.js';
+import { generateFleet, type GeneratedFleet } from '../simulator/fleet-generator.js';
+import { seedKubeFleet, waitForSeededStatus } from '../simulator/kube-seed.js';
 import { azApis } from '../platform/kube/az-apis.js';
 import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
-import { startLocalControlPlane } from '../platform/kube/local-control-plane.js';
-import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type Started, type StartedS3Servers } from '../platform/local-processes.js';
+import { startLocalControlPlane } from '../launchers/local-control-plane.js';
+import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type Started, type StartedS3Servers } from '../launchers/local-processes.js';
 import { watchProgress } from './progress-view.js';
 
 /** Demo options. */

@@ -24,7 +24,7 @@ import { TIERS, type Tier } from '../domain/types.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
 import { runDemo } from './demo.js';
 import { addDrillCommands } from './drill-commands.js';
-import { TSX_LOADER } from '../platform/local-processes.js';
+import { TSX_LOADER } from '../launchers/local-processes.js';
 import { planText } from './plan-text.js';
 import { watchProgress } from './progress-view.js';
 import { reportText } from './report-text.js';
@@ -242,7 +242,7 @@ program.command('setup').description('prepare a service az-evac needs').command(
 
 addDrillCommands(program);
 
-for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (needs AZ_EVAC_SIMULATOR_URL)'], ['simulator', 'platform/simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
+for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (needs AZ_EVAC_SIMULATOR_URL)'], ['simulator', 'simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
   program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]')
     .action((args: string[]) => {
       // Compiled (dist/, `npm run build`): the entry's .js beside this file, with plain node.

@@ -1,6 +1,6 @@
 /**
  * Ports: the narrow interfaces activities use to reach the platform. The simulator
- * (platform/simulator) implements all of them over HTTP; the Kubernetes adapter
+ * (simulator/) implements all of them over HTTP; the Kubernetes adapter
  * (client-node) and the S3 adapter (AWS SDK v3) implement the same ports.
  *
  * Every method may throw PlatformError (platform/errors.ts); `retryable` says whether a

@@ -150,7 +150,7 @@ main() {
       dir="$(realpath -m "$dir")"
       [[ "$cmd" != start ]] || bin_dir >/dev/null
       cd "$REPO_ROOT"
-      exec node --import tsx platform/kube/local-control-plane-main.ts "$cmd" "$dir" "$@"
+      exec node --import tsx launchers/local-control-plane-main.ts "$cmd" "$dir" "$@"
       ;;
     -h | --help | help) usage ;;
     *) die "unknown command '$cmd' (expected install, path, start, stop, env, stop-az or start-az)" ;;

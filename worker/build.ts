@@ -25,7 +25,7 @@ import { PlatformError } from '../platform/errors.js';
 import type { CatalogStore, ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
-import { SimulatorClient } from '../platform/simulator/client.js';
+import { SimulatorClient } from '../platform/simulator-client/client.js';
 
 /** True when this module runs compiled from dist/ (`npm run build`), false under tsx from the source tree. */
 const COMPILED = import.meta.url.endsWith('.js');

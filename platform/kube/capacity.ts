@@ -8,7 +8,7 @@
 // Not re-exported by the package index; the package has no exports map, so the deep path is public.
 import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import type { Capacity } from '../../domain/types.js';
-import { manifestResources } from '../simulator/fleet-deployment.js';
+import { manifestResources } from '../../domain/flink-spec.js';
 import { listFlinkDeployments, type AzApis } from './az-apis.js';
 import { kubeCall } from './errors.js';
 import { toManifest } from './flink-resource.js';

@@ -14,7 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../console/start.js';
 import type { EvacuationProgress } from '../../domain/evacuation.js';
-import { startTemporalDevServer, startWorkerProcess, type Started } from '../../platform/local-processes.js';
+import { startTemporalDevServer, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { EvacuationHarness, waitFor } from '../setup/evacuation-harness.js';
 
 const finishedJobs = (p: EvacuationProgress): number => p.tiers.reduce((n, t) => n + t.succeeded + t.failed + t.skipped, 0);

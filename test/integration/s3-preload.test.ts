@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JarStager } from '../../activities/jar-stager.js';
 import { jarRepositoryBucket, type JarArtifact } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
-import { startS3Server } from '../../platform/local-processes.js';
+import { startS3Server } from '../../launchers/local-processes.js';
 import { createBuckets, putObject, testClients, testProfile, testS3, testStore, uniqueBucket, S3_SLOW_DOWN, type LoggedRequest } from '../setup/s3.js';
 import { startFaultProxy } from '../setup/fault-proxy.js';
 

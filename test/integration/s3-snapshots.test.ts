@@ -14,7 +14,7 @@ import { HEAD_LIMIT_PER_DIR } from '../../platform/s3/snapshot-listing.js';
 import { checkpointDirKey, savepointDirKey } from '../../domain/snapshot-layout.js';
 import { chooseSnapshot } from '../../domain/snapshot-choice.js';
 import type { SnapshotEntry, StorageLayout } from '../../domain/types.js';
-import { seededUniform } from '../../platform/simulator/random.js';
+import { seededUniform } from '../../simulator/random.js';
 import { createBuckets, putObject, testClients, testProfile, testStore, uniqueBucket, S3_SLOW_DOWN, type LoggedRequest } from '../setup/s3.js';
 import { startFaultProxy } from '../setup/fault-proxy.js';
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startWorkerProcess, type Started } from '../../platform/local-processes.js';
+import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { testClients, testProfile, testS3, testStore } from '../setup/s3.js';
 

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderForTargetAz } from '../../domain/render-deployment.js';
 import { jobKey, type FleetJob } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
-import { spawnSimulator, type SpawnedSimulator } from '../../platform/simulator/client.js';
-import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
-import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
+import { spawnSimulator, type SpawnedSimulator } from '../../simulator/spawn.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 
 async function rejection(p: Promise<unknown>): Promise<PlatformError> {
   const err = await p.then(

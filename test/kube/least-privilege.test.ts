@@ -17,7 +17,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ZONE_LABEL } from '../../platform/kube/local-cluster-bootstrap.js';
+import { ZONE_LABEL } from '../../launchers/local-cluster-bootstrap.js';
 import { testControlPlane } from '../setup/kube.js';
 import { manifestsOfKind, VENDOR_EXAMPLES } from '../unit/fixtures/manifests.js';
 

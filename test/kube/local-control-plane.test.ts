@@ -1,12 +1,12 @@
 /**
- * The local control plane itself (platform/kube/local-control-plane.ts): each AZ is an
+ * The local control plane itself (launchers/local-control-plane.ts): each AZ is an
  * independent cluster, and one AZ's kube-apiserver can be stopped (the AZ is unreachable) and
  * started again with its data and serving certificate intact.
  */
 import { randomUUID } from 'node:crypto';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { startLocalControlPlane } from '../../platform/kube/local-control-plane.js';
+import { startLocalControlPlane } from '../../launchers/local-control-plane.js';
 import { testControlPlane } from '../setup/kube.js';
 
 function core(file: string, context: string): CoreV1Api {

@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
 import type { ClusterPort, FleetSource, ObjectStorePort } from '../../platform/ports.js';
-import { spawnSimulator } from '../../platform/simulator/client.js';
-import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
-import { manifestResources } from '../../platform/simulator/fleet-deployment.js';
-import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
-import { createHaConfigMaps } from '../../platform/simulator/kube-seed.js';
+import { spawnSimulator } from '../../simulator/spawn.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { manifestResources } from '../../domain/flink-spec.js';
+import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
+import { createHaConfigMaps } from '../../simulator/kube-seed.js';
 import { waitFor } from '../setup/evacuation-harness.js';
 import { startKubeTestPlatform, withHeadroom } from '../setup/kube-platform.js';
 

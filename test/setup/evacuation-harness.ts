@@ -25,11 +25,12 @@ import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuatio
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
-import { s3Env } from '../../platform/local-processes.js';
+import { s3Env } from '../../launchers/local-processes.js';
 import type { StoredPlan } from '../../platform/ports.js';
-import { spawnSimulator, type SimulatedDeployment, type SimulatorS3, type SpawnedSimulator } from '../../platform/simulator/client.js';
-import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
-import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
+import type { SimulatedDeployment } from '../../simulator/control-client.js';
+import { spawnSimulator, type SimulatorS3, type SpawnedSimulator } from '../../simulator/spawn.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 import { WORKFLOWS_PATH, buildWorker } from '../../worker/build.js';
 import { testTemporalAddress } from './temporal.js';
 

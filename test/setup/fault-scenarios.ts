@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import type { EvacuationProgress } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import type { Tier, TierPolicy } from '../../domain/types.js';
-import { startTemporalDevServer, startWorkerProcess, type Started } from '../../platform/local-processes.js';
+import { startTemporalDevServer, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { EvacuationHarness } from './evacuation-harness.js';
 import { guaranteeProblems, outcomeCounts, recordFigure, type FaultFigure } from './guarantees.js';
 

@@ -3,15 +3,15 @@
  * kubeconfig pointing at them: the worker talks TLS to the proxy (which serves the
  * apiserver's own certificate, so the kubeconfig's certificate-authority is unchanged), the
  * proxy talks TLS to the apiserver. Watches pass through untouched; other requests fail at
- * the configured rate, drawn by the simulator's seeded fault stream (platform/simulator/faults.ts):
+ * the configured rate, drawn by the simulator's seeded fault stream (simulator/faults.ts):
  * 503, 429 with Retry-After, or a stall then 504, each with a Kubernetes Status body.
  * A process-boundary mock: tests that use it say so in their name.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { LocalControlPlane } from '../../platform/kube/local-control-plane.js';
-import { Faults, type ApiFault, type FaultConfig } from '../../platform/simulator/faults.js';
+import type { LocalControlPlane } from '../../launchers/local-control-plane.js';
+import { Faults, type ApiFault, type FaultConfig } from '../../simulator/faults.js';
 import { startFaultProxy, type FaultProxy, type InjectedResponse } from './fault-proxy.js';
 
 /** The proxies of every AZ, sharing one fault stream. */

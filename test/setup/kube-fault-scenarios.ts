@@ -27,7 +27,7 @@ import type { FlinkDeploymentObject } from '../../platform/kube/flink-resource.j
 import { loadKubeConfigs, parseKubeContexts } from '../../platform/kube/kube-configs.js';
 import { KubePlatform } from '../../platform/kube/kube-platform.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
-import type { FaultConfig } from '../../platform/simulator/faults.js';
+import type { FaultConfig } from '../../simulator/faults.js';
 import { buildWorker } from '../../worker/build.js';
 import { reportKey, workflowBundle } from './evacuation-harness.js';
 import { reached } from './fault-scenarios.js';

@@ -1,6 +1,6 @@
 /**
  * vitest globalSetup for the `kube` project: starts the local two-AZ control plane
- * (platform/kube/local-control-plane.ts: etcd + kube-apiserver per AZ, CRDs, Nodes, the
+ * (launchers/local-control-plane.ts: etcd + kube-apiserver per AZ, CRDs, Nodes, the
  * least-privilege worker RBAC) once per test run in a temp dir, provides it to tests as
  * `kubeControlPlane` (read it with `testControlPlane()` from ./kube.js), and stops it on
  * teardown. Builds the binaries first on a cold machine (`scripts/kube.sh install`, 10-35 min;
@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { openLocalControlPlane, startLocalControlPlane, type LocalControlPlane } from '../../platform/kube/local-control-plane.js';
+import { openLocalControlPlane, startLocalControlPlane, type LocalControlPlane } from '../../launchers/local-control-plane.js';
 
 /** What tests get through `inject('kubeControlPlane')`. */
 export interface ProvidedControlPlane {

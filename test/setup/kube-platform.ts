@@ -12,10 +12,10 @@ import { kubeCall } from '../../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
 import { loadKubeConfigs, parseKubeContexts } from '../../platform/kube/kube-configs.js';
 import { KubePlatform } from '../../platform/kube/kube-platform.js';
-import { spawnSimulator, type SpawnedSimulator } from '../../platform/simulator/client.js';
-import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
-import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
-import { seedKubeFleet, waitForSeededStatus } from '../../platform/simulator/kube-seed.js';
+import { spawnSimulator, type SpawnedSimulator } from '../../simulator/spawn.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
+import { seedKubeFleet, waitForSeededStatus } from '../../simulator/kube-seed.js';
 import { testControlPlane } from './kube.js';
 
 const AZS = ['az-a', 'az-b'];

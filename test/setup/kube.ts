@@ -3,7 +3,7 @@
  * started by test/setup/kube-global-setup.ts.
  */
 import { inject } from 'vitest';
-import { openLocalControlPlane, type LocalControlPlane } from '../../platform/kube/local-control-plane.js';
+import { openLocalControlPlane, type LocalControlPlane } from '../../launchers/local-control-plane.js';
 import type { ProvidedControlPlane } from './kube-global-setup.js';
 
 /**

@@ -6,11 +6,11 @@
 import type { PlatformProfile } from '../../domain/types.js';
 import { listFlinkDeployments, type AzApis } from '../../platform/kube/az-apis.js';
 import { kubeCall } from '../../platform/kube/errors.js';
-import type { SimulatorClient } from '../../platform/simulator/client.js';
+import type { SimulatorControlClient } from '../../simulator/control-client.js';
 import { deploymentLine, type ResourceSets } from './resource-sets.js';
 
 /** Every object key of a bucket in an AZ's simulated store, sorted. */
-async function objectKeys(sim: SimulatorClient, az: string, bucket: string): Promise<string[]> {
+async function objectKeys(sim: SimulatorControlClient, az: string, bucket: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
@@ -29,7 +29,7 @@ function artifactBucket(platform: PlatformProfile, az: string): string {
 }
 
 /** Resource sets of `azs` as the simulator holds them (HA ConfigMaps as `namespace/name` sets). */
-export async function simulatorResources(sim: SimulatorClient, platform: PlatformProfile, azs: string[]): Promise<ResourceSets> {
+export async function simulatorResources(sim: SimulatorControlClient, platform: PlatformProfile, azs: string[]): Promise<ResourceSets> {
   const out: ResourceSets = {};
   for (const az of azs) {
     const deployments = (await sim.listDeployments(az)).map((d) => deploymentLine(
@@ -45,7 +45,7 @@ export async function simulatorResources(sim: SimulatorClient, platform: Platfor
  * FlinkDeployment, every ConfigMap labelled configmap-type=high-availability
  * (`namespace/name` of each ConfigMap), and the jar cache from the simulator's object store.
  */
-export async function kubeResources(admin: Map<string, AzApis>, sim: SimulatorClient, platform: PlatformProfile): Promise<ResourceSets> {
+export async function kubeResources(admin: Map<string, AzApis>, sim: SimulatorControlClient, platform: PlatformProfile): Promise<ResourceSets> {
   const out: ResourceSets = {};
   for (const [az, a] of admin) {
     const deployments = (await listFlinkDeployments(a)).map((d) => deploymentLine(

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startS3Servers } from '../../platform/local-processes.js';
+import { startS3Servers } from '../../launchers/local-processes.js';
 
 /** What tests get: one endpoint per AZ and the credentials every server accepts. */
 export interface TestS3 {

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import type { TestProject } from 'vitest/node';
-import { freePort } from '../../platform/local-processes.js';
+import { freePort } from '../../launchers/local-processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

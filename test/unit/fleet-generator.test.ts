@@ -3,10 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { planEvacuation } from '../../domain/planner.js';
 import { DEFAULT_TIERS_FILE, parseTiersPolicy } from '../../domain/tiers-policy.js';
 import { TIERS, jobKey, type Capacity, type FleetJob, type FlinkDeploymentManifest, type Plan, type Tier } from '../../domain/types.js';
-import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
-import { FLEET_ANNOTATIONS, FLEET_LABELS, manifestResources } from '../../platform/simulator/fleet-deployment.js';
-import { generateFleet, type GeneratedFleet } from '../../platform/simulator/fleet-generator.js';
-import { P3_FEEDS_CRITICAL_SHARE } from '../../platform/simulator/fleet-lineage.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { FLEET_ANNOTATIONS, FLEET_LABELS } from '../../domain/fleet-contract.js';
+import { manifestResources } from '../../domain/flink-spec.js';
+import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
+import { P3_FEEDS_CRITICAL_SHARE } from '../../simulator/fleet-lineage.js';
 
 const templates = loadExampleTemplates();
 const NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

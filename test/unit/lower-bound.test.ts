@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
 import type { Plan, PlannedJob } from '../../domain/types.js';
 import { jobKey } from '../../domain/types.js';
-import { readSpec } from '../../platform/simulator/flink-spec.js';
-import { LATENCY, startupSeconds } from '../../platform/simulator/latency-model.js';
+import { readSpec } from '../../domain/flink-spec.js';
+import { LATENCY, startupSeconds } from '../../simulator/latency-model.js';
 import { catalog, job, tiersPolicy } from './fixtures/fleet.js';
 
 const jobs = [job('one'), job('two'), job('three', { stateSizeBytes: 50 * 1024 ** 3 }), job('hot', { tier: 'P0' })];

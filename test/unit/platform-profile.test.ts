@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlatformProfile } from '../../platform/kube/platform-profile.js';
-import { loadExampleTemplates } from '../../platform/simulator/example-manifests.js';
-import { generateFleet } from '../../platform/simulator/fleet-generator.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { generateFleet } from '../../simulator/fleet-generator.js';
 
 describe('loadPlatformProfile', () => {
   it('reads a valid profile and rejects a bad one naming the file, the key and the fix', async () => {

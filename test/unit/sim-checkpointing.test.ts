@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINTING } from '../../platform/simulator/checkpointing.js';
-import type { StoredObject } from '../../platform/simulator/object-store.js';
+import { CHECKPOINTING } from '../../simulator/checkpointing.js';
+import type { StoredObject } from '../../simulator/object-store.js';
 import { fleetJob, simWith } from './fixtures/sim-platform.js';
 
 const JOB = fleetJob('az-a', 'job-a');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentionSlowdown, LATENCY, startupSeconds, type StartupInput } from '../../platform/simulator/latency-model.js';
+import { contentionSlowdown, LATENCY, startupSeconds, type StartupInput } from '../../simulator/latency-model.js';
 
 const MiB = 1024 * 1024;
 const base: StartupInput = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../../platform/errors.js';
-import { ObjectStore, type ListResult } from '../../platform/simulator/object-store.js';
+import { ObjectStore, type ListResult } from '../../simulator/object-store.js';
 
 function store(keys: string[]): ObjectStore {
   const s = new ObjectStore();

@@ -10,7 +10,7 @@ import { jobWorkflowId, tierWorkflowId, type EvacuationResult } from '../../doma
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { TIERS, jobKey, type Tier } from '../../domain/types.js';
 import type { StoredPlan } from '../../platform/ports.js';
-import type { SimulatedDeployment } from '../../platform/simulator/client.js';
+import type { SimulatedDeployment } from '../../simulator/control-client.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { historyMarks, jobChildMarks, maxChildrenInFlight } from '../setup/history-events.js';
 

@@ -15,7 +15,7 @@ import type { EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type JobKey } from '../../domain/types.js';
 import { FileCatalogStore } from '../../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
-import { startWorkerProcess, type Started } from '../../platform/local-processes.js';
+import { startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { loadTiersFile } from '../../worker/build.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 

@@ -14,10 +14,10 @@
  * empty with their nominal size in `x-amz-meta-nominal-bytes`.
  */
 import { CreateBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { PlatformError } from '../errors.js';
-import type { S3Clients } from '../s3/clients.js';
-import { classifyS3Error, s3Call, unlessMissing, type S3CallContext } from '../s3/errors.js';
-import { DIGEST_METADATA } from '../s3/jar-copy.js';
+import { PlatformError } from '../platform/errors.js';
+import type { S3Clients } from '../platform/s3/clients.js';
+import { classifyS3Error, s3Call, unlessMissing, type S3CallContext } from '../platform/s3/errors.js';
+import { DIGEST_METADATA } from '../platform/s3/jar-copy.js';
 import type { ObjectStoreObserver, StoredObject } from './object-store.js';
 
 type Op = { kind: 'put'; obj: StoredObject } | { kind: 'delete' };

@@ -5,8 +5,8 @@
  * Tiers are EFFECTIVE tiers (after lineage lifting, domain/lineage.ts), as the planner sees
  * them: a P3 producer lifted to P0 needs capacity as P0 and is never preempted.
  */
-import { analyzeLineage } from '../../domain/lineage.js';
-import type { Capacity, FleetJob } from '../../domain/types.js';
+import { analyzeLineage } from '../domain/lineage.js';
+import type { Capacity, FleetJob } from '../domain/types.js';
 
 /** Share of the target AZ's preemptible P3 requests that an evacuation must preempt (see azCapacities). */
 export const PREEMPTED_P3_SHARE = 0.1;

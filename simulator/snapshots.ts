@@ -1,8 +1,8 @@
 /**
  * How one AZ's in-memory replica resolves Flink's snapshot layout (domain/snapshot-layout.ts).
  */
-import type { SnapshotEntry } from '../../domain/types.js';
-import { CHECKPOINT_DIR, METADATA, parseMetadata, resolveReference, SAVEPOINT_DIR } from '../../domain/snapshot-layout.js';
+import type { SnapshotEntry } from '../domain/types.js';
+import { CHECKPOINT_DIR, METADATA, parseMetadata, resolveReference, SAVEPOINT_DIR } from '../domain/snapshot-layout.js';
 import type { ObjectStore } from './object-store.js';
 
 /** What one AZ's replica holds of a snapshot directory. */

@@ -5,7 +5,7 @@
  * (like the Kubernetes scheduler retrying Pending pods). Nodes never scale up here: a
  * deploy that does not fit waits until something is suspended.
  */
-import type { Capacity } from '../../domain/types.js';
+import type { Capacity } from '../domain/types.js';
 
 interface Waiting {
   owner: object;

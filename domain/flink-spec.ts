@@ -1,12 +1,12 @@
 /**
- * What the simulated operator reads from a FlinkDeployment spec. Pure; never throws:
- * problems are the operator's to report (as status.error, see operator.ts).
+ * What the Flink Kubernetes Operator reads from a FlinkDeployment spec (state, upgrade mode,
+ * restore path, jars, snapshot dirs, checkpoint interval, HA, pods and the resources they
+ * request). Pure. readSpec never throws: problems are the operator's to report (the
+ * simulator reports them as status.error); manifestResources throws on unreadable resources.
  */
-import { flattenFlinkConfiguration, readConfig, type FlatFlinkConfig } from '../../domain/flink-config.js';
-import type { FlinkDeploymentManifest } from '../../domain/types.js';
-import { CHECKPOINTING } from './checkpointing.js';
-import { manifestResources } from './fleet-deployment.js';
-import { parseS3Uri } from '../../domain/snapshot-layout.js';
+import { flattenFlinkConfiguration, readConfig, type FlatFlinkConfig } from './flink-config.js';
+import type { FlinkDeploymentManifest } from './types.js';
+import { parseS3Uri } from './snapshot-layout.js';
 
 /** `spec.job.upgradeMode` values of the operator's CRD. */
 export type UpgradeMode = 'stateless' | 'savepoint' | 'last-state';
@@ -27,8 +27,8 @@ export interface OperatorSpec {
   /** Parsed `execution.checkpointing.dir` (or its FLIP-406 deprecated names), when an s3:// URI. */
   checkpointDir?: { bucket: string; key: string };
   savepointDir?: { bucket: string; key: string };
-  /** `execution.checkpointing.interval`, model seconds (default 60). */
-  checkpointIntervalSeconds: number;
+  /** `execution.checkpointing.interval`, seconds; absent when not set (Flink then takes no periodic checkpoints). */
+  checkpointIntervalSeconds?: number;
   /** Kubernetes HA enabled (`high-availability.type`). */
   haEnabled: boolean;
   /** TaskManager pods: taskManager.replicas, else ceil(parallelism / slots). */
@@ -98,9 +98,50 @@ export function readSpec(manifest: FlinkDeploymentManifest): OperatorSpec {
     image: str(manifest.spec.image),
     checkpointDir: dir('checkpointDir'),
     savepointDir: dir('savepointDir'),
-    checkpointIntervalSeconds: (interval !== undefined ? parseFlinkDurationSeconds(interval) : undefined) ?? CHECKPOINTING.defaultIntervalSeconds,
+    ...(interval !== undefined && parseFlinkDurationSeconds(interval) !== undefined ? { checkpointIntervalSeconds: parseFlinkDurationSeconds(interval)! } : {}),
     haEnabled: haType !== undefined && haType !== 'NONE' && haType !== 'none',
     taskManagerReplicas: typeof tmReplicas === 'number' ? tmReplicas : Math.ceil(parallelism / slots),
     resources,
   };
+}
+
+/**
+ * Cores and MiB a FlinkDeployment requests: JobManager replicas × resource plus
+ * TaskManager count × resource, where the TaskManager count is `taskManager.replicas`
+ * when set, else ceil(job.parallelism / taskmanager.numberOfTaskSlots) (slots default 1).
+ * Reads the `resource: { cpu, memory }` form; memory as a Flink memory size
+ * (`<n>m`/`<n>mb` MiB, `<n>g`/`<n>gb` GiB).
+ * @throws Error naming the key path when a resource or the parallelism is missing or unreadable
+ */
+export function manifestResources(manifest: FlinkDeploymentManifest): { cores: number; memoryMiB: number } {
+  const where = `${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`;
+  const jm = podResource(manifest.spec.jobManager, `${where}: spec.jobManager`);
+  const tm = podResource(manifest.spec.taskManager, `${where}: spec.taskManager`);
+  const jmReplicas = numberAt(manifest.spec.jobManager, 'replicas') ?? 1;
+  let tmReplicas = numberAt(manifest.spec.taskManager, 'replicas');
+  if (tmReplicas === undefined) {
+    const parallelism = numberAt(manifest.spec.job, 'parallelism');
+    if (parallelism === undefined) throw new Error(`${where}: spec.job.parallelism is missing. Fix: set it to an integer ≥ 1`);
+    const slots = Number(manifest.spec.flinkConfiguration?.['taskmanager.numberOfTaskSlots'] ?? 1);
+    tmReplicas = Math.ceil(parallelism / slots);
+  }
+  return {
+    cores: jmReplicas * jm.cores + tmReplicas * tm.cores,
+    memoryMiB: jmReplicas * jm.memoryMiB + tmReplicas * tm.memoryMiB,
+  };
+}
+
+function podResource(section: unknown, where: string): { cores: number; memoryMiB: number } {
+  const resource = (section as { resource?: { cpu?: unknown; memory?: unknown } } | undefined)?.resource;
+  const cores = resource?.cpu;
+  if (typeof cores !== 'number' || !(cores > 0)) throw new Error(`${where}.resource.cpu must be a number > 0, got ${String(cores)}. Fix: set it, e.g. 4`);
+  const match = /^(\d+(?:\.\d+)?)\s*(m|mb|g|gb)$/i.exec(String(resource?.memory ?? ''));
+  if (!match) throw new Error(`${where}.resource.memory must be a Flink memory size like 4096m or 4g, got ${String(resource?.memory)}. Fix: use <n>m or <n>g`);
+  const unit = match[2]!.toLowerCase();
+  return { cores, memoryMiB: Number(match[1]) * (unit.startsWith('g') ? 1024 : 1) };
+}
+
+function numberAt(section: unknown, key: string): number | undefined {
+  const v = (section as Record<string, unknown> | undefined)?.[key];
+  return typeof v === 'number' ? v : undefined;
 }

@@ -25,7 +25,7 @@ import {
   type PlatformProfile,
   type StorageLayout,
   type Tier,
-} from '../../domain/types.js';
+} from '../domain/types.js';
 import { azCapacities } from './fleet-capacity.js';
 import { renderFleetDeployment, sizeForCores, type FleetDeploymentSpec, type JobSizing } from './fleet-deployment.js';
 import { producedTopics, wireLineage, type LineageNode } from './fleet-lineage.js';

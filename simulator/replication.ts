@@ -13,8 +13,8 @@
  * waits while either AZ is down. Replicas keep the source's last-modified time.
  * With an S3Mirror every change of every AZ's store is also written to that AZ's S3 server.
  */
-import { PlatformError } from '../errors.js';
-import { jarRepositoryBucket, type PlatformProfile } from '../../domain/types.js';
+import { PlatformError } from '../platform/errors.js';
+import { jarRepositoryBucket, type PlatformProfile } from '../domain/types.js';
 import { ObjectStore, type StoredObject } from './object-store.js';
 import { between, seededUniform } from './random.js';
 import type { S3Mirror } from './s3-mirror.js';

@@ -2,7 +2,7 @@
  * Counters and gauges of the simulator, for tests, the demo and benchmarks
  * (GET /control/stats).
  */
-import type { Capacity } from '../../domain/types.js';
+import type { Capacity } from '../domain/types.js';
 import type { ApiFaultKind } from './faults.js';
 import type { ResourceCounters } from './resources.js';
 import type { Simulator } from './simulator.js';

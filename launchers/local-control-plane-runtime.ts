@@ -1,5 +1,5 @@
 /**
- * Implementation of platform/kube/local-control-plane.ts: spawns etcd and kube-apiserver per
+ * Implementation of launchers/local-control-plane.ts: spawns etcd and kube-apiserver per
  * AZ (binaries from `scripts/kube.sh path`), bootstraps each cluster through the API
  * (namespaces, RBAC manifest, CRDs, Nodes) and records everything in
  * `<stateDir>/control-plane.json` so other processes can stop and restart an AZ.
@@ -12,11 +12,11 @@ import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { freePort, onProcessExit } from '../local-processes.js';
+import { freePort, onProcessExit } from './local-processes.js';
 import { bootstrapCluster } from './local-cluster-bootstrap.js';
 import type { LocalCluster, LocalControlPlane, LocalControlPlaneOptions, LocalNodeSpec } from './local-control-plane.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 const KUBE_SCRIPT = join(REPO, 'scripts/kube.sh');
 const STATE_FILE = 'control-plane.json';
 /** How long one etcd or apiserver may take to become ready, seconds (apiserver ~10-30 s on a busy 2-core machine). */

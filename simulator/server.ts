@@ -23,13 +23,13 @@
  * `{ code, message, retryable, retryAfterSeconds? }` (http-errors.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { PlatformError } from '../errors.js';
-import type { ArtifactPlace } from '../ports.js';
-import type { FlinkDeploymentManifest, JarArtifact } from '../../domain/types.js';
+import { PlatformError } from '../platform/errors.js';
+import type { ArtifactPlace } from '../platform/ports.js';
+import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
 import type { FaultConfig } from './faults.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import { loadFleet, type LoadFleetOptions } from './fleet-loader.js';
-import { errorBody, statusOf } from './http-errors.js';
+import { errorBody, statusOf } from '../platform/simulator-client/http-errors.js';
 import { SCHEMAS } from './server-schemas.js';
 import type { Simulator } from './simulator.js';
 import { simulatorStats } from './stats.js';

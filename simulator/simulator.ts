@@ -8,13 +8,13 @@
  * throw PlatformError: 'az-down' for a down AZ, 'not-found' for an unknown AZ or resource,
  * 'invalid' for a rejected manifest.
  */
-import { PlatformError } from '../errors.js';
-import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../ports.js';
-import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import { PlatformError } from '../platform/errors.js';
+import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../platform/ports.js';
+import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../domain/types.js';
 import { CapacityLedger } from './capacity.js';
 import { Checkpointing } from './checkpointing.js';
 import { Faults } from './faults.js';
-import { readFleetJobs } from './fleet-reader.js';
+import { DEFAULT_STATE_BYTES, readFleetJobs } from '../domain/fleet-contract.js';
 import { Jars, RepositoryLoad } from './jars.js';
 import { Operator } from './operator.js';
 import { ReplicatedStores } from './replication.js';
@@ -39,9 +39,6 @@ export interface SimulatorOptions {
   /** Called after the operator changed a resource's status (the Kubernetes stand-in writes it out). */
   onStatusChange?: (r: Resource) => void;
 }
-
-/** Default state size of a job the fleet did not declare, bytes. */
-export const DEFAULT_STATE_BYTES = 1024 ** 3;
 
 /** The simulated platform. */
 export class Simulator {

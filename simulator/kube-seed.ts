@@ -10,11 +10,11 @@
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
-import type { FlinkDeploymentManifest } from '../../domain/types.js';
-import { PlatformError } from '../errors.js';
-import { listFlinkDeployments, type AzApis } from '../kube/az-apis.js';
-import { kubeCall } from '../kube/errors.js';
-import { FLINK_DEPLOYMENTS } from '../kube/flink-resource.js';
+import type { FlinkDeploymentManifest } from '../domain/types.js';
+import { PlatformError } from '../platform/errors.js';
+import { listFlinkDeployments, type AzApis } from '../platform/kube/az-apis.js';
+import { kubeCall } from '../platform/kube/errors.js';
+import { FLINK_DEPLOYMENTS } from '../platform/kube/flink-resource.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import type { LoadFleetResult } from './fleet-loader.js';
 

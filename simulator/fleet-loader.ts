@@ -13,9 +13,9 @@
  *   deploy that does not delete them silently restores from it.
  * Loading resets the simulator first (resources, objects, events, faults, AZs down).
  */
-import { jarRepositoryBucket, jobKey, type FleetJob, type JarArtifact } from '../../domain/types.js';
+import { jarRepositoryBucket, jobKey, type FleetJob, type JarArtifact } from '../domain/types.js';
 import type { GeneratedFleet } from './fleet-generator.js';
-import { readSpec } from './flink-spec.js';
+import { readSpec } from '../domain/flink-spec.js';
 import { seededUniform } from './random.js';
 import { createResource, manifestOf, nsName, type Resource } from './resources.js';
 import type { Simulator } from './simulator.js';

@@ -29,12 +29,12 @@
 import { PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { PlatformError } from '../errors.js';
-import type { AzApis } from '../kube/az-apis.js';
-import { listFlinkDeployments } from '../kube/az-apis.js';
-import { kubeCall } from '../kube/errors.js';
-import { FLINK_DEPLOYMENTS, toManifest, type FlinkDeploymentObject } from '../kube/flink-resource.js';
-import { deleteHaConfigMaps, haLabelSelector } from '../kube/ha-configmaps.js';
+import { PlatformError } from '../platform/errors.js';
+import type { AzApis } from '../platform/kube/az-apis.js';
+import { listFlinkDeployments } from '../platform/kube/az-apis.js';
+import { kubeCall } from '../platform/kube/errors.js';
+import { FLINK_DEPLOYMENTS, toManifest, type FlinkDeploymentObject } from '../platform/kube/flink-resource.js';
+import { deleteHaConfigMaps, haLabelSelector } from '../platform/kube/ha-configmaps.js';
 import { createHaConfigMaps } from './kube-seed.js';
 import { canonicalJson, nsName, type Resource } from './resources.js';
 import type { Simulator } from './simulator.js';

@@ -3,7 +3,7 @@
  * querystrings with them; a failure answers 400 naming the field, e.g.
  * `body/jar must have required property 'digest'`).
  */
-import { FLINK_DEPLOYMENT_SHAPE } from '../../domain/catalog-validation.js';
+import { FLINK_DEPLOYMENT_SHAPE } from '../domain/catalog-validation.js';
 
 const azParams = { type: 'object', required: ['az'], properties: { az: { type: 'string', minLength: 1 } } } as const;
 

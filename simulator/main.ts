@@ -1,7 +1,7 @@
 /**
  * Simulator process entry:
- *   tsx platform/simulator/main.ts --port 0 --time-scale 10 --seed 1
- *   tsx platform/simulator/main.ts ... --kubeconfig admin.kubeconfig --kube-contexts az-a=az-a,az-b=az-b
+ *   tsx simulator/main.ts --port 0 --time-scale 10 --seed 1
+ *   tsx simulator/main.ts ... --kubeconfig admin.kubeconfig --kube-contexts az-a=az-a,az-b=az-b
  * With --kubeconfig it also runs the operator stand-in (kube-operator.ts) against those
  * clusters: their FlinkDeployments are mirrored into this simulator and get their status
  * written back; the simulator's object store serves the k8s platform's ObjectStorePort.
@@ -12,12 +12,12 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { loadSettings } from '../../config/settings.js';
-import { loadFlinkDeploymentValidator } from '../../domain/crd-validator.js';
-import { connectionSettings, parseEndpoints, S3Clients } from '../s3/clients.js';
+import { loadSettings } from '../config/settings.js';
+import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
+import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3Mirror } from './s3-mirror.js';
-import { azApis } from '../kube/az-apis.js';
-import { loadKubeConfigs, parseKubeContexts } from '../kube/kube-configs.js';
+import { azApis } from '../platform/kube/az-apis.js';
+import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
 import { KubeOperatorStandIn } from './kube-operator.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';

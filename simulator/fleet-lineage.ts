@@ -14,7 +14,7 @@
  *   from 100 jobs up, max(1, round(0.1 %)) 2-job cycles, each between two jobs of one tier
  *   (P2 or P3), neither being such a P3 producer (a cycle lifts nothing).
  */
-import { TIERS, type Tier } from '../../domain/types.js';
+import { TIERS, type Tier } from '../domain/types.js';
 import { pick, shuffle, weightedIndex, type Uniform } from './random.js';
 
 /** The lineage of one generated job; wireLineage fills `consumes` (initially empty). */

@@ -8,28 +8,12 @@
  * (`4096m`); TaskManager count = ceil(parallelism / taskmanager.numberOfTaskSlots)
  * (native mode) or `taskManager.replicas` when set (standalone mode).
  */
-import { flattenFlinkConfiguration, readConfig, writeConfig } from '../../domain/flink-config.js';
-import type { AzProfile, FlinkDeploymentManifest, JarArtifact, JobKey, Tier } from '../../domain/types.js';
+import { flattenFlinkConfiguration, readConfig, writeConfig } from '../domain/flink-config.js';
+import type { AzProfile, FlinkDeploymentManifest, JarArtifact, JobKey, Tier } from '../domain/types.js';
+import { FLEET_ANNOTATIONS, FLEET_LABELS } from '../domain/fleet-contract.js';
 
 /** Memory requested per core, MiB. */
 export const MIB_PER_CORE = 4096;
-
-/** Labels and annotations az-evac reads from a FlinkDeployment. */
-export const FLEET_LABELS = {
-  tier: 'az-evac.io/tier',
-  team: 'az-evac.io/team',
-  /** `primary` or `standby`. */
-  role: 'az-evac.io/role',
-} as const;
-export const FLEET_ANNOTATIONS = {
-  /** Comma list of topics. */
-  consumes: 'az-evac.io/consumes',
-  produces: 'az-evac.io/produces',
-  /** JSON array of JarArtifact. */
-  jars: 'az-evac.io/jars',
-  /** `namespace/name` of the primary a standby stands in for. */
-  standbyFor: 'az-evac.io/standby-for',
-} as const;
 
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
@@ -160,31 +144,6 @@ export function renderFleetDeployment(template: FlinkDeploymentManifest, spec: F
   };
 }
 
-/**
- * Cores and MiB a FlinkDeployment requests: JobManager replicas × resource plus
- * TaskManager count × resource, where the TaskManager count is `taskManager.replicas`
- * when set, else ceil(job.parallelism / taskmanager.numberOfTaskSlots) (slots default 1).
- * Reads the `resource: { cpu, memory }` form; memory as a Flink memory size
- * (`<n>m`/`<n>mb` MiB, `<n>g`/`<n>gb` GiB).
- * @throws Error naming the key path when a resource or the parallelism is missing or unreadable
- */
-export function manifestResources(manifest: FlinkDeploymentManifest): { cores: number; memoryMiB: number } {
-  const where = `${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`;
-  const jm = podResource(manifest.spec.jobManager, `${where}: spec.jobManager`);
-  const tm = podResource(manifest.spec.taskManager, `${where}: spec.taskManager`);
-  const jmReplicas = numberAt(manifest.spec.jobManager, 'replicas') ?? 1;
-  let tmReplicas = numberAt(manifest.spec.taskManager, 'replicas');
-  if (tmReplicas === undefined) {
-    const parallelism = numberAt(manifest.spec.job, 'parallelism');
-    if (parallelism === undefined) throw new Error(`${where}: spec.job.parallelism is missing. Fix: set it to an integer ≥ 1`);
-    const slots = Number(manifest.spec.flinkConfiguration?.['taskmanager.numberOfTaskSlots'] ?? 1);
-    tmReplicas = Math.ceil(parallelism / slots);
-  }
-  return {
-    cores: jmReplicas * jm.cores + tmReplicas * tm.cores,
-    memoryMiB: jmReplicas * jm.memoryMiB + tmReplicas * tm.memoryMiB,
-  };
-}
 
 type PodSpecSection = Record<string, unknown> & { podTemplate?: Record<string, unknown>; replicas?: number };
 
@@ -193,21 +152,6 @@ function withResource(section: unknown, cores: number, memoryMiB: number): PodSp
   delete out.resources; // the examples' Kubernetes-style requests; one form only
   out.resource = { cpu: cores, memory: `${memoryMiB}m` };
   return out;
-}
-
-function podResource(section: unknown, where: string): { cores: number; memoryMiB: number } {
-  const resource = (section as { resource?: { cpu?: unknown; memory?: unknown } } | undefined)?.resource;
-  const cores = resource?.cpu;
-  if (typeof cores !== 'number' || !(cores > 0)) throw new Error(`${where}.resource.cpu must be a number > 0, got ${String(cores)}. Fix: set it, e.g. 4`);
-  const match = /^(\d+(?:\.\d+)?)\s*(m|mb|g|gb)$/i.exec(String(resource?.memory ?? ''));
-  if (!match) throw new Error(`${where}.resource.memory must be a Flink memory size like 4096m or 4g, got ${String(resource?.memory)}. Fix: use <n>m or <n>g`);
-  const unit = match[2]!.toLowerCase();
-  return { cores, memoryMiB: Number(match[1]) * (unit.startsWith('g') ? 1024 : 1) };
-}
-
-function numberAt(section: unknown, key: string): number | undefined {
-  const v = (section as Record<string, unknown> | undefined)?.[key];
-  return typeof v === 'number' ? v : undefined;
 }
 
 /** `docker.io/library/flink:2.2` → `library/flink:2.2`; `flink:2.2` unchanged. */

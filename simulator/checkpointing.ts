@@ -16,7 +16,7 @@ import type { StoredObject } from './object-store.js';
 import { hex, seededUniform, type Uniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import type { Scheduler } from './scheduler.js';
-import { checkpointDirKey, METADATA, savepointDirKey, type MetadataBody } from '../../domain/snapshot-layout.js';
+import { checkpointDirKey, METADATA, savepointDirKey, type MetadataBody } from '../domain/snapshot-layout.js';
 
 /** Checkpointing constants (model seconds, counts). */
 export const CHECKPOINTING = {

@@ -1,19 +1,43 @@
 /**
- * Reads the fleet back from the FlinkDeployments of the reachable AZs, as catalog sync
- * does on a real platform: tier, team and role from labels; lineage, jars and standby
- * pairing from annotations (FLEET_LABELS / FLEET_ANNOTATIONS of fleet-deployment.ts);
+ * The fleet contract: the `az-evac.io/*` labels and annotations a platform team puts on its
+ * FlinkDeployments, and how az-evac reads a fleet back from them. Pure. Catalog sync on a
+ * real platform (platform/kube) and the simulator both list FlinkDeployments and call
+ * readFleetJobs: tier, team and role from labels; lineage, jars and standby
+ * pairing from annotations (FLEET_LABELS / FLEET_ANNOTATIONS);
  * snapshot prefixes from the checkpoint/savepoint dirs in flinkConfiguration; requested
  * resources from the pod resources. Resources labelled `role=standby` are not jobs: they
  * are attached to their primary (annotation standby-for) as `standby` — hot when their
  * spec runs, cold when suspended. Resources without a tier label are not az-evac's.
  * The state size is not on the resource; it comes from the platform's metrics (here the
  * loaded fleet's nominal sizes). Shared by the simulator and the Kubernetes adapter
- * (platform/kube/fleet-source.ts), which both list resources and call readFleetJobs.
+ * (platform/kube/kube-platform.ts).
  */
-import { TIERS, type FleetJob, type FlinkDeploymentManifest, type JarArtifact, type Tier } from '../../domain/types.js';
-import { FLEET_ANNOTATIONS, FLEET_LABELS } from './fleet-deployment.js';
+import { jobKey, TIERS, type FleetJob, type FlinkDeploymentManifest, type JarArtifact, type Tier } from './types.js';
 import { readSpec } from './flink-spec.js';
-import { nsName } from './resources.js';
+
+/** Labels az-evac reads from a FlinkDeployment (`kubectl get flinkdeployments -l az-evac.io/tier`). */
+export const FLEET_LABELS = {
+  tier: 'az-evac.io/tier',
+  team: 'az-evac.io/team',
+  /** `primary` or `standby`. */
+  role: 'az-evac.io/role',
+} as const;
+/** Annotations az-evac reads from a FlinkDeployment. */
+export const FLEET_ANNOTATIONS = {
+  /** Comma list of topics. */
+  consumes: 'az-evac.io/consumes',
+  produces: 'az-evac.io/produces',
+  /** JSON array of JarArtifact. */
+  jars: 'az-evac.io/jars',
+  /** `namespace/name` of the primary a standby stands in for. */
+  standbyFor: 'az-evac.io/standby-for',
+} as const;
+
+/**
+ * State size assumed for a job whose platform reports none, bytes (1 GiB). Neither the
+ * FlinkDeployment nor the operator's status carries the state size.
+ */
+export const DEFAULT_STATE_BYTES = 1024 ** 3;
 
 /** One FlinkDeployment as a platform lists it: the AZ it lives in and its manifest. */
 export interface FleetResource {
@@ -53,7 +77,7 @@ export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: 
   for (const r of all) {
     const tier = r.labels[FLEET_LABELS.tier] as Tier | undefined;
     if (tier === undefined || !TIERS.includes(tier) || r.labels[FLEET_LABELS.role] === 'standby') continue;
-    const key = nsName(r.namespace, r.name);
+    const key = jobKey({ namespace: r.namespace, name: r.name });
     const spec = readSpec(r.manifest);
     const standby = standbys.get(key);
     jobs.push({
@@ -74,5 +98,5 @@ export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: 
       savepointPrefix: spec.savepointDir?.key ?? `savepoints/${key}`,
     });
   }
-  return jobs.sort((a, b) => (a.az === b.az ? (nsName(a.namespace, a.name) < nsName(b.namespace, b.name) ? -1 : 1) : a.az < b.az ? -1 : 1));
+  return jobs.sort((a, b) => (a.az === b.az ? (jobKey({ namespace: a.namespace, name: a.name }) < jobKey({ namespace: b.namespace, name: b.name }) ? -1 : 1) : a.az < b.az ? -1 : 1));
 }

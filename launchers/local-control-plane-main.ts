@@ -1,8 +1,8 @@
 /**
  * Command-line entry of the local control plane, run by `scripts/kube.sh start|stop|env|stop-az|start-az`:
- *   tsx platform/kube/local-control-plane-main.ts start <stateDir> [--nodes N --node-cpu C --node-memory-mib M]
- *   tsx platform/kube/local-control-plane-main.ts stop|env <stateDir>
- *   tsx platform/kube/local-control-plane-main.ts stop-az|start-az <stateDir> <az>
+ *   tsx launchers/local-control-plane-main.ts start <stateDir> [--nodes N --node-cpu C --node-memory-mib M]
+ *   tsx launchers/local-control-plane-main.ts stop|env <stateDir>
+ *   tsx launchers/local-control-plane-main.ts stop-az|start-az <stateDir> <az>
  * `start` leaves the clusters running after it exits (stop them with `stop`).
  */
 import { Command, InvalidArgumentError } from 'commander';

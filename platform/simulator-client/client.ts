@@ -1,49 +1,33 @@
 /**
- * SimulatorClient: ClusterPort, ObjectStorePort and FleetSource over the simulator's HTTP
- * API (server.ts), plus the control calls tests, the demo and benchmarks use. Errors are
- * PlatformErrors (http-errors.ts): 503/504/connection refused → retryable
- * 'unavailable'/'timeout'; 429 → 'throttled' with retryAfterSeconds; 409 'conflict'
- * (retryable); 404 'not-found'; 422/400 'invalid' (server message kept); a down AZ →
- * 'az-down' (retryable: its API server may come back; callers decide).
+ * SimulatorClient: ClusterPort, ObjectStorePort, FleetSource and FaultInjectionPort over the
+ * simulator's HTTP API (simulator/server.ts). It depends on that HTTP contract only (paths,
+ * JSON bodies of the ports' own types, the error mapping in ./http-errors.ts), never on the
+ * simulator's code: the simulator is one more platform behind the ports. Errors are
+ * PlatformErrors: 503/504/connection refused → retryable 'unavailable'/'timeout'; 429 →
+ * 'throttled' with retryAfterSeconds; 409 'conflict' (retryable); 404 'not-found'; 422/400
+ * 'invalid' (server message kept); a down AZ → 'az-down' (retryable: its API server may come
+ * back; callers decide).
  *
  * Uses Node's global fetch (undici, keep-alive, no per-origin connection cap), which
  * copes with thousands of concurrent long-polls (test/integration/simulator.test.ts).
  * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { PlatformError } from '../errors.js';
-import { s3Env, TSX_LOADER, killOnExit } from '../local-processes.js';
-import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
+import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
-import type { FaultConfig } from './faults.js';
-import type { GeneratedFleet } from './fleet-generator.js';
-import type { LoadFleetOptions, LoadFleetResult } from './fleet-loader.js';
 import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
-import type { ListRequest, ListResult } from './object-store.js';
-import type { ResourceStatus } from './resources.js';
-import type { SimulatorStats } from './stats.js';
 
 /** Longest a wait-for-running long-poll is held by the server, wall seconds. */
 const HOLD_SECONDS = 10;
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Preload copies and fleet loads can take minutes at time scale 1. */
-const LONG_TIMEOUT_MS = 30 * 60_000;
+export const LONG_TIMEOUT_MS = 30 * 60_000;
 
-const seg = (s: string): string => encodeURIComponent(s);
+export const seg = (s: string): string => encodeURIComponent(s);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A resource as GET /control/deployments returns it. */
-export interface SimulatedDeployment {
-  az: string;
-  manifest: FlinkDeploymentManifest;
-  generation: number;
-  status: ResourceStatus;
-}
-
 /** HTTP client of one simulator. */
-export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSource {
+export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSource, FaultInjectionPort {
   /** @param url base URL printed by the simulator, e.g. `http://127.0.0.1:40123` */
   constructor(readonly url: string) {}
 
@@ -69,11 +53,6 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
 
   async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {
     return (await this.call<{ deleted: boolean }>('DELETE', this.res(az, namespace, name), `delete ${az} ${namespace}/${name}`)).deleted;
-  }
-
-  /** Control: keys (`namespace/name`) of the HA ConfigMap sets of an AZ. */
-  async haConfigMaps(az: string): Promise<string[]> {
-    return (await this.call<{ keys: string[] }>('GET', `/control/ha-configmaps?az=${seg(az)}`, `list HA ConfigMaps of ${az}`)).keys;
   }
 
   label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
@@ -151,60 +130,16 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('GET', '/fleet', 'read fleet', { timeoutMs: LONG_TIMEOUT_MS });
   }
 
-  /** Control: replace the platform with `fleet` (see fleet-loader.ts). */
-  loadFleet(fleet: GeneratedFleet, options?: LoadFleetOptions): Promise<LoadFleetResult> {
-    return this.call('POST', '/control/fleet', 'load fleet', { body: { fleet, ...(options ? { options } : {}) }, timeoutMs: LONG_TIMEOUT_MS });
-  }
-
   /** Control: take an AZ down (after the simulator's S3 write-through, if any, caught up) or bring it back. */
   async setAzDown(az: string, down: boolean): Promise<void> {
     await this.call('POST', `/control/az/${seg(az)}/${down ? 'down' : 'up'}`, `set ${az} ${down ? 'down' : 'up'}`, { body: {}, timeoutMs: LONG_TIMEOUT_MS });
   }
 
-  /** Control: merge fault settings. @returns the settings now */
-  setFaults(faults: Partial<FaultConfig>): Promise<FaultConfig> {
-    return this.call('POST', '/control/faults', 'set faults', { body: faults });
-  }
-
-  /** Control: counters and gauges, optionally for one AZ and/or job key. */
-  stats(filter: { az?: string; key?: string } = {}): Promise<SimulatorStats> {
-    const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
-    return this.call('GET', `/control/stats${q.size > 0 ? `?${q}` : ''}`, 'stats');
-  }
-
-  /** Control: every resource (of one AZ) with full status. */
-  async listDeployments(az?: string): Promise<SimulatedDeployment[]> {
-    const q = az === undefined ? '' : `?az=${seg(az)}`;
-    return (await this.call<{ deployments: SimulatedDeployment[] }>('GET', `/control/deployments${q}`, 'list deployments', { timeoutMs: LONG_TIMEOUT_MS })).deployments;
-  }
-
-  /** Control: put (stale) HA ConfigMaps of a job, pointing at `pointer`. */
-  async putHaConfigMaps(az: string, namespace: string, name: string, pointer?: string): Promise<void> {
-    await this.call('POST', '/control/ha-configmaps', `put HA ConfigMaps ${az} ${namespace}/${name}`, { body: { az, namespace, name, pointer } });
-  }
-
-  /** Control: ListObjectsV2-like listing of a bucket in an AZ's store. */
-  listObjects(az: string, bucket: string, req: ListRequest = {}): Promise<ListResult> {
-    const q = new URLSearchParams({ az, bucket });
-    for (const [k, v] of Object.entries(req)) if (v !== undefined) q.set(k, String(v));
-    return this.call('GET', `/control/objects?${q}`, `list ${az} ${bucket}`);
-  }
-
-  /** Control: model clock (wall epoch now, time scale). */
-  clock(): Promise<{ nowEpochSeconds: number; timeScale: number }> {
-    return this.call('GET', '/control/clock', 'clock');
-  }
-
-  /** Control: forget everything (no AZs until a fleet is loaded). */
-  async reset(): Promise<void> {
-    await this.call('POST', '/control/reset', 'reset', { body: {} });
-  }
-
-  private res(az: string, namespace: string, name: string): string {
+  protected res(az: string, namespace: string, name: string): string {
     return `/az/${seg(az)}/deployments/${seg(namespace)}/${seg(name)}`;
   }
 
-  private async call<T>(method: string, path: string, what: string, opts: { body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+  protected async call<T>(method: string, path: string, what: string, opts: { body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let res: Response;
     try {
@@ -227,83 +162,4 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     if (!res.ok) throw errorFromResponse(res.status, body ?? { message: text.slice(0, 500) || `HTTP ${res.status}` }, what, res.headers.get('retry-after'));
     return body as T;
   }
-}
-
-/** A simulator child process. */
-export interface SpawnedSimulator {
-  url: string;
-  client: SimulatorClient;
-  pid: number;
-  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
-  stop(): Promise<void>;
-}
-
-/** S3 servers (one endpoint per AZ) the simulator writes its objects through to, and their credentials. */
-export interface SimulatorS3 {
-  endpoints: Record<string, string>;
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-/**
- * Spawn platform/simulator/main.ts as its own process (`node --import tsx`) and wait for
- * the URL line it prints. @throws Error with the process's stderr tail when it exits or
- * prints nothing within 30 s.
- */
-export async function spawnSimulator(opts: {
-  timeScale: number;
-  seed: number;
-  port?: number;
-  logLevel?: string;
-  /** Write checkpoints, savepoints and jars through to these S3 servers. */
-  s3?: SimulatorS3;
-  /** Also run the operator stand-in (kube-operator.ts) on these clusters (admin kubeconfig, contexts `az=ctx,...`). */
-  kube?: { kubeconfig: string; contexts: string };
-}): Promise<SpawnedSimulator> {
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-  const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
-  if (opts.logLevel) args.push('--log-level', opts.logLevel);
-  if (opts.kube) args.push('--kubeconfig', opts.kube.kubeconfig, '--kube-contexts', opts.kube.contexts);
-  const s3 = opts.s3 ? s3Env(opts.s3) : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3 } });
-  killOnExit(child);
-  let stderrTail = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    process.stderr.write(chunk);
-    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    const fail = (why: string): void => reject(new Error(`simulator (${main}) ${why}. stderr: ${stderrTail.trim() || '(empty)'}`));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail('printed no URL within 30 s');
-    }, 30_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      fail(`exited (${code ?? signal}) before printing its URL`);
-    });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(line) as { url: string }).url);
-      } catch {
-        fail(`printed ${JSON.stringify(line)} instead of {"url":...}`);
-      }
-    });
-  });
-  child.stdout.resume();
-  return {
-    url,
-    pid: child.pid!,
-    client: new SimulatorClient(url),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
 }

@@ -22,17 +22,17 @@
  *   jarURI, jar in neither cache nor repository, unreadable resources, a restore path that
  *   does not exist, lacks `_metadata` or references files this AZ's replica lacks.
  */
-import type { AzProfile } from '../../domain/types.js';
+import type { AzProfile } from '../domain/types.js';
 import type { CapacityLedger } from './capacity.js';
-import type { Checkpointing, SnapshotTrack } from './checkpointing.js';
-import { readSpec, type OperatorSpec } from './flink-spec.js';
+import { CHECKPOINTING, type Checkpointing, type SnapshotTrack } from './checkpointing.js';
+import { readSpec, type OperatorSpec } from '../domain/flink-spec.js';
 import type { Jars } from './jars.js';
 import { startupSeconds } from './latency-model.js';
 import { hex, seededUniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import { manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
 import type { Scheduler } from './scheduler.js';
-import { parseS3Uri } from '../../domain/snapshot-layout.js';
+import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { resolveSnapshot } from './snapshots.js';
 
 /** Operator timings, model seconds. */
@@ -210,7 +210,7 @@ export class Operator {
         bucket: dir.bucket,
         checkpointPrefix: spec.checkpointDir?.key,
         savepointPrefix: spec.savepointDir?.bucket === dir.bucket ? spec.savepointDir.key : undefined,
-        intervalSeconds: Math.max(spec.checkpointIntervalSeconds, this.ctx.minCheckpointIntervalSeconds),
+        intervalSeconds: Math.max(spec.checkpointIntervalSeconds ?? CHECKPOINTING.defaultIntervalSeconds, this.ctx.minCheckpointIntervalSeconds),
         stateSizeBytes: run.restoreBytes || this.ctx.stateSizeBytes(key),
         nextCheckpointId: run.restoredFrom ? 1 + Math.floor(u() * 1000) : 1,
         checkpoints: [],

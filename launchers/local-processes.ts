@@ -55,7 +55,7 @@ let signalsHooked = false;
 /**
  * Run `cleanup` (synchronous) when this process exits, also on SIGINT/SIGTERM (turned into an
  * exit with code 130/143). For processes this one does not own as children, e.g. the
- * detached etcd/apiservers of platform/kube/local-control-plane.ts.
+ * detached etcd/apiservers of launchers/local-control-plane.ts.
  */
 export function onProcessExit(cleanup: () => void): void {
   process.once('exit', cleanup);

@@ -3,8 +3,8 @@
  * as the Flink Kubernetes Operator writes it), HA ConfigMaps, and per-resource counters
  * tests read to assert behaviour (e.g. "one redeploy", "no repository download").
  */
-import type { DeploymentStatus } from '../ports.js';
-import type { FlinkDeploymentManifest } from '../../domain/types.js';
+import type { DeploymentStatus } from '../platform/ports.js';
+import type { FlinkDeploymentManifest } from '../domain/types.js';
 import type { SnapshotTrack, WrittenSnapshot } from './checkpointing.js';
 import type { StartupTime } from './latency-model.js';
 

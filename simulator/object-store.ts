@@ -9,7 +9,7 @@
  * common prefixes, `maxKeys` counting keys and common prefixes together, and an opaque
  * continuation token. Only `/` is supported as a delimiter.
  */
-import { PlatformError } from '../errors.js';
+import { PlatformError } from '../platform/errors.js';
 
 /** One stored object. `body` only for small objects (e.g. `_metadata` JSON). */
 export interface StoredObject {

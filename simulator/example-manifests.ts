@@ -6,9 +6,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { FlinkDeploymentManifest } from '../../domain/types.js';
+import type { FlinkDeploymentManifest } from '../domain/types.js';
 
-const EXAMPLES_DIR = new URL('../../vendor/flink-operator/examples/', import.meta.url);
+const EXAMPLES_DIR = new URL('../vendor/flink-operator/examples/', import.meta.url);
 
 let cached: FlinkDeploymentManifest[] | undefined;
 

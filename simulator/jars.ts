@@ -5,15 +5,15 @@
  * the repository's bandwidth; `RepositoryLoad` counts the reads running per AZ for the
  * latency model's contention slowdown.
  */
-import { PlatformError } from '../errors.js';
-import { jarRepositoryBucket, type JarArtifact } from '../../domain/types.js';
-import type { ArtifactPlace } from '../ports.js';
+import { PlatformError } from '../platform/errors.js';
+import { jarRepositoryBucket, type JarArtifact } from '../domain/types.js';
+import type { ArtifactPlace } from '../platform/ports.js';
 import { repositoryFetchSeconds } from './latency-model.js';
 import type { StoredObject } from './object-store.js';
 import type { ReplicatedStores } from './replication.js';
 import type { S3Mirror } from './s3-mirror.js';
 import type { Scheduler } from './scheduler.js';
-import { parseS3Uri } from '../../domain/snapshot-layout.js';
+import { parseS3Uri } from '../domain/snapshot-layout.js';
 
 /** Where a jarURI resolves in an AZ. `image` = not an s3:// URI (e.g. `local://`, inside the image). */
 export type JarLocation =
