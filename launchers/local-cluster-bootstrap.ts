@@ -50,7 +50,7 @@ export function adminKubeConfig(cluster: LocalCluster): KubeConfig {
  * `x-kubernetes-preserve-unknown-fields` (the apiserver then rejects the schema).
  */
 function manifestObjects(file: string): KubernetesObject[] {
-  return (loadAllYaml(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')) as (KubernetesObject | null)[]).filter((o): o is KubernetesObject => o !== null);
+  return (loadAllYaml(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8')) as (KubernetesObject | null)[]).filter((o): o is KubernetesObject => o !== null);
 }
 
 async function waitEstablished(ext: ApiextensionsV1Api, name: string, az: string): Promise<void> {
