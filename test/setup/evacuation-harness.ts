@@ -15,11 +15,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
 import { EvacuationClient } from '../../client/evacuation-client.js';
+import { connectTemporalConnection } from '../../client/temporal-connection.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
 import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
@@ -69,6 +70,11 @@ export interface HarnessOptions {
   worker?: 'in-process' | 'none';
   /** Temporal server to use instead of the shared one (e.g. a dedicated server the test restarts). */
   temporalAddress?: string;
+  /**
+   * Temporal's environment configuration (TEMPORAL_ADDRESS, TEMPORAL_TLS_*, ...) of a server
+   * other than the shared one: settings, clients and workerEnv() reach it the way production does.
+   */
+  temporalEnv?: Record<string, string>;
   /** S3 servers: the simulator writes its objects there and the worker reads snapshots and preloads jars over S3. */
   s3?: SimulatorS3;
 }
@@ -93,6 +99,7 @@ export class EvacuationHarness {
     readonly temporal: Client,
     readonly timeScale: number,
     private readonly worker: Worker | undefined,
+    private readonly temporalEnv?: Record<string, string>,
   ) {}
 
   /** Spawn the simulator, load the fleet, write the tiers file, connect, start the worker. */
@@ -101,8 +108,9 @@ export class EvacuationHarness {
     const stateDir = await mkdtemp(join(tmpdir(), 'az-evac-wf-'));
     const tiersFile = join(stateDir, 'tiers.yaml');
     await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots);
+    const loaded = loadSettings({ ...(o.s3 ? s3Env(o.s3) : {}), ...o.temporalEnv });
     const settings: Settings = {
-      ...loadSettings(o.s3 ? s3Env(o.s3) : {}), temporalAddress: o.temporalAddress ?? testTemporalAddress(), stateDir, tiersFile, timeScale,
+      ...loaded, temporalAddress: o.temporalAddress ?? (o.temporalEnv ? loaded.temporalAddress : testTemporalAddress()), stateDir, tiersFile, timeScale,
       taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
     };
     const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn', ...(o.s3 ? { s3: o.s3 } : {}) });
@@ -112,8 +120,8 @@ export class EvacuationHarness {
       settings.simulatorUrl = sim.url;
       const worker = o.worker === 'none' ? undefined : await buildWorker(settings, sim.client, { workflowBundle: await workflowBundle() });
       const client = await EvacuationClient.connect(settings);
-      const temporal = new Client({ connection: await Connection.connect({ address: settings.temporalAddress }) });
-      const h = new EvacuationHarness(sim, fleet, settings, client, temporal, timeScale, worker);
+      const temporal = new Client({ connection: await connectTemporalConnection(settings), namespace: settings.temporalNamespace });
+      const h = new EvacuationHarness(sim, fleet, settings, client, temporal, timeScale, worker, o.temporalEnv);
       if (worker) h.running = worker.run();
       return h;
     } catch (err) {
@@ -125,7 +133,7 @@ export class EvacuationHarness {
   /** Env of a worker process (worker/main.ts) on this harness's platform. */
   workerEnv(): Record<string, string> {
     return {
-      AZ_EVAC_TEMPORAL_ADDRESS: this.settings.temporalAddress, AZ_EVAC_SIMULATOR_URL: this.sim.url,
+      ...(this.temporalEnv ?? { AZ_EVAC_TEMPORAL_ADDRESS: this.settings.temporalAddress }), AZ_EVAC_SIMULATOR_URL: this.sim.url,
       AZ_EVAC_STATE: this.settings.stateDir, AZ_EVAC_TASK_QUEUE: this.settings.taskQueue, AZ_EVAC_TIERS: this.settings.tiersFile,
       AZ_EVAC_TIME_SCALE: String(this.timeScale), AZ_EVAC_S3_ACCESS_KEY: this.settings.s3AccessKey,
       AZ_EVAC_S3_SECRET_KEY: this.settings.s3SecretKey, AZ_EVAC_S3_ENDPOINTS: this.settings.s3Endpoints,
