@@ -4,8 +4,8 @@
  *  - `temporal`: test/workflow/** and test/integration/**, against one real Temporal dev
  *    server per run (test/setup/temporal-global-setup.ts), in the `forks` pool because the
  *    Temporal SDK's native core-bridge module does not like worker threads.
- *  - `kube`: test/kube/**, against a Temporal dev server and the local two-AZ Kubernetes
- *    control plane (test/setup/kube-global-setup.ts), one file at a time.
+ *  - `kube`: test/kube/**, against a Temporal dev server, the local two-AZ Kubernetes
+ *    control plane (test/setup/kube-global-setup.ts) and versitygw per AZ, one file at a time.
  * Files named `*.slow.test.ts` run only with AZ_EVAC_SLOW=1.
  */
 import './config/require-node.ts'; // first: a clear error on a Node older than package.json's engines
@@ -48,9 +48,10 @@ export default defineConfig({
           name: 'kube',
           include: ['test/kube/**/*.test.ts'],
           exclude,
-          // A Temporal dev server and the local two-AZ control plane (etcd + kube-apiserver
-          // per AZ, built by scripts/kube.sh) per run.
-          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/kube-global-setup.ts'],
+          // A Temporal dev server, the local two-AZ control plane (etcd + kube-apiserver
+          // per AZ, built by scripts/kube.sh) and one S3 server per AZ (the k8s platform's
+          // object store) per run.
+          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/kube-global-setup.ts', 'test/setup/s3-global-setup.ts'],
           pool: 'forks',
           // Two apiservers, two etcds and the dev server share the CPU: one file at a time.
           maxWorkers: 1,

@@ -10,7 +10,9 @@
  * plane (etcd + kube-apiserver per AZ, launchers/local-control-plane.ts), the simulator
  * with its operator stand-in watching both clusters, seeds the fleet as FlinkDeployments
  * into az-a and az-b, runs the worker on the k8s platform under the least-privilege
- * identity, and takes az-a down by STOPPING its kube-apiserver.
+ * identity with no simulator URL (clusters and the per-AZ S3 servers only: the stand-in
+ * writes checkpoints, savepoints and jars there), and takes az-a down by STOPPING its
+ * kube-apiserver. It needs the S3 servers (`--no-s3` is refused).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -66,6 +68,9 @@ async function demoConsoleUsers(settings: Settings, stateDir: string, log: (line
  * @returns the evacuation's report (as `onReport` returned it)
  */
 export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
+  if (o.platform === 'k8s' && !o.s3) {
+    throw new Error('--platform k8s --no-s3: the k8s platform reads checkpoints, savepoints and jars from S3 only (as on real clusters), so the demo needs its local S3 servers. Fix: drop --no-s3');
+  }
   const settings = loadSettings();
   await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
@@ -171,7 +176,7 @@ async function startKube(o: DemoOptions, stateDir: string, fleet: GeneratedFleet
   return {
     env: {
       AZ_EVAC_PLATFORM: 'k8s', AZ_EVAC_KUBECONFIG: cp.workerKubeconfigPath, AZ_EVAC_KUBE_CONTEXTS: '',
-      AZ_EVAC_PLATFORM_PROFILE: profileFile, AZ_EVAC_SIMULATOR_URL: sim.url,
+      AZ_EVAC_PLATFORM_PROFILE: profileFile, // no AZ_EVAC_SIMULATOR_URL: the worker sees clusters and S3 only
     },
     async takeDown(az) {
       await cp.stopAz(az);

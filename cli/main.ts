@@ -242,7 +242,7 @@ program.command('setup').description('prepare a service az-evac needs').command(
 
 addDrillCommands(program);
 
-for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (needs AZ_EVAC_SIMULATOR_URL)'], ['simulator', 'simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
+for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker (AZ_EVAC_SIMULATOR_URL, or AZ_EVAC_PLATFORM=k8s: docs/kubernetes.md)'], ['simulator', 'simulator/main.ts', 'run the simulator process (--port, --time-scale, --seed)']] as const) {
   program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]')
     .action((args: string[]) => {
       // Compiled (dist/, `npm run build`): the entry's .js beside this file, with plain node.

@@ -144,7 +144,7 @@ export class S3Mirror {
   private client(az: string): S3Client {
     const endpoint = this.endpoints[az];
     if (!endpoint) throw new PlatformError('invalid', `no S3 endpoint for ${az}: set AZ_EVAC_S3_ENDPOINTS=${az}=http://host:port,...`, false);
-    return this.clients.client(endpoint);
+    return this.clients.client(endpoint, az);
   }
 
   private bucketReady(az: string, bucket: string): Promise<void> {

@@ -15,6 +15,7 @@ import { checkSearchAttributes } from '../client/search-attributes.js';
 import { UNREACHABLE_FIX } from '../client/temporal-connection.js';
 import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
 import { parseTiersPolicy } from '../domain/tiers-policy.js';
+import type { AzProfile } from '../domain/types.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
 import { azApis } from '../platform/kube/az-apis.js';
@@ -40,30 +41,52 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${COMPIL
  */
 export const WORKFLOW_BUNDLE_PATH: string | undefined = COMPILED ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) : undefined;
 
-/** The platform a worker drives: the simulator client (which also injects faults), or Kubernetes; jars and snapshots go over S3 when S3 credentials are set. */
+/** The platform a worker drives: the simulator client (which also injects faults; jars and snapshots over S3 when S3 keys are set), or Kubernetes (jars and snapshots over S3). */
 export type Platform = ClusterPort & ObjectStorePort & FleetSource & Partial<FaultInjectionPort>;
 
 /**
  * The platform `settings.platform` names: `simulator` (SimulatorClient at
- * AZ_EVAC_SIMULATOR_URL) or `k8s` (KubePlatform over one KubeConfig per AZ; its object store
- * is, until the S3 adapter lands, the simulator's at AZ_EVAC_SIMULATOR_URL). For k8s the
- * setup is checked first: the FlinkDeployment CRD must be served in every AZ that answers.
+ * AZ_EVAC_SIMULATOR_URL) or `k8s` (KubePlatform over one KubeConfig per AZ, with the S3
+ * adapter as its object store: AZ buckets and endpoints from the platform profile file,
+ * AZ_EVAC_S3_* per AZ; no simulator). For k8s the setup is checked first, before anything
+ * is touched: the FlinkDeployment CRD must be served, and the object store must accept the
+ * credentials, in every AZ that answers.
  * @param warn receives one line per AZ that does not answer at start (not fatal: it may be the failed AZ)
- * @throws Error naming the setting and the fix for a missing/unknown setting, a missing CRD or refused credentials
+ * @throws Error naming the setting and the fix for a missing/unknown setting, a missing
+ *   context, a missing CRD or credentials an S3 endpoint refuses
  */
 export async function buildPlatform(settings: Settings, warn: (line: string) => void = () => undefined): Promise<Platform> {
   if (settings.platform !== 'simulator' && settings.platform !== 'k8s') {
     throw new Error(`AZ_EVAC_PLATFORM=${JSON.stringify(settings.platform)} is not a platform. Fix: set it to simulator or k8s`);
   }
+  if (settings.platform === 'k8s') return buildKubePlatform(settings, warn);
   if (!settings.simulatorUrl) {
-    throw new Error(`AZ_EVAC_SIMULATOR_URL is not set (the ${settings.platform === 'k8s' ? 'object store of the k8s platform' : 'simulated platform'}). Fix: start the simulator (az-evac simulator) and export its URL, or run \`az-evac demo\` which starts everything`);
+    throw new Error('AZ_EVAC_SIMULATOR_URL is not set (the simulated platform). Fix: start the simulator (az-evac simulator) and export its URL, run `az-evac demo` which starts everything, or set AZ_EVAC_PLATFORM=k8s for real clusters');
   }
-  const simulator = new SimulatorClient(settings.simulatorUrl);
-  if (settings.platform === 'simulator') return simulator;
+  return new SimulatorClient(settings.simulatorUrl);
+}
+
+/** The k8s platform of buildPlatform (see there). */
+async function buildKubePlatform(settings: Settings, warn: (line: string) => void): Promise<KubePlatform> {
+  if (!(settings.kubeRequestTimeoutSeconds > 0)) {
+    throw new Error(`AZ_EVAC_KUBE_REQUEST_TIMEOUT_SECONDS=${settings.kubeRequestTimeoutSeconds} must be > 0. Fix: unset it (15 s) or set the seconds one Kubernetes API request may take`);
+  }
   const profile = await loadPlatformProfile(resolve(settings.platformProfileFile));
-  const contexts = parseKubeContexts(settings.kubeContexts, profile.azs.map((a) => a.name));
-  const kube = new KubePlatform(azApis(loadKubeConfigs(settings.kubeconfig, contexts)), profile, simulator);
-  for (const result of await kube.checkSetup()) {
+  const azs = profile.azs.map((a) => a.name);
+  const contexts = parseKubeContexts(settings.kubeContexts, azs);
+  const missing = azs.filter((az) => !contexts.has(az));
+  if (missing.length > 0) {
+    throw new Error(`AZ_EVAC_KUBE_CONTEXTS has no context for ${missing.join(', ')} (AZs of the platform profile ${settings.platformProfileFile}: ${azs.join(', ')}). Fix: add ${missing.map((az) => `${az}=<context>`).join(',')} to AZ_EVAC_KUBE_CONTEXTS (or unset it to use contexts named after the AZs)`);
+  }
+  const apis = azApis(loadKubeConfigs(settings.kubeconfig, contexts), { requestTimeoutMs: settings.kubeRequestTimeoutSeconds * 1000 });
+  const objects = s3ObjectStore(settings, azs, async (az) => {
+    const p = profile.azs.find((a) => a.name === az);
+    if (!p) throw new PlatformError('not-found', `AZ ${az} is not in the platform profile ${settings.platformProfileFile}. Fix: add it to AZ_EVAC_PLATFORM_PROFILE`, false);
+    return p;
+  });
+  const kube = new KubePlatform(apis, profile, objects);
+  const problems = [...(await kube.checkSetup()), ...(await objects.checkAccess(azs))];
+  for (const result of problems) {
     if (result.ok) continue;
     if (result.error.retryable) warn(`az-evac worker: ${result.error.message} (continuing: it may be the failed AZ)`);
     else throw new Error(result.error.message);
@@ -111,7 +134,7 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
   const stateDir = resolve(settings.stateDir);
   const catalogs = new FileCatalogStore(join(stateDir, 'catalog'));
   const activities = createActivities({
-    cluster: platform, objects: objectStore(settings, catalogs) ?? platform, fleet: platform,
+    cluster: platform, objects: (settings.platform === 'k8s' ? undefined : objectStore(settings, catalogs)) ?? platform, fleet: platform,
     catalogs,
     evacuations: new FileEvacuationStore(join(stateDir, 'evacuations')),
     loadTiers: () => loadTiersFile(resolve(settings.tiersFile)),
@@ -147,20 +170,31 @@ function workflowCode(bundle: WorkflowBundleWithSourceMap | undefined): Pick<Wor
 }
 
 /**
- * The S3 adapter when S3 credentials are set (AZ_EVAC_S3_ACCESS_KEY / _SECRET_KEY), else
- * undefined (the platform serves snapshots and jars). AZ buckets come from the newest catalog.
+ * The simulator platform's S3 adapter when S3 keys are set (AZ_EVAC_S3_ACCESS_KEY /
+ * _SECRET_KEY), else undefined (the simulator serves snapshots and jars). AZ buckets come
+ * from the newest catalog. (The k8s platform always has its own, from the platform profile.)
  * @throws Error naming the variable for bad S3 settings
  */
 function objectStore(settings: Settings, catalogs: CatalogStore): ObjectStorePort | undefined {
   if (!settings.s3AccessKey && !settings.s3SecretKey) return undefined;
+  return s3ObjectStore(settings, undefined, async (az) => {
+    const profile = (await catalogs.latest())?.platform.azs.find((a) => a.name === az);
+    if (!profile) throw new PlatformError('not-found', `AZ ${az} is not in the newest catalog; sync the catalog first (az-evac catalog sync)`, false);
+    return profile;
+  });
+}
+
+/**
+ * The S3 adapter over settings' AZ_EVAC_S3_* (platform/s3/clients.ts).
+ * @param azs the platform's AZ names when known (per-AZ settings naming others are refused)
+ * @param resolveAz an AZ's profile (buckets, s3Endpoint)
+ * @throws Error naming the variable for bad S3 settings
+ */
+function s3ObjectStore(settings: Settings, azs: string[] | undefined, resolveAz: (az: string) => Promise<AzProfile>): S3ObjectStore {
   return new S3ObjectStore({
-    clients: new S3Clients(connectionSettings(settings)),
+    clients: new S3Clients(connectionSettings(settings, azs)),
     endpoints: parseEndpoints(settings.s3Endpoints),
-    resolveAz: async (az) => {
-      const profile = (await catalogs.latest())?.platform.azs.find((a) => a.name === az);
-      if (!profile) throw new PlatformError('not-found', `AZ ${az} is not in the newest catalog; sync the catalog first (az-evac catalog sync)`, false);
-      return profile;
-    },
+    resolveAz,
     maxConcurrentRequests: settings.s3MaxConcurrentRequests,
     multipartThresholdBytes: settings.s3MultipartThresholdBytes,
     partSizeBytes: settings.s3PartBytes,

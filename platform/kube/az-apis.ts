@@ -1,11 +1,26 @@
 /**
  * The API clients of one AZ's Kubernetes cluster, built from that AZ's own KubeConfig, and
  * the list helper (paged) every reader uses.
+ *
+ * Every request of these clients carries a deadline (`requestTimeoutMs`): client-node 2.x
+ * sends requests with undici's fetch, which has no overall timeout of its own, and a
+ * blackholed API server (packets dropped, TCP accepted but never answered) would otherwise
+ * hold a call until the OS gives up (minutes). A middleware sets `AbortSignal.timeout` as the
+ * request's signal (RequestContext.setSignal, passed to fetch by client-node's
+ * IsomorphicFetchHttpLibrary); the abort covers connecting, the response headers and the body,
+ * and surfaces as a `TimeoutError` that errors.ts classifies as a retryable 'az-down'
+ * ("API server unreachable").
+ * Watches (wait-for-running.ts) do not go through these clients and keep their own timeouts.
+ * Source: @kubernetes/client-node 2.0.1 dist/gen/http/isomorphic-fetch.js and
+ * dist/config.js makeApiClient (the configuration this mirrors, plus the middleware).
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, createConfiguration, CustomObjectsApi, KubeConfig, ServerConfiguration, setHeaderMiddleware, type Middleware, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 import { PlatformError } from '../errors.js';
 import { kubeCall } from './errors.js';
 import { FLINK_DEPLOYMENTS, type FlinkDeploymentObject } from './flink-resource.js';
+
+/** Default deadline of one Kubernetes API request, milliseconds (AZ_EVAC_KUBE_REQUEST_TIMEOUT_SECONDS). */
+export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Items per page of a list call. */
 const PAGE = 500;
@@ -18,9 +33,36 @@ export interface AzApis {
   core: CoreV1Api;
 }
 
-/** Clients per AZ from KubeConfigs per AZ (kube-configs.ts). */
-export function azApis(configs: Map<string, KubeConfig>): Map<string, AzApis> {
-  return new Map([...configs].map(([az, kc]) => [az, { az, kc, custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api) }]));
+/**
+ * Clients per AZ from KubeConfigs per AZ (kube-configs.ts).
+ * @param opts.requestTimeoutMs deadline of each request, milliseconds (> 0); default DEFAULT_KUBE_REQUEST_TIMEOUT_MS
+ */
+export function azApis(configs: Map<string, KubeConfig>, opts: { requestTimeoutMs?: number } = {}): Map<string, AzApis> {
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS;
+  return new Map([...configs].map(([az, kc]) => [az, { az, kc, custom: apiClient(kc, CustomObjectsApi, timeoutMs), core: apiClient(kc, CoreV1Api, timeoutMs) }]));
+}
+
+/** A middleware giving each request an AbortSignal that fires after `timeoutMs`. */
+function requestDeadline(timeoutMs: number): Middleware {
+  return {
+    pre: async (ctx: RequestContext) => {
+      ctx.setSignal(AbortSignal.timeout(timeoutMs));
+      return ctx;
+    },
+    post: async (rsp: ResponseContext) => rsp,
+  };
+}
+
+/** KubeConfig.makeApiClient with the request deadline added (same server, auth and User-Agent). */
+function apiClient<T>(kc: KubeConfig, type: new (config: ReturnType<typeof createConfiguration>) => T, timeoutMs: number): T {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig context has no cluster. Fix: point the AZ\'s context at a cluster entry of the kubeconfig');
+  return new type(createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    middleware: [setHeaderMiddleware('User-Agent', 'az-evac')],
+    promiseMiddleware: [requestDeadline(timeoutMs)],
+  }));
 }
 
 /**

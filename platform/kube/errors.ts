@@ -6,7 +6,8 @@
  * |------------------------------------------|---------------|-----------|
  * | 409 Conflict (concurrent writer)         | `conflict`    | yes       |
  * | 429 Too Many Requests (Retry-After kept) | `throttled`   | yes       |
- * | 5xx, 504, ECONNREFUSED/RESET, timeouts   | `unavailable` | yes       |
+ * | 5xx, 504, ECONNREFUSED/RESET, network timeouts | `unavailable` | yes       |
+ * | no answer within the request deadline (az-apis.ts) | `az-down` | yes (not in place) |
  * | 422 Invalid (CRD schema, strict fields)  | `invalid`     | no        |
  * | 400 Bad Request                          | `invalid`     | no        |
  * | 401 Unauthorized / 403 Forbidden         | `forbidden`   | no        |
@@ -87,7 +88,13 @@ export function kubeError(az: string, what: string, err: unknown): PlatformError
   const net = networkCode(err);
   if (net !== undefined) return new PlatformError('unavailable', `${where}: API server unreachable (${net})`, true);
   const text = err instanceof Error ? err.message : String(err);
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return new PlatformError('unavailable', `${where}: request timed out: ${text}`, true);
+  if (err instanceof Error && err.name === 'TimeoutError') {
+    // No answer at all within the deadline: a blackholed AZ. 'az-down' is retryable by the
+    // activity but not retried in place (transient-retry.ts), so a catalog read reports the AZ
+    // unreachable after one deadline instead of five.
+    return new PlatformError('az-down', `${where}: API server unreachable: no answer within the request deadline (AZ_EVAC_KUBE_REQUEST_TIMEOUT_SECONDS): ${text}`, true);
+  }
+  if (err instanceof Error && err.name === 'AbortError') return new PlatformError('unavailable', `${where}: request aborted: ${text}`, true);
   return new PlatformError('unavailable', `${where}: ${text}`, true);
 }
 

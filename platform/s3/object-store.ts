@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import { jarRepositoryBucket, type AzProfile, type FleetJob, type JarArtifact, type SnapshotEntry } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
 import type { ArtifactPlace, ObjectStorePort } from '../ports.js';
-import type { S3Clients } from './clients.js';
+import { checkS3Access, type S3AccessCheck, type S3Clients } from './clients.js';
 import type { S3CallContext } from './errors.js';
 import { copyJar, hasJar, type CopyLimits, type JarCopyContext } from './jar-copy.js';
 import { listSnapshotsOverS3 } from './snapshot-listing.js';
@@ -51,6 +51,17 @@ export class S3ObjectStore implements ObjectStorePort {
     return copyJar(await this.jarContext(az), jar, onBytes);
   }
 
+  /**
+   * Start check of each AZ's object store (clients.ts checkS3Access on its state bucket), in parallel.
+   * @returns one result per AZ: refused credentials are non-retryable 'forbidden' errors naming the fix
+   */
+  checkAccess(azs: string[]): Promise<S3AccessCheck[]> {
+    return Promise.all(azs.map(async (az) => {
+      const { profile, endpoint } = await this.target(az);
+      return checkS3Access(this.opts.clients, az, endpoint, profile.stateBucket);
+    }));
+  }
+
   private async jarContext(az: string): Promise<JarCopyContext> {
     const { profile, client } = await this.target(az);
     const o = this.opts;
@@ -67,6 +78,6 @@ export class S3ObjectStore implements ObjectStorePort {
     if (!/^https?:\/\//.test(endpoint)) {
       throw new PlatformError('invalid', `S3 endpoint of ${az} is ${JSON.stringify(endpoint)}; set AZ_EVAC_S3_ENDPOINTS=${az}=http://host:port or fix the AZ profile's s3Endpoint`, false);
     }
-    return { profile, client: this.opts.clients.client(endpoint) };
+    return { profile, endpoint, client: this.opts.clients.client(endpoint, az) };
   }
 }

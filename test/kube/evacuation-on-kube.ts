@@ -1,8 +1,9 @@
 /**
  * The whole evacuation on the two real apiservers, shared by evacuation.test.ts (reduced
  * fleet, default run) and evacuation.slow.test.ts (300 jobs): a generated fleet seeded
- * into az-a and az-b, the production Worker (buildWorker) on the KubePlatform under the
- * worker identity, a catalog sync, az-a's apiserver STOPPED (and its object store down),
+ * into az-a and az-b, the production Worker on the platform buildPlatform makes of
+ * AZ_EVAC_PLATFORM=k8s settings with NO simulator URL (worker kubeconfig contexts, the
+ * profile file and S3 per AZ: versitygw), a catalog sync, az-a's apiserver STOPPED (and its object store down),
  * then az-a → az-b in emergency mode. Checks every P0–P2 job of az-a ends with its
  * FlinkDeployment STABLE / RUNNING in az-b (read as admin from the apiserver), restored
  * from the reported snapshot (read from the stand-in's simulator), and records the wall time.
@@ -18,10 +19,10 @@ import type { EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob } from '../../domain/types.js';
 import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
 import type { FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
-import { buildWorker } from '../../worker/build.js';
+import { buildPlatform, buildWorker } from '../../worker/build.js';
 import { reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { testControlPlane } from '../setup/kube.js';
-import { startKubeTestPlatform, type KubeTestPlatform } from '../setup/kube-platform.js';
+import { kubeWorkerSettings, startKubeTestPlatform, type KubeTestPlatform } from '../setup/kube-platform.js';
 import { testTemporalAddress } from '../setup/temporal.js';
 
 const CRITICAL = ['P0', 'P1', 'P2'];
@@ -39,12 +40,15 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
 
   beforeAll(async () => {
     p = await startKubeTestPlatform(o);
-    settings = {
+    settings = await kubeWorkerSettings(p.fleet.platform, {
       ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir: await mkdtemp(join(tmpdir(), 'az-evac-kube-')),
-      timeScale: o.timeScale, platform: 'k8s', simulatorUrl: p.sim.url,
-      taskQueue: `kube-evac-${process.pid}-${Date.now()}`,
-    };
-    const worker = await buildWorker(settings, p.kube, { workflowBundle: await workflowBundle() });
+      timeScale: o.timeScale, taskQueue: `kube-evac-${process.pid}-${Date.now()}`,
+    });
+    expect(settings.simulatorUrl).toBe('');
+    const warnings: string[] = [];
+    const platform = await buildPlatform(settings, (line) => warnings.push(line));
+    expect(warnings).toEqual([]);
+    const worker = await buildWorker(settings, platform, { workflowBundle: await workflowBundle() });
     const running = worker.run();
     const client = await EvacuationClient.connect(settings);
     try {

@@ -6,5 +6,5 @@ import { describe } from 'vitest';
 import { evacuationOnKube } from './evacuation-on-kube.js';
 
 describe('evacuation on real apiservers (80 jobs)', () => {
-  evacuationOnKube({ jobs: 80, seed: 21, timeScale: 40, minCritical: 20 });
+  evacuationOnKube({ jobs: 80, seed: 21, timeScale: 20, minCritical: 20 });
 });

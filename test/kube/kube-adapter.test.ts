@@ -121,7 +121,7 @@ describe('Kubernetes adapter on real apiservers', () => {
       contexts: [{ name: AZ, cluster: cluster.name, user: kc.getCurrentUser()!.name }],
       currentContext: AZ,
     });
-    const platform = new KubePlatform(azApis(new Map([[AZ, noCrd]])), p.fleet.platform, p.sim.client);
+    const platform = new KubePlatform(azApis(new Map([[AZ, noCrd]])), p.fleet.platform, p.objects);
     const [setup] = await platform.checkSetup();
     expect(setup).toMatchObject({ az: AZ, ok: false });
     const error = (setup as { error: PlatformError }).error;

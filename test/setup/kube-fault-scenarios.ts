@@ -137,10 +137,10 @@ export async function runOnKube(
     let platform = p.kube;
     if (o.faults) {
       proxies = await startKubeFaultProxies(cp.handle, cp.workerKubeconfigPath, stateDir, fleet.seed, o.faults);
-      platform = new KubePlatform(azApis(loadKubeConfigs(proxies.kubeconfigPath, parseKubeContexts('', AZS))), p.fleet.platform, p.sim.client);
+      platform = new KubePlatform(azApis(loadKubeConfigs(proxies.kubeconfigPath, parseKubeContexts('', AZS))), p.fleet.platform, p.objects);
     }
     const settings: Settings = {
-      ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir, timeScale: fleet.timeScale, platform: 'k8s', simulatorUrl: p.sim.url,
+      ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir, timeScale: fleet.timeScale, platform: 'k8s', simulatorUrl: '',
       taskQueue: `kube-faults-${process.pid}-${Date.now()}`,
     };
     const worker = await buildWorker(settings, platform, { workflowBundle: await workflowBundle() });

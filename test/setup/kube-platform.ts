@@ -1,22 +1,29 @@
 /**
  * A k8s platform for tests of the `kube` project: the run's two real apiservers
- * (test/setup/kube.ts), a simulator process whose operator stand-in watches them, a seeded
- * fleet (loaded into the simulator, applied to the clusters), and the KubePlatform adapter
- * under the least-privilege worker identity (deploy/rbac/az-evac-worker.yaml), with the
- * simulator's object store behind its ObjectStorePort.
+ * (test/setup/kube.ts), the run's two S3 servers (versitygw, test/setup/s3-global-setup.ts),
+ * a simulator process whose operator stand-in watches the clusters and writes checkpoints,
+ * savepoints and jars through to S3, a seeded fleet (loaded into the simulator, applied to
+ * the clusters), and the KubePlatform adapter under the least-privilege worker identity
+ * (deploy/rbac/az-evac-worker.yaml) with the S3 adapter as its object store, as the
+ * production worker builds it. The worker never talks to the simulator.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Capacity } from '../../domain/types.js';
+import type { Capacity, PlatformProfile } from '../../domain/types.js';
 import { azApis, listFlinkDeployments, type AzApis } from '../../platform/kube/az-apis.js';
 import { kubeCall } from '../../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
 import { loadKubeConfigs, parseKubeContexts } from '../../platform/kube/kube-configs.js';
 import { KubePlatform } from '../../platform/kube/kube-platform.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Settings } from '../../config/settings.js';
+import type { S3ObjectStore } from '../../platform/s3/object-store.js';
 import { spawnSimulator, type SpawnedSimulator } from '../../simulator/spawn.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
 import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 import { seedKubeFleet, waitForSeededStatus } from '../../simulator/kube-seed.js';
 import { testControlPlane } from './kube.js';
+import { testClients, testS3, testStore } from './s3.js';
 
 const AZS = ['az-a', 'az-b'];
 
@@ -26,6 +33,8 @@ export interface KubeTestPlatform {
   fleet: GeneratedFleet;
   /** The adapter, as the worker identity. */
   kube: KubePlatform;
+  /** Its object store: S3 over the run's versitygw servers, buckets from the fleet's profile. */
+  objects: S3ObjectStore;
   /** Admin clients per AZ (assertions, the stand-in's view). */
   admin: Map<string, AzApis>;
   /** Worker-identity clients per AZ. */
@@ -68,15 +77,16 @@ export async function startKubeTestPlatform(o: { jobs: number; seed: number; tim
   const admin = testApis('admin');
   const worker = testApis('worker');
   await cleanClusters(admin);
-  const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', kube: { kubeconfig: cp.kubeconfigPath, contexts: '' } });
+  const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', kube: { kubeconfig: cp.kubeconfigPath, contexts: '' }, s3: testS3() });
   try {
     const fleet = withHeadroom(generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() }), o.headroom);
     const loaded = await sim.client.loadFleet(fleet);
     const seeded = await seedKubeFleet(admin, fleet, loaded);
     await waitForSeededStatus(admin, seeded);
-    const kube = new KubePlatform(worker, fleet.platform, sim.client);
+    const objects = testStore(testClients(), fleet.platform.azs, { endpoints: testS3().endpoints });
+    const kube = new KubePlatform(worker, fleet.platform, objects);
     return {
-      sim, fleet, kube, admin, worker,
+      sim, fleet, kube, objects, admin, worker,
       async close() {
         await sim.stop();
         await cleanClusters(admin);
@@ -101,3 +111,18 @@ export function withHeadroom(fleet: GeneratedFleet, headroom: Record<string, Cap
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Server-side-apply content type. */
 export const APPLY_PATCH = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/**
+ * Settings of a production k8s worker on the run's clusters (AZ_EVAC_PLATFORM=k8s, the worker
+ * kubeconfig, `platform` (a fleet's profile) written to `<stateDir>/platform.json`, the run's S3 servers) with NO
+ * simulator URL: buildPlatform(settings) then builds what a real deployment gets.
+ */
+export async function kubeWorkerSettings(platform: PlatformProfile, base: Settings): Promise<Settings> {
+  const profile = join(base.stateDir, 'platform.json');
+  await writeFile(profile, JSON.stringify(platform, null, 2));
+  const s3 = testS3();
+  return {
+    ...base, platform: 'k8s', simulatorUrl: '', kubeconfig: testControlPlane().workerKubeconfigPath, kubeContexts: '', platformProfileFile: profile,
+    s3Endpoints: Object.entries(s3.endpoints).map(([az, url]) => `${az}=${url}`).join(','), s3AccessKey: s3.accessKeyId, s3SecretKey: s3.secretAccessKey,
+  };
+}

@@ -14,7 +14,7 @@ import type { InjectedResponse } from './fault-proxy.js';
 /** @throws Error when called outside the `temporal` project (no global setup ran). */
 export function testS3(): TestS3 {
   const s3 = inject('s3');
-  if (!s3) throw new Error("no S3 server for this test: put it under test/integration/ (vitest project 'temporal'), whose globalSetup starts versitygw");
+  if (!s3) throw new Error("no S3 server for this test: put it under test/integration/ or test/kube/ (vitest projects 'temporal' and 'kube'), whose globalSetup starts versitygw");
   return s3;
 }
 
