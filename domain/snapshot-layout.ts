@@ -4,14 +4,16 @@
  * reads it:
  * - checkpoint: `<checkpointPrefix>/<jobId>/chk-<n>/_metadata` plus `chk-<n>/<uuid>` data,
  *   `<checkpointPrefix>/<jobId>/shared/<uuid>` (incremental state) and `taskowned/`;
- *   `_metadata` holds ABSOLUTE `s3://<bucket>/<key>` paths (checkpoints are not relocatable);
+ *   `_metadata` holds ABSOLUTE `s3://<bucket>/<key>` paths of its `shared/` files (so checkpoints
+ *   are not relocatable) and paths relative to `chk-<n>/` for its own files;
  * - savepoint: `<savepointPrefix>/savepoint-<6 hex of jobId>-<12 hex>/_metadata` plus data
  *   files; `_metadata` holds paths RELATIVE to the savepoint directory (Flink ≥ 1.11, FLINK-5763).
  * `_metadata` is written last: without it the snapshot is incomplete.
  *
- * Flink's real `_metadata` is binary (domain/flink-metadata.ts reads it; docs/flink-snapshots.md).
- * Exclusive files of a checkpoint are relative too; only its `shared/` files are absolute. The
- * simulator still writes the JSON stand-in `MetadataBody`; `readMetadataBody` reads both.
+ * Flink's real `_metadata` is binary (domain/flink-metadata.ts reads it; docs/flink-snapshots.md);
+ * the simulator writes it too (simulator/flink-metadata.ts). Exclusive files of a checkpoint are
+ * relative; only its `shared/` files are absolute. `readMetadataBody` also reads the JSON
+ * stand-in `MetadataBody`, which tests write where they need a back-dated completion time.
  */
 import { assertRelocatable, FLINK_METADATA_MAGIC, readFlinkMetadata } from './flink-metadata.js';
 

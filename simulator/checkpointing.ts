@@ -6,6 +6,9 @@
  *   RUNNING job writes `chk-<n+1>`: a private data file, a `shared/` file, then `_metadata`
  *   LAST; the newest 3 checkpoints are retained (older ones deleted, deletes replicated);
  * - every 30 model minutes a periodic savepoint (data file, then `_metadata`); 2 retained.
+ * `_metadata` is Flink's binary format (flink-metadata.ts, as Flink 1.20 writes it): the
+ * checkpoint's own file relative to its directory, its `shared/` file absolute, the savepoint's
+ * file relative. Its completion time is the `_metadata` object's last-modified time.
  * State bytes are split 5 % private / 95 % shared per checkpoint, so a snapshot's files
  * sum to the job's state size (what a restore reads, see latency-model.ts).
  *
@@ -16,7 +19,8 @@ import type { StoredObject } from './object-store.js';
 import { hex, seededUniform, type Uniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import type { Scheduler } from './scheduler.js';
-import { checkpointDirKey, METADATA, savepointDirKey, type MetadataBody } from '../domain/snapshot-layout.js';
+import { checkpointDirKey, METADATA, savepointDirKey } from '../domain/snapshot-layout.js';
+import { writeFlinkMetadata, type SimSnapshotFile } from './flink-metadata.js';
 
 /** Checkpointing constants (model seconds, counts). */
 export const CHECKPOINTING = {
@@ -88,12 +92,14 @@ export class Checkpointing {
     const dir = checkpointDirKey(track.checkpointPrefix, track.jobId, n);
     const u = seededUniform(this.seed, track.jobId, 'chk', n);
     const privateBytes = Math.round(track.stateSizeBytes * CHECKPOINTING.privateStateFraction);
-    const files: Array<[string, number]> = [
-      [`${dir}/${uuid(u)}`, privateBytes],
-      [`${track.checkpointPrefix}/${track.jobId}/shared/${uuid(u)}`, track.stateSizeBytes - privateBytes],
+    const privateName = uuid(u);
+    const sharedKey = `${track.checkpointPrefix}/${track.jobId}/shared/${uuid(u)}`;
+    const files: Array<[string, number]> = [[`${dir}/${privateName}`, privateBytes], [sharedKey, track.stateSizeBytes - privateBytes]];
+    const refs: SimSnapshotFile[] = [
+      { ref: privateName, sizeBytes: privateBytes },
+      { ref: `s3://${track.bucket}/${sharedKey}`, sizeBytes: track.stateSizeBytes - privateBytes, shared: true },
     ];
-    const refs = files.map(([k]) => `s3://${track.bucket}/${k}`);
-    const keys = this.writeSnapshot(track, dir, files, refs, at, replicaDelays);
+    const keys = this.writeSnapshot(track, { dir, kind: 'checkpoint', checkpointId: n }, files, refs, at, replicaDelays);
     track.checkpoints.push({ dir, keys });
     this.retain(track, track.checkpoints, CHECKPOINTING.retainedCheckpoints);
     return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at) };
@@ -108,7 +114,10 @@ export class Checkpointing {
     const u = seededUniform(this.seed, track.jobId, 'savepoint', at);
     const dir = savepointDirKey(track.savepointPrefix, track.jobId, hex(u, 12));
     const file = uuid(u);
-    const keys = this.writeSnapshot(track, dir, [[`${dir}/${file}`, track.stateSizeBytes]], [file], at, replicaDelays);
+    const keys = this.writeSnapshot(
+      track, { dir, kind: 'savepoint', checkpointId: track.nextCheckpointId },
+      [[`${dir}/${file}`, track.stateSizeBytes]], [{ ref: file, sizeBytes: track.stateSizeBytes }], at, replicaDelays,
+    );
     track.savepoints.push({ dir, keys });
     this.retain(track, track.savepoints, CHECKPOINTING.retainedSavepoints);
     return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at) };
@@ -162,9 +171,9 @@ export class Checkpointing {
 
   private writeSnapshot(
     track: SnapshotTrack,
-    dir: string,
+    snapshot: { dir: string; kind: 'checkpoint' | 'savepoint'; checkpointId: number },
     files: Array<[string, number]>,
-    refs: string[],
+    refs: SimSnapshotFile[],
     at: number,
     replicaDelays?: ReplicaDelays,
   ): string[] {
@@ -174,7 +183,8 @@ export class Checkpointing {
       else this.stores.put(track.az, track.bucket, key, obj);
     };
     for (const [key, sizeBytes] of files) put(key, { sizeBytes, lastModifiedEpochSeconds: stamp }, replicaDelays?.data);
-    const body = JSON.stringify({ files: refs, completedAtEpochSeconds: stamp } satisfies MetadataBody);
+    const { dir, kind, checkpointId } = snapshot;
+    const body = writeFlinkMetadata({ kind, checkpointId, operatorId: track.jobId, files: refs });
     put(`${dir}/${METADATA}`, { sizeBytes: body.length, lastModifiedEpochSeconds: stamp, body }, replicaDelays?.metadata);
     return [...files.map(([k]) => k), `${dir}/${METADATA}`];
   }

@@ -85,7 +85,7 @@ export function writeFlinkMetadata(meta: SimMetadata): Uint8Array {
     });
     w.utf(`${meta.operatorId}-${meta.checkpointId}`); // state handle id
     subtaskEnd(w);
-    w.bytes(hexBytes(CHECKPOINT_PROPERTIES_HEX));
+    w.bytes(checkpointProperties());
   } else {
     for (const f of meta.files) {
       if (f.shared || f.ref.startsWith('s3://')) throw new Error(`writeFlinkMetadata: savepoint file ${f.ref} must be relative and not shared`);
@@ -101,10 +101,16 @@ export function writeFlinkMetadata(meta: SimMetadata): Uint8Array {
       fileHandle(w, f);
       subtaskEnd(w);
     });
-    w.bytes(hexBytes(CANONICAL_SAVEPOINT_PROPERTIES_HEX));
+    w.bytes(savepointProperties());
   }
   return w.done();
 }
+
+let checkpointTail: Uint8Array | undefined;
+let savepointTail: Uint8Array | undefined;
+/** The decoded property bytes, decoded once (every checkpoint of a 5,000-job fleet appends them). */
+const checkpointProperties = (): Uint8Array => (checkpointTail ??= hexBytes(CHECKPOINT_PROPERTIES_HEX));
+const savepointProperties = (): Uint8Array => (savepointTail ??= hexBytes(CANONICAL_SAVEPOINT_PROPERTIES_HEX));
 
 function operatorHeader(w: Writer, parallelism: number): void {
   w.i32(parallelism);

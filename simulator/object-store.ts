@@ -11,13 +11,13 @@
  */
 import { PlatformError } from '../platform/errors.js';
 
-/** One stored object. `body` only for small objects (e.g. `_metadata` JSON). */
+/** One stored object. `body` only for small objects (`_metadata`: Flink's binary format, see flink-metadata.ts). */
 export interface StoredObject {
   sizeBytes: number;
   /** `sha256:<64 hex>` when known (jars). */
   digest?: string;
   lastModifiedEpochSeconds: number;
-  body?: string;
+  body?: string | Uint8Array;
 }
 
 /** A listed object (no body). */

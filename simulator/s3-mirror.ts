@@ -224,7 +224,7 @@ export class S3Mirror {
     const o = op.obj;
     const metadata: Record<string, string> = { 'nominal-bytes': String(o.sizeBytes) };
     if (o.digest?.startsWith('sha256:')) metadata[DIGEST_METADATA] = o.digest.slice(7);
-    const body = Buffer.from(o.body ?? (o.digest ? key : ''), 'utf8');
+    const body = o.body instanceof Uint8Array ? Buffer.from(o.body) : Buffer.from(o.body ?? (o.digest ? key : ''), 'utf8');
     this.stats.puts++;
     await s3Call(this.call, `put s3://${bucket}/${key} in ${az}`, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, Metadata: metadata })));
   }

@@ -2,7 +2,8 @@
  * How one AZ's in-memory replica resolves Flink's snapshot layout (domain/snapshot-layout.ts).
  */
 import type { SnapshotEntry } from '../domain/types.js';
-import { CHECKPOINT_DIR, METADATA, parseMetadata, resolveReference, SAVEPOINT_DIR } from '../domain/snapshot-layout.js';
+import { FlinkMetadataError } from '../domain/flink-metadata.js';
+import { CHECKPOINT_DIR, METADATA, readMetadataBody, resolveReference, SAVEPOINT_DIR, type MetadataBody } from '../domain/snapshot-layout.js';
 import type { ObjectStore } from './object-store.js';
 
 /** What one AZ's replica holds of a snapshot directory. */
@@ -16,6 +17,8 @@ export interface ResolvedSnapshot {
   completedAtEpochSeconds: number;
   /** Bytes of the referenced files present (the state a restore reads). */
   stateBytes: number;
+  /** `_metadata` unreadable or not relocatable (FlinkMetadataError's message), as the S3 adapter reports it. */
+  problem?: string;
 }
 
 /**
@@ -39,7 +42,16 @@ export function resolveSnapshot(store: ObjectStore, bucket: string, dirKey: stri
   if (!meta) return out;
   out.hasMetadata = true;
   out.referencedFilesPresent = true;
-  const body = parseMetadata(meta.body ?? '{"files":[]}', `s3://${bucket}/${dirKey}`);
+  let body: MetadataBody;
+  try {
+    const bytes = typeof meta.body === 'string' ? new TextEncoder().encode(meta.body) : meta.body;
+    body = bytes === undefined ? { files: [] } : readMetadataBody(bytes, { bucket, dirKey });
+  } catch (err) {
+    if (!(err instanceof FlinkMetadataError)) throw err;
+    out.referencedFilesPresent = false;
+    out.problem = err.message;
+    return out;
+  }
   out.completedAtEpochSeconds = body.completedAtEpochSeconds ?? meta.lastModifiedEpochSeconds;
   for (const ref of body.files) {
     const at = resolveReference(bucket, dirKey, ref);
@@ -82,6 +94,7 @@ export function listSnapshots(
       completedAtEpochSeconds: r.completedAtEpochSeconds,
       hasMetadata: r.hasMetadata,
       referencedFilesPresent: r.referencedFilesPresent,
+      ...(r.problem !== undefined ? { problem: r.problem } : {}),
     });
   };
   for (const jobDir of subdirs(store, bucket, job.checkpointPrefix)) {

@@ -8,6 +8,7 @@ import { HeadObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
+import { readFlinkMetadata } from '../../domain/flink-metadata.js';
 import { parseS3Uri } from '../../domain/snapshot-layout.js';
 import type { StoredPlan } from '../../platform/ports.js';
 import { EvacuationHarness, TARGET_AZ, workflowBundle } from '../setup/evacuation-harness.js';
@@ -46,7 +47,7 @@ describe('demo evacuation az-a → az-b with checkpoints and jars on versitygw',
     for (const j of restored) {
       const at = parseS3Uri(j.snapshotPath!)!;
       const meta = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: `${at.key}/_metadata` }));
-      const body = JSON.parse(await meta.Body!.transformToString()) as { files: string[]; completedAtEpochSeconds: number };
+      const body = readFlinkMetadata(await meta.Body!.transformToByteArray(), { snapshotDir: j.snapshotPath! });
       expect(body.files.length).toBeGreaterThan(0);
     }
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFlinkMetadata } from '../../domain/flink-metadata.js';
 import { CHECKPOINTING } from '../../simulator/checkpointing.js';
 import type { StoredObject } from '../../simulator/object-store.js';
 import { fleetJob, simWith } from './fixtures/sim-platform.js';
@@ -24,7 +25,7 @@ describe('simulated checkpointing', () => {
     }
   });
 
-  it('writes data files before _metadata, and _metadata lists absolute paths of its files', () => {
+  it("writes data files before _metadata, and _metadata (Flink's format) references its files: own relative, shared/ absolute", () => {
     const { sim, advance } = simWith([JOB]);
     const writes: Array<[string, StoredObject]> = [];
     const put = sim.stores.put.bind(sim.stores);
@@ -37,9 +38,11 @@ describe('simulated checkpointing', () => {
     expect(chk.length).toBeGreaterThanOrEqual(3);
     const [metaKey, meta] = chk.at(-1)!;
     expect(metaKey).toMatch(/\/chk-\d+\/_metadata$/);
-    const files = (JSON.parse(meta.body!) as { files: string[] }).files;
-    expect(files.sort()).toEqual(chk.slice(0, -1).map(([k]) => `s3://flink-state/${k}`).sort());
-    expect(files.some((f) => f.includes('/shared/'))).toBe(true);
+    const dir = metaKey.slice(0, -'/_metadata'.length);
+    const read = readFlinkMetadata(meta.body as Uint8Array, { snapshotDir: `s3://flink-state/${dir}` });
+    expect(read.properties).toMatchObject({ type: 'checkpoint' });
+    expect(read.files.map((f) => f.path).sort()).toEqual(chk.slice(0, -1).map(([k]) => `s3://flink-state/${k}`).sort());
+    expect(read.files.map((f) => [f.scope, f.relative]).sort()).toEqual([['exclusive', true], ['shared', false]]);
   });
 
   it('retains the newest 3 checkpoints and 2 savepoints while the job runs', () => {
