@@ -141,8 +141,11 @@ export async function baseline(fleet: FaultFleet): Promise<number> {
 /**
  * The worker process SIGKILLed once `fraction` of the jobs are done and a new one started
  * `restartAfterMs` later (`standby`: a second worker polls the queue all along instead).
+ * Checks beyond guarantees 1–3: the kill hit the middle of the evacuation (jobs still open)
+ * and jobs finished after it (the surviving or new worker did part of the work).
  */
 export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs: number, baselineSeconds: number | undefined, standby = false): Promise<Ran> {
+  let killedAtMs = 0;
   return runScenario(fleet, {
     fault: standby ? 'one of two workers SIGKILLed' : 'worker SIGKILLed, restarted',
     when: standby ? `at ${fraction * 100} %, the other worker goes on` : `at ${fraction * 100} %, new worker after ${restartAfterMs / 1000} s`,
@@ -151,14 +154,20 @@ export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs
     worker: 'none',
     before: async (h, workers) => { if (standby) workers.push(await startWorkerProcess(h.workerEnv())); },
     inject: async (h, id, workers, signal) => {
-      await reached(h, id, fraction, signal);
+      const atKill = await reached(h, id, fraction, signal);
       const victim = workers[0]!.child;
       const exited = new Promise((r) => victim.once('exit', (_code, signal) => r(signal)));
       victim.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
+      killedAtMs = Date.now();
+      expect(finishedJobs(atKill)).toBeLessThan(plannedJobs(atKill));
       if (standby) return;
       await sleep(restartAfterMs);
       workers.push(await startWorkerProcess(h.workerEnv()));
+    },
+    check: async ({ report }) => {
+      const t0 = Date.parse(report.startedAt);
+      expect(report.jobs.filter((j) => j.rtoSeconds !== undefined && t0 + j.rtoSeconds * 1000 > killedAtMs).length).toBeGreaterThan(0);
     },
   });
 }
