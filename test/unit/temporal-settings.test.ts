@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../../client/search-attributes.js';
 import { loadSettings, settingsHelp } from '../../config/settings.js';
-import { describeTemporal, temporalConnectionOptions } from '../../config/temporal-options.js';
+import { LOCAL_DEV_SERVER_ENV, describeTemporal, temporalConnectionOptions } from '../../config/temporal-options.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'az-evac-envconfig-'));
@@ -83,6 +83,13 @@ describe('Temporal settings', () => {
     expect(tls.clientCertPair?.crt).toBeDefined();
     expect(describeTemporal(s)).toContain('TLS (CA');
     expect(describeTemporal(s)).toContain('mTLS');
+  });
+
+  it('LOCAL_DEV_SERVER_ENV (the demo\'s children) reaches a plaintext dev server whatever the user\'s Temporal settings are', () => {
+    const user = { TEMPORAL_CONFIG_FILE: TOML, TEMPORAL_PROFILE: 'prod', TEMPORAL_API_KEY: 'k', TEMPORAL_TLS_SERVER_CA_CERT_PATH: CA, TEMPORAL_TLS_CLIENT_CERT_PATH: CA, AZ_EVAC_TEMPORAL_NAMESPACE: 'prod' };
+    const s = loadSettings({ ...user, ...LOCAL_DEV_SERVER_ENV, AZ_EVAC_TEMPORAL_ADDRESS: '127.0.0.1:7233' });
+    expect(s.temporalNamespace).toBe('default');
+    expect(temporalConnectionOptions(s)).toEqual({ address: '127.0.0.1:7233', tls: false });
   });
 
   it('names the setting and the fix for every bad input', () => {
