@@ -145,3 +145,27 @@ function numberAt(section: unknown, key: string): number | undefined {
   const v = (section as Record<string, unknown> | undefined)?.[key];
   return typeof v === 'number' ? v : undefined;
 }
+
+/**
+ * The `spec.job` merge patch (RFC 7386: null removes a field) that restores an existing
+ * FlinkDeployment, as the Flink Kubernetes Operator (release-1.15.0) accepts it:
+ * - with `initialSavepointPath` (non-empty): a savepoint redeploy, `{initialSavepointPath,
+ *   savepointRedeployNonce, state: running}` (AbstractJobReconciler.redeployWithSavepoint L619-643);
+ * - without: a stateless resume, `{state: running, upgradeMode: stateless, initialSavepointPath: null}`
+ *   and the nonce left as it is. A nonce change with an empty path is rejected once the operator
+ *   has reconciled the resource ("InitialSavepointPath must not be empty for savepoint
+ *   redeployment", DefaultValidator.validateSpecChange L524-531), and a patch that omits the
+ *   path would keep an old drill's one. A suspended job resumed with upgradeMode stateless
+ *   starts from empty state (AbstractJobReconciler.reconcileSpecChange L191-207 keeps
+ *   `stateless`; restoreJob L402-425 reads a savepoint only under SAVEPOINT).
+ *
+ * @throws Error when `initialSavepointPath` is given but blank, or the nonce is not an integer
+ */
+export function restoreJobPatch(restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Record<string, string | number | null> {
+  if (restore.initialSavepointPath === undefined) return { state: 'running', upgradeMode: 'stateless', initialSavepointPath: null };
+  if (restore.initialSavepointPath.trim() === '') {
+    throw new Error('restore: initialSavepointPath is blank; give the snapshot path, or leave it out for a stateless resume');
+  }
+  if (!Number.isSafeInteger(restore.savepointRedeployNonce)) throw new Error(`restore: savepointRedeployNonce ${restore.savepointRedeployNonce} must be an integer`);
+  return { initialSavepointPath: restore.initialSavepointPath, savepointRedeployNonce: restore.savepointRedeployNonce, state: 'running' };
+}

@@ -18,7 +18,7 @@ export interface RenderInput {
   restore: RestoreSource;
   /** Evacuation id, used as a label value: ≤ 63 characters of letters, digits, `-`, `_`, `.`. */
   evacuationId: string;
-  /** New `spec.job.savepointRedeployNonce`; an integer different from the current one. */
+  /** New `spec.job.savepointRedeployNonce` (written with a restore path only); an integer different from the current one. */
   nonce: number;
   /** Namespace in the target AZ; defaults to the job's namespace. */
   namespace?: string;
@@ -52,11 +52,10 @@ type Json = Record<string, unknown>;
  * - flinkConfiguration flat strings with FLIP-406 keys: `s3.endpoint`, checkpoint and
  *   savepoint dirs in `s3://<target.stateBucket>/<prefix>`, HA storageDir in the target
  *   bucket, and no restore-path key (the restore source is `initialSavepointPath` only);
- * - spec.job: `initialSavepointPath` = the path (removed for a stateless restore),
- *   `savepointRedeployNonce` = nonce, `state: running`, `upgradeMode: savepoint`. Never
- *   `last-state`: its HA metadata died with the source cluster (DESIGN.md §3). A stateless
- *   restore of a job declared `upgradeMode: stateless` keeps `stateless` (its owners chose
- *   never to carry state); any other job gets `savepoint` so later upgrades keep state.
+ * - spec.job: `initialSavepointPath` = the path and `savepointRedeployNonce` = nonce for a
+ *   restore from a snapshot; neither for a stateless restore (the operator rejects a nonce
+ *   change without a path on a resource it reconciled before); `state: running`;
+ *   `upgradeMode` as the team set it (a first deploy ignores it).
  *
  * @throws Error naming the job when the manifest has no spec.job (a session cluster), the
  *   profiles contradict the layout, or evacuationId / nonce / restore path are invalid.
@@ -71,13 +70,22 @@ export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
   const jobSpec = spec.job as Json;
   const namespace = input.namespace ?? job.namespace;
 
+  // Operator rules (docs/design.md "Operator rules the renderer follows"; release-1.15.0):
+  // - a savepointRedeployNonce change needs a non-empty initialSavepointPath once the operator
+  //   has reconciled the resource (DefaultValidator.validateSpecChange, L524-531), so the nonce
+  //   goes only with a path; a stateless restore carries neither (a nonce left over from the
+  //   source is dropped: on an existing resource it would be a redeploy without a path);
+  // - upgradeMode stays as the team set it: a first deploy ignores it (the operator records
+  //   SAVEPOINT or STATELESS from initialSavepointPath, AbstractFlinkResourceReconciler
+  //   L237-248) and a nonce redeploy forces SAVEPOINT itself (AbstractJobReconciler L629), so
+  //   forcing `savepoint` here would only override a team's `last-state` for later upgrades.
   if ('path' in restore) {
     jobSpec.initialSavepointPath = restore.path;
+    jobSpec.savepointRedeployNonce = input.nonce;
   } else {
     delete jobSpec.initialSavepointPath;
+    delete jobSpec.savepointRedeployNonce;
   }
-  jobSpec.upgradeMode = 'stateless' in restore && jobSpec.upgradeMode === 'stateless' ? 'stateless' : 'savepoint';
-  jobSpec.savepointRedeployNonce = input.nonce;
   jobSpec.state = 'running';
 
   spec.flinkConfiguration = targetConfig(flattenFlinkConfiguration((spec.flinkConfiguration ?? {}) as Json), input, namespace);

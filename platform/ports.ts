@@ -69,9 +69,15 @@ export interface ClusterPort {
   /** Server-side apply with field manager `az-evac` (force). Idempotent. */
   apply(az: string, manifest: FlinkDeploymentManifest): Promise<ApplyResult>;
   /**
-   * Restore an existing resource from a chosen path (operator ≥ 1.8): merge patch of
-   * spec.job.initialSavepointPath, spec.job.savepointRedeployNonce and state running.
-   * Idempotent for the same nonce.
+   * Restore an existing resource. With `initialSavepointPath`: a savepoint redeploy (operator
+   * ≥ 1.8), merge patch of spec.job.initialSavepointPath, spec.job.savepointRedeployNonce and
+   * state running; idempotent for the same nonce. Without it: a stateless resume, merge patch
+   * of state running, upgradeMode stateless and initialSavepointPath null (explicitly removed:
+   * a merge patch that omits it keeps an old drill's path); the nonce is NOT changed, since the
+   * operator rejects a nonce change with an empty path on a resource it reconciled before
+   * ("InitialSavepointPath must not be empty for savepoint redeployment", DefaultValidator
+   * release-1.15.0 L524-531) and resumes a suspended job with upgradeMode stateless from empty
+   * state (AbstractJobReconciler L191-207, L402-425). Idempotent.
    */
   restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus>;
   /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */

@@ -11,9 +11,13 @@
  *   1. HA ConfigMaps of the job exist (HA enabled) → the JobManager recovers from their
  *      pointer: stale ones SILENTLY win over initialSavepointPath (jobStatus.restoreSource
  *      `ha-metadata` shows it); delete them first;
- *   2. savepointRedeployNonce changed → initialSavepointPath, or empty state when it is unset
- *      (operator ≥ 1.8, docs "Job Management" → "Redeploy using the savepointRedeployNonce");
- *   3. never ran: upgradeMode last-state → FAILED (no HA metadata); else initialSavepointPath;
+ *   2. savepointRedeployNonce changed → initialSavepointPath (operator ≥ 1.8, docs "Job
+ *      Management" → "Redeploy using the savepointRedeployNonce"); on a resource that ran
+ *      before, a nonce change with an empty path is REJECTED like the real validator does
+ *      (status.error "InitialSavepointPath must not be empty for savepoint redeployment",
+ *      nothing else changes; DefaultValidator.validateSpecChange release-1.15.0 L524-531);
+ *   3. never ran: initialSavepointPath, or empty state; upgradeMode is ignored on a first
+ *      deploy (AbstractFlinkResourceReconciler L109-124, L237-248);
  *   4. resumed: savepoint → the savepoint taken at suspend; last-state → FAILED; stateless → none.
  * - a spec change on a running job → UPGRADING for 10 model s (cancel, savepoint under
  *   upgradeMode savepoint; a nonce change skips it), then a fresh deploy; the operator
@@ -72,8 +76,15 @@ export class Operator {
     const spec = readSpec(manifestOf(r));
     const token = ++r.reconciles;
     const nonceChanged = spec.savepointRedeployNonce !== undefined && spec.savepointRedeployNonce !== r.reconciledNonce;
-    r.reconciledNonce = spec.savepointRedeployNonce;
+    if (nonceChanged && r.everRan && (spec.initialSavepointPath ?? '').trim() === '') {
+      // The real operator's validator rejects this spec and keeps acting on the last valid one
+      // (DefaultValidator.validateSpecChange, release-1.15.0 L524-531): the job runs on as it
+      // was and this generation is never observed.
+      r.status.error = 'InitialSavepointPath must not be empty for savepoint redeployment';
+      return this.ctx.changed(r);
+    }
     r.status.observedGeneration = r.generation;
+    r.reconciledNonce = spec.savepointRedeployNonce;
     r.status.error = undefined;
     if (spec.state === 'suspended') {
       if (r.run) this.stop(r, spec, spec.upgradeMode === 'savepoint');
@@ -265,10 +276,9 @@ export class Operator {
     if (ha) return checked(ha.pointer, 'ha-metadata', `HA metadata pointer (ConfigMaps app=${r.name},configmap-type=high-availability)`);
     if (nonceChanged) return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
     const lastState = `spec.job.upgradeMode last-state needs HA metadata ConfigMaps (app=${r.name},configmap-type=high-availability) in ${r.az}/${r.namespace}, and there are none; use upgradeMode savepoint with spec.job.initialSavepointPath`;
-    if (!r.everRan) {
-      if (spec.upgradeMode === 'last-state') return { error: lastState };
-      return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
-    }
+    // A first deploy ignores upgradeMode and starts from initialSavepointPath or empty state
+    // (AbstractFlinkResourceReconciler release-1.15.0 L109-124, L237-248).
+    if (!r.everRan) return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
     if (spec.upgradeMode === 'last-state') return { error: lastState };
     if (spec.upgradeMode === 'savepoint') return checked(r.lastSavepoint, 'last-savepoint', 'the savepoint taken at suspend');
     return { source: 'none' };

@@ -9,6 +9,7 @@
  * 'invalid' for a rejected manifest.
  */
 import { PlatformError } from '../platform/errors.js';
+import { restoreJobPatch } from '../domain/flink-spec.js';
 import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../platform/ports.js';
 import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../domain/types.js';
 import { CapacityLedger } from './capacity.js';
@@ -164,14 +165,15 @@ export class Simulator {
     return { created: false, generation: existing.generation };
   }
 
-  /** Merge-patch initialSavepointPath (when given), savepointRedeployNonce and state running. */
+  /** The merge patch of the ClusterPort's restore (domain/flink-spec.ts restoreJobPatch): a savepoint redeploy with a path, a stateless resume without. */
   restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): DeploymentStatus {
     const r = this.resource(az, namespace, name);
     const spec = structuredClone(r.spec);
-    const job = (spec.job ??= {});
-    if (restore.initialSavepointPath !== undefined) job.initialSavepointPath = restore.initialSavepointPath;
-    job.savepointRedeployNonce = restore.savepointRedeployNonce;
-    job.state = 'running';
+    const job = (spec.job ??= {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(restoreJobPatch(restore))) {
+      if (v === null) delete job[k];
+      else job[k] = v;
+    }
     this.updateSpec(r, spec);
     return toDeploymentStatus(r);
   }

@@ -23,6 +23,7 @@ import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, Platform
 import { PlatformError } from '../errors.js';
 import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type WaitProgress } from '../ports.js';
 import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
+import { restoreJobPatch } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
 import { readFleetJobs } from '../../domain/fleet-contract.js';
 import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js';
@@ -113,9 +114,7 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
   }
 
   async restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus> {
-    const job: Record<string, unknown> = { savepointRedeployNonce: restore.savepointRedeployNonce, state: 'running' };
-    if (restore.initialSavepointPath !== undefined) job.initialSavepointPath = restore.initialSavepointPath;
-    return this.merge(az, namespace, name, 'restore', { spec: { job } });
+    return this.merge(az, namespace, name, 'restore', { spec: { job: restoreJobPatch(restore) } });
   }
 
   async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {

@@ -107,11 +107,23 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const savepoint = (await t.ports.listSnapshots(AZ, template)).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent);
     const restore = { savepointRedeployNonce: 1, ...(savepoint ? { initialSavepointPath: savepoint.path } : {}) };
     const restored = await t.ports.restore(AZ, ns(m), m.metadata.name, restore);
-    expect(restored).toMatchObject({ specState: 'running', savepointRedeployNonce: 1, generation: 2 });
-    if (savepoint) expect(restored.initialSavepointPath).toBe(savepoint.path);
+    expect(restored).toMatchObject({ specState: 'running', generation: 2 });
+    // Without a path the restore is a stateless resume that leaves the nonce alone (domain/flink-spec.ts restoreJobPatch).
+    if (savepoint) expect(restored).toMatchObject({ initialSavepointPath: savepoint.path, savepointRedeployNonce: 1 });
     const running = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: 2, timeoutSeconds: 60 });
     expect(running.jobId).toMatch(/^[0-9a-f]{32}$/);
     expect((await t.ports.restore(AZ, ns(m), m.metadata.name, restore)).generation).toBe(2);
+  });
+
+  // Flink Kubernetes Operator release-1.15.0 DefaultValidator.validateSpecChange L524-531 rejects
+  // a nonce change with an empty path on a resource it reconciled before; a stateless resume
+  // keeps the nonce and must REMOVE an old path (a merge patch that omits it keeps it).
+  it('stateless resume: removes an old initialSavepointPath, keeps the nonce, sets upgradeMode stateless', async () => {
+    const m = copy('suspended', (x) => Object.assign(x.spec.job as object, { initialSavepointPath: 's3://flink-state/savepoints/old-drill/savepoint-000000-000000000000', savepointRedeployNonce: 5 }));
+    await t.ports.apply(AZ, m);
+    const resumed = await t.ports.restore(AZ, ns(m), m.metadata.name, { savepointRedeployNonce: 6 });
+    expect(resumed).toMatchObject({ specState: 'running', savepointRedeployNonce: 5, generation: 2 });
+    expect(resumed.initialSavepointPath).toBeUndefined();
   });
 
   it('P3 preemption: suspend stops a running job and frees its capacity; suspending a missing resource is null', async () => {

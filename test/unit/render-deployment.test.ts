@@ -116,7 +116,8 @@ for (const { name, dir, present } of sources) {
 
           expect([file, validate(out)]).toEqual([file, { ok: true }]);
           expect([file, findSourceAzLeftovers(out, source, layout)]).toEqual([file, []]);
-          expect(out.spec.job).toMatchObject({ upgradeMode: 'savepoint', state: 'running', savepointRedeployNonce: req.nonce, initialSavepointPath: (req.restore as { path: string }).path });
+          expect(out.spec.job).toMatchObject({ state: 'running', savepointRedeployNonce: req.nonce, initialSavepointPath: (req.restore as { path: string }).path });
+          expect([file, out.spec.job!.upgradeMode]).toEqual([file, at(doc, 'spec.job.upgradeMode')]);
           expect(zoneValues(out, 'spec.podTemplate.spec'), file).toEqual([[target.zone]]);
           expect(out.spec.image, file).toMatch(new RegExp(`^${target.imageRegistry}/`));
           for (const [k, v] of Object.entries(conf)) expect([file, k, typeof v]).toEqual([file, k, 'string']);
@@ -187,20 +188,41 @@ describe('renderForTargetAz details', () => {
     expect(findSourceAzLeftovers(out, source, 'symmetric')).toEqual([]);
   });
 
-  it('stateless restore: no initialSavepointPath, nonce bumped, never last-state, stateless jobs stay stateless', () => {
-    for (const [from, expected] of [['last-state', 'savepoint'], ['savepoint', 'savepoint'], ['stateless', 'stateless']] as const) {
+  // Flink Kubernetes Operator release-1.15.0 (79d730ba), DefaultValidator.validateSpecChange
+  // L524-531: a changed savepointRedeployNonce with an empty initialSavepointPath is rejected
+  // ("InitialSavepointPath must not be empty for savepoint redeployment") on any resource the
+  // operator reconciled before. So the nonce goes with a path only; a stateless restore
+  // carries neither (a nonce inherited from the source manifest is dropped too).
+  it('operator rule: savepointRedeployNonce only with a non-empty initialSavepointPath', () => {
+    for (const upgradeMode of ['last-state', 'savepoint', 'stateless', undefined]) {
       const d = deployed();
-      Object.assign(d.spec.job!, { upgradeMode: from, initialSavepointPath: 's3://flink-state-az-a/old', state: 'suspended' });
+      Object.assign(d.spec.job!, { upgradeMode, initialSavepointPath: 's3://flink-state-az-a/old', savepointRedeployNonce: 3, state: 'suspended' });
+      if (upgradeMode === undefined) delete d.spec.job!.upgradeMode;
       d.spec.flinkConfiguration = { ...d.spec.flinkConfiguration, 'execution.savepoint.path': 's3://flink-state-az-b/stale' };
       const out = renderForTargetAz(input(d, 'per-az-buckets', { restore: { stateless: true }, nonce: 9 }));
       expect(out.spec.job).not.toHaveProperty('initialSavepointPath');
-      expect(out.spec.job).toMatchObject({ upgradeMode: expected, savepointRedeployNonce: 9, state: 'running' });
+      expect(out.spec.job).not.toHaveProperty('savepointRedeployNonce');
+      expect(out.spec.job!.state).toBe('running');
       expect(readConfig(out.spec.flinkConfiguration as Record<string, string>, 'restorePath')).toBeUndefined();
       expect(out.metadata.annotations!['az-evac.io/restore-from']).toBe('stateless');
     }
-    const d = deployed();
-    d.spec.job!.upgradeMode = 'last-state';
-    expect(renderForTargetAz(input(d, 'per-az-buckets')).spec.job!.upgradeMode).toBe('savepoint');
+    const withPath = renderForTargetAz(input(deployed(), 'per-az-buckets', { nonce: 9 }));
+    expect(withPath.spec.job).toMatchObject({ savepointRedeployNonce: 9, initialSavepointPath: expect.stringMatching(/^s3:\/\/flink-state-az-b\/.+/) });
+  });
+
+  // release-1.15.0 AbstractFlinkResourceReconciler L237-248: a first deploy ignores
+  // upgradeMode (it records SAVEPOINT when initialSavepointPath is set, else STATELESS), and
+  // AbstractJobReconciler.redeployWithSavepoint L629 forces SAVEPOINT for a nonce redeploy; a
+  // forced `savepoint` would only override the team's choice for the job's later upgrades.
+  it('operator rule: upgradeMode kept as the team set it', () => {
+    for (const upgradeMode of ['last-state', 'savepoint', 'stateless'] as const) {
+      for (const restore of [{ stateless: true } as const, undefined]) {
+        const d = deployed();
+        d.spec.job!.upgradeMode = upgradeMode;
+        const out = renderForTargetAz(input(d, 'per-az-buckets', restore ? { restore } : {}));
+        expect([upgradeMode, restore, out.spec.job!.upgradeMode]).toEqual([upgradeMode, restore, upgradeMode]);
+      }
+    }
   });
 
   it('merges zone affinity into existing node selector terms and preferences', () => {

@@ -77,6 +77,51 @@ describe('simulated Flink operator', () => {
     expect(sim.cluster('az-a').counter('ns/job-a').redeploys).toBe(1);
   });
 
+  // Flink Kubernetes Operator release-1.15.0 (79d730ba), DefaultValidator.validateSpecChange
+  // L484-531: once the resource was deployed (not isBeforeFirstDeployment), a changed
+  // savepointRedeployNonce with an empty initialSavepointPath is rejected.
+  it('rejects a nonce change without initialSavepointPath on a resource that ran, like the real validator', () => {
+    const { sim, advance } = simWith([JOB]);
+    const before = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    const m = manifest('az-a', 'job-a', { savepointRedeployNonce: 7 });
+    delete (m.spec.job as Record<string, unknown>).initialSavepointPath;
+    sim.apply('az-a', m);
+    advance(600);
+    const after = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    expect(after.error).toBe('InitialSavepointPath must not be empty for savepoint redeployment');
+    expect(after.observedGeneration).toBe(before.generation);
+    expect(after).toMatchObject({ jobState: 'RUNNING', jobId: before.jobId });
+    // A first deploy with a nonce and no path is accepted (validateSpecChange L488-490).
+    sim.apply('az-b', manifest('az-b', 'fresh', { savepointRedeployNonce: 7 }));
+    expect(sim.getDeployment('az-b', 'ns', 'fresh')!.error).toBeUndefined();
+  });
+
+  // release-1.15.0 AbstractJobReconciler.reconcileSpecChange L191-207 and restoreJob L402-425:
+  // a suspended job resumed with upgradeMode stateless starts from empty state.
+  it('resumes a suspended resource stateless through restore() without a path, removing an old path and keeping the nonce', () => {
+    const { sim, advance } = simWith([JOB]);
+    const savepoint = newestComplete(sim, 'az-a', 'savepoint');
+    sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: savepoint, savepointRedeployNonce: 1 });
+    advance(600);
+    sim.suspend('az-a', 'ns', 'job-a');
+    advance(600);
+    const resumed = sim.restore('az-a', 'ns', 'job-a', { savepointRedeployNonce: 2 });
+    advance(600);
+    const r = full(sim, 'az-a', 'job-a');
+    expect(resumed.error).toBeUndefined();
+    expect(r.manifest.spec.job).toMatchObject({ state: 'running', upgradeMode: 'stateless', savepointRedeployNonce: 1 });
+    expect(r.manifest.spec.job).not.toHaveProperty('initialSavepointPath');
+    expect(r.status.jobStatus).toMatchObject({ state: 'RUNNING', restoreSource: 'none' });
+  });
+
+  // release-1.15.0 AbstractFlinkResourceReconciler L109-124, L237-248: a first deploy ignores upgradeMode.
+  it('deploys a never-run last-state job from initialSavepointPath or empty state (upgradeMode ignored on a first deploy)', () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.apply('az-b', manifest('az-b', 'last-state', { upgradeMode: 'last-state' }));
+    advance(600);
+    expect(sim.getDeployment('az-b', 'ns', 'last-state')).toMatchObject({ lifecycleState: 'STABLE', jobState: 'RUNNING' });
+  });
+
   it('lets stale HA ConfigMaps silently win over initialSavepointPath on a first deploy, unless deleted', () => {
     const { sim, advance } = simWith([JOB]);
     const old = sim.listSnapshots('az-b', JOB).filter((s) => s.kind === 'savepoint').at(-1)!.path;
@@ -100,7 +145,6 @@ describe('simulated Flink operator', () => {
     const { sim } = simWith([JOB]);
     const cases: Array<[string, ReturnType<typeof manifest>, RegExp]> = [
       ['missing-path', manifest('az-b', 'missing-path', { initialSavepointPath: 's3://flink-state/savepoints/ns/job-a/savepoint-000000-000000000000' }), /does not exist in az-b/],
-      ['last-state', manifest('az-b', 'last-state', { upgradeMode: 'last-state' }), /last-state needs HA metadata/],
       ['no-jar', manifest('az-b', 'no-jar', { jarURI: 's3://flink-artifacts/jars/nope.jar' }), /neither the jar cache/],
       ['no-jar-uri', manifest('az-b', 'no-jar-uri', { jarURI: undefined }), /jarURI is missing/],
     ];
