@@ -1,7 +1,8 @@
 /**
  * Flink configuration maps as az-evac emits them in `spec.flinkConfiguration`: flat
  * `key → string` maps (DESIGN.md §3), read and written by role so that a key renamed by
- * FLIP-406 is found under either name and written under the new one only. Pure: no I/O.
+ * FLIP-406 is found under either name and written under the name(s) the job's Flink release
+ * reads ({@link writeConfigForRelease}). Pure: no I/O.
  */
 
 /** A flat Flink configuration: dotted keys, string values (`"2"`, `"true"`, `"s3://b/k"`). */
@@ -111,5 +112,64 @@ export function writeConfig(conf: FlatFlinkConfig, role: FlinkConfigRole, value:
 export function removeConfig(conf: FlatFlinkConfig, role: FlinkConfigRole): FlatFlinkConfig {
   const out = { ...conf };
   for (const name of namesOf(role)) delete out[name];
+  return out;
+}
+
+/** A Flink release as `[major, minor]`, e.g. `[1, 19]`. */
+export type FlinkRelease = readonly [number, number];
+
+/**
+ * The release a FlinkDeployment's `spec.flinkVersion` names (the CRD enum `v1_13` … `v2_2`),
+ * undefined when absent or not of that form.
+ */
+export function parseFlinkVersion(flinkVersion: unknown): FlinkRelease | undefined {
+  const m = typeof flinkVersion === 'string' ? /^v(\d+)_(\d+)$/.exec(flinkVersion) : null;
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function atLeast(v: FlinkRelease, min: FlinkRelease): boolean {
+  return v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
+}
+
+/**
+ * First release reading each role's current `key` (FLIP-406 renames: 1.20) and, where the
+ * option is younger than Flink 1.13, the first release reading its oldest name at all.
+ * Sources (checked in the jars of Flink 1.19.3, 1.20.3, 2.0.1, 2.1.1 from Maven Central):
+ * 1.19's `CheckpointingOptions` has only `state.checkpoints.dir` / `state.savepoints.dir`;
+ * 1.20's, 2.0's and 2.1's have `execution.checkpointing.dir` / `.savepoint-dir` with the old
+ * names as deprecated keys; `StateRecoveryOptions` (1.20+) has `execution.state-recovery.claim-mode`
+ * with deprecated `execution.savepoint-restore-mode`, which Flink 1.15-1.19 read
+ * (`SavepointConfigOptions.RESTORE_MODE`, FLIP-193, Flink 1.15); Flink 1.13/1.14 have no claim mode.
+ */
+const RENAMED_IN: Partial<Record<FlinkConfigRole, { newKeySince: FlinkRelease; oldKeySince?: FlinkRelease }>> = {
+  checkpointDir: { newKeySince: [1, 20] },
+  savepointDir: { newKeySince: [1, 20] },
+  restoreClaimMode: { newKeySince: [1, 20], oldKeySince: [1, 15] },
+};
+
+/**
+ * The names of `role` that Flink `release` reads, to be written: for a role renamed by FLIP-406,
+ * only the old name (its first deprecated key) before 1.20, both from 1.20 on (1.20 and 2.x
+ * read both), none where the release predates the option; the current key otherwise. An
+ * unknown release (no `spec.flinkVersion`) gets every name any release reads.
+ */
+export function keysForRelease(role: FlinkConfigRole, release: FlinkRelease | undefined): string[] {
+  const { key, deprecatedKeys } = FLINK_CONFIG_KEYS[role];
+  const renamed = RENAMED_IN[role];
+  const old = deprecatedKeys[0] as string | undefined;
+  if (!renamed || old === undefined) return [key];
+  if (release === undefined) return [key, old];
+  if (renamed.oldKeySince && !atLeast(release, renamed.oldKeySince)) return [];
+  return atLeast(release, renamed.newKeySince) ? [key, old] : [old];
+}
+
+/**
+ * A copy of `conf` with `role` set to `value` under every name Flink `release` reads
+ * ({@link keysForRelease}) and its other names removed. Writing both names where a release
+ * reads both keeps the value whichever name Flink or a tool (the operator, a sidecar) reads.
+ */
+export function writeConfigForRelease(conf: FlatFlinkConfig, role: FlinkConfigRole, value: string, release: FlinkRelease | undefined): FlatFlinkConfig {
+  const out = removeConfig(conf, role);
+  for (const name of keysForRelease(role, release)) out[name] = value;
   return out;
 }

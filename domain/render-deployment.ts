@@ -3,7 +3,7 @@
  * cluster cannot be moved, so it is rewritten at start-up) and finds what still points at the
  * source AZ. Pure: no I/O.
  */
-import { flattenFlinkConfiguration, readConfig, removeConfig, writeConfig, type FlatFlinkConfig } from './flink-config.js';
+import { flattenFlinkConfiguration, parseFlinkVersion, readConfig, removeConfig, writeConfig, writeConfigForRelease, type FlatFlinkConfig, type FlinkRelease } from './flink-config.js';
 import { jobKey, type AzProfile, type FleetJob, type FlinkDeploymentManifest, type StorageLayout } from './types.js';
 
 /** Where the restored job takes its state from: a snapshot path, or nothing (empty state). */
@@ -49,9 +49,11 @@ type Json = Record<string, unknown>;
  *   prefix; images of other registries are left as they are;
  * - pod templates pinned to `topology.kubernetes.io/zone In [target.zone]` (required node
  *   affinity, merged into every existing node selector term; source-zone terms replaced);
- * - flinkConfiguration flat strings with FLIP-406 keys: `s3.endpoint`, checkpoint and
- *   savepoint dirs in `s3://<target.stateBucket>/<prefix>`, HA storageDir in the target
- *   bucket, and no restore-path key (the restore source is `initialSavepointPath` only);
+ * - flinkConfiguration flat strings: `s3.endpoint`, checkpoint and savepoint dirs in
+ *   `s3://<target.stateBucket>/<prefix>` under the key names `spec.flinkVersion` reads (old
+ *   names before 1.20, both from 1.20), claim mode NO_CLAIM when restoring from a path, HA
+ *   storageDir in the target bucket, and no restore-path key (the restore source is
+ *   `initialSavepointPath` only);
  * - spec.job: `initialSavepointPath` = the path and `savepointRedeployNonce` = nonce for a
  *   restore from a snapshot; neither for a stateless restore (the operator rejects a nonce
  *   change without a path on a resource it reconciled before); `state: running`;
@@ -88,7 +90,7 @@ export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
   }
   jobSpec.state = 'running';
 
-  spec.flinkConfiguration = targetConfig(flattenFlinkConfiguration((spec.flinkConfiguration ?? {}) as Json), input, namespace);
+  spec.flinkConfiguration = targetConfig(flattenFlinkConfiguration((spec.flinkConfiguration ?? {}) as Json), input, namespace, parseFlinkVersion(spec.flinkVersion));
   if (typeof spec.image === 'string') spec.image = mirrorImage(spec.image, target);
   spec.podTemplate = asObject(spec.podTemplate) ?? {};
   for (const owner of [spec, asObject(spec.jobManager), asObject(spec.taskManager)]) {
@@ -194,18 +196,29 @@ function checkInput(input: RenderInput, key: string): void {
   }
 }
 
-/** The flat config with state, HA and endpoint settings pointing at the target AZ. */
-function targetConfig(flat: FlatFlinkConfig, input: RenderInput, namespace: string): FlatFlinkConfig {
-  const { job, target } = input;
+/**
+ * The flat config with state, HA and endpoint settings pointing at the target AZ, under the
+ * key names the job's Flink `release` reads (both names where it reads both: FLIP-406, 1.20).
+ * A restore from a path gets claim mode NO_CLAIM: under CLAIM the restored job owns the
+ * snapshot and deletes its files once they are subsumed, and with two-way replication between
+ * the AZs' stores that delete reaches the source AZ's bucket, the only other copy (Flink docs
+ * "Savepoints" → "Resuming from Savepoints" → claim modes; the operator passes the path as
+ * `execution.savepoint.path` and takes the claim mode from flinkConfiguration as it is,
+ * ApplicationReconciler release-1.15.0 L155-166).
+ */
+function targetConfig(flat: FlatFlinkConfig, input: RenderInput, namespace: string, release: FlinkRelease | undefined): FlatFlinkConfig {
+  const { job, target, restore } = input;
   const inBucket = (key: string): string => `s3://${target.stateBucket}/${trimSlashes(key)}`;
   let conf = writeConfig(flat, 's3Endpoint', target.s3Endpoint);
-  conf = writeConfig(conf, 'checkpointDir', inBucket(job.checkpointPrefix));
-  conf = writeConfig(conf, 'savepointDir', inBucket(job.savepointPrefix));
+  conf = writeConfigForRelease(conf, 'checkpointDir', inBucket(job.checkpointPrefix), release);
+  conf = writeConfigForRelease(conf, 'savepointDir', inBucket(job.savepointPrefix), release);
   conf = removeConfig(conf, 'restorePath');
+  if ('path' in restore) conf = writeConfigForRelease(conf, 'restoreClaimMode', 'NO_CLAIM', release);
   const haType = readConfig(conf, 'haType');
   if (haType !== undefined && haType.toUpperCase() !== 'NONE') {
+    // The HA type stays under the name the team wrote (`high-availability` before 1.16 releases
+    // knew `high-availability.type`); only its storage moves to the target bucket.
     const s3Key = /^s3a?:\/\/[^/]+\/(.+)$/.exec(readConfig(conf, 'haStorageDir') ?? '')?.[1];
-    conf = writeConfig(conf, 'haType', haType);
     conf = writeConfig(conf, 'haStorageDir', inBucket(s3Key ?? `ha/${namespace}/${job.name}`));
   }
   return conf;

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import YAML from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFlinkDeploymentValidator, type CrdValidator } from '../../domain/crd-validator.js';
-import { FLINK_CONFIG_KEYS, flattenFlinkConfiguration, readConfig, removeConfig, writeConfig, type FlinkConfigRole } from '../../domain/flink-config.js';
+import { FLINK_CONFIG_KEYS, flattenFlinkConfiguration, keysForRelease, parseFlinkVersion, readConfig, removeConfig, writeConfig, type FlinkConfigRole } from '../../domain/flink-config.js';
 import { findSourceAzLeftovers, renderForTargetAz, type RenderInput } from '../../domain/render-deployment.js';
 import type { AzProfile, FlinkDeploymentManifest, StorageLayout } from '../../domain/types.js';
 import { job } from './fixtures/fleet.js';
@@ -127,7 +128,8 @@ for (const { name, dir, present } of sources) {
             'execution.checkpointing.savepoint-dir': `s3://${target.stateBucket}/savepoints/streaming/${name}`,
             'env.java.opts.all': `-Daz=${target.name} -Dzone=${target.zone}`,
           });
-          expect(Object.keys(conf).filter((k) => k === 'state.checkpoints.dir' || k === 'state.savepoints.dir')).toEqual([]);
+          // The examples are v1_20 / v2_2, which read both names: both are written (rule below).
+          expect(conf).toMatchObject({ 'state.checkpoints.dir': conf['execution.checkpointing.dir'], 'state.savepoints.dir': conf['execution.checkpointing.savepoint-dir'] });
           for (const list of ['containers', 'volumes']) {
             expect(length(at(out, `spec.podTemplate.spec.${list}`)), `${file} ${list}`).toBe(length(at(doc, `spec.podTemplate.spec.${list}`)));
           }
@@ -157,6 +159,65 @@ for (const { name, dir, present } of sources) {
     });
   });
 }
+
+/** `spec.flinkVersion` values of the vendored FlinkDeployment CRD (v1_13 … v2_2). */
+function crdFlinkVersions(): string[] {
+  const crd = YAML.parse(readFileSync(fileURLToPath(new URL('../../vendor/flink-operator/crds/flinkdeployments.flink.apache.org-v1.yml', import.meta.url)), 'utf8')) as Record<string, unknown>;
+  const versions = at(crd, 'spec.versions') as Record<string, unknown>[];
+  return at(versions[0], 'schema.openAPIV3Schema.properties.spec.properties.flinkVersion.enum') as string[];
+}
+
+// Key names by Flink release, checked in Flink's own jars (1.19.3, 1.20.3, 2.0.1, 2.1.1 from
+// Maven Central): 1.19's CheckpointingOptions has only state.checkpoints.dir /
+// state.savepoints.dir; from 1.20 (FLIP-406) execution.checkpointing.dir / .savepoint-dir with
+// the old names as deprecated keys. Claim mode: execution.savepoint-restore-mode from 1.15
+// (FLIP-193, SavepointConfigOptions.RESTORE_MODE), execution.state-recovery.claim-mode with the
+// old name deprecated from 1.20 (StateRecoveryOptions); none before 1.15. The operator passes
+// the restore path itself and the claim mode from flinkConfiguration as it is
+// (flink-kubernetes-operator release-1.15.0 ApplicationReconciler L155-166).
+describe('operator rules: keys by spec.flinkVersion, NO_CLAIM on every cross-AZ restore', () => {
+  const versions = crdFlinkVersions();
+  const examples = manifestsOfKind(VENDOR_EXAMPLES, 'FlinkDeployment').filter(({ doc }) => at(doc, 'spec.job') !== undefined);
+
+  it('reads every flinkVersion of the vendored CRD', () => {
+    expect(versions).toEqual(expect.arrayContaining(['v1_13', 'v1_19', 'v1_20', 'v2_0', 'v2_2']));
+  });
+
+  it('every vendored example x every CRD flinkVersion: dir keys the release reads, NO_CLAIM under the claim-mode names it reads', () => {
+    for (const version of versions) {
+      const release = parseFlinkVersion(version)!;
+      const from120 = release[0] > 1 || release[1] >= 20;
+      const from115 = release[0] > 1 || release[1] >= 15;
+      examples.forEach(({ file, doc }, i) => {
+        const d = asDeployedIn(doc, AZ_A, i);
+        d.spec.flinkVersion = version;
+        // A team that set CLAIM (under the newest name) still gets NO_CLAIM in the target.
+        d.spec.flinkConfiguration = { ...d.spec.flinkConfiguration, 'execution.state-recovery.claim-mode': 'CLAIM' };
+        const req = input(d, 'per-az-buckets');
+        const conf = renderForTargetAz(req).spec.flinkConfiguration as Record<string, string>;
+        const cp = `s3://${AZ_B.stateBucket}/checkpoints/streaming/${String(at(doc, 'metadata.name'))}`;
+        const what = `${file} ${version}`;
+        expect([what, conf['state.checkpoints.dir']]).toEqual([what, cp]);
+        expect([what, conf['execution.checkpointing.dir']]).toEqual([what, from120 ? cp : undefined]);
+        expect([what, conf['state.savepoints.dir'] !== undefined, conf['execution.checkpointing.savepoint-dir'] !== undefined]).toEqual([what, true, from120]);
+        expect([what, conf['execution.savepoint-restore-mode'], conf['execution.state-recovery.claim-mode']]).toEqual([
+          what, from115 ? 'NO_CLAIM' : undefined, from120 ? 'NO_CLAIM' : undefined,
+        ]);
+      });
+    }
+  });
+
+  it('a stateless restore writes no claim mode; an unknown flinkVersion gets every name', () => {
+    const d = asDeployedIn(examples[0]!.doc, AZ_A, 0);
+    d.spec.flinkVersion = 'v1_19';
+    const stateless = renderForTargetAz(input(d, 'per-az-buckets', { restore: { stateless: true } })).spec.flinkConfiguration as Record<string, string>;
+    expect(readConfig(stateless, 'restoreClaimMode')).toBeUndefined();
+    delete d.spec.flinkVersion;
+    const unknown = renderForTargetAz(input(d, 'per-az-buckets')).spec.flinkConfiguration as Record<string, string>;
+    expect(unknown).toMatchObject({ 'execution.savepoint-restore-mode': 'NO_CLAIM', 'execution.state-recovery.claim-mode': 'NO_CLAIM' });
+    expect(keysForRelease('checkpointDir', undefined)).toEqual(['execution.checkpointing.dir', 'state.checkpoints.dir']);
+  });
+});
 
 describe('renderForTargetAz details', () => {
   const example = manifestsOfKind(VENDOR_EXAMPLES, 'FlinkDeployment').find((e) => e.file === 'pod-template.yaml')!.doc;
