@@ -82,7 +82,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
       const strategy = outcome?.strategy ?? ctx.planned.strategy;
       const copy = targetResource(ctx, strategy);
       const fbNonce = redeployNonceFor(`${req.evacuationId}@failback`);
-      const startupSeconds = req.startupTimeoutSeconds ?? (ctx.policy.startupTimeoutSeconds / ctx.timeScale) + 60;
+      const startupSeconds = req.startupTimeoutSeconds ?? ctx.policy.startupTimeoutSeconds + 60;
       const src = await platformCall(`read ${req.key} in ${source}`, () => deps.cluster.getDeployment(source, ctx.job.namespace, ctx.job.name));
       if (!src) throw terminal('NotFound', `${req.key} no longer exists in ${source}; restore it from the catalog by hand`);
       const tgt = await platformCall(`read ${copy.namespace}/${copy.name} in ${target}`, () => deps.cluster.getDeployment(target, copy.namespace, copy.name));

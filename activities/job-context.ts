@@ -20,7 +20,6 @@ export interface JobContext {
   policy: TierPolicy;
   source: AzProfile;
   target: AzProfile;
-  timeScale: number;
 }
 
 const jobIndexes = new WeakMap<Catalog, Map<string, FleetJob>>();
@@ -75,6 +74,5 @@ export async function loadJobContext(deps: ActivityDeps, evacuationId: string, k
   return {
     stored, catalog, job, planned, policy: stored.policy.tiers[planned.tier],
     source: azProfile(catalog, sourceAz), target: azProfile(catalog, targetAz),
-    timeScale: stored.request.timeScale ?? 1,
   };
 }

@@ -127,7 +127,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         };
       }
 
-      const choiceOptions = { layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds / ctx.timeScale, nowEpochSeconds: triggeredAtMs / 1000 };
+      const choiceOptions = { layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds, nowEpochSeconds: triggeredAtMs / 1000 };
       let choice = chooseSnapshot(entries, choiceOptions);
       phase('snapshot');
       let restorePath: string | undefined;

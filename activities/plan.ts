@@ -47,7 +47,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
       }
       // Age at the trigger (when the button was pressed), not at planning time.
-      const stale = catalogStaleness(catalog, policy, input.scope?.tiers, input.triggeredAtMs ?? Date.now(), input.timeScale ?? 1);
+      const stale = catalogStaleness(catalog, policy, input.scope?.tiers, input.triggeredAtMs ?? Date.now());
       if (stale && input.mode === 'emergency' && !input.forceStaleCatalog) throw terminal('StaleCatalog', `emergency evacuation refused: ${stale.message}`);
       const source = azProfile(catalog, input.sourceAz);
       const target = azProfile(catalog, input.targetAz);

@@ -28,12 +28,12 @@ export function createReportActivities(deps: ActivityDeps) {
      * (`<id>.report.html`, see domain/report-html.ts).
      * @returns the report file, whether every P0–P2 job ended RUNNING, and the tier lines
      */
-    async writeReport(input: EvacuationInput & { timeScale: number; startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; fences?: FencePassResult & { followUpWorkflowId: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
+    async writeReport(input: EvacuationInput & { startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; fences?: FencePassResult & { followUpWorkflowId: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
       const stored = await deps.evacuations.getPlan(input.evacuationId);
       const outcomes = await deps.evacuations.listOutcomes(input.evacuationId);
       const report = buildReport({
         evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
-        requestedBy: input.requestedBy, timeScale: input.timeScale, startedAtMs: input.startedAtMs, endedAtMs: input.endedAtMs,
+        requestedBy: input.requestedBy, startedAtMs: input.startedAtMs, endedAtMs: input.endedAtMs,
         abortedBy: input.abortedBy, preemptionError: input.preemptionError, fences: input.fences,
         plan: stored.plan, policy: stored.policy, outcomes,
       });

@@ -83,7 +83,7 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
         await client.syncCatalog();
         await sim.client.setAzDown('az-a', true);
         const id = `bench-${size}-${preload ? 'preload' : 'nopreload'}-${Date.now()}`;
-        await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload, timeScale }, id);
+        await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload }, id);
         const result = await client.result(id);
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
         const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(id);

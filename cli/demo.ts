@@ -130,7 +130,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     o.log(`Catalog v${fresh.version}: ${fresh.jobs} jobs (az-a's carried over from v${catalog.version}).`);
 
     const started = await client.start({
-      sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload: o.preload, timeScale: o.timeScale, requestedBy: 'demo',
+      sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload: o.preload, requestedBy: 'demo',
     }, `az-evac-demo-${Date.now()}`);
     o.log(`Evacuation ${started.evacuationId} started.`);
     const result = client.result(started.evacuationId);

@@ -74,8 +74,8 @@ export function addDrillCommands(program: Command): void {
     .option('--detach', 'start and return at once')
     .action(async (file: string, o: { id?: string; detach?: boolean }) => {
       const runbook = await readRunbook(file);
-      return withDrills(async (drills, settings) => {
-        const id = await drills.start(DrillClient.input(runbook, file, { timeScale: settings.timeScale, requestedBy: who() }), o.id);
+      return withDrills(async (drills) => {
+        const id = await drills.start(DrillClient.input(runbook, file, { requestedBy: who() }), o.id);
         process.stderr.write(`Started drill ${id}\n`);
         if (o.detach) return;
         process.once('SIGINT', () => {
@@ -123,10 +123,9 @@ export function addDrillCommands(program: Command): void {
     .action(async (id: string, o: { runbook: string; cron: string[]; pauseWindow?: PauseWindow[]; paused?: string }) => {
       const runbook = await readRunbook(o.runbook);
       return withSchedules(async (schedules) => {
-        const settings = loadSettings();
         await schedules.create({
           scheduleId: id, cron: o.cron, pauseWindows: o.pauseWindow ?? [], ...(o.paused !== undefined ? { pausedNote: o.paused } : {}),
-          input: DrillClient.input(runbook, o.runbook, { timeScale: settings.timeScale, requestedBy: `schedule:${id}` }),
+          input: DrillClient.input(runbook, o.runbook, { requestedBy: `schedule:${id}` }),
         });
         process.stdout.write(`${schedulesText([await schedules.describe(id)])}\n`);
       });

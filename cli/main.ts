@@ -49,14 +49,14 @@ function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; timeScale?: number; forceStaleCatalog?: boolean }
+interface ScopeOpts { from: string; to: string; mode: EvacuationMode; tiers?: Tier[]; teams?: string[]; jobs?: string[]; catalogVersion?: number; preload: boolean; forceStaleCatalog?: boolean }
 
-function requestOf(o: ScopeOpts, settings: Settings): EvacuationRequest {
+function requestOf(o: ScopeOpts): EvacuationRequest {
   if (o.from === o.to) throw new InvalidArgumentError(`--from and --to are both "${o.from}"; the target must be a different AZ`);
   const scope = o.tiers || o.teams || o.jobs ? { tiers: o.tiers, teams: o.teams, jobs: o.jobs } : undefined;
   return {
     sourceAz: o.from, targetAz: o.to, mode: o.mode, catalogVersion: o.catalogVersion, scope, preload: o.preload,
-    timeScale: o.timeScale ?? settings.timeScale, requestedBy: process.env.USER ?? 'cli',
+    requestedBy: process.env.USER ?? 'cli',
     ...(o.forceStaleCatalog ? { forceStaleCatalog: true } : {}),
   };
 }
@@ -71,7 +71,6 @@ function scopeOptions(cmd: Command): Command {
     .option('--jobs <list>', 'only these jobs (namespace/name)', list)
     .option('--catalog-version <n>', 'evacuate from this catalog version (default: newest)', positiveNumber)
     .option('--no-preload', 'do not preload jars into the target AZ (jobs fetch them at start-up)')
-    .option('--time-scale <x>', 'simulator speed-up the platform runs at (reports scale targets by it)', positiveNumber)
     .option('--force-stale-catalog', 'emergency: evacuate even when the catalog is older than the tightest RPO in scope (refused otherwise)');
 }
 
@@ -155,7 +154,7 @@ program.command('console')
 scopeOptions(program.command('plan').description('plan an evacuation and print it; acts on nothing'))
   .option('--json', 'print the full plan as JSON')
   .action(async (o: ScopeOpts & { json?: boolean }) => {
-    const req = requestOf(o, loadSettings());
+    const req = requestOf(o);
     return withClient(async (client, settings) => {
     const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
     await client.planPreview(req, planId);
@@ -171,7 +170,7 @@ scopeOptions(program.command('evacuate').description('start (or join) an evacuat
   .option('--report-json <file>', 'write the full JSON report here')
   .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
   .action(async (o: ScopeOpts & { id?: string; dryRun?: boolean; detach?: boolean; reportJson?: string; reportHtml?: string }) => {
-    const req = requestOf(o, loadSettings());
+    const req = requestOf(o);
     return withClient(async (client, settings) => {
     if (o.dryRun) {
       const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;

@@ -38,8 +38,8 @@ export class DrillClient {
   }
 
   /** Input of a drill run for `runbook` read from `file`. */
-  static input(runbook: Runbook, file: string, opts: { timeScale: number; requestedBy: string }): DrillInput {
-    return { runbook, runbookFile: file, timeScale: opts.timeScale, requestedBy: opts.requestedBy };
+  static input(runbook: Runbook, file: string, opts: { requestedBy: string }): DrillInput {
+    return { runbook, runbookFile: file, requestedBy: opts.requestedBy };
   }
 
   /**

@@ -30,7 +30,7 @@ export const SETTINGS = {
   stateDir: { env: 'AZ_EVAC_STATE', default: '.az-evac', description: 'Directory for the catalog, plans, job outcomes and the dev server SQLite file.' },
   tiersFile: { env: 'AZ_EVAC_TIERS', default: 'tiers.yaml', description: 'Tier policy file (see tiers.yaml for every key).' },
   simulatorUrl: { env: 'AZ_EVAC_SIMULATOR_URL', default: '', description: 'Base URL of a running simulator (simulator platform only).' },
-  timeScale: { env: 'AZ_EVAC_TIME_SCALE', default: 1, description: 'Simulator speed-up: model seconds per wall second (10 = ten times faster). Reports scale RTO targets by it.' },
+  timeScale: { env: 'AZ_EVAC_TIME_SCALE', default: 1, description: 'Speed-up of a simulated platform, model seconds per wall second (10 = ten times faster); the worker divides every duration of the tier policy by it once, and reports say so. 1 on a real platform.' },
   preloadConcurrency: { env: 'AZ_EVAC_PRELOAD_CONCURRENCY', default: 16, description: 'Jars copied into the target AZ at once during preload.' },
   maxConcurrentActivities: { env: 'AZ_EVAC_MAX_ACTIVITIES', default: 4000, description: 'Activities one worker runs at once (most are waits on start-up; keep above the sum of tier windows).' },
   maxConcurrentWorkflowTasks: { env: 'AZ_EVAC_MAX_WORKFLOW_TASKS', default: 64, description: 'Workflow tasks one worker runs at once.' },

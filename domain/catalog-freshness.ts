@@ -13,7 +13,7 @@ export interface StaleCatalog {
   takenAt: string;
   /** Age at `nowMs`, wall seconds. */
   ageSeconds: number;
-  /** The tier whose RPO is the tightest in scope, and that RPO in wall seconds (policy ÷ time scale). */
+  /** The tier whose RPO is the tightest in scope, and that RPO in seconds of the policy's clock (wall seconds). */
   tier: Tier;
   rpoSeconds: number;
   /** Human text: age, RPO, version, how to sync or force. */
@@ -23,16 +23,15 @@ export interface StaleCatalog {
 /**
  * The staleness of `catalog` against the tightest RPO of the tiers in scope.
  * @param scopeTiers tiers in scope (empty or undefined: all)
- * @param timeScale simulator speed-up; RPOs are model seconds, divided by it to compare with wall age
  * @returns undefined when the catalog is younger than that RPO
  */
-export function catalogStaleness(catalog: Catalog, policy: TiersPolicy, scopeTiers: readonly Tier[] | undefined, nowMs: number, timeScale: number): StaleCatalog | undefined {
+export function catalogStaleness(catalog: Catalog, policy: TiersPolicy, scopeTiers: readonly Tier[] | undefined, nowMs: number): StaleCatalog | undefined {
   const tiers = scopeTiers?.length ? scopeTiers : TIERS;
   const tier = [...tiers].sort((a, b) => policy.tiers[a].rpoSeconds - policy.tiers[b].rpoSeconds)[0] ?? 'P0';
-  const rpoSeconds = policy.tiers[tier].rpoSeconds / timeScale;
+  const rpoSeconds = policy.tiers[tier].rpoSeconds;
   const ageSeconds = Math.max(0, (nowMs - Date.parse(catalog.takenAt)) / 1000);
   if (ageSeconds <= rpoSeconds) return undefined;
-  const scaled = timeScale === 1 ? '' : ` (${policy.tiers[tier].rpoSeconds}s model at time scale ${timeScale})`;
+  const scaled = policy.timeScale === 1 ? '' : ` (${+(rpoSeconds * policy.timeScale).toFixed(3)}s on a simulated platform at time scale ${policy.timeScale})`;
   return {
     version: catalog.version, takenAt: catalog.takenAt, ageSeconds, tier, rpoSeconds,
     message: `catalog v${catalog.version} was taken at ${catalog.takenAt}, ${ageSeconds.toFixed(0)}s ago: older than the ${tier} RPO of ${+rpoSeconds.toFixed(3)}s${scaled}, ` +

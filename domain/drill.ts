@@ -12,8 +12,6 @@ export interface DrillInput {
   runbook: Runbook;
   /** File the runbook was read from (for the report). */
   runbookFile: string;
-  /** Simulator speed-up (model seconds per wall second); the runbook's timeScale wins. */
-  timeScale: number;
   /** Who started it: a user, or `schedule:<id>`. */
   requestedBy: string;
 }

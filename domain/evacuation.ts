@@ -20,8 +20,6 @@ export interface EvacuationRequest {
   scope?: { tiers?: Tier[]; teams?: string[]; jobs?: string[] };
   /** Copy every jar the plan needs into the target AZ's jar cache first (default true). */
   preload?: boolean;
-  /** Simulator speed-up the platform runs at (model seconds per wall second); 1 on real clusters. */
-  timeScale?: number;
   /** Who pressed the button (CLI user, console identity, schedule). */
   requestedBy?: string;
   /** When the button was pressed, epoch ms: snapshot ages (the RPO paid) are measured at this instant. */
@@ -121,7 +119,6 @@ export interface TierInput extends TierScope {
   /** Admitted jobs of this tier in the stored plan. */
   jobs: number;
   policy: TiersPolicy;
-  timeScale: number;
   paused: boolean;
   aborted: boolean;
   /** `by: reason` of an abort accepted before this workflow started (its skipped jobs name it). */

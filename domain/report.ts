@@ -84,7 +84,6 @@ export interface ReportInput {
   targetAz: string;
   mode: EvacuationMode;
   requestedBy?: string;
-  timeScale: number;
   startedAtMs: number;
   endedAtMs: number;
   abortedBy?: string;
@@ -132,7 +131,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     const rpos = mine.flatMap((j) => (j.snapshotAgeSeconds !== undefined ? [j.snapshotAgeSeconds] : []));
     const policy = input.policy.tiers[tier];
     const rtoSeconds = rtos.length ? Math.max(...rtos) : null;
-    const rtoTargetSeconds = policy.rtoSeconds / input.timeScale;
+    const rtoTargetSeconds = policy.rtoSeconds;
     return {
       tier, jobs: mine.length,
       succeeded: mine.filter((j) => j.outcome === 'running').length,
@@ -140,7 +139,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
       skipped: mine.filter((j) => j.outcome === 'skipped').length,
       rtoSeconds, rtoTargetSeconds,
       worstRpoSeconds: rpos.length ? Math.max(...rpos) : null,
-      rpoTargetSeconds: policy.rpoSeconds / input.timeScale,
+      rpoTargetSeconds: policy.rpoSeconds,
       rtoMet: rtoSeconds === null || rtoSeconds <= rtoTargetSeconds,
     };
   });
@@ -148,7 +147,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
   return {
     evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
     ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-    catalogVersion: input.plan.catalogVersion, clock: 'wall', timeScale: input.timeScale,
+    catalogVersion: input.plan.catalogVersion, clock: 'wall', timeScale: input.policy.timeScale,
     startedAt: new Date(t0).toISOString(), wallSeconds: secondsSince(t0, input.endedAtMs),
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     ...(input.preemptionError ? { preemptionError: input.preemptionError } : {}),

@@ -108,8 +108,6 @@ export interface Runbook {
   description?: string;
   sourceAz: string;
   targetAz: string;
-  /** Simulator speed-up the drill runs at (default: AZ_EVAC_TIME_SCALE). */
-  timeScale?: number;
   steps: RunbookStep[];
 }
 
@@ -162,7 +160,6 @@ export const RUNBOOK_SCHEMA = {
     description: { type: 'string' },
     sourceAz: AZ,
     targetAz: AZ,
-    timeScale: SECONDS,
     steps: {
       type: 'array',
       minItems: 1,

@@ -12,6 +12,9 @@ import { TIERS, type NoSnapshotAction, type Strategy, type Tier, type TierPolicy
 import { ajvIssues, throwIfIssues, type ValidationIssue } from './validation-error.js';
 import { parseYamlText } from './yaml-text.js';
 
+/** Seconds between fencing passes when tiers.yaml does not set fenceIntervalSeconds. */
+export const DEFAULT_FENCE_INTERVAL_SECONDS = 10;
+
 /** Default policy file name, at the repository (or working directory) root. */
 export const DEFAULT_TIERS_FILE = 'tiers.yaml';
 
@@ -47,6 +50,7 @@ export const TIERS_POLICY_SCHEMA = {
   properties: {
     admissionOrder: { type: 'array', items: { enum: [...TIERS] }, description: 'tiers in admission order' },
     borrowIdleSlots: { type: 'boolean', description: 'lower tiers may use slots higher tiers leave idle' },
+    fenceIntervalSeconds: { type: 'number', exclusiveMinimum: 0, description: 'seconds between fencing passes of an emergency (default 10)' },
     tiers: {
       type: 'object',
       additionalProperties: false,
@@ -69,10 +73,33 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLIC
 export function parseTiersPolicy(text: string, file: string): TiersPolicy {
   const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
-  const raw = data as Omit<TiersPolicy, 'tiers'> & { tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
+  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots'> & { fenceIntervalSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
   throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));
   const tiers = Object.fromEntries(TIERS.map((t) => [t, { tier: t, ...raw.tiers[t] }])) as Record<Tier, TierPolicy>;
-  return { admissionOrder: [...raw.admissionOrder], borrowIdleSlots: raw.borrowIdleSlots, tiers };
+  return {
+    admissionOrder: [...raw.admissionOrder], borrowIdleSlots: raw.borrowIdleSlots,
+    fenceIntervalSeconds: raw.fenceIntervalSeconds ?? DEFAULT_FENCE_INTERVAL_SECONDS, tiers, timeScale: 1,
+  };
+}
+
+/**
+ * The policy on a simulated platform's clock: every duration (RTO, RPO, start-up timeout,
+ * fence interval; seconds) divided by `timeScale` and the scale recorded, so the engine runs
+ * unchanged against a platform N× faster than real time and reports say which clock they
+ * used. The worker's composition root applies it once, where the simulated platform is
+ * configured (AZ_EVAC_TIME_SCALE); a real platform keeps the policy as written (scale 1).
+ * @param timeScale model seconds per wall second, > 0
+ * @throws Error naming the value when timeScale is not a number > 0
+ */
+export function onPlatformClock(policy: TiersPolicy, timeScale: number): TiersPolicy {
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`time scale ${timeScale} is not a number > 0. Fix: set AZ_EVAC_TIME_SCALE to a number > 0 (1 on a real platform)`);
+  const scale = timeScale / policy.timeScale;
+  if (scale === 1) return policy;
+  const tiers = Object.fromEntries(TIERS.map((t) => {
+    const p = policy.tiers[t];
+    return [t, { ...p, rtoSeconds: p.rtoSeconds / scale, rpoSeconds: p.rpoSeconds / scale, startupTimeoutSeconds: p.startupTimeoutSeconds / scale }];
+  })) as Record<Tier, TierPolicy>;
+  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, tiers, timeScale };
 }
 
 /** admissionOrder must list each tier exactly once. */

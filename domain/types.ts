@@ -225,7 +225,19 @@ export interface TiersPolicy {
    * after the other.
    */
   borrowIdleSlots: boolean;
+  /**
+   * Seconds between passes of an emergency's fencing follow-up, which suspends the source
+   * copies of moved jobs once the failed AZ answers again (tiers.yaml, default 10).
+   */
+  fenceIntervalSeconds: number;
   tiers: Record<Tier, TierPolicy>;
+  /**
+   * The clock every duration of this policy is in: 1 on a real platform (tiers.yaml as
+   * written); N when the worker drives a simulated platform running N× faster than real time,
+   * in which case RTOs, RPOs, start-up timeouts and the fence interval were divided by N once,
+   * when the worker loaded the policy (onPlatformClock). Reports say which clock they used.
+   */
+  timeScale: number;
 }
 
 /** A job as the planner placed it. */

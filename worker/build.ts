@@ -14,7 +14,7 @@ import { describeTemporal, temporalConnectionOptions } from '../config/temporal-
 import { checkSearchAttributes } from '../client/search-attributes.js';
 import { UNREACHABLE_FIX } from '../client/temporal-connection.js';
 import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
-import { parseTiersPolicy } from '../domain/tiers-policy.js';
+import { onPlatformClock, parseTiersPolicy } from '../domain/tiers-policy.js';
 import type { AzProfile } from '../domain/types.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
@@ -137,7 +137,9 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     cluster: platform, objects: (settings.platform === 'k8s' ? undefined : objectStore(settings, catalogs)) ?? platform, fleet: platform,
     catalogs,
     evacuations: new FileEvacuationStore(join(stateDir, 'evacuations')),
-    loadTiers: () => loadTiersFile(resolve(settings.tiersFile)),
+    // A simulated platform runs AZ_EVAC_TIME_SCALE× faster: its clock is applied to the policy
+    // here, once, so the engine never scales a duration itself.
+    loadTiers: async () => onPlatformClock(await loadTiersFile(resolve(settings.tiersFile)), settings.timeScale),
     validateManifest: validator,
     preloadConcurrency: settings.preloadConcurrency,
     reportDir: join(stateDir, 'reports'),

@@ -52,7 +52,6 @@ class StepStop extends Error {
 export async function drill(input: DrillInput): Promise<DrillResult> {
   const { runbook } = input;
   const drillId = workflowInfo().workflowId;
-  const timeScale = runbook.timeScale ?? input.timeScale;
   const status: DrillStatus = {
     drillId, runbook: runbook.name, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, phase: 'running',
     requestedBy: input.requestedBy, startedAtMs: Date.now(), decisions: [], cleanup: [],
@@ -98,7 +97,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       const synced = await acts.syncCatalog();
       const plan = await acts.planEvacuation({
         evacuationId: `${evacuationId}.readiness`, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: 'drill',
-        catalogVersion: synced.version, scope: evacuateScope(), timeScale, requestedBy: input.requestedBy, triggeredAtMs: Date.now(),
+        catalogVersion: synced.version, scope: evacuateScope(), requestedBy: input.requestedBy, triggeredAtMs: Date.now(),
       });
       const jobs = plan.tiers.reduce((n, t) => n + t.jobs, 0);
       const summary = `${jobs} job(s) plannable, ${plan.notAdmitted} not admitted, ${plan.findings} finding(s) (${plan.blockingFindings} blocking) on catalog v${plan.catalogVersion}`;
@@ -139,7 +138,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
         parentClosePolicy: ParentClosePolicy.ABANDON,
         args: [{
           evacuationId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: step.evacuate.mode ?? 'drill',
-          catalogVersion: synced.version, scope: evacuateScope(), preload: step.evacuate.preload ?? true, timeScale,
+          catalogVersion: synced.version, scope: evacuateScope(), preload: step.evacuate.preload ?? true,
           requestedBy: `drill ${drillId} (${input.requestedBy})`, triggeredAtMs: Date.now(),
         }],
       }));

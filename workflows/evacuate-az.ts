@@ -46,19 +46,18 @@ const planning = proxyActivities<Activities>({
 const PRELOAD_CHUNK = 16;
 
 /** Model seconds between two fencing passes while the source AZ is away (÷ time scale, at least 1 wall second). */
-const FENCE_INTERVAL_MODEL_SECONDS = 10;
 
 /**
  * Start the fencing follow-up of an emergency evacuation (workflows/fence-source.ts). A
  * follow-up still running from an earlier run of the same evacuation id works on the same
  * fence records: join it.
  */
-async function startFencing(input: EvacuationInput, timeScale: number): Promise<void> {
+async function startFencing(input: EvacuationInput, intervalSeconds: number): Promise<void> {
   try {
     await startChild(fenceSourceAz, {
       workflowId: fenceWorkflowId(input.evacuationId),
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ evacuationId: input.evacuationId, sourceAz: input.sourceAz, intervalSeconds: Math.max(1, FENCE_INTERVAL_MODEL_SECONDS / timeScale), sealed: false }],
+      args: [{ evacuationId: input.evacuationId, sourceAz: input.sourceAz, intervalSeconds, sealed: false }],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -67,7 +66,6 @@ async function startFencing(input: EvacuationInput, timeScale: number): Promise<
 
 /** Evacuate the source AZ's jobs into the target AZ. Never throws for job-level failures. */
 export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResult> {
-  const timeScale = input.timeScale ?? 1;
   const preload = input.preload ?? true;
   const startedAtMs = Date.now();
   const progress: EvacuationProgress = {
@@ -137,12 +135,12 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
   progress.plan = plan;
   // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
   // patched: evacuations recorded before the fencing follow-up existed replay without it.
-  const fencing = input.mode === 'emergency' && patched('fencing-follow-up') ? startFencing(input, timeScale) : undefined;
+  const fencing = input.mode === 'emergency' && patched('fencing-follow-up') ? startFencing(input, plan.policy.fenceIntervalSeconds) : undefined;
   progress.preload.jars = plan.jars;
   progress.tiers = plan.policy.admissionOrder.map((tier): TierProgress => ({
     tier, state: 'waiting', planned: plan.tiers.find((t) => t.tier === tier)?.jobs ?? 0,
     running: 0, succeeded: 0, failed: 0, skipped: 0,
-    rtoTargetSeconds: plan.policy.tiers[tier].rtoSeconds / timeScale,
+    rtoTargetSeconds: plan.policy.tiers[tier].rtoSeconds,
   }));
   if (progress.phase !== 'aborted') progress.phase = 'evacuating';
 
@@ -177,7 +175,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{
         evacuationId: input.evacuationId, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
-        mode: input.mode, preload, jobs: tp.planned, policy: plan.policy, timeScale,
+        mode: input.mode, preload, jobs: tp.planned, policy: plan.policy,
         paused, aborted, ...(aborted ? { abortedBy: progress.abortedBy } : {}),
       }],
     });
@@ -212,7 +210,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
     await getExternalWorkflowHandle(followUpWorkflowId).signal(sealFencesSignal);
     fences = { ...(await planning.fencePending(input.evacuationId)), followUpWorkflowId };
   }
-  const report = await planning.writeReport({ ...input, timeScale, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences });
+  const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences });
   progress.reportFile = report.reportFile;
   progress.phase = wasAborted ? 'aborted' : 'done';
   return {

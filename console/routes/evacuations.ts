@@ -31,7 +31,7 @@ async function triggerRequest(ctx: ConsoleContext, body: TriggerBody, who: Ident
   if (typeof body.reason !== 'string' || body.reason.trim().length < 3) throw new HttpError(400, 'reason: missing reason. Fix: say why you evacuate (at least 3 characters; it goes to the audit log)');
   const mode = body.mode ?? 'emergency';
   if (mode !== 'emergency' && mode !== 'drill') throw new HttpError(400, `mode: unknown mode ${JSON.stringify(mode)}. Fix: use emergency or drill`);
-  return { req: { sourceAz, targetAz, mode: mode as EvacuationMode, timeScale: ctx.settings.timeScale, requestedBy: who.user }, reason: body.reason.trim() };
+  return { req: { sourceAz, targetAz, mode: mode as EvacuationMode, requestedBy: who.user }, reason: body.reason.trim() };
 }
 
 async function progressOf(ctx: ConsoleContext, id: string): Promise<EvacuationProgress> {

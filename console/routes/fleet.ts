@@ -60,7 +60,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     const { sourceAz, targetAz } = checkAzPair(catalog, req.query.from, req.query.to, { sourceAz: 'from', targetAz: 'to' });
     const planId = `az-evac-plan-${sourceAz}-to-${targetAz}-${Date.now()}`;
     try {
-      await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency', timeScale: ctx.settings.timeScale }, planId);
+      await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency' }, planId);
     } catch (err) {
       throw new HttpError(502, `planning ${sourceAz} → ${targetAz} failed: ${messageOf(err)}`);
     }

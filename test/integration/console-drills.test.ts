@@ -37,7 +37,7 @@ describe('console drill routes', () => {
       '  - fault: { simulator: { azDown: az-a } }',
       '  - approval: { prompt: "Evacuate az-a?", timeoutSeconds: 300 }',
       '  - evacuate: { mode: emergency }', '  - failback: {}'].join('\n'), 'gate.yaml');
-    const id = await drills.start(DrillClient.input(runbook, 'gate.yaml', { timeScale: 50, requestedBy: 'vitest' }), `drill-console-${Date.now()}`);
+    const id = await drills.start(DrillClient.input(runbook, 'gate.yaml', { requestedBy: 'vitest' }), `drill-console-${Date.now()}`);
     await waitFor('the gate', async () => ((await drills.status(id)).phase === 'awaiting-approval' ? true : undefined));
 
     const listed = await waitFor('the drill in the list', async () => {

@@ -120,7 +120,7 @@ beforeAll(async () => {
   drills = await DrillClient.connect(c.h.settings);
   const runbook = parseRunbook(['name: console-fuzz', 'sourceAz: az-a', 'targetAz: az-b', 'steps:',
     '  - approval: { prompt: "Drill az-a?", timeoutSeconds: 3600 }', '  - evacuate: { mode: drill }', '  - failback: {}'].join('\n'), 'fuzz.yaml');
-  drillId = await drills.start(DrillClient.input(runbook, 'fuzz.yaml', { timeScale: 50, requestedBy: 'vitest' }), `drill-console-fuzz-${Date.now()}`);
+  drillId = await drills.start(DrillClient.input(runbook, 'fuzz.yaml', { requestedBy: 'vitest' }), `drill-console-fuzz-${Date.now()}`);
   await waitFor('the gate', async () => ((await drills.status(drillId)).phase === 'awaiting-approval' ? true : undefined));
 });
 afterAll(async () => {

@@ -84,7 +84,7 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
         const started = Date.now();
         const id = `kube-drill-${cycle}-${Date.now()}`;
-        await drills.start(DrillClient.input(RUNBOOK, 'kube-drill-cycles.yaml', { timeScale: FLEET.timeScale, requestedBy: 'vitest' }), id);
+        await drills.start(DrillClient.input(RUNBOOK, 'kube-drill-cycles.yaml', { requestedBy: 'vitest' }), id);
         const result = await drills.result(id);
         const wallSeconds = (Date.now() - started) / 1000;
         const report = result.evacuationReportFile ? JSON.parse(await readFile(result.evacuationReportFile, 'utf8')) as EvacuationReport : undefined;

@@ -60,7 +60,7 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       carriedOver = (await client.syncCatalog()).carriedOver;
       const started = Date.now();
       const id = `kube-evac-${o.jobs}-${Date.now()}`;
-      await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', timeScale: o.timeScale, requestedBy: 'vitest' }, id);
+      await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', requestedBy: 'vitest' }, id);
       result = await client.result(id);
       wallSeconds = (Date.now() - started) / 1000;
       report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;

@@ -149,7 +149,7 @@ export class EvacuationHarness {
 
   /** The request every test sends, with `extra` merged in. */
   request(extra: Partial<EvacuationRequest> = {}): EvacuationRequest {
-    return { sourceAz: SOURCE_AZ, targetAz: TARGET_AZ, mode: 'emergency', timeScale: this.timeScale, requestedBy: 'vitest', ...extra };
+    return { sourceAz: SOURCE_AZ, targetAz: TARGET_AZ, mode: 'emergency', requestedBy: 'vitest', ...extra };
   }
 
   /** Start (or join) evacuation `id`. */

@@ -159,7 +159,7 @@ export async function runOnKube(
       mark('sync');
       const before = byKey(await listFlinkDeployments(p.admin.get('az-b')!));
       const t0 = Date.now();
-      await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', timeScale: fleet.timeScale, requestedBy: 'vitest' }, id);
+      await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', requestedBy: 'vitest' }, id);
       injecting = o.inject?.({ p, client, id, signal: ended.signal });
       const result = await client.result(id);
       const wallSeconds = (Date.now() - t0) / 1000;

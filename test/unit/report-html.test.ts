@@ -34,7 +34,7 @@ function report(outcomes: JobOutcome[], admitted: PlannedJob[]) {
     preemptions: [{ key: 'ns/victim', name: 'victim', namespace: 'ns', cores: 8, memoryMiB: 8192, forJob: 'ns/p2-0' }],
     findings: [], capacityBefore: { cores: 100, memoryMiB: 1e6 }, capacityAfter: { cores: 10, memoryMiB: 1e5 }, jars: [],
   };
-  return buildReport({ evacuationId: 'evac-<1>', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', timeScale: 1, startedAtMs: T0, endedAtMs: at(120), plan, policy: tiersPolicy(), outcomes });
+  return buildReport({ evacuationId: 'evac-<1>', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: T0, endedAtMs: at(120), plan, policy: tiersPolicy(), outcomes });
 }
 
 describe('report timeline and HTML', () => {

@@ -1,3 +1,4 @@
+import { onPlatformClock } from '../../domain/tiers-policy.js';
 import { describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../domain/evacuation.js';
 import { buildReport, type ReportInput } from '../../domain/report.js';
@@ -27,7 +28,7 @@ function input(outcomes: JobOutcome[], over: Partial<ReportInput> = {}): ReportI
     findings: [], capacityBefore: { cores: 10, memoryMiB: 10 }, capacityAfter: { cores: 2, memoryMiB: 2 }, jars: [],
   };
   return {
-    evacuationId: 'evac-1', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', timeScale: 1,
+    evacuationId: 'evac-1', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency',
     startedAtMs: T0, endedAtMs: T0 + 90_000, plan, policy: tiersPolicy(), outcomes, ...over,
   };
 }
@@ -65,8 +66,8 @@ describe('buildReport', () => {
     expect(buildReport(input(all, { abortedBy: 'sre: drill over' })).success).toBe(false);
   });
 
-  it('under a time scale, durations stay wall seconds and targets are divided by the scale', () => {
-    const r = buildReport(input(outcomes, { timeScale: 10 }));
+  it('on a simulated platform\'s clock, durations stay wall seconds and targets are the policy\'s, divided by the scale once', () => {
+    const r = buildReport(input(outcomes, { policy: onPlatformClock(tiersPolicy(), 10) }));
     expect(r.clock).toBe('wall');
     expect(r.timeScale).toBe(10);
     const p0 = r.tiers.find((t) => t.tier === 'P0')!;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIERS_FILE, parseTiersPolicy } from '../../domain/tiers-policy.js';
+import { DEFAULT_TIERS_FILE, onPlatformClock, parseTiersPolicy } from '../../domain/tiers-policy.js';
 import { ConfigValidationError } from '../../domain/validation-error.js';
 
 const FILE = 'tiers.yaml';
@@ -29,6 +29,8 @@ describe('parseTiersPolicy', () => {
     const policy = parseTiersPolicy(DEFAULT_TEXT, FILE);
     expect(policy.admissionOrder).toEqual(['P0', 'P1', 'P2', 'P3']);
     expect(policy.borrowIdleSlots).toBe(true);
+    expect(policy.fenceIntervalSeconds).toBe(10);
+    expect(policy.timeScale).toBe(1);
     expect(policy.tiers.P0).toEqual({
       tier: 'P0', strategy: 'promote-standby', rtoSeconds: 60, rpoSeconds: 300, maxConcurrency: 500,
       onNoSnapshot: 'fail', preemptible: false, startupTimeoutSeconds: 600,
@@ -63,7 +65,7 @@ describe('parseTiersPolicy', () => {
       text: () => mutate('borrowIdleSlots: true', 'borrowIdleSlots: true\nshuffle: 3'),
       path: 'shuffle',
       problem: /unknown key 'shuffle'/,
-      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, tiers\)/,
+      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, tiers\)/,
     },
     {
       name: 'missing tier',
@@ -157,5 +159,31 @@ describe('parseTiersPolicy', () => {
   it('rejects an empty document', () => {
     const err = rejection('');
     expect(err.message).toMatch(/^tiers\.yaml: \(root\): must be an object, got null\. Fix: make the document an object$/);
+  });
+});
+
+describe('onPlatformClock', () => {
+  const policy = parseTiersPolicy(readFileSync(DEFAULT_TIERS_FILE, 'utf8'), DEFAULT_TIERS_FILE);
+
+  it('divides every duration by the time scale once and records the scale; counts and choices stay', () => {
+    const fast = onPlatformClock(policy, 20);
+    expect(fast.timeScale).toBe(20);
+    expect(fast.fenceIntervalSeconds).toBe(policy.fenceIntervalSeconds / 20);
+    expect(fast.tiers.P1).toEqual({
+      ...policy.tiers.P1,
+      rtoSeconds: policy.tiers.P1.rtoSeconds / 20, rpoSeconds: policy.tiers.P1.rpoSeconds / 20, startupTimeoutSeconds: policy.tiers.P1.startupTimeoutSeconds / 20,
+    });
+    expect(onPlatformClock(fast, 20)).toBe(fast);
+    expect(onPlatformClock(fast, 40).tiers.P1.rtoSeconds).toBe(policy.tiers.P1.rtoSeconds / 40);
+  });
+
+  it('leaves a real platform\'s policy as written', () => {
+    expect(onPlatformClock(policy, 1)).toBe(policy);
+    expect(policy.timeScale).toBe(1);
+  });
+
+  it('refuses a scale that is not a number > 0, naming the setting', () => {
+    expect(() => onPlatformClock(policy, 0)).toThrow(/AZ_EVAC_TIME_SCALE/);
+    expect(() => onPlatformClock(policy, Number.NaN)).toThrow(/not a number > 0/);
   });
 });

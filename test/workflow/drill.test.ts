@@ -54,7 +54,7 @@ describe('drills', () => {
   }
 
   const start = (d: DrillClient, runbook: Runbook, id: string) =>
-    d.start(DrillClient.input(runbook, 'test.yaml', { timeScale: OPTIONS.timeScale, requestedBy: 'vitest' }), id);
+    d.start(DrillClient.input(runbook, 'test.yaml', { requestedBy: 'vitest' }), id);
 
   it('waits at the approval gate, proceeds on approve, verifies and fails back (full-AZ runbook, az-a down)', async () => {
     const { h, drills } = await setUp();
@@ -158,7 +158,7 @@ describe('drills', () => {
     const orphanQueue = `${h.settings.taskQueue}-no-worker`;
     const orphans = await DrillClient.connect({ ...h.settings, taskQueue: orphanQueue });
     const runbook = parseRunbook(['name: held', 'sourceAz: az-a', 'targetAz: az-b', 'steps:', '  - approval: { prompt: hold, timeoutSeconds: 600 }', '  - evacuate: { mode: drill }', '  - failback: {}'].join('\n'), 'held.yaml');
-    const orphan = await orphans.start(DrillClient.input(runbook, 'held.yaml', { timeScale: OPTIONS.timeScale, requestedBy: 'vitest' }), `drill-orphan-${Date.now()}`);
+    const orphan = await orphans.start(DrillClient.input(runbook, 'held.yaml', { requestedBy: 'vitest' }), `drill-orphan-${Date.now()}`);
     try {
       const mine = await start(drills, runbook, `drill-listed-${Date.now()}`);
       await waitFor('the gate', async () => ((await drills.status(mine)).phase === 'awaiting-approval' ? true : undefined));

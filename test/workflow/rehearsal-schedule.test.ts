@@ -46,7 +46,7 @@ describe('rehearsal schedules', () => {
     const window = parsePauseWindow(`${new Date(now).toISOString().slice(0, 16)}Z/${new Date(now + 3 * 3600_000).toISOString().slice(0, 16)}Z`);
     await schedules.create({
       scheduleId: id, cron: ['*/10 * * * *'], pauseWindows: [window],
-      input: DrillClient.input(runbook, 'canary.yaml', { timeScale: TIME_SCALE, requestedBy: `schedule:${id}` }),
+      input: DrillClient.input(runbook, 'canary.yaml', { requestedBy: `schedule:${id}` }),
     });
     created.push(id);
 
