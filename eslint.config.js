@@ -1,6 +1,6 @@
 // ESLint flat config. TypeScript gets typescript-eslint's recommended rules plus the
 // type-aware no-floating-promises (an un-awaited activity call or server-side apply is a bug).
-// workflows/** additionally gets the Temporal workflow sandbox rules (DESIGN.md §4).
+// workflows/** additionally gets the Temporal workflow sandbox rules (docs/design.md#workflow-determinism).
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
@@ -106,7 +106,7 @@ export default defineConfig([
             },
             {
               group: ['**/worker', '**/worker/**', '**/cli', '**/cli/**'],
-              message: 'Nothing imports worker/ or cli/ (DESIGN.md §5: arrows point down).',
+              message: 'Nothing imports worker/ or cli/ (docs/design.md#shape-of-the-code: arrows point down).',
             },
             {
               group: ['**/simulator', '**/simulator/**', '**/launchers', '**/launchers/**'],

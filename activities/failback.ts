@@ -171,7 +171,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
   async function restoreSource(ctx: JobContext, path: string | undefined, nonce: number, suspended: boolean): Promise<void> {
     const { name: az } = ctx.source;
     // A suspended job's HA ConfigMaps are gone (stop-with-savepoint); delete any stale ones
-    // that would silently win over initialSavepointPath (DESIGN.md §3).
+    // that would silently win over initialSavepointPath (docs/design.md#upgrade-mode-and-ha-metadata).
     if (suspended) await platformCall(`delete stale HA ConfigMaps of ${ctx.job.name} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, ctx.job.namespace, ctx.job.name));
     await platformCall(`restore ${ctx.job.name} in ${az}`, () => deps.cluster.restore(az, ctx.job.namespace, ctx.job.name, {
       ...(path ? { initialSavepointPath: path } : {}), savepointRedeployNonce: nonce,

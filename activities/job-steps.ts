@@ -184,7 +184,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       if (ref.strategy === 'resume-standby' && ctx.job.standby) {
         const { namespace, name } = targetResource(ctx, ref.strategy);
         // The cold standby never ran here: any HA ConfigMaps of its cluster-id are stale and
-        // would silently win over initialSavepointPath on this first start (DESIGN.md §3).
+        // would silently win over initialSavepointPath on this first start (docs/design.md#upgrade-mode-and-ha-metadata).
         await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, name));
         const status = await platformCall(`resume ${ref.key} in ${az}`, () => deps.cluster.restore(az, namespace, name, {
           initialSavepointPath: restorePath, savepointRedeployNonce: nonceOf(ctx),

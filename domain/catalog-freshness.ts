@@ -1,7 +1,7 @@
 /**
  * Is the fleet catalog fresh enough to evacuate from in an emergency? In an emergency the
  * source AZ's API server is gone and the catalog is the only record of its jobs, standbys
- * and snapshot prefixes (DESIGN.md §3): a catalog older than the tightest RPO in scope may
+ * and snapshot prefixes (docs/design.md#the-fleet-catalog): a catalog older than the tightest RPO in scope may
  * miss jobs deployed since, or name standbys that moved. Pure.
  */
 import type { Catalog, Tier, TiersPolicy } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * Validation of the fleet catalog (Catalog, DESIGN.md §3): a JSON schema pass, then
+ * Validation of the fleet catalog (Catalog, docs/design.md#the-fleet-catalog): a JSON schema pass, then
  * semantic checks across entries. Pure: takes a parsed document or JSON text.
  *
  * Readiness gaps (a P0 job without a hot standby, a P1 without a cold one) are not errors
@@ -10,10 +10,10 @@ import addFormatsPlugin from 'ajv-formats';
 import { TIERS, jobKey, type Catalog, type FleetJob } from './types.js';
 import { ConfigValidationError, ajvIssues, show, throwIfIssues, type ValidationIssue } from './validation-error.js';
 
-/** Longest FlinkDeployment name the operator accepts (DESIGN.md §3). */
+/** Longest FlinkDeployment name the operator accepts (docs/design.md#flinkdeployment-resources-and-names). */
 export const MAX_JOB_NAME_LENGTH = 45;
 
-/** FlinkDeployment name: DNS-1123 label starting with a letter (DESIGN.md §3). */
+/** FlinkDeployment name: DNS-1123 label starting with a letter (docs/design.md#flinkdeployment-resources-and-names). */
 export const JOB_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Kubernetes namespace name: DNS-1123 label, ≤ 63 chars. */

@@ -12,7 +12,7 @@
  * The root also checks `apiVersion` and `kind` (from the CRD's group, version and kind) and
  * `metadata`: name a lower-case DNS label of ≤ 45 characters (the FlinkDeployment name is
  * Flink's `kubernetes.cluster-id`, limited by Flink's `Constants.MAXIMUM_CHARACTERS_OF_CLUSTER_ID`
- * = 45; DESIGN.md §3), namespace a DNS label, label values valid Kubernetes label values.
+ * = 45; docs/design.md#flinkdeployment-resources-and-names), namespace a DNS label, label values valid Kubernetes label values.
  *
  * Speed: the FlinkDeployment schema inlines PodSpec three times (11k lines); identical
  * subschemas are shared through `$defs` before compiling (≈ 5× smaller JSON, ≈ 4× faster

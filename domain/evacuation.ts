@@ -2,7 +2,7 @@
  * Messages of an evacuation: workflow inputs, activity results and progress shapes.
  * Shared by workflows/, activities/ and cli/; pure types plus a few pure helpers.
  * Everything here travels through Temporal payloads, so it stays small: job keys and
- * counts, never the catalog or the plan (DESIGN.md §4: 2 MB per payload).
+ * counts, never the catalog or the plan (docs/design.md#temporal-limits: 2 MB per payload).
  */
 import type { Strategy, Tier, TiersPolicy } from './types.js';
 

@@ -1,6 +1,6 @@
 /**
  * Flink configuration maps as az-evac emits them in `spec.flinkConfiguration`: flat
- * `key → string` maps (DESIGN.md §3), read and written by role so that a key renamed by
+ * `key → string` maps (docs/design.md#flinkdeployment-resources-and-names), read and written by role so that a key renamed by
  * FLIP-406 is found under either name and written under the name(s) the job's Flink release
  * reads ({@link writeConfigForRelease}). Pure: no I/O.
  */

@@ -1,5 +1,5 @@
 /**
- * Lineage: which jobs feed which, through the topics in `FleetJob.lineage` (DESIGN.md §2).
+ * Lineage: which jobs feed which, through the topics in `FleetJob.lineage` (docs/design.md#tiers-capacity-and-lineage).
  *
  * A producer feeding a higher-tier consumer, directly or through other jobs, is lifted to
  * that consumer's tier (P0 highest): a P0 job reading a topic written by a P3 job needs the

@@ -1,7 +1,7 @@
 /**
  * The evacuation planner: which jobs of the failed AZ move to the target AZ, in what order,
  * with which strategy, what target-AZ P3 jobs to suspend for room, and what will not fit.
- * Pure and computed before anything is touched (DESIGN.md §2, §5 "decide, then act").
+ * Pure and computed before anything is touched (docs/design.md#tiers-capacity-and-lineage; "decide, then act": docs/design.md#shape-of-the-code).
  *
  * Decisions (SRE defaults; each is documented where it is made):
  * - Order: tiers in `admissionOrder` by EFFECTIVE tier (after lineage lifting, lineage.ts),

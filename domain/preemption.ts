@@ -1,6 +1,6 @@
 /**
  * Which preemptible jobs in the target AZ to suspend to make room for a higher-tier job
- * (DESIGN.md §2: P3 jobs already running in the target may be suspended). Pure.
+ * (docs/design.md#tiers-capacity-and-lineage: P3 jobs already running in the target may be suspended). Pure.
  *
  * Choice, per shortfall: if one candidate covers the whole remaining shortfall, take the
  * SMALLEST such candidate and stop; otherwise take the candidate covering the most of the

@@ -1,5 +1,5 @@
 /**
- * Regenerates a job's FlinkDeployment for the target AZ (DESIGN.md §1: config bound to one
+ * Regenerates a job's FlinkDeployment for the target AZ (docs/design.md#field-reports: config bound to one
  * cluster cannot be moved, so it is rewritten at start-up) and finds what still points at the
  * source AZ. Pure: no I/O.
  */

@@ -2,7 +2,7 @@
  * Snapshot choice: which replicated checkpoint or savepoint a job restores from in the
  * target AZ. Pure: the caller lists the replica (ObjectStorePort) and passes entries in.
  *
- * Rules (DESIGN.md §3):
+ * Rules (docs/design.md#snapshot-layout-and-completeness, #relocatability):
  * - `_metadata` is written last; without it the snapshot is incomplete → skipped.
  * - Cross-AZ replication does not keep order: `_metadata` may arrive before the files it
  *   references (`referencedFilesPresent === false`) → skipped; an older one is used instead.

@@ -1,5 +1,5 @@
 /**
- * Flink's snapshot layout in an object store (DESIGN.md §3; Flink docs "Checkpoints" →
+ * Flink's snapshot layout in an object store (docs/design.md#snapshot-layout-and-completeness; Flink docs "Checkpoints" →
  * "Directory Structure"), shared by the simulator that writes it and the S3 adapter that
  * reads it:
  * - checkpoint: `<checkpointPrefix>/<jobId>/chk-<n>/_metadata` plus `chk-<n>/<uuid>` data,

@@ -1,5 +1,5 @@
 /**
- * tiers.yaml: the evacuation policy per priority tier (DESIGN.md §2). Pure: parses and
+ * tiers.yaml: the evacuation policy per priority tier (docs/design.md#tiers-capacity-and-lineage). Pure: parses and
  * validates text; reading the file is the caller's job.
  *
  * Three passes, each reporting every problem it finds at once as a ConfigValidationError:

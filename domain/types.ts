@@ -2,11 +2,11 @@
  * The fleet model shared by every layer: jobs, availability zones, tiers, the catalog,
  * snapshots and plans. Pure types only (no I/O); units are in the field names or docs.
  *
- * Field facts come from ../shared/DESIGN.md §2–§3 and the Apache Flink Kubernetes
+ * Field facts come from docs/design.md (tiers; Flink and operator facts) and the Apache Flink Kubernetes
  * Operator CRD (flink.apache.org/v1beta1 FlinkDeployment).
  */
 
-/** Priority tier. P0 hot standby, P1 cold standby, P2 regular, P3 preemptible (DESIGN.md §2). */
+/** Priority tier. P0 hot standby, P1 cold standby, P2 regular, P3 preemptible (docs/design.md#tiers-capacity-and-lineage). */
 export type Tier = 'P0' | 'P1' | 'P2' | 'P3';
 
 /** All tiers, highest priority first. */
@@ -25,7 +25,7 @@ export type Strategy = 'promote-standby' | 'resume-standby' | 'redeploy';
 export type NoSnapshotAction = 'fail' | 'restore-stateless' | 'skip';
 
 /**
- * Object-store layout across AZs (DESIGN.md §3).
+ * Object-store layout across AZs (docs/design.md#relocatability).
  * - `symmetric`: same bucket names and key layout in every AZ, only `s3.endpoint` differs;
  *   replicated checkpoints (absolute s3:// paths in `_metadata`) are restorable.
  * - `per-az-buckets`: each AZ has its own bucket names; only savepoints (relocatable,

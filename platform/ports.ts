@@ -162,7 +162,7 @@ export interface StoredPlan {
   plan: Plan;
 }
 
-/** Plans and per-job outcomes of evacuations, kept off Temporal payloads (DESIGN.md §4). */
+/** Plans and per-job outcomes of evacuations, kept off Temporal payloads (docs/design.md#temporal-limits). */
 export interface EvacuationStore {
   /** Store the plan of an evacuation with its request and policy (idempotent: same id, same plan). */
   putPlan(evacuationId: string, stored: StoredPlan): Promise<void>;

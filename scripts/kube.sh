@@ -16,11 +16,11 @@
 #                  <cache>/kube-<k8s version>-etcd-<etcd version>/bin/
 #   AZ_EVAC_STATE  default state root (.az-evac); clusters' state goes to <state>/kube/
 #
-# Why build: there is no Docker and no internet here, only package registries (DESIGN.md §6).
+# Why build: there is no Docker and no internet here, only package registries (docs/design.md#real-servers-here).
 # A small wrapper Go module requires k8s.io/kubernetes at KUBE_VERSION and replaces each of
 # its staging modules (`k8s.io/x v0.0.0` in the release's go.mod) with the published
 # v0.<minor>.<patch>; etcd is built from the same module graph, at the version the release
-# pins. A cold build took 34 min on the busy shared 2-core machine, 12 CPU-minutes (README,
+# pins. A cold build took 34 min on the busy shared 2-core machine, 12 CPU-minutes (docs/kubernetes.md,
 # "Local two-AZ control plane").
 set -euo pipefail
 

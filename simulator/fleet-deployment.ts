@@ -2,7 +2,7 @@
  * Turns one of the operator's example FlinkDeployments into a generated fleet job's
  * deployment for one AZ, and reads back what a FlinkDeployment requests. Pure.
  *
- * Field facts (DESIGN.md §3): FLIP-406 key names (Flink 1.20) in a flat string map,
+ * Field facts (docs/design.md#flink-and-operator-facts): FLIP-406 key names (Flink 1.20) in a flat string map,
  * `upgradeMode: savepoint` (never last-state across AZs), names ≤ 45 chars. Resources use
  * the operator's `resource: { cpu, memory }` form, memory as a Flink memory size in MiB
  * (`4096m`); TaskManager count = ceil(parallelism / taskmanager.numberOfTaskSlots)

@@ -3,7 +3,7 @@
  * benchmarks. Pure given its inputs: the same options (seed, size, AZs, layout, templates)
  * give byte-identical output. Draws come from pure-rand's xoroshiro128+ via ./random.ts.
  *
- * What a fleet looks like (DESIGN.md §1–§2): tiers ≈ P0 5 %, P1 10 %, P2 60 %, P3 25 %;
+ * What a fleet looks like (docs/design.md#tiers-capacity-and-lineage): tiers ≈ P0 5 %, P1 10 %, P2 60 %, P3 25 %;
  * ~20 teams, one namespace `flink-<team>` each; sizes skewed (most jobs 8–32 cores, some
  * 200–800; mean ≈ 69 cores, 4096 MiB per core); state 100 MB–500 GB log-normal, larger
  * for P0/P1; a shared jar pool of ≈ jobs/5 jars; topic lineage mostly from outside the

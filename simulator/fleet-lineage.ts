@@ -1,5 +1,5 @@
 /**
- * Topic lineage of a generated fleet (DESIGN.md §2 "Lineage"), shaped like a real platform
+ * Topic lineage of a generated fleet (docs/design.md#tiers-capacity-and-lineage), shaped like a real platform
  * so that lineage lifting in the planner (domain/lineage.ts) stays the exception it is:
  *
  * - Each job writes 1–2 topics `<team>.<stem>[-<side output>]` and reads 1–3 topics.

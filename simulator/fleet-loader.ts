@@ -4,7 +4,7 @@
  * on, checkpoint/savepoint history seeded and replicated), cold standbys CREATED, every
  * jar published to every AZ's repository and cached in the AZs whose resources use it.
  *
- * Two seeded traps, as on real platforms (DESIGN.md §3):
+ * Two seeded traps, as on real platforms (docs/design.md#flink-and-operator-facts):
  * - for `incompleteReplicaFraction` of the primaries (default 3 %) the newest checkpoint's
  *   replica in the other AZ still lacks `_metadata` or a data file (it arrives 30–90 model
  *   s later);

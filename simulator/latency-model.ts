@@ -5,7 +5,7 @@
  * bound for the same plan by calling `startupSeconds` with `preloaded: true` and
  * `concurrentRepoDownloads: 1`.
  *
- * Calibrated against DESIGN.md §1 (field reports): apply → RUNNING ≈ 2 min typically,
+ * Calibrated against the field reports (docs/design.md#field-reports): apply → RUNNING ≈ 2 min typically,
  * ≈ 5 min for a savepoint redeploy of big state, 15–20 min when nodes must scale up; jar
  * downloads from busy HDD-backed storage ran 10× slower under evacuation load.
  *

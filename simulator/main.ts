@@ -26,7 +26,7 @@ import { Simulator } from './simulator.js';
  * Checkpoint interval floor when objects go through to S3, model seconds. Measured: a
  * 200-job fleet at the default 60 s interval writes ~400 S3 requests/s (checkpoint files,
  * replicas, retention deletes) against ~100–150/s that versitygw sustains on 2 shared
- * cores (README, "Checkpoints, savepoints and jars on S3"). 120 s halves that and stays
+ * cores (docs/object-stores.md). 120 s halves that and stays
  * below the tightest RPO (P0, 300 s) minus the longest replication lag (60 s): a newest
  * restorable checkpoint is never older than 180 s.
  */

@@ -1,7 +1,7 @@
 /**
  * The simulated Flink Kubernetes Operator: reconciles FlinkDeployments of one AZ into
  * pods, jobs and status, like the real operator (docs "Job Management" and "Custom
- * Resource Overview"; DESIGN.md §3):
+ * Resource Overview"; docs/design.md#restoring-from-a-chosen-snapshot):
  *
  * - `state: suspended` on a never-run resource → CREATED, no pods; on a running job →
  *   SUSPENDED (a savepoint first under upgradeMode savepoint), capacity freed.

@@ -3,7 +3,7 @@
  * order → report. One workflow per evacuation, with a deterministic id
  * (evacuationIdFor) so two presses of the button join one run.
  *
- * Shape for 5,000 jobs (DESIGN.md §4): this workflow has four tier children; each tier
+ * Shape for 5,000 jobs (docs/design.md#temporal-limits): this workflow has four tier children; each tier
  * child windows its per-job children; payloads carry job keys and counts only.
  */
 import {

@@ -8,7 +8,7 @@
  * Pending fences of the drill's evacuation are done first (activities/fencing.ts settleFences).
  * Started by the drill workflow's failback step (as a child) and by `az-evac failback`.
  * One activity per job: a drill of 5,000 jobs costs ~15,000 history events, inside
- * Temporal's 51,200 (DESIGN.md §4). The drill's job keys travel as one payload (≤ ~250 KB).
+ * Temporal's 51,200 (docs/design.md#temporal-limits). The drill's job keys travel as one payload (≤ ~250 KB).
  */
 import { ActivityFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';

@@ -1,7 +1,7 @@
 /**
  * Coalesced progress signals from a child workflow to its parent: at most one every
  * `everyMs`, at once when `urgent()` turns true (e.g. "everything dispatched", which lets a
- * lower tier start), and a final one. Keeps parents' histories small (DESIGN.md §4).
+ * lower tier start), and a final one. Keeps parents' histories small (docs/design.md#temporal-limits).
  */
 import { condition } from '@temporalio/workflow';
 

@@ -3,7 +3,7 @@
  * … in admission order) dispatched as per-job child workflows in a sliding window of the
  * shard's slots. Pages job keys from the stored plan (never the whole plan through a
  * payload), batches outcomes into the evacuation store, reports progress to its tier
- * workflow, and continues-as-new when Temporal suggests it (DESIGN.md §4), after its
+ * workflow, and continues-as-new when Temporal suggests it (docs/design.md#temporal-limits), after its
  * in-flight children have finished so that none of their results is lost.
  *
  * Why shards: the server records each child's start and completion on the parent, and

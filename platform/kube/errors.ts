@@ -1,6 +1,6 @@
 /**
  * Classifies failures of Kubernetes API calls into PlatformErrors, where they arise
- * (DESIGN.md §4: transient ones are retried by the activity, terminal ones stop the job):
+ * (docs/design.md#idempotent-activities-and-error-classes: transient ones are retried by the activity, terminal ones stop the job):
  *
  * | from the API server / network            | code          | retryable |
  * |------------------------------------------|---------------|-----------|

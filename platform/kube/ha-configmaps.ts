@@ -2,7 +2,7 @@
  * The HA ConfigMaps of a Flink cluster-id in one namespace: the ConfigMaps labelled
  * `app=<name>,configmap-type=high-availability` that Flink's Kubernetes HA services keep
  * (leader election, job graphs, checkpoint pointers). Stale ones silently win over
- * initialSavepointPath on a start (DESIGN.md §3).
+ * initialSavepointPath on a start (docs/design.md#upgrade-mode-and-ha-metadata).
  */
 import { PlatformError } from '../errors.js';
 import type { AzApis } from './az-apis.js';

@@ -1,6 +1,6 @@
 /**
  * One KubeConfig object per AZ, each pinned to that AZ's context of one kubeconfig file
- * (DESIGN.md §6: a shared KubeConfig would mix the clusters' credentials). Settings:
+ * (docs/design.md#kubernetes: a shared KubeConfig would mix the clusters' credentials). Settings:
  * AZ_EVAC_KUBECONFIG (file) and AZ_EVAC_KUBE_CONTEXTS (`az-a=ctxA,az-b=ctxB`).
  */
 import { KubeConfig } from '@kubernetes/client-node';

@@ -1,5 +1,5 @@
 /**
- * Fault scenarios of the fault tests (README "Guarantees"), each an evacuation of a
+ * Fault scenarios of the fault tests (docs/guarantees.md), each an evacuation of a
  * seeded fleet (az-a down → az-b) under one injected fault, checked against guarantees
  * 1–3 (./guarantees.ts) and recorded as a row of the fault table. The default suite runs
  * them on a small fleet (test/workflow/fault-injection.test.ts), the slow suite on a

@@ -1,5 +1,5 @@
 /**
- * Checks of the guarantees an evacuation makes (README "Guarantees"), read from the
+ * Checks of the guarantees an evacuation makes (docs/guarantees.md), read from the
  * stored plan, the JSON report and the simulator, for the fault tests:
  *  1. no job lost: every in-scope job has exactly one recorded outcome, with a reason unless RUNNING;
  *  2. no job RUNNING in two AZs: a moved job's source copy is not RUNNING while its target copy is
@@ -7,7 +7,7 @@
  *     listed as pending fences in the report);
  *  3. nothing applied twice: per resource in the target AZ at most one create, one nonce
  *     redeploy, one spec change and one deploy (simulator counters).
- * Also records one row of the fault table (README) per test in `.az-evac/fault-figures.jsonl`.
+ * Also records one row of the fault table (docs/guarantees.md) per test in `.az-evac/fault-figures.jsonl`.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -93,7 +93,7 @@ export async function targetApplies(h: EvacuationHarness): Promise<{ created: nu
   };
 }
 
-/** One row of the README fault table. */
+/** One row of the fault table of docs/guarantees.md. */
 export interface FaultFigure {
   fault: string;
   /** Rate or moment, e.g. `30 % of API calls`, `at 50 %`. */
@@ -110,7 +110,7 @@ export interface FaultFigure {
 
 const FIGURES = join(dirname(fileURLToPath(import.meta.url)), '../../.az-evac/fault-figures.jsonl');
 
-/** Append a row to `.az-evac/fault-figures.jsonl` (not in git; the README table is built from it). */
+/** Append a row to `.az-evac/fault-figures.jsonl` (not in git; the docs/guarantees.md table is built from it). */
 export async function recordFigure(row: FaultFigure): Promise<void> {
   await mkdir(dirname(FIGURES), { recursive: true });
   await appendFile(FIGURES, `${JSON.stringify({ ...row, at: new Date().toISOString() })}\n`);

@@ -1,7 +1,7 @@
 /**
  * Fault injection on a larger fleet (AZ_EVAC_SLOW=1): the scenarios of
  * fault-injection.test.ts on ~150 jobs at time scale 50, each checked against guarantees 1–3
- * and recorded in the README fault table.
+ * and recorded in the fault table of docs/guarantees.md.
  */
 import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../setup/evacuation-harness.js';

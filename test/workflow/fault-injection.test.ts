@@ -1,9 +1,9 @@
 /**
- * Fault injection, reduced form (README "Guarantees"; the larger fleet runs in
+ * Fault injection, reduced form (docs/guarantees.md; the larger fleet runs in
  * fault-injection.slow.test.ts): one small seeded fleet evacuated out of a down az-a under
  * each fault, on the real Temporal dev server, worker processes and simulator. Every
  * scenario checks guarantees 1–3 (exactly one outcome per job, no job RUNNING in two AZs,
- * nothing applied twice) and records a row of the README fault table.
+ * nothing applied twice) and records a row of the fault table of docs/guarantees.md.
  */
 import { describe, expect, it } from 'vitest';
 import { jobKey } from '../../domain/types.js';
