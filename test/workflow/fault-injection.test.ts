@@ -5,9 +5,9 @@
  * scenario checks guarantees 1–3 (exactly one outcome per job, no job RUNNING in two AZs,
  * nothing applied twice) and records a row of the fault table of docs/guarantees.md.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKey } from '../../domain/types.js';
-import { EvacuationHarness, SOURCE_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SOURCE_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { SMALL_FLEET, apiFailures, baseline, runScenario, targetApiDown, temporalRestarted, workerKilled } from '../setup/fault-scenarios.js';
 
 const fleet = SMALL_FLEET;
@@ -64,48 +64,52 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
 });
 
 describe('catalog older than the RPO, or missing', { timeout: 120_000 }, () => {
-  it('an emergency evacuation refuses a stale catalog, saying age, RPO, version and how to sync; --force-stale-catalog goes ahead', async () => {
-    const h = await EvacuationHarness.start({ jobs: 30, seed: 5, timeScale: 100 });
-    const ids: string[] = [];
-    try {
-      await h.prepareEmergency();
-      // P0's RPO is 300 model seconds = 3 s wall at time scale 100.
-      await new Promise((r) => setTimeout(r, 4_000));
-      const refused = `evac-stale-${Date.now()}`;
-      ids.push(refused);
-      await h.start(refused);
-      const err = await h.client.result(refused).then(() => undefined, (e: unknown) => e as Error);
-      const message = messageChain(err);
-      expect(message).toMatch(/StaleCatalog|emergency evacuation refused/);
-      expect(message).toMatch(/catalog v1 was taken at \S+, \d+s ago: older than the P0 RPO of 3s \(300s model at time scale 100\)/);
-      expect(message).toContain('az-evac catalog sync');
-      expect(message).toContain('--force-stale-catalog');
-      // Refused before acting: nothing was applied in az-b.
-      const counters = (await h.sim.client.stats({ az: 'az-b' })).counters['az-b'] ?? {};
-      expect(Object.values(counters).filter((c) => c.created + c.specChanges > 0)).toEqual([]);
-
-      const forced = `evac-stale-forced-${Date.now()}`;
-      ids.push(forced);
-      await h.start(forced, { forceStaleCatalog: true });
-      const { report } = await h.finish(forced);
-      expect(report.findings.find((f) => f.code === 'catalog-stale')?.message).toMatch(/forced by vitest/);
-      expect(report.jobs.filter((j) => j.tier !== 'P3' && j.outcome === 'running').length).toBeGreaterThan(5);
-    } finally {
-      await h.close(ids);
-    }
+  // One stack for both cases, in this order: no catalog is synced before the first.
+  let h: EvacuationHarness;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({ jobs: 30, seed: 5, timeScale: 100 });
+  });
+  afterAll(async () => {
+    await h?.close(ids);
   });
 
   it('an evacuation without any catalog refuses to start, saying how to sync', async () => {
-    const h = await EvacuationHarness.start({ jobs: 10, seed: 5, timeScale: 100 });
     const id = `evac-nocatalog-${Date.now()}`;
-    try {
-      await h.sim.client.setAzDown(SOURCE_AZ, true);
-      await h.start(id, { forceStaleCatalog: true });
-      const err = await h.client.result(id).then(() => undefined, (e: unknown) => e as Error);
-      expect(messageChain(err)).toMatch(/no fleet catalog has been synced yet.*Fix: run `az-evac catalog sync`/s);
-    } finally {
-      await h.close([id]);
-    }
+    ids.push(id);
+    await h.sim.client.setAzDown(SOURCE_AZ, true);
+    await h.start(id, { forceStaleCatalog: true });
+    const err = await h.client.result(id).then(() => undefined, (e: unknown) => e as Error);
+    expect(messageChain(err)).toMatch(/no fleet catalog has been synced yet.*Fix: run `az-evac catalog sync`/s);
+    await h.sim.client.setAzDown(SOURCE_AZ, false);
+  });
+
+  it('an emergency evacuation refuses a stale catalog, saying age, RPO, version and how to sync; --force-stale-catalog goes ahead', async () => {
+    const synced = await h.client.syncCatalog();
+    await h.sim.client.setAzDown(SOURCE_AZ, true);
+    // P0's RPO is 300 model seconds = 3 s wall at time scale 100: wait until the catalog is older.
+    const staleAtMs = Date.parse(synced.takenAt) + 3_000;
+    await waitFor('the catalog older than the P0 RPO', async () => (Date.now() > staleAtMs + 200 ? true : undefined), 30_000, 100);
+    const refused = `evac-stale-${Date.now()}`;
+    ids.push(refused);
+    await h.start(refused);
+    const err = await h.client.result(refused).then(() => undefined, (e: unknown) => e as Error);
+    const message = messageChain(err);
+    expect(message).toMatch(/StaleCatalog|emergency evacuation refused/);
+    expect(message).toMatch(/catalog v1 was taken at \S+, \d+s ago: older than the P0 RPO of 3s \(300s model at time scale 100\)/);
+    expect(message).toContain('az-evac catalog sync');
+    expect(message).toContain('--force-stale-catalog');
+    // Refused before acting: nothing was applied in az-b.
+    const counters = (await h.sim.client.stats({ az: 'az-b' })).counters['az-b'] ?? {};
+    expect(Object.values(counters).filter((c) => c.created + c.specChanges > 0)).toEqual([]);
+
+    const forced = `evac-stale-forced-${Date.now()}`;
+    ids.push(forced);
+    await h.start(forced, { forceStaleCatalog: true });
+    const { report } = await h.finish(forced);
+    expect(report.findings.find((f) => f.code === 'catalog-stale')?.message).toMatch(/forced by vitest/);
+    expect(report.jobs.filter((j) => j.tier !== 'P3' && j.outcome === 'running').length).toBeGreaterThan(5);
   });
 });
 
