@@ -18,7 +18,7 @@ import { asFailure, platformCall, terminal } from './failures.js';
 import { fenceStaysPending } from './fencing.js';
 import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
-import { pollUntil } from './poll.js';
+import { heartbeating, pollUntil } from './poll.js';
 
 /** A job step's reference: evacuation id and job key, nothing more. */
 export interface JobRef {
@@ -87,7 +87,7 @@ async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boole
 
 /** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
 export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
-  return {
+  const steps = {
     /**
      * Everything before start-up. Snapshot: newest complete restorable one within the
      * tier's RPO in the target AZ's replica, aged at the trigger (the RPO paid); none →
@@ -250,5 +250,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         throw err instanceof PlatformError ? asFailure(`start-up of ${ref.key} in ${ctx.target.name}`, err) : err;
       }
     },
+  };
+  return {
+    ...steps,
+    /** The start step (see `steps.startJob`), heartbeating all along: its heartbeat timeout (tiers.yaml heartbeatTimeoutSeconds.startStep) is how soon a dead worker's step is retried. */
+    startJob: (ref: Parameters<typeof steps.startJob>[0]): Promise<StartJobResult> => heartbeating(`start step of ${ref.key}`, () => steps.startJob(ref)),
   };
 }

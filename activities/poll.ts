@@ -6,6 +6,24 @@
 import { Context } from '@temporalio/activity';
 import { terminal } from './failures.js';
 
+/**
+ * Run `fn` inside the current activity, heartbeating `what` every third of the activity's
+ * heartbeat timeout (every 20 s when it has none): a live worker's step is never taken for a
+ * lost one however long its platform calls take (retries, Retry-After, a hung call), and a
+ * dead worker's is retried elsewhere once the heartbeat timeout passes. The first heartbeat
+ * goes out after a third of the timeout, so a quick step costs no server write.
+ */
+export async function heartbeating<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  const activity = Context.current();
+  const timeoutMs = activity.info.heartbeatTimeoutMs;
+  const beat = setInterval(() => activity.heartbeat(what), timeoutMs ? Math.max(500, timeoutMs / 3) : 20_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 /** Polling interval, ms. */
 const POLL_MS = 500;
 

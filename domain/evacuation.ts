@@ -4,7 +4,7 @@
  * Everything here travels through Temporal payloads, so it stays small: job keys and
  * counts, never the catalog or the plan (docs/design.md#temporal-limits: 2 MB per payload).
  */
-import type { Strategy, Tier, TiersPolicy } from './types.js';
+import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js';
 
 /** `drill`: a rehearsal, the source AZ is alive. `emergency`: the source AZ is (partly) gone. */
 export type EvacuationMode = 'drill' | 'emergency';
@@ -136,6 +136,8 @@ export interface ShardInput extends TierScope {
   slots: number;
   /** Wall seconds a start-up may take before the job is FAILED (tier policy ÷ time scale). */
   startupTimeoutSeconds: number;
+  /** The policy's heartbeat timeouts (absent: the defaults). */
+  heartbeatTimeoutSeconds?: HeartbeatTimeouts;
   /** Index (within the shard) of the next job to dispatch (continue-as-new carries it). */
   cursor: number;
   counts: TierCounts;
@@ -181,6 +183,8 @@ export interface JobInput {
   preload: boolean;
   /** Wall seconds a start-up may take before the job is FAILED (tier policy ÷ time scale). */
   startupTimeoutSeconds: number;
+  /** The policy's heartbeat timeouts (absent: the defaults). */
+  heartbeatTimeoutSeconds?: HeartbeatTimeouts;
 }
 
 /** Per-tier counters. `planned` is fixed; the rest add up to it at the end. */

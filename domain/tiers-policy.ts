@@ -51,6 +51,16 @@ export const TIERS_POLICY_SCHEMA = {
     admissionOrder: { type: 'array', items: { enum: [...TIERS] }, description: 'tiers in admission order' },
     borrowIdleSlots: { type: 'boolean', description: 'lower tiers may use slots higher tiers leave idle' },
     fenceIntervalSeconds: { type: 'number', exclusiveMinimum: 0, description: 'seconds between fencing passes of an emergency (default 10)' },
+    heartbeatTimeoutSeconds: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['startStep', 'startupWaitMin'],
+      description: 'wall seconds without a heartbeat before a dead worker\'s step is retried elsewhere',
+      properties: {
+        startStep: { type: 'number', minimum: 3, description: 'start step heartbeat timeout, seconds' },
+        startupWaitMin: { type: 'number', minimum: 3, maximum: 180, description: 'least start-up wait heartbeat timeout, seconds' },
+      },
+    },
     tiers: {
       type: 'object',
       additionalProperties: false,
@@ -73,12 +83,13 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLIC
 export function parseTiersPolicy(text: string, file: string): TiersPolicy {
   const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
-  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots'> & { fenceIntervalSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
+  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds'> & { fenceIntervalSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
   throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));
   const tiers = Object.fromEntries(TIERS.map((t) => [t, { tier: t, ...raw.tiers[t] }])) as Record<Tier, TierPolicy>;
   return {
     admissionOrder: [...raw.admissionOrder], borrowIdleSlots: raw.borrowIdleSlots,
     fenceIntervalSeconds: raw.fenceIntervalSeconds ?? DEFAULT_FENCE_INTERVAL_SECONDS, tiers, timeScale: 1,
+    ...(raw.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: { startStep: raw.heartbeatTimeoutSeconds.startStep, startupWaitMin: raw.heartbeatTimeoutSeconds.startupWaitMin } } : {}),
   };
 }
 
@@ -88,6 +99,7 @@ export function parseTiersPolicy(text: string, file: string): TiersPolicy {
  * unchanged against a platform N× faster than real time and reports say which clock they
  * used. The worker's composition root applies it once, where the simulated platform is
  * configured (AZ_EVAC_TIME_SCALE); a real platform keeps the policy as written (scale 1).
+ * Heartbeat timeouts are wall seconds of the worker, not platform time: they stay as written.
  * @param timeScale model seconds per wall second, > 0
  * @throws Error naming the value when timeScale is not a number > 0
  */

@@ -215,6 +215,22 @@ export interface TierPolicy {
   startupTimeoutSeconds: number;
 }
 
+/**
+ * Wall seconds without a heartbeat after which a step a worker was running counts as lost
+ * (the worker died or lost the server) and is retried on another worker: how long a dead
+ * worker stalls its jobs. Real seconds, not divided by the time scale. A running step
+ * heartbeats every third of its timeout (each heartbeat is a server write).
+ */
+export interface HeartbeatTimeouts {
+  /** The start step (snapshot choice, jars, fence, apply). */
+  startStep: number;
+  /** Least timeout of the start-up wait, whose timeout is a fifth of the tier's startupTimeoutSeconds within [startupWaitMin, 180]. */
+  startupWaitMin: number;
+}
+
+/** Heartbeat timeouts when tiers.yaml sets none, seconds. */
+export const DEFAULT_HEARTBEAT_TIMEOUTS: Readonly<HeartbeatTimeouts> = { startStep: 60, startupWaitMin: 30 };
+
 /** The whole tiers.yaml policy. */
 export interface TiersPolicy {
   /** Order in which tiers are admitted to the target AZ's capacity; a permutation of TIERS. */
@@ -238,6 +254,8 @@ export interface TiersPolicy {
    * when the worker loaded the policy (onPlatformClock). Reports say which clock they used.
    */
   timeScale: number;
+  /** Heartbeat timeouts of the job steps; DEFAULT_HEARTBEAT_TIMEOUTS when absent. */
+  heartbeatTimeoutSeconds?: HeartbeatTimeouts;
 }
 
 /** A job as the planner placed it. */

@@ -6,6 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { JobInput, JobOutcome, StepTiming } from '../domain/evacuation.js';
+import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -19,19 +20,27 @@ const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval
  * activity would hold a workflow task slot of the worker all that time.
  */
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry });
-const quick = proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: '60s', retry });
+
+/**
+ * Activities for the start step: it heartbeats all along (activities/job-steps.ts), so its
+ * heartbeat timeout (tiers.yaml heartbeatTimeoutSeconds.startStep, default 60 s) is how
+ * long a dead worker's start step waits before another worker retries it.
+ */
+const starting = (hb: HeartbeatTimeouts) => proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: `${hb.startStep}s`, retry });
 
 /**
  * Heartbeat timeout of the start-up wait, seconds: a fifth of the start-up budget within
- * 30–180 s. Heartbeats are server writes, so thousands of waits must not send them often;
- * a dead worker's waits are retried elsewhere after this long.
+ * [startupWaitMin (tiers.yaml, default 30), 180] s. Heartbeats are server writes, so
+ * thousands of waits must not send them often; a dead worker's waits are retried elsewhere
+ * after this long.
  */
-const heartbeatSecondsFor = (startupTimeoutSeconds: number): number => Math.min(180, Math.max(30, Math.round(startupTimeoutSeconds / 5)));
+const heartbeatSecondsFor = (startupTimeoutSeconds: number, hb: HeartbeatTimeouts): number =>
+  Math.min(180, Math.max(hb.startupWaitMin, Math.round(startupTimeoutSeconds / 5)));
 
 /** Activities for the start-up wait: the timeouts follow the tier's start-up budget. */
-const waiting = (timeoutSeconds: number) => proxyActivities<Activities>({
+const waiting = (timeoutSeconds: number, hb: HeartbeatTimeouts) => proxyActivities<Activities>({
   startToCloseTimeout: `${Math.ceil(timeoutSeconds) + 30}s`,
-  heartbeatTimeout: `${heartbeatSecondsFor(timeoutSeconds)}s`,
+  heartbeatTimeout: `${heartbeatSecondsFor(timeoutSeconds, hb)}s`,
   // Terminal failures (FAILED, start-up timeout) are not retried; an API outage during the
   // wait is, as long as any other step's.
   retry,
@@ -69,6 +78,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     outcome.endedAtMs = Date.now();
     return outcome;
   };
+  const hb = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUTS;
   let step = 'start';
   const ref = { evacuationId: input.evacuationId, key: input.key, mode: input.mode };
   try {
@@ -87,7 +97,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     }
 
     step = 'start';
-    const started = await quick.startJob({ ...ref, strategy: outcome.strategy, preload: input.preload });
+    const started = await starting(hb).startJob({ ...ref, strategy: outcome.strategy, preload: input.preload });
     for (const [name, t] of Object.entries(started.phases)) steps[name] = { ...t, attempts: started.attempt };
     if (started.action === 'fail') return finish('failed', started.reason);
     if (started.action === 'skip') return finish('skipped', started.reason);
@@ -97,9 +107,9 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     outcome.fence = started.fence;
 
     step = 'startup';
-    const running = await waiting(input.startupTimeoutSeconds).awaitRunning({
+    const running = await waiting(input.startupTimeoutSeconds, hb).awaitRunning({
       ...ref, strategy: outcome.strategy, minGeneration: started.generation, timeoutSeconds: input.startupTimeoutSeconds,
-      heartbeatSeconds: heartbeatSecondsFor(input.startupTimeoutSeconds),
+      heartbeatSeconds: heartbeatSecondsFor(input.startupTimeoutSeconds, hb),
     });
     record('startup', running);
     outcome.jobId = running.jobId;

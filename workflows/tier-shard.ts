@@ -130,6 +130,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
       evacuationId: state.evacuationId, key: task.key, tier: state.tier, strategy: task.strategy,
       sourceAz: state.sourceAz, targetAz: state.targetAz, mode: state.mode, preload: state.preload,
       startupTimeoutSeconds: state.startupTimeoutSeconds,
+      ...(state.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: state.heartbeatTimeoutSeconds } : {}),
     };
     // Not awaited: every child the window allows is started in the same workflow task
     // (awaiting each start would cost one server round trip per job).

@@ -82,6 +82,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
         evacuationId: input.evacuationId, tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
         slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds,
+        ...(input.policy.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: input.policy.heartbeatTimeoutSeconds } : {}),
         cursor: 0, counts: { ...zero(), planned: layout.jobsOf(k) }, paused: control.paused, aborted: control.aborted,
         ...(control.abortedBy ? { abortedBy: control.abortedBy } : {}),
       }],

@@ -24,7 +24,7 @@ import { connectTemporalConnection } from '../../client/temporal-connection.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
 import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
-import { jobKey, type FleetJob, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
+import { jobKey, type FleetJob, type HeartbeatTimeouts, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
 import { s3Env } from '../../launchers/local-processes.js';
 import type { StoredPlan } from '../../platform/ports.js';
@@ -66,6 +66,8 @@ export interface HarnessOptions {
   /** Overrides of tiers.yaml, per tier (e.g. `{ P2: { maxConcurrency: 20 } }`) and of borrowIdleSlots. */
   tiers?: Partial<Record<Tier, Partial<TierPolicy>>>;
   borrowIdleSlots?: boolean;
+  /** tiers.yaml heartbeatTimeoutSeconds (absent: the policy's defaults, 60 / 30 s). */
+  heartbeatTimeoutSeconds?: HeartbeatTimeouts;
   /** `in-process` (default): a Worker built with buildWorker runs until close(); `none`: the test runs workers itself. */
   worker?: 'in-process' | 'none';
   /** Temporal server to use instead of the shared one (e.g. a dedicated server the test restarts). */
@@ -107,7 +109,7 @@ export class EvacuationHarness {
     const timeScale = o.timeScale ?? 100;
     const stateDir = await mkdtemp(join(tmpdir(), 'az-evac-wf-'));
     const tiersFile = join(stateDir, 'tiers.yaml');
-    await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots);
+    await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots, o.heartbeatTimeoutSeconds);
     const loaded = loadSettings({ ...(o.s3 ? s3Env(o.s3) : {}), ...o.temporalEnv });
     const settings: Settings = {
       ...loaded, temporalAddress: o.temporalAddress ?? (o.temporalEnv ? loaded.temporalAddress : testTemporalAddress()), stateDir, tiersFile, timeScale,
@@ -238,10 +240,11 @@ export class EvacuationHarness {
 }
 
 /** Copy tiers.yaml to `file` with `overrides` applied (validated later by the worker like any tiers file). */
-async function writeTiersFile(file: string, overrides: Partial<Record<Tier, Partial<TierPolicy>>>, borrowIdleSlots: boolean | undefined): Promise<void> {
+async function writeTiersFile(file: string, overrides: Partial<Record<Tier, Partial<TierPolicy>>>, borrowIdleSlots: boolean | undefined, heartbeats?: HeartbeatTimeouts): Promise<void> {
   const doc = parse(await readFile(new URL('../../tiers.yaml', import.meta.url), 'utf8')) as {
-    borrowIdleSlots: boolean; tiers: Record<Tier, TierPolicy>;
+    borrowIdleSlots: boolean; tiers: Record<Tier, TierPolicy>; heartbeatTimeoutSeconds?: HeartbeatTimeouts;
   };
+  if (heartbeats) doc.heartbeatTimeoutSeconds = heartbeats;
   for (const [tier, o] of Object.entries(overrides) as [Tier, Partial<TierPolicy>][]) Object.assign(doc.tiers[tier], o);
   if (borrowIdleSlots !== undefined) doc.borrowIdleSlots = borrowIdleSlots;
   await writeFile(file, stringify(doc));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { EvacuationProgress } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
-import type { Tier, TierPolicy } from '../../domain/types.js';
+import type { HeartbeatTimeouts, Tier, TierPolicy } from '../../domain/types.js';
 import { startTemporalDevServer, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { EvacuationHarness } from './evacuation-harness.js';
 import { guaranteeProblems, outcomeCounts, recordFigure, type FaultFigure } from './guarantees.js';
@@ -89,6 +89,8 @@ export async function runScenario(
   opts: {
     worker?: 'in-process' | 'none';
     temporalAddress?: string;
+    /** tiers.yaml heartbeat timeouts of the run (default: the policy's). */
+    heartbeatTimeoutSeconds?: HeartbeatTimeouts;
     /** Before the catalog sync and the trigger (every AZ up). */
     before?: (h: EvacuationHarness, workers: Started[]) => Promise<void>;
     /**
@@ -101,7 +103,7 @@ export async function runScenario(
     sourceUp?: boolean;
   } = {},
 ): Promise<Ran> {
-  const h = await EvacuationHarness.start({ jobs: fleet.jobs, seed: fleet.seed, timeScale: fleet.timeScale, tiers: fleet.tiers, worker: opts.worker, temporalAddress: opts.temporalAddress });
+  const h = await EvacuationHarness.start({ jobs: fleet.jobs, seed: fleet.seed, timeScale: fleet.timeScale, tiers: fleet.tiers, worker: opts.worker, temporalAddress: opts.temporalAddress, heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds });
   const workers: Started[] = [];
   const ended = new AbortController();
   let injecting: Promise<void> | undefined;
@@ -139,10 +141,19 @@ export async function baseline(fleet: FaultFleet): Promise<number> {
 }
 
 /**
+ * Heartbeat timeouts of the worker-kill runs, seconds: short, so the dead worker's steps are
+ * retried after 10 s instead of 60 s (start step) and 30 s (start-up wait), yet three
+ * heartbeats long on a loaded 2-core machine (a step heartbeats every third of it).
+ */
+export const KILL_HEARTBEAT_TIMEOUTS: HeartbeatTimeouts = { startStep: 10, startupWaitMin: 10 };
+
+/**
  * The worker process SIGKILLed once `fraction` of the jobs are done and a new one started
  * `restartAfterMs` later (`standby`: a second worker polls the queue all along instead).
  * Checks beyond guarantees 1–3: the kill hit the middle of the evacuation (jobs still open)
- * and jobs finished after it (the surviving or new worker did part of the work).
+ * and jobs finished after it (the surviving or new worker did part of the work). The steps
+ * the dead worker held are retried once their heartbeat timeout passes: the run sets it to
+ * KILL_HEARTBEAT_TIMEOUTS through tiers.yaml (the same code path as production's 60 / 30 s).
  */
 export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs: number, baselineSeconds: number | undefined, standby = false): Promise<Ran> {
   let killedAtMs = 0;
@@ -152,6 +163,7 @@ export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs
     baselineSeconds,
   }, {
     worker: 'none',
+    heartbeatTimeoutSeconds: KILL_HEARTBEAT_TIMEOUTS,
     before: async (h, workers) => { if (standby) workers.push(await startWorkerProcess(h.workerEnv())); },
     inject: async (h, id, workers, signal) => {
       const atKill = await reached(h, id, fraction, signal);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIERS_FILE, onPlatformClock, parseTiersPolicy } from '../../domain/tiers-policy.js';
+import { DEFAULT_HEARTBEAT_TIMEOUTS } from '../../domain/types.js';
 import { ConfigValidationError } from '../../domain/validation-error.js';
 
 const FILE = 'tiers.yaml';
@@ -45,6 +46,14 @@ describe('parseTiersPolicy', () => {
     }
   });
 
+  it('reads the heartbeat timeouts, which are optional (the defaults then apply)', () => {
+    expect(parseTiersPolicy(DEFAULT_TEXT, FILE).heartbeatTimeoutSeconds).toEqual(DEFAULT_HEARTBEAT_TIMEOUTS);
+    const short = parseTiersPolicy(mutate(/startStep: 60\n {2}startupWaitMin: 30/, 'startStep: 10\n  startupWaitMin: 5'), FILE);
+    expect(short.heartbeatTimeoutSeconds).toEqual({ startStep: 10, startupWaitMin: 5 });
+    const without = parseTiersPolicy(mutate(/heartbeatTimeoutSeconds:\n {2}startStep: 60\n {2}startupWaitMin: 30\n/, ''), FILE);
+    expect(without.heartbeatTimeoutSeconds).toBeUndefined();
+  });
+
   it('accepts any valid strategy on any tier and a custom admission order', () => {
     const text = DEFAULT_TEXT.replace('strategy: promote-standby', 'strategy: redeploy').replace('[P0, P1, P2, P3]', '[P1, P0, P3, P2]');
     const policy = parseTiersPolicy(text, FILE);
@@ -65,7 +74,7 @@ describe('parseTiersPolicy', () => {
       text: () => mutate('borrowIdleSlots: true', 'borrowIdleSlots: true\nshuffle: 3'),
       path: 'shuffle',
       problem: /unknown key 'shuffle'/,
-      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, tiers\)/,
+      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, heartbeatTimeoutSeconds, tiers\)/,
     },
     {
       name: 'missing tier',
@@ -108,6 +117,13 @@ describe('parseTiersPolicy', () => {
       path: 'tiers.P2.maxConcurrency',
       problem: /must be an integer, got 2\.5/,
       fix: /set tiers\.P2\.maxConcurrency to an integer/,
+    },
+    {
+      name: 'heartbeat timeout too short to heartbeat within',
+      text: () => mutate('startStep: 60', 'startStep: 1'),
+      path: 'heartbeatTimeoutSeconds.startStep',
+      problem: /must be ≥ 3, got 1/,
+      fix: /heartbeatTimeoutSeconds\.startStep/,
     },
     {
       name: 'unknown tier in admissionOrder',
