@@ -150,13 +150,12 @@ export const KILL_HEARTBEAT_TIMEOUTS: HeartbeatTimeouts = { startStep: 10, start
 /**
  * The worker process SIGKILLed once `fraction` of the jobs are done and a new one started
  * `restartAfterMs` later (`standby`: a second worker polls the queue all along instead).
- * Checks beyond guarantees 1–3: the kill hit the middle of the evacuation (jobs still open)
- * and jobs finished after it (the surviving or new worker did part of the work). The steps
+ * Checks beyond guarantees 1–3: the kill hit the middle of the evacuation (jobs still open,
+ * which with guarantee 1 means the surviving or new worker finished them). The steps
  * the dead worker held are retried once their heartbeat timeout passes: the run sets it to
  * KILL_HEARTBEAT_TIMEOUTS through tiers.yaml (the same code path as production's 60 / 30 s).
  */
 export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs: number, baselineSeconds: number | undefined, standby = false): Promise<Ran> {
-  let killedAtMs = 0;
   return runScenario(fleet, {
     fault: standby ? 'one of two workers SIGKILLed' : 'worker SIGKILLed, restarted',
     when: standby ? `at ${fraction * 100} %, the other worker goes on` : `at ${fraction * 100} %, new worker after ${restartAfterMs / 1000} s`,
@@ -171,15 +170,12 @@ export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs
       const exited = new Promise((r) => victim.once('exit', (_code, signal) => r(signal)));
       victim.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
-      killedAtMs = Date.now();
+      // Jobs were still open at the kill; guarantee 1 (every job exactly one outcome) then
+      // means the surviving or new worker finished them.
       expect(finishedJobs(atKill)).toBeLessThan(plannedJobs(atKill));
       if (standby) return;
       await sleep(restartAfterMs);
       workers.push(await startWorkerProcess(h.workerEnv()));
-    },
-    check: async ({ report }) => {
-      const t0 = Date.parse(report.startedAt);
-      expect(report.jobs.filter((j) => j.rtoSeconds !== undefined && t0 + j.rtoSeconds * 1000 > killedAtMs).length).toBeGreaterThan(0);
     },
   });
 }
