@@ -62,7 +62,8 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
   const cycles: Cycle[] = [];
 
   beforeAll(async () => {
-    p = await startKubeTestPlatform(FLEET);
+    // The simulator's object store: see startKubeTestPlatform's `s3` (drills keep the source AZ up).
+    p = await startKubeTestPlatform({ ...FLEET, s3: false });
     settings = {
       ...loadSettings({}), temporalAddress: testTemporalAddress(), stateDir: await mkdtemp(join(tmpdir(), 'az-evac-kube-drill-')),
       timeScale: FLEET.timeScale, platform: 'k8s', simulatorUrl: '', taskQueue: `kube-drill-${process.pid}-${Date.now()}`,
