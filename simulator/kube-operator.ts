@@ -137,8 +137,12 @@ export class KubeOperatorStandIn {
           path,
           { timeoutSeconds: WATCH_SECONDS, allowWatchBookmarks: false },
           (phase: string, obj: FlinkDeploymentObject) => {
-            if (phase === 'ADDED' || phase === 'MODIFIED') queue = queue.then(() => this.mirror(apis, obj));
-            else if (phase === 'DELETED') queue = queue.then(() => this.forget(apis, obj));
+            // A failed mirror (the apiserver stopped mid-call) must not reject the queue: that
+            // rejection was unhandled and killed the process. The relist after the watch ends
+            // (it ends when the apiserver goes) mirrors the resource again.
+            const failed = (err: unknown): void => this.log.debug({ az: apis.az, err: String(err) }, 'mirror from watch failed; the relist retries');
+            if (phase === 'ADDED' || phase === 'MODIFIED') queue = queue.then(() => this.mirror(apis, obj)).catch(failed);
+            else if (phase === 'DELETED') queue = queue.then(() => this.forget(apis, obj)).catch(failed);
           },
           () => void queue.then(resolve),
         )
