@@ -97,7 +97,8 @@ export class S3Clients {
    * @param az selects the AZ's region, addressing and keys; undefined: the all-AZ values
    */
   client(endpoint: string, az?: string): S3Client {
-    const id = `${az ?? ''}|${endpoint}`;
+    // An AZ without settings of its own shares the all-AZ client of the endpoint.
+    const id = az !== undefined && this.settings.azs?.[az] ? `${az}|${endpoint}` : `|${endpoint}`;
     let c = this.byEndpoint.get(id);
     if (!c) {
       const s = this.settings;
