@@ -8,9 +8,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
-import { chooseSnapshot } from '../domain/snapshot-choice.js';
+import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz } from '../domain/render-deployment.js';
-import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
+import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -85,6 +85,33 @@ async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boole
   }).catch(() => false);
 }
 
+/**
+ * Start step of a job suspended in the source AZ: it is not started in the target. Redeploy
+ * applies it with `state: suspended` and initialSavepointPath = its newest complete snapshot
+ * in the target's replica (none: stateless), so `state: running` later deploys it from there;
+ * a standby strategy leaves the standby as it is. @returns action `skip` with what was done
+ */
+async function startSuspended(
+  deps: ActivityDeps, ctx: JobContext, ref: JobRef & { strategy: Strategy }, entries: SnapshotEntry[],
+  phases: StartJobResult['phases'], phase: (name: string) => void, attempt: number,
+): Promise<StartJobResult> {
+  const az = ctx.target.name;
+  const was = `suspended in ${ctx.source.name} before the evacuation`;
+  if (ref.strategy !== 'redeploy') return { action: 'skip', reason: `${was}: left suspended, its standby in ${az} not started`, phases, attempt };
+  const own = newestComplete(entries, () => true);
+  const manifest = render(ctx, ref.evacuationId, own?.path);
+  const check = deps.validateManifest(manifest);
+  if (!check.ok) return { action: 'fail', reason: `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`, phases, attempt };
+  phase('config');
+  const namespace = manifest.metadata.namespace ?? ctx.job.namespace;
+  const current = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, namespace, manifest.metadata.name));
+  if (!current) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, manifest.metadata.name));
+  await platformCall(`apply ${ref.key} suspended in ${az}`, () => deps.cluster.apply(az, manifest));
+  phase('apply');
+  const from = own ? `initialSavepointPath ${own.path}` : 'no snapshot (stateless)';
+  return { action: 'skip', reason: `${was}: deployed suspended in ${az} with ${from}, not started; set spec.job.state: running to start it`, phases, attempt };
+}
+
 /** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
 export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
   const steps = {
@@ -110,6 +137,11 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       const az = ctx.target.name;
       const entries = await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
       const triggeredAtMs = ctx.stored.request.triggeredAtMs ?? t0;
+
+      // A job suspended in the source stays suspended (docs/design.md "Operator rules the
+      // renderer follows"): redeployed suspended from its newest complete snapshot (its stop
+      // savepoint, however old: the RPO is about running jobs), reported as skipped.
+      if (ctx.job.deployment.spec.job?.state === 'suspended') return startSuspended(deps, ctx, ref, entries, phases, phase, attempt);
 
       // A retry after this run already deployed the job (lost completion, worker crash) must
       // not choose again: the job now writes newer checkpoints of its own, and restoring from

@@ -56,7 +56,8 @@ type Json = Record<string, unknown>;
  *   `initialSavepointPath` only);
  * - spec.job: `initialSavepointPath` = the path and `savepointRedeployNonce` = nonce for a
  *   restore from a snapshot; neither for a stateless restore (the operator rejects a nonce
- *   change without a path on a resource it reconciled before); `state: running`;
+ *   change without a path on a resource it reconciled before); `state: running`, or
+ *   `suspended` when the source copy is suspended;
  *   `upgradeMode` as the team set it (a first deploy ignores it).
  *
  * @throws Error naming the job when the manifest has no spec.job (a session cluster), the
@@ -88,7 +89,11 @@ export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
     delete jobSpec.initialSavepointPath;
     delete jobSpec.savepointRedeployNonce;
   }
-  jobSpec.state = 'running';
+  // A job suspended in the source stays suspended (its owners stopped it); never started here.
+  // Applied suspended, the operator leaves it before its first deployment
+  // (AbstractFlinkResourceReconciler release-1.15.0 L112-115), so `state: running` later deploys
+  // it from initialSavepointPath.
+  jobSpec.state = jobSpec.state === 'suspended' ? 'suspended' : 'running';
 
   spec.flinkConfiguration = targetConfig(flattenFlinkConfiguration((spec.flinkConfiguration ?? {}) as Json), input, namespace, parseFlinkVersion(spec.flinkVersion));
   if (typeof spec.image === 'string') spec.image = mirrorImage(spec.image, target);

@@ -257,7 +257,7 @@ describe('renderForTargetAz details', () => {
   it('operator rule: savepointRedeployNonce only with a non-empty initialSavepointPath', () => {
     for (const upgradeMode of ['last-state', 'savepoint', 'stateless', undefined]) {
       const d = deployed();
-      Object.assign(d.spec.job!, { upgradeMode, initialSavepointPath: 's3://flink-state-az-a/old', savepointRedeployNonce: 3, state: 'suspended' });
+      Object.assign(d.spec.job!, { upgradeMode, initialSavepointPath: 's3://flink-state-az-a/old', savepointRedeployNonce: 3 });
       if (upgradeMode === undefined) delete d.spec.job!.upgradeMode;
       d.spec.flinkConfiguration = { ...d.spec.flinkConfiguration, 'execution.savepoint.path': 's3://flink-state-az-b/stale' };
       const out = renderForTargetAz(input(d, 'per-az-buckets', { restore: { stateless: true }, nonce: 9 }));
@@ -269,6 +269,18 @@ describe('renderForTargetAz details', () => {
     }
     const withPath = renderForTargetAz(input(deployed(), 'per-az-buckets', { nonce: 9 }));
     expect(withPath.spec.job).toMatchObject({ savepointRedeployNonce: 9, initialSavepointPath: expect.stringMatching(/^s3:\/\/flink-state-az-b\/.+/) });
+  });
+
+  // release-1.15.0 AbstractFlinkResourceReconciler L112-115: a resource applied suspended is
+  // not deployed (it stays before its first deployment), so a later `state: running` deploys it
+  // from initialSavepointPath. A job suspended in the source stays suspended in the target.
+  it('operator rule: a job suspended in the source is rendered suspended, with its restore path', () => {
+    const d = deployed();
+    d.spec.job!.state = 'suspended';
+    const out = renderForTargetAz(input(d, 'per-az-buckets'));
+    expect(out.spec.job).toMatchObject({ state: 'suspended', initialSavepointPath: expect.stringMatching(/^s3:\/\/flink-state-az-b\//) });
+    expect(validate(out)).toEqual({ ok: true });
+    expect(renderForTargetAz(input(deployed(), 'per-az-buckets')).spec.job!.state).toBe('running');
   });
 
   // release-1.15.0 AbstractFlinkResourceReconciler L237-248: a first deploy ignores
