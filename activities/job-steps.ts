@@ -9,7 +9,7 @@
 import { Context } from '@temporalio/activity';
 import { redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
-import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz } from '../domain/render-deployment.js';
+import { EVACUATION_ID_LABEL, ROLE_LABEL, findSourceAzLeftovers, renderForTargetAz } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
@@ -86,6 +86,21 @@ async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boole
 }
 
 /**
+ * Why the rendered manifest must not be applied: it fails the FlinkDeployment CRD, or some
+ * value or key anywhere in it still names the source AZ (findSourceAzLeftovers, with its
+ * allowlist). @returns the reason, or undefined when it may be applied
+ */
+function manifestProblem(deps: ActivityDeps, ctx: JobContext, manifest: FlinkDeploymentManifest): string | undefined {
+  const check = deps.validateManifest(manifest);
+  if (!check.ok) return `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`;
+  const leftovers = findSourceAzLeftovers(manifest, ctx.source, ctx.catalog.platform.layout);
+  if (leftovers.length > 0) {
+    return `rendered manifest still names the source AZ ${ctx.source.name} at ${leftovers.join(', ')}; rename those keys in the job's FlinkDeployment so they do not name an AZ`;
+  }
+  return undefined;
+}
+
+/**
  * Start step of a job suspended in the source AZ: it is not started in the target. Redeploy
  * applies it with `state: suspended` and initialSavepointPath = its newest complete snapshot
  * in the target's replica (none: stateless), so `state: running` later deploys it from there;
@@ -100,8 +115,8 @@ async function startSuspended(
   if (ref.strategy !== 'redeploy') return { action: 'skip', reason: `${was}: left suspended, its standby in ${az} not started`, phases, attempt };
   const own = newestComplete(entries, () => true);
   const manifest = render(ctx, ref.evacuationId, own?.path);
-  const check = deps.validateManifest(manifest);
-  if (!check.ok) return { action: 'fail', reason: `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`, phases, attempt };
+  const problem = manifestProblem(deps, ctx, manifest);
+  if (problem) return { action: 'fail', reason: problem, phases, attempt };
   phase('config');
   const namespace = manifest.metadata.namespace ?? ctx.job.namespace;
   const current = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, namespace, manifest.metadata.name));
@@ -173,8 +188,8 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       }
       let manifest = render(ctx, ref.evacuationId, restorePath);
       if (ref.strategy === 'redeploy') {
-        const check = deps.validateManifest(manifest);
-        if (!check.ok) return { action: 'fail', reason: `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`, phases, attempt };
+        const problem = manifestProblem(deps, ctx, manifest);
+        if (problem) return { action: 'fail', reason: problem, phases, attempt };
       }
       phase('config');
       if (ref.preload) {

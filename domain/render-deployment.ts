@@ -132,10 +132,12 @@ export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
 
 /**
  * Dotted paths (`spec.flinkConfiguration["s3.endpoint"]`, `spec.podTemplate.spec.containers[0].image`)
- * of every string value in `manifest` that still names the source AZ: its name, zone,
- * s3Endpoint, imageRegistry and, under `per-az-buckets`, its stateBucket / artifactBucket
- * (under `symmetric` bucket names are shared by all AZs and not leftovers). az-evac's own
- * labels and annotations (`az-evac.io/*`, which record the source AZ on purpose) are skipped.
+ * of every string value and every key (suffix ` (key)`) anywhere in `manifest` (Kafka
+ * bootstrap servers and topics in flinkConfiguration or args, volumes, Secret and ConfigMap
+ * references, env) that still names the source AZ: its name, zone, s3Endpoint, imageRegistry
+ * and, under `per-az-buckets`, its stateBucket / artifactBucket. Allowlist (docs/design.md
+ * "Operator rules the renderer follows"): az-evac's own labels and annotations (`az-evac.io/*`,
+ * which record the source AZ on purpose) and, under `symmetric`, bucket names (shared by all AZs).
  */
 export function findSourceAzLeftovers(manifest: unknown, source: AzProfile, layout: StorageLayout): string[] {
   const { regex, roles } = sourceAzMatcher(source, layout);
@@ -152,7 +154,12 @@ export function findSourceAzLeftovers(manifest: unknown, source: AzProfile, layo
       value.forEach((v, i) => walk(v, [...path, i]));
     } else if (value !== null && typeof value === 'object') {
       const ownMeta = path.length === 2 && path[0] === 'metadata' && (path[1] === 'labels' || path[1] === 'annotations');
-      for (const [k, v] of Object.entries(value)) if (!(ownMeta && k.startsWith(LABEL_PREFIX))) walk(v, [...path, k]);
+      for (const [k, v] of Object.entries(value)) {
+        if (ownMeta && k.startsWith(LABEL_PREFIX)) continue;
+        // Keys are not rewritten by the renderer: a key naming the source AZ is a leftover too.
+        if ([...k.matchAll(regex)].some((m) => roles.get(m[0]) !== 'kept')) found.push(`${formatPath([...path, k])} (key)`);
+        walk(v, [...path, k]);
+      }
     }
   };
   walk(manifest, []);

@@ -283,6 +283,26 @@ describe('renderForTargetAz details', () => {
     expect(renderForTargetAz(input(deployed(), 'per-az-buckets')).spec.job!.state).toBe('running');
   });
 
+  // The source-AZ check runs over the whole rendered manifest (values and keys), with the
+  // allowlist of docs/design.md: az-evac.io/* labels and annotations, symmetric bucket names.
+  it('source-AZ check over the whole manifest: Kafka servers and topics, Secrets, volumes rewritten; keys naming the AZ reported', () => {
+    const d = deployed();
+    d.spec.flinkConfiguration = { ...d.spec.flinkConfiguration, 'properties.bootstrap.servers': 'kafka.az-a.example.internal:9092', 'source.topic': 'orders-az-a' };
+    put(d, 'spec.podTemplate.spec.volumes', [{ name: 'data', persistentVolumeClaim: { claimName: 'flink-data-az-a' } }, { name: 'creds', secret: { secretName: 'kafka-az-a-creds' } }]);
+    put(d, 'spec.job.args', ['--brokers', 'kafka.az-a.example.internal:9092']);
+    const out = renderForTargetAz(input(d, 'per-az-buckets'));
+    expect(findSourceAzLeftovers(out, AZ_A, 'per-az-buckets')).toEqual([]);
+    expect(out.spec.flinkConfiguration).toMatchObject({ 'properties.bootstrap.servers': 'kafka.az-b.example.internal:9092', 'source.topic': 'orders-az-b' });
+    expect(at(out, 'spec.podTemplate.spec.volumes')).toEqual([{ name: 'data', persistentVolumeClaim: { claimName: 'flink-data-az-b' } }, { name: 'creds', secret: { secretName: 'kafka-az-b-creds' } }]);
+    expect(out.spec.job!.args).toEqual(['--brokers', 'kafka.az-b.example.internal:9092']);
+
+    const keyed = deployed();
+    keyed.spec.flinkConfiguration = { ...keyed.spec.flinkConfiguration, 'kafka.az-a.servers': 'x:9092' };
+    expect(findSourceAzLeftovers(renderForTargetAz(input(keyed, 'per-az-buckets')), AZ_A, 'per-az-buckets')).toEqual(['spec.flinkConfiguration["kafka.az-a.servers"] (key)']);
+    // Allowlisted: az-evac.io/source-az names the source on purpose.
+    expect(out.metadata.labels!['az-evac.io/source-az']).toBe('az-a');
+  });
+
   // release-1.15.0 AbstractFlinkResourceReconciler L237-248: a first deploy ignores
   // upgradeMode (it records SAVEPOINT when initialSavepointPath is set, else STATELESS), and
   // AbstractJobReconciler.redeployWithSavepoint L629 forces SAVEPOINT for a nonce redeploy; a
