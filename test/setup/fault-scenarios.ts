@@ -150,8 +150,8 @@ export const KILL_HEARTBEAT_TIMEOUTS: HeartbeatTimeouts = { startStep: 10, start
 /**
  * The worker process SIGKILLed once `fraction` of the jobs are done and a new one started
  * `restartAfterMs` later (`standby`: a second worker polls the queue all along instead).
- * Checks beyond guarantees 1–3: the kill hit the middle of the evacuation (jobs still open,
- * which with guarantee 1 means the surviving or new worker finished them). The steps
+ * Whether the kill still finds work open is not asserted: progress arrives in batches (every
+ * second per tier), so at 90 % of a small fleet the last batch may land before the kill. The steps
  * the dead worker held are retried once their heartbeat timeout passes: the run sets it to
  * KILL_HEARTBEAT_TIMEOUTS through tiers.yaml (the same code path as production's 60 / 30 s).
  */
@@ -165,14 +165,11 @@ export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs
     heartbeatTimeoutSeconds: KILL_HEARTBEAT_TIMEOUTS,
     before: async (h, workers) => { if (standby) workers.push(await startWorkerProcess(h.workerEnv())); },
     inject: async (h, id, workers, signal) => {
-      const atKill = await reached(h, id, fraction, signal);
+      await reached(h, id, fraction, signal);
       const victim = workers[0]!.child;
       const exited = new Promise((r) => victim.once('exit', (_code, signal) => r(signal)));
       victim.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
-      // Jobs were still open at the kill; guarantee 1 (every job exactly one outcome) then
-      // means the surviving or new worker finished them.
-      expect(finishedJobs(atKill)).toBeLessThan(plannedJobs(atKill));
       if (standby) return;
       await sleep(restartAfterMs);
       workers.push(await startWorkerProcess(h.workerEnv()));
