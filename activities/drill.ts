@@ -76,7 +76,7 @@ export function createDrillActivities(deps: ActivityDeps) {
      * P0–P2 RUNNING (verifyReport), then live in the target AZ: every moved job RUNNING and a
      * checkpoint of its new JobID completed within `requireCheckpointWithinSeconds` (model) of RUNNING.
      */
-    async verifyDrill(req: { evacuationId: string; reportFile: string; targets: VerifyStep }): Promise<VerifyCheck[]> {
+    async verifyDrill(req: { evacuationId: string; runId?: string; reportFile: string; targets: VerifyStep }): Promise<VerifyCheck[]> {
       const report = JSON.parse(await readFile(req.reportFile, 'utf8')) as EvacuationReport;
       const checks = verifyReport(report, req.targets);
       const within = req.targets.requireCheckpointWithinSeconds ?? 600;
@@ -86,7 +86,7 @@ export function createDrillActivities(deps: ActivityDeps) {
       const missing: string[] = [];
       for (const j of moved) {
         const key = `${j.namespace}/${j.name}`;
-        const ctx = await loadJobContext(deps, req.evacuationId, key);
+        const ctx = await loadJobContext(deps, req, key);
         const { namespace, name } = targetResource(ctx, j.strategy);
         const status = await platformCall(`read ${key} in ${report.targetAz}`, () => deps.cluster.getDeployment(report.targetAz, namespace, name));
         if (status?.jobState !== 'RUNNING') { missing.push(`${key} is ${status?.jobState ?? 'absent'}`); continue; }

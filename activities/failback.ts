@@ -22,7 +22,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
-import { redeployNonceFor } from '../domain/evacuation.js';
+import { recordsKey, redeployNonceFor, type RunRef } from '../domain/evacuation.js';
+import { PlatformError } from '../platform/errors.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL } from '../domain/render-deployment.js';
 import { newestComplete } from '../domain/snapshot-choice.js';
 import type { ActivityDeps } from './deps.js';
@@ -45,14 +46,16 @@ export interface FailbackJobResult {
 export function createFailbackActivities(deps: ActivityDeps) {
   return {
     /**
-     * The jobs a failback of `evacuationId` handles: every job its plan admitted.
+     * The jobs a failback of `evacuationId` handles: every job the plan of its newest run
+     * admitted, and that run's id (the workflow's first run id; absent for a run recorded
+     * before runs had one), under which the failback reads the run's records.
      * @param drillOwned the evacuation ran inside a drill workflow (a runbook may evacuate in
      *   `mode: emergency` after taking the source AZ down): its state is a rehearsal's too
      * @throws non-retryable 'EvacuationRunning' while the evacuation still runs (failback would
      *   move jobs back while it moves them out), 'NotADrill' for an emergency evacuation outside a
      *   drill (its target copies hold the only live state), 'NotFound' when no such evacuation was planned
      */
-    async failbackScope(req: { evacuationId: string; drillOwned?: boolean }): Promise<{ jobs: string[]; sourceAz: string; targetAz: string }> {
+    async failbackScope(req: { evacuationId: string; drillOwned?: boolean }): Promise<{ jobs: string[]; sourceAz: string; targetAz: string; runId?: string }> {
       const run = await Context.current().client.workflow.getHandle(req.evacuationId).describe().catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
@@ -60,11 +63,18 @@ export function createFailbackActivities(deps: ActivityDeps) {
       if (run?.status.name === 'RUNNING') {
         throw terminal('EvacuationRunning', `${req.evacuationId} is still running: a failback now would move jobs back while it moves them out. Fix: wait for it to end, or abort it (az-evac abort ${req.evacuationId} --reason "…") and fail back once it has ended`);
       }
-      const stored = await deps.evacuations.getPlan(req.evacuationId);
+      const firstRunId = run?.raw.workflowExecutionInfo?.firstRunId || undefined;
+      let runId: string | undefined = firstRunId;
+      const stored = await deps.evacuations.getPlan(recordsKey({ evacuationId: req.evacuationId, runId })).catch(async (err: unknown) => {
+        // A run recorded before runs had an identity keeps its records under the id alone.
+        if (!(err instanceof PlatformError) || err.code !== 'not-found' || !runId) throw err;
+        runId = undefined;
+        return deps.evacuations.getPlan(req.evacuationId);
+      });
       if (stored.request.mode !== 'drill' && !req.drillOwned) {
         throw terminal('NotADrill', `${req.evacuationId} was an ${stored.request.mode} evacuation: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: evacuate back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz}\``);
       }
-      return { jobs: stored.plan.admitted.map((p) => p.key), sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz };
+      return { jobs: stored.plan.admitted.map((p) => p.key), sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz, ...(runId ? { runId } : {}) };
     },
 
     /**
@@ -74,11 +84,11 @@ export function createFailbackActivities(deps: ActivityDeps) {
      * @throws non-retryable 'NotFound' when the source FlinkDeployment is gone, 'StartupTimeout'
      *   when the fresh savepoint never completes in the source replica
      */
-    async failbackJob(req: { evacuationId: string; key: string; startupTimeoutSeconds?: number }): Promise<FailbackJobResult> {
-      const ctx = await loadJobContext(deps, req.evacuationId, req.key);
+    async failbackJob(req: RunRef & { key: string; startupTimeoutSeconds?: number }): Promise<FailbackJobResult> {
+      const ctx = await loadJobContext(deps, req, req.key);
       const source = ctx.source.name;
       const target = ctx.target.name;
-      const outcome = (await deps.evacuations.listOutcomes(req.evacuationId)).find((o) => o.key === req.key);
+      const outcome = (await deps.evacuations.listOutcomes(recordsKey(req))).find((o) => o.key === req.key);
       const strategy = outcome?.strategy ?? ctx.planned.strategy;
       const copy = targetResource(ctx, strategy);
       const fbNonce = redeployNonceFor(`${req.evacuationId}@failback`);
@@ -144,10 +154,11 @@ export function createFailbackActivities(deps: ActivityDeps) {
     /**
      * Resume the P3 jobs the evacuation preempted in its target AZ, each from its own newest
      * complete snapshot there (a new redeploy nonce). Jobs already running are left alone.
+     * @param evacuationId the evacuation's id; `runId` its run (failbackScope), whose plan is read
      * @returns how many were resumed
      */
-    async resumePreempted(evacuationId: string): Promise<{ resumed: number }> {
-      const stored = await deps.evacuations.getPlan(evacuationId);
+    async resumePreempted(evacuationId: string, runId?: string): Promise<{ resumed: number }> {
+      const stored = await deps.evacuations.getPlan(recordsKey({ evacuationId, runId }));
       const az = stored.plan.targetAz;
       const catalog = await deps.catalogs.get(stored.plan.catalogVersion);
       const limit = pLimit(32);

@@ -10,7 +10,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
-import { fenceWorkflowId, type FencePassResult } from '../domain/evacuation.js';
+import { fenceWorkflowId, recordsKey, type FencePassResult, type RunRef } from '../domain/evacuation.js';
 import { PlatformError } from '../platform/errors.js';
 import type { DeploymentStatus } from '../platform/ports.js';
 import { retryTransient } from '../platform/transient-retry.js';
@@ -76,21 +76,22 @@ export function createFencingActivities(deps: ActivityDeps) {
 
     /**
      * Before a failback moves anything back into the source AZ: run fencing passes until no
-     * fence of `evacuationId` is pending (the source AZ answers), then wait for its fencing
+     * fence of the evacuation run `req` (evacuationId + runId) is pending (the source AZ answers), then wait for its fencing
      * follow-up workflow to close. Otherwise a follow-up pass in flight could suspend a
      * source copy right after the failback restored it, and the job would never run again.
      * Heartbeats while it waits.
      * @throws non-retryable 'StartupTimeout' when fences are still pending after `timeoutSeconds` (wall)
      */
-    async settleFences(req: { evacuationId: string; timeoutSeconds: number }): Promise<FencePassResult> {
-      const last = await pollUntil(`fences of ${req.evacuationId} in the source AZ`, req.timeoutSeconds * 1000, async () => {
-        const p = await fencePass(req.evacuationId);
+    async settleFences(req: RunRef & { timeoutSeconds: number }): Promise<FencePassResult> {
+      const records = recordsKey(req);
+      const last = await pollUntil(`fences of ${records} in the source AZ`, req.timeoutSeconds * 1000, async () => {
+        const p = await fencePass(records);
         return p.pending.length === 0 ? p : undefined;
       });
       const activity = Context.current();
-      const beat = setInterval(() => activity.heartbeat(`fencing follow-up ${fenceWorkflowId(req.evacuationId)} to close`), 5_000);
+      const beat = setInterval(() => activity.heartbeat(`fencing follow-up ${fenceWorkflowId(records)} to close`), 5_000);
       try {
-        await activity.client.workflow.getHandle(fenceWorkflowId(req.evacuationId)).result();
+        await activity.client.workflow.getHandle(fenceWorkflowId(records)).result();
       } catch (err) {
         // Absent (no fence was ever pending) or already closed some other way: nothing runs.
         if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowFailedError)) throw err;

@@ -6,7 +6,7 @@
  */
 import type { AzProfile, Catalog, FleetJob, JobKey, PlannedJob, Tier, TierPolicy } from '../domain/types.js';
 import { jobKey } from '../domain/types.js';
-import type { JobTask } from '../domain/evacuation.js';
+import { recordsKey, type JobTask, type RunRef } from '../domain/evacuation.js';
 import type { StoredPlan } from '../platform/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { terminal } from './failures.js';
@@ -59,10 +59,11 @@ export function azProfile(catalog: Catalog, az: string): AzProfile {
 }
 
 /**
- * Load the context of job `key` in evacuation `evacuationId`.
+ * Load the context of job `key` in evacuation run `run` (its plan is under recordsKey(run)).
  * @throws non-retryable ApplicationFailure 'UnknownJob' when the plan or catalog lacks the job
  */
-export async function loadJobContext(deps: ActivityDeps, evacuationId: string, key: JobKey): Promise<JobContext> {
+export async function loadJobContext(deps: ActivityDeps, run: RunRef, key: JobKey): Promise<JobContext> {
+  const evacuationId = recordsKey(run);
   const stored = await deps.evacuations.getPlan(evacuationId);
   const catalog = await deps.catalogs.get(stored.plan.catalogVersion);
   const { sourceAz, targetAz } = stored.plan;

@@ -7,7 +7,7 @@
  * evacuation, server-side apply with a fixed field manager), so a retry redoes nothing.
  */
 import { Context } from '@temporalio/activity';
-import { redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
+import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, findSourceAzLeftovers, renderForTargetAz } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
@@ -20,9 +20,11 @@ import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 import { heartbeating, pollUntil } from './poll.js';
 
-/** A job step's reference: evacuation id and job key, nothing more. */
+/** A job step's reference: evacuation id, its run and the job key, nothing more. */
 export interface JobRef {
   evacuationId: string;
+  /** The evacuation's run (EvacuationInput.runId): its plan and fences are under recordsKey(). */
+  runId?: string;
   key: string;
 }
 
@@ -62,7 +64,7 @@ async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode):
   } catch (err) {
     if (!(err instanceof PlatformError)) throw err;
     if (!fenceStaysPending(err) || mode !== 'emergency') throw asFailure(what, err);
-    await deps.evacuations.putFence(ctx.stored.request.evacuationId, {
+    await deps.evacuations.putFence(recordsKey(ctx.stored.request), {
       key: ctx.planned.key, sourceAz: ctx.source.name, namespace: ctx.job.namespace, name: ctx.job.name, state: 'pending', recordedAtMs: Date.now(),
     });
     return 'unreachable';
@@ -148,7 +150,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       let mark = t0;
       const phase = (name: string): void => { const now = Date.now(); phases[name] = { startedAtMs: mark, endedAtMs: now }; mark = now; };
 
-      const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
+      const ctx = await loadJobContext(deps, ref, ref.key);
       const az = ctx.target.name;
       const entries = await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
       const triggeredAtMs = ctx.stored.request.triggeredAtMs ?? t0;
@@ -257,7 +259,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
     async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState }> {
       const startedAtMs = Date.now();
       const done = (r: { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
-      const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
+      const ctx = await loadJobContext(deps, ref, ref.key);
       const standby = ctx.job.standby;
       if (!standby || standby.kind !== 'hot' || standby.az !== ctx.target.name) return done({ promoted: false, reason: `no hot standby in ${ctx.target.name}` });
       const status = await platformCall(`hot standby of ${ref.key}`, () => deps.cluster.getDeployment(standby.az, standby.namespace, standby.name));
@@ -277,7 +279,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      */
     async awaitRunning(ref: JobRef & { strategy: Strategy; minGeneration: number; timeoutSeconds: number; heartbeatSeconds: number }): Promise<StepTiming & { jobId: string }> {
       const startedAtMs = Date.now();
-      const ctx = await loadJobContext(deps, ref.evacuationId, ref.key);
+      const ctx = await loadJobContext(deps, ref, ref.key);
       const { namespace, name } = targetResource(ctx, ref.strategy);
       const activity = Context.current();
       try {

@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
-import { redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
+import { recordsKey, redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
 import { catalogStaleness } from '../domain/catalog-freshness.js';
 import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
 import { renderForTargetAz } from '../domain/render-deployment.js';
@@ -94,7 +94,7 @@ export function createPlanActivities(deps: ActivityDeps) {
       if (stale && input.mode === 'emergency') {
         result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
       }
-      await deps.evacuations.putPlan(input.evacuationId, { request: input, policy, plan: result });
+      await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
 
       const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));
       return {

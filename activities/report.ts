@@ -4,7 +4,7 @@
  * workflow payloads) and written as JSON next to the other evacuation files.
  */
 import { join } from 'node:path';
-import type { EvacuationInput, FencePassResult, JobOutcome } from '../domain/evacuation.js';
+import { recordsKey, type EvacuationInput, type FencePassResult, type JobOutcome } from '../domain/evacuation.js';
 import { buildReport, type TierReport } from '../domain/report.js';
 import { renderReportHtml, reportHtmlFileOf } from '../domain/report-html.js';
 import { writeJsonAtomic, writeTextAtomic } from '../platform/json-files.js';
@@ -29,15 +29,16 @@ export function createReportActivities(deps: ActivityDeps) {
      * @returns the report file, whether every P0–P2 job ended RUNNING, and the tier lines
      */
     async writeReport(input: EvacuationInput & { startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; fences?: FencePassResult & { followUpWorkflowId: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
-      const stored = await deps.evacuations.getPlan(input.evacuationId);
-      const outcomes = await deps.evacuations.listOutcomes(input.evacuationId);
+      const records = recordsKey(input);
+      const stored = await deps.evacuations.getPlan(records);
+      const outcomes = await deps.evacuations.listOutcomes(records);
       const report = buildReport({
-        evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
+        evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
         requestedBy: input.requestedBy, startedAtMs: input.startedAtMs, endedAtMs: input.endedAtMs,
         abortedBy: input.abortedBy, preemptionError: input.preemptionError, fences: input.fences,
         plan: stored.plan, policy: stored.policy, outcomes,
       });
-      const reportFile = reportFileOf(deps.reportDir, input.evacuationId);
+      const reportFile = reportFileOf(deps.reportDir, records);
       await writeJsonAtomic(reportFile, report);
       await writeTextAtomic(reportHtmlFileOf(reportFile), await renderReportHtml(report));
       return { reportFile, success: report.success, tiers: report.tiers };

@@ -21,6 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { EvacuationClient } from '../client/evacuation-client.js';
+import { recordsKey } from '../domain/evacuation.js';
 import { loadSettings } from '../config/settings.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
@@ -86,7 +87,7 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
         await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload }, id);
         const result = await client.result(id);
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
-        const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(id);
+        const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(result));
         const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
         const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed });
         const boundWall = bound.seconds / timeScale;

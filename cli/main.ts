@@ -2,7 +2,8 @@
  * The az-evac command. Every subcommand talks to Temporal through the client facade
  * (client/evacuation-client.ts); `demo` also starts the dev server, the simulator and a
  * worker. Exit codes: 0 success, 1 the evacuation did not bring every P0–P2 job up,
- * 2 bad input (message names the value and the fix), 130 detached with Ctrl-C.
+ * 2 bad input (message names the value and the fix; also a press whose request differs
+ * from the evacuation running under the same id), 130 detached with Ctrl-C.
  */
 import '../config/require-node.js'; // first: a clear error on a Node older than package.json's engines
 import { spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EvacuationClient } from '../client/evacuation-client.js';
+import { EvacuationClient, EvacuationRequestConflict } from '../client/evacuation-client.js';
 import { messageOf } from '../client/error-message.js';
 import { SEARCH_ATTRIBUTES, setupSearchAttributes } from '../client/search-attributes.js';
 import { connectTemporalConnection } from '../client/temporal-connection.js';
@@ -180,7 +181,7 @@ scopeOptions(program.command('evacuate').description('start (or join) an evacuat
       return;
     }
     const started = await client.start(req, o.id);
-    process.stderr.write(`${started.joined ? 'Joined running' : 'Started'} evacuation ${started.evacuationId}\n`);
+    process.stderr.write(`${started.joined ? 'Joined running' : 'Started'} evacuation ${started.evacuationId} (run ${started.runId})\n`);
     if (o.detach) return;
     const result = client.result(started.evacuationId);
     process.once('SIGINT', () => {
@@ -256,5 +257,5 @@ for (const [name, entry, what] of [['worker', 'worker/main.ts', 'run the worker 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = messageOf(err);
   process.stderr.write(`az-evac: ${message}\n`);
-  process.exitCode = err instanceof InvalidArgumentError ? 2 : 1;
+  process.exitCode = err instanceof InvalidArgumentError || err instanceof EvacuationRequestConflict ? 2 : 1;
 });

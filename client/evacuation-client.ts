@@ -10,6 +10,9 @@ import { connectTemporal, runUpdate } from './temporal-connection.js';
 import {
   evacuationIdFor,
   failbackWorkflowId,
+  requestDifferences,
+  requestShape,
+  type RequestShape,
   type EvacuationInput,
   type EvacuationProgress,
   type EvacuationRequest,
@@ -32,10 +35,28 @@ export interface EvacuationListItem {
   closedAt?: string;
 }
 
-/** Result of a start: the id, and whether an evacuation with that id was already running. */
+/** Result of a start: the id, the run, and whether an evacuation with that id was already running (and asked for the same). */
 export interface StartResult {
   evacuationId: string;
+  /** The run started or joined (its first run id: the identity of its stored records). */
+  runId: string;
   joined: boolean;
+}
+
+/**
+ * A second press asked for something else than the evacuation running under the same id
+ * (scope, mode, forced stale catalog, catalog version, preload): it was not joined.
+ */
+export class EvacuationRequestConflict extends Error {
+  override readonly name = 'EvacuationRequestConflict';
+  /**
+   * @param evacuationId the running evacuation's id
+   * @param running what it was started with
+   * @param differences one line per differing part (domain/evacuation.ts requestDifferences)
+   */
+  constructor(readonly evacuationId: string, readonly runId: string, readonly running: RequestShape, readonly differences: string[]) {
+    super(`evacuation ${evacuationId} is already running with a different request (${differences.join('; ')}); yours was not started and not joined. Fix: watch the running one (az-evac status ${evacuationId}), or abort it (az-evac abort ${evacuationId} --reason "…") and press again once it has ended, or start yours under another id (--id)`);
+  }
 }
 
 /** Id of the Temporal Schedule that keeps the fleet catalog fresh. */
@@ -55,22 +76,32 @@ export class EvacuationClient {
   /**
    * Start an evacuation, or join the one already running for the same source, target and
    * mode (deterministic workflow id + USE_EXISTING conflict policy): two presses of the
-   * button start one evacuation.
+   * button start one evacuation. A press that asks for something else than the running
+   * evacuation (requestDifferences: scope, mode, forceStaleCatalog, catalog version,
+   * preload) is not joined.
+   * @throws EvacuationRequestConflict naming what runs and how it differs
    */
   async start(req: EvacuationRequest, evacuationId = evacuationIdFor(req)): Promise<StartResult> {
     const input: EvacuationInput = { triggeredAtMs: Date.now(), ...req, evacuationId };
     // The memo is set only by the start that creates the run: whoever finds another token
-    // joined (a check before the start would race with a concurrent press).
+    // joined (a check before the start would race with a concurrent press). It also keeps
+    // what the run was asked for, which a later press is compared with.
     const startToken = randomUUID();
     const handle = await this.client.workflow.start<typeof evacuateAz>('evacuateAz', {
       workflowId: evacuationId,
       taskQueue: this.taskQueue,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      memo: { startToken },
+      memo: { startToken, request: requestShape(req) },
     });
-    const { memo } = await handle.describe();
-    return { evacuationId, joined: memo?.startToken !== startToken };
+    const { memo, runId, raw } = await handle.describe();
+    const started = { evacuationId, runId: raw.workflowExecutionInfo?.firstRunId || runId };
+    if (memo?.startToken === startToken) return { ...started, joined: false };
+    // A run started by a drill (a child workflow) has no request in its memo: joined as before.
+    const running = memo?.request as RequestShape | undefined;
+    const differences = running ? requestDifferences(running, requestShape(req)) : [];
+    if (differences.length > 0) throw new EvacuationRequestConflict(evacuationId, started.runId, running!, differences);
+    return { ...started, joined: true };
   }
 
   /**

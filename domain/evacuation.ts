@@ -34,6 +34,66 @@ export interface EvacuationRequest {
 /** Input of the evacuateAz workflow. */
 export interface EvacuationInput extends EvacuationRequest {
   evacuationId: string;
+  /**
+   * Identity of this run of the evacuation: the workflow's first run id, set by evacuateAz
+   * itself (callers leave it out). Its stored records (plan, outcomes, fences, report) are
+   * keyed by recordsKey(), so a later evacuation with the same id never reads this one's.
+   * Absent for runs recorded before runs had an identity.
+   */
+  runId?: string;
+}
+
+/** Where an evacuation run's records are: its id and, since runs have one, its run id. */
+export interface RunRef {
+  evacuationId: string;
+  runId?: string;
+}
+
+/**
+ * Key of one evacuation run's stored records (plan, outcomes, fences, report):
+ * `<evacuationId>@<runId>`, or the evacuation id alone for a run without an identity
+ * (recorded before runs had one; plan previews, whose ids are unique already).
+ */
+export function recordsKey(ref: RunRef): string {
+  return ref.runId ? `${ref.evacuationId}@${ref.runId}` : ref.evacuationId;
+}
+
+/** What a second press is compared on: the parts of a request that change what is evacuated. */
+export type RequestShape = Pick<EvacuationRequest, 'mode' | 'scope' | 'forceStaleCatalog' | 'catalogVersion' | 'preload'>;
+
+/** The parts of `req` a second press is compared on (kept in the running workflow's memo). */
+export function requestShape(req: EvacuationRequest): RequestShape {
+  return {
+    mode: req.mode,
+    ...(req.scope ? { scope: req.scope } : {}),
+    ...(req.forceStaleCatalog ? { forceStaleCatalog: true } : {}),
+    ...(req.catalogVersion !== undefined ? { catalogVersion: req.catalogVersion } : {}),
+    ...(req.preload === false ? { preload: false } : {}),
+  };
+}
+
+/**
+ * How a second press `mine` differs from the running evacuation's request `running`:
+ * one line per differing part (`scope.tiers: running all, yours P0`), empty when they ask
+ * for the same thing. Lists are compared as sets; an absent scope list means "all";
+ * preload defaults to on, forceStaleCatalog to off, catalogVersion to the newest.
+ */
+export function requestDifferences(running: RequestShape, mine: RequestShape): string[] {
+  const out: string[] = [];
+  const list = (v: string[] | undefined): string => (v && v.length > 0 ? [...new Set(v)].sort().join(', ') : 'all');
+  if (running.mode !== mine.mode) out.push(`mode: running ${running.mode}, yours ${mine.mode}`);
+  for (const part of ['tiers', 'teams', 'jobs'] as const) {
+    const a = list(running.scope?.[part]);
+    const b = list(mine.scope?.[part]);
+    if (a !== b) out.push(`scope.${part}: running ${a}, yours ${b}`);
+  }
+  const stale = (v: boolean | undefined): string => (v ? 'forced' : 'not forced');
+  if (!!running.forceStaleCatalog !== !!mine.forceStaleCatalog) out.push(`forceStaleCatalog: running ${stale(running.forceStaleCatalog)}, yours ${stale(mine.forceStaleCatalog)}`);
+  const version = (v: number | undefined): string => (v === undefined ? 'newest' : `v${v}`);
+  if (running.catalogVersion !== mine.catalogVersion) out.push(`catalogVersion: running ${version(running.catalogVersion)}, yours ${version(mine.catalogVersion)}`);
+  const pre = (v: boolean | undefined): string => (v === false ? 'off' : 'on');
+  if (pre(running.preload) !== pre(mine.preload)) out.push(`preload: running ${pre(running.preload)}, yours ${pre(mine.preload)}`);
+  return out;
 }
 
 /**
@@ -107,6 +167,8 @@ export interface JobTask {
 /** What every tier and shard workflow of one evacuation knows. */
 interface TierScope {
   evacuationId: string;
+  /** The evacuation's run (EvacuationInput.runId): records are read and written under recordsKey(). */
+  runId?: string;
   tier: Tier;
   sourceAz: string;
   targetAz: string;
@@ -174,6 +236,8 @@ export function shardWorkflowId(evacuationId: string, tier: Tier, shard: number)
 /** Input of a per-job workflow. */
 export interface JobInput {
   evacuationId: string;
+  /** The evacuation's run (EvacuationInput.runId). */
+  runId?: string;
   key: string;
   tier: Tier;
   strategy: Strategy;
@@ -212,6 +276,8 @@ export type EvacuationPhase = 'planning' | 'evacuating' | 'reporting' | 'done' |
 /** Answer of the progress query. */
 export interface EvacuationProgress {
   evacuationId: string;
+  /** This run's identity (EvacuationInput.runId); its records are under recordsKey(). */
+  runId?: string;
   sourceAz: string;
   targetAz: string;
   mode: EvacuationMode;
@@ -229,6 +295,8 @@ export interface EvacuationProgress {
 /** Result of the evacuateAz workflow. */
 export interface EvacuationResult {
   evacuationId: string;
+  /** This run's identity (EvacuationInput.runId). */
+  runId?: string;
   phase: EvacuationPhase;
   reportFile: string;
   tiers: TierProgress[];
@@ -287,14 +355,19 @@ export interface FencePassResult {
   fencedLater: string[];
 }
 
-/** Workflow id of the fencing follow-up of an evacuation (workflows/fence-source.ts). */
-export function fenceWorkflowId(evacuationId: string): string {
-  return `${evacuationId}/fence`;
+/**
+ * Workflow id of the fencing follow-up of an evacuation run (workflows/fence-source.ts).
+ * @param records the run's recordsKey() (its fence records)
+ */
+export function fenceWorkflowId(records: string): string {
+  return `${records}/fence`;
 }
 
 /** Input of the fencing follow-up workflow. */
 export interface FenceSourceInput {
   evacuationId: string;
+  /** The evacuation's run (EvacuationInput.runId): its fence records. */
+  runId?: string;
   sourceAz: string;
   /** Wall seconds between two fencing passes while fences are pending. */
   intervalSeconds: number;

@@ -51,6 +51,8 @@ export interface JobReport {
 /** The whole report (`--report-json`). */
 export interface EvacuationReport {
   evacuationId: string;
+  /** The run reported on (EvacuationInput.runId): its records are under recordsKey(). */
+  runId?: string;
   sourceAz: string;
   targetAz: string;
   mode: EvacuationMode;
@@ -80,6 +82,7 @@ export interface EvacuationReport {
 /** Inputs of buildReport; times are epoch ms. */
 export interface ReportInput {
   evacuationId: string;
+  runId?: string;
   sourceAz: string;
   targetAz: string;
   mode: EvacuationMode;
@@ -145,7 +148,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
   });
   const critical = jobs.filter((j) => j.tier !== 'P3');
   return {
-    evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
+    evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
     ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
     catalogVersion: input.plan.catalogVersion, clock: 'wall', timeScale: input.policy.timeScale,
     startedAt: new Date(t0).toISOString(), wallSeconds: secondsSince(t0, input.endedAtMs),

@@ -89,6 +89,8 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
   } });
 
   const evacuationId = drillEvacuationId(drillId);
+  /** The evacuation's run (its result's runId), whose records verify reads. */
+  let evacuationRunId: string | undefined;
 
   /** One step: its work, returning a summary; throws StepStop to end the drill. */
   const runStep = async (step: RunbookStep, rec: DrillStepRecord): Promise<string> => {
@@ -145,6 +147,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       if (abortedBy) await evacuation.signal(abortSignal, { by: 'drill', reason: `drill aborted: ${abortedBy}` });
       const result = await awaitEvacuation();
       status.evacuationReportFile = result.reportFile;
+      if (result.runId) evacuationRunId = result.runId;
       const t = result.tiers;
       const summary = `${result.phase}: ${t.reduce((n, x) => n + x.succeeded, 0)} RUNNING, ${t.reduce((n, x) => n + x.failed, 0)} failed, ${t.reduce((n, x) => n + x.skipped, 0)} skipped of ${t.reduce((n, x) => n + x.planned, 0)} planned`;
       if (result.phase === 'aborted') throw new StepStop('aborted', summary);
@@ -152,7 +155,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       return summary;
     }
     if ('verify' in step) {
-      const checks = await slow.verifyDrill({ evacuationId, reportFile: status.evacuationReportFile!, targets: step.verify });
+      const checks = await slow.verifyDrill({ evacuationId, ...(evacuationRunId ? { runId: evacuationRunId } : {}), reportFile: status.evacuationReportFile!, targets: step.verify });
       rec.checks = checks;
       const failed = checks.filter((c) => !c.passed);
       const summary = `${checks.length - failed.length}/${checks.length} checks passed${failed.length ? `; failed: ${failed.map((c) => c.detail).join('; ')}` : ''}`;

@@ -16,11 +16,13 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities/index.js';
 import {
   fenceWorkflowId,
+  recordsKey,
   tierWorkflowId,
   type FencePassResult,
   type EvacuationInput,
@@ -48,16 +50,16 @@ const PRELOAD_CHUNK = 16;
 /** Model seconds between two fencing passes while the source AZ is away (÷ time scale, at least 1 wall second). */
 
 /**
- * Start the fencing follow-up of an emergency evacuation (workflows/fence-source.ts). A
- * follow-up still running from an earlier run of the same evacuation id works on the same
- * fence records: join it.
+ * Start the fencing follow-up of an emergency evacuation (workflows/fence-source.ts), one
+ * per run (its id names the run's records, whose fences it works on). A follow-up already
+ * running under that id (this run's, after a retried start) is joined.
  */
 async function startFencing(input: EvacuationInput, intervalSeconds: number): Promise<void> {
   try {
     await startChild(fenceSourceAz, {
-      workflowId: fenceWorkflowId(input.evacuationId),
+      workflowId: fenceWorkflowId(recordsKey(input)),
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ evacuationId: input.evacuationId, sourceAz: input.sourceAz, intervalSeconds, sealed: false }],
+      args: [{ evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, intervalSeconds, sealed: false }],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -65,11 +67,16 @@ async function startFencing(input: EvacuationInput, intervalSeconds: number): Pr
 }
 
 /** Evacuate the source AZ's jobs into the target AZ. Never throws for job-level failures. */
-export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResult> {
+export async function evacuateAz(request: EvacuationInput): Promise<EvacuationResult> {
+  // This run's identity: its records (plan, outcomes, fences, report) are keyed by it, so a
+  // later run of the same id never reads them. patched: runs recorded before it replay without.
+  const input: EvacuationInput = patched('per-run-records') ? { ...request, runId: workflowInfo().firstExecutionRunId } : request;
+  const records = recordsKey(input);
+  const runIdOf = input.runId ? { runId: input.runId } : {};
   const preload = input.preload ?? true;
   const startedAtMs = Date.now();
   const progress: EvacuationProgress = {
-    evacuationId: input.evacuationId, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
+    evacuationId: input.evacuationId, ...runIdOf, sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
     phase: 'planning', paused: false, startedAtMs, elapsedSeconds: 0,
     preload: { state: preload ? 'running' : 'off', jars: 0, jarsDone: 0, bytesDone: 0 }, tiers: [],
   };
@@ -146,7 +153,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
 
   const preloading = preload ? (async () => {
     for (let offset = 0; offset < plan.jars; offset += PRELOAD_CHUNK) {
-      const r = await planning.preloadJars(input.evacuationId, offset, PRELOAD_CHUNK);
+      const r = await planning.preloadJars(records, offset, PRELOAD_CHUNK);
       progress.preload.jarsDone += r.jars;
       progress.preload.bytesDone += r.copiedBytes;
     }
@@ -157,7 +164,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
   // at start-up with the operator's reason, and the report lists the preemption error.
   let preemptionError: string | undefined;
   const preempting = plan.preemptions > 0
-    ? planning.preemptJobs(input.evacuationId).then(() => undefined, (err: unknown) => {
+    ? planning.preemptJobs(records).then(() => undefined, (err: unknown) => {
       preemptionError = err instanceof Error ? err.message : String(err);
     })
     : Promise.resolve();
@@ -174,7 +181,7 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
       workflowId: tierWorkflowId(input.evacuationId, tp.tier),
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{
-        evacuationId: input.evacuationId, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
+        evacuationId: input.evacuationId, ...runIdOf, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload, jobs: tp.planned, policy: plan.policy,
         paused, aborted, ...(aborted ? { abortedBy: progress.abortedBy } : {}),
       }],
@@ -206,15 +213,15 @@ export async function evacuateAz(input: EvacuationInput): Promise<EvacuationResu
   let fences: (FencePassResult & { followUpWorkflowId: string }) | undefined;
   if (fencing) {
     await fencing;
-    const followUpWorkflowId = fenceWorkflowId(input.evacuationId);
+    const followUpWorkflowId = fenceWorkflowId(records);
     await getExternalWorkflowHandle(followUpWorkflowId).signal(sealFencesSignal);
-    fences = { ...(await planning.fencePending(input.evacuationId)), followUpWorkflowId };
+    fences = { ...(await planning.fencePending(records)), followUpWorkflowId };
   }
   const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences });
   progress.reportFile = report.reportFile;
   progress.phase = wasAborted ? 'aborted' : 'done';
   return {
-    evacuationId: input.evacuationId, phase: progress.phase, reportFile: report.reportFile,
+    evacuationId: input.evacuationId, ...runIdOf, phase: progress.phase, reportFile: report.reportFile,
     tiers: progress.tiers, success: report.success && !wasAborted,
   };
 }

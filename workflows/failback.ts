@@ -62,7 +62,9 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
   upsertSearchAttributes({ AzEvacSourceAz: [scope.targetAz], AzEvacTargetAz: [scope.sourceAz], AzEvacKind: ['failback'] });
   // An emergency-mode drill left fences pending while the source AZ was down: finish them,
   // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
-  if (patched('failback-settles-fences')) await slow.settleFences({ evacuationId: input.drillId, timeoutSeconds: SETTLE_FENCES_SECONDS });
+  // The evacuation run whose records are read (scope.runId: absent for runs recorded before runs had one).
+  const run = { evacuationId: input.drillId, ...(scope.runId ? { runId: scope.runId } : {}) };
+  if (patched('failback-settles-fences')) await slow.settleFences({ ...run, timeoutSeconds: SETTLE_FENCES_SECONDS });
   const results: FailbackJobResult[] = [];
   const failed: FailbackResult['failed'] = [];
   const window = Math.max(1, input.window ?? 50);
@@ -71,7 +73,7 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
     while (next < scope.jobs.length) {
       const key = scope.jobs[next++]!;
       try {
-        results.push(await slow.failbackJob({ evacuationId: input.drillId, key, startupTimeoutSeconds: input.startupTimeoutSeconds }));
+        results.push(await slow.failbackJob({ ...run, key, startupTimeoutSeconds: input.startupTimeoutSeconds }));
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         failed.push({ key, reason: err.cause?.message ?? err.message });
@@ -79,7 +81,7 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
     }
   };
   await Promise.all(Array.from({ length: Math.min(window, scope.jobs.length) }, lane));
-  const { resumed: preemptedResumed } = await acts.resumePreempted(input.drillId);
+  const { resumed: preemptedResumed } = await acts.resumePreempted(input.drillId, scope.runId);
   const count = (f: (r: FailbackJobResult) => boolean): number => results.filter(f).length;
   return {
     drillId: input.drillId, sourceAz: scope.sourceAz, targetAz: scope.targetAz, jobs: scope.jobs.length,

@@ -9,7 +9,7 @@
  */
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { FencePassResult, FenceSourceInput } from '../domain/evacuation.js';
+import { recordsKey, type FencePassResult, type FenceSourceInput } from '../domain/evacuation.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -30,7 +30,7 @@ export async function fenceSourceAz(input: FenceSourceInput): Promise<FencePassR
   let sealed = input.sealed;
   setHandler(sealFencesSignal, () => { sealed = true; });
   for (;;) {
-    const pass = await fencePending(input.evacuationId);
+    const pass = await fencePending(recordsKey(input));
     if (sealed && pass.pending.length === 0) return pass;
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof fenceSourceAz>({ ...input, sealed });
     // Wake early when sealed: the evacuation's own last pass may have left nothing to do.

@@ -80,7 +80,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
   };
   const hb = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUTS;
   let step = 'start';
-  const ref = { evacuationId: input.evacuationId, key: input.key, mode: input.mode };
+  const ref = { evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), key: input.key, mode: input.mode };
   try {
     if (input.strategy === 'promote-standby') {
       step = 'promote';

@@ -22,7 +22,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { jobWorkflowId, type JobOutcome, type JobTask, type ShardInput, type TierCounts } from '../domain/evacuation.js';
+import { jobWorkflowId, recordsKey, type JobOutcome, type JobTask, type ShardInput, type TierCounts } from '../domain/evacuation.js';
 import { evacuateJob } from './job.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -77,7 +77,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     if (buffer.length === 0) return flushing;
     const batch = buffer;
     buffer = [];
-    flushing = flushing.then(() => acts.recordOutcomes(state.evacuationId, batch));
+    flushing = flushing.then(() => acts.recordOutcomes(recordsKey(state), batch));
     return flushing;
   };
 
@@ -102,7 +102,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
   let pageStart = state.cursor;
   const taskAt = async (i: number): Promise<JobTask> => {
     if (i < pageStart || i >= pageStart + page.length) {
-      page = await acts.loadTierJobs(state.evacuationId, state.tier, i, PAGE, { index: state.shard, count: state.shards });
+      page = await acts.loadTierJobs(recordsKey(state), state.tier, i, PAGE, { index: state.shard, count: state.shards });
       pageStart = i;
     }
     const task = page[i - pageStart];
@@ -127,7 +127,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     state.counts.running += 1;
     progress.touch();
     const jobInput = {
-      evacuationId: state.evacuationId, key: task.key, tier: state.tier, strategy: task.strategy,
+      evacuationId: state.evacuationId, ...(state.runId ? { runId: state.runId } : {}), key: task.key, tier: state.tier, strategy: task.strategy,
       sourceAz: state.sourceAz, targetAz: state.targetAz, mode: state.mode, preload: state.preload,
       startupTimeoutSeconds: state.startupTimeoutSeconds,
       ...(state.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: state.heartbeatTimeoutSeconds } : {}),

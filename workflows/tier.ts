@@ -79,7 +79,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
       workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{
-        evacuationId: input.evacuationId, tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
+        evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
         slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds,
         ...(input.policy.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: input.policy.heartbeatTimeoutSeconds } : {}),

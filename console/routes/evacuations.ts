@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { evacuationIdFor, type EvacuationMode, type EvacuationProgress, type EvacuationRequest } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { renderReportHtml, reportHtmlFileOf } from '../../domain/report-html.js';
+import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
 import { HttpError, type ConsoleContext, type Identity } from '../context.js';
 import { httpErrorOf } from '../temporal-errors.js';
 import { checkAzPair, latestCatalog } from './fleet.js';
@@ -88,7 +89,11 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
       if (who.role !== 'operator') ctx.requireRole(req, 'operator');
       if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `body: not a JSON object. Fix: send {"sourceAz", "targetAz", "confirm", "reason"} as application/json`);
       const { req: request, reason } = await triggerRequest(ctx, body, who);
-      const started = await ctx.client.start(request, evacuationIdFor(request));
+      const started = await ctx.client.start(request, evacuationIdFor(request)).catch((err: unknown) => {
+        // A different request under the same id is answered with what runs, not joined.
+        if (err instanceof EvacuationRequestConflict) throw new HttpError(409, err.message);
+        throw err;
+      });
       await ctx.audit(who, { action: 'evacuate', outcome: started.joined ? 'joined' : 'accepted', evacuationId: started.evacuationId, sourceAz: request.sourceAz, targetAz: request.targetAz, mode: request.mode, reason });
       return started;
     } catch (err) {

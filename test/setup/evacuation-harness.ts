@@ -22,7 +22,7 @@ import { parse, stringify } from 'yaml';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { connectTemporalConnection } from '../../client/temporal-connection.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
-import type { EvacuationRequest, EvacuationResult } from '../../domain/evacuation.js';
+import { recordsKey, type EvacuationRequest, type EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type HeartbeatTimeouts, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
@@ -165,9 +165,10 @@ export class EvacuationHarness {
     return { result, report: JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport };
   }
 
-  /** The stored plan of evacuation `id` (as the activities wrote it). */
-  plan(id: string): Promise<StoredPlan> {
-    return new FileEvacuationStore(join(this.settings.stateDir, 'evacuations')).getPlan(id);
+  /** The stored plan of evacuation `id`'s current run (as the activities wrote it, under the run's recordsKey). */
+  async plan(id: string): Promise<StoredPlan> {
+    const runId = (await this.handle(id).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+    return new FileEvacuationStore(join(this.settings.stateDir, 'evacuations')).getPlan(recordsKey({ evacuationId: id, runId }));
   }
 
   /** Jobs of the generated fleet running in the source AZ, by key. */

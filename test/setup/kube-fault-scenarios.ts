@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { expect } from 'vitest';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
-import { fenceWorkflowId, redeployNonceFor, type FencePassResult } from '../../domain/evacuation.js';
+import { fenceWorkflowId, recordsKey, redeployNonceFor, type FencePassResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { jobKey, type FleetJob } from '../../domain/types.js';
 import { azApis, listFlinkDeployments } from '../../platform/kube/az-apis.js';
@@ -171,9 +171,9 @@ export async function runOnKube(
       await cp.handle.startAz('az-a');
       await p.sim.client.setAzDown('az-a', false);
       mark('start az-a');
-      const fence = (await new Client({ connection: temporal }).workflow.getHandle(fenceWorkflowId(id)).result()) as FencePassResult;
+      const fence = (await new Client({ connection: temporal }).workflow.getHandle(fenceWorkflowId(recordsKey(report))).result()) as FencePassResult;
       mark('fence');
-      const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(id);
+      const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(report));
       const problems = kubeProblems({
         source: new Map(p.fleet.jobs.filter((j) => j.az === 'az-a').map((j) => [jobKey(j), j])),
         report, plan: stored.plan, nonce: redeployNonceFor(`${id}@${stored.request.triggeredAtMs ?? 0}`), before,

@@ -5,7 +5,7 @@
  * suspends them. Real Temporal dev server, worker and simulator.
  */
 import { describe, expect, it } from 'vitest';
-import { failbackWorkflowId, fenceWorkflowId, type FencePassResult } from '../../domain/evacuation.js';
+import { failbackWorkflowId, fenceWorkflowId, recordsKey, type FencePassResult } from '../../domain/evacuation.js';
 import type { FailbackResult } from '../../workflows/failback.js';
 import { SOURCE_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
@@ -32,7 +32,7 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         // Jobs started while az-a was down were fenced in absentia and suspended when it came back.
         const unreachable = report.jobs.filter((j) => j.fence === 'unreachable').map(reportKey);
         expect(unreachable.length).toBeGreaterThan(3);
-        const follow = await h.handle(fenceWorkflowId(id)).result() as FencePassResult;
+        const follow = await h.handle(fenceWorkflowId(recordsKey(report))).result() as FencePassResult;
         expect(follow.pending).toEqual([]);
         expect(follow.fencedLater).toEqual(expect.arrayContaining(unreachable));
         expect(await runningInSource(h, unreachable)).toEqual([]);
@@ -50,8 +50,8 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         const moved = report.jobs.filter((j) => j.outcome === 'running' && j.fence === 'unreachable').map(reportKey).sort();
         expect(moved.length).toBeGreaterThan(3);
         expect(report.fencing?.pending).toEqual(expect.arrayContaining(moved));
-        expect(report.fencing?.followUpWorkflowId).toBe(fenceWorkflowId(id));
-        const handle = h.handle(fenceWorkflowId(id));
+        expect(report.fencing?.followUpWorkflowId).toBe(fenceWorkflowId(recordsKey(report)));
+        const handle = h.handle(fenceWorkflowId(recordsKey(report)));
         expect((await handle.describe()).status.name).toBe('RUNNING');
 
         await h.sim.client.setAzDown(SOURCE_AZ, false);
@@ -80,7 +80,7 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(fb.restoredFromTarget).toBeGreaterThanOrEqual(moved.length);
         // A fencing pass after a restore would have suspended the source copy for good.
         expect(await runningInSource(h, moved)).toEqual(moved);
-        const follow = await h.handle(fenceWorkflowId(id)).describe();
+        const follow = await h.handle(fenceWorkflowId(recordsKey(report))).describe();
         expect(follow.status.name).toBe('COMPLETED');
         const firstRestore = historyMarks(await h.history(failbackWorkflowId(id))).find((m) => m.kind === 'activity-scheduled' && m.name === 'failbackJob');
         expect(follow.closeTime!.getTime()).toBeLessThanOrEqual(firstRestore!.atMs);
