@@ -3,7 +3,7 @@
  * Activities are built by factories over these narrow ports: createActivities(deps).
  */
 import type { FlinkDeploymentManifest, TiersPolicy } from '../domain/types.js';
-import type { CatalogStore, ClusterPort, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort, ReportStore } from '../platform/ports.js';
 
 export interface ActivityDeps {
   cluster: ClusterPort;
@@ -17,8 +17,8 @@ export interface ActivityDeps {
   validateManifest(manifest: FlinkDeploymentManifest): { ok: true } | { ok: false; errors: string[] };
   /** Jars copied at once during preload. */
   preloadConcurrency: number;
-  /** Directory evacuation reports are written to. */
-  reportDir: string;
+  /** Where evacuation and drill reports are written (read back by the CLI and the console). */
+  reports: ReportStore;
   /** Fault injection, present on the simulator only (drills on real clusters use hook commands). */
   faults?: FaultInjectionPort;
 }

@@ -5,8 +5,6 @@
  * report. Failback is activities/failback.ts (also used outside drills, by `az-evac failback`).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { verifyReport, type DrillStatus, type VerifyCheck } from '../domain/drill.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -14,7 +12,6 @@ import { renderDrillReportHtml } from '../domain/drill-report-html.js';
 import { renderReportHtml } from '../domain/report-html.js';
 import type { FaultStep, VerifyStep } from '../domain/runbook.js';
 import { newestComplete } from '../domain/snapshot-choice.js';
-import { writeJsonAtomic, writeTextAtomic } from '../platform/json-files.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -77,7 +74,7 @@ export function createDrillActivities(deps: ActivityDeps) {
      * checkpoint of its new JobID completed within `requireCheckpointWithinSeconds` (model) of RUNNING.
      */
     async verifyDrill(req: { evacuationId: string; runId?: string; reportFile: string; targets: VerifyStep }): Promise<VerifyCheck[]> {
-      const report = JSON.parse(await readFile(req.reportFile, 'utf8')) as EvacuationReport;
+      const report = JSON.parse(await deps.reports.read(req.reportFile)) as EvacuationReport;
       const checks = verifyReport(report, req.targets);
       const within = req.targets.requireCheckpointWithinSeconds ?? 600;
       const moved = report.jobs.filter((j) => j.outcome === 'running' && j.jobId);
@@ -111,19 +108,18 @@ export function createDrillActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Write the drill's reports next to the evacuation reports: JSON (the status: steps,
+     * Write the drill's reports into the report store beside the evacuation reports: JSON (the status: steps,
      * checks, decisions, cleanup) and HTML (the drill section above the evacuation's report).
      * @returns both files
      */
     async writeDrillReport(status: DrillStatus): Promise<{ json: string; html: string }> {
-      const base = join(deps.reportDir, `${encodeURIComponent(status.drillId)}.drill`);
-      const json = `${base}.json`;
-      const html = `${base}.html`;
-      await writeJsonAtomic(json, { ...status, reportFile: json, reportHtmlFile: html });
+      const json = deps.reports.refOf(`${status.drillId}.drill.json`);
+      const html = deps.reports.refOf(`${status.drillId}.drill.html`);
+      await deps.reports.put(`${status.drillId}.drill.json`, JSON.stringify({ ...status, reportFile: json, reportHtmlFile: html }));
       const evacuation = status.evacuationReportFile
-        ? JSON.parse(await readFile(status.evacuationReportFile, 'utf8')) as EvacuationReport
+        ? JSON.parse(await deps.reports.read(status.evacuationReportFile)) as EvacuationReport
         : undefined;
-      await writeTextAtomic(html, renderDrillReportHtml(status, evacuation ? await renderReportHtml(evacuation) : undefined));
+      await deps.reports.put(`${status.drillId}.drill.html`, renderDrillReportHtml(status, evacuation ? await renderReportHtml(evacuation) : undefined));
       return { json, html };
     },
   };

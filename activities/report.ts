@@ -1,19 +1,12 @@
 /**
  * Outcome recording and the final report: outcomes are batched into the evacuation
  * store by the tier workflows; the report is assembled from the store (never from
- * workflow payloads) and written as JSON next to the other evacuation files.
+ * workflow payloads) and written as JSON and HTML into the report store (deps.reports).
  */
-import { join } from 'node:path';
 import { recordsKey, type EvacuationInput, type FencePassResult, type JobOutcome } from '../domain/evacuation.js';
 import { buildReport, type TierReport } from '../domain/report.js';
-import { renderReportHtml, reportHtmlFileOf } from '../domain/report-html.js';
-import { writeJsonAtomic, writeTextAtomic } from '../platform/json-files.js';
+import { renderReportHtml } from '../domain/report-html.js';
 import type { ActivityDeps } from './deps.js';
-
-/** Report file of an evacuation in `reportDir`. */
-function reportFileOf(reportDir: string, evacuationId: string): string {
-  return join(reportDir, `${encodeURIComponent(evacuationId)}.report.json`);
-}
 
 /** Build the report activities over `deps`. */
 export function createReportActivities(deps: ActivityDeps) {
@@ -24,9 +17,9 @@ export function createReportActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Assemble and write the report: JSON, and the HTML people look at beside it
-     * (`<id>.report.html`, see domain/report-html.ts).
-     * @returns the report file, whether every P0–P2 job ended RUNNING, and the tier lines
+     * Assemble and write the report: JSON (`<recordsKey>.report.json`), and the HTML people
+     * look at beside it (`<recordsKey>.report.html`, see domain/report-html.ts).
+     * @returns the JSON report's reference (ReportStore), whether every P0–P2 job ended RUNNING, and the tier lines
      */
     async writeReport(input: EvacuationInput & { startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; fences?: FencePassResult & { followUpWorkflowId: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
       const records = recordsKey(input);
@@ -38,9 +31,8 @@ export function createReportActivities(deps: ActivityDeps) {
         abortedBy: input.abortedBy, preemptionError: input.preemptionError, fences: input.fences,
         plan: stored.plan, policy: stored.policy, outcomes,
       });
-      const reportFile = reportFileOf(deps.reportDir, records);
-      await writeJsonAtomic(reportFile, report);
-      await writeTextAtomic(reportHtmlFileOf(reportFile), await renderReportHtml(report));
+      await deps.reports.put(`${records}.report.html`, await renderReportHtml(report));
+      const reportFile = await deps.reports.put(`${records}.report.json`, JSON.stringify(report));
       return { reportFile, success: report.success, tiers: report.tiers };
     },
   };

@@ -7,8 +7,8 @@
  */
 import '../config/require-node.js'; // first: a clear error on a Node older than package.json's engines
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EvacuationClient, EvacuationRequestConflict } from '../client/evacuation-client.js';
@@ -22,7 +22,7 @@ import type { EvacuationReport } from '../domain/report.js';
 import { renderReportHtml } from '../domain/report-html.js';
 import { startConsole } from '../console/start.js';
 import { TIERS, type Tier } from '../domain/types.js';
-import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
+import { buildStateStores, type StateStores } from '../platform/state-stores.js';
 import { runDemo } from './demo.js';
 import { addDrillCommands } from './drill-commands.js';
 import { TSX_LOADER } from '../launchers/local-processes.js';
@@ -85,8 +85,18 @@ async function withClient<T>(fn: (c: EvacuationClient, s: Settings) => Promise<T
   }
 }
 
-async function printReport(file: string, out: { reportJson?: string; reportHtml?: string }): Promise<EvacuationReport> {
-  const report = JSON.parse(await readFile(file, 'utf8')) as EvacuationReport;
+/** Run `fn` over the state store the worker writes (AZ_EVAC_STATE_STORE): plans and reports are read through it from any host. */
+async function withState<T>(settings: Settings, fn: (state: StateStores) => Promise<T>): Promise<T> {
+  const state = buildStateStores(settings);
+  try {
+    return await fn(state);
+  } finally {
+    state.close();
+  }
+}
+
+async function printReport(ref: string, out: { reportJson?: string; reportHtml?: string }): Promise<EvacuationReport> {
+  const report = await withState(loadSettings(), async (state) => JSON.parse(await state.reports.read(ref)) as EvacuationReport);
   process.stdout.write(`${reportText(report)}\n`);
   if (out.reportJson) {
     await writeFile(out.reportJson, JSON.stringify(report, null, 2));
@@ -159,7 +169,7 @@ scopeOptions(program.command('plan').description('plan an evacuation and print i
     return withClient(async (client, settings) => {
     const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
     await client.planPreview(req, planId);
-    const { plan } = await new FileEvacuationStore(join(resolve(settings.stateDir), 'evacuations')).getPlan(planId);
+    const { plan } = await withState(settings, (state) => state.evacuations.getPlan(planId));
     process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${planText(plan)}\n`);
   });
   });
@@ -176,7 +186,7 @@ scopeOptions(program.command('evacuate').description('start (or join) an evacuat
     if (o.dryRun) {
       const planId = `az-evac-plan-${o.from}-to-${o.to}-${Date.now()}`;
       await client.planPreview(req, planId);
-      const { plan } = await new FileEvacuationStore(join(resolve(settings.stateDir), 'evacuations')).getPlan(planId);
+      const { plan } = await withState(settings, (state) => state.evacuations.getPlan(planId));
       process.stdout.write(`${planText(plan)}\n(dry run: nothing was changed)\n`);
       return;
     }

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
+import type { StateStores } from '../platform/state-stores.js';
 
 /** Console roles: viewers see, operators also trigger and control. */
 export type Role = 'viewer' | 'operator';
@@ -29,6 +30,8 @@ export interface AuditEntry {
 export interface ConsoleContext {
   client: EvacuationClient;
   settings: Settings;
+  /** The state store the worker writes (AZ_EVAC_STATE_STORE): the catalog, plans and reports are read through it, never from the worker's disk. */
+  state: StateStores;
   /**
    * The caller, if allowed.
    * @throws HttpError 401 when not signed in, 403 when `role` is operator and the caller is a viewer

@@ -8,7 +8,6 @@
  * POST /api/drills/:id/abort { reason }. A decision the drill refuses (no open gate, already
  * finished) answers 409 with the drill's reason; an unknown drill 404.
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DrillClient } from '../client/drill-client.js';
 import { RehearsalSchedules } from '../client/rehearsal-schedules.js';
@@ -46,7 +45,7 @@ export const drillRoutes: ConsolePlugin = async (app, ctx) => {
       throw httpErrorOf(err, `drill ${req.params.id}`);
     }
     if (!status.reportHtmlFile) throw new HttpError(409, `drill ${req.params.id} has no report yet (phase ${status.phase}); it is written when the drill ends`);
-    return reply.type('text/html; charset=utf-8').send(await readFile(status.reportHtmlFile, 'utf8'));
+    return reply.type('text/html; charset=utf-8').send(await ctx.state.reports.read(status.reportHtmlFile));
   });
   app.get('/api/schedules', async (req) => {
     ctx.requireRole(req, 'viewer');

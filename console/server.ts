@@ -10,6 +10,7 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
+import { buildStateStores, type StateStores } from '../platform/state-stores.js';
 import type { AuditLog } from './audit-log.js';
 import { ConsoleAuth, SESSION_COOKIE, SESSION_SECONDS } from './auth.js';
 import { HttpError, type ConsoleContext, type ConsolePlugin, type Identity, type Role } from './context.js';
@@ -34,6 +35,8 @@ export interface ConsoleOptions {
   auth: ConsoleAuth;
   audit: AuditLog;
   plugins: ConsolePlugin[];
+  /** The state store the worker writes (catalog, plans, reports); default: the one settings name. */
+  state?: StateStores;
 }
 
 /** Build the console app (not listening yet). */
@@ -45,6 +48,7 @@ export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> 
   const ctx: ConsoleContext = {
     client: o.client,
     settings: o.settings,
+    state: o.state ?? buildStateStores(o.settings),
     requireRole(req: FastifyRequest, role: Role): Identity {
       const who = o.auth.caller(req.cookies[SESSION_COOKIE], req.headers);
       if (!who) throw new HttpError(401, 'not signed in. Fix: sign in with your console token');

@@ -145,7 +145,10 @@ export interface FleetSource {
   readFleet(): Promise<{ platform: PlatformProfile; jobs: FleetJob[]; unreachableAzs: string[] }>;
 }
 
-/** Versioned catalog storage that survives the loss of any one AZ. */
+/**
+ * Versioned catalog storage. The production store (platform/s3/replicated-state-store.ts)
+ * survives the loss of any one AZ; the file store (platform/catalog-file-store.ts) is for the demo and tests.
+ */
 export interface CatalogStore {
   /** Store `catalog` under its version (a version is written once; rewriting is a no-op). */
   put(catalog: Catalog): Promise<void>;
@@ -162,7 +165,11 @@ export interface StoredPlan {
   plan: Plan;
 }
 
-/** Plans and per-job outcomes of evacuations, kept off Temporal payloads (docs/design.md#temporal-limits). */
+/**
+ * Plans, per-job outcomes and fences of evacuation runs, kept off Temporal payloads
+ * (docs/design.md#temporal-limits). Keyed by the run's recordsKey() (domain/evacuation.ts),
+ * so runs never read each other's records.
+ */
 export interface EvacuationStore {
   /** Store the plan of an evacuation with its request and policy (idempotent: same id, same plan). */
   putPlan(evacuationId: string, stored: StoredPlan): Promise<void>;
@@ -176,6 +183,20 @@ export interface EvacuationStore {
   putFence(evacuationId: string, fence: FenceRecord): Promise<void>;
   /** Every fence recorded for an evacuation (pending or done), one per job key. */
   listFences(evacuationId: string): Promise<FenceRecord[]>;
+}
+
+/**
+ * Reports (evacuation and drill; JSON and HTML) kept where the CLI and the console read
+ * them from any host. A report is named by what it reports on (`<recordsKey>.report.json`,
+ * `<drillId>.drill.html`); `put` returns its reference, which people see and `read` takes.
+ */
+export interface ReportStore {
+  /** Store `body` (UTF-8) under `name`; a rewrite (a retried activity) replaces it. @returns the report's reference */
+  put(name: string, body: string): Promise<string>;
+  /** The reference `put(name, …)` returns, without writing (a report that names itself). */
+  refOf(name: string): string;
+  /** The body of the report `ref` names (a reference `put` returned); throws PlatformError('not-found') when absent. */
+  read(ref: string): Promise<string>;
 }
 
 /**

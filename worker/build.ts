@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
@@ -16,8 +16,6 @@ import { UNREACHABLE_FIX } from '../client/temporal-connection.js';
 import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
 import { onPlatformClock, parseTiersPolicy } from '../domain/tiers-policy.js';
 import type { AzProfile } from '../domain/types.js';
-import { FileCatalogStore } from '../platform/catalog-file-store.js';
-import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
 import { azApis } from '../platform/kube/az-apis.js';
 import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
 import { KubePlatform } from '../platform/kube/kube-platform.js';
@@ -26,6 +24,7 @@ import { PlatformError } from '../platform/errors.js';
 import type { CatalogStore, ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
+import { buildStateStores, type StateStores } from '../platform/state-stores.js';
 import { SimulatorClient } from '../platform/simulator-client/client.js';
 
 /** True when this module runs compiled from dist/ (`npm run build`), false under tsx from the source tree. */
@@ -126,23 +125,24 @@ export async function connectWorkerTemporal(settings: Settings): Promise<NativeC
 /**
  * Create (not run) a Worker on `settings.taskQueue`.
  * @param opts.workflowBundle a pre-built bundle (tests bundle once per file); default: bundle workflows/
+ * @param opts.state the state store (worker/main.ts checks it first); default: the one settings name (AZ_EVAC_STATE_STORE)
  * @throws when the Temporal server is unreachable, its namespace lacks the search attributes
  * (connectWorkerTemporal), or tiers.yaml/CRD cannot be read
  */
-export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string } = {}): Promise<Worker> {
+export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores } = {}): Promise<Worker> {
   const validator = await loadFlinkDeploymentValidator();
-  const stateDir = resolve(settings.stateDir);
-  const catalogs = new FileCatalogStore(join(stateDir, 'catalog'));
+  const state = opts.state ?? buildStateStores(settings, (line) => process.stderr.write(`${line}\n`));
+  const catalogs = state.catalogs;
   const activities = createActivities({
     cluster: platform, objects: (settings.platform === 'k8s' ? undefined : objectStore(settings, catalogs)) ?? platform, fleet: platform,
     catalogs,
-    evacuations: new FileEvacuationStore(join(stateDir, 'evacuations')),
+    evacuations: state.evacuations,
     // A simulated platform runs AZ_EVAC_TIME_SCALE× faster: its clock is applied to the policy
     // here, once, so the engine never scales a duration itself.
     loadTiers: async () => onPlatformClock(await loadTiersFile(resolve(settings.tiersFile)), settings.timeScale),
     validateManifest: validator,
     preloadConcurrency: settings.preloadConcurrency,
-    reportDir: join(stateDir, 'reports'),
+    reports: state.reports,
     ...(platform.setAzDown ? { faults: { setAzDown: platform.setAzDown.bind(platform) } } : {}),
   });
   const connection = await connectWorkerTemporal(settings);

@@ -1,7 +1,8 @@
 /**
  * The az-evac worker process: the one composition root. Reads settings from the
  * environment (config/settings.ts), builds the platform adapter (AZ_EVAC_PLATFORM:
- * simulator, or k8s with its setup checked), creates or updates the catalog sync Schedule
+ * simulator, or k8s with its setup checked) after checking the state store can be written
+ * (AZ_EVAC_STATE_STORE; none writable stops it naming the setting and the fix), creates or updates the catalog sync Schedule
  * (AZ_EVAC_CATALOG_SYNC_INTERVAL), and runs the Temporal Worker until SIGINT/SIGTERM.
  * Serves /healthz and /readyz (worker/health.ts) on AZ_EVAC_WORKER_HEALTH_HOST:PORT from start.
  * Prints `{"ready":true,"taskQueue":...,"pid":...,"health":"http://..."}` on stdout once polling,
@@ -16,6 +17,7 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
 import { resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
+import { buildStateStores } from '../platform/state-stores.js';
 import { buildPlatform, buildWorker, loadTiersFile } from './build.js';
 import { startHealthServer, workerProbes, type Probes } from './health.js';
 
@@ -41,8 +43,12 @@ async function main(): Promise<void> {
   process.stderr.write(`az-evac worker: health endpoints at ${health.url}/healthz and /readyz\n`);
   try {
     await loadTiersFile(resolve(settings.tiersFile)); // fail fast on a bad tiers.yaml, naming key and fix
-    const platform = await buildPlatform(settings, (line) => process.stderr.write(`${line}\n`));
-    worker = await buildWorker(settings, platform);
+    const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
+    // A state store no AZ can write stops the worker here, before anything is touched.
+    const state = buildStateStores(settings, warn);
+    for (const line of await state.checkWritable()) warn(line);
+    const platform = await buildPlatform(settings, warn);
+    worker = await buildWorker(settings, platform, { state });
     const running = worker.run();
     const client = await EvacuationClient.connect(settings);
     await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);

@@ -3,7 +3,6 @@
  * events), pause / resume / abort (the workflow's Updates), and the reports. Triggers and
  * controls are for operators and go to the audit log, refusals included.
  */
-import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { evacuationIdFor, type EvacuationMode, type EvacuationProgress, type EvacuationRequest } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
@@ -71,7 +70,7 @@ async function streamProgress(ctx: ConsoleContext, id: string, req: FastifyReque
 async function reportOf(ctx: ConsoleContext, id: string): Promise<{ file: string; report: EvacuationReport }> {
   const p = await progressOf(ctx, id);
   if (!p.reportFile) throw new HttpError(409, `evacuation ${id} has no report yet (phase ${p.phase}); it is written when the evacuation ends`);
-  return { file: p.reportFile, report: JSON.parse(await readFile(p.reportFile, 'utf8')) as EvacuationReport };
+  return { file: p.reportFile, report: JSON.parse(await ctx.state.reports.read(p.reportFile)) as EvacuationReport };
 }
 
 /** Register the evacuation routes. */
@@ -145,7 +144,7 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
   app.get<{ Params: { id: string } }>('/api/evacuations/:id/report.html', async (req, reply) => {
     ctx.requireRole(req, 'viewer');
     const { file, report } = await reportOf(ctx, req.params.id);
-    const html = await readFile(reportHtmlFileOf(file), 'utf8').catch(() => renderReportHtml(report));
+    const html = await ctx.state.reports.read(reportHtmlFileOf(file)).catch(() => renderReportHtml(report));
     return reply.type('text/html; charset=utf-8').send(html);
   });
 }

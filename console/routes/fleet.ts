@@ -3,21 +3,18 @@
  * check of each AZ) and the plan of an evacuation (planner run by the worker's plan-preview
  * workflow; acts on nothing).
  */
-import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '../../domain/types.js';
-import { FileCatalogStore } from '../../platform/catalog-file-store.js';
-import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
 import { messageOf } from '../../client/error-message.js';
 import { HttpError, type ConsoleContext } from '../context.js';
 import { fleetView, planView, type PlanView } from '../fleet-view.js';
 
 /**
- * The newest catalog in the state dir shared with the worker.
+ * The newest catalog in the state store the worker writes.
  * @throws HttpError 409 when none has been synced yet
  */
 export async function latestCatalog(ctx: ConsoleContext): Promise<Catalog> {
-  const catalog = await new FileCatalogStore(join(resolve(ctx.settings.stateDir), 'catalog')).latest();
+  const catalog = await ctx.state.catalogs.latest();
   if (!catalog) throw new HttpError(409, 'no fleet catalog has been synced yet. Fix: run `az-evac catalog sync` first');
   return catalog;
 }
@@ -39,7 +36,7 @@ export function checkAzPair(catalog: Catalog, sourceAz: unknown, targetAz: unkno
 /** Register GET /api/fleet and GET /api/plan. */
 export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const readiness = new Map<string, PlanView & { checkedAt: string }>();
-  const plans = new FileEvacuationStore(join(resolve(ctx.settings.stateDir), 'evacuations'));
+  const plans = ctx.state.evacuations;
 
   app.get('/api/fleet', async (req) => {
     ctx.requireRole(req, 'viewer');

@@ -25,7 +25,7 @@ import { loadSettings, type Settings } from '../../config/settings.js';
 import { recordsKey, type EvacuationRequest, type EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type HeartbeatTimeouts, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
-import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import { buildStateStores, type StateStores } from '../../platform/state-stores.js';
 import { s3Env } from '../../launchers/local-processes.js';
 import type { StoredPlan } from '../../platform/ports.js';
 import type { SimulatedDeployment } from '../../simulator/control-client.js';
@@ -91,6 +91,13 @@ export interface TargetOf {
 /** A running test platform: simulator, state dir, tiers file, worker, client. */
 export class EvacuationHarness {
   private running?: Promise<void>;
+  private stores?: StateStores;
+
+  /** The state store the worker writes (settings.stateStore: the file store unless a test sets s3). */
+  get state(): StateStores {
+    this.stores ??= buildStateStores(this.settings);
+    return this.stores;
+  }
 
   private constructor(
     readonly sim: SpawnedSimulator,
@@ -162,13 +169,13 @@ export class EvacuationHarness {
   /** Await evacuation `id` and read its JSON report. */
   async finish(id: string): Promise<{ result: EvacuationResult; report: EvacuationReport }> {
     const result = await this.client.result(id);
-    return { result, report: JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport };
+    return { result, report: JSON.parse(await this.state.reports.read(result.reportFile)) as EvacuationReport };
   }
 
   /** The stored plan of evacuation `id`'s current run (as the activities wrote it, under the run's recordsKey). */
   async plan(id: string): Promise<StoredPlan> {
     const runId = (await this.handle(id).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
-    return new FileEvacuationStore(join(this.settings.stateDir, 'evacuations')).getPlan(recordsKey({ evacuationId: id, runId }));
+    return this.state.evacuations.getPlan(recordsKey({ evacuationId: id, runId }));
   }
 
   /** Jobs of the generated fleet running in the source AZ, by key. */
@@ -233,6 +240,7 @@ export class EvacuationHarness {
       await this.running.catch(() => undefined);
       await this.worker.connection?.close().catch(() => undefined);
     }
+    this.stores?.close();
     await this.client.close().catch(() => undefined);
     await this.temporal.connection.close().catch(() => undefined);
     await this.sim.stop();

@@ -5,7 +5,6 @@
  * changes nothing. The worker process SIGKILLed mid-evacuation is a row of
  * fault-injection.test.ts (at 25, 50 and 90 %, with guarantees 1–3).
  */
-import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
@@ -13,8 +12,7 @@ import { loadFlinkDeploymentValidator } from '../../domain/crd-validator.js';
 import type { StartJobResult } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type JobKey } from '../../domain/types.js';
-import { FileCatalogStore } from '../../platform/catalog-file-store.js';
-import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
+import { buildStateStores } from '../../platform/state-stores.js';
 import { loadTiersFile } from '../../worker/build.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 
@@ -82,10 +80,9 @@ describe('evacuation under faults', () => {
     const { report } = ran;
     const activities = createActivities({
       cluster: h.sim.client, objects: h.sim.client, fleet: h.sim.client,
-      catalogs: new FileCatalogStore(join(h.settings.stateDir, 'catalog')),
-      evacuations: new FileEvacuationStore(join(h.settings.stateDir, 'evacuations')),
+      ...buildStateStores(h.settings),
       loadTiers: () => loadTiersFile(h.settings.tiersFile), validateManifest: await loadFlinkDeploymentValidator(),
-      preloadConcurrency: h.settings.preloadConcurrency, reportDir: join(h.settings.stateDir, 'reports'),
+      preloadConcurrency: h.settings.preloadConcurrency,
     });
     const job = report.jobs.find((j) => j.strategy === 'redeploy' && j.outcome === 'running' && j.snapshotPath)!;
     const key = reportKey(job);
@@ -99,7 +96,7 @@ describe('evacuation under faults', () => {
     }, 60_000, 100);
     const before = (await h.sim.client.stats({ az: TARGET_AZ, key })).counters[TARGET_AZ]?.[key];
     expect(before?.specChanges).toBeGreaterThan(0); // the observer sees this job's applies
-    const ref: Parameters<typeof activities.startJob>[0] = { evacuationId: id, key, strategy: 'redeploy', mode: 'emergency', preload: true };
+    const ref: Parameters<typeof activities.startJob>[0] = { evacuationId: id, runId: report.runId, key, strategy: 'redeploy', mode: 'emergency', preload: true };
     const retry = await new MockActivityEnvironment({ attempt: 2 }).run(activities.startJob, ref) as StartJobResult;
     // An apply counts a spec change (and a nonce change a redeploy) synchronously, before the
     // operator deploys: read right after the retry returns, no wait needed.

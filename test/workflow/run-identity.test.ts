@@ -4,24 +4,20 @@
  * with what runs and how it differs (not joined), and a later evacuation under the same id
  * keeps its records apart from the earlier run's (it never reads that run's outcomes).
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
 import { recordsKey } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
-import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
 import { EvacuationHarness, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 
 describe('evacuation runs: one per press pair, records per run', () => {
   const id = `run-identity-${Date.now()}`;
   let h: EvacuationHarness;
-  let store: FileEvacuationStore;
 
   beforeAll(async () => {
     await workflowBundle();
     h = await EvacuationHarness.start({ jobs: 40, seed: 11, timeScale: 100 });
     await h.client.syncCatalog();
-    store = new FileEvacuationStore(join(h.settings.stateDir, 'evacuations'));
   }, 120_000);
 
   afterAll(async () => {
@@ -58,8 +54,8 @@ describe('evacuation runs: one per press pair, records per run', () => {
     expect(second.runId).toBe(again.runId);
     expect(second.runId).not.toBe(first.runId);
 
-    const firstOutcomes = await store.listOutcomes(recordsKey(first));
-    const secondOutcomes = await store.listOutcomes(recordsKey(second));
+    const firstOutcomes = await h.state.evacuations.listOutcomes(recordsKey(first));
+    const secondOutcomes = await h.state.evacuations.listOutcomes(recordsKey(second));
     // The first run's records are still there, untouched; the second run sees only its own.
     // (Outcomes are recorded for admitted jobs; the report also lists those not admitted.)
     const firstKeys = new Set(first.jobs.map(reportKey));
