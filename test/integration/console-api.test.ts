@@ -84,7 +84,7 @@ describe('console API', () => {
     const op = c.tokens.operator;
     const first = await call('/api/evacuations', { token: op, body: good });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ evacuationId: DRILL_ID, joined: false });
+    expect(first.body).toEqual({ evacuationId: DRILL_ID, runId: expect.any(String), joined: false });
     const id = String(first.body.evacuationId);
     started.push(id);
     // The list shows it once visibility catches up, and nothing else: no refused trigger of
@@ -95,7 +95,7 @@ describe('console API', () => {
     }, 30_000, 100);
     expect(listed.map((e) => e.evacuationId)).toEqual([id]);
     const second = await call('/api/evacuations', { token: op, body: { ...good, reason: 'pressed again' } });
-    expect(second.body).toEqual({ evacuationId: id, joined: true });
+    expect(second.body).toEqual({ evacuationId: id, runId: first.body.runId, joined: true });
 
     expect((await call(`/api/evacuations/${id}/pause`, { token: c.tokens.viewer, body: {} })).status).toBe(403);
     await waitFor('evacuating', async () => ((await call(`/api/evacuations/${id}`, { token: op })).body.phase === 'evacuating' ? true : undefined), 60_000);

@@ -79,6 +79,8 @@ export interface HarnessOptions {
   temporalEnv?: Record<string, string>;
   /** S3 servers: the simulator writes its objects there and the worker reads snapshots and preloads jars over S3. */
   s3?: SimulatorS3;
+  /** More settings (environment variables) for the harness and its worker processes, e.g. the S3 state store's. */
+  env?: Record<string, string>;
 }
 
 /** A job of the evacuated fleet, with where it must run in the target AZ. */
@@ -109,6 +111,7 @@ export class EvacuationHarness {
     readonly timeScale: number,
     private readonly worker: Worker | undefined,
     private readonly temporalEnv?: Record<string, string>,
+    private readonly extraEnv: Record<string, string> = {},
   ) {}
 
   /** Spawn the simulator, load the fleet, write the tiers file, connect, start the worker. */
@@ -117,7 +120,7 @@ export class EvacuationHarness {
     const stateDir = await mkdtemp(join(tmpdir(), 'az-evac-wf-'));
     const tiersFile = join(stateDir, 'tiers.yaml');
     await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots, o.heartbeatTimeoutSeconds);
-    const loaded = loadSettings({ ...(o.s3 ? s3Env(o.s3) : {}), ...o.temporalEnv });
+    const loaded = loadSettings({ ...(o.s3 ? s3Env(o.s3) : {}), ...o.temporalEnv, ...o.env });
     const settings: Settings = {
       ...loaded, temporalAddress: o.temporalAddress ?? (o.temporalEnv ? loaded.temporalAddress : testTemporalAddress()), stateDir, tiersFile, timeScale,
       taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
@@ -130,7 +133,7 @@ export class EvacuationHarness {
       const worker = o.worker === 'none' ? undefined : await buildWorker(settings, sim.client, { workflowBundle: await workflowBundle() });
       const client = await EvacuationClient.connect(settings);
       const temporal = new Client({ connection: await connectTemporalConnection(settings), namespace: settings.temporalNamespace });
-      const h = new EvacuationHarness(sim, fleet, settings, client, temporal, timeScale, worker, o.temporalEnv);
+      const h = new EvacuationHarness(sim, fleet, settings, client, temporal, timeScale, worker, o.temporalEnv, o.env ?? {});
       if (worker) h.running = worker.run();
       return h;
     } catch (err) {
@@ -147,6 +150,7 @@ export class EvacuationHarness {
       AZ_EVAC_TIME_SCALE: String(this.timeScale), AZ_EVAC_S3_ACCESS_KEY: this.settings.s3AccessKey,
       AZ_EVAC_S3_SECRET_KEY: this.settings.s3SecretKey, AZ_EVAC_S3_ENDPOINTS: this.settings.s3Endpoints,
       AZ_EVAC_CATALOG_SYNC_INTERVAL: '0', // no catalog sync Schedule on the shared test server
+      ...this.extraEnv,
     };
   }
 
