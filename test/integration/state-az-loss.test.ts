@@ -14,7 +14,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordsKey } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
-import { startS3Server, startWorkerProcess, type Started, type StartedS3 } from '../../platform/local-processes.js';
+import { startS3Server, startWorkerProcess, type Started, type StartedS3 } from '../../launchers/local-processes.js';
 import { S3Clients } from '../../platform/s3/clients.js';
 import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
 import { SMALL_FLEET, reached } from '../setup/fault-scenarios.js';
