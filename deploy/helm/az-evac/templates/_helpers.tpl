@@ -80,6 +80,16 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 - name: AZ_EVAC_S3_REGION
   value: {{ .Values.s3.region | quote }}
+- name: AZ_EVAC_S3_ADDRESSING
+  value: {{ .Values.s3.addressing | quote }}
+- name: AZ_EVAC_STATE_STORE
+  value: {{ .Values.state.store | quote }}
+{{- if eq .Values.state.store "s3" }}
+- name: AZ_EVAC_STATE_BUCKETS
+  value: {{ required "state.buckets: the state bucket of each AZ, az-a=bucket,az-b=bucket (required with state.store=s3)" .Values.state.buckets | quote }}
+- name: AZ_EVAC_STATE_PREFIX
+  value: {{ .Values.state.prefix | quote }}
+{{- end }}
 {{- with .Values.s3.credentialsSecret }}
 - name: AZ_EVAC_S3_ACCESS_KEY
   valueFrom:
