@@ -97,7 +97,7 @@ describe('catalog older than the RPO, or missing', { timeout: 120_000 }, () => {
     const err = await h.client.result(refused).then(() => undefined, (e: unknown) => e as Error);
     const message = messageChain(err);
     expect(message).toMatch(/StaleCatalog|emergency evacuation refused/);
-    expect(message).toMatch(/catalog v1 was taken at \S+, \d+s ago: older than the P0 RPO of 3s \(300s model at time scale 100\)/);
+    expect(message).toMatch(/catalog v1 was taken at \S+, \d+s ago: older than the P0 RPO of 3s \(300s on a simulated platform at time scale 100\)/);
     expect(message).toContain('az-evac catalog sync');
     expect(message).toContain('--force-stale-catalog');
     // Refused before acting: nothing was applied in az-b.
