@@ -9,6 +9,7 @@
  * - fencing: az-a's apiserver started again mid-evacuation (≈ 40 % done).
  */
 import { describe, expect, it } from 'vitest';
+import { fenceWorkflowId, recordsKey } from '../../domain/evacuation.js';
 import { runOnKube, sourceBack, targetApiserverStopped, type KubeFaultFleet } from '../setup/kube-fault-scenarios.js';
 
 /** 40 primaries, 20 in az-a (seed 21: P0–P3, every strategy). */
@@ -48,7 +49,7 @@ describe('faults on the real apiservers (40 jobs, az-a stopped)', () => {
     // az-a answered before the evacuation ended: its last fencing pass (before the report)
     // suspended every copy recorded pending while az-a was down.
     expect(seen.upAtMs).toBeLessThan(ran.endedAtMs);
-    expect(ran.report.fencing?.followUpWorkflowId).toBe(`${ran.id}/fence`);
+    expect(ran.report.fencing?.followUpWorkflowId).toBe(fenceWorkflowId(recordsKey(ran.report)));
     expect(ran.report.fencing?.pending).toEqual([]);
     expect(ran.report.fencing?.fencedLater.length).toBeGreaterThan(0);
   }, 300_000);
