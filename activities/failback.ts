@@ -72,7 +72,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
         return deps.evacuations.getPlan(req.evacuationId);
       });
       if (stored.request.mode !== 'drill' && !req.drillOwned) {
-        throw terminal('NotADrill', `${req.evacuationId} was an ${stored.request.mode} evacuation: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: evacuate back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz}\``);
+        throw terminal('NotADrill', `${req.evacuationId} was an evacuation in ${stored.request.mode} mode: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: move the jobs back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz} --mode planned\``);
       }
       return { jobs: stored.plan.admitted.map((p) => p.key), sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz, ...(runId ? { runId } : {}) };
     },

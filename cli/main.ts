@@ -17,7 +17,7 @@ import { SEARCH_ATTRIBUTES, setupSearchAttributes } from '../client/search-attri
 import { connectTemporalConnection } from '../client/temporal-connection.js';
 import { describeTemporal } from '../config/temporal-options.js';
 import { loadSettings, settingsHelp, type Settings } from '../config/settings.js';
-import type { EvacuationMode, EvacuationRequest } from '../domain/evacuation.js';
+import { EVACUATION_MODES, type EvacuationMode, type EvacuationRequest } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { renderReportHtml } from '../domain/report-html.js';
 import { startConsole } from '../console/start.js';
@@ -66,7 +66,7 @@ function scopeOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--from <az>', 'the failed (or drilled) AZ to evacuate, e.g. az-a')
     .requiredOption('--to <az>', 'the surviving AZ to move jobs into, e.g. az-b')
-    .addOption(new Option('--mode <mode>', 'drill: the source AZ is alive; emergency: it is gone').choices(['drill', 'emergency']).default('emergency'))
+    .addOption(new Option('--mode <mode>', 'emergency: the source AZ is gone (restore the newest snapshots); planned: it answers, each job is stopped with a savepoint there and restored from it; drill: planned, as a rehearsal that failback undoes').choices([...EVACUATION_MODES]).default('emergency'))
     .option('--tiers <list>', 'only these tiers, e.g. P0,P1', parseTiers)
     .option('--teams <list>', 'only jobs of these teams', list)
     .option('--jobs <list>', 'only these jobs (namespace/name)', list)

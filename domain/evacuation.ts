@@ -6,8 +6,28 @@
  */
 import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js';
 
-/** `drill`: a rehearsal, the source AZ is alive. `emergency`: the source AZ is (partly) gone. */
-export type EvacuationMode = 'drill' | 'emergency';
+/**
+ * How an evacuation treats its source AZ:
+ * - `emergency`: the source AZ is (partly) gone: each job restores from the newest replicated
+ *   snapshot within its tier's RPO, and a source that does not answer is fenced later;
+ * - `planned`: the source AZ answers and the move is for real (maintenance, retiring an AZ):
+ *   each job is stopped with a savepoint in the source first and restored in the target from
+ *   exactly that savepoint (no rewind); a job whose savepoint fails keeps running in the source;
+ * - `drill`: a rehearsal with planned semantics; `failback` undoes it.
+ */
+export type EvacuationMode = 'drill' | 'emergency' | 'planned';
+
+/** Every evacuation mode, for option lists and validation messages. */
+export const EVACUATION_MODES: readonly EvacuationMode[] = ['drill', 'emergency', 'planned'];
+
+/**
+ * Whether jobs of an evacuation in `mode` are stopped with a savepoint in the source AZ first
+ * and restored from exactly that savepoint (planned and drill), instead of restoring the newest
+ * replicated snapshot (emergency).
+ */
+export function stopsWithSavepoint(mode: EvacuationMode): boolean {
+  return mode !== 'emergency';
+}
 
 /** What the caller asks for. */
 export interface EvacuationRequest {

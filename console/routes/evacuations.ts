@@ -4,7 +4,7 @@
  * controls are for operators and go to the audit log, refusals included.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { evacuationIdFor, type EvacuationMode, type EvacuationProgress, type EvacuationRequest } from '../../domain/evacuation.js';
+import { EVACUATION_MODES, evacuationIdFor, type EvacuationMode, type EvacuationProgress, type EvacuationRequest } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { renderReportHtml, reportHtmlFileOf } from '../../domain/report-html.js';
 import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
@@ -30,7 +30,7 @@ async function triggerRequest(ctx: ConsoleContext, body: TriggerBody, who: Ident
   if (body.confirm.trim() !== sourceAz) throw new HttpError(400, `confirm: confirmation ${JSON.stringify(body.confirm)} does not match the failed AZ ${sourceAz}. Fix: type exactly ${sourceAz}`);
   if (typeof body.reason !== 'string' || body.reason.trim().length < 3) throw new HttpError(400, 'reason: missing reason. Fix: say why you evacuate (at least 3 characters; it goes to the audit log)');
   const mode = body.mode ?? 'emergency';
-  if (mode !== 'emergency' && mode !== 'drill') throw new HttpError(400, `mode: unknown mode ${JSON.stringify(mode)}. Fix: use emergency or drill`);
+  if (!EVACUATION_MODES.includes(mode as EvacuationMode)) throw new HttpError(400, `mode: unknown mode ${JSON.stringify(mode)}. Fix: use one of ${EVACUATION_MODES.join(', ')}`);
   return { req: { sourceAz, targetAz, mode: mode as EvacuationMode, requestedBy: who.user }, reason: body.reason.trim() };
 }
 
