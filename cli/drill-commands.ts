@@ -1,21 +1,23 @@
 /**
  * `az-evac drill …` and `az-evac schedule …`: run a runbook as a drill, decide its approval
- * gates, watch and abort it; manage scheduled rehearsals. Exit codes as the rest of the CLI:
- * 0 passed / done, 1 the drill did not pass, 2 bad input (the message names the value and fix).
+ * gates, watch and abort it; manage scheduled rehearsals. Exit codes as the rest of the CLI
+ * (cli/exit-codes.ts): 0 passed / done, 1 the drill did not pass, 2 bad input (the message
+ * names the value and fix), 3 Temporal unreachable.
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DrillClient } from '../client/drill-client.js';
 import { RehearsalSchedules } from '../client/rehearsal-schedules.js';
-import { loadSettings, type Settings } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
 import type { DrillStatus } from '../domain/drill.js';
 import { parsePauseWindow, type PauseWindow } from '../domain/pause-window.js';
 import { parseRunbook, type Runbook } from '../domain/runbook.js';
 import { ConfigValidationError } from '../domain/validation-error.js';
+import { printJson, type CliContext } from './context.js';
 import { drillText, schedulesText } from './drill-text.js';
-
-const who = (): string => process.env.USER ?? 'cli';
+import { EXIT } from './exit-codes.js';
+import { positiveInteger } from './options.js';
 
 /** Read and validate a runbook; a bad file is bad input (exit 2) naming file, key and fix. */
 async function readRunbook(file: string): Promise<Runbook> {
@@ -33,8 +35,8 @@ async function readRunbook(file: string): Promise<Runbook> {
   }
 }
 
-async function withDrills<T>(fn: (d: DrillClient, s: Settings) => Promise<T>): Promise<T> {
-  const settings = loadSettings();
+async function withDrills<T>(ctx: CliContext, fn: (d: DrillClient, s: Settings) => Promise<T>): Promise<T> {
+  const settings = ctx.settings();
   const drills = await DrillClient.connect(settings);
   try {
     return await fn(drills, settings);
@@ -43,13 +45,13 @@ async function withDrills<T>(fn: (d: DrillClient, s: Settings) => Promise<T>): P
   }
 }
 
-/** Print the status each time it changes until the drill ends. */
-async function watch(drills: DrillClient, id: string): Promise<void> {
+/** Print the status on `write` each time it changes until the drill ends. */
+async function watch(drills: DrillClient, id: string, write: (text: string) => void): Promise<void> {
   let last = '';
   for (;;) {
     const s: DrillStatus = await drills.status(id);
     const text = drillText(s);
-    if (text !== last) process.stdout.write(`\n${text}\n`);
+    if (text !== last) write(`\n${text}\n`);
     last = text;
     if (!['running', 'awaiting-approval', 'cleaning-up'].includes(s.phase)) return;
     await sleep(1000);
@@ -66,55 +68,71 @@ function pauseWindow(value: string, previous: PauseWindow[] = []): PauseWindow[]
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** Add the `drill` and `schedule` commands to `program`. */
-export function addDrillCommands(program: Command): void {
+/** Add the `drill` and `schedule` commands to `program`, run over `ctx`. */
+export function addDrillCommands(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
+  const who = (): string => io.env.USER ?? 'cli';
+  const withDrillClient = <T>(fn: (d: DrillClient, s: Settings) => Promise<T>): Promise<T> => withDrills(ctx, fn);
   const drill = program.command('drill').description('run a drill from a runbook (runbooks/*.yaml), decide its approval gates, watch or abort it');
   drill.command('run <file>').description('validate the runbook, start the drill and follow it until it ends (Ctrl-C detaches)')
     .option('--id <id>', 'drill id (default: drill-<runbook name>-<UTC time>)')
     .option('--detach', 'start and return at once')
-    .action(async (file: string, o: { id?: string; detach?: boolean }) => {
+    .option('--json', 'print the drill\'s result as JSON when it ends (with --detach: its id); the steps go to stderr')
+    .action(async (file: string, o: { id?: string; detach?: boolean; json?: boolean }) => {
       const runbook = await readRunbook(file);
-      return withDrills(async (drills) => {
+      return withDrillClient(async (drills) => {
         const id = await drills.start(DrillClient.input(runbook, file, { requestedBy: who() }), o.id);
-        process.stderr.write(`Started drill ${id}\n`);
-        if (o.detach) return;
+        io.err(`Started drill ${id}\n`);
+        if (o.detach) {
+          if (o.json) printJson(io, { drillId: id });
+          return;
+        }
         process.once('SIGINT', () => {
           process.stderr.write(`\nDetached; the drill goes on. Watch it: az-evac drill status ${id}\n`);
-          process.exit(130);
+          process.exit(EXIT.detached);
         });
-        await watch(drills, id);
+        await watch(drills, id, o.json ? io.err : io.out);
         const result = await drills.result(id);
-        process.exitCode = result.passed ? 0 : 1;
+        if (o.json) printJson(io, result);
+        ctx.setExit(result.passed ? EXIT.ok : EXIT.failed);
       });
     });
   for (const decision of ['approve', 'reject'] as const) {
     drill.command(`${decision} <id>`).description(`${decision} the drill's open approval gate${decision === 'reject' ? ' (the drill stops; cleanup runs)' : ''}`)
       .option('--comment <text>', 'recorded with the decision')
-      .action(async (id: string, o: { comment?: string }) => withDrills(async (drills) => {
+      .option('--json', 'print the drill\'s status after the decision as JSON')
+      .action(async (id: string, o: { comment?: string; json?: boolean }) => withDrillClient(async (drills) => {
         const s = await drills.decide(id, { decision, by: who(), ...(o.comment ? { comment: o.comment } : {}) });
-        process.stdout.write(`${decision === 'approve' ? 'approved' : 'rejected'} ${id} (phase ${s.phase})\n`);
+        if (o.json) printJson(io, s);
+        else io.out(`${decision === 'approve' ? 'approved' : 'rejected'} ${id} (phase ${s.phase})\n`);
       }));
   }
   drill.command('status <id>').description("a drill's recorded steps, open gate and cleanup").option('--json', 'print JSON')
-    .action(async (id: string, o: { json?: boolean }) => withDrills(async (drills) => {
+    .action(async (id: string, o: { json?: boolean }) => withDrillClient(async (drills) => {
       const s = await drills.status(id);
-      process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : `${drillText(s)}\n`);
+      if (o.json) printJson(io, s);
+      else io.out(`${drillText(s)}\n`);
     }));
   drill.command('abort <id>').description('stop after the current step (a running evacuation is aborted); cleanup fails jobs back')
     .requiredOption('--reason <text>', 'why (recorded)')
-    .action(async (id: string, o: { reason: string }) => withDrills(async (drills) => {
-      await drills.abort(id, who(), o.reason);
-      process.stdout.write(`aborting ${id}; cleanup runs (az-evac drill status ${id})\n`);
+    .option('--json', 'print the drill\'s status after the abort as JSON')
+    .action(async (id: string, o: { reason: string; json?: boolean }) => withDrillClient(async (drills) => {
+      const s = await drills.abort(id, who(), o.reason);
+      if (o.json) printJson(io, s);
+      else io.out(`aborting ${id}; cleanup runs (az-evac drill status ${id})\n`);
     }));
-  drill.command('list').description('recent drills with their verdicts').option('--limit <n>', 'how many', (v) => Number(v), 20)
-    .action(async (o: { limit: number }) => withDrills(async (drills) => {
-      for (const d of await drills.list(o.limit)) {
-        process.stdout.write(`${d.startedAt}  ${d.drillId}  ${d.status}${d.phase ? ` ${d.phase}` : ''}${d.passed === undefined ? '' : d.passed ? ' PASS' : ' FAIL'}${d.scheduleId ? `  (schedule ${d.scheduleId})` : ''}\n`);
+  drill.command('list').description('recent drills with their verdicts').option('--limit <n>', 'how many', positiveInteger, 20)
+    .option('--json', 'print JSON')
+    .action(async (o: { limit: number; json?: boolean }) => withDrillClient(async (drills) => {
+      const list = await drills.list(o.limit);
+      if (o.json) { printJson(io, list); return; }
+      for (const d of list) {
+        io.out(`${d.startedAt}  ${d.drillId}  ${d.status}${d.phase ? ` ${d.phase}` : ''}${d.passed === undefined ? '' : d.passed ? ' PASS' : ' FAIL'}${d.scheduleId ? `  (schedule ${d.scheduleId})` : ''}\n`);
       }
     }));
 
   const schedule = program.command('schedule').description('scheduled DR rehearsals: a runbook on a cron spec (Temporal Schedules, never two at once)');
-  const withSchedules = <T>(fn: (s: RehearsalSchedules) => Promise<T>) => withDrills((drills, settings) => fn(new RehearsalSchedules(drills.client, settings.taskQueue, drills)));
+  const withSchedules = <T>(fn: (s: RehearsalSchedules) => Promise<T>) => withDrillClient((drills, settings) => fn(new RehearsalSchedules(drills.client, settings.taskQueue, drills)));
   schedule.command('create <id>').description('create a rehearsal schedule')
     .requiredOption('--runbook <file>', 'the runbook each rehearsal runs (validated now; its content is stored in the schedule)')
     .requiredOption('--cron <spec>', 'cron spec in UTC, e.g. "0 3 * * TUE" (repeatable)', collect)
@@ -127,20 +145,21 @@ export function addDrillCommands(program: Command): void {
           scheduleId: id, cron: o.cron, pauseWindows: o.pauseWindow ?? [], ...(o.paused !== undefined ? { pausedNote: o.paused } : {}),
           input: DrillClient.input(runbook, o.runbook, { requestedBy: `schedule:${id}` }),
         });
-        process.stdout.write(`${schedulesText([await schedules.describe(id)])}\n`);
+        io.out(`${schedulesText([await schedules.describe(id)])}\n`);
       });
     });
   schedule.command('list').description('rehearsal schedules with next runs and past runs (pass/fail)').option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => withSchedules(async (schedules) => {
       const list = await schedules.list();
-      process.stdout.write(o.json ? `${JSON.stringify(list, null, 2)}\n` : `${schedulesText(list)}\n`);
+      if (o.json) printJson(io, list);
+      else io.out(`${schedulesText(list)}\n`);
     }));
   schedule.command('pause <id>').description('pause a schedule').option('--note <text>', 'why', `paused by ${who()}`)
-    .action(async (id: string, o: { note: string }) => withSchedules(async (s) => { await s.pause(id, o.note); process.stdout.write(`paused ${id}\n`); }));
+    .action(async (id: string, o: { note: string }) => withSchedules(async (s) => { await s.pause(id, o.note); io.out(`paused ${id}\n`); }));
   schedule.command('unpause <id>').description('unpause a schedule').option('--note <text>', 'why', `unpaused by ${who()}`)
-    .action(async (id: string, o: { note: string }) => withSchedules(async (s) => { await s.unpause(id, o.note); process.stdout.write(`unpaused ${id}\n`); }));
+    .action(async (id: string, o: { note: string }) => withSchedules(async (s) => { await s.unpause(id, o.note); io.out(`unpaused ${id}\n`); }));
   schedule.command('trigger <id>').description('run a rehearsal now (skipped when one is running)')
-    .action(async (id: string) => withSchedules(async (s) => { await s.trigger(id); process.stdout.write(`triggered ${id}\n`); }));
+    .action(async (id: string) => withSchedules(async (s) => { await s.trigger(id); io.out(`triggered ${id}\n`); }));
   schedule.command('delete <id>').description('delete a schedule (a running rehearsal goes on)')
-    .action(async (id: string) => withSchedules(async (s) => { await s.delete(id); process.stdout.write(`deleted ${id}\n`); }));
+    .action(async (id: string) => withSchedules(async (s) => { await s.delete(id); io.out(`deleted ${id}\n`); }));
 }

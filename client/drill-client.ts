@@ -8,6 +8,7 @@ import type { DrillDecision, DrillInput, DrillResult, DrillStatus } from '../dom
 import type { Runbook } from '../domain/runbook.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from '../workflows/drill-messages.js';
 import type { drill } from '../workflows/drill.js';
+import { startSearchAttributes } from './search-attributes.js';
 import { connectTemporal, runUpdate } from './temporal-connection.js';
 
 /** One drill as listed (newest first). */
@@ -49,6 +50,7 @@ export class DrillClient {
   async start(input: DrillInput, drillId = drillIdFor(input.runbook, Date.now())): Promise<string> {
     await this.client.workflow.start<typeof drill>('drill', {
       workflowId: drillId, taskQueue: this.taskQueue, args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      typedSearchAttributes: startSearchAttributes({ kind: 'drill', mode: 'drill', sourceAz: input.runbook.sourceAz, targetAz: input.runbook.targetAz }),
     });
     return drillId;
   }

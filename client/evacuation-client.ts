@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
+import { startSearchAttributes } from './search-attributes.js';
 import { connectTemporal, runUpdate } from './temporal-connection.js';
 import {
   evacuationIdFor,
@@ -93,6 +94,7 @@ export class EvacuationClient {
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       memo: { startToken, request: requestShape(req) },
+      typedSearchAttributes: startSearchAttributes({ kind: 'evacuation', mode: req.mode, sourceAz: req.sourceAz, targetAz: req.targetAz }),
     });
     const { memo, runId, raw } = await handle.describe();
     const started = { evacuationId, runId: raw.workflowExecutionInfo?.firstRunId || runId };
@@ -183,6 +185,21 @@ export class EvacuationClient {
   /** Live progress (the workflow's progress query). */
   async progress(evacuationId: string): Promise<EvacuationProgress> {
     return this.client.workflow.getHandle(evacuationId).query(progressQuery);
+  }
+
+  /**
+   * The result of an evacuation that has ended, or undefined while it runs.
+   * @throws WorkflowNotFoundError for an unknown id; WorkflowFailedError when its workflow failed
+   */
+  async finishedResult(evacuationId: string): Promise<EvacuationResult | undefined> {
+    const handle = this.client.workflow.getHandle<typeof evacuateAz>(evacuationId);
+    const { status } = await handle.describe();
+    return status.name === 'RUNNING' ? undefined : handle.result();
+  }
+
+  /** The Temporal client underneath (for reads the facade does not wrap, such as client/run-list.ts). */
+  get temporal(): Client {
+    return this.client;
   }
 
   /** Wait for the evacuation's result. */

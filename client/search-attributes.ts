@@ -12,6 +12,7 @@
  * on Temporal Cloud (`tcld namespace search-attributes add`),
  * https://docs.temporal.io/self-hosted-guide/visibility/custom-search-attributes.
  */
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import proto from '@temporalio/proto'; // CommonJS: no named ESM exports at run time
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
@@ -25,6 +26,27 @@ export const SEARCH_ATTRIBUTES = {
   AzEvacTier: 'Keyword',
   AzEvacKind: 'Keyword',
 } as const;
+
+/** Typed keys of the attributes the client sets at start and reads back from visibility (`az-evac list`). */
+export const SEARCH_ATTRIBUTE_KEYS = {
+  sourceAz: defineSearchAttributeKey('AzEvacSourceAz', SearchAttributeType.KEYWORD),
+  targetAz: defineSearchAttributeKey('AzEvacTargetAz', SearchAttributeType.KEYWORD),
+  mode: defineSearchAttributeKey('AzEvacMode', SearchAttributeType.KEYWORD),
+  kind: defineSearchAttributeKey('AzEvacKind', SearchAttributeType.KEYWORD),
+} as const;
+
+/**
+ * The attributes a client sets when it starts an evacuation or drill: the same values the
+ * workflow upserts on its first task, so visibility (the list, the Temporal UI) shows kind,
+ * mode and AZs of a run even before a worker has picked it up.
+ */
+export function startSearchAttributes(a: { kind: 'evacuation' | 'drill'; mode: string; sourceAz: string; targetAz: string }): SearchAttributePair[] {
+  const k = SEARCH_ATTRIBUTE_KEYS;
+  return [
+    { key: k.kind, value: a.kind }, { key: k.mode, value: a.mode },
+    { key: k.sourceAz, value: a.sourceAz }, { key: k.targetAz, value: a.targetAz },
+  ];
+}
 
 /** The command that creates the attributes (the fix in every message here). */
 export const SETUP_COMMAND = 'az-evac setup temporal';

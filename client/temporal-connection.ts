@@ -11,22 +11,30 @@ import { describeTemporal, temporalConnectionOptions } from '../config/temporal-
 export const UNREACHABLE_FIX = 'start it (npm run temporal -- start) or set AZ_EVAC_TEMPORAL_ADDRESS / TEMPORAL_ADDRESS, and TEMPORAL_TLS_* / TEMPORAL_API_KEY for a TLS frontend (docs/temporal.md)';
 
 /**
+ * Temporal did not answer a connect (refused, timed out, TLS handshake failed). Its own class so
+ * callers tell it from bad input and failed runs (the CLI exits 3 on it: cli/exit-codes.ts).
+ */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+}
+
+/**
  * A Connection to Temporal (5 s connect timeout).
- * @throws Error naming the address, namespace, TLS and the fix when the server is unreachable
- * or the TLS handshake fails; errors of temporalConnectionOptions for bad TLS settings
+ * @throws TemporalUnreachableError naming the address, namespace, TLS and the fix when the server
+ * is unreachable or the TLS handshake fails; errors of temporalConnectionOptions for bad TLS settings
  */
 export async function connectTemporalConnection(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'temporal'>): Promise<Connection> {
   const options = temporalConnectionOptions(settings);
   try {
     return await Connection.connect({ ...options, connectTimeout: '5s' });
   } catch (err) {
-    throw new Error(`cannot reach Temporal at ${describeTemporal(settings)}: ${(err as Error).message}. Fix: ${UNREACHABLE_FIX}`);
+    throw new TemporalUnreachableError(`cannot reach Temporal at ${describeTemporal(settings)}: ${(err as Error).message}. Fix: ${UNREACHABLE_FIX}`);
   }
 }
 
 /**
  * Connect to Temporal (5 s connect timeout).
- * @throws Error naming the address and the fix when the server is unreachable
+ * @throws TemporalUnreachableError naming the address and the fix when the server is unreachable
  */
 export async function connectTemporal(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'temporal'>): Promise<Client> {
   const connection = await connectTemporalConnection(settings);

@@ -1,0 +1,41 @@
+/**
+ * Option-value parsers of the az-evac commands: each returns the parsed value or throws
+ * commander's InvalidArgumentError naming the value and what is expected (exit 2).
+ */
+import { InvalidArgumentError } from 'commander';
+import { TIERS, type Tier } from '../domain/types.js';
+
+/** `P0,P1` → ['P0', 'P1'] (case-insensitive). */
+export function parseTiers(value: string): Tier[] {
+  const tiers = value.split(',').map((t) => t.trim().toUpperCase());
+  for (const t of tiers) {
+    if (!(TIERS as readonly string[]).includes(t)) throw new InvalidArgumentError(`unknown tier "${t}"; use a comma list of ${TIERS.join(', ')}`);
+  }
+  return tiers as Tier[];
+}
+
+/** A number > 0. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number`);
+  return n;
+}
+
+/** A whole number ≥ 1 (counts: --limit, --window). */
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 1`);
+  return n;
+}
+
+/** A TCP port, 0–65535 (0 picks a free one). */
+export function tcpPort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a TCP port (0–65535)`);
+  return n;
+}
+
+/** `a, b,,c` → ['a', 'b', 'c']. */
+export function commaList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
