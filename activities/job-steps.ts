@@ -9,7 +9,7 @@
 import { Context } from '@temporalio/activity';
 import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
-import { EVACUATION_ID_LABEL, ROLE_LABEL, findSourceAzLeftovers, renderForTargetAz } from '../domain/render-deployment.js';
+import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
@@ -90,16 +90,13 @@ async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boole
 /**
  * Why the rendered manifest must not be applied: it fails the FlinkDeployment CRD, or some
  * value or key anywhere in it still names the source AZ (findSourceAzLeftovers, with its
- * allowlist). @returns the reason, or undefined when it may be applied
+ * allowlist; the readiness check reports the same before any trigger). @returns the reason,
+ * or undefined when it may be applied
  */
 function manifestProblem(deps: ActivityDeps, ctx: JobContext, manifest: FlinkDeploymentManifest): string | undefined {
   const check = deps.validateManifest(manifest);
   if (!check.ok) return `rendered manifest fails the FlinkDeployment CRD: ${check.errors.join('; ')}`;
-  const leftovers = findSourceAzLeftovers(manifest, ctx.source, ctx.catalog.platform.layout);
-  if (leftovers.length > 0) {
-    return `rendered manifest still names the source AZ ${ctx.source.name} at ${leftovers.join(', ')}; rename those keys in the job's FlinkDeployment so they do not name an AZ`;
-  }
-  return undefined;
+  return sourceAzLeftoverProblem(manifest, ctx.source, ctx.catalog.platform.layout);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Planning activities: gather what the pure planner needs from the platform (target
- * capacity, standbys present, jars present, manifests rendered and CRD-validated), run it,
+ * capacity, standbys present, jars present, the target namespaces and the objects their jobs
+ * reference, manifests rendered, CRD-validated and checked for source-AZ leftovers), run it,
  * store the plan, and hand the workflow a small summary. Also pages tier job lists.
  */
 import { Context } from '@temporalio/activity';
@@ -8,7 +9,8 @@ import pLimit from 'p-limit';
 import { recordsKey, redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
 import { catalogStaleness } from '../domain/catalog-freshness.js';
 import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
-import { renderForTargetAz } from '../domain/render-deployment.js';
+import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
+import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 import type { Catalog, FleetJob, Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -72,6 +74,23 @@ export function createPlanActivities(deps: ActivityDeps) {
       })));
       activity.heartbeat('jars checked');
 
+      // The target namespaces (domain/target-readiness.ts): one metadata-only read per
+      // namespace and per distinct object the jobs there reference. A job whose spec cannot be
+      // read contributes nothing here; rendering it fails and reports why.
+      const refsByNamespace = new Map<string, ObjectRef[]>();
+      for (const j of inScope) {
+        let refs: ObjectRef[] = [];
+        try {
+          refs = podReferences(j.deployment.spec).refs;
+        } catch { /* reported by the manifest check */ }
+        refsByNamespace.set(j.namespace, [...(refsByNamespace.get(j.namespace) ?? []), ...refs]);
+      }
+      const namespaceChecks = new Map<string, NamespaceCheck>();
+      await Promise.all([...refsByNamespace].map(([ns, refs]) => limit(async () => {
+        namespaceChecks.set(ns, await platformCall(`namespace ${ns} in ${target.name}`, () => deps.cluster.checkObjects(target.name, ns, distinctRefs(refs))));
+      })));
+      activity.heartbeat('target namespaces checked');
+
       const nonce = redeployNonceFor(input.evacuationId);
       const validateManifest = (job: FleetJob): string[] => {
         const manifest = renderForTargetAz({
@@ -80,13 +99,16 @@ export function createPlanActivities(deps: ActivityDeps) {
           evacuationId: input.evacuationId, nonce,
         });
         const result = deps.validateManifest(manifest);
-        return result.ok ? [] : result.errors;
+        // The start step refuses a manifest that still names the source AZ: say so before the trigger.
+        const leftover = sourceAzLeftoverProblem(manifest, source, catalog.platform.layout);
+        return [...(result.ok ? [] : result.errors), ...(leftover ? [leftover] : [])];
       };
       let result;
       try {
         result = plan({
           catalog, tiers: policy, sourceAz: input.sourceAz, targetAz: input.targetAz, targetFree,
           scope: input.scope, existingInTarget, jarsInTarget, validateManifest, nowEpochSeconds: Date.now() / 1000,
+          targetReadiness: (job) => targetReadinessFindings(job, source.name, target.name, job.namespace, namespaceChecks.get(job.namespace)),
         });
       } catch (err) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));

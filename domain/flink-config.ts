@@ -61,7 +61,9 @@ function scalarText(value: unknown, key: string): string {
  *
  * Sources: FLIP-406 "Reorganize State & Checkpointing & Recovery Configuration" (Flink 1.20):
  * `CheckpointingOptions` and `StateRecoveryOptions` `withDeprecatedKeys(...)`; the HA keys
- * from `HighAvailabilityOptions.HA_MODE` (`high-availability` → `high-availability.type`).
+ * from `HighAvailabilityOptions` (`HA_MODE`: `high-availability` → `high-availability.type`;
+ * `HA_STORAGE_PATH`, `HA_ZOOKEEPER_QUORUM`, `HA_ZOOKEEPER_ROOT` with their `recovery.*` and
+ * `high-availability.zookeeper.storageDir` names).
  */
 export const FLINK_CONFIG_KEYS = {
   checkpointDir: { key: 'execution.checkpointing.dir', deprecatedKeys: ['state.checkpoints.dir', 'state.backend.fs.checkpointdir'] },
@@ -79,7 +81,9 @@ export const FLINK_CONFIG_KEYS = {
   writeBufferSize: { key: 'execution.checkpointing.write-buffer-size', deprecatedKeys: ['state.storage.fs.write-buffer-size', 'state.backend.fs.write-buffer-size'] },
   localBackupDirs: { key: 'execution.checkpointing.local-backup.dirs', deprecatedKeys: ['taskmanager.state.local.root-dirs'] },
   haType: { key: 'high-availability.type', deprecatedKeys: ['recovery.mode', 'high-availability'] },
-  haStorageDir: { key: 'high-availability.storageDir', deprecatedKeys: [] },
+  haStorageDir: { key: 'high-availability.storageDir', deprecatedKeys: ['high-availability.zookeeper.storageDir', 'recovery.zookeeper.storageDir'] },
+  haZooKeeperQuorum: { key: 'high-availability.zookeeper.quorum', deprecatedKeys: ['recovery.zookeeper.quorum'] },
+  haZooKeeperRoot: { key: 'high-availability.zookeeper.path.root', deprecatedKeys: ['recovery.zookeeper.path.root'] },
   s3Endpoint: { key: 's3.endpoint', deprecatedKeys: [] },
 } as const satisfies Record<string, { key: string; deprecatedKeys: readonly string[] }>;
 
@@ -172,4 +176,35 @@ export function writeConfigForRelease(conf: FlatFlinkConfig, role: FlinkConfigRo
   const out = removeConfig(conf, role);
   for (const name of keysForRelease(role, release)) out[name] = value;
   return out;
+}
+
+/** Where a Flink cluster with ZooKeeper HA keeps its HA data. */
+export interface ZooKeeperHa {
+  /** `high-availability.zookeeper.quorum` as written (host:port,…), undefined when unset. */
+  quorum?: string;
+  /** `high-availability.zookeeper.path.root`, default `/flink`. */
+  root: string;
+  /** The cluster's znode: root + cluster-id, e.g. `/flink/payments-enricher`. */
+  clusterPath: string;
+}
+
+/**
+ * ZooKeeper HA of a flat config, or undefined when its HA type is not ZooKeeper. The HA type
+ * is read as Flink does (`high-availability.type`, older `high-availability`, `recovery.mode`;
+ * `zookeeper` in any case, like `HighAvailabilityMode.fromConfig`); `clusterId` is the
+ * FlinkDeployment's name, because the operator overwrites `high-availability.cluster-id` with it
+ * whenever HA is on (FlinkConfigBuilder.build, release-1.15.0 L390-393). The cluster's znode is
+ * root + cluster-id joined as Flink's `ZooKeeperUtils.generateZookeeperPath` does (one `/`
+ * between segments, none doubled).
+ */
+export function zooKeeperHa(conf: FlatFlinkConfig, clusterId: string): ZooKeeperHa | undefined {
+  if (readConfig(conf, 'haType')?.toUpperCase() !== 'ZOOKEEPER') return undefined;
+  const root = zooKeeperPath(readConfig(conf, 'haZooKeeperRoot') ?? '/flink');
+  const quorum = readConfig(conf, 'haZooKeeperQuorum');
+  return { ...(quorum !== undefined ? { quorum } : {}), root, clusterPath: zooKeeperPath(root, clusterId) };
+}
+
+/** ZooKeeper path of `segments` joined by single `/`, with a leading `/`: `('/flink/', 'a')` → `/flink/a`. */
+export function zooKeeperPath(...segments: string[]): string {
+  return `/${segments.flatMap((s) => s.split('/')).filter((s) => s !== '').join('/')}`;
 }

@@ -13,7 +13,8 @@
  * - Capacity: a promoted hot standby already runs (and is counted) in the target AZ and
  *   charges nothing; every other strategy charges the job's cores and MiB (a cold standby has
  *   no pods). `PlannedJob.cores/memoryMiB` are the capacity charged.
- * - Blocking readiness problems (`manifest-invalid`, `jars-missing`) put the job in
+ * - Blocking readiness problems (`manifest-invalid`, `jars-missing`, the target namespace's
+ *   `target-namespace-missing` / `target-refs-missing`) put the job in
  *   `notAdmitted` with the reason, before capacity is assigned, so no capacity is spent on a
  *   job that will fail and nothing is silently skipped.
  * - Snapshot readiness (`no-snapshot-within-rpo`) is NOT decided here: it needs the target
@@ -54,6 +55,12 @@ export interface PlanInput {
   jarsInTarget?: ReadonlySet<string>;
   /** Renders and validates the job's target-AZ FlinkDeployment; returns errors (empty = valid). */
   validateManifest?: (job: FleetJob) => string[];
+  /**
+   * Readiness findings of the target namespace for a job that will be redeployed (its own
+   * namespace, ServiceAccount, Secrets, ConfigMaps, volumes: target-readiness.ts); blocking
+   * ones keep the job out of the plan. Omitted = not checked.
+   */
+  targetReadiness?: (job: FleetJob) => Finding[];
   /** Planning time, epoch seconds. The plan does not depend on it (snapshot age is judged per job later). */
   nowEpochSeconds: number;
 }
@@ -240,8 +247,9 @@ function resolveStrategy(job: FleetJob, input: PlanInput, findings: Finding[]): 
 
 /**
  * Blocking readiness problems (each also pushed as a finding), as notAdmitted reasons.
- * The manifest is validated only for `redeploy` (the only strategy that applies a rendered
- * FlinkDeployment); jars only for strategies that start pods (a hot standby already runs).
+ * The manifest and the target namespace are checked only for `redeploy` (the only strategy
+ * that applies a rendered FlinkDeployment: a standby's own spec is not in the catalog); jars
+ * only for strategies that start pods (a hot standby already runs).
  */
 function readinessBlockers(job: FleetJob, strategy: Strategy, input: PlanInput, findings: Finding[], targetPrimaries: ReadonlySet<JobKey>): string[] {
   const key = jobKey(job);
@@ -262,6 +270,10 @@ function readinessBlockers(job: FleetJob, strategy: Strategy, input: PlanInput, 
       message: `${key}: the FlinkDeployment rendered for ${input.targetAz} is invalid: ${errors.join('; ')}. Fix: correct the job spec in the catalog.`,
       blocking: true,
     });
+  }
+  for (const f of strategy === 'redeploy' && input.targetReadiness ? input.targetReadiness(job) : []) {
+    findings.push(f);
+    if (f.blocking) reasons.push(f.message);
   }
   const jars = input.jarsInTarget;
   const missing = jars && strategy !== 'promote-standby' ? job.jars.filter((j) => !jars.has(j.digest)) : [];

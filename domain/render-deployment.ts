@@ -3,7 +3,7 @@
  * cluster cannot be moved, so it is rewritten at start-up) and finds what still points at the
  * source AZ. Pure: no I/O.
  */
-import { flattenFlinkConfiguration, parseFlinkVersion, readConfig, removeConfig, writeConfig, writeConfigForRelease, type FlatFlinkConfig, type FlinkRelease } from './flink-config.js';
+import { flattenFlinkConfiguration, parseFlinkVersion, readConfig, removeConfig, writeConfig, writeConfigForRelease, zooKeeperHa, zooKeeperPath, type FlatFlinkConfig, type FlinkRelease } from './flink-config.js';
 import { jobKey, type AzProfile, type FleetJob, type FlinkDeploymentManifest, type StorageLayout } from './types.js';
 
 /** Where the restored job takes its state from: a snapshot path, or nothing (empty state). */
@@ -167,6 +167,17 @@ export function findSourceAzLeftovers(manifest: unknown, source: AzProfile, layo
 }
 
 /**
+ * Why `manifest` must not be applied because it still names the source AZ
+ * ({@link findSourceAzLeftovers}), or undefined when nothing does. Used by the start step
+ * before a redeploy and by the readiness check (the plan) before any trigger.
+ */
+export function sourceAzLeftoverProblem(manifest: FlinkDeploymentManifest, source: AzProfile, layout: StorageLayout): string | undefined {
+  const leftovers = findSourceAzLeftovers(manifest, source, layout);
+  if (leftovers.length === 0) return undefined;
+  return `rendered manifest still names the source AZ ${source.name} at ${leftovers.join(', ')}; rename those keys in the job's FlinkDeployment so they do not name an AZ`;
+}
+
+/**
  * A regex matching the source AZ's identifying strings as whole tokens (not inside a longer
  * name), longest first, and the AzProfile field each one is; `kept` marks bucket names shared
  * by all AZs under `symmetric`, matched only so that an AZ name inside them is left alone.
@@ -233,7 +244,39 @@ function targetConfig(flat: FlatFlinkConfig, input: RenderInput, namespace: stri
     const s3Key = /^s3a?:\/\/[^/]+\/(.+)$/.exec(readConfig(conf, 'haStorageDir') ?? '')?.[1];
     conf = writeConfig(conf, 'haStorageDir', inBucket(s3Key ?? `ha/${namespace}/${job.name}`));
   }
+  const zk = zooKeeperHa(conf, job.name);
+  if (zk) conf = writeConfig(conf, 'haZooKeeperRoot', runZooKeeperRoot(zk.root, input.nonce));
   return conf;
+}
+
+/** Path segment under a team's ZooKeeper root that az-evac's per-run roots live in. */
+const ZK_RUN_SEGMENT = 'az-evac';
+
+/**
+ * The ZooKeeper root of one evacuation run's copy of a job: `<base>/az-evac/<nonce>`, where
+ * `<base>` is `root` without an earlier run's `/az-evac/<n>` suffix (a job evacuated before,
+ * then failed back, does not grow a longer path each time) and `nonce` the run's
+ * savepointRedeployNonce (also on the resource, next to the `az-evac.io/evacuation-id` label):
+ * deterministic for a run, so retries render the same root, and new for every run. The
+ * evacuation id is not in the path: ids often name the source AZ, which the rendered manifest
+ * must not (findSourceAzLeftovers).
+ *
+ * Why a root and not `high-availability.cluster-id`: the operator overwrites the cluster-id
+ * with the resource name whenever HA is on (FlinkConfigBuilder.build, release-1.15.0
+ * L390-393), and the name is kept across AZs, so with a ZooKeeper ensemble the two AZs share
+ * (or one that saw an earlier drill) the target JobManager would find the source run's
+ * `<root>/<name>` znodes and recover its job graph and latest checkpoint instead of
+ * `initialSavepointPath`. A fresh root needs no ZooKeeper client and works while the source
+ * AZ's ZooKeeper is down. Example: (`/flink`, 42) → `/flink/az-evac/42`;
+ * (`/flink/az-evac/41`, 42) → `/flink/az-evac/42`.
+ */
+export function runZooKeeperRoot(root: string, nonce: number): string {
+  return zooKeeperPath(zooKeeperRunsUnder(root), String(nonce));
+}
+
+/** The znode under which runZooKeeperRoot puts every run's root: (`/flink/az-evac/41`) → `/flink/az-evac`. */
+export function zooKeeperRunsUnder(root: string): string {
+  return zooKeeperPath(zooKeeperPath(root).replace(new RegExp(`/${ZK_RUN_SEGMENT}/[^/]+$`), ''), ZK_RUN_SEGMENT);
 }
 
 /** Adds the target mirror to Docker Hub images; images already in the target mirror or in another registry are kept. */

@@ -193,7 +193,13 @@ export interface Finding {
     | 'does-not-fit'
     | 'lineage-unresolved'
     | 'catalog-stale'
-    | 'name-clash';
+    | 'name-clash'
+    | 'target-namespace-missing'
+    | 'target-refs-missing'
+    | 'target-pull-secret-missing'
+    | 'target-refs-unchecked'
+    | 'zonal-volume'
+    | 'zookeeper-ha-left';
   message: string;
   blocking: boolean;
 }

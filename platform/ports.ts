@@ -19,6 +19,7 @@ import type {
   TiersPolicy,
 } from '../domain/types.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
+import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -96,6 +97,14 @@ export interface ClusterPort {
    * @returns how many were deleted
    */
   deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number>;
+  /**
+   * The readiness check of a target namespace (domain/target-readiness.ts): whether
+   * `namespace` exists in `az` and which of `refs` (ServiceAccounts, Secrets, ConfigMaps,
+   * PersistentVolumeClaims) it lacks. Reads metadata only, one named object at a time (never
+   * a list, never a Secret's data); an object the identity may not read (403) is reported in
+   * `unchecked` with the reason, not thrown. Read-only.
+   */
+  checkObjects(az: string, namespace: string, refs: readonly ObjectRef[]): Promise<NamespaceCheck>;
   /**
    * Wait (watch or long-poll, never a tight loop) until the resource reports
    * lifecycleState STABLE/DEPLOYED with jobStatus RUNNING at a generation ≥ `minGeneration`.

@@ -5,6 +5,7 @@
  */
 import { SimulatorClient, LONG_TIMEOUT_MS, seg } from '../platform/simulator-client/client.js';
 import type { FlinkDeploymentManifest } from '../domain/types.js';
+import type { ObjectRef } from '../domain/target-readiness.js';
 import type { FaultConfig } from './faults.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import type { LoadFleetOptions, LoadFleetResult } from './fleet-loader.js';
@@ -52,6 +53,14 @@ export class SimulatorControlClient extends SimulatorClient {
   /** Control: put (stale) HA ConfigMaps of a job, pointing at `pointer`. */
   async putHaConfigMaps(az: string, namespace: string, name: string, pointer?: string): Promise<void> {
     await this.call('POST', '/control/ha-configmaps', `put HA ConfigMaps ${az} ${namespace}/${name}`, { body: { az, namespace, name, pointer } });
+  }
+
+  /**
+   * Control: add (`present`) or remove objects of a simulated namespace, or the namespace
+   * itself when `objects` is omitted (Simulator.setKubeObjects).
+   */
+  async setKubeObjects(az: string, namespace: string, present: boolean, objects?: ObjectRef[]): Promise<void> {
+    await this.call('POST', '/control/kube-objects', `set objects of ${az} ${namespace}`, { body: { az, namespace, present, ...(objects ? { objects } : {}) } });
   }
 
   /** Control: ListObjectsV2-like listing of a bucket in an AZ's store. */

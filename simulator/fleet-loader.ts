@@ -11,9 +11,12 @@
  * - for `staleHaFraction` of the HA-enabled primaries (default 2 %) stale HA ConfigMaps of
  *   an earlier run are left in the other AZ, pointing at an old savepoint there: a first
  *   deploy that does not delete them silently restores from it.
+ * Every namespace of the fleet exists in every AZ with the ServiceAccounts, Secrets,
+ * ConfigMaps and claims its pods reference (a DR-ready platform; control calls remove them).
  * Loading resets the simulator first (resources, objects, events, faults, AZs down).
  */
-import { jarRepositoryBucket, jobKey, type FleetJob, type JarArtifact } from '../domain/types.js';
+import { jarRepositoryBucket, jobKey, type FleetJob, type FlinkDeploymentManifest, type JarArtifact } from '../domain/types.js';
+import { distinctRefs, podReferences, type ObjectRef } from '../domain/target-readiness.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import { readSpec } from '../domain/flink-spec.js';
 import { seededUniform } from './random.js';
@@ -64,6 +67,13 @@ export function loadFleet(sim: Simulator, fleet: GeneratedFleet, options: LoadFl
     } else sim.operator.reconcile(r, false);
   };
 
+  // A DR-ready platform: every namespace of the fleet in every AZ, holding every object the
+  // fleet's pods there reference (ServiceAccounts, Secrets, ConfigMaps, claims).
+  const manifests = [...fleet.jobs.map((j) => j.deployment), ...fleet.standbys.map((s) => s.manifest)];
+  for (const [namespace, refs] of namespaceObjects(manifests)) {
+    for (const az of azNames) sim.setKubeObjects(az, namespace, true, refs);
+  }
+
   const primaries = new Map<string, Resource>();
   for (const job of fleet.jobs) {
     const key = jobKey(job);
@@ -97,4 +107,14 @@ export function loadFleet(sim: Simulator, fleet: GeneratedFleet, options: LoadFl
   }
   result.objects = sim.stores.counts().objects;
   return result;
+}
+
+/** Per namespace of `manifests`, the distinct objects their pods reference (podReferences). */
+export function namespaceObjects(manifests: readonly FlinkDeploymentManifest[]): Map<string, ObjectRef[]> {
+  const byNamespace = new Map<string, ObjectRef[]>();
+  for (const m of manifests) {
+    const namespace = m.metadata.namespace ?? 'default';
+    byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...podReferences(m.spec).refs]);
+  }
+  return new Map([...byNamespace].map(([ns, refs]) => [ns, distinctRefs(refs)]));
 }

@@ -1,6 +1,7 @@
 /**
  * Seeds real clusters with a generated fleet (tests, `az-evac demo --platform k8s`), as a
- * platform team's GitOps tooling would have deployed it: every team namespace in every AZ, every primary and
+ * platform team's GitOps tooling would have deployed it: every team namespace in every AZ with the
+ * ServiceAccounts, Secrets, ConfigMaps and claims its jobs' pods reference, every primary and
  * standby FlinkDeployment (server-side apply as field manager `platform-gitops`, not
  * `az-evac`), the stale HA ConfigMaps the simulator's fleet load left (fleet-loader.ts), and
  * the Nodes' status.allocatable set to the fleet's AZ capacity (split evenly over the
@@ -16,7 +17,8 @@ import { listFlinkDeployments, type AzApis } from '../platform/kube/az-apis.js';
 import { kubeCall } from '../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS } from '../platform/kube/flink-resource.js';
 import type { GeneratedFleet } from './fleet-generator.js';
-import type { LoadFleetResult } from './fleet-loader.js';
+import { namespaceObjects, type LoadFleetResult } from './fleet-loader.js';
+import type { ObjectRef } from '../domain/target-readiness.js';
 
 /** Field manager of the seeded resources (the platform's own deploy tooling). */
 export const SEED_FIELD_MANAGER = 'platform-gitops';
@@ -40,10 +42,13 @@ export async function seedKubeFleet(apis: Map<string, AzApis>, fleet: GeneratedF
   };
   const counts: Record<string, number> = {};
   // A DR-ready platform has every team namespace in every AZ (evacuated jobs land there).
-  const namespaces = new Set(manifests.map((m) => m.manifest.metadata.namespace ?? 'default'));
+  const namespaces = namespaceObjects(manifests.map((m) => m.manifest));
   for (const az of fleet.platform.azs.map((a) => a.name)) {
     const a = of(az);
-    for (const name of namespaces) await ensureNamespace(a, name);
+    for (const [name, objects] of namespaces) {
+      await ensureNamespace(a, name);
+      for (const o of objects) await ensureObject(a, name, o);
+    }
     await setNodeAllocatable(a, fleet.capacities[az] ?? { cores: 0, memoryMiB: 0 });
     counts[az] = 0;
   }
@@ -110,6 +115,25 @@ export async function createHaConfigMaps(a: AzApis, namespace: string, name: str
 async function ensureNamespace(a: AzApis, name: string): Promise<void> {
   try {
     await kubeCall(a.az, `create Namespace ${name}`, () => a.core.createNamespace({ body: { metadata: { name } } }));
+  } catch (err) {
+    if (!(err instanceof PlatformError && err.code === 'conflict')) throw err;
+  }
+}
+
+/** Create an empty object of `ref` in `namespace` (a claim of 1Gi); one that exists already is fine. */
+export async function ensureObject(a: AzApis, namespace: string, ref: ObjectRef): Promise<void> {
+  const metadata = { name: ref.name };
+  const create = (): Promise<unknown> => {
+    switch (ref.kind) {
+      case 'ServiceAccount': return a.core.createNamespacedServiceAccount({ namespace, body: { metadata } });
+      case 'Secret': return a.core.createNamespacedSecret({ namespace, body: { metadata } });
+      case 'ConfigMap': return a.core.createNamespacedConfigMap({ namespace, body: { metadata } });
+      case 'PersistentVolumeClaim':
+        return a.core.createNamespacedPersistentVolumeClaim({ namespace, body: { metadata, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } });
+    }
+  };
+  try {
+    await kubeCall(a.az, `create ${ref.kind} ${namespace}/${ref.name}`, create);
   } catch (err) {
     if (!(err instanceof PlatformError && err.code === 'conflict')) throw err;
   }

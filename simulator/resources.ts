@@ -152,6 +152,12 @@ export class AzCluster {
   readonly resources = new Map<string, Resource>();
   readonly haConfigMaps = new Map<string, HaConfigMaps>();
   readonly counters = new Map<string, ResourceCounters>();
+  /**
+   * The simulated namespaces and, per namespace, the objects in it as `Kind/name`
+   * (ServiceAccounts, Secrets, ConfigMaps, PersistentVolumeClaims: what checkObjects reads).
+   * A fleet load fills it (fleet-loader.ts); control calls remove or add entries.
+   */
+  readonly namespaces = new Map<string, Set<string>>();
 
   constructor(readonly az: string) {}
 

@@ -4,6 +4,7 @@
  * `body/jar must have required property 'digest'`).
  */
 import { FLINK_DEPLOYMENT_SHAPE } from '../domain/catalog-validation.js';
+import { OBJECT_KINDS } from '../domain/target-readiness.js';
 
 const azParams = { type: 'object', required: ['az'], properties: { az: { type: 'string', minLength: 1 } } } as const;
 
@@ -27,6 +28,12 @@ const stringMap = { type: 'object', additionalProperties: { type: 'string' } } a
 
 /** A FlinkDeployment, structurally (the CRD schema is checked by the simulator itself). */
 const manifest = FLINK_DEPLOYMENT_SHAPE;
+const objectRef = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'name'],
+  properties: { kind: { enum: [...OBJECT_KINDS] }, name: { type: 'string', minLength: 1 } },
+} as const;
 
 /** Route schemas by route name. */
 export const SCHEMAS = {
@@ -109,6 +116,18 @@ export const SCHEMAS = {
       type: 'object',
       required: ['az', 'namespace', 'name'],
       properties: { az: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' }, pointer: { type: 'string' } },
+    },
+  },
+  checkObjects: {
+    params: { type: 'object', required: ['az', 'namespace'], properties: { az: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 } } },
+    body: { type: 'object', additionalProperties: false, required: ['refs'], properties: { refs: { type: 'array', items: objectRef } } },
+  },
+  kubeObjects: {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['az', 'namespace', 'present'],
+      properties: { az: { type: 'string' }, namespace: { type: 'string' }, present: { type: 'boolean' }, objects: { type: 'array', items: objectRef } },
     },
   },
   haConfigMapKeys: { querystring: { type: 'object', required: ['az'], properties: { az: { type: 'string' } } } },

@@ -10,12 +10,13 @@
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
+ *               POST /az/:az/namespaces/:namespace/check  (body: { refs }) → NamespaceCheck
  *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
  *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
  * ObjectStore   POST /az/:az/snapshots  POST /az/:az/artifacts/has  POST /az/:az/artifacts/preload
  * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
  * Control       POST /control/fleet, /control/az/:az/down|up, /control/faults, /control/reset,
- *               /control/ha-configmaps; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
+ *               /control/ha-configmaps, /control/kube-objects; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
  *               /control/objects
  *
  * API routes (not /control) suffer the injected faults (faults.ts): `apiDownAzs` first
@@ -26,6 +27,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { PlatformError } from '../platform/errors.js';
 import type { ArtifactPlace } from '../platform/ports.js';
 import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
+import type { ObjectRef } from '../domain/target-readiness.js';
 import type { FaultConfig } from './faults.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import { loadFleet, type LoadFleetOptions } from './fleet-loader.js';
@@ -109,6 +111,9 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.delete<{ Params: ResP }>('/az/:az/ha-configmaps/:namespace/:name', { schema: SCHEMAS.resource }, async (req) => ({
     deleted: sim.deleteHaConfigMaps(req.params.az, req.params.namespace, req.params.name),
   }));
+  app.post<{ Params: { az: string; namespace: string }; Body: { refs: ObjectRef[] } }>('/az/:az/namespaces/:namespace/check', { schema: SCHEMAS.checkObjects }, async (req) =>
+    sim.checkObjects(req.params.az, req.params.namespace, req.body.refs),
+  );
   app.get<{ Params: ResP; Querystring: { minGeneration: number; holdSeconds: number } }>(`${res}/wait`, { schema: SCHEMAS.wait }, async (req) =>
     sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000),
   );
@@ -140,6 +145,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Body: Partial<FaultConfig> }>('/control/faults', { schema: SCHEMAS.faults }, async (req) => sim.faults.set(req.body));
   app.post<{ Body: { az: string; namespace: string; name: string; pointer?: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMaps }, async (req) => {
     sim.putHaConfigMaps(req.body.az, req.body.namespace, req.body.name, req.body.pointer);
+    return { ok: true };
+  });
+  app.post<{ Body: { az: string; namespace: string; present: boolean; objects?: ObjectRef[] } }>('/control/kube-objects', { schema: SCHEMAS.kubeObjects }, async (req) => {
+    sim.setKubeObjects(req.body.az, req.body.namespace, req.body.present, req.body.objects);
     return { ok: true };
   });
   app.get<{ Querystring: { az?: string; key?: string } }>('/control/stats', { schema: SCHEMAS.stats }, async (req) => simulatorStats(sim, req.query));

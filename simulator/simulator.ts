@@ -23,6 +23,7 @@ import type { S3Mirror } from './s3-mirror.js';
 import { AzCluster, canonicalJson, createResource, manifestOf, nsName, toDeploymentStatus, type Resource } from './resources.js';
 import { ModelClock, Scheduler, type WallClock } from './scheduler.js';
 import { listSnapshots } from './snapshots.js';
+import { distinctRefs, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 
 /** Options of a simulator. */
 export interface SimulatorOptions {
@@ -219,6 +220,32 @@ export class Simulator {
     cluster.haConfigMaps.delete(key);
     cluster.counter(key).haConfigMapDeletes++;
     return ha.count;
+  }
+
+  /** ClusterPort.checkObjects over the simulated namespace list (AzCluster.namespaces). */
+  checkObjects(az: string, namespace: string, refs: readonly ObjectRef[]): NamespaceCheck {
+    const objects = this.assertUp(az).namespaces.get(namespace);
+    if (!objects) return { namespaceExists: false, missing: [], unchecked: [] };
+    return { namespaceExists: true, missing: distinctRefs(refs).filter((r) => !objects.has(`${r.kind}/${r.name}`)), unchecked: [] };
+  }
+
+  /**
+   * Control: add (`present`) or remove objects of a namespace, or the namespace itself when
+   * `objects` is omitted (adding an object adds its namespace).
+   */
+  setKubeObjects(az: string, namespace: string, present: boolean, objects?: readonly ObjectRef[]): void {
+    const ns = this.cluster(az).namespaces;
+    if (!objects) {
+      if (present) ns.set(namespace, ns.get(namespace) ?? new Set());
+      else ns.delete(namespace);
+      return;
+    }
+    const set = ns.get(namespace) ?? new Set<string>();
+    for (const o of objects) {
+      if (present) set.add(`${o.kind}/${o.name}`);
+      else set.delete(`${o.kind}/${o.name}`);
+    }
+    if (present || ns.has(namespace)) ns.set(namespace, set);
   }
 
   /** Control: put HA ConfigMaps (e.g. stale ones left from an earlier run) pointing at `pointer`. */

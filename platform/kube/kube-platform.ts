@@ -9,6 +9,7 @@
  * - restore / suspend / label: JSON merge patches (operator ≥ 1.8 restore: docs "Job
  *   Management" → savepointRedeployNonce).
  * - deleteHaConfigMaps: list `app=<name>,configmap-type=high-availability`, delete each.
+ * - checkObjects: metadata-only `get` of the namespace and each named object (target-objects.ts).
  * - waitForRunning: a watch on the one resource (wait-for-running.ts).
  * - capacity: Nodes' allocatable minus running FlinkDeployments' requests (capacity.ts).
  * - readFleet: FlinkDeployments with the tier label across namespaces of every AZ
@@ -30,6 +31,8 @@ import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js'
 import { clusterCapacity } from './capacity.js';
 import { kubeCall } from './errors.js';
 import { deleteHaConfigMaps } from './ha-configmaps.js';
+import { checkObjects } from './target-objects.js';
+import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
 import { FLINK_DEPLOYMENTS, toDeploymentStatus, toManifest, type FlinkDeploymentObject } from './flink-resource.js';
 import { getFlinkDeployment, waitForRunning } from './wait-for-running.js';
 
@@ -145,6 +148,10 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
 
   deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
     return deleteHaConfigMaps(this.az(az), namespace, name);
+  }
+
+  checkObjects(az: string, namespace: string, refs: readonly ObjectRef[]): Promise<NamespaceCheck> {
+    return checkObjects(this.az(az), namespace, refs);
   }
 
   waitForRunning(

@@ -15,6 +15,7 @@
 import { PlatformError } from '../errors.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
 import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
 
 /** Longest a wait-for-running long-poll is held by the server, wall seconds. */
@@ -62,6 +63,10 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
   async deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {
     const path = `/az/${seg(az)}/ha-configmaps/${seg(namespace)}/${seg(name)}`;
     return (await this.call<{ deleted: number }>('DELETE', path, `delete HA ConfigMaps ${az} ${namespace}/${name}`)).deleted;
+  }
+
+  checkObjects(az: string, namespace: string, refs: readonly ObjectRef[]): Promise<NamespaceCheck> {
+    return this.call('POST', `/az/${seg(az)}/namespaces/${seg(namespace)}/check`, `check objects of ${az} ${namespace}`, { body: { refs } });
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * Least privilege on real kube-apiservers (RBAC on): the worker identity bound by
  * deploy/rbac/az-evac-worker.yaml can make every call the Kubernetes adapter makes, and is
- * refused (403) everything else: Secrets, Pods, Deployments, Namespaces, the CRD, FlinkDeployment
- * status, creating ConfigMaps. Deleting a FlinkDeployment is allowed (failback of a drill).
+ * refused (403) everything else: listing Secrets, Pods, Deployments, writing Namespaces, the CRD,
+ * FlinkDeployment status, creating ConfigMaps. Deleting a FlinkDeployment is allowed (failback
+ * of a drill); getting a named Secret is allowed, metadata only (the readiness check).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -18,6 +19,9 @@ import {
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ZONE_LABEL } from '../../launchers/local-cluster-bootstrap.js';
+import type { ObjectRef } from '../../domain/target-readiness.js';
+import { azApis } from '../../platform/kube/az-apis.js';
+import { checkObjects } from '../../platform/kube/target-objects.js';
 import { testControlPlane } from '../setup/kube.js';
 import { manifestsOfKind, VENDOR_EXAMPLES } from '../unit/fixtures/manifests.js';
 
@@ -62,6 +66,7 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
 
   beforeAll(async () => {
     await aCore.createNamespacedSecret({ namespace: NS, body: { metadata: { name: `${name}-secret` }, stringData: { password: 'hunter2' } } });
+    await aCore.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: `${name}-conf` }, data: { k: 'v' } } });
     await aCore.createNamespacedConfigMap({
       namespace: NS,
       body: { metadata: { name: `${name}-cluster-config-map`, labels: { app: name, 'configmap-type': 'high-availability' } }, data: { leader: 'x' } },
@@ -109,8 +114,23 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
     expect(nodes.items.every((n) => n.metadata?.labels?.[ZONE_LABEL] === az && n.status?.allocatable?.cpu !== undefined)).toBe(true);
   });
 
-  it('cannot read Secrets (403)', async () => {
-    expect(await statusOf(() => wCore.readNamespacedSecret({ namespace: NS, name: `${name}-secret` }))).toBe(403);
+  // The readiness check (platform/kube/target-objects.ts) gets each object a job references by
+  // name, metadata only: the Secret's data never comes back. RBAC has no metadata-only verb,
+  // so listing and watching Secrets stay refused.
+  it('can get the namespace and named ServiceAccounts, Secrets, ConfigMaps and claims, metadata only; cannot list Secrets (403)', async () => {
+    const apis = azApis(new Map([[az, worker]])).get(az)!;
+    const refs: ObjectRef[] = [
+      { kind: 'Secret', name: `${name}-secret` },
+      { kind: 'ConfigMap', name: `${name}-conf` },
+      { kind: 'ServiceAccount', name: `${name}-absent` },
+      { kind: 'PersistentVolumeClaim', name: `${name}-absent` },
+    ];
+    expect(await checkObjects(apis, NS, refs)).toEqual({ namespaceExists: true, missing: refs.slice(2), unchecked: [] });
+    expect(await checkObjects(apis, `${name}-no-ns`, refs)).toEqual({ namespaceExists: false, missing: [], unchecked: [] });
+    const meta = (await wCore.readNamespacedSecret({ namespace: NS, name: `${name}-secret` }, setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'))) as unknown as Record<string, unknown>;
+    expect(meta.kind).toBe('PartialObjectMetadata');
+    expect(meta).not.toHaveProperty('data');
+    expect(await statusOf(() => wCore.listNamespacedSecret({ namespace: NS }))).toBe(403);
     expect(await statusOf(() => wCore.listSecretForAllNamespaces())).toBe(403);
   });
 
@@ -120,6 +140,8 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
       'list Pods': () => wCore.listNamespacedPod({ namespace: NS }),
       'create a Namespace': () => wCore.createNamespace({ body: { metadata: { name: `${name}-ns` } } }),
       'create a ConfigMap': () => wCore.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: `${name}-new` } } }),
+      'create a ServiceAccount': () => wCore.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: `${name}-sa` } } }),
+      'list ServiceAccounts': () => wCore.listNamespacedServiceAccount({ namespace: NS }),
       'patch a Node': () => wCore.patchNode({ name: `kube-node-${az}-0`, body: { metadata: { labels: { x: 'y' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
       'write FlinkDeployment status': () =>
         wCustom.patchNamespacedCustomObjectStatus({ ...FD, namespace: NS, name, body: { status: { lifecycleState: 'STABLE' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),

@@ -14,6 +14,7 @@ import type { ClusterPort, FleetSource, ObjectStorePort } from '../../platform/p
 import { spawnSimulator } from '../../simulator/spawn.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
 import { manifestResources } from '../../domain/flink-spec.js';
+import { distinctRefs, OBJECT_KINDS, podReferences, type ObjectRef } from '../../domain/target-readiness.js';
 import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 import { createHaConfigMaps } from '../../simulator/kube-seed.js';
 import { waitFor } from '../setup/evacuation-harness.js';
@@ -166,6 +167,19 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     expect(err).toBeInstanceOf(PlatformError);
     expect(err).toMatchObject({ code: 'failed', retryable: false });
     expect((err as Error).message).toMatch(/registry/);
+  });
+
+  // Readiness of the target namespace (domain/target-readiness.ts): the seeded fleet is
+  // DR-ready (its namespaces hold what its pods reference, in every AZ); absent objects and an
+  // absent namespace are reported, never thrown; the kube side reads as the least-privilege worker.
+  it('checkObjects: the fleet namespace holds what its pods reference; absent objects and namespaces are named', async () => {
+    const fleetRefs = distinctRefs(t.fleet.jobs.filter((j) => j.namespace === template.namespace).flatMap((j) => podReferences(j.deployment.spec).refs));
+    expect(fleetRefs).toContainEqual({ kind: 'ServiceAccount', name: 'flink' });
+    expect(await t.ports.checkObjects(AZ, template.namespace, fleetRefs)).toEqual({ namespaceExists: true, missing: [], unchecked: [] });
+    const absent: ObjectRef[] = OBJECT_KINDS.map((kind) => ({ kind, name: `ct-absent-${kind.toLowerCase()}` }));
+    const partial = await t.ports.checkObjects(AZ, template.namespace, [...fleetRefs, ...absent, ...absent]);
+    expect({ ...partial, missing: distinctRefs(partial.missing) }).toEqual({ namespaceExists: true, missing: distinctRefs(absent), unchecked: [] });
+    expect(await t.ports.checkObjects(AZ, 'ct-no-such-namespace', fleetRefs)).toEqual({ namespaceExists: false, missing: [], unchecked: [] });
   });
 
   it('getDeployment of a missing resource is null', async () => {

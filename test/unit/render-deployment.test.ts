@@ -3,8 +3,8 @@ import YAML from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFlinkDeploymentValidator, type CrdValidator } from '../../domain/crd-validator.js';
-import { FLINK_CONFIG_KEYS, flattenFlinkConfiguration, keysForRelease, parseFlinkVersion, readConfig, removeConfig, writeConfig, type FlinkConfigRole } from '../../domain/flink-config.js';
-import { findSourceAzLeftovers, renderForTargetAz, type RenderInput } from '../../domain/render-deployment.js';
+import { FLINK_CONFIG_KEYS, flattenFlinkConfiguration, keysForRelease, parseFlinkVersion, readConfig, removeConfig, writeConfig, zooKeeperHa, type FlinkConfigRole } from '../../domain/flink-config.js';
+import { findSourceAzLeftovers, renderForTargetAz, runZooKeeperRoot, type RenderInput } from '../../domain/render-deployment.js';
 import type { AzProfile, FlinkDeploymentManifest, StorageLayout } from '../../domain/types.js';
 import { job } from './fixtures/fleet.js';
 import { VENDOR_EXAMPLES, at, manifestsOfKind, put } from './fixtures/manifests.js';
@@ -316,6 +316,54 @@ describe('renderForTargetAz details', () => {
         expect([upgradeMode, restore, out.spec.job!.upgradeMode]).toEqual([upgradeMode, restore, upgradeMode]);
       }
     }
+  });
+
+  // ZooKeeper HA (docs/design.md "Operator rules the renderer follows", rule 7). The operator
+  // overwrites high-availability.cluster-id with the resource name whenever HA is on
+  // (FlinkConfigBuilder.build, release-1.15.0 L390-393), so only a fresh
+  // high-availability.zookeeper.path.root (HighAvailabilityOptions.HA_ZOOKEEPER_ROOT, default
+  // /flink, old key recovery.zookeeper.path.root) keeps the target JobManager away from the
+  // source run's znodes at <root>/<name>.
+  it('operator rule: ZooKeeper HA gets a fresh root per run, under any HA key name; other HA types are left alone', () => {
+    const zk = (conf: Record<string, string>): FlinkDeploymentManifest => {
+      const d = deployed();
+      d.spec.flinkConfiguration = { ...d.spec.flinkConfiguration, ...conf };
+      return d;
+    };
+    const root = (out: FlinkDeploymentManifest): string | undefined => readConfig(out.spec.flinkConfiguration as Record<string, string>, 'haZooKeeperRoot');
+    const quorum = 'zk-1.az-a.example.internal:2181,zk-2.az-a.example.internal:2181';
+    const types: Record<string, string>[] = [{ 'high-availability.type': 'zookeeper' }, { 'high-availability': 'ZooKeeper' }, { 'recovery.mode': 'zookeeper' }];
+    for (const type of types) {
+      const out = renderForTargetAz(input(zk({ ...type, 'high-availability.zookeeper.quorum': quorum, 'recovery.zookeeper.path.root': '/flink/az-a' }), 'per-az-buckets', { nonce: 42 }));
+      const conf = out.spec.flinkConfiguration as Record<string, string>;
+      expect([type, root(out)]).toEqual([type, '/flink/az-b/az-evac/42']);
+      expect(conf).not.toHaveProperty('recovery.zookeeper.path.root');
+      expect(conf['high-availability.zookeeper.quorum']).toBe(quorum.replaceAll('az-a', 'az-b'));
+      expect(findSourceAzLeftovers(out, AZ_A, 'per-az-buckets')).toEqual([]);
+      expect(validate(out)).toEqual({ ok: true });
+    }
+    // Default root /flink; a retry of the run renders the same root, the next run another.
+    const plain = zk({ 'high-availability.type': 'zookeeper' });
+    expect(root(renderForTargetAz(input(plain, 'per-az-buckets', { nonce: 7 })))).toBe('/flink/az-evac/7');
+    expect(root(renderForTargetAz(input(plain, 'per-az-buckets', { nonce: 7 })))).toBe('/flink/az-evac/7');
+    expect(root(renderForTargetAz(input(plain, 'per-az-buckets', { nonce: 8 })))).toBe('/flink/az-evac/8');
+    // A copy made by an earlier run (failback, a second evacuation) gets a sibling root, not a nested one.
+    const again = renderForTargetAz(input(zk({ 'high-availability.type': 'zookeeper', 'high-availability.zookeeper.path.root': '/teams/x/az-evac/7/' }), 'per-az-buckets', { nonce: 9 }));
+    expect(root(again)).toBe('/teams/x/az-evac/9');
+    // Kubernetes HA and no HA: no ZooKeeper root is written.
+    const others: Record<string, string>[] = [{ 'high-availability.type': 'kubernetes' }, { 'high-availability.type': 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory' }, {}];
+    for (const conf of others) {
+      expect([conf, root(renderForTargetAz(input(zk(conf), 'per-az-buckets')))]).toEqual([conf, undefined]);
+    }
+  });
+
+  it('reads ZooKeeper HA as Flink does: the cluster znode is root + resource name', () => {
+    expect(zooKeeperHa({ 'high-availability': 'zookeeper' }, 'enricher')).toEqual({ root: '/flink', clusterPath: '/flink/enricher' });
+    expect(zooKeeperHa({ 'high-availability.type': 'ZOOKEEPER', 'high-availability.zookeeper.quorum': 'zk:2181', 'high-availability.zookeeper.path.root': 'teams//x/' }, 'e'))
+      .toEqual({ quorum: 'zk:2181', root: '/teams/x', clusterPath: '/teams/x/e' });
+    expect(zooKeeperHa({ 'high-availability.type': 'kubernetes' }, 'e')).toBeUndefined();
+    expect(zooKeeperHa({}, 'e')).toBeUndefined();
+    expect(runZooKeeperRoot('/', 3)).toBe('/az-evac/3');
   });
 
   it('merges zone affinity into existing node selector terms and preferences', () => {
