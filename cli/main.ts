@@ -6,6 +6,12 @@ import '../config/require-node.js'; // first: a clear error on a Node older than
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './program.js';
 
+// A reader that stops early (`az-evac list | head`) closes the pipe: stop quietly instead of an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 process.exitCode = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),

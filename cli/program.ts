@@ -139,6 +139,7 @@ Runbook paths:
   az-evac catalog sync                                  read the live fleet into a new catalog version
   az-evac plan --from az-a --to az-b                    what would move, be preempted, not fit (acts on nothing)
   az-evac evacuate --from az-a --to az-b --mode drill   rehearse: the source AZ stays alive
+  az-evac evacuate --from az-a --to az-b --mode planned move out of a healthy AZ (savepoint, then restore)
   az-evac evacuate --from az-a --to az-b                the real thing: asks you to type az-a to confirm
   az-evac evacuate --from az-a --to az-b --mode emergency --yes --detach   the same from a script
   az-evac list --status running                         what runs now (evacuations and drills)
@@ -211,7 +212,8 @@ ${settingsHelp()}`);
     .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
     .addHelpText('after', `
 Examples:
-  az-evac evacuate --from az-a --to az-b --mode drill --tiers P0,P1
+  az-evac evacuate --from az-a --to az-b --mode drill --tiers P0,P1   # rehearse (failback undoes it)
+  az-evac evacuate --from az-a --to az-b --mode planned       # move out of a healthy AZ (maintenance)
   az-evac evacuate --from az-a --to az-b                      # asks: type az-a to confirm the emergency
   az-evac evacuate --from az-a --to az-b --mode emergency --yes --detach --json`)
     .action(async (o: ScopeOpts & { yes?: boolean; id?: string; dryRun?: boolean; detach?: boolean; json?: boolean; reportJson?: string; reportHtml?: string }) => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrillClient } from '../../client/drill-client.js';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import type { RunListItem } from '../../client/run-list.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../client/search-attributes.js';
 import { EXIT } from '../../cli/exit-codes.js';
 import { runCli } from '../../cli/program.js';
 import { loadSettings } from '../../config/settings.js';
@@ -91,6 +92,23 @@ describe('az-evac list on a real Temporal (no worker)', () => {
     const lines = text.out.trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[3]).toMatch(new RegExp(`evacuation +${gone.evacuationId} +emergency +az-c → az-a +TERMINATED +terminated +\\d{4}-`));
+  });
+
+  it('evacuate --detach --json starts one evacuation, prints its id and run on stdout, and a second press joins it', async () => {
+    const id = `cli-list-detach-${taskQueue}`;
+    const args = ['evacuate', '--from', 'az-a', '--to', 'az-d', '--mode', 'planned', '--detach', '--json', '--id', id];
+    const first = await cli(...args);
+    expect(first.code, first.err).toBe(EXIT.ok);
+    started.push(id);
+    const press = JSON.parse(first.out) as { evacuationId: string; runId: string; joined: boolean };
+    expect(press).toEqual({ evacuationId: id, runId: expect.stringMatching(/\S/), joined: false });
+    expect(first.err).toContain(`Started planned evacuation ${id}`);
+    const again = await cli(...args);
+    expect(again.code, again.err).toBe(EXIT.ok);
+    expect(JSON.parse(again.out)).toEqual({ ...press, joined: true });
+    const described = await evacuations.temporal.workflow.getHandle(id).describe();
+    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.mode)).toBe('planned');
+    expect(described.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.targetAz)).toBe('az-d');
   });
 
   it('an unknown evacuation id is bad input (exit 2), not an unexpected error', async () => {
