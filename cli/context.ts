@@ -4,7 +4,7 @@
  * process; cli/main.ts builds it from the real process.
  */
 import { InvalidArgumentError } from 'commander';
-import { messageOf } from '../client/error-message.js';
+import { messageOf } from '../domain/error-message.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { temporalConnectionOptions } from '../config/temporal-options.js';
 

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EvacuationClient } from '../client/evacuation-client.js';
-import { messageOf } from '../client/error-message.js';
+import { messageOf } from '../domain/error-message.js';
 import { RUN_STATUS_FILTERS, listRuns, type RunStatusFilter } from '../client/run-list.js';
 import { SEARCH_ATTRIBUTES, setupSearchAttributes } from '../client/search-attributes.js';
 import { connectTemporalConnection } from '../client/temporal-connection.js';

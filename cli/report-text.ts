@@ -14,6 +14,7 @@ export function reportText(report: EvacuationReport, maxReasons = 15): string {
   lines.push(`Evacuation ${report.evacuationId}: ${report.sourceAz} → ${report.targetAz}, ${report.mode}, catalog v${report.catalogVersion}`);
   lines.push(`Wall time ${report.wallSeconds.toFixed(1)}s${scale}`);
   if (report.abortedBy) lines.push(`ABORTED by ${report.abortedBy}`);
+  for (const [tier, error] of Object.entries(report.tierFailures ?? {})) lines.push(`${tier} TIER WORKFLOW FAILED: ${error}`);
   const table = new Table({ head: ['tier', 'jobs', 'running', 'failed', 'skipped', 'RTO', 'RTO target', 'worst RPO', 'RPO target'] });
   for (const t of report.tiers) {
     table.push([t.tier, t.jobs, t.succeeded, t.failed, t.skipped, `${fmt(t.rtoSeconds)}${t.rtoMet ? '' : ' MISSED'}`, fmt(t.rtoTargetSeconds), fmt(t.worstRpoSeconds), fmt(t.rpoTargetSeconds)]);

@@ -91,6 +91,7 @@ export async function renderReportHtml(report: EvacuationReport): Promise<string
 <div class="verdict ${report.success ? 'ok' : 'bad'}" data-field="success">${report.success ? 'SUCCESS: every P0–P2 job RUNNING in the target AZ' : 'NOT SUCCESSFUL: see failures below'}</div>
 ${report.abortedBy ? `<p class="bad verdict">Aborted by ${escapeHtml(report.abortedBy)}</p>` : ''}
 ${report.preemptionError ? `<p class="bad verdict">Preemption failed: ${escapeHtml(report.preemptionError)}</p>` : ''}
+${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="bad verdict">${tier} tier workflow failed: ${escapeHtml(error)}</p>`).join('')}
 <p class="note">${running} of ${report.jobs.length} jobs RUNNING. Durations are wall seconds since the trigger${report.timeScale !== 1 ? `; the platform ran ${report.timeScale}× faster than real time, so targets are divided by ${report.timeScale}` : ''}.</p>
 
 <h2>Per tier: RTO achieved vs target, RPO paid</h2>

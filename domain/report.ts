@@ -65,6 +65,8 @@ export interface EvacuationReport {
   wallSeconds: number;
   abortedBy?: string;
   preemptionError?: string;
+  /** Tiers whose workflow failed (an engine fault, not a job's), with the failure's message; their jobs without an outcome say so. */
+  tierFailures?: Partial<Record<Tier, string>>;
   /**
    * Source copies fenced in absentia (emergency mode, guarantee 2): `pending` are still
    * running-or-frozen in the unreachable source AZ and will be suspended by the follow-up
@@ -91,6 +93,8 @@ export interface ReportInput {
   endedAtMs: number;
   abortedBy?: string;
   preemptionError?: string;
+  /** Tiers whose workflow failed, with the failure's message. */
+  tierFailures?: Partial<Record<Tier, string>>;
   /** The evacuation's last fencing pass, when it had a fencing follow-up. */
   fences?: { pending: string[]; fencedLater: string[]; followUpWorkflowId: string };
   plan: Plan;
@@ -107,7 +111,9 @@ export function buildReport(input: ReportInput): EvacuationReport {
   const jobs: JobReport[] = input.plan.admitted.map((p) => {
     const o = byKey.get(p.key);
     if (!o) {
-      return { name: p.name, namespace: p.namespace, tier: p.tier, strategy: p.strategy, outcome: 'failed', reason: 'no outcome recorded for this job', steps: {} };
+      const tierFailure = input.tierFailures?.[p.tier];
+      const reason = tierFailure ? `no outcome recorded: the ${p.tier} tier workflow failed (${tierFailure})` : 'no outcome recorded for this job';
+      return { name: p.name, namespace: p.namespace, tier: p.tier, strategy: p.strategy, outcome: 'failed', reason, steps: {} };
     }
     const steps: JobReport['steps'] = {};
     for (const [name, s] of Object.entries(o.steps)) {
@@ -154,8 +160,9 @@ export function buildReport(input: ReportInput): EvacuationReport {
     startedAt: new Date(t0).toISOString(), wallSeconds: secondsSince(t0, input.endedAtMs),
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     ...(input.preemptionError ? { preemptionError: input.preemptionError } : {}),
+    ...(input.tierFailures && Object.keys(input.tierFailures).length > 0 ? { tierFailures: input.tierFailures } : {}),
     ...(input.fences ? { fencing: { pending: input.fences.pending, fencedLater: input.fences.fencedLater, followUpWorkflowId: input.fences.followUpWorkflowId } } : {}),
-    success: !input.abortedBy && critical.every((j) => j.outcome === 'running'),
+    success: !input.abortedBy && Object.keys(input.tierFailures ?? {}).length === 0 && critical.every((j) => j.outcome === 'running'),
     tiers,
     preemptions: input.plan.preemptions.map((p) => ({ key: p.key, cores: p.cores, forJob: p.forJob })),
     findings: input.plan.findings,

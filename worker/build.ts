@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerInterceptors, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Settings } from '../config/settings.js';
 import { describeTemporal, temporalConnectionOptions } from '../config/temporal-options.js';
@@ -126,10 +126,11 @@ export async function connectWorkerTemporal(settings: Settings): Promise<NativeC
  * Create (not run) a Worker on `settings.taskQueue`.
  * @param opts.workflowBundle a pre-built bundle (tests bundle once per file); default: bundle workflows/
  * @param opts.state the state store (worker/main.ts checks it first); default: the one settings name (AZ_EVAC_STATE_STORE)
+ * @param opts.interceptors Temporal worker interceptors (activity and workflow modules), e.g. tracing, or the fault tests' activity faults
  * @throws when the Temporal server is unreachable, its namespace lacks the search attributes
  * (connectWorkerTemporal), or tiers.yaml/CRD cannot be read
  */
-export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores } = {}): Promise<Worker> {
+export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores; interceptors?: WorkerInterceptors } = {}): Promise<Worker> {
   const validator = await loadFlinkDeploymentValidator();
   const state = opts.state ?? buildStateStores(settings, (line) => process.stderr.write(`${line}\n`));
   const catalogs = state.catalogs;
@@ -153,6 +154,7 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     ...workflowCode(opts.workflowBundle),
     activities,
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: settings.maxCachedWorkflows,

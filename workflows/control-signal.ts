@@ -8,11 +8,19 @@
 import { ApplicationFailure, type ChildWorkflowHandle, type Workflow } from '@temporalio/workflow';
 import { tierControlSignal, type ControlMessage } from './messages.js';
 
+/**
+ * Whether a signal failed only because its target workflow has already closed (the
+ * server's ExternalWorkflowExecutionNotFound): there is nothing left to tell it.
+ */
+export function targetClosed(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound';
+}
+
 /** Signal `msg` to `handle`; resolves also when the child has already closed. */
 export async function sendControl(handle: ChildWorkflowHandle<Workflow>, msg: ControlMessage): Promise<void> {
   try {
     await handle.signal(tierControlSignal, msg);
   } catch (err) {
-    if (!(err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound')) throw err;
+    if (!targetClosed(err)) throw err;
   }
 }

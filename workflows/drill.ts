@@ -26,6 +26,7 @@ import type { createActivities } from '../activities/index.js';
 import { drillEvacuationId, type DrillInput, type DrillResult, type DrillStatus, type DrillStepRecord, type CleanupRecord } from '../domain/drill.js';
 import { failbackWorkflowId, type EvacuationResult } from '../domain/evacuation.js';
 import { stepKind, type FaultStep, type RunbookStep } from '../domain/runbook.js';
+import { messageOf } from '../domain/error-message.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from './drill-messages.js';
 import { evacuateAz } from './evacuate-az.js';
 import { failbackDrill } from './failback.js';
@@ -268,8 +269,3 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
   return { ...status, passed: status.phase === 'passed' };
 }
 
-function messageOf(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) parts.push(e.message);
-  return parts.join(': ') || String(err);
-}

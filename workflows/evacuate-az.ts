@@ -9,6 +9,7 @@
 import {
   ParentClosePolicy,
   type ChildWorkflowHandle,
+  allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
   patched,
@@ -30,11 +31,12 @@ import {
   type EvacuationResult,
   type TierProgress,
 } from '../domain/evacuation.js';
+import { messageOf } from '../domain/error-message.js';
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { evacuateTier } from './tier.js';
-import { sendControl } from './control-signal.js';
+import { sendControl, targetClosed } from './control-signal.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -84,6 +86,8 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   const startedTiers = new Map<Tier, ChildWorkflowHandle<typeof evacuateTier>>();
   const dispatched = new Set<Tier>();
   const finished = (): boolean => progress.phase === 'done' || progress.phase === 'failed';
+  /** Controls apply while jobs may still be dispatched: not once the report is being written, nor after an abort. */
+  const notControllable = (): boolean => finished() || progress.phase === 'aborted' || progress.phase === 'reporting';
 
   upsertSearchAttributes({
     AzEvacSourceAz: [input.sourceAz], AzEvacTargetAz: [input.targetAz], AzEvacMode: [input.mode], AzEvacKind: ['evacuation'],
@@ -101,7 +105,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     await tell('pause', by);
     return progress;
   }, { validator: (_req: { by: string; reason?: string }) => {
-    if (finished() || progress.phase === 'aborted') throw new Error(`evacuation ${input.evacuationId} is ${progress.phase}; nothing to pause`);
+    if (notControllable()) throw new Error(`evacuation ${input.evacuationId} is ${progress.phase}; nothing to pause`);
     if (progress.paused) throw new Error(`evacuation ${input.evacuationId} is already paused; use resume`);
   } });
   setHandler(resumeUpdate, async ({ by }) => {
@@ -109,6 +113,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     await tell('resume', by);
     return progress;
   }, { validator: (_req: { by: string }) => {
+    if (notControllable()) throw new Error(`evacuation ${input.evacuationId} is ${progress.phase}; nothing to resume`);
     if (!progress.paused) throw new Error(`evacuation ${input.evacuationId} is not paused`);
   } });
   let abortRequest: { by: string; reason: string } | undefined;
@@ -121,11 +126,11 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   };
   setHandler(abortSignal, async (req) => {
     // A tier that finished meanwhile cannot be signalled; the others have been told.
-    if (!finished() && progress.phase !== 'aborted') await abort(req).catch(() => undefined);
+    if (!notControllable()) await abort(req).catch(() => undefined);
   });
   setHandler(abortUpdate, abort, { validator: ({ reason }) => {
     if (!reason || reason.trim() === '') throw new Error('abort needs a reason (e.g. --reason "source AZ recovered")');
-    if (finished() || progress.phase === 'aborted') throw new Error(`evacuation ${input.evacuationId} is already ${progress.phase}`);
+    if (notControllable()) throw new Error(`evacuation ${input.evacuationId} is already ${progress.phase}; nothing left to abort`);
   } });
   setHandler(tierProgressSignal, ({ tier, counts, done }) => {
     const t = progress.tiers.find((x) => x.tier === tier);
@@ -170,6 +175,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     : Promise.resolve();
 
   const results: Promise<unknown>[] = [];
+  const tierFailures: Partial<Record<Tier, string>> = {};
   for (const tp of progress.tiers) {
     if (tp.planned === 0) { tp.state = 'done'; continue; }
     if (plan.policy.tiers[tp.tier].strategy !== 'promote-standby') await preempting;
@@ -193,9 +199,13 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     if (abortRequest && !aborted) await handle.signal(tierControlSignal, { action: 'abort', ...abortRequest });
     else if (progress.paused !== paused) await handle.signal(tierControlSignal, { action: progress.paused ? 'pause' : 'resume', by: 'evacuation' });
     const tier = tp.tier;
-    results.push(handle.result().then((counts) => {
+    // A tier workflow that fails (an engine fault: its jobs' own failures are outcomes) ends
+    // its tier here, so lower tiers and the report still come; its jobs without an outcome
+    // are reported failed with this reason.
+    results.push(handle.result().then((counts) => { Object.assign(tp, counts); }, (err: unknown) => {
+      tierFailures[tier] = messageOf(err, 8);
+    }).then(() => {
       running.delete(tier);
-      Object.assign(tp, counts);
       tp.state = 'done';
       tp.endedAtMs ??= Date.now();
     }));
@@ -214,12 +224,19 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   if (fencing) {
     await fencing;
     const followUpWorkflowId = fenceWorkflowId(records);
-    await getExternalWorkflowHandle(followUpWorkflowId).signal(sealFencesSignal);
+    // A follow-up that has already closed (terminated by an operator) needs no seal; the
+    // pass below still takes stock of what is pending for the report.
+    await getExternalWorkflowHandle(followUpWorkflowId).signal(sealFencesSignal).catch((err: unknown) => {
+      if (!targetClosed(err)) throw err;
+    });
     fences = { ...(await planning.fencePending(records)), followUpWorkflowId };
   }
-  const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences });
+  const failedTiers = Object.keys(tierFailures).length > 0;
+  const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences, ...(failedTiers ? { tierFailures } : {}) });
   progress.reportFile = report.reportFile;
-  progress.phase = wasAborted ? 'aborted' : 'done';
+  progress.phase = wasAborted ? 'aborted' : failedTiers ? 'failed' : 'done';
+  // Updates accepted before the report (a pause that is still telling its tiers) finish first.
+  await condition(allHandlersFinished);
   return {
     evacuationId: input.evacuationId, ...runIdOf, phase: progress.phase, reportFile: report.reportFile,
     tiers: progress.tiers, success: report.success && !wasAborted,

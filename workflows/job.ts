@@ -3,7 +3,7 @@
  * It never throws for a job-level failure: a step that fails after its retries ends the
  * job as `failed` with the step and reason, so the tier goes on and no job is dropped.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { JobInput, JobOutcome, StepTiming } from '../domain/evacuation.js';
 import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
@@ -115,6 +115,9 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     outcome.jobId = running.jobId;
     return finish('running');
   } catch (err) {
+    // Cancelled (an operator cancelled this job's workflow, or its evacuation): say so, not
+    // "failed after retries". The outcome still goes to the shard, so the job is reported.
+    if (isCancellation(err)) return finish('failed', `cancelled during the ${step} step (workflow ${workflowInfo().workflowId} was cancelled); the job may be half started in the target AZ: check it before resuming anything`);
     if (!(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
     return finish('failed', `${step} failed after retries: ${reasonOf(err)} (workflow ${workflowInfo().workflowId})`);
   }

@@ -78,6 +78,10 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     const batch = buffer;
     buffer = [];
     flushing = flushing.then(() => acts.recordOutcomes(recordsKey(state), batch));
+    // Flushes run in the background: a batch that failed for good fails the shard at its next
+    // awaited flush. Marked handled now, since an unhandled rejection would fail the workflow
+    // task over and over instead (a hang).
+    flushing.catch(() => undefined);
     return flushing;
   };
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Catalog } from '../../domain/types.js';
-import { messageOf } from '../../client/error-message.js';
+import { messageOf } from '../../domain/error-message.js';
 import { HttpError, type ConsoleContext } from '../context.js';
 import { fleetView, planView, type PlanView } from '../fleet-view.js';
 

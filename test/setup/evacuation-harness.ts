@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { connectTemporalConnection } from '../../client/temporal-connection.js';
@@ -81,6 +81,8 @@ export interface HarnessOptions {
   s3?: SimulatorS3;
   /** More settings (environment variables) for the harness and its worker processes, e.g. the S3 state store's. */
   env?: Record<string, string>;
+  /** Interceptors of the in-process worker (e.g. activity faults injected at the activity boundary). */
+  interceptors?: WorkerInterceptors;
 }
 
 /** A job of the evacuated fleet, with where it must run in the target AZ. */
@@ -130,7 +132,7 @@ export class EvacuationHarness {
       const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
       await sim.client.loadFleet(fleet);
       settings.simulatorUrl = sim.url;
-      const worker = o.worker === 'none' ? undefined : await buildWorker(settings, sim.client, { workflowBundle: await workflowBundle() });
+      const worker = o.worker === 'none' ? undefined : await buildWorker(settings, sim.client, { workflowBundle: await workflowBundle(), ...(o.interceptors ? { interceptors: o.interceptors } : {}) });
       const client = await EvacuationClient.connect(settings);
       const temporal = new Client({ connection: await connectTemporalConnection(settings), namespace: settings.temporalNamespace });
       const h = new EvacuationHarness(sim, fleet, settings, client, temporal, timeScale, worker, o.temporalEnv, o.env ?? {});

@@ -5,7 +5,7 @@
  * enough to act on it mid-flight.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { messageOf } from '../../client/error-message.js';
+import { messageOf } from '../../domain/error-message.js';
 import { tierWorkflowId, type EvacuationProgress } from '../../domain/evacuation.js';
 import { EvacuationHarness, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { jobChildMarks, maxChildrenInFlight } from '../setup/history-events.js';

@@ -1,0 +1,163 @@
+/**
+ * Failures fail, never hang (issue 12): engine faults injected at the activity boundary
+ * (a Temporal activity interceptor on the in-process production worker: real workflows, real
+ * activities, real simulator and dev server) must end in a report or a failed workflow,
+ * never in a workflow waiting forever or a workflow task retried forever.
+ *
+ * Each case fails without its fix: a failed tier workflow left evacuateAz waiting for it;
+ * the fencing follow-up closed before the seal failed the evacuation before its report; an
+ * abort or resume accepted while the report was written (or after an abort) was applied; a
+ * cancelled job was reported "failed after retries"; a progress signal that failed was an
+ * unhandled rejection that failed the workflow task on every retry.
+ */
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fenceWorkflowId, jobWorkflowId, recordsKey } from '../../domain/evacuation.js';
+import type { Tier } from '../../domain/types.js';
+import { EvacuationHarness, SOURCE_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { testTemporalAddress } from '../setup/temporal.js';
+
+/** A gate an activity waits at until the test opens it; `reached` resolves when the first call arrives. */
+class Gate {
+  private open!: () => void;
+  readonly opened = new Promise<void>((r) => { this.open = r; });
+  private arrived!: (what: string) => void;
+  readonly reached = new Promise<string>((r) => { this.arrived = r; });
+  hold(what: string): Promise<void> {
+    this.arrived(what);
+    return this.opened;
+  }
+  release(): void {
+    this.open();
+  }
+}
+
+/** What the interceptor does, set per evacuation by the test. */
+const faults: { failLoadOfTier?: Tier; holdReport?: Gate; holdFirstStartupWait?: Gate } = {};
+
+/** Activity faults: a non-retryable failure of one tier's job loading, and gates. */
+const inbound: ActivityInboundCallsInterceptor = {
+  async execute(input, next) {
+    const type = Context.current().info.activityType;
+    if (type === 'loadTierJobs' && input.args[1] === faults.failLoadOfTier) {
+      throw ApplicationFailure.nonRetryable(`injected: the plan store refused tier ${String(input.args[1])}`, 'InjectedFault');
+    }
+    if (type === 'writeReport' && faults.holdReport) await faults.holdReport.hold('writeReport');
+    if (type === 'awaitRunning' && faults.holdFirstStartupWait) {
+      const gate = faults.holdFirstStartupWait;
+      faults.holdFirstStartupWait = undefined;
+      await gate.hold((input.args[0] as { key: string }).key);
+    }
+    return next(input);
+  },
+};
+
+describe('failures fail, never hang', { timeout: 120_000 }, () => {
+  let h: EvacuationHarness;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({
+      jobs: 40, seed: 12, timeScale: 100,
+      // P0's RPO of 1,200 model s (12 s wall): the catalog synced before each run stays fresh.
+      tiers: { P0: { rpoSeconds: 1200 }, P1: { maxConcurrency: 4 }, P2: { maxConcurrency: 6 } },
+      interceptors: { activity: [() => ({ inbound })] },
+    });
+  });
+  afterAll(async () => {
+    await h?.close(ids);
+  });
+
+  it('a failed tier workflow ends its tier: lower tiers run, the report names the failure, the evacuation ends failed; a closed fencing follow-up and an abort or resume while the report is written change nothing', async () => {
+    const id = `failfast-tier-${Date.now()}`;
+    ids.push(id);
+    const reportGate = new Gate();
+    Object.assign(faults, { failLoadOfTier: 'P1', holdReport: reportGate });
+    await h.prepareEmergency();
+    await h.start(id);
+    // The fencing follow-up, closed by an operator before the evacuation seals it.
+    const runId = (await h.handle(id).describe()).runId;
+    const followUp = fenceWorkflowId(recordsKey({ evacuationId: id, runId }));
+    await waitFor('the fencing follow-up', async () => ((await h.handle(followUp).describe()).status.name === 'RUNNING' ? true : undefined), 30_000);
+    await h.handle(followUp).terminate('closed by the test before the seal');
+
+    await reportGate.reached;
+    expect((await h.client.progress(id)).phase).toBe('reporting');
+    await expect(h.client.abort(id, 'vitest', 'too late')).rejects.toThrow(/is already reporting; nothing left to abort/);
+    await expect(h.client.resume(id, 'vitest')).rejects.toThrow(/is reporting; nothing to resume/);
+    reportGate.release();
+
+    const result = await h.resultWithin<Awaited<ReturnType<typeof h.client.result>>>(id, 60_000);
+    expect(result.phase).toBe('failed');
+    expect(result.success).toBe(false);
+    const { report } = await h.finish(id);
+    expect(report.tierFailures?.P1).toMatch(/injected: the plan store refused tier P1/);
+    const p1 = report.jobs.filter((j) => j.tier === 'P1');
+    expect(p1.length).toBeGreaterThan(0);
+    for (const j of p1) expect(j.reason, reportKey(j)).toMatch(/no outcome recorded: the P1 tier workflow failed \(.*injected/);
+    // Lower tiers still ran (strict order waits for a tier to end: a failed one ends too).
+    const p2 = report.jobs.filter((j) => j.tier === 'P2');
+    expect(p2.length).toBeGreaterThan(0);
+    expect(p2.filter((j) => j.outcome !== 'running')).toEqual([]);
+    expect(report.abortedBy).toBeUndefined();
+  });
+
+  it("a job whose workflow is cancelled is reported cancelled, not 'failed after retries'; resume after an abort is refused", async () => {
+    const id = `failfast-cancel-${Date.now()}`;
+    ids.push(id);
+    const startupGate = new Gate();
+    Object.assign(faults, { failLoadOfTier: undefined, holdReport: undefined, holdFirstStartupWait: startupGate });
+    await h.sim.client.setAzDown(SOURCE_AZ, false);
+    await h.prepareEmergency();
+    await h.start(id);
+    const victim = await startupGate.reached;
+    await h.handle(jobWorkflowId(id, victim)).cancel();
+    const cancelled = await h.resultWithin<{ outcome: string; reason?: string }>(jobWorkflowId(id, victim), 30_000);
+    expect(cancelled.outcome).toBe('failed');
+    expect(cancelled.reason).toMatch(/cancelled during the startup step/);
+
+    await h.client.pause(id, 'vitest', 'hold on');
+    await h.client.abort(id, 'vitest', 'drill over');
+    await expect(h.client.resume(id, 'vitest')).rejects.toThrow(/is aborted; nothing to resume/);
+    startupGate.release();
+
+    const result = await h.resultWithin<Awaited<ReturnType<typeof h.client.result>>>(id, 60_000);
+    expect(result.phase).toBe('aborted');
+    const { report } = await h.finish(id);
+    const line = report.jobs.find((j) => reportKey(j) === victim);
+    expect(line?.reason).toMatch(/cancelled during the startup step/);
+    expect(line?.reason).not.toMatch(/failed after retries/);
+  });
+});
+
+describe('a progress signal that fails', { timeout: 60_000 }, () => {
+  it('fails the workflow with the reason instead of failing its workflow task forever', async () => {
+    const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+    const taskQueue = `progress-reporter-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection, taskQueue,
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: new URL('./fixtures/progress-reporter-workflow.ts', import.meta.url).pathname, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }),
+    });
+    const running = worker.run();
+    const client = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }) });
+    try {
+      const handle = await client.workflow.start('reportToMissingParent', { taskQueue, workflowId: `progress-${randomUUID()}`, args: ['no-such-parent-workflow'] });
+      const outcome = await Promise.race([
+        handle.result().then(() => 'completed', (err: unknown) => err),
+        new Promise((r) => setTimeout(() => r('still running after 20 s (workflow task failing over and over?)'), 20_000)),
+      ]);
+      expect(outcome).toBeInstanceOf(WorkflowFailedError);
+      const cause = (outcome as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('ProgressSignalFailed');
+      expect(cause.message).toMatch(/progress signal to the parent workflow failed/);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await client.connection.close();
+    }
+  });
+});
