@@ -166,7 +166,8 @@ ${settingsHelp()}`);
     .option('--report-json <file>', 'write the full JSON report here')
     .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
     .option('--console', 'keep everything (and the console page) running after the evacuation, until Ctrl-C')
-    .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean }) => {
+    .option('--json', 'print the report as JSON (the demo\'s progress is on stderr)')
+    .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean; json?: boolean }) => {
       const { runDemo } = await import('./demo.js');
       const log = (l: string): void => io.err(`${l}\n`);
       const report = await runDemo({

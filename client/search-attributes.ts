@@ -58,6 +58,15 @@ function typeName(v: number | null | undefined): string {
   return name ? name.replace('INDEXED_VALUE_TYPE_', '').toLowerCase().replace(/^./, (c) => c.toUpperCase()).replace('list', 'List') : 'unknown';
 }
 
+/**
+ * The namespace has an az-evac search attribute with another type: az-evac does not overwrite
+ * it (the fix, removing it, is the operator's). Its own class so the CLI reports it as a
+ * setting to fix (exit 2), not as an unexpected error.
+ */
+export class SearchAttributeTypeMismatch extends Error {
+  override readonly name = 'SearchAttributeTypeMismatch';
+}
+
 /** What a namespace lacks: attributes that are missing, and ones that exist with another type. */
 export interface SearchAttributeGaps {
   missing: string[];
@@ -114,12 +123,12 @@ function wrongTypeText(gaps: SearchAttributeGaps): string {
 /**
  * The worker's start check: every attribute exists with its type, or one Error naming the
  * missing ones and the fix (`az-evac setup temporal`).
- * @throws Error as described, or searchAttributeGaps' errors
+ * @throws SearchAttributeTypeMismatch for one of another type; Error for missing ones; searchAttributeGaps' errors
  */
 export async function checkSearchAttributes(operator: OperatorService, namespace: string, where: string): Promise<void> {
   const gaps = await searchAttributeGaps(operator, namespace, where);
   if (gaps.wrongType.length) {
-    throw new Error(`Temporal namespace ${namespace} (${where}) has az-evac's search attributes with the wrong type: ${wrongTypeText(gaps)}. Fix: remove them (temporal operator search-attribute remove) and run \`${SETUP_COMMAND}\``);
+    throw new SearchAttributeTypeMismatch(`Temporal namespace ${namespace} (${where}) has az-evac's search attributes with the wrong type: ${wrongTypeText(gaps)}. Fix: remove them (temporal operator search-attribute remove) and run \`${SETUP_COMMAND}\``);
   }
   if (gaps.missing.length) {
     throw new Error(`Temporal namespace ${namespace} (${where}) lacks the search attributes az-evac's workflows set: ${gaps.missing.join(', ')} (every evacuation would fail its first workflow task). Fix: run \`${SETUP_COMMAND}\` with the same Temporal settings`);
@@ -137,13 +146,13 @@ export interface SetupResult {
  * the namespace lists all of them (a cluster's frontends pick new attributes up from the
  * namespace registry, which they refresh every few seconds).
  * @param waitMs how long to wait for the new attributes to be listed, milliseconds
- * @throws Error naming the attribute and the fix when one exists with another type; operatorError's errors;
+ * @throws SearchAttributeTypeMismatch naming the attribute and the fix when one exists with another type; operatorError's errors;
  * an Error when they are still not listed after waitMs
  */
 export async function setupSearchAttributes(operator: OperatorService, namespace: string, where: string, waitMs = 30_000): Promise<SetupResult> {
   const gaps = await searchAttributeGaps(operator, namespace, where);
   if (gaps.wrongType.length) {
-    throw new Error(`Temporal namespace ${namespace} (${where}) already has ${wrongTypeText(gaps)}. Fix: remove them (temporal operator search-attribute remove --name N) and run \`${SETUP_COMMAND}\` again`);
+    throw new SearchAttributeTypeMismatch(`Temporal namespace ${namespace} (${where}) already has ${wrongTypeText(gaps)}. Fix: remove them (temporal operator search-attribute remove --name N) and run \`${SETUP_COMMAND}\` again`);
   }
   const existing = Object.keys(SEARCH_ATTRIBUTES).filter((n) => !gaps.missing.includes(n));
   if (gaps.missing.length === 0) return { created: [], existing };

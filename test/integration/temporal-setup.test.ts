@@ -15,6 +15,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../../client/search-attributes.js';
+import { EXIT } from '../../cli/exit-codes.js';
 import { loadSettings } from '../../config/settings.js';
 import { connectWorkerTemporal } from '../../worker/build.js';
 import { testTemporalAddress } from '../setup/temporal.js';
@@ -118,7 +119,7 @@ describe('az-evac setup temporal and the worker start check (dev server, fresh n
     const namespace = await freshNamespace();
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: { AzEvacMode: IndexedValueType.INDEXED_VALUE_TYPE_TEXT } });
     const r = await azEvac(['setup', 'temporal'], { AZ_EVAC_TEMPORAL_ADDRESS: testTemporalAddress(), AZ_EVAC_TEMPORAL_NAMESPACE: namespace });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toMatch(/already has AzEvacMode is Text, az-evac needs Keyword\. Fix: remove them .*az-evac setup temporal/);
     expect((await customAttributes(namespace)).AzEvacMode).toBe(IndexedValueType.INDEXED_VALUE_TYPE_TEXT);
   });
@@ -126,7 +127,7 @@ describe('az-evac setup temporal and the worker start check (dev server, fresh n
   it('a namespace that does not exist is named with the fix, by setup and by the worker check', async () => {
     const namespace = `az-evac-missing-${randomUUID().slice(0, 8)}`;
     const r = await azEvac(['setup', 'temporal'], { AZ_EVAC_TEMPORAL_ADDRESS: testTemporalAddress(), AZ_EVAC_TEMPORAL_NAMESPACE: namespace });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toMatch(new RegExp(`Temporal namespace "${namespace}" does not exist .*Fix: create it`));
     const settings = { ...loadSettings({}), temporalAddress: testTemporalAddress(), temporalNamespace: namespace };
     await expect(connectWorkerTemporal(settings)).rejects.toThrow(/does not exist .*Fix: create it/);

@@ -7,6 +7,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError }
 import { RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
+import { SearchAttributeTypeMismatch } from '../../client/search-attributes.js';
 import { TemporalUnreachableError } from '../../client/temporal-connection.js';
 import { confirmMode, decideMode } from '../../cli/evacuate-mode.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from '../../cli/exit-codes.js';
@@ -28,6 +29,9 @@ describe('exitCodeFor', () => {
     ['the S3 state store refusing connections', wrapped(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' })), EXIT.unreachable],
     ['a platform that does not answer', new PlatformError('unavailable', 'AZ az-a: API server does not answer', true), EXIT.unreachable],
     ['a platform that refuses (not unreachable)', new PlatformError('forbidden', 'RBAC', false), EXIT.unexpected],
+    ['a namespace that does not exist (gRPC NOT_FOUND under the setup error)', new Error('Temporal namespace "x" does not exist', { cause: Object.assign(new Error('5 NOT_FOUND: Namespace x is not found'), { code: 5 }) }), EXIT.badInput],
+    ['credentials refused (gRPC PERMISSION_DENIED)', Object.assign(new Error('7 PERMISSION_DENIED'), { code: 7 }), EXIT.badInput],
+    ['a search attribute of another type', new SearchAttributeTypeMismatch('AzEvacMode is Text, az-evac needs Keyword'), EXIT.badInput],
     ['a failed workflow (evacuation failed)', new WorkflowFailedError('Workflow execution failed', new Error('capacity of az-b'), RetryState.NON_RETRYABLE_FAILURE), EXIT.failed],
     ['anything else', new TypeError("Cannot read properties of undefined (reading 'x')"), EXIT.unexpected],
     ['a thrown string', 'boom', EXIT.unexpected],
