@@ -2,10 +2,14 @@
  * Run identity and second presses, on the real dev server and simulator: two presses of the
  * same request are one evacuation (one run), a press asking for something else is answered
  * with what runs and how it differs (not joined), and a later evacuation under the same id
- * keeps its records apart from the earlier run's (it never reads that run's outcomes).
+ * keeps its records apart from the earlier run's (it never reads that run's outcomes); `az-evac
+ * list` and `az-evac report` (in process) read each run's own result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
+import type { RunListItem } from '../../client/run-list.js';
+import { EXIT } from '../../cli/exit-codes.js';
+import { runCli } from '../../cli/program.js';
 import { recordsKey } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { EvacuationHarness, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
@@ -68,5 +72,26 @@ describe('evacuation runs: one per press pair, records per run', () => {
     expect(secondOutcomes.every((o) => o.tier === 'P2')).toBe(true);
     expect(second.jobs.every((j) => j.tier === 'P2')).toBe(true);
     expect(Math.min(...secondOutcomes.map((o) => o.startedAtMs))).toBeGreaterThan(Math.max(...firstOutcomes.map((o) => o.endedAtMs)));
+    reports = [second, first];
+  });
+
+  let reports: EvacuationReport[] = [];
+
+  it('az-evac list and report read both runs: each run\'s own outcome, newest first; report prints the newest run\'s', async () => {
+    expect(reports).toHaveLength(2);
+    const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const r = { code: -1, out: '', err: '' };
+      r.code = await runCli(args, { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, env: h.workerEnv(), interactive: false, ask: async () => '' });
+      return r;
+    };
+    const listed = await cli('list', '--json', '--status', 'completed');
+    expect(listed.code, listed.err).toBe(EXIT.ok);
+    const runs = (JSON.parse(listed.out) as RunListItem[]).filter((r) => r.id === id);
+    expect(runs.map((r) => [r.mode, r.sourceAz, r.targetAz, r.status, r.phase, r.outcome])).toEqual(
+      reports.map((rep) => ['drill', 'az-a', 'az-b', 'COMPLETED', 'done', rep.success ? 'succeeded' : 'failed']),
+    );
+    const report = await cli('report', id, '--json');
+    expect(report.code, report.err).toBe(reports[0]!.success ? EXIT.ok : EXIT.failed);
+    expect((JSON.parse(report.out) as EvacuationReport).runId).toBe(reports[0]!.runId);
   });
 });
