@@ -17,7 +17,7 @@ import type { EvacuationReport } from '../../domain/report.js';
 import { startS3Server, startWorkerProcess, type Started, type StartedS3 } from '../../launchers/local-processes.js';
 import { S3Clients } from '../../platform/s3/clients.js';
 import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
-import { SMALL_FLEET, reached } from '../setup/fault-scenarios.js';
+import { KILL_HEARTBEAT_TIMEOUTS, SMALL_FLEET, reached } from '../setup/fault-scenarios.js';
 import { guaranteeProblems, outcomeCounts } from '../setup/guarantees.js';
 import { createBuckets } from '../setup/s3.js';
 
@@ -53,6 +53,8 @@ describe('S3 state store: the worker\'s AZ and its state replica fail mid-evacua
     const endpoints = { 'az-a': servers['az-a']!.endpoint, 'az-b': servers['az-b']!.endpoint };
     h = await EvacuationHarness.start({
       jobs: SMALL_FLEET.jobs, seed: SMALL_FLEET.seed, timeScale: SMALL_FLEET.timeScale, tiers: SMALL_FLEET.tiers, worker: 'none',
+      // The killed worker's steps are retried once their heartbeat timeout passes (tiers.yaml, as in the worker-kill rows).
+      heartbeatTimeoutSeconds: KILL_HEARTBEAT_TIMEOUTS,
       s3: { endpoints, ...credentials },
       env: {
         AZ_EVAC_STATE_STORE: 's3', AZ_EVAC_STATE_BUCKETS: `az-a=${BUCKETS['az-a']},az-b=${BUCKETS['az-b']}`, AZ_EVAC_STATE_PREFIX: PREFIX,

@@ -44,6 +44,12 @@ export interface KubeFaultFleet {
   timeScale: number;
 }
 
+/** The fleet of test/kube/faults*.test.ts: 40 primaries, 20 in az-a (seed 21: P0–P3, every strategy). */
+export const KUBE_FAULT_FLEET: KubeFaultFleet = { jobs: 40, seed: 21, timeScale: 40 };
+
+/** The API faults the proxies inject: 503, 429 with Retry-After 1 s, or a 2 s stall then 504. */
+export const KUBE_API_FAULTS = { kinds: ['unavailable', 'throttled', 'hang'], retryAfterSeconds: 1, hangMs: 2000 } satisfies Partial<FaultConfig>;
+
 /** What the fault runs beside the evacuation may use. */
 export interface KubeInjectContext {
   p: KubeTestPlatform;
@@ -205,6 +211,22 @@ export async function runOnKube(
     mark('cleanup');
     console.log(`[kube faults] ${figure.fault}: phases (s) ${marks.join(', ')}`);
   }
+}
+
+/**
+ * `rate` of the worker's API calls fail through the fault proxies (KUBE_API_FAULTS): every
+ * kind was injected at least once and the evacuation succeeded, besides guarantees 1–3.
+ */
+export async function kubeApiFailures(fleet: KubeFaultFleet, rate: number, baselineSeconds: number | undefined): Promise<KubeRan> {
+  const ran = await runOnKube(fleet, {
+    fault: 'Kubernetes API calls failing (503 / 429 + Retry-After / timeout)', when: `${rate * 100} % of the worker's calls`, baselineSeconds,
+  }, { faults: { ...KUBE_API_FAULTS, kinds: [...KUBE_API_FAULTS.kinds], apiFailureRate: rate } });
+  const injected = ran.injected!;
+  expect(injected.unavailable).toBeGreaterThan(0);
+  expect(injected.throttled).toBeGreaterThan(0);
+  expect(injected.hang).toBeGreaterThan(0);
+  expect(ran.report.success).toBe(true);
+  return ran;
 }
 
 /** Wait until `fraction` of the evacuation's planned jobs have an outcome (see fault-scenarios.ts reached). */

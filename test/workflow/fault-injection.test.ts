@@ -1,9 +1,11 @@
 /**
  * Fault injection, reduced form (docs/guarantees.md; the larger fleet runs in
  * fault-injection.slow.test.ts): one small seeded fleet evacuated out of a down az-a under
- * each fault, on the real Temporal dev server, worker processes and simulator. Every
- * scenario checks guarantees 1–3 (exactly one outcome per job, no job RUNNING in two AZs,
- * nothing applied twice) and records a row of the fault table of docs/guarantees.md.
+ * each kind of fault once, on the real Temporal dev server, worker processes and simulator.
+ * Every scenario checks guarantees 1–3 (exactly one outcome per job, no job RUNNING in two
+ * AZs, nothing applied twice) and records a row of the fault table of docs/guarantees.md.
+ * The other points of the same rows (worker killed at 25 % and 90 %, 10 % of the API calls
+ * failing, the target API down 30 s) run in the slow lane only, with the same checks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKey } from '../../domain/types.js';
@@ -19,8 +21,8 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
     baselineSeconds = await baseline(fleet);
   });
 
-  it.each([0.25, 0.5, 0.9])('worker SIGKILLed at %s of the jobs and restarted 3 s later: the new worker finishes', async (fraction) => {
-    const { report } = await workerKilled(fleet, fraction, 3_000, baselineSeconds);
+  it('worker SIGKILLed at half of the jobs and restarted 3 s later: the new worker finishes', async () => {
+    const { report } = await workerKilled(fleet, 0.5, 3_000, baselineSeconds);
     expect(report.success).toBe(true);
   });
 
@@ -29,12 +31,13 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
     expect(report.success).toBe(true);
   });
 
-  it.each([0.1, 0.3])('%s of the platform API calls fail (503, 429 + Retry-After, 504 after a hang): every job still moves', async (rate) => {
-    await apiFailures(fleet, rate, baselineSeconds);
+  it('30 % of the platform API calls fail (503, 429 + Retry-After, 504 after a hang): every job still moves', async () => {
+    await apiFailures(fleet, 0.3, baselineSeconds);
   });
 
-  it("the target AZ's API answers 503 for 30 s wall mid-evacuation: steps retry through it", async () => {
-    await targetApiDown(fleet, 0.3, 30_000, baselineSeconds);
+  // 10 s spans five retries of a job step (500 ms doubling, workflows/job.ts); the slow lane holds it 30 s.
+  it("the target AZ's API answers 503 for 10 s wall mid-evacuation: steps retry through it", async () => {
+    await targetApiDown(fleet, 0.3, 10_000, baselineSeconds);
   });
 
   it('a job that never becomes RUNNING fails with a start-up timeout; the others move', async () => {
