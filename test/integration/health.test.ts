@@ -116,7 +116,7 @@ describe('console health and readiness', () => {
 
   it('answers /healthz and /readyz without sign-in; /readyz is 503 naming Temporal once Temporal stops', async () => {
     dir = await mkdtemp(join(tmpdir(), 'az-evac-health-'));
-    server = await startTemporalDevServer(dir);
+    server = await startTemporalDevServer(dir, { headless: true });
     h = await EvacuationHarness.start({ jobs: 4, seed: 1, worker: 'none', temporalAddress: server.address });
     running = await startConsole({ ...h.settings, consolePort: 0, consoleHost: '127.0.0.1', consoleTokens: `olga:operator:${randomBytes(18).toString('hex')}` });
     expect(await probe(`${running.url}healthz`)).toEqual({ status: 200, body: { status: 'ok' } });

@@ -180,7 +180,7 @@ export function workerKilled(fleet: FaultFleet, fraction: number, restartAfterMs
 /** A dedicated Temporal dev server, stopped mid-evacuation and restarted on the same port and SQLite file. */
 export async function temporalRestarted(fleet: FaultFleet, fraction: number, downMs: number, baselineSeconds: number | undefined): Promise<Ran> {
   const dir = await mkdtemp(join(tmpdir(), 'az-evac-temporal-restart-'));
-  let server = await startTemporalDevServer(dir);
+  let server = await startTemporalDevServer(dir, { headless: true });
   const port = Number(server.address.split(':').at(-1));
   try {
     return await runScenario(fleet, { fault: 'Temporal dev server stopped and restarted (SQLite kept)', when: `at ${fraction * 100} %, down ${downMs / 1000} s`, baselineSeconds }, {
@@ -190,7 +190,7 @@ export async function temporalRestarted(fleet: FaultFleet, fraction: number, dow
         await reached(h, id, fraction, signal);
         await server.stop();
         await sleep(downMs);
-        server = await startTemporalDevServer(dir, { port });
+        server = await startTemporalDevServer(dir, { port, headless: true });
       },
     });
   } finally {
