@@ -128,13 +128,28 @@ afterAll(async () => {
   await c?.close(drillId ? [drillId] : []);
 });
 
+let probes = 0;
+
+/**
+ * Workflows on the harness's task queue, probes left out, counted once the dev server's
+ * visibility list (eventually consistent) has caught up with now: a probe workflow started
+ * on the queue (and terminated at once) must be listed before the count is taken, so a
+ * workflow a request started earlier would be counted.
+ */
+async function workflowsOnQueue(): Promise<number> {
+  const probeId = `visibility-probe-${drillId}-${++probes}`;
+  const probe = await c.h.temporal.workflow.start('visibilityProbe', { taskQueue: c.h.settings.taskQueue, workflowId: probeId });
+  await probe.terminate('visibility probe of the console fuzz test');
+  await waitFor('the probe workflow in the visibility list', async () => ((await c.h.temporal.workflow.count(`WorkflowId = '${probeId}'`)).count === 1 ? true : undefined), 30_000, 100);
+  return (await c.h.temporal.workflow.count(`TaskQueue = '${c.h.settings.taskQueue}'`)).count - probes;
+}
+
 /** What must not change, observed from outside the console. */
 async function observed() {
-  await new Promise((r) => setTimeout(r, 1500)); // visibility lag of the dev server's workflow list
-  const { count } = await c.h.temporal.workflow.count(`TaskQueue = '${c.h.settings.taskQueue}'`);
+  const workflows = await workflowsOnQueue();
   const drill = await drills.status(drillId);
   return {
-    workflows: count,
+    workflows,
     evacuations: await c.h.client.list(),
     drill: { phase: drill.phase, decisions: drill.decisions, evacuationId: drill.evacuationId },
     targetDeployments: (await c.h.sim.client.listDeployments('az-b')).map((d) => `${d.manifest.metadata.namespace}/${d.manifest.metadata.name}:${JSON.stringify(d.manifest.spec)}`).sort(),

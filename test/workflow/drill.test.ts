@@ -32,6 +32,25 @@ async function expectFailedBack(h: EvacuationHarness, targetBefore: Map<string, 
   expect(Object.fromEntries(await azState(h, TARGET_AZ))).toEqual(Object.fromEntries(targetBefore));
 }
 
+/**
+ * Wait until workflow `id` waits with nothing in flight: no workflow task, activity or child
+ * workflow pending. @returns the durations of its open timers, seconds
+ */
+async function idleAtGate(h: EvacuationHarness, id: string): Promise<number[]> {
+  return waitFor('the drill idle at its approval gate', async () => {
+    const { raw } = await h.handle(id).describe();
+    if (raw.pendingWorkflowTask || raw.pendingActivities?.length || raw.pendingChildren?.length) return undefined;
+    const open = new Map<string, number>();
+    for (const e of (await h.history(id)).events ?? []) {
+      const started = e.timerStartedEventAttributes;
+      if (started?.timerId) open.set(started.timerId, Number(String(started.startToFireTimeout?.seconds ?? 0)));
+      const closed = e.timerFiredEventAttributes?.timerId ?? e.timerCanceledEventAttributes?.timerId;
+      if (closed) open.delete(closed);
+    }
+    return [...open.values()];
+  });
+}
+
 describe('drills', () => {
   let h: EvacuationHarness | undefined;
   let drills: DrillClient | undefined;
@@ -73,7 +92,9 @@ describe('drills', () => {
     expect(gate.phase, JSON.stringify(gate.steps)).toBe('awaiting-approval');
     expect(gate.approval?.prompt).toMatch(/Take az-a down/);
     expect(gate.steps.map((s) => s.state)).toEqual(['passed', 'running', 'pending', 'pending', 'pending', 'pending', 'pending']);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Idle at the gate with only the gate's timer open: nothing but a decision (or that timer,
+    // 30 min away) can move the drill, so what its status says now is what it holds.
+    expect(await idleAtGate(h, id)).toEqual([1800]);
     const held = await drills.status(id);
     expect(held.phase).toBe('awaiting-approval');
     expect(held.evacuationId).toBeUndefined();
