@@ -6,7 +6,7 @@
  *   stall then 504), injected by a TLS fault proxy in front of each apiserver
  *   (process-boundary mock of a throttling / overloaded apiserver; watches pass through);
  * - the target AZ's apiserver stopped for 10 s mid-evacuation;
- * - fencing: az-a's apiserver started again mid-evacuation (≈ 40 % done).
+ * - fencing: az-a's apiserver started again mid-evacuation (≈ 20 % done).
  * The slow lane (faults.slow.test.ts) runs the other points of the same rows: 10 % of the
  * calls failing and the target apiserver stopped for 30 s.
  */
@@ -34,9 +34,11 @@ describe('faults on the real apiservers (40 jobs, az-a stopped)', () => {
     expect(ran.report.success).toBe(true);
   }, 300_000);
 
-  it("fencing: az-a's apiserver back at 40 %: no job RUNNING in both AZs, the follow-up fences what was pending", async () => {
+  // At 20 %: starting an apiserver takes seconds (more on a busy machine, beside another test
+  // file), and az-a must answer while the evacuation still runs for this row to test anything.
+  it("fencing: az-a's apiserver back at 20 %: no job RUNNING in both AZs, the follow-up fences what was pending", async () => {
     const seen: { upAtMs?: number } = {};
-    const ran = await runOnKube(FLEET, { fault: 'source AZ back mid-evacuation (fencing)', when: 'at 40 %', baselineSeconds }, { inject: sourceBack(0.4, seen) });
+    const ran = await runOnKube(FLEET, { fault: 'source AZ back mid-evacuation (fencing)', when: 'at 20 %', baselineSeconds }, { inject: sourceBack(0.2, seen) });
     // az-a answered before the evacuation ended: its last fencing pass (before the report)
     // suspended every copy recorded pending while az-a was down.
     expect(seen.upAtMs).toBeLessThan(ran.endedAtMs);
