@@ -1,23 +1,40 @@
 /**
  * Three vitest projects:
- *  - `unit`: pure tests, test/unit/**, default pool, no servers.
+ *  - `unit`: pure tests, test/unit/**, default pool, no servers; runs first.
  *  - `temporal`: test/workflow/** and test/integration/**, against one real Temporal dev
  *    server per run (test/setup/temporal-global-setup.ts), in the `forks` pool because the
  *    Temporal SDK's native core-bridge module does not like worker threads.
  *  - `kube`: test/kube/**, against a Temporal dev server, the local two-AZ Kubernetes
- *    control plane (test/setup/kube-global-setup.ts) and versitygw per AZ, one file at a time.
+ *    control plane (test/setup/kube-global-setup.ts) and versitygw per AZ.
+ * `temporal` and `kube` run together after `unit`, two files at a time (their files mostly
+ * wait on time-scaled wall clocks, not on the CPU); a kube file holds the shared control
+ * plane alone (test/setup/kube-exclusive.ts), so at most one kube file runs at a time;
+ * test/setup/lane-sequencer.ts orders the files so that the other worker runs temporal files
+ * meanwhile.
  * Files named `*.slow.test.ts` run only with AZ_EVAC_SLOW=1.
  */
 import './config/require-node.ts'; // first: a clear error on a Node older than package.json's engines
 import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
+import LaneSequencer from './test/setup/lane-sequencer.js';
 
 const slowExcluded = process.env.AZ_EVAC_SLOW === '1' ? [] : ['**/*.slow.test.ts'];
 const exclude = [...configDefaults.exclude, ...slowExcluded];
 
+/**
+ * Server-backed test files (temporal and kube projects) run at once: one per core, at least
+ * two (measured on 2 cores in docs/testing.md); AZ_EVAC_TEST_FILES=1 runs them one by one.
+ */
+const SERVER_FILES_AT_ONCE = Number(process.env.AZ_EVAC_TEST_FILES ?? Math.max(2, availableParallelism()));
+if (!Number.isInteger(SERVER_FILES_AT_ONCE) || SERVER_FILES_AT_ONCE < 1) {
+  throw new Error(`AZ_EVAC_TEST_FILES=${process.env.AZ_EVAC_TEST_FILES} is not a whole number >= 1. Fix: set it to how many server-backed test files may run at once (e.g. 1), or unset it`);
+}
+
 export default defineConfig({
   test: {
     passWithNoTests: true,
+    // Interleaves kube and temporal files so that the kube lock rarely holds a worker idle.
+    sequence: { sequencer: LaneSequencer },
     projects: [
       {
         test: {
@@ -34,10 +51,8 @@ export default defineConfig({
           exclude,
           globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/s3-global-setup.ts'],
           pool: 'forks',
-          // The dev server and each file's Worker share the CPU: one file per 2 cores
-          // (serial on a 2-core machine).
-          maxWorkers: Math.max(1, Math.floor(availableParallelism() / 2)),
-          // Projects with different maxWorkers need distinct group orders; run after `unit`.
+          maxWorkers: SERVER_FILES_AT_ONCE,
+          // The same group as `kube` (same maxWorkers): one pool for both; after `unit`.
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -53,9 +68,9 @@ export default defineConfig({
           // object store) per run.
           globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/kube-global-setup.ts', 'test/setup/s3-global-setup.ts'],
           pool: 'forks',
-          // Two apiservers, two etcds and the dev server share the CPU: one file at a time.
-          maxWorkers: 1,
-          sequence: { groupOrder: 2 },
+          setupFiles: ['test/setup/kube-exclusive.ts'],
+          maxWorkers: SERVER_FILES_AT_ONCE,
+          sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 300_000,
         },
