@@ -1,13 +1,13 @@
 /**
  * Three vitest projects:
- *  - `unit`: pure tests, test/unit/**, default pool, no servers; runs first.
+ *  - `unit`: pure tests, test/unit/**, default pool, no servers.
  *  - `temporal`: test/workflow/** and test/integration/**, against one real Temporal dev
  *    server per run (test/setup/temporal-global-setup.ts), in the `forks` pool because the
  *    Temporal SDK's native core-bridge module does not like worker threads.
  *  - `kube`: test/kube/**, against a Temporal dev server, the local two-AZ Kubernetes
  *    control plane (test/setup/kube-global-setup.ts) and versitygw per AZ.
- * `temporal` and `kube` run together after `unit`, two files at a time (their files mostly
- * wait on time-scaled wall clocks, not on the CPU); a kube file holds the shared control
+ * All three share one pool, two files at a time (server-backed files mostly wait on
+ * time-scaled wall clocks, not on the CPU); a kube file holds the shared control
  * plane alone (test/setup/kube-exclusive.ts), so at most one kube file runs at a time;
  * test/setup/lane-sequencer.ts orders the files so that the other worker runs temporal files
  * meanwhile.
@@ -22,12 +22,12 @@ const slowExcluded = process.env.AZ_EVAC_SLOW === '1' ? [] : ['**/*.slow.test.ts
 const exclude = [...configDefaults.exclude, ...slowExcluded];
 
 /**
- * Server-backed test files (temporal and kube projects) run at once: one per core, at least
- * two (measured on 2 cores in docs/testing.md); AZ_EVAC_TEST_FILES=1 runs them one by one.
+ * Test files that run at once (all three projects): one per core, at least two (measured on
+ * 2 cores in docs/testing.md); AZ_EVAC_TEST_FILES=1 runs them one by one.
  */
 const SERVER_FILES_AT_ONCE = Number(process.env.AZ_EVAC_TEST_FILES ?? Math.max(2, availableParallelism()));
 if (!Number.isInteger(SERVER_FILES_AT_ONCE) || SERVER_FILES_AT_ONCE < 1) {
-  throw new Error(`AZ_EVAC_TEST_FILES=${process.env.AZ_EVAC_TEST_FILES} is not a whole number >= 1. Fix: set it to how many server-backed test files may run at once (e.g. 1), or unset it`);
+  throw new Error(`AZ_EVAC_TEST_FILES=${process.env.AZ_EVAC_TEST_FILES} is not a whole number >= 1. Fix: set it to how many test files may run at once (e.g. 1), or unset it`);
 }
 
 export default defineConfig({
@@ -41,7 +41,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           exclude,
-          sequence: { groupOrder: 0 },
+          // In the same pool as the server-backed files: the sequencer puts unit files last,
+          // where they fill the worker that would otherwise idle while the last long file ends.
+          maxWorkers: SERVER_FILES_AT_ONCE,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -52,7 +55,7 @@ export default defineConfig({
           globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/s3-global-setup.ts'],
           pool: 'forks',
           maxWorkers: SERVER_FILES_AT_ONCE,
-          // The same group as `kube` (same maxWorkers): one pool for both; after `unit`.
+          // One group (same maxWorkers) with `kube` and `unit`: one pool for all three.
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -1,19 +1,28 @@
 /**
  * Faults on the two real apiservers, the points of faults.test.ts's rows that the default
  * suite leaves out (AZ_EVAC_SLOW=1), with the same guarantee checks
- * (test/setup/kube-fault-scenarios.ts): 10 % of the worker's API calls failing through the
- * TLS fault proxy, and the target AZ's apiserver stopped for 30 s mid-evacuation.
+ * (test/setup/kube-fault-scenarios.ts): the fault-free baseline (the wall time the rows
+ * compare with), 10 % of the worker's API calls failing through the TLS fault proxy, and the
+ * target AZ's apiserver stopped for 30 s mid-evacuation.
  */
 import { describe, expect, it } from 'vitest';
 import { KUBE_FAULT_FLEET, kubeApiFailures, runOnKube, targetApiserverStopped } from '../setup/kube-fault-scenarios.js';
 
 describe('faults on the real apiservers, slow lane (40 jobs, az-a stopped)', () => {
+  let baselineSeconds: number | undefined;
+
+  it('fault-free baseline: every P0–P2 job RUNNING in az-b, fenced once az-a is back', async () => {
+    const ran = await runOnKube(KUBE_FAULT_FLEET, { fault: 'none (baseline)', when: '-' });
+    expect(ran.report.success).toBe(true);
+    baselineSeconds = ran.wallSeconds;
+  }, 240_000);
+
   it("10 % of the worker's API calls fail through a fault proxy (process-boundary mock): no job lost or applied twice", async () => {
-    await kubeApiFailures(KUBE_FAULT_FLEET, 0.1, undefined);
+    await kubeApiFailures(KUBE_FAULT_FLEET, 0.1, baselineSeconds);
   }, 300_000);
 
   it("the target AZ's apiserver stopped for 30 s mid-evacuation: steps retry through it", async () => {
-    const ran = await runOnKube(KUBE_FAULT_FLEET, { fault: "target AZ's apiserver stopped", when: '30 s from 30 %' }, { inject: targetApiserverStopped(0.3, 30_000) });
+    const ran = await runOnKube(KUBE_FAULT_FLEET, { fault: "target AZ's apiserver stopped", when: '30 s from 30 %', baselineSeconds }, { inject: targetApiserverStopped(0.3, 30_000) });
     expect(ran.report.success).toBe(true);
   }, 300_000);
 });

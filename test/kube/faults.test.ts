@@ -7,8 +7,9 @@
  *   (process-boundary mock of a throttling / overloaded apiserver; watches pass through);
  * - the target AZ's apiserver stopped for 10 s mid-evacuation;
  * - fencing: az-a's apiserver started again mid-evacuation (≈ 20 % done).
- * The slow lane (faults.slow.test.ts) runs the other points of the same rows: 10 % of the
- * calls failing and the target apiserver stopped for 30 s.
+ * The slow lane (faults.slow.test.ts) runs the fault-free baseline of the same fleet and the
+ * other points of the same rows: 10 % of the calls failing and the target apiserver stopped
+ * for 30 s.
  */
 import { describe, expect, it } from 'vitest';
 import { fenceWorkflowId, recordsKey } from '../../domain/evacuation.js';
@@ -17,20 +18,13 @@ import { KUBE_FAULT_FLEET, kubeApiFailures, runOnKube, sourceBack, targetApiserv
 const FLEET = KUBE_FAULT_FLEET; // 40 primaries, 20 in az-a (seed 21: P0–P3, every strategy)
 
 describe('faults on the real apiservers (40 jobs, az-a stopped)', () => {
-  let baselineSeconds: number | undefined;
-
-  it('fault-free baseline: every P0–P2 job RUNNING in az-b, fenced once az-a is back', async () => {
-    const ran = await runOnKube(FLEET, { fault: 'none (baseline)', when: '-' });
-    expect(ran.report.success).toBe(true);
-    baselineSeconds = ran.wallSeconds;
-  }, 240_000);
-
+  // The fault-free baseline of this fleet (the wall time the rows compare with) runs in faults.slow.test.ts.
   it("30 % of the worker's API calls fail through a fault proxy (process-boundary mock: 503 / 429 Retry-After / stall + 504): no job lost or applied twice", async () => {
-    await kubeApiFailures(FLEET, 0.3, baselineSeconds);
+    await kubeApiFailures(FLEET, 0.3, undefined);
   }, 300_000);
 
   it("the target AZ's apiserver stopped for 10 s mid-evacuation: steps retry through it", async () => {
-    const ran = await runOnKube(FLEET, { fault: "target AZ's apiserver stopped", when: '10 s from 30 %', baselineSeconds }, { inject: targetApiserverStopped(0.3, 10_000) });
+    const ran = await runOnKube(FLEET, { fault: "target AZ's apiserver stopped", when: '10 s from 30 %' }, { inject: targetApiserverStopped(0.3, 10_000) });
     expect(ran.report.success).toBe(true);
   }, 300_000);
 
@@ -38,7 +32,7 @@ describe('faults on the real apiservers (40 jobs, az-a stopped)', () => {
   // file), and az-a must answer while the evacuation still runs for this row to test anything.
   it("fencing: az-a's apiserver back at 20 %: no job RUNNING in both AZs, the follow-up fences what was pending", async () => {
     const seen: { upAtMs?: number } = {};
-    const ran = await runOnKube(FLEET, { fault: 'source AZ back mid-evacuation (fencing)', when: 'at 20 %', baselineSeconds }, { inject: sourceBack(0.2, seen) });
+    const ran = await runOnKube(FLEET, { fault: 'source AZ back mid-evacuation (fencing)', when: 'at 20 %' }, { inject: sourceBack(0.2, seen) });
     // az-a answered before the evacuation ended: its last fencing pass (before the report)
     // suspended every copy recorded pending while az-a was down.
     expect(seen.upAtMs).toBeLessThan(ran.endedAtMs);

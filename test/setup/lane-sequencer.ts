@@ -1,17 +1,17 @@
 /**
  * File order of `npm test` (vitest.config.ts `sequence.sequencer`). vitest's BaseSequencer
  * orders by group, then by project name, then the longest file first; the pool then gives
- * the next file in that order to whichever worker frees up. The `temporal` and `kube`
+ * the next file in that order to whichever worker frees up. The `kube`, `temporal` and `unit`
  * projects share one group of two workers, and kube files run one at a time (each holds the
  * shared control plane, ./kube-exclusive.ts): in BaseSequencer's order every kube file would
- * come first, and the second worker would wait on the lock instead of running temporal files.
+ * come first, and the second worker would wait on the lock instead of running other files.
  *
  * This sequencer keeps BaseSequencer's order, except that in a group holding kube files it
  * simulates the group's workers on each file's expected duration (its last run's time in
  * vitest's results cache, else the mean of the known ones, else DEFAULT_MS) and emits files in
  * the order the simulated workers take them: a freed worker takes the next kube file when the
- * control plane is free by then, else the next temporal file. Wrong estimates cost waiting on
- * the lock, never correctness.
+ * control plane is free by then, else the next other file (temporal files, then unit files,
+ * longest first). Wrong estimates cost waiting on the lock, never correctness.
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
