@@ -78,7 +78,8 @@ export class DrillClient {
   /**
    * Run an Update of an open drill; one that has finished answers like a validator's
    * rejection (`<what> of <id> rejected: drill <id> has finished (<phase>)`) instead of the
-   * server's "not found". An unknown id still throws WorkflowNotFoundError.
+   * server's "not found". An unknown id, or the id of a closed workflow that is not a drill
+   * (an evacuation's), still throws WorkflowNotFoundError.
    */
   private async whileOpen<T>(drillId: string, what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -86,7 +87,7 @@ export class DrillClient {
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const closed = await this.client.workflow.getHandle(drillId).describe().catch(() => undefined);
-      if (!closed) throw err;
+      if (closed?.type !== 'drill') throw err;
       const phase = closed.status.name === 'COMPLETED' ? (await this.status(drillId)).phase : closed.status.name;
       throw new Error(`${what} of ${drillId} rejected: drill ${drillId} has finished (${phase})${what === 'abort' ? '' : '; no open approval gate'}`, { cause: err });
     }
