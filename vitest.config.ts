@@ -52,7 +52,7 @@ export default defineConfig({
           name: 'temporal',
           include: ['test/workflow/**/*.test.ts', 'test/integration/**/*.test.ts'],
           exclude,
-          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/s3-global-setup.ts'],
+          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/s3-global-setup.ts', 'test/setup/workflow-bundle-global-setup.ts'],
           pool: 'forks',
           maxWorkers: SERVER_FILES_AT_ONCE,
           // One group (same maxWorkers) with `kube` and `unit`: one pool for all three.
@@ -69,7 +69,7 @@ export default defineConfig({
           // A Temporal dev server, the local two-AZ control plane (etcd + kube-apiserver
           // per AZ, built by scripts/kube.sh) and one S3 server per AZ (the k8s platform's
           // object store) per run.
-          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/kube-global-setup.ts', 'test/setup/s3-global-setup.ts'],
+          globalSetup: ['test/setup/temporal-global-setup.ts', 'test/setup/kube-global-setup.ts', 'test/setup/s3-global-setup.ts', 'test/setup/workflow-bundle-global-setup.ts'],
           pool: 'forks',
           setupFiles: ['test/setup/kube-exclusive.ts'],
           maxWorkers: SERVER_FILES_AT_ONCE,

@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { inject } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { connectTemporalConnection } from '../../client/temporal-connection.js';
@@ -32,7 +33,7 @@ import type { SimulatedDeployment } from '../../simulator/control-client.js';
 import { spawnSimulator, type SimulatorS3, type SpawnedSimulator } from '../../simulator/spawn.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
 import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
-import { WORKFLOWS_PATH, buildWorker } from '../../worker/build.js';
+import { buildWorker } from '../../worker/build.js';
 import { testTemporalAddress } from './temporal.js';
 
 /** The AZ every test evacuates, and where to. */
@@ -45,16 +46,19 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /**
- * The workflow bundle of workflows/index.ts, built once per test file (vitest's forks pool
- * gives each file its own module graph) and shared by its harnesses and replays.
+ * The workflow bundle of workflows/index.ts, built once per run by
+ * ./workflow-bundle-global-setup.ts and read once per test file (vitest's forks pool gives
+ * each file its own module graph), shared by its harnesses and replays.
+ * @throws Error outside the `temporal` and `kube` projects (no global setup built one)
  */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  bundle ??= (async () => {
+    const paths = inject('workflowBundle');
+    if (!paths) throw new Error("no workflow bundle for this test: put it under test/workflow, test/integration or test/kube (vitest projects 'temporal' and 'kube'), whose globalSetup builds one");
+    return { code: await readFile(paths.codePath, 'utf8'), sourceMap: await readFile(paths.sourceMapPath, 'utf8') };
+  })();
   return bundle;
 }
-
-const noop = (): void => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
 
 /** Options of a harness. */
 export interface HarnessOptions {
