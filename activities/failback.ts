@@ -143,7 +143,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
       if (result.action !== 'untouched') {
         const now = await platformCall(`read ${req.key} in ${source}`, () => deps.cluster.getDeployment(source, ctx.job.namespace, ctx.job.name));
         await platformCall(`${req.key} RUNNING in ${source}`, () => deps.cluster.waitForRunning(source, ctx.job.namespace, ctx.job.name, {
-          minGeneration: now?.generation ?? 0, timeoutSeconds: startupSeconds, signal: Context.current().cancellationSignal,
+          minGeneration: now?.generation ?? 0, timeoutSeconds: startupSeconds, restoring: result.restoredFrom !== undefined, signal: Context.current().cancellationSignal,
           onProgress: () => Context.current().heartbeat('waiting for RUNNING in the source AZ'),
         }));
       }

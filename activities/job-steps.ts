@@ -11,6 +11,7 @@ import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceState, typ
 import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
+import type { RestoreEvidence } from '../domain/restore-verdict.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -270,25 +271,28 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
     },
 
     /**
-     * Wait until the job reports RUNNING in the target AZ, heartbeating while it waits
-     * (`heartbeatSeconds` is the activity's heartbeat timeout).
-     * @throws non-retryable 'DeploymentFailed' with the operator's status.error, 'StartupTimeout' after timeoutSeconds
+     * Wait until the job counts RUNNING in the target AZ (domain/restore-verdict.ts: the
+     * operator reports it running and, when `restoring`, a checkpoint completed after the
+     * restore), heartbeating while it waits (`heartbeatSeconds` is the activity's heartbeat timeout).
+     * @returns the job id and what showed the restore ended
+     * @throws non-retryable 'DeploymentFailed' with the operator's status.error or a restore
+     *   loop's exception, 'StartupTimeout' after timeoutSeconds
      */
-    async awaitRunning(ref: JobRef & { strategy: Strategy; minGeneration: number; timeoutSeconds: number; heartbeatSeconds: number }): Promise<StepTiming & { jobId: string }> {
+    async awaitRunning(ref: JobRef & { strategy: Strategy; minGeneration: number; timeoutSeconds: number; heartbeatSeconds: number; restoring?: boolean }): Promise<StepTiming & { jobId: string; restore: RestoreEvidence }> {
       const startedAtMs = Date.now();
       const ctx = await loadJobContext(deps, ref, ref.key);
       const { namespace, name } = targetResource(ctx, ref.strategy);
       const activity = Context.current();
       try {
         const status = await deps.cluster.waitForRunning(ctx.target.name, namespace, name, {
-          minGeneration: ref.minGeneration, timeoutSeconds: ref.timeoutSeconds, signal: activity.cancellationSignal,
+          minGeneration: ref.minGeneration, timeoutSeconds: ref.timeoutSeconds, restoring: ref.restoring === true, signal: activity.cancellationSignal,
           // Heartbeats are server writes: the first goes out after a third of the heartbeat
           // timeout, so quick start-ups cost none; the SDK throttles the rest (settings).
           onProgress: (s) => {
             if (Date.now() - startedAtMs >= (ref.heartbeatSeconds * 1000) / 3) activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState });
           },
         });
-        return { jobId: status.jobId ?? '', startedAtMs, endedAtMs: Date.now(), attempt: activity.info.attempt };
+        return { jobId: status.jobId ?? '', restore: status.restore, startedAtMs, endedAtMs: Date.now(), attempt: activity.info.attempt };
       } catch (err) {
         if (err instanceof PlatformError && err.code === 'timeout') {
           throw terminal('StartupTimeout', `${ref.key} did not reach RUNNING in ${ctx.target.name} within ${ref.timeoutSeconds.toFixed(0)}s: ${err.message}`);

@@ -4,6 +4,7 @@
  * Everything here travels through Temporal payloads, so it stays small: job keys and
  * counts, never the catalog or the plan (docs/design.md#temporal-limits: 2 MB per payload).
  */
+import type { RestoreEvidence } from './restore-verdict.js';
 import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js';
 
 /**
@@ -433,6 +434,12 @@ export interface JobOutcome {
    * anything resumes it when the AZ comes back).
    */
   fence?: FenceState;
+  /**
+   * What showed the job's restore ended before it counted running (domain/restore-verdict.ts):
+   * the first checkpoint after the restore, nothing restored, or not verifiable. Absent for
+   * promoted hot standbys and jobs that did not run.
+   */
+  restore?: RestoreEvidence;
   /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
   steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
   /** When the job's workflow started and ended, epoch ms. */

@@ -45,6 +45,12 @@ export interface JobReport {
   startSeconds?: number;
   /** Trigger → RUNNING, seconds (running jobs only). */
   rtoSeconds?: number;
+  /**
+   * What showed the job's restore ended before it counted RUNNING (JobOutcome.restore), and
+   * for `checkpoint-after-restore`, trigger → that first checkpoint after the restore, seconds.
+   */
+  restore?: JobOutcome['restore'];
+  restoreVerifiedSeconds?: number;
   steps: Record<string, { startSeconds: number; endSeconds: number; attempts: number }>;
 }
 
@@ -127,6 +133,8 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.jobId) line.jobId = o.jobId;
     if (o.fence) line.fence = o.fence;
     if (o.outcome === 'running') line.rtoSeconds = secondsSince(t0, o.endedAtMs);
+    if (o.restore) line.restore = o.restore;
+    if (o.restore?.kind === 'checkpoint-after-restore') line.restoreVerifiedSeconds = secondsSince(t0, o.restore.checkpointAtMs);
     return line;
   });
   for (const n of input.plan.notAdmitted) {

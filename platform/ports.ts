@@ -20,6 +20,7 @@ import type {
 } from '../domain/types.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
+import type { RestoreEvidence } from '../domain/restore-verdict.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -106,18 +107,27 @@ export interface ClusterPort {
    */
   checkObjects(az: string, namespace: string, refs: readonly ObjectRef[]): Promise<NamespaceCheck>;
   /**
-   * Wait (watch or long-poll, never a tight loop) until the resource reports
-   * lifecycleState STABLE/DEPLOYED with jobStatus RUNNING at a generation ≥ `minGeneration`.
-   * Calls `onProgress` at least every few seconds. Throws PlatformError('failed', operator's
-   * status.error) when the resource goes FAILED, PlatformError('timeout') after `timeoutSeconds`.
+   * Wait (watch or long-poll, never a tight loop) until the job counts RUNNING by
+   * domain/restore-verdict.ts: the operator reports lifecycleState STABLE/DEPLOYED with
+   * jobStatus RUNNING at a generation ≥ `minGeneration` AND, when `restoring`, Flink completed
+   * a checkpoint after the restore (or Flink says checkpointing is not enabled: `not-verified`).
+   * Calls `onProgress` at least every few seconds.
+   * @returns the status with the evidence that the restore ended
+   * @throws PlatformError('failed', non-retryable) with the operator's status.error when the
+   *   resource goes FAILED, or with the JobManager's newest exception when a restore loops
+   *   (RESTORE_LOOP_RESTARTS restarts without a checkpoint); PlatformError('timeout') after
+   *   `timeoutSeconds`, naming what it still waited for
    */
   waitForRunning(
     az: string,
     namespace: string,
     name: string,
-    opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
-  ): Promise<DeploymentStatus>;
+    opts: { minGeneration: number; timeoutSeconds: number; restoring?: boolean; onProgress?: WaitProgress; signal?: AbortSignal },
+  ): Promise<RunningStatus>;
 }
+
+/** A job that counts RUNNING, with what showed its restore ended. */
+export type RunningStatus = DeploymentStatus & { restore: RestoreEvidence };
 
 /** Where a jar is, in one AZ's object store. */
 export type ArtifactPlace = 'repository' | 'cache';

@@ -62,10 +62,11 @@ export interface SnapshotTrack {
   savepoints: Retained[];
 }
 
-/** A written snapshot: `s3://bucket/dir` and completion time (wall epoch seconds, see scheduler.ts). */
+/** A written snapshot: `s3://bucket/dir`, completion time (wall epoch seconds, see scheduler.ts), checkpoint id. */
 export interface WrittenSnapshot {
   path: string;
   completedAtEpochSeconds: number;
+  id: number;
 }
 
 function uuid(u: Uniform): string {
@@ -102,7 +103,7 @@ export class Checkpointing {
     const keys = this.writeSnapshot(track, { dir, kind: 'checkpoint', checkpointId: n }, files, refs, at, replicaDelays);
     track.checkpoints.push({ dir, keys });
     this.retain(track, track.checkpoints, CHECKPOINTING.retainedCheckpoints);
-    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at) };
+    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at), id: n };
   }
 
   /**
@@ -120,7 +121,7 @@ export class Checkpointing {
     );
     track.savepoints.push({ dir, keys });
     this.retain(track, track.savepoints, CHECKPOINTING.retainedSavepoints);
-    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at) };
+    return { path: `s3://${track.bucket}/${dir}`, completedAtEpochSeconds: this.scheduler.clock.epoch(at), id: track.nextCheckpointId };
   }
 
   /**
@@ -147,16 +148,20 @@ export class Checkpointing {
   /**
    * Tick the job while `isActive()`: a checkpoint every interval (first one `firstInSeconds`
    * from now) and a savepoint every 30 min (first one `firstSavepointInSeconds` from now).
+   * A checkpoint tick while `tasksRunning()` is false (tasks still restoring state) is
+   * declined and the next one comes an interval later, as Flink's checkpoint coordinator
+   * does when not all tasks are running.
    */
   start(
     track: SnapshotTrack,
     isActive: () => boolean,
     onCheckpoint: (written: WrittenSnapshot) => void,
     first: { checkpointInSeconds?: number; savepointInSeconds?: number } = {},
+    tasksRunning: () => boolean = () => true,
   ): void {
     const checkpoint = (): void => {
       if (!isActive()) return;
-      const written = this.writeCheckpoint(track, this.scheduler.clock.now());
+      const written = tasksRunning() ? this.writeCheckpoint(track, this.scheduler.clock.now()) : undefined;
       if (written) onCheckpoint(written);
       this.scheduler.after(track.intervalSeconds, [track.az], checkpoint);
     };

@@ -2,7 +2,9 @@
  * Fault injection. API faults hit ClusterPort / ObjectStorePort / FleetSource routes at a
  * rate (0..1) drawn from a seeded stream: `unavailable` (503), `throttled` (429 with
  * Retry-After) or `hang` (the request stalls, then 504). Per-job faults: `failApply`
- * (apply is rejected 422 with a message) and `neverRunning` (deploys, never RUNNING).
+ * (apply is rejected 422 with a message), `neverRunning` (deploys, never RUNNING) and
+ * `failRestore` (every state restore of the job fails as on a missing snapshot file: the job
+ * loops RESTARTING ↔ RUNNING, see operator.ts).
  * `apiDownAzs`: the API server and object store endpoint of those AZs answer every call
  * 503 while their jobs keep running (an API outage, not an AZ loss). AZ down/up (jobs and
  * replication frozen too) is handled by the simulator itself.
@@ -26,6 +28,8 @@ export interface FaultConfig {
   failApply: string[];
   /** Job keys that deploy but never reach RUNNING. */
   neverRunning: string[];
+  /** Job keys whose every state restore fails (a restore loop). */
+  failRestore: string[];
   /** AZs whose API calls all answer 503 (jobs keep running there). */
   apiDownAzs: string[];
 }
@@ -41,6 +45,7 @@ export const NO_FAULTS: FaultConfig = {
   retryAfterSeconds: 1,
   failApply: [],
   neverRunning: [],
+  failRestore: [],
   apiDownAzs: [],
 };
 
@@ -49,6 +54,7 @@ export class Faults {
   private cfg: FaultConfig = { ...NO_FAULTS };
   private failApplySet = new Set<string>();
   private neverRunningSet = new Set<string>();
+  private failRestoreSet = new Set<string>();
   private apiDownSet = new Set<string>();
   private u: Uniform;
   /** Faults injected so far, by kind. */
@@ -64,6 +70,7 @@ export class Faults {
     this.cfg = { ...this.cfg, ...update };
     this.failApplySet = new Set(this.cfg.failApply);
     this.neverRunningSet = new Set(this.cfg.neverRunning);
+    this.failRestoreSet = new Set(this.cfg.failRestore);
     this.apiDownSet = new Set(this.cfg.apiDownAzs);
     return this.config();
   }
@@ -93,5 +100,9 @@ export class Faults {
 
   neverRunning(key: string): boolean {
     return this.neverRunningSet.has(key);
+  }
+
+  failRestore(key: string): boolean {
+    return this.failRestoreSet.has(key);
   }
 }

@@ -20,7 +20,12 @@
  *   jobStatus {state, jobId (fresh per deploy), startTime}, error, and observedGeneration as
  *   the Kubernetes generation the simulator acted on;
  * - a spec the simulator rejects (unreadable resources, missing jarURI, ...) → FAILED with
- *   status.error.
+ *   status.error;
+ * - for a job that restores state, once it has a job id, the JobManager's REST Service the
+ *   way Flink's native Kubernetes integration names it (`<name>-rest`, port 8081), with no
+ *   selector, an Endpoints object and a JobManager Pod whose IP is the REST stand-in's
+ *   (flink-rest-server.ts), so the adapter's reads through the API server's service proxy
+ *   reach the simulated job.
  *
  * It writes as its own identity (the admin kubeconfig in tests), never as `az-evac`.
  * A cluster that stops answering is retried every RELIST_PAUSE_MS; watches are re-listed
@@ -34,6 +39,7 @@ import type { AzApis } from '../platform/kube/az-apis.js';
 import { listFlinkDeployments } from '../platform/kube/az-apis.js';
 import { kubeCall } from '../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS, toManifest, type FlinkDeploymentObject } from '../platform/kube/flink-resource.js';
+import { REST_PORT } from '../platform/kube/flink-rest.js';
 import { deleteHaConfigMaps, haLabelSelector } from '../platform/kube/ha-configmaps.js';
 import { createHaConfigMaps } from './kube-seed.js';
 import { canonicalJson, nsName, type Resource } from './resources.js';
@@ -68,6 +74,8 @@ export class KubeOperatorStandIn {
   /** Per `az|ns/name`: the HA ConfigMap write in flight (they run in order). */
   private readonly haWrites = new Map<string, Promise<void>>();
   private readonly pending = new Map<string, Resource>();
+  /** Per `az|ns/name`: the REST Service write (done or in flight). */
+  private readonly restServices = new Map<string, Promise<void>>();
   private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
 
   /**
@@ -79,6 +87,8 @@ export class KubeOperatorStandIn {
     private readonly sim: Simulator,
     private readonly apis: Map<string, AzApis>,
     private readonly log: Logger,
+    /** Where the JobManager REST stand-in listens; undefined: no REST Services are written. */
+    private readonly rest?: { ip: string; port: number },
   ) {}
 
   /** Start one list+watch loop per AZ. */
@@ -238,6 +248,7 @@ export class KubeOperatorStandIn {
 
   private async writeStatus(apis: AzApis, id: string, r: Resource): Promise<void> {
     await this.writeHaConfigMaps(apis, id, r);
+    if (r.run?.restoredFrom !== undefined && r.status.jobStatus?.jobId) await this.writeRestService(apis, id, r);
     const fallback = Math.max(0, ...(this.generations.get(id)?.values() ?? []));
     const status = this.statusOf(id, r, fallback);
     const json = JSON.stringify(status);
@@ -272,6 +283,58 @@ export class KubeOperatorStandIn {
     return write;
   }
 
+  /**
+   * Point the `<name>-rest` Service (port 8081, no selector) at the REST stand-in, once per
+   * resource and stand-in: the JobManager Pod `<name>-jobmanager` with the stand-in's address
+   * as its pod IP (the API server proxies only to an Endpoints address whose targetRef Pod has
+   * that IP), the Service, and its Endpoints. Server-side apply, so a Service left by an
+   * earlier stand-in (another port) is repointed. A failed write is retried on the next status change.
+   */
+  private writeRestService(apis: AzApis, id: string, r: Resource): Promise<void> {
+    const rest = this.rest;
+    if (!rest) return Promise.resolve();
+    let write = this.restServices.get(id);
+    if (!write) {
+      const { namespace } = r;
+      const pod = `${r.name}-jobmanager`;
+      const name = `${r.name}-rest`;
+      const labels = { app: r.name, component: 'jobmanager' };
+      const apply = { fieldManager: STAND_IN_MANAGER, force: true };
+      write = (async () => {
+        await kubeCall(apis.az, `apply Pod ${namespace}/${pod}`, () =>
+          apis.core.patchNamespacedPod({
+            namespace, name: pod, ...apply,
+            body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, labels }, spec: { containers: [{ name: 'flink-main-container', image: String(r.spec.image ?? 'flink') }] } },
+          }, applyPatch),
+        );
+        await kubeCall(apis.az, `write Pod status ${namespace}/${pod}`, () =>
+          apis.core.patchNamespacedPodStatus({ namespace, name: pod, body: { status: { phase: 'Running', podIP: rest.ip, podIPs: [{ ip: rest.ip }] } } }, mergePatch),
+        );
+        await kubeCall(apis.az, `apply Service ${namespace}/${name}`, () =>
+          apis.core.patchNamespacedService({
+            namespace, name, ...apply,
+            body: { apiVersion: 'v1', kind: 'Service', metadata: { name, labels }, spec: { ports: [{ name: 'rest', port: REST_PORT, targetPort: rest.port }] } },
+          }, applyPatch),
+        );
+        await kubeCall(apis.az, `apply Endpoints ${namespace}/${name}`, () =>
+          apis.core.patchNamespacedEndpoints({
+            namespace, name, ...apply,
+            body: {
+              apiVersion: 'v1', kind: 'Endpoints', metadata: { name, labels },
+              subsets: [{ addresses: [{ ip: rest.ip, targetRef: { kind: 'Pod', namespace, name: pod } }], ports: [{ name: 'rest', port: rest.port }] }],
+            },
+          }, applyPatch),
+        );
+      })();
+      this.restServices.set(id, write);
+      write.catch((err: unknown) => {
+        this.restServices.delete(id);
+        this.log.warn({ id, err: String(err) }, 'REST Service write failed; retried on the next status change');
+      });
+    }
+    return write.catch(() => undefined);
+  }
+
   private async writeFailed(apis: AzApis, obj: FlinkDeploymentObject, error: string): Promise<void> {
     const namespace = obj.metadata.namespace ?? 'default';
     const status: WrittenStatus = { lifecycleState: 'FAILED', observedGeneration: obj.metadata.generation ?? 1, error, jobStatus: null };
@@ -283,6 +346,9 @@ export class KubeOperatorStandIn {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+/** Field manager of the objects the stand-in applies (never `az-evac`). */
+const STAND_IN_MANAGER = 'flink-operator-stand-in';
 
 /** The part of a cluster object's .status the stand-in owns, in WrittenStatus form. */
 function observedStatus(obj: FlinkDeploymentObject): WrittenStatus | null {

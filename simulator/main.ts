@@ -19,6 +19,7 @@ import { S3Mirror } from './s3-mirror.js';
 import { azApis } from '../platform/kube/az-apis.js';
 import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
 import { KubeOperatorStandIn } from './kube-operator.js';
+import { startFlinkRestStandIn } from './flink-rest-server.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';
 
@@ -73,8 +74,9 @@ async function main(): Promise<void> {
         },
     onStatusChange: (r) => standIn?.statusChanged(r),
   });
+  const rest = opts.kubeconfig ? await startFlinkRestStandIn(sim, logger) : undefined;
   if (opts.kubeconfig) {
-    standIn = new KubeOperatorStandIn(sim, azApis(loadKubeConfigs(opts.kubeconfig, parseKubeContexts(opts.kubeContexts, ['az-a', 'az-b']))), logger);
+    standIn = new KubeOperatorStandIn(sim, azApis(loadKubeConfigs(opts.kubeconfig, parseKubeContexts(opts.kubeContexts, ['az-a', 'az-b']))), logger, rest);
     standIn.start();
   }
   const app = buildServer(sim, logger);
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
   const close = (): void => {
     sim.scheduler.stop();
     standIn?.stop();
+    void rest?.close();
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),

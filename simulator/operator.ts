@@ -6,7 +6,15 @@
  * - `state: suspended` on a never-run resource → CREATED, no pods; on a running job →
  *   SUSPENDED (a savepoint first under upgradeMode savepoint), capacity freed.
  * - `state: running` → DEPLOYED, jobStatus RECONCILING; pods wait (podsPending) until
- *   capacity fits; after the latency model's start-up → STABLE / RUNNING with a NEW jobId.
+ *   capacity fits; then STABLE / RUNNING with a NEW jobId once the tasks are scheduled, i.e.
+ *   BEFORE a restore ends, as Flink reports it (docs/design.md#restored-means-restored): the
+ *   tasks restore state for the latency model's stateRestore phase, checkpoint triggers are
+ *   declined meanwhile, and the first checkpoint completes at the first trigger after it.
+ * - a restore that fails (a file the snapshot's `_metadata` references is missing in this AZ,
+ *   or the `failRestore` fault) fails the tasks at the end of each restore: jobStatus
+ *   RESTARTING for RESTART_DELAY_SECONDS, RUNNING again, restore again, forever (Flink's
+ *   restart strategy is unbounded by default with checkpointing on), each failure recorded
+ *   as a root exception; the operator's status.error stays unset, as the real operator's does.
  * - restore source of a deploy, first match wins:
  *   1. HA ConfigMaps of the job exist (HA enabled) → the JobManager recovers from their
  *      pointer: stale ones SILENTLY win over initialSavepointPath (jobStatus.restoreSource
@@ -24,9 +32,10 @@
  *   deletes the job's HA ConfigMaps when it stops it in any mode but last-state.
  * - unusable spec → FAILED with status.error: image not from the AZ's registry, missing
  *   jarURI, jar in neither cache nor repository, unreadable resources, a restore path that
- *   does not exist, lacks `_metadata` or references files this AZ's replica lacks.
+ *   does not exist or lacks `_metadata` (the JobManager cannot load it: the job fails at submission).
  */
 import type { AzProfile } from '../domain/types.js';
+import type { CheckpointStats } from '../domain/restore-verdict.js';
 import type { CapacityLedger } from './capacity.js';
 import { CHECKPOINTING, type Checkpointing, type SnapshotTrack } from './checkpointing.js';
 import { readSpec, type OperatorSpec } from '../domain/flink-spec.js';
@@ -40,7 +49,11 @@ import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { resolveSnapshot } from './snapshots.js';
 
 /** Operator timings, model seconds. */
-export const OPERATOR = { upgradeCancelSeconds: 10 } as const;
+export const OPERATOR = {
+  upgradeCancelSeconds: 10,
+  /** Pause between a failed restore and the next attempt (Flink's restart delay). */
+  restartDelaySeconds: 10,
+} as const;
 
 /** What the operator needs from the rest of the simulator. */
 export interface OperatorContext {
@@ -61,11 +74,14 @@ export interface OperatorContext {
   minCheckpointIntervalSeconds: number;
   /** Fault: the job deploys but never reaches RUNNING. */
   neverRunning(key: string): boolean;
+  /** Fault: every state restore of the job fails (a restore loop). */
+  failRestore(key: string): boolean;
   /** Status of `r` changed (wakes long-polls). */
   changed(r: Resource): void;
 }
 
-type Restore = { path?: string; source: RestoreSource } | { error: string };
+/** Where a deploy restores from (`failure`: why each restore of it fails), or why it cannot deploy. */
+type Restore = { path?: string; source: RestoreSource; failure?: string } | { error: string };
 
 /** The operator of every AZ. */
 export class Operator {
@@ -145,12 +161,17 @@ export class Operator {
     this.ctx.changed(r);
   }
 
-  private newRun(r: Resource, spec: OperatorSpec, restore: { path?: string; source: RestoreSource }): Run {
+  private newRun(r: Resource, spec: OperatorSpec, restore: { path?: string; source: RestoreSource; failure?: string }): Run {
     const resources = 'error' in spec.resources ? { cores: 0, memoryMiB: 0 } : spec.resources;
-    const run: Run = { id: ++r.deployCount, phase: 'pending', ...resources, restoreSource: restore.source, restoredFrom: restore.path, restoreBytes: 0 };
+    const run: Run = { id: ++r.deployCount, phase: 'pending', ...resources, restoreSource: restore.source, restoredFrom: restore.path, restoreBytes: 0, restores: 0, failures: [] };
     if (restore.path !== undefined) {
       const loc = parseS3Uri(restore.path);
       if (loc) run.restoreBytes = resolveSnapshot(this.ctx.stores.store(r.az), loc.bucket, loc.key).stateBytes;
+      // Files missing: the restore reads what it would have read before it fails.
+      if (run.restoreBytes === 0) run.restoreBytes = this.ctx.stateSizeBytes(nsName(r.namespace, r.name));
+      run.restoreFailure = restore.failure ?? (this.ctx.failRestore(nsName(r.namespace, r.name))
+        ? `java.io.FileNotFoundException: a file of ${restore.path} is missing in ${r.az}'s object store (injected failRestore fault)`
+        : undefined);
     }
     r.run = run;
     return run;
@@ -196,11 +217,40 @@ export class Operator {
       this.ctx.changed(r);
     });
     if (this.ctx.neverRunning(key)) return;
-    this.ctx.scheduler.after(startup.total, [r.az], () => {
+    // Flink reports the job RUNNING once its tasks are scheduled; they restore state after that.
+    this.ctx.scheduler.after(startup.total - p.stateRestore, [r.az], () => {
       if (r.run !== run) return;
-      run.phase = 'running';
+      run.phase = run.restoredFrom !== undefined ? 'restoring' : 'running';
       this.markRunning(r, run, spec, this.ctx.scheduler.clock.now());
       if (run.track) this.startCheckpointing(r, run, spec, {});
+      if (run.phase === 'restoring') this.restore(r, run, p.stateRestore);
+    });
+  }
+
+  /**
+   * One state restore of `run` taking `seconds`: counted (Flink's counts.restored) when it
+   * begins; at its end the tasks run, or, when the restore fails, the job goes RESTARTING,
+   * then RUNNING after the restart delay and restores again.
+   */
+  private restore(r: Resource, run: Run, seconds: number): void {
+    run.restores++;
+    run.restoredAtMs = this.ctx.scheduler.clock.epoch(this.ctx.scheduler.clock.now()) * 1000;
+    run.restoredId = run.track ? run.track.nextCheckpointId - 1 : undefined;
+    this.ctx.scheduler.after(seconds, [r.az], () => {
+      if (r.run !== run) return;
+      if (run.restoreFailure === undefined) {
+        run.phase = 'running';
+        return this.ctx.changed(r);
+      }
+      run.failures.push({ message: run.restoreFailure, atMs: this.ctx.scheduler.clock.epoch(this.ctx.scheduler.clock.now()) * 1000 });
+      r.status.jobStatus = { ...r.status.jobStatus!, state: 'RESTARTING' };
+      this.ctx.changed(r);
+      this.ctx.scheduler.after(OPERATOR.restartDelaySeconds, [r.az], () => {
+        if (r.run !== run) return;
+        r.status.jobStatus = { ...r.status.jobStatus!, state: 'RUNNING' };
+        this.ctx.changed(r);
+        this.restore(r, run, seconds);
+      });
     });
   }
 
@@ -209,7 +259,7 @@ export class Operator {
     const key = nsName(r.namespace, r.name);
     const jobId = r.status.jobStatus?.jobId ?? hex(seededUniform(this.ctx.seed, r.az, key, run.id, 'jobId'), 32);
     r.status.lifecycleState = 'STABLE';
-    r.status.jobStatus = { ...r.status.jobStatus, state: 'RUNNING', jobId, startTime: this.ctx.scheduler.clock.epoch(now), podsPending: false, completedCheckpoints: 0 };
+    r.status.jobStatus = { ...r.status.jobStatus, state: 'RUNNING', jobId, startTime: this.ctx.scheduler.clock.epoch(now), podsPending: false, completedCheckpoints: 0, lastCheckpoint: undefined };
     if (spec.haEnabled) this.ctx.cluster(r.az).haConfigMaps.set(key, { count: 2, pointer: run.restoredFrom });
     const dir = spec.checkpointDir ?? spec.savepointDir;
     if (dir) {
@@ -237,10 +287,11 @@ export class Operator {
       const js = r.status.jobStatus!;
       js.completedCheckpoints++;
       js.lastCheckpoint = written;
+      run.lastCheckpoint = written;
       const ha = spec.haEnabled ? this.ctx.cluster(r.az).haConfigMaps.get(key) : undefined;
       if (ha) ha.pointer = written.path;
       this.ctx.changed(r);
-    }, first);
+    }, first, () => run.phase === 'running');
   }
 
   /** Stop the current run: savepoint (when asked and running), free capacity, clean HA data (not last-state). */
@@ -271,7 +322,8 @@ export class Operator {
     const checked = (path: string | undefined, source: RestoreSource, what: string): Restore => {
       if (path === undefined) return { source: 'none' };
       const problem = this.checkRestorePath(r.az, path, what);
-      return problem === undefined ? { path, source } : { error: problem };
+      if (problem?.fatal) return { error: problem.message };
+      return { path, source, ...(problem ? { failure: problem.message } : {}) };
     };
     if (ha) return checked(ha.pointer, 'ha-metadata', `HA metadata pointer (ConfigMaps app=${r.name},configmap-type=high-availability)`);
     if (nonceChanged) return checked(spec.initialSavepointPath, 'initialSavepointPath', 'spec.job.initialSavepointPath');
@@ -284,14 +336,21 @@ export class Operator {
     return { source: 'none' };
   }
 
-  private checkRestorePath(az: string, path: string, what: string): string | undefined {
+  /**
+   * What is wrong with restoring `path` in `az`: `fatal` when the JobManager cannot load the
+   * snapshot (the job fails at submission), else a failure of the tasks' restore (a loop).
+   */
+  private checkRestorePath(az: string, path: string, what: string): { fatal: boolean; message: string } | undefined {
     const loc = parseS3Uri(path);
-    if (!loc) return `${what} ${path} is not an s3:// path`;
+    if (!loc) return { fatal: true, message: `${what} ${path} is not an s3:// path` };
     const snap = resolveSnapshot(this.ctx.stores.store(az), loc.bucket, loc.key);
-    if (!snap.exists) return `${what} ${path} does not exist in ${az}'s object store`;
-    if (!snap.hasMetadata) return `${what} ${path} has no _metadata in ${az}'s object store: incomplete snapshot; restore from an older one`;
+    if (!snap.exists) return { fatal: true, message: `${what} ${path} does not exist in ${az}'s object store` };
+    if (!snap.hasMetadata) return { fatal: true, message: `${what} ${path} has no _metadata in ${az}'s object store: incomplete snapshot; restore from an older one` };
     if (!snap.referencedFilesPresent) {
-      return `${what} ${path}: _metadata references files missing from ${az}'s object store (not yet replicated, or absolute s3:// paths into a bucket ${az} does not have)`;
+      return {
+        fatal: false,
+        message: `java.io.FileNotFoundException: ${what} ${path}: _metadata references files missing from ${az}'s object store (not yet replicated, or absolute s3:// paths into a bucket ${az} does not have)`,
+      };
     }
     return undefined;
   }
@@ -308,4 +367,23 @@ export class Operator {
     }
     return undefined;
   }
+}
+
+/**
+ * Flink's checkpoint statistics of `run` and its newest root exception, as the JobManager's
+ * REST API gives them (`/jobs/:jobid/checkpoints`, `/jobs/:jobid/exceptions`); read by the
+ * simulator's wait and served by the Kubernetes stand-in (kube-operator.ts).
+ */
+export function restEvidenceOf(run: Run): { checkpoints: CheckpointStats; lastFailure?: string } {
+  const last = run.failures.at(-1);
+  const completed = run.lastCheckpoint;
+  return {
+    checkpoints: {
+      enabled: run.track?.checkpointPrefix !== undefined,
+      restoredCount: run.restores,
+      ...(run.restores > 0 ? { restored: { id: run.restoredId ?? 0, restoredAtMs: run.restoredAtMs ?? 0, ...(run.restoredFrom ? { path: run.restoredFrom } : {}) } } : {}),
+      ...(completed ? { completed: { id: completed.id, completedAtMs: completed.completedAtEpochSeconds * 1000, path: completed.path } } : {}),
+    },
+    ...(last ? { lastFailure: last.message } : {}),
+  };
 }

@@ -18,8 +18,11 @@ export type RestoreSource = 'initialSavepointPath' | 'ha-metadata' | 'last-savep
 export interface ResourceStatus {
   lifecycleState: LifecycleState;
   jobStatus?: {
-    /** RECONCILING (pods starting/pending), CREATED (submitted), RUNNING, SUSPENDED, FAILED. */
-    state: 'RECONCILING' | 'CREATED' | 'RUNNING' | 'SUSPENDED' | 'FAILED';
+    /**
+     * RECONCILING (pods starting/pending), CREATED (submitted), RUNNING (tasks scheduled: a
+     * restore may still be under way), RESTARTING (a task failed, e.g. its restore), SUSPENDED, FAILED.
+     */
+    state: 'RECONCILING' | 'CREATED' | 'RUNNING' | 'RESTARTING' | 'SUSPENDED' | 'FAILED';
     /** 32 hex, fresh per deploy (set once the job is submitted). */
     jobId?: string;
     /** Wall epoch seconds the job reached RUNNING (see scheduler.ts). */
@@ -44,13 +47,27 @@ export interface ResourceStatus {
 export interface Run {
   /** The resource's deployCount when this run began. */
   id: number;
-  phase: 'pending' | 'starting' | 'running';
+  /**
+   * pending (pods wait for capacity), starting (pods, jars, submission), restoring (job
+   * RUNNING, tasks restoring state: checkpoints are declined), running (tasks running).
+   */
+  phase: 'pending' | 'starting' | 'restoring' | 'running';
   cores: number;
   memoryMiB: number;
   restoredFrom?: string;
   restoreSource: RestoreSource;
   /** Bytes the restore reads. */
   restoreBytes: number;
+  /** Why every restore of this run fails (a file the snapshot references is missing): the job loops RESTARTING ↔ RUNNING. */
+  restoreFailure?: string;
+  /** Restores so far (Flink's counts.restored) and the latest: checkpoint id restored, wall epoch ms. */
+  restores: number;
+  restoredId?: number;
+  restoredAtMs?: number;
+  /** Root exceptions of the job's failures, newest last (Flink's exception history). */
+  failures: Array<{ message: string; atMs: number }>;
+  /** The newest checkpoint this run completed. */
+  lastCheckpoint?: WrittenSnapshot;
   track?: SnapshotTrack;
 }
 

@@ -54,7 +54,11 @@ export const SCHEMAS = {
     params: resourceParams,
     querystring: {
       type: 'object',
-      properties: { minGeneration: { type: 'integer', minimum: 0, default: 0 }, holdSeconds: { type: 'number', minimum: 0, maximum: 60, default: 10 } },
+      properties: {
+        minGeneration: { type: 'integer', minimum: 0, default: 0 },
+        holdSeconds: { type: 'number', minimum: 0, maximum: 60, default: 10 },
+        restoring: { type: 'boolean', default: false },
+      },
     },
   },
   snapshots: {
@@ -107,6 +111,7 @@ export const SCHEMAS = {
         retryAfterSeconds: { type: 'number', minimum: 0 },
         failApply: { type: 'array', items: { type: 'string' } },
         neverRunning: { type: 'array', items: { type: 'string' } },
+        failRestore: { type: 'array', items: { type: 'string' } },
         apiDownAzs: { type: 'array', items: { type: 'string' } },
       },
     },

@@ -114,8 +114,8 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: { az: string; namespace: string }; Body: { refs: ObjectRef[] } }>('/az/:az/namespaces/:namespace/check', { schema: SCHEMAS.checkObjects }, async (req) =>
     sim.checkObjects(req.params.az, req.params.namespace, req.body.refs),
   );
-  app.get<{ Params: ResP; Querystring: { minGeneration: number; holdSeconds: number } }>(`${res}/wait`, { schema: SCHEMAS.wait }, async (req) =>
-    sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000),
+  app.get<{ Params: ResP; Querystring: { minGeneration: number; holdSeconds: number; restoring: boolean } }>(`${res}/wait`, { schema: SCHEMAS.wait }, async (req) =>
+    sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000, req.query.restoring),
   );
 
   app.post<{ Params: AzP; Body: { checkpointPrefix: string; savepointPrefix: string } }>('/az/:az/snapshots', { schema: SCHEMAS.snapshots }, async (req) => ({

@@ -17,7 +17,8 @@ import { Checkpointing } from './checkpointing.js';
 import { Faults } from './faults.js';
 import { DEFAULT_STATE_BYTES, readFleetJobs } from '../domain/fleet-contract.js';
 import { Jars, RepositoryLoad } from './jars.js';
-import { Operator } from './operator.js';
+import { Operator, restEvidenceOf } from './operator.js';
+import { restoreVerdict, type RestoreEvidence } from '../domain/restore-verdict.js';
 import { ReplicatedStores } from './replication.js';
 import type { S3Mirror } from './s3-mirror.js';
 import { AzCluster, canonicalJson, createResource, manifestOf, nsName, toDeploymentStatus, type Resource } from './resources.js';
@@ -79,6 +80,7 @@ export class Simulator {
       stateSizeBytes: (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES,
       minCheckpointIntervalSeconds: opts.minCheckpointIntervalSeconds ?? 0,
       neverRunning: (key) => this.faults.neverRunning(key),
+      failRestore: (key) => this.faults.failRestore(key),
       changed: (r) => {
         this.wake(r.az, r.namespace, r.name);
         opts.onStatusChange?.(r);
@@ -92,7 +94,7 @@ export class Simulator {
     this.capacityLedger.clear();
     this.clusters.clear();
     this.stateSizes.clear();
-    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], apiDownAzs: [] });
+    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], failRestore: [], apiDownAzs: [] });
     this.platform = structuredClone(platform);
     this.stores.configure(platform);
     for (const az of platform.azs) {
@@ -254,15 +256,26 @@ export class Simulator {
   }
 
   /**
-   * Resolve when the resource is RUNNING (STABLE/DEPLOYED) at observedGeneration ≥
-   * `minGeneration` or FAILED, or after `holdMs` wall ms; `done` says which.
+   * Resolve once the job's verdict (domain/restore-verdict.ts, the rules the Kubernetes
+   * adapter applies to the operator's status and Flink's REST API) is done, or after `holdMs`
+   * wall ms; `done` says which, `reason` why it failed, `evidence` why it counts running.
+   * @param restoring the deploy restores state: running needs a checkpoint after the restore
    */
-  async waitForRunning(az: string, namespace: string, name: string, minGeneration: number, holdMs: number): Promise<{ status: DeploymentStatus | null; done?: 'running' | 'failed' }> {
+  async waitForRunning(
+    az: string,
+    namespace: string,
+    name: string,
+    minGeneration: number,
+    holdMs: number,
+    restoring = false,
+  ): Promise<{ status: DeploymentStatus | null; done?: 'running' | 'failed'; reason?: string; evidence?: RestoreEvidence; waitingFor?: string }> {
     const check = () => {
       const status = this.getDeployment(az, namespace, name);
-      if (status?.lifecycleState === 'FAILED') return { status, done: 'failed' as const };
-      const running = status?.jobState === 'RUNNING' && (status.lifecycleState === 'STABLE' || status.lifecycleState === 'DEPLOYED');
-      return running && (status.observedGeneration ?? 0) >= minGeneration ? { status, done: 'running' as const } : { status };
+      const run = this.cluster(az).resources.get(nsName(namespace, name))?.run;
+      const verdict = restoreVerdict({ status, minGeneration, restoring, ...(run ? restEvidenceOf(run) : {}) });
+      if (verdict.done === 'running') return { status, done: verdict.done, evidence: verdict.evidence };
+      if (verdict.done === 'failed') return { status, done: verdict.done, reason: verdict.reason };
+      return { status, waitingFor: verdict.waitingFor };
     };
     const first = check();
     if (first.done) return first;

@@ -109,10 +109,12 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     step = 'startup';
     const running = await waiting(input.startupTimeoutSeconds, hb).awaitRunning({
       ...ref, strategy: outcome.strategy, minGeneration: started.generation, timeoutSeconds: input.startupTimeoutSeconds,
-      heartbeatSeconds: heartbeatSecondsFor(input.startupTimeoutSeconds, hb),
+      heartbeatSeconds: heartbeatSecondsFor(input.startupTimeoutSeconds, hb), restoring: started.snapshotPath !== undefined,
     });
     record('startup', running);
     outcome.jobId = running.jobId;
+    // Absent in the result of an activity scheduled by an older worker.
+    if (running.restore) outcome.restore = running.restore;
     return finish('running');
   } catch (err) {
     // Cancelled (an operator cancelled this job's workflow, or its evacuation): say so, not

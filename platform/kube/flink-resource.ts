@@ -66,17 +66,3 @@ export function toManifest(obj: FlinkDeploymentObject): FlinkDeploymentManifest 
     spec: obj.spec,
   };
 }
-
-/**
- * Whether a waiter is done: 'running' when lifecycleState is STABLE or DEPLOYED with
- * jobStatus RUNNING, 'failed' when FAILED — both only once the operator has acted on
- * generation ≥ `minGeneration` (observedGeneration), so a FAILED status of an earlier spec
- * does not fail a wait on the spec just written.
- */
-export function runningVerdict(status: DeploymentStatus | null, minGeneration: number): 'running' | 'failed' | undefined {
-  if (!status) return undefined;
-  if ((status.observedGeneration ?? 0) < minGeneration) return undefined;
-  if (status.lifecycleState === 'FAILED') return 'failed';
-  const running = status.jobState === 'RUNNING' && (status.lifecycleState === 'STABLE' || status.lifecycleState === 'DEPLOYED');
-  return running ? 'running' : undefined;
-}

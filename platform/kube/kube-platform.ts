@@ -22,7 +22,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
-import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type WaitProgress } from '../ports.js';
+import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type WaitProgress } from '../ports.js';
 import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
 import { restoreJobPatch } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
@@ -158,8 +158,8 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     az: string,
     namespace: string,
     name: string,
-    opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
-  ): Promise<DeploymentStatus> {
+    opts: { minGeneration: number; timeoutSeconds: number; restoring?: boolean; onProgress?: WaitProgress; signal?: AbortSignal },
+  ): Promise<RunningStatus> {
     return waitForRunning(this.az(az), namespace, name, opts);
   }
 

@@ -1,20 +1,38 @@
 /**
- * Wait until one FlinkDeployment runs, with a WATCH on that one resource (field selector
- * `metadata.name=<name>`), not a poll loop: GET it (resourceVersion R), judge, then watch
- * from R so no change between the GET and the watch is missed. The API server ends a watch
- * after `timeoutSeconds` (or on a restart; 410 Gone when R is too old): the loop then GETs
- * and watches again. Progress is reported on every event and at least every
- * HEARTBEAT_SECONDS, so the activity can heartbeat through long start-ups.
+ * Wait until one FlinkDeployment counts RUNNING by domain/restore-verdict.ts: the operator
+ * reports it running and, when the deploy restores state, Flink completed a checkpoint after
+ * the restore (docs/design.md#restored-means-restored).
+ *
+ * Phase 1, the operator's status: a WATCH on that one resource (field selector
+ * `metadata.name=<name>`), not a poll loop: GET it (resourceVersion R), judge, then watch from
+ * R so no change between the GET and the watch is missed. The API server ends a watch after
+ * `timeoutSeconds` (or on a restart; 410 Gone when R is too old): the loop then GETs and
+ * watches again. It ends when the verdict is done, or when it needs Flink's checkpoint
+ * statistics (the operator reports a restoring job RUNNING or RESTARTING).
+ *
+ * Phase 2, Flink's evidence: every CHECKPOINT_POLL_SECONDS, GET the resource and the job's
+ * checkpoint statistics from the JobManager's REST API through the API server's service proxy
+ * (flink-rest.ts), plus its newest exception once restarts make a restore loop. A REST answer
+ * that fails (no ready JobManager yet, 503) is waited through and named on timeout; 403 (the
+ * worker lacks `services/proxy` get) fails at once. Costs two requests per restoring job per
+ * poll until its first checkpoint after the restore, about one checkpoint interval.
+ *
+ * Progress is reported on every event and at least every HEARTBEAT_SECONDS, so the activity
+ * can heartbeat through long start-ups.
  */
 import { Watch } from '@kubernetes/client-node';
+import { restartsOf, restoreVerdict, RESTORE_LOOP_RESTARTS, type CheckpointStats } from '../../domain/restore-verdict.js';
 import { PlatformError } from '../errors.js';
-import type { DeploymentStatus, WaitProgress } from '../ports.js';
+import type { DeploymentStatus, RunningStatus, WaitProgress } from '../ports.js';
 import type { AzApis } from './az-apis.js';
 import { kubeCall } from './errors.js';
-import { collectionPath, FLINK_DEPLOYMENTS, runningVerdict, toDeploymentStatus, type FlinkDeploymentObject } from './flink-resource.js';
+import { readCheckpointStats, readLastFailure } from './flink-rest.js';
+import { collectionPath, FLINK_DEPLOYMENTS, toDeploymentStatus, type FlinkDeploymentObject } from './flink-resource.js';
 
 /** Longest gap between onProgress calls, seconds. */
 export const HEARTBEAT_SECONDS = 5;
+/** Pause between two reads of a restoring job's checkpoint statistics, seconds. */
+export const CHECKPOINT_POLL_SECONDS = 10;
 /** Longest single watch request, seconds (the API server closes it then; we re-watch). */
 const WATCH_SECONDS = 300;
 /** Pause before re-watching after a watch that ended within a second (API server restarting). */
@@ -32,72 +50,132 @@ export async function getFlinkDeployment(apis: AzApis, namespace: string, name: 
   }
 }
 
+/** A judgement of one observation: running, or phase 1 must hand over to the checkpoint polls. */
+type Judged = RunningStatus | 'needs-checkpoints' | undefined;
+
 /**
  * Wait (see module doc).
- * @returns the status once RUNNING at observedGeneration ≥ minGeneration
- * @throws PlatformError('failed') with the operator's status.error when the resource goes FAILED;
- *   PlatformError('timeout', retryable) after `timeoutSeconds`; GET failures classified by kubeError
+ * @param opts.restoring the deploy restores state: running needs a checkpoint after the restore
+ * @returns the status with the restore evidence, once the verdict is running
+ * @throws PlatformError('failed', non-retryable) with the operator's status.error when the
+ *   resource goes FAILED, or with the JobManager's newest exception when the restore loops;
+ *   PlatformError('timeout', retryable) after `timeoutSeconds`, naming what it waited for;
+ *   GET failures classified by kubeError; 'forbidden' when the REST proxy is refused
  */
 export async function waitForRunning(
   apis: AzApis,
   namespace: string,
   name: string,
-  opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
-): Promise<DeploymentStatus> {
+  opts: { minGeneration: number; timeoutSeconds: number; restoring?: boolean; onProgress?: WaitProgress; signal?: AbortSignal },
+): Promise<RunningStatus> {
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  const resource = `FlinkDeployment ${namespace}/${name}`;
   let last: DeploymentStatus | null = null;
+  let waitingFor = 'jobStatus RUNNING';
+  /** Why the last REST read failed, for the timeout message. */
+  let restProblem: string | undefined;
   const heartbeat = setInterval(() => opts.onProgress?.(last), HEARTBEAT_SECONDS * 1000);
-  const done = (status: DeploymentStatus | null): DeploymentStatus | undefined => {
-    const verdict = runningVerdict(status, opts.minGeneration);
-    if (verdict === 'failed') {
-      throw new PlatformError('failed', `${apis.az}: FlinkDeployment ${namespace}/${name} is FAILED: ${status?.error ?? '(operator gave no status.error)'}`, false);
-    }
-    return verdict === 'running' ? status! : undefined;
+  const judge = (status: DeploymentStatus | null, evidence: { checkpoints?: CheckpointStats; lastFailure?: string } = {}): Judged => {
+    const verdict = restoreVerdict({ status, minGeneration: opts.minGeneration, restoring: opts.restoring === true, ...evidence });
+    if (verdict.done === 'failed') throw new PlatformError('failed', `${apis.az}: ${resource} ${verdict.reason}`, false);
+    if (verdict.done === 'running') return { ...status!, restore: verdict.evidence };
+    waitingFor = verdict.waitingFor;
+    return verdict.needsCheckpoints ? 'needs-checkpoints' : undefined;
+  };
+  const checkDeadline = (): number => {
+    const remaining = deadline - Date.now();
+    if (remaining > 0) return remaining;
+    throw new PlatformError(
+      'timeout',
+      `${apis.az}: ${resource} not RUNNING at generation ≥ ${opts.minGeneration} after ${opts.timeoutSeconds}s, still waiting for ${waitingFor} ` +
+        `(lifecycleState ${last?.lifecycleState ?? 'none'}, jobStatus ${last?.jobState ?? 'none'}, observedGeneration ${last?.observedGeneration ?? 'none'}` +
+        `${restProblem ? `; JobManager REST API: ${restProblem}` : ''})`,
+      true,
+    );
+  };
+  const observe = async (): Promise<{ obj: FlinkDeploymentObject | null; status: DeploymentStatus | null }> => {
+    if (opts.signal?.aborted) throw new PlatformError('timeout', `${apis.az}: wait for ${resource} was cancelled`, true);
+    const obj = await getFlinkDeployment(apis, namespace, name);
+    const status = obj ? toDeploymentStatus(apis.az, obj) : null;
+    last = status;
+    opts.onProgress?.(status);
+    return { obj, status };
   };
   try {
+    // Phase 1: the operator's status, watched.
     for (;;) {
-      if (opts.signal?.aborted) throw new PlatformError('timeout', `${apis.az}: wait for FlinkDeployment ${namespace}/${name} was cancelled`, true);
-      const obj = await getFlinkDeployment(apis, namespace, name);
-      last = obj ? toDeploymentStatus(apis.az, obj) : null;
-      opts.onProgress?.(last);
-      const running = done(last);
-      if (running) return running;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new PlatformError(
-          'timeout',
-          `${apis.az}: FlinkDeployment ${namespace}/${name} not RUNNING at generation ≥ ${opts.minGeneration} after ${opts.timeoutSeconds}s ` +
-            `(lifecycleState ${last?.lifecycleState ?? 'none'}, jobStatus ${last?.jobState ?? 'none'}, observedGeneration ${last?.observedGeneration ?? 'none'})`,
-          true,
-        );
-      }
+      const { obj, status } = await observe();
+      const judged = judge(status);
+      if (judged === 'needs-checkpoints') break;
+      if (judged) return judged;
+      const remaining = checkDeadline();
       const startedAt = Date.now();
       const result = await watchOnce(apis, namespace, name, obj?.metadata.resourceVersion, Math.min(WATCH_SECONDS, Math.ceil(remaining / 1000)), opts.signal, (status) => {
         last = status;
         opts.onProgress?.(last);
-        return done(status);
+        return judge(status);
       });
+      if (result === 'needs-checkpoints') break;
       if (result) return result;
-      if (Date.now() - startedAt < REWATCH_PAUSE_MS) await new Promise((r) => setTimeout(r, REWATCH_PAUSE_MS));
+      if (Date.now() - startedAt < REWATCH_PAUSE_MS) await pause(REWATCH_PAUSE_MS, opts.signal);
+    }
+    // Phase 2: the resource and Flink's checkpoint statistics, polled.
+    for (;;) {
+      const { status } = await observe();
+      let judged = judge(status);
+      if (judged === 'needs-checkpoints' && status?.jobId) {
+        const evidence = await readEvidence(apis, namespace, name, status.jobId).catch((err: unknown) => {
+          if (err instanceof PlatformError && err.code === 'forbidden') throw err;
+          restProblem = err instanceof Error ? err.message : String(err);
+          return undefined;
+        });
+        if (evidence) {
+          restProblem = undefined;
+          judged = judge(status, evidence);
+        }
+      }
+      if (judged && judged !== 'needs-checkpoints') return judged;
+      await pause(Math.min(CHECKPOINT_POLL_SECONDS * 1000, checkDeadline()), opts.signal);
     }
   } finally {
     clearInterval(heartbeat);
   }
 }
 
+/** Checkpoint statistics of job `jobId`, and its newest exception once its restarts make a restore loop. */
+async function readEvidence(apis: AzApis, namespace: string, name: string, jobId: string): Promise<{ checkpoints: CheckpointStats; lastFailure?: string }> {
+  const checkpoints = await readCheckpointStats(apis, namespace, name, jobId);
+  if (restartsOf(checkpoints) < RESTORE_LOOP_RESTARTS) return { checkpoints };
+  const lastFailure = await readLastFailure(apis, namespace, name, jobId);
+  return { checkpoints, ...(lastFailure ? { lastFailure } : {}) };
+}
+
+/** Sleep `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
- * One watch request. Resolves with the status once `judge` returns one, undefined when the
- * watch ends (server timeout, error, abort); rejects with what `judge` throws.
+ * One watch request. Resolves with what `judge` returns once it returns something, undefined
+ * when the watch ends (server timeout, error, abort); rejects with what `judge` throws.
  */
-function watchOnce(
+function watchOnce<T>(
   apis: AzApis,
   namespace: string,
   name: string,
   resourceVersion: string | undefined,
   timeoutSeconds: number,
   signal: AbortSignal | undefined,
-  judge: (status: DeploymentStatus | null) => DeploymentStatus | undefined,
-): Promise<DeploymentStatus | undefined> {
+  judge: (status: DeploymentStatus | null) => T | undefined,
+): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     let controller: AbortController | undefined;
     let settled = false;
@@ -118,8 +196,8 @@ function watchOnce(
           if (phase === 'BOOKMARK' || phase === 'ERROR') return;
           try {
             const status = phase === 'DELETED' ? null : toDeploymentStatus(apis.az, obj);
-            const running = judge(status);
-            if (running) finish(() => resolve(running));
+            const judged = judge(status);
+            if (judged !== undefined) finish(() => resolve(judged));
           } catch (err) {
             finish(() => reject(err as Error));
           }

@@ -13,7 +13,8 @@
  * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { PlatformError } from '../errors.js';
-import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, WaitProgress } from '../ports.js';
+import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, WaitProgress } from '../ports.js';
+import type { RestoreEvidence } from '../../domain/restore-verdict.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
 import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
@@ -70,9 +71,10 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
   }
 
   /**
-   * Long-polls until RUNNING at observedGeneration ≥ minGeneration. Transient errors
+   * Long-polls until the job counts RUNNING by domain/restore-verdict.ts (the simulator
+   * judges with the same rules as the Kubernetes adapter). Transient errors
    * (unavailable, throttled, timeout) are retried inside the deadline; 'az-down' and
-   * terminal errors propagate. @throws PlatformError('failed', status.error) when FAILED,
+   * terminal errors propagate. @throws PlatformError('failed', status.error or the restore loop's exception) when FAILED or looping,
    * PlatformError('timeout', not retryable) after `timeoutSeconds` (wall), or
    * PlatformError('unavailable', retryable) instead when the API did not answer for the
    * last HOLD_SECONDS of it (an outage is not a slow start-up), the signal's reason when aborted.
@@ -81,11 +83,12 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     az: string,
     namespace: string,
     name: string,
-    opts: { minGeneration: number; timeoutSeconds: number; onProgress?: WaitProgress; signal?: AbortSignal },
-  ): Promise<DeploymentStatus> {
+    opts: { minGeneration: number; timeoutSeconds: number; restoring?: boolean; onProgress?: WaitProgress; signal?: AbortSignal },
+  ): Promise<RunningStatus> {
     const what = `wait for ${az} ${namespace}/${name} RUNNING`;
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
     let last: DeploymentStatus | null = null;
+    let waitingFor = 'jobStatus RUNNING';
     /** The transient error of the polls since the last answer, if none answered within HOLD_SECONDS. */
     let unobserved: PlatformError | undefined;
     let answeredAtMs = Date.now();
@@ -95,18 +98,21 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
       if (remaining <= 0) {
         // Not observed at all lately (API outage): not a start-up timeout, the caller may wait again.
         if (unobserved) throw new PlatformError('unavailable', `${what}: could not observe the resource for the last ${HOLD_SECONDS}s of ${opts.timeoutSeconds}s (${unobserved.message})`, true);
-        throw new PlatformError('timeout', `${what}: not RUNNING after ${opts.timeoutSeconds}s (last: ${last?.lifecycleState ?? 'absent'}/${last?.jobState ?? '-'})`, false);
+        throw new PlatformError('timeout', `${what}: not RUNNING after ${opts.timeoutSeconds}s, still waiting for ${waitingFor} (last: ${last?.lifecycleState ?? 'absent'}/${last?.jobState ?? '-'})`, false);
       }
       const hold = Math.min(HOLD_SECONDS, remaining / 1000);
       try {
-        const path = `${this.res(az, namespace, name)}/wait?minGeneration=${opts.minGeneration}&holdSeconds=${hold.toFixed(3)}`;
-        const r = await this.call<{ status: DeploymentStatus | null; done?: 'running' | 'failed' }>('GET', path, what, { timeoutMs: hold * 1000 + 15_000, signal: opts.signal });
+        const path = `${this.res(az, namespace, name)}/wait?minGeneration=${opts.minGeneration}&holdSeconds=${hold.toFixed(3)}&restoring=${opts.restoring === true}`;
+        const r = await this.call<{ status: DeploymentStatus | null; done?: 'running' | 'failed'; reason?: string; evidence?: RestoreEvidence; waitingFor?: string }>(
+          'GET', path, what, { timeoutMs: hold * 1000 + 15_000, signal: opts.signal },
+        );
         last = r.status;
+        if (r.waitingFor) waitingFor = r.waitingFor;
         unobserved = undefined;
         answeredAtMs = Date.now();
         opts.onProgress?.(r.status);
-        if (r.done === 'running' && r.status) return r.status;
-        if (r.done === 'failed') throw new PlatformError('failed', `${az} ${namespace}/${name} FAILED: ${r.status?.error ?? 'no status.error'}`, false);
+        if (r.done === 'running' && r.status && r.evidence) return { ...r.status, restore: r.evidence };
+        if (r.done === 'failed') throw new PlatformError('failed', `${az} ${namespace}/${name} ${r.reason ?? 'FAILED'}`, false);
       } catch (err) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         if (!(err instanceof PlatformError) || !['unavailable', 'throttled', 'timeout'].includes(err.code)) throw err;

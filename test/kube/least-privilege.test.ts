@@ -2,8 +2,9 @@
  * Least privilege on real kube-apiservers (RBAC on): the worker identity bound by
  * deploy/rbac/az-evac-worker.yaml can make every call the Kubernetes adapter makes, and is
  * refused (403) everything else: listing Secrets, Pods, Deployments, writing Namespaces, the CRD,
- * FlinkDeployment status, creating ConfigMaps. Deleting a FlinkDeployment is allowed (failback
- * of a drill); getting a named Secret is allowed, metadata only (the readiness check).
+ * FlinkDeployment status, creating ConfigMaps or Services, proxying to Pods. Deleting a
+ * FlinkDeployment is allowed (failback of a drill); getting a named Secret is allowed, metadata
+ * only (the readiness check); so is GET through a Service's proxy (the JobManager REST API).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -22,6 +23,8 @@ import { ZONE_LABEL } from '../../launchers/local-cluster-bootstrap.js';
 import type { ObjectRef } from '../../domain/target-readiness.js';
 import { azApis } from '../../platform/kube/az-apis.js';
 import { checkObjects } from '../../platform/kube/target-objects.js';
+import { PlatformError } from '../../platform/errors.js';
+import { readCheckpointStats, REST_PORT } from '../../platform/kube/flink-rest.js';
 import { testControlPlane } from '../setup/kube.js';
 import { manifestsOfKind, VENDOR_EXAMPLES } from '../unit/fixtures/manifests.js';
 
@@ -114,6 +117,15 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
     expect(nodes.items.every((n) => n.metadata?.labels?.[ZONE_LABEL] === az && n.status?.allocatable?.cpu !== undefined)).toBe(true);
   });
 
+  it("can GET a JobManager's REST API through the service proxy (services/proxy get)", async () => {
+    // A REST Service with no Endpoints: the API server authorizes the proxy GET, then finds nowhere to send it (not 403).
+    await aCore.createNamespacedService({ namespace: NS, body: { metadata: { name: `${name}-rest` }, spec: { ports: [{ name: 'rest', port: REST_PORT }] } } });
+    const err = await readCheckpointStats({ az, kc: worker, core: wCore, custom: wCustom }, NS, name, 'a'.repeat(32)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ code: 'not-found', message: expect.stringContaining(`${name}-rest`) });
+    await aCore.deleteNamespacedService({ namespace: NS, name: `${name}-rest` });
+  });
+
   // The readiness check (platform/kube/target-objects.ts) gets each object a job references by
   // name, metadata only: the Secret's data never comes back. RBAC has no metadata-only verb,
   // so listing and watching Secrets stay refused.
@@ -142,6 +154,8 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
       'create a ConfigMap': () => wCore.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: `${name}-new` } } }),
       'create a ServiceAccount': () => wCore.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: `${name}-sa` } } }),
       'list ServiceAccounts': () => wCore.listNamespacedServiceAccount({ namespace: NS }),
+      'create a Service': () => wCore.createNamespacedService({ namespace: NS, body: { metadata: { name: `${name}-svc` }, spec: { ports: [{ port: 80 }] } } }),
+      'proxy to a Pod': () => wCore.connectGetNamespacedPodProxy({ namespace: NS, name: `${name}-pod` }),
       'patch a Node': () => wCore.patchNode({ name: `kube-node-${az}-0`, body: { metadata: { labels: { x: 'y' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
       'write FlinkDeployment status': () =>
         wCustom.patchNamespacedCustomObjectStatus({ ...FD, namespace: NS, name, body: { status: { lifecycleState: 'STABLE' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),

@@ -35,6 +35,8 @@ interface ContractTarget {
   fleet: GeneratedFleet;
   /** Leave two stale HA ConfigMaps of `name` in `namespace` of az-b. */
   putStaleHa(namespace: string, name: string): Promise<void>;
+  /** Make every state restore of these job keys fail (the simulator's failRestore fault). */
+  failRestore(keys: string[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -43,11 +45,17 @@ const targets: Record<string, () => Promise<ContractTarget>> = {
     const sim = await spawnSimulator({ timeScale: TIME_SCALE, seed: SEED, logLevel: 'warn' });
     const fleet = withHeadroom(generateFleet({ jobs: JOBS, seed: SEED, templates: loadExampleTemplates() }), HEADROOM);
     await sim.client.loadFleet(fleet, { staleHaFraction: 0 });
-    return { ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name), close: () => sim.stop() };
+    return {
+      ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name),
+      failRestore: (keys) => sim.client.setFaults({ failRestore: keys }), close: () => sim.stop(),
+    };
   },
   kubernetes: async () => {
     const p = await startKubeTestPlatform({ jobs: JOBS, seed: SEED, timeScale: TIME_SCALE, headroom: HEADROOM });
-    return { ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(p.admin.get(AZ)!, ns, name), close: () => p.close() };
+    return {
+      ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(p.admin.get(AZ)!, ns, name),
+      failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), close: () => p.close(),
+    };
   },
 };
 
@@ -95,6 +103,7 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     expect(status).toMatchObject({ specState: 'running', jobState: 'RUNNING' });
     expect(['STABLE', 'DEPLOYED']).toContain(status.lifecycleState);
     expect(status.jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(status.restore).toEqual({ kind: 'nothing-restored' });
     expect(beats.length).toBeGreaterThan(0);
     const after = await t.ports.capacity(AZ);
     expect(before.cores - after.cores).toBe(manifestResources(m).cores);
@@ -111,8 +120,9 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     expect(restored).toMatchObject({ specState: 'running', generation: 2 });
     // Without a path the restore is a stateless resume that leaves the nonce alone (domain/flink-spec.ts restoreJobPatch).
     if (savepoint) expect(restored).toMatchObject({ initialSavepointPath: savepoint.path, savepointRedeployNonce: 1 });
-    const running = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: 2, timeoutSeconds: 60 });
+    const running = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: 2, timeoutSeconds: 60, restoring: savepoint !== undefined });
     expect(running.jobId).toMatch(/^[0-9a-f]{32}$/);
+    if (savepoint) expect(running.restore).toMatchObject({ kind: 'checkpoint-after-restore', restoredPath: savepoint.path });
     expect((await t.ports.restore(AZ, ns(m), m.metadata.name, restore)).generation).toBe(2);
   });
 
@@ -180,6 +190,31 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const partial = await t.ports.checkObjects(AZ, template.namespace, [...fleetRefs, ...absent, ...absent]);
     expect({ ...partial, missing: distinctRefs(partial.missing) }).toEqual({ namespaceExists: true, missing: distinctRefs(absent), unchecked: [] });
     expect(await t.ports.checkObjects(AZ, 'ct-no-such-namespace', fleetRefs)).toEqual({ namespaceExists: false, missing: [], unchecked: [] });
+  });
+
+  // Restored means restored (domain/restore-verdict.ts): on Kubernetes the evidence is read from
+  // the JobManager's REST API through the API server's service proxy (platform/kube/flink-rest.ts).
+  it("a restore counts running after a checkpoint completed after it; a restore that loops fails with the JobManager's exception", async () => {
+    const savepoint = (await t.ports.listSnapshots(AZ, template)).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent)!;
+    const fromSavepoint = (x: FlinkDeploymentManifest) => {
+      (x.spec.job as Record<string, unknown>).initialSavepointPath = savepoint.path;
+    };
+    const ok = copy('running', fromSavepoint);
+    const looping = copy('running', fromSavepoint);
+    await t.failRestore([`${ns(looping)}/${looping.metadata.name}`]);
+    const [a, b] = [await t.ports.apply(AZ, ok), await t.ports.apply(AZ, looping)];
+    const [running, err] = await Promise.all([
+      t.ports.waitForRunning(AZ, ns(ok), ok.metadata.name, { minGeneration: a.generation, timeoutSeconds: 90, restoring: true }),
+      t.ports.waitForRunning(AZ, ns(looping), looping.metadata.name, { minGeneration: b.generation, timeoutSeconds: 90, restoring: true }).catch((e: unknown) => e),
+    ]);
+    await t.failRestore([]);
+    expect(running.restore).toMatchObject({ kind: 'checkpoint-after-restore', restoredPath: savepoint.path, checkpointId: expect.any(Number) });
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ code: 'failed', retryable: false, message: expect.stringMatching(/restore loop: the job restarted \d+ times .*FileNotFoundException.*injected failRestore fault/) });
+    // The operator's view of the looping job: RUNNING or RESTARTING, never FAILED, no status.error.
+    const seen = await t.ports.getDeployment(AZ, ns(looping), looping.metadata.name);
+    expect(['RUNNING', 'RESTARTING']).toContain(seen?.jobState);
+    expect(seen?.error).toBeUndefined();
   });
 
   it('getDeployment of a missing resource is null', async () => {
