@@ -10,12 +10,13 @@
  * watches again. It ends when the verdict is done, or when it needs Flink's checkpoint
  * statistics (the operator reports a restoring job RUNNING or RESTARTING).
  *
- * Phase 2, Flink's evidence: every CHECKPOINT_POLL_SECONDS, GET the resource and the job's
+ * Phase 2, Flink's evidence: every checkpointPollSeconds, GET the resource and the job's
  * checkpoint statistics from the JobManager's REST API through the API server's service proxy
  * (flink-rest.ts), plus its newest exception once restarts make a restore loop. A REST answer
  * that fails (no ready JobManager yet, 503) is waited through and named on timeout; 403 (the
  * worker lacks `services/proxy` get) fails at once. Costs two requests per restoring job per
- * poll until its first checkpoint after the restore, about one checkpoint interval.
+ * poll until its first checkpoint after the restore, about one checkpoint interval (0.2
+ * requests/s per job with the default 600 s start-up timeout).
  *
  * Progress is reported on every event and at least every HEARTBEAT_SECONDS, so the activity
  * can heartbeat through long start-ups.
@@ -31,8 +32,14 @@ import { collectionPath, FLINK_DEPLOYMENTS, toDeploymentStatus, type FlinkDeploy
 
 /** Longest gap between onProgress calls, seconds. */
 export const HEARTBEAT_SECONDS = 5;
-/** Pause between two reads of a restoring job's checkpoint statistics, seconds. */
-export const CHECKPOINT_POLL_SECONDS = 10;
+/**
+ * Pause between two reads of a restoring job's checkpoint statistics, seconds: a thirtieth of
+ * the start-up timeout, between 1 and 10 s (10 s for the default 600 s timeout), so the poll
+ * adds little to a short start-up and at most 10 s to a long one.
+ */
+export function checkpointPollSeconds(timeoutSeconds: number): number {
+  return Math.min(10, Math.max(1, timeoutSeconds / 30));
+}
 /** Longest single watch request, seconds (the API server closes it then; we re-watch). */
 const WATCH_SECONDS = 300;
 /** Pause before re-watching after a watch that ended within a second (API server restarting). */
@@ -135,7 +142,7 @@ export async function waitForRunning(
         }
       }
       if (judged && judged !== 'needs-checkpoints') return judged;
-      await pause(Math.min(CHECKPOINT_POLL_SECONDS * 1000, checkDeadline()), opts.signal);
+      await pause(Math.min(checkpointPollSeconds(opts.timeoutSeconds) * 1000, checkDeadline()), opts.signal);
     }
   } finally {
     clearInterval(heartbeat);
