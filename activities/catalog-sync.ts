@@ -12,28 +12,39 @@ import { platformCall, terminal } from './failures.js';
 
 /** Build the catalog activities over `deps`. */
 export function createCatalogActivities(deps: ActivityDeps) {
+  /** One sync: read, validate and store the next catalog version. */
+  const sync = async (): Promise<CatalogSyncResult> => {
+    const live = await platformCall('catalog sync', () => deps.fleet.readFleet());
+    const previous = await deps.catalogs.latest();
+    const carriedOver = previous ? live.unreachableAzs.filter((az) => previous.jobs.some((j) => j.az === az)) : [];
+    const kept: FleetJob[] = previous ? previous.jobs.filter((j) => carriedOver.includes(j.az)) : [];
+    const catalog: Catalog = {
+      version: (previous?.version ?? 0) + 1,
+      takenAt: new Date().toISOString(),
+      platform: live.platform,
+      jobs: [...live.jobs, ...kept],
+    };
+    // A catalog the engine will evacuate from must be valid before it is stored: a bad
+    // name or a duplicate job found now is a clear error, not a failed evacuation later.
+    try {
+      validateCatalog(catalog, `catalog v${catalog.version}`);
+    } catch (err) {
+      throw terminal('InvalidCatalog', err instanceof Error ? err.message : String(err));
+    }
+    await deps.catalogs.put(catalog);
+    return { version: catalog.version, takenAt: catalog.takenAt, jobs: catalog.jobs.length, carriedOver };
+  };
   return {
-    /** Sync the catalog from the platform; writes version = previous + 1. */
+    /** Sync the catalog from the platform; writes version = previous + 1. Its outcome is recorded for monitoring. */
     async syncCatalog(): Promise<CatalogSyncResult> {
-      const live = await platformCall('catalog sync', () => deps.fleet.readFleet());
-      const previous = await deps.catalogs.latest();
-      const carriedOver = previous ? live.unreachableAzs.filter((az) => previous.jobs.some((j) => j.az === az)) : [];
-      const kept: FleetJob[] = previous ? previous.jobs.filter((j) => carriedOver.includes(j.az)) : [];
-      const catalog: Catalog = {
-        version: (previous?.version ?? 0) + 1,
-        takenAt: new Date().toISOString(),
-        platform: live.platform,
-        jobs: [...live.jobs, ...kept],
-      };
-      // A catalog the engine will evacuate from must be valid before it is stored: a bad
-      // name or a duplicate job found now is a clear error, not a failed evacuation later.
       try {
-        validateCatalog(catalog, `catalog v${catalog.version}`);
+        const result = await sync();
+        deps.metrics?.recordCatalogSync({ ok: true, jobs: result.jobs, endedAtMs: Date.now() });
+        return result;
       } catch (err) {
-        throw terminal('InvalidCatalog', err instanceof Error ? err.message : String(err));
+        deps.metrics?.recordCatalogSync({ ok: false });
+        throw err;
       }
-      await deps.catalogs.put(catalog);
-      return { version: catalog.version, takenAt: catalog.takenAt, jobs: catalog.jobs.length, carriedOver };
     },
   };
 }

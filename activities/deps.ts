@@ -3,7 +3,7 @@
  * Activities are built by factories over these narrow ports: createActivities(deps).
  */
 import type { FlinkDeploymentManifest, TiersPolicy } from '../domain/types.js';
-import type { CatalogStore, ClusterPort, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort, ReportStore } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EngineMetrics, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort, ReportStore } from '../platform/ports.js';
 
 export interface ActivityDeps {
   cluster: ClusterPort;
@@ -21,4 +21,6 @@ export interface ActivityDeps {
   reports: ReportStore;
   /** Fault injection, present on the simulator only (drills on real clusters use hook commands). */
   faults?: FaultInjectionPort;
+  /** Monitoring (the worker's /metrics); absent: nothing is recorded. */
+  metrics?: EngineMetrics;
 }

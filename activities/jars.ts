@@ -39,6 +39,7 @@ export function createJarActivities(deps: ActivityDeps, jars: JarStager) {
         }
         beat();
       })));
+      deps.metrics?.recordPreloadBytes(result.copiedBytes);
       return result;
     },
   };

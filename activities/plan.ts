@@ -117,6 +117,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
       }
       await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
+      deps.metrics?.recordFindings(result.findings);
 
       const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));
       return {

@@ -34,6 +34,7 @@ export function createReportActivities(deps: ActivityDeps) {
       });
       await deps.reports.put(`${records}.report.html`, await renderReportHtml(report));
       const reportFile = await deps.reports.put(`${records}.report.json`, JSON.stringify(report));
+      deps.metrics?.recordReport(report);
       return { reportFile, success: report.success, tiers: report.tiers };
     },
   };

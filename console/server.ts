@@ -1,6 +1,6 @@
 /**
  * The emergency console's HTTP server (Fastify): the page (static files in console/public),
- * the probes /healthz (serving) and /readyz (Temporal answers within 2 s, else 503), sign-in,
+ * the probes /healthz (serving) and /readyz (Temporal answers within 2 s, else 503), Prometheus /metrics, sign-in,
  * CSRF protection on every state-changing request, and the routes of console/routes plus the add-ons of console/plugins.ts. Errors are `{ error }` JSON with a
  * 4xx naming the problem and the fix.
  */
@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
 import { buildStateStores, type StateStores } from '../platform/state-stores.js';
@@ -78,6 +79,19 @@ export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> 
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     return reply.code(status).send({ error: err.message });
   });
+
+  // Prometheus metrics of this console process (no sign-in, nothing secret): its requests by
+  // route and status class (a burst of 401/403 or 5xx is worth an alert) and Node's process metrics.
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'az_evac_console_' });
+  const requests = new Counter({
+    name: 'az_evac_console_requests_total', help: 'Console HTTP requests by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const, registers: [metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   // Probes (no sign-in, nothing secret): /healthz while the server serves, /readyz when Temporal answers.
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -10,6 +10,7 @@
 import type {
   Capacity,
   Catalog,
+  Finding,
   FlinkDeploymentManifest,
   JarArtifact,
   PlatformProfile,
@@ -19,6 +20,7 @@ import type {
   TiersPolicy,
 } from '../domain/types.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
+import type { EvacuationReport } from '../domain/report.js';
 import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
 
@@ -225,4 +227,19 @@ export interface ReportStore {
 export interface FaultInjectionPort {
   /** Take `az` down (its API server and object store stop answering, jobs freeze) or bring it back. Idempotent. */
   setAzDown(az: string, down: boolean): Promise<void>;
+}
+
+/**
+ * What activities record for monitoring (platform/prometheus-metrics.ts serves it on the
+ * worker's /metrics). Recording never throws and never blocks an evacuation.
+ */
+export interface EngineMetrics {
+  /** An evacuation or drill run wrote its report: outcome, jobs by tier and outcome, tier RTO and RPO paid vs targets (seconds). */
+  recordReport(report: EvacuationReport): void;
+  /** The readiness findings of the plan just computed (replaces the previous plan's). */
+  recordFindings(findings: Finding[]): void;
+  /** A catalog sync ended: stored (with its job count and end time, epoch ms) or failed. */
+  recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void;
+  /** Jar bytes a preload copied into the target AZ. */
+  recordPreloadBytes(bytes: number): void;
 }

@@ -21,7 +21,7 @@ import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-config
 import { KubePlatform } from '../platform/kube/kube-platform.js';
 import { loadPlatformProfile } from '../platform/kube/platform-profile.js';
 import { PlatformError } from '../platform/errors.js';
-import type { CatalogStore, ClusterPort, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EngineMetrics, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
 import { buildStateStores, type StateStores } from '../platform/state-stores.js';
@@ -126,11 +126,12 @@ export async function connectWorkerTemporal(settings: Settings): Promise<NativeC
  * Create (not run) a Worker on `settings.taskQueue`.
  * @param opts.workflowBundle a pre-built bundle (tests bundle once per file); default: bundle workflows/
  * @param opts.state the state store (worker/main.ts checks it first); default: the one settings name (AZ_EVAC_STATE_STORE)
+ * @param opts.metrics where activities record az-evac's metrics (worker/main.ts: the /metrics registry); default: none
  * @param opts.interceptors Temporal worker interceptors (activity and workflow modules), e.g. tracing, or the fault tests' activity faults
  * @throws when the Temporal server is unreachable, its namespace lacks the search attributes
  * (connectWorkerTemporal), or tiers.yaml/CRD cannot be read
  */
-export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores; interceptors?: WorkerInterceptors } = {}): Promise<Worker> {
+export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores; interceptors?: WorkerInterceptors; metrics?: EngineMetrics } = {}): Promise<Worker> {
   const validator = await loadFlinkDeploymentValidator();
   const state = opts.state ?? buildStateStores(settings, (line) => process.stderr.write(`${line}\n`));
   const catalogs = state.catalogs;
@@ -145,6 +146,7 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     preloadConcurrency: settings.preloadConcurrency,
     reports: state.reports,
     ...(platform.setAzDown ? { faults: { setAzDown: platform.setAzDown.bind(platform) } } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const connection = await connectWorkerTemporal(settings);
   return Worker.create({

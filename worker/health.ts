@@ -8,10 +8,12 @@
  *    GetSystemInfo within 2 s; 503 with the reason otherwise (also while draining on SIGTERM).
  * Bodies are JSON `{ status, state, reason? }`. Worker states:
  * https://typescript.temporal.io/api/namespaces/worker#state
+ *  - `GET /metrics`: az-evac's Prometheus metrics (platform/prometheus-metrics.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
+import type { Registry } from 'prom-client';
 
 /** Longest wait for the Temporal frontend's answer in a readiness check, ms. */
 export const READY_TEMPORAL_TIMEOUT_MS = 2000;
@@ -66,10 +68,11 @@ export function workerProbes(worker: Pick<Worker, 'getState' | 'connection'>, st
 }
 
 /**
- * Listen on `host:port` (port 0 picks a free one) and answer /healthz and /readyz from `probes`.
+ * Listen on `host:port` (port 0 picks a free one) and answer /healthz and /readyz from `probes`,
+ * and /metrics (Prometheus text format) from `metrics` when given.
  * @throws Error naming AZ_EVAC_WORKER_HEALTH_PORT when the port cannot be bound (e.g. in use)
  */
-export async function startHealthServer(host: string, port: number, probes: Probes): Promise<HealthServer> {
+export async function startHealthServer(host: string, port: number, probes: Probes, metrics?: Pick<Registry, 'contentType' | 'metrics'>): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const answer = (r: ProbeResult): void => {
@@ -82,8 +85,13 @@ export async function startHealthServer(host: string, port: number, probes: Prob
       answer(probes.live());
     } else if (path === '/readyz') {
       probes.ready().then(answer, (err: unknown) => answer({ ok: false, state: 'unknown', reason: String(err) }));
+    } else if (path === '/metrics' && metrics) {
+      metrics.metrics().then(
+        (text) => { res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' }).end(text); },
+        (err: unknown) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)); },
+      );
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no ${path}; the worker serves /healthz and /readyz` }));
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no ${path}; the worker serves /healthz, /readyz${metrics ? ' and /metrics' : ''}` }));
     }
   });
   await new Promise<void>((resolve, reject) => {

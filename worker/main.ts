@@ -4,7 +4,8 @@
  * simulator, or k8s with its setup checked) after checking the state store can be written
  * (AZ_EVAC_STATE_STORE; none writable stops it naming the setting and the fix), creates or updates the catalog sync Schedule
  * (AZ_EVAC_CATALOG_SYNC_INTERVAL), and runs the Temporal Worker until SIGINT/SIGTERM.
- * Serves /healthz and /readyz (worker/health.ts) on AZ_EVAC_WORKER_HEALTH_HOST:PORT from start.
+ * Serves /healthz, /readyz and /metrics (worker/health.ts) on AZ_EVAC_WORKER_HEALTH_HOST:PORT from start;
+ * the Temporal SDK's own metrics on AZ_EVAC_TEMPORAL_METRICS_ADDRESS when set.
  * Prints `{"ready":true,"taskQueue":...,"pid":...,"health":"http://..."}` on stdout once polling,
  * for parents that spawn it.
  *
@@ -17,14 +18,20 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
 import { resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
+import { createPrometheusMetrics } from '../platform/prometheus-metrics.js';
 import { buildStateStores } from '../platform/state-stores.js';
 import { buildPlatform, buildWorker, loadTiersFile } from './build.js';
 import { startHealthServer, workerProbes, type Probes } from './health.js';
 
 async function main(): Promise<void> {
   // Signals are handled below, not by the SDK's Runtime, so one arriving during start-up exits too.
-  Runtime.install({ logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN'), shutdownSignals: [] });
   const settings = loadSettings();
+  Runtime.install({
+    logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN'), shutdownSignals: [],
+    // The SDK's own metrics (task latencies, polls, slots), served by its Prometheus exporter.
+    ...(settings.temporalMetricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: settings.temporalMetricsAddress } } } } : {}),
+  });
+  const metrics = createPrometheusMetrics();
   let worker: Worker | undefined;
   let started = false;
   const drain = (signal: NodeJS.Signals): void => {
@@ -39,8 +46,8 @@ async function main(): Promise<void> {
     live: () => (worker ? workerProbes(worker, () => started).live() : { ok: true, state: 'STARTING' }),
     ready: async () => (worker ? workerProbes(worker, () => started).ready() : { ok: false, state: 'STARTING', reason: 'worker not created yet' }),
   };
-  const health = await startHealthServer(settings.workerHealthHost, settings.workerHealthPort, probes);
-  process.stderr.write(`az-evac worker: health endpoints at ${health.url}/healthz and /readyz\n`);
+  const health = await startHealthServer(settings.workerHealthHost, settings.workerHealthPort, probes, metrics.registry);
+  process.stderr.write(`az-evac worker: health endpoints at ${health.url}/healthz and /readyz, metrics at ${health.url}/metrics\n`);
   try {
     await loadTiersFile(resolve(settings.tiersFile)); // fail fast on a bad tiers.yaml, naming key and fix
     const warn = (line: string): void => { process.stderr.write(`${line}\n`); };
@@ -48,7 +55,7 @@ async function main(): Promise<void> {
     const state = buildStateStores(settings, warn);
     for (const line of await state.checkWritable()) warn(line);
     const platform = await buildPlatform(settings, warn);
-    worker = await buildWorker(settings, platform, { state });
+    worker = await buildWorker(settings, platform, { state, metrics: metrics.engine });
     const running = worker.run();
     const client = await EvacuationClient.connect(settings);
     await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);

@@ -1,0 +1,104 @@
+/**
+ * az-evac's own metrics, in Prometheus form (prom-client), for the worker's `/metrics`
+ * (worker/health.ts). Every worker process records what its own activities did: counters
+ * are summed across workers by Prometheus (`sum by (...)`), gauges carry the last value the
+ * recording worker saw. Names follow Prometheus conventions (base units: seconds, bytes;
+ * `_total` for counters). The alert rules in deploy/prometheus/ and the dashboard in
+ * deploy/grafana/ read these names; test/unit/metrics.test.ts keeps them in step.
+ *
+ * Where each comes from:
+ * - evacuations, jobs, tier RTO and RPO: the evacuation's report (activities/report.ts), once
+ *   per evacuation or drill run, so a drill's missed RTO is visible on a dashboard;
+ * - readiness findings: the plan of the last evacuation, drill or plan preview (activities/plan.ts);
+ * - catalog sync: each sync activity (activities/catalog-sync.ts);
+ * - jar preload: bytes copied by the preload activity (activities/jars.ts).
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EvacuationReport } from '../domain/report.js';
+import type { Finding } from '../domain/types.js';
+import type { EngineMetrics } from './ports.js';
+
+/** The registry behind `/metrics` and the recorder activities use. */
+export interface PrometheusMetrics {
+  registry: Registry;
+  engine: EngineMetrics;
+}
+
+/**
+ * Create a registry with Node's process metrics (`az_evac_process_*`, `az_evac_nodejs_*`) and
+ * the engine's metrics. One per process (prom-client refuses a metric name twice in a registry).
+ */
+export function createPrometheusMetrics(): PrometheusMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'az_evac_' });
+  const registers = [registry];
+  const evacuations = new Counter({
+    name: 'az_evac_evacuations_total', help: 'Evacuation runs that wrote a report, by mode and outcome (success, failed, aborted)',
+    labelNames: ['mode', 'outcome'] as const, registers,
+  });
+  const jobs = new Counter({
+    name: 'az_evac_jobs_total', help: 'Jobs of evacuation runs by tier, mode and outcome (running = RUNNING in the target AZ, failed, skipped)',
+    labelNames: ['tier', 'mode', 'outcome'] as const, registers,
+  });
+  const rto = new Gauge({
+    name: 'az_evac_tier_rto_seconds', help: 'Trigger to the last job of the tier RUNNING in the last evacuation run of this mode, wall seconds',
+    labelNames: ['tier', 'mode'] as const, registers,
+  });
+  const rtoTarget = new Gauge({
+    name: 'az_evac_tier_rto_target_seconds', help: "The tier's RTO target in the last evacuation run (tiers.yaml rtoSeconds on the platform's clock), seconds",
+    labelNames: ['tier', 'mode'] as const, registers,
+  });
+  const rpo = new Gauge({
+    name: 'az_evac_tier_rpo_paid_seconds', help: 'Age of the oldest snapshot a job of the tier restored from in the last evacuation run of this mode, seconds',
+    labelNames: ['tier', 'mode'] as const, registers,
+  });
+  const rpoTarget = new Gauge({
+    name: 'az_evac_tier_rpo_target_seconds', help: "The tier's RPO limit in the last evacuation run (tiers.yaml rpoSeconds), seconds",
+    labelNames: ['tier', 'mode'] as const, registers,
+  });
+  const findings = new Gauge({
+    name: 'az_evac_readiness_findings', help: 'Readiness findings of the last plan (evacuation, drill or preview), by code and whether they block a job',
+    labelNames: ['code', 'blocking'] as const, registers,
+  });
+  const syncs = new Counter({
+    name: 'az_evac_catalog_syncs_total', help: 'Catalog sync attempts by outcome (ok, failed)',
+    labelNames: ['outcome'] as const, registers,
+  });
+  const lastSync = new Gauge({
+    name: 'az_evac_catalog_last_success_timestamp_seconds', help: 'When the last catalog sync that stored a catalog ended, Unix seconds', registers,
+  });
+  const catalogJobs = new Gauge({ name: 'az_evac_catalog_jobs', help: 'Jobs in the last catalog stored', registers });
+  const preloadBytes = new Counter({ name: 'az_evac_jar_preload_bytes_total', help: 'Jar bytes copied into target AZs by preloads', registers });
+
+  const engine: EngineMetrics = {
+    recordReport(report: EvacuationReport): void {
+      const outcome = report.abortedBy ? 'aborted' : report.success ? 'success' : 'failed';
+      evacuations.inc({ mode: report.mode, outcome });
+      for (const j of report.jobs) jobs.inc({ tier: j.tier, mode: report.mode, outcome: j.outcome });
+      for (const t of report.tiers) {
+        const labels = { tier: t.tier, mode: report.mode };
+        rtoTarget.set(labels, t.rtoTargetSeconds);
+        rpoTarget.set(labels, t.rpoTargetSeconds);
+        // A tier with no job RUNNING has no achieved figure: the series goes away rather than keep an old run's.
+        if (t.rtoSeconds === null) rto.remove(labels);
+        else rto.set(labels, t.rtoSeconds);
+        if (t.worstRpoSeconds === null) rpo.remove(labels);
+        else rpo.set(labels, t.worstRpoSeconds);
+      }
+    },
+    recordFindings(list: Finding[]): void {
+      findings.reset();
+      for (const f of list) findings.inc({ code: f.code, blocking: String(f.blocking) });
+    },
+    recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void {
+      syncs.inc({ outcome: result.ok ? 'ok' : 'failed' });
+      if (!result.ok) return;
+      lastSync.set(result.endedAtMs / 1000);
+      catalogJobs.set(result.jobs);
+    },
+    recordPreloadBytes(bytes: number): void {
+      if (bytes > 0) preloadBytes.inc(bytes);
+    },
+  };
+  return { registry, engine };
+}

@@ -1,0 +1,95 @@
+/**
+ * /metrics on the real processes: a worker process (worker/main.ts) on the simulator and
+ * the dev server evacuates a small fleet; its /metrics then counts that run, its jobs by
+ * tier and outcome and its tier RTOs exactly as the report does; the Temporal SDK's own
+ * exporter answers on AZ_EVAC_TEMPORAL_METRICS_ADDRESS; the console serves its /metrics
+ * without sign-in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsole, type RunningConsole } from '../../console/start.js';
+import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
+import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
+
+/** The value of the sample `name{labels}` in Prometheus text `text`, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+const scrape = async (url: string): Promise<string> => {
+  const r = await fetch(url);
+  expect(r.status, url).toBe(200);
+  expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return r.text();
+};
+
+describe('Prometheus /metrics of the worker and the console', { timeout: 120_000 }, () => {
+  let h: EvacuationHarness;
+  let worker: Started | undefined;
+  let console: RunningConsole | undefined;
+  const ids: string[] = [];
+  let healthUrl = '';
+  let sdkUrl = '';
+
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({ jobs: 30, seed: 14, timeScale: 100, worker: 'none', tiers: { P0: { rpoSeconds: 1200 } } });
+    const [healthPort, sdkPort] = [await freePort(), await freePort()];
+    healthUrl = `http://127.0.0.1:${healthPort}`;
+    sdkUrl = `http://127.0.0.1:${sdkPort}/metrics`;
+    worker = await startWorkerProcess({ ...h.workerEnv(), AZ_EVAC_WORKER_HEALTH_PORT: String(healthPort), AZ_EVAC_TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${sdkPort}` });
+  });
+  afterAll(async () => {
+    await console?.close();
+    await worker?.stop();
+    await h?.close(ids);
+  });
+
+  it("counts the evacuation its activities ran, as the report does; the SDK's exporter answers", async () => {
+    const before = await scrape(`${healthUrl}/metrics`);
+    // The observer works before the run: the metric is declared, with no run counted yet.
+    expect(before).toContain('# TYPE az_evac_evacuations_total counter');
+    expect(sample(before, 'az_evac_evacuations_total', { mode: 'emergency' })).toBeUndefined();
+
+    await h.prepareEmergency();
+    const id = `metrics-${Date.now()}`;
+    ids.push(id);
+    await h.start(id);
+    const { result, report } = await h.finish(id);
+    expect(result.success).toBe(true);
+
+    const text = await scrape(`${healthUrl}/metrics`);
+    expect(sample(text, 'az_evac_evacuations_total', { mode: 'emergency', outcome: 'success' })).toBe(1);
+    expect(sample(text, 'az_evac_catalog_syncs_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'az_evac_catalog_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 120);
+    for (const t of report.tiers) {
+      for (const outcome of ['running', 'failed', 'skipped'] as const) {
+        const expected = report.jobs.filter((j) => j.tier === t.tier && j.outcome === outcome).length;
+        expect(sample(text, 'az_evac_jobs_total', { tier: t.tier, mode: 'emergency', outcome }) ?? 0, `${t.tier} ${outcome}`).toBe(expected);
+      }
+      if (t.rtoSeconds !== null) expect(sample(text, 'az_evac_tier_rto_seconds', { tier: t.tier, mode: 'emergency' })).toBe(t.rtoSeconds);
+      expect(sample(text, 'az_evac_tier_rto_target_seconds', { tier: t.tier, mode: 'emergency' })).toBe(t.rtoTargetSeconds);
+    }
+    const plan = (await h.plan(id)).plan;
+    const blocking = plan.findings.filter((f) => f.blocking).length;
+    const recorded = text.split('\n').filter((l) => l.startsWith('az_evac_readiness_findings{') && l.includes('blocking="true"')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    expect(recorded).toBe(blocking);
+
+    // The Temporal SDK's own metrics (task latencies, polls) on their own address.
+    const sdk = await (await fetch(sdkUrl)).text();
+    expect(sdk).toMatch(/^temporal_\w+/m);
+  });
+
+  it('the console serves /metrics without sign-in, counting its requests', async () => {
+    console = await startConsole({ ...h.settings, consolePort: 0, consoleHost: '127.0.0.1', consoleTokens: 'olga:operator:0123456789abcdef0123' });
+    expect((await fetch(`${console.url}healthz`)).status).toBe(200);
+    const text = await scrape(`${console.url}metrics`);
+    expect(sample(text, 'az_evac_console_requests_total', { method: 'GET', route: '/healthz', status: '200' })).toBe(1);
+    expect(text).toContain('az_evac_console_process_cpu_seconds_total');
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * az-evac's Prometheus metrics (platform/prometheus-metrics.ts): what a report, a plan's
+ * findings and a catalog sync put on /metrics, and that the alert rules and the Grafana
+ * dashboard in deploy/ name only metrics that exist (the worker's and the console's).
+ */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../domain/report.js';
+import type { Finding, Plan, PlannedJob, Tier } from '../../domain/types.js';
+import { createPrometheusMetrics } from '../../platform/prometheus-metrics.js';
+import { tiersPolicy } from './fixtures/fleet.js';
+
+const T0 = 1_800_000_000_000;
+const planned = (name: string, tier: Tier): PlannedJob => ({ key: `ns/${name}`, name, namespace: 'ns', tier, catalogTier: tier, strategy: 'redeploy', cores: 1, memoryMiB: 1024, jarDigests: [] });
+
+function report() {
+  const plan: Plan = {
+    sourceAz: 'az-a', targetAz: 'az-b', catalogVersion: 1,
+    admitted: [planned('a', 'P0'), planned('b', 'P2'), planned('c', 'P2')], notAdmitted: [], preemptions: [],
+    findings: [], capacityBefore: { cores: 10, memoryMiB: 10 }, capacityAfter: { cores: 2, memoryMiB: 2 }, jars: [],
+  };
+  const done = (name: string, tier: Tier, outcome: 'running' | 'failed', endSeconds: number, snapshotAgeSeconds?: number) => ({
+    key: `ns/${name}`, name, namespace: 'ns', tier, strategy: 'redeploy' as const, outcome, steps: {},
+    startedAtMs: T0, endedAtMs: T0 + endSeconds * 1000, ...(snapshotAgeSeconds !== undefined ? { snapshotAgeSeconds } : {}),
+  });
+  return buildReport({
+    evacuationId: 'evac-1', sourceAz: 'az-a', targetAz: 'az-b', mode: 'drill', startedAtMs: T0, endedAtMs: T0 + 60_000,
+    plan, policy: tiersPolicy(), outcomes: [done('a', 'P0', 'running', 4, 30), done('b', 'P2', 'running', 42, 120), done('c', 'P2', 'failed', 50)],
+  });
+}
+
+/** The value of the sample `name{labels}` in Prometheus text `text`, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+describe('Prometheus metrics', () => {
+  it("records a run's outcome, jobs by tier and outcome, tier RTO and RPO paid against targets", async () => {
+    const m = createPrometheusMetrics();
+    const r = report();
+    expect(r.success).toBe(false);
+    m.engine.recordReport(r);
+    const text = await m.registry.metrics();
+    expect(sample(text, 'az_evac_evacuations_total', { mode: 'drill', outcome: 'failed' })).toBe(1);
+    expect(sample(text, 'az_evac_evacuations_total', { mode: 'drill', outcome: 'success' })).toBeUndefined();
+    expect(sample(text, 'az_evac_jobs_total', { tier: 'P2', mode: 'drill', outcome: 'running' })).toBe(1);
+    expect(sample(text, 'az_evac_jobs_total', { tier: 'P2', mode: 'drill', outcome: 'failed' })).toBe(1);
+    expect(sample(text, 'az_evac_tier_rto_seconds', { tier: 'P2', mode: 'drill' })).toBe(42);
+    expect(sample(text, 'az_evac_tier_rto_target_seconds', { tier: 'P2', mode: 'drill' })).toBe(r.tiers.find((t) => t.tier === 'P2')!.rtoTargetSeconds);
+    expect(sample(text, 'az_evac_tier_rpo_paid_seconds', { tier: 'P0', mode: 'drill' })).toBe(30);
+    // A tier in which nothing ran has no achieved RTO: no series, rather than an older run's.
+    expect(sample(text, 'az_evac_tier_rto_seconds', { tier: 'P1', mode: 'drill' })).toBeUndefined();
+  });
+
+  it("keeps only the last plan's findings, and the last stored catalog's time", async () => {
+    const m = createPrometheusMetrics();
+    const f = (code: Finding['code'], blocking: boolean): Finding => ({ job: 'ns/x', code, blocking, message: '' });
+    m.engine.recordFindings([f('no-snapshot-within-rpo', true), f('no-snapshot-within-rpo', true), f('zonal-volume', false)]);
+    m.engine.recordFindings([f('no-snapshot-within-rpo', true)]);
+    m.engine.recordCatalogSync({ ok: true, jobs: 12, endedAtMs: 1_700_000_000_000 });
+    m.engine.recordCatalogSync({ ok: false });
+    const text = await m.registry.metrics();
+    expect(sample(text, 'az_evac_readiness_findings', { code: 'no-snapshot-within-rpo', blocking: 'true' })).toBe(1);
+    expect(sample(text, 'az_evac_readiness_findings', { code: 'zonal-volume' })).toBeUndefined();
+    expect(sample(text, 'az_evac_catalog_last_success_timestamp_seconds')).toBe(1_700_000_000);
+    expect(sample(text, 'az_evac_catalog_syncs_total', { outcome: 'failed' })).toBe(1);
+    expect(sample(text, 'az_evac_catalog_jobs')).toBe(12);
+  });
+
+  it('the alert rules and the dashboard name only metrics the worker or the console exports', async () => {
+    const worker = await createPrometheusMetrics().registry.getMetricsAsJSON();
+    // The console's own: its request counter (console/server.ts) and process metrics under az_evac_console_.
+    const known = new Set([...worker.map((x) => x.name), 'az_evac_console_requests_total']);
+    const rules = parse(await readFile(new URL('../../deploy/prometheus/az-evac-alerts.yaml', import.meta.url), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const dashboard = JSON.parse(await readFile(new URL('../../deploy/grafana/az-evac-dashboard.json', import.meta.url), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const exprs = [...rules.groups.flatMap((g) => g.rules.map((r) => r.expr)), ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr))];
+    expect(exprs.length).toBeGreaterThan(10);
+    const named = exprs.flatMap((e) => [...e.matchAll(/\baz_evac_[a-z_]+/g)].map((x) => x[0]));
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((n) => !known.has(n))).toEqual([]);
+    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual(expect.arrayContaining(['AzEvacCatalogSyncFailing', 'AzEvacReadinessBlocking', 'AzEvacRpoOverLimit']));
+  });
+});
