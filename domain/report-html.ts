@@ -78,6 +78,10 @@ export async function renderReportHtml(report: EvacuationReport): Promise<string
   }));
   const problems = report.jobs.filter((j) => j.outcome !== 'running');
   const running = report.jobs.filter((j) => j.outcome === 'running').length;
+  const verified = report.jobs.filter((j) => j.restore?.kind === 'checkpoint-after-restore').length;
+  const unverified = report.jobs.filter((j) => j.restore?.kind === 'not-verified').length;
+  const restoreText = verified + unverified === 0 ? '' : ` RUNNING means restored: ${verified} restored job${verified === 1 ? '' : 's'} counted only after a checkpoint completed after the restore` +
+    `${unverified ? `; ${unverified} without checkpointing, restore not verified` : ''}.`;
   const omittedText = Object.entries(omitted).map(([tier, n]) => `${tier}: ${n} faster jobs not drawn`).join('; ');
   const findingsByCode = new Map<string, number>();
   for (const f of report.findings) findingsByCode.set(f.code, (findingsByCode.get(f.code) ?? 0) + 1);
@@ -92,7 +96,7 @@ export async function renderReportHtml(report: EvacuationReport): Promise<string
 ${report.abortedBy ? `<p class="bad verdict">Aborted by ${escapeHtml(report.abortedBy)}</p>` : ''}
 ${report.preemptionError ? `<p class="bad verdict">Preemption failed: ${escapeHtml(report.preemptionError)}</p>` : ''}
 ${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="bad verdict">${tier} tier workflow failed: ${escapeHtml(error)}</p>`).join('')}
-<p class="note">${running} of ${report.jobs.length} jobs RUNNING. Durations are wall seconds since the trigger${report.timeScale !== 1 ? `; the platform ran ${report.timeScale}× faster than real time, so targets are divided by ${report.timeScale}` : ''}.</p>
+<p class="note">${running} of ${report.jobs.length} jobs RUNNING.${restoreText} Durations are wall seconds since the trigger${report.timeScale !== 1 ? `; the platform ran ${report.timeScale}× faster than real time, so targets are divided by ${report.timeScale}` : ''}.</p>
 
 <h2>Per tier: RTO achieved vs target, RPO paid</h2>
 <div class="card"><table id="tiers"><thead><tr><th>tier</th><th>jobs</th><th>RUNNING</th><th>failed</th><th>skipped</th><th>RTO achieved</th><th>RTO target</th><th>worst RPO paid</th><th>RPO limit</th><th>RTO</th></tr></thead>

@@ -158,10 +158,3 @@ export function restoreVerdict(input: RestoreVerdictInput): RestoreVerdict {
   }
   return { waitingFor: `the first checkpoint after restoring ${what} (restarts so far: ${restarts})`, needsCheckpoints: true };
 }
-
-/** One line for the report: what showed the restore ended. */
-export function describeEvidence(e: RestoreEvidence): string {
-  if (e.kind === 'nothing-restored') return 'nothing restored';
-  if (e.kind === 'not-verified') return `restore not verified: ${e.reason}`;
-  return `checkpoint ${e.checkpointId} completed ${new Date(e.checkpointAtMs).toISOString()} after restoring ${e.restoredPath ?? `checkpoint ${e.restoredId}`}`;
-}

@@ -76,6 +76,20 @@ describe('report timeline and HTML', () => {
     expect(html).toContain('not admitted: does not fit');
   });
 
+  it('shows per job what showed its restore ended, and says in the page how many restores were verified', async () => {
+    const verified = ran('restored', 'P2', 0, 70, { snapshotPath: 's3://b/savepoints/sp-1', restore: { kind: 'checkpoint-after-restore', restoredId: 57, restoredPath: 's3://b/savepoints/sp-1', checkpointId: 58, checkpointAtMs: at(68.5) } });
+    const unverified = ran('no-checkpoints', 'P2', 0, 40, { snapshotPath: 's3://b/savepoints/sp-2', restore: { kind: 'not-verified', reason: 'checkpointing is not enabled for the job' } });
+    const empty = ran('stateless', 'P2', 0, 30, { restore: { kind: 'nothing-restored' } });
+    const r = report([verified, unverified, empty], [planned('restored', 'P2'), planned('no-checkpoints', 'P2'), planned('stateless', 'P2')]);
+    const line = (name: string) => r.jobs.find((j) => j.name === name)!;
+    expect(line('restored')).toMatchObject({ restore: { kind: 'checkpoint-after-restore', checkpointId: 58 }, restoreVerifiedSeconds: 68.5, rtoSeconds: 70 });
+    expect(line('no-checkpoints')).toMatchObject({ restore: { kind: 'not-verified' } });
+    expect(line('no-checkpoints').restoreVerifiedSeconds).toBeUndefined();
+    expect(line('stateless').restore).toEqual({ kind: 'nothing-restored' });
+    const html = await renderReportHtml(r);
+    expect(html).toContain('RUNNING means restored: 1 restored job counted only after a checkpoint completed after the restore; 1 without checkpointing, restore not verified.');
+  });
+
   it('names the HTML file beside the JSON and escapes HTML', () => {
     expect(reportHtmlFileOf('/s/reports/x.report.json')).toBe('/s/reports/x.report.html');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
