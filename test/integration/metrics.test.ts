@@ -9,17 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../console/start.js';
 import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
+import { sample } from '../setup/prometheus-text.js';
 
-/** The value of the sample `name{labels}` in Prometheus text `text`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 const scrape = async (url: string): Promise<string> => {
   const r = await fetch(url);

@@ -10,6 +10,7 @@ import { buildReport } from '../../domain/report.js';
 import type { Finding, Plan, PlannedJob, Tier } from '../../domain/types.js';
 import { createPrometheusMetrics } from '../../platform/prometheus-metrics.js';
 import { tiersPolicy } from './fixtures/fleet.js';
+import { sample } from '../setup/prometheus-text.js';
 
 const T0 = 1_800_000_000_000;
 const planned = (name: string, tier: Tier): PlannedJob => ({ key: `ns/${name}`, name, namespace: 'ns', tier, catalogTier: tier, strategy: 'redeploy', cores: 1, memoryMiB: 1024, jarDigests: [] });
@@ -30,16 +31,6 @@ function report() {
   });
 }
 
-/** The value of the sample `name{labels}` in Prometheus text `text`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe('Prometheus metrics', () => {
   it("records a run's outcome, jobs by tier and outcome, tier RTO and RPO paid against targets", async () => {

@@ -1,0 +1,18 @@
+/**
+ * Reading Prometheus text format (https://prometheus.io/docs/instrumenting/exposition_formats/)
+ * in the metrics tests.
+ */
+
+/**
+ * The value of the first sample of `name` whose labels include `labels`, in the exposition
+ * `text`; undefined when there is none.
+ */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
