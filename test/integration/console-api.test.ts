@@ -9,6 +9,10 @@ import { readFile } from 'node:fs/promises';
 import type { EvacuationReport } from '../../domain/report.js';
 import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
 import { waitFor } from '../setup/evacuation-harness.js';
+import { consoleDrillIdLock, holdExclusively } from '../setup/exclusive.js';
+
+// secret-scan.test.ts triggers the same deterministic drill id on the shared dev server: one at a time.
+holdExclusively(consoleDrillIdLock(), "the console's drill evacuation id");
 
 let c: ConsoleHarness;
 const started: string[] = [];

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
 import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { consoleDrillIdLock, holdExclusively } from '../setup/exclusive.js';
 import { testClients, testProfile, testS3, testStore } from '../setup/s3.js';
 
 const BIN = fileURLToPath(new URL('../../bin/az-evac.mjs', import.meta.url));
@@ -63,6 +64,9 @@ async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
+
+// console-api.test.ts triggers the same deterministic drill id on the shared dev server: one at a time.
+holdExclusively(consoleDrillIdLock(), "the console's drill evacuation id");
 
 describe('secret scan of everything the worker, the console and the CLI wrote', () => {
   beforeAll(async () => {
