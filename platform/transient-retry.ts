@@ -6,8 +6,14 @@
  */
 import { PlatformError } from './errors.js';
 
-/** Codes retried in place. A down AZ (`az-down`) and a conflict are left to the caller. */
-const RETRIED_IN_CALL = new Set<PlatformError['code']>(['unavailable', 'throttled', 'timeout']);
+/**
+ * Codes retried in place. A down AZ (`az-down`) and a conflict are left to the caller.
+ * `forbidden` too, for these few attempts only (about 4 s), then it is final: a Kubernetes
+ * API server that has just (re)started answers 403 until its RBAC informers have synced
+ * (kubernetes/kubernetes#121635; seen in the kube fault tests right after a target apiserver
+ * came back), while a missing permission still fails with its fix seconds later.
+ */
+const RETRIED_IN_CALL = new Set<PlatformError['code']>(['unavailable', 'throttled', 'timeout', 'forbidden']);
 
 /** How a call is retried in place: attempts in all, and the back-off (ms) before retry `n` (1-based) without Retry-After. */
 export const IN_CALL_RETRY = { attempts: 5, backoffMs: (n: number): number => Math.min(4_000, 250 * 2 ** (n - 1)), maxRetryAfterSeconds: 30 } as const;
@@ -24,8 +30,9 @@ export function retryDelayMs(err: PlatformError, n: number): number {
 }
 
 /**
- * Run `fn`, retrying transient PlatformErrors (503, 429 after its Retry-After, timeouts) up
- * to IN_CALL_RETRY.attempts times in all. `fn` must be idempotent.
+ * Run `fn`, retrying transient PlatformErrors (503, 429 after its Retry-After, timeouts, and
+ * a 403 of an API server whose RBAC caches are still syncing) up to IN_CALL_RETRY.attempts
+ * times in all. `fn` must be idempotent.
  * @throws the last PlatformError once attempts are used up, a non-transient one at once; other errors unchanged
  */
 export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {

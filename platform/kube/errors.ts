@@ -10,7 +10,7 @@
  * | no answer within the request deadline (az-apis.ts) | `az-down` | yes (not in place) |
  * | 422 Invalid (CRD schema, strict fields)  | `invalid`     | no        |
  * | 400 Bad Request                          | `invalid`     | no        |
- * | 401 Unauthorized / 403 Forbidden         | `forbidden`   | no        |
+ * | 401 Unauthorized / 403 Forbidden         | `forbidden`   | no (after a few in-call retries: transient-retry.ts) |
  * | 404 Not Found                            | `not-found`   | no        |
  *
  * Messages name the AZ, the operation and the resource, and keep the API server's own

@@ -1,7 +1,7 @@
 /**
- * How activities classify and retry platform errors (activities/failures.ts): 503, 429 and
- * timeouts are retried in the call, honouring Retry-After; a down AZ and terminal errors
- * are not; what is left becomes a typed ApplicationFailure (retryable or not, with the
+ * How activities classify and retry platform errors (activities/failures.ts): 503, 429,
+ * timeouts and (a few times) 403 are retried in the call, honouring Retry-After; a down AZ
+ * and terminal errors are not; what is left becomes a typed ApplicationFailure (retryable or not, with the
  * server's Retry-After as the next retry delay).
  */
 import { ApplicationFailure } from '@temporalio/activity';
@@ -42,6 +42,19 @@ describe('platformCall', () => {
     const err = (await platformCall('x', fn).catch((e: unknown) => e)) as ApplicationFailure;
     expect(err.nextRetryDelay).toBe('0s');
   });
+
+  it('retries a 403 a few times (an API server that just restarted denies until its RBAC caches sync), then fails for good naming the fix', async () => {
+    const forbidden = (): PlatformError => new PlatformError('forbidden', 'az-b: get FlinkDeployment flink/etl: forbidden (403): RBAC: not found. Fix: bind the worker', false);
+    const passing = flaky([forbidden(), forbidden()]);
+    expect(await platformCall('x', passing.fn)).toBe('ok');
+    expect(passing.calls.n).toBe(3);
+    const denied = flaky(Array.from({ length: IN_CALL_RETRY.attempts + 1 }, forbidden));
+    const err = (await platformCall('get flink/etl', denied.fn).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(denied.calls.n).toBe(IN_CALL_RETRY.attempts);
+    expect(err.nonRetryable).toBe(true);
+    expect(err.type).toBe('Forbidden');
+    expect(err.message).toMatch(/Fix: bind the worker/);
+  }, 20_000);
 
   it('does not retry a down AZ in the call, nor a terminal error', async () => {
     for (const e of [new PlatformError('az-down', 'AZ az-a is down', true), new PlatformError('invalid', 'bad manifest', false)]) {
