@@ -24,7 +24,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { recordsKey, redeployNonceFor, type RunRef } from '../domain/evacuation.js';
 import { PlatformError } from '../platform/errors.js';
-import { EVACUATION_ID_LABEL, ROLE_LABEL } from '../domain/render-deployment.js';
+import { EVACUATION_ID_LABEL, ROLE_LABEL, restoreZooKeeperRoot } from '../domain/render-deployment.js';
 import { newestComplete } from '../domain/snapshot-choice.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -184,8 +184,10 @@ export function createFailbackActivities(deps: ActivityDeps) {
     // A suspended job's HA ConfigMaps are gone (stop-with-savepoint); delete any stale ones
     // that would silently win over initialSavepointPath (docs/design.md#upgrade-mode-and-ha-metadata).
     if (suspended) await platformCall(`delete stale HA ConfigMaps of ${ctx.job.name} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, ctx.job.namespace, ctx.job.name));
+    // ZooKeeper HA data of the copy's earlier run (kept under last-state) would win the same way: a fresh root.
+    const haZooKeeperRoot = restoreZooKeeperRoot(ctx.job, nonce);
     await platformCall(`restore ${ctx.job.name} in ${az}`, () => deps.cluster.restore(az, ctx.job.namespace, ctx.job.name, {
-      ...(path ? { initialSavepointPath: path } : {}), savepointRedeployNonce: nonce,
+      ...(path ? { initialSavepointPath: path } : {}), savepointRedeployNonce: nonce, ...(haZooKeeperRoot ? { haZooKeeperRoot } : {}),
     }));
   }
 

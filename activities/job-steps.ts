@@ -9,7 +9,7 @@
 import { Context } from '@temporalio/activity';
 import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
-import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
+import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, restoreZooKeeperRoot, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
@@ -137,7 +137,8 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * this job's jars (when preloading), fence the source (when it answered: wait up to
      * 60 s for it to stop, then choose again among the snapshots its own store still holds
      * if its retention deleted the chosen checkpoint meanwhile), and deploy: resume-standby
-     * patches the cold standby (initialSavepointPath + savepointRedeployNonce + running);
+     * patches the cold standby (initialSavepointPath + savepointRedeployNonce + running, and a
+     * fresh ZooKeeper root when the job uses ZooKeeper HA);
      * redeploy deletes stale HA ConfigMaps before a first deploy and server-side applies.
      * @throws non-retryable 'JarMissing', 'ManifestRejected', 'Forbidden'; retryable platform errors
      */
@@ -233,8 +234,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         // The cold standby never ran here: any HA ConfigMaps of its cluster-id are stale and
         // would silently win over initialSavepointPath on this first start (docs/design.md#upgrade-mode-and-ha-metadata).
         await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, name));
+        // ZooKeeper HA: a fresh root, as for a redeploy (docs/design.md "Operator rules the renderer follows", rule 7).
+        const haZooKeeperRoot = restoreZooKeeperRoot(ctx.job, nonceOf(ctx));
         const status = await platformCall(`resume ${ref.key} in ${az}`, () => deps.cluster.restore(az, namespace, name, {
-          initialSavepointPath: restorePath, savepointRedeployNonce: nonceOf(ctx),
+          initialSavepointPath: restorePath, savepointRedeployNonce: nonceOf(ctx), ...(haZooKeeperRoot ? { haZooKeeperRoot } : {}),
         }));
         generation = status.generation;
       } else {

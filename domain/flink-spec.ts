@@ -4,7 +4,7 @@
  * request). Pure. readSpec never throws: problems are the operator's to report (the
  * simulator reports them as status.error); manifestResources throws on unreadable resources.
  */
-import { flattenFlinkConfiguration, readConfig, type FlatFlinkConfig } from './flink-config.js';
+import { FLINK_CONFIG_KEYS, flattenFlinkConfiguration, readConfig, type FlatFlinkConfig } from './flink-config.js';
 import type { FlinkDeploymentManifest } from './types.js';
 import { parseS3Uri } from './snapshot-layout.js';
 
@@ -168,4 +168,32 @@ export function restoreJobPatch(restore: { initialSavepointPath?: string; savepo
   }
   if (!Number.isSafeInteger(restore.savepointRedeployNonce)) throw new Error(`restore: savepointRedeployNonce ${restore.savepointRedeployNonce} must be an integer`);
   return { initialSavepointPath: restore.initialSavepointPath, savepointRedeployNonce: restore.savepointRedeployNonce, state: 'running' };
+}
+
+/** What ClusterPort.restore is asked to do (platform/ports.ts). */
+export interface RestoreRequest {
+  /** Snapshot to restore from; omitted: a stateless resume (restoreJobPatch). */
+  initialSavepointPath?: string;
+  savepointRedeployNonce: number;
+  /**
+   * A new `high-availability.zookeeper.path.root` for a job with ZooKeeper HA, so the resumed
+   * JobManager never reads HA data of an earlier run (render-deployment.ts runZooKeeperRoot,
+   * docs/design.md "Operator rules the renderer follows", rule 7). Omitted: the root is left alone.
+   */
+  haZooKeeperRoot?: string;
+}
+
+/**
+ * The `spec` merge patch of a restore: `job` = restoreJobPatch; with `haZooKeeperRoot`, also
+ * `flinkConfiguration` setting the root under its current key and removing its old one
+ * (`recovery.zookeeper.path.root`: null), so Flink reads the new root whichever name the team used.
+ * @throws Error as restoreJobPatch, or when `haZooKeeperRoot` is not an absolute znode path
+ */
+export function restoreSpecPatch(restore: RestoreRequest): { job: Record<string, string | number | null>; flinkConfiguration?: Record<string, string | null> } {
+  const job = restoreJobPatch(restore);
+  const root = restore.haZooKeeperRoot;
+  if (root === undefined) return { job };
+  if (!root.startsWith('/')) throw new Error(`restore: haZooKeeperRoot '${root}' must be an absolute znode path such as /flink/az-evac/42`);
+  const { key, deprecatedKeys } = FLINK_CONFIG_KEYS.haZooKeeperRoot;
+  return { job, flinkConfiguration: { [key]: root, ...Object.fromEntries(deprecatedKeys.map((k) => [k, null])) } };
 }

@@ -274,6 +274,19 @@ export function runZooKeeperRoot(root: string, nonce: number): string {
   return zooKeeperPath(zooKeeperRunsUnder(root), String(nonce));
 }
 
+/**
+ * The fresh ZooKeeper root for a restore of an existing copy of `job` (a cold standby resumed,
+ * the source copy restored by failback) in evacuation run `nonce`, from the job's catalog
+ * spec; undefined when the job does not use ZooKeeper HA. A standby is assumed to use its
+ * primary's HA setup (its own spec is not in the catalog); setting a root on a copy without
+ * ZooKeeper HA changes nothing Flink reads.
+ * @throws Error from flattenFlinkConfiguration for an invalid flinkConfiguration
+ */
+export function restoreZooKeeperRoot(job: FleetJob, nonce: number): string | undefined {
+  const zk = zooKeeperHa(flattenFlinkConfiguration((job.deployment.spec.flinkConfiguration ?? {}) as Json), job.name);
+  return zk ? runZooKeeperRoot(zk.root, nonce) : undefined;
+}
+
 /** The znode under which runZooKeeperRoot puts every run's root: (`/flink/az-evac/41`) → `/flink/az-evac`. */
 export function zooKeeperRunsUnder(root: string): string {
   return zooKeeperPath(zooKeeperPath(root).replace(new RegExp(`/${ZK_RUN_SEGMENT}/[^/]+$`), ''), ZK_RUN_SEGMENT);

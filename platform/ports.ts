@@ -23,6 +23,7 @@ import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuat
 import type { EvacuationReport } from '../domain/report.js';
 import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
+import type { RestoreRequest } from '../domain/flink-spec.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -81,9 +82,11 @@ export interface ClusterPort {
    * operator rejects a nonce change with an empty path on a resource it reconciled before
    * ("InitialSavepointPath must not be empty for savepoint redeployment", DefaultValidator
    * release-1.15.0 L524-531) and resumes a suspended job with upgradeMode stateless from empty
-   * state (AbstractJobReconciler L191-207, L402-425). Idempotent.
+   * state (AbstractJobReconciler L191-207, L402-425). With `haZooKeeperRoot`, the same patch
+   * sets `spec.flinkConfiguration["high-availability.zookeeper.path.root"]` (domain/flink-spec.ts
+   * restoreSpecPatch). Idempotent.
    */
-  restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus>;
+  restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus>;
   /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */
   suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
   /**

@@ -46,7 +46,7 @@ export const SCHEMAS = {
       type: 'object',
       required: ['savepointRedeployNonce'],
       additionalProperties: false,
-      properties: { initialSavepointPath: { type: 'string', minLength: 1 }, savepointRedeployNonce: { type: 'integer' } },
+      properties: { initialSavepointPath: { type: 'string', minLength: 1 }, savepointRedeployNonce: { type: 'integer' }, haZooKeeperRoot: { type: 'string', minLength: 1 } },
     },
   },
   label: { params: resourceParams, body: { type: 'object', required: ['labels'], properties: { labels: stringMap } } },

@@ -28,6 +28,7 @@ import { PlatformError } from '../platform/errors.js';
 import type { ArtifactPlace } from '../platform/ports.js';
 import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
 import type { ObjectRef } from '../domain/target-readiness.js';
+import type { RestoreRequest } from '../domain/flink-spec.js';
 import type { FaultConfig } from './faults.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import { loadFleet, type LoadFleetOptions } from './fleet-loader.js';
@@ -100,7 +101,7 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.get<{ Params: AzP }>('/az/:az/capacity', { schema: SCHEMAS.az }, async (req) => sim.capacity(req.params.az));
   app.get<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.getDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.post<{ Params: AzP; Body: FlinkDeploymentManifest }>('/az/:az/apply', { schema: SCHEMAS.apply }, async (req) => sim.apply(req.params.az, req.body));
-  app.post<{ Params: ResP; Body: { initialSavepointPath?: string; savepointRedeployNonce: number } }>(`${res}/restore`, { schema: SCHEMAS.restore }, async (req) =>
+  app.post<{ Params: ResP; Body: RestoreRequest }>(`${res}/restore`, { schema: SCHEMAS.restore }, async (req) =>
     sim.restore(req.params.az, req.params.namespace, req.params.name, req.body),
   );
   app.post<{ Params: ResP }>(`${res}/suspend`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.suspend(req.params.az, req.params.namespace, req.params.name) }));

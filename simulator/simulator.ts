@@ -9,7 +9,7 @@
  * 'invalid' for a rejected manifest.
  */
 import { PlatformError } from '../platform/errors.js';
-import { restoreJobPatch } from '../domain/flink-spec.js';
+import { restoreSpecPatch, type RestoreRequest } from '../domain/flink-spec.js';
 import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../platform/ports.js';
 import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../domain/types.js';
 import { CapacityLedger } from './capacity.js';
@@ -168,15 +168,22 @@ export class Simulator {
     return { created: false, generation: existing.generation };
   }
 
-  /** The merge patch of the ClusterPort's restore (domain/flink-spec.ts restoreJobPatch): a savepoint redeploy with a path, a stateless resume without. */
-  restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): DeploymentStatus {
+  /**
+   * The merge patch of the ClusterPort's restore (domain/flink-spec.ts restoreSpecPatch): a
+   * savepoint redeploy with a path, a stateless resume without; a new ZooKeeper root with `haZooKeeperRoot`.
+   */
+  restore(az: string, namespace: string, name: string, restore: RestoreRequest): DeploymentStatus {
     const r = this.resource(az, namespace, name);
     const spec = structuredClone(r.spec);
-    const job = (spec.job ??= {}) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(restoreJobPatch(restore))) {
-      if (v === null) delete job[k];
-      else job[k] = v;
-    }
+    const patch = restoreSpecPatch(restore);
+    const merge = (into: Record<string, unknown>, from: Record<string, unknown>): void => {
+      for (const [k, v] of Object.entries(from)) {
+        if (v === null) delete into[k];
+        else into[k] = v;
+      }
+    };
+    merge((spec.job ??= {}) as Record<string, unknown>, patch.job);
+    if (patch.flinkConfiguration) merge((spec.flinkConfiguration ??= {}), patch.flinkConfiguration);
     this.updateSpec(r, spec);
     return toDeploymentStatus(r);
   }

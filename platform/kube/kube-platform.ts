@@ -24,7 +24,7 @@ import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, Platform
 import { PlatformError } from '../errors.js';
 import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type WaitProgress } from '../ports.js';
 import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
-import { restoreJobPatch } from '../../domain/flink-spec.js';
+import { restoreSpecPatch, type RestoreRequest } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
 import { readFleetJobs } from '../../domain/fleet-contract.js';
 import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js';
@@ -116,8 +116,8 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     return { created: res.httpStatusCode === 201, generation: obj.metadata.generation ?? 1 };
   }
 
-  async restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus> {
-    return this.merge(az, namespace, name, 'restore', { spec: { job: restoreJobPatch(restore) } });
+  async restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus> {
+    return this.merge(az, namespace, name, 'restore', { spec: restoreSpecPatch(restore) });
   }
 
   async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {

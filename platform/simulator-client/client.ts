@@ -17,6 +17,7 @@ import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultIn
 import type { RestoreEvidence } from '../../domain/restore-verdict.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
+import type { RestoreRequest } from '../../domain/flink-spec.js';
 import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
 
 /** Longest a wait-for-running long-poll is held by the server, wall seconds. */
@@ -45,7 +46,7 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('POST', `/az/${seg(az)}/apply`, `apply ${az} ${manifest.metadata.namespace ?? 'default'}/${manifest.metadata.name}`, { body: manifest });
   }
 
-  restore(az: string, namespace: string, name: string, restore: { initialSavepointPath?: string; savepointRedeployNonce: number }): Promise<DeploymentStatus> {
+  restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus> {
     return this.call('POST', `${this.res(az, namespace, name)}/restore`, `restore ${az} ${namespace}/${name}`, { body: restore });
   }
 

@@ -17,6 +17,7 @@ import { manifestResources } from '../../domain/flink-spec.js';
 import { distinctRefs, OBJECT_KINDS, podReferences, type ObjectRef } from '../../domain/target-readiness.js';
 import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 import { createHaConfigMaps } from '../../simulator/kube-seed.js';
+import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
 import { waitFor } from '../setup/evacuation-harness.js';
 import { startKubeTestPlatform, withHeadroom } from '../setup/kube-platform.js';
 
@@ -37,6 +38,8 @@ interface ContractTarget {
   putStaleHa(namespace: string, name: string): Promise<void>;
   /** Make every state restore of these job keys fail (the simulator's failRestore fault). */
   failRestore(keys: string[]): Promise<unknown>;
+  /** The stored spec of a resource in az-b, read as the platform's admin. */
+  storedSpec(namespace: string, name: string): Promise<FlinkDeploymentManifest['spec']>;
   close(): Promise<void>;
 }
 
@@ -45,16 +48,19 @@ const targets: Record<string, () => Promise<ContractTarget>> = {
     const sim = await spawnSimulator({ timeScale: TIME_SCALE, seed: SEED, logLevel: 'warn' });
     const fleet = withHeadroom(generateFleet({ jobs: JOBS, seed: SEED, templates: loadExampleTemplates() }), HEADROOM);
     await sim.client.loadFleet(fleet, { staleHaFraction: 0 });
+    const storedSpec = async (ns: string, name: string) => (await sim.client.listDeployments(AZ)).find((d) => d.manifest.metadata.namespace === ns && d.manifest.metadata.name === name)!.manifest.spec;
     return {
       ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name),
-      failRestore: (keys) => sim.client.setFaults({ failRestore: keys }), close: () => sim.stop(),
+      failRestore: (keys) => sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => sim.stop(),
     };
   },
   kubernetes: async () => {
     const p = await startKubeTestPlatform({ jobs: JOBS, seed: SEED, timeScale: TIME_SCALE, headroom: HEADROOM });
+    const storedSpec = async (namespace: string, name: string) =>
+      ((await p.admin.get(AZ)!.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace, name })) as FlinkDeploymentManifest).spec;
     return {
       ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(p.admin.get(AZ)!, ns, name),
-      failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), close: () => p.close(),
+      failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => p.close(),
     };
   },
 };
@@ -135,6 +141,22 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const resumed = await t.ports.restore(AZ, ns(m), m.metadata.name, { savepointRedeployNonce: 6 });
     expect(resumed).toMatchObject({ specState: 'running', savepointRedeployNonce: 5, generation: 2 });
     expect(resumed.initialSavepointPath).toBeUndefined();
+  });
+
+  // ZooKeeper HA (docs/design.md "Operator rules the renderer follows", rule 7): a resumed cold
+  // standby gets a fresh high-availability.zookeeper.path.root in the same merge patch; the old
+  // key name is removed; the same request again changes nothing.
+  it('restore with haZooKeeperRoot sets the new root in flinkConfiguration, drops the old key name, and is idempotent', async () => {
+    const m = copy('suspended', (x) => {
+      x.spec.flinkConfiguration = { ...x.spec.flinkConfiguration, 'high-availability.type': 'zookeeper', 'recovery.zookeeper.path.root': '/flink' };
+    });
+    await t.ports.apply(AZ, m);
+    const restore = { savepointRedeployNonce: 7, initialSavepointPath: 's3://flink-state/savepoints/x/savepoint-000000-000000000000', haZooKeeperRoot: '/flink/az-evac/7' };
+    const first = await t.ports.restore(AZ, ns(m), m.metadata.name, restore);
+    const conf = (await t.storedSpec(ns(m), m.metadata.name)).flinkConfiguration!;
+    expect(conf['high-availability.zookeeper.path.root']).toBe('/flink/az-evac/7');
+    expect(conf).not.toHaveProperty('recovery.zookeeper.path.root');
+    expect((await t.ports.restore(AZ, ns(m), m.metadata.name, restore)).generation).toBe(first.generation);
   });
 
   it('P3 preemption: suspend stops a running job and frees its capacity; suspending a missing resource is null', async () => {

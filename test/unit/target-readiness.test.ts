@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planEvacuation } from '../../domain/planner.js';
+import { restoreSpecPatch } from '../../domain/flink-spec.js';
+import { restoreZooKeeperRoot } from '../../domain/render-deployment.js';
 import { podReferences, targetReadinessFindings, type NamespaceCheck } from '../../domain/target-readiness.js';
 import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
@@ -164,5 +166,24 @@ describe('simulator namespace list (Simulator.checkObjects)', () => {
     sim.setKubeObjects('az-b', j.namespace, false);
     expect(sim.checkObjects('az-b', j.namespace, refs)).toEqual({ namespaceExists: false, missing: [], unchecked: [] });
     expect(sim.checkObjects('az-a', j.namespace, refs)).toEqual(present);
+  });
+});
+
+// docs/design.md "Operator rules the renderer follows", rule 7, for copies that are restored
+// rather than re-rendered: a resumed cold standby and the source copy failback restores.
+describe('ZooKeeper root on a restore', () => {
+  it('restoreZooKeeperRoot: a fresh root from the catalog spec, undefined without ZooKeeper HA', () => {
+    const zk = withSpec('zk', { flinkConfiguration: { 'high-availability': 'zookeeper', 'high-availability.zookeeper.path.root': '/flink/az-evac/3' } });
+    expect(restoreZooKeeperRoot(zk, 9)).toBe('/flink/az-evac/9');
+    expect(restoreZooKeeperRoot(job('plain'), 9)).toBeUndefined();
+  });
+
+  it('restoreSpecPatch sets the root under its key and removes the old name; refuses a relative path', () => {
+    expect(restoreSpecPatch({ savepointRedeployNonce: 9, initialSavepointPath: 's3://b/sp', haZooKeeperRoot: '/flink/az-evac/9' })).toEqual({
+      job: { initialSavepointPath: 's3://b/sp', savepointRedeployNonce: 9, state: 'running' },
+      flinkConfiguration: { 'high-availability.zookeeper.path.root': '/flink/az-evac/9', 'recovery.zookeeper.path.root': null },
+    });
+    expect(restoreSpecPatch({ savepointRedeployNonce: 9 })).toEqual({ job: { state: 'running', upgradeMode: 'stateless', initialSavepointPath: null } });
+    expect(() => restoreSpecPatch({ savepointRedeployNonce: 9, haZooKeeperRoot: 'flink' })).toThrow(/haZooKeeperRoot 'flink' must be an absolute znode path/);
   });
 });
