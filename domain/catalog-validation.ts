@@ -2,8 +2,9 @@
  * Validation of the fleet catalog (Catalog, docs/design.md#the-fleet-catalog): a JSON schema pass, then
  * semantic checks across entries. Pure: takes a parsed document or JSON text.
  *
- * Readiness gaps (a P0 job without a hot standby, a P1 without a cold one) are not errors
- * here: the planner reports them as findings.
+ * Readiness gaps (a P0 job without a hot standby, a P1 without a cold one, a target namespace
+ * lacking what a job's pods reference, zonal volumes: domain/target-readiness.ts) are not
+ * errors here: they depend on the target AZ, and the planner reports them as findings.
  */
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
