@@ -79,11 +79,11 @@ export function createPlanActivities(deps: ActivityDeps) {
       // read contributes nothing here; rendering it fails and reports why.
       const refsByNamespace = new Map<string, ObjectRef[]>();
       for (const j of inScope) {
-        let refs: ObjectRef[] = [];
+        const refs = refsByNamespace.get(j.namespace) ?? [];
         try {
-          refs = podReferences(j.deployment.spec).refs;
+          refs.push(...podReferences(j.deployment.spec).refs);
         } catch { /* reported by the manifest check */ }
-        refsByNamespace.set(j.namespace, [...(refsByNamespace.get(j.namespace) ?? []), ...refs]);
+        refsByNamespace.set(j.namespace, refs);
       }
       const namespaceChecks = new Map<string, NamespaceCheck>();
       await Promise.all([...refsByNamespace].map(([ns, refs]) => limit(async () => {

@@ -114,7 +114,9 @@ export function namespaceObjects(manifests: readonly FlinkDeploymentManifest[]):
   const byNamespace = new Map<string, ObjectRef[]>();
   for (const m of manifests) {
     const namespace = m.metadata.namespace ?? 'default';
-    byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...podReferences(m.spec).refs]);
+    const refs = byNamespace.get(namespace) ?? [];
+    refs.push(...podReferences(m.spec).refs);
+    byNamespace.set(namespace, refs);
   }
   return new Map([...byNamespace].map(([ns, refs]) => [ns, distinctRefs(refs)]));
 }
