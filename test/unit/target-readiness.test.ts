@@ -178,6 +178,22 @@ describe('ZooKeeper root on a restore', () => {
     expect(restoreZooKeeperRoot(job('plain'), 9)).toBeUndefined();
   });
 
+  it('the simulator applies the root with the restore, drops the old key name, and a repeat changes nothing', () => {
+    const j = fleetJob('az-a', 'job-a');
+    const { sim } = simWith([j]);
+    const m = structuredClone(j.deployment);
+    m.metadata.name = 'cold';
+    Object.assign(m.spec.flinkConfiguration!, { 'high-availability.type': 'zookeeper', 'recovery.zookeeper.path.root': '/flink' });
+    (m.spec.job as Record<string, unknown>).state = 'suspended';
+    sim.apply('az-b', m);
+    const restore = { savepointRedeployNonce: 9, haZooKeeperRoot: '/flink/az-evac/9' };
+    const first = sim.restore('az-b', 'ns', 'cold', restore);
+    const conf = sim.listDeployments('az-b').find((d) => d.manifest.metadata.name === 'cold')!.manifest.spec.flinkConfiguration!;
+    expect(conf['high-availability.zookeeper.path.root']).toBe('/flink/az-evac/9');
+    expect(conf).not.toHaveProperty('recovery.zookeeper.path.root');
+    expect(sim.restore('az-b', 'ns', 'cold', restore).generation).toBe(first.generation);
+  });
+
   it('restoreSpecPatch sets the root under its key and removes the old name; refuses a relative path', () => {
     expect(restoreSpecPatch({ savepointRedeployNonce: 9, initialSavepointPath: 's3://b/sp', haZooKeeperRoot: '/flink/az-evac/9' })).toEqual({
       job: { initialSavepointPath: 's3://b/sp', savepointRedeployNonce: 9, state: 'running' },
