@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { planEvacuation } from '../../domain/planner.js';
 import { restoreSpecPatch } from '../../domain/flink-spec.js';
-import { restoreZooKeeperRoot } from '../../domain/render-deployment.js';
+import { renderForTargetAz, restoreZooKeeperRoot, sourceAzLeftoverProblem } from '../../domain/render-deployment.js';
 import { podReferences, targetReadinessFindings, type NamespaceCheck } from '../../domain/target-readiness.js';
 import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
@@ -201,5 +201,21 @@ describe('ZooKeeper root on a restore', () => {
     });
     expect(restoreSpecPatch({ savepointRedeployNonce: 9 })).toEqual({ job: { state: 'running', upgradeMode: 'stateless', initialSavepointPath: null } });
     expect(() => restoreSpecPatch({ savepointRedeployNonce: 9, haZooKeeperRoot: 'flink' })).toThrow(/haZooKeeperRoot 'flink' must be an absolute znode path/);
+  });
+});
+
+// docs/design.md "Operator rules the renderer follows", rule 6: the readiness check (the plan
+// activity's manifest check) and the start step share this verdict, so a leftover blocks the
+// job before the trigger (manifest-invalid) instead of failing it at start.
+describe('source-AZ leftovers at readiness', () => {
+  it('names each path of the rendered manifest that still names the source AZ; none for a clean one', () => {
+    const c = catalog([job('x')]);
+    const [source, target] = c.platform.azs as [typeof c.platform.azs[0], typeof c.platform.azs[0]];
+    const render = (j: FleetJob) => renderForTargetAz({ job: j, source, target, layout: 'symmetric', restore: { stateless: true }, evacuationId: 'e1', nonce: 1 });
+    expect(sourceAzLeftoverProblem(render(job('x')), source, 'symmetric')).toBeUndefined();
+    const keyed = withSpec('keyed', { flinkConfiguration: { [`kafka.${source.name}.servers`]: 'k:9092' } });
+    expect(sourceAzLeftoverProblem(render(keyed), source, 'symmetric')).toBe(
+      `rendered manifest still names the source AZ ${source.name} at spec.flinkConfiguration["kafka.${source.name}.servers"] (key); rename those keys in the job's FlinkDeployment so they do not name an AZ`,
+    );
   });
 });
