@@ -2,13 +2,25 @@
  * Catalog sync: read the live fleet of every reachable AZ and store it as the next
  * catalog version, so an emergency in which an AZ's API server is gone still has a recent
  * catalog of that AZ's jobs. An AZ that does not answer keeps its jobs from the previous
- * catalog version (never silently dropped), and the result says so.
+ * catalog version (never silently dropped), and the result says so. Each job's Flink job ids
+ * accumulate across versions (withJobIdHistory).
  */
-import type { Catalog, FleetJob } from '../domain/types.js';
+import { jobKey, type Catalog, type FleetJob } from '../domain/types.js';
+import { mergeJobIds } from '../domain/snapshot-owner.js';
 import type { CatalogSyncResult } from '../domain/evacuation.js';
 import type { ActivityDeps } from './deps.js';
 import { validateCatalog } from '../domain/catalog-validation.js';
 import { platformCall, terminal } from './failures.js';
+
+/**
+ * `live` jobs with the job ids the previous catalog recorded for the same `namespace/name`
+ * appended (newest first, bounded: domain/snapshot-owner.ts mergeJobIds), so a job keeps the
+ * history of its Flink job ids across syncs and snapshot lookups find its older snapshots.
+ */
+function withJobIdHistory(live: FleetJob[], previous: FleetJob[]): FleetJob[] {
+  const before = new Map(previous.map((j) => [jobKey(j), j.jobIds ?? []]));
+  return live.map((j) => ({ ...j, jobIds: mergeJobIds(j.jobIds ?? [], before.get(jobKey(j))) }));
+}
 
 /** Build the catalog activities over `deps`. */
 export function createCatalogActivities(deps: ActivityDeps) {
@@ -22,7 +34,7 @@ export function createCatalogActivities(deps: ActivityDeps) {
       version: (previous?.version ?? 0) + 1,
       takenAt: new Date().toISOString(),
       platform: live.platform,
-      jobs: [...live.jobs, ...kept],
+      jobs: [...withJobIdHistory(live.jobs, previous?.jobs ?? []), ...kept],
     };
     // A catalog the engine will evacuate from must be valid before it is stored: a bad
     // name or a duplicate job found now is a clear error, not a failed evacuation later.

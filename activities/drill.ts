@@ -11,7 +11,7 @@ import type { EvacuationReport } from '../domain/report.js';
 import { renderDrillReportHtml } from '../domain/drill-report-html.js';
 import { renderReportHtml } from '../domain/report-html.js';
 import type { FaultStep, VerifyStep } from '../domain/runbook.js';
-import { newestComplete } from '../domain/snapshot-choice.js';
+import { mergeJobIds, snapshotOwner } from '../domain/snapshot-owner.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -90,9 +90,10 @@ export function createDrillActivities(deps: ActivityDeps) {
         const runningAt = triggeredAt + (j.rtoSeconds ?? 0);
         const deadlineMs = (runningAt + within / report.timeScale) * 1000;
         const found = await pollUntil(`checkpoint of ${key} in ${report.targetAz}`, Math.max(0, deadlineMs - Date.now()) + 1000, async () => {
-          const entries = await platformCall(`snapshots of ${key}`, () => deps.objects.listSnapshots(report.targetAz, ctx.job));
-          const chk = newestComplete(entries, (e) => e.kind === 'checkpoint' && e.path.includes(`/${status.jobId ?? j.jobId}/chk-`));
-          if (chk) return chk;
+          // The moved copy's own checkpoints, in the AZ that writes them (no cross-AZ layout rule).
+          const owner = { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([status.jobId ?? j.jobId]) };
+          const chk = await platformCall(`checkpoint of ${key}`, () => deps.objects.findSnapshot(report.targetAz, owner, { kind: 'checkpoint', nowEpochSeconds: Date.now() / 1000 }));
+          if (chk.kind === 'snapshot') return chk.snapshot;
           return Date.now() > deadlineMs ? null : undefined;
         }).catch(() => null);
         if (!found) missing.push(`${key}: no checkpoint within ${within}s of RUNNING`);

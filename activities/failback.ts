@@ -25,7 +25,7 @@ import pLimit from 'p-limit';
 import { recordsKey, redeployNonceFor, type RunRef } from '../domain/evacuation.js';
 import { PlatformError } from '../platform/errors.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, restoreZooKeeperRoot } from '../domain/render-deployment.js';
-import { newestComplete } from '../domain/snapshot-choice.js';
+import { mergeJobIds, snapshotOwner } from '../domain/snapshot-owner.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { loadJobContext, type JobContext } from './job-context.js';
@@ -109,19 +109,21 @@ export function createFailbackActivities(deps: ActivityDeps) {
         const stateless = outcome.snapshotPath === undefined && (ctx.job.deployment.spec.job as { upgradeMode?: string } | undefined)?.upgradeMode === 'stateless';
         let path: string | undefined;
         if (!stateless) {
-          const prefix = `savepoint-${outcome.jobId.slice(0, 6)}-`;
+          // Only the drilled run's own job id: `savepoint-<6 hex of it>-…` (domain/snapshot-owner.ts).
+          const drilled = { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([outcome.jobId]) };
           // The stop-with-savepoint is the newest savepoint of the drilled run in the target
           // AZ's own store (a suspended job writes no more). An older periodic one would
           // lose state and may be removed by retention while the source restores from it.
           const stop = await pollUntil(`stop savepoint of ${req.key} in ${target}`, 10 * 60_000, async () => {
-            const entries = await platformCall(`snapshots of ${req.key} in ${target}`, () => deps.objects.listSnapshots(target, ctx.job));
-            return newestComplete(entries, (e) => e.kind === 'savepoint' && e.path.includes(prefix));
+            const c = await platformCall(`snapshot of ${req.key} in ${target}`, () => deps.objects.findSnapshot(target, drilled, { kind: 'savepoint', nowEpochSeconds: Date.now() / 1000 }));
+            return c.kind === 'snapshot' ? c.snapshot : undefined;
           });
-          const dir = stop.path.replace(/^s3:\/\/[^/]+\//, '/');
-          // 2. the fresh savepoint must be complete in the source AZ's replica.
+          // 2. the fresh savepoint must be complete in the source AZ's replica (the same key).
           const fresh = await pollUntil(`fresh savepoint of ${req.key} replicated to ${source}`, 10 * 60_000, async () => {
-            const entries = await platformCall(`snapshots of ${req.key} in ${source}`, () => deps.objects.listSnapshots(source, ctx.job));
-            return newestComplete(entries, (e) => e.path.endsWith(dir));
+            const c = await platformCall(`snapshot of ${req.key} in ${source}`, () => deps.objects.findSnapshot(source, drilled, {
+              layout: ctx.catalog.platform.layout, dirKeys: [stop.path], nowEpochSeconds: Date.now() / 1000,
+            }));
+            return c.kind === 'snapshot' ? c.snapshot : undefined;
           });
           path = fresh.path;
         }
@@ -134,8 +136,8 @@ export function createFailbackActivities(deps: ActivityDeps) {
         if (src.specState === 'running' || wasSuspended) {
           result = { key: req.key, action: 'untouched', target: deployedByDrill ? 'suspended' : 'none' };
         } else {
-          const entries = await platformCall(`snapshots of ${req.key} in ${source}`, () => deps.objects.listSnapshots(source, ctx.job));
-          const own = newestComplete(entries, () => true);
+          const c = await platformCall(`snapshot of ${req.key} in ${source}`, () => deps.objects.findSnapshot(source, snapshotOwner(ctx.job, src.jobId), { nowEpochSeconds: Date.now() / 1000 }));
+          const own = c.kind === 'snapshot' ? c.snapshot : undefined;
           await restoreSource(ctx, own?.path, fbNonce, true);
           result = { key: req.key, action: 'restored-own', ...(own ? { restoredFrom: own.path } : {}), target: deployedByDrill ? 'suspended' : 'none' };
         }
@@ -167,8 +169,8 @@ export function createFailbackActivities(deps: ActivityDeps) {
         const status = await platformCall(`read ${p.key} in ${az}`, () => deps.cluster.getDeployment(az, p.namespace, p.name));
         if (!status || status.specState === 'running') return;
         const job = catalog.jobs.find((j) => j.az === az && j.namespace === p.namespace && j.name === p.name);
-        const entries = job ? await platformCall(`snapshots of ${p.key} in ${az}`, () => deps.objects.listSnapshots(az, job)) : [];
-        const own = newestComplete(entries, () => true);
+        const c = job ? await platformCall(`snapshot of ${p.key} in ${az}`, () => deps.objects.findSnapshot(az, snapshotOwner(job, status.jobId), { nowEpochSeconds: Date.now() / 1000 })) : undefined;
+        const own = c?.kind === 'snapshot' ? c.snapshot : undefined;
         await platformCall(`resume ${p.key} in ${az}`, () => deps.cluster.restore(az, p.namespace, p.name, {
           ...(own ? { initialSavepointPath: own.path } : {}), savepointRedeployNonce: redeployNonceFor(`${evacuationId}@failback`),
         }));
@@ -204,8 +206,10 @@ export function createFailbackActivities(deps: ActivityDeps) {
     const standby = await platformCall(`read ${copy.name} in ${az}`, () => deps.cluster.getDeployment(az, copy.namespace, copy.name));
     if (!standby) return undefined;
     if (standby.specState !== 'running') {
-      const entries = await platformCall(`snapshots of ${copy.name} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
-      const own = newestComplete(entries, (e) => !jobId || e.kind !== 'savepoint' || e.path.includes(`savepoint-${jobId.slice(0, 6)}-`));
+      // The standby's own job ids (the promoted run's, its status's), never its primary's.
+      const owner = { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([jobId, standby.jobId]) };
+      const c = await platformCall(`snapshot of ${copy.name} in ${az}`, () => deps.objects.findSnapshot(az, owner, { nowEpochSeconds: Date.now() / 1000 }));
+      const own = c.kind === 'snapshot' ? c.snapshot : undefined;
       await platformCall(`restart hot standby ${copy.name} in ${az}`, () => deps.cluster.restore(az, copy.namespace, copy.name, {
         ...(own ? { initialSavepointPath: own.path } : {}), savepointRedeployNonce: nonce,
       }));

@@ -8,9 +8,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
-import { chooseSnapshot, newestComplete } from '../domain/snapshot-choice.js';
+import type { SnapshotQuery } from '../domain/snapshot-choice.js';
+import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, restoreZooKeeperRoot, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
-import type { FlinkDeploymentManifest, SnapshotEntry, Strategy } from '../domain/types.js';
+import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
@@ -107,13 +108,14 @@ function manifestProblem(deps: ActivityDeps, ctx: JobContext, manifest: FlinkDep
  * a standby strategy leaves the standby as it is. @returns action `skip` with what was done
  */
 async function startSuspended(
-  deps: ActivityDeps, ctx: JobContext, ref: JobRef & { strategy: Strategy }, entries: SnapshotEntry[],
+  deps: ActivityDeps, ctx: JobContext, ref: JobRef & { strategy: Strategy }, owner: SnapshotOwner, nowEpochSeconds: number,
   phases: StartJobResult['phases'], phase: (name: string) => void, attempt: number,
 ): Promise<StartJobResult> {
   const az = ctx.target.name;
   const was = `suspended in ${ctx.source.name} before the evacuation`;
   if (ref.strategy !== 'redeploy') return { action: 'skip', reason: `${was}: left suspended, its standby in ${az} not started`, phases, attempt };
-  const own = newestComplete(entries, () => true);
+  const newest = await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, { layout: ctx.catalog.platform.layout, nowEpochSeconds }));
+  const own = newest.kind === 'snapshot' ? newest.snapshot : undefined;
   const manifest = render(ctx, ref.evacuationId, own?.path);
   const problem = manifestProblem(deps, ctx, manifest);
   if (problem) return { action: 'fail', reason: problem, phases, attempt };
@@ -132,7 +134,9 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
   const steps = {
     /**
      * Everything before start-up. Snapshot: newest complete restorable one within the
-     * tier's RPO in the target AZ's replica, aged at the trigger (the RPO paid); none →
+     * tier's RPO in the target AZ's replica, of the job's own Flink job ids only (the catalog's
+     * `jobIds`, never its standby's), checked newest first up to the first complete one
+     * (ObjectStorePort.findSnapshot), aged at the trigger (the RPO paid); none →
      * the tier's onNoSnapshot (fail, skip, restore stateless). Then render + CRD-validate,
      * this job's jars (when preloading), fence the source (when it answered: wait up to
      * 60 s for it to stop, then choose again among the snapshots its own store still holds
@@ -151,13 +155,14 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
 
       const ctx = await loadJobContext(deps, ref, ref.key);
       const az = ctx.target.name;
-      const entries = await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job));
+      // Only the job's own job ids' snapshots: never its hot standby's under the same prefixes.
+      const owner = snapshotOwner(ctx.job);
       const triggeredAtMs = ctx.stored.request.triggeredAtMs ?? t0;
 
       // A job suspended in the source stays suspended (docs/design.md "Operator rules the
       // renderer follows"): redeployed suspended from its newest complete snapshot (its stop
       // savepoint, however old: the RPO is about running jobs), reported as skipped.
-      if (ctx.job.deployment.spec.job?.state === 'suspended') return startSuspended(deps, ctx, ref, entries, phases, phase, attempt);
+      if (ctx.job.deployment.spec.job?.state === 'suspended') return startSuspended(deps, ctx, ref, owner, triggeredAtMs / 1000, phases, phase, attempt);
 
       // A retry after this run already deployed the job (lost completion, worker crash) must
       // not choose again: the job now writes newer checkpoints of its own, and restoring from
@@ -167,7 +172,8 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       if (current && current.specState === 'running' && current.savepointRedeployNonce === nonceOf(ctx)) {
         phase('snapshot');
         const fenced = await fence(deps, ctx, ref.mode);
-        const used = entries.find((e) => e.path === current.initialSavepointPath);
+        const listed = current.initialSavepointPath ? await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, owner)) : [];
+        const used = listed.find((e) => e.path === current.initialSavepointPath);
         return {
           action: 'deployed', generation: current.generation, phases, attempt, fence: fenced,
           ...(current.initialSavepointPath ? { snapshotPath: current.initialSavepointPath } : {}),
@@ -175,8 +181,8 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         };
       }
 
-      const choiceOptions = { layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds, nowEpochSeconds: triggeredAtMs / 1000 };
-      let choice = chooseSnapshot(entries, choiceOptions);
+      const choiceOptions: SnapshotQuery = { layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds, nowEpochSeconds: triggeredAtMs / 1000 };
+      let choice = await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, choiceOptions));
       phase('snapshot');
       let restorePath: string | undefined;
       let note: string | undefined;
@@ -211,15 +217,13 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       // is final: choose again among the target's snapshots it still holds if the choice is gone.
       if (fenced === 'suspended' && choice.kind === 'snapshot' && await sourceStopped(deps, ctx)) {
         const src = ctx.source.name;
-        const [inTarget, inSource] = await Promise.all([
-          platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, ctx.job)),
-          platformCall(`snapshots of ${ref.key} in ${src}`, () => deps.objects.listSnapshots(src, ctx.job)),
-        ]);
+        const inSource = await platformCall(`snapshots of ${ref.key} in ${src}`, () => deps.objects.listSnapshots(src, owner));
         // Compared by key: AZs name their replicas' buckets apart.
         const keyOf = (path: string): string => parseS3Uri(path)?.key ?? path;
-        const kept = new Set(inSource.map((e) => keyOf(e.path)));
-        const latest = inTarget.filter((e) => kept.has(keyOf(e.path)));
-        const again = latest.some((e) => e.path === restorePath) ? undefined : chooseSnapshot(latest, choiceOptions);
+        const kept = inSource.map((e) => keyOf(e.path));
+        const again = kept.includes(keyOf(choice.snapshot.path))
+          ? undefined
+          : await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, { ...choiceOptions, dirKeys: kept }));
         if (again?.kind === 'snapshot') {
           choice = again;
           restorePath = again.snapshot.path;

@@ -5,7 +5,8 @@
  * readFleetJobs: tier, team and role from labels; lineage, jars and standby
  * pairing from annotations (FLEET_LABELS / FLEET_ANNOTATIONS);
  * snapshot prefixes from the checkpoint/savepoint dirs in flinkConfiguration; requested
- * resources from the pod resources. Resources labelled `role=standby` are not jobs: they
+ * resources from the pod resources; the job id from status.jobStatus.jobId (`jobIds`, whose
+ * history catalog sync keeps across versions). Resources labelled `role=standby` are not jobs: they
  * are attached to their primary (annotation standby-for) as `standby` — hot when their
  * spec runs, cold when suspended. Resources without a tier label are not az-evac's.
  * The state size is not on the resource; it comes from the platform's metrics (here the
@@ -14,6 +15,7 @@
  */
 import { jobKey, TIERS, type FleetJob, type FlinkDeploymentManifest, type JarArtifact, type Tier } from './types.js';
 import { readSpec } from './flink-spec.js';
+import { mergeJobIds } from './snapshot-owner.js';
 
 /** Labels az-evac reads from a FlinkDeployment (`kubectl get flinkdeployments -l az-evac.io/tier`). */
 export const FLEET_LABELS = {
@@ -39,10 +41,12 @@ export const FLEET_ANNOTATIONS = {
  */
 export const DEFAULT_STATE_BYTES = 1024 ** 3;
 
-/** One FlinkDeployment as a platform lists it: the AZ it lives in and its manifest. */
+/** One FlinkDeployment as a platform lists it: the AZ it lives in, its manifest and its status's job id. */
 export interface FleetResource {
   az: string;
   manifest: FlinkDeploymentManifest;
+  /** status.jobStatus.jobId, when the operator reports one (recorded in FleetJob.jobIds). */
+  jobId?: string;
 }
 
 function topics(value: string | undefined): string[] {
@@ -67,6 +71,7 @@ export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: 
     labels: r.manifest.metadata.labels ?? {},
     annotations: r.manifest.metadata.annotations ?? {},
     manifest: r.manifest,
+    jobId: r.jobId,
   }));
   const standbys = new Map<string, (typeof all)[number]>();
   for (const r of all) {
@@ -96,6 +101,7 @@ export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: 
       stateSizeBytes: stateSizeBytes(key),
       checkpointPrefix: spec.checkpointDir?.key ?? `checkpoints/${key}`,
       savepointPrefix: spec.savepointDir?.key ?? `savepoints/${key}`,
+      jobIds: mergeJobIds([r.jobId]),
     });
   }
   return jobs.sort((a, b) => (a.az === b.az ? (jobKey({ namespace: a.namespace, name: a.name }) < jobKey({ namespace: b.namespace, name: b.name }) ? -1 : 1) : a.az < b.az ? -1 : 1));

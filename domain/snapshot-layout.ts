@@ -12,10 +12,10 @@
  *
  * Flink's real `_metadata` is binary (domain/flink-metadata.ts reads it; docs/flink-snapshots.md);
  * the simulator writes it too (simulator/flink-metadata.ts). Exclusive files of a checkpoint are
- * relative; only its `shared/` files are absolute. `readMetadataBody` also reads the JSON
- * stand-in `MetadataBody`, which tests write where they need a back-dated completion time.
+ * relative; only its `shared/` files are absolute. A snapshot's completion time is its
+ * `_metadata` object's last-modified time.
  */
-import { assertRelocatable, FLINK_METADATA_MAGIC, readFlinkMetadata } from './flink-metadata.js';
+import { assertRelocatable, readFlinkMetadata } from './flink-metadata.js';
 
 /** Name of the file Flink writes last. */
 export const METADATA = '_metadata';
@@ -25,48 +25,18 @@ export const CHECKPOINT_DIR = /^chk-\d+$/;
 /** Last path segment of a savepoint directory. */
 export const SAVEPOINT_DIR = /^savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/;
 
-/** Body of a (stand-in) `_metadata`. */
-export interface MetadataBody {
-  /** Files the snapshot consists of: absolute `s3://bucket/key` or relative to the snapshot directory. */
-  files: string[];
-  /** Completion time, epoch seconds; absent → the `_metadata` object's last-modified time. */
-  completedAtEpochSeconds?: number;
-}
-
 /**
- * Parse a `_metadata` body.
- * @throws Error naming `where` when it is not the JSON stand-in `{ "files": [...] }`
- */
-export function parseMetadata(body: string, where: string): MetadataBody {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new Error(`${where}: _metadata is not the JSON { "files": [...] } az-evac reads (Flink's binary format is not supported yet)`);
-  }
-  const p = parsed as Partial<MetadataBody> | null;
-  if (!p || !Array.isArray(p.files) || !p.files.every((f) => typeof f === 'string')) {
-    throw new Error(`${where}: _metadata lacks a "files" array of strings`);
-  }
-  const at = p.completedAtEpochSeconds;
-  return { files: p.files, ...(typeof at === 'number' && Number.isFinite(at) ? { completedAtEpochSeconds: at } : {}) };
-}
-
-/**
- * The files a `_metadata` object references, as `s3://` URIs or names relative to its directory
- * (what `resolveReference` takes): Flink's binary format when `bytes` starts with Flink's magic
- * number, else the simulator's JSON stand-in.
- * For Flink's format every referenced file must lie in the snapshot's own directory or, for a
- * checkpoint, in its job's `shared/` or `taskowned/` directory (keys compared, so a replica bucket
- * of another name still matches): anything else is entropy injection or a foreign path.
+ * The files a Flink `_metadata` references, as `s3://` URIs or names relative to its directory
+ * (what `resolveReference` takes). Every referenced file must lie in the snapshot's own
+ * directory or, for a checkpoint, in its job's `shared/` or `taskowned/` directory (keys
+ * compared, so a replica bucket of another name still matches): anything else is entropy
+ * injection or a foreign path.
  * @param at where the object is: `bucket` and the snapshot directory's key (no trailing `/`)
- * @throws FlinkMetadataError (non-retryable) for binary metadata that cannot be read or is not
- *   relocatable; Error for a malformed stand-in
+ * @throws FlinkMetadataError (non-retryable) when the bytes are not Flink's format (`not-metadata`,
+ *   e.g. a stand-in some tool wrote), of an unknown version, corrupt, or not relocatable
  */
-export function readMetadataBody(bytes: Uint8Array, at: { bucket: string; dirKey: string }): MetadataBody {
+export function readSnapshotFiles(bytes: Uint8Array, at: { bucket: string; dirKey: string }): string[] {
   const where = `s3://${at.bucket}/${at.dirKey}`;
-  const flink = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0) === FLINK_METADATA_MAGIC;
-  if (!flink) return parseMetadata(new TextDecoder().decode(bytes), where);
   const meta = readFlinkMetadata(bytes, { snapshotDir: where, where: `${where}/${METADATA}` });
   const parent = at.dirKey.slice(0, at.dirKey.lastIndexOf('/'));
   const prefixes = CHECKPOINT_DIR.test(at.dirKey.slice(at.dirKey.lastIndexOf('/') + 1))
@@ -74,7 +44,7 @@ export function readMetadataBody(bytes: Uint8Array, at: { bucket: string; dirKey
     : [at.dirKey];
   const byKey = meta.files.map((f) => ({ ...f, path: parseS3Uri(f.path)?.key ?? f.path }));
   assertRelocatable({ files: byKey }, { prefixes, where });
-  return { files: meta.files.map((f) => f.path) };
+  return meta.files.map((f) => f.path);
 }
 
 /** `s3://bucket/key` → parts; undefined for other schemes. A trailing `/` is dropped. */

@@ -122,6 +122,12 @@ export interface FleetJob {
   /** Key prefixes inside the AZ's stateBucket (no bucket, no scheme), e.g. `checkpoints/ns/name`. */
   checkpointPrefix: string;
   savepointPrefix: string;
+  /**
+   * Flink job ids this job has had (status.jobStatus.jobId of its primary FlinkDeployment as
+   * catalog sync saw it), newest first, at most MAX_JOB_IDS (domain/snapshot-owner.ts): whose
+   * snapshots it may restore from. Absent in catalogs older than this field.
+   */
+  jobIds?: string[];
 }
 
 /** Stable identity of a job across AZs: `namespace/name`. */
@@ -151,17 +157,26 @@ export interface Capacity {
   memoryMiB: number;
 }
 
-/** A snapshot found in an AZ's replica of the object store. */
-export interface SnapshotEntry {
+/**
+ * A snapshot directory found in an AZ's replica, before its files are checked: what listing
+ * the job's own directories and one HEAD of each `_metadata` tell (platform/ports.ts ObjectStorePort).
+ */
+export interface SnapshotCandidate {
   kind: 'checkpoint' | 'savepoint';
   /** Full path as Flink would use it: `s3://<bucket>/<key of the snapshot directory>`. */
   path: string;
-  /** Completion time, epoch seconds. */
+  /** `_metadata`'s last-modified time, else (no `_metadata`) the newest file's; epoch seconds. */
   completedAtEpochSeconds: number;
   /** `_metadata` present (it is written last; without it the snapshot is incomplete). */
   hasMetadata: boolean;
+}
+
+/** A snapshot whose `_metadata` was read and whose referenced files were checked in one replica. */
+export interface SnapshotEntry extends SnapshotCandidate {
   /** Every file `_metadata` references is present in this replica (false under replication lag). */
   referencedFilesPresent: boolean;
+  /** When files are missing: how many, and the first one (`s3://bucket/key`). */
+  missing?: { count: number; first: string };
   /**
    * Why this snapshot can never be restored from this replica whatever arrives later: its
    * `_metadata` is unreadable (unknown Flink format version or handle, corrupt) or references

@@ -16,9 +16,12 @@ import type {
   PlatformProfile,
   FleetJob,
   Plan,
-  SnapshotEntry,
+  SnapshotCandidate,
+  SnapshotChoice,
   TiersPolicy,
 } from '../domain/types.js';
+import type { SnapshotQuery } from '../domain/snapshot-choice.js';
+import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
 import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
@@ -140,11 +143,21 @@ export type ArtifactPlace = 'repository' | 'cache';
 /** One S3-compatible object store per AZ, with cross-AZ replication. */
 export interface ObjectStorePort {
   /**
-   * Snapshots of one job in the AZ's replica of the state bucket: every
-   * `<checkpointPrefix>/<jobId>/chk-<n>/` and `<savepointPrefix>/savepoint-<6hex>-<12hex>/`,
-   * newest first, complete or not (see SnapshotEntry).
+   * The snapshot directories of `owner`'s job ids in the AZ's replica of the state bucket
+   * (`<checkpointPrefix>/<jobId>/chk-<n>/`, `<savepointPrefix>/savepoint-<6 hex of jobId>-<12 hex>/`;
+   * never another job id's under the same prefixes), newest first, complete or not, with no
+   * file checked: listings plus one HEAD of each `_metadata`. Empty when the owner has no job id
+   * or its bucket does not exist.
    */
-  listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]>;
+  listSnapshots(az: string, owner: SnapshotOwner): Promise<SnapshotCandidate[]>;
+  /**
+   * Choose `owner`'s snapshot to restore from in the AZ's replica (domain/snapshot-choice.ts):
+   * candidates as listSnapshots finds them, checked newest first (`_metadata` read, every
+   * referenced file looked up), stopping at the first complete one that `query` accepts.
+   * Requests per lookup are bounded as docs/flink-snapshots.md "How az-evac uses it" says.
+   * An owner with no job id or an entropy-injected path gets `none` with the reason, no request.
+   */
+  findSnapshot(az: string, owner: SnapshotOwner, query: SnapshotQuery): Promise<SnapshotChoice>;
   /**
    * Whether `jar` is present with its digest in the AZ's jar repository (replicated,
    * HDD-backed: slow under contention) or jar cache (the artifact bucket the clusters read).

@@ -26,6 +26,19 @@ const jar = {
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
+/** domain/snapshot-owner.ts SnapshotOwner. */
+const snapshotOwner = {
+  type: 'object',
+  required: ['checkpointPrefix', 'savepointPrefix', 'jobIds'],
+  additionalProperties: false,
+  properties: {
+    checkpointPrefix: { type: 'string', minLength: 1 },
+    savepointPrefix: { type: 'string', minLength: 1 },
+    jobIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
+    entropyKey: { type: 'string' },
+  },
+} as const;
+
 /** A FlinkDeployment, structurally (the CRD schema is checked by the simulator itself). */
 const manifest = FLINK_DEPLOYMENT_SHAPE;
 const objectRef = {
@@ -63,10 +76,28 @@ export const SCHEMAS = {
   },
   snapshots: {
     params: azParams,
+    body: { type: 'object', required: ['owner'], properties: { owner: snapshotOwner } },
+  },
+  findSnapshot: {
+    params: azParams,
     body: {
       type: 'object',
-      required: ['checkpointPrefix', 'savepointPrefix'],
-      properties: { checkpointPrefix: { type: 'string', minLength: 1 }, savepointPrefix: { type: 'string', minLength: 1 } },
+      required: ['owner', 'query'],
+      properties: {
+        owner: snapshotOwner,
+        query: {
+          type: 'object',
+          required: ['nowEpochSeconds'],
+          additionalProperties: false,
+          properties: {
+            layout: { enum: ['symmetric', 'per-az-buckets'] },
+            nowEpochSeconds: { type: 'number', minimum: 0 },
+            rpoSeconds: { type: 'number', minimum: 0 },
+            kind: { enum: ['checkpoint', 'savepoint'] },
+            dirKeys: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      },
     },
   },
   hasArtifact: {

@@ -29,6 +29,8 @@ import type { ArtifactPlace } from '../platform/ports.js';
 import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
 import type { ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreRequest } from '../domain/flink-spec.js';
+import type { SnapshotQuery } from '../domain/snapshot-choice.js';
+import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { FaultConfig } from './faults.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import { loadFleet, type LoadFleetOptions } from './fleet-loader.js';
@@ -119,8 +121,11 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000, req.query.restoring),
   );
 
-  app.post<{ Params: AzP; Body: { checkpointPrefix: string; savepointPrefix: string } }>('/az/:az/snapshots', { schema: SCHEMAS.snapshots }, async (req) => ({
-    snapshots: sim.listSnapshots(req.params.az, req.body),
+  app.post<{ Params: AzP; Body: { owner: SnapshotOwner } }>('/az/:az/snapshots', { schema: SCHEMAS.snapshots }, async (req) => ({
+    snapshots: sim.snapshotCandidates(req.params.az, req.body.owner),
+  }));
+  app.post<{ Params: AzP; Body: { owner: SnapshotOwner; query: SnapshotQuery } }>('/az/:az/snapshots/find', { schema: SCHEMAS.findSnapshot }, async (req) => ({
+    choice: await sim.findSnapshot(req.params.az, req.body.owner, req.body.query),
   }));
   app.post<{ Params: AzP; Body: { jar: JarArtifact; place: ArtifactPlace } }>('/az/:az/artifacts/has', { schema: SCHEMAS.hasArtifact }, async (req) => ({
     present: sim.hasArtifact(req.params.az, req.body.jar, req.body.place),

@@ -11,7 +11,7 @@
 import { PlatformError } from '../platform/errors.js';
 import { restoreSpecPatch, type RestoreRequest } from '../domain/flink-spec.js';
 import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../platform/ports.js';
-import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../domain/types.js';
+import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice, SnapshotEntry } from '../domain/types.js';
 import { CapacityLedger } from './capacity.js';
 import { Checkpointing } from './checkpointing.js';
 import { Faults } from './faults.js';
@@ -23,8 +23,10 @@ import { ReplicatedStores } from './replication.js';
 import type { S3Mirror } from './s3-mirror.js';
 import { AzCluster, canonicalJson, createResource, manifestOf, nsName, toDeploymentStatus, type Resource } from './resources.js';
 import { ModelClock, Scheduler, type WallClock } from './scheduler.js';
-import { listSnapshots } from './snapshots.js';
+import { findSnapshot, listSnapshotCandidates, listSnapshots } from './snapshots.js';
 import { distinctRefs, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
+import type { SnapshotQuery } from '../domain/snapshot-choice.js';
+import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 
 /** Options of a simulator. */
 export interface SimulatorOptions {
@@ -302,9 +304,22 @@ export class Simulator {
     return check();
   }
 
+  /** Every snapshot under the job's prefixes, every job id, fully resolved (inspection, see snapshots.ts listSnapshots). */
   listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): SnapshotEntry[] {
     this.assertUp(az);
     return listSnapshots(this.stores.store(az), this.profile(az).stateBucket, job);
+  }
+
+  /** ObjectStorePort.listSnapshots: the owner's job ids' snapshot directories, newest first, none checked. */
+  snapshotCandidates(az: string, owner: SnapshotOwner): SnapshotCandidate[] {
+    this.assertUp(az);
+    return listSnapshotCandidates(this.stores.store(az), this.profile(az).stateBucket, owner);
+  }
+
+  /** ObjectStorePort.findSnapshot: newest first, stopping at the first complete one (snapshots.ts findSnapshot). */
+  findSnapshot(az: string, owner: SnapshotOwner, query: SnapshotQuery): Promise<SnapshotChoice> {
+    this.assertUp(az);
+    return findSnapshot(this.stores.store(az), this.profile(az).stateBucket, owner, query);
   }
 
   hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): boolean {
@@ -322,7 +337,7 @@ export class Simulator {
     const up = this.platform.azs.filter((a) => !this.scheduler.isDown(a.name)).map((a) => this.clusters.get(a.name)!);
     const unreachableAzs = this.platform.azs.map((a) => a.name).filter((a) => this.scheduler.isDown(a));
     if (up.length === 0 && this.platform.azs.length > 0) throw new PlatformError('az-down', `every AZ is down (${unreachableAzs.join(', ')})`, true);
-    const resources = up.flatMap((c) => [...c.resources.values()].map((r) => ({ az: r.az, manifest: manifestOf(r) })));
+    const resources = up.flatMap((c) => [...c.resources.values()].map((r) => ({ az: r.az, manifest: manifestOf(r), jobId: r.status.jobStatus?.jobId })));
     const jobs = readFleetJobs(resources, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
     return { platform: structuredClone(this.platform), jobs, unreachableAzs };
   }

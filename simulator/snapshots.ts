@@ -1,9 +1,15 @@
 /**
- * How one AZ's in-memory replica resolves Flink's snapshot layout (domain/snapshot-layout.ts).
+ * How one AZ's in-memory replica resolves Flink's snapshot layout (domain/snapshot-layout.ts),
+ * and the snapshot lookups of ObjectStorePort over it with the production path's semantics
+ * (platform/s3/snapshot-listing.ts): only the owner's job ids' directories are listed
+ * (domain/snapshot-owner.ts), and domain/snapshot-choice.ts checks them newest first, stopping
+ * at the first complete one.
  */
-import type { SnapshotEntry } from '../domain/types.js';
+import type { SnapshotCandidate, SnapshotChoice, SnapshotEntry } from '../domain/types.js';
 import { FlinkMetadataError } from '../domain/flink-metadata.js';
-import { CHECKPOINT_DIR, METADATA, readMetadataBody, resolveReference, SAVEPOINT_DIR, type MetadataBody } from '../domain/snapshot-layout.js';
+import { chooseSnapshot, type SnapshotQuery } from '../domain/snapshot-choice.js';
+import { CHECKPOINT_DIR, METADATA, readSnapshotFiles, resolveReference, SAVEPOINT_DIR } from '../domain/snapshot-layout.js';
+import { ownerListingPrefixes, ownerProblem, type SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { ObjectStore } from './object-store.js';
 
 /** What one AZ's replica holds of a snapshot directory. */
@@ -19,6 +25,8 @@ export interface ResolvedSnapshot {
   stateBytes: number;
   /** `_metadata` unreadable or not relocatable (FlinkMetadataError's message), as the S3 adapter reports it. */
   problem?: string;
+  /** Referenced files absent from this replica, `s3://bucket/key`, sorted. */
+  missing: string[];
 }
 
 /**
@@ -27,7 +35,7 @@ export interface ResolvedSnapshot {
  * checkpoint replicated under `per-az-buckets` is not restorable.
  */
 export function resolveSnapshot(store: ObjectStore, bucket: string, dirKey: string): ResolvedSnapshot {
-  const out: ResolvedSnapshot = { exists: false, hasMetadata: false, referencedFilesPresent: false, completedAtEpochSeconds: 0, stateBytes: 0 };
+  const out: ResolvedSnapshot = { exists: false, hasMetadata: false, referencedFilesPresent: false, completedAtEpochSeconds: 0, stateBytes: 0, missing: [] };
   if (!store.hasBucket(bucket)) return out;
   let token: string | undefined;
   do {
@@ -41,42 +49,37 @@ export function resolveSnapshot(store: ObjectStore, bucket: string, dirKey: stri
   const meta = store.get(bucket, `${dirKey}/${METADATA}`);
   if (!meta) return out;
   out.hasMetadata = true;
-  out.referencedFilesPresent = true;
-  let body: MetadataBody;
+  out.completedAtEpochSeconds = meta.lastModifiedEpochSeconds;
+  let files: string[];
   try {
-    const bytes = typeof meta.body === 'string' ? new TextEncoder().encode(meta.body) : meta.body;
-    body = bytes === undefined ? { files: [] } : readMetadataBody(bytes, { bucket, dirKey });
+    const bytes = typeof meta.body === 'string' ? new TextEncoder().encode(meta.body) : meta.body ?? new Uint8Array();
+    files = readSnapshotFiles(bytes, { bucket, dirKey });
   } catch (err) {
     if (!(err instanceof FlinkMetadataError)) throw err;
-    out.referencedFilesPresent = false;
     out.problem = err.message;
     return out;
   }
-  out.completedAtEpochSeconds = body.completedAtEpochSeconds ?? meta.lastModifiedEpochSeconds;
-  for (const ref of body.files) {
+  for (const ref of files) {
     const at = resolveReference(bucket, dirKey, ref);
     const file = store.get(at.bucket, at.key);
     if (file) out.stateBytes += file.sizeBytes;
-    else out.referencedFilesPresent = false;
+    else out.missing.push(`s3://${at.bucket}/${at.key}`);
   }
+  out.missing.sort();
+  out.referencedFilesPresent = out.missing.length === 0;
   return out;
 }
 
 /** Every common prefix under `prefix/` (one level, `/` delimiter), all pages. */
 function subdirs(store: ObjectStore, bucket: string, prefix: string): string[] {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = store.list(bucket, { prefix: `${prefix}/`, delimiter: '/', continuationToken: token });
-    out.push(...page.commonPrefixes.map((p) => p.slice(0, -1)));
-    token = page.nextContinuationToken;
-  } while (token !== undefined);
-  return out;
+  return subdirsWith(store, bucket, `${prefix}/`);
 }
 
 /**
- * Every checkpoint and savepoint of a job in `bucket` of one AZ's replica, newest first,
- * complete or not. Paths are `s3://<bucket>/<dir>` without a trailing slash.
+ * Every checkpoint and savepoint under a job's prefixes in `bucket` of one AZ's replica, of
+ * every job id, newest first, complete or not, each fully resolved: the simulator's inspection
+ * view for its tests and its control API, not a lookup (those are listSnapshotCandidates and
+ * findSnapshot, which see only the owner's job ids).
  */
 export function listSnapshots(
   store: ObjectStore,
@@ -84,24 +87,74 @@ export function listSnapshots(
   job: { checkpointPrefix: string; savepointPrefix: string },
 ): SnapshotEntry[] {
   if (!store.hasBucket(bucket)) return [];
-  const entries: SnapshotEntry[] = [];
-  const add = (kind: SnapshotEntry['kind'], dirKey: string): void => {
-    const r = resolveSnapshot(store, bucket, dirKey);
-    if (!r.exists) return;
-    entries.push({
-      kind,
-      path: `s3://${bucket}/${dirKey}`,
-      completedAtEpochSeconds: r.completedAtEpochSeconds,
-      hasMetadata: r.hasMetadata,
-      referencedFilesPresent: r.referencedFilesPresent,
-      ...(r.problem !== undefined ? { problem: r.problem } : {}),
-    });
-  };
+  const dirs: Array<{ kind: SnapshotEntry['kind']; dir: string }> = [];
   for (const jobDir of subdirs(store, bucket, job.checkpointPrefix)) {
-    for (const dir of subdirs(store, bucket, jobDir)) if (CHECKPOINT_DIR.test(lastSegment(dir))) add('checkpoint', dir);
+    for (const dir of subdirs(store, bucket, jobDir)) if (CHECKPOINT_DIR.test(lastSegment(dir))) dirs.push({ kind: 'checkpoint', dir });
   }
-  for (const dir of subdirs(store, bucket, job.savepointPrefix)) if (SAVEPOINT_DIR.test(lastSegment(dir))) add('savepoint', dir);
-  return entries.sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds);
+  for (const dir of subdirs(store, bucket, job.savepointPrefix)) if (SAVEPOINT_DIR.test(lastSegment(dir))) dirs.push({ kind: 'savepoint', dir });
+  return dirs.flatMap((d) => {
+    const r = resolveSnapshot(store, bucket, d.dir);
+    return r.exists ? [entryOf(d.kind, bucket, d.dir, r)] : [];
+  }).sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds);
+}
+
+/**
+ * The snapshot directories of `owner`'s job ids in `bucket`, newest first, as the S3 adapter's
+ * listSnapshotCandidates finds them (same prefixes, same times). [] when the bucket is missing
+ * or the owner has no job id or an entropy-injected path.
+ */
+export function listSnapshotCandidates(store: ObjectStore, bucket: string, owner: SnapshotOwner): SnapshotCandidate[] {
+  if (!store.hasBucket(bucket) || ownerProblem(owner) !== undefined) return [];
+  const prefixes = ownerListingPrefixes(owner);
+  const out: SnapshotCandidate[] = [];
+  const add = (kind: SnapshotCandidate['kind'], prefix: string, dirPattern: RegExp): void => {
+    for (const dir of subdirsWith(store, bucket, prefix)) {
+      if (!dirPattern.test(lastSegment(dir))) continue;
+      const r = resolveSnapshot(store, bucket, dir);
+      if (r.exists) out.push({ kind, path: `s3://${bucket}/${dir}`, completedAtEpochSeconds: r.completedAtEpochSeconds, hasMetadata: r.hasMetadata });
+    }
+  };
+  for (const p of prefixes.checkpoints) add('checkpoint', p, CHECKPOINT_DIR);
+  for (const p of prefixes.savepoints) add('savepoint', p, SAVEPOINT_DIR);
+  return out.sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds);
+}
+
+/**
+ * Choose `owner`'s snapshot in `bucket` with the S3 adapter's semantics: domain/snapshot-choice.ts
+ * over listSnapshotCandidates, each candidate resolved only when the choice reaches it.
+ */
+export function findSnapshot(store: ObjectStore, bucket: string, owner: SnapshotOwner, query: SnapshotQuery): Promise<SnapshotChoice> {
+  const problem = ownerProblem(owner);
+  if (problem !== undefined) return Promise.resolve({ kind: 'none', reason: problem, skipped: [] });
+  return chooseSnapshot(listSnapshotCandidates(store, bucket, owner), query, async (c) => {
+    const dir = c.path.slice(`s3://${bucket}/`.length);
+    const r = resolveSnapshot(store, bucket, dir);
+    return { ...entryOf(c.kind, bucket, dir, r), completedAtEpochSeconds: c.completedAtEpochSeconds };
+  });
+}
+
+function entryOf(kind: SnapshotEntry['kind'], bucket: string, dir: string, r: ResolvedSnapshot): SnapshotEntry {
+  return {
+    kind,
+    path: `s3://${bucket}/${dir}`,
+    completedAtEpochSeconds: r.completedAtEpochSeconds,
+    hasMetadata: r.hasMetadata,
+    referencedFilesPresent: r.referencedFilesPresent,
+    ...(r.missing.length > 0 ? { missing: { count: r.missing.length, first: r.missing[0]! } } : {}),
+    ...(r.problem !== undefined ? { problem: r.problem } : {}),
+  };
+}
+
+/** Common prefixes (without the trailing `/`) directly under the raw key prefix `prefix` (`/` delimiter), all pages. */
+function subdirsWith(store: ObjectStore, bucket: string, prefix: string): string[] {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = store.list(bucket, { prefix, delimiter: '/', continuationToken: token });
+    out.push(...page.commonPrefixes.map((p) => p.slice(0, -1)));
+    token = page.nextContinuationToken;
+  } while (token !== undefined);
+  return out;
 }
 
 function lastSegment(dir: string): string {

@@ -20,7 +20,9 @@
  * Every failure is a PlatformError classified in errors.ts.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
+import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
+import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { PlatformError } from '../errors.js';
 import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type WaitProgress } from '../ports.js';
 import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
@@ -170,7 +172,7 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
         try {
           // A 503 / 429 / timeout of one list request is an API server under load, not an AZ
           // that does not answer: retried in place before the AZ is declared unreachable.
-          return (await retryTransient(() => listFlinkDeployments(a, FLEET_LABELS.tier))).map((obj) => ({ az: a.az, manifest: toManifest(obj) }));
+          return (await retryTransient(() => listFlinkDeployments(a, FLEET_LABELS.tier))).map((obj) => ({ az: a.az, manifest: toManifest(obj), jobId: obj.status?.jobStatus?.jobId ?? undefined }));
         } catch (err) {
           if (err instanceof PlatformError && err.retryable) {
             unreachableAzs.push(a.az);
@@ -186,8 +188,12 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     return { platform: structuredClone(this.profile), jobs, unreachableAzs: unreachableAzs.sort() };
   }
 
-  listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
-    return this.objects.listSnapshots(az, job);
+  listSnapshots(az: string, owner: SnapshotOwner): Promise<SnapshotCandidate[]> {
+    return this.objects.listSnapshots(az, owner);
+  }
+
+  findSnapshot(az: string, owner: SnapshotOwner, query: SnapshotQuery): Promise<SnapshotChoice> {
+    return this.objects.findSnapshot(az, owner, query);
   }
 
   hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean> {

@@ -1,5 +1,5 @@
 /**
- * ObjectStorePort over S3 (AWS SDK v3): snapshot listing in the target AZ's replica of
+ * ObjectStorePort over S3 (AWS SDK v3): snapshot listing and choice in the target AZ's replica of
  * the state bucket (snapshot-listing.ts) and jar preloading from its jar repository bucket
  * (`<artifactBucket>-repository`) into its artifact bucket (jar-copy.ts).
  *
@@ -9,13 +9,15 @@
  * so thousands of concurrent job lookups never open thousands of sockets.
  */
 import pLimit from 'p-limit';
-import { jarRepositoryBucket, type AzProfile, type FleetJob, type JarArtifact, type SnapshotEntry } from '../../domain/types.js';
+import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
+import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
+import { jarRepositoryBucket, type AzProfile, type JarArtifact, type SnapshotCandidate, type SnapshotChoice } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
 import type { ArtifactPlace, ObjectStorePort } from '../ports.js';
 import { checkS3Access, type S3AccessCheck, type S3Clients } from './clients.js';
 import type { S3CallContext } from './errors.js';
 import { copyJar, hasJar, type CopyLimits, type JarCopyContext } from './jar-copy.js';
-import { listSnapshotsOverS3 } from './snapshot-listing.js';
+import { findSnapshotOverS3, listSnapshotCandidates } from './snapshot-listing.js';
 
 /** Options of the S3 object store. */
 export interface S3ObjectStoreOptions extends CopyLimits {
@@ -37,9 +39,14 @@ export class S3ObjectStore implements ObjectStorePort {
     this.call = { bounded: (fn) => limit(fn), retry: opts.clients.settings.retry };
   }
 
-  async listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
+  async listSnapshots(az: string, owner: SnapshotOwner): Promise<SnapshotCandidate[]> {
     const { profile, client } = await this.target(az);
-    return listSnapshotsOverS3({ ...this.call, client, bucket: profile.stateBucket }, job);
+    return listSnapshotCandidates({ ...this.call, client, bucket: profile.stateBucket }, owner);
+  }
+
+  async findSnapshot(az: string, owner: SnapshotOwner, query: SnapshotQuery): Promise<SnapshotChoice> {
+    const { profile, client } = await this.target(az);
+    return findSnapshotOverS3({ ...this.call, client, bucket: profile.stateBucket }, owner, query);
   }
 
   async hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean> {

@@ -15,9 +15,11 @@
 import { PlatformError } from '../errors.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, WaitProgress } from '../ports.js';
 import type { RestoreEvidence } from '../../domain/restore-verdict.js';
-import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotEntry } from '../../domain/types.js';
+import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
 import type { RestoreRequest } from '../../domain/flink-spec.js';
+import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
+import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
 
 /** Longest a wait-for-running long-poll is held by the server, wall seconds. */
@@ -124,9 +126,12 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     }
   }
 
-  async listSnapshots(az: string, job: Pick<FleetJob, 'checkpointPrefix' | 'savepointPrefix'>): Promise<SnapshotEntry[]> {
-    const body = { checkpointPrefix: job.checkpointPrefix, savepointPrefix: job.savepointPrefix };
-    return (await this.call<{ snapshots: SnapshotEntry[] }>('POST', `/az/${seg(az)}/snapshots`, `list snapshots in ${az} of ${job.checkpointPrefix}`, { body })).snapshots;
+  async listSnapshots(az: string, owner: SnapshotOwner): Promise<SnapshotCandidate[]> {
+    return (await this.call<{ snapshots: SnapshotCandidate[] }>('POST', `/az/${seg(az)}/snapshots`, `list snapshots in ${az} of ${owner.checkpointPrefix}`, { body: { owner } })).snapshots;
+  }
+
+  async findSnapshot(az: string, owner: SnapshotOwner, query: SnapshotQuery): Promise<SnapshotChoice> {
+    return (await this.call<{ choice: SnapshotChoice }>('POST', `/az/${seg(az)}/snapshots/find`, `find a snapshot in ${az} of ${owner.checkpointPrefix}`, { body: { owner, query } })).choice;
   }
 
   async hasArtifact(az: string, jar: JarArtifact, place: ArtifactPlace): Promise<boolean> {

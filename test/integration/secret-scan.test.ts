@@ -135,7 +135,7 @@ describe('secret scan of everything the worker, the console and the CLI wrote', 
     const wrong = `${s3.secretAccessKey.slice(0, -4)}beef`;
     const clients = testClients({ maxAttempts: 1 });
     Object.assign(clients.settings, { secretAccessKey: wrong });
-    const err = await testStore(clients, [testProfile('az-b', 'no-bucket', 'x')]).listSnapshots('az-b', { checkpointPrefix: 'c/x', savepointPrefix: 's/x' }).catch((e: unknown) => e);
+    const err = await testStore(clients, [testProfile('az-b', 'no-bucket', 'x')]).listSnapshots('az-b', { checkpointPrefix: 'c/x', savepointPrefix: 's/x', jobIds: ['a'.repeat(32)] }).catch((e: unknown) => e);
     clients.destroy();
     expect(err).toMatchObject({ code: 'forbidden' });
     keep('S3 refusal', `${(err as Error).message} ${JSON.stringify(err)}`);

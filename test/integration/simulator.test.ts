@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderForTargetAz } from '../../domain/render-deployment.js';
+import { snapshotOwner } from '../../domain/snapshot-owner.js';
 import { jobKey, type FleetJob } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
 import { spawnSimulator, type SpawnedSimulator } from '../../simulator/spawn.js';
@@ -46,12 +47,17 @@ describe('simulator process over HTTP', () => {
     }
     const back = read.jobs.find((r) => jobKey(r) === jobKey(job))!;
     expect(back).toMatchObject({ tier: job.tier, team: job.team, jars: job.jars, resources: job.resources, checkpointPrefix: job.checkpointPrefix, lineage: job.lineage });
+    // The running job's id from its status: whose snapshots it may restore from.
+    expect(back.jobIds).toEqual([(await sim.client.getDeployment(job.az, job.namespace, job.name))!.jobId]);
+    expect(back.jobIds![0]).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('restores a rendered manifest in az-b and waits for RUNNING over long-polls', async () => {
-    const snapshots = await sim.client.listSnapshots('az-b', job);
-    const chosen = snapshots.find((s) => s.hasMetadata && s.referencedFilesPresent)!;
-    expect(chosen).toBeDefined();
+    const owner = snapshotOwner(job, (await sim.client.getDeployment(job.az, job.namespace, job.name))!.jobId);
+    const choice = await sim.client.findSnapshot('az-b', owner, { layout: fleet.platform.layout, nowEpochSeconds: Date.now() / 1000 });
+    if (choice.kind !== 'snapshot') throw new Error(`no snapshot chosen: ${choice.reason}`);
+    const chosen = choice.snapshot;
+    expect(chosen.path).toContain(owner.jobIds[0]!.slice(0, 6));
     const [source, target] = fleet.platform.azs;
     const manifest = renderForTargetAz({ job, source: source!, target: target!, layout: fleet.platform.layout, restore: { path: chosen.path }, evacuationId: 'it-1', nonce: 1 });
     await sim.client.deleteHaConfigMaps('az-b', job.namespace, job.name);
@@ -92,7 +98,7 @@ describe('simulator process over HTTP', () => {
     await sim.client.setAzDown('az-a', true);
     const err = await rejection(sim.client.capacity('az-a'));
     expect(err).toMatchObject({ code: 'az-down', retryable: true });
-    expect((await rejection(sim.client.listSnapshots('az-a', job))).code).toBe('az-down');
+    expect((await rejection(sim.client.listSnapshots('az-a', snapshotOwner(job, 'f'.repeat(32))))).code).toBe('az-down');
     const read = await sim.client.readFleet();
     expect(read.unreachableAzs).toEqual(['az-a']);
     expect(read.jobs.every((j) => j.az !== 'az-a')).toBe(true);

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
+import { snapshotOwner } from '../../domain/snapshot-owner.js';
 import type { ClusterPort, FleetSource, ObjectStorePort } from '../../platform/ports.js';
 import { spawnSimulator } from '../../simulator/spawn.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
@@ -120,7 +121,9 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const m = copy('suspended');
     await t.ports.apply(AZ, m);
     await waitFor('CREATED', async () => ((await t.ports.getDeployment(AZ, ns(m), m.metadata.name))?.lifecycleState === 'CREATED' ? true : undefined), 30_000);
-    const savepoint = (await t.ports.listSnapshots(AZ, template)).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent);
+    const owner = snapshotOwner(template, (await t.ports.getDeployment(AZ, template.namespace, template.name))?.jobId);
+    const found = await t.ports.findSnapshot(AZ, owner, { kind: 'savepoint', nowEpochSeconds: Date.now() / 1000 });
+    const savepoint = found.kind === 'snapshot' ? found.snapshot : undefined;
     const restore = { savepointRedeployNonce: 1, ...(savepoint ? { initialSavepointPath: savepoint.path } : {}) };
     const restored = await t.ports.restore(AZ, ns(m), m.metadata.name, restore);
     expect(restored).toMatchObject({ specState: 'running', generation: 2 });
@@ -217,7 +220,10 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
   // Restored means restored (domain/restore-verdict.ts): on Kubernetes the evidence is read from
   // the JobManager's REST API through the API server's service proxy (platform/kube/flink-rest.ts).
   it("a restore counts running after a checkpoint completed after it; a restore that loops fails with the JobManager's exception", async () => {
-    const savepoint = (await t.ports.listSnapshots(AZ, template)).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent)!;
+    const owner = snapshotOwner(template, (await t.ports.getDeployment(AZ, template.namespace, template.name))?.jobId);
+    const found = await t.ports.findSnapshot(AZ, owner, { kind: 'savepoint', nowEpochSeconds: Date.now() / 1000 });
+    if (found.kind !== 'snapshot') throw new Error(`no savepoint of ${template.name}: ${found.reason}`);
+    const savepoint = found.snapshot;
     const fromSavepoint = (x: FlinkDeploymentManifest) => {
       (x.spec.job as Record<string, unknown>).initialSavepointPath = savepoint.path;
     };

@@ -4,8 +4,8 @@
  * names the output directory of a fresh run of the script, those too (Flink's output is not
  * byte-stable: what is read is compared, never bytes). Plus refusals on hand-made bytes.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,41 +16,13 @@ import {
   type FlinkSnapshotMetadata,
   type KeyedHandle,
 } from '../../domain/flink-metadata.js';
-import { readMetadataBody } from '../../domain/snapshot-layout.js';
+import { readSnapshotFiles } from '../../domain/snapshot-layout.js';
+import { allFixtures, committedFixtures, freshFixtures, freshFixturesRoot, type Fixture } from './fixtures/flink.js';
 
-/** What scripts/flink-fixtures/…/SnapshotFixtures.java writes next to the snapshots. */
-interface FixtureInfo {
-  flinkVersion: string;
-  jobId: string;
-  /** `file:` URI of the directory the job wrote into: absolute checkpoint paths start with it. */
-  writtenUnder: string;
-  canonicalSavepoint: string;
-  nativeSavepoint: string;
-  retainedCheckpoints: number[];
-}
-
-interface Fixture {
-  label: string;
-  dir: string;
-  info: FixtureInfo;
-}
-
-function fixturesUnder(root: string, label: string): Fixture[] {
-  return readdirSync(root)
-    .filter((v) => existsSync(join(root, v, 'fixture.json')))
-    .sort()
-    .map((v) => ({
-      label: `${label} ${v}`,
-      dir: join(root, v),
-      info: JSON.parse(readFileSync(join(root, v, 'fixture.json'), 'utf8')) as FixtureInfo,
-    }));
-}
-
-const committedRoot = resolve(fileURLToPath(import.meta.url), '../../fixtures/flink');
-const committed = fixturesUnder(committedRoot, 'committed');
-const freshRoot = process.env.AZ_EVAC_FLINK_FIXTURES_DIR;
-const fresh = freshRoot ? fixturesUnder(resolve(freshRoot), 'fresh') : [];
-const all = [...committed, ...fresh];
+const committed = committedFixtures;
+const freshRoot = freshFixturesRoot;
+const fresh = freshFixtures;
+const all = allFixtures;
 
 /** The format version each Flink line writes (Checkpoints.storeCheckpointMetadata of that release). */
 function expectedFormat(flinkVersion: string): number | undefined {
@@ -290,28 +262,28 @@ describe('assertRelocatable', () => {
   });
 });
 
-describe('readMetadataBody (what the S3 listing reads)', () => {
+describe('readSnapshotFiles (what the S3 lookup reads)', () => {
   const fx = committed.find((f) => f.info.flinkVersion.startsWith('2.1.'))!;
 
   it("lists a real savepoint's files as s3:// URIs in the directory it was read from", () => {
     const dirKey = `savepoints/payments/enricher/${fx.info.nativeSavepoint}`;
     const bytes = readFileSync(join(fx.dir, 'savepoints', fx.info.nativeSavepoint, '_metadata'));
-    const body = readMetadataBody(bytes, { bucket: 'az-b-state', dirKey });
-    expect(body.files.length).toBeGreaterThan(2);
-    expect(body.files.every((f) => f.startsWith(`s3://az-b-state/${dirKey}/`))).toBe(true);
-    expect(body.completedAtEpochSeconds).toBeUndefined();
+    const files = readSnapshotFiles(bytes, { bucket: 'az-b-state', dirKey });
+    expect(files.length).toBeGreaterThan(2);
+    expect(files.every((f) => f.startsWith(`s3://az-b-state/${dirKey}/`))).toBe(true);
   });
 
   it("refuses a real checkpoint whose shared files lie outside the job's directories (here file: paths)", () => {
     const n = fx.info.retainedCheckpoints.at(-1)!;
     const bytes = readFileSync(join(fx.dir, 'checkpoints', fx.info.jobId, `chk-${n}`, '_metadata'));
-    expect(() => readMetadataBody(bytes, { bucket: 'b', dirKey: `checkpoints/x/${fx.info.jobId}/chk-${n}` })).toThrow(
+    expect(() => readSnapshotFiles(bytes, { bucket: 'b', dirKey: `checkpoints/x/${fx.info.jobId}/chk-${n}` })).toThrow(
       expect.objectContaining({ code: 'not-relocatable', message: expect.stringContaining('references file:/') }),
     );
   });
 
-  it('still reads the JSON stand-in the simulator writes', () => {
-    const body = readMetadataBody(new TextEncoder().encode('{"files":["d1"],"completedAtEpochSeconds":5}'), { bucket: 'b', dirKey: 'sp/savepoint-aaaaaa-bbbbbbbbbbbb' });
-    expect(body).toEqual({ files: ['d1'], completedAtEpochSeconds: 5 });
+  it('refuses bytes that are not Flink metadata (a JSON stand-in), non-retryable, naming the file', () => {
+    expect(() => readSnapshotFiles(new TextEncoder().encode('{"files":["d1"]}'), { bucket: 'b', dirKey: 'sp/savepoint-aaaaaa-bbbbbbbbbbbb' })).toThrow(
+      expect.objectContaining({ code: 'not-metadata', retryable: false, message: expect.stringContaining('s3://b/sp/savepoint-aaaaaa-bbbbbbbbbbbb/_metadata') }),
+    );
   });
 });

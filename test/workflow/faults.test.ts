@@ -13,6 +13,7 @@ import type { StartJobResult } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type JobKey } from '../../domain/types.js';
 import { buildStateStores } from '../../platform/state-stores.js';
+import { snapshotOwner } from '../../domain/snapshot-owner.js';
 import { loadTiersFile } from '../../worker/build.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 
@@ -88,9 +89,11 @@ describe('evacuation under faults', () => {
     const key = reportKey(job);
     // The job checkpoints in the target AZ: a snapshot newer than the one it restored from
     // is there for the retry to (wrongly) choose.
-    const fleetJob = h.sourceJobs().get(key)!;
+    // The job's own job ids: the catalog's (its source run, whose snapshot it restored) and its target run's.
+    const catalogJob = (await buildStateStores(h.settings).catalogs.latest())!.jobs.find((j) => jobKey(j) === key)!;
+    const owner = snapshotOwner(catalogJob, job.jobId);
     await waitFor('a checkpoint of the moved job newer than its restore point, in the target AZ', async () => {
-      const listed = await h.sim.client.listSnapshots(TARGET_AZ, fleetJob);
+      const listed = await h.sim.client.listSnapshots(TARGET_AZ, owner);
       const restored = listed.find((e) => e.path === job.snapshotPath);
       return restored && listed.some((e) => e.hasMetadata && e.completedAtEpochSeconds > restored.completedAtEpochSeconds) ? true : undefined;
     }, 60_000, 100);
