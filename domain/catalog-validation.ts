@@ -6,6 +6,7 @@
  * lacking what a job's pods reference, zonal volumes: domain/target-readiness.ts) are not
  * errors here: they depend on the target AZ, and the planner reports them as findings.
  */
+import { MAX_JOB_IDS } from './snapshot-owner.js';
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { TIERS, jobKey, type Catalog, type FleetJob } from './types.js';
@@ -117,6 +118,12 @@ const FLEET_JOB_SCHEMA = {
     stateSizeBytes: { type: 'integer', minimum: 0 },
     checkpointPrefix: prefix,
     savepointPrefix: prefix,
+    jobIds: {
+      type: 'array',
+      maxItems: MAX_JOB_IDS,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[0-9a-f]{32}$', description: "a Flink JobID (32 lowercase hex digits, status.jobStatus.jobId)" },
+    },
   },
 } as const;
 

@@ -7,7 +7,7 @@
  *   `<checkpointPrefix>/<jobId>/chk-` (Flink's checkpoint layout: one directory per job id,
  *   Flink docs "Checkpoints" → "Directory Structure") and
  *   `<savepointPrefix>/savepoint-<first 6 hex of jobId>-` (the savepoint directory name Flink
- *   gives, `AbstractFsCheckpointStorageAccess.createSavepointLocation`),
+ *   gives, `AbstractFsCheckpointStorageAccess.initializeLocationForSavepoint`),
  * for each job id of the owner. Savepoints carry only 6 hex digits of the job id: two job ids
  * under one prefix that share them (1 in 16.7 million per pair) cannot be told apart.
  *
