@@ -16,13 +16,14 @@
  * (one ListObjectsV2 per 1,000 keys, once per lookup, shared by every candidate checked);
  * other files get one HeadObject each. The first complete one ends the lookup.
  *
- * Requests per lookup, J ≤ MAX_JOB_IDS job ids, D candidate directories (what retention
- * keeps of those job ids), K checked candidates (newest first up to the first complete one,
- * none beyond the RPO): ≤ 2J + D + K × (1 + HEAD_LIMIT_PER_DIR × exclusive directories)
- * + one listing page per 1,000 keys of each checked job id's `shared/` and `taskowned/`, plus
- * extra pages when a prefix holds more than 1,000 directories. Typically (3 retained
- * checkpoints, 2 savepoints, the newest complete, one job id) 2 + 5 + 1 + a few HEADs + the
- * `shared/` pages: independent of how many older snapshots or `.sst` files exist.
+ * Requests per lookup, with J ≤ MAX_JOB_IDS job ids, D candidate directories (what retention
+ * keeps of those job ids) and K checked candidates (newest first up to the first complete one,
+ * none beyond the RPO): ≤ 2J listings + D HEADs (+ 1 listing page per directory without
+ * `_metadata`) + K GETs + ≤ HEAD_LIMIT_PER_DIR HEADs per exclusive directory of each checked
+ * snapshot + one listing page per 1,000 keys of each `shared/`/`taskowned/` checked (once per
+ * lookup) + one page per 1,000 directories under a listing prefix. The real Flink fixtures
+ * (2 checkpoints, 2 savepoints, the newest complete) take 10 requests (docs/flink-snapshots.md):
+ * the count does not grow with older snapshots or with `.sst` files beyond the pages of `shared/`.
  * A `_metadata` that cannot be read or is not relocatable makes an entry with a `problem`,
  * passed over by the choice, never retried. Every request goes through the caller's concurrency bound.
  */
