@@ -7,9 +7,10 @@
  * evacuation, server-side apply with a fixed field manager), so a retry redoes nothing.
  */
 import { Context } from '@temporalio/activity';
-import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
+import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceSeen, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import type { SnapshotQuery } from '../domain/snapshot-choice.js';
 import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
+import { DEFAULT_FENCE_OBSERVE_SECONDS } from '../domain/tiers-policy.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, restoreZooKeeperRoot, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
@@ -17,10 +18,10 @@ import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, platformCall, terminal } from './failures.js';
-import { fenceStaysPending } from './fencing.js';
+import { actingRun, fenceStaysPending, requestFence, type FenceAttempt } from './fencing.js';
 import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
-import { heartbeating, pollUntil } from './poll.js';
+import { heartbeating } from './poll.js';
 
 /** A job step's reference: evacuation id, its run and the job key, nothing more. */
 export interface JobRef {
@@ -53,40 +54,49 @@ export function targetResource(ctx: JobContext, strategy: Strategy): { namespace
   return { namespace: ctx.job.namespace, name: ctx.job.name };
 }
 
+/** What a job's fence step did: its state and what was seen of the source copy. */
+interface Fenced {
+  state: FenceState;
+  seen?: FenceSeen;
+}
+
 /**
- * Fence the source copy (guarantee 2): suspend it when the source API answers. In an
- * emergency an unreachable source (or one answering 403 or 429: fencing.ts fenceStaysPending)
- * is recorded as `unreachable` at once (no retry storm against a dead AZ) and a pending fence is stored BEFORE the target copy is deployed, so
- * the fencing follow-up (activities/fencing.ts) suspends it when the AZ comes back.
+ * Fence the source copy (guarantee 2): suspend it with az-evac's annotations and Event and
+ * wait up to `observeSeconds` (wall) to see it stopped (fencing.ts requestFence). Not seen
+ * stopped in time: a `requested` fence record is stored for the fencing follow-up, which
+ * keeps looking, and the job goes on (the report says "fence requested, not observed"). In
+ * an emergency an unreachable source (or one answering 403 or 429: fenceStaysPending) is
+ * recorded as `unreachable` at once (no retry storm against a dead AZ) and a pending fence is
+ * stored BEFORE the target copy is deployed, so the follow-up suspends it when the AZ comes
+ * back; in other modes it fails the step.
  */
-async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode): Promise<FenceState> {
+async function fence(deps: ActivityDeps, ctx: JobContext, mode: EvacuationMode, observeSeconds: number): Promise<Fenced> {
   const what = `fence ${ctx.planned.key} in ${ctx.source.name}`;
+  const records = recordsKey(ctx.stored.request);
+  const copy = { az: ctx.source.name, namespace: ctx.job.namespace, name: ctx.job.name };
+  const record = { key: ctx.planned.key, sourceAz: copy.az, namespace: copy.namespace, name: copy.name };
+  let attempt: FenceAttempt;
   try {
-    return (await deps.cluster.suspend(ctx.source.name, ctx.job.namespace, ctx.job.name)) ? 'suspended' : 'absent';
+    attempt = await requestFence(deps, actingRun(ctx.stored), copy, observeSeconds * 1000);
   } catch (err) {
     if (!(err instanceof PlatformError)) throw err;
     if (!fenceStaysPending(err) || mode !== 'emergency') throw asFailure(what, err);
-    await deps.evacuations.putFence(recordsKey(ctx.stored.request), {
-      key: ctx.planned.key, sourceAz: ctx.source.name, namespace: ctx.job.namespace, name: ctx.job.name, state: 'pending', recordedAtMs: Date.now(),
-    });
-    return 'unreachable';
+    await deps.evacuations.putFence(records, { ...record, state: 'pending', recordedAtMs: Date.now() });
+    return { state: 'unreachable' };
   }
+  if (attempt.state === 'requested') {
+    await deps.evacuations.putFence(records, { ...record, state: 'requested', recordedAtMs: Date.now(), suspendGeneration: attempt.suspendGeneration, seen: attempt.seen });
+  }
+  return { state: attempt.state, seen: attempt.seen };
 }
 
-/** Wall seconds a suspended source may take to stop before the target copy is deployed anyway. */
-const SOURCE_STOP_SECONDS = 60;
-
 /**
- * Whether the source copy, just told to suspend, has stopped: its operator acted on the
- * suspend (observedGeneration ≥ generation) and the job no longer runs. Polls up to
- * SOURCE_STOP_SECONDS. @returns false when it has not stopped in time or cannot be read
+ * Wall seconds a start step waits to see its fenced source copy stopped (tiers.yaml
+ * fenceObserveSeconds on the platform's clock; plans stored before it existed: the default).
  */
-async function sourceStopped(deps: ActivityDeps, ctx: JobContext): Promise<boolean> {
-  const az = ctx.source.name;
-  return pollUntil(`${ctx.planned.key} stopped in ${az}`, SOURCE_STOP_SECONDS * 1000, async () => {
-    const s = await platformCall(`read ${ctx.planned.key} in ${az}`, () => deps.cluster.getDeployment(az, ctx.job.namespace, ctx.job.name));
-    return !s || ((s.observedGeneration ?? 0) >= s.generation && s.jobState !== 'RUNNING') ? true : undefined;
-  }).catch(() => false);
+function observeSeconds(ctx: JobContext): number {
+  const p = ctx.stored.policy;
+  return p.fenceObserveSeconds ?? DEFAULT_FENCE_OBSERVE_SECONDS / p.timeScale;
 }
 
 /**
@@ -139,10 +149,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * (ObjectStorePort.findSnapshot), aged at the trigger (the RPO paid); none →
      * the tier's onNoSnapshot (fail, skip, restore stateless). Then render + CRD-validate,
      * this job's jars (when preloading), fence the source (when it answered: wait up to
-     * 60 s for it to stop, then choose again among the snapshots its own store still holds
-     * if its retention deleted the chosen checkpoint meanwhile), and deploy: resume-standby
-     * patches the cold standby (initialSavepointPath + savepointRedeployNonce + running, and a
-     * fresh ZooKeeper root when the job uses ZooKeeper HA);
+     * tiers.yaml fenceObserveSeconds to see it stopped; once seen stopped, choose again among
+     * the snapshots its own store still holds if its retention deleted the chosen checkpoint
+     * meanwhile), and deploy: resume-standby patches the cold standby (initialSavepointPath +
+     * savepointRedeployNonce + running, and a fresh ZooKeeper root when the job uses ZooKeeper HA);
      * redeploy deletes stale HA ConfigMaps before a first deploy and server-side applies.
      * @throws non-retryable 'JarMissing', 'ManifestRejected', 'Forbidden'; retryable platform errors
      */
@@ -171,11 +181,11 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       const current = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, target.namespace, target.name));
       if (current && current.specState === 'running' && current.savepointRedeployNonce === nonceOf(ctx)) {
         phase('snapshot');
-        const fenced = await fence(deps, ctx, ref.mode);
+        const fenced = await fence(deps, ctx, ref.mode, observeSeconds(ctx));
         const listed = current.initialSavepointPath ? await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, owner)) : [];
         const used = listed.find((e) => e.path === current.initialSavepointPath);
         return {
-          action: 'deployed', generation: current.generation, phases, attempt, fence: fenced,
+          action: 'deployed', generation: current.generation, phases, attempt, fence: fenced.state, ...(fenced.seen ? { fenceSeen: fenced.seen } : {}),
           ...(current.initialSavepointPath ? { snapshotPath: current.initialSavepointPath } : {}),
           ...(used ? { snapshotAgeSeconds: triggeredAtMs / 1000 - used.completedAtEpochSeconds } : {}),
         };
@@ -210,12 +220,12 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         }
         phase('jars');
       }
-      const fenced = await fence(deps, ctx, ref.mode);
+      const fenced = await fence(deps, ctx, ref.mode, observeSeconds(ctx));
       // The source runs on until its operator has stopped it, and its checkpoint retention
       // may delete the chosen checkpoint meanwhile (a short interval, a slow stop); the
-      // delete reaches the target's replica later. Once the source has stopped its own store
+      // delete reaches the target's replica later. Once the source is seen stopped its own store
       // is final: choose again among the target's snapshots it still holds if the choice is gone.
-      if (fenced === 'suspended' && choice.kind === 'snapshot' && await sourceStopped(deps, ctx)) {
+      if (fenced.state === 'stopped' && choice.kind === 'snapshot') {
         const src = ctx.source.name;
         const inSource = await platformCall(`snapshots of ${ref.key} in ${src}`, () => deps.objects.listSnapshots(src, owner));
         // Compared by key: AZs name their replicas' buckets apart.
@@ -251,7 +261,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       }
       phase('apply');
       return {
-        action: 'deployed', generation, phases, attempt, fence: fenced,
+        action: 'deployed', generation, phases, attempt, fence: fenced.state, ...(fenced.seen ? { fenceSeen: fenced.seen } : {}),
         ...(choice.kind === 'snapshot' ? { snapshotPath: choice.snapshot.path, snapshotAgeSeconds: choice.ageSeconds } : {}),
         ...(note ? { note } : {}),
       };
@@ -261,20 +271,22 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * Verify the hot standby in the target AZ is RUNNING, mark it active, fence the source.
      * @returns promoted false (with reason) when the standby is absent or unhealthy: the workflow redeploys instead
      */
-    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState }> {
+    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState; fenceSeen?: FenceSeen }> {
       const startedAtMs = Date.now();
-      const done = (r: { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
+      const done = (r: { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState; fenceSeen?: FenceSeen }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
       const ctx = await loadJobContext(deps, ref, ref.key);
       const standby = ctx.job.standby;
       if (!standby || standby.kind !== 'hot' || standby.az !== ctx.target.name) return done({ promoted: false, reason: `no hot standby in ${ctx.target.name}` });
       const status = await platformCall(`hot standby of ${ref.key}`, () => deps.cluster.getDeployment(standby.az, standby.namespace, standby.name));
       if (!status) return done({ promoted: false, reason: `hot standby ${standby.namespace}/${standby.name} is absent in ${standby.az}` });
       if (status.jobState !== 'RUNNING') return done({ promoted: false, reason: `hot standby is ${status.lifecycleState ?? '?'}/${status.jobState ?? '?'}, not RUNNING` });
-      const fenced = await fence(deps, ctx, ref.mode);
+      // The hot standby already runs beside the source copy by design: promotion does not wait
+      // for the source to stop (one look); a copy not yet seen stopped is left to the follow-up.
+      const fenced = await fence(deps, ctx, ref.mode, 0);
       await platformCall(`promote ${ref.key}`, () => deps.cluster.label(standby.az, standby.namespace, standby.name, {
         [ROLE_LABEL]: 'active', [EVACUATION_ID_LABEL]: ref.evacuationId,
       }));
-      return done({ promoted: true, jobId: status.jobId, fence: fenced });
+      return done({ promoted: true, jobId: status.jobId, fence: fenced.state, ...(fenced.seen ? { fenceSeen: fenced.seen } : {}) });
     },
 
     /**

@@ -11,9 +11,11 @@ import { catalogStaleness } from '../domain/catalog-freshness.js';
 import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
 import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
+import { preemptMark } from '../domain/fence.js';
 import type { Catalog, FleetJob, Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
+import { actingRun, suspendMarked } from './fencing.js';
 import { azProfile, planIndex } from './job-context.js';
 
 /** Platform look-ups in flight at once while planning. */
@@ -145,16 +147,20 @@ export function createPlanActivities(deps: ActivityDeps) {
 
     /**
      * Suspend the plan's P3 preemptions in the target AZ (idempotent: suspending a suspended
-     * or absent job is a no-op).
+     * or absent job is a no-op), each with az-evac's preemption annotations in the same patch
+     * and an AzEvacPreempted Event (best effort): by which evacuation run, when, for which job.
      * @returns how many jobs were suspended
      */
     async preemptJobs(evacuationId: string): Promise<{ suspended: number }> {
       const stored = await deps.evacuations.getPlan(evacuationId);
       const az = stored.plan.targetAz;
+      const run = actingRun(stored);
       const limit = pLimit(LOOKUP_CONCURRENCY);
       let suspended = 0;
       await Promise.all(stored.plan.preemptions.map((p) => limit(async () => {
-        const status = await platformCall(`preempt ${p.key} in ${az}`, () => deps.cluster.suspend(az, p.namespace, p.name));
+        const mark = preemptMark(run, Date.now(), p.forJob, p.cores);
+        const copy = { az, namespace: p.namespace, name: p.name };
+        const status = await platformCall(`preempt ${p.key} in ${az}`, () => suspendMarked(deps, copy, mark, `${evacuationId}/preempted/${p.key}`));
         if (status) suspended += 1;
         Context.current().heartbeat(suspended);
       })));

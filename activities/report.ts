@@ -22,15 +22,16 @@ export function createReportActivities(deps: ActivityDeps) {
      * look at beside it (`<recordsKey>.report.html`, see domain/report-html.ts).
      * @returns the JSON report's reference (ReportStore), whether every P0–P2 job ended RUNNING, and the tier lines
      */
-    async writeReport(input: EvacuationInput & { startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; tierFailures?: Partial<Record<Tier, string>>; fences?: FencePassResult & { followUpWorkflowId: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
+    async writeReport(input: EvacuationInput & { startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; tierFailures?: Partial<Record<Tier, string>>; fences?: FencePassResult & { followUpWorkflowId?: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
       const records = recordsKey(input);
       const stored = await deps.evacuations.getPlan(records);
       const outcomes = await deps.evacuations.listOutcomes(records);
+      const fenceRecords = input.fences ? await deps.evacuations.listFences(records) : [];
       const report = buildReport({
         evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, targetAz: input.targetAz, mode: input.mode,
         requestedBy: input.requestedBy, startedAtMs: input.startedAtMs, endedAtMs: input.endedAtMs,
         abortedBy: input.abortedBy, preemptionError: input.preemptionError, tierFailures: input.tierFailures, fences: input.fences,
-        plan: stored.plan, policy: stored.policy, outcomes,
+        plan: stored.plan, policy: stored.policy, outcomes, fenceRecords,
       });
       await deps.reports.put(`${records}.report.html`, await renderReportHtml(report));
       const reportFile = await deps.reports.put(`${records}.report.json`, JSON.stringify(report));

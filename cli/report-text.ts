@@ -23,6 +23,12 @@ export function reportText(report: EvacuationReport, maxReasons = 15): string {
   if (report.preemptions.length) lines.push(`Preempted ${report.preemptions.length} P3 job(s) in ${report.targetAz} (${report.preemptions.reduce((n, p) => n + p.cores, 0)} cores freed).`);
   const unfenced = report.jobs.filter((j) => j.fence === 'unreachable').length;
   if (unfenced) lines.push(`${unfenced} source copie(s) in ${report.sourceAz} could not be fenced (API unreachable): suspend them there before anything resumes them.`);
+  const unobserved = report.jobs.filter((j) => j.fence === 'requested');
+  if (unobserved.length) {
+    lines.push(`${unobserved.length} source copie(s) in ${report.sourceAz}: fence requested, not observed (suspend accepted, not seen stopped; they may still run${report.fencing?.followUpWorkflowId ? `; ${report.fencing.followUpWorkflowId} keeps looking` : ''}):`);
+    for (const j of unobserved.slice(0, maxReasons)) lines.push(`  ${j.tier} ${j.namespace}/${j.name}: ${j.fenceSeen?.seen ?? 'not seen'}`);
+    if (unobserved.length > maxReasons) lines.push(`  … and ${unobserved.length - maxReasons} more (see the JSON report)`);
+  }
   const bad = report.jobs.filter((j) => j.outcome !== 'running');
   if (bad.length) {
     lines.push(`${bad.length} job(s) not RUNNING in ${report.targetAz}:`);

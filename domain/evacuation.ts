@@ -340,19 +340,36 @@ export type StartJobResult = {
   phases: Record<string, { startedAtMs: number; endedAtMs: number }>;
   attempt: number;
 } & (
-  | { action: 'deployed'; generation: number; fence: FenceState; snapshotPath?: string; snapshotAgeSeconds?: number; note?: string }
+  | { action: 'deployed'; generation: number; fence: FenceState; fenceSeen?: FenceSeen; snapshotPath?: string; snapshotAgeSeconds?: number; note?: string }
   | { action: 'fail'; reason: string }
   | { action: 'skip'; reason: string }
 );
 
-/** How the source copy of a job was fenced before the target copy starts. */
-export type FenceState = 'suspended' | 'absent' | 'unreachable';
+/**
+ * How the source copy of a job was fenced before the target copy started (guarantee 2):
+ * - `stopped`: observed stopped (domain/fence.ts stopVerdict: the operator recorded the
+ *   suspend and the JobManager is gone or the job ended);
+ * - `absent`: there was no source copy;
+ * - `requested`: the suspend was accepted by the source API server but the copy was not seen
+ *   stopped within the bounded wait (tiers.yaml fenceObserveSeconds): it may still run; the
+ *   fencing follow-up keeps looking;
+ * - `unreachable`: the source API did not answer; a pending fence was stored and the
+ *   follow-up suspends the copy when the AZ answers again.
+ */
+export type FenceState = 'stopped' | 'absent' | 'requested' | 'unreachable';
+
+/** What was seen of a fenced copy, and when (epoch ms). */
+export interface FenceSeen {
+  seen: string;
+  atMs: number;
+}
 
 /**
- * A source copy fenced in absentia (guarantee 2): its AZ did not answer when the target
- * copy started, so it must be suspended there before anything else resumes it. Written by
- * the start step before the target copy is deployed; `state` turns from `pending` to
- * `suspended` (or `absent`) once the fencing step reached the AZ.
+ * The fence of one source copy that was not observed stopped when its target copy started
+ * (guarantee 2), kept in the evacuation store for the fencing follow-up: `pending` (its AZ
+ * did not answer: not even requested yet; written before the target copy is deployed),
+ * `requested` (the suspend was accepted, the stop not yet seen), then `stopped` or `absent`
+ * once a fencing pass observed it.
  */
 export interface FenceRecord {
   /** Job key `namespace/name` of the source copy (the catalog's name in the source AZ). */
@@ -360,19 +377,34 @@ export interface FenceRecord {
   sourceAz: string;
   namespace: string;
   name: string;
-  state: 'pending' | 'suspended' | 'absent';
-  /** When the source was found unreachable, and when it was fenced after all; epoch ms. */
+  state: 'pending' | 'requested' | 'stopped' | 'absent';
+  /** When the record was first written (the AZ found unreachable, or the stop not seen in time); epoch ms. */
   recordedAtMs: number;
+  /** metadata.generation the accepted suspend produced: what the operator must have observed (requested and later). */
+  suspendGeneration?: number;
+  /** The last observation (state requested, stopped or absent). */
+  seen?: FenceSeen;
+  /** When it was observed stopped or absent; epoch ms. */
   fencedAtMs?: number;
 }
 
-/** Result of one fencing pass over an evacuation's pending fences. */
+/**
+ * Order of a fence record's states (later beats earlier when the same job has several
+ * records): pending 0, requested 1, stopped/absent 2.
+ */
+export function fenceStateRank(state: FenceRecord['state']): number {
+  return state === 'pending' ? 0 : state === 'requested' ? 1 : 2;
+}
+
+/** Result of one fencing pass over an evacuation's fence records. */
 export interface FencePassResult {
-  /** Fenced in this pass (suspended or found absent). */
+  /** Observed stopped (or absent) in this pass. */
   fenced: number;
-  /** Still pending: their AZ still does not answer. Keys, sorted. */
+  /** Still pending: their AZ still does not answer, no suspend requested yet. Keys, sorted. */
   pending: string[];
-  /** Fenced after the fact so far, in this pass or earlier ones. Keys, sorted. */
+  /** Suspend requested (accepted) but the copy not yet observed stopped: it may still run. Keys, sorted. */
+  notObserved: string[];
+  /** Observed stopped after their target copy started, in this pass or earlier ones. Keys, sorted. */
   fencedLater: string[];
 }
 
@@ -428,11 +460,7 @@ export interface JobOutcome {
   snapshotAgeSeconds?: number;
   /** status.jobStatus.jobId in the target AZ after the deploy. */
   jobId?: string;
-  /**
-   * How the source copy was fenced before the target copy started: `suspended`, `absent`,
-   * or `unreachable` (the source AZ did not answer: it must be suspended there before
-   * anything resumes it when the AZ comes back).
-   */
+  /** How the source copy was fenced before the target copy started (see FenceState). */
   fence?: FenceState;
   /**
    * What showed the job's restore ended before it counted running (domain/restore-verdict.ts):
@@ -440,6 +468,8 @@ export interface JobOutcome {
    * promoted hot standbys and jobs that did not run.
    */
   restore?: RestoreEvidence;
+  /** What was seen of the source copy when the target copy started, and when. */
+  fenceSeen?: FenceSeen;
   /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
   steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
   /** When the job's workflow started and ended, epoch ms. */

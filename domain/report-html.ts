@@ -54,6 +54,11 @@ function jobRow(j: JobReport): string {
   return `<tr><td>${escapeHtml(`${j.namespace}/${j.name}`)}</td><td>${j.tier}</td><td>${j.strategy}</td><td>${j.outcome}</td><td>${escapeHtml(j.reason ?? '')}</td></tr>`;
 }
 
+function fenceRow(j: JobReport): string {
+  const seen = j.fenceSeen ? `${escapeHtml(j.fenceSeen.seen)} (at ${formatSeconds(j.fenceSeen.atSeconds)})` : '';
+  return `<tr><td>${escapeHtml(`${j.namespace}/${j.name}`)}</td><td>${j.tier}</td><td>${escapeHtml(j.fenceText ?? '')}</td><td>${seen}</td></tr>`;
+}
+
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232b;margin:0;background:#f4f6f8}
 main{max-width:1100px;margin:0 auto;padding:24px}
@@ -69,7 +74,8 @@ td.met{color:#11653a;font-weight:600}td.missed{color:#9b1c1c;font-weight:600}
 /**
  * Render the whole report as a self-contained HTML document.
  * Sections: verdict, per-tier RTO achieved vs target and worst RPO paid, the timeline,
- * failures and skips with reasons, preemptions, readiness findings.
+ * failures and skips with reasons, fences not seen done ("fence requested, not observed"),
+ * preemptions, readiness findings.
  */
 export async function renderReportHtml(report: EvacuationReport): Promise<string> {
   // A chart that cannot be drawn must not cost the report its numbers.
@@ -77,6 +83,7 @@ export async function renderReportHtml(report: EvacuationReport): Promise<string
     svg: `<p class="note">The timeline could not be rendered: ${escapeHtml(err instanceof Error ? err.message : String(err))}</p>`, omitted: {},
   }));
   const problems = report.jobs.filter((j) => j.outcome !== 'running');
+  const openFences = report.jobs.filter((j) => j.fence === 'requested' || j.fence === 'unreachable');
   const running = report.jobs.filter((j) => j.outcome === 'running').length;
   const verified = report.jobs.filter((j) => j.restore?.kind === 'checkpoint-after-restore').length;
   const unverified = report.jobs.filter((j) => j.restore?.kind === 'not-verified').length;
@@ -108,6 +115,9 @@ ${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="ba
 
 <h2>Failures and skips (${problems.length})</h2>
 <div class="card">${problems.length ? `<table id="failures"><thead><tr><th>job</th><th>tier</th><th>strategy</th><th>outcome</th><th>reason</th></tr></thead><tbody>${problems.map(jobRow).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
+
+<h2>Fences not seen done (${openFences.length})</h2>
+<div class="card">${openFences.length ? `<table id="fences"><thead><tr><th>source copy</th><th>tier</th><th>fence</th><th>last seen</th></tr></thead><tbody>${openFences.map(fenceRow).join('')}</tbody></table>${report.fencing?.followUpWorkflowId ? `<p class="note">The fencing follow-up ${escapeHtml(report.fencing.followUpWorkflowId)} keeps working on them.</p>` : ''}` : '<p class="note">None: every moved job\'s source copy was seen stopped (or absent).</p>'}</div>
 
 <h2>Preemptions (${report.preemptions.length})</h2>
 <div class="card">${report.preemptions.length ? `<table id="preemptions"><thead><tr><th>suspended P3 job</th><th>cores freed</th><th>for job</th></tr></thead><tbody>${report.preemptions.map((p) => `<tr><td>${escapeHtml(p.key)}</td><td>${p.cores}</td><td>${escapeHtml(p.forJob)}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>

@@ -7,7 +7,7 @@
  * Clock: durations are wall seconds of the worker. Under a simulator time scale X the
  * targets (RTO, RPO) are divided by X, so achieved vs target stays meaningful.
  */
-import type { EvacuationMode, JobOutcome } from './evacuation.js';
+import type { EvacuationMode, FenceRecord, FenceState, JobOutcome } from './evacuation.js';
 import type { Plan, Strategy, Tier, TiersPolicy } from './types.js';
 import { TIERS } from './types.js';
 
@@ -39,8 +39,16 @@ export interface JobReport {
   snapshotPath?: string;
   snapshotAgeSeconds?: number;
   jobId?: string;
-  /** How the source copy was fenced (see JobOutcome.fence). */
-  fence?: JobOutcome['fence'];
+  /**
+   * How the source copy was fenced, as last known when the report was written (the job's own
+   * fence step, or a later fencing pass: see FenceState). `requested` means "fence requested,
+   * not observed": the source copy may still run.
+   */
+  fence?: FenceState;
+  /** The fence in words (fenceWords), e.g. "fence requested, not observed". */
+  fenceText?: string;
+  /** What was last seen of the source copy, and when (seconds since the trigger). */
+  fenceSeen?: { seen: string; atSeconds: number };
   /** Trigger → the job's workflow started, seconds. */
   startSeconds?: number;
   /** Trigger → RUNNING, seconds (running jobs only). */
@@ -74,11 +82,14 @@ export interface EvacuationReport {
   /** Tiers whose workflow failed (an engine fault, not a job's), with the failure's message; their jobs without an outcome say so. */
   tierFailures?: Partial<Record<Tier, string>>;
   /**
-   * Source copies fenced in absentia (emergency mode, guarantee 2): `pending` are still
-   * running-or-frozen in the unreachable source AZ and will be suspended by the follow-up
-   * workflow `followUpWorkflowId` when it answers; `fencedLater` were suspended after the fact.
+   * Fences not done when their target copy started (guarantee 2), as of the report:
+   * `pending` are in a source AZ that did not answer (not even requested yet); `notObserved`
+   * were requested (the suspend accepted) but not seen stopped — fence requested, not
+   * observed: they may still run; the follow-up workflow `followUpWorkflowId` (when one runs)
+   * suspends the pending ones when their AZ answers and keeps looking at the others;
+   * `fencedLater` were seen stopped after the fact.
    */
-  fencing?: { pending: string[]; fencedLater: string[]; followUpWorkflowId: string };
+  fencing?: { pending: string[]; notObserved: string[]; fencedLater: string[]; followUpWorkflowId?: string };
   /** All P0–P2 jobs in scope ended RUNNING in the target AZ (and nothing was aborted). */
   success: boolean;
   tiers: TierReport[];
@@ -101,8 +112,10 @@ export interface ReportInput {
   preemptionError?: string;
   /** Tiers whose workflow failed, with the failure's message. */
   tierFailures?: Partial<Record<Tier, string>>;
-  /** The evacuation's last fencing pass, when it had a fencing follow-up. */
-  fences?: { pending: string[]; fencedLater: string[]; followUpWorkflowId: string };
+  /** The evacuation's last fencing pass (with its follow-up's id when one runs). */
+  fences?: { pending: string[]; notObserved: string[]; fencedLater: string[]; followUpWorkflowId?: string };
+  /** The run's fence records at the end (fences not done when their target copy started), one per job key. */
+  fenceRecords?: FenceRecord[];
   plan: Plan;
   policy: TiersPolicy;
   outcomes: JobOutcome[];
@@ -110,10 +123,26 @@ export interface ReportInput {
 
 const secondsSince = (t0: number, t: number): number => Math.round((t - t0) / 10) / 100;
 
+/** A fence state in the report's words. */
+export function fenceWords(state: FenceState): string {
+  switch (state) {
+    case 'stopped': return 'fenced: source copy seen stopped';
+    case 'absent': return 'fenced: no source copy';
+    case 'requested': return 'fence requested, not observed: the source copy may still run';
+    case 'unreachable': return 'fence pending: source API unreachable, not requested yet';
+  }
+}
+
+/** A fence record's state as the job line's FenceState. */
+function recordFence(r: FenceRecord): FenceState {
+  return r.state === 'pending' ? 'unreachable' : r.state;
+}
+
 /** Assemble the report. Pure. */
 export function buildReport(input: ReportInput): EvacuationReport {
   const t0 = input.startedAtMs;
   const byKey = new Map(input.outcomes.map((o) => [o.key, o]));
+  const fenceByKey = new Map((input.fenceRecords ?? []).map((r) => [r.key, r]));
   const jobs: JobReport[] = input.plan.admitted.map((p) => {
     const o = byKey.get(p.key);
     if (!o) {
@@ -131,7 +160,15 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.snapshotPath) line.snapshotPath = o.snapshotPath;
     if (o.snapshotAgeSeconds !== undefined) line.snapshotAgeSeconds = Math.round(o.snapshotAgeSeconds * 100) / 100;
     if (o.jobId) line.jobId = o.jobId;
-    if (o.fence) line.fence = o.fence;
+    // A fence record is newer than the job's own fence step: a later pass saw it stop (or not).
+    const record = fenceByKey.get(p.key);
+    const fence = record ? recordFence(record) : o.fence;
+    const seen = record?.seen ?? o.fenceSeen;
+    if (fence) {
+      line.fence = fence;
+      line.fenceText = fenceWords(fence);
+    }
+    if (seen) line.fenceSeen = { seen: seen.seen, atSeconds: secondsSince(t0, seen.atMs) };
     if (o.outcome === 'running') line.rtoSeconds = secondsSince(t0, o.endedAtMs);
     if (o.restore) line.restore = o.restore;
     if (o.restore?.kind === 'checkpoint-after-restore') line.restoreVerifiedSeconds = secondsSince(t0, o.restore.checkpointAtMs);
@@ -169,7 +206,12 @@ export function buildReport(input: ReportInput): EvacuationReport {
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     ...(input.preemptionError ? { preemptionError: input.preemptionError } : {}),
     ...(input.tierFailures && Object.keys(input.tierFailures).length > 0 ? { tierFailures: input.tierFailures } : {}),
-    ...(input.fences ? { fencing: { pending: input.fences.pending, fencedLater: input.fences.fencedLater, followUpWorkflowId: input.fences.followUpWorkflowId } } : {}),
+    ...(input.fences ? {
+      fencing: {
+        pending: input.fences.pending, notObserved: input.fences.notObserved, fencedLater: input.fences.fencedLater,
+        ...(input.fences.followUpWorkflowId ? { followUpWorkflowId: input.fences.followUpWorkflowId } : {}),
+      },
+    } : {}),
     success: !input.abortedBy && Object.keys(input.tierFailures ?? {}).length === 0 && critical.every((j) => j.outcome === 'running'),
     tiers,
     preemptions: input.plan.preemptions.map((p) => ({ key: p.key, cores: p.cores, forJob: p.forJob })),

@@ -15,6 +15,9 @@ import { parseYamlText } from './yaml-text.js';
 /** Seconds between fencing passes when tiers.yaml does not set fenceIntervalSeconds. */
 export const DEFAULT_FENCE_INTERVAL_SECONDS = 10;
 
+/** Seconds a start step waits to see its fenced source copy stopped when tiers.yaml does not set fenceObserveSeconds. */
+export const DEFAULT_FENCE_OBSERVE_SECONDS = 60;
+
 /** Default policy file name, at the repository (or working directory) root. */
 export const DEFAULT_TIERS_FILE = 'tiers.yaml';
 
@@ -50,7 +53,8 @@ export const TIERS_POLICY_SCHEMA = {
   properties: {
     admissionOrder: { type: 'array', items: { enum: [...TIERS] }, description: 'tiers in admission order' },
     borrowIdleSlots: { type: 'boolean', description: 'lower tiers may use slots higher tiers leave idle' },
-    fenceIntervalSeconds: { type: 'number', exclusiveMinimum: 0, description: 'seconds between fencing passes of an emergency (default 10)' },
+    fenceIntervalSeconds: { type: 'number', exclusiveMinimum: 0, description: 'seconds between passes of the fencing follow-up (default 10)' },
+    fenceObserveSeconds: { type: 'number', exclusiveMinimum: 0, description: 'seconds a start step waits to see the fenced source copy stopped (default 60)' },
     heartbeatTimeoutSeconds: {
       type: 'object',
       additionalProperties: false,
@@ -83,19 +87,20 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLIC
 export function parseTiersPolicy(text: string, file: string): TiersPolicy {
   const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
-  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds'> & { fenceIntervalSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
+  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds'> & { fenceIntervalSeconds?: number; fenceObserveSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
   throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));
   const tiers = Object.fromEntries(TIERS.map((t) => [t, { tier: t, ...raw.tiers[t] }])) as Record<Tier, TierPolicy>;
   return {
     admissionOrder: [...raw.admissionOrder], borrowIdleSlots: raw.borrowIdleSlots,
-    fenceIntervalSeconds: raw.fenceIntervalSeconds ?? DEFAULT_FENCE_INTERVAL_SECONDS, tiers, timeScale: 1,
+    fenceIntervalSeconds: raw.fenceIntervalSeconds ?? DEFAULT_FENCE_INTERVAL_SECONDS,
+    fenceObserveSeconds: raw.fenceObserveSeconds ?? DEFAULT_FENCE_OBSERVE_SECONDS, tiers, timeScale: 1,
     ...(raw.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: { startStep: raw.heartbeatTimeoutSeconds.startStep, startupWaitMin: raw.heartbeatTimeoutSeconds.startupWaitMin } } : {}),
   };
 }
 
 /**
  * The policy on a simulated platform's clock: every duration (RTO, RPO, start-up timeout,
- * fence interval; seconds) divided by `timeScale` and the scale recorded, so the engine runs
+ * fence interval and observation wait; seconds) divided by `timeScale` and the scale recorded, so the engine runs
  * unchanged against a platform N× faster than real time and reports say which clock they
  * used. The worker's composition root applies it once, where the simulated platform is
  * configured (AZ_EVAC_TIME_SCALE); a real platform keeps the policy as written (scale 1).
@@ -111,7 +116,7 @@ export function onPlatformClock(policy: TiersPolicy, timeScale: number): TiersPo
     const p = policy.tiers[t];
     return [t, { ...p, rtoSeconds: p.rtoSeconds / scale, rpoSeconds: p.rpoSeconds / scale, startupTimeoutSeconds: p.startupTimeoutSeconds / scale }];
   })) as Record<Tier, TierPolicy>;
-  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, tiers, timeScale };
+  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, fenceObserveSeconds: policy.fenceObserveSeconds / scale, tiers, timeScale };
 }
 
 /** admissionOrder must list each tier exactly once. */

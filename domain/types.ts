@@ -263,15 +263,22 @@ export interface TiersPolicy {
    */
   borrowIdleSlots: boolean;
   /**
-   * Seconds between passes of an emergency's fencing follow-up, which suspends the source
-   * copies of moved jobs once the failed AZ answers again (tiers.yaml, default 10).
+   * Seconds between passes of the fencing follow-up, which suspends the source copies of
+   * moved jobs once the failed AZ answers again and keeps looking at copies whose suspend
+   * was accepted but not yet seen done (tiers.yaml, default 10).
    */
   fenceIntervalSeconds: number;
+  /**
+   * Seconds a job's start step waits for its fenced source copy to be seen stopped before
+   * deploying the target copy anyway and reporting the fence "requested, not observed"
+   * (tiers.yaml, default 60).
+   */
+  fenceObserveSeconds: number;
   tiers: Record<Tier, TierPolicy>;
   /**
    * The clock every duration of this policy is in: 1 on a real platform (tiers.yaml as
    * written); N when the worker drives a simulated platform running N× faster than real time,
-   * in which case RTOs, RPOs, start-up timeouts and the fence interval were divided by N once,
+   * in which case RTOs, RPOs, start-up timeouts, the fence interval and observation wait were divided by N once,
    * when the worker loaded the policy (onPlatformClock). Reports say which clock they used.
    */
   timeScale: number;

@@ -52,9 +52,33 @@ export interface DeploymentStatus {
   jobId?: string;
   /** status.observedGeneration (from reconciliationStatus) — the generation the operator acted on. */
   observedGeneration?: number;
+  /**
+   * status.jobManagerDeploymentStatus: READY, DEPLOYED_NOT_READY, DEPLOYING, MISSING (the
+   * operator deleted the JobManager Deployment, e.g. after a suspend), ERROR.
+   */
+  jobManagerDeploymentStatus?: string;
   /** status.error, set by the operator when the resource is FAILED. */
   error?: string;
+  /** metadata.uid, where the platform has one (an Event about the resource names it). */
+  uid?: string;
   labels: Record<string, string>;
+}
+
+/**
+ * A Kubernetes Event about one FlinkDeployment (what `kubectl describe flinkdeployment`
+ * lists). `id` makes it idempotent: recording the same id twice records one Event.
+ */
+export interface DeploymentEvent {
+  namespace: string;
+  name: string;
+  /** metadata.uid of the FlinkDeployment (kubectl describe matches Events by it). */
+  uid?: string;
+  type: 'Normal' | 'Warning';
+  /** CamelCase reason, e.g. AzEvacFenced. */
+  reason: string;
+  message: string;
+  /** Stable identity of this Event (e.g. the run and the action): a retry does not add a second one. */
+  id: string;
 }
 
 /** Result of a server-side apply. */
@@ -90,8 +114,18 @@ export interface ClusterPort {
    * restoreSpecPatch). Idempotent.
    */
   restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus>;
-  /** spec.job.state: suspended. Idempotent; a missing resource is not an error (returns null). */
-  suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
+  /**
+   * spec.job.state: suspended, and `annotations` (who suspended it and why: domain/fence.ts)
+   * merged into metadata.annotations in the same merge patch. Idempotent; a missing resource
+   * is not an error (returns null). The answer is the resource as patched: the suspend is
+   * requested, not yet done (domain/fence.ts stopVerdict says when it is).
+   */
+  suspend(az: string, namespace: string, name: string, annotations?: Record<string, string>): Promise<DeploymentStatus | null>;
+  /**
+   * Record a Kubernetes Event on a FlinkDeployment. Idempotent by `event.id`. Callers treat
+   * it as best effort: a failed Event never fails a job.
+   */
+  recordEvent(az: string, event: DeploymentEvent): Promise<void>;
   /**
    * Delete a FlinkDeployment (the operator stops its job; no savepoint) and its HA
    * ConfigMaps. Idempotent. Used by failback to remove copies an evacuation created.

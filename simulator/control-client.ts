@@ -6,6 +6,7 @@
 import { SimulatorClient, LONG_TIMEOUT_MS, seg } from '../platform/simulator-client/client.js';
 import type { FlinkDeploymentManifest } from '../domain/types.js';
 import type { ObjectRef } from '../domain/target-readiness.js';
+import type { DeploymentEvent } from '../platform/ports.js';
 import type { FaultConfig } from './faults.js';
 import type { GeneratedFleet } from './fleet-generator.js';
 import type { LoadFleetOptions, LoadFleetResult } from './fleet-loader.js';
@@ -48,6 +49,11 @@ export class SimulatorControlClient extends SimulatorClient {
   async listDeployments(az?: string): Promise<SimulatedDeployment[]> {
     const q = az === undefined ? '' : `?az=${seg(az)}`;
     return (await this.call<{ deployments: SimulatedDeployment[] }>('GET', `/control/deployments${q}`, 'list deployments', { timeoutMs: LONG_TIMEOUT_MS })).deployments;
+  }
+
+  /** Control: the Kubernetes Events recorded in `az` (ClusterPort.recordEvent), oldest first. */
+  async events(az: string): Promise<DeploymentEvent[]> {
+    return (await this.call<{ events: DeploymentEvent[] }>('GET', `/control/events?az=${seg(az)}`, `list events of ${az}`)).events;
   }
 
   /** Control: put (stale) HA ConfigMaps of a job, pointing at `pointer`. */

@@ -2,9 +2,10 @@
  * Fault injection. API faults hit ClusterPort / ObjectStorePort / FleetSource routes at a
  * rate (0..1) drawn from a seeded stream: `unavailable` (503), `throttled` (429 with
  * Retry-After) or `hang` (the request stalls, then 504). Per-job faults: `failApply`
- * (apply is rejected 422 with a message), `neverRunning` (deploys, never RUNNING) and
+ * (apply is rejected 422 with a message), `neverRunning` (deploys, never RUNNING),
  * `failRestore` (every state restore of the job fails as on a missing snapshot file: the job
- * loops RESTARTING ↔ RUNNING, see operator.ts).
+ * loops RESTARTING ↔ RUNNING, see operator.ts) and `ignoreSuspend` (the API server accepts `state: suspended`, the operator never acts on it
+ * and the job keeps running: an operator that is down or cannot reach the JobManager).
  * `apiDownAzs`: the API server and object store endpoint of those AZs answer every call
  * 503 while their jobs keep running (an API outage, not an AZ loss). AZ down/up (jobs and
  * replication frozen too) is handled by the simulator itself.
@@ -30,6 +31,8 @@ export interface FaultConfig {
   neverRunning: string[];
   /** Job keys whose every state restore fails (a restore loop). */
   failRestore: string[];
+  /** Job keys (in any AZ) whose suspend the operator never acts on: the job keeps running. */
+  ignoreSuspend: string[];
   /** AZs whose API calls all answer 503 (jobs keep running there). */
   apiDownAzs: string[];
 }
@@ -46,6 +49,7 @@ export const NO_FAULTS: FaultConfig = {
   failApply: [],
   neverRunning: [],
   failRestore: [],
+  ignoreSuspend: [],
   apiDownAzs: [],
 };
 
@@ -55,6 +59,7 @@ export class Faults {
   private failApplySet = new Set<string>();
   private neverRunningSet = new Set<string>();
   private failRestoreSet = new Set<string>();
+  private ignoreSuspendSet = new Set<string>();
   private apiDownSet = new Set<string>();
   private u: Uniform;
   /** Faults injected so far, by kind. */
@@ -71,6 +76,7 @@ export class Faults {
     this.failApplySet = new Set(this.cfg.failApply);
     this.neverRunningSet = new Set(this.cfg.neverRunning);
     this.failRestoreSet = new Set(this.cfg.failRestore);
+    this.ignoreSuspendSet = new Set(this.cfg.ignoreSuspend);
     this.apiDownSet = new Set(this.cfg.apiDownAzs);
     return this.config();
   }
@@ -104,5 +110,9 @@ export class Faults {
 
   failRestore(key: string): boolean {
     return this.failRestoreSet.has(key);
+  }
+
+  ignoreSuspend(key: string): boolean {
+    return this.ignoreSuspendSet.has(key);
   }
 }

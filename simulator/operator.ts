@@ -4,7 +4,8 @@
  * Resource Overview"; docs/design.md#restoring-from-a-chosen-snapshot):
  *
  * - `state: suspended` on a never-run resource → CREATED, no pods; on a running job →
- *   SUSPENDED (a savepoint first under upgradeMode savepoint), capacity freed.
+ *   SUSPENDED (a savepoint first under upgradeMode savepoint), capacity freed; under the
+ *   `ignoreSuspend` fault nothing happens (observedGeneration stays behind, the job runs on).
  * - `state: running` → DEPLOYED, jobStatus RECONCILING; pods wait (podsPending) until
  *   capacity fits; then STABLE / RUNNING with a NEW jobId once the tasks are scheduled, i.e.
  *   BEFORE a restore ends, as Flink reports it (docs/design.md#restored-means-restored): the
@@ -76,6 +77,8 @@ export interface OperatorContext {
   neverRunning(key: string): boolean;
   /** Fault: every state restore of the job fails (a restore loop). */
   failRestore(key: string): boolean;
+  /** Fault: the operator never acts on a suspend of the job (it keeps running, the spec says suspended). */
+  ignoreSuspend(key: string): boolean;
   /** Status of `r` changed (wakes long-polls). */
   changed(r: Resource): void;
 }
@@ -90,6 +93,9 @@ export class Operator {
   /** Act on a changed spec. `existed`: the resource existed before this change. */
   reconcile(r: Resource, existed: boolean): void {
     const spec = readSpec(manifestOf(r));
+    // Fault: an operator that is down (or cannot reach the JobManager) leaves the job running
+    // and the suspended generation unobserved, whatever the spec says.
+    if (spec.state === 'suspended' && this.ctx.ignoreSuspend(nsName(r.namespace, r.name))) return;
     const token = ++r.reconciles;
     const nonceChanged = spec.savepointRedeployNonce !== undefined && spec.savepointRedeployNonce !== r.reconciledNonce;
     if (nonceChanged && r.everRan && (spec.initialSavepointPath ?? '').trim() === '') {

@@ -3,7 +3,7 @@
  * as the Flink Kubernetes Operator writes it), HA ConfigMaps, and per-resource counters
  * tests read to assert behaviour (e.g. "one redeploy", "no repository download").
  */
-import type { DeploymentStatus } from '../platform/ports.js';
+import type { DeploymentEvent, DeploymentStatus } from '../platform/ports.js';
 import type { FlinkDeploymentManifest } from '../domain/types.js';
 import type { SnapshotTrack, WrittenSnapshot } from './checkpointing.js';
 import type { StartupTime } from './latency-model.js';
@@ -149,6 +149,7 @@ export function toDeploymentStatus(r: Resource): DeploymentStatus {
     jobId: r.status.jobStatus?.jobId,
     observedGeneration: r.status.observedGeneration,
     error: r.status.error,
+    uid: r.uid,
     labels: { ...r.labels },
   };
 }
@@ -175,6 +176,8 @@ export class AzCluster {
    * A fleet load fills it (fleet-loader.ts); control calls remove or add entries.
    */
   readonly namespaces = new Map<string, Set<string>>();
+  /** Kubernetes Events recorded on resources of this AZ (ClusterPort.recordEvent), by id. */
+  readonly events = new Map<string, DeploymentEvent>();
 
   constructor(readonly az: string) {}
 

@@ -63,6 +63,20 @@ export const SCHEMAS = {
     },
   },
   label: { params: resourceParams, body: { type: 'object', required: ['labels'], properties: { labels: stringMap } } },
+  suspend: { params: resourceParams, body: { type: 'object', additionalProperties: false, properties: { annotations: stringMap } } },
+  event: {
+    params: azParams,
+    body: {
+      type: 'object',
+      required: ['namespace', 'name', 'type', 'reason', 'message', 'id'],
+      additionalProperties: false,
+      properties: {
+        namespace: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 }, uid: { type: 'string' },
+        type: { enum: ['Normal', 'Warning'] }, reason: { type: 'string', minLength: 1 }, message: { type: 'string' }, id: { type: 'string', minLength: 1 },
+      },
+    },
+  },
+  events: { querystring: { type: 'object', required: ['az'], properties: { az: { type: 'string' } } } },
   wait: {
     params: resourceParams,
     querystring: {
@@ -143,6 +157,7 @@ export const SCHEMAS = {
         failApply: { type: 'array', items: { type: 'string' } },
         neverRunning: { type: 'array', items: { type: 'string' } },
         failRestore: { type: 'array', items: { type: 'string' } },
+        ignoreSuspend: { type: 'array', items: { type: 'string' } },
         apiDownAzs: { type: 'array', items: { type: 'string' } },
       },
     },

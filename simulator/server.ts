@@ -6,7 +6,8 @@
  *               GET  /az/:az/deployments/:namespace/:name            → { status | null }
  *               POST /az/:az/apply                (body: manifest)    → ApplyResult
  *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
- *               POST /az/:az/deployments/:namespace/:name/suspend    → { status | null }
+ *               POST /az/:az/deployments/:namespace/:name/suspend    (body: { annotations? }) → { status | null }
+ *               POST /az/:az/events               (body: DeploymentEvent) → { ok }
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
@@ -17,7 +18,7 @@
  * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
  * Control       POST /control/fleet, /control/az/:az/down|up, /control/faults, /control/reset,
  *               /control/ha-configmaps, /control/kube-objects; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
- *               /control/objects
+ *               /control/objects, /control/events?az
  *
  * API routes (not /control) suffer the injected faults (faults.ts): `apiDownAzs` first
  * (every /az/<az>/… call of those AZs answers 503), then the drawn ones. Errors answer
@@ -25,7 +26,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { PlatformError } from '../platform/errors.js';
-import type { ArtifactPlace } from '../platform/ports.js';
+import type { ArtifactPlace, DeploymentEvent } from '../platform/ports.js';
 import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
 import type { ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreRequest } from '../domain/flink-spec.js';
@@ -106,7 +107,13 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: ResP; Body: RestoreRequest }>(`${res}/restore`, { schema: SCHEMAS.restore }, async (req) =>
     sim.restore(req.params.az, req.params.namespace, req.params.name, req.body),
   );
-  app.post<{ Params: ResP }>(`${res}/suspend`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.suspend(req.params.az, req.params.namespace, req.params.name) }));
+  app.post<{ Params: ResP; Body: { annotations?: Record<string, string> } }>(`${res}/suspend`, { schema: SCHEMAS.suspend }, async (req) => ({
+    status: sim.suspend(req.params.az, req.params.namespace, req.params.name, req.body.annotations),
+  }));
+  app.post<{ Params: AzP; Body: DeploymentEvent }>('/az/:az/events', { schema: SCHEMAS.event }, async (req) => {
+    sim.recordEvent(req.params.az, req.body);
+    return { ok: true };
+  });
   app.delete<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ deleted: sim.deleteDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
     sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),
@@ -148,7 +155,7 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     sim.setAzDown(req.params.az, false);
     return { az: req.params.az, down: false };
   });
-  app.post<{ Body: Partial<FaultConfig> }>('/control/faults', { schema: SCHEMAS.faults }, async (req) => sim.faults.set(req.body));
+  app.post<{ Body: Partial<FaultConfig> }>('/control/faults', { schema: SCHEMAS.faults }, async (req) => sim.setFaults(req.body));
   app.post<{ Body: { az: string; namespace: string; name: string; pointer?: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMaps }, async (req) => {
     sim.putHaConfigMaps(req.body.az, req.body.namespace, req.body.name, req.body.pointer);
     return { ok: true };
@@ -160,6 +167,7 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.get<{ Querystring: { az?: string; key?: string } }>('/control/stats', { schema: SCHEMAS.stats }, async (req) => simulatorStats(sim, req.query));
   app.get<{ Querystring: { az: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMapKeys }, async (req) => ({ keys: [...sim.cluster(req.query.az).haConfigMaps.keys()].sort() }));
   app.get<{ Querystring: { az?: string } }>('/control/deployments', { schema: SCHEMAS.deployments }, async (req) => ({ deployments: sim.listDeployments(req.query.az) }));
+  app.get<{ Querystring: { az: string } }>('/control/events', { schema: SCHEMAS.events }, async (req) => ({ events: sim.listEvents(req.query.az) }));
   app.get('/control/clock', async () => ({ nowEpochSeconds: sim.clock.epoch(sim.clock.now()), timeScale: sim.clock.timeScale }));
   app.get<{ Querystring: { az: string; bucket: string; prefix?: string; delimiter?: string; maxKeys?: number; continuationToken?: string; startAfter?: string } }>(
     '/control/objects',

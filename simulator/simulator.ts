@@ -10,11 +10,11 @@
  */
 import { PlatformError } from '../platform/errors.js';
 import { restoreSpecPatch, type RestoreRequest } from '../domain/flink-spec.js';
-import type { ApplyResult, ArtifactPlace, DeploymentStatus } from '../platform/ports.js';
+import type { ApplyResult, ArtifactPlace, DeploymentEvent, DeploymentStatus } from '../platform/ports.js';
 import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice, SnapshotEntry } from '../domain/types.js';
 import { CapacityLedger } from './capacity.js';
 import { Checkpointing } from './checkpointing.js';
-import { Faults } from './faults.js';
+import { Faults, type FaultConfig } from './faults.js';
 import { DEFAULT_STATE_BYTES, readFleetJobs } from '../domain/fleet-contract.js';
 import { Jars, RepositoryLoad } from './jars.js';
 import { Operator, restEvidenceOf } from './operator.js';
@@ -83,6 +83,7 @@ export class Simulator {
       minCheckpointIntervalSeconds: opts.minCheckpointIntervalSeconds ?? 0,
       neverRunning: (key) => this.faults.neverRunning(key),
       failRestore: (key) => this.faults.failRestore(key),
+      ignoreSuspend: (key) => this.faults.ignoreSuspend(key),
       changed: (r) => {
         this.wake(r.az, r.namespace, r.name);
         opts.onStatusChange?.(r);
@@ -96,7 +97,7 @@ export class Simulator {
     this.capacityLedger.clear();
     this.clusters.clear();
     this.stateSizes.clear();
-    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], failRestore: [], apiDownAzs: [] });
+    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], failRestore: [], ignoreSuspend: [], apiDownAzs: [] });
     this.platform = structuredClone(platform);
     this.stores.configure(platform);
     for (const az of platform.azs) {
@@ -123,6 +124,23 @@ export class Simulator {
     const c = this.cluster(az);
     if (this.scheduler.isDown(az)) throw new PlatformError('az-down', `AZ ${az} is down: its API server and object store do not answer`, true);
     return c;
+  }
+
+  /**
+   * Merge fault settings (faults.ts). A suspend the operator ignored under `ignoreSuspend`
+   * is acted on once the fault is lifted, as the real operator's periodic reconcile of every
+   * resource would (in an AZ that is up). @returns the settings now
+   */
+  setFaults(update: Partial<FaultConfig>): FaultConfig {
+    const cfg = this.faults.set(update);
+    for (const c of this.clusters.values()) {
+      if (this.scheduler.isDown(c.az)) continue;
+      for (const r of c.resources.values()) {
+        const unobserved = (r.status.observedGeneration ?? 0) < r.generation && r.spec.job?.state === 'suspended';
+        if (unobserved && !this.faults.ignoreSuspend(nsName(r.namespace, r.name))) this.operator.reconcile(r, true);
+      }
+    }
+    return cfg;
   }
 
   /** Take an AZ down (API fails, jobs and replication freeze) or bring it back. */
@@ -190,10 +208,11 @@ export class Simulator {
     return toDeploymentStatus(r);
   }
 
-  /** spec.job.state: suspended; null when the resource does not exist. */
-  suspend(az: string, namespace: string, name: string): DeploymentStatus | null {
+  /** spec.job.state: suspended, `annotations` merged (no generation bump for them); null when the resource does not exist. */
+  suspend(az: string, namespace: string, name: string, annotations: Record<string, string> = {}): DeploymentStatus | null {
     const r = this.assertUp(az).resources.get(nsName(namespace, name));
     if (!r) return null;
+    Object.assign(r.annotations, annotations);
     const spec = structuredClone(r.spec);
     (spec.job ??= {}).state = 'suspended';
     this.updateSpec(r, spec);
@@ -212,6 +231,19 @@ export class Simulator {
     cluster.counter(key).deleted++;
     this.wake(az, namespace, name);
     return true;
+  }
+
+  /**
+   * Record a Kubernetes Event on a resource of `az` (kept per AZ, read back with
+   * listEvents); the same id twice is one Event. The resource need not exist.
+   */
+  recordEvent(az: string, event: DeploymentEvent): void {
+    this.assertUp(az).events.set(event.id, structuredClone(event));
+  }
+
+  /** Events recorded in `az`, in the order they were first recorded. */
+  listEvents(az: string): DeploymentEvent[] {
+    return [...this.cluster(az).events.values()].map((e) => structuredClone(e));
   }
 
   /** Merge-patch labels (no generation bump). */

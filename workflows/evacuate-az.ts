@@ -52,16 +52,18 @@ const PRELOAD_CHUNK = 16;
 /** Model seconds between two fencing passes while the source AZ is away (÷ time scale, at least 1 wall second). */
 
 /**
- * Start the fencing follow-up of an emergency evacuation (workflows/fence-source.ts), one
- * per run (its id names the run's records, whose fences it works on). A follow-up already
- * running under that id (this run's, after a retried start) is joined.
+ * Start the fencing follow-up of an evacuation run (workflows/fence-source.ts), one per run
+ * (its id names the run's records, whose fences it works on): at the start of an emergency,
+ * or at the end of another mode when fences are left open. A follow-up already running
+ * under that id (this run's, after a retried start) is joined.
+ * @param sealed true when no new fence record can appear any more (the evacuation has ended)
  */
-async function startFencing(input: EvacuationInput, intervalSeconds: number): Promise<void> {
+async function startFencing(input: EvacuationInput, intervalSeconds: number, sealed = false): Promise<void> {
   try {
     await startChild(fenceSourceAz, {
       workflowId: fenceWorkflowId(recordsKey(input)),
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, intervalSeconds, sealed: false }],
+      args: [{ evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, intervalSeconds, sealed }],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -220,7 +222,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   const wasAborted = progress.phase === 'aborted';
   progress.phase = 'reporting';
   // Every start step has ended: seal the fencing follow-up and take stock for the report.
-  let fences: (FencePassResult & { followUpWorkflowId: string }) | undefined;
+  let fences: (FencePassResult & { followUpWorkflowId?: string }) | undefined;
   if (fencing) {
     await fencing;
     const followUpWorkflowId = fenceWorkflowId(records);
@@ -230,6 +232,13 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
       if (!targetClosed(err)) throw err;
     });
     fences = { ...(await planning.fencePending(records)), followUpWorkflowId };
+  } else if (patched('fence-observed')) {
+    // A live source was fenced job by job: a fence whose stop was not seen in time (requested,
+    // not observed) is looked at again now, and left to a follow-up if still open.
+    const pass = await planning.fencePending(records);
+    const open = pass.pending.length > 0 || pass.notObserved.length > 0;
+    if (open) await startFencing(input, plan.policy.fenceIntervalSeconds, true);
+    fences = { ...pass, ...(open ? { followUpWorkflowId: fenceWorkflowId(records) } : {}) };
   }
   const failedTiers = Object.keys(tierFailures).length > 0;
   const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences, ...(failedTiers ? { tierFailures } : {}) });

@@ -1,10 +1,12 @@
 /**
- * Fencing follow-up of an emergency evacuation (guarantee 2): while fences are pending
- * (source copies whose AZ did not answer when their target copy started), run a fencing
- * pass every `intervalSeconds`; each pass suspends the pending copies whose AZ answers
- * again. Started by evacuateAz right after planning with an ABANDON parent-close policy,
- * so it outlives the evacuation while the source AZ stays away; it ends once the
- * evacuation has sealed it (no new pending fence can appear) and none is pending.
+ * Fencing follow-up of an evacuation (guarantee 2): while fences are open — pending (source
+ * copies whose AZ did not answer when their target copy started) or requested but not yet
+ * seen stopped — run a fencing pass every `intervalSeconds`; each pass suspends the pending
+ * copies whose AZ answers again and looks again at the requested ones. Started by evacuateAz
+ * with an ABANDON parent-close policy, so it outlives the evacuation while the source AZ
+ * stays away: right after planning in an emergency, at the end in other modes when fences are
+ * left open. It ends once the evacuation has sealed it (no new fence record can appear) and
+ * none is open.
  * Continues-as-new when Temporal suggests it (an outage may last days).
  */
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
@@ -31,7 +33,8 @@ export async function fenceSourceAz(input: FenceSourceInput): Promise<FencePassR
   setHandler(sealFencesSignal, () => { sealed = true; });
   for (;;) {
     const pass = await fencePending(recordsKey(input));
-    if (sealed && pass.pending.length === 0) return pass;
+    // notObserved is absent from passes recorded before fences were observed (replay).
+    if (sealed && pass.pending.length === 0 && (pass.notObserved?.length ?? 0) === 0) return pass;
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof fenceSourceAz>({ ...input, sealed });
     // Wake early when sealed: the evacuation's own last pass may have left nothing to do.
     const wasSealed = sealed;

@@ -89,6 +89,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
       if (promoted.promoted) {
         if (promoted.jobId) outcome.jobId = promoted.jobId;
         if (promoted.fence) outcome.fence = promoted.fence;
+        if (promoted.fenceSeen) outcome.fenceSeen = promoted.fenceSeen;
         return finish('running');
       }
       // The hot standby is absent or not healthy: fall back to restoring from a snapshot.
@@ -105,6 +106,7 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     if (started.snapshotAgeSeconds !== undefined) outcome.snapshotAgeSeconds = started.snapshotAgeSeconds;
     if (started.note) outcome.reason = started.note;
     outcome.fence = started.fence;
+    if (started.fenceSeen) outcome.fenceSeen = started.fenceSeen;
 
     step = 'startup';
     const running = await waiting(input.startupTimeoutSeconds, hb).awaitRunning({

@@ -26,6 +26,7 @@ export interface FlinkDeploymentObject {
   status?: {
     lifecycleState?: string;
     observedGeneration?: number;
+    jobManagerDeploymentStatus?: string;
     error?: string;
     jobStatus?: { state?: string; jobId?: string; startTime?: string; savepointInfo?: { lastSavepoint?: { location?: string } } };
   };
@@ -52,7 +53,9 @@ export function toDeploymentStatus(az: string, obj: FlinkDeploymentObject): Depl
     jobState: status.jobStatus?.state,
     jobId: status.jobStatus?.jobId,
     observedGeneration: status.observedGeneration,
+    ...(status.jobManagerDeploymentStatus ? { jobManagerDeploymentStatus: status.jobManagerDeploymentStatus } : {}),
     error: status.error,
+    ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
     labels: { ...obj.metadata.labels },
   };
 }

@@ -7,7 +7,9 @@
  *   force, fieldValidation Strict; applying the same manifest twice changes nothing
  *   (resourceVersion and generation unchanged).
  * - restore / suspend / label: JSON merge patches (operator ≥ 1.8 restore: docs "Job
- *   Management" → savepointRedeployNonce).
+ *   Management" → savepointRedeployNonce); a suspend carries az-evac's annotations in the
+ *   same patch.
+ * - recordEvent: a core/v1 Event on the FlinkDeployment (create; 409 on a retry is success).
  * - deleteHaConfigMaps: list `app=<name>,configmap-type=high-availability`, delete each.
  * - checkObjects: metadata-only `get` of the namespace and each named object (target-objects.ts).
  * - waitForRunning: a watch on the one resource (wait-for-running.ts).
@@ -19,12 +21,13 @@
  *   registry mirror or buckets.
  * Every failure is a PlatformError classified in errors.ts.
  */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { PatchStrategy, setHeaderOptions, type CoreV1Event } from '@kubernetes/client-node';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
 import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { PlatformError } from '../errors.js';
-import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type WaitProgress } from '../ports.js';
+import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentEvent, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type WaitProgress } from '../ports.js';
 import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
 import { restoreSpecPatch, type RestoreRequest } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
@@ -39,6 +42,11 @@ import { FLINK_DEPLOYMENTS, toDeploymentStatus, toManifest, type FlinkDeployment
 import { getFlinkDeployment, waitForRunning } from './wait-for-running.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Name of the Event `event.id` stands for: `<resource>.azevac-<16 hex of sha256(id)>` (unique per id, ≤ 253 chars). */
+function eventName(event: DeploymentEvent): string {
+  return `${event.name}.azevac-${createHash('sha256').update(event.id).digest('hex').slice(0, 16)}`;
+}
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
 /** Result of the setup check of one AZ. */
@@ -122,12 +130,34 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     return this.merge(az, namespace, name, 'restore', { spec: restoreSpecPatch(restore) });
   }
 
-  async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+  async suspend(az: string, namespace: string, name: string, annotations?: Record<string, string>): Promise<DeploymentStatus | null> {
+    const body = { ...(annotations && Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {}), spec: { job: { state: 'suspended' } } };
     try {
-      return await this.merge(az, namespace, name, 'suspend', { spec: { job: { state: 'suspended' } } });
+      return await this.merge(az, namespace, name, 'suspend', body);
     } catch (err) {
       if (err instanceof PlatformError && err.code === 'not-found') return null;
       throw err;
+    }
+  }
+
+  /**
+   * A core/v1 Event whose involvedObject is the FlinkDeployment (with its uid: `kubectl
+   * describe` lists the Events whose involvedObject.uid matches). Its name is derived from
+   * `event.id`, so a retry answers 409 AlreadyExists and records nothing twice.
+   */
+  async recordEvent(az: string, event: DeploymentEvent): Promise<void> {
+    const a = this.az(az);
+    const now = new Date();
+    const body: CoreV1Event = {
+      metadata: { name: eventName(event), namespace: event.namespace },
+      involvedObject: { apiVersion: `${FLINK_DEPLOYMENTS.group}/${FLINK_DEPLOYMENTS.version}`, kind: 'FlinkDeployment', namespace: event.namespace, name: event.name, ...(event.uid ? { uid: event.uid } : {}) },
+      type: event.type, reason: event.reason, message: event.message,
+      source: { component: FIELD_MANAGER }, firstTimestamp: now, lastTimestamp: now, count: 1,
+    };
+    try {
+      await kubeCall(az, `record Event ${event.reason} on FlinkDeployment ${event.namespace}/${event.name}`, () => a.core.createNamespacedEvent({ namespace: event.namespace, body }));
+    } catch (err) {
+      if (!(err instanceof PlatformError && err.code === 'conflict')) throw err;
     }
   }
 

@@ -29,7 +29,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { FenceRecord, JobOutcome } from '../../domain/evacuation.js';
+import { fenceStateRank, type FenceRecord, type JobOutcome } from '../../domain/evacuation.js';
 import type { Catalog } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
 import type { CatalogStore, EvacuationStore, ReportStore, StoredPlan } from '../ports.js';
@@ -178,7 +178,7 @@ export class ReplicatedStateStore {
   private async listFences(evacuationId: string): Promise<FenceRecord[]> {
     const prefix = `${this.runPrefix(evacuationId)}fences/`;
     const keys = await this.listUnion(prefix, `fences of ${evacuationId}`);
-    // Newest version per job key: the greatest `<0|1>-<ms>` (done beats pending, then later beats earlier).
+    // Newest version per job key: the greatest `<rank>-<ms>` (done beats requested beats pending: fenceStateRank; then later beats earlier).
     const newest = new Map<string, string>();
     for (const k of keys) {
       const job = k.slice(prefix.length, k.lastIndexOf('/'));
@@ -249,7 +249,7 @@ export class ReplicatedStateStore {
   }
 
   private fenceKey(evacuationId: string, f: FenceRecord): string {
-    const version = `${f.state === 'pending' ? 0 : 1}-${String(f.fencedAtMs ?? f.recordedAtMs).padStart(15, '0')}`;
+    const version = `${fenceStateRank(f.state)}-${String(f.fencedAtMs ?? f.recordedAtMs).padStart(15, '0')}`;
     return `${this.runPrefix(evacuationId)}fences/${encodeURIComponent(f.key)}/${version}.json`;
   }
 

@@ -13,7 +13,7 @@
  * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { PlatformError } from '../errors.js';
-import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, WaitProgress } from '../ports.js';
+import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, WaitProgress } from '../ports.js';
 import type { RestoreEvidence } from '../../domain/restore-verdict.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
@@ -52,8 +52,13 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('POST', `${this.res(az, namespace, name)}/restore`, `restore ${az} ${namespace}/${name}`, { body: restore });
   }
 
-  async suspend(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
-    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/suspend`, `suspend ${az} ${namespace}/${name}`, { body: {} })).status;
+  async suspend(az: string, namespace: string, name: string, annotations?: Record<string, string>): Promise<DeploymentStatus | null> {
+    const body = annotations ? { annotations } : {};
+    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/suspend`, `suspend ${az} ${namespace}/${name}`, { body })).status;
+  }
+
+  async recordEvent(az: string, event: DeploymentEvent): Promise<void> {
+    await this.call('POST', `/az/${seg(az)}/events`, `event ${event.reason} on ${az} ${event.namespace}/${event.name}`, { body: event });
   }
 
   async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {

@@ -71,7 +71,9 @@ describe('replicated S3 state store on versitygw', () => {
     await s.evacuations.putOutcomes('e@r1', [outcome('ns/x', 20, 'running')]);
     const pending: FenceRecord = { key: 'ns/x', sourceAz: 'az-a', namespace: 'ns', name: 'x', state: 'pending', recordedAtMs: 5 };
     await s.evacuations.putFence('e@r1', pending);
-    await s.evacuations.putFence('e@r1', { ...pending, state: 'suspended', fencedAtMs: 30 });
+    // Later states win whatever the write order: stopped over requested over pending.
+    await s.evacuations.putFence('e@r1', { ...pending, state: 'stopped', suspendGeneration: 3, fencedAtMs: 30 });
+    await s.evacuations.putFence('e@r1', { ...pending, state: 'requested', suspendGeneration: 3 });
     await s.evacuations.putFence('e@r1', { ...pending, key: 'ns/y', name: 'y' });
     const ref = await s.reports.put('e@r1.report.json', '{"ok":true}');
 
@@ -83,7 +85,7 @@ describe('replicated S3 state store on versitygw', () => {
       const outs = new Map((await r.evacuations.listOutcomes('e@r1')).map((o) => [o.key, o]));
       expect(outs.get('ns/x')?.outcome).toBe('running');
       expect(outs.size).toBe(2);
-      expect((await r.evacuations.listFences('e@r1')).map((f) => `${f.key}:${f.state}`)).toEqual(['ns/x:suspended', 'ns/y:pending']);
+      expect((await r.evacuations.listFences('e@r1')).map((f) => `${f.key}:${f.state}`)).toEqual(['ns/x:stopped', 'ns/y:pending']);
       expect(await r.reports.read(ref)).toBe('{"ok":true}');
       await expect(r.evacuations.getPlan('e@other')).rejects.toMatchObject({ code: 'not-found' });
       expect(await r.evacuations.listOutcomes('e@other')).toEqual([]);

@@ -4,6 +4,7 @@ import type { JobOutcome } from '../../domain/evacuation.js';
 import { buildReport, type ReportInput } from '../../domain/report.js';
 import type { Plan, PlannedJob, Tier } from '../../domain/types.js';
 import { tiersPolicy } from './fixtures/fleet.js';
+import { reportText } from '../../cli/report-text.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -74,5 +75,32 @@ describe('buildReport', () => {
     expect(p0.rtoTargetSeconds).toBe(6);
     expect(p0.rtoMet).toBe(false);
     expect(r.wallSeconds).toBe(90);
+  });
+
+  it('says "fence requested, not observed" per job and in the summary, and takes a later fencing pass over the job\'s own step', () => {
+    const seen = (what: string, atSeconds: number) => ({ seen: what, atMs: T0 + atSeconds * 1000 });
+    const fenced = [
+      outcome('a', 'P0', 'running', 40, { fence: 'requested', fenceSeen: seen('the operator has not acted on the suspend', 39) }),
+      outcome('b', 'P2', 'running', 80, { fence: 'requested', fenceSeen: seen('lifecycleState UPGRADING', 70) }),
+      outcome('c', 'P2', 'running', 70, { fence: 'stopped', fenceSeen: seen('job FINISHED, lifecycleState SUSPENDED', 60) }),
+      outcome('lifted', 'P0', 'running', 55, { fence: 'unreachable' }),
+    ];
+    const record = { sourceAz: 'az-a', namespace: 'ns', recordedAtMs: T0 + 39_000, suspendGeneration: 3 };
+    const r = buildReport(input(fenced, {
+      fences: { pending: ['ns/lifted'], notObserved: ['ns/a'], fencedLater: ['ns/b'], followUpWorkflowId: 'evac-1@r/fence' },
+      fenceRecords: [
+        { ...record, key: 'ns/a', name: 'a', state: 'requested', seen: seen('the operator has not acted on the suspend', 85) },
+        { ...record, key: 'ns/b', name: 'b', state: 'stopped', seen: seen('JobManager Deployment gone', 88), fencedAtMs: T0 + 88_000 },
+        { ...record, key: 'ns/lifted', name: 'lifted', state: 'pending' },
+      ],
+    }));
+    const line = (name: string) => r.jobs.find((j) => j.name === name)!;
+    expect(line('a')).toMatchObject({ fence: 'requested', fenceText: expect.stringMatching(/^fence requested, not observed/), fenceSeen: { atSeconds: 85 } });
+    expect(line('b')).toMatchObject({ fence: 'stopped', fenceText: 'fenced: source copy seen stopped', fenceSeen: { seen: 'JobManager Deployment gone', atSeconds: 88 } });
+    expect(line('c')).toMatchObject({ fence: 'stopped', fenceSeen: { atSeconds: 60 } });
+    expect(line('lifted')).toMatchObject({ fence: 'unreachable', fenceText: expect.stringMatching(/^fence pending/) });
+    expect(r.fencing).toEqual({ pending: ['ns/lifted'], notObserved: ['ns/a'], fencedLater: ['ns/b'], followUpWorkflowId: 'evac-1@r/fence' });
+    expect(reportText(r)).toMatch(/1 source copie\(s\) in az-a: fence requested, not observed .*evac-1@r\/fence keeps looking/);
+    expect(reportText(r)).toContain('P0 ns/a: the operator has not acted on the suspend');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../../platform/errors.js';
+import { stopVerdict } from '../../domain/fence.js';
 import { fleetJob, JAR, manifest, simWith } from './fixtures/sim-platform.js';
 
 const JOB = fleetJob('az-a', 'job-a');
@@ -176,6 +177,30 @@ describe('simulated Flink operator', () => {
     expect(sim.suspend('az-b', 'ns', 'absent')).toBeNull();
     advance(600);
     expect(sim.getDeployment('az-b', 'ns', 'three')!.jobState).toBe('RUNNING');
+  });
+
+  it('ignoreSuspend fault: the suspend is accepted (annotations too) but not acted on, so stopVerdict says not stopped; lifting the fault lets the operator act', () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.setFaults({ ignoreSuspend: ['ns/job-a'] });
+    const patched = sim.suspend('az-a', 'ns', 'job-a', { 'az-evac.io/fenced-by': 'evac-1@r' })!;
+    expect(patched.specState).toBe('suspended');
+    advance(600);
+    const running = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    expect(running).toMatchObject({ jobState: 'RUNNING', lifecycleState: 'STABLE' });
+    expect(stopVerdict(running, patched.generation)).toMatchObject({ stopped: false, seen: expect.stringContaining('has not acted') });
+    expect(full(sim, 'az-a', 'job-a').manifest.metadata.annotations).toMatchObject({ 'az-evac.io/fenced-by': 'evac-1@r' });
+    sim.setFaults({ ignoreSuspend: [] });
+    const stopped = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    expect(stopVerdict(stopped, patched.generation)).toMatchObject({ stopped: true, seen: expect.stringContaining('job SUSPENDED, lifecycleState SUSPENDED') });
+  });
+
+  it('keeps recorded Events per AZ, one per id', () => {
+    const { sim } = simWith([JOB]);
+    const event = { namespace: 'ns', name: 'job-a', type: 'Normal' as const, reason: 'AzEvacFenced', message: 'm', id: 'evac-1@r/fenced/ns/job-a' };
+    sim.recordEvent('az-a', event);
+    sim.recordEvent('az-a', { ...event, message: 'retried' });
+    expect(sim.listEvents('az-a')).toEqual([{ ...event, message: 'retried' }]);
+    expect(sim.listEvents('az-b')).toEqual([]);
   });
 
   it('counts jar fetches from the repository vs the cache; preloading copies into the cache', async () => {

@@ -31,6 +31,7 @@ describe('parseTiersPolicy', () => {
     expect(policy.admissionOrder).toEqual(['P0', 'P1', 'P2', 'P3']);
     expect(policy.borrowIdleSlots).toBe(true);
     expect(policy.fenceIntervalSeconds).toBe(10);
+    expect(policy.fenceObserveSeconds).toBe(60);
     expect(policy.timeScale).toBe(1);
     expect(policy.tiers.P0).toEqual({
       tier: 'P0', strategy: 'promote-standby', rtoSeconds: 60, rpoSeconds: 300, maxConcurrency: 500,
@@ -74,7 +75,7 @@ describe('parseTiersPolicy', () => {
       text: () => mutate('borrowIdleSlots: true', 'borrowIdleSlots: true\nshuffle: 3'),
       path: 'shuffle',
       problem: /unknown key 'shuffle'/,
-      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, heartbeatTimeoutSeconds, tiers\)/,
+      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, fenceObserveSeconds, heartbeatTimeoutSeconds, tiers\)/,
     },
     {
       name: 'missing tier',
@@ -185,6 +186,7 @@ describe('onPlatformClock', () => {
     const fast = onPlatformClock(policy, 20);
     expect(fast.timeScale).toBe(20);
     expect(fast.fenceIntervalSeconds).toBe(policy.fenceIntervalSeconds / 20);
+    expect(fast.fenceObserveSeconds).toBe(policy.fenceObserveSeconds / 20);
     expect(fast.tiers.P1).toEqual({
       ...policy.tiers.P1,
       rtoSeconds: policy.tiers.P1.rtoSeconds / 20, rpoSeconds: policy.tiers.P1.rpoSeconds / 20, startupTimeoutSeconds: policy.tiers.P1.startupTimeoutSeconds / 20,

@@ -38,7 +38,7 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(await runningInSource(h, unreachable)).toEqual([]);
         expect(report.fencing?.pending).toEqual([]);
         // Jobs started after it came back were suspended by their own fence step.
-        expect(report.jobs.filter((j) => j.fence === 'suspended').length).toBeGreaterThan(0);
+        expect(report.jobs.filter((j) => j.fence === 'stopped').length).toBeGreaterThan(0);
         expect(await guaranteeProblems(h, id, report, true)).toEqual([]);
       },
     });
