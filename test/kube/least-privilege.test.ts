@@ -2,9 +2,10 @@
  * Least privilege on real kube-apiservers (RBAC on): the worker identity bound by
  * deploy/rbac/az-evac-worker.yaml can make every call the Kubernetes adapter makes, and is
  * refused (403) everything else: listing Secrets, Pods, Deployments, writing Namespaces, the CRD,
- * FlinkDeployment status, creating ConfigMaps or Services, proxying to Pods. Deleting a
- * FlinkDeployment is allowed (failback of a drill); getting a named Secret is allowed, metadata
- * only (the readiness check); so is GET through a Service's proxy (the JobManager REST API).
+ * FlinkDeployment status, creating ConfigMaps or Services, proxying to Pods, reading or
+ * changing Events (it may only create them). Deleting a FlinkDeployment is allowed (failback of
+ * a drill); getting a named Secret is allowed, metadata only (the readiness check); so is GET
+ * through a Service's proxy (the JobManager REST API).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -115,6 +116,24 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
     const nodes = await wCore.listNode();
     expect(nodes.items.length).toBeGreaterThan(0);
     expect(nodes.items.every((n) => n.metadata?.labels?.[ZONE_LABEL] === az && n.status?.allocatable?.cpu !== undefined)).toBe(true);
+  });
+
+  it('can create Events (on the FlinkDeployments it fences or preempts), and neither read, change nor delete them (403)', async () => {
+    const event = {
+      metadata: { name: `${name}.lp-event`, namespace: NS }, involvedObject: { apiVersion: `${FD.group}/${FD.version}`, kind: 'FlinkDeployment', namespace: NS, name },
+      type: 'Normal', reason: 'AzEvacFenced', message: 'least-privilege check', firstTimestamp: new Date(), lastTimestamp: new Date(), count: 1,
+    };
+    const created = await wCore.createNamespacedEvent({ namespace: NS, body: event });
+    expect(created.reason).toBe('AzEvacFenced');
+    const refused = {
+      'list Events': () => wCore.listNamespacedEvent({ namespace: NS }),
+      'read an Event': () => wCore.readNamespacedEvent({ namespace: NS, name: `${name}.lp-event` }),
+      'patch an Event': () => wCore.patchNamespacedEvent({ namespace: NS, name: `${name}.lp-event`, body: { message: 'changed' } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      'delete an Event': () => wCore.deleteNamespacedEvent({ namespace: NS, name: `${name}.lp-event` }),
+    };
+    const statuses = Object.fromEntries(await Promise.all(Object.entries(refused).map(async ([what, call]) => [what, await statusOf(call)] as const)));
+    expect(statuses).toEqual(Object.fromEntries(Object.keys(refused).map((what) => [what, 403])));
+    expect((await aCore.readNamespacedEvent({ namespace: NS, name: `${name}.lp-event` })).message).toBe('least-privilege check');
   });
 
   it("can GET a JobManager's REST API through the service proxy (services/proxy get)", async () => {

@@ -5,7 +5,9 @@
  * - `kubernetes`: KubePlatform on the run's real kube-apiserver of az-b, under the
  *   least-privilege worker identity, with the operator stand-in writing status.
  * Each platform gets the same small generated fleet; every test works on fresh copies of an
- * az-b primary (tier labels removed, so they are not fleet jobs).
+ * az-b primary (tier labels removed, so they are not fleet jobs). What az-evac writes for
+ * people (annotations, Events) is read back outside the ports (on Kubernetes as admin, the
+ * way `kubectl describe flinkdeployment` finds Events).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
@@ -18,8 +20,9 @@ import { manifestResources } from '../../domain/flink-spec.js';
 import { distinctRefs, OBJECT_KINDS, podReferences, type ObjectRef } from '../../domain/target-readiness.js';
 import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 import { createHaConfigMaps } from '../../simulator/kube-seed.js';
-import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
 import { waitFor } from '../setup/evacuation-harness.js';
+import { ACTION_ANNOTATIONS, fenceMark, stopVerdict } from '../../domain/fence.js';
+import { FLINK_DEPLOYMENTS, type FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
 import { startKubeTestPlatform, withHeadroom } from '../setup/kube-platform.js';
 
 const AZ = 'az-b';
@@ -41,6 +44,12 @@ interface ContractTarget {
   failRestore(keys: string[]): Promise<unknown>;
   /** The stored spec of a resource in az-b, read as the platform's admin. */
   storedSpec(namespace: string, name: string): Promise<FlinkDeploymentManifest['spec']>;
+  /**
+   * Read back, outside the ports, a FlinkDeployment's annotations and the Events about it
+   * (on Kubernetes as admin, matched by involvedObject kind, name and uid as `kubectl
+   * describe` does).
+   */
+  readBack(namespace: string, name: string): Promise<{ annotations: Record<string, string>; events: Array<{ reason: string; message: string }> }>;
   close(): Promise<void>;
 }
 
@@ -53,15 +62,27 @@ const targets: Record<string, () => Promise<ContractTarget>> = {
     return {
       ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name),
       failRestore: (keys) => sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => sim.stop(),
+      readBack: async (ns, name) => {
+        const d = (await sim.client.listDeployments(AZ)).find((x) => x.manifest.metadata.namespace === ns && x.manifest.metadata.name === name)!;
+        const events = (await sim.client.events(AZ)).filter((e) => e.namespace === ns && e.name === name);
+        return { annotations: d.manifest.metadata.annotations ?? {}, events: events.map((e) => ({ reason: e.reason, message: e.message })) };
+      },
     };
   },
   kubernetes: async () => {
     const p = await startKubeTestPlatform({ jobs: JOBS, seed: SEED, timeScale: TIME_SCALE, headroom: HEADROOM });
+    const admin = p.admin.get(AZ)!;
     const storedSpec = async (namespace: string, name: string) =>
-      ((await p.admin.get(AZ)!.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace, name })) as FlinkDeploymentManifest).spec;
+      ((await admin.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace, name })) as FlinkDeploymentManifest).spec;
     return {
-      ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(p.admin.get(AZ)!, ns, name),
+      ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(admin, ns, name),
       failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => p.close(),
+      readBack: async (ns, name) => {
+        const obj = (await admin.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace: ns, name })) as FlinkDeploymentObject;
+        const fieldSelector = `involvedObject.kind=FlinkDeployment,involvedObject.name=${name},involvedObject.uid=${obj.metadata.uid}`;
+        const events = await admin.core.listNamespacedEvent({ namespace: ns, fieldSelector });
+        return { annotations: obj.metadata.annotations ?? {}, events: events.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '' })) };
+      },
     };
   },
 };
@@ -176,6 +197,29 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     }, 30_000);
     expect(freed.cores - running.cores).toBe(manifestResources(m).cores);
     expect(await t.ports.suspend(AZ, ns(m), 'ct-does-not-exist')).toBeNull();
+  });
+
+  it('fence: the suspend carries az-evac\'s annotations in the same patch, its Event is recorded once per id, and the copy is seen stopped only once the operator acted', async () => {
+    const m = copy();
+    const name = m.metadata.name;
+    const { generation } = await t.ports.apply(AZ, m);
+    await t.ports.waitForRunning(AZ, ns(m), name, { minGeneration: generation, timeoutSeconds: 60 });
+    const mark = fenceMark({ evacuationId: 'evac-ct', runId: 'r1', mode: 'drill', sourceAz: AZ, targetAz: 'az-a', requestedBy: 'contract-test' }, Date.now());
+    const patched = (await t.ports.suspend(AZ, ns(m), name, mark.annotations))!;
+    expect(patched).toMatchObject({ specState: 'suspended', generation: generation + 1 });
+    // Annotations do not bump the generation: the same suspend again is a no-op for the operator.
+    expect((await t.ports.suspend(AZ, ns(m), name, mark.annotations))!.generation).toBe(generation + 1);
+    const event = { namespace: ns(m), name, ...(patched.uid ? { uid: patched.uid } : {}), type: 'Normal' as const, ...mark.event, id: `evac-ct@r1/fenced/${ns(m)}/${name}` };
+    await t.ports.recordEvent(AZ, event);
+    await t.ports.recordEvent(AZ, event); // a retried step records nothing twice
+    const seen = await waitFor('seen stopped', async () => {
+      const v = stopVerdict(await t.ports.getDeployment(AZ, ns(m), name), patched.generation);
+      return v.stopped ? v : undefined;
+    }, 30_000);
+    expect(seen.seen).toMatch(/lifecycleState SUSPENDED, .*observedGeneration/);
+    const back = await t.readBack(ns(m), name);
+    expect(back.annotations).toMatchObject({ ...mark.annotations, [ACTION_ANNOTATIONS.fencedBy]: 'evac-ct@r1' });
+    expect(back.events).toEqual([{ reason: 'AzEvacFenced', message: expect.stringContaining('evacuation evac-ct@r1 of az-b into az-a, triggered by contract-test') }]);
   });
 
   it('deleteHaConfigMaps removes stale HA ConfigMaps of the job, then finds none', async () => {

@@ -3,7 +3,8 @@
  * stored plan, the JSON report and the simulator, for the fault tests:
  *  1. no job lost: every in-scope job has exactly one recorded outcome, with a reason unless RUNNING;
  *  2. no job RUNNING in two AZs: a moved job's source copy is not RUNNING while its target copy is
- *     (checked only while the source AZ answers; while it is down, its unfenced copies must be
+ *     (checked only while the source AZ answers, where only a job the report says "fence
+ *     requested, not observed" may run in both; while it is down, its unfenced copies must be
  *     listed as pending fences in the report);
  *  3. nothing applied twice: per resource in the target AZ at most one create, one nonce
  *     redeploy, one spec change and one deploy (simulator counters).
@@ -71,8 +72,11 @@ export async function guaranteeProblems(h: EvacuationHarness, id: string, report
     const inTarget = running.has(`${TARGET_AZ}|${h.targetOf(job, j.strategy).key}`);
     const inSource = running.has(`${SOURCE_AZ}|${reportKey(j)}`);
     if (!inTarget || !inSource) continue;
-    if (sourceUp) problems.push(`G2 ${reportKey(j)}: RUNNING in ${SOURCE_AZ} and ${TARGET_AZ}`);
-    else if (!pending.has(reportKey(j))) problems.push(`G2 ${reportKey(j)}: source copy in the down ${SOURCE_AZ} is not listed as a pending fence`);
+    // Guarantee 2 as stated: a fence the source's operator never acted on is reported "fence
+    // requested, not observed", never as fenced; such a job may run in both AZs.
+    if (sourceUp) {
+      if (j.fence !== 'requested') problems.push(`G2 ${reportKey(j)}: RUNNING in ${SOURCE_AZ} and ${TARGET_AZ} (fence reported ${j.fence ?? 'none'})`);
+    } else if (!pending.has(reportKey(j))) problems.push(`G2 ${reportKey(j)}: source copy in the down ${SOURCE_AZ} is not listed as a pending fence`);
   }
 
   // 3. Nothing applied twice in the target AZ.

@@ -2,12 +2,16 @@
  * Guarantee 2 on the simulator: no job RUNNING in two AZs at once. In an emergency the
  * source copies of jobs started while az-a is down are fenced in absentia (pending fences);
  * when az-a answers again — mid-evacuation or after it — the fencing follow-up workflow
- * suspends them. Real Temporal dev server, worker and simulator.
+ * suspends them. A fence counts only when the copy is seen stopped: one whose suspend the
+ * source operator never acts on is reported "fence requested, not observed". Real Temporal
+ * dev server, worker and simulator.
  */
 import { describe, expect, it } from 'vitest';
 import { failbackWorkflowId, fenceWorkflowId, recordsKey, type FencePassResult } from '../../domain/evacuation.js';
 import type { FailbackResult } from '../../workflows/failback.js';
-import { SOURCE_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
+import { jobKey } from '../../domain/types.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
 import { guaranteeProblems } from '../setup/guarantees.js';
 import { historyMarks } from '../setup/history-events.js';
@@ -29,16 +33,18 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         await h.sim.client.setAzDown(SOURCE_AZ, false);
       },
       check: async ({ h, id, report }) => {
-        // Jobs started while az-a was down were fenced in absentia and suspended when it came back.
-        const unreachable = report.jobs.filter((j) => j.fence === 'unreachable').map(reportKey);
+        // Jobs started while az-a was down were fenced in absentia (pending fences) and seen
+        // stopped after it came back: their lines say so, with what was seen.
+        const unreachable = report.fencing!.fencedLater;
         expect(unreachable.length).toBeGreaterThan(3);
+        for (const key of unreachable) expect(report.jobs.find((j) => reportKey(j) === key)).toMatchObject({ fence: 'stopped', fenceSeen: { seen: expect.stringContaining('SUSPENDED') } });
         const follow = await h.handle(fenceWorkflowId(recordsKey(report))).result() as FencePassResult;
-        expect(follow.pending).toEqual([]);
+        expect(follow).toMatchObject({ pending: [], notObserved: [] });
         expect(follow.fencedLater).toEqual(expect.arrayContaining(unreachable));
         expect(await runningInSource(h, unreachable)).toEqual([]);
-        expect(report.fencing?.pending).toEqual([]);
-        // Jobs started after it came back were suspended by their own fence step.
-        expect(report.jobs.filter((j) => j.fence === 'stopped').length).toBeGreaterThan(0);
+        expect(report.fencing).toMatchObject({ pending: [], notObserved: [] });
+        // Jobs started after it came back were seen stopped by their own fence step.
+        expect(report.jobs.filter((j) => j.fence === 'stopped' && !unreachable.includes(reportKey(j))).length).toBeGreaterThan(0);
         expect(await guaranteeProblems(h, id, report, true)).toEqual([]);
       },
     });
@@ -86,5 +92,59 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(follow.closeTime!.getTime()).toBeLessThanOrEqual(firstRestore!.atMs);
       },
     });
+  });
+  it('a source copy whose suspend is accepted but whose job keeps running is reported "fence requested, not observed", never fenced; the follow-up sees it stop once its operator acts', async () => {
+    const h = await EvacuationHarness.start({ jobs: SMALL_FLEET.jobs, seed: SMALL_FLEET.seed, timeScale: SMALL_FLEET.timeScale, tiers: SMALL_FLEET.tiers });
+    const id = `fence-unobserved-${Date.now() % 1e9}`;
+    try {
+      const running = h.fleet.jobs.filter((j) => j.az === SOURCE_AZ && j.deployment.spec.job?.state !== 'suspended');
+      const stuck = [
+        ...running.filter((j) => j.tier === 'P2' && !j.standby).slice(0, 2),
+        ...running.filter((j) => j.tier === 'P0' && j.standby?.kind === 'hot' && j.standby.az === TARGET_AZ).slice(0, 1),
+      ].map(jobKey).sort();
+      expect(stuck).toHaveLength(3);
+      // The source AZ's operator never acts on these suspends (down, or cannot reach the JobManager).
+      await h.sim.client.setFaults({ ignoreSuspend: stuck });
+      await h.client.syncCatalog();
+      await h.start(id, { mode: 'drill' });
+      const { report } = await h.finish(id);
+
+      const line = (key: string) => report.jobs.find((j) => reportKey(j) === key)!;
+      for (const key of stuck) {
+        expect(line(key)).toMatchObject({
+          outcome: 'running', fence: 'requested', fenceText: expect.stringMatching(/^fence requested, not observed/),
+          fenceSeen: { seen: expect.stringContaining('the operator has not acted on the suspend') },
+        });
+      }
+      // Every other moved job's source copy was seen stopped, never just requested.
+      const moved = report.jobs.filter((j) => j.outcome === 'running' && j.fence !== undefined);
+      expect(moved.filter((j) => j.fence === 'requested').map(reportKey).sort()).toEqual(stuck);
+      expect(moved.filter((j) => j.fence === 'stopped').length).toBeGreaterThan(5);
+      expect(report.fencing).toMatchObject({ pending: [], notObserved: stuck, followUpWorkflowId: fenceWorkflowId(recordsKey(report)) });
+      // The stuck copies do run in both AZs: the report says so instead of calling them fenced.
+      expect(await runningInSource(h, stuck)).toEqual(stuck);
+      expect(await guaranteeProblems(h, id, report, true)).toEqual([]);
+
+      // Every fenced copy says who fenced it, when and why, and carries the Event.
+      const source = new Map((await h.sim.client.listDeployments(SOURCE_AZ)).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
+      const events = await h.sim.client.events(SOURCE_AZ);
+      for (const j of moved) {
+        expect(source.get(reportKey(j))!.manifest.metadata.annotations).toMatchObject({
+          [ACTION_ANNOTATIONS.fencedBy]: recordsKey(report), [ACTION_ANNOTATIONS.reason]: expect.stringContaining('triggered by vitest'),
+        });
+        expect(events.filter((e) => `${e.namespace}/${e.name}` === reportKey(j) && e.reason === 'AzEvacFenced')).toHaveLength(1);
+      }
+
+      // The operator acts again: the follow-up sees the copies stop and ends.
+      const handle = h.handle(fenceWorkflowId(recordsKey(report)));
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await h.sim.client.setFaults({ ignoreSuspend: [] });
+      const follow = await h.resultWithin<FencePassResult>(fenceWorkflowId(recordsKey(report)), 60_000);
+      expect(follow).toMatchObject({ pending: [], notObserved: [] });
+      expect(follow.fencedLater).toEqual(expect.arrayContaining(stuck));
+      expect(await runningInSource(h, stuck)).toEqual([]);
+    } finally {
+      await h.close([id]);
+    }
   });
 });
