@@ -11,8 +11,9 @@
  *  3. restore the source FlinkDeployment from it (initialSavepointPath + a new
  *     savepointRedeployNonce + state running) and wait for RUNNING;
  *  4. put the target AZ back as it was: delete a redeployed copy (only the drill's own, never
- *     a standby of the same name), leave a cold standby suspended, restart a hot standby from
- *     its own savepoint and label it standby again.
+ *     a standby of the same name: a P0 redeployed onto its unusable hot standby gets that
+ *     standby back), leave a cold standby suspended, restart a hot standby from its own
+ *     savepoint and label it standby again.
  * A job that never ran in the target AZ is restored from its own newest snapshot in the
  * source AZ when the drill suspended it there, and left alone when it never stopped or was
  * suspended before the drill. Then the P3 jobs the drill preempted are resumed.
@@ -197,24 +198,29 @@ export function createFailbackActivities(deps: ActivityDeps) {
   async function restoreTarget(ctx: JobContext, strategy: string, jobId: string | undefined, deployedByDrill: boolean, nonce: number, evacuationId: string): Promise<FailbackJobResult['target'] | undefined> {
     const az = ctx.target.name;
     const copy = targetResource(ctx, strategy as never);
-    if (strategy === 'redeploy') {
+    // A P0 whose hot standby was not usable falls back to a redeploy; where the standby bears
+    // the job's own name in the target AZ, that redeploy was applied onto the standby itself.
+    // It is the standby again after failback (restarted and labelled), never deleted.
+    const standby = ctx.job.standby;
+    const ontoHotStandby = strategy === 'redeploy' && standby?.kind === 'hot' && standby.az === az && standby.namespace === copy.namespace && standby.name === copy.name;
+    if (strategy === 'redeploy' && !ontoHotStandby) {
       if (!deployedByDrill) return undefined;
       await platformCall(`delete ${copy.name} in ${az}`, () => deps.cluster.deleteDeployment(az, copy.namespace, copy.name));
       return 'deleted';
     }
-    if (strategy !== 'promote-standby') return undefined;
-    const standby = await platformCall(`read ${copy.name} in ${az}`, () => deps.cluster.getDeployment(az, copy.namespace, copy.name));
-    if (!standby) return undefined;
-    if (standby.specState !== 'running') {
+    if (strategy !== 'promote-standby' && !ontoHotStandby) return undefined;
+    const current = await platformCall(`read ${copy.name} in ${az}`, () => deps.cluster.getDeployment(az, copy.namespace, copy.name));
+    if (!current) return undefined;
+    if (current.specState !== 'running') {
       // The standby's own job ids (the promoted run's, its status's), never its primary's.
-      const owner = { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([jobId, standby.jobId]) };
+      const owner = { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([jobId, current.jobId]) };
       const c = await platformCall(`snapshot of ${copy.name} in ${az}`, () => deps.objects.findSnapshot(az, owner, { nowEpochSeconds: Date.now() / 1000 }));
       const own = c.kind === 'snapshot' ? c.snapshot : undefined;
       await platformCall(`restart hot standby ${copy.name} in ${az}`, () => deps.cluster.restore(az, copy.namespace, copy.name, {
         ...(own ? { initialSavepointPath: own.path } : {}), savepointRedeployNonce: nonce,
       }));
     }
-    if (standby.labels[ROLE_LABEL] !== 'standby' || standby.labels[EVACUATION_ID_LABEL] === evacuationId) {
+    if (current.labels[ROLE_LABEL] !== 'standby' || current.labels[EVACUATION_ID_LABEL] === evacuationId) {
       await platformCall(`label ${copy.name} standby in ${az}`, () => deps.cluster.label(az, copy.namespace, copy.name, { [ROLE_LABEL]: 'standby' }));
     }
     return 'standby-restarted';
