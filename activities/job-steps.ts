@@ -112,6 +112,15 @@ function manifestProblem(deps: ActivityDeps, ctx: JobContext, manifest: FlinkDep
 }
 
 /**
+ * The job id the source copy runs now (`status.jobStatus.jobId`), read from the source AZ;
+ * undefined when the source does not answer or has none (the catalog's ids are used alone).
+ */
+async function liveJobId(deps: ActivityDeps, ctx: JobContext): Promise<string | undefined> {
+  const src = await deps.cluster.getDeployment(ctx.source.name, ctx.job.namespace, ctx.job.name).catch(() => null);
+  return src?.jobId;
+}
+
+/**
  * Start step of a job suspended in the source AZ: it is not started in the target. Redeploy
  * applies it with `state: suspended` and initialSavepointPath = its newest complete snapshot
  * in the target's replica (none: stateless), so `state: running` later deploys it from there;
@@ -166,7 +175,9 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       const ctx = await loadJobContext(deps, ref, ref.key);
       const az = ctx.target.name;
       // Only the job's own job ids' snapshots: never its hot standby's under the same prefixes.
-      const owner = snapshotOwner(ctx.job);
+      // Where the source AZ answers (drill, planned), its live job id comes first: a job
+      // redeployed since the last catalog sync checkpoints under an id the catalog lacks.
+      const owner = snapshotOwner(ctx.job, ref.mode === 'emergency' ? undefined : await liveJobId(deps, ctx));
       const triggeredAtMs = ctx.stored.request.triggeredAtMs ?? t0;
 
       // A job suspended in the source stays suspended (docs/design.md "Operator rules the
