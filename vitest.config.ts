@@ -14,7 +14,6 @@
  * Files named `*.slow.test.ts` run only with AZ_EVAC_SLOW=1.
  */
 import './config/require-node.ts'; // first: a clear error on a Node older than package.json's engines
-import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 import LaneSequencer from './test/setup/lane-sequencer.js';
 
@@ -22,10 +21,12 @@ const slowExcluded = process.env.AZ_EVAC_SLOW === '1' ? [] : ['**/*.slow.test.ts
 const exclude = [...configDefaults.exclude, ...slowExcluded];
 
 /**
- * Test files that run at once (all three projects): one per core, at least two (measured on
- * 2 cores in docs/testing.md); AZ_EVAC_TEST_FILES=1 runs them one by one.
+ * Test files that run at once (all three projects): one by default. Two at a time
+ * (AZ_EVAC_TEST_FILES=2) is faster but not yet reliable: in the fresh-clone CI run of
+ * docs/testing.md, kube faults, rehearsal-schedule, least-privilege and failures-fail failed
+ * beside another file and passed alone.
  */
-const SERVER_FILES_AT_ONCE = Number(process.env.AZ_EVAC_TEST_FILES ?? Math.max(2, availableParallelism()));
+const SERVER_FILES_AT_ONCE = Number(process.env.AZ_EVAC_TEST_FILES ?? 1);
 if (!Number.isInteger(SERVER_FILES_AT_ONCE) || SERVER_FILES_AT_ONCE < 1) {
   throw new Error(`AZ_EVAC_TEST_FILES=${process.env.AZ_EVAC_TEST_FILES} is not a whole number >= 1. Fix: set it to how many test files may run at once (e.g. 1), or unset it`);
 }
