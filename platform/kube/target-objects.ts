@@ -34,7 +34,8 @@ function read(a: AzApis, namespace: string, kind: ObjectKind, name: string): Pro
 const forbidden = (err: unknown): err is PlatformError => err instanceof PlatformError && err.code === 'forbidden';
 
 /**
- * Check `namespace` of `a`'s AZ for `refs` (duplicates are read once).
+ * Check `namespace` of `a`'s AZ for `refs` (duplicates are read once); `missing` and
+ * `unchecked` keep the order of `refs`.
  * @throws PlatformError classified by kubeError for anything but 404 and 403 (AZ down, throttled, …)
  */
 export async function checkObjects(a: AzApis, namespace: string, refs: readonly ObjectRef[]): Promise<NamespaceCheck> {
@@ -46,15 +47,20 @@ export async function checkObjects(a: AzApis, namespace: string, refs: readonly 
     if (!forbidden(err)) throw err;
     // Without `get` on Namespaces the objects can still be read; a missing namespace then shows as every object missing.
   }
-  const check: NamespaceCheck = { namespaceExists: true, missing: [], unchecked: [] };
-  await Promise.all(distinct.map(async (r) => {
+  // Read at once; reported in the order of `refs` (not of the answers), so findings are stable.
+  const found = await Promise.all(distinct.map(async (r): Promise<'present' | 'missing' | 'unchecked'> => {
     try {
       await kubeCall(a.az, `get ${r.kind} ${namespace}/${r.name}`, () => read(a, namespace, r.kind, r.name));
+      return 'present';
     } catch (err) {
-      if (err instanceof PlatformError && err.code === 'not-found') check.missing.push({ kind: r.kind, name: r.name });
-      else if (forbidden(err)) check.unchecked.push({ kind: r.kind, name: r.name, reason: `the worker may not get ${r.kind}s (403)` });
-      else throw err;
+      if (err instanceof PlatformError && err.code === 'not-found') return 'missing';
+      if (forbidden(err)) return 'unchecked';
+      throw err;
     }
   }));
-  return check;
+  return {
+    namespaceExists: true,
+    missing: distinct.filter((_, i) => found[i] === 'missing').map((r) => ({ kind: r.kind, name: r.name })),
+    unchecked: distinct.filter((_, i) => found[i] === 'unchecked').map((r) => ({ kind: r.kind, name: r.name, reason: `the worker may not get ${r.kind}s (403)` })),
+  };
 }
