@@ -5,15 +5,15 @@
  * - 30 % of the worker's Kubernetes API calls failing (503 / 429 + Retry-After 1 s / 2 s
  *   stall then 504), injected by a TLS fault proxy in front of each apiserver
  *   (process-boundary mock of a throttling / overloaded apiserver; watches pass through);
- * - the target AZ's apiserver stopped for 10 s mid-evacuation;
- * - fencing: az-a's apiserver started again mid-evacuation (≈ 20 % done).
- * The slow lane (faults.slow.test.ts) runs the fault-free baseline of the same fleet and the
- * other points of the same rows: 10 % of the calls failing and the target apiserver stopped
- * for 30 s.
+ * - the target AZ's apiserver stopped for 10 s mid-evacuation.
+ * The slow lane (faults.slow.test.ts) runs the fault-free baseline of the same fleet, the
+ * other points of the same rows (10 % of the calls failing, the target apiserver stopped for
+ * 30 s) and the fencing row (az-a's apiserver back mid-evacuation): that row passes alone but
+ * timed out at 300 s after the two rows above in the fresh-clone CI run (docs/testing.md).
+ * Guarantee 2 stays in the default suite on the simulator (test/workflow/fencing.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { fenceWorkflowId, recordsKey } from '../../domain/evacuation.js';
-import { KUBE_FAULT_FLEET, kubeApiFailures, runOnKube, sourceBack, targetApiserverStopped } from '../setup/kube-fault-scenarios.js';
+import { KUBE_FAULT_FLEET, kubeApiFailures, runOnKube, targetApiserverStopped } from '../setup/kube-fault-scenarios.js';
 
 const FLEET = KUBE_FAULT_FLEET; // 40 primaries, 20 in az-a (seed 21: P0–P3, every strategy)
 
@@ -26,18 +26,5 @@ describe('faults on the real apiservers (40 jobs, az-a stopped)', () => {
   it("the target AZ's apiserver stopped for 10 s mid-evacuation: steps retry through it", async () => {
     const ran = await runOnKube(FLEET, { fault: "target AZ's apiserver stopped", when: '10 s from 30 %' }, { inject: targetApiserverStopped(0.3, 10_000) });
     expect(ran.report.success).toBe(true);
-  }, 300_000);
-
-  // At 20 %: starting an apiserver takes seconds (more on a busy machine, beside another test
-  // file), and az-a must answer while the evacuation still runs for this row to test anything.
-  it("fencing: az-a's apiserver back at 20 %: no job RUNNING in both AZs, the follow-up fences what was pending", async () => {
-    const seen: { upAtMs?: number } = {};
-    const ran = await runOnKube(FLEET, { fault: 'source AZ back mid-evacuation (fencing)', when: 'at 20 %' }, { inject: sourceBack(0.2, seen) });
-    // az-a answered before the evacuation ended: its last fencing pass (before the report)
-    // suspended every copy recorded pending while az-a was down.
-    expect(seen.upAtMs).toBeLessThan(ran.endedAtMs);
-    expect(ran.report.fencing?.followUpWorkflowId).toBe(fenceWorkflowId(recordsKey(ran.report)));
-    expect(ran.report.fencing?.pending).toEqual([]);
-    expect(ran.report.fencing?.fencedLater.length).toBeGreaterThan(0);
   }, 300_000);
 });
