@@ -142,24 +142,37 @@ export class KubeOperatorStandIn {
     return new Promise((resolve) => {
       const path = `/apis/${FLINK_DEPLOYMENTS.group}/${FLINK_DEPLOYMENTS.version}/${FLINK_DEPLOYMENTS.plural}`;
       let queue = Promise.resolve();
+      let controller: AbortController | undefined;
+      let mirrorFailed = false;
       new Watch(apis.kc)
         .watch(
           path,
           { timeoutSeconds: WATCH_SECONDS, allowWatchBookmarks: false },
           (phase: string, obj: FlinkDeploymentObject) => {
-            // A failed mirror (the apiserver stopped mid-call) must not reject the queue: that
-            // rejection was unhandled and killed the process. The relist after the watch ends
-            // (it ends when the apiserver goes) mirrors the resource again.
-            const failed = (err: unknown): void => this.log.debug({ az: apis.az, err: String(err) }, 'mirror from watch failed; the relist retries');
+            // A failed mirror (the apiserver stopped mid-call, the simulated AZ down) must not
+            // reject the queue: that rejection was unhandled and killed the process. It ends the
+            // watch instead, and the loop lists again after RELIST_PAUSE_MS and mirrors every
+            // resource, this one included (left to the watch's timeout, a suspend was acted on
+            // up to minutes late).
+            const failed = (err: unknown): void => {
+              this.log.debug({ az: apis.az, err: String(err) }, 'mirror from watch failed; listing again');
+              mirrorFailed = true;
+              controller?.abort();
+            };
             if (phase === 'ADDED' || phase === 'MODIFIED') queue = queue.then(() => this.mirror(apis, obj)).catch(failed);
             else if (phase === 'DELETED') queue = queue.then(() => this.forget(apis, obj)).catch(failed);
           },
-          () => void queue.then(resolve),
+          () => void queue.then(async () => {
+            if (controller) this.aborts.delete(controller);
+            if (mirrorFailed) await new Promise((r) => setTimeout(r, RELIST_PAUSE_MS));
+            resolve();
+          }),
         )
         .then(
           (c) => {
+            controller = c;
             this.aborts.add(c);
-            if (!this.running) c.abort();
+            if (!this.running || mirrorFailed) c.abort();
           },
           () => resolve(),
         );
@@ -191,7 +204,9 @@ export class KubeOperatorStandIn {
     try {
       this.sim.apply(az, toManifest(obj));
     } catch (err) {
-      if (!(err instanceof PlatformError)) throw err;
+      // A retryable failure (the simulated AZ is down) is not a rejection: thrown, so the
+      // watch ends and the loop lists again, as the operator's next reconcile would.
+      if (!(err instanceof PlatformError) || err.retryable) throw err;
       this.rejected.set(id, specJson);
       await this.writeFailed(apis, obj, err.message);
       return;

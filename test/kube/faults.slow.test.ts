@@ -4,7 +4,9 @@
  * (test/setup/kube-fault-scenarios.ts): the fault-free baseline (the wall time the rows
  * compare with), 10 % of the worker's API calls failing through the TLS fault proxy, and the
  * target AZ's apiserver stopped for 30 s mid-evacuation; and the fencing row (az-a's
- * apiserver back at 20 %), moved here from faults.test.ts after it timed out there in CI.
+ * apiserver back at 20 %). The rows timed out in CI while the operator stand-in took a
+ * simulated AZ that was still down for a rejected spec and never acted on those suspends
+ * (fixed in simulator/kube-operator.ts; test/kube/platform-contract.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { fenceWorkflowId, recordsKey } from '../../domain/evacuation.js';

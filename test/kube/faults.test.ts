@@ -8,9 +8,9 @@
  * - the target AZ's apiserver stopped for 10 s mid-evacuation.
  * The slow lane (faults.slow.test.ts) runs the fault-free baseline of the same fleet, the
  * other points of the same rows (10 % of the calls failing, the target apiserver stopped for
- * 30 s) and the fencing row (az-a's apiserver back mid-evacuation): that row passes alone but
- * timed out at 300 s after the two rows above in the fresh-clone CI run (docs/testing.md).
- * Guarantee 2 stays in the default suite on the simulator (test/workflow/fencing.test.ts).
+ * 30 s) and the fencing row (az-a's apiserver back mid-evacuation). Guarantee 2 is checked
+ * here (every moved job's az-a copy suspended) and on the simulator
+ * (test/workflow/fencing.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { KUBE_FAULT_FLEET, kubeApiFailures, runOnKube, targetApiserverStopped } from '../setup/kube-fault-scenarios.js';

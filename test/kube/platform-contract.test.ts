@@ -50,6 +50,8 @@ interface ContractTarget {
    * describe` does).
    */
   readBack(namespace: string, name: string): Promise<{ annotations: Record<string, string>; events: Array<{ reason: string; message: string }> }>;
+  /** Kubernetes only: take the simulated az-b (what the operator stand-in drives) down or up while its apiserver stays up. */
+  simulatedAzDown?(down: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ const targets: Record<string, () => Promise<ContractTarget>> = {
     return {
       ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(admin, ns, name),
       failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => p.close(),
+      simulatedAzDown: (down) => p.sim.client.setAzDown(AZ, down),
       readBack: async (ns, name) => {
         const obj = (await admin.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace: ns, name })) as FlinkDeploymentObject;
         const fieldSelector = `involvedObject.kind=FlinkDeployment,involvedObject.name=${name},involvedObject.uid=${obj.metadata.uid}`;
@@ -220,6 +223,29 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const back = await t.readBack(ns(m), name);
     expect(back.annotations).toMatchObject({ ...mark.annotations, [ACTION_ANNOTATIONS.fencedBy]: 'evac-ct@r1' });
     expect(back.events).toEqual([{ reason: 'AzEvacFenced', message: expect.stringContaining('evacuation evac-ct@r1 of az-b into az-a, triggered by contract-test') }]);
+  });
+
+  // The lab, not the product: the operator stand-in once took "simulated AZ down" for a
+  // rejected spec and never acted on that suspend (a source AZ's apiserver that comes back a
+  // moment before its simulated cluster, as every kube fault row does), so the fence stayed
+  // "requested" for minutes and the row timed out in CI. Now it lists again and acts.
+  it.runIf(kind === 'kubernetes')('operator stand-in: a suspend made while its simulated AZ is down is acted on once the AZ is back', async () => {
+    const m = copy();
+    const name = m.metadata.name;
+    const { generation } = await t.ports.apply(AZ, m);
+    await t.ports.waitForRunning(AZ, ns(m), name, { minGeneration: generation, timeoutSeconds: 60 });
+    await t.simulatedAzDown!(true);
+    let patched;
+    try {
+      patched = (await t.ports.suspend(AZ, ns(m), name))!;
+      // The apiserver took the patch; the simulated cluster is down, so nothing acts on it yet.
+      const before = await t.ports.getDeployment(AZ, ns(m), name);
+      expect(stopVerdict(before, patched.generation).stopped).toBe(false);
+    } finally {
+      await t.simulatedAzDown!(false);
+    }
+    // Well inside the watch's 60 s timeout, after which the old stand-in relisted (and still ignored it).
+    await waitFor('seen stopped after the simulated AZ is back', async () => (stopVerdict(await t.ports.getDeployment(AZ, ns(m), name), patched.generation).stopped ? true : undefined), 20_000);
   });
 
   it('deleteHaConfigMaps removes stale HA ConfigMaps of the job, then finds none', async () => {
