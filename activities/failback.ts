@@ -4,10 +4,12 @@
  * built during the drill, and put the target AZ back as it was.
  *
  * Failback of one job (idempotent, safe to retry at any point), an evacuation in reverse:
- *  1. fence the copy in the target AZ: suspend it (stop-with-savepoint, upgradeMode savepoint),
- *     which writes the fresh savepoint of the state it built during the drill;
- *  2. find that savepoint (the newest `savepoint-<6 hex of its jobId>-…` in the target AZ's
- *     store) and wait until it is complete in the source AZ's replica (replication lags);
+ *  1. a planned stop of the copy in the target AZ (activities/planned-stop.ts awaitSavepointStop): stop it
+ *     with a savepoint (ClusterPort.stopWithSavepoint), which writes the fresh savepoint of the
+ *     state it built during the drill, its path as the operator reports it; a stop that fails is
+ *     taken back (the copy keeps running there) and the job's failback fails with why;
+ *  2. wait until exactly that savepoint is complete in the source AZ's replica (replication
+ *     lags), up to tiers.yaml savepointTimeout;
  *  3. restore the source FlinkDeployment from it (initialSavepointPath + a new
  *     savepointRedeployNonce + state running) and wait for RUNNING;
  *  4. put the target AZ back as it was: delete a redeployed copy (only the drill's own, never
@@ -31,7 +33,7 @@ import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 import { nonceOf, targetResource } from './job-steps.js';
-import { pollUntil } from './poll.js';
+import { awaitSavepointStop, savepointInReplica, undoMode } from './planned-stop.js';
 
 /** What failback did to one job. */
 export interface FailbackJobResult {
@@ -82,8 +84,10 @@ export function createFailbackActivities(deps: ActivityDeps) {
      * Move one drilled job back into the source AZ (see the module comment), waiting up to
      * `startupTimeoutSeconds` (wall; default the tier policy's start-up timeout ÷ time scale + 60 s)
      * for it to run there again.
-     * @throws non-retryable 'NotFound' when the source FlinkDeployment is gone, 'StartupTimeout'
-     *   when the fresh savepoint never completes in the source replica
+     * @throws non-retryable 'NotFound' when the source FlinkDeployment (or the drilled copy) is
+     *   gone, 'DeploymentFailed' when the drilled copy's stop-with-savepoint fails or times out
+     *   (taken back: the copy keeps running in the target), 'StartupTimeout' when the fresh
+     *   savepoint is not complete in the source replica within tiers.yaml savepointTimeout
      */
     async failbackJob(req: RunRef & { key: string; startupTimeoutSeconds?: number }): Promise<FailbackJobResult> {
       const ctx = await loadJobContext(deps, req, req.key);
@@ -105,28 +109,27 @@ export function createFailbackActivities(deps: ActivityDeps) {
       if (src.specState === 'running' && src.savepointRedeployNonce === fbNonce) {
         result = { key: req.key, action: 'restored-from-target', target: 'none' };
       } else if (outcome?.outcome === 'running' && outcome.jobId && deployedByDrill) {
-        // 1. fence the drilled copy; its stop-with-savepoint is the fresh restore point.
-        await platformCall(`suspend ${copy.name} in ${target}`, () => deps.cluster.suspend(target, copy.namespace, copy.name));
         const stateless = outcome.snapshotPath === undefined && (ctx.job.deployment.spec.job as { upgradeMode?: string } | undefined)?.upgradeMode === 'stateless';
         let path: string | undefined;
-        if (!stateless) {
-          // Only the drilled run's own job id: `savepoint-<6 hex of it>-…` (domain/snapshot-owner.ts).
-          const drilled = { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([outcome.jobId]) };
-          // The stop-with-savepoint is the newest savepoint of the drilled run in the target
-          // AZ's own store (a suspended job writes no more). An older periodic one would
-          // lose state and may be removed by retention while the source restores from it.
-          const stop = await pollUntil(`stop savepoint of ${req.key} in ${target}`, 10 * 60_000, async () => {
-            const c = await platformCall(`snapshot of ${req.key} in ${target}`, () => deps.objects.findSnapshot(target, drilled, { kind: 'savepoint', nowEpochSeconds: Date.now() / 1000 }));
-            return c.kind === 'snapshot' ? c.snapshot : undefined;
-          });
-          // 2. the fresh savepoint must be complete in the source AZ's replica (the same key).
-          const fresh = await pollUntil(`fresh savepoint of ${req.key} replicated to ${source}`, 10 * 60_000, async () => {
-            const c = await platformCall(`snapshot of ${req.key} in ${source}`, () => deps.objects.findSnapshot(source, drilled, {
-              layout: ctx.catalog.platform.layout, dirKeys: [stop.path], nowEpochSeconds: Date.now() / 1000,
-            }));
-            return c.kind === 'snapshot' ? c.snapshot : undefined;
-          });
-          path = fresh.path;
+        if (stateless) {
+          await platformCall(`suspend ${copy.name} in ${target}`, () => deps.cluster.suspend(target, copy.namespace, copy.name));
+        } else {
+          // 1. a planned stop of the drilled copy: stop-with-savepoint, the path as the operator
+          //    reports it (status.jobStatus.upgradeSavepointPath); a failed one keeps it running there.
+          const stopped = await platformCall(`stop ${copy.name} with savepoint in ${target}`, () => deps.cluster.stopWithSavepoint(target, copy.namespace, copy.name));
+          if (!stopped) throw terminal('NotFound', `${copy.namespace}/${copy.name} disappeared from ${target} before it could be stopped with a savepoint`);
+          const baseline = tgt.specState === 'suspended' ? { ...tgt, upgradeSavepointPath: undefined, error: undefined } : tgt;
+          const verdict = await awaitSavepointStop(deps, ctx, target, copy, baseline, stopped.generation);
+          if (verdict.kind === 'failed') {
+            const mode = undoMode(ctx);
+            await platformCall(`take back the stop of ${copy.name} in ${target}`, () => deps.cluster.undoStop(target, copy.namespace, copy.name, mode));
+            throw terminal('DeploymentFailed', `stop-with-savepoint of ${copy.namespace}/${copy.name} in ${target} failed: ${verdict.reason}; it keeps running in ${target} (upgradeMode ${mode}) and ${req.key} stays suspended in ${source}. Fix: repair it, then run the failback again`);
+          }
+          // 2. exactly that savepoint, of the drilled run's own job id, complete in the source
+          //    AZ's replica (replication lags).
+          const ready = await savepointInReplica(deps, ctx, source, { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([outcome.jobId]) }, verdict.savepointPath);
+          if (ready.kind !== 'snapshot') throw terminal('StartupTimeout', `${ready.reason}; ${req.key} stays suspended in ${source}`);
+          path = ready.snapshot.path;
         }
         await restoreSource(ctx, path, fbNonce, src.specState === 'suspended');
         result = { key: req.key, action: 'restored-from-target', ...(path ? { restoredFrom: path } : {}), target: 'suspended' };

@@ -10,6 +10,7 @@ import { createFencingActivities } from './fencing.js';
 import { createJarActivities } from './jars.js';
 import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
+import { createPlannedStopActivities } from './planned-stop.js';
 import { createReportActivities } from './report.js';
 import { JarStager } from './jar-stager.js';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlanActivities(deps),
     ...createJarActivities(deps, jars),
     ...createJobSteps(deps, jars),
+    ...createPlannedStopActivities(deps),
     ...createReportActivities(deps),
     ...createDrillActivities(deps),
     ...createFencingActivities(deps),

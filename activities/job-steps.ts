@@ -12,8 +12,9 @@ import type { SnapshotQuery } from '../domain/snapshot-choice.js';
 import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
 import { DEFAULT_FENCE_OBSERVE_SECONDS } from '../domain/tiers-policy.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, restoreZooKeeperRoot, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
-import type { FlinkDeploymentManifest, Strategy } from '../domain/types.js';
+import type { FlinkDeploymentManifest, SnapshotChoice, Strategy } from '../domain/types.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
+import { savepointInReplica } from './planned-stop.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -156,7 +157,11 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * tier's RPO in the target AZ's replica, of the job's own Flink job ids only (the catalog's
      * `jobIds`, never its standby's), checked newest first up to the first complete one
      * (ObjectStorePort.findSnapshot), aged at the trigger (the RPO paid); none →
-     * the tier's onNoSnapshot (fail, skip, restore stateless). Then render + CRD-validate,
+     * the tier's onNoSnapshot (fail, skip, restore stateless). In a planned move
+     * (`savepointPath`: the savepoint the source was stopped with, activities/planned-stop.ts)
+     * exactly that savepoint instead, waited for in the target's replica (phase `replica`) up to
+     * the policy's savepointTimeoutSeconds, else `fail` naming why; never an older snapshot.
+     * An action `fail` always means nothing was deployed in the target. Then render + CRD-validate,
      * this job's jars (when preloading), fence the source (when it answered: wait up to
      * tiers.yaml fenceObserveSeconds to see it stopped; once seen stopped, choose again among
      * the snapshots its own store still holds if its retention deleted the chosen checkpoint
@@ -165,7 +170,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * redeploy deletes stale HA ConfigMaps before a first deploy and server-side applies.
      * @throws non-retryable 'JarMissing', 'ManifestRejected', 'Forbidden'; retryable platform errors
      */
-    async startJob(ref: JobRef & { strategy: Strategy; mode: EvacuationMode; preload: boolean }): Promise<StartJobResult> {
+    async startJob(ref: JobRef & { strategy: Strategy; mode: EvacuationMode; preload: boolean; savepointPath?: string }): Promise<StartJobResult> {
       const t0 = Date.now();
       const phases: StartJobResult['phases'] = {};
       const attempt = Context.current().info.attempt;
@@ -203,8 +208,20 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       }
 
       const choiceOptions: SnapshotQuery = { layout: ctx.catalog.platform.layout, rpoSeconds: ctx.policy.rpoSeconds, nowEpochSeconds: triggeredAtMs / 1000 };
-      let choice = await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, choiceOptions));
-      phase('snapshot');
+      let choice: SnapshotChoice;
+      if (ref.savepointPath !== undefined) {
+        // Planned move: exactly the savepoint the source was stopped with, once complete in
+        // this AZ's replica; never another snapshot.
+        const found = await savepointInReplica(deps, ctx, az, owner, ref.savepointPath);
+        phase('replica');
+        if (found.kind !== 'snapshot') return { action: 'fail', reason: found.reason, phases, attempt };
+        // Aged at the trigger like any choice: the job stopped at this savepoint, after the
+        // trigger, so nothing is rewound (the RPO paid is 0).
+        choice = { ...found, ageSeconds: Math.max(0, triggeredAtMs / 1000 - found.snapshot.completedAtEpochSeconds) };
+      } else {
+        choice = await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, choiceOptions));
+        phase('snapshot');
+      }
       let restorePath: string | undefined;
       let note: string | undefined;
       if (choice.kind === 'snapshot') {
@@ -236,7 +253,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       // may delete the chosen checkpoint meanwhile (a short interval, a slow stop); the
       // delete reaches the target's replica later. Once the source is seen stopped its own store
       // is final: choose again among the target's snapshots it still holds if the choice is gone.
-      if (fenced.state === 'stopped' && choice.kind === 'snapshot') {
+      if (fenced.state === 'stopped' && ref.savepointPath === undefined && choice.kind === 'snapshot') {
         const src = ctx.source.name;
         const inSource = await platformCall(`snapshots of ${ref.key} in ${src}`, () => deps.objects.listSnapshots(src, owner));
         // Compared by key: AZs name their replicas' buckets apart.

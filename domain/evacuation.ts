@@ -14,7 +14,11 @@ import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js'
  * - `planned`: the source AZ answers and the move is for real (maintenance, retiring an AZ):
  *   each job is stopped with a savepoint in the source first and restored in the target from
  *   exactly that savepoint (no rewind); a job whose savepoint fails keeps running in the source;
- * - `drill`: a rehearsal with planned semantics; `failback` undoes it.
+ * - `drill`: a rehearsal, the source AZ answers: each job is fenced there (suspended) before
+ *   it starts in the target from the newest replicated snapshot; `failback` undoes it (with a
+ *   planned stop of the drilled copy). Drills do not yet evacuate with planned semantics: on
+ *   the kube test platform the operator stand-in sometimes reports a stop only at its next
+ *   relist (60 s), which breaks the drill's RTO checks (docs/design.md "Planned moves").
  */
 export type EvacuationMode = 'drill' | 'emergency' | 'planned';
 
@@ -23,11 +27,11 @@ export const EVACUATION_MODES: readonly EvacuationMode[] = ['drill', 'emergency'
 
 /**
  * Whether jobs of an evacuation in `mode` are stopped with a savepoint in the source AZ first
- * and restored from exactly that savepoint (planned and drill), instead of restoring the newest
- * replicated snapshot (emergency).
+ * and restored from exactly that savepoint (planned), instead of restoring the newest
+ * replicated snapshot (emergency, drill).
  */
 export function stopsWithSavepoint(mode: EvacuationMode): boolean {
-  return mode !== 'emergency';
+  return mode === 'planned';
 }
 
 /** What the caller asks for. */
@@ -458,6 +462,12 @@ export interface JobOutcome {
   snapshotPath?: string;
   /** Age of that snapshot at restore time, seconds: the RPO actually paid. */
   snapshotAgeSeconds?: number;
+  /**
+   * Planned moves: the savepoint the source copy was stopped with, as the source AZ names it
+   * (status.jobStatus.upgradeSavepointPath); the job restores from the same key in the target
+   * AZ's replica (snapshotPath), or, a promoted hot standby, keeps it as its fallback.
+   */
+  savepointPath?: string;
   /** status.jobStatus.jobId in the target AZ after the deploy. */
   jobId?: string;
   /** How the source copy was fenced before the target copy started (see FenceState). */
@@ -470,7 +480,11 @@ export interface JobOutcome {
   restore?: RestoreEvidence;
   /** What was seen of the source copy when the target copy started, and when. */
   fenceSeen?: FenceSeen;
-  /** Step name → { startedAtMs, endedAtMs, attempts }. Steps: snapshot, config, jars, fence, apply, startup. */
+  /**
+   * Step name → { startedAtMs, endedAtMs, attempts }. Steps: savepoint (planned moves: the stop in
+   * the source), promote, snapshot (or replica: a planned move's wait for its savepoint in the
+   * target's replica), config, jars, fence, apply, startup, restart-source.
+   */
   steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
   /** When the job's workflow started and ended, epoch ms. */
   startedAtMs: number;

@@ -1,6 +1,6 @@
 /**
  * The report's timeline as a Vega-Lite spec: one bar per job from the trigger to RUNNING,
- * split into its phases (queued, snapshot lookup, config, jar wait, fence, apply, start-up,
+ * split into its phases (queued, stop with savepoint, snapshot lookup or savepoint replication, config, jar wait, fence, apply, start-up,
  * promote), one row of the chart per tier. Pure: report in, spec out.
  */
 import type { EvacuationReport, JobReport } from './report.js';
@@ -9,8 +9,10 @@ import { TIERS } from './types.js';
 /** Step names the engine records (domain/evacuation.ts JobOutcome.steps) → phase labels, in timeline order. */
 export const PHASE_LABELS: ReadonlyArray<readonly [step: string, label: string]> = [
   ['queued', 'queued'],
+  ['savepoint', 'stop with savepoint'],
   ['promote', 'promote standby'],
   ['snapshot', 'snapshot lookup'],
+  ['replica', 'savepoint replication'],
   ['config', 'config'],
   ['jars', 'jar wait'],
   ['fence', 'fence source'],
@@ -18,8 +20,8 @@ export const PHASE_LABELS: ReadonlyArray<readonly [step: string, label: string]>
   ['startup', 'start-up'],
 ];
 
-/** Phase colours, same order as PHASE_LABELS (colour-blind-safe Okabe–Ito palette plus grey for queued). */
-const PHASE_COLORS = ['#c8c8c8', '#009e73', '#56b4e9', '#f0e442', '#e69f00', '#cc79a7', '#0072b2', '#d55e00'];
+/** Phase colours, same order as PHASE_LABELS (colour-blind-safe Okabe–Ito palette, grey for queued, Tol's wine for savepoint replication). */
+const PHASE_COLORS = ['#c8c8c8', '#000000', '#009e73', '#56b4e9', '#882255', '#f0e442', '#e69f00', '#cc79a7', '#0072b2', '#d55e00'];
 
 /** One bar segment of the timeline. Seconds since the trigger. */
 export interface TimelineSegment {

@@ -108,6 +108,7 @@ ${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="ba
 <h2>Per tier: RTO achieved vs target, RPO paid</h2>
 <div class="card"><table id="tiers"><thead><tr><th>tier</th><th>jobs</th><th>RUNNING</th><th>failed</th><th>skipped</th><th>RTO achieved</th><th>RTO target</th><th>worst RPO paid</th><th>RPO limit</th><th>RTO</th></tr></thead>
 <tbody>${report.tiers.map(tierRow).join('')}</tbody></table></div>
+${plannedTable(report)}
 
 <h2>Timeline: trigger → RUNNING per job, by phase</h2>
 <div class="card" id="timeline">${svg || '<p class="note">No job ran a step.</p>'}
@@ -126,4 +127,21 @@ ${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="ba
 <div class="card">${findingsByCode.size ? `<table><thead><tr><th>finding</th><th>jobs</th></tr></thead><tbody>${[...findingsByCode].map(([c, n]) => `<tr><td>${escapeHtml(c)}</td><td>${n}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
 </main></body></html>
 `;
+}
+
+/** Planned moves (mode planned): each tier's stop-with-savepoint figures, or nothing in an emergency or a drill. */
+function plannedTable(report: EvacuationReport): string {
+  const tiers = report.tiers.filter((t) => t.planned !== undefined);
+  if (tiers.length === 0) return '';
+  const row = (t: TierReport): string => {
+    const p = t.planned!;
+    const cells: Array<[string, string]> = [
+      ['stopped', String(p.stopped)], ['toSavepointSeconds', formatSeconds(p.toSavepointSeconds)],
+      ['savepointToRunningSeconds', formatSeconds(p.savepointToRunningSeconds)], ['totalSeconds', formatSeconds(p.totalSeconds)],
+    ];
+    return `<tr data-tier="${t.tier}"><th>${t.tier}</th>${cells.map(([k, v]) => `<td data-field="${k}">${v}</td>`).join('')}</tr>`;
+  };
+  return `<h2>Planned move: stop-with-savepoint, then restore from it (worst per tier)</h2>
+<div class="card"><table id="planned"><thead><tr><th>tier</th><th>stopped with a savepoint</th><th>trigger → savepoint</th><th>savepoint → RUNNING</th><th>total</th></tr></thead>
+<tbody>${tiers.map(row).join('')}</tbody></table></div>`;
 }

@@ -7,7 +7,7 @@
  * Clock: durations are wall seconds of the worker. Under a simulator time scale X the
  * targets (RTO, RPO) are divided by X, so achieved vs target stays meaningful.
  */
-import type { EvacuationMode, FenceRecord, FenceState, JobOutcome } from './evacuation.js';
+import { stopsWithSavepoint, type EvacuationMode, type FenceRecord, type FenceState, type JobOutcome } from './evacuation.js';
 import type { Plan, Strategy, Tier, TiersPolicy } from './types.js';
 import { TIERS } from './types.js';
 
@@ -25,6 +25,22 @@ export interface TierReport {
   worstRpoSeconds: number | null;
   rpoTargetSeconds: number;
   rtoMet: boolean;
+  /** Planned moves (mode planned): the tier's stop-with-savepoint figures (plannedFigures). */
+  planned?: PlannedFigures;
+}
+
+/**
+ * A tier's figures in a planned move, seconds on the report's clock, each the worst (largest)
+ * over the tier's jobs that ended RUNNING after a stop-with-savepoint (null when none did):
+ * trigger → the source's savepoint reported, that savepoint → RUNNING in the target AZ
+ * (replication, deploy, start-up), and trigger → RUNNING.
+ */
+export interface PlannedFigures {
+  /** Jobs of the tier stopped with a savepoint (moved or not). */
+  stopped: number;
+  toSavepointSeconds: number | null;
+  savepointToRunningSeconds: number | null;
+  totalSeconds: number | null;
 }
 
 /** One job's line. Step times are seconds since the trigger. */
@@ -38,6 +54,8 @@ export interface JobReport {
   reason?: string;
   snapshotPath?: string;
   snapshotAgeSeconds?: number;
+  /** Planned moves: the savepoint the source was stopped with (see JobOutcome.savepointPath). */
+  savepointPath?: string;
   jobId?: string;
   /**
    * How the source copy was fenced, as last known when the report was written (the job's own
@@ -159,6 +177,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.reason) line.reason = o.reason;
     if (o.snapshotPath) line.snapshotPath = o.snapshotPath;
     if (o.snapshotAgeSeconds !== undefined) line.snapshotAgeSeconds = Math.round(o.snapshotAgeSeconds * 100) / 100;
+    if (o.savepointPath) line.savepointPath = o.savepointPath;
     if (o.jobId) line.jobId = o.jobId;
     // A fence record is newer than the job's own fence step: a later pass saw it stop (or not).
     const record = fenceByKey.get(p.key);
@@ -195,6 +214,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
       worstRpoSeconds: rpos.length ? Math.max(...rpos) : null,
       rpoTargetSeconds: policy.rpoSeconds,
       rtoMet: rtoSeconds === null || rtoSeconds <= rtoTargetSeconds,
+      ...(stopsWithSavepoint(input.mode) ? { planned: plannedFigures(mine) } : {}),
     };
   });
   const critical = jobs.filter((j) => j.tier !== 'P3');
@@ -217,5 +237,18 @@ export function buildReport(input: ReportInput): EvacuationReport {
     preemptions: input.plan.preemptions.map((p) => ({ key: p.key, cores: p.cores, forJob: p.forJob })),
     findings: input.plan.findings,
     jobs,
+  };
+}
+
+/** A tier's planned-move figures from its job lines (see PlannedFigures). Pure. */
+export function plannedFigures(jobs: JobReport[]): PlannedFigures {
+  const stopped = jobs.filter((j) => j.steps.savepoint !== undefined && j.savepointPath !== undefined);
+  const moved = stopped.filter((j) => j.outcome === 'running' && j.rtoSeconds !== undefined);
+  const worst = (values: number[]): number | null => (values.length ? Math.round(Math.max(...values) * 100) / 100 : null);
+  return {
+    stopped: stopped.length,
+    toSavepointSeconds: worst(moved.map((j) => j.steps.savepoint!.endSeconds)),
+    savepointToRunningSeconds: worst(moved.map((j) => j.rtoSeconds! - j.steps.savepoint!.endSeconds)),
+    totalSeconds: worst(moved.map((j) => j.rtoSeconds!)),
   };
 }

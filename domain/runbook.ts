@@ -56,7 +56,11 @@ export type FaultStep =
 
 /** The evacuation of the drill (a child evacuateAz workflow). */
 export interface EvacuateStep {
-  /** `drill` (default): the source AZ answers and jobs are fenced there; `emergency`: it does not (needed after an azDown fault). */
+  /**
+   * `drill` (default): the source AZ answers: each job is fenced (suspended) there before it
+   * starts in the target (planned semantics are not used by drills yet: domain/evacuation.ts);
+   * `emergency`: it does not (needed after an azDown fault): jobs restore their newest replicated snapshot.
+   */
   mode?: 'drill' | 'emergency';
   tiers?: Tier[];
   teams?: string[];

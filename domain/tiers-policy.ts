@@ -8,7 +8,7 @@
  * permutation of P0..P3).
  */
 import { Ajv } from 'ajv';
-import { TIERS, type NoSnapshotAction, type Strategy, type Tier, type TierPolicy, type TiersPolicy } from './types.js';
+import { DEFAULT_SAVEPOINT_TIMEOUT, TIERS, type NoSnapshotAction, type Strategy, type Tier, type TierPolicy, type TiersPolicy } from './types.js';
 import { ajvIssues, throwIfIssues, type ValidationIssue } from './validation-error.js';
 import { parseYamlText } from './yaml-text.js';
 
@@ -65,6 +65,16 @@ export const TIERS_POLICY_SCHEMA = {
         startupWaitMin: { type: 'number', minimum: 3, maximum: 180, description: 'least start-up wait heartbeat timeout, seconds' },
       },
     },
+    savepointTimeout: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['baseSeconds', 'secondsPerGiB'],
+      description: 'bound on a planned move\'s stop-with-savepoint and its replication: baseSeconds + secondsPerGiB × state GiB',
+      properties: {
+        baseSeconds: { type: 'number', exclusiveMinimum: 0, description: 'seconds whatever the state size' },
+        secondsPerGiB: { type: 'number', minimum: 0, description: 'seconds more per GiB of state' },
+      },
+    },
     tiers: {
       type: 'object',
       additionalProperties: false,
@@ -87,7 +97,7 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLIC
 export function parseTiersPolicy(text: string, file: string): TiersPolicy {
   const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
-  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds'> & { fenceIntervalSeconds?: number; fenceObserveSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
+  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds' | 'savepointTimeout'> & { fenceIntervalSeconds?: number; fenceObserveSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
   throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));
   const tiers = Object.fromEntries(TIERS.map((t) => [t, { tier: t, ...raw.tiers[t] }])) as Record<Tier, TierPolicy>;
   return {
@@ -95,12 +105,13 @@ export function parseTiersPolicy(text: string, file: string): TiersPolicy {
     fenceIntervalSeconds: raw.fenceIntervalSeconds ?? DEFAULT_FENCE_INTERVAL_SECONDS,
     fenceObserveSeconds: raw.fenceObserveSeconds ?? DEFAULT_FENCE_OBSERVE_SECONDS, tiers, timeScale: 1,
     ...(raw.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: { startStep: raw.heartbeatTimeoutSeconds.startStep, startupWaitMin: raw.heartbeatTimeoutSeconds.startupWaitMin } } : {}),
+    ...(raw.savepointTimeout ? { savepointTimeout: { baseSeconds: raw.savepointTimeout.baseSeconds, secondsPerGiB: raw.savepointTimeout.secondsPerGiB } } : {}),
   };
 }
 
 /**
  * The policy on a simulated platform's clock: every duration (RTO, RPO, start-up timeout,
- * fence interval and observation wait; seconds) divided by `timeScale` and the scale recorded, so the engine runs
+ * fence interval and observation wait, savepoint timeout; seconds) divided by `timeScale` and the scale recorded, so the engine runs
  * unchanged against a platform N× faster than real time and reports say which clock they
  * used. The worker's composition root applies it once, where the simulated platform is
  * configured (AZ_EVAC_TIME_SCALE); a real platform keeps the policy as written (scale 1).
@@ -116,7 +127,9 @@ export function onPlatformClock(policy: TiersPolicy, timeScale: number): TiersPo
     const p = policy.tiers[t];
     return [t, { ...p, rtoSeconds: p.rtoSeconds / scale, rpoSeconds: p.rpoSeconds / scale, startupTimeoutSeconds: p.startupTimeoutSeconds / scale }];
   })) as Record<Tier, TierPolicy>;
-  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, fenceObserveSeconds: policy.fenceObserveSeconds / scale, tiers, timeScale };
+  const savepoint = policy.savepointTimeout ?? DEFAULT_SAVEPOINT_TIMEOUT;
+  const savepointTimeout = { baseSeconds: savepoint.baseSeconds / scale, secondsPerGiB: savepoint.secondsPerGiB / scale };
+  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, fenceObserveSeconds: policy.fenceObserveSeconds / scale, tiers, timeScale, savepointTimeout };
 }
 
 /** admissionOrder must list each tier exactly once. */

@@ -284,7 +284,24 @@ export interface TiersPolicy {
   timeScale: number;
   /** Heartbeat timeouts of the job steps; DEFAULT_HEARTBEAT_TIMEOUTS when absent. */
   heartbeatTimeoutSeconds?: HeartbeatTimeouts;
+  /**
+   * Bound on a planned move's stop-with-savepoint in the source AZ, and again on the wait for
+   * that savepoint in the target AZ's replica: `baseSeconds + secondsPerGiB × state GiB`
+   * (domain/planned-stop.ts savepointTimeoutSeconds). DEFAULT_SAVEPOINT_TIMEOUT when absent.
+   */
+  savepointTimeout?: SavepointTimeout;
 }
+
+/** How long a planned move waits for a job's stop-with-savepoint (and its replication), seconds. */
+export interface SavepointTimeout {
+  /** Seconds whatever the state size (trigger, barrier alignment, stop). > 0. */
+  baseSeconds: number;
+  /** Seconds more per GiB of state (writing it; replicating it). ≥ 0. */
+  secondsPerGiB: number;
+}
+
+/** Savepoint timeout when tiers.yaml sets none: 120 s + 60 s per GiB (a GiB at ~17 MiB/s, generous). */
+export const DEFAULT_SAVEPOINT_TIMEOUT: Readonly<SavepointTimeout> = { baseSeconds: 120, secondsPerGiB: 60 };
 
 /** A job as the planner placed it. */
 export interface PlannedJob {

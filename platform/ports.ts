@@ -57,12 +57,21 @@ export interface DeploymentStatus {
    * operator deleted the JobManager Deployment, e.g. after a suspend), ERROR.
    */
   jobManagerDeploymentStatus?: string;
-  /** status.error, set by the operator when the resource is FAILED. */
+  /** status.error, set by the operator when the resource is FAILED or a reconcile failed (e.g. a savepoint error). */
   error?: string;
+  /**
+   * status.jobStatus.upgradeSavepointPath: the savepoint (or, after a last-state stop, the dummy
+   * path KUBERNETES_OPERATOR_LAST_STATE) the operator took when it last stopped the job
+   * (AbstractJobReconciler.setUpgradeSavepointPath, operator release-1.13.0 to 1.15.0).
+   */
+  upgradeSavepointPath?: string;
   /** metadata.uid, where the platform has one (an Event about the resource names it). */
   uid?: string;
   labels: Record<string, string>;
 }
+
+/** spec.job.upgradeMode values of the FlinkDeployment CRD. */
+export type UpgradeMode = 'savepoint' | 'last-state' | 'stateless';
 
 /**
  * A Kubernetes Event about one FlinkDeployment (what `kubectl describe flinkdeployment`
@@ -126,6 +135,24 @@ export interface ClusterPort {
    * it as best effort: a failed Event never fails a job.
    */
   recordEvent(az: string, event: DeploymentEvent): Promise<void>;
+  /**
+   * Stop the job with a savepoint: merge patch of spec.job.state suspended and
+   * spec.job.upgradeMode savepoint (the operator takes the upgrade mode of the desired spec,
+   * AbstractJobReconciler.getJobUpgrade; a change of upgradeMode alone is no spec change,
+   * JobSpec `@SpecDiff(IGNORE)`). The operator then stops the running job with a savepoint and
+   * writes its path to status.jobStatus.upgradeSavepointPath, or writes status.error (the job runs
+   * on). Returns at once with the status after the patch (its generation is the one to watch,
+   * domain/planned-stop.ts savepointStopVerdict). Idempotent; a missing resource returns null.
+   */
+  stopWithSavepoint(az: string, namespace: string, name: string): Promise<DeploymentStatus | null>;
+  /**
+   * Take back a stop-with-savepoint that failed or timed out: merge patch of spec.job.state
+   * running and spec.job.upgradeMode back to `upgradeMode` (null: removed, the CRD default
+   * stateless). The operator then keeps the job running (the spec equals the one it runs), or,
+   * if the stop completed meanwhile, restores it from the savepoint just taken. Idempotent.
+   * @throws PlatformError('not-found') when the resource is gone
+   */
+  undoStop(az: string, namespace: string, name: string, upgradeMode: UpgradeMode | null): Promise<DeploymentStatus>;
   /**
    * Delete a FlinkDeployment (the operator stops its job; no savepoint) and its HA
    * ConfigMaps. Idempotent. Used by failback to remove copies an evacuation created.

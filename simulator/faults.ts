@@ -4,8 +4,10 @@
  * Retry-After) or `hang` (the request stalls, then 504). Per-job faults: `failApply`
  * (apply is rejected 422 with a message), `neverRunning` (deploys, never RUNNING),
  * `failRestore` (every state restore of the job fails as on a missing snapshot file: the job
- * loops RESTARTING ↔ RUNNING, see operator.ts) and `ignoreSuspend` (the API server accepts `state: suspended`, the operator never acts on it
- * and the job keeps running: an operator that is down or cannot reach the JobManager).
+ * loops RESTARTING ↔ RUNNING, see operator.ts), `ignoreSuspend` (the API server accepts `state: suspended`, the operator never acts on it
+ * and the job keeps running: an operator that is down or cannot reach the JobManager) and
+ * `failSavepoint` (a stop-with-savepoint fails: the operator reports a SavepointError and the
+ * job runs on).
  * `apiDownAzs`: the API server and object store endpoint of those AZs answer every call
  * 503 while their jobs keep running (an API outage, not an AZ loss). AZ down/up (jobs and
  * replication frozen too) is handled by the simulator itself.
@@ -33,6 +35,8 @@ export interface FaultConfig {
   failRestore: string[];
   /** Job keys (in any AZ) whose suspend the operator never acts on: the job keeps running. */
   ignoreSuspend: string[];
+  /** Job keys whose stop-with-savepoint fails (in any AZ). */
+  failSavepoint: string[];
   /** AZs whose API calls all answer 503 (jobs keep running there). */
   apiDownAzs: string[];
 }
@@ -50,6 +54,7 @@ export const NO_FAULTS: FaultConfig = {
   neverRunning: [],
   failRestore: [],
   ignoreSuspend: [],
+  failSavepoint: [],
   apiDownAzs: [],
 };
 
@@ -60,6 +65,7 @@ export class Faults {
   private neverRunningSet = new Set<string>();
   private failRestoreSet = new Set<string>();
   private ignoreSuspendSet = new Set<string>();
+  private failSavepointSet = new Set<string>();
   private apiDownSet = new Set<string>();
   private u: Uniform;
   /** Faults injected so far, by kind. */
@@ -77,6 +83,7 @@ export class Faults {
     this.neverRunningSet = new Set(this.cfg.neverRunning);
     this.failRestoreSet = new Set(this.cfg.failRestore);
     this.ignoreSuspendSet = new Set(this.cfg.ignoreSuspend);
+    this.failSavepointSet = new Set(this.cfg.failSavepoint);
     this.apiDownSet = new Set(this.cfg.apiDownAzs);
     return this.config();
   }
@@ -114,5 +121,10 @@ export class Faults {
 
   ignoreSuspend(key: string): boolean {
     return this.ignoreSuspendSet.has(key);
+  }
+
+  /** Whether a stop-with-savepoint of job `key` fails (the `failSavepoint` fault). */
+  failSavepoint(key: string): boolean {
+    return this.failSavepointSet.has(key);
   }
 }

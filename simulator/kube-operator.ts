@@ -17,7 +17,8 @@
  * - whenever the simulated status changes it writes status through the `status`
  *   subresource (the CRD has one), the way the real operator does: lifecycleState
  *   (CREATED for a suspended first deploy, DEPLOYED → STABLE, SUSPENDED, UPGRADING, FAILED),
- *   jobStatus {state, jobId (fresh per deploy), startTime}, error, and observedGeneration as
+ *   jobStatus {state, jobId (fresh per deploy), startTime, upgradeSavepointPath (the savepoint a
+ *   stop-with-savepoint took)}, error (e.g. a failed savepoint, the job running on), and observedGeneration as
  *   the Kubernetes generation the simulator acted on;
  * - a spec the simulator rejects (unreadable resources, missing jarURI, ...) → FAILED with
  *   status.error;
@@ -56,7 +57,7 @@ interface WrittenStatus {
   observedGeneration: number;
   error: string | null;
   /** jobId/startTime null = absent (a JSON merge patch deletes a null key). */
-  jobStatus: { state: string; jobId: string | null; startTime: string | null } | null;
+  jobStatus: { state: string; jobId: string | null; startTime: string | null; upgradeSavepointPath: string | null } | null;
 }
 
 /** The stand-in for every AZ of `apis`. */
@@ -256,7 +257,7 @@ export class KubeOperatorStandIn {
       observedGeneration: observed,
       error: r.status.error ?? null,
       jobStatus: job
-        ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime !== undefined ? String(Math.round(job.startTime * 1000)) : null }
+        ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime !== undefined ? String(Math.round(job.startTime * 1000)) : null, upgradeSavepointPath: job.upgradeSavepointPath ?? null }
         : null,
     };
   }
@@ -374,6 +375,6 @@ function observedStatus(obj: FlinkDeploymentObject): WrittenStatus | null {
     lifecycleState: s.lifecycleState,
     observedGeneration: s.observedGeneration ?? 0,
     error: s.error ?? null,
-    jobStatus: job?.state ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime ?? null } : null,
+    jobStatus: job?.state ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime ?? null, upgradeSavepointPath: job.upgradeSavepointPath ?? null } : null,
   };
 }

@@ -4,8 +4,18 @@
  * Resource Overview"; docs/design.md#restoring-from-a-chosen-snapshot):
  *
  * - `state: suspended` on a never-run resource → CREATED, no pods; on a running job →
- *   SUSPENDED (a savepoint first under upgradeMode savepoint), capacity freed; under the
- *   `ignoreSuspend` fault nothing happens (observedGeneration stays behind, the job runs on).
+ *   SUSPENDED, capacity freed; under the `ignoreSuspend` fault nothing happens
+ *   (observedGeneration stays behind, the job runs on). Under upgradeMode savepoint a RUNNING
+ *   job is stopped with a savepoint first, at once (the simulator does not model the time a
+ *   savepoint takes: drills fence with the same patch, and their observation wait is short on a
+ *   fast simulated clock); its path is in status.jobStatus.upgradeSavepointPath
+ *   (AbstractJobReconciler.setUpgradeSavepointPath, release-1.15.0), the savepoint replicating
+ *   to the other AZs with the usual lag. Under the `failSavepoint` fault, or without a savepoint
+ *   directory, the stop fails instead: status.error says SavepointError, the job runs on, the
+ *   generation stays unobserved (the real operator would retry at every reconcile; the
+ *   simulator does not).
+ * - a spec change the real operator's diff ignores (upgradeMode, initialSavepointPath:
+ *   JobSpec `@SpecDiff(IGNORE)`) is observed and changes nothing (e.g. taking back a failed stop).
  * - `state: running` → DEPLOYED, jobStatus RECONCILING; pods wait (podsPending) until
  *   capacity fits; then STABLE / RUNNING with a NEW jobId once the tasks are scheduled, i.e.
  *   BEFORE a restore ends, as Flink reports it (docs/design.md#restored-means-restored): the
@@ -44,7 +54,7 @@ import type { Jars } from './jars.js';
 import { startupSeconds } from './latency-model.js';
 import { hex, seededUniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
-import { manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
+import { canonicalJson, manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
 import type { Scheduler } from './scheduler.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { resolveSnapshot } from './snapshots.js';
@@ -55,6 +65,14 @@ export const OPERATOR = {
   /** Pause between a failed restore and the next attempt (Flink's restart delay). */
   restartDelaySeconds: 10,
 } as const;
+
+/** The spec as the real operator's diff sees it: upgradeMode and initialSavepointPath are ignored (JobSpec @SpecDiff(IGNORE), release-1.15.0 L74-87). */
+function diffedSpec(spec: Resource['spec']): string {
+  const job = { ...(spec.job ?? {}) };
+  delete job.upgradeMode;
+  delete job.initialSavepointPath;
+  return canonicalJson({ ...spec, job });
+}
 
 /** What the operator needs from the rest of the simulator. */
 export interface OperatorContext {
@@ -79,6 +97,8 @@ export interface OperatorContext {
   failRestore(key: string): boolean;
   /** Fault: the operator never acts on a suspend of the job (it keeps running, the spec says suspended). */
   ignoreSuspend(key: string): boolean;
+  /** Fault: a stop-with-savepoint of the job fails. */
+  failSavepoint(key: string): boolean;
   /** Status of `r` changed (wakes long-polls). */
   changed(r: Resource): void;
 }
@@ -105,8 +125,25 @@ export class Operator {
       r.status.error = 'InitialSavepointPath must not be empty for savepoint redeployment';
       return this.ctx.changed(r);
     }
+    if (r.run && r.reconciledSpec === diffedSpec(r.spec)) {
+      // Only fields the operator's diff ignores changed: observed, nothing to do (a stop or
+      // upgrade in flight is dropped: the job runs on).
+      r.status.observedGeneration = r.generation;
+      r.status.error = undefined;
+      if (r.run.phase === 'running') r.status.lifecycleState = 'STABLE';
+      return this.ctx.changed(r);
+    }
+    if (spec.state === 'suspended' && spec.upgradeMode === 'savepoint' && r.run?.phase === 'running') {
+      const failed = this.savepointFailure(r, r.run);
+      if (failed !== undefined) {
+        // The stop fails: the job runs on and this generation is not observed.
+        r.status.error = failed;
+        return this.ctx.changed(r);
+      }
+    }
     r.status.observedGeneration = r.generation;
     r.reconciledNonce = spec.savepointRedeployNonce;
+    r.reconciledSpec = diffedSpec(r.spec);
     r.status.error = undefined;
     if (spec.state === 'suspended') {
       if (r.run) this.stop(r, spec, spec.upgradeMode === 'savepoint');
@@ -126,6 +163,18 @@ export class Operator {
     });
   }
 
+  /**
+   * Why a stop-with-savepoint of the RUNNING job of `r` fails (status.error as the operator writes
+   * a SavepointError), or undefined when it succeeds: no savepoint directory configured, or the
+   * `failSavepoint` fault.
+   */
+  private savepointFailure(r: Resource, run: Run): string | undefined {
+    const why = run.track?.savepointPrefix === undefined ? 'no savepoint directory configured (execution.checkpointing.savepoint-dir)'
+      : this.ctx.failSavepoint(nsName(r.namespace, r.name)) ? 'injected failSavepoint fault' : undefined;
+    return why === undefined ? undefined
+      : `UpgradeFailureException: Savepoint Error (reason SavepointError): stop-with-savepoint of job ${r.status.jobStatus?.jobId ?? '?'} failed: ${why}; the job keeps running`;
+  }
+
   /** The resource is being deleted: stop its job without a savepoint and drop any delayed step. */
   remove(r: Resource): void {
     r.reconciles++;
@@ -139,6 +188,7 @@ export class Operator {
     r.everRan = true;
     r.status = { lifecycleState: 'DEPLOYED', observedGeneration: r.generation, jobStatus: { state: 'RECONCILING', completedCheckpoints: 0 } };
     r.reconciledNonce = spec.savepointRedeployNonce;
+    r.reconciledSpec = diffedSpec(r.spec);
     this.ctx.capacity.request(r.az, run, run, () => {
       run.phase = 'running';
       const now = this.ctx.scheduler.clock.now();
@@ -308,7 +358,7 @@ export class Operator {
       const written = this.ctx.checkpointing.writeSavepoint(run.track, this.ctx.scheduler.clock.now());
       if (written) {
         r.lastSavepoint = written.path;
-        r.status.jobStatus = { ...r.status.jobStatus!, savepointInfo: { lastSavepoint: written.path } };
+        r.status.jobStatus = { ...r.status.jobStatus!, upgradeSavepointPath: written.path };
       }
     }
     r.run = undefined;

@@ -35,7 +35,8 @@ export interface ResourceStatus {
     /** Checkpoints completed since this deploy, and the newest. */
     completedCheckpoints: number;
     lastCheckpoint?: WrittenSnapshot;
-    savepointInfo?: { lastSavepoint?: string };
+    /** Savepoint taken when the job was last stopped with one (status.jobStatus.upgradeSavepointPath). */
+    upgradeSavepointPath?: string;
     /** Model start-up seconds of this deploy, per phase (see latency-model.ts). */
     startup?: StartupTime;
   };
@@ -86,6 +87,8 @@ export interface Resource {
   status: ResourceStatus;
   /** spec.job.savepointRedeployNonce the operator last acted on. */
   reconciledNonce?: number;
+  /** The spec the operator last acted on, as its diff sees it (operator.ts diffedSpec). */
+  reconciledSpec?: string;
   /** The job ran (or started) at least once. */
   everRan: boolean;
   /** Savepoint taken when the job was last suspended or upgraded. */
@@ -150,6 +153,7 @@ export function toDeploymentStatus(r: Resource): DeploymentStatus {
     observedGeneration: r.status.observedGeneration,
     error: r.status.error,
     uid: r.uid,
+    ...(r.status.jobStatus?.upgradeSavepointPath ? { upgradeSavepointPath: r.status.jobStatus.upgradeSavepointPath } : {}),
     labels: { ...r.labels },
   };
 }

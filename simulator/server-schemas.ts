@@ -62,6 +62,10 @@ export const SCHEMAS = {
       properties: { initialSavepointPath: { type: 'string', minLength: 1 }, savepointRedeployNonce: { type: 'integer' }, haZooKeeperRoot: { type: 'string', minLength: 1 } },
     },
   },
+  undoStop: {
+    params: resourceParams,
+    body: { type: 'object', required: ['upgradeMode'], additionalProperties: false, properties: { upgradeMode: { enum: ['savepoint', 'last-state', 'stateless', null] } } },
+  },
   label: { params: resourceParams, body: { type: 'object', required: ['labels'], properties: { labels: stringMap } } },
   suspend: { params: resourceParams, body: { type: 'object', additionalProperties: false, properties: { annotations: stringMap } } },
   event: {
@@ -158,6 +162,7 @@ export const SCHEMAS = {
         neverRunning: { type: 'array', items: { type: 'string' } },
         failRestore: { type: 'array', items: { type: 'string' } },
         ignoreSuspend: { type: 'array', items: { type: 'string' } },
+        failSavepoint: { type: 'array', items: { type: 'string' } },
         apiDownAzs: { type: 'array', items: { type: 'string' } },
       },
     },

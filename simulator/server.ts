@@ -7,6 +7,8 @@
  *               POST /az/:az/apply                (body: manifest)    → ApplyResult
  *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
  *               POST /az/:az/deployments/:namespace/:name/suspend    (body: { annotations? }) → { status | null }
+ *               POST /az/:az/deployments/:namespace/:name/stop-with-savepoint → { status | null }
+ *               POST /az/:az/deployments/:namespace/:name/undo-stop  (body: { upgradeMode }) → DeploymentStatus
  *               POST /az/:az/events               (body: DeploymentEvent) → { ok }
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
  *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
@@ -26,7 +28,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { PlatformError } from '../platform/errors.js';
-import type { ArtifactPlace, DeploymentEvent } from '../platform/ports.js';
+import type { ArtifactPlace, DeploymentEvent, UpgradeMode } from '../platform/ports.js';
 import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
 import type { ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreRequest } from '../domain/flink-spec.js';
@@ -110,6 +112,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: ResP; Body: { annotations?: Record<string, string> } }>(`${res}/suspend`, { schema: SCHEMAS.suspend }, async (req) => ({
     status: sim.suspend(req.params.az, req.params.namespace, req.params.name, req.body.annotations),
   }));
+  app.post<{ Params: ResP }>(`${res}/stop-with-savepoint`, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.stopWithSavepoint(req.params.az, req.params.namespace, req.params.name) }));
+  app.post<{ Params: ResP; Body: { upgradeMode: UpgradeMode | null } }>(`${res}/undo-stop`, { schema: SCHEMAS.undoStop }, async (req) =>
+    sim.undoStop(req.params.az, req.params.namespace, req.params.name, req.body.upgradeMode),
+  );
   app.post<{ Params: AzP; Body: DeploymentEvent }>('/az/:az/events', { schema: SCHEMAS.event }, async (req) => {
     sim.recordEvent(req.params.az, req.body);
     return { ok: true };

@@ -10,7 +10,7 @@
  */
 import { PlatformError } from '../platform/errors.js';
 import { restoreSpecPatch, type RestoreRequest } from '../domain/flink-spec.js';
-import type { ApplyResult, ArtifactPlace, DeploymentEvent, DeploymentStatus } from '../platform/ports.js';
+import type { ApplyResult, ArtifactPlace, DeploymentEvent, DeploymentStatus, UpgradeMode } from '../platform/ports.js';
 import type { AzProfile, Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice, SnapshotEntry } from '../domain/types.js';
 import { CapacityLedger } from './capacity.js';
 import { Checkpointing } from './checkpointing.js';
@@ -84,6 +84,7 @@ export class Simulator {
       neverRunning: (key) => this.faults.neverRunning(key),
       failRestore: (key) => this.faults.failRestore(key),
       ignoreSuspend: (key) => this.faults.ignoreSuspend(key),
+      failSavepoint: (key) => this.faults.failSavepoint(key),
       changed: (r) => {
         this.wake(r.az, r.namespace, r.name);
         opts.onStatusChange?.(r);
@@ -97,7 +98,7 @@ export class Simulator {
     this.capacityLedger.clear();
     this.clusters.clear();
     this.stateSizes.clear();
-    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], failRestore: [], ignoreSuspend: [], apiDownAzs: [] });
+    this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], failRestore: [], ignoreSuspend: [], failSavepoint: [], apiDownAzs: [] });
     this.platform = structuredClone(platform);
     this.stores.configure(platform);
     for (const az of platform.azs) {
@@ -215,6 +216,28 @@ export class Simulator {
     Object.assign(r.annotations, annotations);
     const spec = structuredClone(r.spec);
     (spec.job ??= {}).state = 'suspended';
+    this.updateSpec(r, spec);
+    return toDeploymentStatus(r);
+  }
+
+  /** spec.job.state suspended + upgradeMode savepoint (ClusterPort.stopWithSavepoint); null when the resource does not exist. */
+  stopWithSavepoint(az: string, namespace: string, name: string): DeploymentStatus | null {
+    const r = this.assertUp(az).resources.get(nsName(namespace, name));
+    if (!r) return null;
+    const spec = structuredClone(r.spec);
+    Object.assign((spec.job ??= {}), { state: 'suspended', upgradeMode: 'savepoint' });
+    this.updateSpec(r, spec);
+    return toDeploymentStatus(r);
+  }
+
+  /** spec.job.state running + upgradeMode `upgradeMode` (null: removed) (ClusterPort.undoStop). @throws PlatformError('not-found') */
+  undoStop(az: string, namespace: string, name: string, upgradeMode: UpgradeMode | null): DeploymentStatus {
+    const r = this.resource(az, namespace, name);
+    const spec = structuredClone(r.spec);
+    const job = (spec.job ??= {}) as Record<string, unknown>;
+    job.state = 'running';
+    if (upgradeMode === null) delete job.upgradeMode;
+    else job.upgradeMode = upgradeMode;
     this.updateSpec(r, spec);
     return toDeploymentStatus(r);
   }

@@ -1,11 +1,14 @@
 /**
- * Per-job workflow: runs one job's tier strategy step by step and returns its outcome.
+ * Per-job workflow: runs one job's tier strategy step by step and returns its outcome. In a
+ * planned move (mode planned) the source is stopped with a savepoint first and the
+ * job restored from exactly that savepoint (a hot standby is promoted once its primary has
+ * stopped; the savepoint is then its fallback restore point).
  * It never throws for a job-level failure: a step that fails after its retries ends the
  * job as `failed` with the step and reason, so the tier goes on and no job is dropped.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { JobInput, JobOutcome, StepTiming } from '../domain/evacuation.js';
+import { stopsWithSavepoint, type JobInput, type JobOutcome, type StepTiming } from '../domain/evacuation.js';
 import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -22,11 +25,16 @@ const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry });
 
 /**
- * Activities for the start step: it heartbeats all along (activities/job-steps.ts), so its
- * heartbeat timeout (tiers.yaml heartbeatTimeoutSeconds.startStep, default 60 s) is how
- * long a dead worker's start step waits before another worker retries it.
+ * Activities for the start step and a planned move's stop step: they heartbeat all along
+ * (activities/job-steps.ts, planned-stop.ts), so their heartbeat timeout (tiers.yaml
+ * heartbeatTimeoutSeconds.startStep, default 60 s) is how long a dead worker's step waits
+ * before another worker retries it; their own waits are bounded by the policy (the jar copy,
+ * tiers.yaml savepointTimeout), so the start-to-close timeout is only a backstop: 15 min, and
+ * 60 min in a planned move (a savepoint of large state may take minutes to write and again to
+ * replicate).
  */
-const starting = (hb: HeartbeatTimeouts) => proxyActivities<Activities>({ startToCloseTimeout: '15m', heartbeatTimeout: `${hb.startStep}s`, retry });
+const starting = (hb: HeartbeatTimeouts, planned = false) =>
+  proxyActivities<Activities>({ startToCloseTimeout: planned ? '60m' : '15m', heartbeatTimeout: `${hb.startStep}s`, retry });
 
 /**
  * Heartbeat timeout of the start-up wait, seconds: a fifth of the start-up budget within
@@ -81,7 +89,19 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
   const hb = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUTS;
   let step = 'start';
   const ref = { evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), key: input.key, mode: input.mode };
+  // Planned moves (domain/planned-stop.ts). patched: planned runs recorded before the stop
+  // step existed (they fenced and restored like a drill) replay without it.
+  const planned = stopsWithSavepoint(input.mode) && patched('planned-stop-with-savepoint');
+  let savepointPath: string | undefined;
   try {
+    if (planned) {
+      // Stop the source with a savepoint first; a job whose savepoint fails is not moved.
+      step = 'savepoint';
+      const stopped = await starting(hb, true).stopSource(ref);
+      record('savepoint', stopped);
+      if (stopped.action === 'fail') return finish('failed', stopped.reason);
+      if (stopped.action === 'stopped') outcome.savepointPath = savepointPath = stopped.savepointPath;
+    }
     if (input.strategy === 'promote-standby') {
       step = 'promote';
       const promoted = await local.promoteStandby(ref);
@@ -98,8 +118,15 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
     }
 
     step = 'start';
-    const started = await starting(hb).startJob({ ...ref, strategy: outcome.strategy, preload: input.preload });
+    const started = await starting(hb, planned).startJob({ ...ref, strategy: outcome.strategy, preload: input.preload, ...(savepointPath ? { savepointPath } : {}) });
     for (const [name, t] of Object.entries(started.phases)) steps[name] = { ...t, attempts: started.attempt };
+    if (started.action === 'fail' && savepointPath) {
+      // Nothing was deployed in the target: the source runs again from its savepoint.
+      step = 'restart-source';
+      const restarted = await local.restartSource(ref);
+      record('restart-source', restarted);
+      return finish('failed', `${started.reason}; ${restarted.note}`);
+    }
     if (started.action === 'fail') return finish('failed', started.reason);
     if (started.action === 'skip') return finish('skipped', started.reason);
     if (started.snapshotPath !== undefined) outcome.snapshotPath = started.snapshotPath;

@@ -28,7 +28,7 @@ export interface FlinkDeploymentObject {
     observedGeneration?: number;
     jobManagerDeploymentStatus?: string;
     error?: string;
-    jobStatus?: { state?: string; jobId?: string; startTime?: string; savepointInfo?: { lastSavepoint?: { location?: string } } };
+    jobStatus?: { state?: string; jobId?: string; startTime?: string; upgradeSavepointPath?: string; savepointInfo?: { lastSavepoint?: { location?: string } } };
   };
 }
 
@@ -56,6 +56,7 @@ export function toDeploymentStatus(az: string, obj: FlinkDeploymentObject): Depl
     ...(status.jobManagerDeploymentStatus ? { jobManagerDeploymentStatus: status.jobManagerDeploymentStatus } : {}),
     error: status.error,
     ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+    ...(status.jobStatus?.upgradeSavepointPath ? { upgradeSavepointPath: status.jobStatus.upgradeSavepointPath } : {}),
     labels: { ...obj.metadata.labels },
   };
 }

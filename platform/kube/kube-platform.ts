@@ -6,9 +6,9 @@
  * - apply: server-side apply (`application/apply-patch+yaml`), field manager `az-evac`,
  *   force, fieldValidation Strict; applying the same manifest twice changes nothing
  *   (resourceVersion and generation unchanged).
- * - restore / suspend / label: JSON merge patches (operator ≥ 1.8 restore: docs "Job
- *   Management" → savepointRedeployNonce); a suspend carries az-evac's annotations in the
- *   same patch.
+ * - restore / suspend / stopWithSavepoint / undoStop / label: JSON merge patches (operator ≥ 1.8
+ *   restore: docs "Job Management" → savepointRedeployNonce); a suspend carries az-evac's
+ *   annotations in the same patch.
  * - recordEvent: a core/v1 Event on the FlinkDeployment (create; 409 on a retry is success).
  * - deleteHaConfigMaps: list `app=<name>,configmap-type=high-availability`, delete each.
  * - checkObjects: metadata-only `get` of the namespace and each named object (target-objects.ts).
@@ -27,7 +27,7 @@ import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, Platform
 import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { PlatformError } from '../errors.js';
-import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentEvent, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type WaitProgress } from '../ports.js';
+import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentEvent, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type UpgradeMode, type WaitProgress } from '../ports.js';
 import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
 import { restoreSpecPatch, type RestoreRequest } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
@@ -159,6 +159,19 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     } catch (err) {
       if (!(err instanceof PlatformError && err.code === 'conflict')) throw err;
     }
+  }
+
+  async stopWithSavepoint(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    try {
+      return await this.merge(az, namespace, name, 'stop with savepoint', { spec: { job: { state: 'suspended', upgradeMode: 'savepoint' } } });
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  undoStop(az: string, namespace: string, name: string, upgradeMode: UpgradeMode | null): Promise<DeploymentStatus> {
+    return this.merge(az, namespace, name, 'undo stop', { spec: { job: { state: 'running', upgradeMode } } });
   }
 
   async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {

@@ -13,7 +13,7 @@
  * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { PlatformError } from '../errors.js';
-import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, WaitProgress } from '../ports.js';
+import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, UpgradeMode, WaitProgress } from '../ports.js';
 import type { RestoreEvidence } from '../../domain/restore-verdict.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
@@ -59,6 +59,14 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
 
   async recordEvent(az: string, event: DeploymentEvent): Promise<void> {
     await this.call('POST', `/az/${seg(az)}/events`, `event ${event.reason} on ${az} ${event.namespace}/${event.name}`, { body: event });
+  }
+
+  async stopWithSavepoint(az: string, namespace: string, name: string): Promise<DeploymentStatus | null> {
+    return (await this.call<{ status: DeploymentStatus | null }>('POST', `${this.res(az, namespace, name)}/stop-with-savepoint`, `stop ${az} ${namespace}/${name} with savepoint`, { body: {} })).status;
+  }
+
+  undoStop(az: string, namespace: string, name: string, upgradeMode: UpgradeMode | null): Promise<DeploymentStatus> {
+    return this.call('POST', `${this.res(az, namespace, name)}/undo-stop`, `undo stop of ${az} ${namespace}/${name}`, { body: { upgradeMode } });
   }
 
   async deleteDeployment(az: string, namespace: string, name: string): Promise<boolean> {

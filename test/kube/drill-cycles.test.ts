@@ -92,6 +92,7 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
         const report = result.evacuationReportFile ? JSON.parse(await readFile(result.evacuationReportFile, 'utf8')) as EvacuationReport : undefined;
         const drilledJobs = (report?.jobs ?? []).filter((j) => j.outcome === 'running');
         const drilled = drilledJobs.map(reportKey);
+        const notMoved = (report?.jobs ?? []).filter((j) => j.outcome !== 'running').map((j) => `${reportKey(j)} ${j.tier} ${j.strategy} ${j.outcome}: ${j.reason ?? ''}`);
         // What the stand-in's Flink restored each source copy from: the drilled copy's stop-with-savepoint.
         const simulated = new Map((await p.sim.client.listDeployments('az-a')).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
         const notFresh = drilledJobs.flatMap((j) => {
@@ -109,7 +110,7 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
         // Status and HA ConfigMaps settle shortly after the failback returns: poll briefly.
         const leaked = await waitFor(`cycle ${cycle}: resources as before`, async () => ((await now()).length === 0 ? [] : undefined), 30_000, 500).catch(now);
         cycles.push({ cycle, wallSeconds, moved: drilled.length, result, notBack, notFresh, leaked });
-        console.log(`[kube drill cycle ${cycle}] ${drilled.length} jobs moved az-a → az-b → az-a in ${wallSeconds.toFixed(1)} s wall; steps ${result.steps.map((s) => `${s.kind}:${s.state}`).join(', ')}; ${leaked.length} resource line(s) differ from before${leaked.length ? `:\n  ${leaked.join('\n  ')}` : ''}`);
+        console.log(`[kube drill cycle ${cycle}] ${drilled.length} jobs moved az-a → az-b → az-a in ${wallSeconds.toFixed(1)} s wall; steps ${result.steps.map((s) => `${s.kind}:${s.state}`).join(', ')}; ${leaked.length} resource line(s) differ from before${leaked.length ? `:\n  ${leaked.join('\n  ')}` : ''}${notMoved.length ? `; not moved:\n  ${notMoved.join('\n  ')}` : ''}`);
         if (!result.passed || leaked.length > 0) break;
       }
       await recordFigure({

@@ -84,10 +84,10 @@ describe('tiers.yaml as a new user writes it', () => {
   });
 
   it('a mutated key (wrong type, deleted, unknown key added) is named in the error with a fix', () => {
-    // fenceIntervalSeconds (default 10), fenceObserveSeconds (default 60) and
-    // heartbeatTimeoutSeconds (defaults 60 / 30) are optional: deleting one is a valid policy,
-    // not a mutation to refuse.
-    const optional = (path: Path, mutation: Mutation): boolean => mutation === 'delete' && ['fenceIntervalSeconds', 'fenceObserveSeconds', 'heartbeatTimeoutSeconds'].includes(path.join('.'));
+    // fenceIntervalSeconds (default 10), fenceObserveSeconds (default 60),
+    // heartbeatTimeoutSeconds (defaults 60 / 30) and savepointTimeout (120 s + 60 s/GiB) are
+    // optional: deleting one is a valid policy, not a mutation to refuse.
+    const optional = (path: Path, mutation: Mutation): boolean => mutation === 'delete' && ['fenceIntervalSeconds', 'fenceObserveSeconds', 'heartbeatTimeoutSeconds', 'savepointTimeout'].includes(path.join('.'));
     fc.assert(fc.property(fc.constantFrom(...leaves), fc.constantFrom<Mutation>('wrong-type', 'delete', 'unknown-key'), (path, mutation) => {
       fc.pre(!optional(path, mutation));
       const { doc, named } = mutate(valid, path, mutation);

@@ -36,8 +36,10 @@ describe('catalog sync records the job ids a job has had', () => {
     await sync();
     const first = (await catalogs.latest())!.jobs[0]!.jobIds!;
     expect(first).toEqual([sim.getDeployment('az-a', 'ns', 'job-a')!.jobId]);
-    // A redeploy (new nonce) runs the job under a new job id.
-    sim.restore('az-a', 'ns', 'job-a', { savepointRedeployNonce: 1 });
+    // A redeploy (a savepoint redeploy: new nonce and path) runs the job under a new job id.
+    // (A restore without a path changes only upgradeMode, which the operator's diff ignores.)
+    const from = sim.listSnapshots('az-a', snapshotOwner(fleetJob('az-a', 'job-a'), first[0]))[0]!;
+    sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: from.path, savepointRedeployNonce: 1 });
     advance(600);
     const second = sim.getDeployment('az-a', 'ns', 'job-a')!.jobId!;
     expect(second).not.toBe(first[0]);

@@ -70,6 +70,7 @@ describe('simulated checkpointing', () => {
     sim.suspend('az-a', 'ns', 'job-a');
     const newest = sim.listSnapshots('az-a', JOB)[0]!;
     expect(newest.kind).toBe('savepoint'); // taken on suspend (upgradeMode savepoint)
+    expect(sim.getDeployment('az-a', 'ns', 'job-a')).toMatchObject({ jobState: 'SUSPENDED', upgradeSavepointPath: newest.path });
     advance(300);
     expect(sim.listSnapshots('az-a', JOB)[0]!.path).toBe(newest.path);
   });

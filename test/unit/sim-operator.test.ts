@@ -69,13 +69,14 @@ describe('simulated Flink operator', () => {
     expect(sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: savepoint, savepointRedeployNonce: 1 }).generation).toBe(patched.generation);
     expect(sim.cluster('az-a').counter('ns/job-a').redeploys).toBe(1);
 
-    sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: checkpoint, savepointRedeployNonce: 1 });
+    // initialSavepointPath alone is no spec change for the operator's diff (JobSpec
+    // @SpecDiff(IGNORE), release-1.15.0 L74-75): observed, the job runs on as it was.
+    const changed = sim.restore('az-a', 'ns', 'job-a', { initialSavepointPath: checkpoint, savepointRedeployNonce: 1 });
     advance(600);
-    const upgraded = full(sim, 'az-a', 'job-a').status.jobStatus!;
-    expect(upgraded.state).toBe('RUNNING');
-    expect(upgraded.restoredFrom).not.toBe(checkpoint);
-    expect(upgraded.restoreSource).toBe('last-savepoint');
-    expect(sim.cluster('az-a').counter('ns/job-a').redeploys).toBe(1);
+    const same = full(sim, 'az-a', 'job-a').status;
+    expect(same.observedGeneration).toBe(changed.generation);
+    expect(same.jobStatus).toMatchObject({ state: 'RUNNING', restoredFrom: savepoint, jobId: after.jobStatus!.jobId });
+    expect(sim.cluster('az-a').counter('ns/job-a')).toMatchObject({ redeploys: 1, deploys: 1 });
   });
 
   // Flink Kubernetes Operator release-1.15.0 (79d730ba), DefaultValidator.validateSpecChange
@@ -164,6 +165,36 @@ describe('simulated Flink operator', () => {
     expect(sim.getDeployment('az-b', 'ns', 'incomplete')!.error).toMatch(/no _metadata/);
   });
 
+  // release-1.15.0: AbstractJobReconciler.getJobUpgrade (L218) takes the desired spec's upgrade
+  // mode, AbstractFlinkService.savepointJobOrError (L446-496) stops with a savepoint,
+  // setUpgradeSavepointPath (L437-469) reports it; a SavepointError leaves the job running.
+  it('stops a running job with a savepoint, reporting the path in upgradeSavepointPath, observed at the stop\'s generation', () => {
+    const { sim } = simWith([JOB]);
+    const before = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    const stopping = sim.stopWithSavepoint('az-a', 'ns', 'job-a')!;
+    expect(stopping.generation).toBe(before.generation + 1);
+    const stopped = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    expect(stopped).toMatchObject({ lifecycleState: 'SUSPENDED', jobState: 'SUSPENDED', observedGeneration: stopping.generation });
+    expect(stopped.upgradeSavepointPath).toMatch(/^s3:\/\/flink-state\/savepoints\/ns\/job-a\/savepoint-/);
+    expect(sim.listSnapshots('az-a', JOB).find((s) => s.path === stopped.upgradeSavepointPath)).toMatchObject({ kind: 'savepoint', hasMetadata: true });
+    expect(stopVerdict(stopped, stopping.generation)).toMatchObject({ stopped: true });
+  });
+
+  it('leaves the job RUNNING with a SavepointError when its stop-with-savepoint fails; undoStop is observed without a redeploy', () => {
+    const { sim, advance } = simWith([JOB]);
+    sim.faults.set({ failSavepoint: ['ns/job-a'] });
+    const before = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    sim.stopWithSavepoint('az-a', 'ns', 'job-a');
+    advance(60);
+    const failed = sim.getDeployment('az-a', 'ns', 'job-a')!;
+    expect(failed).toMatchObject({ lifecycleState: 'STABLE', jobState: 'RUNNING', jobId: before.jobId, observedGeneration: before.generation, specState: 'suspended' });
+    expect(failed.error).toMatch(/SavepointError.*injected failSavepoint fault.*keeps running/);
+    const undone = sim.undoStop('az-a', 'ns', 'job-a', 'savepoint');
+    advance(600);
+    expect(sim.getDeployment('az-a', 'ns', 'job-a')).toMatchObject({ specState: 'running', jobState: 'RUNNING', jobId: before.jobId, observedGeneration: undone.generation, error: undefined });
+    expect(sim.cluster('az-a').counter('ns/job-a').deploys).toBe(0);
+  });
+
   it('keeps pods Pending until capacity frees; suspend frees it', () => {
     const { sim, advance } = simWith([JOB], { cores: 12 });
     sim.apply('az-b', manifest('az-b', 'one'));
@@ -173,7 +204,8 @@ describe('simulated Flink operator', () => {
     expect(sim.getDeployment('az-b', 'ns', 'three')).toMatchObject({ lifecycleState: 'DEPLOYED', jobState: 'RECONCILING' });
     expect(full(sim, 'az-b', 'three').status.jobStatus!.podsPending).toBe(true);
     expect(sim.capacity('az-b').cores).toBe(2);
-    expect(sim.suspend('az-b', 'ns', 'one')!.lifecycleState).toBe('SUSPENDED');
+    sim.suspend('az-b', 'ns', 'one');
+    expect(sim.getDeployment('az-b', 'ns', 'one')!.lifecycleState).toBe('SUSPENDED');
     expect(sim.suspend('az-b', 'ns', 'absent')).toBeNull();
     advance(600);
     expect(sim.getDeployment('az-b', 'ns', 'three')!.jobState).toBe('RUNNING');

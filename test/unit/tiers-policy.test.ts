@@ -75,7 +75,7 @@ describe('parseTiersPolicy', () => {
       text: () => mutate('borrowIdleSlots: true', 'borrowIdleSlots: true\nshuffle: 3'),
       path: 'shuffle',
       problem: /unknown key 'shuffle'/,
-      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, fenceObserveSeconds, heartbeatTimeoutSeconds, tiers\)/,
+      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, fenceObserveSeconds, heartbeatTimeoutSeconds, savepointTimeout, tiers\)/,
     },
     {
       name: 'missing tier',
@@ -191,6 +191,7 @@ describe('onPlatformClock', () => {
       ...policy.tiers.P1,
       rtoSeconds: policy.tiers.P1.rtoSeconds / 20, rpoSeconds: policy.tiers.P1.rpoSeconds / 20, startupTimeoutSeconds: policy.tiers.P1.startupTimeoutSeconds / 20,
     });
+    expect(fast.savepointTimeout).toEqual({ baseSeconds: 120 / 20, secondsPerGiB: 60 / 20 });
     expect(onPlatformClock(fast, 20)).toBe(fast);
     expect(onPlatformClock(fast, 40).tiers.P1.rtoSeconds).toBe(policy.tiers.P1.rtoSeconds / 40);
   });
