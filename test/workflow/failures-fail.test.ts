@@ -55,7 +55,9 @@ const inbound: ActivityInboundCallsInterceptor = {
   },
 };
 
-describe('failures fail, never hang', { timeout: 120_000 }, () => {
+// Each wait inside a case is bounded and names what it waited for; the case's own bound is
+// their sum and more (a case beside another file on 2 busy cores took over 120 s, hanging nowhere).
+describe('failures fail, never hang', { timeout: 240_000 }, () => {
   let h: EvacuationHarness;
   const ids: string[] = [];
   beforeAll(async () => {
