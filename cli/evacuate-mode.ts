@@ -17,7 +17,7 @@ export const CONFIRMED_MODE: EvacuationMode = 'emergency';
 const MODE_MEANING: Record<EvacuationMode, string> = {
   emergency: 'the source AZ is gone: jobs restore from their newest replicated snapshots and the source copies are fenced',
   planned: 'the source AZ answers: each job is stopped with a savepoint there and restored from it',
-  drill: 'a rehearsal that failback undoes: the source AZ answers, each job is fenced there and restored from its newest replicated snapshot',
+  drill: 'a rehearsal that failback undoes: the source AZ answers, each job is stopped with a savepoint there and restored from it, as in planned',
 };
 
 /** `--mode` help: every mode with its meaning. */

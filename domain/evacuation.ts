@@ -14,11 +14,10 @@ import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js'
  * - `planned`: the source AZ answers and the move is for real (maintenance, retiring an AZ):
  *   each job is stopped with a savepoint in the source first and restored in the target from
  *   exactly that savepoint (no rewind); a job whose savepoint fails keeps running in the source;
- * - `drill`: a rehearsal, the source AZ answers: each job is fenced there (suspended) before
- *   it starts in the target from the newest replicated snapshot; `failback` undoes it (with a
- *   planned stop of the drilled copy). Drills do not yet evacuate with planned semantics: on
- *   the kube test platform the operator stand-in sometimes reports a stop only at its next
- *   relist (60 s), which breaks the drill's RTO checks (docs/design.md "Planned moves").
+ * - `drill`: a rehearsal, the source AZ answers: each job is moved as in a planned move
+ *   (stopped with a savepoint in the source, restored in the target from exactly that
+ *   savepoint); `failback` undoes it with a planned stop of the drilled copy. A drill whose
+ *   runbook takes the source AZ down evacuates in `emergency` mode instead.
  */
 export type EvacuationMode = 'drill' | 'emergency' | 'planned';
 
@@ -27,11 +26,11 @@ export const EVACUATION_MODES: readonly EvacuationMode[] = ['drill', 'emergency'
 
 /**
  * Whether jobs of an evacuation in `mode` are stopped with a savepoint in the source AZ first
- * and restored from exactly that savepoint (planned), instead of restoring the newest
- * replicated snapshot (emergency, drill).
+ * and restored from exactly that savepoint (planned, drill: the source AZ answers), instead of
+ * restoring the newest replicated snapshot (emergency).
  */
 export function stopsWithSavepoint(mode: EvacuationMode): boolean {
-  return mode === 'planned';
+  return mode === 'planned' || mode === 'drill';
 }
 
 /** What the caller asks for. */

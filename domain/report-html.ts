@@ -129,7 +129,7 @@ ${plannedTable(report)}
 `;
 }
 
-/** Planned moves (mode planned): each tier's stop-with-savepoint figures, or nothing in an emergency or a drill. */
+/** Planned moves and drills (modes planned, drill): each tier's stop-with-savepoint figures, or nothing in an emergency. */
 function plannedTable(report: EvacuationReport): string {
   const tiers = report.tiers.filter((t) => t.planned !== undefined);
   if (tiers.length === 0) return '';
@@ -141,7 +141,7 @@ function plannedTable(report: EvacuationReport): string {
     ];
     return `<tr data-tier="${t.tier}"><th>${t.tier}</th>${cells.map(([k, v]) => `<td data-field="${k}">${v}</td>`).join('')}</tr>`;
   };
-  return `<h2>Planned move: stop-with-savepoint, then restore from it (worst per tier)</h2>
+  return `<h2>${report.mode === 'drill' ? 'Drill' : 'Planned move'}: stop-with-savepoint, then restore from it (worst per tier)</h2>
 <div class="card"><table id="planned"><thead><tr><th>tier</th><th>stopped with a savepoint</th><th>trigger → savepoint</th><th>savepoint → RUNNING</th><th>total</th></tr></thead>
 <tbody>${tiers.map(row).join('')}</tbody></table></div>`;
 }

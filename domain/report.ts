@@ -25,7 +25,7 @@ export interface TierReport {
   worstRpoSeconds: number | null;
   rpoTargetSeconds: number;
   rtoMet: boolean;
-  /** Planned moves (mode planned): the tier's stop-with-savepoint figures (plannedFigures). */
+  /** Planned moves and drills (stopsWithSavepoint): the tier's stop-with-savepoint figures (plannedFigures). */
   planned?: PlannedFigures;
 }
 

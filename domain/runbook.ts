@@ -251,7 +251,7 @@ export function runbookRuleIssues(rb: Runbook): ValidationIssue[] {
       if ((e.evacuate.mode ?? 'drill') === 'drill') {
         issues.push({
           path: `steps[${evac}].evacuate.mode`,
-          message: `is 'drill', but steps[${i}] takes ${down} down first: mode drill fences each job in the source AZ and that API will not answer`,
+          message: `is 'drill', but steps[${i}] takes ${down} down first: mode drill stops each job with a savepoint in the source AZ and that API will not answer`,
           fix: "set mode: emergency (jobs in the downed AZ are recorded as fenced 'unreachable' and restored at failback)",
         });
       }

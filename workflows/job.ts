@@ -1,6 +1,6 @@
 /**
  * Per-job workflow: runs one job's tier strategy step by step and returns its outcome. In a
- * planned move (mode planned) the source is stopped with a savepoint first and the
+ * planned move or a drill (modes planned, drill) the source is stopped with a savepoint first and the
  * job restored from exactly that savepoint (a hot standby is promoted once its primary has
  * stopped; the savepoint is then its fallback restore point).
  * It never throws for a job-level failure: a step that fails after its retries ends the
@@ -30,7 +30,7 @@ const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', ret
  * heartbeatTimeoutSeconds.startStep, default 60 s) is how long a dead worker's step waits
  * before another worker retries it; their own waits are bounded by the policy (the jar copy,
  * tiers.yaml savepointTimeout), so the start-to-close timeout is only a backstop: 15 min, and
- * 60 min in a planned move (a savepoint of large state may take minutes to write and again to
+ * 60 min in a planned move or drill (a savepoint of large state may take minutes to write and again to
  * replicate).
  */
 const starting = (hb: HeartbeatTimeouts, planned = false) =>
@@ -89,9 +89,10 @@ export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
   const hb = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUTS;
   let step = 'start';
   const ref = { evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), key: input.key, mode: input.mode };
-  // Planned moves (domain/planned-stop.ts). patched: planned runs recorded before the stop
-  // step existed (they fenced and restored like a drill) replay without it.
-  const planned = stopsWithSavepoint(input.mode) && patched('planned-stop-with-savepoint');
+  // Planned moves and drills (domain/planned-stop.ts). patched: runs recorded before the stop
+  // step existed in their mode (they fenced the source and restored its newest replicated
+  // snapshot) replay without it; each mode has its own patch id, drills got the step later.
+  const planned = stopsWithSavepoint(input.mode) && patched(input.mode === 'drill' ? 'drill-stop-with-savepoint' : 'planned-stop-with-savepoint');
   let savepointPath: string | undefined;
   try {
     if (planned) {

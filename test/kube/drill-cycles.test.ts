@@ -6,7 +6,8 @@
  * the FlinkDeployments (key, spec.job.state, role label) and HA ConfigMaps of both clusters,
  * read as admin from the apiservers, must be exactly as before (the jar cache, kept by
  * policy, must not grow after the first cycle); every drilled job is STABLE / RUNNING in
- * az-a again.
+ * az-a again. The drill moves each job as a planned move does: stopped with a savepoint in
+ * az-a, restored in az-b from exactly that savepoint (no rewind).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { loadSettings, type Settings } from '../../config/settings.js';
 import type { DrillResult } from '../../domain/drill.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { parseRunbook } from '../../domain/runbook.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
 import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
 import { buildWorker } from '../../worker/build.js';
 import { reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
@@ -50,6 +52,8 @@ interface Cycle {
   result: DrillResult;
   /** Drilled jobs not STABLE / RUNNING in az-a after the failback: `key: state`. */
   notBack: string[];
+  /** Drilled jobs not stopped with a savepoint in az-a, or not restored in az-b from exactly that savepoint: `key: why`. */
+  notPlanned: string[];
   /** Drilled jobs whose source copy was not restored from the drilled copy's stop-with-savepoint. */
   notFresh: string[];
   /** Resource lines that differ from before the first cycle (empty: nothing leaked). */
@@ -93,6 +97,14 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
         const drilledJobs = (report?.jobs ?? []).filter((j) => j.outcome === 'running');
         const drilled = drilledJobs.map(reportKey);
         const notMoved = (report?.jobs ?? []).filter((j) => j.outcome !== 'running').map((j) => `${reportKey(j)} ${j.tier} ${j.strategy} ${j.outcome}: ${j.reason ?? ''}`);
+        // The drill itself: each moved job stopped with a savepoint in az-a and (a promoted hot
+        // standby aside) restored in az-b from exactly that savepoint, compared by key.
+        const keyOf = (path: string | undefined): string | undefined => (path === undefined ? undefined : parseS3Uri(path)?.key ?? path);
+        const notPlanned = drilledJobs.flatMap((j) => {
+          if (!j.savepointPath) return [`${reportKey(j)}: no stop-with-savepoint in az-a`];
+          if (j.strategy === 'promote-standby') return [];
+          return keyOf(j.snapshotPath) === keyOf(j.savepointPath) && j.snapshotAgeSeconds === 0 ? [] : [`${reportKey(j)}: restored from ${String(j.snapshotPath)} (age ${String(j.snapshotAgeSeconds)} s), stopped with ${j.savepointPath}`];
+        });
         // What the stand-in's Flink restored each source copy from: the drilled copy's stop-with-savepoint.
         const simulated = new Map((await p.sim.client.listDeployments('az-a')).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
         const notFresh = drilledJobs.flatMap((j) => {
@@ -109,7 +121,7 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
         const now = async (): Promise<string[]> => resourceDifferences(before, await kubeResources(p.admin, p.sim.client, p.fleet.platform), cycle > 1 ? reference : undefined);
         // Status and HA ConfigMaps settle shortly after the failback returns: poll briefly.
         const leaked = await waitFor(`cycle ${cycle}: resources as before`, async () => ((await now()).length === 0 ? [] : undefined), 30_000, 500).catch(now);
-        cycles.push({ cycle, wallSeconds, moved: drilled.length, result, notBack, notFresh, leaked });
+        cycles.push({ cycle, wallSeconds, moved: drilled.length, result, notPlanned, notBack, notFresh, leaked });
         console.log(`[kube drill cycle ${cycle}] ${drilled.length} jobs moved az-a → az-b → az-a in ${wallSeconds.toFixed(1)} s wall; steps ${result.steps.map((s) => `${s.kind}:${s.state}`).join(', ')}; ${leaked.length} resource line(s) differ from before${leaked.length ? `:\n  ${leaked.join('\n  ')}` : ''}${notMoved.length ? `; not moved:\n  ${notMoved.join('\n  ')}` : ''}`);
         if (!result.passed || leaked.length > 0) break;
       }
@@ -140,6 +152,11 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
       expect(c.moved, `cycle ${c.cycle}: jobs moved`).toBeGreaterThan(5);
       expect(c.result.steps[2]!.summary, `cycle ${c.cycle}`).toMatch(new RegExp(`^${c.moved} job\\(s\\) restored in az-a from fresh savepoints`));
     }
+  });
+
+  it('moves each drilled job from exactly the savepoint it was stopped with in az-a', () => {
+    expect(cycles).toHaveLength(CYCLES);
+    for (const c of cycles) expect(c.notPlanned, `cycle ${c.cycle}`).toEqual([]);
   });
 
   it('ends each failback with every drilled job STABLE / RUNNING in az-a, restored from the fresh savepoint of its drilled copy', () => {

@@ -76,8 +76,8 @@ describe('planned figures of the report', () => {
     expect(plannedFigures([])).toEqual({ stopped: 0, toSavepointSeconds: null, savepointToRunningSeconds: null, totalSeconds: null });
   });
 
-  it('applies to planned mode only (drills do not yet, see domain/evacuation.ts)', () => {
-    expect([stopsWithSavepoint('planned'), stopsWithSavepoint('drill'), stopsWithSavepoint('emergency')]).toEqual([true, false, false]);
+  it('applies to planned moves and drills (the source AZ answers), not to emergencies', () => {
+    expect([stopsWithSavepoint('planned'), stopsWithSavepoint('drill'), stopsWithSavepoint('emergency')]).toEqual([true, true, false]);
   });
 });
 
