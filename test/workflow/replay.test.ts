@@ -105,3 +105,64 @@ describe('replay of evacuation histories', () => {
     expect(await replayFailures(histories)).toEqual([]);
   });
 });
+
+/**
+ * Drill job workflows recorded before drills stopped each job with a savepoint (they fenced
+ * the source and restored its newest replicated snapshot; no `stopSource` activity, no patch
+ * marker) replay against the current bundle: workflows/job.ts runs the stop step in a drill
+ * only behind patched('drill-stop-with-savepoint'). The fixture was recorded at 5a15cab with
+ *
+ *   AZ_EVAC_RECORD_DRILL_HISTORIES=1 npx vitest run --project temporal test/workflow/replay.test.ts
+ *
+ * and must not be re-recorded with newer code (it stands for drills already running when
+ * workers upgrade).
+ */
+describe('replay of drill job histories recorded before drills stopped with a savepoint', () => {
+  const DRILL_FIXTURE = fileURLToPath(new URL('../fixtures/histories/drill-jobs-before-stop-step.json', import.meta.url));
+  const RECORD_DRILL = process.env.AZ_EVAC_RECORD_DRILL_HISTORIES === '1';
+  const inputOf = (h: History): { mode?: string } => {
+    const data = h.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    return data ? JSON.parse(Buffer.from(data).toString('utf8')) as { mode?: string } : {};
+  };
+  const activityTypes = (h: History): string[] => (h.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+  const patchMarkers = (h: History): number => (h.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+
+  it.runIf(RECORD_DRILL)('records the fixture (only with AZ_EVAC_RECORD_DRILL_HISTORIES=1, on the code before the drill stop step)', async () => {
+    const id = `drill-replay-${Date.now()}`;
+    const h = await EvacuationHarness.start({ jobs: 40, seed: 43, timeScale: 100 });
+    try {
+      await h.client.syncCatalog();
+      await h.start(id, { mode: 'drill' });
+      const { report } = await h.finish(id);
+      const ran = report.jobs.filter((j) => j.outcome === 'running');
+      const jobs = (['promote-standby', 'resume-standby', 'redeploy'] satisfies Strategy[]).flatMap((s) => ran.filter((j) => j.strategy === s).slice(0, 1));
+      for (const j of ran) if (jobs.length < 3 && !jobs.includes(j)) jobs.push(j);
+      expect(jobs.length, JSON.stringify(report.jobs.map((j) => [reportKey(j), j.strategy, j.outcome, j.reason]))).toBeGreaterThanOrEqual(2);
+      const stored: StoredHistory[] = [];
+      for (const j of jobs) {
+        const workflowId = jobWorkflowId(id, reportKey(j));
+        stored.push({ workflowId, workflowType: 'evacuateJob', history: historyToPlain(await h.history(workflowId)) });
+      }
+      await mkdir(dirname(DRILL_FIXTURE), { recursive: true });
+      await writeFile(DRILL_FIXTURE, `{"recordedAt":${JSON.stringify(new Date().toISOString())},"histories":[\n${stored.map((x) => JSON.stringify(x)).join(',\n')}\n]}\n`);
+    } finally {
+      await h.close([id]);
+    }
+  }, 120_000);
+
+  it('replays them without nondeterminism', async () => {
+    const fixture = JSON.parse(await readFile(DRILL_FIXTURE, 'utf8')) as { histories: StoredHistory[] };
+    const histories = fixture.histories.map((s) => ({ workflowId: s.workflowId, history: historyFromPlain(s.history) }));
+    expect(histories.length).toBeGreaterThanOrEqual(2);
+    for (const { workflowId, history } of histories) {
+      // What makes them old drills: mode drill, no stop step, no patch marker.
+      expect(inputOf(history).mode, workflowId).toBe('drill');
+      expect(activityTypes(history), workflowId).not.toContain('stopSource');
+      expect(patchMarkers(history), workflowId).toBe(0);
+    }
+    expect(await replayFailures(histories)).toEqual([]);
+  });
+});
