@@ -35,8 +35,12 @@ class Gate {
   }
 }
 
-/** What the interceptor does, set per evacuation by the test. */
-const faults: { failLoadOfTier?: Tier; holdReport?: Gate; holdFirstStartupWait?: Gate } = {};
+/**
+ * What the interceptor does, set per evacuation by the test. `holdFirstStartupWait` holds
+ * only a startup wait of evacuation `evacuationId` (its job workflow ids start with it):
+ * never a late retry left over from another case.
+ */
+const faults: { failLoadOfTier?: Tier; holdReport?: Gate; holdFirstStartupWait?: { gate: Gate; evacuationId: string } } = {};
 
 /** Activity faults: a non-retryable failure of one tier's job loading, and gates. */
 const inbound: ActivityInboundCallsInterceptor = {
@@ -46,10 +50,10 @@ const inbound: ActivityInboundCallsInterceptor = {
       throw ApplicationFailure.nonRetryable(`injected: the plan store refused tier ${String(input.args[1])}`, 'InjectedFault');
     }
     if (type === 'writeReport' && faults.holdReport) await faults.holdReport.hold('writeReport');
-    if (type === 'awaitRunning' && faults.holdFirstStartupWait) {
-      const gate = faults.holdFirstStartupWait;
+    const hold = faults.holdFirstStartupWait;
+    if (type === 'awaitRunning' && hold && (Context.current().info.workflowExecution?.workflowId ?? '').startsWith(`${hold.evacuationId}/`)) {
       faults.holdFirstStartupWait = undefined;
-      await gate.hold((input.args[0] as { key: string }).key);
+      await hold.gate.hold((input.args[0] as { key: string }).key);
     }
     return next(input);
   },
@@ -57,6 +61,19 @@ const inbound: ActivityInboundCallsInterceptor = {
 
 // Each wait inside a case is bounded and names what it waited for; the case's own bound is
 // their sum and more (a case beside another file on 2 busy cores took over 120 s, hanging nowhere).
+/** `p`, or an Error with `why()` after `ms` wall milliseconds. */
+async function within<T>(p: Promise<T>, ms: number, why: () => Promise<string>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), ms); });
+  try {
+    const r = await Promise.race([p, late]);
+    if (r !== 'late') return r;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error(await why());
+}
+
 describe('failures fail, never hang', { timeout: 240_000 }, () => {
   let h: EvacuationHarness;
   const ids: string[] = [];
@@ -111,11 +128,11 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
     const id = `failfast-cancel-${Date.now()}`;
     ids.push(id);
     const startupGate = new Gate();
-    Object.assign(faults, { failLoadOfTier: undefined, holdReport: undefined, holdFirstStartupWait: startupGate });
+    Object.assign(faults, { failLoadOfTier: undefined, holdReport: undefined, holdFirstStartupWait: { gate: startupGate, evacuationId: id } });
     await h.sim.client.setAzDown(SOURCE_AZ, false);
     await h.prepareEmergency();
     await h.start(id);
-    const victim = await startupGate.reached;
+    const victim = await within(startupGate.reached, 60_000, async () => `no job of ${id} reached its startup wait in 60 s; progress ${JSON.stringify(await h.client.progress(id))}`);
     await h.handle(jobWorkflowId(id, victim)).cancel();
     const cancelled = await h.resultWithin<{ outcome: string; reason?: string }>(jobWorkflowId(id, victim), 30_000);
     expect(cancelled.outcome).toBe('failed');
