@@ -81,8 +81,11 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
     await workflowBundle();
     h = await EvacuationHarness.start({
       jobs: 40, seed: 12, timeScale: 100,
-      // P0's RPO of 1,200 model s (12 s wall): the catalog synced before each run stays fresh.
-      tiers: { P0: { rpoSeconds: 1200 }, P1: { maxConcurrency: 4 }, P2: { maxConcurrency: 6 } },
+      // RPOs of 6,000 model s (60 s wall): each case takes az-a down, which stops its
+      // replication, and the next case starts right after. With P0 at 12 s and P2 at 18 s wall,
+      // a first case that ran long on a busy machine left no snapshot inside the RPO: the second
+      // case's jobs were not admitted and none reached the startup wait it holds.
+      tiers: { P0: { rpoSeconds: 6000 }, P1: { maxConcurrency: 4, rpoSeconds: 6000 }, P2: { maxConcurrency: 6, rpoSeconds: 6000 } },
       interceptors: { activity: [() => ({ inbound })] },
     });
   });
