@@ -45,7 +45,8 @@ async function prepareTrigger(page: Page): Promise<void> {
   await page.click('#open-trigger');
   await page.selectOption('#trigger-source', 'az-a');
   await page.selectOption('#trigger-target', 'az-b');
-  await page.waitForSelector('#plan-tiers');
+  // The plan preview runs the planner on the server: 30 s was short beside another suite on 2 cores.
+  await page.waitForSelector('#plan-tiers', { timeout: 90_000 });
   await page.fill('#confirm-az', 'az-a');
   await page.fill('#reason', 'az-a control plane unreachable (browser test)');
 }
