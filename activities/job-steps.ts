@@ -215,9 +215,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         const found = await savepointInReplica(deps, ctx, az, owner, ref.savepointPath);
         phase('replica');
         if (found.kind !== 'snapshot') return { action: 'fail', reason: found.reason, phases, attempt };
-        // Aged at the trigger like any choice: the job stopped at this savepoint, after the
-        // trigger, so nothing is rewound (the RPO paid is 0).
-        choice = { ...found, ageSeconds: Math.max(0, triggeredAtMs / 1000 - found.snapshot.completedAtEpochSeconds) };
+        // The job stopped at this savepoint, after the trigger: nothing is rewound, the RPO paid
+        // is 0 by construction. (Measured against the trigger it could show up to a second:
+        // object stores may keep whole-second timestamps, e.g. S3 LastModified.)
+        choice = { ...found, ageSeconds: 0 };
       } else {
         choice = await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, choiceOptions));
         phase('snapshot');

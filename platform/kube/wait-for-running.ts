@@ -18,6 +18,13 @@
  * poll until its first checkpoint after the restore, about one checkpoint interval (0.2
  * requests/s per job with the default 600 s start-up timeout).
  *
+ * A GET of the resource answered 403 is looked past until the deadline: a kube-apiserver that
+ * has just restarted answers 403 to every non-admin identity until its RBAC cache syncs
+ * (seconds on a busy machine, seen in test/kube/faults.test.ts), and the apply before the
+ * wait already proved the worker's RBAC. Past the deadline the 403 is thrown as it is, naming
+ * its fix. Other GET failures are thrown at once (retryable ones are retried by the activity's
+ * retry policy, each attempt with a new start-up budget).
+ *
  * Progress is reported on every event and at least every HEARTBEAT_SECONDS, so the activity
  * can heartbeat through long start-ups.
  */
@@ -81,6 +88,8 @@ export async function waitForRunning(
   let waitingFor = 'jobStatus RUNNING';
   /** Why the last REST read failed, for the timeout message. */
   let restProblem: string | undefined;
+  /** The last GET of the resource, when it was answered 403 (cleared by the next that answers). */
+  let apiProblem: PlatformError | undefined;
   const heartbeat = setInterval(() => opts.onProgress?.(last), HEARTBEAT_SECONDS * 1000);
   const judge = (status: DeploymentStatus | null, evidence: { checkpoints?: CheckpointStats; lastFailure?: string } = {}): Judged => {
     const verdict = restoreVerdict({ status, minGeneration: opts.minGeneration, restoring: opts.restoring === true, ...evidence });
@@ -92,6 +101,7 @@ export async function waitForRunning(
   const checkDeadline = (): number => {
     const remaining = deadline - Date.now();
     if (remaining > 0) return remaining;
+    if (apiProblem) throw apiProblem;
     throw new PlatformError(
       'timeout',
       `${apis.az}: ${resource} not RUNNING at generation ≥ ${opts.minGeneration} after ${opts.timeoutSeconds}s, still waiting for ${waitingFor} ` +
@@ -100,9 +110,18 @@ export async function waitForRunning(
       true,
     );
   };
-  const observe = async (): Promise<{ obj: FlinkDeploymentObject | null; status: DeploymentStatus | null }> => {
+  /** GET and report the resource; undefined when the GET was answered 403 before the deadline (apiProblem). */
+  const observe = async (): Promise<{ obj: FlinkDeploymentObject | null; status: DeploymentStatus | null } | undefined> => {
     if (opts.signal?.aborted) throw new PlatformError('timeout', `${apis.az}: wait for ${resource} was cancelled`, true);
-    const obj = await getFlinkDeployment(apis, namespace, name);
+    let obj: FlinkDeploymentObject | null;
+    try {
+      obj = await getFlinkDeployment(apis, namespace, name);
+    } catch (err) {
+      if (!(err instanceof PlatformError) || err.code !== 'forbidden' || Date.now() >= deadline) throw err;
+      apiProblem = err;
+      return undefined;
+    }
+    apiProblem = undefined;
     const status = obj ? toDeploymentStatus(apis.az, obj) : null;
     last = status;
     opts.onProgress?.(status);
@@ -111,13 +130,13 @@ export async function waitForRunning(
   try {
     // Phase 1: the operator's status, watched.
     for (;;) {
-      const { obj, status } = await observe();
-      const judged = judge(status);
+      const seen = await observe();
+      const judged = seen ? judge(seen.status) : undefined;
       if (judged === 'needs-checkpoints') break;
       if (judged) return judged;
       const remaining = checkDeadline();
       const startedAt = Date.now();
-      const result = await watchOnce(apis, namespace, name, obj?.metadata.resourceVersion, Math.min(WATCH_SECONDS, Math.ceil(remaining / 1000)), opts.signal, (status) => {
+      const result = await watchOnce(apis, namespace, name, seen?.obj?.metadata.resourceVersion, Math.min(WATCH_SECONDS, Math.ceil(remaining / 1000)), opts.signal, (status) => {
         last = status;
         opts.onProgress?.(last);
         return judge(status);
@@ -128,7 +147,12 @@ export async function waitForRunning(
     }
     // Phase 2: the resource and Flink's checkpoint statistics, polled.
     for (;;) {
-      const { status } = await observe();
+      const seen = await observe();
+      if (!seen) {
+        await pause(Math.min(checkpointPollSeconds(opts.timeoutSeconds) * 1000, checkDeadline()), opts.signal);
+        continue;
+      }
+      const { status } = seen;
       let judged = judge(status);
       if (judged === 'needs-checkpoints' && status?.jobId) {
         const evidence = await readEvidence(apis, namespace, name, status.jobId).catch((err: unknown) => {
