@@ -25,6 +25,10 @@ describe('faults on the real apiservers, slow lane (40 jobs, az-a stopped)', () 
     await kubeApiFailures(KUBE_FAULT_FLEET, 0.1, baselineSeconds);
   }, 300_000);
 
+  it("30 % of the worker's API calls fail through a fault proxy (process-boundary mock: 503 / 429 Retry-After / stall + 504): no job lost or applied twice", async () => {
+    await kubeApiFailures(KUBE_FAULT_FLEET, 0.3, baselineSeconds);
+  }, 300_000);
+
   it("the target AZ's apiserver stopped for 30 s mid-evacuation: steps retry through it", async () => {
     const ran = await runOnKube(KUBE_FAULT_FLEET, { fault: "target AZ's apiserver stopped", when: '30 s from 30 %', baselineSeconds }, { inject: targetApiserverStopped(0.3, 30_000) });
     expect(ran.report.success).toBe(true);
