@@ -15,7 +15,7 @@
  * emits files in the order the simulated workers take them: a freed worker takes the next
  * kube file when the control plane is free by then, else the next other file (temporal files,
  * then unit files, longest first). Wrong estimates cost time, never correctness.
- * Refresh the table from a run's JSON report: `node scripts/test-durations.mjs <report.json>`.
+ * Refresh the table after a full run: `node scripts/test-durations.mjs` (reads vitest's results cache).
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -32,9 +32,10 @@ const EXCLUSIVE_PROJECT = 'kube';
 export default class LaneSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const known = sorted.map((f) => this.known(f)).filter((d): d is number => d !== undefined);
+    const durations = new Map(sorted.map((f) => [f, this.known(f)]));
+    const known = [...durations.values()].filter((d): d is number => d !== undefined);
     const fallback = known.length ? known.reduce((a, b) => a + b, 0) / known.length : DEFAULT_MS;
-    const expected = (f: TestSpecification): number => this.known(f) ?? fallback;
+    const expected = (f: TestSpecification): number => durations.get(f) ?? fallback;
     const groups = new Map<number, TestSpecification[]>();
     for (const f of sorted) {
       const order = f.project.config.sequence.groupOrder;
