@@ -27,6 +27,7 @@ import type { EvacuationReport } from '../domain/report.js';
 import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
 import type { RestoreRequest } from '../domain/flink-spec.js';
+import type { PlatformErrorCode } from './errors.js';
 
 /** Field manager used for every server-side apply and patch az-evac makes. */
 export const FIELD_MANAGER = 'az-evac';
@@ -319,4 +320,21 @@ export interface EngineMetrics {
   recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void;
   /** Jar bytes a preload copied into the target AZ. */
   recordPreloadBytes(bytes: number): void;
+  /** A platform call failed (platform/api-error-counting.ts says which calls and how they are classed). */
+  recordPlatformApiError(error: PlatformApiError): void;
+}
+
+/**
+ * One failed call to a platform API, as counted on /metrics. Every label is bounded: the
+ * platform adapter, an AZ of the platform profile, a port method, an error class.
+ */
+export interface PlatformApiError {
+  /** Which adapter answered: the Kubernetes API servers, the S3 object stores, or the simulator. */
+  platform: 'kubernetes' | 's3' | 'simulator';
+  /** The AZ the call concerned ('' for calls over every AZ, e.g. readFleet). */
+  az: string;
+  /** The port method (ClusterPort, ObjectStorePort, FleetSource), e.g. apply, findSnapshot. */
+  operation: string;
+  /** The PlatformError code (platform/errors.ts), or 'unclassified' for any other error. */
+  class: PlatformErrorCode | 'unclassified';
 }

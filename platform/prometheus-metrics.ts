@@ -11,12 +11,14 @@
  *   per evacuation or drill run, so a drill's missed RTO is visible on a dashboard;
  * - readiness findings: the plan of the last evacuation, drill or plan preview (activities/plan.ts);
  * - catalog sync: each sync activity (activities/catalog-sync.ts);
- * - jar preload: bytes copied by the preload activity (activities/jars.ts).
+ * - jar preload: bytes copied by the preload activity (activities/jars.ts);
+ * - platform API errors: every failed call of an activity to Kubernetes, S3 or the simulator
+ *   (platform/api-error-counting.ts, wired in worker/build.ts).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EvacuationReport } from '../domain/report.js';
 import type { Finding } from '../domain/types.js';
-import type { EngineMetrics } from './ports.js';
+import type { EngineMetrics, PlatformApiError } from './ports.js';
 
 /** The registry behind `/metrics` and the recorder activities use. */
 export interface PrometheusMetrics {
@@ -69,6 +71,11 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   });
   const catalogJobs = new Gauge({ name: 'az_evac_catalog_jobs', help: 'Jobs in the last catalog stored', registers });
   const preloadBytes = new Counter({ name: 'az_evac_jar_preload_bytes_total', help: 'Jar bytes copied into target AZs by preloads', registers });
+  const apiErrors = new Counter({
+    name: 'az_evac_platform_api_errors_total',
+    help: 'Failed platform calls of activities, by adapter (kubernetes, s3, simulator), AZ, port method and error class (platform/errors.ts code, or unclassified)',
+    labelNames: ['platform', 'az', 'operation', 'class'] as const, registers,
+  });
 
   const engine: EngineMetrics = {
     recordReport(report: EvacuationReport): void {
@@ -98,6 +105,9 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     },
     recordPreloadBytes(bytes: number): void {
       if (bytes > 0) preloadBytes.inc(bytes);
+    },
+    recordPlatformApiError(error: PlatformApiError): void {
+      apiErrors.inc({ platform: error.platform, az: error.az, operation: error.operation, class: error.class });
     },
   };
   return { registry, engine };

@@ -21,7 +21,8 @@ import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-config
 import { KubePlatform } from '../platform/kube/kube-platform.js';
 import { loadPlatformProfile } from '../platform/kube/platform-profile.js';
 import { PlatformError } from '../platform/errors.js';
-import type { CatalogStore, ClusterPort, EngineMetrics, FaultInjectionPort, FleetSource, ObjectStorePort } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EngineMetrics, FaultInjectionPort, FleetSource, ObjectStorePort, PlatformApiError } from '../platform/ports.js';
+import { countingApiErrors } from '../platform/api-error-counting.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
 import { buildStateStores, type StateStores } from '../platform/state-stores.js';
@@ -135,8 +136,14 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
   const validator = await loadFlinkDeploymentValidator();
   const state = opts.state ?? buildStateStores(settings, (line) => process.stderr.write(`${line}\n`));
   const catalogs = state.catalogs;
+  const s3 = settings.platform === 'k8s' ? undefined : objectStore(settings, catalogs);
+  // With metrics, every failed platform call is counted by adapter (the k8s platform's object calls go to S3).
+  const counted = <T extends object>(port: T, name: PlatformApiError['platform']): T => (opts.metrics ? countingApiErrors(port, name, (e) => opts.metrics?.recordPlatformApiError(e)) : port);
+  const clusterName = settings.platform === 'k8s' ? 'kubernetes' : 'simulator';
   const activities = createActivities({
-    cluster: platform, objects: (settings.platform === 'k8s' ? undefined : objectStore(settings, catalogs)) ?? platform, fleet: platform,
+    cluster: counted<ClusterPort>(platform, clusterName),
+    objects: s3 ? counted(s3, 's3') : counted<ObjectStorePort>(platform, settings.platform === 'k8s' ? 's3' : 'simulator'),
+    fleet: counted<FleetSource>(platform, clusterName),
     catalogs,
     evacuations: state.evacuations,
     // A simulated platform runs AZ_EVAC_TIME_SCALE× faster: its clock is applied to the policy

@@ -45,6 +45,7 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     const before = await scrape(`${healthUrl}/metrics`);
     // The observer works before the run: the metric is declared, with no run counted yet.
     expect(before).toContain('# TYPE az_evac_evacuations_total counter');
+    expect(before).toContain('# TYPE az_evac_platform_api_errors_total counter');
     expect(sample(before, 'az_evac_evacuations_total', { mode: 'emergency' })).toBeUndefined();
 
     await h.prepareEmergency();

@@ -8,6 +8,8 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../domain/report.js';
 import type { Finding, Plan, PlannedJob, Tier } from '../../domain/types.js';
+import { countingApiErrors } from '../../platform/api-error-counting.js';
+import { PlatformError } from '../../platform/errors.js';
 import { createPrometheusMetrics } from '../../platform/prometheus-metrics.js';
 import { tiersPolicy } from './fixtures/fleet.js';
 import { sample } from '../setup/prometheus-text.js';
@@ -63,6 +65,39 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'az_evac_catalog_last_success_timestamp_seconds')).toBe(1_700_000_000);
     expect(sample(text, 'az_evac_catalog_syncs_total', { outcome: 'failed' })).toBe(1);
     expect(sample(text, 'az_evac_catalog_jobs')).toBe(12);
+  });
+
+  it('counts failed platform calls by adapter, AZ, port method and error class (a stand-in port object, the wrapper is what is tested)', async () => {
+    const m = createPrometheusMetrics();
+    const port = {
+      calls: 0,
+      async getDeployment(az: string, _ns: string, name: string): Promise<string> {
+        this.calls += 1;
+        if (name === 'gone') throw new PlatformError('not-found', `${az}: ${name} not found`, false);
+        if (name === 'busy') throw new PlatformError('throttled', 'slow down', true, 2);
+        if (name === 'odd') throw new TypeError('not a platform error');
+        if (name === 'cancelled') throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+        return name;
+      },
+      readFleet(): Promise<never> { return Promise.reject(new PlatformError('unavailable', 'no AZ answers', true)); },
+    };
+    const counted = countingApiErrors(port, 'kubernetes', (e) => m.engine.recordPlatformApiError(e));
+    await expect(counted.getDeployment('az-b', 'ns', 'ok')).resolves.toBe('ok');
+    await expect(counted.getDeployment('az-b', 'ns', 'gone')).rejects.toThrow('az-b: gone not found');
+    await expect(counted.getDeployment('az-b', 'ns', 'gone')).rejects.toBeInstanceOf(PlatformError);
+    await expect(counted.getDeployment('az-a', 'ns', 'busy')).rejects.toMatchObject({ code: 'throttled', retryAfterSeconds: 2 });
+    await expect(counted.getDeployment('az-a', 'ns', 'odd')).rejects.toBeInstanceOf(TypeError);
+    await expect(counted.getDeployment('az-a', 'ns', 'cancelled')).rejects.toThrow('aborted');
+    await expect(counted.readFleet()).rejects.toThrow('no AZ answers');
+    expect(port.calls).toBe(6); // methods run on the port itself, once per call
+    const text = await m.registry.metrics();
+    const errors = (labels: Record<string, string>) => sample(text, 'az_evac_platform_api_errors_total', { platform: 'kubernetes', ...labels });
+    expect(errors({ az: 'az-b', operation: 'getDeployment', class: 'not-found' })).toBe(2);
+    expect(errors({ az: 'az-a', operation: 'getDeployment', class: 'throttled' })).toBe(1);
+    expect(errors({ az: 'az-a', operation: 'getDeployment', class: 'unclassified' })).toBe(1);
+    expect(errors({ az: '', operation: 'readFleet', class: 'unavailable' })).toBe(1);
+    // Neither the successful call nor the cancelled one is counted: four series, no more.
+    expect([...text.matchAll(/^az_evac_platform_api_errors_total\{/gm)]).toHaveLength(4);
   });
 
   it('the alert rules and the dashboard name only metrics the worker or the console exports', async () => {
