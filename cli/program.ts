@@ -249,7 +249,7 @@ Examples:
 
   program.command('list').description('evacuations and drills of this deployment (its task queue), running and recent, newest first')
     .option('--limit <n>', 'at most this many', positiveInteger, 20)
-    .addOption(new Option('--status <status>', 'only runs in this Temporal status (closed: any but running; a run whose jobs failed closes completed, its OUTCOME says failed)').choices(STATUS_CHOICES))
+    .addOption(new Option('--status <status>', 'only runs in this Temporal status (closed: any but running; a failed or aborted evacuation and a drill that did not pass close failed)').choices(STATUS_CHOICES))
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:

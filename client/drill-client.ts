@@ -8,6 +8,7 @@ import type { DrillDecision, DrillInput, DrillResult, DrillStatus } from '../dom
 import type { Runbook } from '../domain/runbook.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from '../workflows/drill-messages.js';
 import type { drill } from '../workflows/drill.js';
+import { settledResult } from '../workflows/outcome-failure.js';
 import { startSearchAttributes } from './search-attributes.js';
 import { connectTemporal, runUpdate } from './temporal-connection.js';
 
@@ -60,9 +61,9 @@ export class DrillClient {
     return this.client.workflow.getHandle(drillId).query(drillStatusQuery);
   }
 
-  /** Wait for the drill's result. */
+  /** Wait for the drill's result, passed or not (a drill that did not pass closes as Failed with its result inside). */
   async result(drillId: string): Promise<DrillResult> {
-    return this.client.workflow.getHandle<typeof drill>(drillId).result();
+    return settledResult(this.client.workflow.getHandle<typeof drill>(drillId).result());
   }
 
   /** Approve or reject the open gate. @throws Error with the validator's reason (no open gate, no `by`) */
@@ -88,7 +89,7 @@ export class DrillClient {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const closed = await this.client.workflow.getHandle(drillId).describe().catch(() => undefined);
       if (closed?.type !== 'drill') throw err;
-      const phase = closed.status.name === 'COMPLETED' ? (await this.status(drillId)).phase : closed.status.name;
+      const phase = closed.status.name === 'COMPLETED' || closed.status.name === 'FAILED' ? (await this.status(drillId)).phase : closed.status.name;
       throw new Error(`${what} of ${drillId} rejected: drill ${drillId} has finished (${phase})${what === 'abort' ? '' : '; no open approval gate'}`, { cause: err });
     }
   }
@@ -121,12 +122,15 @@ export class DrillClient {
     }));
   }
 
-  /** Phase and verdict of one run: the result when completed, the live status when running. */
+  /**
+   * Phase and verdict of one run: the result when completed or failed (a drill that did not pass
+   * closes as Failed with its result inside), the live status when running.
+   */
   async verdict(workflowId: string, runId: string | undefined, status: string): Promise<Pick<DrillListItem, 'phase' | 'passed'>> {
     const handle = this.client.workflow.getHandle<typeof drill>(workflowId, runId);
-    if (status === 'COMPLETED') {
-      const r = await handle.result();
-      return { phase: r.phase, passed: r.passed };
+    if (status === 'COMPLETED' || status === 'FAILED') {
+      const r = await settledResult(handle.result()).catch(() => undefined);
+      return r ? { phase: r.phase, passed: r.passed } : { passed: false };
     }
     if (status === 'RUNNING') return { phase: (await handle.query(drillStatusQuery)).phase };
     return { passed: false };

@@ -26,6 +26,7 @@ import type { planPreview } from '../workflows/plan-preview.js';
 import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
 import type { FailbackInput, FailbackResult, failbackDrill } from '../workflows/failback.js';
+import { settledResult } from '../workflows/outcome-failure.js';
 
 /** One evacuation as listed by visibility (newest first). */
 export interface EvacuationListItem {
@@ -188,13 +189,14 @@ export class EvacuationClient {
   }
 
   /**
-   * The result of an evacuation that has ended, or undefined while it runs.
-   * @throws WorkflowNotFoundError for an unknown id; WorkflowFailedError when its workflow failed
+   * The result of an evacuation that has ended, or undefined while it runs. A failed or aborted
+   * evacuation closes as Failed with its result inside (workflows/outcome-failure.ts): read from there.
+   * @throws WorkflowNotFoundError for an unknown id; WorkflowFailedError when its workflow failed otherwise (terminated, an engine fault)
    */
   async finishedResult(evacuationId: string): Promise<EvacuationResult | undefined> {
     const handle = this.client.workflow.getHandle<typeof evacuateAz>(evacuationId);
     const { status } = await handle.describe();
-    return status.name === 'RUNNING' ? undefined : handle.result();
+    return status.name === 'RUNNING' ? undefined : settledResult(handle.result());
   }
 
   /** The Temporal client underneath (for reads the facade does not wrap, such as client/run-list.ts). */
@@ -202,9 +204,12 @@ export class EvacuationClient {
     return this.client;
   }
 
-  /** Wait for the evacuation's result. */
+  /**
+   * Wait for the evacuation's result, succeeded or not (a failed or aborted one closes as Failed with its result inside).
+   * @throws WorkflowFailedError when its workflow failed otherwise (terminated, cancelled, an engine fault)
+   */
   async result(evacuationId: string): Promise<EvacuationResult> {
-    return this.client.workflow.getHandle<typeof evacuateAz>(evacuationId).result();
+    return settledResult(this.client.workflow.getHandle<typeof evacuateAz>(evacuationId).result());
   }
 
   /** Pause dispatching (jobs in flight finish). Rejected with the validator's reason when not possible. */

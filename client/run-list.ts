@@ -11,6 +11,7 @@ import type { EvacuationPhase, EvacuationResult } from '../domain/evacuation.js'
 import type { DrillPhase } from '../domain/drill.js';
 import { progressQuery } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
+import { settledResult } from '../workflows/outcome-failure.js';
 import { DrillClient } from './drill-client.js';
 import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes.js';
 
@@ -20,8 +21,8 @@ export type RunKind = keyof typeof WORKFLOW_TYPES;
 
 /**
  * `--status` filters: Temporal execution statuses (ExecutionStatus in a visibility query), plus
- * `closed` for any status but running. Note: today a run whose jobs failed still closes
- * `completed`; its outcome says `failed`.
+ * `closed` for any status but running. A failed or aborted evacuation and a drill that did not
+ * pass close `failed` (workflows/outcome-failure.ts); runs recorded before that closed `completed`.
  */
 export const RUN_STATUS_FILTERS = {
   running: "ExecutionStatus = 'Running'",
@@ -74,8 +75,9 @@ export interface RunVerdict {
  */
 export function runOutcome(kind: RunKind, status: string, verdict: RunVerdict): RunOutcome | undefined {
   if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') return undefined;
-  if (status !== 'COMPLETED') return status.toLowerCase().replace('_', '-') as RunOutcome;
-  if (verdict.passed === undefined) return undefined;
+  // A run whose outcome is a failure closes FAILED with its result inside (its verdict).
+  if (status !== 'COMPLETED' && status !== 'FAILED') return status.toLowerCase().replace('_', '-') as RunOutcome;
+  if (verdict.passed === undefined) return status === 'FAILED' ? 'failed' : undefined;
   if (verdict.passed) return kind === 'drill' ? 'passed' : 'succeeded';
   if (verdict.phase === 'aborted' || verdict.phase === 'rejected') return verdict.phase;
   return 'failed';
@@ -129,12 +131,12 @@ export async function listRuns(client: Client, taskQueue: string, o: ListRunsOpt
   }));
 }
 
-/** Phase and success of one evacuation run: its result when completed, its progress query when running. */
+/** Phase and success of one evacuation run: its result when completed or failed (with its result inside), its progress query when running. */
 async function evacuationVerdict(client: Client, id: string, runId: string, status: string): Promise<RunVerdict> {
   const handle = client.workflow.getHandle<typeof evacuateAz>(id, runId);
-  if (status === 'COMPLETED') {
-    const r: EvacuationResult = await handle.result();
-    return { phase: r.phase, passed: r.success };
+  if (status === 'COMPLETED' || status === 'FAILED') {
+    const r: EvacuationResult | undefined = await settledResult(handle.result()).catch(() => undefined);
+    return r ? { phase: r.phase, passed: r.success } : {};
   }
   if (status === 'RUNNING') return { phase: (await handle.query(progressQuery)).phase };
   return {};

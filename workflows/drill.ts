@@ -14,6 +14,7 @@ import {
   ParentClosePolicy,
   isCancellation,
   condition,
+  patched,
   executeChild,
   proxyActivities,
   setHandler,
@@ -27,10 +28,12 @@ import { drillEvacuationId, type DrillInput, type DrillResult, type DrillStatus,
 import { failbackWorkflowId, type EvacuationResult } from '../domain/evacuation.js';
 import { stepKind, type FaultStep, type RunbookStep } from '../domain/runbook.js';
 import { messageOf } from '../domain/error-message.js';
+import { drillFailureMessage } from '../domain/outcome-message.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from './drill-messages.js';
 import { evacuateAz } from './evacuate-az.js';
 import { failbackDrill } from './failback.js';
 import { abortSignal } from './messages.js';
+import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure, settledResult } from './outcome-failure.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -49,7 +52,13 @@ class StepStop extends Error {
   }
 }
 
-/** Run a drill from its runbook. Never throws for a failed step: the result says what failed. */
+/**
+ * Run a drill from its runbook.
+ * @returns the result of a drill that passed
+ * @throws ApplicationFailure DrillFailed / DrillRejected / DrillAborted (non-retryable) after
+ *   cleanup and report when it did not pass: the step that stopped it in the message, the
+ *   DrillResult as its detail (read it with settledResult)
+ */
 export async function drill(input: DrillInput): Promise<DrillResult> {
   const { runbook } = input;
   const drillId = workflowInfo().workflowId;
@@ -179,7 +188,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
 
   async function awaitEvacuation(): Promise<EvacuationResult> {
     try {
-      return await evacuation!.result();
+      return await settledResult(evacuation!.result());
     } finally {
       evacuationDone = true;
     }
@@ -266,6 +275,13 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     const files = await acts.writeDrillReport({ ...status, phase });
     Object.assign(status, { phase, reportFile: files.json, reportHtmlFile: files.html });
   });
-  return { ...status, passed: status.phase === 'passed' };
+  const result: DrillResult = { ...status, passed: status.phase === 'passed' };
+  // A drill that did not pass closes as Failed, its result inside (workflows/outcome-failure.ts),
+  // after its cleanup and report.
+  if (!result.passed && patched(FAILURES_CLOSE_AS_FAILURES)) {
+    const type = result.phase === 'aborted' ? 'DrillAborted' : result.phase === 'rejected' ? 'DrillRejected' : 'DrillFailed';
+    throw outcomeFailure(type, drillFailureMessage(result), result);
+  }
+  return result;
 }
 

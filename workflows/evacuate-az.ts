@@ -32,11 +32,13 @@ import {
   type TierProgress,
 } from '../domain/evacuation.js';
 import { messageOf } from '../domain/error-message.js';
+import { evacuationFailureMessage } from '../domain/outcome-message.js';
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { evacuateTier } from './tier.js';
 import { sendControl, targetClosed } from './control-signal.js';
+import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -70,7 +72,13 @@ async function startFencing(input: EvacuationInput, intervalSeconds: number, sea
   }
 }
 
-/** Evacuate the source AZ's jobs into the target AZ. Never throws for job-level failures. */
+/**
+ * Evacuate the source AZ's jobs into the target AZ.
+ * @returns the result of a successful evacuation (every admitted P0–P2 job RUNNING)
+ * @throws ApplicationFailure EvacuationFailed / EvacuationAborted (non-retryable) once the report
+ *   is written when it did not succeed or was aborted: the counts and RTOs missed in the message,
+ *   the EvacuationResult as its detail (read it with settledResult)
+ */
 export async function evacuateAz(request: EvacuationInput): Promise<EvacuationResult> {
   // This run's identity: its records (plan, outcomes, fences, report) are keyed by it, so a
   // later run of the same id never reads them. patched: runs recorded before it replay without.
@@ -246,8 +254,17 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   progress.phase = wasAborted ? 'aborted' : failedTiers ? 'failed' : 'done';
   // Updates accepted before the report (a pause that is still telling its tiers) finish first.
   await condition(allHandlersFinished);
-  return {
+  const result: EvacuationResult = {
     evacuationId: input.evacuationId, ...runIdOf, phase: progress.phase, reportFile: report.reportFile,
     tiers: progress.tiers, success: report.success && !wasAborted,
   };
+  // A failed or aborted evacuation closes as Failed, its result inside (workflows/outcome-failure.ts);
+  // the report, the fencing seal and every handler are done by now.
+  if (!result.success && patched(FAILURES_CLOSE_AS_FAILURES)) {
+    const message = evacuationFailureMessage({
+      ...input, tiers: report.tiers, ...(progress.abortedBy ? { abortedBy: progress.abortedBy } : {}), ...(failedTiers ? { tierFailures } : {}),
+    });
+    throw outcomeFailure(wasAborted ? 'EvacuationAborted' : 'EvacuationFailed', message, result);
+  }
+  return result;
 }

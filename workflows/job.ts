@@ -3,13 +3,16 @@
  * planned move or a drill (modes planned, drill) the source is stopped with a savepoint first and the
  * job restored from exactly that savepoint (a hot standby is promoted once its primary has
  * stopped; the savepoint is then its fallback restore point).
- * It never throws for a job-level failure: a step that fails after its retries ends the
- * job as `failed` with the step and reason, so the tier goes on and no job is dropped.
+ * A step that fails after its retries ends the job as `failed` with the step and reason, so the
+ * tier goes on and no job is dropped; the workflow then closes as Failed (type JobFailed) with
+ * that outcome as the failure's detail (workflows/outcome-failure.ts), which the shard reads.
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { stopsWithSavepoint, type JobInput, type JobOutcome, type StepTiming } from '../domain/evacuation.js';
+import { jobFailureMessage } from '../domain/outcome-message.js';
 import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
+import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -67,9 +70,19 @@ function reasonOf(err: ActivityFailure | ApplicationFailure): string {
 
 /**
  * Evacuate one job into the target AZ.
- * @returns the job's outcome: `running` (RUNNING in the target AZ), `failed` or `skipped`, with reasons
+ * @returns the job's outcome: `running` (RUNNING in the target AZ) or `skipped`, with reasons
+ * @throws ApplicationFailure JobFailed (non-retryable) for a `failed` outcome: message
+ *   `P1 job ns/name (redeploy) failed: <reason>`, details [the JobOutcome]. patched: runs recorded
+ *   before this returned the failed outcome, and replay so.
  */
 export async function evacuateJob(input: JobInput): Promise<JobOutcome> {
+  const outcome = await runJob(input);
+  if (outcome.outcome === 'failed' && patched(FAILURES_CLOSE_AS_FAILURES)) throw outcomeFailure('JobFailed', jobFailureMessage(outcome), outcome);
+  return outcome;
+}
+
+/** The job's steps (evacuateJob): never throws for a job-level failure, which is its outcome. */
+async function runJob(input: JobInput): Promise<JobOutcome> {
   const [namespace = '', name = ''] = input.key.split('/');
   const startedAtMs = Date.now();
   const steps: JobOutcome['steps'] = {};

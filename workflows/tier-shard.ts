@@ -26,6 +26,7 @@ import { jobWorkflowId, recordsKey, type JobOutcome, type JobTask, type ShardInp
 import { evacuateJob } from './job.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { resultInFailure } from './outcome-failure.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -143,6 +144,9 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
       args: [jobInput],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     }).then(settle, (err: unknown) => {
+      // A failed job closes its workflow as Failed with its outcome inside (JobFailed).
+      const failed = resultInFailure<JobOutcome>(err);
+      if (failed) return settle(failed);
       const reason = `job workflow ended without an outcome: ${err instanceof Error ? err.message : String(err)}`;
       settle({ ...skippedOutcome(task, state, reason, Date.now()), outcome: 'failed' });
     });

@@ -34,6 +34,7 @@ import { spawnSimulator, type SimulatorS3, type SpawnedSimulator } from '../../s
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
 import { generateFleet, type GeneratedFleet } from '../../simulator/fleet-generator.js';
 import { buildWorker } from '../../worker/build.js';
+import { settledResult } from '../../workflows/outcome-failure.js';
 import { testTemporalAddress } from './temporal.js';
 
 /** The AZ every test evacuates, and where to. */
@@ -216,7 +217,8 @@ export class EvacuationHarness {
   }
 
   /**
-   * Await workflow `workflowId`'s result for at most `timeoutMs`; on timeout throw with what
+   * Await workflow `workflowId`'s result (also the one inside a failed run's outcome failure,
+   * workflows/outcome-failure.ts) for at most `timeoutMs`; on timeout throw with what
    * is still open: every running workflow whose id starts with `workflowId` (its children:
    * a drill's evacuation, tiers, jobs and failback), each with its pending activities
    * (attempt, last failure, heartbeat), so a hang in CI says where it hangs.
@@ -225,7 +227,7 @@ export class EvacuationHarness {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
     try {
-      const r = await Promise.race([this.handle(workflowId).result() as Promise<T>, timeout]);
+      const r = await Promise.race([settledResult(this.handle(workflowId).result() as Promise<T>), timeout]);
       if (r !== 'timeout') return r;
     } finally {
       clearTimeout(timer);

@@ -161,7 +161,7 @@ describe('evacuateAz: az-a (down) → az-b, 500-job fleet', () => {
     const sample = report.jobs.filter((j) => j.startSeconds !== undefined).slice(0, 5);
     for (const j of sample) {
       const d = await h.handle(jobWorkflowId(id, reportKey(j))).describe();
-      expect(d.status.name).toBe('COMPLETED');
+      expect(d.status.name, reportKey(j)).toBe(j.outcome === 'failed' ? 'FAILED' : 'COMPLETED');
       expect(d.parentExecution?.workflowId?.startsWith(tierWorkflowId(id, j.tier))).toBe(true);
     }
   });

@@ -8,14 +8,17 @@
  * the fencing follow-up closed before the seal failed the evacuation before its report; an
  * abort or resume accepted while the report was written (or after an abort) was applied; a
  * cancelled job was reported "failed after retries"; a progress signal that failed was an
- * unhandled rejection that failed the workflow task on every retry.
+ * unhandled rejection that failed the workflow task on every retry. A failed evacuation, an
+ * aborted one and a failed job close as Failed with their counts in the failure.
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRuns } from '../../client/run-list.js';
 import { fenceWorkflowId, jobWorkflowId, recordsKey } from '../../domain/evacuation.js';
+import { countText } from '../../domain/outcome-message.js';
 import type { Tier } from '../../domain/types.js';
 import { EvacuationHarness, SOURCE_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { testTemporalAddress } from '../setup/temporal.js';
@@ -117,6 +120,22 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
     expect(result.success).toBe(false);
     const { report } = await h.finish(id);
     expect(report.tierFailures?.P1).toMatch(/injected: the plan store refused tier P1/);
+
+    // It closes as Failed in Temporal, the report's counts in the failure, its result inside.
+    expect((await h.handle(id).describe()).status.name).toBe('FAILED');
+    const failure = await h.handle(id).result().then(() => 'completed', (err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause.type).toBe('EvacuationFailed');
+    expect(cause.nonRetryable).toBe(true);
+    const total = (f: (t: (typeof report.tiers)[number]) => number): string => countText(report.tiers.reduce((n, t) => n + f(t), 0));
+    expect(cause.message).toContain(`emergency evacuation az-a → az-b failed: ${total((t) => t.failed)} of ${total((t) => t.jobs)} jobs failed`);
+    expect(cause.message).toMatch(/tier P1 workflow failed: .*injected: the plan store refused tier P1/);
+    expect(cause.details?.[0]).toEqual(result);
+    // `az-evac list --status failed` finds it, its outcome read from inside the failure.
+    const listed = await waitFor('the failed run in visibility', async () => (await listRuns(h.temporal, h.settings.taskQueue, { limit: 20, status: 'failed' })).find((r) => r.id === id), 30_000);
+    expect(listed).toMatchObject({ status: 'FAILED', phase: 'failed', outcome: 'failed' });
     const p1 = report.jobs.filter((j) => j.tier === 'P1');
     expect(p1.length).toBeGreaterThan(0);
     for (const j of p1) expect(j.reason, reportKey(j)).toMatch(/no outcome recorded: the P1 tier workflow failed \(.*injected/);
@@ -140,6 +159,10 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
     const cancelled = await h.resultWithin<{ outcome: string; reason?: string }>(jobWorkflowId(id, victim), 30_000);
     expect(cancelled.outcome).toBe('failed');
     expect(cancelled.reason).toMatch(/cancelled during the startup step/);
+    // The failed job closes as Failed, its outcome in the failure.
+    const jobFailure = await h.handle(jobWorkflowId(id, victim)).result().then(() => 'completed', (err: unknown) => err);
+    expect(((jobFailure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('JobFailed');
+    expect(((jobFailure as WorkflowFailedError).cause as ApplicationFailure).message).toMatch(new RegExp(`^P\\d job ${victim} \\(\\S+\\) failed: cancelled during the startup step`));
 
     await h.client.pause(id, 'vitest', 'hold on');
     await h.client.abort(id, 'vitest', 'drill over');
@@ -148,6 +171,9 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
 
     const result = await h.resultWithin<Awaited<ReturnType<typeof h.client.result>>>(id, 60_000);
     expect(result.phase).toBe('aborted');
+    const aborted = await h.handle(id).result().then(() => 'completed', (err: unknown) => err);
+    expect(((aborted as WorkflowFailedError).cause as ApplicationFailure).type).toBe('EvacuationAborted');
+    expect(((aborted as WorkflowFailedError).cause as ApplicationFailure).message).toMatch(/^emergency evacuation az-a → az-b aborted by vitest: drill over: \d+ of \d+ jobs failed/);
     const { report } = await h.finish(id);
     const line = report.jobs.find((j) => reportKey(j) === victim);
     expect(line?.reason).toMatch(/cancelled during the startup step/);

@@ -84,11 +84,12 @@ describe('evacuation runs: one per press pair, records per run', () => {
       r.code = await runCli(args, { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, env: h.workerEnv(), interactive: false, ask: async () => '' });
       return r;
     };
-    const listed = await cli('list', '--json', '--status', 'completed');
+    const listed = await cli('list', '--json', '--status', 'closed');
     expect(listed.code, listed.err).toBe(EXIT.ok);
     const runs = (JSON.parse(listed.out) as RunListItem[]).filter((r) => r.id === id);
+    // A run that did not succeed closes FAILED (workflows/outcome-failure.ts), its outcome read from inside.
     expect(runs.map((r) => [r.mode, r.sourceAz, r.targetAz, r.status, r.phase, r.outcome])).toEqual(
-      reports.map((rep) => ['drill', 'az-a', 'az-b', 'COMPLETED', 'done', rep.success ? 'succeeded' : 'failed']),
+      reports.map((rep) => ['drill', 'az-a', 'az-b', rep.success ? 'COMPLETED' : 'FAILED', 'done', rep.success ? 'succeeded' : 'failed']),
     );
     const report = await cli('report', id, '--json');
     expect(report.code, report.err).toBe(reports[0]!.success ? EXIT.ok : EXIT.failed);
