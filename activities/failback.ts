@@ -34,6 +34,8 @@ import { platformCall, terminal } from './failures.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 import { nonceOf, targetResource } from './job-steps.js';
 import { awaitSavepointStop, savepointInReplica, undoMode } from './planned-stop.js';
+import { actingRun, recordMarkEvent } from './fencing.js';
+import { failbackMark } from '../domain/fence.js';
 
 /** What failback did to one job. */
 export interface FailbackJobResult {
@@ -89,7 +91,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
      *   (taken back: the copy keeps running in the target), 'StartupTimeout' when the fresh
      *   savepoint is not complete in the source replica within tiers.yaml savepointTimeout
      */
-    async failbackJob(req: RunRef & { key: string; startupTimeoutSeconds?: number }): Promise<FailbackJobResult> {
+    async failbackJob(req: RunRef & { key: string; startupTimeoutSeconds?: number; requestedBy?: string }): Promise<FailbackJobResult> {
       const ctx = await loadJobContext(deps, req, req.key);
       const source = ctx.source.name;
       const target = ctx.target.name;
@@ -131,7 +133,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
           if (ready.kind !== 'snapshot') throw terminal('StartupTimeout', `${ready.reason}; ${req.key} stays suspended in ${source}`);
           path = ready.snapshot.path;
         }
-        await restoreSource(ctx, path, fbNonce, src.specState === 'suspended');
+        await restoreSource(ctx, path, fbNonce, src.specState === 'suspended', req.requestedBy);
         result = { key: req.key, action: 'restored-from-target', ...(path ? { restoredFrom: path } : {}), target: 'suspended' };
       } else {
         if (deployedByDrill && tgt.specState === 'running') {
@@ -142,7 +144,7 @@ export function createFailbackActivities(deps: ActivityDeps) {
         } else {
           const c = await platformCall(`snapshot of ${req.key} in ${source}`, () => deps.objects.findSnapshot(source, snapshotOwner(ctx.job, src.jobId), { nowEpochSeconds: Date.now() / 1000 }));
           const own = c.kind === 'snapshot' ? c.snapshot : undefined;
-          await restoreSource(ctx, own?.path, fbNonce, true);
+          await restoreSource(ctx, own?.path, fbNonce, true, req.requestedBy);
           result = { key: req.key, action: 'restored-own', ...(own ? { restoredFrom: own.path } : {}), target: deployedByDrill ? 'suspended' : 'none' };
         }
       }
@@ -184,17 +186,25 @@ export function createFailbackActivities(deps: ActivityDeps) {
     },
   };
 
-  /** Restore the source FlinkDeployment from `path` (own state when undefined and it runs), with the failback nonce. */
-  async function restoreSource(ctx: JobContext, path: string | undefined, nonce: number, suspended: boolean): Promise<void> {
+  /**
+   * Restore the source FlinkDeployment from `path` (own state when undefined and it runs), with
+   * the failback nonce, and mark it (domain/fence.ts failbackMark: annotations in the same patch,
+   * then an Event) as failed back at the request of `requestedBy`.
+   */
+  async function restoreSource(ctx: JobContext, path: string | undefined, nonce: number, suspended: boolean, requestedBy: string | undefined): Promise<void> {
     const { name: az } = ctx.source;
     // A suspended job's HA ConfigMaps are gone (stop-with-savepoint); delete any stale ones
     // that would silently win over initialSavepointPath (docs/design.md#upgrade-mode-and-ha-metadata).
     if (suspended) await platformCall(`delete stale HA ConfigMaps of ${ctx.job.name} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, ctx.job.namespace, ctx.job.name));
     // ZooKeeper HA data of the copy's earlier run (kept under last-state) would win the same way: a fresh root.
     const haZooKeeperRoot = restoreZooKeeperRoot(ctx.job, nonce);
-    await platformCall(`restore ${ctx.job.name} in ${az}`, () => deps.cluster.restore(az, ctx.job.namespace, ctx.job.name, {
+    const run = actingRun(ctx.stored);
+    const mark = failbackMark(run, Date.now(), { ...(requestedBy ? { requestedBy } : {}), ...(path ? { restoredFrom: path } : {}) });
+    const status = await platformCall(`restore ${ctx.job.name} in ${az}`, () => deps.cluster.restore(az, ctx.job.namespace, ctx.job.name, {
       ...(path ? { initialSavepointPath: path } : {}), savepointRedeployNonce: nonce, ...(haZooKeeperRoot ? { haZooKeeperRoot } : {}),
-    }));
+    }, mark.annotations));
+    const copy = { az, namespace: ctx.job.namespace, name: ctx.job.name };
+    await recordMarkEvent(deps, copy, status.uid, mark, `${recordsKey(run)}/failed-back/${copy.namespace}/${copy.name}`);
   }
 
   /** Put the target AZ back as it was before the drill for one job. @returns what was done, or undefined for nothing */

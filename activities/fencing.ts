@@ -92,13 +92,21 @@ export interface CopyRef {
  */
 export async function suspendMarked(deps: ActivityDeps, copy: CopyRef, mark: ActionMark, eventId: string): Promise<DeploymentStatus | null> {
   const status = await deps.cluster.suspend(copy.az, copy.namespace, copy.name, mark.annotations);
-  if (status) {
-    const event = { namespace: copy.namespace, name: copy.name, ...(status.uid ? { uid: status.uid } : {}), type: 'Normal' as const, ...mark.event, id: eventId };
-    await deps.cluster.recordEvent(copy.az, event).catch((err: unknown) => {
-      Context.current().log.warn(`Event ${mark.event.reason} on ${copy.namespace}/${copy.name} in ${copy.az} not recorded (best effort): ${err instanceof Error ? err.message : String(err)}`);
-    });
-  }
+  if (status) await recordMarkEvent(deps, copy, status.uid, mark, eventId);
   return status;
+}
+
+/**
+ * Record the Kubernetes Event of `mark` on a copy az-evac just acted on (its annotations went
+ * with the action's own apply or patch), best effort: a failed Event is logged and never
+ * fails the caller. Idempotent by `eventId` (a retried step records one Event).
+ * @param uid the copy's metadata.uid, as the action's answer gave it (`kubectl describe` matches Events by it)
+ */
+export async function recordMarkEvent(deps: ActivityDeps, copy: CopyRef, uid: string | undefined, mark: ActionMark, eventId: string): Promise<void> {
+  const event = { namespace: copy.namespace, name: copy.name, ...(uid ? { uid } : {}), type: 'Normal' as const, ...mark.event, id: eventId };
+  await deps.cluster.recordEvent(copy.az, event).catch((err: unknown) => {
+    Context.current().log.warn(`Event ${mark.event.reason} on ${copy.namespace}/${copy.name} in ${copy.az} not recorded (best effort): ${err instanceof Error ? err.message : String(err)}`);
+  });
 }
 
 /** A fence requested and watched: its state now, what was seen, and the generation the suspend produced. */

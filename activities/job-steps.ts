@@ -19,7 +19,8 @@ import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, platformCall, terminal } from './failures.js';
-import { actingRun, fenceStaysPending, requestFence, type FenceAttempt } from './fencing.js';
+import { actingRun, fenceStaysPending, recordMarkEvent, requestFence, type FenceAttempt } from './fencing.js';
+import { applyMark, type AppliedCopy } from '../domain/fence.js';
 import type { JarStager } from './jar-stager.js';
 import { loadJobContext, type JobContext } from './job-context.js';
 import { heartbeating } from './poll.js';
@@ -49,10 +50,29 @@ function render(ctx: JobContext, evacuationId: string, restorePath: string | und
   });
 }
 
+/** `manifest` with `annotations` merged into its metadata (a copy). */
+function withAnnotations(manifest: FlinkDeploymentManifest, annotations: Record<string, string>): FlinkDeploymentManifest {
+  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, ...annotations } } };
+}
+
 /** Where the job runs in the target AZ: its standby for the standby strategies, else its own name. */
 export function targetResource(ctx: JobContext, strategy: Strategy): { namespace: string; name: string } {
   if (strategy !== 'redeploy' && ctx.job.standby) return { namespace: ctx.job.standby.namespace, name: ctx.job.standby.name };
   return { namespace: ctx.job.namespace, name: ctx.job.name };
+}
+
+/**
+ * The mark of the copy this run brings up in the target AZ (domain/fence.ts applyMark), to go
+ * into the apply or patch that starts it, and the function that records its Event afterwards
+ * (best effort, one Event per run and copy however often the step is retried).
+ */
+function applied(deps: ActivityDeps, ctx: JobContext, copy: { namespace: string; name: string }, what: AppliedCopy) {
+  const mark = applyMark(actingRun(ctx.stored), Date.now(), what);
+  const ref = { az: ctx.target.name, ...copy };
+  return {
+    annotations: mark.annotations,
+    recordEvent: (uid: string | undefined) => recordMarkEvent(deps, ref, uid, mark, `${recordsKey(ctx.stored.request)}/applied/${copy.namespace}/${copy.name}`),
+  };
 }
 
 /** What a job's fence step did: its state and what was seen of the source copy. */
@@ -143,7 +163,9 @@ async function startSuspended(
   const namespace = manifest.metadata.namespace ?? ctx.job.namespace;
   const current = await platformCall(`read ${ref.key} in ${az}`, () => deps.cluster.getDeployment(az, namespace, manifest.metadata.name));
   if (!current) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, manifest.metadata.name));
-  await platformCall(`apply ${ref.key} suspended in ${az}`, () => deps.cluster.apply(az, manifest));
+  const mark = applied(deps, ctx, { namespace, name: manifest.metadata.name }, { strategy: 'redeploy', ...(own ? { snapshotPath: own.path } : {}), suspended: true });
+  const { uid } = await platformCall(`apply ${ref.key} suspended in ${az}`, () => deps.cluster.apply(az, withAnnotations(manifest, mark.annotations)));
+  await mark.recordEvent(uid);
   phase('apply');
   const from = own ? `initialSavepointPath ${own.path}` : 'no snapshot (stateless)';
   return { action: 'skip', reason: `${was}: deployed suspended in ${az} with ${from}, not started; set spec.job.state: running to start it`, phases, attempt };
@@ -198,6 +220,8 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       if (current && current.specState === 'running' && current.savepointRedeployNonce === nonceOf(ctx)) {
         phase('snapshot');
         const fenced = await fence(deps, ctx, ref.mode, observeSeconds(ctx));
+        // The attempt that deployed it may have ended before its Event was recorded.
+        await applied(deps, ctx, target, { strategy: ref.strategy === 'resume-standby' ? 'resume-standby' : 'redeploy', ...(current.initialSavepointPath ? { snapshotPath: current.initialSavepointPath } : {}) }).recordEvent(current.uid);
         const listed = current.initialSavepointPath ? await platformCall(`snapshots of ${ref.key} in ${az}`, () => deps.objects.listSnapshots(az, owner)) : [];
         const used = listed.find((e) => e.path === current.initialSavepointPath);
         return {
@@ -279,14 +303,20 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, name));
         // ZooKeeper HA: a fresh root, as for a redeploy (docs/design.md "Operator rules the renderer follows", rule 7).
         const haZooKeeperRoot = restoreZooKeeperRoot(ctx.job, nonceOf(ctx));
+        const mark = applied(deps, ctx, { namespace, name }, { strategy: 'resume-standby', ...(restorePath ? { snapshotPath: restorePath } : {}) });
         const status = await platformCall(`resume ${ref.key} in ${az}`, () => deps.cluster.restore(az, namespace, name, {
           initialSavepointPath: restorePath, savepointRedeployNonce: nonceOf(ctx), ...(haZooKeeperRoot ? { haZooKeeperRoot } : {}),
-        }));
+        }, mark.annotations));
+        await mark.recordEvent(status.uid);
         generation = status.generation;
       } else {
         const namespace = manifest.metadata.namespace ?? ctx.job.namespace;
         if (!current) await platformCall(`delete stale HA ConfigMaps of ${ref.key} in ${az}`, () => deps.cluster.deleteHaConfigMaps(az, namespace, manifest.metadata.name));
-        generation = (await platformCall(`apply ${ref.key} in ${az}`, () => deps.cluster.apply(az, manifest))).generation;
+        // The mark goes in after the checks above: it names both AZs.
+        const mark = applied(deps, ctx, { namespace, name: manifest.metadata.name }, { strategy: 'redeploy', ...(restorePath ? { snapshotPath: restorePath } : {}) });
+        const result = await platformCall(`apply ${ref.key} in ${az}`, () => deps.cluster.apply(az, withAnnotations(manifest, mark.annotations)));
+        await mark.recordEvent(result.uid);
+        generation = result.generation;
       }
       phase('apply');
       return {
@@ -312,9 +342,11 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
       // The hot standby already runs beside the source copy by design: promotion does not wait
       // for the source to stop (one look); a copy not yet seen stopped is left to the follow-up.
       const fenced = await fence(deps, ctx, ref.mode, 0);
-      await platformCall(`promote ${ref.key}`, () => deps.cluster.label(standby.az, standby.namespace, standby.name, {
+      const mark = applied(deps, ctx, standby, { strategy: 'promote-standby' });
+      const promoted = await platformCall(`promote ${ref.key}`, () => deps.cluster.label(standby.az, standby.namespace, standby.name, {
         [ROLE_LABEL]: 'active', [EVACUATION_ID_LABEL]: ref.evacuationId,
-      }));
+      }, mark.annotations));
+      await mark.recordEvent(promoted.uid);
       return done({ promoted: true, jobId: status.jobId, fence: fenced.state, ...(fenced.seen ? { fenceSeen: fenced.seen } : {}) });
     },
 

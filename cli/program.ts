@@ -297,7 +297,7 @@ Examples:
     .option('--window <n>', 'jobs failed back at once', positiveInteger, 50)
     .option('--json', 'print the result as JSON')
     .action(async (drillId: string, o: { window: number; json?: boolean }) => withClient(async (c) => {
-      const r = await c.failback({ drillId, window: o.window });
+      const r = await c.failback({ drillId, window: o.window, requestedBy: who() });
       if (o.json) printJson(io, r);
       else {
         io.out(`failback of ${drillId}: ${r.jobs} jobs, ${r.restoredFromTarget} restored from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} untouched, ${r.removed} drill copies removed, ${r.standbys} hot standbys restarted, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);

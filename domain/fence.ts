@@ -1,8 +1,9 @@
 /**
  * Fencing a source copy (guarantee 2, docs/guarantees.md), the pure parts: when a FlinkDeployment
  * told to suspend counts as observed stopped (stopVerdict), and what az-evac writes on every
- * copy it fences or preempts so that `kubectl describe flinkdeployment` says who did it, when
- * and why (annotations in the same merge patch as the suspend, and a Kubernetes Event).
+ * copy it fences, preempts, applies in a target AZ or fails back, so that `kubectl describe
+ * flinkdeployment` says who did it, when and why (annotations in the same apply or merge patch
+ * as the action, and a Kubernetes Event).
  *
  * What "stopped" means is read from the operator's status, the only view the worker's
  * least-privilege identity has (it cannot read Deployments or Pods: deploy/rbac). Facts, from
@@ -91,12 +92,20 @@ export const ACTION_ANNOTATIONS = {
   preemptedBy: 'az-evac.io/preempted-by',
   /** When it was preempted, ISO 8601 UTC. */
   preemptedAt: 'az-evac.io/preempted-at',
-  /** Why, in words: the evacuation, its mode and AZs, who triggered it, what it did. */
+  /** `<evacuationId>@<runId>` of the evacuation that applied (deployed, resumed or promoted) this copy in its target AZ. */
+  appliedBy: 'az-evac.io/applied-by',
+  /** When it was applied, ISO 8601 UTC. */
+  appliedAt: 'az-evac.io/applied-at',
+  /** `<evacuationId>@<runId>` of the evacuation whose failback restored this source copy. */
+  failedBackBy: 'az-evac.io/failed-back-by',
+  /** When the failback restored it, ISO 8601 UTC. */
+  failedBackAt: 'az-evac.io/failed-back-at',
+  /** Why, in words: the evacuation, its mode and AZs, who triggered it, what it did (the latest action). */
   reason: 'az-evac.io/reason',
 } as const;
 
 /** Event reasons az-evac records on FlinkDeployments (CamelCase, as Kubernetes reasons are). */
-export type ActionReason = 'AzEvacFenced' | 'AzEvacPreempted';
+export type ActionReason = 'AzEvacFenced' | 'AzEvacPreempted' | 'AzEvacApplied' | 'AzEvacFailedBack';
 
 /** What to write on one copy: the annotations (with the suspend) and the Event. */
 export interface ActionMark {
@@ -146,5 +155,50 @@ export function preemptMark(run: ActingRun, atMs: number, forJob: string, cores:
   return {
     annotations: { [ACTION_ANNOTATIONS.preemptedBy]: runName(run), [ACTION_ANNOTATIONS.preemptedAt]: new Date(atMs).toISOString(), [ACTION_ANNOTATIONS.reason]: why },
     event: { reason: 'AzEvacPreempted', message: `Preempted by the ${trigger(run)}: suspended to free ${cores} cores for ${forJob}` },
+  };
+}
+
+/** How a copy in the target AZ was brought up (the strategy's step), for applyMark. */
+export interface AppliedCopy {
+  /** tiers.yaml strategy that ran: redeploy (server-side apply), resume-standby (restore patch), promote-standby (label patch). */
+  strategy: 'redeploy' | 'resume-standby' | 'promote-standby';
+  /** Snapshot it restores from; absent: stateless, or a promoted hot standby that runs on its own state. */
+  snapshotPath?: string;
+  /** Applied with `state: suspended` (its job was suspended in the source before the evacuation): not started. */
+  suspended?: boolean;
+}
+
+function appliedWhat(copy: AppliedCopy): string {
+  if (copy.strategy === 'promote-standby') return 'hot standby promoted to active (it runs on its own state)';
+  if (copy.suspended) return `deployed suspended (as its job was in the source), not started; initialSavepointPath ${copy.snapshotPath ?? 'unset (stateless)'}`;
+  const how = copy.strategy === 'redeploy' ? 'redeployed' : 'cold standby resumed';
+  return `${how} ${copy.snapshotPath ? `from ${copy.snapshotPath}` : 'stateless (no snapshot)'}`;
+}
+
+/**
+ * The mark of a copy an evacuation brings up in its target AZ (written in the same apply or
+ * merge patch that starts it).
+ * @param atMs when the apply or patch is made, epoch ms
+ */
+export function applyMark(run: ActingRun, atMs: number, copy: AppliedCopy): ActionMark {
+  const what = appliedWhat(copy);
+  return {
+    annotations: { [ACTION_ANNOTATIONS.appliedBy]: runName(run), [ACTION_ANNOTATIONS.appliedAt]: new Date(atMs).toISOString(), [ACTION_ANNOTATIONS.reason]: `applied by the ${trigger(run)}: ${what}` },
+    event: { reason: 'AzEvacApplied', message: `Applied by the ${trigger(run)}: ${what}` },
+  };
+}
+
+/**
+ * The mark of a source copy a failback restores: `run` is the evacuation failed back (it
+ * moved the job out of `run.sourceAz`), `failback` who asked for the failback.
+ * @param failback.requestedBy who triggered the failback (absent: unknown)
+ * @param failback.restoredFrom the savepoint of the copy in `run.targetAz` it restores from (absent: stateless, or its own snapshot)
+ */
+export function failbackMark(run: ActingRun, atMs: number, failback: { requestedBy?: string; restoredFrom?: string }): ActionMark {
+  const from = failback.restoredFrom ? `restored here from ${failback.restoredFrom}` : 'restored here';
+  const what = `failback of the ${trigger(run)}, failback triggered by ${failback.requestedBy ?? 'an unnamed caller'}: ${from}, its job moves back from ${run.targetAz}`;
+  return {
+    annotations: { [ACTION_ANNOTATIONS.failedBackBy]: runName(run), [ACTION_ANNOTATIONS.failedBackAt]: new Date(atMs).toISOString(), [ACTION_ANNOTATIONS.reason]: what },
+    event: { reason: 'AzEvacFailedBack', message: `Failed back: ${what}` },
   };
 }

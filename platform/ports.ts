@@ -97,6 +97,8 @@ export interface ApplyResult {
   created: boolean;
   /** metadata.generation after the apply (unchanged when the apply changed nothing). */
   generation: number;
+  /** metadata.uid, where the platform has one (an Event about the resource names it). */
+  uid?: string;
 }
 
 /** Progress reported while waiting, for activity heartbeats. */
@@ -121,9 +123,10 @@ export interface ClusterPort {
    * release-1.15.0 L524-531) and resumes a suspended job with upgradeMode stateless from empty
    * state (AbstractJobReconciler L191-207, L402-425). With `haZooKeeperRoot`, the same patch
    * sets `spec.flinkConfiguration["high-availability.zookeeper.path.root"]` (domain/flink-spec.ts
-   * restoreSpecPatch). Idempotent.
+   * restoreSpecPatch). `annotations` (who restored it and why: domain/fence.ts applyMark,
+   * failbackMark) are merged into metadata.annotations in the same patch. Idempotent.
    */
-  restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus>;
+  restore(az: string, namespace: string, name: string, restore: RestoreRequest, annotations?: Record<string, string>): Promise<DeploymentStatus>;
   /**
    * spec.job.state: suspended, and `annotations` (who suspended it and why: domain/fence.ts)
    * merged into metadata.annotations in the same merge patch. Idempotent; a missing resource
@@ -160,8 +163,8 @@ export interface ClusterPort {
    * @returns true when it existed
    */
   deleteDeployment(az: string, namespace: string, name: string): Promise<boolean>;
-  /** Merge-patch labels onto a resource (e.g. to mark a promoted standby active). */
-  label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus>;
+  /** Merge-patch labels (and `annotations`: who and why, domain/fence.ts applyMark) onto a resource in one patch (e.g. to mark a promoted standby active). */
+  label(az: string, namespace: string, name: string, labels: Record<string, string>, annotations?: Record<string, string>): Promise<DeploymentStatus>;
   /**
    * Delete stale HA ConfigMaps (`app=<name>,configmap-type=high-availability`) in the
    * namespace; they would silently win over initialSavepointPath on a first deploy.

@@ -59,14 +59,14 @@ export const SCHEMAS = {
       type: 'object',
       required: ['savepointRedeployNonce'],
       additionalProperties: false,
-      properties: { initialSavepointPath: { type: 'string', minLength: 1 }, savepointRedeployNonce: { type: 'integer' }, haZooKeeperRoot: { type: 'string', minLength: 1 } },
+      properties: { initialSavepointPath: { type: 'string', minLength: 1 }, savepointRedeployNonce: { type: 'integer' }, haZooKeeperRoot: { type: 'string', minLength: 1 }, annotations: stringMap },
     },
   },
   undoStop: {
     params: resourceParams,
     body: { type: 'object', required: ['upgradeMode'], additionalProperties: false, properties: { upgradeMode: { enum: ['savepoint', 'last-state', 'stateless', null] } } },
   },
-  label: { params: resourceParams, body: { type: 'object', required: ['labels'], properties: { labels: stringMap } } },
+  label: { params: resourceParams, body: { type: 'object', required: ['labels'], properties: { labels: stringMap, annotations: stringMap } } },
   suspend: { params: resourceParams, body: { type: 'object', additionalProperties: false, properties: { annotations: stringMap } } },
   event: {
     params: azParams,

@@ -5,13 +5,13 @@
  * ClusterPort   GET  /az/:az/capacity
  *               GET  /az/:az/deployments/:namespace/:name            → { status | null }
  *               POST /az/:az/apply                (body: manifest)    → ApplyResult
- *               POST /az/:az/deployments/:namespace/:name/restore    → DeploymentStatus
+ *               POST /az/:az/deployments/:namespace/:name/restore    (body: RestoreRequest + annotations?) → DeploymentStatus
  *               POST /az/:az/deployments/:namespace/:name/suspend    (body: { annotations? }) → { status | null }
  *               POST /az/:az/deployments/:namespace/:name/stop-with-savepoint → { status | null }
  *               POST /az/:az/deployments/:namespace/:name/undo-stop  (body: { upgradeMode }) → DeploymentStatus
  *               POST /az/:az/events               (body: DeploymentEvent) → { ok }
  *               DELETE /az/:az/deployments/:namespace/:name          → { deleted }
- *               POST /az/:az/deployments/:namespace/:name/labels     → DeploymentStatus
+ *               POST /az/:az/deployments/:namespace/:name/labels     (body: { labels, annotations? }) → DeploymentStatus
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
  *               POST /az/:az/namespaces/:namespace/check  (body: { refs }) → NamespaceCheck
  *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
@@ -106,9 +106,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.get<{ Params: AzP }>('/az/:az/capacity', { schema: SCHEMAS.az }, async (req) => sim.capacity(req.params.az));
   app.get<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ status: sim.getDeployment(req.params.az, req.params.namespace, req.params.name) }));
   app.post<{ Params: AzP; Body: FlinkDeploymentManifest }>('/az/:az/apply', { schema: SCHEMAS.apply }, async (req) => sim.apply(req.params.az, req.body));
-  app.post<{ Params: ResP; Body: RestoreRequest }>(`${res}/restore`, { schema: SCHEMAS.restore }, async (req) =>
-    sim.restore(req.params.az, req.params.namespace, req.params.name, req.body),
-  );
+  app.post<{ Params: ResP; Body: RestoreRequest & { annotations?: Record<string, string> } }>(`${res}/restore`, { schema: SCHEMAS.restore }, async (req) => {
+    const { annotations, ...restore } = req.body;
+    return sim.restore(req.params.az, req.params.namespace, req.params.name, restore, annotations);
+  });
   app.post<{ Params: ResP; Body: { annotations?: Record<string, string> } }>(`${res}/suspend`, { schema: SCHEMAS.suspend }, async (req) => ({
     status: sim.suspend(req.params.az, req.params.namespace, req.params.name, req.body.annotations),
   }));
@@ -121,8 +122,8 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     return { ok: true };
   });
   app.delete<{ Params: ResP }>(res, { schema: SCHEMAS.resource }, async (req) => ({ deleted: sim.deleteDeployment(req.params.az, req.params.namespace, req.params.name) }));
-  app.post<{ Params: ResP; Body: { labels: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
-    sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels),
+  app.post<{ Params: ResP; Body: { labels: Record<string, string>; annotations?: Record<string, string> } }>(`${res}/labels`, { schema: SCHEMAS.label }, async (req) =>
+    sim.label(req.params.az, req.params.namespace, req.params.name, req.body.labels, req.body.annotations),
   );
   app.delete<{ Params: ResP }>('/az/:az/ha-configmaps/:namespace/:name', { schema: SCHEMAS.resource }, async (req) => ({
     deleted: sim.deleteHaConfigMaps(req.params.az, req.params.namespace, req.params.name),

@@ -181,20 +181,22 @@ export class Simulator {
       counters.created++;
       counters.specChanges++;
       this.operator.reconcile(r, false);
-      return { created: true, generation: r.generation };
+      return { created: true, generation: r.generation, uid: r.uid };
     }
     Object.assign(existing.labels, manifest.metadata.labels);
     Object.assign(existing.annotations, manifest.metadata.annotations);
     this.updateSpec(existing, structuredClone(manifest.spec));
-    return { created: false, generation: existing.generation };
+    return { created: false, generation: existing.generation, uid: existing.uid };
   }
 
   /**
    * The merge patch of the ClusterPort's restore (domain/flink-spec.ts restoreSpecPatch): a
-   * savepoint redeploy with a path, a stateless resume without; a new ZooKeeper root with `haZooKeeperRoot`.
+   * savepoint redeploy with a path, a stateless resume without; a new ZooKeeper root with
+   * `haZooKeeperRoot`; `annotations` merged (no generation bump for them).
    */
-  restore(az: string, namespace: string, name: string, restore: RestoreRequest): DeploymentStatus {
+  restore(az: string, namespace: string, name: string, restore: RestoreRequest, annotations: Record<string, string> = {}): DeploymentStatus {
     const r = this.resource(az, namespace, name);
+    Object.assign(r.annotations, annotations);
     const spec = structuredClone(r.spec);
     const patch = restoreSpecPatch(restore);
     const merge = (into: Record<string, unknown>, from: Record<string, unknown>): void => {
@@ -270,9 +272,10 @@ export class Simulator {
   }
 
   /** Merge-patch labels (no generation bump). */
-  label(az: string, namespace: string, name: string, labels: Record<string, string>): DeploymentStatus {
+  label(az: string, namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): DeploymentStatus {
     const r = this.resource(az, namespace, name);
     Object.assign(r.labels, labels);
+    Object.assign(r.annotations, annotations);
     this.wake(az, namespace, name);
     return toDeploymentStatus(r);
   }

@@ -200,7 +200,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     await acts.awaitAzUp({ az: runbook.sourceAz, timeoutSeconds: sourceAzTimeoutSeconds });
     const r = await executeChild(failbackDrill, {
       workflowId: failbackWorkflowId(evacuationId),
-      args: [{ drillId: evacuationId, window: FAILBACK_WINDOW, drillOwned: true }],
+      args: [{ drillId: evacuationId, window: FAILBACK_WINDOW, drillOwned: true, requestedBy: `drill ${drillId} (${input.requestedBy})` }],
     });
     failedBack = true;
     const summary = `${lifted ? `${lifted}; ` : ''}${r.restoredFromTarget} job(s) restored in ${runbook.sourceAz} from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} never stopped; ${r.removed} drill copies deleted in ${runbook.targetAz}; ${r.preemptedResumed} preempted job(s) resumed`;

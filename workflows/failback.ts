@@ -34,6 +34,8 @@ export interface FailbackInput {
   startupTimeoutSeconds?: number;
   /** Set by the drill workflow: its evacuation may be `mode: emergency` (after an AZ-down fault) and is still a rehearsal. */
   drillOwned?: boolean;
+  /** Who asked for the failback (CLI user, console identity, `drill <id> (<who>)`): written on every source copy it restores. */
+  requestedBy?: string;
 }
 
 /** Result of a failback: counts per action, failures with reasons, preempted jobs resumed. */
@@ -73,7 +75,7 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
     while (next < scope.jobs.length) {
       const key = scope.jobs[next++]!;
       try {
-        results.push(await slow.failbackJob({ ...run, key, startupTimeoutSeconds: input.startupTimeoutSeconds }));
+        results.push(await slow.failbackJob({ ...run, key, startupTimeoutSeconds: input.startupTimeoutSeconds, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) }));
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         failed.push({ key, reason: err.cause?.message ?? err.message });

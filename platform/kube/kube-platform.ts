@@ -7,8 +7,8 @@
  *   force, fieldValidation Strict; applying the same manifest twice changes nothing
  *   (resourceVersion and generation unchanged).
  * - restore / suspend / stopWithSavepoint / undoStop / label: JSON merge patches (operator ≥ 1.8
- *   restore: docs "Job Management" → savepointRedeployNonce); a suspend carries az-evac's
- *   annotations in the same patch.
+ *   restore: docs "Job Management" → savepointRedeployNonce); a suspend, restore or label
+ *   carries az-evac's annotations in the same patch.
  * - recordEvent: a core/v1 Event on the FlinkDeployment (create; 409 on a retry is success).
  * - deleteHaConfigMaps: list `app=<name>,configmap-type=high-availability`, delete each.
  * - checkObjects: metadata-only `get` of the namespace and each named object (target-objects.ts).
@@ -48,6 +48,11 @@ function eventName(event: DeploymentEvent): string {
   return `${event.name}.azevac-${createHash('sha256').update(event.id).digest('hex').slice(0, 16)}`;
 }
 const APPLY = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/** The `metadata.annotations` part of a merge patch (nothing for none or an empty map). */
+function withAnnotations(annotations: Record<string, string> | undefined): { metadata?: { annotations: Record<string, string> } } {
+  return annotations && Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {};
+}
 
 /** Result of the setup check of one AZ. */
 export type AzSetup = { az: string; ok: true } | { az: string; ok: false; error: PlatformError };
@@ -123,15 +128,15 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
       throw err;
     });
     const obj = res.data as FlinkDeploymentObject;
-    return { created: res.httpStatusCode === 201, generation: obj.metadata.generation ?? 1 };
+    return { created: res.httpStatusCode === 201, generation: obj.metadata.generation ?? 1, ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) };
   }
 
-  async restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus> {
-    return this.merge(az, namespace, name, 'restore', { spec: restoreSpecPatch(restore) });
+  async restore(az: string, namespace: string, name: string, restore: RestoreRequest, annotations?: Record<string, string>): Promise<DeploymentStatus> {
+    return this.merge(az, namespace, name, 'restore', { ...withAnnotations(annotations), spec: restoreSpecPatch(restore) });
   }
 
   async suspend(az: string, namespace: string, name: string, annotations?: Record<string, string>): Promise<DeploymentStatus | null> {
-    const body = { ...(annotations && Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {}), spec: { job: { state: 'suspended' } } };
+    const body = { ...withAnnotations(annotations), spec: { job: { state: 'suspended' } } };
     try {
       return await this.merge(az, namespace, name, 'suspend', body);
     } catch (err) {
@@ -187,8 +192,8 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
     return existed;
   }
 
-  label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
-    return this.merge(az, namespace, name, 'label', { metadata: { labels } });
+  label(az: string, namespace: string, name: string, labels: Record<string, string>, annotations?: Record<string, string>): Promise<DeploymentStatus> {
+    return this.merge(az, namespace, name, 'label', { metadata: { labels, ...withAnnotations(annotations).metadata } });
   }
 
   deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {

@@ -48,8 +48,8 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return this.call('POST', `/az/${seg(az)}/apply`, `apply ${az} ${manifest.metadata.namespace ?? 'default'}/${manifest.metadata.name}`, { body: manifest });
   }
 
-  restore(az: string, namespace: string, name: string, restore: RestoreRequest): Promise<DeploymentStatus> {
-    return this.call('POST', `${this.res(az, namespace, name)}/restore`, `restore ${az} ${namespace}/${name}`, { body: restore });
+  restore(az: string, namespace: string, name: string, restore: RestoreRequest, annotations?: Record<string, string>): Promise<DeploymentStatus> {
+    return this.call('POST', `${this.res(az, namespace, name)}/restore`, `restore ${az} ${namespace}/${name}`, { body: { ...restore, ...(annotations ? { annotations } : {}) } });
   }
 
   async suspend(az: string, namespace: string, name: string, annotations?: Record<string, string>): Promise<DeploymentStatus | null> {
@@ -73,8 +73,8 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
     return (await this.call<{ deleted: boolean }>('DELETE', this.res(az, namespace, name), `delete ${az} ${namespace}/${name}`)).deleted;
   }
 
-  label(az: string, namespace: string, name: string, labels: Record<string, string>): Promise<DeploymentStatus> {
-    return this.call('POST', `${this.res(az, namespace, name)}/labels`, `label ${az} ${namespace}/${name}`, { body: { labels } });
+  label(az: string, namespace: string, name: string, labels: Record<string, string>, annotations?: Record<string, string>): Promise<DeploymentStatus> {
+    return this.call('POST', `${this.res(az, namespace, name)}/labels`, `label ${az} ${namespace}/${name}`, { body: { labels, ...(annotations ? { annotations } : {}) } });
   }
 
   async deleteHaConfigMaps(az: string, namespace: string, name: string): Promise<number> {

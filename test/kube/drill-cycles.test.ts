@@ -17,6 +17,8 @@ import { DrillClient } from '../../client/drill-client.js';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
 import type { DrillResult } from '../../domain/drill.js';
+import { recordsKey } from '../../domain/evacuation.js';
+import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { parseRunbook } from '../../domain/runbook.js';
 import { parseS3Uri } from '../../domain/snapshot-layout.js';
@@ -58,6 +60,8 @@ interface Cycle {
   notFresh: string[];
   /** Resource lines that differ from before the first cycle (empty: nothing leaked). */
   leaked: string[];
+  /** Drilled jobs whose source copy lacks this failback's annotation or its one AzEvacFailedBack Event (as `kubectl describe` lists it): `key: why`. */
+  notMarked: string[];
 }
 
 describe('drill + failback leaves nothing behind on the real apiservers (guarantee 4)', () => {
@@ -116,12 +120,23 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
           const s = source.get(key)?.status;
           return s?.lifecycleState === 'STABLE' && s.jobStatus?.state === 'RUNNING' ? [] : [`${key}: ${s ? `${s.lifecycleState}/${s.jobStatus?.state}` : 'absent'}`];
         });
+        // What `kubectl describe` shows on each restored source copy: the failback's annotations and its Event.
+        const run = report ? recordsKey(report) : id;
+        const notMarked: string[] = [];
+        for (const key of drilled) {
+          const d = source.get(key);
+          if (d?.metadata.annotations?.[ACTION_ANNOTATIONS.failedBackBy] !== run) notMarked.push(`${key}: failed-back-by ${String(d?.metadata.annotations?.[ACTION_ANNOTATIONS.failedBackBy])}`);
+          const fieldSelector = `involvedObject.kind=FlinkDeployment,involvedObject.name=${d?.metadata.name},involvedObject.uid=${d?.metadata.uid}`;
+          const events = (await p.admin.get('az-a')!.core.listNamespacedEvent({ namespace: d?.metadata.namespace ?? 'default', fieldSelector })).items
+            .filter((e) => e.reason === 'AzEvacFailedBack' && e.message?.includes(`evacuation ${run} of az-a into az-b`));
+          if (events.length !== 1 || !events[0]!.message?.includes(`failback triggered by drill ${id} (vitest)`)) notMarked.push(`${key}: ${events.length} AzEvacFailedBack Event(s) of ${run}: ${events.map((e) => e.message).join(' | ')}`);
+        }
         jarsAfterFirst ??= await kubeResources(p.admin, p.sim.client, p.fleet.platform);
         const reference = jarsAfterFirst;
         const now = async (): Promise<string[]> => resourceDifferences(before, await kubeResources(p.admin, p.sim.client, p.fleet.platform), cycle > 1 ? reference : undefined);
         // Status and HA ConfigMaps settle shortly after the failback returns: poll briefly.
         const leaked = await waitFor(`cycle ${cycle}: resources as before`, async () => ((await now()).length === 0 ? [] : undefined), 30_000, 500).catch(now);
-        cycles.push({ cycle, wallSeconds, moved: drilled.length, result, notPlanned, notBack, notFresh, leaked });
+        cycles.push({ cycle, wallSeconds, moved: drilled.length, result, notPlanned, notBack, notFresh, leaked, notMarked });
         console.log(`[kube drill cycle ${cycle}] ${drilled.length} jobs moved az-a → az-b → az-a in ${wallSeconds.toFixed(1)} s wall; steps ${result.steps.map((s) => `${s.kind}:${s.state}`).join(', ')}; ${leaked.length} resource line(s) differ from before${leaked.length ? `:\n  ${leaked.join('\n  ')}` : ''}${notMoved.length ? `; not moved:\n  ${notMoved.join('\n  ')}` : ''}`);
         if (!result.passed || leaked.length > 0) break;
       }
@@ -165,6 +180,11 @@ describe('drill + failback leaves nothing behind on the real apiservers (guarant
       expect(c.notBack, `cycle ${c.cycle}`).toEqual([]);
       expect(c.notFresh, `cycle ${c.cycle}`).toEqual([]);
     }
+  });
+
+  it('marks each restored source copy with the failback (annotations and one AzEvacFailedBack Event naming the drill), as kubectl describe shows them', () => {
+    expect(cycles).toHaveLength(CYCLES);
+    for (const c of cycles) expect(c.notMarked, `cycle ${c.cycle}`).toEqual([]);
   });
 
   it('leaves both clusters with exactly the FlinkDeployments and HA ConfigMaps they had before, after every cycle', () => {

@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
-import type { EvacuationResult } from '../../domain/evacuation.js';
+import { recordsKey, type EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob } from '../../domain/types.js';
+import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
 import type { FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
 import { buildPlatform, buildWorker } from '../../worker/build.js';
@@ -111,6 +112,29 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
     expect(problems).toEqual([]);
     expect(result.success).toBe(true);
     expect(wallSeconds).toBeGreaterThan(0);
+  });
+
+  it('marks every copy it brought up in az-b with the run, its trigger and an AzEvacApplied Event, as kubectl describe shows them', async () => {
+    const admin = p.admin.get('az-b')!;
+    const source = new Map<string, FleetJob>(p.fleet.jobs.filter((j) => j.az === 'az-a').map((j) => [jobKey(j), j]));
+    const applied = report.jobs.filter((j) => j.outcome === 'running');
+    expect(applied.length).toBeGreaterThanOrEqual(o.minCritical);
+    const problems: string[] = [];
+    for (const j of applied) {
+      const job = source.get(reportKey(j))!;
+      const standby = j.strategy !== 'redeploy' && job.standby?.az === 'az-b' ? job.standby : undefined;
+      const where = standby ? `${standby.namespace}/${standby.name}` : reportKey(j);
+      const d = target.get(where)!;
+      const annotations = d.metadata.annotations ?? {};
+      if (annotations[ACTION_ANNOTATIONS.appliedBy] !== recordsKey(report)) problems.push(`${where}: applied-by ${String(annotations[ACTION_ANNOTATIONS.appliedBy])}`);
+      // The Events kubectl describe lists: involvedObject kind, name and uid of this FlinkDeployment.
+      const fieldSelector = `involvedObject.kind=FlinkDeployment,involvedObject.name=${d.metadata.name},involvedObject.uid=${d.metadata.uid}`;
+      const events = (await admin.core.listNamespacedEvent({ namespace: d.metadata.namespace!, fieldSelector })).items.filter((e) => e.reason === 'AzEvacApplied');
+      if (events.length !== 1 || !events[0]!.message?.includes(`emergency evacuation ${recordsKey(report)} of az-a into az-b, triggered by vitest`)) {
+        problems.push(`${where}: ${events.length} AzEvacApplied Event(s): ${events.map((e) => e.message).join(' | ')}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('suspends exactly the P3 jobs the plan preempts in az-b, through the apiserver', () => {

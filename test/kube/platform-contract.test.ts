@@ -120,8 +120,11 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const m = copy();
     const first = await t.ports.apply(AZ, m);
     expect(first).toMatchObject({ created: true, generation: 1 });
+    // The uid is the one the resource reports (an Event about the applied copy names it).
+    expect(first.uid).toBeTruthy();
+    expect(first.uid).toBe((await t.ports.getDeployment(AZ, ns(m), m.metadata.name))?.uid);
     const second = await t.ports.apply(AZ, m);
-    expect(second).toEqual({ created: false, generation: 1 });
+    expect(second).toEqual({ created: false, generation: 1, uid: first.uid });
     expect((await t.ports.getDeployment(AZ, ns(m), m.metadata.name))?.generation).toBe(1);
   });
 
@@ -149,8 +152,10 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     const found = await t.ports.findSnapshot(AZ, owner, { kind: 'savepoint', nowEpochSeconds: Date.now() / 1000 });
     const savepoint = found.kind === 'snapshot' ? found.snapshot : undefined;
     const restore = { savepointRedeployNonce: 1, ...(savepoint ? { initialSavepointPath: savepoint.path } : {}) };
-    const restored = await t.ports.restore(AZ, ns(m), m.metadata.name, restore);
+    const restored = await t.ports.restore(AZ, ns(m), m.metadata.name, restore, { 'az-evac.io/applied-by': 'evac-ct@r1' });
     expect(restored).toMatchObject({ specState: 'running', generation: 2 });
+    // The annotations went in the same patch and do not count as a spec change.
+    expect((await t.readBack(ns(m), m.metadata.name)).annotations).toMatchObject({ 'az-evac.io/applied-by': 'evac-ct@r1' });
     // Without a path the restore is a stateless resume that leaves the nonce alone (domain/flink-spec.ts restoreJobPatch).
     if (savepoint) expect(restored).toMatchObject({ initialSavepointPath: savepoint.path, savepointRedeployNonce: 1 });
     const running = await t.ports.waitForRunning(AZ, ns(m), m.metadata.name, { minGeneration: 2, timeoutSeconds: 60, restoring: savepoint !== undefined });
@@ -255,12 +260,13 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     expect(await t.ports.deleteHaConfigMaps(AZ, ns(m), m.metadata.name)).toBe(0);
   });
 
-  it('label merges labels without a new generation', async () => {
+  it('label merges labels, and annotations in the same patch, without a new generation', async () => {
     const m = copy('suspended');
     await t.ports.apply(AZ, m);
-    const labelled = await t.ports.label(AZ, ns(m), m.metadata.name, { 'az-evac.io/active': 'true' });
+    const labelled = await t.ports.label(AZ, ns(m), m.metadata.name, { 'az-evac.io/active': 'true' }, { 'az-evac.io/applied-by': 'evac-ct@r2' });
     expect(labelled.labels).toMatchObject({ 'az-evac.io/test': 'contract', 'az-evac.io/active': 'true' });
     expect(labelled.generation).toBe(1);
+    expect((await t.readBack(ns(m), m.metadata.name)).annotations).toMatchObject({ 'az-evac.io/applied-by': 'evac-ct@r2' });
   });
 
   it("waitForRunning fails with the operator's status.error when the resource goes FAILED", async () => {

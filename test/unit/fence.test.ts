@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION_ANNOTATIONS, fenceMark, preemptMark, stopVerdict, type StopEvidence } from '../../domain/fence.js';
+import { ACTION_ANNOTATIONS, applyMark, failbackMark, fenceMark, preemptMark, stopVerdict, type StopEvidence } from '../../domain/fence.js';
 
 /** The status the Flink Kubernetes Operator (release-1.15.0) leaves after a completed suspend at generation 4. */
 const suspended: StopEvidence = {
@@ -67,6 +67,27 @@ describe('fence and preemption marks', () => {
     expect(m.event.reason).toBe('AzEvacFenced');
     expect(m.event.message).toContain('evac-7@r1');
     expect(m.event.message).toContain('alice');
+  });
+
+  it('an applied copy names the run, when, the trigger and what it restores from', () => {
+    const m = applyMark({ ...run, mode: 'emergency' }, at, { strategy: 'redeploy', snapshotPath: 's3://b/savepoints/sp-1' });
+    expect(m.annotations[ACTION_ANNOTATIONS.appliedBy]).toBe('evac-7@r1');
+    expect(m.annotations[ACTION_ANNOTATIONS.appliedAt]).toBe('2026-12-06T06:30:00.000Z');
+    expect(m.annotations[ACTION_ANNOTATIONS.reason]).toBe('applied by the emergency evacuation evac-7@r1 of az-a into az-b, triggered by alice: redeployed from s3://b/savepoints/sp-1');
+    expect(m.event).toEqual({ reason: 'AzEvacApplied', message: expect.stringContaining('triggered by alice: redeployed from s3://b/savepoints/sp-1') });
+    expect(applyMark(run, at, { strategy: 'promote-standby' }).event.message).toContain('hot standby promoted to active');
+    expect(applyMark(run, at, { strategy: 'resume-standby' }).event.message).toContain('cold standby resumed stateless (no snapshot)');
+    expect(applyMark(run, at, { strategy: 'redeploy', suspended: true }).event.message).toContain('deployed suspended');
+  });
+
+  it('a failed-back source copy names the evacuation, who asked for the failback and the savepoint', () => {
+    const m = failbackMark({ ...run, mode: 'emergency' }, at, { requestedBy: 'bob', restoredFrom: 's3://a/savepoints/sp-2' });
+    expect(m.annotations[ACTION_ANNOTATIONS.failedBackBy]).toBe('evac-7@r1');
+    expect(m.annotations[ACTION_ANNOTATIONS.failedBackAt]).toBe('2026-12-06T06:30:00.000Z');
+    expect(m.annotations[ACTION_ANNOTATIONS.reason]).toContain('emergency evacuation evac-7@r1 of az-a into az-b, triggered by alice');
+    expect(m.annotations[ACTION_ANNOTATIONS.reason]).toContain('failback triggered by bob: restored here from s3://a/savepoints/sp-2, its job moves back from az-b');
+    expect(m.event.reason).toBe('AzEvacFailedBack');
+    expect(failbackMark(run, at, {}).event.message).toContain('failback triggered by an unnamed caller: restored here,');
   });
 
   it('a preemption names the job the capacity is for', () => {

@@ -18,7 +18,7 @@ describe('simulated Flink operator', () => {
   it('creates a suspended first deploy as CREATED without pods', () => {
     const { sim, advance } = simWith([JOB]);
     const free = sim.capacity('az-b');
-    expect(sim.apply('az-b', manifest('az-b', 'cold', { state: 'suspended' }))).toEqual({ created: true, generation: 1 });
+    expect(sim.apply('az-b', manifest('az-b', 'cold', { state: 'suspended' }))).toEqual({ created: true, generation: 1, uid: 'az-b/ns/cold' });
     advance(600);
     const s = sim.getDeployment('az-b', 'ns', 'cold')!;
     expect(s.lifecycleState).toBe('CREATED');
@@ -46,7 +46,7 @@ describe('simulated Flink operator', () => {
     const m = manifest('az-b', 'job-b');
     sim.apply('az-b', m);
     const reordered = { ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels, extra: 'x' } }, spec: Object.fromEntries(Object.entries(m.spec).reverse()) };
-    expect(sim.apply('az-b', reordered)).toEqual({ created: false, generation: 1 });
+    expect(sim.apply('az-b', reordered)).toMatchObject({ created: false, generation: 1 });
     expect(sim.label('az-b', 'ns', 'job-b', { 'az-evac.io/role': 'active' }).generation).toBe(1);
     expect(sim.getDeployment('az-b', 'ns', 'job-b')!.labels).toMatchObject({ extra: 'x', 'az-evac.io/role': 'active' });
     expect(sim.apply('az-b', manifest('az-b', 'job-b', { parallelism: 6 })).generation).toBe(2);
