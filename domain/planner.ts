@@ -130,11 +130,13 @@ export function planEvacuation(input: PlanInput): Plan {
         `free after preempting ${preemptions.length} P3 jobs` +
         (tier === 'P3' ? ' (P3 jobs never preempt others)' : '');
       notAdmitted.push({ key, tier, reason });
+      // A P3 job that does not fit is what P3 means (preemptible, moved last if room is left):
+      // informational, so a healthy fleet does not show blocking findings at rest.
       findings.push({
         job: key,
         code: 'does-not-fit',
         message: `${key} (${tier}) ${reason}. Fix: add capacity in ${targetAz} or narrow the scope.`,
-        blocking: true,
+        blocking: tier !== 'P3',
       });
       continue;
     }

@@ -23,6 +23,9 @@ export const PHASE_LABELS: ReadonlyArray<readonly [step: string, label: string]>
 /** Phase colours, same order as PHASE_LABELS (colour-blind-safe Okabe–Ito palette, grey for queued, Tol's wine for savepoint replication). */
 const PHASE_COLORS = ['#c8c8c8', '#000000', '#009e73', '#56b4e9', '#882255', '#f0e442', '#e69f00', '#cc79a7', '#0072b2', '#d55e00'];
 
+/** Phase legend entries per row: two rows, no wider than the chart, so that no phase is cut off. */
+const LEGEND_COLUMNS = 5;
+
 /** One bar segment of the timeline. Seconds since the trigger. */
 export interface TimelineSegment {
   job: string;
@@ -89,7 +92,7 @@ export function timelineSpec(segments: TimelineSegment[]): Record<string, unknow
             y: { field: 'job', type: 'nominal', sort: null, title: null, axis: { labelFontSize: 9, labelLimit: 320 } },
             x: { field: 'startSeconds', type: 'quantitative', title: 'seconds since the trigger (wall clock)' },
             x2: { field: 'endSeconds' },
-            color: { field: 'phase', type: 'nominal', scale: { domain: phases, range: PHASE_COLORS }, legend: { title: 'phase', orient: 'top' } },
+            color: { field: 'phase', type: 'nominal', scale: { domain: phases, range: PHASE_COLORS }, legend: { title: 'phase', orient: 'top', columns: LEGEND_COLUMNS, labelLimit: 0 } },
             opacity: { condition: { test: "datum.outcome === 'running'", value: 1 }, value: 0.45 },
           },
         },

@@ -8,6 +8,7 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { EvacuationReport, JobReport, TierReport } from './report.js';
 import { timelineSegments, timelineSpec } from './report-chart.js';
+import { verdictOf, type Verdict } from './verdict.js';
 
 /** The HTML file written beside a JSON report: `x.report.json` → `x.report.html`. */
 export function reportHtmlFileOf(jsonFile: string): string {
@@ -65,7 +66,7 @@ main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#55606e}.card{background:#fff;border:1px solid #d9dee4;border-radius:8px;padding:16px;margin-top:12px;overflow-x:auto}
 .verdict{display:inline-block;padding:4px 10px;border-radius:4px;font-weight:600;margin-top:8px}
-.ok{background:#e3f5ea;color:#11653a}.bad{background:#fde7e7;color:#9b1c1c}
+.ok{background:#e3f5ea;color:#11653a}.bad{background:#fde7e7;color:#9b1c1c}.warn{background:#fff1d6;color:#7a4b00}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6e9ed;vertical-align:top}
 thead th{background:#eef1f4;font-weight:600}td[data-field]{font-variant-numeric:tabular-nums}
 td.met{color:#11653a;font-weight:600}td.missed{color:#9b1c1c;font-weight:600}
@@ -99,7 +100,7 @@ export async function renderReportHtml(report: EvacuationReport): Promise<string
 <body><main>
 <h1>${escapeHtml(title)}</h1>
 <div class="meta">${escapeHtml(report.sourceAz)} → ${escapeHtml(report.targetAz)} · ${report.mode} · catalog v${report.catalogVersion} · started ${escapeHtml(report.startedAt)}${report.requestedBy ? ` by ${escapeHtml(report.requestedBy)}` : ''} · ${formatSeconds(report.wallSeconds)} wall</div>
-<div class="verdict ${report.success ? 'ok' : 'bad'}" data-field="success">${report.success ? 'SUCCESS: every P0–P2 job RUNNING in the target AZ' : 'NOT SUCCESSFUL: see failures below'}</div>
+${verdictBanner(report)}
 ${report.abortedBy ? `<p class="bad verdict">Aborted by ${escapeHtml(report.abortedBy)}</p>` : ''}
 ${report.preemptionError ? `<p class="bad verdict">Preemption failed: ${escapeHtml(report.preemptionError)}</p>` : ''}
 ${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="bad verdict">${tier} tier workflow failed: ${escapeHtml(error)}</p>`).join('')}
@@ -127,6 +128,21 @@ ${plannedTable(report)}
 <div class="card">${findingsByCode.size ? `<table><thead><tr><th>finding</th><th>jobs</th></tr></thead><tbody>${[...findingsByCode].map(([c, n]) => `<tr><td>${escapeHtml(c)}</td><td>${n}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
 </main></body></html>
 `;
+}
+
+const VERDICT_CLASS: Record<Verdict, string> = { success: 'ok', 'rto-missed': 'warn', failed: 'bad', aborted: 'bad' };
+
+/** The headline: green only for every P0–P2 job RUNNING within its tier's RTO (domain/verdict.ts). */
+function verdictBanner(report: EvacuationReport): string {
+  const verdict = verdictOf({ success: report.success, aborted: report.abortedBy !== undefined, tiers: report.tiers.map((t) => ({ met: t.rtoMet })) });
+  const missed = report.tiers.filter((t) => !t.rtoMet).map((t) => t.tier).join(', ');
+  const text: Record<Verdict, string> = {
+    success: 'SUCCESS: every P0–P2 job RUNNING in the target AZ within its tier\'s RTO',
+    'rto-missed': `RTO MISSED (${missed}): every P0–P2 job RUNNING in the target AZ, but late`,
+    failed: 'NOT SUCCESSFUL: see failures below',
+    aborted: 'ABORTED: see failures and skips below',
+  };
+  return `<div class="verdict ${VERDICT_CLASS[verdict]}" data-field="success" data-verdict="${verdict}">${escapeHtml(text[verdict])}</div>`;
 }
 
 /** Planned moves and drills (modes planned, drill): each tier's stop-with-savepoint figures, or nothing in an emergency. */

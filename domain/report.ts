@@ -10,6 +10,7 @@
 import { stopsWithSavepoint, type EvacuationMode, type FenceRecord, type FenceState, type JobOutcome } from './evacuation.js';
 import type { Plan, Strategy, Tier, TiersPolicy } from './types.js';
 import { TIERS } from './types.js';
+import { secondsSinceTrigger as secondsSince, tierRto } from './tier-rto.js';
 
 /** One tier's line of the report. Seconds on the report's clock. */
 export interface TierReport {
@@ -18,7 +19,7 @@ export interface TierReport {
   succeeded: number;
   failed: number;
   skipped: number;
-  /** Trigger → last job of the tier RUNNING, seconds (null when none ran). */
+  /** Trigger → last job of the tier RUNNING, seconds (null when none ran): domain/tier-rto.ts tierRto, as the console shows it. */
   rtoSeconds: number | null;
   rtoTargetSeconds: number;
   /** Oldest snapshot restored from in this tier, seconds (null when none restored). */
@@ -139,7 +140,6 @@ export interface ReportInput {
   outcomes: JobOutcome[];
 }
 
-const secondsSince = (t0: number, t: number): number => Math.round((t - t0) / 10) / 100;
 
 /** A fence state in the report's words. */
 export function fenceWords(state: FenceState): string {
@@ -203,17 +203,16 @@ export function buildReport(input: ReportInput): EvacuationReport {
     const rtos = mine.flatMap((j) => (j.rtoSeconds !== undefined ? [j.rtoSeconds] : []));
     const rpos = mine.flatMap((j) => (j.snapshotAgeSeconds !== undefined ? [j.snapshotAgeSeconds] : []));
     const policy = input.policy.tiers[tier];
-    const rtoSeconds = rtos.length ? Math.max(...rtos) : null;
-    const rtoTargetSeconds = policy.rtoSeconds;
+    const rto = tierRto(rtos, policy.rtoSeconds);
     return {
       tier, jobs: mine.length,
       succeeded: mine.filter((j) => j.outcome === 'running').length,
       failed: mine.filter((j) => j.outcome === 'failed').length,
       skipped: mine.filter((j) => j.outcome === 'skipped').length,
-      rtoSeconds, rtoTargetSeconds,
+      rtoSeconds: rto.seconds, rtoTargetSeconds: rto.targetSeconds,
       worstRpoSeconds: rpos.length ? Math.max(...rpos) : null,
       rpoTargetSeconds: policy.rpoSeconds,
-      rtoMet: rtoSeconds === null || rtoSeconds <= rtoTargetSeconds,
+      rtoMet: rto.met,
       ...(stopsWithSavepoint(input.mode) ? { planned: plannedFigures(mine) } : {}),
     };
   });

@@ -131,6 +131,11 @@ describe('planEvacuation: capacity and preemption', () => {
     expect(admittedNames(q)).toEqual(['small']);
   });
 
+  it('a P3 job that does not fit is an informational finding, a P2 job a blocking one', () => {
+    const p = plan([needs(40), job('spare', { tier: 'P3', resources: { cores: 40, memoryMiB: 1 } })], { targetFree: { cores: 3, memoryMiB: 100_000 } });
+    expect(p.findings.filter((f) => f.code === 'does-not-fit').map((f) => [f.job, f.blocking])).toEqual([['streaming/needy', true], ['streaming/spare', false]]);
+  });
+
   it('charges no capacity for promoting a hot standby, but full capacity for a cold standby', () => {
     const p = plan([hotJob('hot', { resources: { cores: 50, memoryMiB: 1 } }), coldJob('cold', { resources: { cores: 3, memoryMiB: 10 } })], {
       targetFree: { cores: 3, memoryMiB: 10 },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../domain/evacuation.js';
 import { buildReport } from '../../domain/report.js';
-import { timelineSegments } from '../../domain/report-chart.js';
-import { escapeHtml, formatSeconds, renderReportHtml, reportHtmlFileOf } from '../../domain/report-html.js';
+import { PHASE_LABELS, timelineSegments } from '../../domain/report-chart.js';
+import { escapeHtml, formatSeconds, renderReportHtml, renderTimelineSvg, reportHtmlFileOf } from '../../domain/report-html.js';
 import type { Plan, PlannedJob, Tier } from '../../domain/types.js';
 import { tiersPolicy } from './fixtures/fleet.js';
 
@@ -88,6 +88,30 @@ describe('report timeline and HTML', () => {
     expect(line('stateless').restore).toEqual({ kind: 'nothing-restored' });
     const html = await renderReportHtml(r);
     expect(html).toContain('RUNNING means restored: 1 restored job counted only after a checkpoint completed after the restore; 1 without checkpointing, restore not verified.');
+  });
+
+  it('is green only when every P0–P2 job ran within its RTO: a missed RTO is amber and names the tier, a failure or an abort red', async () => {
+    const verdict = (html: string): string => html.match(/<div class="verdict (\w+)" data-field="success" data-verdict="([\w-]+)">([^<]*)</)?.slice(1, 4).join(' | ') ?? '';
+    const p0 = [planned('p0-0', 'P0')];
+    const rtoP0 = tiersPolicy().tiers.P0.rtoSeconds;
+    expect(verdict(await renderReportHtml(report([ran('p0-0', 'P0', 0, rtoP0 - 1)], p0)))).toMatch(/^ok \| success \| SUCCESS/);
+    const late = report([ran('p0-0', 'P0', 0, rtoP0 + 1)], p0);
+    expect(late.success).toBe(true);
+    expect(verdict(await renderReportHtml(late))).toMatch(/^warn \| rto-missed \| RTO MISSED \(P0\)/);
+    expect(verdict(await renderReportHtml(r))).toMatch(/^bad \| failed \| NOT SUCCESSFUL/);
+    const aborted = { ...report([ran('p0-0', 'P0', 0, 1)], p0), abortedBy: 'olga: wrong AZ' };
+    expect(verdict(await renderReportHtml(aborted))).toMatch(/^bad \| aborted \| ABORTED/);
+  });
+
+  it('draws the whole phase legend within the chart width: every phase, none cut short', async () => {
+    const steps = ['savepoint', 'promote', 'snapshot', 'replica', 'config', 'jars', 'fence', 'apply', 'startup'];
+    const all = ran('p0-0', 'P0', 1, 12, { steps: Object.fromEntries(steps.map((s, i) => [s, { startedAtMs: at(1 + i), endedAtMs: at(2 + i), attempts: 1 }])) });
+    const { svg } = await renderTimelineSvg(report([all], [planned('p0-0', 'P0')]));
+    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    for (const [, label] of PHASE_LABELS) expect(labels).toContain(label);
+    expect(labels.some((l) => l?.endsWith('…'))).toBe(false);
+    // The report's page is 1100 px wide (less its padding): a wider SVG scrolls, hiding the legend's end.
+    expect(Number(svg.match(/^<svg[^>]* width="(\d+)"/)?.[1])).toBeLessThanOrEqual(1000);
   });
 
   it('names the HTML file beside the JSON and escapes HTML', () => {
