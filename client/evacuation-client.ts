@@ -31,6 +31,8 @@ import { settledResult } from '../workflows/outcome-failure.js';
 /** One evacuation as listed by visibility (newest first). */
 export interface EvacuationListItem {
   evacuationId: string;
+  /** Temporal's run id of this execution (one evacuation id may have several runs). */
+  runId: string;
   /** Temporal execution status, e.g. RUNNING, COMPLETED, FAILED, TERMINATED. */
   status: string;
   startedAt: string;
@@ -117,7 +119,7 @@ export class EvacuationClient {
     const query = `WorkflowType = 'evacuateAz' AND TaskQueue = '${this.taskQueue.replace(/'/g, "''")}'`;
     for await (const wf of this.client.workflow.list({ query, pageSize: limit })) {
       out.push({
-        evacuationId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
+        evacuationId: wf.workflowId, runId: wf.runId, status: wf.status.name, startedAt: wf.startTime.toISOString(),
         ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
       });
       if (out.length >= limit) break;
@@ -205,11 +207,12 @@ export class EvacuationClient {
   }
 
   /**
-   * Wait for the evacuation's result, succeeded or not (a failed or aborted one closes as Failed with its result inside).
+   * Wait for the evacuation's result (of run `runId` when given, else of its latest run), succeeded or not
+   * (a failed or aborted one closes as Failed with its result inside).
    * @throws WorkflowFailedError when its workflow failed otherwise (terminated, cancelled, an engine fault)
    */
-  async result(evacuationId: string): Promise<EvacuationResult> {
-    return settledResult(this.client.workflow.getHandle<typeof evacuateAz>(evacuationId).result());
+  async result(evacuationId: string, runId?: string): Promise<EvacuationResult> {
+    return settledResult(this.client.workflow.getHandle<typeof evacuateAz>(evacuationId, runId).result());
   }
 
   /** Pause dispatching (jobs in flight finish). Rejected with the validator's reason when not possible. */

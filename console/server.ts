@@ -13,7 +13,7 @@ import type { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
 import { buildStateStores, type StateStores } from '../platform/state-stores.js';
 import type { AuditLog } from './audit-log.js';
-import { ConsoleAuth, SESSION_COOKIE, SESSION_SECONDS } from './auth.js';
+import { ConsoleAuth, SESSION_COOKIE } from './auth.js';
 import { HttpError, type ConsoleContext, type ConsolePlugin, type Identity, type Role } from './context.js';
 import { csrfProblem } from './csrf.js';
 import { evacuationRoutes } from './routes/evacuations.js';
@@ -120,13 +120,11 @@ export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> 
     const who = o.auth.identify(req.body.token, 'session');
     if (!who) throw new HttpError(401, 'unknown token. Fix: use the token from the console users file');
     const session = o.auth.openSession(who);
-    reply.setCookie(SESSION_COOKIE, session, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: SESSION_SECONDS, secure: req.protocol === 'https' });
+    reply.setCookie(SESSION_COOKIE, session, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: o.auth.sessionSeconds, secure: req.protocol === 'https' });
     await o.audit.append(who, { action: 'login', outcome: 'accepted' });
     return { user: who.user, role: who.role };
   });
-  app.post('/api/logout', async (req, reply) => {
-    const session = req.cookies[SESSION_COOKIE];
-    if (session) o.auth.closeSession(session);
+  app.post('/api/logout', async (_req, reply) => {
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
   });

@@ -42,9 +42,22 @@ function toast(text) {
 }
 
 const jobs = (n) => `${n} ${n === 1 ? 'job' : 'jobs'}`;
+const pad = (n) => String(n).padStart(2, '0');
+/** A time in UTC as the reports write it, with the browser's local time on hover: <time title="local">2026-12-06 03:02:11 UTC</time>. */
+function utc(value) {
+  if (value === undefined || value === null) return '—';
+  const d = new Date(value);
+  const text = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
+  return h('time', { datetime: d.toISOString(), title: `${d.toLocaleString()} (local time)` }, text);
+}
+/** A link opening in a new tab, or plain text when there is no URL. */
+const link = (href, text, attrs = {}) => (href ? h('a', { href, target: '_blank', rel: 'noopener', ...attrs }, text) : text);
+const FINISHED = ['done', 'aborted', 'failed'];
+/** Verdict (domain/verdict.ts) → CSS class and words: green only for success. */
+const VERDICT = { success: ['ok', 'success'], 'rto-missed': ['warn', 'RTO missed'], failed: ['bad', 'failed'], aborted: ['bad', 'aborted'] };
 const secs = (s) => (s === null || s === undefined ? '—' : s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
 
-const state = { me: null, fleet: null, evacuationId: null, events: null, progress: null, progressAt: 0 };
+const state = { me: null, fleet: null, evacuationId: null, events: null, progress: null, progressAt: 0, connected: true, lostAt: 0 };
 
 // ---- sign-in ---------------------------------------------------------------------------
 
@@ -128,16 +141,17 @@ function readinessCell(az) {
   }
   const r = az.readiness;
   if (!r) return h('td', { class: 'muted' }, 'checking…');
+  // Red only for blocking findings; informational ones (a P3 job that will not fit, a cold standby…) are amber.
   const cls = r.blocking ? 'bad' : r.notAdmitted || r.findings ? 'warn' : 'ok';
-  const headline = r.blocking ? `${r.blocking} blocking finding(s)` : r.findings ? `${r.findings} finding(s), none blocking` : 'ready';
+  const headline = r.blocking ? `${r.blocking} blocking finding(s)` : r.findings ? `ready · ${r.findings} informational finding(s)` : 'ready';
   const codes = Object.entries(r.byCode).map(([c, n]) => `${c} ${n}`).join(', ');
-  return h('td', { class: cls, title: codes }, headline,
+  return h('td', { class: cls, title: codes, 'data-blocking': r.blocking }, headline,
     h('small', {}, `→ ${r.targetAz}: ${r.notAdmitted} will not fit, ${r.preemptions} P3 preempted${codes ? ` · ${codes}` : ''}`));
 }
 
 function renderFleet() {
   const f = state.fleet;
-  $('catalog-meta').textContent = `catalog v${f.catalogVersion}, taken ${new Date(f.catalogTakenAt).toLocaleString()}`;
+  $('catalog-meta').replaceChildren(`catalog v${f.catalogVersion}, taken `, utc(f.catalogTakenAt));
   const body = $('fleet').tBodies[0];
   body.replaceChildren(...f.azs.map((az) => h('tr', { 'data-az': az.az },
     h('td', {}, az.az, h('small', {}, az.zone)),
@@ -158,11 +172,13 @@ $('open-trigger').addEventListener('click', () => {
   const azs = state.fleet.azs;
   fillAzSelect($('trigger-source'), azs, azs[0]?.az);
   fillAzSelect($('trigger-target'), azs, azs[1]?.az);
+  $('trigger-mode').value = 'emergency';
+  for (const box of document.querySelectorAll('#trigger-tiers input')) box.checked = true;
   $('confirm-az').value = '';
   $('reason').value = '';
   $('trigger-error').textContent = '';
   $('trigger-role-note').textContent = state.me.role === 'operator'
-    ? 'Check the plan, then type the failed AZ’s name and a reason. A second press (from anywhere) joins the running evacuation.'
+    ? 'Choose the mode and the tiers, check the plan, give a reason (an emergency also asks you to type the failed AZ’s name). A second press (from anywhere) joins the running evacuation.'
     : `You are signed in as a viewer (${state.me.user}): you may look at the plan, the server refuses the evacuation.`;
   $('trigger').showModal();
   updateEvacuateButton();
@@ -172,13 +188,28 @@ $('open-trigger').addEventListener('click', () => {
 $('trigger-cancel').addEventListener('click', () => $('trigger').close());
 $('trigger-source').addEventListener('change', () => { updateEvacuateButton(); loadPlan(); });
 $('trigger-target').addEventListener('change', () => { updateEvacuateButton(); loadPlan(); });
+$('trigger-mode').addEventListener('change', () => { updateEvacuateButton(); loadPlan(); });
+$('trigger-tiers').addEventListener('change', () => { updateEvacuateButton(); loadPlan(); });
+
+/** The chosen tiers, or undefined for every tier (no scope). */
+function chosenTiers() {
+  const boxes = [...document.querySelectorAll('#trigger-tiers input')];
+  const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+  return chosen.length === boxes.length ? undefined : chosen;
+}
 $('confirm-az').addEventListener('input', updateEvacuateButton);
 $('reason').addEventListener('input', updateEvacuateButton);
 
 function updateEvacuateButton() {
-  const ready = $('confirm-az').value.trim() === $('trigger-source').value && $('reason').value.trim().length >= 3
+  const emergency = $('trigger-mode').value === 'emergency';
+  // Only an emergency (acting on a failed AZ without asking it) needs the failed AZ typed, as the CLI asks.
+  $('confirm-row').hidden = !emergency;
+  const confirmed = !emergency || $('confirm-az').value.trim() === $('trigger-source').value;
+  const tiers = chosenTiers();
+  const ready = confirmed && $('reason').value.trim().length >= 3 && (!tiers || tiers.length > 0)
     && $('trigger-source').value !== $('trigger-target').value;
   $('evacuate').disabled = !ready;
+  $('evacuate').textContent = emergency ? 'Evacuate' : `Start ${$('trigger-mode').value}`;
 }
 
 let planSeq = 0;
@@ -188,10 +219,13 @@ async function loadPlan() {
   const box = $('plan-summary');
   const seq = ++planSeq;
   if (from === to) { box.replaceChildren(h('p', { class: 'bad' }, 'The failed AZ and the target are the same: choose another target.')); return; }
+  const tiers = chosenTiers();
+  if (tiers && tiers.length === 0) { box.replaceChildren(h('p', { class: 'bad' }, 'No tier chosen: choose at least one.')); return; }
   box.replaceChildren(h('p', { class: 'muted' }, `Planning ${from} → ${to}… (acts on nothing)`));
   let p;
   try {
-    p = await api(`/api/plan?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    const scope = tiers ? `&tiers=${encodeURIComponent(tiers.join(','))}` : '';
+    p = await api(`/api/plan?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&mode=${encodeURIComponent($('trigger-mode').value)}${scope}`);
   } catch (err) {
     if (seq === planSeq) box.replaceChildren(h('p', { class: 'bad' }, err.message));
     return;
@@ -208,9 +242,17 @@ async function loadPlan() {
     p.preemptions.count ? list(p.preemptions.items, (x) => `${x.key} (${x.cores} cores) for ${x.forJob}`) : null,
     h('p', { class: p.notAdmitted.count ? 'warn' : 'muted' }, `${p.notAdmitted.count} job(s) will NOT move.`),
     p.notAdmitted.count ? list(p.notAdmitted.items, (x) => `${x.tier} ${x.key}: ${x.reason}`) : null,
-    h('p', { class: p.findings.blocking ? 'bad' : 'muted' }, `${p.findings.count} readiness finding(s), ${p.findings.blocking} blocking.`),
-    p.findings.count ? list(p.findings.items, (x) => `${x.blocking ? 'BLOCKING ' : ''}${x.code} ${x.job}: ${x.message}`) : null,
+    h('p', { class: p.findings.blocking ? 'bad' : 'muted' }, `${p.findings.blocking} blocking readiness finding(s) (the job fails before anything is done to it).`),
+    p.findings.blocking ? list(p.findings.items.filter((x) => x.blocking), findingText) : null,
+    h('p', { class: 'muted' }, `${p.findings.count - p.findings.blocking} informational finding(s) (the job moves).`),
+    p.findings.count > p.findings.blocking ? list(p.findings.items.filter((x) => !x.blocking), findingText) : null,
+    p.findings.count > p.findings.items.length ? h('p', { class: 'muted' }, `(first ${p.findings.items.length} of ${p.findings.count} shown; counts by kind: ${Object.entries(p.findings.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})`) : null,
   );
+}
+
+/** One finding in words; a kind this page does not know is shown by its code and message all the same. */
+function findingText(x) {
+  return `${x.code} ${x.job}: ${x.message}`;
 }
 
 $('evacuate').addEventListener('click', async () => {
@@ -219,7 +261,11 @@ $('evacuate').addEventListener('click', async () => {
   try {
     const started = await api('/api/evacuations', {
       method: 'POST',
-      body: { sourceAz: $('trigger-source').value, targetAz: $('trigger-target').value, confirm: $('confirm-az').value, reason: $('reason').value },
+      body: {
+        sourceAz: $('trigger-source').value, targetAz: $('trigger-target').value, mode: $('trigger-mode').value, reason: $('reason').value,
+        ...($('trigger-mode').value === 'emergency' ? { confirm: $('confirm-az').value } : {}),
+        ...(chosenTiers() ? { tiers: chosenTiers() } : {}),
+      },
     });
     $('trigger').close();
     toast(started.joined ? `Joined the running evacuation ${started.evacuationId}` : `Started evacuation ${started.evacuationId}`);
@@ -237,27 +283,65 @@ function watch(id, joined = false) {
   if (state.events) state.events.close();
   state.evacuationId = id;
   state.progress = null;
+  setConnected(true);
   $('progress').hidden = false;
   $('evac-id').textContent = id;
   $('report-links').hidden = true;
   const notice = $('evac-notice');
   notice.hidden = !joined;
   notice.textContent = joined ? 'This evacuation was already running: your press joined it (nothing new started).' : '';
+  connect(id);
+}
+
+/** Milliseconds before the page opens a new event stream after the browser gave up on one. */
+const RECONNECT_MS = 2000;
+
+/**
+ * Open the progress event stream of `id`. The browser retries a dropped stream by itself, but
+ * gives up for good on an HTTP error (a console restarting behind a proxy, a 5xx): then the
+ * page opens a new one, unless the session is gone (sign in again).
+ */
+function connect(id) {
   const es = new EventSource(`/api/evacuations/${encodeURIComponent(id)}/events`);
   state.events = es;
   es.addEventListener('progress', (e) => {
     state.progress = JSON.parse(e.data);
     state.progressAt = Date.now();
+    setConnected(true);
     renderProgress();
-    if (['done', 'aborted', 'failed'].includes(state.progress.phase)) { es.close(); loadEvacuations(); }
+    if (FINISHED.includes(state.progress.phase)) { es.close(); loadEvacuations(); }
   });
   es.addEventListener('problem', (e) => toast(JSON.parse(e.data).error));
-  es.onerror = () => { if (state.progress && ['done', 'aborted', 'failed'].includes(state.progress.phase)) es.close(); };
+  // Until progress flows again the page says so and the clock stops.
+  es.onerror = () => {
+    if (state.progress && FINISHED.includes(state.progress.phase)) return es.close();
+    setConnected(false);
+    if (es.readyState !== EventSource.CLOSED) return undefined;
+    return setTimeout(async () => {
+      if (state.events !== es) return;
+      try {
+        await api('/api/me');
+      } catch (err) {
+        if (err.status === 401) return showLogin();
+      }
+      connect(id);
+    }, RECONNECT_MS);
+  };
+}
+
+/** Show or clear the "connection lost" state; while lost the elapsed clock stands still. */
+function setConnected(connected) {
+  if (connected === state.connected) return;
+  state.connected = connected;
+  state.lostAt = connected ? 0 : Date.now();
+  $('connection').hidden = connected;
+  if (state.progress) renderProgress();
 }
 
 function elapsedNow(p) {
-  const finished = ['done', 'aborted', 'failed'].includes(p.phase);
-  return p.elapsedSeconds + (finished ? 0 : (Date.now() - state.progressAt) / 1000);
+  if (FINISHED.includes(p.phase)) return p.elapsedSeconds;
+  const until = state.connected ? Date.now() : state.lostAt;
+  return p.elapsedSeconds + Math.max(0, until - state.progressAt) / 1000;
 }
 
 function tick() {
@@ -266,11 +350,15 @@ function tick() {
 
 function renderProgress() {
   const p = state.progress;
-  const finished = ['done', 'aborted', 'failed'].includes(p.phase);
+  const finished = FINISHED.includes(p.phase);
   const phase = $('phase');
-  phase.textContent = p.paused && !finished ? 'paused' : p.phase;
-  phase.className = `phase ${p.paused && !finished ? 'paused' : p.phase}`;
-  $('evac-meta').textContent = `${p.sourceAz} → ${p.targetAz} · ${p.mode}${p.abortedBy ? ` · aborted by ${p.abortedBy}` : ''}`;
+  // A finished run is coloured by its verdict (from the report): never green beside failed jobs, a missed RTO or an abort.
+  const [verdictClass, verdictWords] = finished && p.verdict ? VERDICT[p.verdict] : [];
+  phase.textContent = p.paused && !finished ? 'paused' : verdictWords && p.verdict !== 'success' && p.phase === 'done' ? `done · ${verdictWords}` : p.phase;
+  phase.className = `phase ${p.paused && !finished ? 'paused' : finished ? (verdictClass ?? (p.phase === 'done' ? 'pending' : 'bad')) : p.phase}`;
+  phase.dataset.verdict = p.verdict ?? '';
+  $('evac-id').replaceChildren(link(p.temporalUrl, p.evacuationId, { title: 'open in the Temporal UI', id: 'evac-temporal' }));
+  $('evac-meta').replaceChildren(`${p.sourceAz} → ${p.targetAz} · ${p.mode} · triggered `, utc(p.startedAtMs), p.abortedBy ? ` · aborted by ${p.abortedBy}` : '');
   const elapsed = elapsedNow(p);
   $('elapsed').textContent = secs(elapsed);
   const operator = state.me.role === 'operator';
@@ -279,8 +367,6 @@ function renderProgress() {
     $(id).title = operator ? '' : 'operators only';
   }
   $('tiers').tBodies[0].replaceChildren(...p.tiers.map((t) => {
-    const tierSeconds = t.endedAtMs ? (t.endedAtMs - p.startedAtMs) / 1000 : t.state === 'waiting' ? null : elapsed;
-    const over = tierSeconds !== null && tierSeconds > t.rtoTargetSeconds;
     const pct = (n) => `${t.planned ? (100 * n) / t.planned : 0}%`;
     const bar = h('div', { class: 'bar' });
     for (const [cls, n] of [['done', t.succeeded], ['failed', t.failed], ['skipped', t.skipped], ['running', t.running]]) {
@@ -289,18 +375,45 @@ function renderProgress() {
       bar.append(seg);
     }
     return h('tr', { 'data-tier': t.tier, 'data-state': t.state },
-      h('td', {}, t.tier), h('td', {}, bar),
+      h('td', {}, link(t.temporalUrl, t.tier, { title: 'open the tier workflow in the Temporal UI' })), h('td', {}, bar),
       h('td', { 'data-field': 'planned' }, t.planned), h('td', { 'data-field': 'running' }, t.running),
       h('td', { 'data-field': 'succeeded', class: 'ok' }, t.succeeded), h('td', { 'data-field': 'failed', class: t.failed ? 'bad' : '' }, t.failed),
       h('td', { 'data-field': 'skipped' }, t.skipped),
-      h('td', { class: over ? 'over' : '' }, `${tierSeconds === null ? 'waiting' : secs(tierSeconds)} / ${secs(t.rtoTargetSeconds)}${t.state === 'done' ? (over ? ' · missed' : ' · met') : ''}`));
+      rtoCell(t, elapsed));
   }));
+  renderFailedJobs(p);
   if (p.reportFile) {
     const base = `/api/evacuations/${encodeURIComponent(p.evacuationId)}`;
     $('report-link').href = `${base}/report.html`;
     $('report-json').href = `${base}/report.json`;
     $('report-links').hidden = false;
   }
+}
+
+/**
+ * A tier's RTO cell. Done: the RTO achieved as the report defines it (trigger → the tier's last
+ * job RUNNING, computed by the server from the recorded outcomes), frozen. Running: time since
+ * the trigger, not yet an RTO (amber once past the target). Waiting: nothing.
+ */
+function rtoCell(t, elapsed) {
+  const target = secs(t.rtoTargetSeconds);
+  if (t.rto) {
+    const text = t.rto.seconds === null ? `— / ${target} · no job ran` : `${secs(t.rto.seconds)} / ${target} · ${t.rto.met ? 'met' : 'missed'}`;
+    return h('td', { 'data-field': 'rto', class: t.rto.met ? 'ok' : 'over' }, text);
+  }
+  if (t.state === 'waiting') return h('td', { 'data-field': 'rto', class: 'muted' }, `waiting / ${target}`);
+  return h('td', { 'data-field': 'rto', class: elapsed > t.rtoTargetSeconds ? 'warn' : '', title: 'time since the trigger; the RTO counts when the tier is done' }, `running ${secs(elapsed)} / ${target}`);
+}
+
+/** The failed jobs with their reasons, as the shards record them. */
+function renderFailedJobs(p) {
+  const failedCount = p.tiers.reduce((n, t) => n + t.failed, 0);
+  const box = $('failed-jobs');
+  box.hidden = failedCount === 0 && p.failedJobs.count === 0;
+  $('failed-count').textContent = String(Math.max(failedCount, p.failedJobs.count));
+  $('failed-pending').textContent = failedCount > p.failedJobs.count ? `${failedCount - p.failedJobs.count} more failed; their reasons appear as their tier records them.` : '';
+  $('failed-list').tBodies[0].replaceChildren(...p.failedJobs.items.map((j) => h('tr', { 'data-job': j.key },
+    h('td', {}, j.tier), h('td', { class: 'mono' }, link(j.temporalUrl, j.key, { title: 'open the job workflow in the Temporal UI' })), h('td', {}, j.reason))));
 }
 
 async function control(action, body) {
@@ -333,15 +446,20 @@ async function loadEvacuations() {
     state.evacuations = state.evacuations ?? [];
     return;
   }
-  $('evacuations').tBodies[0].replaceChildren(...state.evacuations.map((e) => h('tr', { onclick: () => watch(e.evacuationId), 'data-id': e.evacuationId },
-    h('td', { class: 'mono' }, e.evacuationId), h('td', { class: e.status === 'RUNNING' ? 'warn' : e.status === 'COMPLETED' ? 'ok' : 'bad' }, e.status),
-    h('td', {}, new Date(e.startedAt).toLocaleString()), h('td', {}, e.closedAt ? new Date(e.closedAt).toLocaleString() : '—'))));
+  // COMPLETED alone is not green: the verdict (from the run's report) says whether jobs failed or an RTO was missed.
+  $('evacuations').tBodies[0].replaceChildren(...state.evacuations.map((e) => {
+    const [cls, words] = e.status === 'RUNNING' ? ['warn', ''] : e.verdict ? VERDICT[e.verdict] : ['muted', 'verdict unknown'];
+    return h('tr', { onclick: () => watch(e.evacuationId), 'data-id': e.evacuationId, 'data-verdict': e.verdict ?? '' },
+      h('td', { class: 'mono' }, e.evacuationId), h('td', { class: cls }, words ? `${e.status} · ${words}` : e.status),
+      h('td', {}, utc(e.startedAt)), h('td', {}, e.closedAt ? utc(e.closedAt) : '—'),
+      h('td', {}, link(e.temporalUrl, 'Temporal UI', { onclick: (ev) => ev.stopPropagation() })));
+  }));
 }
 
 // ---- add-on API (console/plugins.ts page scripts) -------------------------------------
 
 window.azEvac = {
-  api, h, me: null,
+  api, h, utc, me: null,
   /** An empty card section with a title, appended to the page, for an add-on to fill. */
   panel(title) {
     const section = h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', {}, title)));

@@ -4,8 +4,9 @@
  * workflow; acts on nothing).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Catalog } from '../../domain/types.js';
+import { TIERS, type Catalog, type Tier } from '../../domain/types.js';
 import { messageOf } from '../../domain/error-message.js';
+import { EVACUATION_MODES, type EvacuationMode } from '../../domain/evacuation.js';
 import { HttpError, type ConsoleContext } from '../context.js';
 import { fleetView, planView, type PlanView } from '../fleet-view.js';
 
@@ -33,6 +34,19 @@ export function checkAzPair(catalog: Catalog, sourceAz: unknown, targetAz: unkno
   return { sourceAz: sourceAz as string, targetAz: targetAz as string };
 }
 
+/**
+ * The tiers of a trigger's or a plan preview's scope: absent, empty or every tier means no restriction.
+ * @throws HttpError 400 `tiers: …` naming the unknown tier and the known ones
+ */
+export function tiersScope(tiers: unknown): Tier[] | undefined {
+  if (tiers === undefined || tiers === null) return undefined;
+  if (!Array.isArray(tiers)) throw new HttpError(400, `tiers: ${JSON.stringify(tiers)} is not a list. Fix: send a list of tiers, e.g. ["P0","P1"], or leave it out for every tier`);
+  for (const t of tiers) if (!TIERS.includes(t as Tier)) throw new HttpError(400, `tiers: unknown tier ${JSON.stringify(t)}. Fix: use ${TIERS.join(', ')}`);
+  const chosen = TIERS.filter((t) => tiers.includes(t));
+  if (chosen.length === 0) throw new HttpError(400, 'tiers: no tier chosen. Fix: choose at least one tier, or leave tiers out for every tier');
+  return chosen.length === TIERS.length ? undefined : chosen;
+}
+
 /** Register GET /api/fleet and GET /api/plan. */
 export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const readiness = new Map<string, PlanView & { checkedAt: string }>();
@@ -51,18 +65,22 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     };
   });
 
-  app.get<{ Querystring: { from?: string; to?: string } }>('/api/plan', async (req) => {
+  app.get<{ Querystring: { from?: string; to?: string; mode?: string; tiers?: string } }>('/api/plan', async (req) => {
     ctx.requireRole(req, 'viewer');
     const catalog = await latestCatalog(ctx);
     const { sourceAz, targetAz } = checkAzPair(catalog, req.query.from, req.query.to, { sourceAz: 'from', targetAz: 'to' });
+    const mode = req.query.mode ?? 'emergency';
+    if (!EVACUATION_MODES.includes(mode as EvacuationMode)) throw new HttpError(400, `mode: unknown mode ${JSON.stringify(mode)}. Fix: use one of ${EVACUATION_MODES.join(', ')}`);
+    const tiers = tiersScope(req.query.tiers === undefined ? undefined : req.query.tiers.split(',').filter(Boolean));
     const planId = `az-evac-plan-${sourceAz}-to-${targetAz}-${Date.now()}`;
     try {
-      await ctx.client.planPreview({ sourceAz, targetAz, mode: 'emergency' }, planId);
+      await ctx.client.planPreview({ sourceAz, targetAz, mode: mode as EvacuationMode, ...(tiers ? { scope: { tiers } } : {}) }, planId);
     } catch (err) {
       throw new HttpError(502, `planning ${sourceAz} → ${targetAz} failed: ${messageOf(err)}`);
     }
     const view = planView((await plans.getPlan(planId)).plan);
-    readiness.set(sourceAz, { ...view, checkedAt: new Date().toISOString() });
+    // The fleet's readiness column is the whole AZ's emergency evacuation, not a narrower preview.
+    if (mode === 'emergency' && !tiers) readiness.set(sourceAz, { ...view, checkedAt: new Date().toISOString() });
     return view;
   });
 }

@@ -197,8 +197,9 @@ describe('console requests, fuzzed against the real console server', () => {
       which.forEach((f, i) => {
         const v = values[i];
         if (f === 'extra') body.surpriseField = v;
-        else if (v === '<deleted>' && f !== 'mode') delete body[f];
-        else body[f] = v === '<deleted>' ? 'panic' : v;
+        // A deleted mode would mean emergency, a deleted confirm is fine for a drill: both get a bad value instead.
+        else if (v === '<deleted>' && f !== 'mode' && f !== 'confirm') delete body[f];
+        else body[f] = v === '<deleted>' ? (f === 'mode' ? 'panic' : '') : v;
       });
       const r = await send({ method: 'POST', url: '/api/evacuations', headers: { ...identityHeaders('operator'), 'x-az-evac-csrf': '1' }, payload: body });
       expect(r.status, JSON.stringify(body)).toBe(400);

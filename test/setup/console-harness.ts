@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startConsole, type RunningConsole } from '../../console/start.js';
+import type { Settings } from '../../config/settings.js';
 import type { AuditLine } from '../../console/audit-log.js';
 import { EvacuationHarness, type HarnessOptions } from './evacuation-harness.js';
 
@@ -20,8 +21,10 @@ export interface ConsoleHarness {
   tokens: { operator: string; viewer: string };
   /** Lines of the audit log so far. */
   audit(): Promise<AuditLine[]>;
-  /** Start the console again over the same state (a restart). */
+  /** Start the console again over the same state, on the same port (a restart). */
   restart(): Promise<void>;
+  /** Start a second console over the same state and settings on another port (another replica); closed with the harness. */
+  replica(): Promise<RunningConsole>;
   close(evacuationIds?: string[]): Promise<void>;
 }
 
@@ -33,8 +36,11 @@ export interface ConsoleHarness {
  */
 const CONSOLE_TEST_RPO_SECONDS = 36_000;
 
-/** Start a harness (catalog synced, source AZ down) and a console over it. */
-export async function startConsoleHarness(o: HarnessOptions): Promise<ConsoleHarness> {
+/**
+ * Start a harness (catalog synced, source AZ down) and a console over it.
+ * @param consoleSettings settings of the console beyond the harness's (e.g. temporalUiUrl)
+ */
+export async function startConsoleHarness(o: HarnessOptions, consoleSettings: Partial<Settings> = {}): Promise<ConsoleHarness> {
   const relaxed = (['P0', 'P1', 'P2', 'P3'] as const).map((t) => [t, { rpoSeconds: CONSOLE_TEST_RPO_SECONDS, ...o.tiers?.[t] }] as const);
   const h = await EvacuationHarness.start({ ...o, tiers: Object.fromEntries(relaxed) });
   await h.prepareEmergency();
@@ -43,7 +49,9 @@ export async function startConsoleHarness(o: HarnessOptions): Promise<ConsoleHar
     ...h.settings, consolePort: 0, consoleHost: '127.0.0.1',
     consoleTokens: `olga:operator:${tokens.operator},victor:viewer:${tokens.viewer}`,
     consoleAuditLog: join(h.settings.stateDir, 'audit', 'console-audit.jsonl'),
+    ...consoleSettings,
   };
+  const replicas: RunningConsole[] = [];
   const harness: ConsoleHarness = {
     h, tokens, console: await startConsole(settings), url: '',
     async audit() {
@@ -52,10 +60,16 @@ export async function startConsoleHarness(o: HarnessOptions): Promise<ConsoleHar
     },
     async restart() {
       await harness.console.close();
-      harness.console = await startConsole(settings);
+      harness.console = await startConsole({ ...settings, consolePort: Number(new URL(harness.url).port) });
       harness.url = harness.console.url;
     },
+    async replica() {
+      const r = await startConsole(settings);
+      replicas.push(r);
+      return r;
+    },
     async close(evacuationIds = []) {
+      for (const r of replicas) await r.close().catch(() => undefined);
       await harness.console.close().catch(() => undefined);
       await h.close(evacuationIds);
     },
