@@ -120,15 +120,19 @@ async function reportOf(ctx: ConsoleContext, id: string): Promise<{ file: string
 }
 
 /**
- * The verdict of a closed evacuation, from its Temporal status and, when it completed, its
- * report: COMPLETED alone does not say whether jobs failed or an RTO was missed.
- * @returns null while it runs or when its report cannot be read
+ * The verdict of a closed evacuation, from its result and report: neither COMPLETED nor FAILED
+ * alone says whether jobs failed, an RTO was missed or someone aborted it.
+ * @returns null while it runs or when its report cannot be read; `failed` when it closed without a result (terminated, an engine fault)
  */
 async function verdictOfClosed(ctx: ConsoleContext, id: string, runId: string, status: string): Promise<Verdict | null> {
   if (status === 'RUNNING') return null;
-  if (status !== 'COMPLETED') return 'failed';
+  let result;
   try {
-    const result = await ctx.client.result(id, runId);
+    result = await ctx.client.result(id, runId);
+  } catch {
+    return 'failed';
+  }
+  try {
     const report = await readReport(ctx, result.reportFile);
     return verdictOf({ success: report.success, aborted: report.abortedBy !== undefined || result.phase === 'aborted', tiers: report.tiers.map((t) => ({ met: t.rtoMet })) });
   } catch {

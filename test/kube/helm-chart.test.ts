@@ -2,7 +2,8 @@
  * The Helm chart deploy/helm/az-evac, checked with the real helm (built from the Go module
  * proxy by scripts/helm.sh) and the real kube-apiserver of the local control plane:
  *  - `helm lint --strict` passes with the default values and with every option set
- *    (ci/all-options-values.yaml); a console with no way to sign in fails to render, naming the value;
+ *    (ci/all-options-values.yaml); a console with no way to sign in, or several console replicas
+ *    without a shared session secret, fail to render, naming the value;
  *  - what it renders is what production needs: worker and console Deployments with probes on
  *    /healthz and /readyz, SIGTERM drain time inside terminationGracePeriodSeconds, a
  *    PodDisruptionBudget each, kubeconfig and S3 keys from Secrets, the tiers policy and the
@@ -130,6 +131,14 @@ describe('Helm chart deploy/helm/az-evac', () => {
   it('refuses a console nobody can sign in to, naming the values to set', async () => {
     const err = await helmRun(['template', 'az-evac', CHART, '--set', 'console.usersSecret.name=']).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/console\.usersSecret\.name .*console\.proxyAuth\.userHeader/);
+  });
+
+  it('refuses several console replicas without a shared session secret, and passes that secret to the console', async () => {
+    const err = await helmRun(['template', 'az-evac', CHART, '--set', 'console.sessionSecret.name=']).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/console\.sessionSecret\.name .*more than one replica/);
+    const deployment = named(await render(namespace), 'Deployment', '-console');
+    const env = (deployment.spec.template.spec.containers[0].env as Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>);
+    expect(env.find((e) => e.name === 'AZ_EVAC_CONSOLE_SESSION_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 'az-evac-console-session', key: 'secret' });
   });
 
   it('renders worker and console with probes, drain time, PDBs, Secrets and a ConfigMap the worker accepts', async () => {
