@@ -11,6 +11,7 @@ import type { CatalogSyncResult } from '../domain/evacuation.js';
 import type { ActivityDeps } from './deps.js';
 import { validateCatalog } from '../domain/catalog-validation.js';
 import { platformCall, terminal } from './failures.js';
+import { activityLog } from './log.js';
 
 /**
  * `live` jobs with the job ids the previous catalog recorded for the same `namespace/name`
@@ -52,9 +53,11 @@ export function createCatalogActivities(deps: ActivityDeps) {
       try {
         const result = await sync();
         deps.metrics?.recordCatalogSync({ ok: true, jobs: result.jobs, endedAtMs: Date.now() });
+        activityLog({}).info('catalog stored', { version: result.version, jobs: result.jobs });
         return result;
       } catch (err) {
         deps.metrics?.recordCatalogSync({ ok: false });
+        activityLog({}).error('catalog sync failed', { error: err instanceof Error ? err.message : String(err) });
         throw err;
       }
     },

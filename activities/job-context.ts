@@ -10,6 +10,7 @@ import { recordsKey, type JobTask, type RunRef } from '../domain/evacuation.js';
 import type { StoredPlan } from '../platform/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { terminal } from './failures.js';
+import { activityLog, type ActivityLogger } from './log.js';
 
 /** Everything one job step of one evacuation needs. */
 export interface JobContext {
@@ -20,6 +21,8 @@ export interface JobContext {
   policy: TierPolicy;
   source: AzProfile;
   target: AzProfile;
+  /** The activity's logger; every line carries evacuationId, job (namespace/name) and tier. */
+  log: ActivityLogger;
 }
 
 const jobIndexes = new WeakMap<Catalog, Map<string, FleetJob>>();
@@ -75,5 +78,6 @@ export async function loadJobContext(deps: ActivityDeps, run: RunRef, key: JobKe
   return {
     stored, catalog, job, planned, policy: stored.policy.tiers[planned.tier],
     source: azProfile(catalog, sourceAz), target: azProfile(catalog, targetAz),
+    log: activityLog({ evacuationId: run.evacuationId, job: key, tier: planned.tier }),
   };
 }

@@ -201,6 +201,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
 
       const ctx = await loadJobContext(deps, ref, ref.key);
       const az = ctx.target.name;
+      ctx.log.info('start step', { strategy: ref.strategy, mode: ref.mode, targetAz: az });
       // Only the job's own job ids' snapshots: never its hot standby's under the same prefixes.
       // Where the source AZ answers (drill, planned), its live job id comes first: a job
       // redeployed since the last catalog sync checkpoints under an id the catalog lacks.
@@ -319,6 +320,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         generation = result.generation;
       }
       phase('apply');
+      ctx.log.info('deployed', { generation, snapshotPath: restorePath ?? null, fence: fenced.state });
       return {
         action: 'deployed', generation, phases, attempt, fence: fenced.state, ...(fenced.seen ? { fenceSeen: fenced.seen } : {}),
         ...(choice.kind === 'snapshot' ? { snapshotPath: choice.snapshot.path, snapshotAgeSeconds: choice.ageSeconds } : {}),
@@ -372,8 +374,10 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
             if (Date.now() - startedAtMs >= (ref.heartbeatSeconds * 1000) / 3) activity.heartbeat({ lifecycleState: s?.lifecycleState, jobState: s?.jobState });
           },
         });
+        ctx.log.info('running', { flinkJobId: status.jobId ?? null, seconds: (Date.now() - startedAtMs) / 1000 });
         return { jobId: status.jobId ?? '', restore: status.restore, startedAtMs, endedAtMs: Date.now(), attempt: activity.info.attempt };
       } catch (err) {
+        ctx.log.warn('start-up wait failed', { error: err instanceof Error ? err.message : String(err) });
         if (err instanceof PlatformError && err.code === 'timeout') {
           throw terminal('StartupTimeout', `${ref.key} did not reach RUNNING in ${ctx.target.name} within ${ref.timeoutSeconds.toFixed(0)}s: ${err.message}`);
         }

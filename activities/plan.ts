@@ -17,6 +17,7 @@ import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { actingRun, suspendMarked } from './fencing.js';
 import { azProfile, planIndex } from './job-context.js';
+import { activityLog } from './log.js';
 
 /** Platform look-ups in flight at once while planning. */
 const LOOKUP_CONCURRENCY = 32;
@@ -120,6 +121,7 @@ export function createPlanActivities(deps: ActivityDeps) {
       }
       await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
       deps.metrics?.recordFindings(result.findings);
+      activityLog({ evacuationId: input.evacuationId }).info('plan stored', { admitted: result.admitted.length, notAdmitted: result.notAdmitted.length, blockingFindings: result.findings.filter((f) => f.blocking).length });
 
       const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));
       return {

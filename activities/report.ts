@@ -8,6 +8,7 @@ import { buildReport, type TierReport } from '../domain/report.js';
 import { renderReportHtml } from '../domain/report-html.js';
 import type { Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
+import { activityLog } from './log.js';
 
 /** Build the report activities over `deps`. */
 export function createReportActivities(deps: ActivityDeps) {
@@ -36,6 +37,7 @@ export function createReportActivities(deps: ActivityDeps) {
       await deps.reports.put(`${records}.report.html`, await renderReportHtml(report));
       const reportFile = await deps.reports.put(`${records}.report.json`, JSON.stringify(report));
       deps.metrics?.recordReport(report);
+      activityLog({ evacuationId: input.evacuationId }).info('report written', { reportFile, success: report.success, aborted: input.abortedBy !== undefined });
       return { reportFile, success: report.success, tiers: report.tiers };
     },
   };

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
@@ -38,11 +38,13 @@ export interface ConsoleOptions {
   plugins: ConsolePlugin[];
   /** The state store the worker writes (catalog, plans, reports); default: the one settings name. */
   state?: StateStores;
+  /** Where Fastify logs requests and errors (platform/logging.ts createLogger); default: no logs. */
+  logger?: FastifyBaseLogger;
 }
 
 /** Build the console app (not listening yet). */
 export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ ...(o.logger ? { loggerInstance: o.logger } : { logger: false }), bodyLimit: 64 * 1024 });
   await app.register(cookie);
 
   const pageScripts = new Map<string, string>();

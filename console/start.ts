@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import type { Settings } from '../config/settings.js';
+import { createLogger } from '../platform/logging.js';
 import { AuditLog } from './audit-log.js';
 import { ConsoleAuth } from './auth.js';
 import { CONSOLE_PLUGINS } from './plugins.js';
@@ -30,14 +31,16 @@ export function auditLogFile(settings: Pick<Settings, 'consoleAuditLog' | 'state
 
 /**
  * Start the console on settings.consoleHost:consolePort.
- * @throws Error when Temporal is unreachable, no console users are configured, or the users file is invalid (naming key and fix)
+ * Logs JSON lines on stdout at AZ_EVAC_LOG_LEVEL (platform/logging.ts): one line per request received and per answer (method, URL, status, time; never headers, bodies or tokens).
+ * @throws Error naming AZ_EVAC_LOG_LEVEL for a bad level; when Temporal is unreachable, no console users are configured, or the users file is invalid (naming key and fix)
  */
 export async function startConsole(settings: Settings): Promise<RunningConsole> {
+  const logger = createLogger(settings.logLevel, 'az-evac-console');
   const auth = await ConsoleAuth.fromSettings(settings);
   const client = await EvacuationClient.connect(settings);
   const auditLog = auditLogFile(settings);
   try {
-    const app = await buildConsole({ settings, client, auth, audit: new AuditLog(auditLog), plugins: CONSOLE_PLUGINS });
+    const app = await buildConsole({ settings, client, auth, audit: new AuditLog(auditLog), plugins: CONSOLE_PLUGINS, logger });
     await app.listen({ host: settings.consoleHost, port: settings.consolePort });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : settings.consolePort;

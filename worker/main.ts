@@ -4,6 +4,7 @@
  * simulator, or k8s with its setup checked) after checking the state store can be written
  * (AZ_EVAC_STATE_STORE; none writable stops it naming the setting and the fix), creates or updates the catalog sync Schedule
  * (AZ_EVAC_CATALOG_SYNC_INTERVAL), and runs the Temporal Worker until SIGINT/SIGTERM.
+ * Logs JSON lines on stdout at AZ_EVAC_LOG_LEVEL (platform/logging.ts, worker/temporal-logging.ts).
  * Serves /healthz, /readyz and /metrics (worker/health.ts) on AZ_EVAC_WORKER_HEALTH_HOST:PORT from start;
  * the Temporal SDK's own metrics on AZ_EVAC_TEMPORAL_METRICS_ADDRESS when set.
  * Prints `{"ready":true,"taskQueue":...,"pid":...,"health":"http://..."}` on stdout once polling,
@@ -14,22 +15,29 @@
  * Temporal), and the process exits 0 once drained; 1 when the drain overran its force deadline
  * or the worker failed. A signal before the worker exists exits at once with 143 (130 for SIGINT).
  */
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings.js';
 import { resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
+import { createLogger } from '../platform/logging.js';
 import { createPrometheusMetrics } from '../platform/prometheus-metrics.js';
 import { buildStateStores } from '../platform/state-stores.js';
 import { buildPlatform, buildWorker, loadTiersFile } from './build.js';
 import { startHealthServer, workerProbes, type Probes } from './health.js';
+import { temporalRuntimeLogging } from './temporal-logging.js';
 
 async function main(): Promise<void> {
   // Signals are handled below, not by the SDK's Runtime, so one arriving during start-up exits too.
   const settings = loadSettings();
+  // One stream of JSON lines on stdout at AZ_EVAC_LOG_LEVEL: the SDK's, activities' and workflows' lines.
+  const logging = temporalRuntimeLogging(createLogger(settings.logLevel, 'az-evac-worker'));
   Runtime.install({
-    logger: new DefaultLogger((process.env.AZ_EVAC_LOG_LEVEL ?? 'WARN') as 'WARN'), shutdownSignals: [],
-    // The SDK's own metrics (task latencies, polls, slots), served by its Prometheus exporter.
-    ...(settings.temporalMetricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: settings.temporalMetricsAddress } } } } : {}),
+    logger: logging.logger, shutdownSignals: [],
+    telemetryOptions: {
+      ...logging.telemetryOptions,
+      // The SDK's own metrics (task latencies, polls, slots), served by its Prometheus exporter.
+      ...(settings.temporalMetricsAddress ? { metrics: { prometheus: { bindAddress: settings.temporalMetricsAddress } } } : {}),
+    },
   });
   const metrics = createPrometheusMetrics();
   let worker: Worker | undefined;

@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -112,6 +113,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   setHandler(progressQuery, () => ({ ...progress, elapsedSeconds: (Date.now() - startedAtMs) / 1000 }));
   setHandler(pauseUpdate, async ({ by }) => {
     progress.paused = true;
+    log.info('paused', { evacuationId: input.evacuationId, by });
     await tell('pause', by);
     return progress;
   }, { validator: (_req: { by: string; reason?: string }) => {
@@ -120,6 +122,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   } });
   setHandler(resumeUpdate, async ({ by }) => {
     progress.paused = false;
+    log.info('resumed', { evacuationId: input.evacuationId, by });
     await tell('resume', by);
     return progress;
   }, { validator: (_req: { by: string }) => {
@@ -131,6 +134,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     abortRequest = { by, reason };
     progress.abortedBy = `${by}: ${reason}`;
     progress.phase = 'aborted';
+    log.warn('abort requested', { evacuationId: input.evacuationId, by, reason });
     await tell('abort', by, reason);
     return progress;
   };
@@ -155,6 +159,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
 
   const plan = await planning.planEvacuation(input);
   progress.plan = plan;
+  log.info('planned', { evacuationId: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz, jobs: plan.tiers.reduce((n, t) => n + t.jobs, 0), jars: plan.jars, preemptions: plan.preemptions });
   // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
   // patched: evacuations recorded before the fencing follow-up existed replay without it.
   const fencing = input.mode === 'emergency' && patched('fencing-follow-up') ? startFencing(input, plan.policy.fenceIntervalSeconds) : undefined;
@@ -193,6 +198,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     const paused = progress.paused;
     tp.state = 'running';
     tp.startedAtMs = Date.now();
+    log.info('tier started', { evacuationId: input.evacuationId, tier: tp.tier, jobs: tp.planned });
     const handle = await startChild(evacuateTier, {
       workflowId: tierWorkflowId(input.evacuationId, tp.tier),
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -218,6 +224,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
       running.delete(tier);
       tp.state = 'done';
       tp.endedAtMs ??= Date.now();
+      log.info('tier ended', { evacuationId: input.evacuationId, tier, succeeded: tp.succeeded, failed: tp.failed, skipped: tp.skipped, ...(tierFailures[tier] ? { error: tierFailures[tier] } : {}) });
     }));
     // Strict order unless a lower tier may borrow the slots this tier leaves idle once it
     // has dispatched everything: no lower-tier job ever takes a slot a higher one waits for.
@@ -252,6 +259,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences, ...(failedTiers ? { tierFailures } : {}) });
   progress.reportFile = report.reportFile;
   progress.phase = wasAborted ? 'aborted' : failedTiers ? 'failed' : 'done';
+  log.info('evacuation ended', { evacuationId: input.evacuationId, phase: progress.phase, success: report.success, reportFile: report.reportFile, ...(progress.abortedBy ? { abortedBy: progress.abortedBy } : {}) });
   // Updates accepted before the report (a pause that is still telling its tiers) finish first.
   await condition(allHandlersFinished);
   const result: EvacuationResult = {

@@ -7,7 +7,7 @@
  * tier goes on and no job is dropped; the workflow then closes as Failed (type JobFailed) with
  * that outcome as the failure's detail (workflows/outcome-failure.ts), which the shard reads.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { stopsWithSavepoint, type JobInput, type JobOutcome, type StepTiming } from '../domain/evacuation.js';
 import { jobFailureMessage } from '../domain/outcome-message.js';
@@ -97,6 +97,7 @@ async function runJob(input: JobInput): Promise<JobOutcome> {
     outcome.outcome = kind;
     if (reason) outcome.reason = reason;
     outcome.endedAtMs = Date.now();
+    log.info(`job ${kind}`, { evacuationId: input.evacuationId, job: input.key, tier: input.tier, strategy: outcome.strategy, outcome: kind, ...(reason ? { reason } : {}), seconds: (outcome.endedAtMs - startedAtMs) / 1000 });
     return outcome;
   };
   const hb = input.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUTS;

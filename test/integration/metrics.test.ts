@@ -3,12 +3,14 @@
  * the dev server evacuates a small fleet; its /metrics then counts that run, its jobs by
  * tier and outcome and its tier RTOs exactly as the report does; the Temporal SDK's own
  * exporter answers on AZ_EVAC_TEMPORAL_METRICS_ADDRESS; the console serves its /metrics
- * without sign-in.
+ * without sign-in. The same worker's stdout is its log stream (JSON lines at AZ_EVAC_LOG_LEVEL
+ * info): the activities' lines carry the evacuation id, job, tier and attempt, the workflows'
+ * lines theirs, with the Temporal SDK's lines in the same stream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../console/start.js';
 import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
-import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { sample } from '../setup/prometheus-text.js';
 
 
@@ -26,6 +28,7 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
   const ids: string[] = [];
   let healthUrl = '';
   let sdkUrl = '';
+  let output = '';
 
   beforeAll(async () => {
     await workflowBundle();
@@ -33,7 +36,7 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     const [healthPort, sdkPort] = [await freePort(), await freePort()];
     healthUrl = `http://127.0.0.1:${healthPort}`;
     sdkUrl = `http://127.0.0.1:${sdkPort}/metrics`;
-    worker = await startWorkerProcess({ ...h.workerEnv(), AZ_EVAC_WORKER_HEALTH_PORT: String(healthPort), AZ_EVAC_TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${sdkPort}` });
+    worker = await startWorkerProcess({ ...h.workerEnv(), AZ_EVAC_WORKER_HEALTH_PORT: String(healthPort), AZ_EVAC_TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${sdkPort}`, AZ_EVAC_LOG_LEVEL: 'info' }, (text) => { output += text; });
   });
   afterAll(async () => {
     await console?.close();
@@ -75,6 +78,25 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     // The Temporal SDK's own metrics (task latencies, polls) on their own address.
     const sdk = await (await fetch(sdkUrl)).text();
     expect(sdk).toMatch(/^temporal_\w+/m);
+  });
+
+  it("the worker's stdout is one stream of JSON lines: activity lines with evacuation id, job, tier and attempt, workflow lines, the SDK's", async () => {
+    const [id] = ids;
+    expect(id).toBeDefined();
+    const lines = (): Record<string, unknown>[] => output.split('\n').filter((l) => l.startsWith('{"level"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The worker's stdout reaches this process after the result may have: wait for the last line
+    // (the workflow's, through the SDK's sinks once its activation is done); the lines before it are in by then.
+    const ended = await waitFor('the workflow line of the evacuation end', async () => lines().find((l) => l.msg === 'evacuation ended' && l.evacuationId === id));
+    expect(ended).toMatchObject({ sdkComponent: 'workflow', workflowType: 'evacuateAz', phase: 'done', success: true });
+    const started = lines().filter((l) => l.msg === 'start step' && l.evacuationId === id);
+    expect(started.length).toBeGreaterThan(0);
+    expect(started[0]).toMatchObject({ name: 'az-evac-worker', level: 30, activityType: 'startJob', attempt: 1, sdkComponent: 'activity', job: expect.stringMatching(/^[\w-]+\/[\w-]+$/), tier: expect.stringMatching(/^P[0-3]$/) });
+    expect(started[0]).not.toHaveProperty('taskToken');
+    expect(lines().filter((l) => l.msg === 'running' && l.evacuationId === id && l.activityType === 'awaitRunning').length).toBeGreaterThan(0);
+    expect(lines().some((l) => l.msg === 'report written' && l.evacuationId === id && l.success === true)).toBe(true);
+    expect(lines().some((l) => l.msg === 'job running' && l.evacuationId === id && l.workflowType === 'evacuateJob')).toBe(true);
+    // The SDK's own lines (worker lifecycle) are in the same stream.
+    expect(lines().some((l) => l.sdkComponent === 'worker')).toBe(true);
   });
 
   it('the console serves /metrics without sign-in, counting its requests', async () => {

@@ -131,6 +131,8 @@ export class EvacuationHarness {
     const settings: Settings = {
       ...loaded, temporalAddress: o.temporalAddress ?? (o.temporalEnv ? loaded.temporalAddress : testTemporalAddress()), stateDir, tiersFile, timeScale,
       taskQueue: `wf-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+      // Consoles started in the test process log only warnings: their request lines would fill the test output.
+      logLevel: o.env?.AZ_EVAC_LOG_LEVEL ?? 'warn',
     };
     const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn', ...(o.s3 ? { s3: o.s3 } : {}) });
     try {
