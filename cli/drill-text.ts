@@ -8,7 +8,7 @@ const MARK: Record<string, string> = { passed: '✓', failed: '✗', rejected: '
 
 /** A drill's steps, cleanup and open gate, one line each. */
 export function drillText(s: DrillStatus): string {
-  const lines = [`drill ${s.drillId} (${s.runbook}: ${s.sourceAz} → ${s.targetAz}, by ${s.requestedBy}): ${s.phase}${s.abortedBy ? ` — aborted by ${s.abortedBy}` : ''}`];
+  const lines = [`drill ${s.drillId} (${s.runbook}: ${s.sourceAz} → ${s.targetAz}, by ${s.requestedBy}): ${s.phase}${s.abortedBy ? ` — aborted by ${s.abortedBy}` : ''}${s.refused ? ` — ${s.refused}` : ''}`];
   for (const st of s.steps) {
     const secs = st.startedAtMs !== undefined && st.endedAtMs !== undefined ? ` ${((st.endedAtMs - st.startedAtMs) / 1000).toFixed(1)}s` : '';
     lines.push(`  ${MARK[st.state] ?? '?'} ${String(st.index + 1).padStart(2)}. ${st.kind.padEnd(9)} ${st.state}${secs}${st.summary ? `: ${st.summary}` : ''}`);

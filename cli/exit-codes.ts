@@ -5,6 +5,7 @@
  */
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { AzBusyError } from '../client/az-holds.js';
 import { EvacuationRequestConflict } from '../client/evacuation-client.js';
 import { SearchAttributeTypeMismatch } from '../client/search-attributes.js';
 import { TemporalUnreachableError } from '../client/temporal-connection.js';
@@ -16,7 +17,7 @@ export const EXIT = {
   ok: 0,
   /** An evacuation, drill or failback ran and did not succeed: a P0–P2 job not RUNNING, a failed check, a failed job, an abort; or its workflow failed. */
   failed: 1,
-  /** Bad input, nothing done: usage, a bad option value or setting (a namespace that does not exist, credentials refused), a bad runbook, an unknown id, a confirmation not given, a control the run refuses in its state, a press that differs from the running evacuation. */
+  /** Bad input, nothing done: usage, a bad option value or setting (a namespace that does not exist, credentials refused), a bad runbook, an unknown id, a confirmation not given, a control the run refuses in its state, a press that differs from the running evacuation, a start whose AZ another evacuation or drill holds. */
   badInput: 2,
   /** Could not reach Temporal (or the state store the reports are read from): nothing was started or changed by this command. */
   unreachable: 3,
@@ -32,7 +33,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_CODES_HELP = [
   `  ${EXIT.ok}    ok; the evacuation, drill or failback succeeded`,
   `  ${EXIT.failed}    it ran and did not succeed (a P0–P2 job not RUNNING, a failed job or check, aborted, workflow failed)`,
-  `  ${EXIT.badInput}    bad input, nothing done (usage, option value, setting or namespace, runbook, unknown id, no confirmation, control refused)`,
+  `  ${EXIT.badInput}    bad input, nothing done (usage, option value, setting or namespace, runbook, unknown id, no confirmation, control refused, AZ in use)`,
   `  ${EXIT.unreachable}    could not reach Temporal or the state store`,
   `  ${EXIT.unexpected}    unexpected error (a bug; the message says what)`,
   `  ${EXIT.detached}  detached with Ctrl-C (the evacuation or drill goes on)`,
@@ -62,7 +63,7 @@ function chain(err: unknown): unknown[] {
  * The exit code for an error that ended a command (EXIT). Classified by the first error of the
  * chain (err, err.cause, …) that says what happened:
  *  - bad input: commander usage errors, InvalidArgumentError (option values, settings, runbooks,
- *    confirmations), EvacuationRequestConflict, an unknown workflow id, an Update its
+ *    confirmations), EvacuationRequestConflict, AzBusyError, an unknown workflow id, an Update its
  *    validator rejected, a search attribute of another type, a request Temporal refused
  *    (gRPC INVALID_ARGUMENT, NOT_FOUND: e.g. no such namespace, PERMISSION_DENIED, UNAUTHENTICATED);
  *  - unreachable: TemporalUnreachableError, gRPC UNAVAILABLE / DEADLINE_EXCEEDED, a socket
@@ -73,7 +74,7 @@ function chain(err: unknown): unknown[] {
 export function exitCodeFor(err: unknown): ExitCode {
   for (const e of chain(err)) {
     if (e instanceof CommanderError && !(e instanceof InvalidArgumentError)) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-    if (e instanceof InvalidArgumentError || e instanceof EvacuationRequestConflict || e instanceof WorkflowNotFoundError || e instanceof WorkflowUpdateFailedError || e instanceof SearchAttributeTypeMismatch) return EXIT.badInput;
+    if (e instanceof InvalidArgumentError || e instanceof EvacuationRequestConflict || e instanceof AzBusyError || e instanceof WorkflowNotFoundError || e instanceof WorkflowUpdateFailedError || e instanceof SearchAttributeTypeMismatch) return EXIT.badInput;
     if (e instanceof TemporalUnreachableError) return EXIT.unreachable;
     if (e instanceof PlatformError) return PLATFORM_UNREACHABLE.has(e.code) ? EXIT.unreachable : EXIT.unexpected;
     if (e instanceof WorkflowFailedError) return EXIT.failed;

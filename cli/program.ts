@@ -34,6 +34,7 @@ import { planText } from './plan-text.js';
 import { watchProgress } from './progress-view.js';
 import { reportText } from './report-text.js';
 import { versionText } from './version.js';
+import { mayOverrideHold } from '../domain/az-hold.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -205,6 +206,7 @@ ${settingsHelp()}`);
 
   scopeOptions(program.command('evacuate').description('start (or join) an evacuation and watch its progress; Ctrl-C detaches without cancelling. There is no default mode: without --mode it asks you to type the source AZ to confirm an emergency'))
     .option('--yes', `confirm without a prompt (scripts): needed for --mode emergency when no terminal can answer`)
+    .option('--override-running', 'emergency only: run even though another evacuation or drill holds the source or target AZ (refused otherwise, naming it); its capacity plan did not count on yours')
     .option('--id <id>', 'evacuation id (default: az-evac-<mode>-<from>-to-<to>, so a second press joins the first)')
     .option('--dry-run', 'plan only (same as `plan`; starts nothing, asks nothing)')
     .option('--detach', 'start and return at once')
@@ -217,11 +219,12 @@ Examples:
   az-evac evacuate --from az-a --to az-b --mode planned       # move out of a healthy AZ (maintenance)
   az-evac evacuate --from az-a --to az-b                      # asks: type az-a to confirm the emergency
   az-evac evacuate --from az-a --to az-b --mode emergency --yes --detach --json`)
-    .action(async (o: ScopeOpts & { yes?: boolean; id?: string; dryRun?: boolean; detach?: boolean; json?: boolean; reportJson?: string; reportHtml?: string }) => {
+    .action(async (o: ScopeOpts & { yes?: boolean; overrideRunning?: boolean; id?: string; dryRun?: boolean; detach?: boolean; json?: boolean; reportJson?: string; reportHtml?: string }) => {
       checkAzs(o); // before asking anything
       const decision = decideMode({ mode: o.mode, yes: o.yes, dryRun: o.dryRun, interactive: io.interactive, from: o.from });
       const mode = decision.kind === 'start' ? decision.mode : confirmMode(decision, await io.ask(decision.question));
-      const req = requestOf(o, mode, io.env);
+      if (o.overrideRunning && !mayOverrideHold(mode)) throw new InvalidArgumentError(`--override-running is for emergencies only (this is --mode ${mode}): a ${mode} waits for the evacuation or drill that holds its AZ to end`);
+      const req = { ...requestOf(o, mode, io.env), ...(o.overrideRunning ? { overrideRunning: true } : {}) };
       await withClient(async (client, settings) => {
         if (o.dryRun) {
           const plan = await preview(client, settings, req);

@@ -9,6 +9,7 @@ import type { Runbook } from '../domain/runbook.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from '../workflows/drill-messages.js';
 import type { drill } from '../workflows/drill.js';
 import { settledResult } from '../workflows/outcome-failure.js';
+import { assertAzsFree } from './az-holds.js';
 import { startSearchAttributes } from './search-attributes.js';
 import { connectTemporal, runUpdate } from './temporal-connection.js';
 
@@ -47,10 +48,12 @@ export class DrillClient {
   /**
    * Start a drill. @returns its id
    * @throws WorkflowExecutionAlreadyStartedError when a drill with that id exists
+   * @throws AzBusyError when another evacuation or drill holds the runbook's source or target AZ
    */
   async start(input: DrillInput, drillId = drillIdFor(input.runbook, Date.now())): Promise<string> {
+    await assertAzsFree(this.client, this.taskQueue, { workflowId: drillId, kind: 'drill', mode: 'drill', sourceAz: input.runbook.sourceAz, targetAz: input.runbook.targetAz });
     await this.client.workflow.start<typeof drill>('drill', {
-      workflowId: drillId, taskQueue: this.taskQueue, args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      workflowId: drillId, taskQueue: this.taskQueue, args: [{ ...input, taskQueue: this.taskQueue }], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       typedSearchAttributes: startSearchAttributes({ kind: 'drill', mode: 'drill', sourceAz: input.runbook.sourceAz, targetAz: input.runbook.targetAz }),
     });
     return drillId;

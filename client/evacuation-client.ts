@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
+import { assertAzsFree } from './az-holds.js';
 import { startSearchAttributes } from './search-attributes.js';
 import { connectTemporal, runUpdate } from './temporal-connection.js';
 import {
@@ -84,9 +85,12 @@ export class EvacuationClient {
    * evacuation (requestDifferences: scope, mode, forceStaleCatalog, catalog version,
    * preload) is not joined.
    * @throws EvacuationRequestConflict naming what runs and how it differs
+   * @throws AzBusyError when another evacuation or drill holds the source or target AZ and
+   *   `req.overrideRunning` (emergency only) does not say to run beside it
    */
   async start(req: EvacuationRequest, evacuationId = evacuationIdFor(req)): Promise<StartResult> {
-    const input: EvacuationInput = { triggeredAtMs: Date.now(), ...req, evacuationId };
+    await assertAzsFree(this.client, this.taskQueue, { workflowId: evacuationId, kind: 'evacuation', mode: req.mode, sourceAz: req.sourceAz, targetAz: req.targetAz }, req.overrideRunning);
+    const input: EvacuationInput = { triggeredAtMs: Date.now(), ...req, evacuationId, taskQueue: this.taskQueue };
     // The memo is set only by the start that creates the run: whoever finds another token
     // joined (a check before the start would race with a concurrent press). It also keeps
     // what the run was asked for, which a later press is compared with.

@@ -1,7 +1,8 @@
 /**
  * Scheduled DR rehearsals over Temporal Schedules: a runbook's drill on a cron spec, with
  * the overlap policy SKIP (a rehearsal due while the previous one still runs is skipped, so
- * two never run at once), optional pause windows (ScheduleSpec `skip` calendars), and the
+ * two runs of one schedule never run at once; drills of different schedules on the same AZ are
+ * kept apart by the AZ holds, domain/az-hold.ts), optional pause windows (ScheduleSpec `skip` calendars), and the
  * history of past runs with their pass/fail verdicts (the schedule's recent actions and each
  * drill workflow's result).
  */
@@ -50,7 +51,7 @@ export class RehearsalSchedules {
     await this.client.schedule.create({
       scheduleId: o.scheduleId,
       spec: { cronExpressions: o.cron, skip: o.pauseWindows.flatMap(pauseWindowCalendars) },
-      action: { type: 'startWorkflow', workflowType: 'drill', args: [o.input], taskQueue: this.taskQueue, workflowId: o.scheduleId },
+      action: { type: 'startWorkflow', workflowType: 'drill', args: [{ ...o.input, taskQueue: this.taskQueue }], taskQueue: this.taskQueue, workflowId: o.scheduleId },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
       state: { paused: o.pausedNote !== undefined, ...(o.pausedNote !== undefined ? { note: o.pausedNote } : {}) },
       memo: { runbook: o.input.runbook.name, cron: o.cron, [WINDOWS_MEMO]: o.pauseWindows.map((w) => w.text) },

@@ -12,7 +12,7 @@ const CLASS: Record<string, string> = { passed: 'ok', failed: 'bad', rejected: '
 /** The drill section (a `<section>` of cards), for embedding. */
 export function drillSectionHtml(s: DrillStatus): string {
   const verdict = s.phase === 'passed' ? '<p class="ok verdict">Drill passed: every step and the cleanup passed, targets met.</p>'
-    : `<p class="bad verdict">Drill ${escapeHtml(s.phase)}${s.abortedBy ? ` (aborted by ${escapeHtml(s.abortedBy)})` : ''}.</p>`;
+    : `<p class="bad verdict">Drill ${escapeHtml(s.phase)}${s.abortedBy ? ` (aborted by ${escapeHtml(s.abortedBy)})` : ''}${s.refused ? `: ${escapeHtml(s.refused)}` : ''}.</p>`;
   const rows = s.steps.map((st) => {
     const secs = st.startedAtMs !== undefined && st.endedAtMs !== undefined ? formatSeconds((st.endedAtMs - st.startedAtMs) / 1000) : '—';
     const checks = (st.checks ?? []).map((c) => `<div class="${c.passed ? 'ok' : 'bad'}">${c.passed ? '✓' : '✗'} ${escapeHtml(c.detail)}</div>`).join('');

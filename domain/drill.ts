@@ -14,6 +14,12 @@ export interface DrillInput {
   runbookFile: string;
   /** Who started it: a user, or `schedule:<id>`. */
   requestedBy: string;
+  /**
+   * Task queue of the deployment that started it, which scopes its AZ holds
+   * (domain/az-hold.ts azHoldWorkflowId). Set by the client so a replay on another queue
+   * names the same holds; absent: the workflow's own task queue.
+   */
+  taskQueue?: string;
 }
 
 /** State of one step or cleanup action. */
@@ -58,6 +64,8 @@ export interface DrillStatus {
   /** Who decided each gate, and how. */
   decisions: Array<{ index: number; decision: 'approve' | 'reject'; by: string; comment?: string; atMs: number }>;
   abortedBy?: string;
+  /** Why the drill was rejected before its first step: one of its AZs is in use (domain/az-hold.ts azBusyMessage). */
+  refused?: string;
   /** Id of the drill's evacuation (child workflow and report). */
   evacuationId?: string;
   evacuationReportFile?: string;

@@ -53,6 +53,11 @@ export interface EvacuationRequest {
    * (domain/catalog-freshness.ts); the plan then carries a `catalog-stale` finding naming who forced it.
    */
   forceStaleCatalog?: boolean;
+  /**
+   * Run beside the evacuation or drill that holds the source or target AZ (domain/az-hold.ts):
+   * an emergency only (mayOverrideHold); without it such a start is refused, naming the holder.
+   */
+  overrideRunning?: boolean;
 }
 
 /** Input of the evacuateAz workflow. */
@@ -65,6 +70,17 @@ export interface EvacuationInput extends EvacuationRequest {
    * Absent for runs recorded before runs had an identity.
    */
   runId?: string;
+  /**
+   * Workflow id of the drill that holds this evacuation's AZs for it (domain/az-hold.ts):
+   * set by the drill for its own evacuation, which then takes no hold of its own.
+   */
+  heldBy?: string;
+  /**
+   * Task queue of the deployment that started it, which scopes its AZ holds
+   * (domain/az-hold.ts azHoldWorkflowId). Set by the client so a replay on another queue
+   * names the same holds; absent: the workflow's own task queue.
+   */
+  taskQueue?: string;
 }
 
 /** Where an evacuation run's records are: its id and, since runs have one, its run id. */
@@ -308,6 +324,8 @@ export interface EvacuationProgress {
   phase: EvacuationPhase;
   paused: boolean;
   abortedBy?: string;
+  /** Evacuations or drills this emergency runs beside, on the override (EvacuationRequest.overrideRunning): `<kind> <id> (<source> → <target>)`. */
+  runsBeside?: string[];
   startedAtMs: number;
   elapsedSeconds: number;
   plan?: PlanSummary;

@@ -57,9 +57,10 @@ export function jobFailureMessage(o: Pick<JobOutcome, 'tier' | 'key' | 'strategy
  * step's summary, and any cleanup that failed, e.g. `drill nightly failed at step 3 (evacuate):
  * done: 40 RUNNING, 2 failed, 0 skipped of 42 planned`.
  */
-export function drillFailureMessage(r: Pick<DrillResult, 'runbook' | 'phase' | 'steps' | 'cleanup'>): string {
+export function drillFailureMessage(r: Pick<DrillResult, 'runbook' | 'phase' | 'steps' | 'cleanup' | 'refused'>): string {
   const stopped = r.steps.find((s) => s.state === 'failed' || s.state === 'rejected' || s.state === 'aborted');
-  const at = stopped ? ` at step ${stopped.index + 1} (${stopped.kind})${stopped.summary ? `: ${stopped.summary}` : ''}` : '';
+  const at = stopped ? ` at step ${stopped.index + 1} (${stopped.kind})${stopped.summary ? `: ${stopped.summary}` : ''}`
+    : r.refused ? ` before its first step: ${r.refused}` : '';
   const cleanup = r.cleanup.filter((c) => c.state === 'failed').map((c) => `cleanup ${c.kind} failed${c.summary ? `: ${c.summary}` : ''}`);
   return [`drill ${r.runbook} ${r.phase}${at}`, ...cleanup].join('; ');
 }

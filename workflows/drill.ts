@@ -34,6 +34,7 @@ import { evacuateAz } from './evacuate-az.js';
 import { failbackDrill } from './failback.js';
 import { abortSignal } from './messages.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure, settledResult } from './outcome-failure.js';
+import { releaseAzHolds, takeAzHolds } from './az-hold.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -151,7 +152,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
         args: [{
           evacuationId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: step.evacuate.mode ?? 'drill',
           catalogVersion: synced.version, scope: evacuateScope(), preload: step.evacuate.preload ?? true,
-          requestedBy: `drill ${drillId} (${input.requestedBy})`, triggeredAtMs: Date.now(),
+          requestedBy: `drill ${drillId} (${input.requestedBy})`, triggeredAtMs: Date.now(), heldBy: drillId,
         }],
       }));
       if (abortedBy) await evacuation.signal(abortSignal, { by: 'drill', reason: `drill aborted: ${abortedBy}` });
@@ -218,9 +219,19 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     return done.join('; ');
   }
 
-  let stop: StepStop | undefined;
+  // One drill or evacuation at a time per AZ: a drill whose AZs are in use is rejected before
+  // its first step, naming the one that runs. patched: drills recorded before holds replay without.
+  const holds = patched('az-holds')
+    ? await takeAzHolds({
+      workflowId: drillId, kind: 'drill', mode: 'drill', sourceAz: runbook.sourceAz, targetAz: runbook.targetAz,
+      sinceMs: Date.now(), requestedBy: input.requestedBy,
+    }, false, input.taskQueue)
+    : undefined;
+  if (holds?.refusal) status.refused = holds.refusal;
+  let stop: StepStop | undefined = holds?.refusal ? new StepStop('rejected', holds.refusal) : undefined;
   for (const [i, step] of runbook.steps.entries()) {
     const rec = status.steps[i]!;
+    if (stop) break;
     if (abortedBy) { stop = new StepStop('aborted', `aborted (${abortedBy})`); break; }
     rec.state = 'running';
     rec.startedAtMs = Date.now();
@@ -275,6 +286,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     const files = await acts.writeDrillReport({ ...status, phase });
     Object.assign(status, { phase, reportFile: files.json, reportHtmlFile: files.html });
   });
+  await releaseAzHolds(holds);
   const result: DrillResult = { ...status, passed: status.phase === 'passed' };
   // A drill that did not pass closes as Failed, its result inside (workflows/outcome-failure.ts),
   // after its cleanup and report.

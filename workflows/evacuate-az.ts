@@ -7,6 +7,7 @@
  * child windows its per-job children; payloads carry job keys and counts only.
  */
 import {
+  ApplicationFailure,
   ParentClosePolicy,
   type ChildWorkflowHandle,
   allHandlersFinished,
@@ -34,12 +35,14 @@ import {
 } from '../domain/evacuation.js';
 import { messageOf } from '../domain/error-message.js';
 import { evacuationFailureMessage } from '../domain/outcome-message.js';
+import { mayOverrideHold } from '../domain/az-hold.js';
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { evacuateTier } from './tier.js';
 import { sendControl, targetClosed } from './control-signal.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
+import { releaseAzHolds, takeAzHolds } from './az-hold.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -157,6 +160,17 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   });
   setHandler(tierDispatchedSignal, ({ tier }) => { dispatched.add(tier); });
 
+  // One evacuation at a time per AZ: a drill's evacuation runs under the drill's holds.
+  // patched: runs recorded before holds existed replay without them.
+  const holds = !input.heldBy && patched('az-holds')
+    ? await takeAzHolds({
+      workflowId: input.evacuationId, kind: 'evacuation', mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz,
+      sinceMs: Date.now(), ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    }, !!input.overrideRunning && mayOverrideHold(input.mode), input.taskQueue)
+    : undefined;
+  if (holds?.refusal) throw ApplicationFailure.create({ type: 'AzBusy', message: holds.refusal, nonRetryable: true });
+  if (holds && holds.overridden.length > 0) progress.runsBeside = holds.overridden.map((h) => `${h.kind} ${h.workflowId} (${h.sourceAz} → ${h.targetAz})`);
+
   const plan = await planning.planEvacuation(input);
   progress.plan = plan;
   log.info('planned', { evacuationId: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz, jobs: plan.tiers.reduce((n, t) => n + t.jobs, 0), jars: plan.jars, preemptions: plan.preemptions });
@@ -262,6 +276,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   log.info('evacuation ended', { evacuationId: input.evacuationId, phase: progress.phase, success: report.success, reportFile: report.reportFile, ...(progress.abortedBy ? { abortedBy: progress.abortedBy } : {}) });
   // Updates accepted before the report (a pause that is still telling its tiers) finish first.
   await condition(allHandlersFinished);
+  await releaseAzHolds(holds);
   const result: EvacuationResult = {
     evacuationId: input.evacuationId, ...runIdOf, phase: progress.phase, reportFile: report.reportFile,
     tiers: progress.tiers, success: report.success && !wasAborted,

@@ -8,3 +8,4 @@ export { evacuateTierShard } from './tier-shard.js';
 export { drill } from './drill.js';
 export { fenceSourceAz } from './fence-source.js';
 export { failbackDrill } from './failback.js';
+export { azHold } from './az-hold.js';

@@ -9,6 +9,7 @@ import { EVACUATION_MODES, evacuationIdFor, recordsKey, type EvacuationMode, typ
 import type { EvacuationReport } from '../../domain/report.js';
 import { renderReportHtml, reportHtmlFileOf } from '../../domain/report-html.js';
 import { verdictOf, type Verdict } from '../../domain/verdict.js';
+import { AzBusyError } from '../../client/az-holds.js';
 import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
 import { HttpError, type ConsoleContext, type Identity } from '../context.js';
 import { progressView, temporalUiLink, type ProgressView, type TemporalUi } from '../progress-view.js';
@@ -173,7 +174,7 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
       const { req: request, reason } = await triggerRequest(ctx, body, who);
       const started = await ctx.client.start(request, evacuationIdFor(request)).catch((err: unknown) => {
         // A different request under the same id is answered with what runs, not joined.
-        if (err instanceof EvacuationRequestConflict) throw new HttpError(409, err.message);
+        if (err instanceof EvacuationRequestConflict || err instanceof AzBusyError) throw new HttpError(409, err.message);
         throw err;
       });
       await ctx.audit(who, { action: 'evacuate', outcome: started.joined ? 'joined' : 'accepted', evacuationId: started.evacuationId, sourceAz: request.sourceAz, targetAz: request.targetAz, mode: request.mode, ...(request.scope ? { scope: request.scope } : {}), reason });

@@ -9,7 +9,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AzBusyError, assertAzsFree } from '../../client/az-holds.js';
 import { DrillClient } from '../../client/drill-client.js';
+import { azHoldWorkflowId } from '../../domain/az-hold.js';
 import type { DrillResult, DrillStatus } from '../../domain/drill.js';
 import { parseRunbook, type Runbook } from '../../domain/runbook.js';
 import { jobKey } from '../../domain/types.js';
@@ -39,7 +41,9 @@ async function expectFailedBack(h: EvacuationHarness, targetBefore: Map<string, 
 async function idleAtGate(h: EvacuationHarness, id: string): Promise<number[]> {
   return waitFor('the drill idle at its approval gate', async () => {
     const { raw } = await h.handle(id).describe();
-    if (raw.pendingWorkflowTask || raw.pendingActivities?.length || raw.pendingChildren?.length) return undefined;
+    // The drill's holds on its AZs (azHold children) run for its whole life by design.
+    const children = (raw.pendingChildren ?? []).filter((c) => c.workflowTypeName !== 'azHold');
+    if (raw.pendingWorkflowTask || raw.pendingActivities?.length || children.length) return undefined;
     const open = new Map<string, number>();
     for (const e of (await h.history(id)).events ?? []) {
       const started = e.timerStartedEventAttributes;
@@ -201,6 +205,49 @@ describe('drills', () => {
       await orphans.client.workflow.getHandle(orphan).terminate('test teardown').catch(() => undefined);
       await orphans.close();
     }
+  });
+
+  it('runs one evacuation or drill at a time per AZ: a second drill and an emergency are refused naming the drill that holds az-a, a scheduled start is rejected, an emergency with the override runs beside it', async () => {
+    const { h, drills } = await setUp();
+    const held = parseRunbook(['name: holder', 'sourceAz: az-a', 'targetAz: az-b', 'steps:', '  - approval: { prompt: hold, timeoutSeconds: 600 }', '  - evacuate: { mode: drill }', '  - failback: {}'].join('\n'), 'holder.yaml');
+    const holder = await start(drills, held, `drill-holder-${Date.now()}`);
+    await waitFor('the holder at its gate', async () => ((await drills.status(holder)).phase === 'awaiting-approval' ? true : undefined));
+    const named = new RegExp(`az-a is in use by drill ${holder} \\(az-a → az-b, running since .*, requested by vitest\\)`);
+
+    // From the CLI or the console: refused before anything starts.
+    const other = parseRunbook(['name: other', 'sourceAz: az-b', 'targetAz: az-a', 'steps:', '  - evacuate: { mode: drill }', '  - failback: {}'].join('\n'), 'other.yaml');
+    await expect(start(drills, other, `drill-second-${Date.now()}`)).rejects.toThrow(AzBusyError);
+    await expect(h.client.start(h.request(), `evac-second-${Date.now()}`)).rejects.toThrow(named);
+    await expect(h.client.start(h.request({ mode: 'planned', overrideRunning: true }), `evac-planned-${Date.now()}`)).rejects.toThrow(/planned evacuation az-a → az-b refused: az-a is in use/);
+
+    // As a Temporal Schedule starts a rehearsal (no client check): the drill itself refuses, before its first step.
+    const scheduled = `drill-scheduled-${Date.now()}`;
+    await h.temporal.workflow.start('drill', { workflowId: scheduled, taskQueue: h.settings.taskQueue, args: [{ ...DrillClient.input(other, 'other.yaml', { requestedBy: 'schedule' }), taskQueue: h.settings.taskQueue }] });
+    const refused = await h.resultWithin<DrillResult>(scheduled, 60_000);
+    expect(refused.phase).toBe('rejected');
+    expect(refused.refused).toMatch(new RegExp(`^drill az-b → az-a refused: az-a is in use by drill ${holder}`));
+    expect(refused.steps.map((s) => s.state)).toEqual(['not-run', 'not-run']);
+
+    // An emergency with the explicit override runs beside the drill, and says so.
+    const beside = `evac-beside-${Date.now()}`;
+    await h.client.syncCatalog();
+    await h.client.start(h.request({ overrideRunning: true }), beside);
+    const p = await waitFor('the emergency under way', async () => {
+      const progress = await h.client.progress(beside);
+      return progress.plan ? progress : undefined;
+    });
+    expect(p.runsBeside).toEqual([`drill ${holder} (az-a → az-b)`]);
+    await h.client.abort(beside, 'vitest', 'test over');
+    await h.resultWithin(beside, 60_000);
+
+    // The holder ends: its holds close with it and the AZs are free again.
+    await drills.decide(holder, { decision: 'reject', by: 'vitest' });
+    await h.resultWithin(holder, 60_000);
+    // Released by the holder as it returns; each hold completes once it has that signal.
+    for (const az of ['az-a', 'az-b']) {
+      await waitFor(`the hold on ${az} completed`, async () => ((await h.handle(azHoldWorkflowId(h.settings.taskQueue, az)).describe()).status.name === 'COMPLETED' ? true : undefined));
+    }
+    await expect(assertAzsFree(h.temporal, h.settings.taskQueue, { workflowId: 'next', kind: 'drill', mode: 'drill', sourceAz: 'az-a', targetAz: 'az-b' })).resolves.toBeUndefined();
   });
 
   it('az-evac drill run follows a drill to its end, prints every step and exits 0 when it passed', async () => {

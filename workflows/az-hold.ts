@@ -1,0 +1,118 @@
+/**
+ * azHold: the hold one evacuation or drill has on one AZ (domain/az-hold.ts), a child
+ * workflow with the fixed id `az-evac-hold/<taskQueue>/<az>` that runs until its holder releases it.
+ * Temporal runs at most one execution per workflow id, so the start of a second holder fails
+ * with WorkflowExecutionAlreadyStarted however close the two starts are. Its parent close
+ * policy is TERMINATE: a holder that fails, is terminated or times out lets go of its AZs
+ * without running any code of its own (the server closes the child).
+ *
+ * A refused taker asks the running hold who holds it (whoHoldsSignal); the hold answers with
+ * a signal back (azHeldBySignal), so the refusal names the running evacuation or drill
+ * without a Temporal client in the workflow. The holder is also in the hold's memo, for the
+ * client's check before a start (client/az-holds.ts).
+ */
+import {
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { azBusyMessage, azHoldWorkflowId, azsToHold, type AzHolder } from '../domain/az-hold.js';
+import { targetClosed } from './control-signal.js';
+
+/** Release the hold (its holder has ended). */
+export const releaseAzHoldSignal = defineSignal('azHoldRelease');
+/** Ask the hold who holds it; it answers with azHeldBySignal to `replyTo`. */
+export const whoHoldsSignal = defineSignal<[{ replyTo: string }]>('azHoldWhoHolds');
+/** A hold's answer: the AZ and its holder. */
+export const azHeldBySignal = defineSignal<[{ az: string; holder: AzHolder }]>('azHeldBy');
+
+/** Input of one hold. */
+export interface AzHoldInput {
+  az: string;
+  holder: AzHolder;
+}
+
+/** Hold `az` for `holder` until released (or until the holder closes: parent close policy TERMINATE). */
+export async function azHold({ az, holder }: AzHoldInput): Promise<void> {
+  let released = false;
+  setHandler(releaseAzHoldSignal, () => { released = true; });
+  setHandler(whoHoldsSignal, async ({ replyTo }) => {
+    // An asker that has closed meanwhile needs no answer.
+    await getExternalWorkflowHandle(replyTo).signal(azHeldBySignal, { az, holder }).catch((err: unknown) => {
+      if (!targetClosed(err)) throw err;
+    });
+  });
+  await condition(() => released);
+  await condition(allHandlersFinished);
+}
+
+/** The holds one evacuation or drill took, or why it may not run. */
+export interface AzHolds {
+  /** Holds taken (released by releaseAzHolds). */
+  taken: ChildWorkflowHandle<typeof azHold>[];
+  /** Set when the start is refused: the text names the holder and the fix. Nothing is held then. */
+  refusal?: string;
+  /** Holders run beside with an emergency's override, each once. */
+  overridden: AzHolder[];
+}
+
+/** How long a refused taker waits for the running hold to say who holds it, milliseconds. */
+const ANSWER_TIMEOUT_MS = 30_000;
+/** Attempts per AZ: a hold can close between a refused start and the question to it. */
+const ATTEMPTS = 3;
+
+/**
+ * Take the hold of every AZ `holder` touches (source and target, in sorted order). When one is
+ * held by another evacuation or drill: with `override` (an emergency only, domain
+ * mayOverrideHold) run beside it and say so in `overridden`; else release what was taken and
+ * return the refusal. Call once per workflow run, at its start.
+ * @param taskQueue the deployment's task queue, from the workflow's input (the same on replay)
+ */
+export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue = workflowInfo().taskQueue): Promise<AzHolds> {
+  const answers = new Map<string, AzHolder>();
+  setHandler(azHeldBySignal, ({ az, holder: h }) => { answers.set(az, h); });
+  const holds: AzHolds = { taken: [], overridden: [] };
+  for (const az of azsToHold(holder)) {
+    const workflowId = azHoldWorkflowId(taskQueue, az);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        holds.taken.push(await startChild(azHold, {
+          workflowId, parentClosePolicy: ParentClosePolicy.TERMINATE, args: [{ az, holder }], memo: { holder },
+        }));
+        break;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      const asked = await getExternalWorkflowHandle(workflowId).signal(whoHoldsSignal, { replyTo: workflowInfo().workflowId })
+        .then(() => true, (err: unknown) => {
+          if (!targetClosed(err)) throw err;
+          return false;
+        });
+      if (!asked && attempt < ATTEMPTS) continue; // closed meanwhile: take it now
+      if (asked) await condition(() => answers.has(az), ANSWER_TIMEOUT_MS);
+      const running = answers.get(az);
+      if (override) {
+        if (running && !holds.overridden.some((h) => h.workflowId === running.workflowId)) holds.overridden.push(running);
+        break;
+      }
+      await releaseAzHolds(holds);
+      return { taken: [], overridden: [], refusal: azBusyMessage(holder, az, running, workflowId) };
+    }
+  }
+  return holds;
+}
+
+/** Let go of the holds taken (each hold workflow completes). A hold already closed is skipped. */
+export async function releaseAzHolds(holds: AzHolds | undefined): Promise<void> {
+  await Promise.all((holds?.taken ?? []).map((h) => h.signal(releaseAzHoldSignal).catch((err: unknown) => {
+    if (!targetClosed(err)) throw err;
+  })));
+  if (holds) holds.taken = [];
+}
