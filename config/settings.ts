@@ -110,6 +110,15 @@ const TEMPORAL_ENV_HELP: [string, string][] = [
   ['TEMPORAL_CONFIG_FILE', 'Temporal TOML config file (default: ~/.config/temporalio/temporal.toml).'],
 ];
 
+/** OpenTelemetry's variables the worker's tracing reads (for the help text; docs/operating.md "Logs and traces"). */
+const OTEL_ENV_HELP: [string, string][] = [
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTLP/HTTP collector base URL (e.g. http://otel-collector:4318): turns worker tracing on; spans go to <url>/v1/traces.'],
+  ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'Full OTLP/HTTP traces URL, instead of the above.'],
+  ['OTEL_EXPORTER_OTLP_HEADERS', 'Headers sent with each export, k1=v1,k2=v2 (a collector token).'],
+  ['OTEL_SERVICE_NAME', 'service.name of the spans (default: az-evac-worker).'],
+  ['OTEL_SDK_DISABLED', 'true: no tracing even with an endpoint set.'],
+];
+
 /**
  * Load the Temporal profile (file + TEMPORAL_* variables) through @temporalio/envconfig.
  * @throws Error naming TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE and the fix when the file set
@@ -183,5 +192,8 @@ export function settingsHelp(): string {
     '',
     'Temporal connection (Temporal\'s environment configuration, docs/temporal.md):',
     ...TEMPORAL_ENV_HELP.map(([env, what]) => `  ${env.padEnd(30)} ${what}`),
+    '',
+    'Tracing (OpenTelemetry\'s standard variables, worker/tracing.ts; off when unset):',
+    ...OTEL_ENV_HELP.map(([env, what]) => `  ${env.padEnd(30)} ${what}`),
   ].join('\n');
 }

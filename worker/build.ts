@@ -27,6 +27,7 @@ import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/cl
 import { S3ObjectStore } from '../platform/s3/object-store.js';
 import { buildStateStores, type StateStores } from '../platform/state-stores.js';
 import { SimulatorClient } from '../platform/simulator-client/client.js';
+import type { WorkerTracing } from './tracing.js';
 
 /** True when this module runs compiled from dist/ (`npm run build`), false under tsx from the source tree. */
 const COMPILED = import.meta.url.endsWith('.js');
@@ -128,11 +129,13 @@ export async function connectWorkerTemporal(settings: Settings): Promise<NativeC
  * @param opts.workflowBundle a pre-built bundle (tests bundle once per file); default: bundle workflows/
  * @param opts.state the state store (worker/main.ts checks it first); default: the one settings name (AZ_EVAC_STATE_STORE)
  * @param opts.metrics where activities record az-evac's metrics (worker/main.ts: the /metrics registry); default: none
- * @param opts.interceptors Temporal worker interceptors (activity and workflow modules), e.g. tracing, or the fault tests' activity faults
+ * @param opts.interceptors Temporal worker interceptors (activity and workflow modules), e.g. the fault tests' activity faults
+ * @param opts.tracing OpenTelemetry tracing (worker/tracing.ts): its interceptors are added and its sink installed;
+ *   the workflows are then bundled at start with its workflow interceptor module (a prebuilt bundle lacks it)
  * @throws when the Temporal server is unreachable, its namespace lacks the search attributes
  * (connectWorkerTemporal), or tiers.yaml/CRD cannot be read
  */
-export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores; interceptors?: WorkerInterceptors; metrics?: EngineMetrics } = {}): Promise<Worker> {
+export async function buildWorker(settings: Settings, platform: Platform, opts: { workflowBundle?: WorkflowBundleWithSourceMap; identity?: string; state?: StateStores; interceptors?: WorkerInterceptors; metrics?: EngineMetrics; tracing?: WorkerTracing } = {}): Promise<Worker> {
   const validator = await loadFlinkDeploymentValidator();
   const state = opts.state ?? buildStateStores(settings, (line) => process.stderr.write(`${line}\n`));
   const catalogs = state.catalogs;
@@ -160,10 +163,17 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
-    ...workflowCode(opts.workflowBundle),
+    ...(opts.tracing ? { workflowsPath: WORKFLOWS_PATH } : workflowCode(opts.workflowBundle)),
     activities,
     ...(opts.identity ? { identity: opts.identity } : {}),
-    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+    ...(opts.tracing ? {
+      interceptors: {
+        ...opts.interceptors,
+        activity: [...(opts.interceptors?.activity ?? []), ...opts.tracing.interceptors.activity],
+        workflowModules: [...(opts.interceptors?.workflowModules ?? []), ...opts.tracing.interceptors.workflowModules],
+      },
+      sinks: opts.tracing.sinks,
+    } : opts.interceptors ? { interceptors: opts.interceptors } : {}),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: settings.maxCachedWorkflows,

@@ -4,7 +4,8 @@
  * simulator, or k8s with its setup checked) after checking the state store can be written
  * (AZ_EVAC_STATE_STORE; none writable stops it naming the setting and the fix), creates or updates the catalog sync Schedule
  * (AZ_EVAC_CATALOG_SYNC_INTERVAL), and runs the Temporal Worker until SIGINT/SIGTERM.
- * Logs JSON lines on stdout at AZ_EVAC_LOG_LEVEL (platform/logging.ts, worker/temporal-logging.ts).
+ * Logs JSON lines on stdout at AZ_EVAC_LOG_LEVEL (platform/logging.ts, worker/temporal-logging.ts);
+ * traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (worker/tracing.ts).
  * Serves /healthz, /readyz and /metrics (worker/health.ts) on AZ_EVAC_WORKER_HEALTH_HOST:PORT from start;
  * the Temporal SDK's own metrics on AZ_EVAC_TEMPORAL_METRICS_ADDRESS when set.
  * Prints `{"ready":true,"taskQueue":...,"pid":...,"health":"http://..."}` on stdout once polling,
@@ -25,6 +26,7 @@ import { buildStateStores } from '../platform/state-stores.js';
 import { buildPlatform, buildWorker, loadTiersFile } from './build.js';
 import { startHealthServer, workerProbes, type Probes } from './health.js';
 import { temporalRuntimeLogging } from './temporal-logging.js';
+import { workerTracingFromEnv } from './tracing.js';
 
 async function main(): Promise<void> {
   // Signals are handled below, not by the SDK's Runtime, so one arriving during start-up exits too.
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
     },
   });
   const metrics = createPrometheusMetrics();
+  // OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (worker/tracing.ts).
+  const tracing = workerTracingFromEnv(process.env);
   let worker: Worker | undefined;
   let started = false;
   const drain = (signal: NodeJS.Signals): void => {
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
     const state = buildStateStores(settings, warn);
     for (const line of await state.checkWritable()) warn(line);
     const platform = await buildPlatform(settings, warn);
-    worker = await buildWorker(settings, platform, { state, metrics: metrics.engine });
+    worker = await buildWorker(settings, platform, { state, metrics: metrics.engine, ...(tracing ? { tracing } : {}) });
     const running = worker.run();
     const client = await EvacuationClient.connect(settings);
     await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     process.stderr.write('az-evac worker: drained, exiting\n');
   } finally {
     await health.close();
+    await tracing?.shutdown();
   }
 }
 
