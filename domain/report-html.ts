@@ -91,8 +91,12 @@ export async function renderReportHtml(report: EvacuationReport): Promise<string
   const restoreText = verified + unverified === 0 ? '' : ` RUNNING means restored: ${verified} restored job${verified === 1 ? '' : 's'} counted only after a checkpoint completed after the restore` +
     `${unverified ? `; ${unverified} without checkpointing, restore not verified` : ''}.`;
   const omittedText = Object.entries(omitted).map(([tier, n]) => `${tier}: ${n} faster jobs not drawn`).join('; ');
-  const findingsByCode = new Map<string, number>();
-  for (const f of report.findings) findingsByCode.set(f.code, (findingsByCode.get(f.code) ?? 0) + 1);
+  // Blocking findings (the job failed before anything was done to it) first, then informational ones.
+  const findingsByCode = new Map<string, { blocking: boolean; code: string; jobs: number }>();
+  for (const f of [...report.findings].sort((a, b) => Number(b.blocking) - Number(a.blocking))) {
+    const key = `${f.blocking}/${f.code}`;
+    findingsByCode.set(key, { blocking: f.blocking, code: f.code, jobs: (findingsByCode.get(key)?.jobs ?? 0) + 1 });
+  }
   const title = `Evacuation ${report.evacuationId}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -125,7 +129,7 @@ ${plannedTable(report)}
 <div class="card">${report.preemptions.length ? `<table id="preemptions"><thead><tr><th>suspended P3 job</th><th>cores freed</th><th>for job</th></tr></thead><tbody>${report.preemptions.map((p) => `<tr><td>${escapeHtml(p.key)}</td><td>${p.cores}</td><td>${escapeHtml(p.forJob)}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
 
 <h2>Readiness findings (${report.findings.length})</h2>
-<div class="card">${findingsByCode.size ? `<table><thead><tr><th>finding</th><th>jobs</th></tr></thead><tbody>${[...findingsByCode].map(([c, n]) => `<tr><td>${escapeHtml(c)}</td><td>${n}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
+<div class="card">${findingsByCode.size ? `<table id="findings"><thead><tr><th>finding</th><th>kind</th><th>jobs</th></tr></thead><tbody>${[...findingsByCode.values()].map((f) => `<tr><td>${escapeHtml(f.code)}</td><td${f.blocking ? ' class="missed"' : ''}>${f.blocking ? 'blocking' : 'informational'}</td><td>${f.jobs}</td></tr>`).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
 </main></body></html>
 `;
 }

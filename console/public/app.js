@@ -200,8 +200,16 @@ function chosenTiers() {
 $('confirm-az').addEventListener('input', updateEvacuateButton);
 $('reason').addEventListener('input', updateEvacuateButton);
 
+/** What each mode does (the CLI's --mode help says the same). */
+const MODE_MEANING = {
+  emergency: 'The failed AZ is gone: jobs restore from their newest replicated snapshots and the source copies are fenced.',
+  planned: 'The failed AZ still answers: each job is stopped with a savepoint there and restored from it.',
+  drill: 'A rehearsal that failback undoes: as planned, each job is stopped with a savepoint and restored from it.',
+};
+
 function updateEvacuateButton() {
   const emergency = $('trigger-mode').value === 'emergency';
+  $('mode-meaning').textContent = MODE_MEANING[$('trigger-mode').value] ?? '';
   // Only an emergency (acting on a failed AZ without asking it) needs the failed AZ typed, as the CLI asks.
   $('confirm-row').hidden = !emergency;
   const confirmed = !emergency || $('confirm-az').value.trim() === $('trigger-source').value;
@@ -397,10 +405,8 @@ function renderProgress() {
  */
 function rtoCell(t, elapsed) {
   const target = secs(t.rtoTargetSeconds);
-  if (t.rto) {
-    const text = t.rto.seconds === null ? `— / ${target} · no job ran` : `${secs(t.rto.seconds)} / ${target} · ${t.rto.met ? 'met' : 'missed'}`;
-    return h('td', { 'data-field': 'rto', class: t.rto.met ? 'ok' : 'over' }, text);
-  }
+  if (t.rto && t.rto.seconds === null) return h('td', { 'data-field': 'rto', class: 'muted' }, `— / ${target} · ${t.planned ? 'no job ran' : 'nothing to move'}`);
+  if (t.rto) return h('td', { 'data-field': 'rto', class: t.rto.met ? 'ok' : 'over' }, `${secs(t.rto.seconds)} / ${target} · ${t.rto.met ? 'met' : 'missed'}`);
   if (t.state === 'waiting') return h('td', { 'data-field': 'rto', class: 'muted' }, `waiting / ${target}`);
   return h('td', { 'data-field': 'rto', class: elapsed > t.rtoTargetSeconds ? 'warn' : '', title: 'time since the trigger; the RTO counts when the tier is done' }, `running ${secs(elapsed)} / ${target}`);
 }
@@ -412,6 +418,7 @@ function renderFailedJobs(p) {
   box.hidden = failedCount === 0 && p.failedJobs.count === 0;
   $('failed-count').textContent = String(Math.max(failedCount, p.failedJobs.count));
   $('failed-pending').textContent = failedCount > p.failedJobs.count ? `${failedCount - p.failedJobs.count} more failed; their reasons appear as their tier records them.` : '';
+  $('failed-list').hidden = p.failedJobs.items.length === 0;
   $('failed-list').tBodies[0].replaceChildren(...p.failedJobs.items.map((j) => h('tr', { 'data-job': j.key },
     h('td', {}, j.tier), h('td', { class: 'mono' }, link(j.temporalUrl, j.key, { title: 'open the job workflow in the Temporal UI' })), h('td', {}, j.reason))));
 }
@@ -450,7 +457,7 @@ async function loadEvacuations() {
   $('evacuations').tBodies[0].replaceChildren(...state.evacuations.map((e) => {
     const [cls, words] = e.status === 'RUNNING' ? ['warn', ''] : e.verdict ? VERDICT[e.verdict] : ['muted', 'verdict unknown'];
     return h('tr', { onclick: () => watch(e.evacuationId), 'data-id': e.evacuationId, 'data-verdict': e.verdict ?? '' },
-      h('td', { class: 'mono' }, e.evacuationId), h('td', { class: cls }, words ? `${e.status} · ${words}` : e.status),
+      h('td', { class: 'mono' }, e.evacuationId), h('td', { class: cls }, words && words.toUpperCase() !== e.status ? `${e.status} · ${words}` : e.status),
       h('td', {}, utc(e.startedAt)), h('td', {}, e.closedAt ? utc(e.closedAt) : '—'),
       h('td', {}, link(e.temporalUrl, 'Temporal UI', { onclick: (ev) => ev.stopPropagation() })));
   }));

@@ -126,6 +126,11 @@ describe('emergency console in Chromium', () => {
     await expect(a.getAttribute('#evac-temporal', 'href')).resolves.toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${ID}`);
     await expect(a.getAttribute('#tiers tr[data-tier="P0"] a', 'href')).resolves.toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(`${ID}/tier/P0`)}`);
 
+    if (SCREENSHOTS) {
+      await a.locator('#tiers tr[data-tier="P1"] [data-field="rto"]', { hasText: /met|missed/ }).waitFor({ timeout: 60_000 });
+      await a.screenshot({ path: `${DOCS}console.png`, fullPage: true });
+    }
+
     // The console restarts: the page says the connection is lost and stops the clock, then
     // reconnects with the same session (a signed cookie, not the old process's memory).
     const restarting = c.restart();
@@ -147,10 +152,6 @@ describe('emergency console in Chromium', () => {
     // The failed job is listed live with its reason and a link to its workflow.
     await a.locator(`#failed-list tr[data-job="${victim}"]`).waitFor({ timeout: 120_000 });
     await expect(a.textContent(`#failed-list tr[data-job="${victim}"]`)).resolves.toMatch(/apply|reject|422/i);
-    if (SCREENSHOTS) {
-      await a.locator('#tiers tr[data-tier="P1"] [data-field="succeeded"]', { hasText: /^[1-9]/ }).waitFor({ timeout: 60_000 });
-      await a.screenshot({ path: `${DOCS}console.png`, fullPage: true });
-    }
     await a.locator('#phase:not([data-verdict=""])').waitFor({ timeout: 150_000 });
     // The progress query, not the workflow's result: a run with a failed job may close as Failed.
     const result = await c.h.client.progress(ID);

@@ -103,6 +103,18 @@ describe('report timeline and HTML', () => {
     expect(verdict(await renderReportHtml(aborted))).toMatch(/^bad \| aborted \| ABORTED/);
   });
 
+  it('lists readiness findings blocking first, then informational, counted per kind', async () => {
+    const findings = [
+      { job: 'ns/huge', code: 'does-not-fit' as const, message: 'P3', blocking: false },
+      { job: 'ns/p2-0', code: 'jars-missing' as const, message: 'x', blocking: true },
+      { job: 'ns/p2-1', code: 'zonal-volume' as const, message: 'y', blocking: false },
+      { job: 'ns/p2-2', code: 'zonal-volume' as const, message: 'z', blocking: false },
+    ];
+    const html = await renderReportHtml({ ...r, findings });
+    const rows = [...(html.match(/<table id="findings">[\s\S]*?<\/table>/)?.[0] ?? '').matchAll(/<tr><td>([^<]*)<\/td><td[^>]*>([^<]*)<\/td><td>(\d+)<\/td><\/tr>/g)].map((m) => m.slice(1).join(' '));
+    expect(rows).toEqual(['jars-missing blocking 1', 'does-not-fit informational 1', 'zonal-volume informational 2']);
+  });
+
   it('draws the whole phase legend within the chart width: every phase, none cut short', async () => {
     const steps = ['savepoint', 'promote', 'snapshot', 'replica', 'config', 'jars', 'fence', 'apply', 'startup'];
     const all = ran('p0-0', 'P0', 1, 12, { steps: Object.fromEntries(steps.map((s, i) => [s, { startedAtMs: at(1 + i), endedAtMs: at(2 + i), attempts: 1 }])) });
