@@ -1,12 +1,13 @@
 /**
  * Catalog sync keeps each job's Flink job ids across versions (activities/catalog-sync.ts over
- * the in-process simulator and the file catalog store): the live status.jobStatus.jobId first,
+ * the in-process simulator and the file catalog store, in the SDK's MockActivityEnvironment): the live status.jobStatus.jobId first,
  * then what the previous version held, bounded; never the standby's; and a lookup over them
  * finds the job's own snapshots but not its hot standby's under the same prefixes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../activities/catalog-sync.js';
 import type { ActivityDeps } from '../../activities/deps.js';
@@ -25,7 +26,10 @@ function syncOver(sim: ReturnType<typeof simWith>['sim']) {
   dirs.push(dir);
   const catalogs = new FileCatalogStore(dir);
   const deps = { fleet: { readFleet: async () => sim.readFleet() }, catalogs } as unknown as ActivityDeps;
-  return { sync: createCatalogActivities(deps).syncCatalog, catalogs };
+  // Run inside an activity context (the SDK's MockActivityEnvironment), as the worker does: the
+  // activity logs through the context's logger (activities/log.ts).
+  const { syncCatalog } = createCatalogActivities(deps);
+  return { sync: () => new MockActivityEnvironment({ activityType: 'syncCatalog' }).run(syncCatalog), catalogs };
 }
 
 describe('catalog sync records the job ids a job has had', () => {
