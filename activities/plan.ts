@@ -2,7 +2,9 @@
  * Planning activities: gather what the pure planner needs from the platform (target
  * capacity, standbys present, jars present, the target namespaces and the objects their jobs
  * reference, manifests rendered, CRD-validated and checked for source-AZ leftovers), run it,
- * store the plan, and hand the workflow a small summary. Also pages tier job lists.
+ * forecast each admitted job's RTO (its newest snapshot's state size in the target AZ, the
+ * rates measured by previous runs: domain/rto-estimate.ts), store the plan, and hand the
+ * workflow a small summary. Also pages tier job lists.
  */
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
@@ -12,11 +14,14 @@ import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
 import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 import { preemptMark } from '../domain/fence.js';
-import type { Catalog, FleetJob, Tier } from '../domain/types.js';
+import { estimateRto, measuredRates, predictedMissFindings, type StateSizeFact } from '../domain/rto-estimate.js';
+import { snapshotOwner } from '../domain/snapshot-owner.js';
+import { jobKey, type Catalog, type FleetJob, type Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { actingRun, suspendMarked } from './fencing.js';
 import { azProfile, planIndex } from './job-context.js';
+import { loadRtoSamples } from './rto-samples.js';
 import { activityLog } from './log.js';
 
 /** Platform look-ups in flight at once while planning. */
@@ -70,9 +75,11 @@ export function createPlanActivities(deps: ActivityDeps) {
 
       const jars = new Map(inScope.flatMap((j) => j.jars).map((jar) => [jar.digest, jar]));
       const jarsInTarget = new Set<string>();
+      const jarsInCache = new Set<string>();
       await Promise.all([...jars.values()].map((jar) => limit(async () => {
-        const inRepo = await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'repository'));
-        const present = inRepo || await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'cache'));
+        const inCache = await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'cache'));
+        const present = inCache || await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'repository'));
+        if (inCache) jarsInCache.add(jar.digest);
         if (present) jarsInTarget.add(jar.digest);
       })));
       activity.heartbeat('jars checked');
@@ -116,11 +123,25 @@ export function createPlanActivities(deps: ActivityDeps) {
       } catch (err) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
       }
+      // Predicted RTO: the state a restore would read is the newest restorable snapshot's, in the
+      // target AZ's replica, within the tier's RPO (the start step's own choice, made now).
+      const byKey = new Map(inScope.map((j) => [jobKey(j), j]));
+      const snapshotState = new Map<string, StateSizeFact>();
+      await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
+        const job = byKey.get(p.key)!;
+        const query = { layout: catalog.platform.layout, rpoSeconds: policy.tiers[p.tier].rpoSeconds, nowEpochSeconds: (input.triggeredAtMs ?? Date.now()) / 1000 };
+        const choice = await platformCall(`snapshot of ${p.key} in ${target.name}`, () => deps.objects.findSnapshot(target.name, snapshotOwner(job), query));
+        if (choice.kind === 'snapshot' && choice.snapshot.stateBytes !== undefined) snapshotState.set(p.key, { bytes: choice.snapshot.stateBytes, snapshotPath: choice.snapshot.path });
+      })));
+      activity.heartbeat('snapshots sized');
+      result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(await loadRtoSamples(deps.reports)), snapshotState, jarsInCache });
+      result.findings.push(...predictedMissFindings(result.rto));
       if (stale && input.mode === 'emergency') {
         result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
       }
       await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
       deps.metrics?.recordFindings(result.findings);
+      deps.metrics?.recordForecast(result.rto);
       activityLog({ evacuationId: input.evacuationId }).info('plan stored', { admitted: result.admitted.length, notAdmitted: result.notAdmitted.length, blockingFindings: result.findings.filter((f) => f.blocking).length });
 
       const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));

@@ -8,6 +8,7 @@ import { buildReport, type TierReport } from '../domain/report.js';
 import { renderReportHtml } from '../domain/report-html.js';
 import type { Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
+import { recordRtoSamples } from './rto-samples.js';
 import { activityLog } from './log.js';
 
 /** Build the report activities over `deps`. */
@@ -20,7 +21,8 @@ export function createReportActivities(deps: ActivityDeps) {
 
     /**
      * Assemble and write the report: JSON (`<recordsKey>.report.json`), and the HTML people
-     * look at beside it (`<recordsKey>.report.html`, see domain/report-html.ts).
+     * look at beside it (`<recordsKey>.report.html`, see domain/report-html.ts); then its
+     * measured jobs join the RTO estimate's samples (activities/rto-samples.ts).
      * @returns the JSON report's reference (ReportStore), whether every P0–P2 job ended RUNNING, and the tier lines
      */
     async writeReport(input: EvacuationInput & { startedAtMs: number; endedAtMs: number; abortedBy?: string; preemptionError?: string; tierFailures?: Partial<Record<Tier, string>>; fences?: FencePassResult & { followUpWorkflowId?: string } }): Promise<{ reportFile: string; success: boolean; tiers: TierReport[] }> {
@@ -37,6 +39,8 @@ export function createReportActivities(deps: ActivityDeps) {
       await deps.reports.put(`${records}.report.html`, await renderReportHtml(report));
       const reportFile = await deps.reports.put(`${records}.report.json`, JSON.stringify(report));
       deps.metrics?.recordReport(report);
+      // Its jobs measure the platform's rates for the next plans' RTO forecasts.
+      await recordRtoSamples(deps.reports, report);
       activityLog({ evacuationId: input.evacuationId }).info('report written', { reportFile, success: report.success, aborted: input.abortedBy !== undefined });
       return { reportFile, success: report.success, tiers: report.tiers };
     },

@@ -1,9 +1,10 @@
 /**
  * Terminal rendering of an evacuation report: per-tier table (jobs, succeeded, failed,
- * skipped, RTO achieved vs target, worst RPO paid), then failures and skips with reasons.
+ * skipped, RTO achieved vs target, worst RPO paid), the plan's predicted time to RUNNING
+ * beside the achieved one, then failures and skips with reasons.
  */
 import Table from 'cli-table3';
-import type { EvacuationReport } from '../domain/report.js';
+import { predictionSummary, type EvacuationReport } from '../domain/report.js';
 
 const fmt = (s: number | null): string => (s === null ? '-' : `${s.toFixed(1)}s`);
 
@@ -20,6 +21,15 @@ export function reportText(report: EvacuationReport, maxReasons = 15): string {
     table.push([t.tier, t.jobs, t.succeeded, t.failed, t.skipped, `${fmt(t.rtoSeconds)}${t.rtoMet ? '' : ' MISSED'}`, fmt(t.rtoTargetSeconds), fmt(t.worstRpoSeconds), fmt(t.rpoTargetSeconds)]);
   }
   lines.push(table.toString());
+  const predicted = predictionSummary(report);
+  if (predicted.jobs > 0) {
+    lines.push(`Predicted vs achieved (${predicted.jobs} jobs): ${predicted.predictedMisses} predicted to miss their tier's RTO, ${predicted.achievedMisses} missed it; median |achieved − predicted| ${predicted.medianErrorSeconds === null ? '-' : fmt(predicted.medianErrorSeconds)}.`);
+    const misses = predicted.rows.filter((x) => x.predictedMiss || x.achievedMiss);
+    for (const r of misses.slice(0, maxReasons)) {
+      lines.push(`  ${r.tier} ${r.key}: predicted ${fmt(r.predictedSeconds)}, achieved ${r.achievedSeconds === null ? 'not RUNNING' : fmt(r.achievedSeconds)}, target ${fmt(r.rtoTargetSeconds)} (${(r.stateBytes / 1024 ** 3).toFixed(2)} GiB of state from ${r.stateFrom})`);
+    }
+    if (misses.length > maxReasons) lines.push(`  … and ${misses.length - maxReasons} more (see the JSON report)`);
+  }
   if (report.preemptions.length) lines.push(`Preempted ${report.preemptions.length} P3 job(s) in ${report.targetAz} (${report.preemptions.reduce((n, p) => n + p.cores, 0)} cores freed).`);
   const unfenced = report.jobs.filter((j) => j.fence === 'unreachable').length;
   if (unfenced) lines.push(`${unfenced} source copie(s) in ${report.sourceAz} could not be fenced (API unreachable): suspend them there before anything resumes them.`);

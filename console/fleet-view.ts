@@ -4,7 +4,7 @@
  * will not fit, readiness findings) with at most `maxRows` items per list. Pure.
  */
 import { summarizePlan, type TierSummary } from '../domain/planner.js';
-import { TIERS, type Catalog, type Finding, type NotAdmitted, type Plan, type Preemption, type Tier } from '../domain/types.js';
+import { TIERS, type Catalog, type Finding, type JobRtoForecast, type NotAdmitted, type Plan, type Preemption, type RtoRates, type Tier } from '../domain/types.js';
 
 /** One AZ of the fleet at a glance. */
 export interface AzView {
@@ -54,6 +54,8 @@ export interface PlanView {
   preemptions: Capped<Pick<Preemption, 'key' | 'cores' | 'forJob'>>;
   notAdmitted: Capped<NotAdmitted>;
   findings: Capped<Finding> & { blocking: number; byCode: Record<string, number> };
+  /** The plan's RTO forecast (Plan.rto): the jobs predicted to miss their tier's RTO, slowest first, with the estimate and its inputs, and the rates used; absent without a forecast. */
+  predictedRto?: { rates: RtoRates; timeScale: number; misses: Capped<JobRtoForecast> };
 }
 
 /** Summary of `plan` for the trigger dialog and the readiness column. */
@@ -67,5 +69,11 @@ export function planView(plan: Plan, maxRows = 25): PlanView {
     preemptions: cap(plan.preemptions.map((p) => ({ key: p.key, cores: p.cores, forJob: p.forJob })), maxRows),
     notAdmitted: cap(plan.notAdmitted, maxRows),
     findings: { ...cap(findings, maxRows), blocking: plan.findings.filter((f) => f.blocking).length, byCode },
+    ...(plan.rto ? {
+      predictedRto: {
+        rates: plan.rto.rates, timeScale: plan.rto.timeScale,
+        misses: cap(plan.rto.jobs.filter((j) => j.misses).sort((a, b) => b.seconds - a.seconds), maxRows),
+      },
+    } : {}),
   };
 }

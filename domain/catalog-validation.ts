@@ -116,6 +116,7 @@ const FLEET_JOB_SCHEMA = {
       properties: { cores: positive, memoryMiB: positive },
     },
     stateSizeBytes: { type: 'integer', minimum: 0 },
+    stateSizeNominal: { type: 'boolean' },
     checkpointPrefix: prefix,
     savepointPrefix: prefix,
     jobIds: {

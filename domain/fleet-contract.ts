@@ -9,8 +9,10 @@
  * history catalog sync keeps across versions). Resources labelled `role=standby` are not jobs: they
  * are attached to their primary (annotation standby-for) as `standby` — hot when their
  * spec runs, cold when suspended. Resources without a tier label are not az-evac's.
- * The state size is not on the resource; it comes from the platform's metrics (here the
- * loaded fleet's nominal sizes). Shared by the simulator and the Kubernetes adapter
+ * The state size is not on the resource; it comes from the platform's metrics where it has
+ * any (the simulator: the loaded fleet's sizes), else it is DEFAULT_STATE_BYTES marked
+ * `stateSizeNominal` (Kubernetes; the RTO estimate reads the newest snapshot's `_metadata`
+ * instead, domain/rto-estimate.ts). Shared by the simulator and the Kubernetes adapter
  * (platform/kube/kube-platform.ts).
  */
 import { jobKey, TIERS, type FleetJob, type FlinkDeploymentManifest, type JarArtifact, type Tier } from './types.js';
@@ -37,7 +39,8 @@ export const FLEET_ANNOTATIONS = {
 
 /**
  * State size assumed for a job whose platform reports none, bytes (1 GiB). Neither the
- * FlinkDeployment nor the operator's status carries the state size.
+ * FlinkDeployment nor the operator's status carries the state size (FlinkDeploymentStatus's
+ * jobStatus has the checkpoint and savepoint locations and times, no sizes).
  */
 export const DEFAULT_STATE_BYTES = 1024 ** 3;
 
@@ -62,8 +65,12 @@ function jars(value: string | undefined): JarArtifact[] {
   }
 }
 
-/** Fleet jobs of `resources` (every FlinkDeployment of the reachable AZs), in AZ then name order. */
-export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: string) => number): FleetJob[] {
+/**
+ * Fleet jobs of `resources` (every FlinkDeployment of the reachable AZs), in AZ then name order.
+ * @param stateSizeBytes the platform's state size of a job (`namespace/name`), bytes; undefined
+ *   when it has none (the job gets DEFAULT_STATE_BYTES and `stateSizeNominal: true`)
+ */
+export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: string) => number | undefined): FleetJob[] {
   const all = resources.map((r) => ({
     az: r.az,
     namespace: r.manifest.metadata.namespace ?? 'default',
@@ -85,6 +92,7 @@ export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: 
     const key = jobKey({ namespace: r.namespace, name: r.name });
     const spec = readSpec(r.manifest);
     const standby = standbys.get(key);
+    const stateSize = stateSizeBytes(key);
     jobs.push({
       name: r.name,
       namespace: r.namespace,
@@ -98,7 +106,8 @@ export function readFleetJobs(resources: FleetResource[], stateSizeBytes: (key: 
       lineage: { consumes: topics(r.annotations[FLEET_ANNOTATIONS.consumes]), produces: topics(r.annotations[FLEET_ANNOTATIONS.produces]) },
       jars: jars(r.annotations[FLEET_ANNOTATIONS.jars]),
       resources: 'error' in spec.resources ? { cores: 0, memoryMiB: 0 } : spec.resources,
-      stateSizeBytes: stateSizeBytes(key),
+      stateSizeBytes: stateSize ?? DEFAULT_STATE_BYTES,
+      ...(stateSize === undefined ? { stateSizeNominal: true } : {}),
       checkpointPrefix: spec.checkpointDir?.key ?? `checkpoints/${key}`,
       savepointPrefix: spec.savepointDir?.key ?? `savepoints/${key}`,
       jobIds: mergeJobIds([r.jobId]),

@@ -6,7 +6,7 @@
  */
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
-import type { EvacuationReport, JobReport, TierReport } from './report.js';
+import { predictionSummary, type EvacuationReport, type JobReport, type PredictionRow, type TierReport } from './report.js';
 import { timelineSegments, timelineSpec } from './report-chart.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
@@ -119,6 +119,8 @@ ${plannedTable(report)}
 <div class="card" id="timeline">${svg || '<p class="note">No job ran a step.</p>'}
 <p class="note">Dashed red line: the tier's RTO target. Faded bars: jobs that did not end RUNNING.${omittedText ? ` Only the slowest jobs per tier are drawn (${escapeHtml(omittedText)}).` : ''}</p></div>
 
+${predictedTable(report)}
+
 <h2>Failures and skips (${problems.length})</h2>
 <div class="card">${problems.length ? `<table id="failures"><thead><tr><th>job</th><th>tier</th><th>strategy</th><th>outcome</th><th>reason</th></tr></thead><tbody>${problems.map(jobRow).join('')}</tbody></table>` : '<p class="note">None.</p>'}</div>
 
@@ -147,6 +149,23 @@ function verdictBanner(report: EvacuationReport): string {
     aborted: 'ABORTED: see failures and skips below',
   };
   return `<div class="verdict ${VERDICT_CLASS[verdict]}" data-field="success" data-verdict="${verdict}">${escapeHtml(text[verdict])}</div>`;
+}
+
+/** Rows of the predicted-vs-achieved table at most (the JSON report has every job). */
+const PREDICTED_ROWS = 50;
+
+/** Per job: the plan's predicted time to RUNNING beside the achieved one (predictionSummary), worst first; nothing without a forecast. */
+function predictedTable(report: EvacuationReport): string {
+  const s = predictionSummary(report);
+  if (s.jobs === 0) return '';
+  const row = (r: PredictionRow): string => `<tr data-job="${escapeHtml(r.key)}"><td>${escapeHtml(r.key)}</td><td>${r.tier}</td>` +
+    `<td data-field="predicted"${r.predictedMiss ? ' class="missed"' : ''}>${formatSeconds(r.predictedSeconds)}</td>` +
+    `<td data-field="achieved"${r.achievedMiss ? ' class="missed"' : ''}>${formatSeconds(r.achievedSeconds)}</td>` +
+    `<td>${formatSeconds(r.rtoTargetSeconds)}</td><td>${(r.stateBytes / 1024 ** 3).toFixed(2)} GiB (${r.stateFrom})</td></tr>`;
+  const more = s.rows.length > PREDICTED_ROWS ? ` The ${s.rows.length - PREDICTED_ROWS} closest predictions are in the JSON report.` : '';
+  return `<h2>Predicted vs achieved time to RUNNING (${s.jobs} jobs)</h2>
+<div class="card"><p class="note">Predicted before the trigger to miss their tier's RTO: ${s.predictedMisses}; missed it: ${s.achievedMisses}; median |achieved − predicted| ${formatSeconds(s.medianErrorSeconds)}.${more}</p>
+<table id="predicted"><thead><tr><th>job</th><th>tier</th><th>predicted</th><th>achieved</th><th>RTO target</th><th>state (from)</th></tr></thead><tbody>${s.rows.slice(0, PREDICTED_ROWS).map(row).join('')}</tbody></table></div>`;
 }
 
 /** Planned moves and drills (modes planned, drill): each tier's stop-with-savepoint figures, or nothing in an emergency. */

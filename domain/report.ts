@@ -8,9 +8,10 @@
  * targets (RTO, RPO) are divided by X, so achieved vs target stays meaningful.
  */
 import { stopsWithSavepoint, type EvacuationMode, type FenceRecord, type FenceState, type JobOutcome } from './evacuation.js';
-import type { Plan, Strategy, Tier, TiersPolicy } from './types.js';
+import type { JobRtoForecast, Plan, Strategy, Tier, TiersPolicy } from './types.js';
 import { TIERS } from './types.js';
 import { secondsSinceTrigger as secondsSince, tierRto } from './tier-rto.js';
+import { median } from './rto-estimate.js';
 
 /** One tier's line of the report. Seconds on the report's clock. */
 export interface TierReport {
@@ -78,6 +79,12 @@ export interface JobReport {
    */
   restore?: JobOutcome['restore'];
   restoreVerifiedSeconds?: number;
+  /**
+   * The plan's forecast of this job (Plan.rto, domain/rto-estimate.ts), beside `rtoSeconds`
+   * achieved: trigger → RUNNING predicted (`seconds`), its parts and its inputs. Absent for
+   * jobs not admitted and in plans without a forecast.
+   */
+  predicted?: Pick<JobRtoForecast, 'seconds' | 'misses' | 'parts' | 'inputs'>;
   steps: Record<string, { startSeconds: number; endSeconds: number; attempts: number }>;
 }
 
@@ -161,12 +168,17 @@ export function buildReport(input: ReportInput): EvacuationReport {
   const t0 = input.startedAtMs;
   const byKey = new Map(input.outcomes.map((o) => [o.key, o]));
   const fenceByKey = new Map((input.fenceRecords ?? []).map((r) => [r.key, r]));
+  const forecastByKey = new Map((input.plan.rto?.jobs ?? []).map((f) => [f.key, f]));
+  const predictedOf = (key: string): Pick<JobReport, 'predicted'> => {
+    const f = forecastByKey.get(key);
+    return f ? { predicted: { seconds: f.seconds, misses: f.misses, parts: f.parts, inputs: f.inputs } } : {};
+  };
   const jobs: JobReport[] = input.plan.admitted.map((p) => {
     const o = byKey.get(p.key);
     if (!o) {
       const tierFailure = input.tierFailures?.[p.tier];
       const reason = tierFailure ? `no outcome recorded: the ${p.tier} tier workflow failed (${tierFailure})` : 'no outcome recorded for this job';
-      return { name: p.name, namespace: p.namespace, tier: p.tier, strategy: p.strategy, outcome: 'failed', reason, steps: {} };
+      return { name: p.name, namespace: p.namespace, tier: p.tier, strategy: p.strategy, outcome: 'failed', reason, ...predictedOf(p.key), steps: {} };
     }
     const steps: JobReport['steps'] = {};
     for (const [name, s] of Object.entries(o.steps)) {
@@ -191,6 +203,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.outcome === 'running') line.rtoSeconds = secondsSince(t0, o.endedAtMs);
     if (o.restore) line.restore = o.restore;
     if (o.restore?.kind === 'checkpoint-after-restore') line.restoreVerifiedSeconds = secondsSince(t0, o.restore.checkpointAtMs);
+    Object.assign(line, predictedOf(p.key));
     return line;
   });
   for (const n of input.plan.notAdmitted) {
@@ -249,5 +262,57 @@ export function plannedFigures(jobs: JobReport[]): PlannedFigures {
     toSavepointSeconds: worst(moved.map((j) => j.steps.savepoint!.endSeconds)),
     savepointToRunningSeconds: worst(moved.map((j) => j.rtoSeconds! - j.steps.savepoint!.endSeconds)),
     totalSeconds: worst(moved.map((j) => j.rtoSeconds!)),
+  };
+}
+
+/** One job's predicted vs achieved time to RUNNING (seconds on the report's clock). */
+export interface PredictionRow {
+  key: string;
+  tier: Tier;
+  predictedSeconds: number;
+  /** null when the job did not end RUNNING. */
+  achievedSeconds: number | null;
+  rtoTargetSeconds: number;
+  predictedMiss: boolean;
+  achievedMiss: boolean;
+  stateBytes: number;
+  stateFrom: NonNullable<JobReport['predicted']>['inputs']['stateFrom'];
+}
+
+/** How well the plan's forecast matched the run. */
+export interface PredictionSummary {
+  /** Jobs with a forecast. */
+  jobs: number;
+  predictedMisses: number;
+  achievedMisses: number;
+  /** Median of |achieved − predicted| over the jobs that ended RUNNING, seconds (null when none did). */
+  medianErrorSeconds: number | null;
+  /** Rows, worst first: predicted or achieved misses, then by the largest |achieved − predicted|. */
+  rows: PredictionRow[];
+}
+
+/** The report's predicted-beside-achieved view, for its renderings (HTML, terminal). Pure. */
+export function predictionSummary(report: Pick<EvacuationReport, 'jobs' | 'tiers'>): PredictionSummary {
+  const target = new Map(report.tiers.map((t) => [t.tier, t.rtoTargetSeconds]));
+  const rows: PredictionRow[] = report.jobs.flatMap((j) => {
+    if (!j.predicted) return [];
+    const rtoTargetSeconds = target.get(j.tier) ?? 0;
+    const achievedSeconds = j.outcome === 'running' && j.rtoSeconds !== undefined ? j.rtoSeconds : null;
+    return [{
+      key: `${j.namespace}/${j.name}`, tier: j.tier, predictedSeconds: j.predicted.seconds, achievedSeconds, rtoTargetSeconds,
+      predictedMiss: j.predicted.misses, achievedMiss: achievedSeconds !== null && achievedSeconds > rtoTargetSeconds,
+      stateBytes: j.predicted.inputs.stateBytes, stateFrom: j.predicted.inputs.stateFrom,
+    }];
+  });
+  const error = (r: PredictionRow): number => (r.achievedSeconds === null ? Infinity : Math.abs(r.achievedSeconds - r.predictedSeconds));
+  const missing = (r: PredictionRow): number => (r.predictedMiss || r.achievedMiss ? 1 : 0);
+  rows.sort((a, b) => missing(b) - missing(a) || error(b) - error(a) || (a.key < b.key ? -1 : 1));
+  const errors = rows.filter((r) => r.achievedSeconds !== null).map(error);
+  return {
+    jobs: rows.length,
+    predictedMisses: rows.filter((r) => r.predictedMiss).length,
+    achievedMisses: rows.filter((r) => r.achievedMiss).length,
+    medianErrorSeconds: errors.length === 0 ? null : Math.round(median(errors) * 100) / 100,
+    rows,
   };
 }

@@ -31,11 +31,14 @@ export const SAVEPOINT_DIR = /^savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/;
  * directory or, for a checkpoint, in its job's `shared/` or `taskowned/` directory (keys
  * compared, so a replica bucket of another name still matches): anything else is entropy
  * injection or a foreign path.
+ * Also the snapshot's state size: the sum of the sizes `_metadata` records for those files
+ * (bytes a restore reads; state kept inline in `_metadata` itself is not counted).
  * @param at where the object is: `bucket` and the snapshot directory's key (no trailing `/`)
+ * @returns `files` (each once, in order of first reference) and `stateBytes`
  * @throws FlinkMetadataError (non-retryable) when the bytes are not Flink's format (`not-metadata`,
  *   e.g. a stand-in some tool wrote), of an unknown version, corrupt, or not relocatable
  */
-export function readSnapshotFiles(bytes: Uint8Array, at: { bucket: string; dirKey: string }): string[] {
+export function readSnapshotFiles(bytes: Uint8Array, at: { bucket: string; dirKey: string }): { files: string[]; stateBytes: number } {
   const where = `s3://${at.bucket}/${at.dirKey}`;
   const meta = readFlinkMetadata(bytes, { snapshotDir: where, where: `${where}/${METADATA}` });
   const parent = at.dirKey.slice(0, at.dirKey.lastIndexOf('/'));
@@ -44,7 +47,7 @@ export function readSnapshotFiles(bytes: Uint8Array, at: { bucket: string; dirKe
     : [at.dirKey];
   const byKey = meta.files.map((f) => ({ ...f, path: parseS3Uri(f.path)?.key ?? f.path }));
   assertRelocatable({ files: byKey }, { prefixes, where });
-  return meta.files.map((f) => f.path);
+  return { files: meta.files.map((f) => f.path), stateBytes: meta.files.reduce((n, f) => n + f.size, 0) };
 }
 
 /** `s3://bucket/key` → parts; undefined for other schemes. A trailing `/` is dropped. */

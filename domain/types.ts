@@ -117,8 +117,13 @@ export interface FleetJob {
   jars: JarArtifact[];
   /** Requested resources of all JobManager + TaskManager pods: cores and MiB. */
   resources: { cores: number; memoryMiB: number };
-  /** Size of the job's state in bytes (drives restore time in the latency model). */
+  /** Size of the job's state in bytes, as the platform reported it at catalog sync (drives restore time in the latency model). */
   stateSizeBytes: number;
+  /**
+   * true: the platform reported no state size and `stateSizeBytes` is the nominal
+   * DEFAULT_STATE_BYTES (domain/fleet-contract.ts), e.g. on Kubernetes, whose resources carry none.
+   */
+  stateSizeNominal?: boolean;
   /** Key prefixes inside the AZ's stateBucket (no bucket, no scheme), e.g. `checkpoints/ns/name`. */
   checkpointPrefix: string;
   savepointPrefix: string;
@@ -178,6 +183,11 @@ export interface SnapshotEntry extends SnapshotCandidate {
   /** When files are missing: how many, and the first one (`s3://bucket/key`). */
   missing?: { count: number; first: string };
   /**
+   * Bytes of state the snapshot's `_metadata` records for the files it references (what a
+   * restore reads; domain/snapshot-layout.ts readSnapshotFiles). Absent when `_metadata` was not read.
+   */
+  stateBytes?: number;
+  /**
    * Why this snapshot can never be restored from this replica whatever arrives later: its
    * `_metadata` is unreadable (unknown Flink format version or handle, corrupt) or references
    * files outside the job's directories (entropy injection). Absent when none.
@@ -214,7 +224,8 @@ export interface Finding {
     | 'target-pull-secret-missing'
     | 'target-refs-unchecked'
     | 'zonal-volume'
-    | 'zookeeper-ha-left';
+    | 'zookeeper-ha-left'
+    | 'predicted-rto-miss';
   message: string;
   blocking: boolean;
 }
@@ -332,6 +343,67 @@ export interface Preemption {
   forJob: JobKey;
 }
 
+/**
+ * Per-job time to RUNNING predicted before the trigger (domain/rto-estimate.ts), on the
+ * engine's clock (the policy's: platform seconds divided by its timeScale, as the report).
+ */
+export interface RtoForecast {
+  /** The rates the estimate used and where each came from. */
+  rates: RtoRates;
+  /** Model seconds per engine second (TiersPolicy.timeScale) the seconds below are divided by. */
+  timeScale: number;
+  jobs: JobRtoForecast[];
+}
+
+/** Where a rate of RtoRates came from: the documented default, or measured from previous runs' jobs. */
+export type RateSource = { from: 'default' } | { from: 'measured'; jobs: number };
+
+/** Platform rates behind a forecast: seconds and bytes per second of the platform's own clock (model seconds on a simulator). */
+export interface RtoRates {
+  /** A restoring start (redeploy, resume-standby): job dispatched → RUNNING, less jar fetch and state restore, seconds. */
+  startupSeconds: number;
+  startupFrom: RateSource;
+  /** State restored per second by one job, bytes/s. */
+  restoreBytesPerSecond: number;
+  restoreFrom: RateSource;
+  /** A hot standby's promotion: job dispatched → RUNNING, seconds. */
+  promoteSeconds: number;
+  promoteFrom: RateSource;
+  /** Jar bytes per second from the target AZ's jar cache (preloaded jars) and from its replicated repository; always the documented defaults. */
+  cacheBytesPerSecond: number;
+  repositoryBytesPerSecond: number;
+}
+
+/** One job's forecast. Seconds on the engine's clock. */
+export interface JobRtoForecast {
+  key: JobKey;
+  tier: Tier;
+  strategy: Strategy;
+  /** Trigger → RUNNING predicted: the sum of `parts`. */
+  seconds: number;
+  /** The tier's RTO target (policy), seconds. */
+  rtoTargetSeconds: number;
+  /** `seconds` > `rtoTargetSeconds`. */
+  misses: boolean;
+  parts: { dispatchWait: number; startup: number; jarFetch: number; restore: number };
+  /** The job's own inputs. */
+  inputs: {
+    /** State bytes restored; 0 for a hot standby (nothing is restored). */
+    stateBytes: number;
+    /**
+     * Where `stateBytes` came from: `snapshot` the newest restorable snapshot's `_metadata` in
+     * the target AZ's replica (`snapshotPath`), `catalog` the platform's size at catalog sync,
+     * `default` the nominal DEFAULT_STATE_BYTES (neither known), `none` nothing restored.
+     */
+    stateFrom: 'snapshot' | 'catalog' | 'default' | 'none';
+    snapshotPath?: string;
+    /** Jar bytes fetched at start-up (0 for a hot standby). */
+    jarBytes: number;
+    /** `cache`: every jar already in the target AZ's jar cache when planned; `repository`: some must come from the replicated repository. */
+    jarsFrom: 'cache' | 'repository' | 'none';
+  };
+}
+
 /** A job that will not be moved, and why; reported before acting. */
 export interface NotAdmitted {
   key: JobKey;
@@ -357,4 +429,6 @@ export interface Plan {
   capacityAfter: Capacity;
   /** Distinct jars (by digest) the admitted jobs need. */
   jars: JarArtifact[];
+  /** Predicted time to RUNNING of the admitted jobs, with the inputs used (domain/rto-estimate.ts); absent in plans made before it existed. */
+  rto?: RtoForecast;
 }

@@ -16,6 +16,7 @@ import type {
   PlatformProfile,
   FleetJob,
   Plan,
+  RtoForecast,
   SnapshotCandidate,
   SnapshotChoice,
   TiersPolicy,
@@ -319,6 +320,8 @@ export interface EngineMetrics {
   recordReport(report: EvacuationReport): void;
   /** The readiness findings of the plan just computed (replaces the previous plan's). */
   recordFindings(findings: Finding[]): void;
+  /** The RTO forecast of the plan just computed (replaces the previous plan's): jobs predicted to miss their tier's RTO, per tier. */
+  recordForecast(forecast: RtoForecast): void;
   /** A catalog sync ended: stored (with its job count and end time, epoch ms) or failed. */
   recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void;
   /** Jar bytes a preload copied into the target AZ. */

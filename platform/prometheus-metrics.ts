@@ -9,7 +9,8 @@
  * Where each comes from:
  * - evacuations, jobs, tier RTO and RPO: the evacuation's report (activities/report.ts), once
  *   per evacuation or drill run, so a drill's missed RTO is visible on a dashboard;
- * - readiness findings: the plan of the last evacuation, drill or plan preview (activities/plan.ts);
+ * - readiness findings and jobs predicted to miss their tier's RTO: the plan of the last
+ *   evacuation, drill or plan preview (activities/plan.ts);
  * - catalog sync: each sync activity (activities/catalog-sync.ts);
  * - jar preload: bytes copied by the preload activity (activities/jars.ts);
  * - platform API errors: every failed call of an activity to Kubernetes, S3 or the simulator
@@ -17,7 +18,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EvacuationReport } from '../domain/report.js';
-import type { Finding } from '../domain/types.js';
+import type { Finding, RtoForecast } from '../domain/types.js';
 import type { EngineMetrics, PlatformApiError } from './ports.js';
 
 /** The registry behind `/metrics` and the recorder activities use. */
@@ -62,6 +63,10 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     name: 'az_evac_readiness_findings', help: 'Readiness findings of the last plan (evacuation, drill or preview), by code and whether they block a job',
     labelNames: ['code', 'blocking'] as const, registers,
   });
+  const predictedMisses = new Gauge({
+    name: 'az_evac_predicted_rto_miss_jobs', help: "Jobs of the last plan (evacuation, drill or preview) predicted to miss their tier's RTO, by tier",
+    labelNames: ['tier'] as const, registers,
+  });
   const syncs = new Counter({
     name: 'az_evac_catalog_syncs_total', help: 'Catalog sync attempts by outcome (ok, failed)',
     labelNames: ['outcome'] as const, registers,
@@ -96,6 +101,10 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     recordFindings(list: Finding[]): void {
       findings.reset();
       for (const f of list) findings.inc({ code: f.code, blocking: String(f.blocking) });
+    },
+    recordForecast(forecast: RtoForecast): void {
+      predictedMisses.reset();
+      for (const j of forecast.jobs) predictedMisses.inc({ tier: j.tier }, j.misses ? 1 : 0);
     },
     recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void {
       syncs.inc({ outcome: result.ok ? 'ok' : 'failed' });

@@ -396,7 +396,7 @@ export class Simulator {
     const unreachableAzs = this.platform.azs.map((a) => a.name).filter((a) => this.scheduler.isDown(a));
     if (up.length === 0 && this.platform.azs.length > 0) throw new PlatformError('az-down', `every AZ is down (${unreachableAzs.join(', ')})`, true);
     const resources = up.flatMap((c) => [...c.resources.values()].map((r) => ({ az: r.az, manifest: manifestOf(r), jobId: r.status.jobStatus?.jobId })));
-    const jobs = readFleetJobs(resources, (key) => this.stateSizes.get(key) ?? DEFAULT_STATE_BYTES);
+    const jobs = readFleetJobs(resources, (key) => this.stateSizes.get(key));
     return { platform: structuredClone(this.platform), jobs, unreachableAzs };
   }
 

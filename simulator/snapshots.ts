@@ -23,6 +23,8 @@ export interface ResolvedSnapshot {
   completedAtEpochSeconds: number;
   /** Bytes of the referenced files present (the state a restore reads). */
   stateBytes: number;
+  /** The state size `_metadata` records (readSnapshotFiles), as the S3 adapter reports it; absent without a readable `_metadata`. */
+  metadataStateBytes?: number;
   /** `_metadata` unreadable or not relocatable (FlinkMetadataError's message), as the S3 adapter reports it. */
   problem?: string;
   /** Referenced files absent from this replica, `s3://bucket/key`, sorted. */
@@ -53,7 +55,9 @@ export function resolveSnapshot(store: ObjectStore, bucket: string, dirKey: stri
   let files: string[];
   try {
     const bytes = typeof meta.body === 'string' ? new TextEncoder().encode(meta.body) : meta.body ?? new Uint8Array();
-    files = readSnapshotFiles(bytes, { bucket, dirKey });
+    const read = readSnapshotFiles(bytes, { bucket, dirKey });
+    files = read.files;
+    out.metadataStateBytes = read.stateBytes;
   } catch (err) {
     if (!(err instanceof FlinkMetadataError)) throw err;
     out.problem = err.message;
@@ -140,6 +144,7 @@ function entryOf(kind: SnapshotEntry['kind'], bucket: string, dir: string, r: Re
     completedAtEpochSeconds: r.completedAtEpochSeconds,
     hasMetadata: r.hasMetadata,
     referencedFilesPresent: r.referencedFilesPresent,
+    ...(r.metadataStateBytes !== undefined ? { stateBytes: r.metadataStateBytes } : {}),
     ...(r.missing.length > 0 ? { missing: { count: r.missing.length, first: r.missing[0]! } } : {}),
     ...(r.problem !== undefined ? { problem: r.problem } : {}),
   };

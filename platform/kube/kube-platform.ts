@@ -28,10 +28,9 @@ import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { PlatformError } from '../errors.js';
 import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentEvent, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type UpgradeMode, type WaitProgress } from '../ports.js';
-import { DEFAULT_STATE_BYTES, FLEET_LABELS } from '../../domain/fleet-contract.js';
+import { FLEET_LABELS, readFleetJobs } from '../../domain/fleet-contract.js';
 import { restoreSpecPatch, type RestoreRequest } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
-import { readFleetJobs } from '../../domain/fleet-contract.js';
 import { assertFlinkCrd, listFlinkDeployments, type AzApis } from './az-apis.js';
 import { clusterCapacity } from './capacity.js';
 import { kubeCall } from './errors.js';
@@ -231,8 +230,9 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
       }),
     );
     if (unreachableAzs.length === this.apis.size) throw new PlatformError('az-down', `no AZ's API server answers (${unreachableAzs.join(', ')})`, true);
-    // The state size is a metric, not on the resource: nominal until a metrics source is wired.
-    const jobs = readFleetJobs(lists.flat(), () => DEFAULT_STATE_BYTES);
+    // The state size is not on the resource (fleet-contract.ts): nominal here; the RTO estimate
+    // reads each job's newest snapshot's `_metadata` instead (activities/plan.ts).
+    const jobs = readFleetJobs(lists.flat(), () => undefined);
     return { platform: structuredClone(this.profile), jobs, unreachableAzs: unreachableAzs.sort() };
   }
 

@@ -123,17 +123,18 @@ async function checkCandidate(ctx: ListingContext, c: SnapshotCandidate, listed:
     return got.Body!.transformToByteArray();
   }));
   if (!bytes) return { ...c, hasMetadata: false, referencedFilesPresent: false };
-  let files: string[];
+  let read: { files: string[]; stateBytes: number };
   try {
-    files = readSnapshotFiles(bytes, { bucket: ctx.bucket, dirKey: dir });
+    read = readSnapshotFiles(bytes, { bucket: ctx.bucket, dirKey: dir });
   } catch (err) {
     // The same bytes fail the same way: the snapshot is passed over (with the reason), never retried.
     if (!(err instanceof FlinkMetadataError)) throw err;
     return { ...c, referencedFilesPresent: false, problem: err.message };
   }
-  const missing = await missingFiles(ctx, files.map((ref) => resolveReference(ctx.bucket, dir, ref)), listed);
+  const missing = await missingFiles(ctx, read.files.map((ref) => resolveReference(ctx.bucket, dir, ref)), listed);
   return {
     ...c,
+    stateBytes: read.stateBytes,
     referencedFilesPresent: missing.length === 0,
     ...(missing.length > 0 ? { missing: { count: missing.length, first: missing[0]! } } : {}),
   };

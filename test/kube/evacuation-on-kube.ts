@@ -4,6 +4,7 @@
  * into az-a and az-b, the production Worker on the platform buildPlatform makes of
  * AZ_EVAC_PLATFORM=k8s settings with NO simulator URL (worker kubeconfig contexts, the
  * profile file and S3 per AZ: versitygw), a catalog sync, az-a's apiserver STOPPED (and its object store down),
+ * then `az-evac plan --json` (the RTO forecast read from each job's snapshot in az-b's S3),
  * then az-a → az-b in emergency mode. Checks every P0–P2 job of az-a ends with its
  * FlinkDeployment STABLE / RUNNING in az-b (read as admin from the apiserver), restored
  * from the reported snapshot (read from the stand-in's simulator), and records the wall time.
@@ -13,13 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EvacuationClient } from '../../client/evacuation-client.js';
+import { runCli } from '../../cli/program.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
 import { recordsKey, type EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport } from '../../domain/report.js';
-import { jobKey, type FleetJob } from '../../domain/types.js';
+import { jobKey, type FleetJob, type Plan } from '../../domain/types.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
 import type { FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
+import { buildStateStores } from '../../platform/state-stores.js';
 import { buildPlatform, buildWorker } from '../../worker/build.js';
 import { reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { testControlPlane } from '../setup/kube.js';
@@ -37,6 +40,8 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
   let target: Map<string, FlinkDeploymentObject>;
   let carriedOver: string[];
   let wallSeconds: number;
+  let planned: Plan;
+  let catalogNominal: boolean[];
   const cp = testControlPlane();
 
   beforeAll(async () => {
@@ -59,6 +64,20 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       await p.sim.client.setAzDown('az-a', true);
       // A sync during the outage keeps az-a's jobs from the previous version.
       carriedOver = (await client.syncCatalog()).carriedOver;
+      // Before the trigger: what the on-call engineer runs, in process.
+      let out = '';
+      const code = await runCli(['plan', '--from', 'az-a', '--to', 'az-b', '--json'], {
+        out: (t) => { out += t; }, err: (t) => { out += t; }, interactive: false, ask: async () => '',
+        env: { AZ_EVAC_TEMPORAL_ADDRESS: settings.temporalAddress, AZ_EVAC_TASK_QUEUE: settings.taskQueue, AZ_EVAC_STATE: settings.stateDir },
+      });
+      expect(code, out).toBe(0);
+      planned = JSON.parse(out) as Plan;
+      const state = buildStateStores(settings);
+      try {
+        catalogNominal = (await state.catalogs.latest())!.jobs.map((j) => j.stateSizeNominal === true);
+      } finally {
+        state.close();
+      }
       const started = Date.now();
       const id = `kube-evac-${o.jobs}-${Date.now()}`;
       await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', requestedBy: 'vitest' }, id);
@@ -83,6 +102,40 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
 
   it('syncs the catalog from both apiservers, and carries az-a over while its apiserver is stopped', () => {
     expect(carriedOver).toEqual(['az-a']);
+  });
+
+  it("flags before the trigger, in `plan --json`, the jobs whose state read from their snapshot's _metadata in az-b's S3 cannot be restored within their tier's RTO", () => {
+    // Kubernetes reports no state size: the catalog's is the nominal default for every job.
+    expect(catalogNominal.length).toBeGreaterThan(0);
+    expect(catalogNominal.every(Boolean)).toBe(true);
+    const rto = planned.rto!;
+    expect(rto.jobs.map((j) => j.key)).toEqual(planned.admitted.map((a) => a.key));
+    const fleet = new Map(p.fleet.jobs.map((j) => [jobKey(j), j]));
+    const restoring = rto.jobs.filter((j) => j.strategy !== 'promote-standby');
+    const sized = restoring.filter((j) => j.inputs.stateFrom === 'snapshot');
+    expect(sized.length).toBeGreaterThan(restoring.length / 2);
+    // The size is the snapshot's (the stand-in writes _metadata for the job's whole state), not the nominal 1 GiB.
+    for (const j of sized) expect(j.inputs.stateBytes, j.key).toBe(fleet.get(j.key)!.stateSizeBytes);
+    for (const j of restoring.filter((x) => x.inputs.stateFrom !== 'snapshot')) expect(j.inputs.stateFrom, j.key).toBe('default');
+    // Oversized: state alone takes longer to restore than the tier's RTO allows.
+    const oversized = sized.filter((j) => j.parts.restore + j.parts.startup > j.rtoTargetSeconds).map((j) => j.key);
+    expect(oversized.length).toBeGreaterThan(0);
+    const flagged = planned.findings.filter((f) => f.code === 'predicted-rto-miss');
+    expect(flagged.map((f) => f.job).sort()).toEqual(rto.jobs.filter((j) => j.misses).map((j) => j.key).sort());
+    for (const key of oversized) {
+      const f = flagged.find((x) => x.job === key);
+      expect(f, key).toMatchObject({ blocking: false });
+      expect(f!.message).toContain(rto.jobs.find((j) => j.key === key)!.inputs.snapshotPath!);
+    }
+  });
+
+  it('puts each job\'s predicted time to RUNNING beside its achieved one in the report', () => {
+    const running = report.jobs.filter((j) => j.outcome === 'running');
+    expect(running.length).toBeGreaterThan(0);
+    for (const j of running) {
+      expect(j.predicted, reportKey(j)).toBeDefined();
+      expect(j.rtoSeconds).toBeGreaterThan(0);
+    }
   });
 
   it('ends with every P0–P2 job of az-a STABLE / RUNNING in az-b, restored from the reported snapshot', async () => {

@@ -268,9 +268,18 @@ describe('readSnapshotFiles (what the S3 lookup reads)', () => {
   it("lists a real savepoint's files as s3:// URIs in the directory it was read from", () => {
     const dirKey = `savepoints/payments/enricher/${fx.info.nativeSavepoint}`;
     const bytes = readFileSync(join(fx.dir, 'savepoints', fx.info.nativeSavepoint, '_metadata'));
-    const files = readSnapshotFiles(bytes, { bucket: 'az-b-state', dirKey });
+    const { files } = readSnapshotFiles(bytes, { bucket: 'az-b-state', dirKey });
     expect(files.length).toBeGreaterThan(2);
     expect(files.every((f) => f.startsWith(`s3://az-b-state/${dirKey}/`))).toBe(true);
+  });
+
+  it("gives a real savepoint's state size as the bytes of the files it references on disk (what the RTO estimate restores)", () => {
+    const dir = join(fx.dir, 'savepoints', fx.info.nativeSavepoint);
+    const dirKey = `savepoints/payments/enricher/${fx.info.nativeSavepoint}`;
+    const { files, stateBytes } = readSnapshotFiles(readFileSync(join(dir, '_metadata')), { bucket: 'az-b-state', dirKey });
+    const onDisk = files.reduce((n, f) => n + statSync(join(dir, f.slice(`s3://az-b-state/${dirKey}/`.length))).size, 0);
+    expect(stateBytes).toBeGreaterThan(0);
+    expect(stateBytes).toBe(onDisk);
   });
 
   it("refuses a real checkpoint whose shared files lie outside the job's directories (here file: paths)", () => {

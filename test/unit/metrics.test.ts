@@ -11,6 +11,7 @@ import type { Finding, Plan, PlannedJob, Tier } from '../../domain/types.js';
 import { countingApiErrors } from '../../platform/api-error-counting.js';
 import { PlatformError } from '../../platform/errors.js';
 import { createPrometheusMetrics } from '../../platform/prometheus-metrics.js';
+import { DEFAULT_RTO_RATES } from '../../domain/rto-estimate.js';
 import { tiersPolicy } from './fixtures/fleet.js';
 import { sample } from '../setup/prometheus-text.js';
 
@@ -98,6 +99,21 @@ describe('Prometheus metrics', () => {
     expect(errors({ az: '', operation: 'readFleet', class: 'unavailable' })).toBe(1);
     // Neither the successful call nor the cancelled one is counted: four series, no more.
     expect([...text.matchAll(/^az_evac_platform_api_errors_total\{/gm)]).toHaveLength(4);
+  });
+
+  it("counts the last plan's jobs predicted to miss their tier's RTO, per tier (0 for a tier that fits)", async () => {
+    const m = createPrometheusMetrics();
+    const job = (key: string, tier: Tier, misses: boolean) => ({
+      key, tier, strategy: 'redeploy' as const, seconds: misses ? 900 : 100, rtoTargetSeconds: 540, misses,
+      parts: { dispatchWait: 0, startup: 100, jarFetch: 0, restore: 0 }, inputs: { stateBytes: 0, stateFrom: 'catalog' as const, jarBytes: 0, jarsFrom: 'none' as const },
+    });
+    const forecast = (jobs: ReturnType<typeof job>[]) => ({ rates: DEFAULT_RTO_RATES, timeScale: 1, jobs });
+    m.engine.recordForecast(forecast([job('ns/a', 'P1', true), job('ns/b', 'P1', true), job('ns/c', 'P2', false)]));
+    m.engine.recordForecast(forecast([job('ns/a', 'P1', true), job('ns/c', 'P2', false)]));
+    const text = await m.registry.metrics();
+    expect(sample(text, 'az_evac_predicted_rto_miss_jobs', { tier: 'P1' })).toBe(1);
+    expect(sample(text, 'az_evac_predicted_rto_miss_jobs', { tier: 'P2' })).toBe(0);
+    expect(sample(text, 'az_evac_predicted_rto_miss_jobs', { tier: 'P0' })).toBeUndefined();
   });
 
   it('the alert rules and the dashboard name only metrics the worker or the console exports', async () => {

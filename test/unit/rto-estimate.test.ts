@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { planEvacuation } from '../../domain/planner.js';
+import { buildReport, predictionSummary } from '../../domain/report.js';
+import { renderReportHtml } from '../../domain/report-html.js';
+import { reportText } from '../../cli/report-text.js';
+import { DEFAULT_RTO_RATES, estimateRto, measuredRates, predictedMissFindings, samplesOf, type EstimateInput, type RtoSample } from '../../domain/rto-estimate.js';
+import type { FleetJob, TiersPolicy } from '../../domain/types.js';
+import { catalog, coldJob, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+function forecast(jobs: FleetJob[], over: Partial<EstimateInput> & { policy?: TiersPolicy } = {}) {
+  const policy = over.policy ?? tiersPolicy();
+  const plan = planEvacuation({ catalog: catalog(jobs), tiers: policy, sourceAz: 'az-a', targetAz: 'az-b', targetFree: { cores: 10_000, memoryMiB: 10_000_000 }, nowEpochSeconds: 1_800_000_000 });
+  return { plan, rto: estimateRto({ plan, jobs, policy, rates: DEFAULT_RTO_RATES, snapshotState: new Map(), jarsInCache: new Set(), ...over }) };
+}
+
+const one = (jobs: FleetJob[], name: string, over: Partial<EstimateInput> = {}) => forecast(jobs, over).rto.jobs.find((j) => j.key === `streaming/${name}`)!;
+
+describe('estimateRto', () => {
+  it('is start-up + jar fetch + restore at the default rates for a lone redeploy, and says where each input came from', () => {
+    const f = one([job('orders', { stateSizeBytes: 20 * GiB })], 'orders');
+    expect(f.parts).toEqual({ dispatchWait: 0, startup: 120, jarFetch: 2, restore: 102.4 });
+    expect(f.seconds).toBe(224.4);
+    expect(f.inputs).toEqual({ stateBytes: 20 * GiB, stateFrom: 'catalog', jarBytes: 50 * MiB, jarsFrom: 'repository' });
+    expect(f.misses).toBe(false);
+  });
+
+  it("takes the state size from the newest snapshot's _metadata over the catalog, and calls a nominal catalog size the default", () => {
+    const jobs = [job('a', { stateSizeBytes: GiB }), job('b', { stateSizeBytes: GiB, stateSizeNominal: true })];
+    const snapshotState = new Map([['streaming/a', { bytes: 300 * GiB, snapshotPath: 's3://flink-state/savepoints/streaming/a/savepoint-0f1e2d-000000000001' }]]);
+    const { rto } = forecast(jobs, { snapshotState });
+    expect(rto.jobs.map((j) => [j.key, j.inputs.stateBytes, j.inputs.stateFrom])).toEqual([['streaming/a', 300 * GiB, 'snapshot'], ['streaming/b', GiB, 'default']]);
+    expect(rto.jobs[0]!.inputs.snapshotPath).toContain('savepoint-0f1e2d');
+  });
+
+  it('is monotone in state size: more state never predicts an earlier RUNNING', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 44 }), fc.integer({ min: 0, max: 2 ** 44 }), (x, y) => {
+      const [small, big] = x <= y ? [x, y] : [y, x];
+      const at = (bytes: number) => one([job('s', { stateSizeBytes: bytes })], 's').seconds;
+      return at(small) <= at(big);
+    }));
+  });
+
+  it('flags a P2 job whose state cannot be restored within the P2 RTO, and not its small neighbour', () => {
+    const jobs = [job('huge', { stateSizeBytes: 200 * GiB }), job('small', { stateSizeBytes: GiB })];
+    const { rto } = forecast(jobs);
+    expect(rto.jobs.filter((j) => j.misses).map((j) => j.key)).toEqual(['streaming/huge']);
+    const [finding, ...rest] = predictedMissFindings(rto);
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ job: 'streaming/huge', code: 'predicted-rto-miss', blocking: false });
+    expect(finding!.message).toContain('past its P2 RTO of 600s');
+    expect(finding!.message).toContain("200.00 GiB of state from the platform's size at catalog sync");
+    expect(finding!.message).toContain('restore 200 MiB/s (documented default)');
+  });
+
+  it('promotes a hot standby in the promotion time: nothing restored, no jar fetched', () => {
+    const f = one([hotJob('pay', { stateSizeBytes: 500 * GiB })], 'pay');
+    expect(f).toMatchObject({ strategy: 'promote-standby', seconds: 10, parts: { startup: 10, jarFetch: 0, restore: 0 }, inputs: { stateBytes: 0, stateFrom: 'none', jarsFrom: 'none' } });
+  });
+
+  it('fetches preloaded jars at the cache rate', () => {
+    const j = job('orders');
+    expect(one([j], 'orders', { jarsInCache: new Set([j.jars[0]!.digest]) }).parts.jarFetch).toBe(0.25);
+  });
+
+  it('makes a job wait for a slot when its tier has more jobs than maxConcurrency, and the next tier wait for the last dispatch', () => {
+    const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 1 } } });
+    const jobs = [job('a', { stateSizeBytes: 0 }), job('b', { stateSizeBytes: 0 }), job('c', { tier: 'P3', stateSizeBytes: 0 })];
+    const { rto } = forecast(jobs, { policy });
+    expect(rto.jobs.map((j) => [j.key, j.parts.dispatchWait])).toEqual([['streaming/a', 0], ['streaming/b', 122], ['streaming/c', 122]]);
+    const strict = forecast(jobs, { policy: tiersPolicy({ borrowIdleSlots: false, tiers: { P2: { maxConcurrency: 1 } } }) }).rto;
+    expect(strict.jobs.at(-1)!.parts.dispatchWait).toBe(244);
+  });
+
+  it("divides by the policy's time scale, so predictions compare with its scaled targets", () => {
+    const policy = { ...tiersPolicy(), timeScale: 10 };
+    const f = one([coldJob('p1', { stateSizeBytes: 0, jars: [] })], 'p1', { policy });
+    expect(f).toMatchObject({ seconds: 12, parts: { startup: 12 } });
+  });
+});
+
+describe('measuredRates', () => {
+  it('keeps the documented defaults without samples', () => {
+    expect(measuredRates([])).toEqual(DEFAULT_RTO_RATES);
+  });
+
+  it("fits start-up and restore rate to previous runs' jobs, less their jar fetch, and says how many jobs it used", () => {
+    const rate = 50 * MiB;
+    const samples: RtoSample[] = [1, 10, 40, 80].map((g) => ({ strategy: 'redeploy', stateBytes: g * GiB, seconds: 30 + 5 + (g * GiB) / rate, jarSeconds: 5 }));
+    samples.push({ strategy: 'promote-standby', stateBytes: 0, seconds: 3, jarSeconds: 0 }, { strategy: 'promote-standby', stateBytes: 0, seconds: 5, jarSeconds: 0 });
+    const r = measuredRates(samples);
+    expect(r.startupSeconds).toBeCloseTo(30, 1);
+    expect(r.restoreBytesPerSecond / rate).toBeCloseTo(1, 3);
+    expect(r).toMatchObject({ startupFrom: { from: 'measured', jobs: 4 }, restoreFrom: { from: 'measured', jobs: 4 }, promoteSeconds: 4, promoteFrom: { from: 'measured', jobs: 2 } });
+    // Measured rates change the forecast: at 50 MiB/s 40 GiB misses the P2 RTO, at the default it does not.
+    const jobs = [job('big', { stateSizeBytes: 40 * GiB })];
+    expect(one(jobs, 'big').misses).toBe(false);
+    expect(one(jobs, 'big', { rates: r }).misses).toBe(true);
+  });
+
+  it('measures only the start-up (default restore rate) when the states are too alike to fit a line', () => {
+    const samples: RtoSample[] = [0, 0, 0].map(() => ({ strategy: 'redeploy', stateBytes: GiB, seconds: 70, jarSeconds: 0 }));
+    const r = measuredRates(samples);
+    expect(r.restoreFrom).toEqual({ from: 'default' });
+    expect(r.startupSeconds).toBe(64.88);
+    expect(r.startupFrom).toEqual({ from: 'measured', jobs: 3 });
+  });
+});
+
+describe('the report puts predicted beside achieved', () => {
+  it("copies each job's forecast onto its line, and its measured run becomes a sample in platform seconds", () => {
+    const policy = { ...tiersPolicy(), timeScale: 2 };
+    const jobs = [job('orders', { stateSizeBytes: 10 * GiB })];
+    const { plan, rto } = forecast(jobs, { policy });
+    const report = buildReport({
+      evacuationId: 'e1', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: 0, endedAtMs: 100_000,
+      plan: { ...plan, rto }, policy,
+      outcomes: [{ key: 'streaming/orders', name: 'orders', namespace: 'streaming', tier: 'P2', strategy: 'redeploy', outcome: 'running', startedAtMs: 1000, endedAtMs: 81_000, snapshotPath: 's3://flink-state/x', steps: {} }],
+    });
+    const line = report.jobs[0]!;
+    expect(line.rtoSeconds).toBe(81);
+    expect(line.predicted).toEqual({ seconds: rto.jobs[0]!.seconds, misses: false, parts: rto.jobs[0]!.parts, inputs: rto.jobs[0]!.inputs });
+    expect(samplesOf(report)).toEqual([{ strategy: 'redeploy', seconds: 160, stateBytes: 10 * GiB, jarSeconds: 2 }]);
+  });
+
+  it('shows predicted beside achieved in the HTML and terminal reports, misses first', async () => {
+    const policy = tiersPolicy();
+    const jobs = [job('huge', { stateSizeBytes: 200 * GiB }), job('small', { stateSizeBytes: GiB })];
+    const { plan, rto } = forecast(jobs, { policy });
+    const ran = (name: string, endS: number) => ({ key: `streaming/${name}`, name, namespace: 'streaming', tier: 'P2' as const, strategy: 'redeploy' as const, outcome: 'running' as const, startedAtMs: 0, endedAtMs: endS * 1000, snapshotPath: 's3://x', steps: {} });
+    const report = buildReport({ evacuationId: 'e2', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: 0, endedAtMs: 900_000, plan: { ...plan, rto }, policy, outcomes: [ran('small', 130), ran('huge', 700)] });
+    const s = predictionSummary(report);
+    expect(s).toMatchObject({ jobs: 2, predictedMisses: 1, achievedMisses: 1 });
+    expect(s.rows.map((r) => [r.key, r.predictedSeconds, r.achievedSeconds, r.predictedMiss, r.achievedMiss])).toEqual([
+      ['streaming/huge', 1146, 700, true, true], ['streaming/small', 127.12, 130, false, false],
+    ]);
+    expect(s.medianErrorSeconds).toBe(224.44);
+    const html = await renderReportHtml(report);
+    expect(html).toMatch(/<table id="predicted">.*<tr data-job="streaming\/huge">.*<td data-field="predicted" class="missed">1146\.0 s<\/td><td data-field="achieved" class="missed">700\.0 s/s);
+    expect(reportText(report)).toContain('streaming/huge: predicted 1146.0s, achieved 700.0s, target 600.0s (200.00 GiB of state from catalog)');
+  });
+});
