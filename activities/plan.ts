@@ -19,6 +19,7 @@ import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { jobKey, type Catalog, type FleetJob, type Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
+import { retryTransient } from '../platform/transient-retry.js';
 import { actingRun, suspendMarked } from './fencing.js';
 import { azProfile, planIndex } from './job-context.js';
 import { loadRtoSamples } from './rto-samples.js';
@@ -26,6 +27,13 @@ import { activityLog } from './log.js';
 
 /** Platform look-ups in flight at once while planning. */
 const LOOKUP_CONCURRENCY = 32;
+
+/**
+ * Wall milliseconds planning spends on snapshot sizes for the RTO forecast (one snapshot lookup
+ * per restoring job): lookups not started by then are skipped, and their jobs' forecasts use
+ * the catalog's size and say so. Bounds what the forecast adds before an emergency's first job starts.
+ */
+const SNAPSHOT_SIZING_BUDGET_MS = 20_000;
 
 async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
   if (version !== undefined) return deps.catalogs.get(version);
@@ -124,14 +132,25 @@ export function createPlanActivities(deps: ActivityDeps) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
       }
       // Predicted RTO: the state a restore would read is the newest restorable snapshot's, in the
-      // target AZ's replica, within the tier's RPO (the start step's own choice, made now).
+      // target AZ's replica, within the tier's RPO (the start step's own choice, made now). The
+      // forecast never stops a plan: a failed lookup, or one not started within the budget,
+      // leaves the catalog's size, said in the forecast's inputs.
       const byKey = new Map(inScope.map((j) => [jobKey(j), j]));
       const snapshotState = new Map<string, StateSizeFact>();
+      const sizingEndsAt = Date.now() + SNAPSHOT_SIZING_BUDGET_MS;
       await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
-        const job = byKey.get(p.key)!;
+        if (Date.now() > sizingEndsAt) {
+          snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${SNAPSHOT_SIZING_BUDGET_MS / 1000}s on snapshot sizes` });
+          return;
+        }
         const query = { layout: catalog.platform.layout, rpoSeconds: policy.tiers[p.tier].rpoSeconds, nowEpochSeconds: (input.triggeredAtMs ?? Date.now()) / 1000 };
-        const choice = await platformCall(`snapshot of ${p.key} in ${target.name}`, () => deps.objects.findSnapshot(target.name, snapshotOwner(job), query));
-        if (choice.kind === 'snapshot' && choice.snapshot.stateBytes !== undefined) snapshotState.set(p.key, { bytes: choice.snapshot.stateBytes, snapshotPath: choice.snapshot.path });
+        try {
+          const choice = await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(byKey.get(p.key)!), query));
+          if (choice.kind === 'snapshot' && choice.snapshot.stateBytes !== undefined) snapshotState.set(p.key, { bytes: choice.snapshot.stateBytes, snapshotPath: choice.snapshot.path });
+          else snapshotState.set(p.key, { unread: choice.kind === 'none' ? `no restorable snapshot within the RPO: ${choice.reason}` : '_metadata not read' });
+        } catch (err) {
+          snapshotState.set(p.key, { unread: `snapshot lookup failed: ${err instanceof Error ? err.message : String(err)}` });
+        }
       })));
       activity.heartbeat('snapshots sized');
       result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(await loadRtoSamples(deps.reports)), snapshotState, jarsInCache });

@@ -64,12 +64,12 @@ export interface RtoSample {
 /** Samples kept across runs (newest last); older ones are dropped. */
 export const MAX_RTO_SAMPLES = 1000;
 
-/** What a job's state size is known from, for estimateRto. */
-export interface StateSizeFact {
-  bytes: number;
-  /** The snapshot `_metadata` it was read from (`s3://…`). */
-  snapshotPath: string;
-}
+/**
+ * What planning learnt of a job's state size in the target AZ: the bytes its newest
+ * restorable snapshot's `_metadata` records (and that snapshot's `s3://…` path), or why none
+ * was read (no snapshot within the RPO, the lookup failed, the lookup budget ran out).
+ */
+export type StateSizeFact = { bytes: number; snapshotPath: string } | { unread: string };
 
 /** Inputs of estimateRto. */
 export interface EstimateInput {
@@ -78,7 +78,7 @@ export interface EstimateInput {
   jobs: readonly FleetJob[];
   policy: TiersPolicy;
   rates: RtoRates;
-  /** State sizes read from each job's newest restorable snapshot in the target AZ (by job key); a job absent here falls back to the catalog. */
+  /** State sizes read from each job's newest restorable snapshot in the target AZ, or why not (by job key); a job without one falls back to the catalog. */
   snapshotState: ReadonlyMap<JobKey, StateSizeFact>;
   /** Jar digests already in the target AZ's jar cache (preloaded). */
   jarsInCache: ReadonlySet<string>;
@@ -106,7 +106,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       const job = byKey.get(p.key);
       if (!job) throw new Error(`admitted job ${p.key} is not in the catalog given to the RTO estimate; pass the catalog the plan was made from`);
       const promote = p.strategy === 'promote-standby';
-      const snap = promote ? undefined : input.snapshotState.get(p.key);
+      const fact = promote ? undefined : input.snapshotState.get(p.key);
+      const snap = fact && 'bytes' in fact ? fact : undefined;
       const stateBytes = promote ? 0 : snap ? snap.bytes : job.stateSizeBytes;
       const stateFrom = promote ? 'none' : snap ? 'snapshot' : job.stateSizeNominal ? 'default' : 'catalog';
       const jarBytes = promote ? 0 : job.jars.reduce((n, j) => n + j.sizeBytes, 0);
@@ -127,7 +128,10 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       out.push({
         key: p.key, tier, strategy: p.strategy, seconds, rtoTargetSeconds, misses: seconds > rtoTargetSeconds,
         parts: { dispatchWait: round(dispatch), startup: round(startup), jarFetch: round(jarFetch), restore: round(restore) },
-        inputs: { stateBytes, stateFrom, ...(snap ? { snapshotPath: snap.snapshotPath } : {}), jarBytes, jarsFrom },
+        inputs: {
+          stateBytes, stateFrom, ...(snap ? { snapshotPath: snap.snapshotPath } : {}),
+          ...(fact && 'unread' in fact ? { stateNote: `no snapshot size: ${fact.unread}` } : {}), jarBytes, jarsFrom,
+        },
       });
     }
     tierStart = policy.borrowIdleSlots ? lastDispatch : tierEnd;
@@ -145,7 +149,7 @@ export function predictedMissFindings(forecast: RtoForecast): Finding[] {
   const clock = forecast.timeScale === 1 ? '' : ` (seconds at time scale ${forecast.timeScale})`;
   return forecast.jobs.filter((j) => j.misses).map((j) => {
     const i = j.inputs;
-    const state = i.stateFrom === 'none' ? 'no state restored' : `${gib(i.stateBytes)} of state from ${stateWords(i.stateFrom)}${i.snapshotPath ? ` ${i.snapshotPath}` : ''}`;
+    const state = i.stateFrom === 'none' ? 'no state restored' : `${gib(i.stateBytes)} of state from ${stateWords(i.stateFrom)}${i.snapshotPath ? ` ${i.snapshotPath}` : ''}${i.stateNote ? ` (${i.stateNote})` : ''}`;
     const jars = i.jarsFrom === 'none' ? 'no jar fetched' : `${gib(i.jarBytes)} of jars from the ${i.jarsFrom}`;
     return {
       job: j.key,

@@ -397,6 +397,8 @@ export interface JobRtoForecast {
      */
     stateFrom: 'snapshot' | 'catalog' | 'default' | 'none';
     snapshotPath?: string;
+    /** Why no snapshot's size was used, when it was looked for (e.g. `no snapshot size: snapshot lookup failed: …`). */
+    stateNote?: string;
     /** Jar bytes fetched at start-up (0 for a hot standby). */
     jarBytes: number;
     /** `cache`: every jar already in the target AZ's jar cache when planned; `repository`: some must come from the replicated repository. */

@@ -4,7 +4,7 @@ import { planEvacuation } from '../../domain/planner.js';
 import { buildReport, predictionSummary } from '../../domain/report.js';
 import { renderReportHtml } from '../../domain/report-html.js';
 import { reportText } from '../../cli/report-text.js';
-import { DEFAULT_RTO_RATES, estimateRto, measuredRates, predictedMissFindings, samplesOf, type EstimateInput, type RtoSample } from '../../domain/rto-estimate.js';
+import { DEFAULT_RTO_RATES, estimateRto, measuredRates, predictedMissFindings, samplesOf, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
 import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { catalog, coldJob, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
 
@@ -29,11 +29,16 @@ describe('estimateRto', () => {
   });
 
   it("takes the state size from the newest snapshot's _metadata over the catalog, and calls a nominal catalog size the default", () => {
-    const jobs = [job('a', { stateSizeBytes: GiB }), job('b', { stateSizeBytes: GiB, stateSizeNominal: true })];
-    const snapshotState = new Map([['streaming/a', { bytes: 300 * GiB, snapshotPath: 's3://flink-state/savepoints/streaming/a/savepoint-0f1e2d-000000000001' }]]);
+    const jobs = [job('a', { stateSizeBytes: GiB }), job('b', { stateSizeBytes: GiB, stateSizeNominal: true }), job('c', { stateSizeBytes: 3 * GiB })];
+    const snapshotState = new Map<string, StateSizeFact>([
+      ['streaming/a', { bytes: 300 * GiB, snapshotPath: 's3://flink-state/savepoints/streaming/a/savepoint-0f1e2d-000000000001' }],
+      ['streaming/c', { unread: 'snapshot lookup failed: s3 503' }],
+    ]);
     const { rto } = forecast(jobs, { snapshotState });
-    expect(rto.jobs.map((j) => [j.key, j.inputs.stateBytes, j.inputs.stateFrom])).toEqual([['streaming/a', 300 * GiB, 'snapshot'], ['streaming/b', GiB, 'default']]);
-    expect(rto.jobs[0]!.inputs.snapshotPath).toContain('savepoint-0f1e2d');
+    const of = (name: string) => rto.jobs.find((j) => j.key === `streaming/${name}`)!.inputs;
+    expect(['a', 'b', 'c'].map((n) => [of(n).stateBytes, of(n).stateFrom])).toEqual([[300 * GiB, 'snapshot'], [GiB, 'default'], [3 * GiB, 'catalog']]);
+    expect(of('a').snapshotPath).toContain('savepoint-0f1e2d');
+    expect(of('c').stateNote).toBe('no snapshot size: snapshot lookup failed: s3 503');
   });
 
   it('is monotone in state size: more state never predicts an earlier RUNNING', () => {
