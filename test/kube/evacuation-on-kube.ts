@@ -17,7 +17,7 @@ import { EvacuationClient } from '../../client/evacuation-client.js';
 import { runCli } from '../../cli/program.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
 import { recordsKey, type EvacuationResult } from '../../domain/evacuation.js';
-import type { EvacuationReport } from '../../domain/report.js';
+import { predictionSummary, type EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type Plan } from '../../domain/types.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
@@ -87,6 +87,11 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       const list = await listFlinkDeployments(p.admin.get('az-b')!);
       target = new Map(list.map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, d]));
       console.log(`[kube evacuation] ${o.jobs} jobs (${report.jobs.length} in az-a) az-a → az-b on real apiservers at time scale ${o.timeScale}: ${wallSeconds.toFixed(1)} s wall`);
+      const forecast = planned.rto?.jobs ?? [];
+      const accuracy = predictionSummary(report);
+      console.log(`[kube evacuation] plan --json before the trigger: ${forecast.filter((j) => j.inputs.stateFrom === 'snapshot').length} of ${forecast.filter((j) => j.strategy !== 'promote-standby').length} restoring jobs sized from their snapshot's _metadata in S3; ` +
+        `predicted to miss: ${forecast.filter((j) => j.misses).map((j) => `${j.key} (${j.tier}, ${(j.inputs.stateBytes / 2 ** 30).toFixed(1)} GiB, ${j.seconds}s > ${j.rtoTargetSeconds}s)`).join(', ') || 'none'}; ` +
+        `report: ${accuracy.predictedMisses} predicted / ${accuracy.achievedMisses} achieved misses, median |achieved − predicted| ${accuracy.medianErrorSeconds}s`);
     } finally {
       worker.shutdown();
       await running.catch(() => undefined);
