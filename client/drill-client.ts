@@ -4,12 +4,14 @@
  */
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
-import type { DrillDecision, DrillInput, DrillResult, DrillStatus } from '../domain/drill.js';
-import type { Runbook } from '../domain/runbook.js';
+import { drillEvacuationId, type DrillDecision, type DrillInput, type DrillResult, type DrillStatus } from '../domain/drill.js';
+import { stepKind, type Runbook } from '../domain/runbook.js';
+import { drillDetails, drillSummary } from '../domain/run-summary.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from '../workflows/drill-messages.js';
 import type { drill } from '../workflows/drill.js';
 import { settledResult } from '../workflows/outcome-failure.js';
 import { assertAzsFree } from './az-holds.js';
+import { searchAttributesOf } from '../workflows/search-attributes.js';
 import { startSearchAttributes } from './search-attributes.js';
 import { connectTemporal, runUpdate } from './temporal-connection.js';
 
@@ -30,6 +32,22 @@ export interface DrillListItem {
 /** Drill id of a manual run: `drill-<runbook>-<UTC yyyymmddThhmmss>`. */
 export function drillIdFor(runbook: Pick<Runbook, 'name'>, atMs: number): string {
   return `drill-${runbook.name}-${new Date(atMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+/**
+ * Search attributes, static summary and details of a drill run (`drill nightly: az-a → az-b,
+ * 6 step(s)`), for its start and for a rehearsal schedule's action.
+ * @param drillId the run's id when known (a schedule names its runs when it starts them; the drill workflow then upserts AzEvacRun itself)
+ */
+export function drillVisibility(input: DrillInput, drillId?: string) {
+  const { runbook } = input;
+  return {
+    typedSearchAttributes: drillId
+      ? startSearchAttributes({ kind: 'drill', run: drillEvacuationId(drillId), mode: 'drill', sourceAz: runbook.sourceAz, targetAz: runbook.targetAz })
+      : searchAttributesOf({ kind: 'drill', mode: 'drill', sourceAz: runbook.sourceAz, targetAz: runbook.targetAz }),
+    staticSummary: drillSummary(runbook),
+    staticDetails: drillDetails({ runbookFile: input.runbookFile, requestedBy: input.requestedBy, stepKinds: runbook.steps.map(stepKind) }),
+  };
 }
 
 export class DrillClient {
@@ -54,7 +72,7 @@ export class DrillClient {
     await assertAzsFree(this.client, this.taskQueue, { workflowId: drillId, kind: 'drill', mode: 'drill', sourceAz: input.runbook.sourceAz, targetAz: input.runbook.targetAz });
     await this.client.workflow.start<typeof drill>('drill', {
       workflowId: drillId, taskQueue: this.taskQueue, args: [{ ...input, taskQueue: this.taskQueue }], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      typedSearchAttributes: startSearchAttributes({ kind: 'drill', mode: 'drill', sourceAz: input.runbook.sourceAz, targetAz: input.runbook.targetAz }),
+      ...drillVisibility(input, drillId),
     });
     return drillId;
   }

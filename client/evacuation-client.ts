@@ -28,6 +28,11 @@ import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../workfl
 import type { evacuateAz } from '../workflows/evacuate-az.js';
 import type { FailbackInput, FailbackResult, failbackDrill } from '../workflows/failback.js';
 import { settledResult } from '../workflows/outcome-failure.js';
+import { searchAttributesOf } from '../workflows/search-attributes.js';
+import { CATALOG_SYNC_SUMMARY, evacuationDetails, evacuationSummary, failbackSummary, planSummary } from '../domain/run-summary.js';
+
+/** Search attributes and summary of a catalog sync run, started on demand or by its schedule. */
+const catalogSyncVisibility = () => ({ typedSearchAttributes: searchAttributesOf({ kind: 'catalog-sync' }), staticSummary: CATALOG_SYNC_SUMMARY });
 
 /** One evacuation as listed by visibility (newest first). */
 export interface EvacuationListItem {
@@ -101,7 +106,9 @@ export class EvacuationClient {
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       memo: { startToken, request: requestShape(req) },
-      typedSearchAttributes: startSearchAttributes({ kind: 'evacuation', mode: req.mode, sourceAz: req.sourceAz, targetAz: req.targetAz }),
+      typedSearchAttributes: startSearchAttributes({ kind: 'evacuation', run: evacuationId, mode: req.mode, sourceAz: req.sourceAz, targetAz: req.targetAz }),
+      staticSummary: evacuationSummary(req),
+      staticDetails: evacuationDetails(req),
     });
     const { memo, runId, raw } = await handle.describe();
     const started = { evacuationId, runId: raw.workflowExecutionInfo?.firstRunId || runId };
@@ -136,6 +143,7 @@ export class EvacuationClient {
     return this.client.workflow.execute<typeof syncCatalogWorkflow>('syncCatalogWorkflow', {
       workflowId: `az-evac-catalog-sync-${Date.now()}`,
       taskQueue: this.taskQueue,
+      ...catalogSyncVisibility(),
     });
   }
 
@@ -155,7 +163,7 @@ export class EvacuationClient {
       return CATALOG_SYNC_SCHEDULE_ID;
     }
     const spec = { intervals: [{ every: `${intervalSeconds}s` }] };
-    const action = { type: 'startWorkflow' as const, workflowType: 'syncCatalogWorkflow', taskQueue: this.taskQueue, workflowId: 'az-evac-catalog-sync' };
+    const action = { type: 'startWorkflow' as const, workflowType: 'syncCatalogWorkflow', taskQueue: this.taskQueue, workflowId: 'az-evac-catalog-sync', ...catalogSyncVisibility() };
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(60, intervalSeconds * 2)}s` };
     try {
       await this.client.schedule.create({ scheduleId: CATALOG_SYNC_SCHEDULE_ID, spec, action, policies });
@@ -172,6 +180,8 @@ export class EvacuationClient {
       workflowId: planId,
       taskQueue: this.taskQueue,
       args: [{ ...req, evacuationId: planId }],
+      typedSearchAttributes: searchAttributesOf({ kind: 'plan', run: planId, mode: req.mode, sourceAz: req.sourceAz, targetAz: req.targetAz }),
+      staticSummary: planSummary(req),
     });
   }
 
@@ -186,6 +196,8 @@ export class EvacuationClient {
       taskQueue: this.taskQueue,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: searchAttributesOf({ kind: 'failback', run: input.drillId }),
+      staticSummary: failbackSummary(input.drillId),
     });
   }
 

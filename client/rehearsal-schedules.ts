@@ -9,7 +9,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { DrillInput } from '../domain/drill.js';
 import { pauseWindowCalendars, type PauseWindow } from '../domain/pause-window.js';
-import type { DrillClient, DrillListItem } from './drill-client.js';
+import { drillVisibility, type DrillClient, type DrillListItem } from './drill-client.js';
 
 /** A rehearsal schedule as listed. */
 export interface RehearsalSchedule {
@@ -51,7 +51,7 @@ export class RehearsalSchedules {
     await this.client.schedule.create({
       scheduleId: o.scheduleId,
       spec: { cronExpressions: o.cron, skip: o.pauseWindows.flatMap(pauseWindowCalendars) },
-      action: { type: 'startWorkflow', workflowType: 'drill', args: [{ ...o.input, taskQueue: this.taskQueue }], taskQueue: this.taskQueue, workflowId: o.scheduleId },
+      action: { type: 'startWorkflow', workflowType: 'drill', args: [{ ...o.input, taskQueue: this.taskQueue }], taskQueue: this.taskQueue, workflowId: o.scheduleId, ...drillVisibility(o.input) },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
       state: { paused: o.pausedNote !== undefined, ...(o.pausedNote !== undefined ? { note: o.pausedNote } : {}) },
       memo: { runbook: o.input.runbook.name, cron: o.cron, [WINDOWS_MEMO]: o.pauseWindows.map((w) => w.text) },

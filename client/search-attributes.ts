@@ -1,8 +1,9 @@
 /**
- * The custom search attributes az-evac's workflows set (upsertSearchAttributes in workflows/):
- * they let operators and the console list evacuations, drills and fencing by AZ, mode and kind
- * (`AzEvacSourceAz = 'az-a' AND AzEvacKind = 'evacuation'`). A workflow that upserts an
- * attribute its namespace does not have fails its workflow task ("search attribute ... is not
+ * The custom search attributes az-evac's workflows carry (workflows/search-attributes.ts: set
+ * at start by clients and parent workflows, upserted by the workflows a client starts): they
+ * let operators and the console list evacuations, drills, tiers, jobs and fencing by run, AZ,
+ * mode, tier and kind (`AzEvacSourceAz = 'az-a' AND AzEvacKind = 'evacuation'`). A start or
+ * upsert naming an attribute its namespace does not have fails ("search attribute ... is not
  * defined"), so on a real cluster they must exist before the first evacuation:
  * `az-evac setup temporal` creates them through the operator service, and the worker checks
  * them at start (worker/build.ts). The dev server gets them from scripts/temporal.sh.
@@ -12,40 +13,28 @@
  * on Temporal Cloud (`tcld namespace search-attributes add`),
  * https://docs.temporal.io/self-hosted-guide/visibility/custom-search-attributes.
  */
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import proto from '@temporalio/proto'; // CommonJS: no named ESM exports at run time
+import { SEARCH_ATTRIBUTE_KEYS, searchAttributesOf } from '../workflows/search-attributes.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 type OperatorService = proto.temporal.api.operatorservice.v1.OperatorService;
 
-/** Every custom search attribute az-evac uses, by name, with its Temporal type. Keep in sync with scripts/temporal.sh (a unit test checks). */
-export const SEARCH_ATTRIBUTES = {
-  AzEvacSourceAz: 'Keyword',
-  AzEvacTargetAz: 'Keyword',
-  AzEvacMode: 'Keyword',
-  AzEvacTier: 'Keyword',
-  AzEvacKind: 'Keyword',
-} as const;
+export { SEARCH_ATTRIBUTE_KEYS };
 
-/** Typed keys of the attributes the client sets at start and reads back from visibility (`az-evac list`). */
-export const SEARCH_ATTRIBUTE_KEYS = {
-  sourceAz: defineSearchAttributeKey('AzEvacSourceAz', SearchAttributeType.KEYWORD),
-  targetAz: defineSearchAttributeKey('AzEvacTargetAz', SearchAttributeType.KEYWORD),
-  mode: defineSearchAttributeKey('AzEvacMode', SearchAttributeType.KEYWORD),
-  kind: defineSearchAttributeKey('AzEvacKind', SearchAttributeType.KEYWORD),
-} as const;
+/**
+ * Every custom search attribute az-evac uses, by name, with its Temporal type: those of
+ * SEARCH_ATTRIBUTE_KEYS (all Keyword). Keep in sync with scripts/temporal.sh (a unit test checks).
+ */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, 'Keyword'>> = Object.fromEntries(Object.values(SEARCH_ATTRIBUTE_KEYS).map((k) => [k.name, ({ KEYWORD: 'Keyword' } as const)[k.type]]));
 
 /**
  * The attributes a client sets when it starts an evacuation or drill: the same values the
  * workflow upserts on its first task, so visibility (the list, the Temporal UI) shows kind,
- * mode and AZs of a run even before a worker has picked it up.
+ * run, mode and AZs of a run even before a worker has picked it up.
+ * @param run the evacuation id (a drill: its evacuation's id)
  */
-export function startSearchAttributes(a: { kind: 'evacuation' | 'drill'; mode: string; sourceAz: string; targetAz: string }): SearchAttributePair[] {
-  const k = SEARCH_ATTRIBUTE_KEYS;
-  return [
-    { key: k.kind, value: a.kind }, { key: k.mode, value: a.mode },
-    { key: k.sourceAz, value: a.sourceAz }, { key: k.targetAz, value: a.targetAz },
-  ];
+export function startSearchAttributes(a: { kind: 'evacuation' | 'drill'; run: string; mode: string; sourceAz: string; targetAz: string }) {
+  return searchAttributesOf(a);
 }
 
 /** The command that creates the attributes (the fix in every message here). */
@@ -156,7 +145,7 @@ export async function setupSearchAttributes(operator: OperatorService, namespace
   }
   const existing = Object.keys(SEARCH_ATTRIBUTES).filter((n) => !gaps.missing.includes(n));
   if (gaps.missing.length === 0) return { created: [], existing };
-  const searchAttributes = Object.fromEntries(gaps.missing.map((n) => [n, TYPE_VALUE[SEARCH_ATTRIBUTES[n as keyof typeof SEARCH_ATTRIBUTES]]]));
+  const searchAttributes = Object.fromEntries(gaps.missing.map((n) => [n, TYPE_VALUE[SEARCH_ATTRIBUTES[n]!]]));
   try {
     await operator.addSearchAttributes({ namespace, searchAttributes });
   } catch (err) {

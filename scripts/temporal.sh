@@ -96,8 +96,9 @@ start_server() {
     ui_args=(--ui-port "$ui_port")
   fi
 
-  # Custom search attributes the engine sets on its workflows (list evacuations by AZ,
-  # mode, tier, kind = evacuation|tier|job|drill). Keep in sync with the workflow code.
+  # Custom search attributes the engine sets on its workflows (list runs by AZ, mode, tier,
+  # job, run, kind = evacuation|tier|shard|job|drill|…). Keep in sync with
+  # workflows/search-attributes.ts (a unit test checks).
   # start-dev registers them only when it creates the namespace, i.e. on a new --db file:
   # after adding one here, delete the old file or run
   # `temporal operator search-attribute create --name N --type Keyword`.
@@ -107,6 +108,8 @@ start_server() {
     --search-attribute AzEvacMode=Keyword
     --search-attribute AzEvacTier=Keyword
     --search-attribute AzEvacKind=Keyword
+    --search-attribute AzEvacJob=Keyword
+    --search-attribute AzEvacRun=Keyword
   )
 
   # Dynamic config for throughput. An evacuation fans out thousands of per-job children and

@@ -4,6 +4,7 @@
  */
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { searchAttributesOf } from './search-attributes.js';
 import type { CatalogSyncResult } from '../domain/evacuation.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -15,6 +16,6 @@ const { syncCatalog } = proxyActivities<Activities>({
 
 /** Sync the fleet catalog once. */
 export async function syncCatalogWorkflow(): Promise<CatalogSyncResult> {
-  upsertSearchAttributes({ AzEvacKind: ['catalog-sync'] });
+  upsertSearchAttributes(searchAttributesOf({ kind: 'catalog-sync' }));
   return syncCatalog();
 }

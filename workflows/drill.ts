@@ -25,16 +25,18 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { drillEvacuationId, type DrillInput, type DrillResult, type DrillStatus, type DrillStepRecord, type CleanupRecord } from '../domain/drill.js';
-import { failbackWorkflowId, type EvacuationResult } from '../domain/evacuation.js';
+import { failbackWorkflowId, type EvacuationInput, type EvacuationResult } from '../domain/evacuation.js';
 import { stepKind, type FaultStep, type RunbookStep } from '../domain/runbook.js';
 import { messageOf } from '../domain/error-message.js';
 import { drillFailureMessage } from '../domain/outcome-message.js';
+import { evacuationDetails, evacuationSummary, failbackSummary } from '../domain/run-summary.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from './drill-messages.js';
 import { evacuateAz } from './evacuate-az.js';
 import { failbackDrill } from './failback.js';
 import { abortSignal } from './messages.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure, settledResult } from './outcome-failure.js';
 import { releaseAzHolds, takeAzHolds } from './az-hold.js';
+import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -68,7 +70,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     requestedBy: input.requestedBy, startedAtMs: Date.now(), decisions: [], cleanup: [],
     steps: runbook.steps.map((s, index) => ({ index, kind: stepKind(s), state: 'pending' })),
   };
-  upsertSearchAttributes({ AzEvacSourceAz: [runbook.sourceAz], AzEvacTargetAz: [runbook.targetAz], AzEvacMode: ['drill'], AzEvacKind: ['drill'] });
+  upsertSearchAttributes(searchAttributesOf({ kind: 'drill', run: drillEvacuationId(drillId), mode: 'drill', sourceAz: runbook.sourceAz, targetAz: runbook.targetAz }));
 
   let decision: { decision: 'approve' | 'reject'; by: string; comment?: string } | undefined;
   let abortedBy: string | undefined;
@@ -139,21 +141,25 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     }
     if ('fault' in step) {
       activeFaults.push(step.fault);
-      return acts.drillFault({ drillId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, fault: step.fault, teardown: false });
+      return acts.drillFault.executeWithOptions({ summary: `inject fault ${JSON.stringify(step.fault)}` }, [{ drillId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, fault: step.fault, teardown: false }]);
     }
     if ('evacuate' in step) {
       const synced = await acts.syncCatalog();
       status.evacuationId = evacuationId;
       // Started outside the drill's cancellation scope: cancelling the drill aborts the
       // evacuation with a signal (jobs in flight finish) instead of cancelling it mid-step.
+      const request = {
+        evacuationId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: step.evacuate.mode ?? 'drill',
+        catalogVersion: synced.version, scope: evacuateScope(), preload: step.evacuate.preload ?? true,
+        requestedBy: `drill ${drillId} (${input.requestedBy})`, triggeredAtMs: Date.now(), heldBy: drillId,
+      } satisfies EvacuationInput;
       evacuation = await CancellationScope.nonCancellable(() => startChild(evacuateAz, {
         workflowId: evacuationId,
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{
-          evacuationId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: step.evacuate.mode ?? 'drill',
-          catalogVersion: synced.version, scope: evacuateScope(), preload: step.evacuate.preload ?? true,
-          requestedBy: `drill ${drillId} (${input.requestedBy})`, triggeredAtMs: Date.now(), heldBy: drillId,
-        }],
+        args: [request],
+        typedSearchAttributes: searchAttributesOf({ kind: 'evacuation', run: evacuationId, mode: request.mode, sourceAz: request.sourceAz, targetAz: request.targetAz }),
+        staticSummary: `${evacuationSummary(request)} (drill ${drillId})`,
+        staticDetails: evacuationDetails(request),
       }));
       if (abortedBy) await evacuation.signal(abortSignal, { by: 'drill', reason: `drill aborted: ${abortedBy}` });
       const result = await awaitEvacuation();
@@ -166,7 +172,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       return summary;
     }
     if ('verify' in step) {
-      const checks = await slow.verifyDrill({ evacuationId, ...(evacuationRunId ? { runId: evacuationRunId } : {}), reportFile: status.evacuationReportFile!, targets: step.verify });
+      const checks = await slow.verifyDrill.executeWithOptions({ summary: `verify ${evacuationId} against the runbook's targets` }, [{ evacuationId, ...(evacuationRunId ? { runId: evacuationRunId } : {}), reportFile: status.evacuationReportFile!, targets: step.verify }]);
       rec.checks = checks;
       const failed = checks.filter((c) => !c.passed);
       const summary = `${checks.length - failed.length}/${checks.length} checks passed${failed.length ? `; failed: ${failed.map((c) => c.detail).join('; ')}` : ''}`;
@@ -198,10 +204,12 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
   /** Lift faults, wait for the source AZ, fail every drilled job back (child failbackDrill), resume preempted jobs. */
   async function failback(sourceAzTimeoutSeconds: number): Promise<string> {
     const lifted = await liftFaults();
-    await acts.awaitAzUp({ az: runbook.sourceAz, timeoutSeconds: sourceAzTimeoutSeconds });
+    await acts.awaitAzUp.executeWithOptions({ summary: `wait for ${runbook.sourceAz} to answer (at most ${sourceAzTimeoutSeconds} s) before failback` }, [{ az: runbook.sourceAz, timeoutSeconds: sourceAzTimeoutSeconds }]);
     const r = await executeChild(failbackDrill, {
       workflowId: failbackWorkflowId(evacuationId),
       args: [{ drillId: evacuationId, window: FAILBACK_WINDOW, drillOwned: true, requestedBy: `drill ${drillId} (${input.requestedBy})` }],
+      typedSearchAttributes: searchAttributesOf({ kind: 'failback', run: evacuationId }),
+      staticSummary: failbackSummary(evacuationId),
     });
     failedBack = true;
     const summary = `${lifted ? `${lifted}; ` : ''}${r.restoredFromTarget} job(s) restored in ${runbook.sourceAz} from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} never stopped; ${r.removed} drill copies deleted in ${runbook.targetAz}; ${r.preemptedResumed} preempted job(s) resumed`;
@@ -213,7 +221,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     const done: string[] = [];
     while (activeFaults.length > 0) {
       const fault = activeFaults[activeFaults.length - 1]!;
-      done.push(await acts.drillFault({ drillId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, fault, teardown: true }));
+      done.push(await acts.drillFault.executeWithOptions({ summary: `lift fault ${JSON.stringify(fault)}` }, [{ drillId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, fault, teardown: true }]));
       activeFaults.pop();
     }
     return done.join('; ');
@@ -283,7 +291,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
     }
     // The final phase becomes visible together with the report files (watchers stop at it).
     const phase = stop ? stop.state : status.cleanup.some((c) => c.state === 'failed') ? 'failed' : 'passed';
-    const files = await acts.writeDrillReport({ ...status, phase });
+    const files = await acts.writeDrillReport.executeWithOptions({ summary: `write the drill report (${phase})` }, [{ ...status, phase }]);
     Object.assign(status, { phase, reportFile: files.json, reportHtmlFile: files.html });
   });
   await releaseAzHolds(holds);

@@ -36,6 +36,7 @@ import {
 import { messageOf } from '../domain/error-message.js';
 import { evacuationFailureMessage } from '../domain/outcome-message.js';
 import { mayOverrideHold } from '../domain/az-hold.js';
+import { evacuationSummary, fencingSummary, tierSummary } from '../domain/run-summary.js';
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
@@ -43,6 +44,7 @@ import { evacuateTier } from './tier.js';
 import { sendControl, targetClosed } from './control-signal.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
 import { releaseAzHolds, takeAzHolds } from './az-hold.js';
+import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -69,6 +71,8 @@ async function startFencing(input: EvacuationInput, intervalSeconds: number, sea
     await startChild(fenceSourceAz, {
       workflowId: fenceWorkflowId(recordsKey(input)),
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: searchAttributesOf({ kind: 'fencing', run: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz }),
+      staticSummary: fencingSummary(input),
       args: [{ evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), sourceAz: input.sourceAz, intervalSeconds, sealed }],
     });
   } catch (err) {
@@ -103,9 +107,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   /** Controls apply while jobs may still be dispatched: not once the report is being written, nor after an abort. */
   const notControllable = (): boolean => finished() || progress.phase === 'aborted' || progress.phase === 'reporting';
 
-  upsertSearchAttributes({
-    AzEvacSourceAz: [input.sourceAz], AzEvacTargetAz: [input.targetAz], AzEvacMode: [input.mode], AzEvacKind: ['evacuation'],
-  });
+  upsertSearchAttributes(searchAttributesOf({ kind: 'evacuation', run: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz }));
 
   const tell = async (action: 'pause' | 'resume' | 'abort', by: string, reason?: string): Promise<void> => {
     await Promise.all([...running].map((tier) => {
@@ -171,7 +173,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   if (holds?.refusal) throw ApplicationFailure.create({ type: 'AzBusy', message: holds.refusal, nonRetryable: true });
   if (holds && holds.overridden.length > 0) progress.runsBeside = holds.overridden.map((h) => `${h.kind} ${h.workflowId} (${h.sourceAz} → ${h.targetAz})`);
 
-  const plan = await planning.planEvacuation(input);
+  const plan = await planning.planEvacuation.executeWithOptions({ summary: `plan ${evacuationSummary(input)}` }, [input]);
   progress.plan = plan;
   log.info('planned', { evacuationId: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz, jobs: plan.tiers.reduce((n, t) => n + t.jobs, 0), jars: plan.jars, preemptions: plan.preemptions });
   // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
@@ -187,7 +189,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
 
   const preloading = preload ? (async () => {
     for (let offset = 0; offset < plan.jars; offset += PRELOAD_CHUNK) {
-      const r = await planning.preloadJars(records, offset, PRELOAD_CHUNK);
+      const r = await planning.preloadJars.executeWithOptions({ summary: `copy jars ${offset + 1}–${Math.min(offset + PRELOAD_CHUNK, plan.jars)} of ${plan.jars} into ${input.targetAz}'s jar cache` }, [records, offset, PRELOAD_CHUNK]);
       progress.preload.jarsDone += r.jars;
       progress.preload.bytesDone += r.copiedBytes;
     }
@@ -198,7 +200,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
   // at start-up with the operator's reason, and the report lists the preemption error.
   let preemptionError: string | undefined;
   const preempting = plan.preemptions > 0
-    ? planning.preemptJobs(records).then(() => undefined, (err: unknown) => {
+    ? planning.preemptJobs.executeWithOptions({ summary: `suspend ${plan.preemptions} preemptible P3 job(s) in ${input.targetAz} to free capacity` }, [records]).then(() => undefined, (err: unknown) => {
       preemptionError = err instanceof Error ? err.message : String(err);
     })
     : Promise.resolve();
@@ -216,6 +218,8 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     const handle = await startChild(evacuateTier, {
       workflowId: tierWorkflowId(input.evacuationId, tp.tier),
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: searchAttributesOf({ kind: 'tier', run: input.evacuationId, tier: tp.tier, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz }),
+      staticSummary: tierSummary({ ...input, tier: tp.tier, jobs: tp.planned, rtoTargetSeconds: tp.rtoTargetSeconds }),
       args: [{
         evacuationId: input.evacuationId, ...runIdOf, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload, jobs: tp.planned, policy: plan.policy,
@@ -260,17 +264,17 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
     await getExternalWorkflowHandle(followUpWorkflowId).signal(sealFencesSignal).catch((err: unknown) => {
       if (!targetClosed(err)) throw err;
     });
-    fences = { ...(await planning.fencePending(records)), followUpWorkflowId };
+    fences = { ...(await planning.fencePending.executeWithOptions({ summary: `take stock of ${input.sourceAz}'s fences for the report` }, [records])), followUpWorkflowId };
   } else if (patched('fence-observed')) {
     // A live source was fenced job by job: a fence whose stop was not seen in time (requested,
     // not observed) is looked at again now, and left to a follow-up if still open.
-    const pass = await planning.fencePending(records);
+    const pass = await planning.fencePending.executeWithOptions({ summary: `look again at fences in ${input.sourceAz} not yet seen stopped` }, [records]);
     const open = pass.pending.length > 0 || pass.notObserved.length > 0;
     if (open) await startFencing(input, plan.policy.fenceIntervalSeconds, true);
     fences = { ...pass, ...(open ? { followUpWorkflowId: fenceWorkflowId(records) } : {}) };
   }
   const failedTiers = Object.keys(tierFailures).length > 0;
-  const report = await planning.writeReport({ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences, ...(failedTiers ? { tierFailures } : {}) });
+  const report = await planning.writeReport.executeWithOptions({ summary: `write the report of ${input.evacuationId}` }, [{ ...input, startedAtMs, endedAtMs: Date.now(), abortedBy: progress.abortedBy, preemptionError, fences, ...(failedTiers ? { tierFailures } : {}) }]);
   progress.reportFile = report.reportFile;
   progress.phase = wasAborted ? 'aborted' : failedTiers ? 'failed' : 'done';
   log.info('evacuation ended', { evacuationId: input.evacuationId, phase: progress.phase, success: report.success, reportFile: report.reportFile, ...(progress.abortedBy ? { abortedBy: progress.abortedBy } : {}) });

@@ -12,6 +12,7 @@
  */
 import { ActivityFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { searchAttributesOf } from './search-attributes.js';
 import type { FailbackJobResult } from '../activities/failback.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -61,7 +62,7 @@ export interface FailbackResult {
 /** Undo drill `input.drillId`. Never throws for a job-level failure (listed in `failed`). */
 export async function failbackDrill(input: FailbackInput): Promise<FailbackResult> {
   const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
-  upsertSearchAttributes({ AzEvacSourceAz: [scope.targetAz], AzEvacTargetAz: [scope.sourceAz], AzEvacKind: ['failback'] });
+  upsertSearchAttributes(searchAttributesOf({ kind: 'failback', run: input.drillId, sourceAz: scope.targetAz, targetAz: scope.sourceAz }));
   // An emergency-mode drill left fences pending while the source AZ was down: finish them,
   // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
   // The evacuation run whose records are read (scope.runId: absent for runs recorded before runs had one).

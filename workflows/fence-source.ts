@@ -11,6 +11,7 @@
  */
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { searchAttributesOf } from './search-attributes.js';
 import { recordsKey, type FencePassResult, type FenceSourceInput } from '../domain/evacuation.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -28,11 +29,11 @@ export const sealFencesSignal = defineSignal('sealFences');
  * @returns the last pass: every fence done (pending empty)
  */
 export async function fenceSourceAz(input: FenceSourceInput): Promise<FencePassResult> {
-  upsertSearchAttributes({ AzEvacSourceAz: [input.sourceAz], AzEvacKind: ['fencing'] });
+  upsertSearchAttributes(searchAttributesOf({ kind: 'fencing', run: input.evacuationId, sourceAz: input.sourceAz }));
   let sealed = input.sealed;
   setHandler(sealFencesSignal, () => { sealed = true; });
   for (;;) {
-    const pass = await fencePending(recordsKey(input));
+    const pass = await fencePending.executeWithOptions({ summary: `fence pass: suspend ${input.sourceAz}'s pending source copies of ${input.evacuationId} if it answers` }, [recordsKey(input)]);
     // notObserved is absent from passes recorded before fences were observed (replay).
     if (sealed && pass.pending.length === 0 && (pass.notObserved?.length ?? 0) === 0) return pass;
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof fenceSourceAz>({ ...input, sealed });

@@ -112,14 +112,14 @@ async function runJob(input: JobInput): Promise<JobOutcome> {
     if (planned) {
       // Stop the source with a savepoint first; a job whose savepoint fails is not moved.
       step = 'savepoint';
-      const stopped = await starting(hb, true).stopSource(ref);
+      const stopped = await starting(hb, true).stopSource.executeWithOptions({ summary: `stop ${input.key} with a savepoint in ${input.sourceAz}` }, [ref]);
       record('savepoint', stopped);
       if (stopped.action === 'fail') return finish('failed', stopped.reason);
       if (stopped.action === 'stopped') outcome.savepointPath = savepointPath = stopped.savepointPath;
     }
     if (input.strategy === 'promote-standby') {
       step = 'promote';
-      const promoted = await local.promoteStandby(ref);
+      const promoted = await local.promoteStandby.executeWithOptions({ summary: `promote the hot standby of ${input.key} in ${input.targetAz}` }, [ref]);
       record('promote', promoted);
       if (promoted.promoted) {
         if (promoted.jobId) outcome.jobId = promoted.jobId;
@@ -133,12 +133,12 @@ async function runJob(input: JobInput): Promise<JobOutcome> {
     }
 
     step = 'start';
-    const started = await starting(hb, planned).startJob({ ...ref, strategy: outcome.strategy, preload: input.preload, ...(savepointPath ? { savepointPath } : {}) });
+    const started = await starting(hb, planned).startJob.executeWithOptions({ summary: `start ${input.key} in ${input.targetAz} (${outcome.strategy}, from ${savepointPath ? 'its savepoint' : 'its newest replicated snapshot'})` }, [{ ...ref, strategy: outcome.strategy, preload: input.preload, ...(savepointPath ? { savepointPath } : {}) }]);
     for (const [name, t] of Object.entries(started.phases)) steps[name] = { ...t, attempts: started.attempt };
     if (started.action === 'fail' && savepointPath) {
       // Nothing was deployed in the target: the source runs again from its savepoint.
       step = 'restart-source';
-      const restarted = await local.restartSource(ref);
+      const restarted = await local.restartSource.executeWithOptions({ summary: `restart ${input.key} in ${input.sourceAz} from its savepoint` }, [ref]);
       record('restart-source', restarted);
       return finish('failed', `${started.reason}; ${restarted.note}`);
     }
@@ -151,10 +151,10 @@ async function runJob(input: JobInput): Promise<JobOutcome> {
     if (started.fenceSeen) outcome.fenceSeen = started.fenceSeen;
 
     step = 'startup';
-    const running = await waiting(input.startupTimeoutSeconds, hb).awaitRunning({
+    const running = await waiting(input.startupTimeoutSeconds, hb).awaitRunning.executeWithOptions({ summary: `await ${input.key} RUNNING in ${input.targetAz} (at most ${Math.round(input.startupTimeoutSeconds)} s)` }, [{
       ...ref, strategy: outcome.strategy, minGeneration: started.generation, timeoutSeconds: input.startupTimeoutSeconds,
       heartbeatSeconds: heartbeatSecondsFor(input.startupTimeoutSeconds, hb), restoring: started.snapshotPath !== undefined,
-    });
+    }]);
     record('startup', running);
     outcome.jobId = running.jobId;
     // Absent in the result of an activity scheduled by an older worker.

@@ -4,6 +4,7 @@
  */
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { searchAttributesOf } from './search-attributes.js';
 import type { EvacuationInput, PlanSummary } from '../domain/evacuation.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -16,6 +17,6 @@ const { planEvacuation } = proxyActivities<Activities>({
 
 /** Plan without acting; the full plan is stored under `input.evacuationId`. */
 export async function planPreview(input: EvacuationInput): Promise<PlanSummary> {
-  upsertSearchAttributes({ AzEvacSourceAz: [input.sourceAz], AzEvacTargetAz: [input.targetAz], AzEvacKind: ['plan'] });
+  upsertSearchAttributes(searchAttributesOf({ kind: 'plan', run: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz }));
   return planEvacuation(input);
 }

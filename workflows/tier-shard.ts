@@ -27,6 +27,8 @@ import { evacuateJob } from './job.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { resultInFailure } from './outcome-failure.js';
+import { searchAttributesOf } from './search-attributes.js';
+import { jobSummary } from '../domain/run-summary.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -78,7 +80,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
     if (buffer.length === 0) return flushing;
     const batch = buffer;
     buffer = [];
-    flushing = flushing.then(() => acts.recordOutcomes(recordsKey(state), batch));
+    flushing = flushing.then(() => acts.recordOutcomes.executeWithOptions({ summary: `record ${batch.length} job outcome(s)` }, [recordsKey(state), batch]));
     // Flushes run in the background: a batch that failed for good fails the shard at its next
     // awaited flush. Marked handled now, since an unhandled rejection would fail the workflow
     // task over and over instead (a hang).
@@ -107,7 +109,7 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
   let pageStart = state.cursor;
   const taskAt = async (i: number): Promise<JobTask> => {
     if (i < pageStart || i >= pageStart + page.length) {
-      page = await acts.loadTierJobs(recordsKey(state), state.tier, i, PAGE, { index: state.shard, count: state.shards });
+      page = await acts.loadTierJobs.executeWithOptions({ summary: `load ${state.tier} jobs from ${i + 1} of shard ${state.shard + 1}/${state.shards}` }, [recordsKey(state), state.tier, i, PAGE, { index: state.shard, count: state.shards }]);
       pageStart = i;
     }
     const task = page[i - pageStart];
@@ -143,6 +145,8 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
       workflowId: jobWorkflowId(state.evacuationId, task.key),
       args: [jobInput],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: searchAttributesOf({ kind: 'job', run: state.evacuationId, tier: state.tier, job: task.key, mode: state.mode, sourceAz: state.sourceAz, targetAz: state.targetAz }),
+      staticSummary: jobSummary({ ...jobInput, strategy: task.strategy }),
     }).then(settle, (err: unknown) => {
       // A failed job closes its workflow as Failed with its outcome inside (JobFailed).
       const failed = resultInFailure<JobOutcome>(err);

@@ -18,6 +18,8 @@ import { shardProgressSignal, tierControlSignal, tierCountsQuery, tierDispatched
 import { ProgressReporter } from './progress-reporter.js';
 import { sendControl } from './control-signal.js';
 import { evacuateTierShard } from './tier-shard.js';
+import { searchAttributesOf } from './search-attributes.js';
+import { shardSummary } from '../domain/run-summary.js';
 
 /** Longest gap between progress signals to the evacuation, ms. */
 const REPORT_EVERY_MS = 1000;
@@ -78,6 +80,8 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
     const handle = await startChild(evacuateTierShard, {
       workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: searchAttributesOf({ kind: 'shard', run: input.evacuationId, tier: input.tier, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz }),
+      staticSummary: shardSummary({ ...input, shard: k, shards: layout.shards, jobs: layout.jobsOf(k), slots: layout.slotsOf(k) }),
       args: [{
         evacuationId: input.evacuationId, ...(input.runId ? { runId: input.runId } : {}), tier: input.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),

@@ -77,7 +77,7 @@ describe('production-shaped Temporal: server on PostgreSQL, TLS, 4 shards', () =
     let t = Date.now();
     const setup = await run(process.execPath, [BIN, 'setup', 'temporal'], { env, timeout: 120_000 });
     figures.setupSeconds = Math.round((Date.now() - t) / 100) / 10;
-    expect(setup.stdout).toMatch(/namespace default, TLS \(CA .*ca\.pem\): created AzEvacSourceAz, AzEvacTargetAz, AzEvacMode, AzEvacTier, AzEvacKind/);
+    expect(setup.stdout).toMatch(/namespace default, TLS \(CA .*ca\.pem\): created AzEvacSourceAz, AzEvacTargetAz, AzEvacMode, AzEvacTier, AzEvacKind, AzEvacJob, AzEvacRun/);
     const again = await run(process.execPath, [BIN, 'setup', 'temporal'], { env, timeout: 120_000 });
     expect(again.stdout).toContain('nothing to create');
 

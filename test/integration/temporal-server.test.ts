@@ -9,7 +9,7 @@ import { testTemporalAddress } from '../setup/temporal.js';
 
 const { IndexedValueType } = temporal.api.enums.v1;
 
-const EXPECTED_KEYWORD_ATTRIBUTES = ['AzEvacSourceAz', 'AzEvacTargetAz', 'AzEvacMode', 'AzEvacTier', 'AzEvacKind'];
+const EXPECTED_KEYWORD_ATTRIBUTES = ['AzEvacSourceAz', 'AzEvacTargetAz', 'AzEvacMode', 'AzEvacTier', 'AzEvacKind', 'AzEvacJob', 'AzEvacRun'];
 
 describe('Temporal dev server from the global setup', () => {
   let connection: Connection;

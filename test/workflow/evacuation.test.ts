@@ -3,15 +3,18 @@
  * process: a generated fleet of 500 jobs (≈ 250 in az-a), az-a down, everything moved
  * into az-b through evacuateAz → tier → job workflows with the production worker wiring.
  * Every assertion compares two independent observations (the JSON report, the stored plan,
- * the simulator's resources and counters, the Temporal histories).
+ * the simulator's resources and counters, the Temporal histories), and what the Temporal UI
+ * shows of it (search attributes, summaries).
  */
+import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../client/search-attributes.js';
 import { jobWorkflowId, tierWorkflowId, type EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { TIERS, jobKey, type Tier } from '../../domain/types.js';
 import type { StoredPlan } from '../../platform/ports.js';
 import type { SimulatedDeployment } from '../../simulator/control-client.js';
-import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { historyMarks, jobChildMarks, maxChildrenInFlight } from '../setup/history-events.js';
 
 const CRITICAL: Tier[] = ['P0', 'P1', 'P2'];
@@ -164,6 +167,34 @@ describe('evacuateAz: az-a (down) → az-b, 500-job fleet', () => {
       expect(d.status.name, reportKey(j)).toBe(j.outcome === 'failed' ? 'FAILED' : 'COMPLETED');
       expect(d.parentExecution?.workflowId?.startsWith(tierWorkflowId(id, j.tier))).toBe(true);
     }
+  });
+
+  it('tags the evacuation, its tiers and jobs with typed search attributes (run, kind, tier, job, mode, AZs) and static summaries, and its activities with summaries', async () => {
+    const k = SEARCH_ATTRIBUTE_KEYS;
+    const tags = (d: WorkflowExecutionDescription) => [k.run, k.kind, k.tier, k.job, k.mode, k.sourceAz, k.targetAz].map((key) => d.typedSearchAttributes.get(key));
+    const evacuation = await h.handle(id).describe();
+    expect(tags(evacuation)).toEqual([id, 'evacuation', undefined, undefined, 'emergency', SOURCE_AZ, TARGET_AZ]);
+    expect(await evacuation.staticSummary()).toBe(`emergency evacuation ${SOURCE_AZ} → ${TARGET_AZ}`);
+    expect(await evacuation.staticDetails()).toContain('Requested by: vitest');
+    const p1 = report.tiers.find((t) => t.tier === 'P1')!;
+    const tier = await h.handle(tierWorkflowId(id, 'P1')).describe();
+    expect(tags(tier)).toEqual([id, 'tier', 'P1', undefined, 'emergency', SOURCE_AZ, TARGET_AZ]);
+    expect(await tier.staticSummary()).toBe(`P1 of ${id}: ${p1.jobs} job(s) into ${TARGET_AZ}, RTO target ${p1.rtoTargetSeconds} s`);
+
+    const j = report.jobs.find((x) => x.tier === 'P1' && x.startSeconds !== undefined)!;
+    const key = reportKey(j);
+    const job = await h.handle(jobWorkflowId(id, key)).describe();
+    expect(tags(job)).toEqual([id, 'job', 'P1', key, 'emergency', SOURCE_AZ, TARGET_AZ]);
+    expect(await job.staticSummary()).toMatch(new RegExp(`^P1 job ${key}: (promote|resume|redeploy) .*${TARGET_AZ}`));
+    // The start step's activity carries its summary in the job's history (the UI's event list).
+    const scheduled = (await h.history(jobWorkflowId(id, key))).events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startJob');
+    const summary = scheduled?.userMetadata?.summary;
+    expect(summary && JSON.parse(Buffer.from(summary.data!).toString())).toMatch(new RegExp(`^start ${key} in ${TARGET_AZ} \\(`));
+
+    // Visibility finds a tier's job workflows by run, kind and tier.
+    const query = `AzEvacRun = '${id}' AND AzEvacKind = 'job' AND AzEvacTier = 'P1'`;
+    const dispatched = report.jobs.filter((x) => x.tier === 'P1' && x.startSeconds !== undefined).length;
+    await waitFor(`${dispatched} job workflows listed by ${query}`, async () => ((await h.temporal.workflow.count(query)).count === dispatched ? true : undefined), 30_000);
   });
 });
 
