@@ -24,7 +24,9 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { azBusyMessage, azHoldWorkflowId, azsToHold, type AzHolder } from '../domain/az-hold.js';
+import { drillEvacuationId } from '../domain/drill.js';
 import { targetClosed } from './control-signal.js';
+import { searchAttributesOf } from './search-attributes.js';
 
 /** Release the hold (its holder has ended). */
 export const releaseAzHoldSignal = defineSignal('azHoldRelease');
@@ -85,6 +87,11 @@ export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue
       try {
         holds.taken.push(await startChild(azHold, {
           workflowId, parentClosePolicy: ParentClosePolicy.TERMINATE, args: [{ az, holder }], memo: { holder },
+          typedSearchAttributes: searchAttributesOf({
+            kind: 'az-hold', run: holder.kind === 'drill' ? drillEvacuationId(holder.workflowId) : holder.workflowId,
+            mode: holder.mode, sourceAz: holder.sourceAz, targetAz: holder.targetAz,
+          }),
+          staticSummary: `hold ${az} for ${holder.kind} ${holder.workflowId} (${holder.mode}, ${holder.sourceAz} → ${holder.targetAz})`,
         }));
         break;
       } catch (err) {
