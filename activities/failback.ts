@@ -22,13 +22,17 @@
  * Preloaded jars stay in the target AZ's jar cache (content-addressed; the next drill or a
  * real evacuation reuses them).
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { recordsKey, redeployNonceFor, type RunRef } from '../domain/evacuation.js';
 import { PlatformError } from '../platform/errors.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, restoreZooKeeperRoot } from '../domain/render-deployment.js';
-import { mergeJobIds, snapshotOwner } from '../domain/snapshot-owner.js';
+import { mergeJobIds, snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
+import { pollUntil } from './poll.js';
+import { capacityRefusal, replicaRefusal } from '../domain/failback-readiness.js';
+import type { EvacuationMode } from '../domain/evacuation.js';
+import type { PlannedJob, Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { loadJobContext, type JobContext } from './job-context.js';
@@ -40,6 +44,10 @@ import { failbackMark } from '../domain/fence.js';
 /** What failback did to one job. */
 export interface FailbackJobResult {
   key: string;
+  /** Its tier in the evacuation's plan (absent in results recorded before failback reported tiers). */
+  tier?: Tier;
+  /** When it was seen RUNNING in the source AZ again, epoch ms (absent: untouched). */
+  runningAtMs?: number;
   /** `restored-from-target`: restored from the fresh savepoint of its drilled copy; `restored-own`: from its own snapshot; `untouched`: it never stopped. */
   action: 'restored-from-target' | 'restored-own' | 'untouched';
   restoredFrom?: string;
@@ -52,15 +60,19 @@ export function createFailbackActivities(deps: ActivityDeps) {
   return {
     /**
      * The jobs a failback of `evacuationId` handles: every job the plan of its newest run
-     * admitted, and that run's id (the workflow's first run id; absent for a run recorded
-     * before runs had one), under which the failback reads the run's records.
+     * admitted, in admission order (tier by tier), and that run's id (the workflow's first run
+     * id; absent for a run recorded before runs had one), under which the failback reads the
+     * run's records. `drill` is false for a real evacuation (emergency or planned, outside a
+     * drill), whose failback re-protects first and moves the jobs back tier by tier (`tiers`:
+     * how many of `jobs`, in order, each tier has).
      * @param drillOwned the evacuation ran inside a drill workflow (a runbook may evacuate in
      *   `mode: emergency` after taking the source AZ down): its state is a rehearsal's too
      * @throws non-retryable 'EvacuationRunning' while the evacuation still runs (failback would
-     *   move jobs back while it moves them out), 'NotADrill' for an emergency evacuation outside a
-     *   drill (its target copies hold the only live state), 'NotFound' when no such evacuation was planned
+     *   move jobs back while it moves them out), 'NotFound' when no such evacuation was planned
      */
-    async failbackScope(req: { evacuationId: string; drillOwned?: boolean }): Promise<{ jobs: string[]; sourceAz: string; targetAz: string; runId?: string }> {
+    async failbackScope(req: { evacuationId: string; drillOwned?: boolean }): Promise<{
+      jobs: string[]; sourceAz: string; targetAz: string; runId?: string; mode?: EvacuationMode; drill?: boolean; tiers?: Array<{ tier: Tier; jobs: number }>;
+    }> {
       const run = await Context.current().client.workflow.getHandle(req.evacuationId).describe().catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
@@ -76,10 +88,76 @@ export function createFailbackActivities(deps: ActivityDeps) {
         runId = undefined;
         return deps.evacuations.getPlan(req.evacuationId);
       });
-      if (stored.request.mode !== 'drill' && !req.drillOwned) {
-        throw terminal('NotADrill', `${req.evacuationId} was an evacuation in ${stored.request.mode} mode: failback discards the state built in ${stored.plan.targetAz}, which only a drill may do. Fix: move the jobs back with \`az-evac evacuate --from ${stored.plan.targetAz} --to ${stored.plan.sourceAz} --mode planned\``);
+      const tiers: Array<{ tier: Tier; jobs: number }> = [];
+      for (const p of stored.plan.admitted) {
+        const last = tiers[tiers.length - 1];
+        if (last?.tier === p.tier) last.jobs += 1;
+        else tiers.push({ tier: p.tier, jobs: 1 });
       }
-      return { jobs: stored.plan.admitted.map((p) => p.key), sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz, ...(runId ? { runId } : {}) };
+      return {
+        jobs: stored.plan.admitted.map((p) => p.key), sourceAz: stored.plan.sourceAz, targetAz: stored.plan.targetAz, ...(runId ? { runId } : {}),
+        mode: stored.request.mode, drill: stored.request.mode === 'drill' || req.drillOwned === true, tiers,
+      };
+    },
+
+    /**
+     * Readiness of the failback of a real evacuation (run `req`), before anything is touched:
+     * the former source AZ's API server and object store answer, it has room for the jobs
+     * moving back (domain/failback-readiness.ts capacityRefusal: each job the evacuation did
+     * not skip whose source copy is not running now), and each moved job is re-protected: a
+     * snapshot of the run it is now in the former target AZ has reached the source AZ's object
+     * store within its tier's RPO (replicaRefusal), waited for up to one RPO (replication may be
+     * catching up after the outage). Jobs that are not re-protected by then are returned with
+     * why; they are not moved back and keep running where they are.
+     * @returns the jobs not ready, with the reason
+     * @throws non-retryable 'SourceUnhealthy' when the source AZ's API server or object store
+     *   does not answer or it lacks the capacity, naming what failed and the fix
+     */
+    async failbackReadiness(req: RunRef): Promise<{ notReady: Array<{ key: string; reason: string }> }> {
+      const stored = await deps.evacuations.getPlan(recordsKey(req));
+      const { sourceAz, targetAz } = stored.plan;
+      const refuse = (why: string) => terminal('SourceUnhealthy', `failback of ${req.evacuationId} into ${sourceAz} refused: ${why}`);
+      const unhealthy = (what: string) => (err: unknown): never => {
+        if (err instanceof PlatformError) throw refuse(`${what} does not answer (${err.message}). Fix: wait until ${sourceAz} is healthy again (its stale copies are fenced then), and run the failback again`);
+        throw err;
+      };
+      const free = await deps.cluster.capacity(sourceAz).catch(unhealthy(`the API server of ${sourceAz}`));
+      const outcomes = new Map((await deps.evacuations.listOutcomes(recordsKey(req))).map((o) => [o.key, o]));
+      const limit = pLimit(32);
+      const movingBack: PlannedJob[] = [];
+      const checks: Array<{ key: string; jobId: string; owner: SnapshotOwner; rpoSeconds: number }> = [];
+      await Promise.all(stored.plan.admitted.map((p) => limit(async () => {
+        const outcome = outcomes.get(p.key);
+        if (outcome?.outcome === 'skipped') return;
+        const src = await deps.cluster.getDeployment(sourceAz, p.namespace, p.name).catch(unhealthy(`the API server of ${sourceAz}`));
+        if (src?.specState !== 'running' || src.jobState !== 'RUNNING') movingBack.push(p);
+        // Only a job running in the target AZ with state of its own has snapshots to replicate.
+        if (outcome?.outcome !== 'running' || !outcome.jobId || (outcome.snapshotPath === undefined && p.strategy !== 'promote-standby')) return;
+        const ctx = await loadJobContext(deps, req, p.key);
+        checks.push({ key: p.key, jobId: outcome.jobId, owner: { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([outcome.jobId]) }, rpoSeconds: ctx.policy.rpoSeconds });
+      })));
+      const lacking = capacityRefusal(sourceAz, free, movingBack);
+      if (lacking) throw refuse(lacking);
+      // Re-protect: replication into the source AZ may be catching up after its outage; a job
+      // whose run checkpoints as its RPO demands has a fresh snapshot there within one RPO.
+      const startedMs = Date.now();
+      const reasons = new Map<string, string>();
+      let pending = checks;
+      await pollUntil(`re-protection of ${checks.length} job(s) in ${sourceAz}`, Math.max(0, ...checks.map((c) => c.rpoSeconds * 1000)) + 60_000, async () => {
+        const still: typeof checks = [];
+        await Promise.all(pending.map((c) => limit(async () => {
+          const listed = await deps.objects.listSnapshots(sourceAz, c.owner).catch(unhealthy(`the object store of ${sourceAz}`));
+          const reason = replicaRefusal({ key: c.key, jobId: c.jobId, sourceAz, targetAz }, listed, c.rpoSeconds, Date.now() / 1000, (Date.now() - startedMs) / 1000);
+          if (reason) {
+            reasons.set(c.key, reason);
+            still.push(c);
+          } else reasons.delete(c.key);
+        })));
+        pending = still.filter((c) => Date.now() - startedMs < c.rpoSeconds * 1000);
+        return pending.length === 0 ? true : undefined;
+      });
+      const notReady = [...reasons].map(([key, reason]) => ({ key, reason }));
+      return { notReady: notReady.sort((a, b) => a.key.localeCompare(b.key)) };
     },
 
     /**
@@ -91,8 +169,10 @@ export function createFailbackActivities(deps: ActivityDeps) {
      *   (taken back: the copy keeps running in the target), 'StartupTimeout' when the fresh
      *   savepoint is not complete in the source replica within tiers.yaml savepointTimeout
      */
-    async failbackJob(req: RunRef & { key: string; startupTimeoutSeconds?: number; requestedBy?: string }): Promise<FailbackJobResult> {
+    async failbackJob(req: RunRef & { key: string; startupTimeoutSeconds?: number; requestedBy?: string; drill?: boolean }): Promise<FailbackJobResult> {
       const ctx = await loadJobContext(deps, req, req.key);
+      // A real evacuation's job must not end up running nowhere: a move back that cannot finish is taken back.
+      const real = req.drill === false;
       const source = ctx.source.name;
       const target = ctx.target.name;
       const outcome = (await deps.evacuations.listOutcomes(recordsKey(req))).find((o) => o.key === req.key);
@@ -130,7 +210,10 @@ export function createFailbackActivities(deps: ActivityDeps) {
           // 2. exactly that savepoint, of the drilled run's own job id, complete in the source
           //    AZ's replica (replication lags).
           const ready = await savepointInReplica(deps, ctx, source, { ...snapshotOwner(ctx.job), jobIds: mergeJobIds([outcome.jobId]) }, verdict.savepointPath);
-          if (ready.kind !== 'snapshot') throw terminal('StartupTimeout', `${ready.reason}; ${req.key} stays suspended in ${source}`);
+          if (ready.kind !== 'snapshot') {
+            if (real) throw await takeBack(ctx, copy, `${ready.reason}; ${req.key} stays suspended in ${source}`);
+            throw terminal('StartupTimeout', `${ready.reason}; ${req.key} stays suspended in ${source}`);
+          }
           path = ready.snapshot.path;
         }
         await restoreSource(ctx, path, fbNonce, src.specState === 'suspended', req.requestedBy);
@@ -150,11 +233,20 @@ export function createFailbackActivities(deps: ActivityDeps) {
       }
       if (result.action !== 'untouched') {
         const now = await platformCall(`read ${req.key} in ${source}`, () => deps.cluster.getDeployment(source, ctx.job.namespace, ctx.job.name));
-        await platformCall(`${req.key} RUNNING in ${source}`, () => deps.cluster.waitForRunning(source, ctx.job.namespace, ctx.job.name, {
-          minGeneration: now?.generation ?? 0, timeoutSeconds: startupSeconds, restoring: result.restoredFrom !== undefined, signal: Context.current().cancellationSignal,
-          onProgress: () => Context.current().heartbeat('waiting for RUNNING in the source AZ'),
-        }));
+        try {
+          await platformCall(`${req.key} RUNNING in ${source}`, () => deps.cluster.waitForRunning(source, ctx.job.namespace, ctx.job.name, {
+            minGeneration: now?.generation ?? 0, timeoutSeconds: startupSeconds, restoring: result.restoredFrom !== undefined, signal: Context.current().cancellationSignal,
+            onProgress: () => Context.current().heartbeat('waiting for RUNNING in the source AZ'),
+          }));
+        } catch (err) {
+          if (!real || result.action !== 'restored-from-target' || !(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+          // Suspended again in the source before the copy in the target resumes from the savepoint it stopped with.
+          await platformCall(`suspend ${req.key} in ${source}`, () => deps.cluster.suspend(source, ctx.job.namespace, ctx.job.name));
+          throw await takeBack(ctx, copy, `${err.message}; suspended again in ${source}`);
+        }
+        result.runningAtMs = Date.now();
       }
+      result.tier = ctx.planned.tier;
       result.target = await restoreTarget(ctx, strategy, outcome?.jobId, deployedByDrill, fbNonce, req.evacuationId) ?? result.target;
       return result;
     },
@@ -185,6 +277,18 @@ export function createFailbackActivities(deps: ActivityDeps) {
       return { resumed };
     },
   };
+
+  /**
+   * Take back the move of a real evacuation's job: its copy in the target AZ, stopped with a
+   * savepoint, runs again (ClusterPort.undoStop: from the savepoint it stopped with).
+   * @returns the non-retryable 'DeploymentFailed' failure to throw, naming `why` and what was done
+   */
+  async function takeBack(ctx: JobContext, copy: { namespace: string; name: string }, why: string): Promise<ApplicationFailure> {
+    const az = ctx.target.name;
+    const mode = undoMode(ctx);
+    await platformCall(`take back the stop of ${copy.name} in ${az}`, () => deps.cluster.undoStop(az, copy.namespace, copy.name, mode));
+    return terminal('DeploymentFailed', `${why}; its copy ${copy.namespace}/${copy.name} runs again in ${az} from the savepoint it was stopped with (upgradeMode ${mode}). Fix: repair what failed, then run the failback again`);
+  }
 
   /**
    * Restore the source FlinkDeployment from `path` (own state when undefined and it runs), with

@@ -147,7 +147,7 @@ Runbook paths:
   az-evac status <id> | pause <id> | resume <id> | abort <id> --reason "..."
   az-evac report <id> --report-html out/report.html    the report of a finished evacuation
   az-evac drill run runbooks/p3-canary.yaml             a drill from a runbook, followed to its verdict
-  az-evac failback <drill-id>                           undo a drill
+  az-evac failback <evacuation-id>                      undo a drill; after a real evacuation, move its jobs home once the source AZ is healthy
 Read commands take --json: one JSON document on stdout, progress on stderr.
 
 Exit codes:
@@ -296,14 +296,20 @@ Examples:
   control('abort', 'dispatch nothing more; in-flight jobs finish; the rest are recorded as skipped', 'aborting', (c, id, reason) => c.abort(id, who(), reason!))
     .requiredOption('--reason <text>', 'why (recorded in the report)');
 
-  program.command('failback <drill-id>').description('undo a drill: remove its copies in the target AZ, resume the source copies, resume preempted P3 jobs')
+  program.command('failback <evacuation-id>')
+    .description('move the jobs of an evacuation back into its source AZ, each stopped with a savepoint where it runs now and restored from exactly that savepoint. ' +
+      'After a drill: undo it (drill copies removed, standbys put back, preempted P3 jobs resumed). After an emergency or planned evacuation: refused while the source AZ ' +
+      'is unhealthy (API or object store not answering, too little capacity); re-protects first (a job whose current run has no snapshot replicated back into the ' +
+      'source AZ stays where it is), then moves the jobs back tier by tier; standbys are re-established in the target AZ')
     .option('--window <n>', 'jobs failed back at once', positiveInteger, 50)
     .option('--json', 'print the result as JSON')
-    .action(async (drillId: string, o: { window: number; json?: boolean }) => withClient(async (c) => {
-      const r = await c.failback({ drillId, window: o.window, requestedBy: who() });
+    .action(async (evacuationId: string, o: { window: number; json?: boolean }) => withClient(async (c) => {
+      const r = await c.failback({ drillId: evacuationId, window: o.window, requestedBy: who() });
       if (o.json) printJson(io, r);
       else {
-        io.out(`failback of ${drillId}: ${r.jobs} jobs, ${r.restoredFromTarget} restored from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} untouched, ${r.removed} drill copies removed, ${r.standbys} hot standbys restarted, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);
+        const copies = r.mode === undefined || r.mode === 'drill' ? 'drill copies removed' : `copies removed in ${r.targetAz}`;
+        io.out(`failback of ${evacuationId}${r.mode ? ` (${r.mode})` : ''} ${r.targetAz} → ${r.sourceAz}: ${r.jobs} jobs, ${r.restoredFromTarget} restored from fresh savepoints, ${r.restoredOwn} from their own snapshots, ${r.untouched} untouched, ${r.removed} ${copies}, ${r.standbys} hot standbys restarted, ${r.preemptedResumed} preempted P3 resumed, ${r.failed.length} failed\n`);
+        for (const t of r.tiers ?? []) io.out(`  ${t.tier}: ${t.back}/${t.jobs} back in ${r.sourceAz}${t.worstSeconds === undefined ? '' : `, last RUNNING ${t.worstSeconds} s after the start`}, ${t.failed} failed\n`);
         for (const f of r.failed) io.out(`  ${f.key}: ${f.reason}\n`);
       }
       ctx.setExit(r.failed.length === 0 ? EXIT.ok : EXIT.failed);

@@ -186,9 +186,10 @@ export class EvacuationClient {
   }
 
   /**
-   * Undo a drill and wait for it (workflows/failback.ts): the drill's copies in the target AZ
-   * are removed or re-suspended, the source copies resumed. One failback per drill (a second
-   * call joins the first).
+   * Fail back an evacuation and wait for it (workflows/failback.ts): undo a drill, or move a
+   * real evacuation's jobs back once its source AZ is healthy. One failback per evacuation at
+   * a time (a second call joins the first).
+   * @throws WorkflowFailedError whose cause names why when it is refused (`SourceUnhealthy`, `EvacuationRunning`, `NotFound`)
    */
   async failback(input: FailbackInput): Promise<FailbackResult> {
     return this.client.workflow.execute<typeof failbackDrill>('failbackDrill', {

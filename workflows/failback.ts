@@ -1,19 +1,29 @@
 /**
- * failbackDrill: undo a drill (activities/failback.ts): per admitted job of the drill, in a
- * sliding window, fence the drill's copy in the target AZ with a stop-with-savepoint, restore
- * the source copy from that fresh savepoint and await it RUNNING, put the target AZ back as
- * it was; then resume the P3 jobs the drill preempted. Jobs whose failback fails after
- * retries are listed with the reason; the others go on.
+ * failbackDrill: fail back an evacuation (activities/failback.ts), per admitted job, in a
+ * sliding window: stop its copy in the target AZ with a savepoint, restore the source copy
+ * from exactly that savepoint and await it RUNNING, put the target AZ back as it was (a
+ * redeployed copy deleted, a cold standby left suspended, a hot standby restarted and
+ * labelled standby); then resume the P3 jobs the evacuation preempted. Jobs whose failback
+ * fails after retries are listed with the reason; the others go on.
  *
- * Pending fences of the drill's evacuation are done first (activities/fencing.ts settleFences).
+ * A drill's failback undoes the drill, all its jobs in one window. A real evacuation's
+ * (emergency or planned) is refused while the source AZ is unhealthy, re-protects first
+ * (failbackReadiness: jobs whose current run has no snapshot replicated back into the source
+ * AZ within their tier's RPO are not moved) and moves the jobs back tier by tier; a job whose
+ * move back cannot finish runs on in the target AZ (activities/failback.ts takeBack).
+ *
+ * Pending fences of the evacuation are done first (activities/fencing.ts settleFences): a
+ * fenced source copy is only ever restored from the fresh savepoint, never resumed.
  * Started by the drill workflow's failback step (as a child) and by `az-evac failback`.
- * One activity per job: a drill of 5,000 jobs costs ~15,000 history events, inside
- * Temporal's 51,200 (docs/design.md#temporal-limits). The drill's job keys travel as one payload (≤ ~250 KB).
+ * One activity per job: an evacuation of 5,000 jobs costs ~15,000 history events, inside
+ * Temporal's 51,200 (docs/design.md#temporal-limits). The job keys travel as one payload (≤ ~250 KB).
  */
 import { ActivityFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { searchAttributesOf } from './search-attributes.js';
 import type { FailbackJobResult } from '../activities/failback.js';
+import type { EvacuationMode } from '../domain/evacuation.js';
+import type { Tier } from '../domain/types.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -27,7 +37,7 @@ const SETTLE_FENCES_SECONDS = 600;
 
 /** Input of a failback. */
 export interface FailbackInput {
-  /** The drill (evacuation id) to undo. */
+  /** The evacuation (a drill's, or a real one once its source AZ is healthy) to fail back. */
   drillId: string;
   /** Jobs failed back at once (default 50). */
   window?: number;
@@ -39,11 +49,24 @@ export interface FailbackInput {
   requestedBy?: string;
 }
 
+/** One tier of a real evacuation's failback: its jobs, how many are back in the source AZ, and the slowest. */
+export interface FailbackTier {
+  tier: Tier;
+  jobs: number;
+  /** RUNNING in the source AZ again (restored or never stopped). */
+  back: number;
+  failed: number;
+  /** Seconds from the failback's start to the last of its jobs RUNNING in the source AZ (absent: none restored). */
+  worstSeconds?: number;
+}
+
 /** Result of a failback: counts per action, failures with reasons, preempted jobs resumed. */
 export interface FailbackResult {
   drillId: string;
   sourceAz: string;
   targetAz: string;
+  /** Mode of the evacuation failed back (absent in results recorded before it was reported). */
+  mode?: EvacuationMode;
   jobs: number;
   /** Restored in the source AZ from the fresh savepoint of the drilled copy. */
   restoredFromTarget: number;
@@ -57,42 +80,86 @@ export interface FailbackResult {
   standbys: number;
   failed: Array<{ key: string; reason: string }>;
   preemptedResumed: number;
+  /** A real evacuation's failback: per tier in the order moved back (absent for a drill's). */
+  tiers?: FailbackTier[];
 }
 
-/** Undo drill `input.drillId`. Never throws for a job-level failure (listed in `failed`). */
+/**
+ * Fail back evacuation `input.drillId`. Never throws for a job-level failure (listed in `failed`).
+ * A drill's failback undoes it (every job at once in a sliding window). A real evacuation's
+ * (emergency or planned, outside a drill) checks the source AZ first and is refused while it is
+ * unhealthy (`SourceUnhealthy`: API or object store not answering, too little capacity), then
+ * re-protects (jobs whose current run has no snapshot replicated back into the source AZ stay
+ * where they are, listed in `failed`), and moves the jobs back tier by tier in admission order.
+ */
 export async function failbackDrill(input: FailbackInput): Promise<FailbackResult> {
+  const startedAtMs = Date.now();
   const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
   upsertSearchAttributes(searchAttributesOf({ kind: 'failback', run: input.drillId, sourceAz: scope.targetAz, targetAz: scope.sourceAz }));
-  // An emergency-mode drill left fences pending while the source AZ was down: finish them,
-  // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
   // The evacuation run whose records are read (scope.runId: absent for runs recorded before runs had one).
   const run = { evacuationId: input.drillId, ...(scope.runId ? { runId: scope.runId } : {}) };
+  // Results recorded before failback handled real evacuations have no `drill`: they were drills.
+  const real = scope.drill === false;
+  const failed: FailbackResult['failed'] = [];
+  const notReady = new Set<string>();
+  if (real) {
+    // Refused (the workflow fails with the reason) while the source AZ is unhealthy; re-protect check.
+    for (const r of (await slow.failbackReadiness(run)).notReady) {
+      failed.push(r);
+      notReady.add(r.key);
+    }
+  }
+  // An emergency-mode drill left fences pending while the source AZ was down: finish them,
+  // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
   if (patched('failback-settles-fences')) await slow.settleFences({ ...run, timeoutSeconds: SETTLE_FENCES_SECONDS });
   const results: FailbackJobResult[] = [];
-  const failed: FailbackResult['failed'] = [];
   const window = Math.max(1, input.window ?? 50);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < scope.jobs.length) {
-      const key = scope.jobs[next++]!;
-      try {
-        results.push(await slow.failbackJob({ ...run, key, startupTimeoutSeconds: input.startupTimeoutSeconds, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}) }));
-      } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-        failed.push({ key, reason: err.cause?.message ?? err.message });
+  const moveBack = async (keys: string[]): Promise<void> => {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < keys.length) {
+        const key = keys[next++]!;
+        try {
+          results.push(await slow.failbackJob({
+            ...run, key, startupTimeoutSeconds: input.startupTimeoutSeconds, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}), ...(real ? { drill: false } : {}),
+          }));
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          failed.push({ key, reason: err.cause?.message ?? err.message });
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, keys.length) }, lane));
   };
-  await Promise.all(Array.from({ length: Math.min(window, scope.jobs.length) }, lane));
+  let tiers: FailbackTier[] | undefined;
+  if (real) {
+    // Tier by tier, in admission order: a tier starts once the one before it is back.
+    tiers = [];
+    let at = 0;
+    for (const t of scope.tiers ?? []) {
+      const keys = scope.jobs.slice(at, at + t.jobs);
+      at += t.jobs;
+      await moveBack(keys.filter((k) => !notReady.has(k)));
+      const mine = new Set(keys);
+      const done = results.filter((r) => mine.has(r.key));
+      const times = done.flatMap((r) => (r.runningAtMs === undefined ? [] : [r.runningAtMs]));
+      tiers.push({
+        tier: t.tier, jobs: t.jobs, back: done.length, failed: failed.filter((f) => mine.has(f.key)).length,
+        ...(times.length ? { worstSeconds: Math.round((Math.max(...times) - startedAtMs) / 100) / 10 } : {}),
+      });
+    }
+  } else {
+    await moveBack(scope.jobs);
+  }
   const { resumed: preemptedResumed } = await acts.resumePreempted(input.drillId, scope.runId);
   const count = (f: (r: FailbackJobResult) => boolean): number => results.filter(f).length;
   return {
-    drillId: input.drillId, sourceAz: scope.sourceAz, targetAz: scope.targetAz, jobs: scope.jobs.length,
+    drillId: input.drillId, sourceAz: scope.sourceAz, targetAz: scope.targetAz, ...(scope.mode ? { mode: scope.mode } : {}), jobs: scope.jobs.length,
     restoredFromTarget: count((r) => r.action === 'restored-from-target'),
     restoredOwn: count((r) => r.action === 'restored-own'),
     untouched: count((r) => r.action === 'untouched'),
     removed: count((r) => r.target === 'deleted'),
     standbys: count((r) => r.target === 'standby-restarted'),
-    failed, preemptedResumed,
+    failed, preemptedResumed, ...(tiers ? { tiers } : {}),
   };
 }

@@ -20,6 +20,9 @@ import { recordsKey, type EvacuationResult } from '../../domain/evacuation.js';
 import { predictionSummary, type EvacuationReport } from '../../domain/report.js';
 import { jobKey, type FleetJob, type Plan } from '../../domain/types.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
+import { messageOf } from '../../domain/error-message.js';
+import type { FailbackResult } from '../../workflows/failback.js';
+import type { SimulatedDeployment } from '../../simulator/control-client.js';
 import { listFlinkDeployments } from '../../platform/kube/az-apis.js';
 import type { FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
 import { buildStateStores } from '../../platform/state-stores.js';
@@ -32,12 +35,17 @@ import { testTemporalAddress } from '../setup/temporal.js';
 const CRITICAL = ['P0', 'P1', 'P2'];
 
 /** Declare the evacuation tests of a fleet of `jobs` primaries. */
-export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: number; minCritical: number }): void {
+export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: number; minCritical: number; failback?: boolean }): void {
   let p: KubeTestPlatform;
+  /** With `failback`: the refusal while az-a's apiserver is stopped, then the failback once it answers. */
+  let refused: string | undefined;
+  let failback: FailbackResult | undefined;
   let settings: Settings;
   let result: EvacuationResult;
   let report: EvacuationReport;
   let target: Map<string, FlinkDeploymentObject>;
+  /** The stand-in's simulated az-b right after the evacuation (what each copy restored from). */
+  let simulatedTarget: Map<string, SimulatedDeployment>;
   let carriedOver: string[];
   let wallSeconds: number;
   let planned: Plan;
@@ -86,17 +94,26 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
       const list = await listFlinkDeployments(p.admin.get('az-b')!);
       target = new Map(list.map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, d]));
+      simulatedTarget = new Map((await p.sim.client.listDeployments('az-b')).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
       console.log(`[kube evacuation] ${o.jobs} jobs (${report.jobs.length} in az-a) az-a → az-b on real apiservers at time scale ${o.timeScale}: ${wallSeconds.toFixed(1)} s wall`);
       const forecast = planned.rto?.jobs ?? [];
       const accuracy = predictionSummary(report);
       console.log(`[kube evacuation] plan --json before the trigger: ${forecast.filter((j) => j.inputs.stateFrom === 'snapshot').length} of ${forecast.filter((j) => j.strategy !== 'promote-standby').length} restoring jobs sized from their snapshot's _metadata in S3; ` +
         `predicted to miss: ${forecast.filter((j) => j.misses).map((j) => `${j.key} (${j.tier}, ${(j.inputs.stateBytes / 2 ** 30).toFixed(1)} GiB, ${j.seconds}s > ${j.rtoTargetSeconds}s)`).join(', ') || 'none'}; ` +
         `report: ${accuracy.predictedMisses} predicted / ${accuracy.achievedMisses} achieved misses, median |achieved − predicted| ${accuracy.medianErrorSeconds}s`);
+      if (o.failback) {
+        refused = await client.failback({ drillId: id, requestedBy: 'vitest' }).then(() => 'ran', messageOf);
+        await cp.handle.startAz('az-a');
+        await p.sim.client.setAzDown('az-a', false);
+        const t0 = Date.now();
+        failback = await client.failback({ drillId: id, requestedBy: 'vitest' });
+        console.log(`[kube failback] ${failback.jobs} jobs az-b → az-a in ${((Date.now() - t0) / 1000).toFixed(1)} s wall: ${JSON.stringify(failback.tiers)}`);
+      }
     } finally {
       worker.shutdown();
       await running.catch(() => undefined);
       await client.close();
-      await cp.handle.startAz('az-a');
+      if (!failback) await cp.handle.startAz('az-a').catch(() => undefined);
     }
   }, 900_000);
 
@@ -148,7 +165,7 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
     expect(report.jobs.map(reportKey).sort()).toEqual([...source.keys()].sort());
     const critical = report.jobs.filter((j) => CRITICAL.includes(j.tier));
     expect(critical.length).toBeGreaterThanOrEqual(o.minCritical);
-    const simulated = new Map((await p.sim.client.listDeployments('az-b')).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
+    const simulated = simulatedTarget;
     const problems: string[] = [];
     for (const j of critical) {
       const job = source.get(reportKey(j))!;
@@ -191,6 +208,36 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       if (events.length !== 1 || !events[0]!.message?.includes(`emergency evacuation ${recordsKey(report)} of az-a into az-b, triggered by vitest`)) {
         problems.push(`${where}: ${events.length} AzEvacApplied Event(s): ${events.map((e) => e.message).join(' | ')}`);
       }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it.runIf(o.failback)('failback: refused while az-a\'s apiserver is stopped; once it answers, every moved job STABLE / RUNNING in az-a from a savepoint of its az-b run, marked as kubectl describe shows, its az-b copy not running', async () => {
+    expect(refused).toMatch(/failback of .* into az-a refused: the API server of az-a does not answer \(.*\)\. Fix: wait until az-a is healthy again/);
+    expect(failback!.failed).toEqual([]);
+    const moved = report.jobs.filter((j) => j.outcome === 'running');
+    expect(failback).toMatchObject({ mode: 'emergency', restoredFromTarget: moved.length });
+    const admin = p.admin.get('az-a')!;
+    const sourceNow = new Map((await listFlinkDeployments(admin)).map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, d]));
+    const targetNow = new Map((await listFlinkDeployments(p.admin.get('az-b')!)).map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, d]));
+    const simulated = new Map((await p.sim.client.listDeployments('az-a')).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
+    const jobs = new Map<string, FleetJob>(p.fleet.jobs.filter((j) => j.az === 'az-a').map((j) => [jobKey(j), j]));
+    const problems: string[] = [];
+    for (const j of moved) {
+      const key = reportKey(j);
+      const d = sourceNow.get(key);
+      if (d?.status?.lifecycleState !== 'STABLE' || d.status.jobStatus?.state !== 'RUNNING') problems.push(`${key}: in az-a ${d ? `${d.status?.lifecycleState}/${d.status?.jobStatus?.state}` : 'absent'}`);
+      const from = simulated.get(key)?.status.jobStatus?.restoredFrom;
+      if (!(j.jobId && from?.includes(`/savepoint-${j.jobId.slice(0, 6)}-`))) problems.push(`${key}: restored from ${String(from)}, not a savepoint of its az-b run ${String(j.jobId)}`);
+      if (d?.metadata.annotations?.[ACTION_ANNOTATIONS.failedBackBy] !== recordsKey(report)) problems.push(`${key}: failed-back-by ${String(d?.metadata.annotations?.[ACTION_ANNOTATIONS.failedBackBy])}`);
+      const fieldSelector = `involvedObject.kind=FlinkDeployment,involvedObject.name=${d?.metadata.name},involvedObject.uid=${d?.metadata.uid}`;
+      const events = (await admin.core.listNamespacedEvent({ namespace: d?.metadata.namespace ?? 'default', fieldSelector })).items.filter((e) => e.reason === 'AzEvacFailedBack');
+      if (events.length !== 1) problems.push(`${key}: ${events.length} AzEvacFailedBack Events`);
+      const job = jobs.get(key)!;
+      const standby = j.strategy !== 'redeploy' && job.standby?.az === 'az-b' ? job.standby : undefined;
+      const t = targetNow.get(standby ? `${standby.namespace}/${standby.name}` : key);
+      const standbyAgain = standby?.kind === 'hot' && t?.metadata.labels?.['az-evac.io/role'] === 'standby';
+      if (t && (t.spec.job as { state?: string }).state === 'running' && !standbyAgain) problems.push(`${key}: its az-b copy ${t.metadata.name} still running`);
     }
     expect(problems).toEqual([]);
   });

@@ -8,6 +8,8 @@
  *     listed as pending fences in the report);
  *  3. nothing applied twice: per resource in the target AZ at most one create, one nonce
  *     redeploy, one spec change and one deploy (simulator counters).
+ * And for a real evacuation's failback, failbackProblems: nothing lost, each job RUNNING once and
+ * in the source AZ, nothing rewound or deployed twice.
  * Also records one row of the fault table (docs/guarantees.md) per test in `.az-evac/fault-figures.jsonl`.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EvacuationReport } from '../../domain/report.js';
 import type { JobKey, Plan } from '../../domain/types.js';
+import type { FailbackResult } from '../../workflows/failback.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey } from './evacuation-harness.js';
 
 /** Outcome counts of a report. */
@@ -118,4 +121,45 @@ const FIGURES = join(dirname(fileURLToPath(import.meta.url)), '../../.az-evac/fa
 export async function recordFigure(row: FaultFigure): Promise<void> {
   await mkdir(dirname(FIGURES), { recursive: true });
   await appendFile(FIGURES, `${JSON.stringify({ ...row, at: new Date().toISOString() })}\n`);
+}
+
+/**
+ * Problems with the guarantees of a real evacuation's failback (docs/guarantees.md row 5;
+ * empty when all hold), read from the simulator after failback `fb` of the evacuation
+ * `report` describes:
+ *  1. nothing lost: every job the evacuation moved is back or listed failed with a reason;
+ *  2. each job RUNNING exactly once, in the source AZ: RUNNING in az-a, and its copy in az-b
+ *     not RUNNING (a hot standby labelled standby again runs beside it by design);
+ *  3. nothing rewinds, nothing twice: each stateful job restored in az-a from exactly the
+ *     savepoint its az-b run (the evacuation's job id) was stopped with, and at most one
+ *     redeploy and one deploy per az-a resource since `before` (its counters then).
+ */
+export async function failbackProblems(
+  h: EvacuationHarness, report: EvacuationReport, fb: FailbackResult, before: Record<string, { redeploys: number; deploys: number }>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const failed = new Map(fb.failed.map((f) => [f.key, f.reason]));
+  const source = new Map((await h.sim.client.listDeployments(SOURCE_AZ)).map((d) => [`${d.manifest.metadata.namespace ?? 'default'}/${d.manifest.metadata.name}`, d]));
+  const target = await h.targetDeployments();
+  const jobs = h.sourceJobs();
+  const counters = (await h.sim.client.stats({ az: SOURCE_AZ })).counters[SOURCE_AZ] ?? {};
+  for (const j of report.jobs.filter((x) => x.outcome === 'running')) {
+    const key = reportKey(j);
+    if (failed.has(key)) {
+      if (!failed.get(key)) problems.push(`F1 ${key}: failed without a reason`);
+      continue;
+    }
+    const s = source.get(key);
+    if (s?.status.jobStatus?.state !== 'RUNNING' || s.status.lifecycleState === 'SUSPENDED') problems.push(`F1 ${key}: not RUNNING in ${SOURCE_AZ} (${s ? `${s.status.lifecycleState}/${s.status.jobStatus?.state}` : 'absent'})`);
+    const t = target.get(h.targetOf(jobs.get(key)!, j.strategy).key);
+    const standbyAgain = j.strategy === 'promote-standby' && t?.manifest.metadata.labels?.['az-evac.io/role'] === 'standby';
+    if (t?.status.jobStatus?.state === 'RUNNING' && t.status.lifecycleState !== 'SUSPENDED' && !standbyAgain) problems.push(`F2 ${key}: RUNNING in ${TARGET_AZ} too (${h.targetOf(jobs.get(key)!, j.strategy).key})`);
+    const stateless = j.snapshotPath === undefined && j.strategy !== 'promote-standby';
+    const from = s?.status.jobStatus?.restoredFrom;
+    if (!stateless && !(j.jobId && from?.includes(`/savepoint-${j.jobId.slice(0, 6)}-`))) problems.push(`F3 ${key}: restored from ${String(from)}, not a savepoint of its ${TARGET_AZ} run ${String(j.jobId)}`);
+    const c = counters[key];
+    const b = before[key] ?? { redeploys: 0, deploys: 0 };
+    if (c && (c.redeploys - b.redeploys > 1 || c.deploys - b.deploys > 1)) problems.push(`F3 ${key}: ${c.redeploys - b.redeploys} redeploys, ${c.deploys - b.deploys} deploys in ${SOURCE_AZ} during the failback`);
+  }
+  return problems;
 }

@@ -3,17 +3,20 @@
  * source copies of jobs started while az-a is down are fenced in absentia (pending fences);
  * when az-a answers again — mid-evacuation or after it — the fencing follow-up workflow
  * suspends them. A fence counts only when the copy is seen stopped: one whose suspend the
- * source operator never acts on is reported "fence requested, not observed". Real Temporal
- * dev server, worker and simulator.
+ * source operator never acts on is reported "fence requested, not observed". After an
+ * emergency, failback is refused while az-a is down and, once it answers, brings every job
+ * home after the fences are done (fenced copies restored from the fresh savepoint, never
+ * resumed). Real Temporal dev server, worker and simulator.
  */
 import { describe, expect, it } from 'vitest';
 import { failbackWorkflowId, fenceWorkflowId, recordsKey, type FencePassResult } from '../../domain/evacuation.js';
 import type { FailbackResult } from '../../workflows/failback.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import { jobKey } from '../../domain/types.js';
-import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, firstArg, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { messageOf } from '../../domain/error-message.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
-import { guaranteeProblems } from '../setup/guarantees.js';
+import { failbackProblems, guaranteeProblems } from '../setup/guarantees.js';
 import { historyMarks } from '../setup/history-events.js';
 
 /** Moved jobs' source copies RUNNING in az-a now (keys). */
@@ -93,6 +96,57 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
       },
     });
   });
+  it('after an emergency, failback is refused while az-a is down, then re-protects and moves every job back tier by tier: nothing lost, nothing twice, each job RUNNING once, in az-a', async () => {
+    await runScenario({ ...SMALL_FLEET, jobs: 30 }, { fault: 'failback of an emergency (fencing)', when: 'after the end' }, {
+      check: async ({ h, id, report }) => {
+        const moved = report.jobs.filter((j) => j.outcome === 'running');
+        expect(moved.length).toBeGreaterThan(5);
+        // Refused, with the reason, while the source AZ does not answer; nothing is touched.
+        const refused = await h.client.failback({ drillId: id, requestedBy: 'vitest' }).then(() => 'ran', messageOf);
+        expect(refused).toMatch(new RegExp(`failback of ${id} into ${SOURCE_AZ} refused: the API server of ${SOURCE_AZ} does not answer \\(.*\\)\\. Fix: wait until ${SOURCE_AZ} is healthy again`));
+
+        await h.sim.client.setAzDown(SOURCE_AZ, false);
+        const before = (await h.sim.client.stats({ az: SOURCE_AZ })).counters[SOURCE_AZ] ?? {};
+        const fb = await h.client.failback({ drillId: id, requestedBy: 'vitest' });
+        expect(fb.failed).toEqual([]);
+        expect(fb).toMatchObject({ mode: 'emergency', sourceAz: SOURCE_AZ, targetAz: TARGET_AZ, restoredFromTarget: moved.length });
+        expect(await failbackProblems(h, report, fb, before)).toEqual([]);
+        // The fencing follow-up closed before any source copy was restored: fenced copies are restored from the fresh savepoint, never resumed.
+        expect((await h.handle(fenceWorkflowId(recordsKey(report))).describe()).status.name).toBe('COMPLETED');
+
+        // Tier by tier: no job of a tier is scheduled before every job of the tier before it has ended.
+        const tierOf = new Map(report.jobs.map((j) => [reportKey(j), j.tier]));
+        const events = (await h.history(failbackWorkflowId(id))).events ?? [];
+        const scheduled = new Map<number, string>();
+        const lastEnd = new Map<string, number>();
+        const firstStart = new Map<string, number>();
+        for (const e of events) {
+          const s = e.activityTaskScheduledEventAttributes;
+          const eventId = Number(e.eventId);
+          if (s?.activityType?.name === 'failbackJob') {
+            const tier = tierOf.get(firstArg<{ key: string }>(s.input).key)!;
+            scheduled.set(eventId, tier);
+            if (!firstStart.has(tier)) firstStart.set(tier, eventId);
+          }
+          const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+          const tier = ended ? scheduled.get(Number(ended.scheduledEventId)) : undefined;
+          if (tier) lastEnd.set(tier, eventId);
+        }
+        expect(fb.tiers!.map((t) => t.tier)).toEqual([...firstStart.keys()]);
+        for (let i = 1; i < fb.tiers!.length; i++) expect(firstStart.get(fb.tiers![i]!.tier)!).toBeGreaterThan(lastEnd.get(fb.tiers![i - 1]!.tier)!);
+        expect(fb.tiers!.reduce((n, t) => n + t.back, 0)).toBe(moved.length);
+
+        // What kubectl describe shows on a restored source copy: the failback's annotations and its Event.
+        const events2 = await h.sim.client.events(SOURCE_AZ);
+        const source = new Map((await h.sim.client.listDeployments(SOURCE_AZ)).map((d) => [`${d.manifest.metadata.namespace}/${d.manifest.metadata.name}`, d]));
+        for (const j of moved) {
+          expect(source.get(reportKey(j))!.manifest.metadata.annotations).toMatchObject({ [ACTION_ANNOTATIONS.failedBackBy]: recordsKey(report) });
+          expect(events2.filter((e) => `${e.namespace}/${e.name}` === reportKey(j) && e.reason === 'AzEvacFailedBack')).toHaveLength(1);
+        }
+      },
+    });
+  });
+
   it('a source copy whose suspend is accepted but whose job keeps running is reported "fence requested, not observed", never fenced; the follow-up sees it stop once its operator acts', async () => {
     const h = await EvacuationHarness.start({ jobs: SMALL_FLEET.jobs, seed: SMALL_FLEET.seed, timeScale: SMALL_FLEET.timeScale, tiers: SMALL_FLEET.tiers });
     const id = `fence-unobserved-${Date.now() % 1e9}`;
