@@ -5,7 +5,7 @@
  * instant it exists) and its holder from the memo. The workflow takes the hold itself too
  * (workflows/az-hold.ts): this check only turns the refusal into an answer before the start,
  * for a person at a terminal or a console; a Temporal Schedule's start has no such check and
- * is refused by the workflow.
+ * is refused by the workflow. A hold whose holder has closed counts as free: it is closing.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { azBusyMessage, azHoldWorkflowId, azsToHold, mayOverrideHold, type AzHolder } from '../domain/az-hold.js';
@@ -42,6 +42,17 @@ export async function assertAzsFree(client: Client, taskQueue: string, mine: Pic
     if (described?.status.name !== 'RUNNING') continue;
     const holder = described.memo?.holder as AzHolder | undefined;
     if (holder?.workflowId === mine.workflowId) continue;
+    // A holder that has closed has let go (or the server is terminating its hold): free.
+    if (holder && !(await isRunning(client, holder.workflowId))) continue;
     throw new AzBusyError(az, holder, azBusyMessage(mine, az, holder, holdId));
   }
+}
+
+/** Whether workflow `workflowId`'s newest run is open. */
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  const d = await client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  });
+  return d?.status.name === 'RUNNING';
 }

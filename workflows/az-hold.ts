@@ -12,12 +12,14 @@
  * client's check before a start (client/az-holds.ts).
  */
 import {
+  CancellationScope,
   ParentClosePolicy,
   allHandlersFinished,
   condition,
   defineSignal,
   getExternalWorkflowHandle,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
@@ -32,8 +34,8 @@ import { searchAttributesOf } from './search-attributes.js';
 export const releaseAzHoldSignal = defineSignal('azHoldRelease');
 /** Ask the hold who holds it; it answers with azHeldBySignal to `replyTo`. */
 export const whoHoldsSignal = defineSignal<[{ replyTo: string }]>('azHoldWhoHolds');
-/** A hold's answer: the AZ and its holder. */
-export const azHeldBySignal = defineSignal<[{ az: string; holder: AzHolder }]>('azHeldBy');
+/** A hold's answer: the AZ, its holder, and whether the holder has released it (the hold is closing). */
+export const azHeldBySignal = defineSignal<[{ az: string; holder: AzHolder; released?: boolean }]>('azHeldBy');
 
 /** Input of one hold. */
 export interface AzHoldInput {
@@ -47,7 +49,7 @@ export async function azHold({ az, holder }: AzHoldInput): Promise<void> {
   setHandler(releaseAzHoldSignal, () => { released = true; });
   setHandler(whoHoldsSignal, async ({ replyTo }) => {
     // An asker that has closed meanwhile needs no answer.
-    await getExternalWorkflowHandle(replyTo).signal(azHeldBySignal, { az, holder }).catch((err: unknown) => {
+    await getExternalWorkflowHandle(replyTo).signal(azHeldBySignal, { az, holder, released }).catch((err: unknown) => {
       if (!targetClosed(err)) throw err;
     });
   });
@@ -67,8 +69,15 @@ export interface AzHolds {
 
 /** How long a refused taker waits for the running hold to say who holds it, milliseconds. */
 const ANSWER_TIMEOUT_MS = 30_000;
-/** Attempts per AZ: a hold can close between a refused start and the question to it. */
-const ATTEMPTS = 3;
+/**
+ * Attempts per AZ. A hold can be closing when a taker finds it: released by its holder, or
+ * held by an earlier run of the taker's own workflow id (which has closed, since one id runs
+ * once at a time, and whose hold the server is terminating). Such a hold is tried again after
+ * RETRY_MS; any other is refused at once.
+ */
+const ATTEMPTS = 30;
+/** Wait between two attempts on a closing hold, milliseconds. */
+const RETRY_MS = 1_000;
 
 /**
  * Take the hold of every AZ `holder` touches (source and target, in sorted order). When one is
@@ -78,8 +87,8 @@ const ATTEMPTS = 3;
  * @param taskQueue the deployment's task queue, from the workflow's input (the same on replay)
  */
 export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue = workflowInfo().taskQueue): Promise<AzHolds> {
-  const answers = new Map<string, AzHolder>();
-  setHandler(azHeldBySignal, ({ az, holder: h }) => { answers.set(az, h); });
+  const answers = new Map<string, { holder: AzHolder; released?: boolean }>();
+  setHandler(azHeldBySignal, ({ az, ...answer }) => { answers.set(az, answer); });
   const holds: AzHolds = { taken: [], overridden: [] };
   for (const az of azsToHold(holder)) {
     const workflowId = azHoldWorkflowId(taskQueue, az);
@@ -97,6 +106,7 @@ export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
+      answers.delete(az);
       const asked = await getExternalWorkflowHandle(workflowId).signal(whoHoldsSignal, { replyTo: workflowInfo().workflowId })
         .then(() => true, (err: unknown) => {
           if (!targetClosed(err)) throw err;
@@ -104,7 +114,13 @@ export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue
         });
       if (!asked && attempt < ATTEMPTS) continue; // closed meanwhile: take it now
       if (asked) await condition(() => answers.has(az), ANSWER_TIMEOUT_MS);
-      const running = answers.get(az);
+      const answer = answers.get(az);
+      const closing = answer && (answer.released || answer.holder.workflowId === workflowInfo().workflowId);
+      if (closing && attempt < ATTEMPTS) {
+        await sleep(RETRY_MS);
+        continue;
+      }
+      const running = answer?.holder;
       if (override) {
         if (running && !holds.overridden.some((h) => h.workflowId === running.workflowId)) holds.overridden.push(running);
         break;
@@ -116,10 +132,14 @@ export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue
   return holds;
 }
 
-/** Let go of the holds taken (each hold workflow completes). A hold already closed is skipped. */
+/**
+ * Let go of the holds taken (each hold workflow completes). A hold already closed is skipped.
+ * Not cancellable: a cancelled holder still lets go on its way out.
+ */
 export async function releaseAzHolds(holds: AzHolds | undefined): Promise<void> {
-  await Promise.all((holds?.taken ?? []).map((h) => h.signal(releaseAzHoldSignal).catch((err: unknown) => {
-    if (!targetClosed(err)) throw err;
-  })));
+  const taken = holds?.taken ?? [];
   if (holds) holds.taken = [];
+  await CancellationScope.nonCancellable(() => Promise.all(taken.map((h) => h.signal(releaseAzHoldSignal).catch((err: unknown) => {
+    if (!targetClosed(err)) throw err;
+  }))));
 }

@@ -43,7 +43,7 @@ import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { evacuateTier } from './tier.js';
 import { sendControl, targetClosed } from './control-signal.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
-import { releaseAzHolds, takeAzHolds } from './az-hold.js';
+import { releaseAzHolds, takeAzHolds, type AzHolds } from './az-hold.js';
 import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -88,6 +88,18 @@ async function startFencing(input: EvacuationInput, intervalSeconds: number, sea
  *   the EvacuationResult as its detail (read it with settledResult)
  */
 export async function evacuateAz(request: EvacuationInput): Promise<EvacuationResult> {
+  // The AZ holds are let go on every way out, a thrown refusal (a stale catalog) included, so a
+  // start right after finds them free; the parent close policy is the backstop.
+  const held: { holds?: AzHolds } = {};
+  try {
+    return await evacuate(request, held);
+  } finally {
+    await releaseAzHolds(held.holds);
+  }
+}
+
+/** The evacuation itself; `held.holds` gets the AZ holds it takes. */
+async function evacuate(request: EvacuationInput, held: { holds?: AzHolds }): Promise<EvacuationResult> {
   // This run's identity: its records (plan, outcomes, fences, report) are keyed by it, so a
   // later run of the same id never reads them. patched: runs recorded before it replay without.
   const input: EvacuationInput = patched('per-run-records') ? { ...request, runId: workflowInfo().firstExecutionRunId } : request;
@@ -170,6 +182,7 @@ export async function evacuateAz(request: EvacuationInput): Promise<EvacuationRe
       sinceMs: Date.now(), ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
     }, !!input.overrideRunning && mayOverrideHold(input.mode), input.taskQueue)
     : undefined;
+  held.holds = holds;
   if (holds?.refusal) throw ApplicationFailure.create({ type: 'AzBusy', message: holds.refusal, nonRetryable: true });
   if (holds && holds.overridden.length > 0) progress.runsBeside = holds.overridden.map((h) => `${h.kind} ${h.workflowId} (${h.sourceAz} → ${h.targetAz})`);
 
