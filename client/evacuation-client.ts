@@ -195,7 +195,7 @@ export class EvacuationClient {
     return this.client.workflow.execute<typeof failbackDrill>('failbackDrill', {
       workflowId: failbackWorkflowId(input.drillId),
       taskQueue: this.taskQueue,
-      args: [input],
+      args: [{ ...input, taskQueue: this.taskQueue }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: searchAttributesOf({ kind: 'failback', run: input.drillId }),
       staticSummary: failbackSummary(input.drillId),

@@ -10,11 +10,11 @@
  */
 import type { EvacuationMode } from './evacuation.js';
 
-/** Who holds an AZ: the evacuation or drill that runs on it. */
+/** Who holds an AZ: the evacuation, drill or failback (of a real evacuation) that runs on it. */
 export interface AzHolder {
   /** Workflow id of the holding evacuation (its evacuation id) or drill (its drill id). */
   workflowId: string;
-  kind: 'evacuation' | 'drill';
+  kind: 'evacuation' | 'drill' | 'failback';
   mode: EvacuationMode;
   sourceAz: string;
   targetAz: string;
@@ -53,12 +53,17 @@ export function mayOverrideHold(mode: EvacuationMode): boolean {
  * @param holdId workflow id of the hold (azHoldWorkflowId), named when the holder is unknown
  */
 export function azBusyMessage(mine: Pick<AzHolder, 'kind' | 'mode' | 'sourceAz' | 'targetAz'>, az: string, holder: AzHolder | undefined, holdId: string): string {
-  const what = `${mine.kind === 'drill' ? 'drill' : `${mine.mode} evacuation`} ${mine.sourceAz} → ${mine.targetAz}`;
+  const what = `${kindText(mine)} ${mine.sourceAz} → ${mine.targetAz}`;
   const who = holder
-    ? `${holder.kind === 'drill' ? 'drill' : `${holder.mode} evacuation`} ${holder.workflowId} (${holder.sourceAz} → ${holder.targetAz}, running since ${new Date(holder.sinceMs).toISOString()}${holder.requestedBy ? `, requested by ${holder.requestedBy}` : ''})`
+    ? `${kindText(holder)} ${holder.workflowId} (${holder.sourceAz} → ${holder.targetAz}, running since ${new Date(holder.sinceMs).toISOString()}${holder.requestedBy ? `, requested by ${holder.requestedBy}` : ''})`
     : `the evacuation or drill behind workflow ${holdId}`;
   const fix = mayOverrideHold(mine.mode)
     ? `wait for it to end (az-evac status ${holder?.workflowId ?? '<id>'}), abort it, or run beside it with --override-running (the running one's capacity plan did not count on yours)`
     : `wait for it to end (az-evac list shows it) or abort it, then start again`;
   return `${what} refused: ${az} is in use by ${who}. Fix: ${fix}`;
+}
+
+/** `drill`, `failback` or `<mode> evacuation`. */
+function kindText(h: Pick<AzHolder, 'kind' | 'mode'>): string {
+  return h.kind === 'evacuation' ? `${h.mode} evacuation` : h.kind;
 }

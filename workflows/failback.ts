@@ -18,9 +18,10 @@
  * One activity per job: an evacuation of 5,000 jobs costs ~15,000 history events, inside
  * Temporal's 51,200 (docs/design.md#temporal-limits). The job keys travel as one payload (≤ ~250 KB).
  */
-import { ActivityFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { searchAttributesOf } from './search-attributes.js';
+import { releaseAzHolds, takeAzHolds, type AzHolds } from './az-hold.js';
 import type { FailbackJobResult } from '../activities/failback.js';
 import type { EvacuationMode } from '../domain/evacuation.js';
 import type { Tier } from '../domain/types.js';
@@ -47,6 +48,11 @@ export interface FailbackInput {
   drillOwned?: boolean;
   /** Who asked for the failback (CLI user, console identity, `drill <id> (<who>)`): written on every source copy it restores. */
   requestedBy?: string;
+  /**
+   * Task queue of the deployment that started it, which scopes the AZ holds a real
+   * evacuation's failback takes (domain/az-hold.ts); absent: the workflow's own task queue.
+   */
+  taskQueue?: string;
 }
 
 /** One tier of a real evacuation's failback: its jobs, how many are back in the source AZ, and the slowest. */
@@ -93,6 +99,18 @@ export interface FailbackResult {
  * where they are, listed in `failed`), and moves the jobs back tier by tier in admission order.
  */
 export async function failbackDrill(input: FailbackInput): Promise<FailbackResult> {
+  // A real evacuation's failback holds both AZs while it runs (one at a time per AZ,
+  // domain/az-hold.ts) and lets go on every way out, a refusal included.
+  const held: { holds?: AzHolds } = {};
+  try {
+    return await failBack(input, held);
+  } finally {
+    await releaseAzHolds(held.holds);
+  }
+}
+
+/** The failback itself; `held.holds` gets the AZ holds a real evacuation's failback takes. */
+async function failBack(input: FailbackInput, held: { holds?: AzHolds }): Promise<FailbackResult> {
   const startedAtMs = Date.now();
   const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
   upsertSearchAttributes(searchAttributesOf({ kind: 'failback', run: input.drillId, sourceAz: scope.targetAz, targetAz: scope.sourceAz }));
@@ -102,6 +120,14 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
   const real = scope.drill === false;
   const failed: FailbackResult['failed'] = [];
   const notReady = new Set<string>();
+  // patched: failbacks recorded before they held AZs replay without.
+  if (real && !input.drillOwned && patched('failback-az-holds')) {
+    held.holds = await takeAzHolds({
+      workflowId: workflowInfo().workflowId, kind: 'failback', mode: 'planned', sourceAz: scope.targetAz, targetAz: scope.sourceAz,
+      sinceMs: Date.now(), ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    }, false, input.taskQueue);
+    if (held.holds.refusal) throw ApplicationFailure.create({ type: 'AzBusy', message: held.holds.refusal, nonRetryable: true });
+  }
   if (real) {
     // Refused (the workflow fails with the reason) while the source AZ is unhealthy; re-protect check.
     for (const r of (await slow.failbackReadiness(run)).notReady) {

@@ -9,6 +9,7 @@
  * resumed). Real Temporal dev server, worker and simulator.
  */
 import { describe, expect, it } from 'vitest';
+import { azHoldWorkflowId } from '../../domain/az-hold.js';
 import { failbackWorkflowId, fenceWorkflowId, recordsKey, type FencePassResult } from '../../domain/evacuation.js';
 import type { FailbackResult } from '../../workflows/failback.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
@@ -111,6 +112,11 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(fb.failed).toEqual([]);
         expect(fb).toMatchObject({ mode: 'emergency', sourceAz: SOURCE_AZ, targetAz: TARGET_AZ, restoredFromTarget: moved.length });
         expect(await failbackProblems(h, report, fb, before)).toEqual([]);
+        // It held both AZs while it ran (one at a time per AZ): the newest hold of each names it.
+        for (const az of [SOURCE_AZ, TARGET_AZ]) {
+          const hold = await h.handle(azHoldWorkflowId(h.settings.taskQueue, az)).describe();
+          expect(hold.memo?.holder, az).toMatchObject({ kind: 'failback', workflowId: failbackWorkflowId(id), sourceAz: TARGET_AZ, targetAz: SOURCE_AZ });
+        }
         // The fencing follow-up closed before any source copy was restored: fenced copies are restored from the fresh savepoint, never resumed.
         expect((await h.handle(fenceWorkflowId(recordsKey(report))).describe()).status.name).toBe('COMPLETED');
 
