@@ -132,6 +132,25 @@ export async function takeAzHolds(holder: AzHolder, override: boolean, taskQueue
   return holds;
 }
 
+/** Where a holder keeps the holds it takes, for withAzHolds to let go of. */
+export interface HeldAzs {
+  holds?: AzHolds;
+}
+
+/**
+ * Run `body` and let go of the AZ holds it put in `held` on every way out (its result, a thrown
+ * refusal or failure, a cancellation); the holds' parent close policy (TERMINATE) is the
+ * backstop for a holder that is terminated or times out.
+ */
+export async function withAzHolds<T>(body: (held: HeldAzs) => Promise<T>): Promise<T> {
+  const held: HeldAzs = {};
+  try {
+    return await body(held);
+  } finally {
+    await releaseAzHolds(held.holds);
+  }
+}
+
 /**
  * Let go of the holds taken (each hold workflow completes). A hold already closed is skipped.
  * Not cancellable: a cancelled holder still lets go on its way out.

@@ -43,7 +43,7 @@ import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { evacuateTier } from './tier.js';
 import { sendControl, targetClosed } from './control-signal.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
-import { releaseAzHolds, takeAzHolds, type AzHolds } from './az-hold.js';
+import { takeAzHolds, withAzHolds, type HeldAzs } from './az-hold.js';
 import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -89,17 +89,12 @@ async function startFencing(input: EvacuationInput, intervalSeconds: number, sea
  */
 export async function evacuateAz(request: EvacuationInput): Promise<EvacuationResult> {
   // The AZ holds are let go on every way out, a thrown refusal (a stale catalog) included, so a
-  // start right after finds them free; the parent close policy is the backstop.
-  const held: { holds?: AzHolds } = {};
-  try {
-    return await evacuate(request, held);
-  } finally {
-    await releaseAzHolds(held.holds);
-  }
+  // start right after finds them free.
+  return withAzHolds((held) => evacuate(request, held));
 }
 
 /** The evacuation itself; `held.holds` gets the AZ holds it takes. */
-async function evacuate(request: EvacuationInput, held: { holds?: AzHolds }): Promise<EvacuationResult> {
+async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<EvacuationResult> {
   // This run's identity: its records (plan, outcomes, fences, report) are keyed by it, so a
   // later run of the same id never reads them. patched: runs recorded before it replay without.
   const input: EvacuationInput = patched('per-run-records') ? { ...request, runId: workflowInfo().firstExecutionRunId } : request;
@@ -293,7 +288,6 @@ async function evacuate(request: EvacuationInput, held: { holds?: AzHolds }): Pr
   log.info('evacuation ended', { evacuationId: input.evacuationId, phase: progress.phase, success: report.success, reportFile: report.reportFile, ...(progress.abortedBy ? { abortedBy: progress.abortedBy } : {}) });
   // Updates accepted before the report (a pause that is still telling its tiers) finish first.
   await condition(allHandlersFinished);
-  await releaseAzHolds(holds);
   const result: EvacuationResult = {
     evacuationId: input.evacuationId, ...runIdOf, phase: progress.phase, reportFile: report.reportFile,
     tiers: progress.tiers, success: report.success && !wasAborted,

@@ -21,7 +21,7 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { searchAttributesOf } from './search-attributes.js';
-import { releaseAzHolds, takeAzHolds, type AzHolds } from './az-hold.js';
+import { takeAzHolds, withAzHolds, type HeldAzs } from './az-hold.js';
 import type { FailbackJobResult } from '../activities/failback.js';
 import type { EvacuationMode } from '../domain/evacuation.js';
 import type { Tier } from '../domain/types.js';
@@ -101,16 +101,11 @@ export interface FailbackResult {
 export async function failbackDrill(input: FailbackInput): Promise<FailbackResult> {
   // A real evacuation's failback holds both AZs while it runs (one at a time per AZ,
   // domain/az-hold.ts) and lets go on every way out, a refusal included.
-  const held: { holds?: AzHolds } = {};
-  try {
-    return await failBack(input, held);
-  } finally {
-    await releaseAzHolds(held.holds);
-  }
+  return withAzHolds((held) => failBack(input, held));
 }
 
 /** The failback itself; `held.holds` gets the AZ holds a real evacuation's failback takes. */
-async function failBack(input: FailbackInput, held: { holds?: AzHolds }): Promise<FailbackResult> {
+async function failBack(input: FailbackInput, held: HeldAzs): Promise<FailbackResult> {
   const startedAtMs = Date.now();
   const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
   upsertSearchAttributes(searchAttributesOf({ kind: 'failback', run: input.drillId, sourceAz: scope.targetAz, targetAz: scope.sourceAz }));
