@@ -146,7 +146,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         const query = { layout: catalog.platform.layout, rpoSeconds: policy.tiers[p.tier].rpoSeconds, nowEpochSeconds: (input.triggeredAtMs ?? Date.now()) / 1000 };
         try {
           const choice = await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(byKey.get(p.key)!), query));
-          if (choice.kind === 'snapshot' && choice.snapshot.stateBytes !== undefined) snapshotState.set(p.key, { bytes: choice.snapshot.stateBytes, snapshotPath: choice.snapshot.path });
+          if (choice.kind === 'snapshot' && choice.snapshot.stateBytes !== undefined) snapshotState.set(p.key, { bytes: choice.snapshot.stateBytes, snapshotPath: choice.snapshot.path, ageSeconds: choice.ageSeconds });
           else snapshotState.set(p.key, { unread: choice.kind === 'none' ? `no restorable snapshot within the RPO: ${choice.reason}` : '_metadata not read' });
         } catch (err) {
           snapshotState.set(p.key, { unread: `snapshot lookup failed: ${err instanceof Error ? err.message : String(err)}` });

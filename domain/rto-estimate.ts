@@ -69,7 +69,7 @@ export const MAX_RTO_SAMPLES = 1000;
  * restorable snapshot's `_metadata` records (and that snapshot's `s3://…` path), or why none
  * was read (no snapshot within the RPO, the lookup failed, the lookup budget ran out).
  */
-export type StateSizeFact = { bytes: number; snapshotPath: string } | { unread: string };
+export type StateSizeFact = { bytes: number; snapshotPath: string; ageSeconds?: number } | { unread: string };
 
 /** Inputs of estimateRto. */
 export interface EstimateInput {
@@ -129,7 +129,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
         key: p.key, tier, strategy: p.strategy, seconds, rtoTargetSeconds, misses: seconds > rtoTargetSeconds,
         parts: { dispatchWait: round(dispatch), startup: round(startup), jarFetch: round(jarFetch), restore: round(restore) },
         inputs: {
-          stateBytes, stateFrom, ...(snap ? { snapshotPath: snap.snapshotPath } : {}),
+          stateBytes, stateFrom,
+          ...(snap ? { snapshotPath: snap.snapshotPath, ...(snap.ageSeconds !== undefined ? { snapshotAgeSeconds: snap.ageSeconds } : {}) } : {}),
           ...(fact && 'unread' in fact ? { stateNote: `no snapshot size: ${fact.unread}` } : {}), jarBytes, jarsFrom,
         },
       });

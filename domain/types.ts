@@ -397,6 +397,8 @@ export interface JobRtoForecast {
      */
     stateFrom: 'snapshot' | 'catalog' | 'default' | 'none';
     snapshotPath?: string;
+    /** Age of that snapshot when planned, seconds on the platform's clock (the RPO the job would pay now). */
+    snapshotAgeSeconds?: number;
     /** Why no snapshot's size was used, when it was looked for (e.g. `no snapshot size: snapshot lookup failed: …`). */
     stateNote?: string;
     /** Jar bytes fetched at start-up (0 for a hot standby). */

@@ -67,6 +67,10 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     name: 'az_evac_predicted_rto_miss_jobs', help: "Jobs of the last plan (evacuation, drill or preview) predicted to miss their tier's RTO, by tier",
     labelNames: ['tier'] as const, registers,
   });
+  const snapshotAge = new Gauge({
+    name: 'az_evac_tier_snapshot_age_seconds', help: "Oldest, among the tier's restoring jobs sized from a snapshot in the last plan, of the age of the job's newest restorable snapshot in the target AZ: the worst RPO an evacuation would pay now, seconds on the platform's clock",
+    labelNames: ['tier'] as const, registers,
+  });
   const syncs = new Counter({
     name: 'az_evac_catalog_syncs_total', help: 'Catalog sync attempts by outcome (ok, failed)',
     labelNames: ['outcome'] as const, registers,
@@ -105,6 +109,13 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     recordForecast(forecast: RtoForecast): void {
       predictedMisses.reset();
       for (const j of forecast.jobs) predictedMisses.inc({ tier: j.tier }, j.misses ? 1 : 0);
+      snapshotAge.reset();
+      const oldest = new Map<string, number>();
+      for (const j of forecast.jobs) {
+        const age = j.inputs.snapshotAgeSeconds;
+        if (age !== undefined) oldest.set(j.tier, Math.max(age, oldest.get(j.tier) ?? 0));
+      }
+      for (const [tier, age] of oldest) snapshotAge.set({ tier }, age);
     },
     recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void {
       syncs.inc({ outcome: result.ok ? 'ok' : 'failed' });

@@ -74,6 +74,14 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     const blocking = plan.findings.filter((f) => f.blocking).length;
     const recorded = text.split('\n').filter((l) => l.startsWith('az_evac_readiness_findings{') && l.includes('blocking="true"')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     expect(recorded).toBe(blocking);
+    // The worst RPO each tier would pay now, per the plan's snapshot lookups.
+    const ages = new Map<string, number>();
+    for (const j of plan.rto?.jobs ?? []) {
+      const age = j.inputs.snapshotAgeSeconds;
+      if (age !== undefined) ages.set(j.tier, Math.max(age, ages.get(j.tier) ?? 0));
+    }
+    expect(ages.size).toBeGreaterThan(0);
+    for (const [tier, age] of ages) expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier }), tier).toBe(age);
 
     // The Temporal SDK's own metrics (task latencies, polls) on their own address.
     const sdk = await (await fetch(sdkUrl)).text();

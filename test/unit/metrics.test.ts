@@ -116,6 +116,22 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'az_evac_predicted_rto_miss_jobs', { tier: 'P0' })).toBeUndefined();
   });
 
+  it("gives per tier the oldest newest-restorable-snapshot age of the last plan (the worst RPO it would pay now); a tier with no snapshot-sized job has none", async () => {
+    const m = createPrometheusMetrics();
+    const job = (key: string, tier: Tier, snapshotAgeSeconds?: number) => ({
+      key, tier, strategy: 'redeploy' as const, seconds: 100, rtoTargetSeconds: 540, misses: false,
+      parts: { dispatchWait: 0, startup: 100, jarFetch: 0, restore: 0 },
+      inputs: { stateBytes: 0, stateFrom: snapshotAgeSeconds === undefined ? 'catalog' as const : 'snapshot' as const, ...(snapshotAgeSeconds === undefined ? {} : { snapshotPath: `s3://b/${key}`, snapshotAgeSeconds }), jarBytes: 0, jarsFrom: 'none' as const },
+    });
+    const forecast = (jobs: ReturnType<typeof job>[]) => ({ rates: DEFAULT_RTO_RATES, timeScale: 1, jobs });
+    m.engine.recordForecast(forecast([job('ns/old', 'P0', 900)]));
+    m.engine.recordForecast(forecast([job('ns/a', 'P1', 40), job('ns/b', 'P1', 75), job('ns/c', 'P1'), job('ns/d', 'P2')]));
+    const text = await m.registry.metrics();
+    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P1' })).toBe(75);
+    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P2' })).toBeUndefined();
+    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P0' })).toBeUndefined(); // the previous plan's is gone
+  });
+
   it('the alert rules and the dashboard name only metrics the worker or the console exports', async () => {
     const worker = await createPrometheusMetrics().registry.getMetricsAsJSON();
     // The console's own: its request counter (console/server.ts) and process metrics under az_evac_console_.

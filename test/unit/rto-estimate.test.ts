@@ -31,13 +31,15 @@ describe('estimateRto', () => {
   it("takes the state size from the newest snapshot's _metadata over the catalog, and calls a nominal catalog size the default", () => {
     const jobs = [job('a', { stateSizeBytes: GiB }), job('b', { stateSizeBytes: GiB, stateSizeNominal: true }), job('c', { stateSizeBytes: 3 * GiB })];
     const snapshotState = new Map<string, StateSizeFact>([
-      ['streaming/a', { bytes: 300 * GiB, snapshotPath: 's3://flink-state/savepoints/streaming/a/savepoint-0f1e2d-000000000001' }],
+      ['streaming/a', { bytes: 300 * GiB, snapshotPath: 's3://flink-state/savepoints/streaming/a/savepoint-0f1e2d-000000000001', ageSeconds: 42 }],
       ['streaming/c', { unread: 'snapshot lookup failed: s3 503' }],
     ]);
     const { rto } = forecast(jobs, { snapshotState });
     const of = (name: string) => rto.jobs.find((j) => j.key === `streaming/${name}`)!.inputs;
     expect(['a', 'b', 'c'].map((n) => [of(n).stateBytes, of(n).stateFrom])).toEqual([[300 * GiB, 'snapshot'], [GiB, 'default'], [3 * GiB, 'catalog']]);
     expect(of('a').snapshotPath).toContain('savepoint-0f1e2d');
+    expect(of('a').snapshotAgeSeconds).toBe(42);
+    expect(of('c').snapshotAgeSeconds).toBeUndefined();
     expect(of('c').stateNote).toBe('no snapshot size: snapshot lookup failed: s3 503');
   });
 
