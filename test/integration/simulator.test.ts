@@ -63,7 +63,9 @@ describe('simulator process over HTTP', () => {
     await sim.client.deleteHaConfigMaps('az-b', job.namespace, job.name);
     const applied = await sim.client.apply('az-b', manifest);
     expect(applied.created).toBe(true);
-    expect(await sim.client.apply('az-b', manifest)).toEqual({ created: false, generation: applied.generation });
+    expect(applied.uid).toBeTruthy();
+    // The same spec again: not created, same generation, the same resource (its uid).
+    expect(await sim.client.apply('az-b', manifest)).toEqual({ created: false, generation: applied.generation, uid: applied.uid });
     const seen: string[] = [];
     const status = await sim.client.waitForRunning('az-b', job.namespace, job.name, {
       minGeneration: applied.generation,
