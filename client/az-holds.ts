@@ -35,24 +35,21 @@ export async function assertAzsFree(client: Client, taskQueue: string, mine: Pic
   if (override && mayOverrideHold(mine.mode)) return;
   for (const az of azsToHold(mine)) {
     const holdId = azHoldWorkflowId(taskQueue, az);
-    const described = await client.workflow.getHandle(holdId).describe().catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    });
-    if (described?.status.name !== 'RUNNING') continue;
+    const described = await describeOpen(client, holdId);
+    if (!described) continue;
     const holder = described.memo?.holder as AzHolder | undefined;
     if (holder?.workflowId === mine.workflowId) continue;
     // A holder that has closed has let go (or the server is terminating its hold): free.
-    if (holder && !(await isRunning(client, holder.workflowId))) continue;
+    if (holder && !(await describeOpen(client, holder.workflowId))) continue;
     throw new AzBusyError(az, holder, azBusyMessage(mine, az, holder, holdId));
   }
 }
 
-/** Whether workflow `workflowId`'s newest run is open. */
-async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+/** Workflow `workflowId`'s newest run when it is open; undefined when it has closed or never ran. */
+async function describeOpen(client: Client, workflowId: string) {
   const d = await client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   });
-  return d?.status.name === 'RUNNING';
+  return d?.status.name === 'RUNNING' ? d : undefined;
 }
