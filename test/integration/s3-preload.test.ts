@@ -104,18 +104,25 @@ describe('jar preload over S3 (versitygw, AWS SDK default checksums)', () => {
   it('object deleted while its multipart copy runs → a clear per-jar error, no partial copy left', async () => {
     const j = makeJar('vanishing', 11 * MiB);
     await publish(raw, artifacts, [j]);
-    const slow = testStore(clients, [profile], { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB, partConcurrency: 1 });
+    // The delete lands between part 1 and part 2, deterministically: an SDK middleware on the
+    // store's own client awaits it before part 2's UploadPartCopy goes out.
+    const own = testClients({ checksums: 'sdk-default' });
     let deleted = false;
-    const attempt = slow.preloadArtifact('az-b', j.jar, () => {
-      if (!deleted) {
+    own.client(profile.s3Endpoint, 'az-b').middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'UploadPartCopyCommand' && (args.input as { PartNumber?: number }).PartNumber === 2 && !deleted) {
         deleted = true;
-        void raw.send(new DeleteObjectCommand({ Bucket: jarRepositoryBucket(artifacts), Key: j.jar.key }));
+        await raw.send(new DeleteObjectCommand({ Bucket: jarRepositoryBucket(artifacts), Key: j.jar.key }));
       }
-    });
+      return next(args);
+    }, { step: 'initialize', name: 'deleteBeforePart2' });
+    const slow = testStore(own, [profile], { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB, partConcurrency: 1 });
+    const attempt = slow.preloadArtifact('az-b', j.jar);
     const err = await attempt.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlatformError);
     expect(err).toMatchObject({ code: 'not-found', retryable: false, message: expect.stringMatching(/jar jars\/team\/vanishing\.jar \(sha256:[0-9a-f]{64}\) was deleted from s3:\/\/.*during the copy/) });
+    expect(deleted).toBe(true);
     expect(await store.hasArtifact('az-b', j.jar, 'cache')).toBe(false);
+    own.destroy();
   });
 
   it('503 SlowDown from a fault proxy in front of versitygw (process-boundary mock) is retried with backoff', async () => {
