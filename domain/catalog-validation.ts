@@ -143,6 +143,11 @@ export const CATALOG_SCHEMA = {
       properties: {
         layout: { enum: ['symmetric', 'per-az-buckets'] },
         azs: { type: 'array', items: AZ_PROFILE_SCHEMA },
+        notReplicated: {
+          type: 'array',
+          description: 'directed AZ pairs whose object stores do not replicate the state bucket',
+          items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+        },
       },
     },
     jobs: { type: 'array', items: FLEET_JOB_SCHEMA },
@@ -200,6 +205,13 @@ function semanticIssues(catalog: Catalog): ValidationIssue[] {
       issues.push({ path: `platform.azs[${i}].name`, message: `AZ '${name}' is also platform.azs[${first}]`, fix: 'give every AZ a distinct name' });
   });
   const azList = azs.join(', ');
+  (catalog.platform.notReplicated ?? []).forEach((pair, i) => {
+    for (const end of ['from', 'to'] as const)
+      if (!azs.includes(pair[end]))
+        issues.push({ path: `platform.notReplicated[${i}].${end}`, message: `'${pair[end]}' is not an AZ of platform.azs`, fix: `use one of: ${azList}` });
+    if (pair.from === pair.to)
+      issues.push({ path: `platform.notReplicated[${i}]`, message: `from and to are both '${pair.from}'`, fix: 'name two different AZs: the pair whose state buckets do not replicate' });
+  });
   const seen = new Map<string, number>();
   catalog.jobs.forEach((job, i) => {
     const at = `jobs[${i}]`;

@@ -10,6 +10,7 @@
 import { Ajv } from 'ajv';
 import { DEFAULT_SAVEPOINT_TIMEOUT, TIERS, type NoSnapshotAction, type Strategy, type Tier, type TierPolicy, type TiersPolicy } from './types.js';
 import { ajvIssues, throwIfIssues, type ValidationIssue } from './validation-error.js';
+import { NO_PROTECTION, type ProtectionPolicy } from './protection.js';
 import { parseYamlText } from './yaml-text.js';
 
 /** Seconds between fencing passes when tiers.yaml does not set fenceIntervalSeconds. */
@@ -75,6 +76,30 @@ export const TIERS_POLICY_SCHEMA = {
         secondsPerGiB: { type: 'number', minimum: 0, description: 'seconds more per GiB of state' },
       },
     },
+    protection: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tiers'],
+      description: 'continuous protection: a restorable snapshot in every other AZ within the RPO (domain/protection.ts)',
+      properties: {
+        tiers: { type: 'array', items: { enum: [...TIERS] }, uniqueItems: true, description: 'tiers that must keep a restorable snapshot in every other AZ within their RPO' },
+        refreshAtRpoFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'act once the newest restorable snapshot elsewhere is older than this fraction of the RPO' },
+        savepointsAtOncePerAz: { type: 'integer', minimum: 1, description: 'savepoints in flight at once per AZ' },
+        savepointFormat: { enum: ['native', 'canonical'], description: 'binary format of the savepoints protection takes' },
+        savepointTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, description: 'longest one savepoint may take, seconds' },
+        retry: {
+          type: 'object', additionalProperties: false, required: ['attempts', 'initialBackoffSeconds'],
+          properties: {
+            attempts: { type: 'integer', minimum: 1, description: 'attempts per savepoint' },
+            initialBackoffSeconds: { type: 'number', minimum: 0, description: 'first back-off between attempts, seconds (doubling)' },
+          },
+        },
+        retention: {
+          type: 'object', additionalProperties: false, required: ['keepPerJob'],
+          properties: { keepPerJob: { type: 'integer', minimum: 1, description: 'shipped copies kept per job and target AZ' } },
+        },
+      },
+    },
     tiers: {
       type: 'object',
       additionalProperties: false,
@@ -97,7 +122,7 @@ const validate = new Ajv({ allErrors: true, verbose: true }).compile(TIERS_POLIC
 export function parseTiersPolicy(text: string, file: string): TiersPolicy {
   const data = parseYamlText(text, file);
   if (!validate(data)) throwIfIssues(file, ajvIssues(validate.errors ?? []));
-  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds' | 'savepointTimeout'> & { fenceIntervalSeconds?: number; fenceObserveSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
+  const raw = data as Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots' | 'heartbeatTimeoutSeconds' | 'savepointTimeout'> & { protection?: Partial<ProtectionPolicy> & Pick<ProtectionPolicy, 'tiers'> } & { fenceIntervalSeconds?: number; fenceObserveSeconds?: number; tiers: Record<Tier, Omit<TierPolicy, 'tier'>> };
   throwIfIssues(file, admissionOrderIssues(raw.admissionOrder));
   const tiers = Object.fromEntries(TIERS.map((t) => [t, { tier: t, ...raw.tiers[t] }])) as Record<Tier, TierPolicy>;
   return {
@@ -106,12 +131,26 @@ export function parseTiersPolicy(text: string, file: string): TiersPolicy {
     fenceObserveSeconds: raw.fenceObserveSeconds ?? DEFAULT_FENCE_OBSERVE_SECONDS, tiers, timeScale: 1,
     ...(raw.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: { startStep: raw.heartbeatTimeoutSeconds.startStep, startupWaitMin: raw.heartbeatTimeoutSeconds.startupWaitMin } } : {}),
     ...(raw.savepointTimeout ? { savepointTimeout: { baseSeconds: raw.savepointTimeout.baseSeconds, secondsPerGiB: raw.savepointTimeout.secondsPerGiB } } : {}),
+    ...(raw.protection ? { protection: protectionPolicy(raw.protection) } : {}),
+  };
+}
+
+/** The protection block with every optional key filled from NO_PROTECTION. */
+function protectionPolicy(raw: Partial<ProtectionPolicy> & Pick<ProtectionPolicy, 'tiers'>): ProtectionPolicy {
+  return {
+    tiers: [...raw.tiers],
+    refreshAtRpoFraction: raw.refreshAtRpoFraction ?? NO_PROTECTION.refreshAtRpoFraction,
+    savepointsAtOncePerAz: raw.savepointsAtOncePerAz ?? NO_PROTECTION.savepointsAtOncePerAz,
+    savepointFormat: raw.savepointFormat ?? NO_PROTECTION.savepointFormat,
+    savepointTimeoutSeconds: raw.savepointTimeoutSeconds ?? NO_PROTECTION.savepointTimeoutSeconds,
+    retry: { ...(raw.retry ?? NO_PROTECTION.retry) },
+    retention: { ...(raw.retention ?? NO_PROTECTION.retention) },
   };
 }
 
 /**
  * The policy on a simulated platform's clock: every duration (RTO, RPO, start-up timeout,
- * fence interval and observation wait, savepoint timeout; seconds) divided by `timeScale` and the scale recorded, so the engine runs
+ * fence interval and observation wait, savepoint timeout, protection's savepoint timeout and back-off; seconds) divided by `timeScale` and the scale recorded, so the engine runs
  * unchanged against a platform N× faster than real time and reports say which clock they
  * used. The worker's composition root applies it once, where the simulated platform is
  * configured (AZ_EVAC_TIME_SCALE); a real platform keeps the policy as written (scale 1).
@@ -129,7 +168,12 @@ export function onPlatformClock(policy: TiersPolicy, timeScale: number): TiersPo
   })) as Record<Tier, TierPolicy>;
   const savepoint = policy.savepointTimeout ?? DEFAULT_SAVEPOINT_TIMEOUT;
   const savepointTimeout = { baseSeconds: savepoint.baseSeconds / scale, secondsPerGiB: savepoint.secondsPerGiB / scale };
-  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, fenceObserveSeconds: policy.fenceObserveSeconds / scale, tiers, timeScale, savepointTimeout };
+  const protection = policy.protection && {
+    ...policy.protection,
+    savepointTimeoutSeconds: policy.protection.savepointTimeoutSeconds / scale,
+    retry: { ...policy.protection.retry, initialBackoffSeconds: policy.protection.retry.initialBackoffSeconds / scale },
+  };
+  return { ...policy, fenceIntervalSeconds: policy.fenceIntervalSeconds / scale, fenceObserveSeconds: policy.fenceObserveSeconds / scale, tiers, timeScale, savepointTimeout, ...(protection ? { protection } : {}) };
 }
 
 /** admissionOrder must list each tier exactly once. */

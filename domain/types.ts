@@ -5,6 +5,7 @@
  * Field facts come from docs/design.md (tiers; Flink and operator facts) and the Apache Flink Kubernetes
  * Operator CRD (flink.apache.org/v1beta1 FlinkDeployment).
  */
+import type { ProtectionPolicy } from './protection.js';
 
 /** Priority tier. P0 hot standby, P1 cold standby, P2 regular, P3 preemptible (docs/design.md#tiers-capacity-and-lineage). */
 export type Tier = 'P0' | 'P1' | 'P2' | 'P3';
@@ -80,6 +81,12 @@ export function jarRepositoryBucket(artifactBucket: string): string {
 export interface PlatformProfile {
   layout: StorageLayout;
   azs: AzProfile[];
+  /**
+   * Directed AZ pairs whose object stores do NOT replicate the state bucket (`from`'s
+   * snapshots never reach `to`'s bucket by themselves): protection ships savepoints across
+   * them with S3 copies (domain/protection.ts). Absent or empty: every pair replicates.
+   */
+  notReplicated?: Array<{ from: string; to: string }>;
 }
 
 /** A job jar. Identified across AZs by digest. */
@@ -301,6 +308,8 @@ export interface TiersPolicy {
    * (domain/planned-stop.ts savepointTimeoutSeconds). DEFAULT_SAVEPOINT_TIMEOUT when absent.
    */
   savepointTimeout?: SavepointTimeout;
+  /** Continuous protection (tiers.yaml `protection`, domain/protection.ts); NO_PROTECTION when absent. */
+  protection?: ProtectionPolicy;
 }
 
 /** How long a planned move waits for a job's stop-with-savepoint (and its replication), seconds. */

@@ -86,8 +86,11 @@ describe('tiers.yaml as a new user writes it', () => {
   it('a mutated key (wrong type, deleted, unknown key added) is named in the error with a fix', () => {
     // fenceIntervalSeconds (default 10), fenceObserveSeconds (default 60),
     // heartbeatTimeoutSeconds (defaults 60 / 30) and savepointTimeout (120 s + 60 s/GiB) are
-    // optional: deleting one is a valid policy, not a mutation to refuse.
-    const optional = (path: Path, mutation: Mutation): boolean => mutation === 'delete' && ['fenceIntervalSeconds', 'fenceObserveSeconds', 'heartbeatTimeoutSeconds', 'savepointTimeout'].includes(path.join('.'));
+    // optional: deleting one is a valid policy, not a mutation to refuse. So are the protection
+    // block and every key of it but `tiers`, and any tier listed in protection.tiers.
+    const optional = (path: Path, mutation: Mutation): boolean => mutation === 'delete' && (
+      ['fenceIntervalSeconds', 'fenceObserveSeconds', 'heartbeatTimeoutSeconds', 'savepointTimeout', 'protection'].includes(path.join('.')) ||
+      (path[0] === 'protection' && path.length === 2 && path[1] !== 'tiers') || (path[0] === 'protection' && path[1] === 'tiers' && path.length === 3));
     fc.assert(fc.property(fc.constantFrom(...leaves), fc.constantFrom<Mutation>('wrong-type', 'delete', 'unknown-key'), (path, mutation) => {
       fc.pre(!optional(path, mutation));
       const { doc, named } = mutate(valid, path, mutation);

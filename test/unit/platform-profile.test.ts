@@ -18,5 +18,13 @@ describe('loadPlatformProfile', () => {
     await writeFile(bad, JSON.stringify({ ...platform, azs: [platform.azs[0]] }));
     await expect(loadPlatformProfile(bad)).rejects.toThrow(/bad\.json.*platform\.azs.*Fix/s);
     await expect(loadPlatformProfile(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json.*AZ_EVAC_PLATFORM_PROFILE/);
+    const [a, b] = platform.azs.map((z) => z.name);
+    const unreplicated = join(dir, 'unreplicated.json');
+    await writeFile(unreplicated, JSON.stringify({ ...platform, notReplicated: [{ from: a, to: b }] }));
+    expect((await loadPlatformProfile(unreplicated)).notReplicated).toEqual([{ from: a, to: b }]);
+    const badPair = join(dir, 'bad-pair.json');
+    await writeFile(badPair, JSON.stringify({ ...platform, notReplicated: [{ from: a, to: 'az-x' }, { from: b, to: b }] }));
+    await expect(loadPlatformProfile(badPair)).rejects.toThrow(new RegExp(`platform\\.notReplicated\\[0\\]\\.to: 'az-x' is not an AZ of platform\\.azs\\. Fix: use one of: ${a}, ${b}`));
+    await expect(loadPlatformProfile(badPair)).rejects.toThrow(/platform\.notReplicated\[1\]: from and to are both/);
   });
 });

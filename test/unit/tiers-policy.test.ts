@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIERS_FILE, onPlatformClock, parseTiersPolicy } from '../../domain/tiers-policy.js';
 import { DEFAULT_HEARTBEAT_TIMEOUTS } from '../../domain/types.js';
 import { ConfigValidationError } from '../../domain/validation-error.js';
+import { NO_PROTECTION } from '../../domain/protection.js';
 
 const FILE = 'tiers.yaml';
 const DEFAULT_TEXT = readFileSync(new URL(`../../${DEFAULT_TIERS_FILE}`, import.meta.url), 'utf8');
@@ -75,7 +76,7 @@ describe('parseTiersPolicy', () => {
       text: () => mutate('borrowIdleSlots: true', 'borrowIdleSlots: true\nshuffle: 3'),
       path: 'shuffle',
       problem: /unknown key 'shuffle'/,
-      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, fenceObserveSeconds, heartbeatTimeoutSeconds, savepointTimeout, tiers\)/,
+      fix: /remove 'shuffle' \(allowed keys here: admissionOrder, borrowIdleSlots, fenceIntervalSeconds, fenceObserveSeconds, heartbeatTimeoutSeconds, savepointTimeout, protection, tiers\)/,
     },
     {
       name: 'missing tier',
@@ -134,6 +135,41 @@ describe('parseTiersPolicy', () => {
       fix: /^use one of: P0, P1, P2, P3$/,
     },
     {
+      name: 'protection of an unknown tier',
+      text: () => mutate('tiers: [P1, P2]', 'tiers: [P1, P7]'),
+      path: 'protection.tiers[1]',
+      problem: /'P7' is not an allowed value/,
+      fix: /^use one of: P0, P1, P2, P3$/,
+    },
+    {
+      name: 'protection refresh point beyond the RPO',
+      text: () => mutate('refreshAtRpoFraction: 0.5', 'refreshAtRpoFraction: 1.5'),
+      path: 'protection.refreshAtRpoFraction',
+      problem: /must be ≤ 1, got 1\.5/,
+      fix: /protection\.refreshAtRpoFraction/,
+    },
+    {
+      name: 'no savepoint allowed at once',
+      text: () => mutate('savepointsAtOncePerAz: 2', 'savepointsAtOncePerAz: 0'),
+      path: 'protection.savepointsAtOncePerAz',
+      problem: /must be ≥ 1, got 0/,
+      fix: /protection\.savepointsAtOncePerAz/,
+    },
+    {
+      name: 'unknown savepoint format',
+      text: () => mutate('savepointFormat: native', 'savepointFormat: incremental'),
+      path: 'protection.savepointFormat',
+      problem: /'incremental' is not an allowed value/,
+      fix: /native, canonical/,
+    },
+    {
+      name: 'retention keeping nothing',
+      text: () => mutate('keepPerJob: 2', 'keepPerJob: 0'),
+      path: 'protection.retention.keepPerJob',
+      problem: /must be ≥ 1, got 0/,
+      fix: /keepPerJob/,
+    },
+    {
       name: 'YAML syntax error',
       text: () => mutate('admissionOrder: [P0, P1, P2, P3]', 'admissionOrder: [P0, P1, P2, P3'),
       path: /line \d+, column \d+/,
@@ -159,6 +195,20 @@ describe('parseTiersPolicy', () => {
     expect(issue!.fix).toMatch(fix);
     // The rendered message names file, key path, problem and fix on one line.
     expect(err.message.split('\n')).toContain(`tiers.yaml: ${issue!.path}: ${issue!.message}. Fix: ${issue!.fix}`);
+  });
+
+  it('reads the protection block, optional keys from NO_PROTECTION, and no block means no tier protected', () => {
+    expect(parseTiersPolicy(DEFAULT_TEXT, FILE).protection).toEqual({
+      tiers: ['P1', 'P2'], refreshAtRpoFraction: 0.5, savepointsAtOncePerAz: 2, savepointFormat: 'native', savepointTimeoutSeconds: 600,
+      retry: { attempts: 3, initialBackoffSeconds: 30 }, retention: { keepPerJob: 2 },
+    });
+    const minimal = DEFAULT_TEXT.replace(/\nprotection:\n( {2}.*\n)+/, '\nprotection:\n  tiers: [P2]\n');
+    expect(minimal).not.toBe(DEFAULT_TEXT);
+    expect(parseTiersPolicy(minimal, FILE).protection).toEqual({ ...NO_PROTECTION, tiers: ['P2'] });
+    const none = DEFAULT_TEXT.replace(/\nprotection:\n( {2}.*\n)+/, '\n');
+    expect(parseTiersPolicy(none, FILE).protection).toBeUndefined();
+    const scaled = onPlatformClock(parseTiersPolicy(DEFAULT_TEXT, FILE), 10).protection!;
+    expect(scaled).toMatchObject({ savepointTimeoutSeconds: 60, retry: { attempts: 3, initialBackoffSeconds: 3 }, savepointsAtOncePerAz: 2 });
   });
 
   it('a renamed key is reported once, not also as missing', () => {
