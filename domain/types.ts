@@ -181,6 +181,11 @@ export interface SnapshotCandidate {
   completedAtEpochSeconds: number;
   /** `_metadata` present (it is written last; without it the snapshot is incomplete). */
   hasMetadata: boolean;
+  /**
+   * Set on a copy protection shipped into this AZ's bucket (platform/s3/snapshot-shipping.ts):
+   * the source directory, `s3://bucket/key`. Its completion time is then the source's.
+   */
+  shippedFrom?: string;
 }
 
 /** A snapshot whose `_metadata` was read and whose referenced files were checked in one replica. */

@@ -239,6 +239,41 @@ export interface ObjectStorePort {
   preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }>;
 }
 
+/** A savepoint shipped into another AZ's state bucket (platform/s3/snapshot-shipping.ts). */
+export interface ShippedSavepoint {
+  /** The copy, `s3://<target AZ's state bucket>/<savepoint dir>`. */
+  path: string;
+  /** Files its `_metadata` references, all verified present with the source's sizes. */
+  files: number;
+  /** Bytes this call copied (a retried ship copies only what was missing). */
+  copiedBytes: number;
+  /** The savepoint's completion time (its source `_metadata`'s), epoch seconds. */
+  completedAtEpochSeconds: number;
+}
+
+/**
+ * Ships savepoints between AZs whose object stores do not replicate (PlatformProfile
+ * notReplicated) and expires the copies (docs/protection.md). Copies are listed by
+ * ObjectStorePort.listSnapshots (SnapshotCandidate.shippedFrom).
+ */
+export interface SnapshotShippingPort {
+  /**
+   * Copy the savepoint `path` (`s3://<fromAz's state bucket>/<savepoint dir>`) into `toAz`'s
+   * state bucket under the same key, `_metadata` last, and verify the copy against its
+   * `_metadata` and every file it references. Idempotent.
+   * @throws PlatformError('not-found') when the savepoint is incomplete or gone; 'invalid' when
+   *   it is not Flink's format, not relocatable, or the copy fails verification; 'forbidden'
+   *   (or another class) when a store refuses
+   */
+  shipSavepoint(fromAz: string, toAz: string, path: string): Promise<ShippedSavepoint>;
+  /**
+   * Delete a copy this port shipped into `az` (`_metadata` first). Idempotent.
+   * @returns objects deleted
+   * @throws PlatformError('invalid') when `path` is not a shipped copy (never deletes a job's own savepoint)
+   */
+  deleteShipped(az: string, path: string): Promise<number>;
+}
+
 /** Reads the live fleet from every reachable AZ, for catalog sync. */
 export interface FleetSource {
   /**

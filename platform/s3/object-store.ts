@@ -13,7 +13,9 @@ import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { jarRepositoryBucket, type AzProfile, type JarArtifact, type SnapshotCandidate, type SnapshotChoice } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
-import type { ArtifactPlace, ObjectStorePort } from '../ports.js';
+import type { ArtifactPlace, ObjectStorePort, ShippedSavepoint, SnapshotShippingPort } from '../ports.js';
+import { parseS3Uri } from '../../domain/snapshot-layout.js';
+import { deleteShippedCopy, shipSavepoint } from './snapshot-shipping.js';
 import { checkS3Access, type S3AccessCheck, type S3Clients } from './clients.js';
 import type { S3CallContext } from './errors.js';
 import { copyJar, hasJar, type CopyLimits, type JarCopyContext } from './jar-copy.js';
@@ -31,7 +33,7 @@ export interface S3ObjectStoreOptions extends CopyLimits {
 }
 
 /** The S3 adapter of ObjectStorePort. */
-export class S3ObjectStore implements ObjectStorePort {
+export class S3ObjectStore implements ObjectStorePort, SnapshotShippingPort {
   private readonly call: S3CallContext;
 
   constructor(private readonly opts: S3ObjectStoreOptions) {
@@ -58,6 +60,22 @@ export class S3ObjectStore implements ObjectStorePort {
     return copyJar(await this.jarContext(az), jar, onBytes);
   }
 
+  async shipSavepoint(fromAz: string, toAz: string, path: string): Promise<ShippedSavepoint> {
+    const [source, target] = await Promise.all([this.target(fromAz), this.target(toAz)]);
+    const dirKey = this.dirKeyIn(path, source.profile.stateBucket, fromAz);
+    const shipped = await shipSavepoint({
+      ...this.call,
+      source: { client: source.client, endpoint: source.endpoint, bucket: source.profile.stateBucket },
+      target: { client: target.client, endpoint: target.endpoint, bucket: target.profile.stateBucket },
+    }, dirKey);
+    return { path: shipped.path, files: shipped.files, copiedBytes: shipped.copiedBytes, completedAtEpochSeconds: shipped.completedAtEpochSeconds };
+  }
+
+  async deleteShipped(az: string, path: string): Promise<number> {
+    const { profile, client } = await this.target(az);
+    return deleteShippedCopy(this.call, { client, bucket: profile.stateBucket }, this.dirKeyIn(path, profile.stateBucket, az));
+  }
+
   /**
    * Start check of each AZ's object store (clients.ts checkS3Access on its state bucket), in parallel.
    * @returns one result per AZ: refused credentials are non-retryable 'forbidden' errors naming the fix
@@ -67,6 +85,13 @@ export class S3ObjectStore implements ObjectStorePort {
       const { profile, endpoint } = await this.target(az);
       return checkS3Access(this.opts.clients, az, endpoint, profile.stateBucket);
     }));
+  }
+
+  /** The key of `path` when it lies in `bucket`. @throws PlatformError('invalid') naming both otherwise */
+  private dirKeyIn(path: string, bucket: string, az: string): string {
+    const at = parseS3Uri(path);
+    if (!at || at.bucket !== bucket || at.key === '') throw new PlatformError('invalid', `${path} is not a directory of ${az}'s state bucket s3://${bucket}/; pass a savepoint path the listing of ${az} returned`, false);
+    return at.key;
   }
 
   private async jarContext(az: string): Promise<JarCopyContext> {

@@ -7,7 +7,9 @@
  * keys (a hot standby's under the same prefixes) are ever listed:
  *   `<checkpointPrefix>/<jobId>/chk-` per job id, `<savepointPrefix>/savepoint-<6 hex>-` per tag;
  * then one HeadObject of each directory's `_metadata` for its time (absent: one listing page
- * of the directory for its newest file's time, the directory is incomplete).
+ * of the directory for its newest file's time, the directory is incomplete). A savepoint
+ * protection shipped (snapshot-shipping.ts) carries its source's completion time and
+ * directory in user metadata: that time is its completion time, not the copy's.
  *
  * Choice (`findSnapshotOverS3`): candidates newest first; each checked one costs one GetObject
  * of `_metadata` (Flink's binary format, domain/snapshot-layout.ts `readSnapshotFiles`) and a
@@ -35,6 +37,7 @@ import { ownerListingPrefixes, ownerProblem, type SnapshotOwner } from '../../do
 import type { SnapshotCandidate, SnapshotChoice, SnapshotEntry } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
 import { s3Call, unlessMissing, type S3CallContext } from './errors.js';
+import { COMPLETED_AT_METADATA, SHIPPED_FROM_METADATA } from './snapshot-shipping.js';
 
 /** What a listing needs: the AZ's client, its state bucket, a request bound and the retry policy. */
 export interface ListingContext extends S3CallContext {
@@ -106,7 +109,16 @@ async function candidateOf(ctx: ListingContext, kind: SnapshotCandidate['kind'],
   const path = `s3://${ctx.bucket}/${dir}`;
   const key = `${dir}/${METADATA}`;
   const head = await unlessMissing(s3Call(ctx, `head s3://${ctx.bucket}/${key}`, () => ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }))));
-  if (head) return { kind, path, completedAtEpochSeconds: epochSeconds(head.LastModified), hasMetadata: true };
+  if (head) {
+    // A savepoint protection shipped here (snapshot-shipping.ts) completed when its source did, not when it was copied.
+    const shippedFrom = head.Metadata?.[SHIPPED_FROM_METADATA];
+    const completedAt = Number(head.Metadata?.[COMPLETED_AT_METADATA]);
+    return {
+      kind, path, hasMetadata: true,
+      completedAtEpochSeconds: shippedFrom !== undefined && Number.isFinite(completedAt) && completedAt > 0 ? completedAt : epochSeconds(head.LastModified),
+      ...(shippedFrom !== undefined ? { shippedFrom } : {}),
+    };
+  }
   const newest = await newestFileTime(ctx, `${dir}/`);
   return newest === undefined ? undefined : { kind, path, completedAtEpochSeconds: newest, hasMetadata: false };
 }
