@@ -14,10 +14,17 @@
  * jars live on one versitygw per AZ, and the worker lists snapshots and preloads over S3;
  * P2 RTO with preload on vs off shows what preloading takes off the critical path under
  * the simulator's jar-download contention model.
+ *
+ * Where the time goes, per run (bench/history-stats.ts, bench/server-metrics.ts): history
+ * events and workflow tasks per dispatched job of every workflow execution the run started
+ * (listed by the run's task queue, read from each history), the largest history (events),
+ * server writes per dispatched job (persistence write calls counted on the dev server's
+ * /metrics between the trigger and the end), and the dispatch rate (jobs whose steps started
+ * per second of trigger → last start). The machine's load average is recorded with each run.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { EvacuationClient } from '../client/evacuation-client.js';
@@ -31,8 +38,10 @@ import { spawnSimulator } from '../simulator/spawn.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
 import { generateFleet } from '../simulator/fleet-generator.js';
 import { WORKFLOWS_PATH, buildWorker } from '../worker/build.js';
+import { historyStats, settledCount, type HistoryStats } from './history-stats.js';
 import { lowerBound } from './lower-bound.js';
 import { runPreloadBench } from './preload.js';
+import { scrapeOperations, serverWrites, type ServerWrites } from './server-metrics.js';
 
 /** One benchmark row (the interface scripts rely on). */
 export interface BenchRow {
@@ -54,7 +63,36 @@ export interface BenchRow {
   succeeded: number;
   failed: number;
   skipped: number;
+  /** Jobs of tiers P0–P2 in the report, and how many of them ended RUNNING. */
+  p0to2Jobs: number;
+  p0to2Running: number;
+  /** Jobs whose steps started (the denominator of the per-job columns). */
+  dispatched: number;
+  /** Dispatched jobs per second of trigger → the last job's start. */
+  dispatchPerSecond: number;
+  /** History events of every execution the run started, per dispatched job. */
+  eventsPerJob: number;
+  /** Workflow tasks (WorkflowTaskStarted) of every execution the run started, per dispatched job. */
+  workflowTasksPerJob: number;
+  /** Persistence write calls of the dev server during the run, per dispatched job (bench/server-metrics.ts). */
+  writesPerJob: number;
+  /** Of those, workflow mutable-state writes (create/update execution) per dispatched job. */
+  executionWritesPerJob: number;
+  /** Workflow executions (runs) the evacuation started, and the largest one's events. */
+  workflows: number;
+  largestHistoryEvents: number;
+  /** Machine load average (1 min) at the trigger and at the end. */
+  loadStart: number;
+  loadEnd: number;
 }
+
+/** A row with the details behind it (--json). */
+export interface BenchRecord extends BenchRow {
+  histories: HistoryStats;
+  serverWrites: ServerWrites;
+}
+
+const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 const opts = new Command('bench')
   .option('--sizes <list>', 'jobs to evacuate per run (jobs in az-a; the generated fleet is twice as large, half in each AZ)', '500,1000,2000,5000')
@@ -69,7 +107,8 @@ const opts = new Command('bench')
   .parse(process.argv)
   .opts<{ sizes: string; timeScale: string; seed: string; preloadRuns: boolean; s3: boolean; preloadJars: string; jarScale: string; preloadBench: boolean; json?: string }>();
 
-async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, size: number, preload: boolean, timeScale: number, seed: number, withS3: boolean): Promise<BenchRow> {
+async function runOne(temporal: { address: string; metricsUrl: string }, bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, size: number, preload: boolean, timeScale: number, seed: number, withS3: boolean): Promise<BenchRecord> {
+  const address = temporal.address;
   const stateDir = await mkdtemp(join(resolve('.az-evac'), `bench-${size}-`));
   const s3 = withS3 ? await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']) : undefined;
   const settings = { ...loadSettings({ ...process.env, ...(s3 ? s3Env(s3) : {}) }), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
@@ -84,14 +123,26 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
         await client.syncCatalog();
         await sim.client.setAzDown('az-a', true);
         const id = `bench-${size}-${preload ? 'preload' : 'nopreload'}-${Date.now()}`;
+        const loadStart = loadavg()[0]!;
+        const triggeredAt = new Date();
+        const opsBefore = await scrapeOperations(temporal.metricsUrl);
         await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload }, id);
         const result = await client.result(id);
+        const loadEnd = loadavg()[0]!;
+        const query = `TaskQueue = '${settings.taskQueue}' AND StartTime >= '${triggeredAt.toISOString()}'`;
+        await settledCount(client.temporal, query);
+        const writes = serverWrites(opsBefore, await scrapeOperations(temporal.metricsUrl));
+        const histories = await historyStats(client.temporal, query);
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
         const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(result));
         const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
         const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed });
         const boundWall = bound.seconds / timeScale;
         const inScope = report.jobs.length;
+        const starts = report.jobs.flatMap((j) => (j.startSeconds === undefined ? [] : [j.startSeconds]));
+        const dispatched = starts.length;
+        const perJob = (n: number): number => (dispatched ? round(n / dispatched) : 0);
+        const p0to2 = report.jobs.filter((j) => j.tier === 'P0' || j.tier === 'P1' || j.tier === 'P2');
         return {
           jobs: inScope, cores: catalog.jobs.filter((j) => j.az === 'az-a').reduce((n, j) => n + j.resources.cores, 0),
           preload, timeScale, wallSeconds: report.wallSeconds, jobsPerSecond: Math.round((inScope / report.wallSeconds) * 100) / 100,
@@ -103,6 +154,13 @@ async function runOne(address: string, bundle: Awaited<ReturnType<typeof bundleW
           succeeded: report.tiers.reduce((n, t) => n + t.succeeded, 0),
           failed: report.tiers.reduce((n, t) => n + t.failed, 0),
           skipped: report.tiers.reduce((n, t) => n + t.skipped, 0),
+          p0to2Jobs: p0to2.length, p0to2Running: p0to2.filter((j) => j.outcome === 'running').length,
+          dispatched, dispatchPerSecond: dispatched ? round(dispatched / Math.max(0.001, ...starts)) : 0,
+          eventsPerJob: perJob(histories.events), workflowTasksPerJob: perJob(histories.workflowTasks),
+          writesPerJob: perJob(writes.writes), executionWritesPerJob: perJob(writes.executionWrites),
+          workflows: histories.workflows, largestHistoryEvents: histories.largest?.events ?? 0,
+          loadStart: round(loadStart), loadEnd: round(loadEnd),
+          histories, serverWrites: writes,
         };
       });
     } finally {
@@ -130,22 +188,23 @@ async function main(): Promise<void> {
     console.table(preloadRows);
     process.stdout.write(`preload speedup (serial / bounded-concurrent): ${speedup}×\n`);
   }
-  const temporal = await startTemporalDevServer(await mkdtemp(join(resolve('.az-evac'), 'bench-temporal-')));
+  const temporal = await startTemporalDevServer(await mkdtemp(join(resolve('.az-evac'), 'bench-temporal-')), { headless: true, metrics: true });
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  const rows: BenchRow[] = [];
+  const rows: BenchRecord[] = [];
   try {
     for (const size of sizes) {
       for (const preload of opts.preloadRuns ? [true, false] : [true]) {
         process.stderr.write(`run: ${size} jobs, preload ${preload ? 'on' : 'off'}, time scale ${timeScale}, ${opts.s3 ? 'S3 (versitygw)' : 'in-memory objects'}…\n`);
-        const row = await runOne(temporal.address, bundle, size, preload, timeScale, seed, opts.s3);
+        const row = await runOne({ address: temporal.address, metricsUrl: temporal.metricsUrl! }, bundle, size, preload, timeScale, seed, opts.s3);
         rows.push(row);
-        process.stderr.write(`${JSON.stringify(row)}\n`);
+        process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined })}\n`);
+        process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}\n`);
       }
     }
   } finally {
     await temporal.stop();
   }
-  console.table(rows);
+  console.table(rows.map(({ histories: _h, serverWrites: _w, ...row }): BenchRow => row));
   if (opts.json) await writeFile(opts.json, JSON.stringify(rows, null, 2));
 }
 

@@ -111,15 +111,18 @@ export async function installDevServer(script: DevServerScript, onProgress: (lin
  * Install the Temporal CLI (installDevServer), then start `temporal server start-dev` with its
  * SQLite file in `stateDir` and wait until it answers; a server that does not is stopped. Pass `port` to restart a stopped server where
  * its clients and workers expect it (same SQLite file: its workflows carry on), `headless`
- * to leave the web UI out (tests: one process less, no UI port).
- * @returns the server address and a stop function
+ * to leave the web UI out (tests: one process less, no UI port), `metrics` to serve the server's
+ * Prometheus metrics on a known port (the benchmark reads its persistence operations there).
+ * @returns the server address, a stop function and, with `metrics`, the URL of its /metrics
  * @throws Error with the server's output when it does not come up within 90 s
  */
-export async function startTemporalDevServer(stateDir: string, opts: { port?: number; headless?: boolean; onProgress?: (line: string) => void } = {}): Promise<Started & { address: string }> {
+export async function startTemporalDevServer(stateDir: string, opts: { port?: number; headless?: boolean; metrics?: boolean; onProgress?: (line: string) => void } = {}): Promise<Started & { address: string; metricsUrl?: string }> {
   await installDevServer('temporal.sh', opts.onProgress);
   const port = opts.port ?? await freePort();
   const ui = opts.headless ? ['--headless'] : ['--ui-port', String(await freePort())];
-  const child = spawn('bash', [`${REPO}scripts/temporal.sh`, 'start', '--port', String(port), ...ui, '--db', `${stateDir}/temporal.sqlite`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const metricsPort = opts.metrics ? await freePort() : undefined;
+  const metrics = metricsPort === undefined ? [] : ['--metrics-port', String(metricsPort)];
+  const child = spawn('bash', [`${REPO}scripts/temporal.sh`, 'start', '--port', String(port), ...ui, ...metrics, '--db', `${stateDir}/temporal.sqlite`], { stdio: ['ignore', 'ignore', 'pipe'] });
   killOnExit(child);
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
@@ -141,7 +144,7 @@ export async function startTemporalDevServer(stateDir: string, opts: { port?: nu
       await new Promise((r) => setTimeout(r, 300));
     }
   }
-  return { child, address, stop };
+  return { child, address, stop, ...(metricsPort === undefined ? {} : { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }) };
 }
 
 /**

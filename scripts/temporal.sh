@@ -4,8 +4,10 @@
 #
 #   scripts/temporal.sh install                 install (idempotent), print the binary path
 #   scripts/temporal.sh path                    print the binary path (installs if missing)
-#   scripts/temporal.sh start [--port P] [--ui-port U] [--db FILE] [--headless]
+#   scripts/temporal.sh start [--port P] [--ui-port U] [--db FILE] [--headless] [--metrics-port M]
 #                                               exec `temporal server start-dev` in the foreground
+#                                               (--metrics-port: the server's Prometheus /metrics
+#                                               on 127.0.0.1:M; without it start-dev picks a random port)
 #
 # Environment:
 #   AZ_EVAC_CACHE  cache root (default ~/.cache/az-evac); the CLI lands in <cache>/temporal-<ver>/
@@ -71,19 +73,21 @@ install_cli() {
 }
 
 start_server() {
-  local port=7233 ui_port="" db="${AZ_EVAC_STATE:-.az-evac}/temporal.sqlite" headless=0
+  local port=7233 ui_port="" db="${AZ_EVAC_STATE:-.az-evac}/temporal.sqlite" headless=0 metrics_port=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --port) port="${2:?--port needs a value}"; shift 2 ;;
       --ui-port) ui_port="${2:?--ui-port needs a value}"; shift 2 ;;
       --db) db="${2:?--db needs a value}"; shift 2 ;;
       --headless) headless=1; shift ;;
+      --metrics-port) metrics_port="${2:?--metrics-port needs a value}"; shift 2 ;;
       -h|--help) usage ;;
-      *) die "unknown option for start: '$1' (expected --port P, --ui-port U, --db FILE, --headless)" ;;
+      *) die "unknown option for start: '$1' (expected --port P, --ui-port U, --db FILE, --headless, --metrics-port M)" ;;
     esac
   done
   [[ "$port" =~ ^[0-9]+$ ]] || die "--port must be a number, got '$port'"
   [[ -z "$ui_port" || "$ui_port" =~ ^[0-9]+$ ]] || die "--ui-port must be a number, got '$ui_port'"
+  [[ -z "$metrics_port" || "$metrics_port" =~ ^[0-9]+$ ]] || die "--metrics-port must be a number, got '$metrics_port'"
 
   local bin
   bin="$(install_cli)"
@@ -94,6 +98,10 @@ start_server() {
     ui_args=(--headless)
   elif [[ -n "$ui_port" ]]; then
     ui_args=(--ui-port "$ui_port")
+  fi
+  local metrics_args=()
+  if [[ -n "$metrics_port" ]]; then
+    metrics_args=(--metrics-port "$metrics_port")
   fi
 
   # Custom search attributes the engine sets on its workflows (list runs by AZ, mode, tier,
@@ -144,6 +152,7 @@ start_server() {
     --db-filename "$db" \
     --log-level warn \
     "${ui_args[@]}" \
+    "${metrics_args[@]}" \
     "${sa_args[@]}" \
     "${sqlite_args[@]}" \
     "${dc_args[@]}"
