@@ -14,6 +14,7 @@ import {
   failbackWorkflowId,
   requestDifferences,
   requestShape,
+  tierWorkflowId,
   type RequestShape,
   type EvacuationInput,
   type EvacuationProgress,
@@ -24,7 +25,7 @@ import {
 } from '../domain/evacuation.js';
 import type { syncCatalogWorkflow } from '../workflows/catalog-sync.js';
 import type { planPreview } from '../workflows/plan-preview.js';
-import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../workflows/messages.js';
+import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierCountsQuery } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
 import type { FailbackInput, FailbackResult, failbackDrill } from '../workflows/failback.js';
 import { settledResult } from '../workflows/outcome-failure.js';
@@ -202,9 +203,20 @@ export class EvacuationClient {
     });
   }
 
-  /** Live progress (the workflow's progress query). */
+  /**
+   * Live progress: the evacuation's progress query, with each running tier's live counters
+   * read from the tier itself (its tierCountsQuery): a tier tells the evacuation only that it
+   * has dispatched everything and its result, so the evacuation's history stays bounded
+   * (workflows/tier.ts). A tier that cannot be queried (just closed, not yet started) keeps the
+   * evacuation's numbers.
+   */
   async progress(evacuationId: string): Promise<EvacuationProgress> {
-    return this.client.workflow.getHandle(evacuationId).query(progressQuery);
+    const progress = await this.client.workflow.getHandle(evacuationId).query(progressQuery);
+    await Promise.all(progress.tiers.filter((t) => t.state === 'running').map(async (t) => {
+      const live = await this.client.workflow.getHandle(tierWorkflowId(evacuationId, t.tier)).query(tierCountsQuery).catch(() => undefined);
+      if (live) Object.assign(t, { running: live.running, succeeded: live.succeeded, failed: live.failed, skipped: live.skipped });
+    }));
+    return progress;
   }
 
   /**

@@ -58,6 +58,11 @@ export interface EvacuationRequest {
    * an emergency only (mayOverrideHold); without it such a start is refused, naming the holder.
    */
   overrideRunning?: boolean;
+  /**
+   * History events after which each tier workflow continues as new (domain/history-budget.ts;
+   * default 4,000, integer 20–10,240). Tests set it small to force several continue-as-new cycles.
+   */
+  continueAsNewAfterEvents?: number;
 }
 
 /** Input of the evacuateAz workflow. */
@@ -225,6 +230,28 @@ export interface TierInput extends TierScope {
   aborted: boolean;
   /** `by: reason` of an abort accepted before this workflow started (its skipped jobs name it). */
   abortedBy?: string;
+  /** History events after which the tier continues as new (domain/history-budget.ts; absent: the default). */
+  continueAsNewAfterEvents?: number;
+  /** What the runs before this one of a tier that continued as new handed over (absent in its first run). */
+  carried?: TierCarried;
+}
+
+/** What a tier run hands to the next when it continues as new (shard indices 0 … shards-1). */
+export interface TierCarried {
+  /** Latest counters per shard (its final ones once it is in `done`). */
+  shardCounts: TierCounts[];
+  /** Shards started by an earlier run (still children of no run: started with ParentClosePolicy ABANDON). */
+  started: number[];
+  /** Shards that reported their final counters. */
+  done: number[];
+  /** Shards that have dispatched every job. */
+  dispatched: number[];
+  /** The evacuation has been told every job of the tier is dispatched. */
+  toldDispatched: boolean;
+  /** The abort accepted by an earlier run (passed on to shards started later), if any. */
+  abortMessage?: { action: 'abort'; by: string; reason?: string };
+  /** Runs of this tier before this one. */
+  runs: number;
 }
 
 /** Input of a tier shard workflow (also its continue-as-new state). */

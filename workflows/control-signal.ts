@@ -5,7 +5,7 @@
  * of failing the parent's workflow task (found when a pause from the console arrived just
  * after a shard finished: the evacuation's task failed over and over).
  */
-import { ApplicationFailure, type ChildWorkflowHandle, type Workflow } from '@temporalio/workflow';
+import { ApplicationFailure, type ExternalWorkflowHandle } from '@temporalio/workflow';
 import { tierControlSignal, type ControlMessage } from './messages.js';
 
 /**
@@ -16,8 +16,11 @@ export function targetClosed(err: unknown): boolean {
   return err instanceof ApplicationFailure && err.type === 'ExternalWorkflowExecutionNotFound';
 }
 
-/** Signal `msg` to `handle`; resolves also when the child has already closed. */
-export async function sendControl(handle: ChildWorkflowHandle<Workflow>, msg: ControlMessage): Promise<void> {
+/**
+ * Signal `msg` to `handle` (a child's, or an external one by workflow id); resolves also when
+ * the workflow has already closed.
+ */
+export async function sendControl(handle: Pick<ExternalWorkflowHandle, 'signal'>, msg: ControlMessage): Promise<void> {
   try {
     await handle.signal(tierControlSignal, msg);
   } catch (err) {

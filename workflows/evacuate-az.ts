@@ -5,6 +5,12 @@
  *
  * Shape for 5,000 jobs (docs/design.md#temporal-limits): this workflow has four tier children; each tier
  * child windows its per-job children; payloads carry job keys and counts only.
+ *
+ * Bounded history (docs/temporal.md#bounded-histories): its events do not grow with the job
+ * count, so it never continues as new (its AZ holds and tiers stay its children): the tiers
+ * tell it only "dispatched" and their result (clients read live counters from the tiers,
+ * client/evacuation-client.ts progress), and the jars are preloaded in at most
+ * MAX_PRELOAD_CALLS calls. Controls (pause, resume, abort) cost events per press, not per job.
  */
 import {
   ApplicationFailure,
@@ -40,7 +46,8 @@ import { evacuationSummary, fencingSummary, tierSummary } from '../domain/run-su
 import type { Tier } from '../domain/types.js';
 import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
-import { evacuateTier } from './tier.js';
+import { BOUNDED_HISTORIES, evacuateTier } from './tier.js';
+import { continueAsNewAfterEvents } from '../domain/history-budget.js';
 import { sendControl, targetClosed } from './control-signal.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
 import { takeAzHolds, withAzHolds, type HeldAzs } from './az-hold.js';
@@ -54,8 +61,10 @@ const planning = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 5 },
 });
 
-/** Jars per preload activity call: progress is visible between calls. */
+/** Jars per preload activity call, at least: progress is visible between calls. */
 const PRELOAD_CHUNK = 16;
+/** Preload activity calls at most (more jars: bigger chunks), so the history does not grow with the fleet. */
+const MAX_PRELOAD_CALLS = 64;
 
 /** Model seconds between two fencing passes while the source AZ is away (÷ time scale, at least 1 wall second). */
 
@@ -98,6 +107,12 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
   // This run's identity: its records (plan, outcomes, fences, report) are keyed by it, so a
   // later run of the same id never reads them. patched: runs recorded before it replay without.
   const input: EvacuationInput = patched('per-run-records') ? { ...request, runId: workflowInfo().firstExecutionRunId } : request;
+  // Bad input fails before anything is held or touched.
+  try {
+    continueAsNewAfterEvents(input.continueAsNewAfterEvents);
+  } catch (err) {
+    throw ApplicationFailure.create({ type: 'BadInput', message: messageOf(err), nonRetryable: true });
+  }
   const records = recordsKey(input);
   const runIdOf = input.runId ? { runId: input.runId } : {};
   const preload = input.preload ?? true;
@@ -118,8 +133,9 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
 
   const tell = async (action: 'pause' | 'resume' | 'abort', by: string, reason?: string): Promise<void> => {
     await Promise.all([...running].map((tier) => {
+      // By workflow id: the tier's current run, also after it continued as new.
       const handle = startedTiers.get(tier);
-      return handle && sendControl(handle, { action, by, reason });
+      return handle && sendControl(getExternalWorkflowHandle(handle.workflowId), { action, by, reason });
     }));
   };
   setHandler(progressQuery, () => ({ ...progress, elapsedSeconds: (Date.now() - startedAtMs) / 1000 }));
@@ -158,6 +174,7 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
     if (!reason || reason.trim() === '') throw new Error('abort needs a reason (e.g. --reason "source AZ recovered")');
     if (notControllable()) throw new Error(`evacuation ${input.evacuationId} is already ${progress.phase}; nothing left to abort`);
   } });
+  // Tiers recorded before histories were bounded signal their live counters (replay, upgrades).
   setHandler(tierProgressSignal, ({ tier, counts, done }) => {
     const t = progress.tiers.find((x) => x.tier === tier);
     if (!t) return;
@@ -196,8 +213,10 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
   if (progress.phase !== 'aborted') progress.phase = 'evacuating';
 
   const preloading = preload ? (async () => {
-    for (let offset = 0; offset < plan.jars; offset += PRELOAD_CHUNK) {
-      const r = await planning.preloadJars.executeWithOptions({ summary: `copy jars ${offset + 1}–${Math.min(offset + PRELOAD_CHUNK, plan.jars)} of ${plan.jars} into ${input.targetAz}'s jar cache` }, [records, offset, PRELOAD_CHUNK]);
+    // patched: evacuations recorded before histories were bounded replay with their chunks.
+    const chunk = patched(BOUNDED_HISTORIES) ? Math.max(PRELOAD_CHUNK, Math.ceil(plan.jars / MAX_PRELOAD_CALLS)) : PRELOAD_CHUNK;
+    for (let offset = 0; offset < plan.jars; offset += chunk) {
+      const r = await planning.preloadJars.executeWithOptions({ summary: `copy jars ${offset + 1}–${Math.min(offset + chunk, plan.jars)} of ${plan.jars} into ${input.targetAz}'s jar cache` }, [records, offset, chunk]);
       progress.preload.jarsDone += r.jars;
       progress.preload.bytesDone += r.copiedBytes;
     }
@@ -232,6 +251,7 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
         evacuationId: input.evacuationId, ...runIdOf, tier: tp.tier, sourceAz: input.sourceAz, targetAz: input.targetAz,
         mode: input.mode, preload, jobs: tp.planned, policy: plan.policy,
         paused, aborted, ...(aborted ? { abortedBy: progress.abortedBy } : {}),
+        ...(input.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: input.continueAsNewAfterEvents } : {}),
       }],
     });
     startedTiers.set(tp.tier, handle);

@@ -62,7 +62,8 @@ export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> 
   const notStarted = (abortedBy: string | undefined): string => `evacuation aborted${abortedBy ? ` by ${abortedBy}` : ''}; job not started`;
   let abortReason = notStarted(input.abortedBy);
   const parent = workflowInfo().parent;
-  const parentHandle = parent ? getExternalWorkflowHandle(parent.workflowId, parent.runId) : undefined;
+  // By workflow id only: the tier's current run, also after the tier continued as new (workflows/tier.ts).
+  const parentHandle = parent ? getExternalWorkflowHandle(parent.workflowId) : undefined;
 
   setHandler(tierCountsQuery, () => ({ ...state.counts, cursor: state.cursor, paused: state.paused, aborted: state.aborted }));
   setHandler(tierControlSignal, ({ action, by, reason }) => {

@@ -46,6 +46,13 @@ export function historyMarks(history: History): HistoryMark[] {
   return marks;
 }
 
+/** Runs of `workflowId` (continue-as-new chains), oldest first: run id, start time, history length (from visibility: final once a run has closed). */
+export async function runsOf(client: Client, workflowId: string): Promise<Array<{ runId: string; startMs: number; events: number }>> {
+  const runs: Array<{ runId: string; startMs: number; events: number }> = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ runId: w.runId, startMs: w.startTime.getTime(), events: w.historyLength });
+  return runs.sort((a, b) => a.startMs - b.startMs);
+}
+
 /** Histories of every run of `workflowId` (continue-as-new chains), oldest first. */
 export async function historiesOfAllRuns(client: Client, workflowId: string): Promise<History[]> {
   const runs: Array<{ runId: string; startMs: number }> = [];
