@@ -1,71 +1,171 @@
 /**
- * Zero-overhead lower bound of an evacuation on the simulator: the makespan the
- * simulator's own latency model allows for the same plan, tier windows and admission
- * order, if orchestration (Temporal, activities, HTTP) took no time at all.
+ * A true lower bound of an evacuation on the simulator: no orchestrator, however perfect (zero
+ * time for Temporal, activities and HTTP, any dispatch order), finishes the plan sooner on the
+ * simulator's platform model (simulator/latency-model.ts, docs/simulator-model.md). Model
+ * seconds; pure.
  *
- * Model: tiers in admission order; a tier's jobs are list-scheduled into `maxConcurrency`
- * slots in plan order; the next tier starts when the previous one has dispatched its last
- * job (borrowIdleSlots) or finished (strict). A job's duration is `startupSeconds` of the
- * simulator (deploy count 1) — hot standby promotions take LATENCY.promoteStandbySeconds.
- * Jar fetch: from the cache when preloading (the copy itself is not counted), else from
- * the repository with contention = min(window, jobs of the tier), which is how many
- * start-ups fetch at once in the first wave.
+ * Per job, its critical path alone (`jobPath`): every phase of its deploy on an idle platform,
+ * the operator's progress-check rounding included, then its state restore; a hot-standby
+ * promotion costs nothing (a label flip on a job already RUNNING). A job the plan preempts
+ * capacity for cannot have its pods before that stop-with-savepoint ends (its `readyAt`).
+ *
+ * Tiers in admission order; tier t's jobs are dispatched no earlier than T_t (T_first = 0). Its
+ * end is at least the largest of:
+ * - T_t + the longest job path, and readyAt + path for each job;
+ * - T_t + Σ paths / window (a window slot holds one job from dispatch to RUNNING);
+ * - per shared resource of the target AZ (operator reconcile threads, pod binding, image
+ *   registry, jar repository, object store): T_t + the shortest path before the resource +
+ *   the tier's work on it / its capacity + the shortest path after it.
+ * T_{t+1} = the bound on tier t's end (strict) or on its last dispatch (borrowIdleSlots): with
+ * n jobs and window w < n, the last job waits for n − w completions, which take at least the
+ * n − w shortest paths spread over w slots. The whole evacuation is also bound by the same
+ * resource sums over every tier's jobs from time 0.
+ *
+ * Assumptions (each makes the bound lower, never higher): every restoring job reads its
+ * catalog state size; jar preload copies are not charged (the bound cannot know which jars
+ * the target's cache holds already), so with preload each job reads its jars from the cache.
+ * Tested against every dispatch order of small fleets run on the simulator itself
+ * (test/unit/lower-bound.test.ts).
  */
-import type { Catalog, Plan, TiersPolicy } from '../domain/types.js';
+import type { Catalog, FleetJob, Plan, PlannedJob, TiersPolicy } from '../domain/types.js';
 import { jobKey } from '../domain/types.js';
 import { readSpec } from '../domain/flink-spec.js';
-import { LATENCY, startupSeconds } from '../simulator/latency-model.js';
+import { aloneSeconds, DEFAULT_MODEL, savepointSeconds, type PlatformModel } from '../simulator/latency-model.js';
 
 /** Inputs of the bound. */
 export interface BoundInput {
   plan: Plan;
+  /** The catalog the plan was made from (jobs of both AZs: the preempted ones are in the target). */
   catalog: Catalog;
   policy: TiersPolicy;
+  /** Jars preloaded into the target's cache before the applies. */
   preload: boolean;
+  /** The simulator's seed (its per-job draws). */
   seed: number;
+  /** The simulator's platform model (default DEFAULT_MODEL). */
+  model?: PlatformModel;
 }
 
-/** Lower bound in model seconds: total makespan and when P0 is done. */
+/** Lower bound in model seconds: the whole evacuation and tier P0. */
 export interface Bound {
   seconds: number;
   p0Seconds: number;
 }
 
-/** Compute the bound. Pure. */
+/** One job's share of the bound. */
+interface JobCost {
+  /** Critical path alone, dispatch → RUNNING and restored. */
+  path: number;
+  /** Earliest model second its pods can get capacity (a preemption's savepoint ends). */
+  readyAt: number;
+  /** Work on each shared resource, and the job's path before and after it. */
+  uses: Array<{ resource: Resource; work: number; before: number; after: number }>;
+}
+
+type Resource = 'reconcile' | 'podBinding' | 'registry' | 'repository' | 'objectStore';
+
+/**
+ * Seconds from dispatch to RUNNING and restored of a deploy alone (latency-model.ts
+ * `aloneSeconds`, with the operator's progress-check rounding), and its resource uses.
+ */
+function deployCost(model: PlatformModel, job: FleetJob, preload: boolean, seed: number): JobCost {
+  const spec = readSpec(job.deployment);
+  const jarBytes = job.jars.reduce((n, j) => n + j.sizeBytes, 0);
+  const a = aloneSeconds(model, { key: jobKey(job), seed, deployCount: 1, replicas: spec.taskManagerReplicas, jarBytes, preloaded: preload, restoreBytes: job.stateSizeBytes });
+  const pods = a.reconcile + a.podScheduling;
+  const jmUp = pods + a.imagePull + a.jobManager;
+  const running = jmUp + a.jarFetch + a.taskManagers + a.jobInit;
+  const every = model.progressCheckIntervalSeconds;
+  const seen = Math.max(running, jmUp + a.restReadyDelay) - a.reconcile;
+  const observed = a.reconcile + (every > 0 ? Math.ceil(seen / every - 1e-9) * every : seen);
+  const path = observed + a.stateRestore;
+  const uses: JobCost['uses'] = [
+    { resource: 'reconcile', work: a.reconcile, before: 0, after: path - a.reconcile },
+    { resource: 'podBinding', work: a.podScheduling, before: a.reconcile, after: path - pods },
+    { resource: 'registry', work: model.imageBytes, before: pods, after: path - pods - a.imagePull },
+    { resource: 'objectStore', work: job.stateSizeBytes, before: observed, after: 0 },
+  ];
+  if (!preload) uses.push({ resource: 'repository', work: jarBytes, before: jmUp, after: a.taskManagers + a.jobInit });
+  return { path, readyAt: 0, uses };
+}
+
+/** Capacity of each resource in work per second (reconcile: threads; pod binding: one server). */
+function capacities(model: PlatformModel): Record<Resource, number> {
+  return {
+    reconcile: model.reconcileParallelism,
+    podBinding: 1,
+    registry: model.registryBytesPerSecond,
+    repository: model.repositoryBytesPerSecond,
+    objectStore: model.objectStoreReadBytesPerSecond,
+  };
+}
+
+/** Max over resources of: shortest path before + Σ work / capacity + shortest path after. */
+function resourceBound(costs: readonly JobCost[], capacity: Record<Resource, number>): number {
+  const by = new Map<Resource, { work: number; before: number; after: number }>();
+  for (const c of costs) {
+    for (const u of c.uses) {
+      const acc = by.get(u.resource) ?? { work: 0, before: Infinity, after: Infinity };
+      acc.work += u.work;
+      acc.before = Math.min(acc.before, u.before);
+      acc.after = Math.min(acc.after, u.after);
+      by.set(u.resource, acc);
+    }
+  }
+  let bound = 0;
+  for (const [resource, acc] of by) {
+    const cap = capacity[resource];
+    if (acc.work > 0 && cap !== Infinity) bound = Math.max(bound, acc.before + acc.work / cap + acc.after);
+  }
+  return bound;
+}
+
+/**
+ * Compute the bound (module doc). Pure.
+ * @throws Error naming the job when an admitted job is not in the catalog's source AZ
+ */
 export function lowerBound(input: BoundInput): Bound {
-  const jobs = new Map(input.catalog.jobs.filter((j) => j.az === input.plan.sourceAz).map((j) => [jobKey(j), j]));
+  const model = input.model ?? DEFAULT_MODEL;
+  const capacity = capacities(model);
+  const byKey = new Map<string, FleetJob[]>();
+  for (const j of input.catalog.jobs) byKey.set(jobKey(j), [...(byKey.get(jobKey(j)) ?? []), j]);
+  const inAz = (key: string, az: string): FleetJob | undefined => byKey.get(key)?.find((j) => j.az === az);
+  // A preemption frees capacity for its job only once its stop (with a savepoint, when that is its upgrade mode) ends.
+  const readyAt = new Map<string, number>();
+  for (const p of input.plan.preemptions) {
+    const victim = inAz(p.key, input.plan.targetAz);
+    const spec = victim ? readSpec(victim.deployment) : undefined;
+    const stop = victim && spec?.upgradeMode === 'savepoint' && spec.savepointDir ? savepointSeconds(model, victim.stateSizeBytes) : 0;
+    readyAt.set(p.forJob, Math.max(readyAt.get(p.forJob) ?? 0, stop));
+  }
+  const cost = (p: PlannedJob): JobCost => {
+    if (p.strategy === 'promote-standby') return { path: 0, readyAt: 0, uses: [] };
+    const job = inAz(p.key, input.plan.sourceAz);
+    if (!job) throw new Error(`admitted job ${p.key} is not in the catalog's ${input.plan.sourceAz}; pass the catalog the plan was made from`);
+    return { ...deployCost(model, job, input.preload, input.seed), readyAt: readyAt.get(p.key) ?? 0 };
+  };
+  const all: JobCost[] = [];
   let tierStart = 0;
   let end = 0;
   let p0Seconds = 0;
   for (const tier of input.policy.admissionOrder) {
-    const planned = input.plan.admitted.filter((p) => p.tier === tier);
-    if (planned.length === 0) continue;
+    const costs = input.plan.admitted.filter((p) => p.tier === tier).map(cost);
+    if (costs.length === 0) continue;
+    all.push(...costs);
     const window = input.policy.tiers[tier].maxConcurrency;
-    const slots: number[] = Array.from({ length: Math.min(window, planned.length) }, () => tierStart);
-    let lastDispatch = tierStart;
-    let tierEnd = tierStart;
-    for (const p of planned) {
-      const job = jobs.get(p.key);
-      let duration: number = LATENCY.promoteStandbySeconds;
-      if (p.strategy !== 'promote-standby' && job) {
-        const spec = readSpec(job.deployment);
-        duration = startupSeconds({
-          key: p.key, stateSizeBytes: job.stateSizeBytes, jarBytes: job.jars.reduce((n, j) => n + j.sizeBytes, 0),
-          preloaded: input.preload, concurrentRepoDownloads: Math.min(window, planned.length),
-          replicas: spec.taskManagerReplicas, restored: true, seed: input.seed, deployCount: 1,
-        }).total;
-      }
-      // Earliest free slot (slots stay small: at most `window` entries).
-      let best = 0;
-      for (let i = 1; i < slots.length; i++) if ((slots[i] ?? 0) < (slots[best] ?? 0)) best = i;
-      const start = slots[best] ?? tierStart;
-      slots[best] = start + duration;
-      lastDispatch = Math.max(lastDispatch, start);
-      tierEnd = Math.max(tierEnd, start + duration);
-    }
+    const paths = costs.map((c) => c.path).sort((a, b) => a - b);
+    const sum = paths.reduce((n, x) => n + x, 0);
+    const tierEnd = Math.max(
+      tierStart + paths.at(-1)!,
+      ...costs.map((c) => c.readyAt + c.path),
+      tierStart + sum / Math.min(window, costs.length),
+      tierStart + resourceBound(costs, capacity),
+    );
+    const waitFor = costs.length - window;
+    const lastDispatch = waitFor > 0 ? tierStart + Math.max(paths[0]!, paths.slice(0, waitFor).reduce((n, x) => n + x, 0) / window) : tierStart;
     if (tier === 'P0') p0Seconds = tierEnd;
     end = Math.max(end, tierEnd);
     tierStart = input.policy.borrowIdleSlots ? lastDispatch : tierEnd;
   }
-  return { seconds: end, p0Seconds };
+  return { seconds: Math.max(end, resourceBound(all, capacity)), p0Seconds };
 }

@@ -2,13 +2,12 @@
  * Jars in one AZ: the jar cache (the artifact bucket jarURIs point to) and the replicated
  * HDD-backed jar repository (`<artifactBucket>-repository`) a cache miss falls back to.
  * Repository reads — deploys that miss the cache and server-side preload copies — share
- * the repository's bandwidth; `RepositoryLoad` counts the reads running per AZ for the
- * latency model's contention slowdown.
+ * the repository's total bandwidth (az-bottlenecks.ts).
  */
 import { PlatformError } from '../platform/errors.js';
 import { jarRepositoryBucket, type JarArtifact } from '../domain/types.js';
 import type { ArtifactPlace } from '../platform/ports.js';
-import { repositoryFetchSeconds } from './latency-model.js';
+import type { AzBottlenecks } from './az-bottlenecks.js';
 import type { StoredObject } from './object-store.js';
 import type { ReplicatedStores } from './replication.js';
 import type { S3Mirror } from './s3-mirror.js';
@@ -21,26 +20,6 @@ export type JarLocation =
   | { place: 'image'; sizeBytes: 0 }
   | { place: 'missing'; reason: string };
 
-/** Repository reads running per AZ. */
-export class RepositoryLoad {
-  private readonly active = new Map<string, number>();
-
-  /** Start a read; @returns reads running including this one. */
-  begin(az: string): number {
-    const n = (this.active.get(az) ?? 0) + 1;
-    this.active.set(az, n);
-    return n;
-  }
-
-  end(az: string): void {
-    this.active.set(az, Math.max(0, (this.active.get(az) ?? 0) - 1));
-  }
-
-  running(az: string): number {
-    return this.active.get(az) ?? 0;
-  }
-}
-
 /** Jar cache and repository access for every AZ. */
 export class Jars {
   private readonly copies = new Map<string, Promise<{ copiedBytes: number }>>();
@@ -49,7 +28,7 @@ export class Jars {
   constructor(
     private readonly stores: ReplicatedStores,
     private readonly scheduler: Scheduler,
-    readonly load: RepositoryLoad,
+    private readonly bottlenecks: AzBottlenecks,
     private readonly mirror?: S3Mirror,
   ) {}
 
@@ -90,8 +69,9 @@ export class Jars {
   }
 
   /**
-   * Server-side copy repository → cache, taking the repository read time under the AZ's
-   * current contention (model time). Concurrent calls for the same jar share one copy.
+   * Server-side copy repository → cache, reading the repository like a download does (its
+   * per-download rate, sharing the repository's bandwidth). Concurrent calls for the same jar
+   * share one copy.
    * @throws PlatformError('not-found') when the repository lacks the jar,
    *   ('invalid') when the repository's digest differs from `jar.digest`.
    */
@@ -112,12 +92,8 @@ export class Jars {
   }
 
   private async copy(az: string, artifactBucket: string, jar: JarArtifact, src: StoredObject): Promise<{ copiedBytes: number }> {
-    const concurrent = this.load.begin(az);
-    try {
-      await this.scheduler.sleep(repositoryFetchSeconds(src.sizeBytes, concurrent), [az]);
-    } finally {
-      this.load.end(az);
-    }
+    const perDownload = this.bottlenecks.model.repositoryBytesPerSecondPerDownload;
+    await new Promise<void>((resolve) => this.bottlenecks.of(az).repository.transfer(src.sizeBytes, perDownload, () => resolve()));
     this.stores.store(az).put(artifactBucket, jar.key, { ...src, lastModifiedEpochSeconds: this.scheduler.clock.epoch(this.scheduler.clock.now()) });
     if (!this.has(az, artifactBucket, jar, 'cache')) {
       throw new PlatformError('unavailable', `jar ${jar.key} copied into ${az}'s cache but its digest does not verify; retry`, true);

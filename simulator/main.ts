@@ -5,6 +5,8 @@
  * With --kubeconfig it also runs the operator stand-in (kube-operator.ts) against those
  * clusters: their FlinkDeployments are mirrored into this simulator and get their status
  * written back; the simulator's object store serves the k8s platform's ObjectStorePort.
+ * `--platform-model null` makes every job RUNNING the moment it is applied (no delay, no shared
+ * resource; latency-model.ts NULL_MODEL): the engine measured alone.
  * Prints one JSON line `{"url":"http://127.0.0.1:PORT"}` on stdout once listening; logs
  * (pino) go to stderr at `--log-level` (default warn). SIGTERM/SIGINT close it.
  * With AZ_EVAC_S3_ACCESS_KEY / _SECRET_KEY and AZ_EVAC_S3_ENDPOINTS set, every object the
@@ -22,6 +24,7 @@ import { KubeOperatorStandIn } from './kube-operator.js';
 import { startFlinkRestStandIn } from './flink-rest-server.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';
+import { PLATFORM_MODELS, platformModelNamed } from './latency-model.js';
 
 /**
  * Checkpoint interval floor when objects go through to S3, model seconds. Measured: a
@@ -49,11 +52,18 @@ async function main(): Promise<void> {
     .option('--time-scale <x>', 'model seconds per wall second', number('--time-scale', 0.001), 1)
     .option('--seed <n>', 'seed of every random draw', number('--seed', 0), 1)
     .option('--log-level <level>', 'pino level for stderr logs', 'warn')
+    .option('--platform-model <name>', `timing model: ${Object.keys(PLATFORM_MODELS).join(' or ')} (null: every job RUNNING the moment it is applied)`, (v) => {
+      try {
+        return platformModelNamed(v).name;
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    }, 'default')
     .option('--min-checkpoint-interval <s>', `floor on every job's checkpoint interval, model seconds (default: ${S3_CHECKPOINT_FLOOR_SECONDS} when writing through to S3, else none)`, number('--min-checkpoint-interval', 0))
     .option('--kubeconfig <file>', 'run the operator stand-in on the clusters of this (admin) kubeconfig')
     .option('--kube-contexts <map>', 'AZ to context, `az-a=ctxA,az-b=ctxB` (default: contexts named after the AZs az-a, az-b)', '')
     .parse()
-    .opts<{ port: number; host: string; timeScale: number; seed: number; logLevel: string; minCheckpointInterval?: number; kubeconfig?: string; kubeContexts: string }>();
+    .opts<{ port: number; host: string; timeScale: number; seed: number; logLevel: string; platformModel: string; minCheckpointInterval?: number; kubeconfig?: string; kubeContexts: string }>();
 
   const logger = pino({ level: opts.logLevel, name: 'az-evac-simulator' }, pino.destination(2));
   const validator = await loadFlinkDeploymentValidator();
@@ -65,6 +75,7 @@ async function main(): Promise<void> {
     minCheckpointIntervalSeconds: opts.minCheckpointInterval ?? (mirror ? S3_CHECKPOINT_FLOOR_SECONDS : 0),
     timeScale: opts.timeScale,
     seed: opts.seed,
+    model: platformModelNamed(opts.platformModel),
     // With real API servers, the API server validated the manifest already (CRD schema).
     validateManifest: opts.kubeconfig
       ? undefined

@@ -6,9 +6,9 @@
  * - `state: suspended` on a never-run resource → CREATED, no pods; on a running job →
  *   SUSPENDED, capacity freed; under the `ignoreSuspend` fault nothing happens
  *   (observedGeneration stays behind, the job runs on). Under upgradeMode savepoint a RUNNING
- *   job is stopped with a savepoint first, at once (the simulator does not model the time a
- *   savepoint takes: drills fence with the same patch, and their observation wait is short on a
- *   fast simulated clock); its path is in status.jobStatus.upgradeSavepointPath
+ *   job is stopped with a savepoint first, which takes the model's stop-with-savepoint time for
+ *   its state (latency-model.ts `savepointSeconds`): the job runs on and the generation stays
+ *   unobserved until the savepoint is written; its path is in status.jobStatus.upgradeSavepointPath
  *   (AbstractJobReconciler.setUpgradeSavepointPath, release-1.15.0), the savepoint replicating
  *   to the other AZs with the usual lag. Under the `failSavepoint` fault, or without a savepoint
  *   directory, the stop fails instead: status.error says SavepointError, the job runs on, the
@@ -17,10 +17,13 @@
  * - a spec change the real operator's diff ignores (upgradeMode, initialSavepointPath:
  *   JobSpec `@SpecDiff(IGNORE)`) is observed and changes nothing (e.g. taking back a failed stop).
  * - `state: running` → DEPLOYED, jobStatus RECONCILING; pods wait (podsPending) until
- *   capacity fits; then STABLE / RUNNING with a NEW jobId once the tasks are scheduled, i.e.
- *   BEFORE a restore ends, as Flink reports it (docs/design.md#restored-means-restored): the
- *   tasks restore state for the latency model's stateRestore phase, checkpoint triggers are
- *   declined meanwhile, and the first checkpoint completes at the first trigger after it.
+ *   capacity fits; then the deploy goes through the platform model's phases on the AZ's shared
+ *   resources (latency-model.ts: reconcile thread, pod binding, image pull, JobManager, jar fetch,
+ *   TaskManagers, job init, the operator's next progress check); then STABLE / RUNNING with a
+ *   NEW jobId once the tasks are scheduled, i.e. BEFORE a restore ends, as Flink reports it
+ *   (docs/design.md#restored-means-restored): the tasks restore state reading the AZ's object
+ *   store, checkpoint triggers are declined meanwhile, and the first checkpoint completes at the
+ *   first trigger after it.
  * - a restore that fails (a file the snapshot's `_metadata` references is missing in this AZ,
  *   or the `failRestore` fault) fails the tasks at the end of each restore: jobStatus
  *   RESTARTING for RESTART_DELAY_SECONDS, RUNNING again, restore again, forever (Flink's
@@ -38,8 +41,9 @@
  *   3. never ran: initialSavepointPath, or empty state; upgradeMode is ignored on a first
  *      deploy (AbstractFlinkResourceReconciler L109-124, L237-248);
  *   4. resumed: savepoint → the savepoint taken at suspend; last-state → FAILED; stateless → none.
- * - a spec change on a running job → UPGRADING for 10 model s (cancel, savepoint under
- *   upgradeMode savepoint; a nonce change skips it), then a fresh deploy; the operator
+ * - a spec change on a running job → UPGRADING for the model's `upgradeCancelSeconds` (plus the
+ *   stop-with-savepoint time under upgradeMode savepoint; a nonce change skips the savepoint),
+ *   then a fresh deploy; the operator
  *   deletes the job's HA ConfigMaps when it stops it in any mode but last-state.
  * - unusable spec → FAILED with status.error: image not from the AZ's registry, missing
  *   jarURI, jar in neither cache nor repository, unreadable resources, a restore path that
@@ -51,20 +55,14 @@ import type { CapacityLedger } from './capacity.js';
 import { CHECKPOINTING, type Checkpointing, type SnapshotTrack } from './checkpointing.js';
 import { readSpec, type OperatorSpec } from '../domain/flink-spec.js';
 import type { Jars } from './jars.js';
-import { startupSeconds } from './latency-model.js';
+import { emptyStartup, fixedPhases, restoreCapBytesPerSecond, savepointSeconds, seconds, type PlatformModel, type StartupPhase, type StartupTime } from './latency-model.js';
+import type { AzBottlenecks } from './az-bottlenecks.js';
 import { hex, seededUniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
 import { canonicalJson, manifestOf, nsName, type AzCluster, type Resource, type RestoreSource, type Run } from './resources.js';
 import type { Scheduler } from './scheduler.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { resolveSnapshot } from './snapshots.js';
-
-/** Operator timings, model seconds. */
-export const OPERATOR = {
-  upgradeCancelSeconds: 10,
-  /** Pause between a failed restore and the next attempt (Flink's restart delay). */
-  restartDelaySeconds: 10,
-} as const;
 
 /** The spec as the real operator's diff sees it: upgradeMode and initialSavepointPath are ignored (JobSpec @SpecDiff(IGNORE), release-1.15.0 L74-87). */
 function diffedSpec(spec: Resource['spec']): string {
@@ -77,6 +75,10 @@ function diffedSpec(spec: Resource['spec']): string {
 /** What the operator needs from the rest of the simulator. */
 export interface OperatorContext {
   seed: number;
+  /** Timing model (latency-model.ts). */
+  model: PlatformModel;
+  /** Each AZ's shared resources, sized by `model`. */
+  bottlenecks: AzBottlenecks;
   scheduler: Scheduler;
   stores: ReplicatedStores;
   checkpointing: Checkpointing;
@@ -140,7 +142,17 @@ export class Operator {
         r.status.error = failed;
         return this.ctx.changed(r);
       }
+      // The savepoint takes time ∝ state; the job runs on and the generation stays unobserved meanwhile.
+      const run = r.run;
+      return this.ctx.scheduler.afterOrNow(savepointSeconds(this.ctx.model, this.stateBytesOf(r, run)), [r.az], () => {
+        if (r.reconciles === token && r.run === run) this.observe(r, spec, existed, nonceChanged, token);
+      });
     }
+    this.observe(r, spec, existed, nonceChanged, token);
+  }
+
+  /** The operator acts on the spec it reconciles: observed, then suspended, deployed or upgraded. */
+  private observe(r: Resource, spec: OperatorSpec, existed: boolean, nonceChanged: boolean, token: number): void {
     r.status.observedGeneration = r.generation;
     r.reconciledNonce = spec.savepointRedeployNonce;
     r.reconciledSpec = diffedSpec(r.spec);
@@ -156,7 +168,9 @@ export class Operator {
     r.status.lifecycleState = 'UPGRADING';
     this.ctx.changed(r);
     const savepoint = !nonceChanged && spec.upgradeMode === 'savepoint';
-    this.ctx.scheduler.after(OPERATOR.upgradeCancelSeconds, [r.az], () => {
+    const run = r.run;
+    const stopSeconds = this.ctx.model.upgradeCancelSeconds + (savepoint && run.phase === 'running' ? savepointSeconds(this.ctx.model, this.stateBytesOf(r, run)) : 0);
+    this.ctx.scheduler.afterOrNow(stopSeconds, [r.az], () => {
       if (r.reconciles !== token) return;
       this.stop(r, spec, savepoint);
       this.deploy(r, spec, nonceChanged);
@@ -173,6 +187,11 @@ export class Operator {
       : this.ctx.failSavepoint(nsName(r.namespace, r.name)) ? 'injected failSavepoint fault' : undefined;
     return why === undefined ? undefined
       : `UpgradeFailureException: Savepoint Error (reason SavepointError): stop-with-savepoint of job ${r.status.jobStatus?.jobId ?? '?'} failed: ${why}; the job keeps running`;
+  }
+
+  /** Bytes of state a savepoint of `run` writes: its snapshot track's size, else the fleet's nominal size. */
+  private stateBytesOf(r: Resource, run: Run): number {
+    return run.track?.stateSizeBytes ?? this.ctx.stateSizeBytes(nsName(r.namespace, r.name));
   }
 
   /** The resource is being deleted: stop its job without a savepoint and drop any delayed step. */
@@ -219,7 +238,7 @@ export class Operator {
 
   private newRun(r: Resource, spec: OperatorSpec, restore: { path?: string; source: RestoreSource; failure?: string }): Run {
     const resources = 'error' in spec.resources ? { cores: 0, memoryMiB: 0 } : spec.resources;
-    const run: Run = { id: ++r.deployCount, phase: 'pending', ...resources, restoreSource: restore.source, restoredFrom: restore.path, restoreBytes: 0, restores: 0, failures: [] };
+    const run: Run = { id: ++r.deployCount, phase: 'pending', appliedAt: this.ctx.scheduler.now(), ...resources, restoreSource: restore.source, restoredFrom: restore.path, restoreBytes: 0, restores: 0, failures: [] };
     if (restore.path !== undefined) {
       const loc = parseS3Uri(restore.path);
       if (loc) run.restoreBytes = resolveSnapshot(this.ctx.stores.store(r.az), loc.bucket, loc.key).stateBytes;
@@ -241,71 +260,104 @@ export class Operator {
     else this.startPodsNow(r, run, spec);
   }
 
+  /**
+   * The deploy's way to RUNNING through the platform model's phases on the AZ's shared
+   * resources (latency-model.ts module doc), each phase's seconds recorded in
+   * status.jobStatus.startup as it ends; every step stops when the run was replaced.
+   */
   private startPodsNow(r: Resource, run: Run, spec: OperatorSpec): void {
     if (r.run !== run) return;
     run.phase = 'starting';
+    const m = this.ctx.model;
+    const az = r.az;
+    const shared = this.ctx.bottlenecks.of(az);
+    const scheduler = this.ctx.scheduler;
     const key = nsName(r.namespace, r.name);
-    const counters = this.ctx.cluster(r.az).counter(key);
-    const jars = [spec.jarURI!, ...spec.extraJarURIs].map((uri) => this.ctx.jars.locate(r.az, uri));
+    const counters = this.ctx.cluster(az).counter(key);
+    const jars = [spec.jarURI!, ...spec.extraJarURIs].map((uri) => this.ctx.jars.locate(az, uri));
     const jarBytes = jars.reduce((sum, j) => sum + ('sizeBytes' in j ? j.sizeBytes : 0), 0);
     const preloaded = jars.every((j) => j.place !== 'repository');
-    const concurrent = preloaded ? 1 : this.ctx.jars.load.begin(r.az);
     if (preloaded) counters.jarDownloadsCache++;
     else counters.jarDownloadsRepository++;
-    const startup = startupSeconds({
-      key,
-      stateSizeBytes: run.restoreBytes,
-      jarBytes,
-      preloaded,
-      concurrentRepoDownloads: concurrent,
-      replicas: spec.taskManagerReplicas,
-      restored: run.restoredFrom !== undefined,
-      seed: this.ctx.seed,
-      deployCount: run.id,
-    });
-    const p = startup.phases;
-    if (!preloaded) this.ctx.scheduler.after(p.jobManager + p.jarFetch, [r.az], () => this.ctx.jars.load.end(r.az));
+    const drawn = fixedPhases(m, this.ctx.seed, key, run.id, spec.taskManagerReplicas);
+    const startup = emptyStartup();
+    startup.phases.capacity = scheduler.now() - run.appliedAt;
     r.status.jobStatus = { ...r.status.jobStatus!, podsPending: false, startup };
     this.ctx.changed(r);
-    this.ctx.scheduler.after(p.jobManager + p.jarFetch + p.taskManagers, [r.az], () => {
+    let phaseStart = scheduler.now();
+    /** Record the phase that ends now and go on with `next` unless the run was replaced. */
+    const then = (phase: StartupPhase, next: () => void) => (): void => {
       if (r.run !== run) return;
-      r.status.jobStatus = { ...r.status.jobStatus!, state: 'CREATED', jobId: hex(seededUniform(this.ctx.seed, r.az, key, run.id, 'jobId'), 32) };
+      const now = scheduler.now();
+      startup.phases[phase] = now - phaseStart;
+      phaseStart = now;
+      next();
+    };
+    const wait = (s: number, phase: StartupPhase, next: () => void): void => scheduler.afterOrNow(s, [az], then(phase, next));
+    const reconciled = (): number => run.appliedAt + startup.phases.capacity + startup.phases.reconcile;
+    let restReadyAt = 0;
+    const running = (): void => {
+      const now = scheduler.now();
+      // The operator sees RUNNING at its first progress check after it, once the REST API is trusted.
+      const visible = Math.max(now, restReadyAt);
+      const every = m.progressCheckIntervalSeconds;
+      const since = visible - reconciled();
+      const check = every > 0 ? reconciled() + Math.ceil(since / every - 1e-9) * every : visible;
+      wait(check - now, 'observe', () => {
+        startup.total = scheduler.now() - run.appliedAt;
+        run.phase = run.restoredFrom !== undefined ? 'restoring' : 'running';
+        this.markRunning(r, run, spec, scheduler.now());
+        if (run.track) this.startCheckpointing(r, run, spec, m.firstCheckpointSeconds === undefined ? {} : { checkpointInSeconds: m.firstCheckpointSeconds });
+        if (run.phase === 'restoring') this.restore(r, run, startup);
+      });
+    };
+    const submitted = (): void => {
+      r.status.jobStatus = { ...r.status.jobStatus!, state: 'CREATED', jobId: hex(seededUniform(this.ctx.seed, az, key, run.id, 'jobId'), 32) };
       this.ctx.changed(r);
-    });
-    if (this.ctx.neverRunning(key)) return;
-    // Flink reports the job RUNNING once its tasks are scheduled; they restore state after that.
-    this.ctx.scheduler.after(startup.total - p.stateRestore, [r.az], () => {
-      if (r.run !== run) return;
-      run.phase = run.restoredFrom !== undefined ? 'restoring' : 'running';
-      this.markRunning(r, run, spec, this.ctx.scheduler.clock.now());
-      if (run.track) this.startCheckpointing(r, run, spec, {});
-      if (run.phase === 'restoring') this.restore(r, run, p.stateRestore);
-    });
+      if (this.ctx.neverRunning(key)) return;
+      wait(drawn.jobInit, 'jobInit', running);
+    };
+    const jarsFetched = (): void => wait(drawn.taskManagers, 'taskManagers', submitted);
+    const jobManagerUp = (): void => {
+      restReadyAt = scheduler.now() + m.restReadyDelaySeconds;
+      if (preloaded) return wait(seconds(jarBytes, m.cacheBytesPerSecond), 'jarFetch', jarsFetched);
+      shared.repository.transfer(jarBytes, m.repositoryBytesPerSecondPerDownload, then('jarFetch', jarsFetched));
+    };
+    const podsBound = (): void => shared.registry.transfer(m.imageBytes, m.imagePullBytesPerSecond, then('imagePull', () => wait(drawn.jobManager, 'jobManager', jobManagerUp)));
+    const podsSeconds = m.podsBoundPerSecond === Infinity ? 0 : (1 + spec.taskManagerReplicas) / m.podsBoundPerSecond;
+    shared.reconcile.submit(m.deployReconcileSeconds, then('reconcile', () => shared.podBinding.submit(podsSeconds, then('podScheduling', podsBound))));
   }
 
   /**
-   * One state restore of `run` taking `seconds`: counted (Flink's counts.restored) when it
-   * begins; at its end the tasks run, or, when the restore fails, the job goes RESTARTING,
-   * then RUNNING after the restart delay and restores again.
+   * One state restore of `run`: its bytes read from the AZ's object store (the job's own rate
+   * alone, sharing the AZ's read bandwidth with the other restores), counted (Flink's
+   * counts.restored) when it begins; `startup.phases.stateRestore` holds the time alone while it
+   * runs and the time taken once it ended. At its end the tasks run, or, when the restore fails,
+   * the job goes RESTARTING, then RUNNING after the restart delay and restores again.
    */
-  private restore(r: Resource, run: Run, seconds: number): void {
+  private restore(r: Resource, run: Run, startup: StartupTime): void {
+    const m = this.ctx.model;
+    const clock = this.ctx.scheduler.clock;
     run.restores++;
-    run.restoredAtMs = this.ctx.scheduler.clock.epoch(this.ctx.scheduler.clock.now()) * 1000;
+    run.restoredAtMs = clock.epoch(this.ctx.scheduler.now()) * 1000;
     run.restoredId = run.track ? run.track.nextCheckpointId - 1 : undefined;
-    this.ctx.scheduler.after(seconds, [r.az], () => {
+    const cap = restoreCapBytesPerSecond(m, run.restoreBytes);
+    startup.phases.stateRestore = seconds(run.restoreBytes, Math.min(cap, m.objectStoreReadBytesPerSecond));
+    this.ctx.bottlenecks.of(r.az).objectStore.transfer(run.restoreBytes, cap, (took) => {
       if (r.run !== run) return;
+      startup.phases.stateRestore = took;
       if (run.restoreFailure === undefined) {
         run.phase = 'running';
         return this.ctx.changed(r);
       }
-      run.failures.push({ message: run.restoreFailure, atMs: this.ctx.scheduler.clock.epoch(this.ctx.scheduler.clock.now()) * 1000 });
+      run.failures.push({ message: run.restoreFailure, atMs: clock.epoch(this.ctx.scheduler.now()) * 1000 });
       r.status.jobStatus = { ...r.status.jobStatus!, state: 'RESTARTING' };
       this.ctx.changed(r);
-      this.ctx.scheduler.after(OPERATOR.restartDelaySeconds, [r.az], () => {
+      this.ctx.scheduler.afterOrNow(m.restartDelaySeconds, [r.az], () => {
         if (r.run !== run) return;
         r.status.jobStatus = { ...r.status.jobStatus!, state: 'RUNNING' };
         this.ctx.changed(r);
-        this.restore(r, run, seconds);
+        this.restore(r, run, startup);
       });
     });
   }

@@ -53,6 +53,8 @@ export interface Run {
    * RUNNING, tasks restoring state: checkpoints are declined), running (tasks running).
    */
   phase: 'pending' | 'starting' | 'restoring' | 'running';
+  /** Model epoch seconds this run began (the apply, or the redeploy after an upgrade's stop). */
+  appliedAt: number;
   cores: number;
   memoryMiB: number;
   restoredFrom?: string;

@@ -66,8 +66,18 @@ export class Scheduler {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly down = new Map<string, { since: number; parked: Event[] }>();
+  /** Due time of the event running now (undefined outside runDue). */
+  private current: number | undefined;
 
   constructor(readonly clock: ModelClock) {}
+
+  /**
+   * Model now for scheduling: inside a running event its due time (so chained steps keep their
+   * exact model times whatever the tick's lateness), else the clock's now.
+   */
+  now(): number {
+    return this.current ?? this.clock.now();
+  }
 
   /** Run `run` at model time `at` (epoch seconds), when none of `azs` is down. */
   at(at: number, azs: readonly string[], run: () => void): void {
@@ -76,7 +86,16 @@ export class Scheduler {
 
   /** Run `run` after `delaySeconds` of model time. */
   after(delaySeconds: number, azs: readonly string[], run: () => void): void {
-    this.at(this.clock.now() + Math.max(0, delaySeconds), azs, run);
+    this.at(this.now() + Math.max(0, delaySeconds), azs, run);
+  }
+
+  /**
+   * Run `run` now when `delaySeconds` ≤ 0 and none of `azs` is down (a zero-delay step of the
+   * null platform model happens in the same call), else like `after`.
+   */
+  afterOrNow(delaySeconds: number, azs: readonly string[], run: () => void): void {
+    if (delaySeconds <= 0 && !azs.some((az) => this.down.has(az))) run();
+    else this.after(delaySeconds, azs, run);
   }
 
   /** Resolve after `delaySeconds` of model time (for held HTTP requests). */
@@ -119,7 +138,12 @@ export class Scheduler {
         this.down.get(downAz)!.parked.push(e);
         continue;
       }
-      e.run();
+      this.current = e.at;
+      try {
+        e.run();
+      } finally {
+        this.current = undefined;
+      }
       ran++;
     }
     return ran;

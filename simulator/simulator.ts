@@ -16,7 +16,9 @@ import { CapacityLedger } from './capacity.js';
 import { Checkpointing } from './checkpointing.js';
 import { Faults, type FaultConfig } from './faults.js';
 import { DEFAULT_STATE_BYTES, readFleetJobs } from '../domain/fleet-contract.js';
-import { Jars, RepositoryLoad } from './jars.js';
+import { Jars } from './jars.js';
+import { AzBottlenecks } from './az-bottlenecks.js';
+import { DEFAULT_MODEL, type PlatformModel } from './latency-model.js';
 import { Operator, restEvidenceOf } from './operator.js';
 import { restoreVerdict, type RestoreEvidence } from '../domain/restore-verdict.js';
 import { ReplicatedStores } from './replication.js';
@@ -43,6 +45,8 @@ export interface SimulatorOptions {
   minCheckpointIntervalSeconds?: number;
   /** Called after the operator changed a resource's status (the Kubernetes stand-in writes it out). */
   onStatusChange?: (r: Resource) => void;
+  /** Timing model (default DEFAULT_MODEL; NULL_MODEL: every job RUNNING the moment it is applied). */
+  model?: PlatformModel;
 }
 
 /** The simulated platform. */
@@ -53,6 +57,8 @@ export class Simulator {
   readonly checkpointing: Checkpointing;
   readonly capacityLedger = new CapacityLedger();
   readonly jars: Jars;
+  /** Each AZ's shared resources (reconcile threads, pod binding, registry, repository, object store). */
+  readonly bottlenecks: AzBottlenecks;
   readonly faults: Faults;
   readonly operator: Operator;
   readonly seed: number;
@@ -68,10 +74,13 @@ export class Simulator {
     this.scheduler = new Scheduler(this.clock);
     this.stores = new ReplicatedStores(this.scheduler, opts.seed, opts.mirror);
     this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed);
-    this.jars = new Jars(this.stores, this.scheduler, new RepositoryLoad(), opts.mirror);
+    this.bottlenecks = new AzBottlenecks(this.scheduler, opts.model ?? DEFAULT_MODEL);
+    this.jars = new Jars(this.stores, this.scheduler, this.bottlenecks, opts.mirror);
     this.faults = new Faults(opts.seed);
     this.operator = new Operator({
       seed: opts.seed,
+      model: this.bottlenecks.model,
+      bottlenecks: this.bottlenecks,
       scheduler: this.scheduler,
       stores: this.stores,
       checkpointing: this.checkpointing,
@@ -95,6 +104,7 @@ export class Simulator {
   /** Drop every resource, object, event and fault; configure `platform` with `allocatable` per AZ. */
   configure(platform: PlatformProfile, allocatable: Record<string, Capacity>): void {
     this.scheduler.clear();
+    this.bottlenecks.clear();
     this.capacityLedger.clear();
     this.clusters.clear();
     this.stateSizes.clear();

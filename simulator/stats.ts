@@ -17,6 +17,10 @@ export interface AzStats {
   free: Capacity;
   /** Repository reads (deploy jar fetches and preload copies) running now. */
   repositoryReads: number;
+  /** Deploy reconciles waiting for a free operator reconcile thread. */
+  reconcilesQueued: number;
+  /** State restores reading from the AZ's object store now. */
+  restoresRunning: number;
   haConfigMaps: number;
   objects: number;
 }
@@ -46,7 +50,9 @@ export function simulatorStats(sim: Simulator, filter: { az?: string; key?: stri
       running: resources.filter((r) => r.run?.phase === 'running').length,
       podsPending: sim.capacityLedger.pendingCount(az),
       free: sim.capacityLedger.free(az),
-      repositoryReads: sim.jars.load.running(az),
+      repositoryReads: sim.bottlenecks.of(az).repository.running(),
+      reconcilesQueued: sim.bottlenecks.of(az).reconcile.queued(),
+      restoresRunning: sim.bottlenecks.of(az).objectStore.running(),
       haConfigMaps: cluster.haConfigMaps.size,
       objects: sim.stores.store(az).objectCount(),
     };

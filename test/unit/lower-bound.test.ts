@@ -1,56 +1,130 @@
+/**
+ * The lower bound (bench/lower-bound.ts) against schedules run on the simulator itself
+ * (in-process, manual clock, 1 s steps): a perfect orchestrator that dispatches each tier's
+ * jobs in a given order as soon as its window and the tier rules allow, with zero cost. Every
+ * dispatch order of small fleets is enumerated: the bound must not exceed the best of them,
+ * and must meet a single job's time and a window-1 chain's within the step size.
+ */
 import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
-import type { Plan, PlannedJob } from '../../domain/types.js';
-import { jobKey } from '../../domain/types.js';
-import { readSpec } from '../../domain/flink-spec.js';
-import { LATENCY, startupSeconds } from '../../simulator/latency-model.js';
-import { catalog, job, tiersPolicy } from './fixtures/fleet.js';
+import type { FleetJob, Plan, Tier, TiersPolicy } from '../../domain/types.js';
+import { DEFAULT_MODEL, type PlatformModel } from '../../simulator/latency-model.js';
+import { catalog, tiersPolicy } from './fixtures/fleet.js';
+import { fleetJob, manifest, simWith } from './fixtures/sim-platform.js';
 
-const jobs = [job('one'), job('two'), job('three', { stateSizeBytes: 50 * 1024 ** 3 }), job('hot', { tier: 'P0' })];
-const cat = catalog(jobs);
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+/** Tighter shared resources, so a few jobs already queue on each of them. */
+const TIGHT: PlatformModel = { ...DEFAULT_MODEL, reconcileParallelism: 2, objectStoreReadBytesPerSecond: 1 * GiB, repositoryBytesPerSecond: 40 * MiB, registryBytesPerSecond: 300 * MiB };
 
-function plan(admitted: Array<[string, PlannedJob['tier'], PlannedJob['strategy']]>): Plan {
+function jobOf(name: string, tier: Tier, stateGiB: number): FleetJob {
+  return { ...fleetJob('az-a', name, stateGiB * GiB), tier };
+}
+
+function planOf(jobs: FleetJob[]): Plan {
   return {
     sourceAz: 'az-a', targetAz: 'az-b', catalogVersion: 1, notAdmitted: [], preemptions: [], findings: [], jars: [],
     capacityBefore: { cores: 0, memoryMiB: 0 }, capacityAfter: { cores: 0, memoryMiB: 0 },
-    admitted: admitted.map(([name, tier, strategy]) => ({ key: `streaming/${name}`, name, namespace: 'streaming', tier, catalogTier: tier, strategy, cores: 2, memoryMiB: 4096, jarDigests: [] })),
-  };
+    admitted: jobs.map((j) => ({ key: `ns/${j.name}`, name: j.name, namespace: 'ns', tier: j.tier, catalogTier: j.tier, strategy: j.tier === 'P1' ? 'resume-standby' : 'redeploy', cores: 5, memoryMiB: 10240, jarDigests: [] })),
+  } as Plan;
 }
 
-const duration = (name: string, window: number, preload = true): number => {
-  const j = jobs.find((x) => x.name === name)!;
-  return startupSeconds({
-    key: jobKey(j), stateSizeBytes: j.stateSizeBytes, jarBytes: j.jars.reduce((n, x) => n + x.sizeBytes, 0), preloaded: preload,
-    concurrentRepoDownloads: window, replicas: readSpec(j.deployment).taskManagerReplicas, restored: true, seed: 5, deployCount: 1,
-  }).total;
-};
+/**
+ * Model seconds (whole steps) until every job is RUNNING and restored in az-b when a zero-cost
+ * orchestrator dispatches `order` (job names per tier) under `policy`'s windows and tier rules.
+ */
+function simulate(jobs: FleetJob[], order: Partial<Record<Tier, string[]>>, policy: TiersPolicy, model: PlatformModel): number {
+  const { sim, advance } = simWith(jobs, { cores: 10_000, model });
+  const savepoint = new Map(jobs.map((j) => [j.name, sim.listSnapshots('az-b', j).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent)!.path]));
+  const done = (name: string): boolean => {
+    const r = sim.cluster('az-b').resources.get(`ns/${name}`);
+    return r?.run?.phase === 'running' && r.status.jobStatus?.state === 'RUNNING';
+  };
+  const tiers = policy.admissionOrder.filter((t) => (order[t] ?? []).length > 0);
+  const queue = new Map(tiers.map((t) => [t, [...order[t]!]]));
+  const inFlight = new Map(tiers.map((t) => [t, [] as string[]]));
+  for (let t = 0; t < 5000; t++) {
+    for (const [i, tier] of tiers.entries()) {
+      const previous = tiers[i - 1];
+      const open = previous === undefined || (policy.borrowIdleSlots ? queue.get(previous)!.length === 0 : queue.get(previous)!.length === 0 && inFlight.get(previous)!.length === 0);
+      if (!open) break;
+      const flying = inFlight.get(tier)!.filter((n) => !done(n));
+      inFlight.set(tier, flying);
+      const waiting = queue.get(tier)!;
+      while (flying.length < policy.tiers[tier].maxConcurrency && waiting.length > 0) {
+        const name = waiting.shift()!;
+        sim.apply('az-b', manifest('az-b', name, { initialSavepointPath: savepoint.get(name) }));
+        flying.push(name);
+      }
+    }
+    if (jobs.every((j) => done(j.name))) return t;
+    advance(1);
+  }
+  throw new Error('the simulated schedule did not finish within 5000 s');
+}
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
+}
+
+function bound(jobs: FleetJob[], policy: TiersPolicy, model: PlatformModel): number {
+  return lowerBound({ plan: planOf(jobs), catalog: catalog(jobs), policy, preload: false, seed: 7, model }).seconds;
+}
 
 describe('lowerBound', () => {
-  const p = plan([['hot', 'P0', 'promote-standby'], ['one', 'P2', 'redeploy'], ['two', 'P2', 'redeploy'], ['three', 'P2', 'redeploy']]);
-
-  it('with a window wide enough, the bound is the longest start-up after the promotions were dispatched', () => {
-    const b = lowerBound({ plan: p, catalog: cat, policy: tiersPolicy(), preload: true, seed: 5 });
-    expect(b.p0Seconds).toBe(LATENCY.promoteStandbySeconds);
-    expect(b.seconds).toBeCloseTo(Math.max(duration('one', 3), duration('two', 3), duration('three', 3)), 6);
+  it('is tight for one job alone: the simulator takes the bound, rounded up to its 1 s step', () => {
+    const jobs = [jobOf('solo', 'P2', 10)];
+    const policy = tiersPolicy();
+    const b = bound(jobs, policy, DEFAULT_MODEL);
+    const simulated = simulate(jobs, { P2: ['solo'] }, policy, DEFAULT_MODEL);
+    expect(simulated - b).toBeGreaterThanOrEqual(0);
+    expect(simulated - b).toBeLessThan(1);
   });
 
-  it('with a window of one, the jobs of a tier run one after another', () => {
+  it('is tight for a window of one: jobs one after another take the sum of their paths', () => {
+    const jobs = [jobOf('a', 'P2', 1), jobOf('b', 'P2', 8), jobOf('c', 'P2', 30)];
     const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 1 } } });
-    const b = lowerBound({ plan: p, catalog: cat, policy, preload: true, seed: 5 });
-    expect(b.seconds).toBeCloseTo(duration('one', 1) + duration('two', 1) + duration('three', 1), 6);
+    const b = bound(jobs, policy, DEFAULT_MODEL);
+    const simulated = simulate(jobs, { P2: ['a', 'b', 'c'] }, policy, DEFAULT_MODEL);
+    expect(simulated - b).toBeGreaterThanOrEqual(0);
+    expect(simulated - b).toBeLessThan(jobs.length);
   });
 
-  it('without borrowing, a tier starts only after the previous one has finished', () => {
-    const mixed = plan([['one', 'P1', 'redeploy'], ['two', 'P2', 'redeploy']]);
-    const strict = lowerBound({ plan: mixed, catalog: cat, policy: tiersPolicy({ borrowIdleSlots: false }), preload: true, seed: 5 });
-    const borrow = lowerBound({ plan: mixed, catalog: cat, policy: tiersPolicy({ borrowIdleSlots: true }), preload: true, seed: 5 });
-    expect(strict.seconds).toBeCloseTo(duration('one', 1) + duration('two', 1), 6);
-    expect(borrow.seconds).toBeCloseTo(Math.max(duration('one', 1), duration('two', 1)), 6);
+  it('never exceeds the best of every dispatch order on small fleets with shared resources, windows and tiers (brute force)', () => {
+    const jobs = [jobOf('p1-a', 'P1', 40), jobOf('p1-b', 'P1', 5), jobOf('p2-a', 'P2', 2), jobOf('p2-b', 'P2', 25), jobOf('p2-c', 'P2', 12)];
+    for (const borrowIdleSlots of [true, false]) {
+      const policy = tiersPolicy({ borrowIdleSlots, tiers: { P1: { maxConcurrency: 1 }, P2: { maxConcurrency: 2 } } });
+      const b = bound(jobs, policy, TIGHT);
+      let best = Infinity;
+      for (const p1 of permutations(['p1-a', 'p1-b'])) {
+        for (const p2 of permutations(['p2-a', 'p2-b', 'p2-c'])) best = Math.min(best, simulate(jobs, { P1: p1, P2: p2 }, policy, TIGHT));
+      }
+      expect(b, `borrowIdleSlots ${borrowIdleSlots}`).toBeLessThanOrEqual(best);
+      // Not a trivial bound: within a third of the best schedule here.
+      expect(b, `borrowIdleSlots ${borrowIdleSlots}`).toBeGreaterThan(best * 0.66);
+    }
   });
 
-  it('without preloading, jar fetch from the busy repository makes the bound longer', () => {
-    const on = lowerBound({ plan: p, catalog: cat, policy: tiersPolicy(), preload: true, seed: 5 });
-    const off = lowerBound({ plan: p, catalog: cat, policy: tiersPolicy(), preload: false, seed: 5 });
-    expect(off.seconds).toBeGreaterThan(on.seconds);
+  it('charges the shared object store: many big restores at once are bound by its bandwidth, not by one restore', () => {
+    const jobs = Array.from({ length: 6 }, (_, i) => jobOf(`big-${i}`, 'P2', 60));
+    const policy = tiersPolicy();
+    const b = bound(jobs, policy, TIGHT);
+    const alone = bound(jobs.slice(0, 1), policy, TIGHT);
+    // 360 GiB through 1 GiB/s: at least 360 s of reading after the first job is RUNNING.
+    expect(b).toBeGreaterThan(alone + 200);
+    expect(b).toBeLessThanOrEqual(simulate(jobs, { P2: jobs.map((j) => j.name) }, policy, TIGHT));
+  });
+
+  it('hot-standby promotions cost nothing; a plan of promotions only is bound by 0', () => {
+    const jobs = [jobOf('hot', 'P0', 10)];
+    const plan = planOf(jobs);
+    plan.admitted[0] = { ...plan.admitted[0]!, strategy: 'promote-standby' };
+    expect(lowerBound({ plan, catalog: catalog(jobs), policy: tiersPolicy(), preload: true, seed: 7 })).toEqual({ seconds: 0, p0Seconds: 0 });
+  });
+
+  it('names an admitted job missing from the catalog', () => {
+    const plan = planOf([jobOf('ghost', 'P2', 1)]);
+    expect(() => lowerBound({ plan, catalog: catalog([]), policy: tiersPolicy(), preload: true, seed: 7 })).toThrow(/admitted job ns\/ghost is not in the catalog's az-a/);
   });
 });

@@ -68,6 +68,7 @@ describe('simulated checkpointing', () => {
     expect(sim.stores.store('az-a').objectCount()).toBe(objects);
     sim.setAzDown('az-a', false);
     sim.suspend('az-a', 'ns', 'job-a');
+    advance(30);
     const newest = sim.listSnapshots('az-a', JOB)[0]!;
     expect(newest.kind).toBe('savepoint'); // taken on suspend (upgradeMode savepoint)
     expect(sim.getDeployment('az-a', 'ns', 'job-a')).toMatchObject({ jobState: 'SUSPENDED', upgradeSavepointPath: newest.path });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../../platform/errors.js';
 import { stopVerdict } from '../../domain/fence.js';
 import { fleetJob, JAR, manifest, simWith } from './fixtures/sim-platform.js';
+import { DEFAULT_MODEL, savepointSeconds } from '../../simulator/latency-model.js';
 
 const JOB = fleetJob('az-a', 'job-a');
 type Sim = ReturnType<typeof simWith>['sim'];
@@ -31,10 +32,17 @@ describe('simulated Flink operator', () => {
     sim.apply('az-b', manifest('az-b', 'job-b'));
     expect(sim.getDeployment('az-b', 'ns', 'job-b')).toMatchObject({ lifecycleState: 'DEPLOYED', jobState: 'RECONCILING', observedGeneration: 1 });
     expect(sim.capacity('az-b').cores).toBe(100 - 5);
-    const total = full(sim, 'az-b', 'job-b').status.jobStatus!.startup!.total;
-    advance(Math.floor(total) - 1);
-    expect(sim.getDeployment('az-b', 'ns', 'job-b')!.jobState).not.toBe('RUNNING');
-    advance(2);
+    let seconds = 0;
+    while (sim.getDeployment('az-b', 'ns', 'job-b')!.jobState !== 'RUNNING' && seconds++ < 600) advance(1);
+    const startup = full(sim, 'az-b', 'job-b').status.jobStatus!.startup!;
+    // RUNNING shows at the step after the modelled start-up, whose phases add up to it.
+    expect(seconds - startup.total).toBeGreaterThanOrEqual(0);
+    expect(seconds - startup.total).toBeLessThan(1);
+    expect(Object.values(startup.phases).reduce((a, b) => a + b, 0)).toBeCloseTo(startup.total, 6);
+    for (const phase of ['reconcile', 'imagePull', 'jobManager', 'jarFetch', 'taskManagers', 'jobInit'] as const) expect(startup.phases[phase], phase).toBeGreaterThan(0);
+    // The operator sees RUNNING at a progress check: a whole number of intervals after its reconcile.
+    const sinceReconcile = startup.total - startup.phases.capacity - startup.phases.reconcile;
+    expect(sinceReconcile / DEFAULT_MODEL.progressCheckIntervalSeconds).toBeCloseTo(Math.round(sinceReconcile / DEFAULT_MODEL.progressCheckIntervalSeconds), 6);
     const s = sim.getDeployment('az-b', 'ns', 'job-b')!;
     expect(s).toMatchObject({ lifecycleState: 'STABLE', jobState: 'RUNNING' });
     expect(s.jobId).toMatch(/^[0-9a-f]{32}$/);
@@ -169,15 +177,36 @@ describe('simulated Flink operator', () => {
   // mode, AbstractFlinkService.savepointJobOrError (L446-496) stops with a savepoint,
   // setUpgradeSavepointPath (L437-469) reports it; a SavepointError leaves the job running.
   it('stops a running job with a savepoint, reporting the path in upgradeSavepointPath, observed at the stop\'s generation', () => {
-    const { sim } = simWith([JOB]);
+    const { sim, advance } = simWith([JOB]);
     const before = sim.getDeployment('az-a', 'ns', 'job-a')!;
     const stopping = sim.stopWithSavepoint('az-a', 'ns', 'job-a')!;
     expect(stopping.generation).toBe(before.generation + 1);
+    advance(Math.ceil(savepointSeconds(DEFAULT_MODEL, JOB.stateSizeBytes)));
     const stopped = sim.getDeployment('az-a', 'ns', 'job-a')!;
     expect(stopped).toMatchObject({ lifecycleState: 'SUSPENDED', jobState: 'SUSPENDED', observedGeneration: stopping.generation });
     expect(stopped.upgradeSavepointPath).toMatch(/^s3:\/\/flink-state\/savepoints\/ns\/job-a\/savepoint-/);
     expect(sim.listSnapshots('az-a', JOB).find((s) => s.path === stopped.upgradeSavepointPath)).toMatchObject({ kind: 'savepoint', hasMetadata: true });
     expect(stopVerdict(stopped, stopping.generation)).toMatchObject({ stopped: true });
+  });
+
+  it('stop-with-savepoint takes the model\'s time for the state: the job runs on, unobserved, until the savepoint is written', () => {
+    const small = fleetJob('az-a', 'small', 2 * 1024 ** 3);
+    const big = fleetJob('az-a', 'big', 40 * 1024 ** 3);
+    const { sim, advance } = simWith([small, big]);
+    const took = (name: string): number => {
+      const gen = sim.stopWithSavepoint('az-a', 'ns', name)!.generation;
+      let seconds = 0;
+      while (!stopVerdict(sim.getDeployment('az-a', 'ns', name)!, gen).stopped && seconds++ < 600) {
+        expect(sim.getDeployment('az-a', 'ns', name)).toMatchObject({ jobState: 'RUNNING', observedGeneration: gen - 1 });
+        advance(1);
+      }
+      return seconds;
+    };
+    const smallSeconds = took('small');
+    const bigSeconds = took('big');
+    expect(smallSeconds).toBe(Math.ceil(savepointSeconds(DEFAULT_MODEL, small.stateSizeBytes)));
+    expect(bigSeconds).toBe(Math.ceil(savepointSeconds(DEFAULT_MODEL, big.stateSizeBytes)));
+    expect(bigSeconds).toBeGreaterThan(smallSeconds + 60);
   });
 
   it('leaves the job RUNNING with a SavepointError when its stop-with-savepoint fails; undoStop is observed without a redeploy', () => {
@@ -205,6 +234,7 @@ describe('simulated Flink operator', () => {
     expect(full(sim, 'az-b', 'three').status.jobStatus!.podsPending).toBe(true);
     expect(sim.capacity('az-b').cores).toBe(2);
     sim.suspend('az-b', 'ns', 'one');
+    advance(60);
     expect(sim.getDeployment('az-b', 'ns', 'one')!.lifecycleState).toBe('SUSPENDED');
     expect(sim.suspend('az-b', 'ns', 'absent')).toBeNull();
     advance(600);
@@ -222,6 +252,7 @@ describe('simulated Flink operator', () => {
     expect(stopVerdict(running, patched.generation)).toMatchObject({ stopped: false, seen: expect.stringContaining('has not acted') });
     expect(full(sim, 'az-a', 'job-a').manifest.metadata.annotations).toMatchObject({ 'az-evac.io/fenced-by': 'evac-1@r' });
     sim.setFaults({ ignoreSuspend: [] });
+    advance(60);
     const stopped = sim.getDeployment('az-a', 'ns', 'job-a')!;
     expect(stopVerdict(stopped, patched.generation)).toMatchObject({ stopped: true, seen: expect.stringContaining('job SUSPENDED, lifecycleState SUSPENDED') });
   });

@@ -1,0 +1,53 @@
+/**
+ * The shared resources of each AZ that a mass evacuation queues on, sized by the platform
+ * model (latency-model.ts, docs/simulator-model.md): the operator's reconcile threads, the
+ * kube-scheduler's binding rate, the image registry, the HDD-backed jar repository and the
+ * object store that restores read. Created per AZ on first use.
+ */
+import type { PlatformModel } from './latency-model.js';
+import type { Scheduler } from './scheduler.js';
+import { ServerQueue } from './server-queue.js';
+import { SharedBandwidth } from './shared-bandwidth.js';
+
+/** One AZ's shared resources. */
+export interface AzResources {
+  /** Operator reconcile threads (`reconcileParallelism` servers). */
+  reconcile: ServerQueue;
+  /** kube-scheduler: one server, a deploy's pods take pods / `podsBoundPerSecond`. */
+  podBinding: ServerQueue;
+  registry: SharedBandwidth;
+  repository: SharedBandwidth;
+  objectStore: SharedBandwidth;
+}
+
+/** The shared resources of every AZ. */
+export class AzBottlenecks {
+  private readonly byAz = new Map<string, AzResources>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    readonly model: PlatformModel,
+  ) {}
+
+  /** The AZ's resources (created idle on first use). */
+  of(az: string): AzResources {
+    let r = this.byAz.get(az);
+    if (!r) {
+      const m = this.model;
+      r = {
+        reconcile: new ServerQueue(this.scheduler, az, m.reconcileParallelism),
+        podBinding: new ServerQueue(this.scheduler, az, 1),
+        registry: new SharedBandwidth(this.scheduler, az, m.registryBytesPerSecond),
+        repository: new SharedBandwidth(this.scheduler, az, m.repositoryBytesPerSecond),
+        objectStore: new SharedBandwidth(this.scheduler, az, m.objectStoreReadBytesPerSecond),
+      };
+      this.byAz.set(az, r);
+    }
+    return r;
+  }
+
+  /** Forget every queue and transfer (the scheduler's events were dropped). */
+  clear(): void {
+    this.byAz.clear();
+  }
+}
