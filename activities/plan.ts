@@ -2,8 +2,9 @@
  * Planning activities: gather what the pure planner needs from the platform (target
  * capacity, standbys present, jars present, the target namespaces and the objects their jobs
  * reference, manifests rendered, CRD-validated and checked for source-AZ leftovers), run it,
- * forecast each admitted job's RTO (its newest snapshot's state size in the target AZ, the
- * rates measured by previous runs: domain/rto-estimate.ts), store the plan, and hand the
+ * assess each restoring job's protection toward the target AZ (the RPO an evacuation would pay
+ * now, unprotected or not and why: domain/protection.ts, domain/rpo-now.ts), forecast each admitted job's RTO (its newest snapshot's state size in the
+ * target AZ, the rates measured by previous runs: domain/rto-estimate.ts), store the plan, and hand the
  * workflow a small summary. Also pages tier job lists.
  */
 import { Context } from '@temporalio/activity';
@@ -16,7 +17,9 @@ import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceChe
 import { preemptMark } from '../domain/fence.js';
 import { estimateRto, measuredRates, predictedMissFindings, type StateSizeFact } from '../domain/rto-estimate.js';
 import { snapshotOwner } from '../domain/snapshot-owner.js';
-import { jobKey, type Catalog, type FleetJob, type Tier } from '../domain/types.js';
+import { newestSnapshotOf, unprotectedFindings } from '../domain/rpo-now.js';
+import { assessProtection, NO_PROTECTION, type JobProtection } from '../domain/protection.js';
+import { jobKey, type Catalog, type FleetJob, type SnapshotChoice, type Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { retryTransient } from '../platform/transient-retry.js';
@@ -131,28 +134,46 @@ export function createPlanActivities(deps: ActivityDeps) {
       } catch (err) {
         throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
       }
-      // Predicted RTO: the state a restore would read is the newest restorable snapshot's, in the
-      // target AZ's replica, within the tier's RPO (the start step's own choice, made now). The
-      // forecast never stops a plan: a failed lookup, or one not started within the budget,
-      // leaves the catalog's size, said in the forecast's inputs.
+      // RPO now and predicted RTO: each restoring job's newest restorable snapshot in the target
+      // AZ's replica, whatever its age (findSnapshot with no RPO, as protection looks). Its age is
+      // the RPO an evacuation would pay now, and with the tier's protection policy it says whether
+      // the job is protected and why not (domain/protection.ts). Within the tier's RPO it is also
+      // the start step's choice, whose size the forecast uses. Neither ever stops a plan: a failed
+      // lookup leaves the job unprotected with the store's error and the catalog's size; one not
+      // started within the budget is listed as not looked up.
       const byKey = new Map(inScope.map((j) => [jobKey(j), j]));
       const snapshotState = new Map<string, StateSizeFact>();
+      const assessed: JobProtection[] = [];
+      const notLookedUp: string[] = [];
+      const protectionPolicy = policy.protection ?? NO_PROTECTION;
+      const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
       const sizingEndsAt = Date.now() + SNAPSHOT_SIZING_BUDGET_MS;
       await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
+        const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
         if (Date.now() > sizingEndsAt) {
-          snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${SNAPSHOT_SIZING_BUDGET_MS / 1000}s on snapshot sizes` });
+          snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${SNAPSHOT_SIZING_BUDGET_MS / 1000}s on snapshot lookups` });
+          notLookedUp.push(p.key);
           return;
         }
-        const query = { layout: catalog.platform.layout, rpoSeconds: policy.tiers[p.tier].rpoSeconds, nowEpochSeconds: (input.triggeredAtMs ?? Date.now()) / 1000 };
+        let lookup: SnapshotChoice | Error;
         try {
-          const choice = await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(byKey.get(p.key)!), query));
-          if (choice.kind === 'snapshot' && choice.snapshot.stateBytes !== undefined) snapshotState.set(p.key, { bytes: choice.snapshot.stateBytes, snapshotPath: choice.snapshot.path, ageSeconds: choice.ageSeconds });
-          else snapshotState.set(p.key, { unread: choice.kind === 'none' ? `no restorable snapshot within the RPO: ${choice.reason}` : '_metadata not read' });
+          lookup = await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(byKey.get(p.key)!), { layout: catalog.platform.layout, nowEpochSeconds }));
         } catch (err) {
-          snapshotState.set(p.key, { unread: `snapshot lookup failed: ${err instanceof Error ? err.message : String(err)}` });
+          lookup = err instanceof Error ? err : new Error(String(err));
         }
+        const job = { job: p.key, tier: p.tier, az: source.name, rpoSeconds, otherAzs: { [target.name]: newestSnapshotOf(lookup) } };
+        assessed.push(assessProtection(job, protectionPolicy, catalog.platform, nowEpochSeconds));
+        if (lookup instanceof Error) snapshotState.set(p.key, { unread: `snapshot lookup failed: ${lookup.message}` });
+        else if (lookup.kind === 'none') snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: ${lookup.reason}` });
+        else if (lookup.ageSeconds > rpoSeconds) snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: the newest, ${lookup.snapshot.path}, is ${Math.round(lookup.ageSeconds)} s old, beyond the RPO of ${rpoSeconds} s` });
+        else if (lookup.snapshot.stateBytes === undefined) snapshotState.set(p.key, { unread: '_metadata not read' });
+        else snapshotState.set(p.key, { bytes: lookup.snapshot.stateBytes, snapshotPath: lookup.snapshot.path, ageSeconds: lookup.ageSeconds });
       })));
-      activity.heartbeat('snapshots sized');
+      activity.heartbeat('snapshots looked up');
+      const planOrder = new Map(result.admitted.map((p, i) => [p.key, i]));
+      const inPlanOrder = (a: string, b: string): number => planOrder.get(a)! - planOrder.get(b)!;
+      result.protection = { jobs: assessed.sort((a, b) => inPlanOrder(a.job, b.job)), notLookedUp: notLookedUp.sort(inPlanOrder) };
+      result.findings.push(...unprotectedFindings(result.protection.jobs));
       result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(await loadRtoSamples(deps.reports)), snapshotState, jarsInCache });
       result.findings.push(...predictedMissFindings(result.rto));
       if (stale && input.mode === 'emergency') {
@@ -161,6 +182,7 @@ export function createPlanActivities(deps: ActivityDeps) {
       await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
       deps.metrics?.recordFindings(result.findings);
       deps.metrics?.recordForecast(result.rto);
+      deps.metrics?.recordProtection(result.protection.jobs);
       activityLog({ evacuationId: input.evacuationId }).info('plan stored', { admitted: result.admitted.length, notAdmitted: result.notAdmitted.length, blockingFindings: result.findings.filter((f) => f.blocking).length });
 
       const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));

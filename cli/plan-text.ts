@@ -1,10 +1,12 @@
 /**
  * Terminal rendering of a plan: per-tier table (admitted, not admitted, cores, the slowest
- * predicted time to RUNNING against the tier's RTO), the rates the prediction used, the
+ * predicted time to RUNNING against the tier's RTO, the worst RPO an evacuation would pay now
+ * against the tier's RPO and the unprotected jobs), the rates the prediction used, the
  * preemptions, what will not fit, and readiness findings, before anything is touched.
  */
 import Table from 'cli-table3';
 import { summarizePlan } from '../domain/planner.js';
+import { tierRpoNow, type TierRpoNow } from '../domain/rpo-now.js';
 import type { Plan, RateSource, Tier } from '../domain/types.js';
 
 const source = (s: RateSource): string => (s.from === 'default' ? 'default' : `measured, ${s.jobs} jobs`);
@@ -17,15 +19,34 @@ function predictedCell(plan: Plan, tier: Tier): string {
   return `${Math.max(...jobs.map((j) => j.seconds))}s / ${jobs[0]!.rtoTargetSeconds}s${misses ? ` MISS (${misses})` : ''}`;
 }
 
+/**
+ * `<worst age>s / <RPO>s` of the tier's jobs (`none` when no job has a restorable snapshot in the
+ * target AZ), with `UNPROTECTED (n)` when n are (domain/rpo-now.ts); `-` when no restoring job of
+ * the tier was looked up.
+ */
+function rpoNowCell(rows: readonly TierRpoNow[], tier: Tier): string {
+  const t = rows.find((r) => r.tier === tier);
+  if (!t) return '-';
+  const worst = t.worstAgeSeconds === null ? 'none' : `${Math.round(t.worstAgeSeconds)}s`;
+  return `${worst} / ${t.rpoTargetSeconds}s${t.unprotected ? ` UNPROTECTED (${t.unprotected})` : ''}`;
+}
+
 /** Human view of `plan`; lists at most `maxRows` not-admitted jobs and findings. */
 export function planText(plan: Plan, maxRows = 15): string {
   const lines = [`Plan ${plan.sourceAz} → ${plan.targetAz} from catalog v${plan.catalogVersion}`];
-  const table = new Table({ head: ['tier', 'admitted', 'cores', 'memory GiB', 'lifted in', 'not admitted', 'predicted RTO / target'] });
+  const table = new Table({ head: ['tier', 'admitted', 'cores', 'memory GiB', 'lifted in', 'not admitted', 'predicted RTO / target', 'RPO now / target'] });
+  const rpo = tierRpoNow(plan.protection?.jobs ?? []);
   for (const row of summarizePlan(plan)) {
     const lifted = plan.admitted.filter((p) => p.tier === row.tier && p.catalogTier !== p.tier).length;
-    table.push([row.tier, row.admitted, row.cores, Math.round(row.memoryMiB / 1024), lifted, row.notAdmitted, predictedCell(plan, row.tier)]);
+    table.push([row.tier, row.admitted, row.cores, Math.round(row.memoryMiB / 1024), lifted, row.notAdmitted, predictedCell(plan, row.tier), rpoNowCell(rpo, row.tier)]);
   }
   lines.push(table.toString());
+  if (plan.protection) {
+    const count = (s: string): number => plan.protection!.jobs.filter((j) => j.state === s).length;
+    lines.push(`RPO now (the age of each restoring job's newest restorable snapshot in ${plan.targetAz}): ${count('protected')} protected, ` +
+      `${count('unprotected')} unprotected ('unprotected' findings say why), ${count('not-required')} in tiers protection does not cover, ` +
+      `${plan.protection.notLookedUp.length} not looked up in time.`);
+  }
   if (plan.rto) {
     const r = plan.rto.rates;
     const misses = plan.rto.jobs.filter((j) => j.misses).length;

@@ -1,12 +1,20 @@
 /**
  * Terminal rendering of an evacuation report: per-tier table (jobs, succeeded, failed,
- * skipped, RTO achieved vs target, worst RPO paid), the plan's predicted time to RUNNING
+ * skipped, RTO achieved vs target, worst RPO paid, the RPO an emergency would have paid when
+ * planned and the jobs then unprotected), the plan's predicted time to RUNNING
  * beside the achieved one, then failures and skips with reasons.
  */
 import Table from 'cli-table3';
-import { predictionSummary, type EvacuationReport } from '../domain/report.js';
+import { predictionSummary, type EvacuationReport, type TierReport } from '../domain/report.js';
 
 const fmt = (s: number | null): string => (s === null ? '-' : `${s.toFixed(1)}s`);
+
+/** The worst RPO an emergency would have paid when planned, with the unprotected jobs then; `-` without. */
+export function rpoAtPlanText(t: TierReport): string {
+  const r = t.rpoAtPlan;
+  if (!r) return '-';
+  return `${fmt(r.worstAgeSeconds)}${r.unprotected ? ` (${r.unprotected} unprotected)` : ''}`;
+}
 
 /** Human summary of `report`; at most `maxReasons` failed/skipped jobs are listed. */
 export function reportText(report: EvacuationReport, maxReasons = 15): string {
@@ -16,9 +24,9 @@ export function reportText(report: EvacuationReport, maxReasons = 15): string {
   lines.push(`Wall time ${report.wallSeconds.toFixed(1)}s${scale}`);
   if (report.abortedBy) lines.push(`ABORTED by ${report.abortedBy}`);
   for (const [tier, error] of Object.entries(report.tierFailures ?? {})) lines.push(`${tier} TIER WORKFLOW FAILED: ${error}`);
-  const table = new Table({ head: ['tier', 'jobs', 'running', 'failed', 'skipped', 'RTO', 'RTO target', 'worst RPO', 'RPO target'] });
+  const table = new Table({ head: ['tier', 'jobs', 'running', 'failed', 'skipped', 'RTO', 'RTO target', 'worst RPO', 'RPO target', 'RPO at plan'] });
   for (const t of report.tiers) {
-    table.push([t.tier, t.jobs, t.succeeded, t.failed, t.skipped, `${fmt(t.rtoSeconds)}${t.rtoMet ? '' : ' MISSED'}`, fmt(t.rtoTargetSeconds), fmt(t.worstRpoSeconds), fmt(t.rpoTargetSeconds)]);
+    table.push([t.tier, t.jobs, t.succeeded, t.failed, t.skipped, `${fmt(t.rtoSeconds)}${t.rtoMet ? '' : ' MISSED'}`, fmt(t.rtoTargetSeconds), fmt(t.worstRpoSeconds), fmt(t.rpoTargetSeconds), rpoAtPlanText(t)]);
   }
   lines.push(table.toString());
   const predicted = predictionSummary(report);

@@ -1,9 +1,12 @@
 /**
  * What the console shows of the fleet and of a plan, as small JSON: per AZ and tier the
  * jobs and cores of the catalog, and a plan's summary (what moves, what is preempted, what
- * will not fit, readiness findings) with at most `maxRows` items per list. Pure.
+ * will not fit, readiness findings, the RPO an evacuation would pay now and the unprotected
+ * jobs) with at most `maxRows` items per list. Pure.
  */
 import { summarizePlan, type TierSummary } from '../domain/planner.js';
+import { tierRpoNow, type TierRpoNow } from '../domain/rpo-now.js';
+import type { JobProtection } from '../domain/protection.js';
 import { TIERS, type Catalog, type Finding, type JobRtoForecast, type NotAdmitted, type Plan, type Preemption, type RtoRates, type Tier } from '../domain/types.js';
 
 /** One AZ of the fleet at a glance. */
@@ -56,6 +59,12 @@ export interface PlanView {
   findings: Capped<Finding> & { blocking: number; byCode: Record<string, number> };
   /** The plan's RTO forecast (Plan.rto): the jobs predicted to miss their tier's RTO, slowest first, with the estimate and its inputs, and the rates used; absent without a forecast. */
   predictedRto?: { rates: RtoRates; timeScale: number; misses: Capped<JobRtoForecast> };
+  /**
+   * The RPO an evacuation would pay now (Plan.protection, domain/rpo-now.ts): per tier the worst age
+   * against the tier's RPO and the counts, and the unprotected jobs with why; absent in plans
+   * made before it existed.
+   */
+  rpoNow?: { tiers: TierRpoNow[]; unprotected: Capped<JobProtection>; notLookedUp: number };
 }
 
 /** Summary of `plan` for the trigger dialog and the readiness column. */
@@ -74,6 +83,9 @@ export function planView(plan: Plan, maxRows = 25): PlanView {
         rates: plan.rto.rates, timeScale: plan.rto.timeScale,
         misses: cap(plan.rto.jobs.filter((j) => j.misses).sort((a, b) => b.seconds - a.seconds), maxRows),
       },
+    } : {}),
+    ...(plan.protection ? {
+      rpoNow: { tiers: tierRpoNow(plan.protection.jobs), unprotected: cap(plan.protection.jobs.filter((j) => j.state === 'unprotected'), maxRows), notLookedUp: plan.protection.notLookedUp.length },
     } : {}),
   };
 }

@@ -48,7 +48,9 @@ function tierRow(t: TierReport): string {
     ['worstRpoSeconds', formatSeconds(t.worstRpoSeconds)], ['rpoTargetSeconds', formatSeconds(t.rpoTargetSeconds)],
   ];
   const met = t.rtoSeconds === null ? 'n/a' : t.rtoMet ? 'met' : 'missed';
-  return `<tr data-tier="${t.tier}"><th>${t.tier}</th>${cells.map(([k, v]) => `<td data-field="${k}">${v}</td>`).join('')}<td data-field="rtoMet" class="${met}">${met}</td></tr>`;
+  const r = t.rpoAtPlan;
+  const atPlan = r ? `${formatSeconds(r.worstAgeSeconds)}${r.unprotected ? ` · ${r.unprotected} unprotected` : ''}` : '—';
+  return `<tr data-tier="${t.tier}"><th>${t.tier}</th>${cells.map(([k, v]) => `<td data-field="${k}">${v}</td>`).join('')}<td data-field="rpoAtPlan" class="${r?.unprotected ? 'missed' : ''}">${atPlan}</td><td data-field="rtoMet" class="${met}">${met}</td></tr>`;
 }
 
 function jobRow(j: JobReport): string {
@@ -111,7 +113,7 @@ ${Object.entries(report.tierFailures ?? {}).map(([tier, error]) => `<p class="ba
 <p class="note">${running} of ${report.jobs.length} jobs RUNNING.${restoreText} Durations are wall seconds since the trigger${report.timeScale !== 1 ? `; the platform ran ${report.timeScale}× faster than real time, so targets are divided by ${report.timeScale}` : ''}.</p>
 
 <h2>Per tier: RTO achieved vs target, RPO paid</h2>
-<div class="card"><table id="tiers"><thead><tr><th>tier</th><th>jobs</th><th>RUNNING</th><th>failed</th><th>skipped</th><th>RTO achieved</th><th>RTO target</th><th>worst RPO paid</th><th>RPO limit</th><th>RTO</th></tr></thead>
+<div class="card"><table id="tiers"><thead><tr><th>tier</th><th>jobs</th><th>RUNNING</th><th>failed</th><th>skipped</th><th>RTO achieved</th><th>RTO target</th><th>worst RPO paid</th><th>RPO limit</th><th>RPO now at plan (unprotected)</th><th>RTO</th></tr></thead>
 <tbody>${report.tiers.map(tierRow).join('')}</tbody></table></div>
 ${plannedTable(report)}
 

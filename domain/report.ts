@@ -12,6 +12,7 @@ import type { JobRtoForecast, Plan, Strategy, Tier, TiersPolicy } from './types.
 import { TIERS } from './types.js';
 import { secondsSinceTrigger as secondsSince, tierRto } from './tier-rto.js';
 import { median } from './rto-estimate.js';
+import { tierRpoNow } from './rpo-now.js';
 
 /** One tier's line of the report. Seconds on the report's clock. */
 export interface TierReport {
@@ -27,6 +28,14 @@ export interface TierReport {
   worstRpoSeconds: number | null;
   rpoTargetSeconds: number;
   rtoMet: boolean;
+  /**
+   * What the plan found before acting (Plan.protection, domain/rpo-now.ts): the worst RPO an
+   * emergency evacuation would have paid at that moment (seconds, null when no job of the tier
+   * had a restorable snapshot in the target AZ), and the jobs unprotected. In a drill or planned move, whose
+   * jobs restore from the savepoint they stopped with, this is what the night would have cost.
+   * Absent when the plan has no RPO-now or no restoring job of the tier.
+   */
+  rpoAtPlan?: { worstAgeSeconds: number | null; unprotected: number };
   /** Planned moves and drills (stopsWithSavepoint): the tier's stop-with-savepoint figures (plannedFigures). */
   planned?: PlannedFigures;
 }
@@ -211,6 +220,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     jobs.push({ name, namespace, tier: n.tier, strategy: input.policy.tiers[n.tier].strategy, outcome: 'skipped', reason: `not admitted: ${n.reason}`, steps: {} });
   }
 
+  const rpoAtPlan = new Map(tierRpoNow(input.plan.protection?.jobs ?? []).map((t) => [t.tier, { worstAgeSeconds: t.worstAgeSeconds, unprotected: t.unprotected }]));
   const tiers: TierReport[] = TIERS.map((tier) => {
     const mine = jobs.filter((j) => j.tier === tier);
     const rtos = mine.flatMap((j) => (j.rtoSeconds !== undefined ? [j.rtoSeconds] : []));
@@ -226,6 +236,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
       worstRpoSeconds: rpos.length ? Math.max(...rpos) : null,
       rpoTargetSeconds: policy.rpoSeconds,
       rtoMet: rto.met,
+      ...(rpoAtPlan.has(tier) ? { rpoAtPlan: rpoAtPlan.get(tier)! } : {}),
       ...(stopsWithSavepoint(input.mode) ? { planned: plannedFigures(mine) } : {}),
     };
   });

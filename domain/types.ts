@@ -5,7 +5,7 @@
  * Field facts come from docs/design.md (tiers; Flink and operator facts) and the Apache Flink Kubernetes
  * Operator CRD (flink.apache.org/v1beta1 FlinkDeployment).
  */
-import type { ProtectionPolicy } from './protection.js';
+import type { JobProtection, ProtectionPolicy } from './protection.js';
 
 /** Priority tier. P0 hot standby, P1 cold standby, P2 regular, P3 preemptible (docs/design.md#tiers-capacity-and-lineage). */
 export type Tier = 'P0' | 'P1' | 'P2' | 'P3';
@@ -218,13 +218,20 @@ export interface SkippedSnapshot {
   reason: string;
 }
 
+/** Protection of a plan's restoring jobs toward its target AZ (Plan.protection). */
+export interface PlanProtection {
+  /** One per job looked up, each assessed with only the target AZ as the other AZ (domain/protection.ts assessProtection). */
+  jobs: JobProtection[];
+  /** Jobs not looked up within the plan's snapshot lookup budget: nothing is claimed about them. */
+  notLookedUp: JobKey[];
+}
+
 /** A readiness problem found while planning. `blocking` findings fail the job before acting. */
 export interface Finding {
   job: JobKey;
   code:
     | 'no-standby'
     | 'standby-missing'
-    | 'no-snapshot-within-rpo'
     | 'jars-missing'
     | 'manifest-invalid'
     | 'does-not-fit'
@@ -237,7 +244,8 @@ export interface Finding {
     | 'target-refs-unchecked'
     | 'zonal-volume'
     | 'zookeeper-ha-left'
-    | 'predicted-rto-miss';
+    | 'predicted-rto-miss'
+    | 'unprotected';
   message: string;
   blocking: boolean;
 }
@@ -449,4 +457,11 @@ export interface Plan {
   jars: JarArtifact[];
   /** Predicted time to RUNNING of the admitted jobs, with the inputs used (domain/rto-estimate.ts); absent in plans made before it existed. */
   rto?: RtoForecast;
+  /**
+   * Each admitted restoring job's protection toward the target AZ when planned (domain/rpo-now.ts):
+   * the age of its newest restorable snapshot there (the RPO an evacuation would pay now),
+   * protected or not and why (`jobs`, plan order), and the jobs not looked up within the plan's
+   * lookup budget (`notLookedUp`). Absent in plans made before it existed.
+   */
+  protection?: PlanProtection;
 }

@@ -22,6 +22,7 @@ import type {
   TiersPolicy,
 } from '../domain/types.js';
 import type { SnapshotQuery } from '../domain/snapshot-choice.js';
+import type { JobProtection } from '../domain/protection.js';
 import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -357,6 +358,11 @@ export interface EngineMetrics {
   recordFindings(findings: Finding[]): void;
   /** The RTO forecast of the plan just computed (replaces the previous plan's): jobs predicted to miss their tier's RTO, per tier. */
   recordForecast(forecast: RtoForecast): void;
+  /**
+   * The protection of the jobs just assessed (replaces the previous set: domain/rpo-now.ts
+   * tierRpoNow): per tier, the worst RPO an evacuation would pay now (seconds) and the jobs unprotected.
+   */
+  recordProtection(list: readonly JobProtection[]): void;
   /** A catalog sync ended: stored (with its job count and end time, epoch ms) or failed. */
   recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void;
   /** Jar bytes a preload copied into the target AZ. */

@@ -9,8 +9,9 @@
  * Where each comes from:
  * - evacuations, jobs, tier RTO and RPO: the evacuation's report (activities/report.ts), once
  *   per evacuation or drill run, so a drill's missed RTO is visible on a dashboard;
- * - readiness findings and jobs predicted to miss their tier's RTO: the plan of the last
- *   evacuation, drill or plan preview (activities/plan.ts);
+ * - readiness findings, jobs predicted to miss their tier's RTO, the RPO each tier would pay now
+ *   and its unprotected jobs: the plan of the last evacuation, drill or plan preview
+ *   (activities/plan.ts);
  * - catalog sync: each sync activity (activities/catalog-sync.ts);
  * - jar preload: bytes copied by the preload activity (activities/jars.ts);
  * - platform API errors: every failed call of an activity to Kubernetes, S3 or the simulator
@@ -19,6 +20,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EvacuationReport } from '../domain/report.js';
 import type { Finding, RtoForecast } from '../domain/types.js';
+import { tierRpoNow } from '../domain/rpo-now.js';
+import type { JobProtection } from '../domain/protection.js';
 import type { EngineMetrics, PlatformApiError } from './ports.js';
 
 /** The registry behind `/metrics` and the recorder activities use. */
@@ -68,7 +71,11 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     labelNames: ['tier'] as const, registers,
   });
   const snapshotAge = new Gauge({
-    name: 'az_evac_tier_snapshot_age_seconds', help: "Oldest, among the tier's restoring jobs sized from a snapshot in the last plan, of the age of the job's newest restorable snapshot in the target AZ: the worst RPO an evacuation would pay now, seconds on the platform's clock",
+    name: 'az_evac_tier_snapshot_age_seconds', help: "RPO now: the oldest, among the tier's jobs in the last plan, of the age of the job's newest restorable snapshot in the target AZ (the worst RPO an evacuation would pay now), seconds on the platform's clock",
+    labelNames: ['tier'] as const, registers,
+  });
+  const unprotected = new Gauge({
+    name: 'az_evac_unprotected_jobs', help: "Jobs of a protected tier (tiers.yaml protection.tiers) in the last plan with no restorable snapshot within the tier's RPO in the target AZ (readiness finding 'unprotected' says why)",
     labelNames: ['tier'] as const, registers,
   });
   const syncs = new Counter({
@@ -109,13 +116,14 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     recordForecast(forecast: RtoForecast): void {
       predictedMisses.reset();
       for (const j of forecast.jobs) predictedMisses.inc({ tier: j.tier }, j.misses ? 1 : 0);
+    },
+    recordProtection(list: readonly JobProtection[]): void {
       snapshotAge.reset();
-      const oldest = new Map<string, number>();
-      for (const j of forecast.jobs) {
-        const age = j.inputs.snapshotAgeSeconds;
-        if (age !== undefined) oldest.set(j.tier, Math.max(age, oldest.get(j.tier) ?? 0));
+      unprotected.reset();
+      for (const t of tierRpoNow(list)) {
+        unprotected.set({ tier: t.tier }, t.unprotected);
+        if (t.worstAgeSeconds !== null) snapshotAge.set({ tier: t.tier }, t.worstAgeSeconds);
       }
-      for (const [tier, age] of oldest) snapshotAge.set({ tier }, age);
     },
     recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void {
       syncs.inc({ outcome: result.ok ? 'ok' : 'failed' });

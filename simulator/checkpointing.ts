@@ -146,19 +146,23 @@ export class Checkpointing {
   }
 
   /**
-   * Tick the job while `isActive()`: a checkpoint every interval (first one `firstInSeconds`
-   * from now) and a savepoint every 30 min (first one `firstSavepointInSeconds` from now).
-   * A checkpoint tick while `tasksRunning()` is false (tasks still restoring state) is
+   * Tick the job while `isActive()`: a checkpoint every interval (first one `first.checkpointInSeconds`
+   * from now) and a periodic savepoint every 30 min (first one `first.savepointInSeconds` from now).
+   * A checkpoint tick while `hooks.tasksRunning()` is false (tasks still restoring state) is
    * declined and the next one comes an interval later, as Flink's checkpoint coordinator
-   * does when not all tasks are running.
+   * does when not all tasks are running. A savepoint tick while `hooks.savepointFails()` is true
+   * writes nothing (the savepoint fails, as the operator's periodic savepoints do when the
+   * JobManager cannot complete one: the job runs on) and the next one comes 30 min later.
    */
   start(
     track: SnapshotTrack,
     isActive: () => boolean,
     onCheckpoint: (written: WrittenSnapshot) => void,
     first: { checkpointInSeconds?: number; savepointInSeconds?: number } = {},
-    tasksRunning: () => boolean = () => true,
+    hooks: { tasksRunning?: () => boolean; savepointFails?: () => boolean } = {},
   ): void {
+    const tasksRunning = hooks.tasksRunning ?? (() => true);
+    const savepointFails = hooks.savepointFails ?? (() => false);
     const checkpoint = (): void => {
       if (!isActive()) return;
       const written = tasksRunning() ? this.writeCheckpoint(track, this.scheduler.clock.now()) : undefined;
@@ -167,7 +171,7 @@ export class Checkpointing {
     };
     const savepoint = (): void => {
       if (!isActive()) return;
-      this.writeSavepoint(track, this.scheduler.clock.now());
+      if (!savepointFails()) this.writeSavepoint(track, this.scheduler.clock.now());
       this.scheduler.after(CHECKPOINTING.savepointIntervalSeconds, [track.az], savepoint);
     };
     this.scheduler.after(first.checkpointInSeconds ?? track.intervalSeconds, [track.az], checkpoint);

@@ -7,7 +7,7 @@
  * loops RESTARTING ↔ RUNNING, see operator.ts), `ignoreSuspend` (the API server accepts `state: suspended`, the operator never acts on it
  * and the job keeps running: an operator that is down or cannot reach the JobManager) and
  * `failSavepoint` (a stop-with-savepoint fails: the operator reports a SavepointError and the
- * job runs on).
+ * job runs on; the job's periodic savepoints fail too, checkpointing.ts).
  * `apiDownAzs`: the API server and object store endpoint of those AZs answer every call
  * 503 while their jobs keep running (an API outage, not an AZ loss). AZ down/up (jobs and
  * replication frozen too) is handled by the simulator itself.
@@ -35,7 +35,7 @@ export interface FaultConfig {
   failRestore: string[];
   /** Job keys (in any AZ) whose suspend the operator never acts on: the job keeps running. */
   ignoreSuspend: string[];
-  /** Job keys whose stop-with-savepoint fails (in any AZ). */
+  /** Job keys whose stop-with-savepoint and periodic savepoints fail (in any AZ). */
   failSavepoint: string[];
   /** AZs whose API calls all answer 503 (jobs keep running there). */
   apiDownAzs: string[];

@@ -399,7 +399,7 @@ export class Operator {
       const ha = spec.haEnabled ? this.ctx.cluster(r.az).haConfigMaps.get(key) : undefined;
       if (ha) ha.pointer = written.path;
       this.ctx.changed(r);
-    }, first, () => run.phase === 'running');
+    }, first, { tasksRunning: () => run.phase === 'running', savepointFails: () => this.ctx.failSavepoint(key) });
   }
 
   /** Stop the current run: savepoint (when asked and running), free capacity, clean HA data (not last-state). */

@@ -149,6 +149,15 @@ function readinessCell(az) {
     h('small', {}, `→ ${r.targetAz}: ${r.notAdmitted} will not fit, ${r.preemptions} P3 preempted${codes ? ` · ${codes}` : ''}`));
 }
 
+/** Per tier, the worst RPO an evacuation of this AZ would pay now against the tier's RPO, and its unprotected jobs (red). */
+function rpoCell(az) {
+  const rows = az.readiness?.rpoNow;
+  if (!rows) return h('td', { class: 'muted' }, az.readiness ? '-' : 'checking…');
+  const unprotected = rows.reduce((n, t) => n + t.unprotected, 0);
+  const text = rows.map((t) => `${t.tier} ${t.worstAgeSeconds === null ? 'none' : `${Math.round(t.worstAgeSeconds)}s`} / ${t.rpoTargetSeconds}s${t.unprotected ? ` (${t.unprotected} unprotected)` : ''}`).join(' · ');
+  return h('td', { class: unprotected ? 'bad' : 'ok', 'data-unprotected': unprotected }, unprotected ? `${unprotected} job(s) unprotected` : 'every job protected', h('small', {}, text));
+}
+
 function renderFleet() {
   const f = state.fleet;
   $('catalog-meta').replaceChildren(`catalog v${f.catalogVersion}, taken `, utc(f.catalogTakenAt));
@@ -158,6 +167,7 @@ function renderFleet() {
     az.tiers.map((t) => h('td', { class: 'num' }, jobs(t.jobs), h('small', {}, `${t.cores.toLocaleString()} cores`))),
     h('td', { class: 'num' }, jobs(az.jobs), h('small', {}, `${az.cores.toLocaleString()} cores`)),
     readinessCell(az),
+    rpoCell(az),
   )));
 }
 
@@ -246,6 +256,8 @@ async function loadPlan() {
     h('table', { id: 'plan-tiers' },
       h('thead', {}, h('tr', {}, h('th', {}, 'tier'), h('th', {}, 'moves'), h('th', {}, 'cores'), h('th', {}, 'will not fit'), h('th', {}, 'preempts'))),
       h('tbody', {}, p.tiers.map((t) => h('tr', { 'data-tier': t.tier }, h('td', {}, t.tier), h('td', { class: 'num' }, t.admitted), h('td', { class: 'num' }, t.cores.toLocaleString()), h('td', { class: t.notAdmitted ? 'warn' : '' }, t.notAdmitted), h('td', { class: 'num' }, t.preempted))))),
+    p.rpoNow ? h('p', { class: p.rpoNow.unprotected.count ? 'bad' : 'muted' }, `RPO now: ${p.rpoNow.tiers.map((t) => `${t.tier} ${t.worstAgeSeconds === null ? 'none' : `${Math.round(t.worstAgeSeconds)}s`} / ${t.rpoTargetSeconds}s`).join(', ')}; ${p.rpoNow.unprotected.count} job(s) unprotected (no restorable snapshot within their RPO in ${to}).`) : null,
+    p.rpoNow?.unprotected.count ? list(p.rpoNow.unprotected.items, (x) => `${x.tier} ${x.job}: ${x.reason}`) : null,
     h('p', { class: p.preemptions.count ? 'warn' : 'muted' }, `${p.preemptions.count} P3 job(s) in ${to} will be suspended to make room.`),
     p.preemptions.count ? list(p.preemptions.items, (x) => `${x.key} (${x.cores} cores) for ${x.forJob}`) : null,
     h('p', { class: p.notAdmitted.count ? 'warn' : 'muted' }, `${p.notAdmitted.count} job(s) will NOT move.`),

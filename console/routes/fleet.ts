@@ -60,7 +60,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
       ...view,
       azs: view.azs.map((a) => {
         const r = readiness.get(a.az);
-        return { ...a, readiness: r ? { targetAz: r.targetAz, checkedAt: r.checkedAt, findings: r.findings.count, blocking: r.findings.blocking, byCode: r.findings.byCode, notAdmitted: r.notAdmitted.count, preemptions: r.preemptions.count } : null };
+        return { ...a, readiness: r ? { targetAz: r.targetAz, checkedAt: r.checkedAt, findings: r.findings.count, blocking: r.findings.blocking, byCode: r.findings.byCode, notAdmitted: r.notAdmitted.count, preemptions: r.preemptions.count, rpoNow: r.rpoNow?.tiers ?? null } : null };
       }),
     };
   });

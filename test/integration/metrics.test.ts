@@ -3,14 +3,17 @@
  * the dev server evacuates a small fleet; its /metrics then counts that run, its jobs by
  * tier and outcome and its tier RTOs exactly as the report does; the Temporal SDK's own
  * exporter answers on AZ_EVAC_TEMPORAL_METRICS_ADDRESS; the console serves its /metrics
- * without sign-in. The same worker's stdout is its log stream (JSON lines at AZ_EVAC_LOG_LEVEL
+ * without sign-in. Protection behind (a job's savepoints keep failing, before any trigger): the
+ * plan, its `unprotected` finding and the worker's /metrics name that job, with the reason. The same worker's stdout is its log stream (JSON lines at AZ_EVAC_LOG_LEVEL
  * info): the activities' lines carry the evacuation id, job, tier and attempt, the workflows'
  * lines theirs, with the Temporal SDK's lines in the same stream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../console/start.js';
 import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
-import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SOURCE_AZ, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { planText } from '../../cli/plan-text.js';
+import { tierRpoNow } from '../../domain/rpo-now.js';
 import { sample } from '../setup/prometheus-text.js';
 
 
@@ -74,14 +77,13 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     const blocking = plan.findings.filter((f) => f.blocking).length;
     const recorded = text.split('\n').filter((l) => l.startsWith('az_evac_readiness_findings{') && l.includes('blocking="true"')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     expect(recorded).toBe(blocking);
-    // The worst RPO each tier would pay now, per the plan's snapshot lookups.
-    const ages = new Map<string, number>();
-    for (const j of plan.rto?.jobs ?? []) {
-      const age = j.inputs.snapshotAgeSeconds;
-      if (age !== undefined) ages.set(j.tier, Math.max(age, ages.get(j.tier) ?? 0));
+    // The worst RPO each tier would pay now and its unprotected jobs, per the plan's snapshot lookups.
+    const rpoNow = tierRpoNow(plan.protection?.jobs ?? []);
+    expect(rpoNow.length).toBeGreaterThan(0);
+    for (const t of rpoNow) {
+      expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: t.tier }), t.tier).toBe(t.worstAgeSeconds ?? undefined);
+      expect(sample(text, 'az_evac_unprotected_jobs', { tier: t.tier }), t.tier).toBe(t.unprotected);
     }
-    expect(ages.size).toBeGreaterThan(0);
-    for (const [tier, age] of ages) expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier }), tier).toBe(age);
 
     // The Temporal SDK's own metrics (task latencies, polls) on their own address.
     const sdk = await (await fetch(sdkUrl)).text();
@@ -113,5 +115,67 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     const text = await scrape(`${console.url}metrics`);
     expect(sample(text, 'az_evac_console_requests_total', { method: 'GET', route: '/healthz', status: '200' })).toBe(1);
     expect(text).toContain('az_evac_console_process_cpu_seconds_total');
+  });
+});
+
+describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
+  let h: EvacuationHarness;
+  let worker: Started | undefined;
+  let healthUrl = '';
+
+  beforeAll(async () => {
+    await workflowBundle();
+    // Per-AZ buckets: only savepoints restore in the other AZ. The fleet's periodic savepoints come
+    // every 30 model minutes, so a 45-minute RPO holds for every job whose savepoints succeed
+    // (P1 and P2 are protected by tiers.yaml; P0's RPO also bounds the catalog's age an emergency plan accepts).
+    h = await EvacuationHarness.start({ jobs: 12, seed: 15, timeScale: 300, worker: 'none', layout: 'per-az-buckets', tiers: { P0: { rpoSeconds: 2700 }, P1: { rpoSeconds: 2700 }, P2: { rpoSeconds: 2700 } } });
+    const healthPort = await freePort();
+    healthUrl = `http://127.0.0.1:${healthPort}`;
+    worker = await startWorkerProcess({ ...h.workerEnv(), AZ_EVAC_WORKER_HEALTH_PORT: String(healthPort) }, () => {});
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await h?.close();
+  });
+
+  it("a job whose savepoints keep failing: the plan, its 'unprotected' finding and /metrics show it unprotected with the reason; every other job protected", async () => {
+    const failing = h.fleet.jobs.find((j) => j.az === SOURCE_AZ && j.tier === 'P2');
+    expect(failing, 'a P2 job in az-a').toBeDefined();
+    const key = `${failing!.namespace}/${failing!.name}`;
+    await h.sim.client.setFaults({ failSavepoint: [key] });
+    // Its newest savepoint (seeded 10 model minutes before the load) passes the RPO 35 model minutes later.
+    const stored = await waitFor(`${key} unprotected in a plan preview`, async () => {
+      const id = `plan-protection-${Date.now()}`;
+      await h.client.syncCatalog(); // as the catalog sync Schedule does: an emergency plan refuses a catalog older than the P0 RPO
+      await h.client.planPreview(h.request(), id);
+      const got = await h.state.evacuations.getPlan(id);
+      return got.plan.protection?.jobs.find((j) => j.job === key)?.state === 'unprotected' ? got : undefined;
+    });
+    const plan = stored.plan;
+    const covered = stored.policy.protection?.tiers ?? [];
+    expect(covered).toEqual(['P1', 'P2']); // tiers.yaml
+    const assessed = plan.protection!.jobs;
+    expect(plan.protection!.notLookedUp).toEqual([]);
+    const mine = assessed.find((j) => j.job === key)!;
+    const tier = mine.tier; // P2, or higher when lineage lifts it for a consumer
+    expect(mine.reason).toMatch(/^az-b: newest restorable savepoint s3:\/\/\S+ is \d+ s old, beyond the RPO of 9 s$/);
+    // Every other job of a protected tier is protected; the others are not required to be.
+    const others = assessed.filter((j) => j.job !== key);
+    expect(others.map((j) => [j.job, j.state])).toEqual(others.map((j) => [j.job, covered.includes(j.tier) ? 'protected' : 'not-required']));
+    expect(others.filter((j) => j.state === 'protected').length).toBeGreaterThan(0);
+
+    const findings = plan.findings.filter((f) => f.code === 'unprotected');
+    expect(findings).toEqual([expect.objectContaining({ job: key, blocking: false, message: expect.stringContaining(mine.reason!) })]);
+    const text = planText(plan);
+    expect(text).toMatch(new RegExp(`${tier} .*UNPROTECTED \\(1\\)`));
+    expect(text).toContain(`unprotected ${key}: ${key} (${tier}) is unprotected: no restorable snapshot within its 9 s RPO: ${mine.reason}`);
+
+    const metrics = await scrape(`${healthUrl}/metrics`);
+    expect(sample(metrics, 'az_evac_unprotected_jobs', { tier })).toBe(1);
+    for (const t of tierRpoNow(assessed).filter((x) => x.tier !== tier)) expect(sample(metrics, 'az_evac_unprotected_jobs', { tier: t.tier }), t.tier).toBe(0);
+    expect(sample(metrics, 'az_evac_readiness_findings', { code: 'unprotected', blocking: 'false' })).toBe(1);
+    for (const t of tierRpoNow(assessed)) {
+      if (t.worstAgeSeconds !== null) expect(sample(metrics, 'az_evac_tier_snapshot_age_seconds', { tier: t.tier }), t.tier).toBe(t.worstAgeSeconds);
+    }
   });
 });

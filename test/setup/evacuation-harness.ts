@@ -25,7 +25,7 @@ import { connectTemporalConnection } from '../../client/temporal-connection.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
 import { recordsKey, type EvacuationRequest, type EvacuationResult } from '../../domain/evacuation.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
-import { jobKey, type FleetJob, type HeartbeatTimeouts, type JobKey, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
+import { jobKey, type FleetJob, type HeartbeatTimeouts, type JobKey, type StorageLayout, type Strategy, type Tier, type TierPolicy } from '../../domain/types.js';
 import { buildStateStores, type StateStores } from '../../platform/state-stores.js';
 import { s3Env } from '../../launchers/local-processes.js';
 import type { StoredPlan } from '../../platform/ports.js';
@@ -88,6 +88,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Interceptors of the in-process worker (e.g. activity faults injected at the activity boundary). */
   interceptors?: WorkerInterceptors;
+  /** The fleet's object-store layout across AZs (default `symmetric`: checkpoints restorable in the other AZ). */
+  layout?: StorageLayout;
 }
 
 /** A job of the evacuated fleet, with where it must run in the target AZ. */
@@ -136,7 +138,7 @@ export class EvacuationHarness {
     };
     const sim = await spawnSimulator({ timeScale, seed: o.seed, logLevel: 'warn', ...(o.s3 ? { s3: o.s3 } : {}) });
     try {
-      const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
+      const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates(), ...(o.layout ? { layout: o.layout } : {}) });
       await sim.client.loadFleet(fleet);
       settings.simulatorUrl = sim.url;
       const worker = o.worker === 'none' ? undefined : await buildWorker(settings, sim.client, { workflowBundle: await workflowBundle(), ...(o.interceptors ? { interceptors: o.interceptors } : {}) });

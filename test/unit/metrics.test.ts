@@ -12,6 +12,7 @@ import { countingApiErrors } from '../../platform/api-error-counting.js';
 import { PlatformError } from '../../platform/errors.js';
 import { createPrometheusMetrics } from '../../platform/prometheus-metrics.js';
 import { DEFAULT_RTO_RATES } from '../../domain/rto-estimate.js';
+import { assessProtection } from '../../domain/protection.js';
 import { tiersPolicy } from './fixtures/fleet.js';
 import { sample } from '../setup/prometheus-text.js';
 
@@ -56,12 +57,12 @@ describe('Prometheus metrics', () => {
   it("keeps only the last plan's findings, and the last stored catalog's time", async () => {
     const m = createPrometheusMetrics();
     const f = (code: Finding['code'], blocking: boolean): Finding => ({ job: 'ns/x', code, blocking, message: '' });
-    m.engine.recordFindings([f('no-snapshot-within-rpo', true), f('no-snapshot-within-rpo', true), f('zonal-volume', false)]);
-    m.engine.recordFindings([f('no-snapshot-within-rpo', true)]);
+    m.engine.recordFindings([f('jars-missing', true), f('jars-missing', true), f('zonal-volume', false)]);
+    m.engine.recordFindings([f('jars-missing', true)]);
     m.engine.recordCatalogSync({ ok: true, jobs: 12, endedAtMs: 1_700_000_000_000 });
     m.engine.recordCatalogSync({ ok: false });
     const text = await m.registry.metrics();
-    expect(sample(text, 'az_evac_readiness_findings', { code: 'no-snapshot-within-rpo', blocking: 'true' })).toBe(1);
+    expect(sample(text, 'az_evac_readiness_findings', { code: 'jars-missing', blocking: 'true' })).toBe(1);
     expect(sample(text, 'az_evac_readiness_findings', { code: 'zonal-volume' })).toBeUndefined();
     expect(sample(text, 'az_evac_catalog_last_success_timestamp_seconds')).toBe(1_700_000_000);
     expect(sample(text, 'az_evac_catalog_syncs_total', { outcome: 'failed' })).toBe(1);
@@ -116,20 +117,23 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'az_evac_predicted_rto_miss_jobs', { tier: 'P0' })).toBeUndefined();
   });
 
-  it("gives per tier the oldest newest-restorable-snapshot age of the last plan (the worst RPO it would pay now); a tier with no snapshot-sized job has none", async () => {
+  it("gives per tier the worst RPO it would pay now and its unprotected jobs, from the last assessment only", async () => {
     const m = createPrometheusMetrics();
-    const job = (key: string, tier: Tier, snapshotAgeSeconds?: number) => ({
-      key, tier, strategy: 'redeploy' as const, seconds: 100, rtoTargetSeconds: 540, misses: false,
-      parts: { dispatchWait: 0, startup: 100, jarFetch: 0, restore: 0 },
-      inputs: { stateBytes: 0, stateFrom: snapshotAgeSeconds === undefined ? 'catalog' as const : 'snapshot' as const, ...(snapshotAgeSeconds === undefined ? {} : { snapshotPath: `s3://b/${key}`, snapshotAgeSeconds }), jarBytes: 0, jarsFrom: 'none' as const },
-    });
-    const forecast = (jobs: ReturnType<typeof job>[]) => ({ rates: DEFAULT_RTO_RATES, timeScale: 1, jobs });
-    m.engine.recordForecast(forecast([job('ns/old', 'P0', 900)]));
-    m.engine.recordForecast(forecast([job('ns/a', 'P1', 40), job('ns/b', 'P1', 75), job('ns/c', 'P1'), job('ns/d', 'P2')]));
+    const NOW = 1_800_000_000;
+    const newest = (age: number) => ({ kind: 'snapshot' as const, path: 's3://b/sp', snapshotKind: 'savepoint' as const, completedAtEpochSeconds: NOW - age });
+    const of = (key: string, tier: Tier, other: Parameters<typeof assessProtection>[0]['otherAzs'][string]) =>
+      assessProtection({ job: key, tier, az: 'az-a', rpoSeconds: 900, otherAzs: { 'az-b': other } }, { tiers: ['P0', 'P1', 'P2'], refreshAtRpoFraction: 0.5 }, {}, NOW);
+    m.engine.recordProtection([of('ns/old', 'P0', newest(900)), of('ns/old2', 'P0', { kind: 'none', reason: 'none' })]);
+    m.engine.recordProtection([of('ns/a', 'P1', newest(40)), of('ns/b', 'P1', newest(75)), of('ns/c', 'P1', newest(2000)), of('ns/d', 'P2', { kind: 'none', reason: 'none' }), of('ns/e', 'P2', { kind: 'unknown', reason: '503' })]);
     const text = await m.registry.metrics();
-    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P1' })).toBe(75);
+    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P1' })).toBe(2000);
+    expect(sample(text, 'az_evac_unprotected_jobs', { tier: 'P1' })).toBe(1);
+    // A tier whose jobs have no restorable snapshot has no RPO now; both of its jobs are unprotected.
     expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P2' })).toBeUndefined();
-    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P0' })).toBeUndefined(); // the previous plan's is gone
+    expect(sample(text, 'az_evac_unprotected_jobs', { tier: 'P2' })).toBe(2);
+    // The previous assessment's tier is gone.
+    expect(sample(text, 'az_evac_tier_snapshot_age_seconds', { tier: 'P0' })).toBeUndefined();
+    expect(sample(text, 'az_evac_unprotected_jobs', { tier: 'P0' })).toBeUndefined();
   });
 
   it('the alert rules and the dashboard name only metrics the worker or the console exports', async () => {
@@ -143,6 +147,6 @@ describe('Prometheus metrics', () => {
     const named = exprs.flatMap((e) => [...e.matchAll(/\baz_evac_[a-z_]+/g)].map((x) => x[0]));
     expect(named.length).toBeGreaterThan(10);
     expect(named.filter((n) => !known.has(n))).toEqual([]);
-    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual(expect.arrayContaining(['AzEvacCatalogSyncFailing', 'AzEvacReadinessBlocking', 'AzEvacRpoOverLimit']));
+    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual(expect.arrayContaining(['AzEvacCatalogSyncFailing', 'AzEvacReadinessBlocking', 'AzEvacJobsUnprotected']));
   });
 });
