@@ -4,9 +4,11 @@
  * simulator's platform model (simulator/latency-model.ts, docs/simulator-model.md). Model
  * seconds; pure.
  *
- * Per job, its critical path alone (`jobPath`): every phase of its deploy on an idle platform,
- * the operator's progress-check rounding included, then its state restore; a hot-standby
- * promotion costs nothing (a label flip on a job already RUNNING). A job the plan preempts
+ * Per job, its critical path alone: every phase of its deploy on an idle platform, the
+ * operator's progress-check rounding included, then its state restore and the first checkpoint
+ * after it (the engine counts a restored job RUNNING only then: docs/design.md#restored-means-restored;
+ * checkpoint triggers come every interval from RUNNING, those during the restore are declined);
+ * a hot-standby promotion costs nothing (a label flip on a job already RUNNING). A job the plan preempts
  * capacity for cannot have its pods before that stop-with-savepoint ends (its `readyAt`).
  *
  * Tiers in admission order; tier t's jobs are dispatched no earlier than T_t (T_first = 0). Its
@@ -31,6 +33,7 @@ import type { Catalog, FleetJob, Plan, PlannedJob, TiersPolicy } from '../domain
 import { jobKey } from '../domain/types.js';
 import { readSpec } from '../domain/flink-spec.js';
 import { aloneSeconds, DEFAULT_MODEL, savepointSeconds, type PlatformModel } from '../simulator/latency-model.js';
+import { CHECKPOINTING } from '../simulator/checkpointing.js';
 
 /** Inputs of the bound. */
 export interface BoundInput {
@@ -44,6 +47,8 @@ export interface BoundInput {
   seed: number;
   /** The simulator's platform model (default DEFAULT_MODEL). */
   model?: PlatformModel;
+  /** The simulator's floor on checkpoint intervals (`--min-checkpoint-interval`: 120 s when writing through to S3, else 0, the default). */
+  minCheckpointIntervalSeconds?: number;
 }
 
 /** Lower bound in model seconds: the whole evacuation and tier P0. */
@@ -68,7 +73,7 @@ type Resource = 'reconcile' | 'podBinding' | 'registry' | 'repository' | 'object
  * Seconds from dispatch to RUNNING and restored of a deploy alone (latency-model.ts
  * `aloneSeconds`, with the operator's progress-check rounding), and its resource uses.
  */
-function deployCost(model: PlatformModel, job: FleetJob, preload: boolean, seed: number): JobCost {
+function deployCost(model: PlatformModel, job: FleetJob, preload: boolean, seed: number, minCheckpointIntervalSeconds: number): JobCost {
   const spec = readSpec(job.deployment);
   const jarBytes = job.jars.reduce((n, j) => n + j.sizeBytes, 0);
   const a = aloneSeconds(model, { key: jobKey(job), seed, deployCount: 1, replicas: spec.taskManagerReplicas, jarBytes, preloaded: preload, restoreBytes: job.stateSizeBytes });
@@ -78,7 +83,11 @@ function deployCost(model: PlatformModel, job: FleetJob, preload: boolean, seed:
   const every = model.progressCheckIntervalSeconds;
   const seen = Math.max(running, jmUp + a.restReadyDelay) - a.reconcile;
   const observed = a.reconcile + (every > 0 ? Math.ceil(seen / every - 1e-9) * every : seen);
-  const path = observed + a.stateRestore;
+  // Checkpoint triggers at RUNNING + first + k × interval; the first after the restore completes.
+  const interval = Math.max(spec.checkpointIntervalSeconds ?? CHECKPOINTING.defaultIntervalSeconds, minCheckpointIntervalSeconds);
+  const first = model.firstCheckpointSeconds ?? interval;
+  const checkpoint = a.stateRestore <= first ? first : first + interval * Math.ceil((a.stateRestore - first) / interval - 1e-9);
+  const path = observed + (job.stateSizeBytes > 0 ? checkpoint : 0);
   const uses: JobCost['uses'] = [
     { resource: 'reconcile', work: a.reconcile, before: 0, after: path - a.reconcile },
     { resource: 'podBinding', work: a.podScheduling, before: a.reconcile, after: path - pods },
@@ -142,7 +151,7 @@ export function lowerBound(input: BoundInput): Bound {
     if (p.strategy === 'promote-standby') return { path: 0, readyAt: 0, uses: [] };
     const job = inAz(p.key, input.plan.sourceAz);
     if (!job) throw new Error(`admitted job ${p.key} is not in the catalog's ${input.plan.sourceAz}; pass the catalog the plan was made from`);
-    return { ...deployCost(model, job, input.preload, input.seed), readyAt: readyAt.get(p.key) ?? 0 };
+    return { ...deployCost(model, job, input.preload, input.seed, input.minCheckpointIntervalSeconds ?? 0), readyAt: readyAt.get(p.key) ?? 0 };
   };
   const all: JobCost[] = [];
   let tierStart = 0;
