@@ -41,6 +41,7 @@ import { loadExampleTemplates } from '../simulator/example-manifests.js';
 import { generateFleet } from '../simulator/fleet-generator.js';
 import { WORKFLOWS_PATH, buildWorker } from '../worker/build.js';
 import { historyStats, settledCount, type HistoryStats } from './history-stats.js';
+import { S3_CHECKPOINT_FLOOR_SECONDS } from '../simulator/checkpointing.js';
 import { platformModelNamed, type PlatformModel } from '../simulator/latency-model.js';
 import { lowerBound } from './lower-bound.js';
 import { runPreloadBench } from './preload.js';
@@ -160,7 +161,7 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
         const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(result));
         const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
-        const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed, model });
+        const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed, model, minCheckpointIntervalSeconds: withS3 ? S3_CHECKPOINT_FLOOR_SECONDS : 0 });
         const boundWall = bound.seconds / timeScale;
         const inScope = report.jobs.length;
         const starts = report.jobs.flatMap((j) => (j.startSeconds === undefined ? [] : [j.startSeconds]));

@@ -32,6 +32,16 @@ export const CHECKPOINTING = {
 } as const;
 
 /**
+ * Checkpoint interval floor when objects go through to S3, model seconds. Measured: a
+ * 200-job fleet at the default 60 s interval writes ~400 S3 requests/s (checkpoint files,
+ * replicas, retention deletes) against ~100–150/s that versitygw sustains on 2 shared
+ * cores (docs/object-stores.md). 120 s halves that and stays below the tightest RPO (P0,
+ * 300 s) minus the longest replication lag (60 s): a newest restorable checkpoint is never
+ * older than 180 s. simulator/main.ts applies it; the benchmark's lower bound uses the same.
+ */
+export const S3_CHECKPOINT_FLOOR_SECONDS = 120;
+
+/**
  * Seeding only: object role → AZ → model seconds that replica lags (absent AZ: replicated
  * at once). Without it, writes replicate with the live random lag.
  */

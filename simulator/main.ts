@@ -25,16 +25,7 @@ import { startFlinkRestStandIn } from './flink-rest-server.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';
 import { PLATFORM_MODELS, platformModelNamed } from './latency-model.js';
-
-/**
- * Checkpoint interval floor when objects go through to S3, model seconds. Measured: a
- * 200-job fleet at the default 60 s interval writes ~400 S3 requests/s (checkpoint files,
- * replicas, retention deletes) against ~100–150/s that versitygw sustains on 2 shared
- * cores (docs/object-stores.md). 120 s halves that and stays
- * below the tightest RPO (P0, 300 s) minus the longest replication lag (60 s): a newest
- * restorable checkpoint is never older than 180 s.
- */
-const S3_CHECKPOINT_FLOOR_SECONDS = 120;
+import { S3_CHECKPOINT_FLOOR_SECONDS } from './checkpointing.js';
 
 function number(name: string, min: number) {
   return (value: string): number => {
