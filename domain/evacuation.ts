@@ -154,6 +154,14 @@ export function failbackWorkflowId(drillId: string): string {
   return `${drillId}/failback`;
 }
 
+/**
+ * Workflow id of shard `shard` of a failback's part `part` (a tier of a real evacuation's
+ * failback, `all` for a drill's): `<evacuation id>/failback/<part>/shard/<shard>`.
+ */
+export function failbackShardWorkflowId(drillId: string, part: string, shard: number): string {
+  return `${failbackWorkflowId(drillId)}/${part}/shard/${shard}`;
+}
+
 /** Workflow id of a tier workflow. */
 export function tierWorkflowId(evacuationId: string, tier: Tier): string {
   return `${evacuationId}/tier/${tier}`;

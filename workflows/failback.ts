@@ -15,15 +15,20 @@
  * Pending fences of the evacuation are done first (activities/fencing.ts settleFences): a
  * fenced source copy is only ever restored from the fresh savepoint, never resumed.
  * Started by the drill workflow's failback step (as a child) and by `az-evac failback`.
- * One activity per job: an evacuation of 5,000 jobs costs ~15,000 history events, inside
- * Temporal's 51,200 (docs/design.md#temporal-limits). The job keys travel as one payload (≤ ~250 KB).
+ * Bounded history (docs/temporal.md#bounded-histories): the jobs are moved by shard children
+ * (workflows/failback-shard.ts, domain/evacuation.ts shardLayout over the window), each a
+ * sliding window of failbackJob activities that continues as new at its budget and returns a
+ * tally; this workflow's events grow with the shards (at most 100 per part), not the jobs. The
+ * job keys travel as one payload (≤ ~250 KB), each shard's share as its input.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ParentClosePolicy, executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { searchAttributesOf } from './search-attributes.js';
 import { takeAzHolds, withAzHolds, type HeldAzs } from './az-hold.js';
-import type { FailbackJobResult } from '../activities/failback.js';
-import type { EvacuationMode } from '../domain/evacuation.js';
+import { failbackShardWorkflowId, shardLayout, type EvacuationMode } from '../domain/evacuation.js';
+import { addResult, emptyTally, mergeTallies, type FailbackTally } from '../domain/failback-tally.js';
+import { BOUNDED_HISTORIES } from './tier.js';
+import { failbackShard } from './failback-shard.js';
 import type { Tier } from '../domain/types.js';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -48,6 +53,8 @@ export interface FailbackInput {
   drillOwned?: boolean;
   /** Who asked for the failback (CLI user, console identity, `drill <id> (<who>)`): written on every source copy it restores. */
   requestedBy?: string;
+  /** History events after which each failback shard continues as new (domain/history-budget.ts; absent: the default). */
+  continueAsNewAfterEvents?: number;
   /**
    * Task queue of the deployment that started it, which scopes the AZ holds a real
    * evacuation's failback takes (domain/az-hold.ts); absent: the workflow's own task queue.
@@ -133,26 +140,49 @@ async function failBack(input: FailbackInput, held: HeldAzs): Promise<FailbackRe
   // An emergency-mode drill left fences pending while the source AZ was down: finish them,
   // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
   if (patched('failback-settles-fences')) await slow.settleFences({ ...run, timeoutSeconds: SETTLE_FENCES_SECONDS });
-  const results: FailbackJobResult[] = [];
   const window = Math.max(1, input.window ?? 50);
-  const moveBack = async (keys: string[]): Promise<void> => {
+  // patched: failbacks recorded before histories were bounded replay with one activity per job here.
+  const inShards = patched(BOUNDED_HISTORIES);
+  /** Move `keys` back (`part`: the tier, or `all`), in shards or, replaying an old failback, lane by lane here. */
+  const moveBack = async (keys: string[], part: string): Promise<FailbackTally> => {
+    if (keys.length === 0) return emptyTally();
+    if (!inShards) return moveBackHere(keys);
+    const layout = shardLayout(keys.length, window);
+    return mergeTallies(await Promise.all(Array.from({ length: layout.shards }, (_, k) => executeChild(failbackShard, {
+      workflowId: failbackShardWorkflowId(input.drillId, part, k),
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: searchAttributesOf({ kind: 'failback-shard', run: input.drillId, sourceAz: scope.targetAz, targetAz: scope.sourceAz }),
+      staticSummary: `fail back ${input.drillId} (${part}), shard ${k + 1}/${layout.shards}: ${layout.jobsOf(k)} job(s), ${layout.slotsOf(k)} at once`,
+      args: [{
+        run, keys: keys.filter((_, i) => i % layout.shards === k), slots: layout.slotsOf(k), real,
+        ...(input.startupTimeoutSeconds !== undefined ? { startupTimeoutSeconds: input.startupTimeoutSeconds } : {}),
+        ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+        ...(input.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: input.continueAsNewAfterEvents } : {}),
+      }],
+    }))));
+  };
+  /** The failback as recorded before BOUNDED_HISTORIES: one activity per job in this workflow (replay only). */
+  const moveBackHere = async (keys: string[]): Promise<FailbackTally> => {
+    const tally = emptyTally();
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < keys.length) {
         const key = keys[next++]!;
         try {
-          results.push(await slow.failbackJob({
+          addResult(tally, await slow.failbackJob({
             ...run, key, startupTimeoutSeconds: input.startupTimeoutSeconds, ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}), ...(real ? { drill: false } : {}),
           }));
         } catch (err) {
           if (!(err instanceof ActivityFailure)) throw err;
-          failed.push({ key, reason: err.cause?.message ?? err.message });
+          tally.failed.push({ key, reason: err.cause?.message ?? err.message });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(window, keys.length) }, lane));
+    return tally;
   };
   let tiers: FailbackTier[] | undefined;
+  const moved: FailbackTally[] = [];
   if (real) {
     // Tier by tier, in admission order: a tier starts once the one before it is back.
     tiers = [];
@@ -160,27 +190,24 @@ async function failBack(input: FailbackInput, held: HeldAzs): Promise<FailbackRe
     for (const t of scope.tiers ?? []) {
       const keys = scope.jobs.slice(at, at + t.jobs);
       at += t.jobs;
-      await moveBack(keys.filter((k) => !notReady.has(k)));
-      const mine = new Set(keys);
-      const done = results.filter((r) => mine.has(r.key));
-      const times = done.flatMap((r) => (r.runningAtMs === undefined ? [] : [r.runningAtMs]));
+      const tally = await moveBack(keys.filter((k) => !notReady.has(k)), t.tier);
+      moved.push(tally);
+      const notReadyHere = keys.filter((k) => notReady.has(k)).length;
       tiers.push({
-        tier: t.tier, jobs: t.jobs, back: done.length, failed: failed.filter((f) => mine.has(f.key)).length,
-        ...(times.length ? { worstSeconds: Math.round((Math.max(...times) - startedAtMs) / 100) / 10 } : {}),
+        tier: t.tier, jobs: t.jobs, back: tally.moved, failed: notReadyHere + tally.failed.length,
+        ...(tally.lastRunningAtMs !== undefined ? { worstSeconds: Math.round((tally.lastRunningAtMs - startedAtMs) / 100) / 10 } : {}),
       });
     }
   } else {
-    await moveBack(scope.jobs);
+    moved.push(await moveBack(scope.jobs, 'all'));
   }
+  const total = mergeTallies(moved);
+  failed.push(...total.failed);
   const { resumed: preemptedResumed } = await acts.resumePreempted(input.drillId, scope.runId);
-  const count = (f: (r: FailbackJobResult) => boolean): number => results.filter(f).length;
   return {
     drillId: input.drillId, sourceAz: scope.sourceAz, targetAz: scope.targetAz, ...(scope.mode ? { mode: scope.mode } : {}), jobs: scope.jobs.length,
-    restoredFromTarget: count((r) => r.action === 'restored-from-target'),
-    restoredOwn: count((r) => r.action === 'restored-own'),
-    untouched: count((r) => r.action === 'untouched'),
-    removed: count((r) => r.target === 'deleted'),
-    standbys: count((r) => r.target === 'standby-restarted'),
+    restoredFromTarget: total.restoredFromTarget, restoredOwn: total.restoredOwn, untouched: total.untouched,
+    removed: total.removed, standbys: total.standbys,
     failed, preemptedResumed, ...(tiers ? { tiers } : {}),
   };
 }

@@ -8,4 +8,5 @@ export { evacuateTierShard } from './tier-shard.js';
 export { drill } from './drill.js';
 export { fenceSourceAz } from './fence-source.js';
 export { failbackDrill } from './failback.js';
+export { failbackShard } from './failback-shard.js';
 export { azHold } from './az-hold.js';

@@ -1,11 +1,11 @@
 /**
- * Bounded histories (issue 12), slow lane (AZ_EVAC_SLOW=1; two fleets, ~80 s on 2 busy
- * cores): with a continue-as-new budget of 20 events, the evacuation's history and every run
- * of every tier stay under fixed event counts at N and at 2N jobs; more jobs make more tier
- * runs, not longer ones.
+ * Bounded histories (issue 12), slow lane (AZ_EVAC_SLOW=1; two fleets, ~2–3 min on 2 busy
+ * cores): with a continue-as-new budget of 20 events, a drill-mode evacuation and its failback
+ * at N and at 2N jobs: the evacuation's and the failback's histories and every run of every
+ * tier and failback shard stay under fixed event counts; more jobs make more runs, not longer ones.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tierWorkflowId } from '../../domain/evacuation.js';
+import { failbackShardWorkflowId, failbackWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
 import type { Tier } from '../../domain/types.js';
 import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
 import { runsOf } from '../setup/history-events.js';
@@ -18,13 +18,13 @@ describe('bounded histories: event counts stay fixed while the job count doubles
     await workflowBundle();
   });
 
-  /** Largest history of the evacuation and of any run of any of its tiers, for a fleet of `jobs` primary jobs. */
-  async function largestHistories(jobs: number): Promise<{ evacuation: number; tierRun: number; tierRuns: number; admitted: number }> {
+  /** Largest histories of the evacuation, its failback and any run of any tier or failback shard, for a fleet of `jobs` primary jobs. */
+  async function largestHistories(jobs: number): Promise<{ evacuation: number; tierRun: number; tierRuns: number; failback: number; shardRun: number; shardRuns: number; admitted: number }> {
     const h = await EvacuationHarness.start({ jobs, seed: 22, timeScale: 100, tiers: { P1: { maxConcurrency: 2 }, P2: { maxConcurrency: 2 } } });
     const id = `can-size-${jobs}-${Date.now()}`;
     try {
-      await h.prepareEmergency();
-      await h.start(id, { continueAsNewAfterEvents: BUDGET });
+      await h.client.syncCatalog();
+      await h.start(id, { mode: 'drill', continueAsNewAfterEvents: BUDGET });
       const { result } = await h.finish(id);
       expect(result.phase).toBe('done');
       let tierRun = 0;
@@ -35,21 +35,32 @@ describe('bounded histories: event counts stay fixed while the job count doubles
           tierRuns++;
         }
       }
-      return { evacuation: (await h.handle(id).describe()).historyLength, tierRun, tierRuns, admitted: (await h.plan(id)).plan.admitted.length };
+      const fb = await h.client.failback({ drillId: id, window: 2, startupTimeoutSeconds: 6, continueAsNewAfterEvents: BUDGET });
+      expect(fb.failed).toEqual([]);
+      const shards = await runsOf(h.temporal, failbackShardWorkflowId(id, 'all', 0));
+      return {
+        evacuation: (await h.handle(id).describe()).historyLength, tierRun, tierRuns,
+        failback: (await h.handle(failbackWorkflowId(id)).describe()).historyLength,
+        shardRun: Math.max(...shards.map((r) => r.events)), shardRuns: shards.length,
+        admitted: (await h.plan(id)).plan.admitted.length,
+      };
     } finally {
-      await h.close([id]);
+      await h.close([id, failbackWorkflowId(id)]);
     }
   }
 
-  it('the evacuation stays under 200 events and every tier run under its budget + 40, at N and 2N jobs', async () => {
+  it('the evacuation stays under 200 events, the failback under 60, every tier and failback shard run under its budget + 40, at N and 2N jobs', async () => {
     const small = await largestHistories(30);
     const large = await largestHistories(60);
     expect(large.admitted, 'the fleet doubled').toBeGreaterThanOrEqual(small.admitted * 1.6);
     for (const s of [small, large]) {
       expect(s.evacuation, JSON.stringify(s)).toBeLessThan(200);
       expect(s.tierRun, JSON.stringify(s)).toBeLessThan(BUDGET + 40);
+      expect(s.failback, JSON.stringify(s)).toBeLessThan(60);
+      expect(s.shardRun, JSON.stringify(s)).toBeLessThan(BUDGET + 40);
     }
-    // More jobs: more tier runs (the tier continues as new), not longer ones.
+    // More jobs: more runs (tiers and failback shards continue as new), not longer ones.
     expect(large.tierRuns, JSON.stringify({ small, large })).toBeGreaterThan(small.tierRuns);
+    expect(large.shardRuns, JSON.stringify({ small, large })).toBeGreaterThan(small.shardRuns);
   });
 });

@@ -6,11 +6,12 @@
  * with its reason accepted after the handover skips the jobs not started; every job is
  * reported once. Terminating the evacuation still cancels the shards of a tier that has
  * continued as new and lets the AZ holds go. (Event counts while the job count doubles:
- * continue-as-new.slow.test.ts, AZ_EVAC_SLOW=1.)
+ * continue-as-new.slow.test.ts, AZ_EVAC_SLOW=1.) A failback moves its jobs in shards that
+ * continue as new, each job failed back once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azHoldWorkflowId } from '../../domain/az-hold.js';
-import { shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
+import { failbackShardWorkflowId, failbackWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
 import { tierCountsQuery } from '../../workflows/messages.js';
 import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle, type HarnessOptions } from '../setup/evacuation-harness.js';
 import { runsOf } from '../setup/history-events.js';
@@ -92,5 +93,38 @@ describe('bounded histories: continue-as-new with controls across the boundary',
     for (const az of [SOURCE_AZ, TARGET_AZ]) {
       expect(await waitFor(`the hold of ${az} to close`, () => closed(azHoldWorkflowId(h.settings.taskQueue, az)), 30_000)).not.toBe('RUNNING');
     }
+  });
+});
+
+describe('bounded histories: a failback moves its jobs in shards that continue as new', { timeout: 300_000 }, () => {
+  let h: EvacuationHarness;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({ jobs: 24, seed: 23, timeScale: 100 });
+  });
+  afterAll(async () => {
+    await h?.close(ids);
+  });
+
+  it('every drilled job is failed back once, by a shard that continued as new several times; the failback itself stays small', async () => {
+    const id = `can-failback-${Date.now()}`;
+    ids.push(id, failbackWorkflowId(id));
+    await h.client.syncCatalog();
+    await h.start(id, { mode: 'drill' });
+    const { result } = await h.finish(id);
+    expect(result.phase).toBe('done');
+    const jobs = (await h.plan(id)).plan.admitted.length;
+
+    const fb = await h.client.failback({ drillId: id, window: 2, startupTimeoutSeconds: 6, continueAsNewAfterEvents: BUDGET });
+    expect(fb.jobs).toBe(jobs);
+    expect(fb.failed).toEqual([]);
+    expect(fb.restoredFromTarget + fb.restoredOwn + fb.untouched).toBe(jobs);
+    // One shard (≤ 50 jobs), two slots: its runs hand over the keys left and the tally so far.
+    const shardRuns = await runsOf(h.temporal, failbackShardWorkflowId(id, 'all', 0));
+    expect(shardRuns.length, 'failback shard runs').toBeGreaterThanOrEqual(3);
+    for (const r of shardRuns) expect(r.events, 'events of a shard run').toBeLessThan(BUDGET + 20);
+    // The failback's own history does not hold an activity per job.
+    expect((await h.handle(failbackWorkflowId(id)).describe()).historyLength).toBeLessThan(60);
   });
 });

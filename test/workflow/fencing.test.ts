@@ -14,7 +14,7 @@ import { failbackWorkflowId, fenceWorkflowId, recordsKey, type FencePassResult }
 import type { FailbackResult } from '../../workflows/failback.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import { jobKey } from '../../domain/types.js';
-import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, firstArg, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { messageOf } from '../../domain/error-message.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
 import { failbackProblems, guaranteeProblems } from '../setup/guarantees.js';
@@ -92,8 +92,9 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(await runningInSource(h, moved)).toEqual(moved);
         const follow = await h.handle(fenceWorkflowId(recordsKey(report))).describe();
         expect(follow.status.name).toBe('COMPLETED');
-        const firstRestore = historyMarks(await h.history(failbackWorkflowId(id))).find((m) => m.kind === 'activity-scheduled' && m.name === 'failbackJob');
-        expect(follow.closeTime!.getTime()).toBeLessThanOrEqual(firstRestore!.atMs);
+        // Jobs are restored by the failback's shards (workflows/failback-shard.ts): none starts before the follow-up closed.
+        const firstShard = historyMarks(await h.history(failbackWorkflowId(id))).find((m) => m.kind === 'child-initiated' && m.workflowId.startsWith(`${failbackWorkflowId(id)}/`));
+        expect(follow.closeTime!.getTime()).toBeLessThanOrEqual(firstShard!.atMs);
       },
     });
   });
@@ -120,23 +121,15 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         // The fencing follow-up closed before any source copy was restored: fenced copies are restored from the fresh savepoint, never resumed.
         expect((await h.handle(fenceWorkflowId(recordsKey(report))).describe()).status.name).toBe('COMPLETED');
 
-        // Tier by tier: no job of a tier is scheduled before every job of the tier before it has ended.
-        const tierOf = new Map(report.jobs.map((j) => [reportKey(j), j.tier]));
-        const events = (await h.history(failbackWorkflowId(id))).events ?? [];
-        const scheduled = new Map<number, string>();
+        // Tier by tier: no shard of a tier starts before every shard of the tier before it has
+        // ended (a shard ends once each of its jobs has; workflows/failback-shard.ts).
         const lastEnd = new Map<string, number>();
         const firstStart = new Map<string, number>();
-        for (const e of events) {
-          const s = e.activityTaskScheduledEventAttributes;
-          const eventId = Number(e.eventId);
-          if (s?.activityType?.name === 'failbackJob') {
-            const tier = tierOf.get(firstArg<{ key: string }>(s.input).key)!;
-            scheduled.set(eventId, tier);
-            if (!firstStart.has(tier)) firstStart.set(tier, eventId);
-          }
-          const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
-          const tier = ended ? scheduled.get(Number(ended.scheduledEventId)) : undefined;
-          if (tier) lastEnd.set(tier, eventId);
+        for (const m of historyMarks(await h.history(failbackWorkflowId(id)))) {
+          const tier = m.kind === 'child-initiated' || m.kind === 'child-closed' ? new RegExp(`^${failbackWorkflowId(id)}/(P[0-3])/shard/`).exec(m.workflowId)?.[1] : undefined;
+          if (!tier) continue;
+          if (m.kind === 'child-initiated' && !firstStart.has(tier)) firstStart.set(tier, m.eventId);
+          if (m.kind === 'child-closed') lastEnd.set(tier, m.eventId);
         }
         expect(fb.tiers!.map((t) => t.tier)).toEqual([...firstStart.keys()]);
         for (let i = 1; i < fb.tiers!.length; i++) expect(firstStart.get(fb.tiers![i]!.tier)!).toBeGreaterThan(lastEnd.get(fb.tiers![i - 1]!.tier)!);
