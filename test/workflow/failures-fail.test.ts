@@ -8,8 +8,10 @@
  * the fencing follow-up closed before the seal failed the evacuation before its report; an
  * abort or resume accepted while the report was written (or after an abort) was applied; a
  * cancelled job was reported "failed after retries"; a progress signal that failed was an
- * unhandled rejection that failed the workflow task on every retry. A failed evacuation, an
- * aborted one and a failed job close as Failed with their counts in the failure.
+ * unhandled rejection that failed the workflow task on every retry; an Update still telling the
+ * tiers when the report was written was cut off by the evacuation's return (no
+ * allHandlersFinished). A failed evacuation, an aborted one and a failed job close as Failed
+ * with their counts in the failure.
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -22,6 +24,7 @@ import { countText } from '../../domain/outcome-message.js';
 import type { Tier } from '../../domain/types.js';
 import { EvacuationHarness, SOURCE_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { testTemporalAddress } from '../setup/temporal.js';
+import { buildWorker } from '../../worker/build.js';
 
 /** A gate an activity waits at until the test opens it; `reached` resolves when the first call arrives. */
 class Gate {
@@ -206,6 +209,44 @@ describe('a progress signal that fails', { timeout: 60_000 }, () => {
       await running;
       await connection.close();
       await client.connection.close();
+    }
+  });
+});
+
+describe('an Update still running when the evacuation ends', { timeout: 240_000 }, () => {
+  it('finishes before the evacuation closes: the pause returns its progress instead of failing with the closed workflow', async () => {
+    // The workflows bundled with an interceptor that holds the evacuation's control signals
+    // to its tiers for 20 s (a workflow timer): a pause accepted while the last tier runs is
+    // still telling it when the report has been written.
+    const slowControl = await bundleWorkflowCode({
+      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+      workflowInterceptorModules: [new URL('./fixtures/slow-tier-control.ts', import.meta.url).pathname],
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
+    const h = await EvacuationHarness.start({ jobs: 24, seed: 13, timeScale: 100, worker: 'none' });
+    const worker = await buildWorker(h.settings, h.sim.client, { workflowBundle: slowControl });
+    const running = worker.run();
+    const id = `handlers-finish-${Date.now()}`;
+    try {
+      await h.prepareEmergency();
+      await h.start(id);
+      // Every tier with jobs has started (a tier started after the pause would start paused) and one still runs.
+      await waitFor('every tier started, one running', async () => {
+        const p = await h.client.progress(id);
+        const tiers = p.tiers.filter((t) => t.planned > 0);
+        return tiers.length > 0 && tiers.every((t) => t.state !== 'waiting') && tiers.some((t) => t.state === 'running') ? p : undefined;
+      }, 60_000);
+      const paused = await h.client.pause(id, 'vitest');
+      expect(paused.paused).toBe(true);
+      // The tiers were told only after the report: the evacuation ended as it would have.
+      const result = await h.client.result(id);
+      expect(result.phase).toBe('done');
+      expect(['reporting', 'done']).toContain(paused.phase);
+    } finally {
+      await h.handle(id).terminate('test teardown').catch(() => undefined);
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await h.close();
     }
   });
 });
