@@ -5,7 +5,9 @@
  * - every checkpoint interval (`execution.checkpointing.interval`, default 60 model s) a
  *   RUNNING job writes `chk-<n+1>`: a private data file, a `shared/` file, then `_metadata`
  *   LAST; the newest 3 checkpoints are retained (older ones deleted, deletes replicated);
- * - every 30 model minutes a periodic savepoint (data file, then `_metadata`); 2 retained.
+ * - every 30 model minutes a periodic savepoint (data file, then `_metadata`); 2 retained. It
+ *   takes the platform model's stop-with-savepoint time for the job's state (latency-model.ts
+ *   savepointSeconds: base + state / write rate) and completes then, if the job still runs.
  * `_metadata` is Flink's binary format (flink-metadata.ts, as Flink 1.20 writes it): the
  * checkpoint's own file relative to its directory, its `shared/` file absolute, the savepoint's
  * file relative. Its completion time is the `_metadata` object's last-modified time.
@@ -21,6 +23,7 @@ import type { ReplicatedStores } from './replication.js';
 import type { Scheduler } from './scheduler.js';
 import { checkpointDirKey, METADATA, savepointDirKey } from '../domain/snapshot-layout.js';
 import { writeFlinkMetadata, type SimSnapshotFile } from './flink-metadata.js';
+import { DEFAULT_MODEL, savepointSeconds, type PlatformModel } from './latency-model.js';
 
 /** Checkpointing constants (model seconds, counts). */
 export const CHECKPOINTING = {
@@ -86,10 +89,12 @@ function uuid(u: Uniform): string {
 
 /** Writes checkpoints and savepoints for running jobs. */
 export class Checkpointing {
+  /** @param model the platform model whose savepoint time periodic savepoints take (default DEFAULT_MODEL) */
   constructor(
     private readonly stores: ReplicatedStores,
     private readonly scheduler: Scheduler,
     private readonly seed: number,
+    private readonly model: PlatformModel = DEFAULT_MODEL,
   ) {}
 
   /**
@@ -160,9 +165,11 @@ export class Checkpointing {
    * from now) and a periodic savepoint every 30 min (first one `first.savepointInSeconds` from now).
    * A checkpoint tick while `hooks.tasksRunning()` is false (tasks still restoring state) is
    * declined and the next one comes an interval later, as Flink's checkpoint coordinator
-   * does when not all tasks are running. A savepoint tick while `hooks.savepointFails()` is true
-   * writes nothing (the savepoint fails, as the operator's periodic savepoints do when the
-   * JobManager cannot complete one: the job runs on) and the next one comes 30 min later.
+   * does when not all tasks are running. A savepoint tick starts a savepoint that completes
+   * savepointSeconds(model, state) later if the job is still active; while
+   * `hooks.savepointFails()` is true it writes nothing (the savepoint fails, as the operator's
+   * periodic savepoints do when the JobManager cannot complete one: the job runs on). The next
+   * tick comes 30 min after the previous one either way.
    */
   start(
     track: SnapshotTrack,
@@ -181,7 +188,11 @@ export class Checkpointing {
     };
     const savepoint = (): void => {
       if (!isActive()) return;
-      if (!savepointFails()) this.writeSavepoint(track, this.scheduler.clock.now());
+      if (!savepointFails()) {
+        this.scheduler.after(savepointSeconds(this.model, track.stateSizeBytes), [track.az], () => {
+          if (isActive()) this.writeSavepoint(track, this.scheduler.clock.now());
+        });
+      }
       this.scheduler.after(CHECKPOINTING.savepointIntervalSeconds, [track.az], savepoint);
     };
     this.scheduler.after(first.checkpointInSeconds ?? track.intervalSeconds, [track.az], checkpoint);

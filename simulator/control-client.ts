@@ -34,6 +34,14 @@ export class SimulatorControlClient extends SimulatorClient {
     return this.call('POST', '/control/fleet', 'load fleet', { body: { fleet, ...(options ? { options } : {}) }, timeoutMs: LONG_TIMEOUT_MS });
   }
 
+  /**
+   * Control: start (`down`) or end a replication outage of the state buckets from `from` into
+   * `to` (replication.ts setReplicationDown). @throws PlatformError naming an unknown AZ
+   */
+  async setReplicationDown(from: string, to: string, down: boolean): Promise<void> {
+    await this.call('POST', `/control/replication/${seg(from)}/${seg(to)}/${down ? 'down' : 'up'}`, `replication ${from} → ${to} ${down ? 'down' : 'up'}`, { body: {} });
+  }
+
   /** Control: merge fault settings. @returns the settings now */
   setFaults(faults: Partial<FaultConfig>): Promise<FaultConfig> {
     return this.call('POST', '/control/faults', 'set faults', { body: faults });

@@ -51,6 +51,12 @@ const objectRef = {
 /** Route schemas by route name. */
 export const SCHEMAS = {
   az: { params: azParams },
+  replicationOutage: {
+    params: {
+      type: 'object', required: ['from', 'to', 'state'],
+      properties: { from: { type: 'string', minLength: 1 }, to: { type: 'string', minLength: 1 }, state: { type: 'string', enum: ['down', 'up'] } },
+    },
+  },
   resource: { params: resourceParams },
   apply: { params: azParams, body: manifest },
   restore: {

@@ -18,7 +18,8 @@
  *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
  * ObjectStore   POST /az/:az/snapshots  POST /az/:az/artifacts/has  POST /az/:az/artifacts/preload
  * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
- * Control       POST /control/fleet, /control/az/:az/down|up, /control/faults, /control/reset,
+ * Control       POST /control/fleet, /control/az/:az/down|up, /control/replication/:from/:to/down|up (a
+ *               replication outage of one AZ pair), /control/faults, /control/reset,
  *               /control/ha-configmaps, /control/kube-objects; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
  *               /control/objects, /control/events?az
  *
@@ -161,6 +162,11 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: AzP }>('/control/az/:az/up', { schema: SCHEMAS.az }, async (req) => {
     sim.setAzDown(req.params.az, false);
     return { az: req.params.az, down: false };
+  });
+  app.post<{ Params: { from: string; to: string; state: string } }>('/control/replication/:from/:to/:state', { schema: SCHEMAS.replicationOutage }, async (req) => {
+    const down = req.params.state === 'down';
+    sim.stores.setReplicationDown(req.params.from, req.params.to, down);
+    return { from: req.params.from, to: req.params.to, down };
   });
   app.post<{ Body: Partial<FaultConfig> }>('/control/faults', { schema: SCHEMAS.faults }, async (req) => sim.setFaults(req.body));
   app.post<{ Body: { az: string; namespace: string; name: string; pointer?: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMaps }, async (req) => {

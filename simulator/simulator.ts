@@ -73,7 +73,7 @@ export class Simulator {
     this.clock = new ModelClock(opts.timeScale, opts.wall);
     this.scheduler = new Scheduler(this.clock);
     this.stores = new ReplicatedStores(this.scheduler, opts.seed, opts.mirror);
-    this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed);
+    this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed, opts.model ?? DEFAULT_MODEL);
     this.bottlenecks = new AzBottlenecks(this.scheduler, opts.model ?? DEFAULT_MODEL);
     this.jars = new Jars(this.stores, this.scheduler, this.bottlenecks, opts.mirror);
     this.faults = new Faults(opts.seed);

@@ -108,6 +108,13 @@ describe('simulator process over HTTP', () => {
     expect((await sim.client.capacity('az-a')).cores).toBeGreaterThanOrEqual(0);
   });
 
+  it('starts and ends a replication outage of one AZ pair; an unknown AZ or a pair of one AZ is refused naming it', async () => {
+    await sim.client.setReplicationDown('az-a', 'az-b', true);
+    await sim.client.setReplicationDown('az-a', 'az-b', false);
+    expect(await rejection(sim.client.setReplicationDown('az-a', 'az-z', true))).toMatchObject({ code: 'not-found', message: expect.stringContaining('az-z') });
+    expect(await rejection(sim.client.setReplicationDown('az-b', 'az-b', true))).toMatchObject({ code: 'invalid', message: expect.stringContaining('does not replicate into itself') });
+  });
+
   it('injects retryable API faults at the configured rate', async () => {
     await sim.client.setFaults({ apiFailureRate: 1, hangMs: 200 });
     const errors = await Promise.all(Array.from({ length: 30 }, () => rejection(sim.client.capacity('az-b'))));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFlinkMetadata } from '../../domain/flink-metadata.js';
 import { CHECKPOINTING } from '../../simulator/checkpointing.js';
+import { DEFAULT_MODEL, savepointSeconds } from '../../simulator/latency-model.js';
 import type { StoredObject } from '../../simulator/object-store.js';
 import { fleetJob, simWith } from './fixtures/sim-platform.js';
 
@@ -74,5 +75,26 @@ describe('simulated checkpointing', () => {
     expect(sim.getDeployment('az-a', 'ns', 'job-a')).toMatchObject({ jobState: 'SUSPENDED', upgradeSavepointPath: newest.path });
     advance(300);
     expect(sim.listSnapshots('az-a', JOB)[0]!.path).toBe(newest.path);
+  });
+
+  it('a periodic savepoint takes time in proportion to the state (the model savepoint time) and completes when it ends; its failure writes none', () => {
+    const GiB = 1024 ** 3;
+    const small = fleetJob('az-a', 'small', 1 * GiB);
+    const big = fleetJob('az-a', 'big', 20 * GiB);
+    const failing = fleetJob('az-a', 'failing', 1 * GiB);
+    const { sim, advance } = simWith([small, big, failing]);
+    sim.setFaults({ failSavepoint: ['ns/failing'] });
+    const savepoints = (job: typeof small): number[] => sim.listSnapshots('az-a', job).filter((e) => e.kind === 'savepoint').map((e) => e.completedAtEpochSeconds);
+    const tick = sim.clock.epoch(sim.clock.now()) + 20 * 60; // fleet load: first periodic savepoint 20 min in
+    // The manual clock moves in whole seconds: a completion shows at most 1 s after it is due.
+    const completesAt = (bytes: number) => ({ min: tick + savepointSeconds(DEFAULT_MODEL, bytes), max: tick + savepointSeconds(DEFAULT_MODEL, bytes) + 1 });
+    advance(20 * 60 + Math.ceil(savepointSeconds(DEFAULT_MODEL, 1 * GiB)));
+    expect(Math.max(...savepoints(small))).toBeGreaterThanOrEqual(completesAt(1 * GiB).min);
+    expect(Math.max(...savepoints(small))).toBeLessThanOrEqual(completesAt(1 * GiB).max);
+    expect(Math.max(...savepoints(big))).toBeLessThan(tick); // 20 GiB takes longer
+    advance(Math.ceil(savepointSeconds(DEFAULT_MODEL, 20 * GiB) - savepointSeconds(DEFAULT_MODEL, 1 * GiB)));
+    expect(Math.max(...savepoints(big))).toBeGreaterThanOrEqual(completesAt(20 * GiB).min);
+    expect(Math.max(...savepoints(big))).toBeLessThanOrEqual(completesAt(20 * GiB).max);
+    expect(Math.max(...savepoints(failing))).toBeLessThan(tick);
   });
 });

@@ -60,4 +60,37 @@ describe('simulated cross-AZ replication', () => {
     expect(replica.filter((e) => e.kind === 'savepoint').every((e) => e.hasMetadata && e.referencedFilesPresent)).toBe(true);
     expect(sim.listSnapshots('az-a', job).every((e) => e.referencedFilesPresent)).toBe(true);
   });
+
+  it('never replicates a pair the platform declares not replicating (notReplicated); the other direction still does', () => {
+    const jobB = fleetJob('az-b', 'job-b');
+    const platform: PlatformProfile = { ...PLATFORM, notReplicated: [{ from: 'az-a', to: 'az-b' }] };
+    const { sim, advance } = simWith([JOB, jobB], { platform });
+    advance(10 * 60);
+    expect(sim.listSnapshots('az-a', JOB).length).toBeGreaterThan(0);
+    expect(sim.listSnapshots('az-b', JOB)).toEqual([]);
+    expect(sim.listSnapshots('az-a', jobB).some((e) => e.hasMetadata && e.referencedFilesPresent)).toBe(true);
+  });
+
+  it('a replication outage of one pair holds its replications (the replica ages, the other pair goes on) and delivers them once it ends', () => {
+    const jobB = fleetJob('az-b', 'job-b');
+    const { sim, advance } = simWith([JOB, jobB]);
+    advance(3 * 60);
+    const now = (): number => sim.clock.epoch(sim.clock.now());
+    const newestComplete = (az: string, job: typeof JOB): number => sim.listSnapshots(az, job).find((e) => e.hasMetadata && e.referencedFilesPresent)?.completedAtEpochSeconds ?? 0;
+    const outageAt = now();
+    sim.stores.setReplicationDown('az-a', 'az-b', true);
+    expect(sim.stores.replicationOutages()).toEqual([{ from: 'az-a', to: 'az-b' }]);
+    advance(10 * 60);
+    expect(newestComplete('az-a', JOB)).toBeGreaterThan(now() - 90);
+    expect(newestComplete('az-b', JOB)).toBeLessThanOrEqual(outageAt);
+    expect(newestComplete('az-a', jobB)).toBeGreaterThan(now() - 2 * 60); // az-b → az-a is not in the outage
+    expect(sim.stores.counts().replicationsHeld).toBeGreaterThan(0);
+    sim.stores.setReplicationDown('az-a', 'az-b', false);
+    const endedAt = now();
+    advance(2 * 60);
+    expect(sim.stores.counts().replicationsHeld).toBe(0);
+    expect(newestComplete('az-b', JOB)).toBeGreaterThan(endedAt);
+    expect(() => sim.stores.setReplicationDown('az-a', 'az-a', true)).toThrow(/does not replicate into itself/);
+    expect(() => sim.stores.setReplicationDown('az-a', 'az-x', true)).toThrow(/az-x is not part of the simulated platform/);
+  });
 });
