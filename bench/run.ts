@@ -3,7 +3,9 @@
  *    [--no-preload-runs] [--no-s3] [--preload-jars N] [--jar-scale X] [--no-preload-bench] [--json FILE]`
  *
  * First a preload run (bench/preload.ts): N distinct jars copied on a real S3 server,
- * serially and bounded-concurrently: bytes/s and speedup.
+ * serially and bounded-concurrently: bytes/s and speedup. Then the protection loop's cost on
+ * the 5,000-job fleet (bench/protection-cost.ts, modelled: savepoints per minute, bytes written
+ * and shipped per cycle, whether each AZ's savepoints-at-once keep up).
  *
  * Evacuates `size` jobs (a generated fleet of 2 × size, half in each AZ) from az-a (taken down) into az-b on a real
  * Temporal dev server, with the production worker wiring, and prints per run: jobs, cores,
@@ -45,6 +47,7 @@ import { S3_CHECKPOINT_FLOOR_SECONDS } from '../simulator/checkpointing.js';
 import { platformModelNamed, type PlatformModel } from '../simulator/latency-model.js';
 import { lowerBound } from './lower-bound.js';
 import { runPreloadBench } from './preload.js';
+import { protectionCostRows, protectionCostText } from './protection-cost.js';
 import { scrapeOperations, serverWrites, type ServerWrites } from './server-metrics.js';
 import { checkTargets } from './targets.js';
 
@@ -219,6 +222,9 @@ async function main(): Promise<void> {
     console.table(preloadRows);
     process.stdout.write(`preload speedup (serial / bounded-concurrent): ${speedup}×\n`);
   }
+  // The protection loop's cost on the 5,000-job fleet (bench/protection-cost.ts): modelled, no servers.
+  const protection = protectionCostRows(5000);
+  process.stdout.write(`${protectionCostText(protection)}\n`);
   const temporal = await startTemporalDevServer(await mkdtemp(join(resolve('.az-evac'), 'bench-temporal-')), { headless: true, metrics: true });
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   const rows: BenchRecord[] = [];
@@ -238,7 +244,7 @@ async function main(): Promise<void> {
   console.table(rows.map(({ histories: _h, serverWrites: _w, ...row }): BenchRow => row));
   const targets = checkTargets(rows);
   if (targets.length) console.table(targets);
-  if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets }, null, 2));
+  if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets, protection }, null, 2));
 }
 
 await main();
