@@ -152,10 +152,10 @@ function readinessCell(az) {
 /** Per tier, the worst RPO an evacuation of this AZ would pay now against the tier's RPO, and its unprotected jobs (red). */
 function rpoCell(az) {
   const rows = az.readiness?.rpoNow;
-  if (!rows) return h('td', { class: 'muted' }, az.readiness ? '-' : 'checking…');
+  if (!rows) return h('td', { class: 'muted' }, az.readiness || az.readinessError ? '-' : 'checking…');
   const unprotected = rows.reduce((n, t) => n + t.unprotected, 0);
   const text = rows.map((t) => `${t.tier} ${t.worstAgeSeconds === null ? 'none' : `${Math.round(t.worstAgeSeconds)}s`} / ${t.rpoTargetSeconds}s${t.unprotected ? ` (${t.unprotected} unprotected)` : ''}`).join(' · ');
-  return h('td', { class: unprotected ? 'bad' : 'ok', 'data-unprotected': unprotected }, unprotected ? `${unprotected} job(s) unprotected` : 'every job protected', h('small', {}, text));
+  return h('td', { class: unprotected ? 'bad' : 'ok', 'data-unprotected': unprotected }, unprotected ? `${unprotected} job(s) unprotected` : 'no job unprotected', h('small', {}, text));
 }
 
 function renderFleet() {
