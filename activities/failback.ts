@@ -130,7 +130,9 @@ export function createFailbackActivities(deps: ActivityDeps) {
         const outcome = outcomes.get(p.key);
         if (outcome?.outcome === 'skipped') return;
         const src = await deps.cluster.getDeployment(sourceAz, p.namespace, p.name).catch(unhealthy(`the API server of ${sourceAz}`));
-        if (src?.specState !== 'running' || src.jobState !== 'RUNNING') movingBack.push(p);
+        // A copy whose job still runs holds its pods, even when a fence is stopping it (a
+        // stop-with-savepoint frees them only once the savepoint is written): it needs none again.
+        if (src?.jobState !== 'RUNNING') movingBack.push(p);
         // Only a job running in the target AZ with state of its own has snapshots to replicate.
         if (outcome?.outcome !== 'running' || !outcome.jobId || (outcome.snapshotPath === undefined && p.strategy !== 'promote-standby')) return;
         const ctx = await loadJobContext(deps, req, p.key);
