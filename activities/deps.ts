@@ -3,7 +3,7 @@
  * Activities are built by factories over these narrow ports: createActivities(deps).
  */
 import type { FlinkDeploymentManifest, TiersPolicy } from '../domain/types.js';
-import type { CatalogStore, ClusterPort, EngineMetrics, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort, ReportStore } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EngineMetrics, EvacuationStore, FaultInjectionPort, FleetSource, ObjectStorePort, ReportStore, SavepointPort, SnapshotShippingPort } from '../platform/ports.js';
 
 export interface ActivityDeps {
   cluster: ClusterPort;
@@ -21,6 +21,10 @@ export interface ActivityDeps {
   reports: ReportStore;
   /** Fault injection, present on the simulator only (drills on real clusters use hook commands). */
   faults?: FaultInjectionPort;
+  /** Savepoints of running jobs through the operator, for protection (the k8s platform); absent: protection cannot take savepoints and says so. */
+  savepoints?: SavepointPort;
+  /** Shipping savepoints between AZs that do not replicate, for protection (the S3 object store); absent: protection cannot ship and says so. */
+  shipping?: SnapshotShippingPort;
   /** Monitoring (the worker's /metrics); absent: nothing is recorded. */
   metrics?: EngineMetrics;
 }

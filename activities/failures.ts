@@ -11,7 +11,8 @@ import { retryTransient } from '../platform/transient-retry.js';
 /** ApplicationFailure type names az-evac raises (visible in histories and reports). */
 export type FailureType =
   | 'NoCatalog' | 'StaleCatalog' | 'InvalidCatalog' | 'UnknownJob' | 'InvalidPolicy' | 'JarMissing' | 'DeploymentFailed' | 'StartupTimeout'
-  | 'ManifestRejected' | 'Forbidden' | 'PlatformUnavailable' | 'PlatformTimeout' | 'Conflict' | 'NotFound' | 'SourceUnhealthy' | 'EvacuationRunning';
+  | 'ManifestRejected' | 'Forbidden' | 'PlatformUnavailable' | 'PlatformTimeout' | 'Conflict' | 'NotFound' | 'SourceUnhealthy' | 'EvacuationRunning'
+  | 'SavepointFailed' | 'SavepointTimeout' | 'ProtectionUnsupported';
 
 const typeOf: Record<PlatformError['code'], FailureType> = {
   'unavailable': 'PlatformUnavailable', 'throttled': 'PlatformUnavailable', 'az-down': 'PlatformUnavailable',

@@ -11,6 +11,7 @@ import { createJarActivities } from './jars.js';
 import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
 import { createPlannedStopActivities } from './planned-stop.js';
+import { createProtectionActivities } from './protect.js';
 import { createReportActivities } from './report.js';
 import { JarStager } from './jar-stager.js';
 
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDrillActivities(deps),
     ...createFencingActivities(deps),
     ...createFailbackActivities(deps),
+    ...createProtectionActivities(deps),
   };
 }
 

@@ -24,6 +24,8 @@ import {
   type PlanSummary,
 } from '../domain/evacuation.js';
 import type { syncCatalogWorkflow } from '../workflows/catalog-sync.js';
+import type { ProtectionPassResult } from '../workflows/protect.js';
+import { ensureProtectionSchedule, protectNow } from './protection-schedule.js';
 import type { planPreview } from '../workflows/plan-preview.js';
 import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierCountsQuery } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
@@ -173,6 +175,16 @@ export class EvacuationClient {
       await handle.update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
     }
     return CATALOG_SYNC_SCHEDULE_ID;
+  }
+
+  /** Create, update or (0) delete the protection schedule (client/protection-schedule.ts). @returns the schedule id */
+  ensureProtectionSchedule(intervalSeconds: number): Promise<string> {
+    return ensureProtectionSchedule(this.client, this.taskQueue, intervalSeconds);
+  }
+
+  /** Run one protection pass now (workflows/protect.ts) and wait for what it did. */
+  protectNow(): Promise<ProtectionPassResult> {
+    return protectNow(this.client, this.taskQueue);
   }
 
   /** Plan an evacuation without acting; the full plan is stored under `planId` in the state dir. */

@@ -47,7 +47,7 @@ export interface ProtectionPolicy {
   retry: { attempts: number; initialBackoffSeconds: number };
   /**
    * Shipped copies kept per job and target AZ: the newest `keepPerJob`, at least 1. A copy
-   * an evacuation still needs (domain/protection.ts expiredShipments `needed`) is never expired.
+   * an evacuation still needs (expiredShipments `needed`) is never expired.
    */
   retention: { keepPerJob: number };
 }
@@ -205,37 +205,41 @@ function actionFor(input: ProtectionInput, azs: AzProtection[], threshold: numbe
   return { kind: 'ship', path: src.path, toAzs, reason: `${toAzs.join(', ')} do${toAzs.length === 1 ? 'es' : ''} not replicate from ${input.az}; its savepoint ${src.path} is ${Math.round(srcAge!)} s old` };
 }
 
+/** A job whose action is `savepoint`, as the protection pass queues it. */
+export interface DueSavepoint {
+  job: JobKey;
+  az: string;
+  tier: Tier;
+  /** Seconds past the refresh point (overdueSeconds); Infinity when some other AZ has nothing restorable. */
+  overdueSeconds: number;
+}
+
 /**
- * Which of the jobs that need a savepoint may trigger one now, so that at most `perAz`
- * savepoints are in flight per AZ: the most overdue first (highest tier first on a tie, then
- * by job key), counting those already in flight.
- * @param due jobs whose action is `savepoint`, with their AZ and how overdue they are (seconds past the refresh point; Infinity when nothing restorable exists)
- * @param inFlight savepoints already in flight per AZ
- * @param perAz ProtectionPolicy.savepointsAtOncePerAz, integer ≥ 1
- * @returns the job keys to trigger now, in trigger order
- * @throws Error when `perAz` is not an integer ≥ 1
+ * The order in which due savepoints are taken: the most overdue first, the higher tier first on
+ * a tie, then by job key. The protection workflow takes them in this order per AZ, at most
+ * ProtectionPolicy.savepointsAtOncePerAz at a time.
  */
-export function admitSavepoints(
-  due: ReadonlyArray<{ job: JobKey; az: string; tier: Tier; overdueSeconds: number }>,
-  inFlight: Readonly<Record<string, number>>,
-  perAz: number,
-): JobKey[] {
-  if (!Number.isInteger(perAz) || perAz < 1) throw new Error(`admitSavepoints: perAz must be an integer ≥ 1, got ${perAz}. Fix: set protection.savepointsAtOncePerAz ≥ 1 in tiers.yaml`);
-  const used = new Map(Object.entries(inFlight));
-  const order = [...due].sort((a, b) => b.overdueSeconds - a.overdueSeconds || TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) || (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
-  const out: JobKey[] = [];
-  for (const d of order) {
-    const n = used.get(d.az) ?? 0;
-    if (n >= perAz) continue;
-    used.set(d.az, n + 1);
-    out.push(d.job);
-  }
-  return out;
+export function savepointOrder<T extends DueSavepoint>(due: readonly T[]): T[] {
+  return [...due].sort((a, b) => b.overdueSeconds - a.overdueSeconds || TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) || (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
+}
+
+/**
+ * The savepoint format a job gets: `native` needs Flink ≥ 1.15 (FLIP-203, where native
+ * savepoints were introduced); older jobs, or a job whose spec.flinkVersion is absent or
+ * unreadable, get `canonical`, which every version restores.
+ * @param flinkVersion spec.flinkVersion of the FlinkDeployment, e.g. `v1_20`, `v2_1`
+ */
+export function savepointFormatFor(flinkVersion: string | undefined, wanted: SavepointFormat): SavepointFormat {
+  if (wanted === 'canonical') return 'canonical';
+  const m = /^v(\d+)_(\d+)$/.exec(flinkVersion ?? '');
+  if (!m) return 'canonical';
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 1 || minor >= 15 ? 'native' : 'canonical';
 }
 
 /**
  * Seconds a job is past its refresh point (Infinity when some due AZ has nothing restorable),
- * to order savepoint triggers (admitSavepoints).
+ * to order savepoint triggers (savepointOrder).
  */
 export function overdueSeconds(p: JobProtection, refreshAtRpoFraction: number): number {
   const threshold = p.rpoSeconds * refreshAtRpoFraction;

@@ -1,7 +1,7 @@
 /**
  * Bootstrap of one freshly started local cluster, as its admin: namespaces, the worker's
- * least-privilege RBAC (deploy/rbac/az-evac-worker.yaml), the real FlinkDeployment and
- * FlinkSessionJob CRDs (vendor/flink-operator/crds, waited until Established) and Nodes with
+ * least-privilege RBAC (deploy/rbac/az-evac-worker.yaml), the real FlinkDeployment,
+ * FlinkSessionJob and FlinkStateSnapshot CRDs (vendor/flink-operator/crds, waited until Established) and Nodes with
  * allocatable cpu/memory and the zone label (Node objects only: no kubelet runs, and no
  * controller-manager marks them NotReady).
  */
@@ -25,8 +25,9 @@ const MANIFESTS = [
   'deploy/rbac/az-evac-worker.yaml',
   'vendor/flink-operator/crds/flinkdeployments.flink.apache.org-v1.yml',
   'vendor/flink-operator/crds/flinksessionjobs.flink.apache.org-v1.yml',
+  'vendor/flink-operator/crds/flinkstatesnapshots.flink.apache.org-v1.yml',
 ];
-const CRDS = ['flinkdeployments.flink.apache.org', 'flinksessionjobs.flink.apache.org'];
+const CRDS = ['flinkdeployments.flink.apache.org', 'flinksessionjobs.flink.apache.org', 'flinkstatesnapshots.flink.apache.org'];
 /** How long a CRD may take to become Established, seconds. */
 const ESTABLISHED_TIMEOUT_S = 60;
 /** Label the adapter reads to tell a Node's AZ (well-known label). */

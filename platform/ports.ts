@@ -22,7 +22,7 @@ import type {
   TiersPolicy,
 } from '../domain/types.js';
 import type { SnapshotQuery } from '../domain/snapshot-choice.js';
-import type { JobProtection } from '../domain/protection.js';
+import type { JobProtection, SavepointFormat } from '../domain/protection.js';
 import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -238,6 +238,49 @@ export interface ObjectStorePort {
    * that copy in one step may call it once, or not at all).
    */
   preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }>;
+}
+
+/**
+ * A savepoint protection triggered through the operator (platform/kube/savepoint-trigger.ts):
+ * through a FlinkStateSnapshot resource where the cluster serves that CRD (operator ≥ 1.10),
+ * else through spec.job.savepointTriggerNonce.
+ */
+export interface SavepointTrigger {
+  az: string;
+  namespace: string;
+  /** The FlinkDeployment. */
+  name: string;
+  via: 'flinkstatesnapshot' | 'nonce';
+  /** The caller's id of this trigger (digits): the nonce, or the suffix of the resource name. */
+  id: string;
+  format: SavepointFormat;
+  /** The FlinkStateSnapshot's name, with `via: 'flinkstatesnapshot'`. */
+  resource?: string;
+}
+
+/** Where a savepoint trigger stands, as the operator reports it. */
+export type SavepointProgress =
+  | { state: 'pending'; detail: string }
+  | { state: 'completed'; path: string }
+  /** `reason`: the operator's (FlinkStateSnapshot status.error), or why the trigger is gone. */
+  | { state: 'failed'; reason: string };
+
+/**
+ * Savepoints of RUNNING jobs through the operator, for protection (docs/protection.md). Never
+ * suspends, restarts or reconfigures the job.
+ */
+export interface SavepointPort {
+  /**
+   * Trigger a savepoint of FlinkDeployment `namespace/name` in `az`. Idempotent by `id`.
+   * @param o.id 1–16 decimal digits, unique per attempt (a retried call with the same id triggers once)
+   * @param o.format native or canonical (FlinkStateSnapshot spec.savepoint.formatType; a nonce trigger takes the operator's configured format)
+   * @throws PlatformError('not-found') when the FlinkDeployment does not exist
+   */
+  triggerSavepoint(az: string, namespace: string, name: string, o: { id: string; format: SavepointFormat }): Promise<SavepointTrigger>;
+  /** Where `trigger` stands now (one read). */
+  savepointProgress(trigger: SavepointTrigger): Promise<SavepointProgress>;
+  /** Remove what the trigger left in the cluster (its FlinkStateSnapshot; the savepoint data stays). Idempotent. */
+  releaseSavepointTrigger(trigger: SavepointTrigger): Promise<void>;
 }
 
 /** A savepoint shipped into another AZ's state bucket (platform/s3/snapshot-shipping.ts). */

@@ -20,6 +20,8 @@
  *   jobStatus {state, jobId (fresh per deploy), startTime, upgradeSavepointPath (the savepoint a
  *   stop-with-savepoint took)}, error (e.g. a failed savepoint, the job running on), and observedGeneration as
  *   the Kubernetes generation the simulator acted on;
+ * - a restore path (spec.job.initialSavepointPath) the simulator's store lacks is read from
+ *   the AZ's S3 first when S3 is mirrored: a savepoint az-evac's protection shipped there;
  * - a spec the simulator rejects (unreadable resources, missing jarURI, ...) → FAILED with
  *   status.error;
  * - for a job that restores state, once it has a job id, the JobManager's REST Service the
@@ -43,6 +45,7 @@ import { FLINK_DEPLOYMENTS, toManifest, type FlinkDeploymentObject } from '../pl
 import { REST_PORT } from '../platform/kube/flink-rest.js';
 import { deleteHaConfigMaps, haLabelSelector } from '../platform/kube/ha-configmaps.js';
 import { createHaConfigMaps } from './kube-seed.js';
+import { METADATA, parseS3Uri } from '../domain/snapshot-layout.js';
 import { canonicalJson, nsName, type Resource } from './resources.js';
 import type { Simulator } from './simulator.js';
 
@@ -202,6 +205,7 @@ export class KubeOperatorStandIn {
       return;
     }
     if (!existing) await this.mirrorHaConfigMaps(apis, namespace, obj.metadata.name);
+    await this.importRestorePath(az, (obj.spec.job as { initialSavepointPath?: unknown } | undefined)?.initialSavepointPath);
     try {
       this.sim.apply(az, toManifest(obj));
     } catch (err) {
@@ -216,6 +220,20 @@ export class KubeOperatorStandIn {
     const r = cluster.resources.get(key)!;
     this.noteGeneration(id, r.generation, kubeGeneration);
     this.statusChanged(r);
+  }
+
+  /**
+   * A restore path the simulator's store lacks but the AZ's S3 holds (a savepoint az-evac's
+   * protection shipped there with S3 copies, which the simulator did not write): read into the
+   * store first, as a real JobManager reads whatever S3 holds.
+   */
+  private async importRestorePath(az: string, path: unknown): Promise<void> {
+    const mirror = this.sim.stores.mirror;
+    const at = typeof path === 'string' ? parseS3Uri(path) : undefined;
+    if (!mirror || !at) return;
+    const store = this.sim.stores.store(az);
+    if (!store.hasBucket(at.bucket) || store.get(at.bucket, `${at.key}/${METADATA}`)) return;
+    for (const { key, obj } of await mirror.readForeign(az, at.bucket, `${at.key}/`)) store.put(at.bucket, key, obj, { silent: true });
   }
 
   /**

@@ -21,6 +21,7 @@ import { S3Mirror } from './s3-mirror.js';
 import { azApis } from '../platform/kube/az-apis.js';
 import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
 import { KubeOperatorStandIn } from './kube-operator.js';
+import { KubeSnapshotStandIn } from './kube-snapshots.js';
 import { startFlinkRestStandIn } from './flink-rest-server.js';
 import { buildServer } from './server.js';
 import { Simulator } from './simulator.js';
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const settings = loadSettings();
   const mirror = settings.s3AccessKey ? new S3Mirror(new S3Clients(connectionSettings(settings)), parseEndpoints(settings.s3Endpoints)) : undefined;
   let standIn: KubeOperatorStandIn | undefined;
+  let snapshotStandIn: KubeSnapshotStandIn | undefined;
   const sim = new Simulator({
     mirror,
     minCheckpointIntervalSeconds: opts.minCheckpointInterval ?? (mirror ? S3_CHECKPOINT_FLOOR_SECONDS : 0),
@@ -78,8 +80,11 @@ async function main(): Promise<void> {
   });
   const rest = opts.kubeconfig ? await startFlinkRestStandIn(sim, logger) : undefined;
   if (opts.kubeconfig) {
-    standIn = new KubeOperatorStandIn(sim, azApis(loadKubeConfigs(opts.kubeconfig, parseKubeContexts(opts.kubeContexts, ['az-a', 'az-b']))), logger, rest);
+    const apis = azApis(loadKubeConfigs(opts.kubeconfig, parseKubeContexts(opts.kubeContexts, ['az-a', 'az-b'])));
+    standIn = new KubeOperatorStandIn(sim, apis, logger, rest);
     standIn.start();
+    snapshotStandIn = new KubeSnapshotStandIn(sim, apis, logger);
+    snapshotStandIn.start();
   }
   const app = buildServer(sim, logger);
   sim.scheduler.start();
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
   const close = (): void => {
     sim.scheduler.stop();
     standIn?.stop();
+    snapshotStandIn?.stop();
     void rest?.close();
     app.close().then(
       () => process.exit(0),

@@ -194,6 +194,23 @@ export class Operator {
     return run.track?.stateSizeBytes ?? this.ctx.stateSizeBytes(nsName(r.namespace, r.name));
   }
 
+  /**
+   * A savepoint of the RUNNING job of `r` that leaves it running (what the real operator does
+   * for a FlinkStateSnapshot or a savepointTriggerNonce): written into the job's state bucket
+   * now (data, then `_metadata` in Flink's format), replicated like any savepoint.
+   * @returns its path, or the operator's error: the job is not running, has no savepoint
+   *   directory, or the `failSavepoint` fault is set
+   */
+  takeSavepoint(r: Resource): { path: string; completedAtEpochSeconds: number } | { error: string; notRunning?: true } {
+    const run = r.run;
+    if (!run || run.phase !== 'running') return { error: `job ${nsName(r.namespace, r.name)} is not running (${r.status.jobStatus?.state ?? r.status.lifecycleState}): no savepoint can be triggered`, notRunning: true };
+    const why = this.savepointFailure(r, run);
+    if (why !== undefined) return { error: why.replace(/^UpgradeFailureException: /, '').replace('stop-with-savepoint', 'savepoint') };
+    const written = this.ctx.checkpointing.writeSavepoint(run.track!, this.ctx.scheduler.clock.now());
+    if (!written) return { error: `savepoint of job ${r.status.jobStatus?.jobId ?? '?'} failed: the state bucket ${run.track!.bucket} does not exist in ${r.az}` };
+    return { path: written.path, completedAtEpochSeconds: written.completedAtEpochSeconds };
+  }
+
   /** The resource is being deleted: stop its job without a savepoint and drop any delayed step. */
   remove(r: Resource): void {
     r.reconciles++;

@@ -13,7 +13,7 @@
  * so the digest verifies) with `x-amz-meta-sha256` as CI publishes it; state files are
  * empty with their nominal size in `x-amz-meta-nominal-bytes`.
  */
-import { CreateBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PlatformError } from '../platform/errors.js';
 import type { S3Clients } from '../platform/s3/clients.js';
 import { classifyS3Error, s3Call, unlessMissing, type S3CallContext } from '../platform/s3/errors.js';
@@ -139,6 +139,39 @@ export class S3Mirror {
     const client = this.client(az);
     const head = await unlessMissing(s3Call(this.call, `head s3://${bucket}/${key} in ${az}`, () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))));
     return head?.Metadata?.[DIGEST_METADATA];
+  }
+
+  /**
+   * Every object under `prefix` in `az`'s S3 that this mirror did not write (e.g. a savepoint
+   * az-evac's protection shipped there), as StoredObjects: size from `x-amz-meta-nominal-bytes`
+   * when set (state files are empty stand-ins) else the object's, time from the shipped
+   * `_metadata`'s source completion time when set, bodies of `_metadata` files only.
+   */
+  async readForeign(az: string, bucket: string, prefix: string): Promise<Array<{ key: string; obj: StoredObject }>> {
+    const client = this.client(az);
+    const out: Array<{ key: string; obj: StoredObject }> = [];
+    let token: string | undefined;
+    do {
+      const page = await s3Call(this.call, `list s3://${bucket}/${prefix} in ${az}`, () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })));
+      for (const o of page.Contents ?? []) {
+        const key = o.Key!;
+        if (this.inS3.has(`${az}|${bucket}|${key}`)) continue;
+        const got = await s3Call(this.call, `read s3://${bucket}/${key} in ${az}`, () => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+        const body = await got.Body!.transformToByteArray();
+        const nominal = Number(got.Metadata?.['nominal-bytes']);
+        const completedAt = Number(got.Metadata?.['az-evac-completed-at']);
+        out.push({
+          key,
+          obj: {
+            sizeBytes: Number.isFinite(nominal) && got.Metadata?.['nominal-bytes'] !== undefined ? nominal : body.length,
+            lastModifiedEpochSeconds: Number.isFinite(completedAt) && completedAt > 0 ? completedAt : (got.LastModified?.getTime() ?? 0) / 1000,
+            ...(key.endsWith('/_metadata') ? { body } : {}),
+          },
+        });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return out;
   }
 
   private client(az: string): S3Client {

@@ -242,6 +242,15 @@ export class Simulator {
     return toDeploymentStatus(r);
   }
 
+  /**
+   * A savepoint of the running job of `namespace/name` in `az`, the job left running
+   * (Operator.takeSavepoint): its path, or the operator's error.
+   * @throws PlatformError('not-found') when the resource does not exist; 'az-down' when the AZ is down
+   */
+  takeSavepoint(az: string, namespace: string, name: string): ReturnType<Operator['takeSavepoint']> {
+    return this.operator.takeSavepoint(this.resource(az, namespace, name));
+  }
+
   /** spec.job.state running + upgradeMode `upgradeMode` (null: removed) (ClusterPort.undoStop). @throws PlatformError('not-found') */
   undoStop(az: string, namespace: string, name: string, upgradeMode: UpgradeMode | null): DeploymentStatus {
     const r = this.resource(az, namespace, name);

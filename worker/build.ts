@@ -21,7 +21,7 @@ import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-config
 import { KubePlatform } from '../platform/kube/kube-platform.js';
 import { loadPlatformProfile } from '../platform/kube/platform-profile.js';
 import { PlatformError } from '../platform/errors.js';
-import type { CatalogStore, ClusterPort, EngineMetrics, FaultInjectionPort, FleetSource, ObjectStorePort, PlatformApiError } from '../platform/ports.js';
+import type { CatalogStore, ClusterPort, EngineMetrics, FaultInjectionPort, FleetSource, ObjectStorePort, PlatformApiError, SavepointPort, SnapshotShippingPort } from '../platform/ports.js';
 import { countingApiErrors } from '../platform/api-error-counting.js';
 import { connectionSettings, parseEndpoints, S3Clients } from '../platform/s3/clients.js';
 import { S3ObjectStore } from '../platform/s3/object-store.js';
@@ -157,6 +157,8 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     reports: state.reports,
     ...(platform.setAzDown ? { faults: { setAzDown: platform.setAzDown.bind(platform) } } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    // Protection: savepoints through the operator and shipping over S3 exist on the k8s platform.
+    ...(platform instanceof KubePlatform ? { savepoints: counted<SavepointPort>(platform, 'kubernetes'), shipping: counted<SnapshotShippingPort>(platform, 's3') } : {}),
   });
   const connection = await connectWorkerTemporal(settings);
   return Worker.create({

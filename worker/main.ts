@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     const running = worker.run();
     const client = await EvacuationClient.connect(settings);
     await client.ensureCatalogSyncSchedule(settings.catalogSyncIntervalSeconds);
+    await client.ensureProtectionSchedule(settings.protectionIntervalSeconds);
     await client.close();
     started = true;
     process.stdout.write(`${JSON.stringify({ ready: true, taskQueue: settings.taskQueue, pid: process.pid, health: health.url })}\n`);

@@ -23,7 +23,7 @@ export const SEARCH_ATTRIBUTE_KEYS = {
 } as const;
 
 /** What a workflow is (AzEvacKind). */
-export type WorkflowKind = 'evacuation' | 'tier' | 'shard' | 'job' | 'fencing' | 'drill' | 'failback' | 'failback-shard' | 'plan' | 'catalog-sync' | 'az-hold';
+export type WorkflowKind = 'evacuation' | 'tier' | 'shard' | 'job' | 'fencing' | 'drill' | 'failback' | 'failback-shard' | 'plan' | 'catalog-sync' | 'az-hold' | 'protection';
 
 /** A workflow's tags; absent ones are not set. */
 export interface WorkflowTags {

@@ -28,7 +28,11 @@ export interface FlinkDeploymentObject {
     observedGeneration?: number;
     jobManagerDeploymentStatus?: string;
     error?: string;
-    jobStatus?: { state?: string; jobId?: string; startTime?: string; upgradeSavepointPath?: string; savepointInfo?: { lastSavepoint?: { location?: string } } };
+    jobStatus?: {
+      state?: string; jobId?: string; startTime?: string; upgradeSavepointPath?: string;
+      /** Legacy savepoint reporting (operator < 1.10, or FlinkStateSnapshot resources disabled): platform/kube/savepoint-trigger.ts. */
+      savepointInfo?: { triggerId?: string; lastSavepoint?: { location?: string; timeStamp?: number; triggerNonce?: number; formatType?: string } };
+    };
   };
 }
 

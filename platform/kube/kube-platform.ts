@@ -14,6 +14,10 @@
  * - checkObjects: metadata-only `get` of the namespace and each named object (target-objects.ts).
  * - waitForRunning: a watch on the one resource (wait-for-running.ts).
  * - capacity: Nodes' allocatable minus running FlinkDeployments' requests (capacity.ts).
+ * - triggerSavepoint / savepointProgress / releaseSavepointTrigger (protection): a
+ *   FlinkStateSnapshot where the AZ's cluster serves that CRD (asked once per AZ), else
+ *   spec.job.savepointTriggerNonce (savepoint-trigger.ts); shipSavepoint / deleteShipped go
+ *   to the object store (S3: platform/s3/snapshot-shipping.ts).
  * - readFleet: FlinkDeployments with the tier label across namespaces of every AZ
  *   (fleet-reader.ts reads tiers, standbys, lineage and jars); an AZ whose list still fails
  *   transiently after the in-place retries (transient-retry.ts) is reported unreachable; the AZ profiles come from the
@@ -27,7 +31,9 @@ import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, Platform
 import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { PlatformError } from '../errors.js';
-import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentEvent, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type UpgradeMode, type WaitProgress } from '../ports.js';
+import { FIELD_MANAGER, type ApplyResult, type ArtifactPlace, type ClusterPort, type DeploymentEvent, type DeploymentStatus, type FleetSource, type ObjectStorePort, type RunningStatus, type SavepointPort, type SavepointProgress, type SavepointTrigger, type ShippedSavepoint, type SnapshotShippingPort, type UpgradeMode, type WaitProgress } from '../ports.js';
+import type { SavepointFormat } from '../../domain/protection.js';
+import { releaseTrigger, savepointProgress, servesStateSnapshots, triggerSavepoint } from './savepoint-trigger.js';
 import { FLEET_LABELS, readFleetJobs } from '../../domain/fleet-contract.js';
 import { restoreSpecPatch, type RestoreRequest } from '../../domain/flink-spec.js';
 import { retryTransient } from '../transient-retry.js';
@@ -57,7 +63,10 @@ function withAnnotations(annotations: Record<string, string> | undefined): { met
 export type AzSetup = { az: string; ok: true } | { az: string; ok: false; error: PlatformError };
 
 /** Kubernetes clusters (ClusterPort, FleetSource) plus an object store (ObjectStorePort). */
-export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
+export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort, SavepointPort, SnapshotShippingPort {
+  /** Per AZ: whether its cluster serves the FlinkStateSnapshot CRD (asked once). */
+  private readonly stateSnapshots = new Map<string, Promise<boolean>>();
+
   /**
    * @param apis clients per AZ (az-apis.ts)
    * @param profile the platform's AZ profiles; every AZ of `apis` must be in it
@@ -67,7 +76,7 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
   constructor(
     private readonly apis: Map<string, AzApis>,
     private readonly profile: PlatformProfile,
-    private readonly objects: ObjectStorePort,
+    private readonly objects: ObjectStorePort & Partial<SnapshotShippingPort>,
   ) {
     for (const az of apis.keys()) {
       if (!profile.azs.some((a) => a.name === az)) throw new Error(`AZ ${az} has a kubeconfig context but is not in the platform profile (AZs: ${profile.azs.map((a) => a.name).join(', ')}). Fix: add it to AZ_EVAC_PLATFORM_PROFILE or drop it from AZ_EVAC_KUBE_CONTEXTS`);
@@ -250,6 +259,40 @@ export class KubePlatform implements ClusterPort, FleetSource, ObjectStorePort {
 
   preloadArtifact(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }> {
     return this.objects.preloadArtifact(az, jar, onBytes);
+  }
+
+  async triggerSavepoint(az: string, namespace: string, name: string, o: { id: string; format: SavepointFormat }): Promise<SavepointTrigger> {
+    const a = this.az(az);
+    let serves = this.stateSnapshots.get(az);
+    if (!serves) {
+      serves = servesStateSnapshots(a);
+      this.stateSnapshots.set(az, serves);
+      serves.catch(() => this.stateSnapshots.delete(az)); // asked again on the next trigger
+    }
+    return triggerSavepoint(a, namespace, name, { ...o, useResource: await serves });
+  }
+
+  savepointProgress(trigger: SavepointTrigger): Promise<SavepointProgress> {
+    return savepointProgress(this.az(trigger.az), trigger);
+  }
+
+  releaseSavepointTrigger(trigger: SavepointTrigger): Promise<void> {
+    return releaseTrigger(this.az(trigger.az), trigger);
+  }
+
+  shipSavepoint(fromAz: string, toAz: string, path: string): Promise<ShippedSavepoint> {
+    return this.shipping().shipSavepoint(fromAz, toAz, path);
+  }
+
+  deleteShipped(az: string, path: string): Promise<number> {
+    return this.shipping().deleteShipped(az, path);
+  }
+
+  /** The object store's shipping. @throws PlatformError('invalid') when it has none (a simulator's store in tests) */
+  private shipping(): SnapshotShippingPort {
+    const o = this.objects;
+    if (!o.shipSavepoint || !o.deleteShipped) throw new PlatformError('invalid', 'this object store cannot ship savepoints between AZs; use the S3 object store (AZ_EVAC_S3_ENDPOINTS)', false);
+    return { shipSavepoint: o.shipSavepoint.bind(o), deleteShipped: o.deleteShipped.bind(o) };
   }
 
   private async merge(az: string, namespace: string, name: string, what: string, body: object): Promise<DeploymentStatus> {

@@ -15,7 +15,7 @@
  * 2. Each referenced file is copied: with CopyObject (server-side, no byte through the
  *    worker) when both AZs are served by the same S3 endpoint (e.g. two buckets of one AWS
  *    region); otherwise (two object stores) GetObject from the source streamed into PutObject
- *    of the target. CopyObject and PutObject each take objects up to 5 GiB (AWS S3 "CopyObject",
+ *    of the target, with the source's user metadata (what CopyObject keeps). CopyObject and PutObject each take objects up to 5 GiB (AWS S3 "CopyObject",
  *    "PutObject"): a larger file is refused with PlatformError('invalid') naming it.
  * 3. `_metadata` is written LAST (Flink's own rule: without it a snapshot is incomplete, so an
  *    evacuation never restores a half-shipped copy), carrying two user-metadata keys:
@@ -162,7 +162,7 @@ async function copyObject(ctx: ShipContext, key: string, size: number, serverSid
   }
   await s3Call(ctx, what, async () => {
     const got = await source.client.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
-    await target.client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: got.Body, ContentLength: size }));
+    await target.client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: got.Body, ContentLength: size, ...(got.Metadata ? { Metadata: got.Metadata } : {}) }));
   });
 }
 

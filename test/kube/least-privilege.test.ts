@@ -136,6 +136,19 @@ describe('least-privilege worker identity (deploy/rbac/az-evac-worker.yaml)', ()
     expect((await aCore.readNamespacedEvent({ namespace: NS, name: `${name}.lp-event` })).message).toBe('least-privilege check');
   });
 
+  it('can create, get, list and delete a FlinkStateSnapshot (protection savepoints), and neither patch it nor write its status (403)', async () => {
+    const FSS = { group: 'flink.apache.org', version: 'v1beta1', plural: 'flinkstatesnapshots' } as const;
+    const snap = `${name}-az-evac-1`;
+    await wCustom.createNamespacedCustomObject({ ...FSS, namespace: NS, body: { apiVersion: `${FSS.group}/${FSS.version}`, kind: 'FlinkStateSnapshot', metadata: { name: snap }, spec: { jobReference: { kind: 'FlinkDeployment', name }, savepoint: { formatType: 'NATIVE' } } } });
+    expect(((await wCustom.getNamespacedCustomObject({ ...FSS, namespace: NS, name: snap })) as { metadata: { name: string } }).metadata.name).toBe(snap);
+    expect(((await wCustom.listClusterCustomObject({ ...FSS, limit: 1 })) as { items: unknown[] }).items.length).toBe(1);
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    expect(await statusOf(() => wCustom.patchNamespacedCustomObject({ ...FSS, namespace: NS, name: snap, body: { spec: { backoffLimit: 3 } } }, merge))).toBe(403);
+    expect(await statusOf(() => wCustom.patchNamespacedCustomObjectStatus({ ...FSS, namespace: NS, name: snap, body: { status: { state: 'COMPLETED' } } }, merge))).toBe(403);
+    await wCustom.deleteNamespacedCustomObject({ ...FSS, namespace: NS, name: snap });
+    expect(await statusOf(() => wCustom.getNamespacedCustomObject({ ...FSS, namespace: NS, name: snap }))).toBe(404);
+  });
+
   it("can GET a JobManager's REST API through the service proxy (services/proxy get)", async () => {
     // A REST Service with no Endpoints: the API server authorizes the proxy GET, then finds nowhere to send it (not 403).
     await aCore.createNamespacedService({ namespace: NS, body: { metadata: { name: `${name}-rest` }, spec: { ports: [{ name: 'rest', port: REST_PORT }] } } });

@@ -34,7 +34,7 @@ describe('local two-AZ control plane', () => {
       const established = crds.items
         .filter((c) => c.status?.conditions?.some((k) => k.type === 'Established' && k.status === 'True'))
         .map((c) => c.metadata?.name);
-      expect(established).toEqual(expect.arrayContaining(['flinkdeployments.flink.apache.org', 'flinksessionjobs.flink.apache.org']));
+      expect(established).toEqual(expect.arrayContaining(['flinkdeployments.flink.apache.org', 'flinksessionjobs.flink.apache.org', 'flinkstatesnapshots.flink.apache.org']));
       const nodes = await core(cp.kubeconfigPath, az).listNode();
       expect(new Set(nodes.items.map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']))).toEqual(new Set([az]));
     }

@@ -8,7 +8,7 @@
  * production worker builds it. The worker never talks to the simulator.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Capacity, PlatformProfile } from '../../domain/types.js';
+import type { Capacity, PlatformProfile, StorageLayout } from '../../domain/types.js';
 import { azApis, listFlinkDeployments, type AzApis } from '../../platform/kube/az-apis.js';
 import { kubeCall } from '../../platform/kube/errors.js';
 import { FLINK_DEPLOYMENTS } from '../../platform/kube/flink-resource.js';
@@ -75,8 +75,9 @@ export async function cleanClusters(admin: Map<string, AzApis>): Promise<void> {
  *   Only for drills: the stand-in writes to S3 behind its own memory, so with the source AZ
  *   up a retired checkpoint can still be listed in S3 after the stand-in forgot it, and its
  *   restore then FAILS (a lag of the stand-in's write-through, not of the adapter). Default true.
+ * @param o.layout the fleet's storage layout (default symmetric); o.notReplicated AZ pairs whose stores do not replicate
  */
-export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number; headroom?: Record<string, Capacity>; s3?: boolean }): Promise<KubeTestPlatform> {
+export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number; headroom?: Record<string, Capacity>; s3?: boolean; layout?: StorageLayout; notReplicated?: PlatformProfile['notReplicated'] }): Promise<KubeTestPlatform> {
   const s3 = o.s3 ?? true;
   const cp = testControlPlane();
   const admin = testApis('admin');
@@ -84,7 +85,8 @@ export async function startKubeTestPlatform(o: { jobs: number; seed: number; tim
   await cleanClusters(admin);
   const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', kube: { kubeconfig: cp.kubeconfigPath, contexts: '' }, ...(s3 ? { s3: testS3() } : {}) });
   try {
-    const fleet = withHeadroom(generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() }), o.headroom);
+    const fleet = withHeadroom(generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates(), ...(o.layout ? { layout: o.layout } : {}) }), o.headroom);
+    if (o.notReplicated) fleet.platform.notReplicated = o.notReplicated;
     const loaded = await sim.client.loadFleet(fleet);
     const seeded = await seedKubeFleet(admin, fleet, loaded);
     await waitForSeededStatus(admin, seeded);

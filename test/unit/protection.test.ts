@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admitSavepoints, assessProtection, expiredShipments, overdueSeconds, replicates, type NewestSnapshot, type ProtectionInput } from '../../domain/protection.js';
+import { assessProtection, savepointFormatFor, savepointOrder, expiredShipments, overdueSeconds, replicates, type NewestSnapshot, type ProtectionInput } from '../../domain/protection.js';
 
 const NOW = 1_000_000;
 const POLICY = { tiers: ['P1' as const, 'P2' as const], refreshAtRpoFraction: 0.5 };
@@ -97,17 +97,26 @@ describe('replicates', () => {
   });
 });
 
-describe('admitSavepoints', () => {
-  it('admits the most overdue first, at most perAz in flight per AZ counting those already running', () => {
+describe('savepointOrder', () => {
+  it('takes the most overdue first, the higher tier on a tie, then by job key', () => {
     const due = [
       { job: 'n/a1', az: 'az-a', tier: 'P2' as const, overdueSeconds: 10 },
       { job: 'n/a2', az: 'az-a', tier: 'P1' as const, overdueSeconds: 10 },
       { job: 'n/a3', az: 'az-a', tier: 'P2' as const, overdueSeconds: Number.POSITIVE_INFINITY },
-      { job: 'n/b1', az: 'az-b', tier: 'P2' as const, overdueSeconds: 1 },
+      { job: 'n/b0', az: 'az-b', tier: 'P2' as const, overdueSeconds: 10 },
       { job: 'n/b2', az: 'az-b', tier: 'P2' as const, overdueSeconds: 2 },
     ];
-    expect(admitSavepoints(due, { 'az-b': 1 }, 2)).toEqual(['n/a3', 'n/a2', 'n/b2']);
-    expect(() => admitSavepoints(due, {}, 0)).toThrow(/perAz must be an integer ≥ 1, got 0/);
+    expect(savepointOrder(due).map((d) => d.job)).toEqual(['n/a3', 'n/a2', 'n/a1', 'n/b0', 'n/b2']);
+  });
+});
+
+describe('savepointFormatFor', () => {
+  it('gives native from Flink 1.15 on, canonical before, for an unknown version, or when canonical is asked', () => {
+    expect(savepointFormatFor('v1_15', 'native')).toBe('native');
+    expect(savepointFormatFor('v2_1', 'native')).toBe('native');
+    expect(savepointFormatFor('v1_14', 'native')).toBe('canonical');
+    expect(savepointFormatFor(undefined, 'native')).toBe('canonical');
+    expect(savepointFormatFor('v1_20', 'canonical')).toBe('canonical');
   });
 });
 
