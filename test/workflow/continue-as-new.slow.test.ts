@@ -3,11 +3,13 @@
  * cores): with a continue-as-new budget of 20 events, a drill-mode evacuation and its failback
  * at N and at 2N jobs: the evacuation's and the failback's histories and every run of every
  * tier and failback shard stay under fixed event counts; more jobs make more runs, not longer ones.
+ * And a shard terminated by hand after its tier continued as new fails the tier within the
+ * tier's 30 s watch (a wait on that timer, hence here).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { failbackShardWorkflowId, failbackWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failbackShardWorkflowId, failbackWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
 import type { Tier } from '../../domain/types.js';
-import { EvacuationHarness, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { runsOf } from '../setup/history-events.js';
 
 /** The budget of continue-as-new.test.ts. */
@@ -62,5 +64,32 @@ describe('bounded histories: event counts stay fixed while the job count doubles
     // More jobs: more runs (tiers and failback shards continue as new), not longer ones.
     expect(large.tierRuns, JSON.stringify({ small, large })).toBeGreaterThan(small.tierRuns);
     expect(large.shardRuns, JSON.stringify({ small, large })).toBeGreaterThan(small.shardRuns);
+  });
+});
+
+describe('bounded histories: a shard lost after its tier continued as new', { timeout: 300_000 }, () => {
+  let h: EvacuationHarness;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    await workflowBundle();
+    h = await EvacuationHarness.start({ jobs: 40, seed: 21, timeScale: 100, tiers: { P2: { maxConcurrency: 1 } } });
+  });
+  afterAll(async () => {
+    await h?.close(ids);
+  });
+
+  it('a shard terminated by hand after its tier continued as new fails the tier (ShardLost) instead of leaving it waiting: the evacuation reports it and ends', async () => {
+    const id = `can-lost-${Date.now()}`;
+    ids.push(id);
+    await h.prepareEmergency();
+    await h.start(id, { continueAsNewAfterEvents: BUDGET });
+    const tier = tierWorkflowId(id, 'P2');
+    await waitFor('the P2 tier to continue as new once', async () => ((await runsOf(h.temporal, tier)).length >= 2 ? true : undefined), 90_000);
+    // The shard is no child of the tier's current run: only the tier's watch (every 30 s) can see it go.
+    await h.handle(shardWorkflowId(id, 'P2', 0)).terminate('vitest: terminated by hand');
+    const result = await h.resultWithin<Awaited<ReturnType<typeof h.client.result>>>(id, 120_000);
+    expect(result.phase).toBe('failed');
+    const { report } = await h.finish(id);
+    expect(report.tierFailures?.P2).toMatch(/shard 1\/1 of tier P2 closed without reporting its counters/);
   });
 });
