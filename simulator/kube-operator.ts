@@ -18,7 +18,7 @@
  *   subresource (the CRD has one), the way the real operator does: lifecycleState
  *   (CREATED for a suspended first deploy, DEPLOYED → STABLE, SUSPENDED, UPGRADING, FAILED),
  *   jobStatus {state, jobId (fresh per deploy), startTime, upgradeSavepointPath (the savepoint a
- *   stop-with-savepoint took)}, error (e.g. a failed savepoint, the job running on), and observedGeneration as
+ *   stop-with-savepoint took), savepointInfo.lastSavepoint (a savepointTriggerNonce savepoint)}, error (e.g. a failed savepoint, the job running on), and observedGeneration as
  *   the Kubernetes generation the simulator acted on;
  * - a restore path (spec.job.initialSavepointPath) the simulator's store lacks is read from
  *   the AZ's S3 first when S3 is mirrored: a savepoint az-evac's protection shipped there;
@@ -60,7 +60,11 @@ interface WrittenStatus {
   observedGeneration: number;
   error: string | null;
   /** jobId/startTime null = absent (a JSON merge patch deletes a null key). */
-  jobStatus: { state: string; jobId: string | null; startTime: string | null; upgradeSavepointPath: string | null } | null;
+  jobStatus: {
+    state: string; jobId: string | null; startTime: string | null; upgradeSavepointPath: string | null;
+    /** Legacy report of a savepointTriggerNonce savepoint (null: none). */
+    savepointInfo: { lastSavepoint: { location: string; timeStamp: number; triggerType: 'MANUAL'; formatType: 'CANONICAL'; triggerNonce: number } } | null;
+  } | null;
 }
 
 /** The stand-in for every AZ of `apis`. */
@@ -275,7 +279,10 @@ export class KubeOperatorStandIn {
       observedGeneration: observed,
       error: r.status.error ?? null,
       jobStatus: job
-        ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime !== undefined ? String(Math.round(job.startTime * 1000)) : null, upgradeSavepointPath: job.upgradeSavepointPath ?? null }
+        ? {
+          state: job.state, jobId: job.jobId ?? null, startTime: job.startTime !== undefined ? String(Math.round(job.startTime * 1000)) : null, upgradeSavepointPath: job.upgradeSavepointPath ?? null,
+          savepointInfo: job.lastManualSavepoint ? { lastSavepoint: { ...job.lastManualSavepoint, triggerType: 'MANUAL', formatType: 'CANONICAL' } } : null,
+        }
         : null,
     };
   }
@@ -393,6 +400,9 @@ function observedStatus(obj: FlinkDeploymentObject): WrittenStatus | null {
     lifecycleState: s.lifecycleState,
     observedGeneration: s.observedGeneration ?? 0,
     error: s.error ?? null,
-    jobStatus: job?.state ? { state: job.state, jobId: job.jobId ?? null, startTime: job.startTime ?? null, upgradeSavepointPath: job.upgradeSavepointPath ?? null } : null,
+    jobStatus: job?.state ? {
+      state: job.state, jobId: job.jobId ?? null, startTime: job.startTime ?? null, upgradeSavepointPath: job.upgradeSavepointPath ?? null,
+      savepointInfo: job.savepointInfo?.lastSavepoint?.location ? { lastSavepoint: job.savepointInfo.lastSavepoint as NonNullable<NonNullable<WrittenStatus['jobStatus']>['savepointInfo']>['lastSavepoint'] } : null,
+    } : null,
   };
 }

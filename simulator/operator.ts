@@ -64,11 +64,15 @@ import type { Scheduler } from './scheduler.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { resolveSnapshot } from './snapshots.js';
 
-/** The spec as the real operator's diff sees it: upgradeMode and initialSavepointPath are ignored (JobSpec @SpecDiff(IGNORE), release-1.15.0 L74-87). */
+/**
+ * The spec as the real operator's diff sees it: upgradeMode, initialSavepointPath and
+ * savepointTriggerNonce are ignored (JobSpec @SpecDiff(IGNORE), release-1.15.0 L74-87).
+ */
 function diffedSpec(spec: Resource['spec']): string {
   const job = { ...(spec.job ?? {}) };
   delete job.upgradeMode;
   delete job.initialSavepointPath;
+  delete job.savepointTriggerNonce;
   return canonicalJson({ ...spec, job });
 }
 
@@ -133,6 +137,7 @@ export class Operator {
       r.status.observedGeneration = r.generation;
       r.status.error = undefined;
       if (r.run.phase === 'running') r.status.lifecycleState = 'STABLE';
+      this.manualSavepoint(r);
       return this.ctx.changed(r);
     }
     if (spec.state === 'suspended' && spec.upgradeMode === 'savepoint' && r.run?.phase === 'running') {
@@ -187,6 +192,20 @@ export class Operator {
       : this.ctx.failSavepoint(nsName(r.namespace, r.name)) ? 'injected failSavepoint fault' : undefined;
     return why === undefined ? undefined
       : `UpgradeFailureException: Savepoint Error (reason SavepointError): stop-with-savepoint of job ${r.status.jobStatus?.jobId ?? '?'} failed: ${why}; the job keeps running`;
+  }
+
+  /**
+   * A new spec.job.savepointTriggerNonce on a running job: one savepoint, the job left running,
+   * reported as the legacy status.jobStatus.savepointInfo.lastSavepoint with that nonce
+   * (SnapshotObserver.observeTriggeredSavepoint). A failed one is only an Event in the real
+   * operator, not status: here it leaves no trace but the nonce marked as acted on.
+   */
+  private manualSavepoint(r: Resource): void {
+    const nonce = (r.spec.job as { savepointTriggerNonce?: unknown } | undefined)?.savepointTriggerNonce;
+    if (typeof nonce !== 'number' || nonce === r.reconciledTriggerNonce) return;
+    r.reconciledTriggerNonce = nonce;
+    const taken = this.takeSavepoint(r);
+    if ('path' in taken) r.status.jobStatus = { ...r.status.jobStatus!, lastManualSavepoint: { location: taken.path, timeStamp: Math.round(taken.completedAtEpochSeconds * 1000), triggerNonce: nonce } };
   }
 
   /** Bytes of state a savepoint of `run` writes: its snapshot track's size, else the fleet's nominal size. */

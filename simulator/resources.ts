@@ -37,6 +37,11 @@ export interface ResourceStatus {
     lastCheckpoint?: WrittenSnapshot;
     /** Savepoint taken when the job was last stopped with one (status.jobStatus.upgradeSavepointPath). */
     upgradeSavepointPath?: string;
+    /**
+     * Legacy savepoint reporting of a spec.job.savepointTriggerNonce trigger
+     * (status.jobStatus.savepointInfo.lastSavepoint: location, epoch ms, MANUAL, the nonce).
+     */
+    lastManualSavepoint?: { location: string; timeStamp: number; triggerNonce: number };
     /** Model start-up seconds of this deploy, per phase (see latency-model.ts). */
     startup?: StartupTime;
   };
@@ -89,6 +94,8 @@ export interface Resource {
   status: ResourceStatus;
   /** spec.job.savepointRedeployNonce the operator last acted on. */
   reconciledNonce?: number;
+  /** spec.job.savepointTriggerNonce the operator last acted on. */
+  reconciledTriggerNonce?: number;
   /** The spec the operator last acted on, as its diff sees it (operator.ts diffedSpec). */
   reconciledSpec?: string;
   /** The job ran (or started) at least once. */

@@ -19,10 +19,11 @@ import { loadSettings, type Settings } from '../../config/settings.js';
 import type { EvacuationReport } from '../../domain/report.js';
 import { jobKey } from '../../domain/types.js';
 import { FLINK_DEPLOYMENTS, type FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
-import { FLINK_STATE_SNAPSHOTS } from '../../platform/kube/savepoint-trigger.js';
+import { FLINK_STATE_SNAPSHOTS, savepointProgress, triggerSavepoint } from '../../platform/kube/savepoint-trigger.js';
+import { snapshotOwner } from '../../domain/snapshot-owner.js';
 import type { ProtectionPassResult } from '../../workflows/protect.js';
 import { buildPlatform, buildWorker } from '../../worker/build.js';
-import { reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { testControlPlane } from '../setup/kube.js';
 import { kubeWorkerSettings, startKubeTestPlatform, type KubeTestPlatform } from '../setup/kube-platform.js';
 import { testTemporalAddress } from '../setup/temporal.js';
@@ -151,4 +152,30 @@ it('an AZ failure then restores every protected job in az-b from the shipped sav
   }
   const broken = lines.get(failing)!;
   expect(broken.outcome).not.toBe('running');
+});
+
+it('on an operator without FlinkStateSnapshots, a new savepointTriggerNonce takes one savepoint, reported in status.jobStatus.savepointInfo, and the job runs on', async () => {
+  const apis = p.worker.get('az-b')!;
+  const job = p.fleet.jobs.find((j) => j.az === 'az-b' && PROTECTED.includes(j.tier))!;
+  const read = async () => (await p.admin.get('az-b')!.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace: job.namespace, name: job.name })) as FlinkDeploymentObject;
+  const before = await read();
+  const trigger = await triggerSavepoint(apis, job.namespace, job.name, { id: '4242', format: 'canonical', useResource: false });
+  expect(trigger).toMatchObject({ via: 'nonce', id: '4242' });
+  const done = await waitFor('the nonce savepoint reported complete', async () => {
+    const progress = await savepointProgress(apis, trigger);
+    return progress.state === 'completed' ? progress : undefined;
+  }, 30_000);
+  const bucketB = p.fleet.platform.azs.find((a) => a.name === 'az-b')!.stateBucket;
+  expect(done.path).toMatch(new RegExp(`^s3://${bucketB}/.+/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$`));
+  const after = await read();
+  expect(after.status?.jobStatus).toMatchObject({ jobId: before.status?.jobStatus?.jobId, state: 'RUNNING', savepointInfo: { lastSavepoint: { location: done.path, triggerNonce: 4242, triggerType: 'MANUAL' } } });
+  // The same id again changes nothing: the nonce is already set.
+  await triggerSavepoint(apis, job.namespace, job.name, { id: '4242', format: 'canonical', useResource: false });
+  expect((await read()).metadata.generation).toBe(after.metadata.generation);
+  // The savepoint is complete and restorable in az-b's S3.
+  const owner = snapshotOwner(job, before.status?.jobStatus?.jobId);
+  await waitFor('the savepoint in S3', async () => {
+    const choice = await p.objects.findSnapshot('az-b', owner, { dirKeys: [done.path], nowEpochSeconds: Math.floor(Date.now() / 1000) + 1 });
+    return choice.kind === 'snapshot' ? choice : undefined;
+  }, 30_000);
 });
