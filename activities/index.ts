@@ -8,6 +8,7 @@ import { createDrillActivities } from './drill.js';
 import { createFailbackActivities } from './failback.js';
 import { createFencingActivities } from './fencing.js';
 import { createJarActivities } from './jars.js';
+import { createJobBatchActivities } from './job-batch.js';
 import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
 import { createPlannedStopActivities } from './planned-stop.js';
@@ -18,12 +19,15 @@ import { JarStager } from './jar-stager.js';
 /** Every activity, keyed by the name workflows call it by. */
 export function createActivities(deps: ActivityDeps) {
   const jars = new JarStager(deps.objects);
+  const steps = createJobSteps(deps, jars);
+  const planned = createPlannedStopActivities(deps);
   return {
     ...createCatalogActivities(deps),
     ...createPlanActivities(deps),
     ...createJarActivities(deps, jars),
-    ...createJobSteps(deps, jars),
-    ...createPlannedStopActivities(deps),
+    ...steps,
+    ...planned,
+    ...createJobBatchActivities(deps, steps, planned),
     ...createReportActivities(deps),
     ...createDrillActivities(deps),
     ...createFencingActivities(deps),

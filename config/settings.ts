@@ -39,7 +39,7 @@ export const SETTINGS = {
   preloadConcurrency: { env: 'AZ_EVAC_PRELOAD_CONCURRENCY', default: 16, description: 'Jars copied into the target AZ at once during preload.' },
   maxConcurrentActivities: { env: 'AZ_EVAC_MAX_ACTIVITIES', default: 4000, description: 'Activities one worker runs at once (most are waits on start-up; keep above the sum of tier windows).' },
   maxConcurrentWorkflowTasks: { env: 'AZ_EVAC_MAX_WORKFLOW_TASKS', default: 64, description: 'Workflow tasks one worker runs at once.' },
-  maxCachedWorkflows: { env: 'AZ_EVAC_MAX_CACHED_WORKFLOWS', default: 6000, description: 'Sticky workflow cache size (open job workflows of the widest window plus tier and evacuation workflows).' },
+  maxCachedWorkflows: { env: 'AZ_EVAC_MAX_CACHED_WORKFLOWS', default: 6000, description: 'Sticky workflow cache size (open evacuation, tier and shard workflows, and the job workflows of runs started before shards ran their jobs as activities).' },
   consoleHost: { env: 'AZ_EVAC_CONSOLE_HOST', default: '127.0.0.1', description: 'Interface the emergency console listens on (0.0.0.0 for every interface; put TLS in front).' },
   consolePort: { env: 'AZ_EVAC_CONSOLE_PORT', default: 8460, description: 'Port of the emergency console (0 picks a free one).' },
   consoleTokensFile: { env: 'AZ_EVAC_CONSOLE_TOKENS_FILE', default: '', description: 'YAML/JSON file of console users: [{ user, role: viewer|operator, token | tokenSha256 }].' },

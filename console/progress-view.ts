@@ -40,7 +40,7 @@ export interface FailedJob {
   key: string;
   tier: Tier;
   reason: string;
-  /** Its job workflow in the Temporal UI. */
+  /** The workflow that ran its steps in the Temporal UI: its shard (JobOutcome.workflowId), or its own job workflow in older runs. */
   temporalUrl?: string;
 }
 
@@ -69,7 +69,8 @@ export function progressView(p: EvacuationProgress, outcomes: readonly JobOutcom
   });
   const failed = outcomes.filter((o) => o.outcome === 'failed').sort((a, b) => a.endedAtMs - b.endedAtMs);
   const items = failed.slice(0, maxFailed).map((o): FailedJob => {
-    const link = temporalUiLink(ui, jobWorkflowId(p.evacuationId, o.key));
+    // The shard workflow that ran its steps; runs with a workflow per job name none.
+    const link = temporalUiLink(ui, o.workflowId ?? jobWorkflowId(p.evacuationId, o.key));
     return { key: o.key, tier: o.tier, reason: o.reason ?? 'no reason recorded', ...(link ? { temporalUrl: link } : {}) };
   });
   const verdict = report ? verdictOf({ success: report.success, aborted: report.abortedBy !== undefined, tiers: report.tiers.map((t) => ({ met: t.rtoMet })) }) : null;

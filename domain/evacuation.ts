@@ -59,8 +59,9 @@ export interface EvacuationRequest {
    */
   overrideRunning?: boolean;
   /**
-   * History events after which each tier workflow continues as new (domain/history-budget.ts;
-   * default 4,000, integer 20–10,240). Tests set it small to force several continue-as-new cycles.
+   * History events after which each tier and shard workflow continues as new
+   * (domain/history-budget.ts; default 4,000, integer 20–10,240). Tests set it small to force
+   * several continue-as-new cycles.
    */
   continueAsNewAfterEvents?: number;
 }
@@ -282,6 +283,14 @@ export interface ShardInput extends TierScope {
   aborted: boolean;
   /** `by: reason` of an abort accepted before this workflow started (its skipped jobs name it). */
   abortedBy?: string;
+  /** History events after which the shard continues as new (domain/history-budget.ts; absent: the default). */
+  continueAsNewAfterEvents?: number;
+  /**
+   * Jobs deployed in the target AZ and not yet seen RUNNING when the shard continued as new
+   * (workflows/shard-jobs.ts): the next run watches them on, so continue-as-new does not wait
+   * for start-ups. Absent in runs that carried none.
+   */
+  starting?: StartingJob[];
 }
 
 /** Jobs of a tier per shard: small parents keep child dispatch fast. */
@@ -324,6 +333,54 @@ export interface JobInput {
   startupTimeoutSeconds: number;
   /** The policy's heartbeat timeouts (absent: the defaults). */
   heartbeatTimeoutSeconds?: HeartbeatTimeouts;
+}
+
+/** The part of a shard's input every job step of one start burst shares. */
+export interface BurstScope {
+  evacuationId: string;
+  /** The evacuation's run (EvacuationInput.runId). */
+  runId?: string;
+  tier: Tier;
+  mode: EvacuationMode;
+  preload: boolean;
+  sourceAz: string;
+  targetAz: string;
+  /** Wall seconds a start-up may take before the job is FAILED (tier policy ÷ time scale). */
+  startupTimeoutSeconds: number;
+}
+
+/** Input of the startJobs activity: one dispatch burst of a shard. */
+export interface StartBurst extends BurstScope {
+  jobs: JobTask[];
+  /** When the shard dispatched the burst (workflow clock, epoch ms): each outcome's startedAtMs. */
+  dispatchedAtMs: number;
+}
+
+/**
+ * A job deployed in the target AZ whose start-up is still to be seen: its outcome so far
+ * (outcome `running` is provisional until the startup step is recorded) and what the wait
+ * needs. Small: a shard carries its in-flight ones across continue-as-new.
+ */
+export interface StartingJob {
+  outcome: JobOutcome;
+  /** metadata.generation the start step produced: status must have observed at least this one. */
+  generation: number;
+  /** Whether the job restores state (a checkpoint or savepoint path): RUNNING then needs a checkpoint after the restore. */
+  restoring: boolean;
+  /** Epoch ms (worker clock) after which the start-up has failed its budget: apply + startupTimeoutSeconds. */
+  deadlineMs: number;
+}
+
+/**
+ * What the start steps of a burst did for one job: a final outcome (promoted, failed,
+ * skipped, or already seen RUNNING, with its startup step), or the job deployed and still
+ * starting.
+ */
+export type BurstResult = { done: JobOutcome } | { starting: StartingJob };
+
+/** Input of the awaitJobsRunning activity: jobs of one shard still starting. */
+export interface StartupWatch extends BurstScope {
+  jobs: StartingJob[];
 }
 
 /** Per-tier counters. `planned` is fixed; the rest add up to it at the end. */
@@ -538,7 +595,13 @@ export interface JobOutcome {
    * target's replica), config, jars, fence, apply, startup, restart-source.
    */
   steps: Record<string, { startedAtMs: number; endedAtMs: number; attempts: number }>;
-  /** When the job's workflow started and ended, epoch ms. */
+  /**
+   * The workflow that ran the job's steps: its shard workflow (workflows/shard-jobs.ts), whose
+   * history holds the job's activities. Absent in outcomes of runs that gave each job its own
+   * workflow (jobWorkflowId).
+   */
+  workflowId?: string;
+  /** When the job was dispatched (its workflow started, in runs with a workflow per job) and when it ended, epoch ms. */
   startedAtMs: number;
   endedAtMs: number;
 }

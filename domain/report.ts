@@ -78,7 +78,9 @@ export interface JobReport {
   fenceText?: string;
   /** What was last seen of the source copy, and when (seconds since the trigger). */
   fenceSeen?: { seen: string; atSeconds: number };
-  /** Trigger → the job's workflow started, seconds. */
+  /** The workflow whose history holds the job's activities (JobOutcome.workflowId: its shard); absent for runs with a workflow per job. */
+  workflowId?: string;
+  /** Trigger → the job was dispatched (its workflow started, in runs with a workflow per job), seconds. */
   startSeconds?: number;
   /** Trigger → RUNNING, seconds (running jobs only). */
   rtoSeconds?: number;
@@ -200,6 +202,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.snapshotAgeSeconds !== undefined) line.snapshotAgeSeconds = Math.round(o.snapshotAgeSeconds * 100) / 100;
     if (o.savepointPath) line.savepointPath = o.savepointPath;
     if (o.jobId) line.jobId = o.jobId;
+    if (o.workflowId) line.workflowId = o.workflowId;
     // A fence record is newer than the job's own fence step: a later pass saw it stop (or not).
     const record = fenceByKey.get(p.key);
     const fence = record ? recordFence(record) : o.fence;

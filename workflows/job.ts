@@ -1,5 +1,8 @@
 /**
- * Per-job workflow: runs one job's tier strategy step by step and returns its outcome. In a
+ * Per-job workflow of shards started before patch SHARD_RUNS_JOB_ACTIVITIES (workflows/tier-shard.ts):
+ * kept registered only so that job workflows of runs in flight when workers upgrade replay and
+ * finish; newer shards run the same steps as batched activities (activities/job-batch.ts).
+ * It runs one job's tier strategy step by step and returns its outcome. In a
  * planned move or a drill (modes planned, drill) the source is stopped with a savepoint first and the
  * job restored from exactly that savepoint (a hot standby is promoted once its primary has
  * stopped; the savepoint is then its fallback restore point).

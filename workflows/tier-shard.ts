@@ -1,7 +1,10 @@
 /**
  * Tier shard workflow: one shard of a tier (jobs shard, shard + shards, shard + 2·shards,
- * … in admission order) dispatched as per-job child workflows in a sliding window of the
- * shard's slots. Pages job keys from the stored plan (never the whole plan through a
+ * … in admission order). Runs started since patch SHARD_RUNS_JOB_ACTIVITIES drive their
+ * jobs' steps as batched activities (workflows/shard-jobs.ts). What follows below the switch
+ * is the earlier shape, kept only so that shards already running when workers upgrade replay
+ * and finish (docs/temporal.md#replay-safety-the-shard-without-a-workflow-per-job): it dispatched per-job child workflows in a
+ * sliding window of the shard's slots. Pages job keys from the stored plan (never the whole plan through a
  * payload), batches outcomes into the evacuation store, reports progress to its tier
  * workflow, and continues-as-new when Temporal suggests it (docs/design.md#temporal-limits), after its
  * in-flight children have finished so that none of their results is lost.
@@ -19,6 +22,7 @@ import {
   proxyActivities,
   setHandler,
   executeChild,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
@@ -29,6 +33,14 @@ import { ProgressReporter } from './progress-reporter.js';
 import { resultInFailure } from './outcome-failure.js';
 import { searchAttributesOf } from './search-attributes.js';
 import { jobSummary } from '../domain/run-summary.js';
+import { runShard, skippedOutcome } from './shard-jobs.js';
+
+/**
+ * Patch id of the shard that runs its jobs' steps as batched activities instead of a child
+ * workflow per job. Histories without its marker (shards started by older workers) replay
+ * the child-workflow shape below.
+ */
+export const SHARD_RUNS_JOB_ACTIVITIES = 'shard-runs-job-activities';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -44,20 +56,17 @@ const FLUSH_AT = 200;
 /** Longest gap between progress signals to the tier workflow, ms. */
 const REPORT_EVERY_MS = 2000;
 
-/** Outcome of a job that was never dispatched. */
-function skippedOutcome(task: JobTask, input: ShardInput, reason: string, nowMs: number): JobOutcome {
-  const [namespace = '', name = ''] = task.key.split('/');
-  return {
-    key: task.key, name, namespace, tier: input.tier, strategy: task.strategy, outcome: 'skipped', reason,
-    steps: {}, startedAtMs: nowMs, endedAtMs: nowMs,
-  };
-}
-
 /**
  * Evacuate the jobs of one tier shard.
  * @returns final counters: succeeded + failed + skipped = planned
  */
 export async function evacuateTierShard(input: ShardInput): Promise<TierCounts> {
+  if (patched(SHARD_RUNS_JOB_ACTIVITIES)) return runShard(input);
+  return childWorkflowShard(input);
+}
+
+/** The shard of runs started before SHARD_RUNS_JOB_ACTIVITIES: one child workflow per job. */
+async function childWorkflowShard(input: ShardInput): Promise<TierCounts> {
   const state = { ...input, counts: { ...input.counts } };
   const notStarted = (abortedBy: string | undefined): string => `evacuation aborted${abortedBy ? ` by ${abortedBy}` : ''}; job not started`;
   let abortReason = notStarted(input.abortedBy);

@@ -207,6 +207,7 @@ function shardInput(input: TierInput, layout: ReturnType<typeof shardLayout>, k:
     mode: input.mode, preload: input.preload, shard: k, shards: layout.shards, jobs: layout.jobsOf(k),
     slots: layout.slotsOf(k), startupTimeoutSeconds: policy.startupTimeoutSeconds,
     ...(input.policy.heartbeatTimeoutSeconds ? { heartbeatTimeoutSeconds: input.policy.heartbeatTimeoutSeconds } : {}),
+    ...(input.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: input.continueAsNewAfterEvents } : {}),
     cursor: 0, counts: { ...zero(), planned: layout.jobsOf(k) }, paused: control.paused, aborted: control.aborted,
     ...(control.abortedBy ? { abortedBy: control.abortedBy } : {}),
   };

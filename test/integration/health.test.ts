@@ -54,7 +54,7 @@ describe('worker health and SIGTERM drain', () => {
     ids.push(id);
     await h.start(id);
     const tq = h.settings.taskQueue;
-    const inFlight = await waitFor('activities of job workflows in flight', async () => {
+    const inFlight = await waitFor('job activities in flight', async () => {
       const p = await h!.client.progress(id);
       if (!p.plan || finishedJobs(p) === 0) return undefined; // past planning, into the jobs
       const found: InFlight[] = [];

@@ -100,11 +100,11 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
     expect(ended).toMatchObject({ sdkComponent: 'workflow', workflowType: 'evacuateAz', phase: 'done', success: true });
     const started = lines().filter((l) => l.msg === 'start step' && l.evacuationId === id);
     expect(started.length).toBeGreaterThan(0);
-    expect(started[0]).toMatchObject({ name: 'az-evac-worker', level: 30, activityType: 'startJob', attempt: 1, sdkComponent: 'activity', job: expect.stringMatching(/^[\w-]+\/[\w-]+$/), tier: expect.stringMatching(/^P[0-3]$/) });
+    expect(started[0]).toMatchObject({ name: 'az-evac-worker', level: 30, activityType: 'startJobs', attempt: 1, sdkComponent: 'activity', job: expect.stringMatching(/^[\w-]+\/[\w-]+$/), tier: expect.stringMatching(/^P[0-3]$/) });
     expect(started[0]).not.toHaveProperty('taskToken');
-    expect(lines().filter((l) => l.msg === 'running' && l.evacuationId === id && l.activityType === 'awaitRunning').length).toBeGreaterThan(0);
+    expect(lines().filter((l) => l.msg === 'running' && l.evacuationId === id && ['startJobs', 'awaitJobsRunning'].includes(String(l.activityType))).length).toBeGreaterThan(0);
     expect(lines().some((l) => l.msg === 'report written' && l.evacuationId === id && l.success === true)).toBe(true);
-    expect(lines().some((l) => l.msg === 'job running' && l.evacuationId === id && l.workflowType === 'evacuateJob')).toBe(true);
+    expect(lines().some((l) => l.msg === 'job running' && l.evacuationId === id && l.workflowType === 'evacuateTierShard')).toBe(true);
     // The SDK's own lines (worker lifecycle) are in the same stream.
     expect(lines().some((l) => l.sdkComponent === 'worker')).toBe(true);
   });

@@ -1,11 +1,13 @@
 /**
  * Readings of Temporal workflow histories for the workflow tests: child workflows started
- * and closed, signals received. Works whatever the fan-out below a tier workflow looks like
- * (job children directly, or intermediate workflows such as shards) and across
- * continue-as-new: every run of every non-job descendant is read.
+ * and closed, signals received, and the jobs a tier's shards dispatched and settled through
+ * their batched job activities (workflows/shard-jobs.ts), across continue-as-new: every run
+ * of every shard is read.
  */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../client/search-attributes.js';
+import type { BurstResult, JobOutcome, StartBurst, StartupWatch } from '../../domain/evacuation.js';
 import { firstArg } from './evacuation-harness.js';
 
 type History = temporal.api.history.v1.IHistory;
@@ -61,41 +63,88 @@ export async function historiesOfAllRuns(client: Client, workflowId: string): Pr
   return Promise.all(runs.map((r) => client.workflow.getHandle(workflowId, r.runId).fetchHistory()));
 }
 
+/** A job named in a shard's start burst (dispatched), or whose outcome came back (settled). `atMs`: server event time. */
+export interface JobMark {
+  kind: 'dispatched' | 'settled';
+  atMs: number;
+  key: string;
+}
+
+/** The shard workflow ids a tier workflow started, over all its runs. */
+async function shardsOf(client: Client, tierId: string): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const history of await historiesOfAllRuns(client, tierId)) {
+    for (const m of historyMarks(history)) if (m.kind === 'child-initiated') ids.add(m.workflowId);
+  }
+  return [...ids];
+}
+
 /**
- * Job-workflow children (ids for which `isJob` holds) started and closed below `rootId`:
- * the root's runs and, recursively, the runs of its non-job descendants. Marks are merged
- * by server time; at equal times a close counts before a start, so in-flight counts taken
- * from them never exceed the true ones.
+ * Jobs dispatched and settled by the shards of tier workflow `tierId`, read from the shards'
+ * histories: a job is dispatched when a `startJobs` activity naming it is scheduled, and
+ * settled when a `startJobs` or `awaitJobsRunning` result carries its final outcome, or when
+ * such an activity of it failed, timed out or was cancelled. Sorted by server time; at equal
+ * times a settle counts before a dispatch, so in-flight counts taken from them never exceed
+ * the true ones.
  */
-export async function jobChildMarks(client: Client, rootId: string, isJob: (workflowId: string) => boolean): Promise<HistoryMark[]> {
-  const marks: HistoryMark[] = [];
-  const pending = [rootId];
-  const seen = new Set<string>();
-  while (pending.length > 0) {
-    const id = pending.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const history of await historiesOfAllRuns(client, id)) {
-      for (const m of historyMarks(history)) {
-        if (m.kind === 'signal' || m.kind === 'activity-scheduled') continue;
-        if (isJob(m.workflowId)) marks.push(m);
-        else if (m.kind === 'child-initiated') pending.push(m.workflowId);
+export async function jobMarks(client: Client, tierId: string): Promise<JobMark[]> {
+  const marks: JobMark[] = [];
+  for (const shard of await shardsOf(client, tierId)) {
+    for (const history of await historiesOfAllRuns(client, shard)) {
+      const scheduled = new Map<number, string[]>();
+      for (const e of history.events ?? []) {
+        const atMs = timeMs(e);
+        const s = e.activityTaskScheduledEventAttributes;
+        const type = s?.activityType?.name;
+        if (s && type === 'startJobs') {
+          const keys = firstArg<StartBurst>(s.input).jobs.map((j) => j.key);
+          scheduled.set(Number(e.eventId), keys);
+          for (const key of keys) marks.push({ kind: 'dispatched', atMs, key });
+        }
+        if (s && type === 'awaitJobsRunning') scheduled.set(Number(e.eventId), firstArg<StartupWatch>(s.input).jobs.map((j) => j.outcome.key));
+        const completed = e.activityTaskCompletedEventAttributes;
+        const keys = scheduled.get(Number(completed?.scheduledEventId ?? -1));
+        if (completed && keys) {
+          const results = firstArg<Array<BurstResult | JobOutcome>>(completed.result);
+          for (const r of results) {
+            const done = 'done' in r ? r.done : 'starting' in r ? undefined : r;
+            if (done) marks.push({ kind: 'settled', atMs, key: done.key });
+          }
+        }
+        const ended = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+        const lost = scheduled.get(Number(ended?.scheduledEventId ?? -1));
+        if (ended && lost) for (const key of lost) marks.push({ kind: 'settled', atMs, key });
       }
     }
   }
-  return marks.sort((a, b) => a.atMs - b.atMs || (a.kind === b.kind ? 0 : a.kind === 'child-closed' ? -1 : 1));
+  return marks.sort((a, b) => a.atMs - b.atMs || (a.kind === b.kind ? 0 : a.kind === 'settled' ? -1 : 1));
 }
 
-/** Most children in flight at once (initiated and not yet closed) over `marks`, and the totals. */
-export function maxChildrenInFlight(marks: HistoryMark[]): { max: number; initiated: number; closed: number } {
+/** Most jobs in flight at once (dispatched and not yet settled) over `marks`, and the totals. */
+export function maxJobsInFlight(marks: JobMark[]): { max: number; dispatched: number; settled: number } {
   let inFlight = 0;
   let max = 0;
-  let initiated = 0;
-  let closed = 0;
+  let dispatched = 0;
+  let settled = 0;
   for (const m of marks) {
-    if (m.kind === 'child-initiated') { inFlight++; initiated++; }
-    if (m.kind === 'child-closed') { inFlight--; closed++; }
+    if (m.kind === 'dispatched') { inFlight++; dispatched++; }
+    if (m.kind === 'settled') { inFlight--; settled++; }
     max = Math.max(max, inFlight);
   }
-  return { max, initiated, closed };
+  return { max, dispatched, settled };
+}
+
+/**
+ * History events of every workflow run tagged with evacuation `run` (AzEvacRun: the
+ * evacuation, its tiers, shards, fencing follow-up and any job workflows), summed per kind
+ * (AzEvacKind), over all runs of each.
+ */
+export async function historyEventsOfRun(client: Client, run: string): Promise<Record<string, number>> {
+  const perKind: Record<string, number> = {};
+  for await (const w of client.workflow.list({ query: `AzEvacRun = '${run}'` })) {
+    const kind = w.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.kind) ?? '?';
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    perKind[kind] = (perKind[kind] ?? 0) + (history.events?.length ?? 0);
+  }
+  return perKind;
 }

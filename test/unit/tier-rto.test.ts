@@ -50,6 +50,10 @@ describe('tier RTO (one definition for the report and the console)', () => {
     expect(v.temporalUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows/az-evac-emergency-az-a-to-az-b');
     expect(v.tiers[0]?.temporalUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows/az-evac-emergency-az-a-to-az-b%2Ftier%2FP0');
     expect(v.failedJobs.items[0]?.temporalUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows/az-evac-emergency-az-a-to-az-b%2Fjob%2Fns%2Fb');
+    // A job run by its shard's activities links to the shard, whose history holds them.
+    const shard = 'az-evac-emergency-az-a-to-az-b/tier/P0/shard/0';
+    const byShard = progressView(progress([tier('P0', 'done', { failed: 1 })]), [{ ...outcome('b', 'P0', 'failed', 1, 'boom'), workflowId: shard }], undefined, ui);
+    expect(byShard.failedJobs.items[0]?.temporalUrl).toBe('http://127.0.0.1:8233/namespaces/default/workflows/az-evac-emergency-az-a-to-az-b%2Ftier%2FP0%2Fshard%2F0');
   });
 
   it('verdict: never success beside a failure, a missed RTO or an abort', () => {

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { messageOf } from '../../domain/error-message.js';
 import { tierWorkflowId, type EvacuationProgress } from '../../domain/evacuation.js';
 import { EvacuationHarness, TARGET_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
-import { jobChildMarks, maxChildrenInFlight } from '../setup/history-events.js';
+import { jobMarks, maxJobsInFlight } from '../setup/history-events.js';
 
 const OPTIONS = { jobs: 80, seed: 5, timeScale: 100, tiers: { P1: { maxConcurrency: 3 }, P2: { maxConcurrency: 4 } } } as const;
 /** Wall seconds during which a paused evacuation must dispatch nothing (≈ 5 model minutes: several job start-ups). */
@@ -49,9 +49,9 @@ describe('evacuation controls', () => {
     for await (const w of h.temporal.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.runId);
     expect(runs).toHaveLength(1);
     expect((await h.handle(id).describe()).runId).toBe(runs[0]);
-    // One evacuation's worth of job workflows: every P0–P2 tier child started each job once.
-    const { initiated } = maxChildrenInFlight(await jobChildMarks(h.temporal, tierWorkflowId(id, 'P2'), (w) => w.startsWith(`${id}/job/`)));
-    expect(initiated).toBe((await h.plan(id)).plan.admitted.filter((p) => p.tier === 'P2').length);
+    // One evacuation's worth of jobs: the P2 tier's shards dispatched each job once.
+    const { dispatched } = maxJobsInFlight(await jobMarks(h.temporal, tierWorkflowId(id, 'P2')));
+    expect(dispatched).toBe((await h.plan(id)).plan.admitted.filter((p) => p.tier === 'P2').length);
   });
 
   it('pauses (nothing more is dispatched, jobs in flight finish) and resumes to the end', async () => {
@@ -68,7 +68,7 @@ describe('evacuation controls', () => {
 
     const p2 = (p: EvacuationProgress) => p.tiers.find((t) => t.tier === 'P2')!;
     const dispatchedP2 = async (): Promise<number> =>
-      maxChildrenInFlight(await jobChildMarks(h!.temporal, tierWorkflowId(id, 'P2'), (w) => w.startsWith(`${id}/job/`))).initiated;
+      maxJobsInFlight(await jobMarks(h!.temporal, tierWorkflowId(id, 'P2'))).dispatched;
     // Jobs in flight finish while paused…
     const drained = await waitFor('P2 jobs in flight to finish', async () => {
       const p = await h!.client.progress(id);

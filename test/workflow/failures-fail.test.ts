@@ -7,7 +7,7 @@
  * Each case fails without its fix: a failed tier workflow left evacuateAz waiting for it;
  * the fencing follow-up closed before the seal failed the evacuation before its report; an
  * abort or resume accepted while the report was written (or after an abort) was applied; a
- * cancelled job was reported "failed after retries"; a progress signal that failed was an
+ * job cancelled with its shard was reported "failed after retries"; a progress signal that failed was an
  * unhandled rejection that failed the workflow task on every retry; an Update still telling the
  * tiers when the report was written was cut off by the evacuation's return (no
  * allHandlersFinished). A failed evacuation, an aborted one and a failed job close as Failed
@@ -19,7 +19,7 @@ import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@te
 import { NativeConnection, Worker, bundleWorkflowCode, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../client/run-list.js';
-import { fenceWorkflowId, jobWorkflowId, recordsKey } from '../../domain/evacuation.js';
+import { fenceWorkflowId, recordsKey } from '../../domain/evacuation.js';
 import { countText } from '../../domain/outcome-message.js';
 import type { Tier } from '../../domain/types.js';
 import { EvacuationHarness, SOURCE_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
@@ -42,11 +42,11 @@ class Gate {
 }
 
 /**
- * What the interceptor does, set per evacuation by the test. `holdFirstStartupWait` holds
- * only a startup wait of evacuation `evacuationId` (its job workflow ids start with it):
- * never a late retry left over from another case.
+ * What the interceptor does, set per evacuation by the test. `holdFirstBurst` holds only a
+ * start burst of evacuation `evacuationId` (its shard workflow ids start with it): never a
+ * late retry left over from another case. The gate learns the shard and the burst's jobs.
  */
-const faults: { failLoadOfTier?: Tier; holdReport?: Gate; holdFirstStartupWait?: { gate: Gate; evacuationId: string } } = {};
+const faults: { failLoadOfTier?: Tier; holdReport?: Gate; holdFirstBurst?: { gate: Gate; evacuationId: string } } = {};
 
 /** Activity faults: a non-retryable failure of one tier's job loading, and gates. */
 const inbound: ActivityInboundCallsInterceptor = {
@@ -56,10 +56,11 @@ const inbound: ActivityInboundCallsInterceptor = {
       throw ApplicationFailure.nonRetryable(`injected: the plan store refused tier ${String(input.args[1])}`, 'InjectedFault');
     }
     if (type === 'writeReport' && faults.holdReport) await faults.holdReport.hold('writeReport');
-    const hold = faults.holdFirstStartupWait;
-    if (type === 'awaitRunning' && hold && (Context.current().info.workflowExecution?.workflowId ?? '').startsWith(`${hold.evacuationId}/`)) {
-      faults.holdFirstStartupWait = undefined;
-      await hold.gate.hold((input.args[0] as { key: string }).key);
+    const hold = faults.holdFirstBurst;
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    if (type === 'startJobs' && hold && workflowId.startsWith(`${hold.evacuationId}/`)) {
+      faults.holdFirstBurst = undefined;
+      await hold.gate.hold(JSON.stringify({ workflowId, keys: (input.args[0] as { jobs: Array<{ key: string }> }).jobs.map((j) => j.key) }));
     }
     return next(input);
   },
@@ -149,28 +150,28 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
     expect(report.abortedBy).toBeUndefined();
   });
 
-  it("a job whose workflow is cancelled is reported cancelled, not 'failed after retries'; resume after an abort is refused", async () => {
+  it("jobs whose shard workflow is cancelled are reported cancelled, not 'failed after retries'; resume after an abort is refused", async () => {
     const id = `failfast-cancel-${Date.now()}`;
     ids.push(id);
-    const startupGate = new Gate();
-    Object.assign(faults, { failLoadOfTier: undefined, holdReport: undefined, holdFirstStartupWait: { gate: startupGate, evacuationId: id } });
+    const burstGate = new Gate();
+    Object.assign(faults, { failLoadOfTier: undefined, holdReport: undefined, holdFirstBurst: { gate: burstGate, evacuationId: id } });
     await h.sim.client.setAzDown(SOURCE_AZ, false);
     await h.prepareEmergency();
     await h.start(id);
-    const victim = await within(startupGate.reached, 60_000, async () => `no job of ${id} reached its startup wait in 60 s; progress ${JSON.stringify(await h.client.progress(id))}`);
-    await h.handle(jobWorkflowId(id, victim)).cancel();
-    const cancelled = await h.resultWithin<{ outcome: string; reason?: string }>(jobWorkflowId(id, victim), 30_000);
-    expect(cancelled.outcome).toBe('failed');
-    expect(cancelled.reason).toMatch(/cancelled during the startup step/);
-    // The failed job closes as Failed, its outcome in the failure.
-    const jobFailure = await h.handle(jobWorkflowId(id, victim)).result().then(() => 'completed', (err: unknown) => err);
-    expect(((jobFailure as WorkflowFailedError).cause as ApplicationFailure).type).toBe('JobFailed');
-    expect(((jobFailure as WorkflowFailedError).cause as ApplicationFailure).message).toMatch(new RegExp(`^P\\d job ${victim} \\(\\S+\\) failed: cancelled during the startup step`));
-
+    const held = JSON.parse(await within(burstGate.reached, 60_000, async () => `no start burst of ${id} in 60 s; progress ${JSON.stringify(await h.client.progress(id))}`)) as { workflowId: string; keys: string[] };
+    expect(held.keys.length).toBeGreaterThan(0);
+    // The held burst keeps its shard, hence the evacuation, open.
     await h.client.pause(id, 'vitest', 'hold on');
     await h.client.abort(id, 'vitest', 'drill over');
     await expect(h.client.resume(id, 'vitest')).rejects.toThrow(/is aborted; nothing to resume/);
-    startupGate.release();
+    await h.handle(held.workflowId).cancel();
+    // The cancelled shard records an outcome for every one of its jobs and closes as Cancelled.
+    const closed = await waitFor('the cancelled shard to close', async () => {
+      const status = (await h.handle(held.workflowId).describe()).status.name;
+      return status === 'RUNNING' ? undefined : status;
+    }, 30_000);
+    expect(closed).toBe('CANCELLED');
+    burstGate.release();
 
     const result = await h.resultWithin<Awaited<ReturnType<typeof h.client.result>>>(id, 60_000);
     expect(result.phase).toBe('aborted');
@@ -178,9 +179,12 @@ describe('failures fail, never hang', { timeout: 240_000 }, () => {
     expect(((aborted as WorkflowFailedError).cause as ApplicationFailure).type).toBe('EvacuationAborted');
     expect(((aborted as WorkflowFailedError).cause as ApplicationFailure).message).toMatch(/^emergency evacuation az-a → az-b aborted by vitest: drill over: \d+ of \d+ jobs failed/);
     const { report } = await h.finish(id);
-    const line = report.jobs.find((j) => reportKey(j) === victim);
-    expect(line?.reason).toMatch(/cancelled during the startup step/);
-    expect(line?.reason).not.toMatch(/failed after retries/);
+    for (const victim of held.keys) {
+      const line = report.jobs.find((j) => reportKey(j) === victim);
+      expect(line?.outcome, victim).toBe('failed');
+      expect(line?.reason?.startsWith(`cancelled during the start step (workflow ${held.workflowId} was cancelled)`), `${victim}: ${line?.reason}`).toBe(true);
+      expect(line?.reason, victim).not.toMatch(/failed after retries/);
+    }
   });
 });
 

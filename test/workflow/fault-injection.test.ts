@@ -35,7 +35,7 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
     await apiFailures(fleet, 0.3, baselineSeconds);
   });
 
-  // 10 s spans five retries of a job step (500 ms doubling, workflows/job.ts); the slow lane holds it 30 s.
+  // 10 s spans five retries of a job step (500 ms doubling, activities/job-batch.ts); the slow lane holds it 30 s.
   it("the target AZ's API answers 503 for 10 s wall mid-evacuation: steps retry through it", async () => {
     await targetApiDown(fleet, 0.3, 10_000, baselineSeconds);
   });
