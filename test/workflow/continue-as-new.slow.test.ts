@@ -2,13 +2,16 @@
  * Bounded histories (issue 12), slow lane (AZ_EVAC_SLOW=1; two fleets, ~2–3 min on 2 busy
  * cores): with a continue-as-new budget of 20 events, a drill-mode evacuation and its failback
  * at N and at 2N jobs: the evacuation's and the failback's histories and every run of every
- * tier and failback shard stay under fixed event counts; more jobs make more runs, not longer ones.
+ * tier and failback shard stay under fixed event counts; more jobs make more runs, not longer
+ * ones. Then the same move as a drill workflow: the drill's history stays under a fixed count.
  * And a shard terminated by hand after its tier continued as new fails the tier within the
  * tier's 30 s watch (a wait on that timer, hence here).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failbackShardWorkflowId, failbackWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
 import type { Tier } from '../../domain/types.js';
+import { DrillClient } from '../../client/drill-client.js';
+import { parseRunbook } from '../../domain/runbook.js';
 import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { runsOf } from '../setup/history-events.js';
 
@@ -21,7 +24,7 @@ describe('bounded histories: event counts stay fixed while the job count doubles
   });
 
   /** Largest histories of the evacuation, its failback and any run of any tier or failback shard, for a fleet of `jobs` primary jobs. */
-  async function largestHistories(jobs: number): Promise<{ evacuation: number; tierRun: number; tierRuns: number; failback: number; shardRun: number; shardRuns: number; admitted: number }> {
+  async function largestHistories(jobs: number): Promise<{ evacuation: number; tierRun: number; tierRuns: number; failback: number; shardRun: number; shardRuns: number; drill: number; admitted: number }> {
     const h = await EvacuationHarness.start({ jobs, seed: 22, timeScale: 100, tiers: { P1: { maxConcurrency: 2 }, P2: { maxConcurrency: 2 } } });
     const id = `can-size-${jobs}-${Date.now()}`;
     try {
@@ -40,10 +43,21 @@ describe('bounded histories: event counts stay fixed while the job count doubles
       const fb = await h.client.failback({ drillId: id, window: 2, startupTimeoutSeconds: 6, continueAsNewAfterEvents: BUDGET });
       expect(fb.failed).toEqual([]);
       const shards = await runsOf(h.temporal, failbackShardWorkflowId(id, 'all', 0));
+      // Then the same move as a drill workflow (evacuate, fail back; the default budgets): its own history.
+      const drills = await DrillClient.connect(h.settings);
+      const drillId = `can-drill-${jobs}-${Date.now()}`;
+      try {
+        const runbook = parseRunbook(['name: sized', 'sourceAz: az-a', 'targetAz: az-b', 'steps:', '  - evacuate: { mode: drill }', '  - failback: {}'].join('\n'), 'sized.yaml');
+        await drills.start(DrillClient.input(runbook, 'sized.yaml', { requestedBy: 'vitest' }), drillId);
+        expect((await drills.result(drillId)).passed).toBe(true);
+      } finally {
+        await drills.close();
+      }
       return {
         evacuation: (await h.handle(id).describe()).historyLength, tierRun, tierRuns,
         failback: (await h.handle(failbackWorkflowId(id)).describe()).historyLength,
         shardRun: Math.max(...shards.map((r) => r.events)), shardRuns: shards.length,
+        drill: (await h.handle(drillId).describe()).historyLength,
         admitted: (await h.plan(id)).plan.admitted.length,
       };
     } finally {
@@ -51,7 +65,7 @@ describe('bounded histories: event counts stay fixed while the job count doubles
     }
   }
 
-  it('the evacuation stays under 200 events, the failback under 60, every tier and failback shard run under its budget + 40, at N and 2N jobs', async () => {
+  it('the evacuation stays under 200 events, the failback under 60, the drill under 80, every tier and failback shard run under its budget + 40, at N and 2N jobs', async () => {
     const small = await largestHistories(30);
     const large = await largestHistories(60);
     expect(large.admitted, 'the fleet doubled').toBeGreaterThanOrEqual(small.admitted * 1.6);
@@ -59,6 +73,7 @@ describe('bounded histories: event counts stay fixed while the job count doubles
       expect(s.evacuation, JSON.stringify(s)).toBeLessThan(200);
       expect(s.tierRun, JSON.stringify(s)).toBeLessThan(BUDGET + 40);
       expect(s.failback, JSON.stringify(s)).toBeLessThan(60);
+      expect(s.drill, JSON.stringify(s)).toBeLessThan(80);
       expect(s.shardRun, JSON.stringify(s)).toBeLessThan(BUDGET + 40);
     }
     // More jobs: more runs (tiers and failback shards continue as new), not longer ones.
