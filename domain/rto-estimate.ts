@@ -1,43 +1,83 @@
 /**
- * Predicted RTO: each admitted job's time from the trigger to RUNNING in the target AZ,
+ * Predicted RTO: each admitted job's time from the trigger to restored in the target AZ,
  * estimated before anything is touched, with the inputs it rests on, so `plan`, readiness and
  * the report can say which jobs will miss their tier's RTO and why. Pure.
  *
  * Model (docs/design.md#predicted-rto), per job, in the platform's seconds:
- *   dispatch wait + start-up + jar fetch + state restore
+ *   dispatch wait + queue + start-up + jar fetch + restore + first checkpoint
  * - dispatch wait: when the job's workflow starts. Tiers in admission order; a tier's jobs go
  *   into `maxConcurrency` slots in plan order, each slot taking the next job when its previous
- *   one is predicted RUNNING; the next tier starts when the previous one has dispatched its
- *   last job (`borrowIdleSlots`) or finished (strict). Planning, preemption and the engine's
- *   own overhead before the first dispatch are not counted.
- * - start-up: scheduling, JobManager and TaskManager start, job submission (RtoRates.startupSeconds);
- *   a hot standby's promotion instead (RtoRates.promoteSeconds), which restores nothing and
- *   fetches no jar.
+ *   one is predicted done; the next tier starts when the previous one has dispatched its last
+ *   job (`borrowIdleSlots`) or finished (strict). Planning, preemption and the engine's own
+ *   overhead before and between dispatches are not counted.
+ * - queue: the deploy's reconcile, queued behind the operator's reconcile threads of the target
+ *   AZ, then binding its pods (JobManager + TaskManagers) at the kube-scheduler's rate, one
+ *   AZ-wide FIFO (RtoRates.platform).
+ * - start-up: JobManager and TaskManager start, job submission (RtoRates.startupSeconds); a hot
+ *   standby's promotion instead (RtoRates.promoteSeconds), which queues, restores and fetches nothing.
  * - jar fetch: the job's jar bytes at the cache rate when every jar is already in the target
  *   AZ's jar cache, else at the repository rate.
- * - state restore: state bytes / RtoRates.restoreBytesPerSecond. State bytes come from the
- *   newest restorable snapshot's `_metadata` in the target AZ's replica when it was read, else
- *   the catalog's size (the platform's metric), else the nominal DEFAULT_STATE_BYTES, and the
- *   inputs say which.
- * Rates are measured from previous runs' jobs when there are any (measuredRates), else
- * DEFAULT_RTO_RATES. Seconds are then divided by the policy's timeScale, onto the engine's
- * clock that the tier targets and the report use.
+ * - restore: from Flink's RUNNING, the state bytes at the job's own rate (at most
+ *   restoreMaxSecondsAlone alone when that is set), every restore running in the AZ sharing its object store's
+ *   read bandwidth max-min fairly. State bytes come from the newest restorable snapshot's
+ *   `_metadata` in the target AZ's replica when it was read, else the catalog's size (the
+ *   platform's metric), else the nominal DEFAULT_STATE_BYTES, and the inputs say which.
+ * - first checkpoint: a restoring job counts once the first checkpoint after its restore
+ *   completes (docs/design.md#restored-means-restored): checkpoints come every
+ *   `execution.checkpointing.interval` of the job's spec (else the default) from RUNNING; and
+ *   not before the operator reports RUNNING (its rest-ready delay + progress check).
+ * Start-up, restore and promotion rates are measured from previous runs' jobs when there are
+ * any (measuredRates), else DEFAULT_RTO_RATES; the platform limits are always the documented
+ * defaults. Seconds are then divided by the policy's timeScale, onto the engine's clock that
+ * the tier targets and the report use.
  */
 import type { EvacuationReport } from './report.js';
-import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type RtoForecast, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
+import { readSpec } from './flink-spec.js';
+import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
 
 /**
- * Rates used when no previous run measured them. Sources (docs/design.md#predicted-rto):
- * start-up 120 s is the field reports' "about 2 min from apply to RUNNING in the usual case"
- * (docs/design.md#field-reports); the restore rate (200 MiB/s per job, i.e. the field reports'
- * "about 5 min for a savepoint redeploy of large state" for ~35 GiB), the promotion (10 s) and
- * the jar rates (200 MiB/s from the cache, 25 MiB/s from the HDD-backed repository, the
- * simulator's figures) are assumptions, to be replaced by measurements from the first drills.
+ * Rates and limits used when no previous run measured them, each the platform figure the
+ * simulator's model documents too (docs/simulator-model.md, the same sources; docs/design.md#predicted-rto):
+ * - start-up 105 s: Flink's own apply → RUNNING alone, so that with the operator's observation
+ *   (below) a deploy alone takes the field reports' "about 2 min from apply to RUNNING in the
+ *   usual case" (docs/design.md#field-reports; tiers.yaml's header);
+ * - observation 20 s: the operator reports RUNNING no sooner than its rest-ready delay after the
+ *   REST port opens and at its next progress check (`kubernetes.operator.observer.rest-ready.delay`
+ *   and `kubernetes.operator.observer.progress-check.interval`, 10 s each by default,
+ *   `KubernetesOperatorConfigOptions`), taken at the worst case;
+ * - restore 200 MiB/s per job alone, which puts the field reports' "about 5 min for a savepoint
+ *   redeploy of large state" at ~35 GiB; no bound on a restore alone (restoreMaxSecondsAlone 0:
+ *   the simulator's model assumes big state is read by many TaskManagers within 300 s; the
+ *   forecast does not assume it, so it flags a big-state job for a look rather than hide it);
+ * - object-store read bandwidth 64 GiB/s per AZ, shared max-min fairly by every restore in the
+ *   target AZ: assumption (Amazon S3 documents per-prefix request rates, no bucket bandwidth,
+ *   "Best practices design patterns: optimizing Amazon S3 performance"; ~500 HDDs at ~130 MiB/s);
+ * - reconcile parallelism 50 threads per AZ, 2 s per deploy reconcile: the operator's
+ *   `kubernetes.operator.reconcile.parallelism`, defaulting to the Java Operator SDK's
+ *   `DEFAULT_RECONCILIATION_THREADS_NUMBER` (50); the 2 s is an assumption;
+ * - pod binding 50 pods/s per AZ: kube-scheduler `clientConnection.qps` default 50, one Binding
+ *   request per pod (KubeSchedulerConfiguration v1 reference);
+ * - checkpoint interval 60 s for a spec that sets none (assumption; Flink takes none when unset);
+ * - promotion 10 s and jar rates (200 MiB/s from the cache, 25 MiB/s per download from the
+ *   HDD-backed repository): assumptions.
+ * Replace them with measurements from the first drills (measuredRates does for start-up,
+ * restore and promotion).
  */
+export const DEFAULT_PLATFORM_LIMITS: RtoPlatformLimits = {
+  observeSeconds: 20,
+  restoreMaxSecondsAlone: 0,
+  objectStoreReadBytesPerSecond: 64 * 1024 * MiB,
+  reconcileParallelism: 50,
+  deployReconcileSeconds: 2,
+  podsBoundPerSecond: 50,
+  defaultCheckpointIntervalSeconds: 60,
+};
+
+/** Defaults of every rate (DEFAULT_PLATFORM_LIMITS for the sources). */
 export const DEFAULT_RTO_RATES: RtoRates = {
-  startupSeconds: 120,
+  startupSeconds: 105,
   startupFrom: { from: 'default' },
   restoreBytesPerSecond: 200 * MiB,
   restoreFrom: { from: 'default' },
@@ -45,6 +85,7 @@ export const DEFAULT_RTO_RATES: RtoRates = {
   promoteFrom: { from: 'default' },
   cacheBytesPerSecond: 200 * MiB,
   repositoryBytesPerSecond: 25 * MiB,
+  platform: DEFAULT_PLATFORM_LIMITS,
 };
 
 /**
@@ -59,6 +100,8 @@ export interface RtoSample {
   stateBytes: number;
   /** Platform seconds its forecast gave the jar fetch (subtracted before fitting). */
   jarSeconds: number;
+  /** Platform seconds its forecast gave the queue and the first checkpoint (subtracted before fitting); absent in older samples. */
+  otherSeconds?: number;
 }
 
 /** Samples kept across runs (newest last); older ones are dropped. */
@@ -85,58 +128,172 @@ export interface EstimateInput {
 }
 
 /**
- * Forecast every admitted job of the plan (module doc for the model).
+ * Forecast every admitted job of the plan (module doc for the model). A small event simulation
+ * of the target AZ in platform seconds: concurrency slots per tier, the reconcile threads and
+ * pod binding as FIFO queues, restores sharing the object store's read bandwidth max-min fairly
+ * (N equal restores each get min(own rate, bandwidth / N)), each restoring job done at the
+ * first checkpoint after its restore.
  * @returns the forecast (jobs in plan order, seconds on the engine's clock rounded to 0.01 s)
  * @throws Error naming the job when an admitted job is not among `jobs` (plan and catalog disagree)
  */
 export function estimateRto(input: EstimateInput): RtoForecast {
   const { policy, rates } = input;
+  const limits = rates.platform ?? DEFAULT_PLATFORM_LIMITS;
   const byKey = new Map(input.jobs.map((j) => [jobKey(j), j]));
   const scale = policy.timeScale;
   const round = (platformSeconds: number): number => Math.round((platformSeconds / scale) * 100) / 100;
-  const out: JobRtoForecast[] = [];
-  let tierStart = 0;
-  for (const tier of policy.admissionOrder) {
-    const planned = input.plan.admitted.filter((p) => p.tier === tier);
-    if (planned.length === 0) continue;
-    const slots: number[] = Array.from({ length: Math.min(policy.tiers[tier].maxConcurrency, planned.length) }, () => tierStart);
-    let lastDispatch = tierStart;
-    let tierEnd = tierStart;
-    for (const p of planned) {
-      const job = byKey.get(p.key);
-      if (!job) throw new Error(`admitted job ${p.key} is not in the catalog given to the RTO estimate; pass the catalog the plan was made from`);
-      const promote = p.strategy === 'promote-standby';
-      const fact = promote ? undefined : input.snapshotState.get(p.key);
-      const snap = fact && 'bytes' in fact ? fact : undefined;
-      const stateBytes = promote ? 0 : snap ? snap.bytes : job.stateSizeBytes;
-      const stateFrom = promote ? 'none' : snap ? 'snapshot' : job.stateSizeNominal ? 'default' : 'catalog';
-      const jarBytes = promote ? 0 : job.jars.reduce((n, j) => n + j.sizeBytes, 0);
-      const inCache = job.jars.every((j) => input.jarsInCache.has(j.digest));
-      const jarsFrom = promote || job.jars.length === 0 ? 'none' : inCache ? 'cache' : 'repository';
-      const startup = promote ? rates.promoteSeconds : rates.startupSeconds;
-      const jarFetch = jarBytes / (inCache ? rates.cacheBytesPerSecond : rates.repositoryBytesPerSecond);
-      const restore = stateBytes / rates.restoreBytesPerSecond;
-      let best = 0;
-      for (let i = 1; i < slots.length; i++) if (slots[i]! < slots[best]!) best = i;
-      const dispatch = slots[best]!;
-      const end = dispatch + startup + jarFetch + restore;
-      slots[best] = end;
-      lastDispatch = Math.max(lastDispatch, dispatch);
-      tierEnd = Math.max(tierEnd, end);
-      const rtoTargetSeconds = policy.tiers[tier].rtoSeconds;
-      const seconds = round(end);
-      out.push({
-        key: p.key, tier, strategy: p.strategy, seconds, rtoTargetSeconds, misses: seconds > rtoTargetSeconds,
-        parts: { dispatchWait: round(dispatch), startup: round(startup), jarFetch: round(jarFetch), restore: round(restore) },
-        inputs: {
-          stateBytes, stateFrom,
-          ...(snap ? { snapshotPath: snap.snapshotPath, ...(snap.ageSeconds !== undefined ? { snapshotAgeSeconds: snap.ageSeconds } : {}) } : {}),
-          ...(fact && 'unread' in fact ? { stateNote: `no snapshot size: ${fact.unread}` } : {}), jarBytes, jarsFrom,
-        },
-      });
-    }
-    tierStart = policy.borrowIdleSlots ? lastDispatch : tierEnd;
+  const EPS = 1e-9;
+
+  interface Sim {
+    i: number; p: PlannedJob; job: FleetJob; tierIdx: number; promote: boolean;
+    stateBytes: number; jarSeconds: number; interval: number; fact?: StateSizeFact;
+    dispatch: number; ready: number; running: number; observed: number;
+    capBytesPerSecond: number; left: number; restoreEnd: number; end: number;
   }
+  const tiers = policy.admissionOrder
+    .map((tier) => ({ tier, planned: input.plan.admitted.filter((p) => p.tier === tier) }))
+    .filter((t) => t.planned.length > 0)
+    .map((t) => ({ ...t, next: 0, free: Math.min(policy.tiers[t.tier].maxConcurrency, t.planned.length), inFlight: 0, active: false }));
+  const sims: Sim[] = [];
+  const threads: number[] = Array.from({ length: Math.max(1, limits.reconcileParallelism) }, () => 0);
+  let bindFree = 0;
+  const starts: Sim[] = []; // restores not yet started, by `running`
+  const ends: Sim[] = []; // jobs done at `end`
+  const restoring: Sim[] = [];
+  let order = 0;
+
+  const dispatchJob = (t: (typeof tiers)[number], tierIdx: number, now: number): void => {
+    const p = t.planned[t.next++]!;
+    t.free--; t.inFlight++;
+    const job = byKey.get(p.key);
+    if (!job) throw new Error(`admitted job ${p.key} is not in the catalog given to the RTO estimate; pass the catalog the plan was made from`);
+    const promote = p.strategy === 'promote-standby';
+    const fact = promote ? undefined : input.snapshotState.get(p.key);
+    const snap = fact && 'bytes' in fact ? fact : undefined;
+    const stateBytes = promote ? 0 : snap ? snap.bytes : job.stateSizeBytes;
+    const jarBytes = promote ? 0 : job.jars.reduce((n, j) => n + j.sizeBytes, 0);
+    const inCache = job.jars.every((j) => input.jarsInCache.has(j.digest));
+    const spec = readSpec(job.deployment);
+    const sim: Sim = {
+      i: order++, p, job, tierIdx, promote, stateBytes, fact,
+      jarSeconds: jarBytes / (inCache ? rates.cacheBytesPerSecond : rates.repositoryBytesPerSecond),
+      interval: promote ? 0 : spec.checkpointIntervalSeconds ?? limits.defaultCheckpointIntervalSeconds,
+      dispatch: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now,
+    };
+    sims.push(sim);
+    if (promote) {
+      sim.ready = now;
+      sim.running = sim.restoreEnd = sim.end = now + rates.promoteSeconds;
+      ends.push(sim);
+      return;
+    }
+    let th = 0;
+    for (let k = 1; k < threads.length; k++) if (threads[k]! < threads[th]!) th = k;
+    const reconcileEnd = Math.max(now, threads[th]!) + limits.deployReconcileSeconds;
+    threads[th] = reconcileEnd;
+    const pods = spec.taskManagerReplicas + 1;
+    bindFree = Math.max(reconcileEnd, bindFree) + (limits.podsBoundPerSecond > 0 ? pods / limits.podsBoundPerSecond : 0);
+    sim.ready = bindFree;
+    sim.running = sim.ready + rates.startupSeconds + sim.jarSeconds;
+    sim.observed = sim.running + limits.observeSeconds;
+    sim.left = stateBytes;
+    // The at-most-alone bound is part of the documented default; a measured rate already says how long restores took.
+    const capped = rates.restoreFrom.from === 'default' && limits.restoreMaxSecondsAlone > 0;
+    sim.capBytesPerSecond = Math.max(rates.restoreBytesPerSecond, capped ? stateBytes / limits.restoreMaxSecondsAlone : 0);
+    starts.push(sim);
+  };
+
+  const finishRestore = (sim: Sim, now: number): void => {
+    sim.restoreEnd = now;
+    // Checkpoints fire every interval from RUNNING; the first one that starts after the restore has ended counts.
+    const k = sim.interval > 0 ? Math.floor((now - sim.running) / sim.interval + 1e-9) + 1 : 0;
+    sim.end = Math.max(sim.observed, sim.interval > 0 ? sim.running + k * sim.interval : now);
+    ends.push(sim);
+  };
+
+  /** Max-min fair shares of the object store's bandwidth among the running restores (bytes/s by index). */
+  const shares = (): Map<Sim, number> => {
+    const out = new Map<Sim, number>();
+    const sorted = [...restoring].sort((a, b) => a.capBytesPerSecond - b.capBytesPerSecond);
+    let left = limits.objectStoreReadBytesPerSecond > 0 ? limits.objectStoreReadBytesPerSecond : Infinity;
+    sorted.forEach((r, k) => {
+      const rate = Math.min(r.capBytesPerSecond, left / (sorted.length - k));
+      out.set(r, rate);
+      left -= rate;
+    });
+    return out;
+  };
+
+  const activate = (idx: number): void => { if (tiers[idx]) tiers[idx].active = true; };
+  activate(0);
+  let now = 0;
+  for (;;) {
+    // Dispatch into every free slot of the active tiers; a tier that dispatched its last job lets the next start (borrowIdleSlots).
+    for (let idx = 0; idx < tiers.length; idx++) {
+      const t = tiers[idx]!;
+      if (!t.active) continue;
+      while (t.free > 0 && t.next < t.planned.length) dispatchJob(t, idx, now);
+      if (t.next === t.planned.length && policy.borrowIdleSlots) activate(idx + 1);
+    }
+    // Restores that start now.
+    for (let k = starts.length - 1; k >= 0; k--) {
+      const sim = starts[k]!;
+      if (sim.running > now + EPS) continue;
+      starts.splice(k, 1);
+      if (sim.left <= 0) finishRestore(sim, sim.running);
+      else restoring.push(sim);
+    }
+    const rate = shares();
+    let nextT = Infinity;
+    for (const sim of starts) nextT = Math.min(nextT, sim.running);
+    for (const sim of ends) nextT = Math.min(nextT, sim.end);
+    for (const sim of restoring) nextT = Math.min(nextT, now + sim.left / rate.get(sim)!);
+    if (nextT === Infinity) break;
+    const dt = Math.max(0, nextT - now);
+    for (const sim of restoring) sim.left -= rate.get(sim)! * dt;
+    now = Math.max(now, nextT);
+    for (let k = restoring.length - 1; k >= 0; k--) {
+      const sim = restoring[k]!;
+      if (sim.left > sim.capBytesPerSecond * EPS + 1) continue;
+      restoring.splice(k, 1);
+      finishRestore(sim, now);
+    }
+    for (let k = ends.length - 1; k >= 0; k--) {
+      const sim = ends[k]!;
+      if (sim.end > now + EPS) continue;
+      ends.splice(k, 1);
+      const t = tiers[sim.tierIdx]!;
+      t.free++; t.inFlight--;
+      if (!policy.borrowIdleSlots && t.next === t.planned.length && t.inFlight === 0) activate(sim.tierIdx + 1);
+    }
+  }
+
+  const byPlan = new Map(sims.map((sim) => [sim.p.key, sim]));
+  const out: JobRtoForecast[] = input.plan.admitted.filter((p) => byPlan.has(p.key)).map((p) => {
+    const sim = byPlan.get(p.key)!;
+    const { job, fact, promote } = sim;
+    const snap = fact && 'bytes' in fact ? fact : undefined;
+    const stateFrom = promote ? 'none' : snap ? 'snapshot' : job.stateSizeNominal ? 'default' : 'catalog';
+    const jarBytes = promote ? 0 : job.jars.reduce((n, j) => n + j.sizeBytes, 0);
+    const inCache = job.jars.every((j) => input.jarsInCache.has(j.digest));
+    const jarsFrom = promote || job.jars.length === 0 ? 'none' : inCache ? 'cache' : 'repository';
+    const rtoTargetSeconds = policy.tiers[p.tier].rtoSeconds;
+    const seconds = round(sim.end);
+    const startup = promote ? rates.promoteSeconds : rates.startupSeconds;
+    return {
+      key: p.key, tier: p.tier, strategy: p.strategy, seconds, rtoTargetSeconds, misses: seconds > rtoTargetSeconds,
+      parts: {
+        dispatchWait: round(sim.dispatch), queue: round(sim.ready - sim.dispatch), startup: round(startup), jarFetch: round(sim.jarSeconds),
+        restore: round(sim.restoreEnd - sim.running), checkpoint: round(sim.end - sim.restoreEnd),
+      },
+      inputs: {
+        stateBytes: sim.stateBytes, stateFrom,
+        ...(snap ? { snapshotPath: snap.snapshotPath, ...(snap.ageSeconds !== undefined ? { snapshotAgeSeconds: snap.ageSeconds } : {}) } : {}),
+        ...(fact && 'unread' in fact ? { stateNote: `no snapshot size: ${fact.unread}` } : {}), jarBytes, jarsFrom,
+        ...(promote ? {} : { checkpointIntervalSeconds: sim.interval }),
+      },
+    };
+  });
   return { rates, timeScale: scale, jobs: out };
 }
 
@@ -152,13 +309,19 @@ export function predictedMissFindings(forecast: RtoForecast): Finding[] {
     const i = j.inputs;
     const state = i.stateFrom === 'none' ? 'no state restored' : `${gib(i.stateBytes)} of state from ${stateWords(i.stateFrom)}${i.snapshotPath ? ` ${i.snapshotPath}` : ''}${i.stateNote ? ` (${i.stateNote})` : ''}`;
     const jars = i.jarsFrom === 'none' ? 'no jar fetched' : `${gib(i.jarBytes)} of jars from the ${i.jarsFrom}`;
+    const named: Array<[string, number]> = [
+      ['dispatch wait', j.parts.dispatchWait], ['queue', j.parts.queue ?? 0], [j.strategy === 'promote-standby' ? 'promotion' : 'start-up', j.parts.startup],
+      ['jar fetch', j.parts.jarFetch], ['restore', j.parts.restore], ['first checkpoint', j.parts.checkpoint ?? 0],
+    ];
+    const largest = named.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const checkpoint = i.checkpointIntervalSeconds !== undefined ? `, checkpoint interval ${i.checkpointIntervalSeconds}s` : '';
     return {
       job: j.key,
       code: 'predicted-rto-miss',
       blocking: false,
-      message: `${j.key} (${j.tier}, ${j.strategy}) is predicted RUNNING after ${j.seconds}s, past its ${j.tier} RTO of ${j.rtoTargetSeconds}s${clock}: ` +
-        `dispatch wait ${j.parts.dispatchWait}s + start-up ${j.parts.startup}s + jar fetch ${j.parts.jarFetch}s + restore ${j.parts.restore}s; ` +
-        `${state}, ${jars}; ${rates}. Fix: give the job a standby, shrink or split its state, preload its jars, or raise the ${j.tier} RTO in tiers.yaml.`,
+      message: `${j.key} (${j.tier}, ${j.strategy}) is predicted restored after ${j.seconds}s, past its ${j.tier} RTO of ${j.rtoTargetSeconds}s${clock}; largest part: ${largest[0]} ${largest[1]}s: ` +
+        `${named.map(([n, v]) => `${n} ${v}s`).join(' + ')}; ` +
+        `${state}, ${jars}${checkpoint}; ${rates}. Fix: give the job a standby, shrink or split its state, preload its jars, or raise the ${j.tier} RTO in tiers.yaml.`,
     };
   });
 }
@@ -191,7 +354,8 @@ export function samplesOf(report: Pick<EvacuationReport, 'jobs' | 'timeScale'>):
     if (j.outcome !== 'running' || j.rtoSeconds === undefined || j.startSeconds === undefined || !p) return [];
     const seconds = (j.rtoSeconds - j.startSeconds) * report.timeScale;
     if (!(seconds >= 0)) return [];
-    return [{ strategy: j.strategy, seconds, stateBytes: j.snapshotPath ? p.inputs.stateBytes : 0, jarSeconds: p.parts.jarFetch * report.timeScale }];
+    const other = ((p.parts.queue ?? 0) + (p.parts.checkpoint ?? 0)) * report.timeScale;
+    return [{ strategy: j.strategy, seconds, stateBytes: j.snapshotPath ? p.inputs.stateBytes : 0, jarSeconds: p.parts.jarFetch * report.timeScale, ...(other > 0 ? { otherSeconds: other } : {}) }];
   });
 }
 
@@ -199,7 +363,7 @@ export function samplesOf(report: Pick<EvacuationReport, 'jobs' | 'timeScale'>):
  * Rates measured from previous runs' jobs, each falling back to `defaults` where the samples
  * say nothing about it:
  * - promotion: the median of the hot-standby samples' seconds;
- * - restoring starts (others), less their jar fetch: a least-squares line over state bytes
+ * - restoring starts (others), less their jar fetch, queue and first checkpoint: a least-squares line over state bytes
  *   (start-up = intercept, restore rate = 1 / slope) when there are ≥ 3 samples whose largest
  *   state is at least twice the smallest and the line has a positive slope and a non-negative
  *   intercept; otherwise the default restore rate and start-up = the median of (seconds − restore
@@ -207,14 +371,14 @@ export function samplesOf(report: Pick<EvacuationReport, 'jobs' | 'timeScale'>):
  * Samples with non-finite or negative numbers are ignored.
  */
 export function measuredRates(samples: readonly RtoSample[], defaults: RtoRates = DEFAULT_RTO_RATES): RtoRates {
-  const ok = samples.filter((s) => [s.seconds, s.stateBytes, s.jarSeconds].every((v) => Number.isFinite(v) && v >= 0));
+  const ok = samples.filter((s) => [s.seconds, s.stateBytes, s.jarSeconds, s.otherSeconds ?? 0].every((v) => Number.isFinite(v) && v >= 0));
   const rates: RtoRates = { ...defaults };
   const promotes = ok.filter((s) => s.strategy === 'promote-standby').map((s) => s.seconds);
   if (promotes.length > 0) {
     rates.promoteSeconds = round2(median(promotes));
     rates.promoteFrom = { from: 'measured', jobs: promotes.length };
   }
-  const starts = ok.filter((s) => s.strategy !== 'promote-standby').map((s) => ({ x: s.stateBytes, y: Math.max(0, s.seconds - s.jarSeconds) }));
+  const starts = ok.filter((s) => s.strategy !== 'promote-standby').map((s) => ({ x: s.stateBytes, y: Math.max(0, s.seconds - s.jarSeconds - (s.otherSeconds ?? 0)) }));
   if (starts.length === 0) return rates;
   const fit = starts.length >= 3 ? leastSquares(starts) : undefined;
   const xs = starts.map((s) => s.x);

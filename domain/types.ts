@@ -394,6 +394,29 @@ export interface RtoRates {
   /** Jar bytes per second from the target AZ's jar cache (preloaded jars) and from its replicated repository; always the documented defaults. */
   cacheBytesPerSecond: number;
   repositoryBytesPerSecond: number;
+  /**
+   * The platform's shared limits and operator delays (always the documented defaults of
+   * domain/rto-estimate.ts DEFAULT_RTO_RATES, sources there and in docs/design.md#predicted-rto).
+   * Absent in forecasts stored before they existed.
+   */
+  platform?: RtoPlatformLimits;
+}
+
+/** Limits of the target AZ's platform every restoring start of an evacuation shares (seconds, bytes/s of the platform's clock). */
+export interface RtoPlatformLimits {
+  /** Seconds from Flink's RUNNING to the operator reporting it: its rest-ready delay + one progress-check interval (worst case). */
+  observeSeconds: number;
+  /** A restore alone never takes longer than this, seconds (big state is read by many TaskManagers in parallel); 0: no bound. Applies to the default restore rate only, not a measured one. */
+  restoreMaxSecondsAlone: number;
+  /** Bytes/s the target AZ's object store serves to all restores at once (shared max-min fairly). */
+  objectStoreReadBytesPerSecond: number;
+  /** Operator reconcile threads in the target AZ; a deploy's reconcile holds one for `deployReconcileSeconds`. */
+  reconcileParallelism: number;
+  deployReconcileSeconds: number;
+  /** Pods the target AZ's kube-scheduler binds per second (one AZ-wide FIFO); 0: no limit. */
+  podsBoundPerSecond: number;
+  /** Checkpoint interval assumed for a job whose spec sets none, seconds (0: no wait for a first checkpoint). */
+  defaultCheckpointIntervalSeconds: number;
 }
 
 /** One job's forecast. Seconds on the engine's clock. */
@@ -407,7 +430,15 @@ export interface JobRtoForecast {
   rtoTargetSeconds: number;
   /** `seconds` > `rtoTargetSeconds`. */
   misses: boolean;
-  parts: { dispatchWait: number; startup: number; jarFetch: number; restore: number };
+  /**
+   * Seconds of each phase, summing to `seconds`: wait for a concurrency slot; `queue` the
+   * operator's reconcile (queued behind its reconcile threads) and pod binding; Flink's start-up;
+   * jar fetch; the restore (sharing the AZ's object-store bandwidth); `checkpoint` from the
+   * restore's end to the first checkpoint after it, or to the operator observing RUNNING,
+   * whichever is later (restored means restored). `queue`/`checkpoint` are absent in forecasts
+   * stored before they existed.
+   */
+  parts: { dispatchWait: number; queue?: number; startup: number; jarFetch: number; restore: number; checkpoint?: number };
   /** The job's own inputs. */
   inputs: {
     /** State bytes restored; 0 for a hot standby (nothing is restored). */
@@ -427,6 +458,8 @@ export interface JobRtoForecast {
     jarBytes: number;
     /** `cache`: every jar already in the target AZ's jar cache when planned; `repository`: some must come from the replicated repository. */
     jarsFrom: 'cache' | 'repository' | 'none';
+    /** Checkpoint interval the restore waits on (the spec's `execution.checkpointing.interval`, else the default), seconds; absent for a hot standby. */
+    checkpointIntervalSeconds?: number;
   };
 }
 

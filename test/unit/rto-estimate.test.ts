@@ -4,7 +4,7 @@ import { planEvacuation } from '../../domain/planner.js';
 import { buildReport, predictionSummary } from '../../domain/report.js';
 import { renderReportHtml } from '../../domain/report-html.js';
 import { reportText } from '../../cli/report-text.js';
-import { DEFAULT_RTO_RATES, estimateRto, measuredRates, predictedMissFindings, samplesOf, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
+import { DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredRates, predictedMissFindings, samplesOf, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
 import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { catalog, coldJob, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
 
@@ -20,12 +20,42 @@ function forecast(jobs: FleetJob[], over: Partial<EstimateInput> & { policy?: Ti
 const one = (jobs: FleetJob[], name: string, over: Partial<EstimateInput> = {}) => forecast(jobs, over).rto.jobs.find((j) => j.key === `streaming/${name}`)!;
 
 describe('estimateRto', () => {
-  it('is start-up + jar fetch + restore at the default rates for a lone redeploy, and says where each input came from', () => {
+  it('is queue + start-up + jar fetch + restore + first checkpoint after it at the default rates for a lone redeploy, and says where each input came from', () => {
     const f = one([job('orders', { stateSizeBytes: 20 * GiB })], 'orders');
-    expect(f.parts).toEqual({ dispatchWait: 0, startup: 120, jarFetch: 2, restore: 102.4 });
-    expect(f.seconds).toBe(224.4);
-    expect(f.inputs).toEqual({ stateBytes: 20 * GiB, stateFrom: 'catalog', jarBytes: 50 * MiB, jarsFrom: 'repository' });
+    // Reconcile 2 s + 3 pods bound at 50/s; 20 GiB at 200 MiB/s = 102.4 s; checkpoints every 60 s from RUNNING: the first after the restore at 120 s.
+    expect(f.parts).toEqual({ dispatchWait: 0, queue: 2.06, startup: 105, jarFetch: 2, restore: 102.4, checkpoint: 17.6 });
+    expect(f.seconds).toBe(229.06);
+    expect(f.inputs).toEqual({ stateBytes: 20 * GiB, stateFrom: 'catalog', jarBytes: 50 * MiB, jarsFrom: 'repository', checkpointIntervalSeconds: 60 });
     expect(f.misses).toBe(false);
+  });
+
+  it('predicts a P0 job without a hot standby to miss a 60 s RTO, naming start-up as the largest part', () => {
+    const { rto } = forecast([job('pay', { tier: 'P0', stateSizeBytes: GiB })], { policy: tiersPolicy({ tiers: { P0: { strategy: 'redeploy' } } }) });
+    const [finding] = predictedMissFindings(rto);
+    expect(rto.jobs[0]).toMatchObject({ key: 'streaming/pay', misses: true, rtoTargetSeconds: 60 });
+    expect(finding!.message).toContain('largest part: start-up 105s');
+    expect(finding!.message).toContain('past its P0 RTO of 60s');
+  });
+
+  it('shares the object store: 20 concurrent 40 GiB restores each take longer than one alone, and miss the P2 RTO it makes alone', () => {
+    const big = (n: number) => Array.from({ length: n }, (_, i) => job(`big-${i}`, { stateSizeBytes: 40 * GiB }));
+    const rates = { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, objectStoreReadBytesPerSecond: GiB } };
+    const alone = forecast(big(1), { rates }).rto.jobs[0]!;
+    const crowd = forecast(big(20), { rates }).rto.jobs;
+    expect(alone.parts.restore).toBe(204.8); // 40 GiB at 200 MiB/s, under the 1 GiB/s store
+    expect(alone.misses).toBe(false);
+    // 20 × 200 MiB/s wanted > 1 GiB/s: each gets 51.2 MiB/s, 800 s.
+    for (const f of crowd) expect(f.parts.restore).toBeGreaterThan(790);
+    expect(crowd.every((f) => f.misses)).toBe(true);
+    const bounded = forecast(big(1), { rates: { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 100 } } }).rto.jobs[0]!;
+    expect(bounded.parts.restore).toBe(100);
+  });
+
+  it("queues reconciles behind the operator's reconcile threads", () => {
+    const jobs = Array.from({ length: 4 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0 }));
+    const rates = { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, reconcileParallelism: 1, deployReconcileSeconds: 10, podsBoundPerSecond: 1000 } };
+    const { rto } = forecast(jobs, { rates });
+    expect(rto.jobs.map((j) => j.parts.queue)).toEqual([10, 20, 30, 40]);
   });
 
   it("takes the state size from the newest snapshot's _metadata over the catalog, and calls a nominal catalog size the default", () => {
@@ -44,16 +74,18 @@ describe('estimateRto', () => {
   });
 
   it('is monotone in state size: more state never predicts an earlier RUNNING', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 44 }), fc.integer({ min: 0, max: 2 ** 44 }), (x, y) => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 44 }), fc.integer({ min: 0, max: 2 ** 44 }), fc.integer({ min: 0, max: 2 ** 44 }), (x, y, other) => {
       const [small, big] = x <= y ? [x, y] : [y, x];
-      const at = (bytes: number) => one([job('s', { stateSizeBytes: bytes })], 's').seconds;
-      return at(small) <= at(big);
+      // Alone, and beside a neighbour restoring `other` bytes from the same object store (no binding queue: the plan orders jobs by state, which moves them in it).
+      const at = (bytes: number) => one([job('s', { stateSizeBytes: bytes }), job('n', { stateSizeBytes: other })], 's', { rates: { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, objectStoreReadBytesPerSecond: GiB, podsBoundPerSecond: 0 } } }).seconds;
+      const alone = (bytes: number) => one([job('s', { stateSizeBytes: bytes })], 's').seconds;
+      return at(small) <= at(big) && alone(small) <= alone(big);
     }));
   });
 
   it('flags a P2 job whose state cannot be restored within the P2 RTO, and not its small neighbour', () => {
     const jobs = [job('huge', { stateSizeBytes: 200 * GiB }), job('small', { stateSizeBytes: GiB })];
-    const { rto } = forecast(jobs);
+    const { rto } = forecast(jobs, { rates: { ...DEFAULT_RTO_RATES, restoreBytesPerSecond: 200 * MiB, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 3600 } } });
     expect(rto.jobs.filter((j) => j.misses).map((j) => j.key)).toEqual(['streaming/huge']);
     const [finding, ...rest] = predictedMissFindings(rto);
     expect(rest).toEqual([]);
@@ -61,6 +93,7 @@ describe('estimateRto', () => {
     expect(finding!.message).toContain('past its P2 RTO of 600s');
     expect(finding!.message).toContain("200.00 GiB of state from the platform's size at catalog sync");
     expect(finding!.message).toContain('restore 200 MiB/s (documented default)');
+    expect(finding!.message).toContain('largest part: restore 1024s');
   });
 
   it('promotes a hot standby in the promotion time: nothing restored, no jar fetched', () => {
@@ -77,15 +110,16 @@ describe('estimateRto', () => {
     const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 1 } } });
     const jobs = [job('a', { stateSizeBytes: 0 }), job('b', { stateSizeBytes: 0 }), job('c', { tier: 'P3', stateSizeBytes: 0 })];
     const { rto } = forecast(jobs, { policy });
-    expect(rto.jobs.map((j) => [j.key, j.parts.dispatchWait])).toEqual([['streaming/a', 0], ['streaming/b', 122], ['streaming/c', 122]]);
+    // Each job: 2.06 s queue + 105 s start-up + 2 s jar + the first checkpoint 60 s after RUNNING = 169.06 s.
+    expect(rto.jobs.map((j) => [j.key, j.parts.dispatchWait])).toEqual([['streaming/a', 0], ['streaming/b', 169.06], ['streaming/c', 169.06]]);
     const strict = forecast(jobs, { policy: tiersPolicy({ borrowIdleSlots: false, tiers: { P2: { maxConcurrency: 1 } } }) }).rto;
-    expect(strict.jobs.at(-1)!.parts.dispatchWait).toBe(244);
+    expect(strict.jobs.at(-1)!.parts.dispatchWait).toBe(338.12);
   });
 
   it("divides by the policy's time scale, so predictions compare with its scaled targets", () => {
     const policy = { ...tiersPolicy(), timeScale: 10 };
     const f = one([coldJob('p1', { stateSizeBytes: 0, jars: [] })], 'p1', { policy });
-    expect(f).toMatchObject({ seconds: 12, parts: { startup: 12 } });
+    expect(f).toMatchObject({ seconds: 16.71, parts: { startup: 10.5, queue: 0.21, checkpoint: 6 } });
   });
 });
 
@@ -112,7 +146,7 @@ describe('measuredRates', () => {
     const samples: RtoSample[] = [0, 0, 0].map(() => ({ strategy: 'redeploy', stateBytes: GiB, seconds: 70, jarSeconds: 0 }));
     const r = measuredRates(samples);
     expect(r.restoreFrom).toEqual({ from: 'default' });
-    expect(r.startupSeconds).toBe(64.88);
+    expect(r.startupSeconds).toBe(64.88); // 70 s less 1 GiB at the default 200 MiB/s
     expect(r.startupFrom).toEqual({ from: 'measured', jobs: 3 });
   });
 });
@@ -130,23 +164,24 @@ describe('the report puts predicted beside achieved', () => {
     const line = report.jobs[0]!;
     expect(line.rtoSeconds).toBe(81);
     expect(line.predicted).toEqual({ seconds: rto.jobs[0]!.seconds, misses: false, parts: rto.jobs[0]!.parts, inputs: rto.jobs[0]!.inputs });
-    expect(samplesOf(report)).toEqual([{ strategy: 'redeploy', seconds: 160, stateBytes: 10 * GiB, jarSeconds: 2 }]);
+    const parts = rto.jobs[0]!.parts;
+    expect(samplesOf(report)).toEqual([{ strategy: 'redeploy', seconds: 160, stateBytes: 10 * GiB, jarSeconds: 2, otherSeconds: expect.closeTo(((parts.queue ?? 0) + (parts.checkpoint ?? 0)) * 2, 6) }]);
   });
 
   it('shows predicted beside achieved in the HTML and terminal reports, misses first', async () => {
     const policy = tiersPolicy();
     const jobs = [job('huge', { stateSizeBytes: 200 * GiB }), job('small', { stateSizeBytes: GiB })];
-    const { plan, rto } = forecast(jobs, { policy });
+    const { plan, rto } = forecast(jobs, { policy, rates: { ...DEFAULT_RTO_RATES, restoreBytesPerSecond: 200 * MiB, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 3600 } } });
     const ran = (name: string, endS: number) => ({ key: `streaming/${name}`, name, namespace: 'streaming', tier: 'P2' as const, strategy: 'redeploy' as const, outcome: 'running' as const, startedAtMs: 0, endedAtMs: endS * 1000, snapshotPath: 's3://x', steps: {} });
     const report = buildReport({ evacuationId: 'e2', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: 0, endedAtMs: 900_000, plan: { ...plan, rto }, policy, outcomes: [ran('small', 130), ran('huge', 700)] });
     const s = predictionSummary(report);
     expect(s).toMatchObject({ jobs: 2, predictedMisses: 1, achievedMisses: 1 });
     expect(s.rows.map((r) => [r.key, r.predictedSeconds, r.achievedSeconds, r.predictedMiss, r.achievedMiss])).toEqual([
-      ['streaming/huge', 1146, 700, true, true], ['streaming/small', 127.12, 130, false, false],
+      ['streaming/huge', 1189.06, 700, true, true], ['streaming/small', 169.12, 130, false, false],
     ]);
-    expect(s.medianErrorSeconds).toBe(224.44);
+    expect(s.medianErrorSeconds).toBe(264.09);
     const html = await renderReportHtml(report);
-    expect(html).toMatch(/<table id="predicted">.*<tr data-job="streaming\/huge">.*<td data-field="predicted" class="missed">1146\.0 s<\/td><td data-field="achieved" class="missed">700\.0 s/s);
-    expect(reportText(report)).toContain('streaming/huge: predicted 1146.0s, achieved 700.0s, target 600.0s (200.00 GiB of state from catalog)');
+    expect(html).toMatch(/<table id="predicted">.*<tr data-job="streaming\/huge">.*<td data-field="predicted" class="missed">1189\.1 s<\/td><td data-field="achieved" class="missed">700\.0 s/s);
+    expect(reportText(report)).toContain('streaming/huge: predicted 1189.1s, achieved 700.0s, target 600.0s (200.00 GiB of state from catalog)');
   });
 });
