@@ -17,7 +17,9 @@ export interface TargetRow {
   timeScale: number;
   platformModel: string;
   preload: boolean;
-  jobsPerSecond: number;
+  /** Jobs whose steps started, and trigger → report, wall s. */
+  dispatched: number;
+  wallSeconds: number;
   eventsPerJob: number;
   p0to2Jobs: number;
   p0to2Running: number;
@@ -43,7 +45,9 @@ const ofSize = (rows: readonly TargetRow[], jobs: number, timeScale: number): Ta
 export function checkTargets(rows: readonly TargetRow[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const r of rows.filter((x) => x.platformModel === 'null')) {
-    checks.push({ target: `null platform, ${r.jobs} jobs: ≥ 100 jobs/s`, measured: `${r.jobsPerSecond} jobs/s`, met: r.jobsPerSecond >= 100 });
+    // Dispatched and completed: the jobs whose steps started, over trigger → report (P3 jobs not admitted do not count).
+    const rate = Math.round((r.dispatched / r.wallSeconds) * 100) / 100;
+    checks.push({ target: `null platform, ${r.jobs} jobs: ≥ 100 jobs/s dispatched and completed`, measured: `${r.dispatched} jobs in ${r.wallSeconds} s: ${rate} jobs/s`, met: rate >= 100 });
     checks.push({ target: `null platform, ${r.jobs} jobs: ≤ 8 events/job`, measured: `${r.eventsPerJob} events/job`, met: r.eventsPerJob <= 8 });
   }
   for (const r of ofSize(rows, 20_000, 5)) {
