@@ -8,10 +8,13 @@
 export interface FailbackTally {
   /** Jobs moved back (a result: restored or never stopped). */
   moved: number;
+  /** Restored in the source AZ from the fresh savepoint of the drilled copy. */
   restoredFromTarget: number;
+  /** Restored from their own newest snapshot (they never ran in the target AZ). */
   restoredOwn: number;
+  /** Never stopped (or suspended before the drill): left alone. */
   untouched: number;
-  /** Copies deleted in the target AZ. */
+  /** The drill's redeployed copies deleted in the target AZ. */
   removed: number;
   /** Hot standbys restarted and labelled standby again. */
   standbys: number;

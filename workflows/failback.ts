@@ -73,25 +73,18 @@ export interface FailbackTier {
   worstSeconds?: number;
 }
 
-/** Result of a failback: counts per action, failures with reasons, preempted jobs resumed. */
-export interface FailbackResult {
+/**
+ * Result of a failback: counts per action and failures with reasons (FailbackTally's: restored
+ * from the drilled copy's fresh savepoint or from their own newest snapshot, untouched, copies
+ * removed in the target AZ, standbys restored), preempted jobs resumed.
+ */
+export interface FailbackResult extends Pick<FailbackTally, 'restoredFromTarget' | 'restoredOwn' | 'untouched' | 'removed' | 'standbys' | 'failed'> {
   drillId: string;
   sourceAz: string;
   targetAz: string;
   /** Mode of the evacuation failed back (absent in results recorded before it was reported). */
   mode?: EvacuationMode;
   jobs: number;
-  /** Restored in the source AZ from the fresh savepoint of the drilled copy. */
-  restoredFromTarget: number;
-  /** Restored from their own newest snapshot (they never ran in the target AZ). */
-  restoredOwn: number;
-  /** Never stopped (or suspended before the drill): left alone. */
-  untouched: number;
-  /** The drill's redeployed copies deleted in the target AZ. */
-  removed: number;
-  /** Hot standbys restarted and labelled standby again. */
-  standbys: number;
-  failed: Array<{ key: string; reason: string }>;
   preemptedResumed: number;
   /** A real evacuation's failback: per tier in the order moved back (absent for a drill's). */
   tiers?: FailbackTier[];

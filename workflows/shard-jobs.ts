@@ -36,6 +36,7 @@ import { continueAsNewAfterEvents, historyFull } from '../domain/history-budget.
 import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { OutcomeBuffer } from './outcome-buffer.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -74,8 +75,6 @@ const watching = (seconds: number, startupTimeoutSeconds: number, hb: HeartbeatT
 
 /** Job keys loaded per activity call. */
 const PAGE = 500;
-/** Outcomes recorded per activity call. */
-const FLUSH_AT = 200;
 /** Longest gap between progress signals to the tier workflow, ms. */
 const REPORT_EVERY_MS = 2000;
 /** Most jobs in one start burst (its result stays far below Temporal's 2 MB payload limit). */
@@ -137,18 +136,7 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
       jobs.cancel();
     });
 
-    let buffer: JobOutcome[] = [];
-    let flushing: Promise<void> = Promise.resolve();
-    const flush = (): Promise<void> => {
-      if (buffer.length === 0) return flushing;
-      const batch = buffer;
-      buffer = [];
-      flushing = flushing.then(() => acts.recordOutcomes.executeWithOptions({ summary: `record ${batch.length} job outcome(s)` }, [recordsKey(state), batch]));
-      // A batch that failed for good fails the shard at its next awaited flush; marked handled
-      // now, since an unhandled rejection would fail the workflow task over and over (a hang).
-      flushing.catch(() => undefined);
-      return flushing;
-    };
+    const outcomes = new OutcomeBuffer((batch) => acts.recordOutcomes.executeWithOptions({ summary: `record ${batch.length} job outcome(s)` }, [recordsKey(state), batch]));
 
     // Progress to the tier workflow; the moment the whole shard is dispatched is urgent
     // (a lower tier may then borrow the idle slots). `done` only with the settled counters
@@ -166,9 +154,9 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
       else if (o.outcome === 'failed') state.counts.failed += 1;
       else state.counts.skipped += 1;
       log.info(`job ${o.outcome}`, { evacuationId: state.evacuationId, job: o.key, tier: o.tier, strategy: o.strategy, outcome: o.outcome, ...(o.reason ? { reason: o.reason } : {}), seconds: (o.endedAtMs - o.startedAtMs) / 1000 });
-      buffer.push(o);
+      outcomes.add(o);
       progress.touch();
-      if (buffer.length >= FLUSH_AT) void flush();
+      outcomes.flushWhenFull();
     };
     /** A job whose activity ended without its outcome: cancelled, or the activity failed after its retries. */
     const lost = (o: JobOutcome, step: string, err: unknown): JobOutcome => {
@@ -257,8 +245,8 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
         await progress.finish();
         // Outcomes settled while a flush was out go in the next flush: none is left behind.
         for (;;) {
-          await flush();
-          if (buffer.length === 0) break;
+          await outcomes.flush();
+          if (outcomes.size === 0) break;
         }
         await continueAsNew<typeof runShard>({ ...state, starting: [...startingJobs.values()] });
       }
@@ -283,7 +271,7 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
     }
 
     await condition(() => state.counts.running === 0);
-    await flush();
+    await outcomes.flush();
     if (cancelled !== undefined) {
       // The tier may be gone already (it cancels its shards when it is cancelled): the last
       // signal is best effort then; the outcomes are recorded.

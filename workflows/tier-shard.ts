@@ -30,6 +30,7 @@ import { jobWorkflowId, recordsKey, type JobOutcome, type JobTask, type ShardInp
 import { evacuateJob } from './job.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { OutcomeBuffer } from './outcome-buffer.js';
 import { resultInFailure } from './outcome-failure.js';
 import { searchAttributesOf } from './search-attributes.js';
 import { jobSummary } from '../domain/run-summary.js';
@@ -51,8 +52,6 @@ const acts = proxyActivities<Activities>({
 
 /** Job keys loaded per activity call. */
 const PAGE = 500;
-/** Outcomes recorded per activity call. */
-const FLUSH_AT = 200;
 /** Longest gap between progress signals to the tier workflow, ms. */
 const REPORT_EVERY_MS = 2000;
 
@@ -84,19 +83,7 @@ async function childWorkflowShard(input: ShardInput): Promise<TierCounts> {
     }
   });
 
-  let buffer: JobOutcome[] = [];
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    if (buffer.length === 0) return flushing;
-    const batch = buffer;
-    buffer = [];
-    flushing = flushing.then(() => acts.recordOutcomes.executeWithOptions({ summary: `record ${batch.length} job outcome(s)` }, [recordsKey(state), batch]));
-    // Flushes run in the background: a batch that failed for good fails the shard at its next
-    // awaited flush. Marked handled now, since an unhandled rejection would fail the workflow
-    // task over and over instead (a hang).
-    flushing.catch(() => undefined);
-    return flushing;
-  };
+  const outcomes = new OutcomeBuffer((batch) => acts.recordOutcomes.executeWithOptions({ summary: `record ${batch.length} job outcome(s)` }, [recordsKey(state), batch]));
 
   // Progress to the tier workflow; the moment the whole shard is dispatched is urgent
   // (a lower tier may then borrow the idle slots).
@@ -110,9 +97,9 @@ async function childWorkflowShard(input: ShardInput): Promise<TierCounts> {
     if (o.outcome === 'running') state.counts.succeeded += 1;
     else if (o.outcome === 'failed') state.counts.failed += 1;
     else state.counts.skipped += 1;
-    buffer.push(o);
+    outcomes.add(o);
     progress.touch();
-    if (buffer.length >= FLUSH_AT) void flush();
+    outcomes.flushWhenFull();
   };
 
   let page: JobTask[] = [];
@@ -135,7 +122,7 @@ async function childWorkflowShard(input: ShardInput): Promise<TierCounts> {
     if (state.aborted) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => state.counts.running === 0);
-      await flush();
+      await outcomes.flush();
       await progress.finish();
       await continueAsNew<typeof evacuateTierShard>({ ...state });
     }
@@ -177,7 +164,7 @@ async function childWorkflowShard(input: ShardInput): Promise<TierCounts> {
   }
 
   await condition(() => state.counts.running === 0);
-  await flush();
+  await outcomes.flush();
   await progress.finish();
   return state.counts;
 }
