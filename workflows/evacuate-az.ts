@@ -44,7 +44,7 @@ import { evacuationFailureMessage } from '../domain/outcome-message.js';
 import { mayOverrideHold } from '../domain/az-hold.js';
 import { evacuationSummary, fencingSummary, tierSummary } from '../domain/run-summary.js';
 import type { Tier } from '../domain/types.js';
-import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierControlSignal, tierDispatchedSignal, tierProgressSignal } from './messages.js';
+import { abortSignal, abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierDispatchedSignal, tierProgressSignal } from './messages.js';
 import { fenceSourceAz, sealFencesSignal } from './fence-source.js';
 import { BOUNDED_HISTORIES, evacuateTier } from './tier.js';
 import { continueAsNewAfterEvents } from '../domain/history-budget.js';
@@ -258,8 +258,9 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
     running.add(tp.tier);
     // A pause, resume or abort accepted while the child was starting was not sent to it
     // (`tell` reaches running tiers only): hand it over now.
-    if (abortRequest && !aborted) await handle.signal(tierControlSignal, { action: 'abort', ...abortRequest });
-    else if (progress.paused !== paused) await handle.signal(tierControlSignal, { action: progress.paused ? 'pause' : 'resume', by: 'evacuation' });
+    // A tier that has already ended has nothing left to control (sendControl).
+    if (abortRequest && !aborted) await sendControl(handle, { action: 'abort', ...abortRequest });
+    else if (progress.paused !== paused) await sendControl(handle, { action: progress.paused ? 'pause' : 'resume', by: 'evacuation' });
     const tier = tp.tier;
     // A tier workflow that fails (an engine fault: its jobs' own failures are outcomes) ends
     // its tier here, so lower tiers and the report still come; its jobs without an outcome
