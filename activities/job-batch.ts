@@ -18,7 +18,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import pRetry from 'p-retry';
-import { stopsWithSavepoint, type BurstResult, type BurstScope, type JobOutcome, type JobTask, type StartBurst, type StartingJob, type StartupWatch } from '../domain/evacuation.js';
+import { applyPromotion, stopsWithSavepoint, type BurstResult, type BurstScope, type JobOutcome, type JobTask, type StartBurst, type StartingJob, type StartupWatch } from '../domain/evacuation.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, terminal } from './failures.js';
@@ -141,15 +141,8 @@ export function createJobBatchActivities(deps: ActivityDeps, steps: ReturnType<t
         step = 'promote';
         const { value: promoted, attempts } = await attempted(() => steps.promoteStandby(ref), signal);
         outcome.steps.promote = { startedAtMs: promoted.startedAtMs, endedAtMs: promoted.endedAtMs, attempts };
-        if (promoted.promoted) {
-          if (promoted.jobId) outcome.jobId = promoted.jobId;
-          if (promoted.fence) outcome.fence = promoted.fence;
-          if (promoted.fenceSeen) outcome.fenceSeen = promoted.fenceSeen;
-          return finish('running');
-        }
-        // The hot standby is absent or not healthy: fall back to restoring from a snapshot.
-        outcome.strategy = 'redeploy';
-        outcome.reason = `hot standby not usable (${promoted.reason}); redeployed from snapshot`;
+        // Not usable: applyPromotion falls the job back to a redeploy from its snapshot.
+        if (applyPromotion(outcome, promoted)) return finish('running');
       }
 
       step = 'start';

@@ -7,7 +7,7 @@
  * evacuation, server-side apply with a fixed field manager), so a retry redoes nothing.
  */
 import { Context } from '@temporalio/activity';
-import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceSeen, type FenceState, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
+import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceSeen, type FenceState, type PromotionResult, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import type { SnapshotQuery } from '../domain/snapshot-choice.js';
 import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
 import { DEFAULT_FENCE_OBSERVE_SECONDS } from '../domain/tiers-policy.js';
@@ -332,9 +332,9 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
      * Verify the hot standby in the target AZ is RUNNING, mark it active, fence the source.
      * @returns promoted false (with reason) when the standby is absent or unhealthy: the workflow redeploys instead
      */
-    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState; fenceSeen?: FenceSeen }> {
+    async promoteStandby(ref: JobRef & { mode: EvacuationMode }): Promise<StepTiming & PromotionResult> {
       const startedAtMs = Date.now();
-      const done = (r: { promoted: boolean; reason?: string; jobId?: string; fence?: FenceState; fenceSeen?: FenceSeen }) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
+      const done = (r: PromotionResult) => ({ ...r, startedAtMs, endedAtMs: Date.now(), attempt: Context.current().info.attempt });
       const ctx = await loadJobContext(deps, ref, ref.key);
       const standby = ctx.job.standby;
       if (!standby || standby.kind !== 'hot' || standby.az !== ctx.target.name) return done({ promoted: false, reason: `no hot standby in ${ctx.target.name}` });

@@ -616,3 +616,32 @@ export interface CatalogSyncResult {
   carriedOver: string[];
 }
 
+
+/** What a hot-standby promotion step reports (activities/job-steps.ts promoteStandby), timings aside. */
+export interface PromotionResult {
+  promoted: boolean;
+  /** Why the standby was not usable (when not promoted). */
+  reason?: string;
+  jobId?: string;
+  fence?: FenceState;
+  fenceSeen?: FenceSeen;
+}
+
+/**
+ * Fold a hot-standby promotion into the job's outcome. Promoted: the outcome takes the
+ * standby's Flink job id and the source's fence, and the job is RUNNING (returns true). Not
+ * usable: the job falls back to a redeploy from its snapshot, with the standby's reason in the
+ * outcome (returns false). Pure; used by the batched start step and the per-job workflow kept
+ * for replay.
+ */
+export function applyPromotion(outcome: JobOutcome, promoted: PromotionResult): boolean {
+  if (promoted.promoted) {
+    if (promoted.jobId) outcome.jobId = promoted.jobId;
+    if (promoted.fence) outcome.fence = promoted.fence;
+    if (promoted.fenceSeen) outcome.fenceSeen = promoted.fenceSeen;
+    return true;
+  }
+  outcome.strategy = 'redeploy';
+  outcome.reason = `hot standby not usable (${promoted.reason}); redeployed from snapshot`;
+  return false;
+}

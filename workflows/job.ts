@@ -12,7 +12,7 @@
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { stopsWithSavepoint, type JobInput, type JobOutcome, type StepTiming } from '../domain/evacuation.js';
+import { applyPromotion, stopsWithSavepoint, type JobInput, type JobOutcome, type StepTiming } from '../domain/evacuation.js';
 import { jobFailureMessage } from '../domain/outcome-message.js';
 import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
@@ -124,15 +124,8 @@ async function runJob(input: JobInput): Promise<JobOutcome> {
       step = 'promote';
       const promoted = await local.promoteStandby.executeWithOptions({ summary: `promote the hot standby of ${input.key} in ${input.targetAz}` }, [ref]);
       record('promote', promoted);
-      if (promoted.promoted) {
-        if (promoted.jobId) outcome.jobId = promoted.jobId;
-        if (promoted.fence) outcome.fence = promoted.fence;
-        if (promoted.fenceSeen) outcome.fenceSeen = promoted.fenceSeen;
-        return finish('running');
-      }
-      // The hot standby is absent or not healthy: fall back to restoring from a snapshot.
-      outcome.strategy = 'redeploy';
-      outcome.reason = `hot standby not usable (${promoted.reason}); redeployed from snapshot`;
+      // Not usable: applyPromotion falls the job back to a redeploy from its snapshot.
+      if (applyPromotion(outcome, promoted)) return finish('running');
     }
 
     step = 'start';
