@@ -68,6 +68,28 @@ describe('az-evac help and version (in process)', () => {
   });
 });
 
+describe('az-evac --json (in process)', () => {
+  it('every read command and every control takes --json; only the long-running processes and the schedule changes do not', () => {
+    const program = buildProgram({ io: { out: () => undefined, err: () => undefined, env: NOWHERE, interactive: false, ask: async () => '' }, setExit: () => undefined, settings: () => { throw new Error('read settings'); } });
+    const leaves: Array<{ path: string; cmd: Command }> = [];
+    const walk = (cmd: Command, prefix: string[]): void => {
+      for (const c of cmd.commands) {
+        const path = [...prefix, c.name()];
+        if (c.commands.length > 0) walk(c, path);
+        else if (c.name() !== 'help') leaves.push({ path: path.join(' '), cmd: c });
+      }
+    };
+    walk(program, []);
+    // Processes that run until stopped, and changes to a schedule that print one line.
+    const without = ['console', 'worker', 'simulator', 'schedule create', 'schedule pause', 'schedule unpause', 'schedule trigger', 'schedule delete'];
+    const lacking = leaves.filter((l) => !l.cmd.options.some((o) => o.long === '--json')).map((l) => l.path);
+    expect(lacking.sort()).toEqual(without.filter((w) => leaves.some((l) => l.path === w)).sort());
+    for (const read of ['plan', 'list', 'status', 'report', 'catalog sync', 'failback', 'drill list', 'drill status', 'schedule list', 'setup temporal', 'pause', 'resume', 'abort', 'evacuate', 'demo']) {
+      expect(leaves.map((l) => l.path), read).toContain(read);
+    }
+  });
+});
+
 describe('az-evac evacuate: no default mode, a typed confirmation for an emergency (in process)', { timeout: 60_000 }, () => {
   it('without --mode and without a terminal it refuses (exit 2), saying to pass --mode (and --yes), before connecting', async () => {
     const r = await cli(['evacuate', '--from', 'az-a', '--to', 'az-b']);
