@@ -432,7 +432,7 @@ function renderFailedJobs(p) {
   $('failed-pending').textContent = failedCount > p.failedJobs.count ? `${failedCount - p.failedJobs.count} more failed; their reasons appear as their tier records them.` : '';
   $('failed-list').hidden = p.failedJobs.items.length === 0;
   $('failed-list').tBodies[0].replaceChildren(...p.failedJobs.items.map((j) => h('tr', { 'data-job': j.key },
-    h('td', {}, j.tier), h('td', { class: 'mono' }, link(j.temporalUrl, j.key, { title: 'open the job workflow in the Temporal UI' })), h('td', {}, j.reason))));
+    h('td', {}, j.tier), h('td', { class: 'mono' }, link(j.temporalUrl, j.key, { title: 'open the shard workflow that ran its steps in the Temporal UI' })), h('td', {}, j.reason))));
 }
 
 async function control(action, body) {
