@@ -73,9 +73,9 @@ export const SETTINGS = {
   s3RetryBaseMs: { env: 'AZ_EVAC_S3_RETRY_BASE_MS', default: 200, description: 'First retry backoff of an S3 request, milliseconds (doubles per attempt, full jitter).' },
   s3RetryMaxMs: { env: 'AZ_EVAC_S3_RETRY_MAX_MS', default: 10000, description: 'Longest S3 retry backoff, milliseconds.' },
   s3MaxConcurrentRequests: { env: 'AZ_EVAC_S3_MAX_REQUESTS', default: 64, description: 'S3 requests in flight at once per worker (snapshot lookups and jar copies share it).' },
-  s3MultipartThresholdBytes: { env: 'AZ_EVAC_S3_MULTIPART_THRESHOLD_BYTES', default: 5 * 1024 ** 3, description: 'Jars larger than this are copied with multipart UploadPartCopy (S3 allows one CopyObject up to 5 GiB).' },
-  s3PartBytes: { env: 'AZ_EVAC_S3_PART_BYTES', default: 256 * 1024 ** 2, description: 'Part size of a multipart jar copy, bytes.' },
-  s3PartConcurrency: { env: 'AZ_EVAC_S3_PART_CONCURRENCY', default: 4, description: 'Parts of one jar copied at once.' },
+  s3MultipartThresholdBytes: { env: 'AZ_EVAC_S3_MULTIPART_THRESHOLD_BYTES', default: 5 * 1024 ** 3, description: 'Objects (preloaded jars, shipped savepoint files) larger than this are copied in parts (multipart UploadPartCopy, or UploadPart when streamed between two object stores); capped at 5 GiB, the most one CopyObject or PutObject takes.' },
+  s3PartBytes: { env: 'AZ_EVAC_S3_PART_BYTES', default: 256 * 1024 ** 2, description: 'Part size of a multipart copy, bytes (5 MiB to 5 GiB on AWS S3; raised so no object needs more than 10,000 parts).' },
+  s3PartConcurrency: { env: 'AZ_EVAC_S3_PART_CONCURRENCY', default: 4, description: 'Parts of one object copied at once.' },
 } as const satisfies Record<string, SettingSpec<string | number>>;
 
 type SettingsTable = typeof SETTINGS;

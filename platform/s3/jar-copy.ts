@@ -6,10 +6,9 @@
  *   digest → nothing copied (a re-run, or a resumed preload, never recopies).
  * - Source: HeadObject; absent → PlatformError('not-found') naming the jar; its
  *   `x-amz-meta-sha256` (set by the publisher) differing from the catalog → 'invalid'.
- * - Copy: CopyObject up to `multipartThresholdBytes` (S3 allows one CopyObject up to 5 GiB);
- *   above it CreateMultipartUpload + UploadPartCopy of `partSizeBytes` ranges (≤ 10,000
- *   parts, 5 MiB–5 GiB each, AWS S3 "UploadPartCopy") + CompleteMultipartUpload; a failed
- *   multipart copy is aborted. Every read of the source is conditional on the ETag seen by
+ * - Copy: server-side, object-copy.ts copyS3Object (CopyObject up to `multipartThresholdBytes`,
+ *   above it, and always above S3's 5 GiB CopyObject limit, a multipart UploadPartCopy, aborted
+ *   when it fails). Every read of the source is conditional on the ETag seen by
  *   HeadObject: an object deleted during the copy → 'not-found' "deleted during the copy";
  *   replaced → 'conflict' (retryable: the next attempt re-checks the digest).
  * - Verify: GetObject of the copy, SHA-256 of its bytes against the digest; a mismatch
@@ -19,34 +18,16 @@
  * verification leaves a copy whose marker was taken from the verified-digest source.
  */
 import { createHash } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  UploadPartCopyCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import pLimit from 'p-limit';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JarArtifact } from '../../domain/types.js';
 import { PlatformError } from '../errors.js';
 import { s3Call, unlessMissing, type S3CallContext } from './errors.js';
+import { copyS3Object, type CopyLimits } from './object-copy.js';
+
+export type { CopyLimits } from './object-copy.js';
 
 /** User-metadata key holding a jar's SHA-256 (hex), set by the publisher and kept by copies. */
 export const DIGEST_METADATA = 'sha256';
-
-/** Sizes of the copy paths, bytes. */
-export interface CopyLimits {
-  /** Largest object copied with one CopyObject; above it multipart UploadPartCopy. */
-  multipartThresholdBytes: number;
-  /** Part size of a multipart copy (≥ 5 MiB on AWS; any size on versitygw). */
-  partSizeBytes: number;
-  /** Parts of one jar copied at once. */
-  partConcurrency: number;
-}
 
 /** Where and how to copy. */
 export interface JarCopyContext extends CopyLimits, S3CallContext {
@@ -92,50 +73,16 @@ export async function copyJar(ctx: JarCopyContext, jar: JarArtifact, onBytes: (b
     throw new PlatformError('invalid', `jar ${jar.key}: ${where} is published with digest sha256:${published}, the catalog expects ${jar.digest}; republish the jar or re-sync the catalog`, false);
   }
   const size = src.ContentLength ?? 0;
-  const etag = src.ETag!;
   try {
-    if (size <= ctx.multipartThresholdBytes) await singleCopy(ctx, jar.key, etag, hex);
-    else await multipartCopy(ctx, jar.key, etag, hex, size, onBytes);
+    await copyS3Object(ctx, {
+      source: { client: ctx.client, bucket: ctx.repositoryBucket, key: jar.key }, target: { client: ctx.client, bucket: ctx.artifactBucket, key: jar.key },
+      size, serverSide: true, ifMatch: src.ETag!, metadata: { [DIGEST_METADATA]: hex }, contentType: 'application/java-archive',
+    }, onBytes);
   } catch (err) {
     throw duringCopy(err, jar, where);
   }
-  if (size <= ctx.multipartThresholdBytes) onBytes(size);
   await verify(ctx, jar, hex);
   return { copiedBytes: size };
-}
-
-async function singleCopy(ctx: JarCopyContext, key: string, etag: string, hex: string): Promise<void> {
-  await s3Call(ctx, `copy ${key} in ${ctx.az}`, () => ctx.client.send(new CopyObjectCommand({
-    Bucket: ctx.artifactBucket, Key: key, CopySource: copySource(ctx.repositoryBucket, key), CopySourceIfMatch: etag,
-    MetadataDirective: 'REPLACE', Metadata: { [DIGEST_METADATA]: hex }, ContentType: 'application/java-archive',
-  })));
-}
-
-async function multipartCopy(ctx: JarCopyContext, key: string, etag: string, hex: string, size: number, onBytes: (bytes: number) => void): Promise<void> {
-  const created = await s3Call(ctx, `start multipart copy of ${key} in ${ctx.az}`, () => ctx.client.send(new CreateMultipartUploadCommand({
-    Bucket: ctx.artifactBucket, Key: key, Metadata: { [DIGEST_METADATA]: hex }, ContentType: 'application/java-archive',
-  })));
-  const uploadId = created.UploadId!;
-  try {
-    const ranges: Array<[number, number]> = [];
-    for (let start = 0; start < size; start += ctx.partSizeBytes) ranges.push([start, Math.min(size, start + ctx.partSizeBytes) - 1]);
-    const parts = pLimit(Math.max(1, ctx.partConcurrency));
-    const etags = await Promise.all(ranges.map(([first, last], i) => parts(async () => {
-      const part = await s3Call(ctx, `copy part ${i + 1}/${ranges.length} of ${key} in ${ctx.az}`, () => ctx.client.send(new UploadPartCopyCommand({
-        Bucket: ctx.artifactBucket, Key: key, UploadId: uploadId, PartNumber: i + 1,
-        CopySource: copySource(ctx.repositoryBucket, key), CopySourceIfMatch: etag, CopySourceRange: `bytes=${first}-${last}`,
-      })));
-      onBytes(last - first + 1);
-      return part.CopyPartResult!.ETag!;
-    })));
-    await s3Call(ctx, `complete multipart copy of ${key} in ${ctx.az}`, () => ctx.client.send(new CompleteMultipartUploadCommand({
-      Bucket: ctx.artifactBucket, Key: key, UploadId: uploadId,
-      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-    })));
-  } catch (err) {
-    await ctx.client.send(new AbortMultipartUploadCommand({ Bucket: ctx.artifactBucket, Key: key, UploadId: uploadId })).catch(() => undefined);
-    throw err;
-  }
 }
 
 /** Hash the copy; on mismatch delete it and throw 'invalid'. */
@@ -163,7 +110,3 @@ function headOrUndefined(ctx: JarCopyContext, bucket: string, key: string) {
   return unlessMissing(s3Call(ctx, `head s3://${bucket}/${key}`, () => ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))));
 }
 
-/** `bucket/key` URL-encoded per segment, as CopySource wants it. */
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-}

@@ -1,7 +1,8 @@
 /**
  * ObjectStorePort over S3 (AWS SDK v3): snapshot listing and choice in the target AZ's replica of
  * the state bucket (snapshot-listing.ts) and jar preloading from its jar repository bucket
- * (`<artifactBucket>-repository`) into its artifact bucket (jar-copy.ts).
+ * (`<artifactBucket>-repository`) into its artifact bucket (jar-copy.ts); shipping savepoints
+ * between AZs that do not replicate (snapshot-shipping.ts). Both copy through object-copy.ts.
  *
  * An AZ's buckets come from its AzProfile in the catalog (`resolveAz`); its endpoint from
  * `endpoints[az]` when configured (AZ_EVAC_S3_ENDPOINTS), else the profile's s3Endpoint.
@@ -18,7 +19,8 @@ import { parseS3Uri } from '../../domain/snapshot-layout.js';
 import { deleteShippedCopy, shipSavepoint } from './snapshot-shipping.js';
 import { checkS3Access, type S3AccessCheck, type S3Clients } from './clients.js';
 import type { S3CallContext } from './errors.js';
-import { copyJar, hasJar, type CopyLimits, type JarCopyContext } from './jar-copy.js';
+import { copyJar, hasJar, type JarCopyContext } from './jar-copy.js';
+import type { CopyLimits } from './object-copy.js';
 import { findSnapshotOverS3, listSnapshotCandidates } from './snapshot-listing.js';
 
 /** Options of the S3 object store. */
@@ -64,7 +66,7 @@ export class S3ObjectStore implements ObjectStorePort, SnapshotShippingPort {
     const [source, target] = await Promise.all([this.target(fromAz), this.target(toAz)]);
     const dirKey = this.dirKeyIn(path, source.profile.stateBucket, fromAz);
     const shipped = await shipSavepoint({
-      ...this.call,
+      ...this.call, ...this.copyLimits(),
       source: { client: source.client, endpoint: source.endpoint, bucket: source.profile.stateBucket },
       target: { client: target.client, endpoint: target.endpoint, bucket: target.profile.stateBucket },
     }, dirKey);
@@ -96,12 +98,16 @@ export class S3ObjectStore implements ObjectStorePort, SnapshotShippingPort {
 
   private async jarContext(az: string): Promise<JarCopyContext> {
     const { profile, client } = await this.target(az);
-    const o = this.opts;
     return {
       ...this.call, az, client,
       repositoryBucket: jarRepositoryBucket(profile.artifactBucket), artifactBucket: profile.artifactBucket,
-      multipartThresholdBytes: o.multipartThresholdBytes, partSizeBytes: o.partSizeBytes, partConcurrency: o.partConcurrency,
+      ...this.copyLimits(),
     };
+  }
+
+  private copyLimits(): CopyLimits {
+    const o = this.opts;
+    return { multipartThresholdBytes: o.multipartThresholdBytes, partSizeBytes: o.partSizeBytes, partConcurrency: o.partConcurrency };
   }
 
   private async target(az: string) {

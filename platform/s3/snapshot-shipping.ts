@@ -12,11 +12,12 @@
  *    (readSnapshotFiles), which lists every file it references and refuses one that is not
  *    relocatable. A file already in the target with the source's size is not copied again (a
  *    retried ship resumes).
- * 2. Each referenced file is copied: with CopyObject (server-side, no byte through the
- *    worker) when both AZs are served by the same S3 endpoint (e.g. two buckets of one AWS
- *    region); otherwise (two object stores) GetObject from the source streamed into PutObject
- *    of the target, with the source's user metadata (what CopyObject keeps). CopyObject and PutObject each take objects up to 5 GiB (AWS S3 "CopyObject",
- *    "PutObject"): a larger file is refused with PlatformError('invalid') naming it.
+ * 2. Each referenced file is copied with object-copy.ts copyS3Object, conditional on the ETag
+ *    its HeadObject saw and keeping its user metadata: server-side (CopyObject, no byte through
+ *    the worker) when both AZs are served by the same S3 endpoint (e.g. two buckets of one AWS
+ *    region), otherwise (two object stores) streamed from GetObject into PutObject. A file above
+ *    `multipartThresholdBytes`, and always one above S3's 5 GiB single-copy limit, is copied in
+ *    parts (UploadPartCopy, or ranged GetObjects into UploadPart), at most 10,000 of them.
  * 3. `_metadata` is written LAST (Flink's own rule: without it a snapshot is incomplete, so an
  *    evacuation never restores a half-shipped copy), carrying two user-metadata keys:
  *    SHIPPED_FROM_METADATA (the source directory, `s3://…`) and COMPLETED_AT_METADATA (the
@@ -30,19 +31,17 @@
  *
  * Every request goes through the caller's concurrency bound and S3 retry policy.
  */
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { METADATA, readSnapshotFiles, resolveReference, SAVEPOINT_DIR } from '../../domain/snapshot-layout.js';
 import { PlatformError } from '../errors.js';
 import { s3Call, unlessMissing, type S3CallContext } from './errors.js';
+import { copiesInParts, copyS3Object, type CopyLimits } from './object-copy.js';
 
 /** User-metadata key (x-amz-meta-…) on a shipped `_metadata`: the source directory it was shipped from, `s3://bucket/key`. */
 export const SHIPPED_FROM_METADATA = 'az-evac-shipped-from';
 /** User-metadata key on a shipped `_metadata`: the source `_metadata`'s last-modified time, epoch seconds (the snapshot's completion time). */
 export const COMPLETED_AT_METADATA = 'az-evac-completed-at';
-
-/** Largest object one CopyObject or PutObject takes, bytes (5 GiB, AWS S3 API reference). */
-export const MAX_SINGLE_OBJECT_BYTES = 5 * 1024 ** 3;
 
 /** Files of one savepoint copied at once. */
 const FILE_CONCURRENCY = 4;
@@ -54,8 +53,8 @@ export interface ShipSide {
   bucket: string;
 }
 
-/** What a ship needs: both sides, the request bound and retry policy. */
-export interface ShipContext extends S3CallContext {
+/** What a ship needs: both sides, the request bound and retry policy, and how large files are copied. */
+export interface ShipContext extends S3CallContext, CopyLimits {
   source: ShipSide;
   target: ShipSide;
 }
@@ -72,6 +71,8 @@ export interface ShipResult {
   completedAtEpochSeconds: number;
   /** true: copied with CopyObject (server-side); false: streamed through the worker. */
   serverSide: boolean;
+  /** Files copied in parts (a multipart upload: larger than `multipartThresholdBytes`). */
+  multipartFiles: number;
 }
 
 /**
@@ -81,7 +82,7 @@ export interface ShipResult {
  * @throws PlatformError('not-found') when the source has no `_metadata` (incomplete or expired)
  *   or lacks a file it references; PlatformError('invalid', non-retryable) when `dirKey` is not
  *   a savepoint directory, `_metadata` is not Flink's format or not
- *   relocatable, a file exceeds MAX_SINGLE_OBJECT_BYTES, or the copy fails verification;
+ *   relocatable, or the copy fails verification; 'conflict' when a source file changed during the copy;
  *   other PlatformErrors as classified (a store that refuses the write: 'forbidden', …)
  */
 export async function shipSavepoint(ctx: ShipContext, dirKey: string): Promise<ShipResult> {
@@ -96,13 +97,17 @@ export async function shipSavepoint(ctx: ShipContext, dirKey: string): Promise<S
   const serverSide = source.endpoint === target.endpoint;
   const limit = pLimit(FILE_CONCURRENCY);
   const sizes = new Map<string, number>();
+  let multipartFiles = 0;
   const copied = await Promise.all(refs.map((key) => limit(async () => {
     const head = await headObject(ctx, source, key);
     if (!head) throw new PlatformError('not-found', `s3://${source.bucket}/${key}, referenced by s3://${source.bucket}/${metaKey}, does not exist: the savepoint is damaged; take a new one`, false);
     sizes.set(key, head.size);
-    if (head.size > MAX_SINGLE_OBJECT_BYTES) throw new PlatformError('invalid', `s3://${source.bucket}/${key} is ${head.size} bytes, above the ${MAX_SINGLE_OBJECT_BYTES} bytes one copy takes; shipping it needs a multipart copy, which az-evac does not do yet`, false);
     if ((await headObject(ctx, target, key))?.size === head.size) return 0;
-    await copyObject(ctx, key, head.size, serverSide);
+    if (copiesInParts(head.size, ctx)) multipartFiles++;
+    await copyS3Object(ctx, {
+      source: { client: source.client, bucket: source.bucket, key }, target: { client: target.client, bucket: target.bucket, key },
+      size: head.size, serverSide, ...(head.etag ? { ifMatch: head.etag } : {}), metadata: head.metadata,
+    });
     return head.size;
   })));
   await s3Call(ctx, `write s3://${target.bucket}/${metaKey}`, () => target.client.send(new PutObjectCommand({
@@ -110,7 +115,7 @@ export async function shipSavepoint(ctx: ShipContext, dirKey: string): Promise<S
     Metadata: { [SHIPPED_FROM_METADATA]: `s3://${source.bucket}/${dirKey}`, [COMPLETED_AT_METADATA]: String(completedAtEpochSeconds) },
   })));
   await verifyCopy(ctx, dirKey, src.bytes, sizes);
-  return { path: `s3://${target.bucket}/${dirKey}`, files: refs.length, copiedBytes: copied.reduce((a, b) => a + b, 0), completedAtEpochSeconds, serverSide };
+  return { path: `s3://${target.bucket}/${dirKey}`, files: refs.length, copiedBytes: copied.reduce((a, b) => a + b, 0), completedAtEpochSeconds, serverSide, multipartFiles };
 }
 
 /**
@@ -153,19 +158,6 @@ function filesOf(bytes: Uint8Array, bucket: string, dirKey: string, side: string
   }
 }
 
-async function copyObject(ctx: ShipContext, key: string, size: number, serverSide: boolean): Promise<void> {
-  const { source, target } = ctx;
-  const what = `copy s3://${source.bucket}/${key} to s3://${target.bucket}/${key}`;
-  if (serverSide) {
-    await s3Call(ctx, what, () => target.client.send(new CopyObjectCommand({ Bucket: target.bucket, Key: key, CopySource: `${source.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}` })));
-    return;
-  }
-  await s3Call(ctx, what, async () => {
-    const got = await source.client.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
-    await target.client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: got.Body, ContentLength: size, ...(got.Metadata ? { Metadata: got.Metadata } : {}) }));
-  });
-}
-
 /** The target copy equals the source: `_metadata` bytes, and every referenced file present with the source's size. */
 async function verifyCopy(ctx: ShipContext, dirKey: string, sourceBytes: Uint8Array, sizes: ReadonlyMap<string, number>): Promise<void> {
   const { target } = ctx;
@@ -191,7 +183,7 @@ async function readObject(ctx: S3CallContext, side: Omit<ShipSide, 'endpoint'>, 
   }));
 }
 
-async function headObject(ctx: S3CallContext, side: Omit<ShipSide, 'endpoint'>, key: string): Promise<{ size: number } | undefined> {
+async function headObject(ctx: S3CallContext, side: Omit<ShipSide, 'endpoint'>, key: string): Promise<{ size: number; etag?: string; metadata: Record<string, string> } | undefined> {
   const head = await unlessMissing(s3Call(ctx, `head s3://${side.bucket}/${key}`, () => side.client.send(new HeadObjectCommand({ Bucket: side.bucket, Key: key }))));
-  return head ? { size: head.ContentLength ?? 0 } : undefined;
+  return head ? { size: head.ContentLength ?? 0, ...(head.ETag ? { etag: head.ETag } : {}), metadata: head.Metadata ?? {} } : undefined;
 }

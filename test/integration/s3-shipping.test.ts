@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
 import { PlatformError } from '../../platform/errors.js';
@@ -81,6 +81,52 @@ describe('savepoint shipping over S3 (versitygw)', () => {
     expect(copies).toHaveLength(shipped.files);
     expect(log.filter((r) => r.command === 'PutObjectCommand').map((r) => String(r.input.Key))).toEqual([`${shipped.path.slice(`s3://${bSame}/`.length)}/_metadata`]);
     expect(await same.findSnapshot('az-b', ownerOf(fx), { layout: 'per-az-buckets', nowEpochSeconds: Math.floor(Date.now() / 1000) + 1 })).toMatchObject({ kind: 'snapshot', snapshot: { path: shipped.path } });
+  });
+
+  it('ships a file above the multipart threshold in parts (UploadPart between two stores, UploadPartCopy within one), byte-equal and restorable', async () => {
+    const fx = committedFixtures[0]!;
+    // One data file padded to 11 MiB (shipping never reads data files, only `_metadata`): with
+    // 5 MiB parts (S3's and versitygw's smallest) and a 5 MiB threshold it goes in 3 parts, as a
+    // file above 5 GiB goes with the default settings; the other files in one request each.
+    const MiB = 1024 ** 2;
+    const limits = { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB, partConcurrency: 2 };
+    const ca = clients.client(twoServers[0]!.s3Endpoint);
+    const large = uniqueBucket('state-az-a-large');
+    await createBuckets(ca, large);
+    const files = filesUnder(fx, `savepoints/${fx.info.nativeSavepoint}`);
+    const meta = files.find((f) => f.endsWith('/_metadata'))!;
+    const bodies = new Map(files.filter((f) => f !== meta).map((f) => [`${PREFIX}/${f.slice('savepoints/'.length)}`, readFileSync(join(fx.dir, f))]));
+    const [bigKey, small] = [...bodies][0]!;
+    bodies.set(bigKey, Buffer.concat([small, Buffer.alloc(11 * MiB - small.length, 7)]));
+    for (const [k, body] of bodies) await putObject(ca, large, k, body);
+    await putObject(ca, large, `${PREFIX}/${meta.slice('savepoints/'.length)}`, readFileSync(join(fx.dir, meta)));
+    const src = `s3://${large}/${PREFIX}/${fx.info.nativeSavepoint}`;
+    const streamedB = uniqueBucket('state-az-b-parts');
+    const sameB = uniqueBucket('state-az-b-parts-same');
+    await createBuckets(clients.client(twoServers[1]!.s3Endpoint), streamedB);
+    await createBuckets(ca, sameB);
+    for (const [label, profile, partCommand] of [
+      ['two stores', testProfile('az-b', streamedB, 'jars'), 'UploadPartCommand'],
+      ['one store', { ...testProfile('az-b', sameB, 'jars'), s3Endpoint: twoServers[0]!.s3Endpoint }, 'UploadPartCopyCommand'],
+    ] as const) {
+      const parted = testStore(clients, [testProfile('az-a', large, 'jars'), profile], limits);
+      log.length = 0;
+      const shipped = await parted.shipSavepoint('az-a', 'az-b', src);
+      expect(log.filter((r) => r.command === partCommand).map((r) => [r.input.Key, r.input.PartNumber]), label).toEqual(expect.arrayContaining([[bigKey, 1], [bigKey, 2], [bigKey, 3]]));
+      expect(log.filter((r) => r.command === partCommand), label).toHaveLength(3);
+      expect(log.filter((r) => r.command === 'CompleteMultipartUploadCommand').map((r) => r.input.Key), label).toEqual([bigKey]);
+      const whole = log.filter((r) => r.command === 'PutObjectCommand' || r.command === 'CopyObjectCommand').map((r) => String(r.input.Key));
+      expect(whole, label).not.toContain(bigKey);
+      expect(shipped.copiedBytes, label).toBe([...bodies.values()].reduce((n, b) => n + b.length, 0));
+      // The copy is the source, byte for byte, and the target's lookup restores from it.
+      const target = clients.client(profile.s3Endpoint);
+      for (const [k, body] of bodies) {
+        const got = await target.send(new GetObjectCommand({ Bucket: profile.stateBucket, Key: k }));
+        expect(Buffer.compare(Buffer.from(await got.Body!.transformToByteArray()), body), `${label}: ${k}`).toBe(0);
+      }
+      expect(await parted.findSnapshot('az-b', ownerOf(fx), { layout: 'per-az-buckets', nowEpochSeconds: Math.floor(Date.now() / 1000) + 1 }), label)
+        .toMatchObject({ kind: 'snapshot', snapshot: { path: shipped.path, referencedFilesPresent: true, shippedFrom: src } });
+    }
   });
 
   it('a source missing a referenced file is refused naming it, and leaves no restorable copy', async () => {
