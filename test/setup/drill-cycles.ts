@@ -21,8 +21,8 @@ function resources(h: EvacuationHarness): Promise<ResourceSets> {
  * Run `cycles` drill + failback cycles on one fleet and assert zero growth after each.
  * @returns per cycle the jobs moved and the wall seconds of drill and failback
  */
-export async function drillFailbackCycles(o: { cycles: number; jobs: number; seed: number; timeScale: number; suite: 'default' | 'slow' }): Promise<void> {
-  const h = await EvacuationHarness.start({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, tiers: { P1: { maxConcurrency: 5 }, P2: { maxConcurrency: 10 } } });
+export async function drillFailbackCycles(o: { cycles: number; jobs: number; seed: number; timeScale: number; suite: 'default' | 'slow'; maxStateBytes?: number }): Promise<void> {
+  const h = await EvacuationHarness.start({ jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, tiers: { P1: { maxConcurrency: 5 }, P2: { maxConcurrency: 10 } }, ...(o.maxStateBytes === undefined ? {} : { maxStateBytes: o.maxStateBytes }) });
   const ids: string[] = [];
   const t0 = Date.now();
   let moved = 0;

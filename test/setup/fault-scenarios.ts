@@ -23,6 +23,8 @@ export interface FaultFleet {
   timeScale: number;
   tiers: Partial<Record<Tier, Partial<TierPolicy>>>;
   suite: FaultFigure['suite'];
+  /** Cap on every job's state (HarnessOptions.maxStateBytes), for runs that fail back (stops with a savepoint). */
+  maxStateBytes?: number;
 }
 
 /**
@@ -103,7 +105,7 @@ export async function runScenario(
     sourceUp?: boolean;
   } = {},
 ): Promise<Ran> {
-  const h = await EvacuationHarness.start({ jobs: fleet.jobs, seed: fleet.seed, timeScale: fleet.timeScale, tiers: fleet.tiers, worker: opts.worker, temporalAddress: opts.temporalAddress, heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds });
+  const h = await EvacuationHarness.start({ jobs: fleet.jobs, seed: fleet.seed, timeScale: fleet.timeScale, tiers: fleet.tiers, worker: opts.worker, temporalAddress: opts.temporalAddress, heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds, ...(fleet.maxStateBytes === undefined ? {} : { maxStateBytes: fleet.maxStateBytes }) });
   const workers: Started[] = [];
   const ended = new AbortController();
   let injecting: Promise<void> | undefined;

@@ -76,8 +76,9 @@ export async function cleanClusters(admin: Map<string, AzApis>): Promise<void> {
  *   up a retired checkpoint can still be listed in S3 after the stand-in forgot it, and its
  *   restore then FAILS (a lag of the stand-in's write-through, not of the adapter). Default true.
  * @param o.layout the fleet's storage layout (default symmetric); o.notReplicated AZ pairs whose stores do not replicate
+ * @param o.maxStateBytes caps every job's state (see withStateCap): for tests where state size is not what is tested
  */
-export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number; headroom?: Record<string, Capacity>; s3?: boolean; layout?: StorageLayout; notReplicated?: PlatformProfile['notReplicated'] }): Promise<KubeTestPlatform> {
+export async function startKubeTestPlatform(o: { jobs: number; seed: number; timeScale: number; headroom?: Record<string, Capacity>; s3?: boolean; layout?: StorageLayout; notReplicated?: PlatformProfile['notReplicated']; maxStateBytes?: number }): Promise<KubeTestPlatform> {
   const s3 = o.s3 ?? true;
   const cp = testControlPlane();
   const admin = testApis('admin');
@@ -85,7 +86,7 @@ export async function startKubeTestPlatform(o: { jobs: number; seed: number; tim
   await cleanClusters(admin);
   const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, logLevel: 'warn', kube: { kubeconfig: cp.kubeconfigPath, contexts: '' }, ...(s3 ? { s3: testS3() } : {}) });
   try {
-    const fleet = withHeadroom(generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates(), ...(o.layout ? { layout: o.layout } : {}) }), o.headroom);
+    const fleet = withStateCap(withHeadroom(generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates(), ...(o.layout ? { layout: o.layout } : {}) }), o.headroom), o.maxStateBytes);
     if (o.notReplicated) fleet.platform.notReplicated = o.notReplicated;
     const loaded = await sim.client.loadFleet(fleet);
     const seeded = await seedKubeFleet(admin, fleet, loaded);
@@ -111,6 +112,18 @@ export function withHeadroom(fleet: GeneratedFleet, headroom: Record<string, Cap
     const c = fleet.capacities[az]!;
     fleet.capacities[az] = { cores: c.cores + extra.cores, memoryMiB: c.memoryMiB + extra.memoryMiB };
   }
+  return fleet;
+}
+
+/**
+ * `fleet` with every job's state capped at `maxBytes` (undefined: unchanged; tests pass
+ * SMALL_STATE_BYTES of ./evacuation-harness.ts). The generator draws state up to 500 GB, and a
+ * stop-with-savepoint takes state / 500 MiB/s of model time (simulator/latency-model.ts): a
+ * 500 GB job's stop alone is ~950 model s, 19 s wall at time scale 50, in every drill, planned
+ * move and failback.
+ */
+export function withStateCap(fleet: GeneratedFleet, maxBytes?: number): GeneratedFleet {
+  if (maxBytes !== undefined) for (const j of fleet.jobs) j.stateSizeBytes = Math.min(j.stateSizeBytes, maxBytes);
   return fleet;
 }
 
