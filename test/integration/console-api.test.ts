@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import type { EvacuationReport } from '../../domain/report.js';
 import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
-import { waitFor } from '../setup/evacuation-harness.js';
+import { SMALL_STATE_BYTES, waitFor } from '../setup/evacuation-harness.js';
 import { consoleDrillIdLock, holdExclusively } from '../setup/exclusive.js';
 
 // secret-scan.test.ts triggers the same deterministic drill id on the shared dev server: one at a time.
@@ -18,7 +18,11 @@ let c: ConsoleHarness;
 const started: string[] = [];
 
 beforeAll(async () => {
-  c = await startConsoleHarness({ jobs: 16, seed: 5, timeScale: 50, tiers: { P2: { maxConcurrency: 2 } } });
+  // State capped: the drill stops each job with a savepoint, whose time grows with state (not what is tested here).
+  c = await startConsoleHarness({ jobs: 16, seed: 5, timeScale: 50, tiers: { P2: { maxConcurrency: 2 } }, maxStateBytes: SMALL_STATE_BYTES });
+  // A drill keeps its source AZ up (as console-drills.test.ts): with az-a down, each stop-with-savepoint
+  // waited out its 120-wall-second floor (activities/planned-stop.ts) before the aborted drill could end.
+  await c.h.sim.client.setAzDown('az-a', false);
 });
 afterAll(async () => {
   await c?.close(started);
