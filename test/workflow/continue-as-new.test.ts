@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azHoldWorkflowId } from '../../domain/az-hold.js';
 import { failbackShardWorkflowId, failbackWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
 import { tierCountsQuery } from '../../workflows/messages.js';
-import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle, type HarnessOptions } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SMALL_STATE_BYTES, SOURCE_AZ, TARGET_AZ, reportKey, waitFor, workflowBundle, type HarnessOptions } from '../setup/evacuation-harness.js';
 import { runsOf } from '../setup/history-events.js';
 
 /** Budget small enough that a P2 tier of ~10 jobs in one slot hands over several times. */
@@ -101,7 +101,8 @@ describe('bounded histories: a failback moves its jobs in shards that continue a
   const ids: string[] = [];
   beforeAll(async () => {
     await workflowBundle();
-    h = await EvacuationHarness.start({ jobs: 24, seed: 23, timeScale: 100 });
+    // State capped: the drill and the failback stop each job with a savepoint (its time is not what is tested).
+    h = await EvacuationHarness.start({ jobs: 24, seed: 23, timeScale: 100, maxStateBytes: SMALL_STATE_BYTES });
   });
   afterAll(async () => {
     await h?.close(ids);

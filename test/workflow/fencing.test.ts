@@ -6,7 +6,8 @@
  * source operator never acts on is reported "fence requested, not observed". After an
  * emergency, failback is refused while az-a is down and, once it answers, brings every job
  * home after the fences are done (fenced copies restored from the fresh savepoint, never
- * resumed). Real Temporal dev server, worker and simulator.
+ * resumed). Real Temporal dev server, worker and simulator. The failback cases cap state
+ * (SMALL_STATE_BYTES): each job stops with a savepoint in az-b, whose time grows with state.
  */
 import { describe, expect, it } from 'vitest';
 import { azHoldWorkflowId } from '../../domain/az-hold.js';
@@ -14,7 +15,7 @@ import { failbackWorkflowId, fenceWorkflowId, recordsKey, type FencePassResult }
 import type { FailbackResult } from '../../workflows/failback.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import { jobKey } from '../../domain/types.js';
-import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SMALL_STATE_BYTES, SOURCE_AZ, TARGET_AZ, reportKey, workflowBundle } from '../setup/evacuation-harness.js';
 import { messageOf } from '../../domain/error-message.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
 import { failbackProblems, guaranteeProblems } from '../setup/guarantees.js';
@@ -74,7 +75,7 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
   });
 
   it('a drill failback started the moment the source AZ answers does the pending fences first: every moved job RUNNING in az-a again', async () => {
-    await runScenario({ ...SMALL_FLEET, jobs: 30 }, { fault: 'failback as the source AZ answers (fencing)', when: 'after the end' }, {
+    await runScenario({ ...SMALL_FLEET, jobs: 30, maxStateBytes: SMALL_STATE_BYTES }, { fault: 'failback as the source AZ answers (fencing)', when: 'after the end' }, {
       check: async ({ h, id, report }) => {
         const moved = report.jobs.filter((j) => j.outcome === 'running' && j.fence === 'unreachable').map(reportKey).sort();
         expect(moved.length).toBeGreaterThan(3);
@@ -99,7 +100,7 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
     });
   });
   it('after an emergency, failback is refused while az-a is down, then re-protects and moves every job back tier by tier: nothing lost, nothing twice, each job RUNNING once, in az-a', async () => {
-    await runScenario({ ...SMALL_FLEET, jobs: 30 }, { fault: 'failback of an emergency (fencing)', when: 'after the end' }, {
+    await runScenario({ ...SMALL_FLEET, jobs: 30, maxStateBytes: SMALL_STATE_BYTES }, { fault: 'failback of an emergency (fencing)', when: 'after the end' }, {
       check: async ({ h, id, report }) => {
         const moved = report.jobs.filter((j) => j.outcome === 'running');
         expect(moved.length).toBeGreaterThan(5);
