@@ -4,24 +4,24 @@
  * each kind of fault once, on the real Temporal dev server, worker processes and simulator.
  * Every scenario checks guarantees 1–3 (exactly one outcome per job, no job RUNNING in two
  * AZs, nothing applied twice) and records a row of the fault table of docs/guarantees.md.
- * The other points of the same rows (worker killed at 25 % and 90 %, 10 % of the API calls
- * failing, the target API down 30 s) run in the slow lane only, with the same checks.
+ * The other points of the same rows (worker killed at 25 % and 90 %, 30 % of the API calls
+ * failing, the target API down 30 s) and the fault-free baseline run in the slow lane only
+ * (fault-injection.slow.test.ts, 300 jobs), with the same checks: the 30 % row spent ~50 s more
+ * wall time here than the 10 % one on its 2 s hangs and 1 s Retry-Afters, and fault-free
+ * evacuations run in every other file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKey } from '../../domain/types.js';
 import { EvacuationHarness, SOURCE_AZ, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
-import { SMALL_FLEET, apiFailures, baseline, runScenario, targetApiDown, temporalRestarted, workerKilled } from '../setup/fault-scenarios.js';
+import { SMALL_FLEET, apiFailures, runScenario, targetApiDown, temporalRestarted, workerKilled } from '../setup/fault-scenarios.js';
 
 const fleet = SMALL_FLEET;
-let baselineSeconds: number | undefined;
+/** No baseline in the default suite (its row is the slow lane's): the rows record none. */
+const baselineSeconds = undefined;
 
 describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
-  it('fault-free baseline: every P0–P2 job RUNNING in az-b', async () => {
-    await workflowBundle();
-    baselineSeconds = await baseline(fleet);
-  });
-
   it('worker SIGKILLed at half of the jobs and restarted 3 s later: the new worker finishes', async () => {
+    await workflowBundle();
     const { report } = await workerKilled(fleet, 0.5, 3_000, baselineSeconds);
     expect(report.success).toBe(true);
   });
@@ -31,8 +31,8 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
     expect(report.success).toBe(true);
   });
 
-  it('30 % of the platform API calls fail (503, 429 + Retry-After, 504 after a hang): every job still moves', async () => {
-    await apiFailures(fleet, 0.3, baselineSeconds);
+  it('10 % of the platform API calls fail (503, 429 + Retry-After, 504 after a hang): every job still moves', async () => {
+    await apiFailures(fleet, 0.1, baselineSeconds);
   });
 
   // 10 s spans five retries of a job step (500 ms doubling, activities/job-batch.ts); the slow lane holds it 30 s.
