@@ -72,6 +72,21 @@ describe('simulator _metadata writer', () => {
     expect(meta.files.map((f) => [f.path, f.size, f.relative])).toEqual([[`${dir}/f1`, 10, true], [`${dir}/f2`, 20, true], [`${dir}/f3`, 30, true]]);
   });
 
+  it('writes ids and sizes above 2^32 and non-ASCII names beyond its first buffer exactly (DataOutputStream big-endian, writeUTF)', () => {
+    const big = 5 * 2 ** 40 + 12_345; // 5 TiB and change: needs both 32-bit halves
+    const name = `é${'x'.repeat(3000)}`; // 3,002 UTF-8 bytes: past the writer's initial 2 KiB
+    const bytes = writeFlinkMetadata({ kind: 'checkpoint', checkpointId: 2 ** 33 + 7, operatorId: opId, files: [{ ref: name, sizeBytes: big }, { ref: 's3://state/shared/u', sizeBytes: big + 1, shared: true }] });
+    const meta = readFlinkMetadata(bytes, { snapshotDir: 's3://state/chk' });
+    expect(meta.checkpointId).toBe(2 ** 33 + 7);
+    expect(meta.files).toEqual([
+      { path: `s3://state/chk/${name}`, size: big, scope: 'exclusive', relative: true },
+      { path: 's3://state/shared/u', size: big + 1, scope: 'shared', relative: false },
+    ]);
+    // writeUTF: a 2-byte big-endian length, then UTF-8 ('é' is 0xc3 0xa9).
+    const at = Buffer.from(bytes).indexOf(Buffer.from(name, 'utf8'));
+    expect([bytes[at - 2], bytes[at - 1], bytes[at], bytes[at + 1]]).toEqual([3002 >> 8, 3002 & 0xff, 0xc3, 0xa9]);
+  });
+
   it('refuses what Flink would not write, naming the value', () => {
     expect(() => writeFlinkMetadata({ kind: 'savepoint', checkpointId: 1, operatorId: opId, files: [{ ref: 's3://b/x', sizeBytes: 1 }] })).toThrow(/s3:\/\/b\/x must be relative/);
     expect(() => writeFlinkMetadata({ kind: 'checkpoint', checkpointId: 1, operatorId: 'xyz', files: [{ ref: 'a', sizeBytes: 1 }] })).toThrow(/"xyz"/);
