@@ -1,7 +1,8 @@
 /**
  * The console's JSON API on a real platform (Temporal dev server, simulator, worker):
  * bad triggers get a 4xx naming the reason and start nothing, viewers cannot trigger or
- * control, CSRF refusals, a second press joins, controls, and the audit log (who, what,
+ * control, CSRF refusals, a second press joins, a press on an AZ another run holds is a 409
+ * naming it, controls, and the audit log (who, what,
  * when, evacuation id; tokens never in it) survives a console restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,12 @@ describe('console API', () => {
 
     expect((await call(`/api/evacuations/${id}/pause`, { token: c.tokens.viewer, body: {} })).status).toBe(403);
     await waitFor('evacuating', async () => ((await call(`/api/evacuations/${id}`, { token: op })).body.phase === 'evacuating' ? true : undefined), 60_000);
+    // One at a time per AZ: a planned move of the same AZs is another evacuation; the console
+    // refuses it with 409 naming the run that holds az-a, and starts nothing.
+    const busy = await call('/api/evacuations', { token: op, body: { ...good, mode: 'planned', reason: 'planned move while a drill runs' } });
+    expect(busy.status).toBe(409);
+    expect(String(busy.body.error)).toMatch(new RegExp(`^planned evacuation az-a → az-b refused: az-a is in use by .*${id}`));
+    expect((await call('/api/evacuations/az-evac-planned-az-a-to-az-b', { token: op })).status).toBe(404);
     const paused = await call(`/api/evacuations/${id}/pause`, { token: op, body: { reason: 'checking' } });
     expect(paused.status).toBe(200);
     expect(paused.body.paused).toBe(true);
