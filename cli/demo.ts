@@ -29,7 +29,7 @@ import { seedKubeFleet, waitForSeededStatus } from '../simulator/kube-seed.js';
 import { azApis } from '../platform/kube/az-apis.js';
 import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
 import { startLocalControlPlane } from '../launchers/local-control-plane.js';
-import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type Started, type StartedS3Servers } from '../launchers/local-processes.js';
+import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type StartedS3Servers } from '../launchers/local-processes.js';
 import { watchProgress } from './progress-view.js';
 
 /** Demo options. */
@@ -44,10 +44,21 @@ export interface DemoOptions {
   /** `simulator` (default) or `k8s` (real kube-apiservers, see the module doc). */
   platform?: 'simulator' | 'k8s';
   log: (line: string) => void;
-  /** Called with the JSON report file once the evacuation ends (while the console still runs). */
-  onReport: (reportFile: string) => Promise<EvacuationReport>;
+  /**
+   * Called with the JSON report file once the evacuation ends (while the console still runs),
+   * and the /metrics URLs of the demo's worker and console, which still answer then.
+   */
+  onReport: (reportFile: string, metrics: DemoMetricsUrls) => Promise<EvacuationReport>;
   /** When given, awaited after the report before everything stops (e.g. until Ctrl-C), so the console stays usable. */
   holdOpen?: () => Promise<void>;
+}
+
+/** Where the demo's processes serve their Prometheus metrics (docs/operating.md#metrics-and-alerts). */
+export interface DemoMetricsUrls {
+  /** The worker's own metrics (evacuations, jobs, tier RTO, ...): `<health URL>/metrics`. */
+  worker: string;
+  /** The console's (requests, process). */
+  console: string;
 }
 
 /**
@@ -107,7 +118,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       AZ_EVAC_TIME_SCALE: String(o.timeScale), AZ_EVAC_TASK_QUEUE: settings.taskQueue, ...platform.env,
       ...(s3 ? s3Env(s3) : {}),
     };
-    const worker: Started = await startWorkerProcess(env);
+    const worker = await startWorkerProcess(env);
     stops.unshift(worker.stop);
 
     const client = await EvacuationClient.connect({ ...settings, ...temporalSettings, temporalAddress: address });
@@ -119,6 +130,8 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     });
     stops.unshift(consoleServer.close);
     o.log(`Emergency console: ${consoleServer.url}`);
+    const metrics: DemoMetricsUrls = { worker: `${worker.health ?? ''}/metrics`, console: `${consoleServer.url.replace(/\/+$/, '')}/metrics` };
+    o.log(`Metrics (Prometheus): worker ${metrics.worker}, console ${metrics.console}`);
 
     const catalog = await client.syncCatalog();
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
@@ -135,7 +148,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     o.log(`Evacuation ${started.evacuationId} started.`);
     const result = client.result(started.evacuationId);
     await watchProgress(() => client.progress(started.evacuationId), result);
-    const report = await o.onReport((await result).reportFile);
+    const report = await o.onReport((await result).reportFile, metrics);
     if (o.holdOpen) await o.holdOpen();
     return report;
   } finally {

@@ -151,8 +151,9 @@ export async function startTemporalDevServer(stateDir: string, opts: { port?: nu
  * Start the worker process (worker/main.ts) with `env` added to this process's
  * environment, and wait for its ready line.
  * @param onOutput gets everything the worker writes to stdout and stderr, from its first byte
+ * @returns the process, and `health`: the base URL of its /healthz, /readyz and /metrics, as its ready line names it
  */
-export async function startWorkerProcess(env: Record<string, string>, onOutput?: (text: string) => void): Promise<Started> {
+export async function startWorkerProcess(env: Record<string, string>, onOutput?: (text: string) => void): Promise<Started & { health?: string }> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPO}worker/main.ts`], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -160,12 +161,17 @@ export async function startWorkerProcess(env: Record<string, string>, onOutput?:
   if (onOutput) for (const stream of [child.stdout, child.stderr]) stream?.on('data', (d: Buffer) => onOutput(d.toString()));
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
-  await new Promise<void>((resolve, reject) => {
+  const health = await new Promise<string | undefined>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
-    rl.on('line', (line) => { if (line.includes('"ready":true')) resolve(); });
+    rl.on('line', (line) => {
+      if (!line.includes('"ready":true')) return;
+      let url: unknown;
+      try { url = (JSON.parse(line) as { health?: unknown }).health; } catch { url = undefined; }
+      resolve(typeof url === 'string' ? url : undefined);
+    });
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${log}`)));
   });
-  return { child, stop: stopper(child) };
+  return { child, stop: stopper(child), ...(health ? { health } : {}) };
 }
 
 /** A running local S3 server (versitygw, posix backend). */
