@@ -10,7 +10,8 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../client/search-attributes.js';
-import { shardWorkflowId, tierWorkflowId, type EvacuationResult } from '../../domain/evacuation.js';
+import { recordsKey, shardWorkflowId, tierWorkflowId, type EvacuationResult } from '../../domain/evacuation.js';
+import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
 import { TIERS, jobKey, type Tier } from '../../domain/types.js';
 import type { StoredPlan } from '../../platform/ports.js';
@@ -167,6 +168,16 @@ describe('evacuateAz: az-a (down) → az-b, 500-job fleet', () => {
     expect(suspended).toEqual(stored.plan.preemptions.map((p) => p.key).sort());
     expect(report.preemptions.map((p) => p.key).sort()).toEqual(suspended);
     expect(report.preemptionError).toBeUndefined();
+  });
+
+  it('marks each preempted copy with who preempted it, when and why, and an AzEvacPreempted Event (what kubectl describe shows)', async () => {
+    const events = await h.sim.client.events(TARGET_AZ);
+    for (const p of stored.plan.preemptions) {
+      expect(target.get(p.key)!.manifest.metadata.annotations, p.key).toMatchObject({
+        [ACTION_ANNOTATIONS.preemptedBy]: recordsKey(report), [ACTION_ANNOTATIONS.reason]: expect.stringContaining('triggered by vitest'),
+      });
+      expect(events.filter((e) => `${e.namespace}/${e.name}` === p.key && e.reason === 'AzEvacPreempted'), p.key).toHaveLength(1);
+    }
   });
 
   it('runs no workflow per job: each dispatched job is named in exactly one start burst of its tier\'s shards', async () => {
