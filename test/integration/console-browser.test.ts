@@ -152,6 +152,7 @@ describe('emergency console in Chromium', () => {
     // The failed job is listed live with its reason and a link to its workflow.
     await a.locator(`#failed-list tr[data-job="${victim}"]`).waitFor({ timeout: 120_000 });
     await expect(a.textContent(`#failed-list tr[data-job="${victim}"]`)).resolves.toMatch(/apply|reject|422/i);
+    const failedHref = await a.getAttribute(`#failed-list tr[data-job="${victim}"] a`, 'href');
     await a.locator('#phase:not([data-verdict=""])').waitFor({ timeout: 150_000 });
     // The progress query, not the workflow's result: a run with a failed job may close as Failed.
     const result = await c.h.client.progress(ID);
@@ -169,6 +170,10 @@ describe('emergency console in Chromium', () => {
     expect(await report.locator('#timeline svg').count()).toBe(1);
     // Every per-tier number of the HTML matches the JSON report; every job that ran has its bar.
     const json = JSON.parse(await readFile(result.reportFile!, 'utf8')) as EvacuationReport;
+    // A job has no workflow of its own: the failed job links to the shard workflow that ran its steps, as its report line names it.
+    const victimLine = json.jobs.find((j) => `${j.namespace}/${j.name}` === victim);
+    expect(victimLine?.workflowId).toMatch(new RegExp(`^${ID}/tier/P2/shard/\\d+$`));
+    expect(failedHref).toBe(`${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(victimLine!.workflowId!)}`);
     // One definition of tier RTO: the console shows each finished tier's RTO exactly as the report.
     for (const t of json.tiers.filter((x) => result.tiers.some((r) => r.tier === x.tier && r.planned > 0))) {
       const shown = `${formatSeconds(t.rtoSeconds)} / ${formatSeconds(t.rtoTargetSeconds)}`;
