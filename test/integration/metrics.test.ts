@@ -3,7 +3,7 @@
  * the dev server evacuates a small fleet; its /metrics then counts that run, its jobs by
  * tier and outcome and its tier RTOs exactly as the report does; the Temporal SDK's own
  * exporter answers on AZ_EVAC_TEMPORAL_METRICS_ADDRESS; the console serves its /metrics
- * without sign-in. Protection behind (a job's savepoints keep failing, before any trigger): the
+ * without sign-in; the next plan's predicted RTO measures its rates from that run's jobs. Protection behind (a job's savepoints keep failing, before any trigger): the
  * plan, its `unprotected` finding and the worker's /metrics name that job, with the reason. The same worker's stdout is its log stream (JSON lines at AZ_EVAC_LOG_LEVEL
  * info): the activities' lines carry the evacuation id, job, tier and attempt, the workflows'
  * lines theirs, with the Temporal SDK's lines in the same stream.
@@ -85,9 +85,23 @@ describe('Prometheus /metrics of the worker and the console', { timeout: 120_000
       expect(sample(text, 'az_evac_unprotected_jobs', { tier: t.tier }), t.tier).toBe(t.unprotected);
     }
 
+    // Jar preload bytes: what the run's preload calls copied, as its progress counts them.
+    const done = await h.client.progress(id);
+    expect(done.preload.state).toBe('done');
+    expect(sample(text, 'az_evac_jar_preload_bytes_total') ?? 0).toBe(done.preload.bytesDone);
+
     // The Temporal SDK's own metrics (task latencies, polls) on their own address.
     const sdk = await (await fetch(sdkUrl)).text();
     expect(sdk).toMatch(/^temporal_\w+/m);
+
+    // The run's jobs became the predicted RTO's samples: the next plan measures its rates from
+    // them (the run planned above, before any, used the documented defaults).
+    expect(plan.rto?.rates.startupFrom).toEqual({ from: 'default' });
+    const previewId = `metrics-preview-${Date.now()}`;
+    await h.client.syncCatalog(); // within the tightest RPO again (az-a's jobs carried over)
+    await h.client.planPreview(h.request(), previewId);
+    const next = (await h.state.evacuations.getPlan(previewId)).plan;
+    expect(next.rto?.rates.startupFrom).toMatchObject({ from: 'measured', jobs: expect.any(Number) });
   });
 
   it("the worker's stdout is one stream of JSON lines: activity lines with evacuation id, job, tier and attempt, workflow lines, the SDK's", async () => {
