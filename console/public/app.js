@@ -251,7 +251,8 @@ async function loadPlan() {
   if (seq !== planSeq) return;
   const moves = p.tiers.reduce((n, t) => n + t.admitted, 0);
   const list = (items, fmt) => h('ul', {}, items.map((i) => h('li', {}, fmt(i))));
-  box.replaceChildren(
+  // replaceChildren writes a null child as the text "null": the parts a plan does not have are dropped first.
+  box.replaceChildren(...[
     h('p', {}, h('strong', {}, `${jobs(moves)} move`), ` from ${from} to ${to} (catalog v${p.catalogVersion}); ${to} free: ${p.capacityBefore.cores.toLocaleString()} cores before, ${p.capacityAfter.cores.toLocaleString()} after.`),
     h('table', { id: 'plan-tiers' },
       h('thead', {}, h('tr', {}, h('th', {}, 'tier'), h('th', {}, 'moves'), h('th', {}, 'cores'), h('th', {}, 'will not fit'), h('th', {}, 'preempts'))),
@@ -267,7 +268,7 @@ async function loadPlan() {
     h('p', { class: 'muted' }, `${p.findings.count - p.findings.blocking} informational finding(s) (the job moves).`),
     p.findings.count > p.findings.blocking ? list(p.findings.items.filter((x) => !x.blocking), findingText) : null,
     p.findings.count > p.findings.items.length ? h('p', { class: 'muted' }, `(first ${p.findings.items.length} of ${p.findings.count} shown; counts by kind: ${Object.entries(p.findings.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})`) : null,
-  );
+  ].filter((part) => part !== null));
 }
 
 /** One finding in words; a kind this page does not know is shown by its code and message all the same. */

@@ -80,6 +80,8 @@ describe('emergency console in Chromium', () => {
     await expect(page.textContent('#who-role')).resolves.toBe('viewer');
     await prepareTrigger(page);
     await expect(page.textContent('#plan-summary')).resolves.toMatch(/jobs? move from az-a to az-b/);
+    // Parts a plan does not have (no unprotected job, no preemption, ...) leave nothing behind, not the word "null".
+    await expect(page.textContent('#plan-summary')).resolves.not.toMatch(/\bnull\b/);
     // Times are UTC, with the local time on hover.
     await expect(page.textContent('#catalog-meta time')).resolves.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     await expect(page.getAttribute('#catalog-meta time', 'title')).resolves.toMatch(/local time/);
