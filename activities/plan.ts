@@ -15,7 +15,7 @@ import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
 import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 import { preemptMark } from '../domain/fence.js';
-import { estimateRto, measuredRates, predictedMissFindings, type StateSizeFact } from '../domain/rto-estimate.js';
+import { estimateRto, measuredRates, predictedMissFindings, SNAPSHOT_SIZING_BUDGET_SECONDS, type StateSizeFact } from '../domain/rto-estimate.js';
 import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { newestSnapshotOf, unprotectedFindings } from '../domain/rpo-now.js';
 import { assessProtection, NO_PROTECTION, type JobProtection } from '../domain/protection.js';
@@ -25,7 +25,7 @@ import { platformCall, terminal } from './failures.js';
 import { retryTransient } from '../platform/transient-retry.js';
 import { actingRun, suspendMarked } from './fencing.js';
 import { azProfile, planIndex } from './job-context.js';
-import { loadRtoSamples } from './rto-samples.js';
+import { loadRtoHistory } from './rto-samples.js';
 import { activityLog } from './log.js';
 
 /** Platform look-ups in flight at once while planning. */
@@ -36,7 +36,7 @@ const LOOKUP_CONCURRENCY = 32;
  * per restoring job): lookups not started by then are skipped, and their jobs' forecasts use
  * the catalog's size and say so. Bounds what the forecast adds before an emergency's first job starts.
  */
-const SNAPSHOT_SIZING_BUDGET_MS = 20_000;
+const SNAPSHOT_SIZING_BUDGET_MS = SNAPSHOT_SIZING_BUDGET_SECONDS * 1000;
 
 async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
   if (version !== undefined) return deps.catalogs.get(version);
@@ -74,26 +74,26 @@ export function createPlanActivities(deps: ActivityDeps) {
       const target = azProfile(catalog, input.targetAz);
       const inScope = catalog.jobs.filter((j) => j.az === source.name);
       const limit = pLimit(LOOKUP_CONCURRENCY);
-      const targetFree = await platformCall(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name));
+      const capacity = platformCall(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name));
 
+      // Standbys, jars and the target namespaces are independent reads: all at once, 32 in flight
+      // in all (they come before the first dispatch: the engine's time, docs/design.md#predicted-rto).
       const standbys = inScope.flatMap((j) => (j.standby && j.standby.az === target.name ? [j.standby] : []));
       const existingInTarget = new Set<string>();
-      await Promise.all(standbys.map((s) => limit(async () => {
+      const checkingStandbys = Promise.all(standbys.map((s) => limit(async () => {
         const status = await platformCall(`standby ${s.namespace}/${s.name}`, () => deps.cluster.getDeployment(target.name, s.namespace, s.name));
         if (status) existingInTarget.add(`${s.namespace}/${s.name}`);
       })));
-      activity.heartbeat('standbys checked');
 
       const jars = new Map(inScope.flatMap((j) => j.jars).map((jar) => [jar.digest, jar]));
       const jarsInTarget = new Set<string>();
       const jarsInCache = new Set<string>();
-      await Promise.all([...jars.values()].map((jar) => limit(async () => {
+      const checkingJars = Promise.all([...jars.values()].map((jar) => limit(async () => {
         const inCache = await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'cache'));
         const present = inCache || await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'repository'));
         if (inCache) jarsInCache.add(jar.digest);
         if (present) jarsInTarget.add(jar.digest);
       })));
-      activity.heartbeat('jars checked');
 
       // The target namespaces (domain/target-readiness.ts): one metadata-only read per
       // namespace and per distinct object the jobs there reference. A job whose spec cannot be
@@ -107,10 +107,11 @@ export function createPlanActivities(deps: ActivityDeps) {
         refsByNamespace.set(j.namespace, refs);
       }
       const namespaceChecks = new Map<string, NamespaceCheck>();
-      await Promise.all([...refsByNamespace].map(([ns, refs]) => limit(async () => {
+      const checkingNamespaces = Promise.all([...refsByNamespace].map(([ns, refs]) => limit(async () => {
         namespaceChecks.set(ns, await platformCall(`namespace ${ns} in ${target.name}`, () => deps.cluster.checkObjects(target.name, ns, distinctRefs(refs))));
       })));
-      activity.heartbeat('target namespaces checked');
+      const [targetFree] = await Promise.all([capacity, checkingStandbys, checkingJars, checkingNamespaces]);
+      activity.heartbeat('standbys, jars and target namespaces checked');
 
       const nonce = redeployNonceFor(input.evacuationId);
       const validateManifest = (job: FleetJob): string[] => {
@@ -174,7 +175,8 @@ export function createPlanActivities(deps: ActivityDeps) {
       const inPlanOrder = (a: string, b: string): number => planOrder.get(a)! - planOrder.get(b)!;
       result.protection = { jobs: assessed.sort((a, b) => inPlanOrder(a.job, b.job)), notLookedUp: notLookedUp.sort(inPlanOrder) };
       result.findings.push(...unprotectedFindings(result.protection.jobs));
-      result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(await loadRtoSamples(deps.reports)), snapshotState, jarsInCache });
+      const history = await loadRtoHistory(deps.reports);
+      result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(history.samples, undefined, history.runs), snapshotState, jarsInCache });
       result.findings.push(...predictedMissFindings(result.rto));
       if (stale && input.mode === 'emergency') {
         result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });

@@ -15,7 +15,7 @@
  * kube-apiserver. It needs the S3 servers (`--no-s3` is refused).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -31,6 +31,7 @@ import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-config
 import { startLocalControlPlane } from '../launchers/local-control-plane.js';
 import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type StartedS3Servers } from '../launchers/local-processes.js';
 import { watchProgress } from './progress-view.js';
+import { RTO_SAMPLES_NAME } from '../activities/rto-samples.js';
 
 /** Demo options. */
 export interface DemoOptions {
@@ -86,6 +87,12 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   const settings = loadSettings();
   await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
+  // The RTO forecast's measurements (activities/rto-samples.ts) outlive one demo, as they outlive
+  // one evacuation in production: each demo plans with the samples of the demos before it.
+  const keptSamples = join(resolve(settings.stateDir), RTO_SAMPLES_NAME);
+  const runSamples = join(stateDir, 'reports', RTO_SAMPLES_NAME);
+  await mkdir(join(stateDir, 'reports'), { recursive: true });
+  await copyFile(keptSamples, runSamples).catch(() => undefined);
   const stops: Array<() => Promise<void>> = [];
   try {
     // Only AZ_EVAC_TEMPORAL_ADDRESS sends the demo elsewhere: a TEMPORAL_ADDRESS or temporal.toml
@@ -149,6 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const result = client.result(started.evacuationId);
     await watchProgress(() => client.progress(started.evacuationId), result);
     const report = await o.onReport((await result).reportFile, metrics);
+    await copyFile(runSamples, keptSamples).catch(() => undefined);
     if (o.holdOpen) await o.holdOpen();
     return report;
   } finally {

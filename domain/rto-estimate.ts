@@ -4,12 +4,18 @@
  * the report can say which jobs will miss their tier's RTO and why. Pure.
  *
  * Model (docs/design.md#predicted-rto), per job, in the platform's seconds:
- *   dispatch wait + queue + start-up + jar fetch + restore + first checkpoint
- * - dispatch wait: when the job's workflow starts. Tiers in admission order; a tier's jobs go
+ *   dispatch wait + start step + queue + start-up + jar fetch + restore + first checkpoint
+ * - dispatch wait: when the job's start burst goes out. The engine's own time first
+ *   (RtoRates.engine, wall seconds × the time scale): the first tier's first dispatch comes
+ *   `firstDispatchSeconds` + one snapshot lookup per restoring job at `lookupsPerSecond` after
+ *   the trigger (AZ holds, planning, tier and shard start). Tiers in admission order; a tier's jobs go
  *   into `maxConcurrency` slots in plan order, each slot taking the next job when its previous
- *   one is predicted done; the next tier starts when the previous one has dispatched its last
- *   job (`borrowIdleSlots`) or finished (strict). Planning, preemption and the engine's own
- *   overhead before and between dispatches are not counted.
+ *   one is predicted done; the next tier starts `tierStartSeconds` after the previous one has
+ *   dispatched its last job (`borrowIdleSlots`) or finished (strict).
+ * - start step: the engine's steps before the apply (snapshot choice, config, jars, fence),
+ *   every restoring job's step sharing the worker: N steps at once each progress at
+ *   min(1 / startStepSeconds, startStepsPerSecond / N) steps per wall second. A hot standby's
+ *   promotion has none (its promotion time is measured whole).
  * - queue: the deploy's reconcile, queued behind the operator's reconcile threads of the target
  *   AZ, then binding its pods (JobManager + TaskManagers) at the kube-scheduler's rate, one
  *   AZ-wide FIFO (RtoRates.platform).
@@ -26,14 +32,14 @@
  *   completes (docs/design.md#restored-means-restored): checkpoints come every
  *   `execution.checkpointing.interval` of the job's spec (else the default) from RUNNING; and
  *   not before the operator reports RUNNING (its rest-ready delay + progress check).
- * Start-up, restore and promotion rates are measured from previous runs' jobs when there are
- * any (measuredRates), else DEFAULT_RTO_RATES; the platform limits are always the documented
- * defaults. Seconds are then divided by the policy's timeScale, onto the engine's clock that
+ * Start-up, restore and promotion rates and the engine's overhead are measured from previous
+ * runs when there are any (measuredRates), else DEFAULT_RTO_RATES; the platform limits are
+ * always the documented defaults. Seconds are then divided by the policy's timeScale, onto the engine's clock that
  * the tier targets and the report use.
  */
 import type { EvacuationReport } from './report.js';
 import { readSpec } from './flink-spec.js';
-import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
+import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoEngineOverhead, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
 
@@ -75,6 +81,28 @@ export const DEFAULT_PLATFORM_LIMITS: RtoPlatformLimits = {
   defaultCheckpointIntervalSeconds: 60,
 };
 
+/**
+ * The engine's own time when no previous run measured it, wall seconds, as measured on the
+ * default demo (`az-evac demo`: 1,000 jobs, 368 admitted, 346 of them restoring, time scale 10,
+ * S3 on versitygw, the 2-core machine at load ~10; docs/design.md#predicted-rto):
+ * - trigger → the P0 tier's first dispatch 11.5 s, of which planEvacuation 10.2 s, nearly all of
+ *   it the forecast's 346 snapshot lookups (32 at a time, ~36/s): 1.9 s fixed + 36 lookups/s;
+ * - a later tier's first dispatch 0.6 s (P1) and 2.2 s (P2) after the previous one dispatched
+ *   its last job (tier and shard workflows start, a page of jobs is loaded): 1.4 s;
+ * - start steps: 346 in 12.1 s of busy time, 28.7/s (their snapshot lookups again, under the
+ *   contention of every burst at once), none faster than 3.2 s there; one alone takes ~0.5 s
+ *   on an idle worker (assumption from the workflow tests).
+ * Production (time scale 1) pays them 1:1; on the simulator they are multiplied by the scale.
+ */
+export const DEFAULT_ENGINE_OVERHEAD: RtoEngineOverhead = {
+  firstDispatchSeconds: 1.9,
+  lookupsPerSecond: 36,
+  tierStartSeconds: 1.4,
+  startStepsPerSecond: 28.7,
+  startStepSeconds: 0.5,
+  from: { from: 'default' },
+};
+
 /** Defaults of every rate (DEFAULT_PLATFORM_LIMITS for the sources). */
 export const DEFAULT_RTO_RATES: RtoRates = {
   startupSeconds: 105,
@@ -86,6 +114,7 @@ export const DEFAULT_RTO_RATES: RtoRates = {
   cacheBytesPerSecond: 200 * MiB,
   repositoryBytesPerSecond: 25 * MiB,
   platform: DEFAULT_PLATFORM_LIMITS,
+  engine: DEFAULT_ENGINE_OVERHEAD,
 };
 
 /**
@@ -102,7 +131,37 @@ export interface RtoSample {
   jarSeconds: number;
   /** Platform seconds its forecast gave the queue and the first checkpoint (subtracted before fitting); absent in older samples. */
   otherSeconds?: number;
+  /** Platform seconds of the engine's start step (dispatch → apply; subtracted before fitting, it is the engine's, RtoEngineOverhead); absent in older samples. */
+  engineSeconds?: number;
 }
+
+/**
+ * The engine's overhead in one previous run, wall seconds (what RtoEngineOverhead is measured
+ * from): kept beside the job samples.
+ */
+export interface RtoRunSample {
+  /** Trigger (the evacuation's start) → the first dispatch of its first tier with jobs. */
+  firstDispatchSeconds: number;
+  /** Snapshot lookups its planning made: its restoring jobs with a forecast. */
+  lookups: number;
+  /** For each later tier with jobs: the moment it could start (the previous tier's last dispatch, or end when strict) → its first dispatch. */
+  tierStartSeconds: number[];
+  /** Restoring jobs that reached their apply, and the wall seconds during which at least one of their start steps ran (union of dispatch → apply). */
+  startSteps: number;
+  startStepBusySeconds: number;
+  /** The fastest start step of the run (an upper bound of one alone). */
+  fastestStartStepSeconds: number;
+}
+
+/** Run samples kept across runs (newest last). */
+export const MAX_RTO_RUNS = 20;
+
+/**
+ * Wall seconds planning spends at most on the forecast's snapshot lookups (activities/plan.ts):
+ * lookups not started by then are skipped, so the engine's time before the first dispatch is
+ * bounded by it too.
+ */
+export const SNAPSHOT_SIZING_BUDGET_SECONDS = 20;
 
 /** Samples kept across runs (newest last); older ones are dropped. */
 export const MAX_RTO_SAMPLES = 1000;
@@ -139,6 +198,7 @@ export interface EstimateInput {
 export function estimateRto(input: EstimateInput): RtoForecast {
   const { policy, rates } = input;
   const limits = rates.platform ?? DEFAULT_PLATFORM_LIMITS;
+  const engine = rates.engine;
   const byKey = new Map(input.jobs.map((j) => [jobKey(j), j]));
   const scale = policy.timeScale;
   const round = (platformSeconds: number): number => Math.round((platformSeconds / scale) * 100) / 100;
@@ -147,20 +207,47 @@ export function estimateRto(input: EstimateInput): RtoForecast {
   interface Sim {
     i: number; p: PlannedJob; job: FleetJob; tierIdx: number; promote: boolean;
     stateBytes: number; jarSeconds: number; interval: number; fact?: StateSizeFact;
-    dispatch: number; ready: number; running: number; observed: number;
+    dispatch: number; stepLeft: number; stepEnd: number; ready: number; running: number; observed: number;
     capBytesPerSecond: number; left: number; restoreEnd: number; end: number;
   }
   const tiers = policy.admissionOrder
     .map((tier) => ({ tier, planned: input.plan.admitted.filter((p) => p.tier === tier) }))
     .filter((t) => t.planned.length > 0)
-    .map((t) => ({ ...t, next: 0, free: Math.min(policy.tiers[t.tier].maxConcurrency, t.planned.length), inFlight: 0, active: false }));
+    .map((t) => ({ ...t, next: 0, free: Math.min(policy.tiers[t.tier].maxConcurrency, t.planned.length), inFlight: 0, activeAt: undefined as number | undefined }));
   const sims: Sim[] = [];
   const threads: number[] = Array.from({ length: Math.max(1, limits.reconcileParallelism) }, () => 0);
   let bindFree = 0;
+  const stepping: Sim[] = []; // start steps running, sharing the worker
   const starts: Sim[] = []; // restores not yet started, by `running`
   const ends: Sim[] = []; // jobs done at `end`
   const restoring: Sim[] = [];
   let order = 0;
+
+  // The engine's own time, wall seconds onto the platform's clock (× the time scale).
+  const lookups = input.plan.admitted.filter((p) => p.strategy !== 'promote-standby').length;
+  const firstDispatch = engine
+    ? (engine.firstDispatchSeconds + (engine.lookupsPerSecond > 0 ? Math.min(lookups / engine.lookupsPerSecond, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0)) * scale
+    : 0;
+  const tierStart = engine ? engine.tierStartSeconds * scale : 0;
+  const stepCap = engine && engine.startStepSeconds > 0 ? 1 / (engine.startStepSeconds * scale) : Infinity;
+  const stepTotal = engine && engine.startStepsPerSecond > 0 ? engine.startStepsPerSecond / scale : Infinity;
+  /** Steps per platform second each running start step makes now (equal shares of the worker). */
+  const stepRate = (): number => Math.min(stepCap, stepTotal / Math.max(1, stepping.length));
+
+  /** The deploy after the start step: reconcile queue, pod binding, then Flink's start-up. */
+  const deploy = (sim: Sim, now: number): void => {
+    sim.stepEnd = now;
+    let th = 0;
+    for (let k = 1; k < threads.length; k++) if (threads[k]! < threads[th]!) th = k;
+    const reconcileEnd = Math.max(now, threads[th]!) + limits.deployReconcileSeconds;
+    threads[th] = reconcileEnd;
+    const pods = readSpec(sim.job.deployment).taskManagerReplicas + 1;
+    bindFree = Math.max(reconcileEnd, bindFree) + (limits.podsBoundPerSecond > 0 ? pods / limits.podsBoundPerSecond : 0);
+    sim.ready = bindFree;
+    sim.running = sim.ready + rates.startupSeconds + sim.jarSeconds;
+    sim.observed = sim.running + limits.observeSeconds;
+    starts.push(sim);
+  };
 
   const dispatchJob = (t: (typeof tiers)[number], tierIdx: number, now: number): void => {
     const p = t.planned[t.next++]!;
@@ -178,7 +265,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       i: order++, p, job, tierIdx, promote, stateBytes, fact,
       jarSeconds: jarBytes / (inCache ? rates.cacheBytesPerSecond : rates.repositoryBytesPerSecond),
       interval: promote ? 0 : spec.checkpointIntervalSeconds ?? limits.defaultCheckpointIntervalSeconds,
-      dispatch: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now,
+      dispatch: now, stepLeft: 0, stepEnd: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now,
     };
     sims.push(sim);
     if (promote) {
@@ -187,20 +274,15 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       ends.push(sim);
       return;
     }
-    let th = 0;
-    for (let k = 1; k < threads.length; k++) if (threads[k]! < threads[th]!) th = k;
-    const reconcileEnd = Math.max(now, threads[th]!) + limits.deployReconcileSeconds;
-    threads[th] = reconcileEnd;
-    const pods = spec.taskManagerReplicas + 1;
-    bindFree = Math.max(reconcileEnd, bindFree) + (limits.podsBoundPerSecond > 0 ? pods / limits.podsBoundPerSecond : 0);
-    sim.ready = bindFree;
-    sim.running = sim.ready + rates.startupSeconds + sim.jarSeconds;
-    sim.observed = sim.running + limits.observeSeconds;
     sim.left = stateBytes;
     // The at-most-alone bound is part of the documented default; a measured rate already says how long restores took.
     const capped = rates.restoreFrom.from === 'default' && limits.restoreMaxSecondsAlone > 0;
     sim.capBytesPerSecond = Math.max(rates.restoreBytesPerSecond, capped ? stateBytes / limits.restoreMaxSecondsAlone : 0);
-    starts.push(sim);
+    if (stepCap === Infinity && stepTotal === Infinity) deploy(sim, now);
+    else {
+      sim.stepLeft = 1;
+      stepping.push(sim);
+    }
   };
 
   const finishRestore = (sim: Sim, now: number): void => {
@@ -224,16 +306,20 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     return out;
   };
 
-  const activate = (idx: number): void => { if (tiers[idx]) tiers[idx].active = true; };
-  activate(0);
+  /** Tier `idx` may start dispatching at `at` (a later tier after the engine starts it). */
+  const activate = (idx: number, at: number): void => {
+    const t = tiers[idx];
+    if (t && t.activeAt === undefined) t.activeAt = idx === 0 ? at : at + tierStart;
+  };
+  activate(0, firstDispatch);
   let now = 0;
   for (;;) {
-    // Dispatch into every free slot of the active tiers; a tier that dispatched its last job lets the next start (borrowIdleSlots).
+    // Dispatch into every free slot of the started tiers; a tier that dispatched its last job lets the next start (borrowIdleSlots).
     for (let idx = 0; idx < tiers.length; idx++) {
       const t = tiers[idx]!;
-      if (!t.active) continue;
+      if (t.activeAt === undefined || t.activeAt > now + EPS) continue;
       while (t.free > 0 && t.next < t.planned.length) dispatchJob(t, idx, now);
-      if (t.next === t.planned.length && policy.borrowIdleSlots) activate(idx + 1);
+      if (t.next === t.planned.length && policy.borrowIdleSlots) activate(idx + 1, now);
     }
     // Restores that start now.
     for (let k = starts.length - 1; k >= 0; k--) {
@@ -244,14 +330,24 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       else restoring.push(sim);
     }
     const rate = shares();
+    const step = stepRate();
     let nextT = Infinity;
+    for (const t of tiers) if (t.activeAt !== undefined && t.activeAt > now + EPS && t.next < t.planned.length) nextT = Math.min(nextT, t.activeAt);
+    for (const sim of stepping) nextT = Math.min(nextT, now + sim.stepLeft / step);
     for (const sim of starts) nextT = Math.min(nextT, sim.running);
     for (const sim of ends) nextT = Math.min(nextT, sim.end);
     for (const sim of restoring) nextT = Math.min(nextT, now + sim.left / rate.get(sim)!);
     if (nextT === Infinity) break;
     const dt = Math.max(0, nextT - now);
     for (const sim of restoring) sim.left -= rate.get(sim)! * dt;
+    for (const sim of stepping) sim.stepLeft -= step * dt;
     now = Math.max(now, nextT);
+    for (let k = 0; k < stepping.length;) {
+      const sim = stepping[k]!;
+      if (sim.stepLeft > 1e-7) { k++; continue; }
+      stepping.splice(k, 1);
+      deploy(sim, now);
+    }
     for (let k = restoring.length - 1; k >= 0; k--) {
       const sim = restoring[k]!;
       if (sim.left > sim.capBytesPerSecond * EPS + 1) continue;
@@ -264,7 +360,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       ends.splice(k, 1);
       const t = tiers[sim.tierIdx]!;
       t.free++; t.inFlight--;
-      if (!policy.borrowIdleSlots && t.next === t.planned.length && t.inFlight === 0) activate(sim.tierIdx + 1);
+      if (!policy.borrowIdleSlots && t.next === t.planned.length && t.inFlight === 0) activate(sim.tierIdx + 1, now);
     }
   }
 
@@ -283,7 +379,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     return {
       key: p.key, tier: p.tier, strategy: p.strategy, seconds, rtoTargetSeconds, misses: seconds > rtoTargetSeconds,
       parts: {
-        dispatchWait: round(sim.dispatch), queue: round(sim.ready - sim.dispatch), startup: round(startup), jarFetch: round(sim.jarSeconds),
+        dispatchWait: round(sim.dispatch), ...(engine && !promote ? { startStep: round(sim.stepEnd - sim.dispatch) } : {}),
+        queue: round(sim.ready - sim.stepEnd), startup: round(startup), jarFetch: round(sim.jarSeconds),
         restore: round(sim.restoreEnd - sim.running), checkpoint: round(sim.end - sim.restoreEnd),
       },
       inputs: {
@@ -303,14 +400,19 @@ export function estimateRto(input: EstimateInput): RtoForecast {
  */
 export function predictedMissFindings(forecast: RtoForecast): Finding[] {
   const r = forecast.rates;
-  const rates = `rates: start-up ${r.startupSeconds}s (${sourceWords(r.startupFrom)}), restore ${(r.restoreBytesPerSecond / MiB).toFixed(0)} MiB/s (${sourceWords(r.restoreFrom)}), promotion ${r.promoteSeconds}s (${sourceWords(r.promoteFrom)})`;
+  const e = r.engine;
+  const engine = e
+    ? `; engine (wall seconds${forecast.timeScale === 1 ? '' : `, ×${forecast.timeScale} on the platform's clock`}): first dispatch ${e.firstDispatchSeconds}s + ${e.lookupsPerSecond} snapshot lookups/s, tier start ${e.tierStartSeconds}s, ` +
+      `start steps ${e.startStepsPerSecond}/s shared, ${e.startStepSeconds}s alone (${e.from.from === 'default' ? 'documented default' : `measured over ${e.from.runs} previous run(s)`})`
+    : '';
+  const rates = `rates: start-up ${r.startupSeconds}s (${sourceWords(r.startupFrom)}), restore ${(r.restoreBytesPerSecond / MiB).toFixed(0)} MiB/s (${sourceWords(r.restoreFrom)}), promotion ${r.promoteSeconds}s (${sourceWords(r.promoteFrom)})${engine}`;
   const clock = forecast.timeScale === 1 ? '' : ` (seconds at time scale ${forecast.timeScale})`;
   return forecast.jobs.filter((j) => j.misses).map((j) => {
     const i = j.inputs;
     const state = i.stateFrom === 'none' ? 'no state restored' : `${gib(i.stateBytes)} of state from ${stateWords(i.stateFrom)}${i.snapshotPath ? ` ${i.snapshotPath}` : ''}${i.stateNote ? ` (${i.stateNote})` : ''}`;
     const jars = i.jarsFrom === 'none' ? 'no jar fetched' : `${gib(i.jarBytes)} of jars from the ${i.jarsFrom}`;
     const named: Array<[string, number]> = [
-      ['dispatch wait', j.parts.dispatchWait], ['queue', j.parts.queue ?? 0], [j.strategy === 'promote-standby' ? 'promotion' : 'start-up', j.parts.startup],
+      ['dispatch wait', j.parts.dispatchWait], ...(j.parts.startStep !== undefined ? [['start step', j.parts.startStep] as [string, number]] : []), ['queue', j.parts.queue ?? 0], [j.strategy === 'promote-standby' ? 'promotion' : 'start-up', j.parts.startup],
       ['jar fetch', j.parts.jarFetch], ['restore', j.parts.restore], ['first checkpoint', j.parts.checkpoint ?? 0],
     ];
     const largest = named.reduce((a, b) => (b[1] > a[1] ? b : a));
@@ -321,7 +423,7 @@ export function predictedMissFindings(forecast: RtoForecast): Finding[] {
       blocking: false,
       message: `${j.key} (${j.tier}, ${j.strategy}) is predicted restored after ${j.seconds}s, past its ${j.tier} RTO of ${j.rtoTargetSeconds}s${clock}; largest part: ${largest[0]} ${largest[1]}s: ` +
         `${named.map(([n, v]) => `${n} ${v}s`).join(' + ')}; ` +
-        `${state}, ${jars}${checkpoint}; ${rates}. Fix: give the job a standby, shrink or split its state, preload its jars, or raise the ${j.tier} RTO in tiers.yaml.`,
+        `${state}, ${jars}${checkpoint}; ${rates}. Fix: ${largest[0] === 'dispatch wait' || largest[0] === 'start step' ? `the engine's own time dominates (planning, tier starts, start steps sharing the worker): run more workers or fewer jobs per evacuation, ` : ''}give the job a standby, shrink or split its state, preload its jars, or raise the ${j.tier} RTO in tiers.yaml.`,
     };
   });
 }
@@ -346,7 +448,8 @@ function sourceWords(s: RtoRates['startupFrom']): string {
 /**
  * The measurable jobs of a finished run's report: those that ended RUNNING and carry their
  * forecast, with their dispatch → RUNNING time in platform seconds (report seconds × its
- * timeScale) and the state bytes they restored (0 when they restored no snapshot).
+ * timeScale), the state bytes they restored (0 when they restored no snapshot) and the
+ * engine's start step (dispatch → the end of their apply, platform seconds) when they had one.
  */
 export function samplesOf(report: Pick<EvacuationReport, 'jobs' | 'timeScale'>): RtoSample[] {
   return report.jobs.flatMap((j) => {
@@ -355,30 +458,99 @@ export function samplesOf(report: Pick<EvacuationReport, 'jobs' | 'timeScale'>):
     const seconds = (j.rtoSeconds - j.startSeconds) * report.timeScale;
     if (!(seconds >= 0)) return [];
     const other = ((p.parts.queue ?? 0) + (p.parts.checkpoint ?? 0)) * report.timeScale;
-    return [{ strategy: j.strategy, seconds, stateBytes: j.snapshotPath ? p.inputs.stateBytes : 0, jarSeconds: p.parts.jarFetch * report.timeScale, ...(other > 0 ? { otherSeconds: other } : {}) }];
+    const apply = j.steps.apply;
+    const engine = apply && j.strategy !== 'promote-standby' ? Math.max(0, Math.min(apply.endSeconds, j.rtoSeconds) - j.startSeconds) * report.timeScale : undefined;
+    return [{
+      strategy: j.strategy, seconds, stateBytes: j.snapshotPath ? p.inputs.stateBytes : 0, jarSeconds: p.parts.jarFetch * report.timeScale,
+      ...(other > 0 ? { otherSeconds: other } : {}), ...(engine !== undefined ? { engineSeconds: engine } : {}),
+    }];
   });
+}
+
+/**
+ * The engine's overhead in a finished run (wall seconds, the report's clock), or undefined when
+ * no job was dispatched: trigger → first dispatch, each later tier's start (from the previous
+ * tier's last dispatch, or its last outcome when `borrowIdleSlots` is off), and the restoring
+ * jobs' start steps (dispatch → end of apply): how many, the wall time during which any ran, the fastest.
+ * @param admissionOrder the policy's tier order (the report's tier lines are in it)
+ */
+export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrder: readonly string[], borrowIdleSlots = true): RtoRunSample | undefined {
+  const dispatched = report.jobs.filter((j) => j.startSeconds !== undefined && j.outcome !== 'skipped');
+  if (dispatched.length === 0) return undefined;
+  const tiers = admissionOrder.map((tier) => dispatched.filter((j) => j.tier === tier)).filter((js) => js.length > 0);
+  const starts = (js: typeof dispatched): number[] => js.map((j) => j.startSeconds!);
+  const tierStartSeconds: number[] = [];
+  for (let k = 1; k < tiers.length; k++) {
+    const prev = tiers[k - 1]!;
+    const could = borrowIdleSlots ? Math.max(...starts(prev)) : Math.max(...prev.map((j) => j.rtoSeconds ?? j.startSeconds!));
+    tierStartSeconds.push(round2(Math.max(0, Math.min(...starts(tiers[k]!)) - could)));
+  }
+  const steps = dispatched.filter((j) => j.strategy !== 'promote-standby' && j.steps.apply)
+    .map((j) => [j.startSeconds!, j.steps.apply!.endSeconds] as const).filter(([a, b]) => b >= a).sort((x, y) => x[0] - y[0]);
+  let busy = 0;
+  let from = -Infinity;
+  let to = -Infinity;
+  for (const [a, b] of steps) {
+    if (a > to) {
+      if (to > from) busy += to - from;
+      from = a; to = b;
+    } else to = Math.max(to, b);
+  }
+  if (to > from) busy += to - from;
+  return {
+    firstDispatchSeconds: round2(Math.min(...starts(tiers[0]!))),
+    lookups: report.jobs.filter((j) => j.predicted && j.predicted.inputs.stateFrom !== 'none').length,
+    tierStartSeconds, startSteps: steps.length, startStepBusySeconds: round2(busy),
+    fastestStartStepSeconds: steps.length > 0 ? round2(Math.min(...steps.map(([a, b]) => b - a))) : 0,
+  };
+}
+
+/**
+ * The engine's overhead measured over previous runs (each falling back to `defaults` where the
+ * runs say nothing about it): first dispatch = the median of (first dispatch − lookups at the
+ * lookup rate), the rate staying the default; tier start = the median of every later tier's
+ * start; start steps per second = the median over runs of steps / busy seconds (runs with at
+ * least 10 steps); one alone = the fastest step seen in any run.
+ */
+export function measuredEngine(runs: readonly RtoRunSample[], defaults: RtoEngineOverhead = DEFAULT_ENGINE_OVERHEAD): RtoEngineOverhead {
+  const ok = runs.filter((r) => [r.firstDispatchSeconds, r.lookups, r.startSteps, r.startStepBusySeconds, r.fastestStartStepSeconds].every((v) => Number.isFinite(v) && v >= 0));
+  if (ok.length === 0) return defaults;
+  const lookupSeconds = (n: number): number => (defaults.lookupsPerSecond > 0 ? Math.min(n / defaults.lookupsPerSecond, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0);
+  const tierStarts = ok.flatMap((r) => (Array.isArray(r.tierStartSeconds) ? r.tierStartSeconds : [])).filter((v) => Number.isFinite(v) && v >= 0);
+  const busy = ok.filter((r) => r.startSteps >= 10 && r.startStepBusySeconds > 0);
+  const stepped = ok.filter((r) => r.startSteps > 0 && r.fastestStartStepSeconds > 0);
+  return {
+    firstDispatchSeconds: round2(Math.max(0, median(ok.map((r) => r.firstDispatchSeconds - lookupSeconds(r.lookups))))),
+    lookupsPerSecond: defaults.lookupsPerSecond,
+    tierStartSeconds: tierStarts.length > 0 ? round2(median(tierStarts)) : defaults.tierStartSeconds,
+    startStepsPerSecond: busy.length > 0 ? round2(median(busy.map((r) => r.startSteps / r.startStepBusySeconds))) : defaults.startStepsPerSecond,
+    startStepSeconds: stepped.length > 0 ? round2(Math.min(...stepped.map((r) => r.fastestStartStepSeconds))) : defaults.startStepSeconds,
+    from: { from: 'measured', runs: ok.length },
+  };
 }
 
 /**
  * Rates measured from previous runs' jobs, each falling back to `defaults` where the samples
  * say nothing about it:
  * - promotion: the median of the hot-standby samples' seconds;
- * - restoring starts (others), less their jar fetch, queue and first checkpoint: a least-squares line over state bytes
+ * - restoring starts (others), less their jar fetch, queue, first checkpoint and the engine's start step: a least-squares line over state bytes
  *   (start-up = intercept, restore rate = 1 / slope) when there are ≥ 3 samples whose largest
  *   state is at least twice the smallest and the line has a positive slope and a non-negative
  *   intercept; otherwise the default restore rate and start-up = the median of (seconds − restore
  *   at the default rate), at least 0.
+ * - the engine's overhead: measuredEngine over `runs` (none: the defaults').
  * Samples with non-finite or negative numbers are ignored.
  */
-export function measuredRates(samples: readonly RtoSample[], defaults: RtoRates = DEFAULT_RTO_RATES): RtoRates {
-  const ok = samples.filter((s) => [s.seconds, s.stateBytes, s.jarSeconds, s.otherSeconds ?? 0].every((v) => Number.isFinite(v) && v >= 0));
+export function measuredRates(samples: readonly RtoSample[], defaults: RtoRates = DEFAULT_RTO_RATES, runs: readonly RtoRunSample[] = []): RtoRates {
+  const ok = samples.filter((s) => [s.seconds, s.stateBytes, s.jarSeconds, s.otherSeconds ?? 0, s.engineSeconds ?? 0].every((v) => Number.isFinite(v) && v >= 0));
   const rates: RtoRates = { ...defaults };
+  if (runs.length > 0 && defaults.engine) rates.engine = measuredEngine(runs, defaults.engine);
   const promotes = ok.filter((s) => s.strategy === 'promote-standby').map((s) => s.seconds);
   if (promotes.length > 0) {
     rates.promoteSeconds = round2(median(promotes));
     rates.promoteFrom = { from: 'measured', jobs: promotes.length };
   }
-  const starts = ok.filter((s) => s.strategy !== 'promote-standby').map((s) => ({ x: s.stateBytes, y: Math.max(0, s.seconds - s.jarSeconds - (s.otherSeconds ?? 0)) }));
+  const starts = ok.filter((s) => s.strategy !== 'promote-standby').map((s) => ({ x: s.stateBytes, y: Math.max(0, s.seconds - s.jarSeconds - (s.otherSeconds ?? 0) - (s.engineSeconds ?? 0)) }));
   if (starts.length === 0) return rates;
   const fit = starts.length >= 3 ? leastSquares(starts) : undefined;
   const xs = starts.map((s) => s.x);

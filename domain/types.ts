@@ -400,6 +400,32 @@ export interface RtoRates {
    * Absent in forecasts stored before they existed.
    */
   platform?: RtoPlatformLimits;
+  /**
+   * The engine's own time (domain/rto-estimate.ts DEFAULT_ENGINE_OVERHEAD, docs/design.md#predicted-rto):
+   * wall seconds, multiplied by the time scale onto the platform's clock. Absent in forecasts
+   * stored before it existed (no engine time counted then).
+   */
+  engine?: RtoEngineOverhead;
+}
+
+/**
+ * The engine's own time in an evacuation, in WALL seconds (the worker's and Temporal's time,
+ * which a simulator's time scale does not speed up): before the first dispatch, at each later
+ * tier's start, and each job's start step (dispatch → its apply) sharing the worker.
+ */
+export interface RtoEngineOverhead {
+  /** Trigger → the first tier's first dispatch, fixed part (AZ holds, planning's platform reads, tier and shard start), wall seconds. */
+  firstDispatchSeconds: number;
+  /** Planning's snapshot lookups per wall second (one per restoring job; they come before the first dispatch). */
+  lookupsPerSecond: number;
+  /** A later tier: the moment it may start (the previous tier dispatched its last job, or ended) → its first dispatch, wall seconds. */
+  tierStartSeconds: number;
+  /** Start steps (dispatch → apply of a restoring job) the worker ends per wall second when many run at once (shared equally). */
+  startStepsPerSecond: number;
+  /** One start step alone, wall seconds. */
+  startStepSeconds: number;
+  /** `default`, or `measured` over how many previous runs. */
+  from: { from: 'default' } | { from: 'measured'; runs: number };
 }
 
 /** Limits of the target AZ's platform every restoring start of an evacuation shares (seconds, bytes/s of the platform's clock). */
@@ -431,14 +457,16 @@ export interface JobRtoForecast {
   /** `seconds` > `rtoTargetSeconds`. */
   misses: boolean;
   /**
-   * Seconds of each phase, summing to `seconds`: wait for a concurrency slot; `queue` the
+   * Seconds of each phase, summing to `seconds`: wait for a concurrency slot (from the
+   * trigger: the engine's planning and tier starts included); `startStep` the engine's start
+   * step before the apply (snapshot choice, config, jars, fence; absent in older forecasts); `queue` the
    * operator's reconcile (queued behind its reconcile threads) and pod binding; Flink's start-up;
    * jar fetch; the restore (sharing the AZ's object-store bandwidth); `checkpoint` from the
    * restore's end to the first checkpoint after it, or to the operator observing RUNNING,
    * whichever is later (restored means restored). `queue`/`checkpoint` are absent in forecasts
    * stored before they existed.
    */
-  parts: { dispatchWait: number; queue?: number; startup: number; jarFetch: number; restore: number; checkpoint?: number };
+  parts: { dispatchWait: number; startStep?: number; queue?: number; startup: number; jarFetch: number; restore: number; checkpoint?: number };
   /** The job's own inputs. */
   inputs: {
     /** State bytes restored; 0 for a hot standby (nothing is restored). */

@@ -4,17 +4,19 @@ import { planEvacuation } from '../../domain/planner.js';
 import { buildReport, predictionSummary } from '../../domain/report.js';
 import { renderReportHtml } from '../../domain/report-html.js';
 import { reportText } from '../../cli/report-text.js';
-import { DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredRates, predictedMissFindings, samplesOf, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
+import { DEFAULT_ENGINE_OVERHEAD, DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredEngine, measuredRates, predictedMissFindings, runSampleOf, samplesOf, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
 import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { catalog, coldJob, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
+/** The platform's rates alone, without the engine's own time (the tests of the platform model). */
+const { engine: _engine, ...PLATFORM_RATES } = DEFAULT_RTO_RATES;
 
 function forecast(jobs: FleetJob[], over: Partial<EstimateInput> & { policy?: TiersPolicy } = {}) {
   const policy = over.policy ?? tiersPolicy();
   const plan = planEvacuation({ catalog: catalog(jobs), tiers: policy, sourceAz: 'az-a', targetAz: 'az-b', targetFree: { cores: 10_000, memoryMiB: 10_000_000 }, nowEpochSeconds: 1_800_000_000 });
-  return { plan, rto: estimateRto({ plan, jobs, policy, rates: DEFAULT_RTO_RATES, snapshotState: new Map(), jarsInCache: new Set(), ...over }) };
+  return { plan, rto: estimateRto({ plan, jobs, policy, rates: PLATFORM_RATES, snapshotState: new Map(), jarsInCache: new Set(), ...over }) };
 }
 
 const one = (jobs: FleetJob[], name: string, over: Partial<EstimateInput> = {}) => forecast(jobs, over).rto.jobs.find((j) => j.key === `streaming/${name}`)!;
@@ -39,7 +41,7 @@ describe('estimateRto', () => {
 
   it('shares the object store: 20 concurrent 40 GiB restores each take longer than one alone, and miss the P2 RTO it makes alone', () => {
     const big = (n: number) => Array.from({ length: n }, (_, i) => job(`big-${i}`, { stateSizeBytes: 40 * GiB }));
-    const rates = { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, objectStoreReadBytesPerSecond: GiB } };
+    const rates = { ...PLATFORM_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, objectStoreReadBytesPerSecond: GiB } };
     const alone = forecast(big(1), { rates }).rto.jobs[0]!;
     const crowd = forecast(big(20), { rates }).rto.jobs;
     expect(alone.parts.restore).toBe(204.8); // 40 GiB at 200 MiB/s, under the 1 GiB/s store
@@ -47,13 +49,13 @@ describe('estimateRto', () => {
     // 20 × 200 MiB/s wanted > 1 GiB/s: each gets 51.2 MiB/s, 800 s.
     for (const f of crowd) expect(f.parts.restore).toBeGreaterThan(790);
     expect(crowd.every((f) => f.misses)).toBe(true);
-    const bounded = forecast(big(1), { rates: { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 100 } } }).rto.jobs[0]!;
+    const bounded = forecast(big(1), { rates: { ...PLATFORM_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 100 } } }).rto.jobs[0]!;
     expect(bounded.parts.restore).toBe(100);
   });
 
   it("queues reconciles behind the operator's reconcile threads", () => {
     const jobs = Array.from({ length: 4 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0 }));
-    const rates = { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, reconcileParallelism: 1, deployReconcileSeconds: 10, podsBoundPerSecond: 1000 } };
+    const rates = { ...PLATFORM_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, reconcileParallelism: 1, deployReconcileSeconds: 10, podsBoundPerSecond: 1000 } };
     const { rto } = forecast(jobs, { rates });
     expect(rto.jobs.map((j) => j.parts.queue)).toEqual([10, 20, 30, 40]);
   });
@@ -77,7 +79,7 @@ describe('estimateRto', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 44 }), fc.integer({ min: 0, max: 2 ** 44 }), fc.integer({ min: 0, max: 2 ** 44 }), (x, y, other) => {
       const [small, big] = x <= y ? [x, y] : [y, x];
       // Alone, and beside a neighbour restoring `other` bytes from the same object store (no binding queue: the plan orders jobs by state, which moves them in it).
-      const at = (bytes: number) => one([job('s', { stateSizeBytes: bytes }), job('n', { stateSizeBytes: other })], 's', { rates: { ...DEFAULT_RTO_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, objectStoreReadBytesPerSecond: GiB, podsBoundPerSecond: 0 } } }).seconds;
+      const at = (bytes: number) => one([job('s', { stateSizeBytes: bytes }), job('n', { stateSizeBytes: other })], 's', { rates: { ...PLATFORM_RATES, platform: { ...DEFAULT_PLATFORM_LIMITS, objectStoreReadBytesPerSecond: GiB, podsBoundPerSecond: 0 } } }).seconds;
       const alone = (bytes: number) => one([job('s', { stateSizeBytes: bytes })], 's').seconds;
       return at(small) <= at(big) && alone(small) <= alone(big);
     }));
@@ -85,7 +87,7 @@ describe('estimateRto', () => {
 
   it('flags a P2 job whose state cannot be restored within the P2 RTO, and not its small neighbour', () => {
     const jobs = [job('huge', { stateSizeBytes: 200 * GiB }), job('small', { stateSizeBytes: GiB })];
-    const { rto } = forecast(jobs, { rates: { ...DEFAULT_RTO_RATES, restoreBytesPerSecond: 200 * MiB, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 3600 } } });
+    const { rto } = forecast(jobs, { rates: { ...PLATFORM_RATES, restoreBytesPerSecond: 200 * MiB, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 3600 } } });
     expect(rto.jobs.filter((j) => j.misses).map((j) => j.key)).toEqual(['streaming/huge']);
     const [finding, ...rest] = predictedMissFindings(rto);
     expect(rest).toEqual([]);
@@ -171,7 +173,7 @@ describe('the report puts predicted beside achieved', () => {
   it('shows predicted beside achieved in the HTML and terminal reports, misses first', async () => {
     const policy = tiersPolicy();
     const jobs = [job('huge', { stateSizeBytes: 200 * GiB }), job('small', { stateSizeBytes: GiB })];
-    const { plan, rto } = forecast(jobs, { policy, rates: { ...DEFAULT_RTO_RATES, restoreBytesPerSecond: 200 * MiB, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 3600 } } });
+    const { plan, rto } = forecast(jobs, { policy, rates: { ...PLATFORM_RATES, restoreBytesPerSecond: 200 * MiB, platform: { ...DEFAULT_PLATFORM_LIMITS, restoreMaxSecondsAlone: 3600 } } });
     const ran = (name: string, endS: number) => ({ key: `streaming/${name}`, name, namespace: 'streaming', tier: 'P2' as const, strategy: 'redeploy' as const, outcome: 'running' as const, startedAtMs: 0, endedAtMs: endS * 1000, snapshotPath: 's3://x', steps: {} });
     const report = buildReport({ evacuationId: 'e2', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: 0, endedAtMs: 900_000, plan: { ...plan, rto }, policy, outcomes: [ran('small', 130), ran('huge', 700)] });
     const s = predictionSummary(report);
@@ -183,5 +185,96 @@ describe('the report puts predicted beside achieved', () => {
     const html = await renderReportHtml(report);
     expect(html).toMatch(/<table id="predicted">.*<tr data-job="streaming\/huge">.*<td data-field="predicted" class="missed">1189\.1 s<\/td><td data-field="achieved" class="missed">700\.0 s/s);
     expect(reportText(report)).toContain('streaming/huge: predicted 1189.1s, achieved 700.0s, target 600.0s (200.00 GiB of state from catalog)');
+  });
+});
+
+describe("the engine's own time in the forecast", () => {
+  const scaled = (timeScale: number) => ({ ...tiersPolicy({ tiers: { P2: { maxConcurrency: 1000 } } }), timeScale });
+
+  it('puts planning before the first dispatch and a start step before the apply, in wall seconds whatever the time scale', () => {
+    const jobs = [job('orders', { stateSizeBytes: 0, jars: [] }), hotJob('pay', { stateSizeBytes: 0 })];
+    const at = (timeScale: number) => forecast(jobs, { policy: scaled(timeScale), rates: DEFAULT_RTO_RATES }).rto.jobs;
+    const e = DEFAULT_ENGINE_OVERHEAD;
+    for (const timeScale of [1, 10]) {
+      const [pay, orders] = [at(timeScale).find((j) => j.key === 'streaming/pay')!, at(timeScale).find((j) => j.key === 'streaming/orders')!];
+      // One restoring job: one snapshot lookup while planning; the P0 tier first, P2 a tier start later.
+      const first = Math.round((e.firstDispatchSeconds + 1 / e.lookupsPerSecond) * 100) / 100;
+      expect(pay.parts.dispatchWait).toBe(first);
+      expect(pay.parts.startStep).toBeUndefined();
+      expect(orders.parts.dispatchWait).toBe(Math.round((e.firstDispatchSeconds + 1 / e.lookupsPerSecond + e.tierStartSeconds) * 100) / 100);
+      expect(orders.parts.startStep).toBe(e.startStepSeconds);
+    }
+    // The platform's own parts are divided by the scale, the engine's are not.
+    expect(at(10).find((j) => j.key === 'streaming/orders')!.parts.startup).toBe(10.5);
+    expect(at(1).find((j) => j.key === 'streaming/orders')!.parts.startup).toBe(105);
+  });
+
+  it("shares the worker among start steps: 300 at once end together at 300 / the steps' rate, one alone in its own time", () => {
+    const rates = { ...DEFAULT_RTO_RATES, engine: { ...DEFAULT_ENGINE_OVERHEAD, startStepsPerSecond: 30, startStepSeconds: 0.5 } };
+    const crowd = forecast(Array.from({ length: 300 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs;
+    expect(new Set(crowd.map((j) => j.parts.startStep))).toEqual(new Set([10]));
+    const alone = forecast([job('a', { stateSizeBytes: 0, jars: [] })], { rates, policy: scaled(10) }).rto.jobs[0]!;
+    expect(alone.parts.startStep).toBe(0.5);
+    // Monotone: more jobs at once never make a start step shorter.
+    const ten = forecast(Array.from({ length: 10 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs[0]!;
+    expect(ten.parts.startStep).toBe(0.5);
+    const sixty = forecast(Array.from({ length: 60 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs[0]!;
+    expect(sixty.parts.startStep).toBe(2);
+  });
+
+  it("predicts a P0 hot standby miss at time scale 10 when planning takes longer than the scaled target, naming the engine's time", () => {
+    const jobs = Array.from({ length: 22 }, (_, i) => hotJob(`hot-${i}`, { stateSizeBytes: 0 }));
+    const rates = { ...DEFAULT_RTO_RATES, engine: { ...DEFAULT_ENGINE_OVERHEAD, firstDispatchSeconds: 11.5 } };
+    // The tiers.yaml loader divides the targets by the time scale: P0's 60 s is 6 s at scale 10.
+    const { rto } = forecast(jobs, { policy: { ...tiersPolicy({ tiers: { P0: { rtoSeconds: 6 } } }), timeScale: 10 }, rates });
+    expect(rto.jobs.every((j) => j.misses && j.rtoTargetSeconds === 6 && j.seconds === 12.5)).toBe(true);
+    const [finding] = predictedMissFindings(rto);
+    expect(finding!.message).toContain('largest part: dispatch wait 11.5s');
+    expect(finding!.message).toContain("the engine's own time dominates");
+    expect(finding!.message).toContain('engine (wall seconds, ×10 on the platform\'s clock): first dispatch 11.5s');
+  });
+
+  it("measures the engine from a previous run's report: first dispatch, tier starts, start steps' rate and the fastest one", () => {
+    const policy = scaled(10);
+    const jobs = [hotJob('pay', { stateSizeBytes: 0 }), ...Array.from({ length: 20 }, (_, i) => job(`j-${i}`, { stateSizeBytes: GiB }))];
+    const { plan, rto } = forecast(jobs, { policy, rates: DEFAULT_RTO_RATES });
+    const t = (s: number) => 1000 * s;
+    const outcomes = [
+      { key: 'streaming/pay', name: 'pay', namespace: 'streaming', tier: 'P0' as const, strategy: 'promote-standby' as const, outcome: 'running' as const, startedAtMs: t(10), endedAtMs: t(10.3), steps: { promote: { startedAtMs: t(10), endedAtMs: t(10.3), attempts: 1 } } },
+      // 20 P2 jobs dispatched 2 s after the P0 tier's last dispatch; their start steps run 12 → 12 + 0.5·(i+1) (busy 10 s).
+      ...Array.from({ length: 20 }, (_, i) => ({
+        key: `streaming/j-${i}`, name: `j-${i}`, namespace: 'streaming', tier: 'P2' as const, strategy: 'redeploy' as const, outcome: 'running' as const,
+        startedAtMs: t(12), endedAtMs: t(40), snapshotPath: 's3://flink-state/x',
+        steps: { snapshot: { startedAtMs: t(12), endedAtMs: t(12 + 0.4 * (i + 1)), attempts: 1 }, apply: { startedAtMs: t(12 + 0.4 * (i + 1)), endedAtMs: t(12 + 0.5 * (i + 1)), attempts: 1 } },
+      })),
+    ];
+    const report = buildReport({ evacuationId: 'e', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: 0, endedAtMs: t(50), plan: { ...plan, rto }, policy, outcomes });
+    const run = runSampleOf(report, policy.admissionOrder, policy.borrowIdleSlots)!;
+    expect(run).toEqual({ firstDispatchSeconds: 10, lookups: 20, tierStartSeconds: [2], startSteps: 20, startStepBusySeconds: 10, fastestStartStepSeconds: 0.5 });
+    // Strict tiers: the next one could start at the previous one's last outcome.
+    expect(runSampleOf(report, policy.admissionOrder, false)!.tierStartSeconds).toEqual([1.7]);
+    const engine = measuredEngine([run]);
+    expect(engine).toEqual({
+      firstDispatchSeconds: Math.round((10 - 20 / DEFAULT_ENGINE_OVERHEAD.lookupsPerSecond) * 100) / 100, lookupsPerSecond: DEFAULT_ENGINE_OVERHEAD.lookupsPerSecond,
+      tierStartSeconds: 2, startStepsPerSecond: 2, startStepSeconds: 0.5, from: { from: 'measured', runs: 1 },
+    });
+    // The job samples carry their start step, which the start-up fit leaves out (it is the engine's).
+    const samples = samplesOf(report);
+    expect(samples.find((x) => x.strategy === 'redeploy')!.engineSeconds).toBeCloseTo(5, 6);
+    const rates = measuredRates(samples, DEFAULT_RTO_RATES, [run]);
+    expect(rates.engine).toEqual(engine);
+    const without = measuredRates(samples.map(({ engineSeconds: _e, ...x }) => x), DEFAULT_RTO_RATES);
+    expect(rates.startupSeconds).toBeLessThan(without.startupSeconds);
+    expect(without.engine).toEqual(DEFAULT_ENGINE_OVERHEAD);
+    // And the next forecast of the same fleet puts the first dispatch where this run had it.
+    const next = forecast(jobs, { policy, rates }).rto.jobs.find((j) => j.key === 'streaming/pay')!;
+    expect(next.parts.dispatchWait).toBeCloseTo(10, 1);
+  });
+
+  it('ignores broken run samples and keeps the defaults for what the runs do not measure', () => {
+    expect(measuredEngine([])).toEqual(DEFAULT_ENGINE_OVERHEAD);
+    expect(measuredEngine([{ firstDispatchSeconds: Number.NaN, lookups: 1, tierStartSeconds: [], startSteps: 0, startStepBusySeconds: 0, fastestStartStepSeconds: 0 }])).toEqual(DEFAULT_ENGINE_OVERHEAD);
+    const few = measuredEngine([{ firstDispatchSeconds: 3, lookups: 0, tierStartSeconds: [], startSteps: 2, startStepBusySeconds: 1, fastestStartStepSeconds: 0.4 }]);
+    expect(few).toMatchObject({ firstDispatchSeconds: 3, tierStartSeconds: DEFAULT_ENGINE_OVERHEAD.tierStartSeconds, startStepsPerSecond: DEFAULT_ENGINE_OVERHEAD.startStepsPerSecond, startStepSeconds: 0.4 });
   });
 });
