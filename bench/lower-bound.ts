@@ -51,10 +51,12 @@ export interface BoundInput {
   minCheckpointIntervalSeconds?: number;
 }
 
-/** Lower bound in model seconds: the whole evacuation and tier P0. */
+/** Lower bound in model seconds: the whole evacuation, tier P0, and each tier's last job (trigger → RUNNING and restored). */
 export interface Bound {
   seconds: number;
   p0Seconds: number;
+  /** Per tier with admitted jobs: the bound on its end (its `tierEnd` below), model seconds from the first dispatch. */
+  tiers: Partial<Record<string, number>>;
 }
 
 /** One job's share of the bound. */
@@ -157,6 +159,7 @@ export function lowerBound(input: BoundInput): Bound {
   let tierStart = 0;
   let end = 0;
   let p0Seconds = 0;
+  const tiers: Partial<Record<string, number>> = {};
   for (const tier of input.policy.admissionOrder) {
     const costs = input.plan.admitted.filter((p) => p.tier === tier).map(cost);
     if (costs.length === 0) continue;
@@ -173,8 +176,9 @@ export function lowerBound(input: BoundInput): Bound {
     const waitFor = costs.length - window;
     const lastDispatch = waitFor > 0 ? tierStart + Math.max(paths[0]!, paths.slice(0, waitFor).reduce((n, x) => n + x, 0) / window) : tierStart;
     if (tier === 'P0') p0Seconds = tierEnd;
+    tiers[tier] = tierEnd;
     end = Math.max(end, tierEnd);
     tierStart = input.policy.borrowIdleSlots ? lastDispatch : tierEnd;
   }
-  return { seconds: Math.max(end, resourceBound(all, capacity)), p0Seconds };
+  return { seconds: Math.max(end, resourceBound(all, capacity)), p0Seconds, tiers };
 }

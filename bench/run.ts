@@ -72,6 +72,11 @@ export interface BenchRow {
   lowerBoundSeconds: number;
   /** wallSeconds / lowerBoundSeconds (null when the bound is 0). */
   ratio: number | null;
+  /**
+   * Per tier: its RTO (trigger → its last job RUNNING, wall s), the bound on it (bench/lower-bound.ts
+   * `tiers`, wall s) and RTO / bound (null when the bound is 0: hot-standby promotions only).
+   */
+  tierRatios: Array<{ tier: string; rtoSeconds: number | null; boundSeconds: number; ratio: number | null }>;
   succeeded: number;
   failed: number;
   skipped: number;
@@ -179,6 +184,11 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
           p2RtoSeconds: report.tiers.find((t) => t.tier === 'P2')?.rtoSeconds ?? null,
           s3: withS3,
           lowerBoundSeconds: Math.round(boundWall * 10) / 10, ratio: boundWall > 0 ? round(report.wallSeconds / boundWall) : null,
+          tierRatios: Object.entries(bound.tiers).map(([tier, s]) => {
+            const rto = report.tiers.find((t) => t.tier === tier)?.rtoSeconds ?? null;
+            const b = (s ?? 0) / timeScale;
+            return { tier, rtoSeconds: rto, boundSeconds: round(b, 1), ratio: rto !== null && b > 0 ? round(rto / b) : null };
+          }),
           succeeded: report.tiers.reduce((n, t) => n + t.succeeded, 0),
           failed: report.tiers.reduce((n, t) => n + t.failed, 0),
           skipped: report.tiers.reduce((n, t) => n + t.skipped, 0),
@@ -236,12 +246,13 @@ async function main(): Promise<void> {
         rows.push(row);
         process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined })}\n`);
         process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}\n`);
+        process.stderr.write(`  per tier (RTO s / bound s = ratio): ${row.tierRatios.map((t) => `${t.tier} ${t.rtoSeconds} / ${t.boundSeconds} = ${t.ratio}`).join(', ')}\n`);
       }
     }
   } finally {
     await temporal.stop();
   }
-  console.table(rows.map(({ histories: _h, serverWrites: _w, ...row }): BenchRow => row));
+  console.table(rows.map(({ histories: _h, serverWrites: _w, tierRatios: _t, ...row }) => row));
   const targets = checkTargets(rows);
   if (targets.length) console.table(targets);
   if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets, protection }, null, 2));

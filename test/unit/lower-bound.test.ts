@@ -129,7 +129,7 @@ describe('lowerBound', () => {
     const jobs = [jobOf('hot', 'P0', 10)];
     const plan = planOf(jobs);
     plan.admitted[0] = { ...plan.admitted[0]!, strategy: 'promote-standby' };
-    expect(lowerBound({ plan, catalog: catalog(jobs), policy: tiersPolicy(), preload: true, seed: 7 })).toEqual({ seconds: 0, p0Seconds: 0 });
+    expect(lowerBound({ plan, catalog: catalog(jobs), policy: tiersPolicy(), preload: true, seed: 7 })).toEqual({ seconds: 0, p0Seconds: 0, tiers: { P0: 0 } });
   });
 
   it('names an admitted job missing from the catalog', () => {
