@@ -507,21 +507,28 @@ export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrd
 
 /**
  * The engine's overhead measured over previous runs (each falling back to `defaults` where the
- * runs say nothing about it): first dispatch = the median of (first dispatch − lookups at the
- * lookup rate), the rate staying the default; tier start = the median of every later tier's
- * start; start steps per second = the median over runs of steps / busy seconds (runs with at
- * least 10 steps); one alone = the fastest step seen in any run.
+ * runs say nothing about it). Planning's lookups: in each run, the first dispatch beyond the
+ * default fixed part is lookup time (at most the sizing budget), so that run's lookup rate is
+ * its lookups / that time and its fixed part what is left; the medians of both over the runs.
+ * Tier start = the median of every later tier's start; start steps per second = the median
+ * over runs of steps / busy seconds (runs with at least 10 steps); one alone = the fastest step
+ * seen in any run.
  */
 export function measuredEngine(runs: readonly RtoRunSample[], defaults: RtoEngineOverhead = DEFAULT_ENGINE_OVERHEAD): RtoEngineOverhead {
   const ok = runs.filter((r) => [r.firstDispatchSeconds, r.lookups, r.startSteps, r.startStepBusySeconds, r.fastestStartStepSeconds].every((v) => Number.isFinite(v) && v >= 0));
   if (ok.length === 0) return defaults;
-  const lookupSeconds = (n: number): number => (defaults.lookupsPerSecond > 0 ? Math.min(n / defaults.lookupsPerSecond, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0);
+  const planning = ok.map((r) => {
+    const lookupSeconds = Math.min(Math.max(0, r.firstDispatchSeconds - defaults.firstDispatchSeconds), SNAPSHOT_SIZING_BUDGET_SECONDS);
+    const rate = r.lookups > 0 && lookupSeconds > 0 ? r.lookups / lookupSeconds : undefined;
+    return { rate, fixed: r.firstDispatchSeconds - (rate ? Math.min(r.lookups / rate, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0) };
+  });
+  const rates = planning.flatMap((p) => (p.rate !== undefined ? [p.rate] : []));
   const tierStarts = ok.flatMap((r) => (Array.isArray(r.tierStartSeconds) ? r.tierStartSeconds : [])).filter((v) => Number.isFinite(v) && v >= 0);
   const busy = ok.filter((r) => r.startSteps >= 10 && r.startStepBusySeconds > 0);
   const stepped = ok.filter((r) => r.startSteps > 0 && r.fastestStartStepSeconds > 0);
   return {
-    firstDispatchSeconds: round2(Math.max(0, median(ok.map((r) => r.firstDispatchSeconds - lookupSeconds(r.lookups))))),
-    lookupsPerSecond: defaults.lookupsPerSecond,
+    firstDispatchSeconds: round2(Math.max(0, median(planning.map((p) => p.fixed)))),
+    lookupsPerSecond: rates.length > 0 ? round2(median(rates)) : defaults.lookupsPerSecond,
     tierStartSeconds: tierStarts.length > 0 ? round2(median(tierStarts)) : defaults.tierStartSeconds,
     startStepsPerSecond: busy.length > 0 ? round2(median(busy.map((r) => r.startSteps / r.startStepBusySeconds))) : defaults.startStepsPerSecond,
     startStepSeconds: stepped.length > 0 ? round2(Math.min(...stepped.map((r) => r.fastestStartStepSeconds))) : defaults.startStepSeconds,

@@ -254,8 +254,10 @@ describe("the engine's own time in the forecast", () => {
     // Strict tiers: the next one could start at the previous one's last outcome.
     expect(runSampleOf(report, policy.admissionOrder, false)!.tierStartSeconds).toEqual([1.7]);
     const engine = measuredEngine([run]);
+    // 10 s to the first dispatch: the default fixed part, the rest the 20 lookups.
+    const lookupSeconds = 10 - DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds;
     expect(engine).toEqual({
-      firstDispatchSeconds: Math.round((10 - 20 / DEFAULT_ENGINE_OVERHEAD.lookupsPerSecond) * 100) / 100, lookupsPerSecond: DEFAULT_ENGINE_OVERHEAD.lookupsPerSecond,
+      firstDispatchSeconds: DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds, lookupsPerSecond: Math.round((20 / lookupSeconds) * 100) / 100,
       tierStartSeconds: 2, startStepsPerSecond: 2, startStepSeconds: 0.5, from: { from: 'measured', runs: 1 },
     });
     // The job samples carry their start step, which the start-up fit leaves out (it is the engine's).
@@ -275,6 +277,23 @@ describe("the engine's own time in the forecast", () => {
     expect(measuredEngine([])).toEqual(DEFAULT_ENGINE_OVERHEAD);
     expect(measuredEngine([{ firstDispatchSeconds: Number.NaN, lookups: 1, tierStartSeconds: [], startSteps: 0, startStepBusySeconds: 0, fastestStartStepSeconds: 0 }])).toEqual(DEFAULT_ENGINE_OVERHEAD);
     const few = measuredEngine([{ firstDispatchSeconds: 3, lookups: 0, tierStartSeconds: [], startSteps: 2, startStepBusySeconds: 1, fastestStartStepSeconds: 0.4 }]);
-    expect(few).toMatchObject({ firstDispatchSeconds: 3, tierStartSeconds: DEFAULT_ENGINE_OVERHEAD.tierStartSeconds, startStepsPerSecond: DEFAULT_ENGINE_OVERHEAD.startStepsPerSecond, startStepSeconds: 0.4 });
+    expect(few).toMatchObject({ firstDispatchSeconds: 3, lookupsPerSecond: DEFAULT_ENGINE_OVERHEAD.lookupsPerSecond, tierStartSeconds: DEFAULT_ENGINE_OVERHEAD.tierStartSeconds, startStepsPerSecond: DEFAULT_ENGINE_OVERHEAD.startStepsPerSecond, startStepSeconds: 0.4 });
+  });
+
+  it("measures planning's lookup rate per run: fast in-memory lookups, and a run past the sizing budget leaves its excess in the fixed part", () => {
+    const run = (firstDispatchSeconds: number, lookups: number) => ({ firstDispatchSeconds, lookups, tierStartSeconds: [], startSteps: 0, startStepBusySeconds: 0, fastestStartStepSeconds: 0 });
+    const fixed = DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds;
+    // The null platform's bench: 1,381 lookups and 5.6 s to the first dispatch.
+    const fast = measuredEngine([run(5.6, 1381)]);
+    expect(fast.lookupsPerSecond).toBeCloseTo(1381 / (5.6 - fixed), 1);
+    expect(fast.firstDispatchSeconds).toBeCloseTo(fixed, 6);
+    // A loaded demo: 346 lookups and 28.6 s: the budget ended the lookups at 20 s.
+    const slow = measuredEngine([run(28.6, 346)]);
+    expect(slow.lookupsPerSecond).toBeCloseTo(346 / 20, 1);
+    expect(slow.firstDispatchSeconds).toBeCloseTo(8.6, 6);
+    // Either way the same fleet's next first dispatch is predicted where it was.
+    for (const [engine, seconds, lookups] of [[fast, 5.6, 1381], [slow, 28.6, 346]] as const) {
+      expect(engine.firstDispatchSeconds + Math.min(lookups / engine.lookupsPerSecond, 20)).toBeCloseTo(seconds, 1);
+    }
   });
 });
