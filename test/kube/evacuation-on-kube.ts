@@ -1,6 +1,6 @@
 /**
  * The whole evacuation on the two real apiservers, shared by evacuation.test.ts (reduced
- * fleet, default run) and evacuation.slow.test.ts (300 jobs): a generated fleet seeded
+ * fleet, default run), evacuation.slow.test.ts (300 jobs) and failback.slow.test.ts (its failback): a generated fleet seeded
  * into az-a and az-b, the production Worker on the platform buildPlatform makes of
  * AZ_EVAC_PLATFORM=k8s settings with NO simulator URL (worker kubeconfig contexts, the
  * profile file and S3 per AZ: versitygw), a catalog sync, az-a's apiserver STOPPED (and its object store down),
@@ -34,8 +34,14 @@ import { testTemporalAddress } from '../setup/temporal.js';
 
 const CRITICAL = ['P0', 'P1', 'P2'];
 
-/** Declare the evacuation tests of a fleet of `jobs` primaries. */
-export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: number; minCritical: number; failback?: boolean }): void {
+/**
+ * Declare the evacuation tests of a fleet of `jobs` primaries.
+ * @param o.failback `refused`: after the evacuation, a failback is refused while az-a's apiserver
+ *   is stopped (a call, seconds); `home`: then, once az-a answers, the failback runs to its end
+ *   and every moved job is checked home (each stops with a savepoint in proportion to its state:
+ *   ~100 s wall for the 80-job fleet at time scale 20, hence failback.slow.test.ts); absent: neither.
+ */
+export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: number; minCritical: number; failback?: 'refused' | 'home' }): void {
   let p: KubeTestPlatform;
   /** With `failback`: the refusal while az-a's apiserver is stopped, then the failback once it answers. */
   let refused: string | undefined;
@@ -101,8 +107,8 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       console.log(`[kube evacuation] plan --json before the trigger: ${forecast.filter((j) => j.inputs.stateFrom === 'snapshot').length} of ${forecast.filter((j) => j.strategy !== 'promote-standby').length} restoring jobs sized from their snapshot's _metadata in S3; ` +
         `predicted to miss: ${forecast.filter((j) => j.misses).map((j) => `${j.key} (${j.tier}, ${(j.inputs.stateBytes / 2 ** 30).toFixed(1)} GiB, ${j.seconds}s > ${j.rtoTargetSeconds}s)`).join(', ') || 'none'}; ` +
         `report: ${accuracy.predictedMisses} predicted / ${accuracy.achievedMisses} achieved misses, median |achieved − predicted| ${accuracy.medianErrorSeconds}s`);
-      if (o.failback) {
-        refused = await client.failback({ drillId: id, requestedBy: 'vitest' }).then(() => 'ran', messageOf);
+      if (o.failback) refused = await client.failback({ drillId: id, requestedBy: 'vitest' }).then(() => 'ran', messageOf);
+      if (o.failback === 'home') {
         await cp.handle.startAz('az-a');
         await p.sim.client.setAzDown('az-a', false);
         const t0 = Date.now();
@@ -212,8 +218,11 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
     expect(problems).toEqual([]);
   });
 
-  it.runIf(o.failback)('failback: refused while az-a\'s apiserver is stopped; once it answers, every moved job STABLE / RUNNING in az-a from a savepoint of its az-b run, marked as kubectl describe shows, its az-b copy not running', async () => {
+  it.runIf(o.failback)('failback: refused while az-a\'s apiserver is stopped, naming it and the fix', () => {
     expect(refused).toMatch(/failback of .* into az-a refused: the API server of az-a does not answer \(.*\)\. Fix: wait until az-a is healthy again/);
+  });
+
+  it.runIf(o.failback === 'home')('failback: once az-a answers, every moved job STABLE / RUNNING in az-a from a savepoint of its az-b run, marked as kubectl describe shows, its az-b copy not running', async () => {
     expect(failback!.failed).toEqual([]);
     const moved = report.jobs.filter((j) => j.outcome === 'running');
     expect(failback).toMatchObject({ mode: 'emergency', restoredFromTarget: moved.length });
