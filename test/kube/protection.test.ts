@@ -23,7 +23,7 @@ import { FLINK_STATE_SNAPSHOTS, savepointProgress, triggerSavepoint } from '../.
 import { snapshotOwner } from '../../domain/snapshot-owner.js';
 import type { ProtectionPassResult } from '../../workflows/protect.js';
 import { buildPlatform, buildWorker } from '../../worker/build.js';
-import { reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { SMALL_STATE_BYTES, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { testControlPlane } from '../setup/kube.js';
 import { kubeWorkerSettings, startKubeTestPlatform, type KubeTestPlatform } from '../setup/kube-platform.js';
 import { testTemporalAddress } from '../setup/temporal.js';
@@ -51,7 +51,8 @@ async function deployments(az: string): Promise<FlinkDeploymentObject[]> {
 }
 
 beforeAll(async () => {
-  p = await startKubeTestPlatform({ jobs: 10, seed: 15, timeScale: TIME_SCALE, layout: 'per-az-buckets', notReplicated: [{ from: 'az-a', to: 'az-b' }] });
+  // State capped (SMALL_STATE_BYTES): each savepoint and restore takes model time in proportion to state, which is not what is tested here.
+  p = await startKubeTestPlatform({ jobs: 10, seed: 15, timeScale: TIME_SCALE, layout: 'per-az-buckets', notReplicated: [{ from: 'az-a', to: 'az-b' }], maxStateBytes: SMALL_STATE_BYTES });
   protectedInA = p.fleet.jobs.filter((j) => j.az === 'az-a' && PROTECTED.includes(j.tier)).map(jobKey).sort();
   failing = protectedInA[0]!;
   await p.sim.client.setFaults({ failSavepoint: [failing] });
