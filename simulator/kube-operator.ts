@@ -31,10 +31,10 @@
  *   reach the simulated job.
  *
  * It writes as its own identity (the admin kubeconfig in tests), never as `az-evac`.
- * A cluster that stops answering is retried every RELIST_PAUSE_MS; watches are re-listed
+ * A cluster that stops answering is retried every RELIST_PAUSE_MS; watches are re-listed (kube-list-watch.ts)
  * every WATCH_SECONDS so a simulator reset (fleet load) is re-mirrored.
  */
-import { PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { PlatformError } from '../platform/errors.js';
@@ -47,10 +47,9 @@ import { deleteHaConfigMaps, haLabelSelector } from '../platform/kube/ha-configm
 import { createHaConfigMaps } from './kube-seed.js';
 import { METADATA, parseS3Uri } from '../domain/snapshot-layout.js';
 import { canonicalJson, nsName, type Resource } from './resources.js';
+import { KubeListWatch } from './kube-list-watch.js';
 import type { Simulator } from './simulator.js';
 
-const WATCH_SECONDS = 60;
-const RELIST_PAUSE_MS = 2000;
 /** Status writes in flight per AZ. */
 const WRITE_CONCURRENCY = 16;
 
@@ -69,8 +68,11 @@ interface WrittenStatus {
 
 /** The stand-in for every AZ of `apis`. */
 export class KubeOperatorStandIn {
-  private running = false;
-  private readonly aborts = new Set<AbortController>();
+  /** The list+watch loops (kube-list-watch.ts). A failed mirror (the apiserver stopped mid-call, the
+   * simulated AZ down) ends the watch; the loop lists again after RELIST_PAUSE_MS and mirrors every
+   * resource, the failed one included (left to the watch's timeout, a suspend was acted on up to
+   * minutes late). */
+  private readonly watches: KubeListWatch<FlinkDeploymentObject>;
   /** Per `az|ns/name`: simulator generation → Kubernetes generation it mirrors. */
   private readonly generations = new Map<string, Map<number, number>>();
   /** Per `az|ns/name`: spec JSON the simulator rejected (not retried until the spec changes). */
@@ -97,24 +99,30 @@ export class KubeOperatorStandIn {
     private readonly log: Logger,
     /** Where the JobManager REST stand-in listens; undefined: no REST Services are written. */
     private readonly rest?: { ip: string; port: number },
-  ) {}
+  ) {
+    this.watches = new KubeListWatch(apis, log, {
+      path: `/apis/${FLINK_DEPLOYMENTS.group}/${FLINK_DEPLOYMENTS.version}/${FLINK_DEPLOYMENTS.plural}`,
+      list: listFlinkDeployments,
+      handle: (a, phase, obj) => (phase === 'DELETED' ? this.forget(a, obj) : this.mirror(a, obj)),
+      pauseAfterFailedHandler: true,
+      messages: { listWatchFailed: 'list/watch failed; retrying', handleFailed: 'mirror from watch failed; listing again' },
+    });
+  }
 
   /** Start one list+watch loop per AZ. */
   start(): void {
-    this.running = true;
-    for (const a of this.apis.values()) void this.loop(a);
+    this.watches.start();
   }
 
   /** Stop every watch. */
   stop(): void {
-    this.running = false;
-    for (const c of this.aborts) c.abort();
+    this.watches.stop();
   }
 
   /** Hook for Simulator.onStatusChange: write the resource's status to its cluster. */
   statusChanged(r: Resource): void {
     const apis = this.apis.get(r.az);
-    if (!apis || !this.running) return;
+    if (!apis || !this.watches.isRunning) return;
     const id = `${r.az}|${nsName(r.namespace, r.name)}`;
     const queued = this.pending.has(id);
     this.pending.set(id, r);
@@ -130,60 +138,6 @@ export class KubeOperatorStandIn {
         const gone = err instanceof PlatformError && err.code === 'not-found';
         this.log[gone ? 'debug' : 'warn']({ err: String(err), id }, 'status write failed');
       });
-    });
-  }
-
-  private async loop(apis: AzApis): Promise<void> {
-    while (this.running) {
-      try {
-        const items = await listFlinkDeployments(apis);
-        for (const obj of items) await this.mirror(apis, obj);
-        await this.watch(apis);
-      } catch (err) {
-        this.log.debug({ az: apis.az, err: String(err) }, 'list/watch failed; retrying');
-        await new Promise((r) => setTimeout(r, RELIST_PAUSE_MS));
-      }
-    }
-  }
-
-  private watch(apis: AzApis): Promise<void> {
-    return new Promise((resolve) => {
-      const path = `/apis/${FLINK_DEPLOYMENTS.group}/${FLINK_DEPLOYMENTS.version}/${FLINK_DEPLOYMENTS.plural}`;
-      let queue = Promise.resolve();
-      let controller: AbortController | undefined;
-      let mirrorFailed = false;
-      new Watch(apis.kc)
-        .watch(
-          path,
-          { timeoutSeconds: WATCH_SECONDS, allowWatchBookmarks: false },
-          (phase: string, obj: FlinkDeploymentObject) => {
-            // A failed mirror (the apiserver stopped mid-call, the simulated AZ down) must not
-            // reject the queue: that rejection was unhandled and killed the process. It ends the
-            // watch instead, and the loop lists again after RELIST_PAUSE_MS and mirrors every
-            // resource, this one included (left to the watch's timeout, a suspend was acted on
-            // up to minutes late).
-            const failed = (err: unknown): void => {
-              this.log.debug({ az: apis.az, err: String(err) }, 'mirror from watch failed; listing again');
-              mirrorFailed = true;
-              controller?.abort();
-            };
-            if (phase === 'ADDED' || phase === 'MODIFIED') queue = queue.then(() => this.mirror(apis, obj)).catch(failed);
-            else if (phase === 'DELETED') queue = queue.then(() => this.forget(apis, obj)).catch(failed);
-          },
-          () => void queue.then(async () => {
-            if (controller) this.aborts.delete(controller);
-            if (mirrorFailed) await new Promise((r) => setTimeout(r, RELIST_PAUSE_MS));
-            resolve();
-          }),
-        )
-        .then(
-          (c) => {
-            controller = c;
-            this.aborts.add(c);
-            if (!this.running || mirrorFailed) c.abort();
-          },
-          () => resolve(),
-        );
     });
   }
 

@@ -15,16 +15,15 @@
  * Checkpoint requests (spec.checkpoint) and resources that already have a state are left alone.
  * The job keeps running in every case. Timestamps are ISO-8601, as the CRD's status has them.
  */
-import { PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { PlatformError } from '../platform/errors.js';
 import type { AzApis } from '../platform/kube/az-apis.js';
 import { kubeCall } from '../platform/kube/errors.js';
 import { FLINK_STATE_SNAPSHOTS } from '../platform/kube/savepoint-trigger.js';
 import type { Simulator } from './simulator.js';
+import { KubeListWatch } from './kube-list-watch.js';
 
-const WATCH_SECONDS = 60;
-const RELIST_PAUSE_MS = 2000;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** A FlinkStateSnapshot as the stand-in reads it. */
@@ -36,8 +35,8 @@ interface SnapshotObject {
 
 /** The FlinkStateSnapshot stand-in for every AZ of `apis`. */
 export class KubeSnapshotStandIn {
-  private running = false;
-  private readonly aborts = new Set<AbortController>();
+  /** The list+watch loops (kube-list-watch.ts); a failed answer ends the watch and the loop lists again at once. */
+  private readonly watches: KubeListWatch<SnapshotObject>;
   /** `az|ns/name|uid` of resources already answered (a watch replays them). */
   private readonly answered = new Set<string>();
 
@@ -45,63 +44,24 @@ export class KubeSnapshotStandIn {
     private readonly sim: Simulator,
     private readonly apis: Map<string, AzApis>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.watches = new KubeListWatch(apis, log, {
+      path: `/apis/${FLINK_STATE_SNAPSHOTS.group}/${FLINK_STATE_SNAPSHOTS.version}/${FLINK_STATE_SNAPSHOTS.plural}`,
+      list: async (a) => ((await kubeCall(a.az, 'list FlinkStateSnapshots', () => a.custom.listClusterCustomObject({ ...FLINK_STATE_SNAPSHOTS }))) as { items: SnapshotObject[] }).items,
+      handle: (a, phase, obj) => (phase === 'DELETED' ? undefined : this.answer(a, obj)),
+      pauseAfterFailedHandler: false,
+      messages: { listWatchFailed: 'FlinkStateSnapshot list/watch failed; retrying', handleFailed: 'FlinkStateSnapshot answer failed; listing again' },
+    });
+  }
 
   /** Start one list+watch loop per AZ. */
   start(): void {
-    this.running = true;
-    for (const a of this.apis.values()) void this.loop(a);
+    this.watches.start();
   }
 
   /** Stop every watch. */
   stop(): void {
-    this.running = false;
-    for (const c of this.aborts) c.abort();
-  }
-
-  private async loop(apis: AzApis): Promise<void> {
-    while (this.running) {
-      try {
-        const list = (await kubeCall(apis.az, 'list FlinkStateSnapshots', () => apis.custom.listClusterCustomObject({ ...FLINK_STATE_SNAPSHOTS }))) as { items: SnapshotObject[] };
-        for (const obj of list.items) await this.answer(apis, obj);
-        await this.watch(apis);
-      } catch (err) {
-        this.log.debug({ az: apis.az, err: String(err) }, 'FlinkStateSnapshot list/watch failed; retrying');
-        await new Promise((r) => setTimeout(r, RELIST_PAUSE_MS));
-      }
-    }
-  }
-
-  private watch(apis: AzApis): Promise<void> {
-    return new Promise((resolve) => {
-      let queue = Promise.resolve();
-      let controller: AbortController | undefined;
-      new Watch(apis.kc)
-        .watch(
-          `/apis/${FLINK_STATE_SNAPSHOTS.group}/${FLINK_STATE_SNAPSHOTS.version}/${FLINK_STATE_SNAPSHOTS.plural}`,
-          { timeoutSeconds: WATCH_SECONDS, allowWatchBookmarks: false },
-          (phase: string, obj: SnapshotObject) => {
-            if (phase === 'ADDED' || phase === 'MODIFIED') {
-              queue = queue.then(() => this.answer(apis, obj)).catch((err: unknown) => {
-                this.log.debug({ az: apis.az, err: String(err) }, 'FlinkStateSnapshot answer failed; listing again');
-                controller?.abort();
-              });
-            }
-          },
-          () => void queue.then(() => {
-            if (controller) this.aborts.delete(controller);
-            resolve();
-          }),
-        )
-        .then(
-          (c) => {
-            controller = c;
-            this.aborts.add(c);
-            if (!this.running) c.abort();
-          },
-          () => resolve(),
-        );
-    });
+    this.watches.stop();
   }
 
   /** Answer one savepoint request that has no state yet. */
