@@ -174,9 +174,15 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
         const result = await client.result(id);
         const loadEnd = loadavg()[0]!;
         const query = `TaskQueue = '${settings.taskQueue}' AND StartTime >= '${triggeredAt.toISOString()}'`;
-        await settledCount(client.temporal, query);
+        // The evacuation's numbers come from its report; those read from the server after it (visibility,
+        // histories, metrics) must not lose the row when one of them fails on a loaded machine: say so instead.
         const writes = serverWrites(opsBefore, await scrapeOperations(temporal.metricsUrl));
-        const histories = await historyStats(client.temporal, query);
+        const histories = await settledCount(client.temporal, query)
+          .then(() => historyStats(client.temporal, query))
+          .catch((err: unknown): HistoryStats => {
+            process.stderr.write(`  history stats failed (row kept without them): ${err instanceof Error ? err.message : String(err)}\n`);
+            return { workflows: 0, events: 0, workflowTasks: 0, byKind: {}, largest: null };
+          });
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
         const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(result));
         const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
@@ -256,6 +262,8 @@ async function main(): Promise<void> {
         process.stderr.write(`run: ${size} jobs, preload ${preload ? 'on' : 'off'}, time scale ${timeScale}, ${model.name} platform model, ${opts.s3 ? 'S3 (versitygw)' : 'in-memory objects'}…\n`);
         const row = await runOne({ address: temporal.address, metricsUrl: temporal.metricsUrl! }, bundle, { size, preload, timeScale, seed, withS3: opts.s3, model });
         rows.push(row);
+        // Written after every run: a later run that dies does not take the earlier rows with it.
+        if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets: checkTargets(rows), protection }, null, 2));
         process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined })}\n`);
         process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}\n`);
         process.stderr.write(`  per tier (RTO s / bound s = ratio): ${row.tierRatios.map((t) => `${t.tier} ${t.rtoSeconds} / ${t.boundSeconds} = ${t.ratio}`).join(', ')}\n`);
