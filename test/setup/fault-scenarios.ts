@@ -48,11 +48,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function reached(h: Pick<EvacuationHarness, 'client'>, id: string, fraction: number, signal: AbortSignal, timeoutMs = 180_000): Promise<EvacuationProgress> {
   const deadline = Date.now() + timeoutMs;
+  let seen = 'no progress answered';
   for (;;) {
     signal.throwIfAborted();
-    const p = await h.client.progress(id).catch(() => undefined);
+    const p = await h.client.progress(id).catch((e: unknown) => { seen = `progress failed: ${e instanceof Error ? e.message : String(e)}`; return undefined; });
+    if (p) seen = `phase ${p.phase}, ${p.plan ? `${finishedJobs(p)} of ${plannedJobs(p)} planned jobs done` : 'no plan yet'}, tiers ${p.tiers.map((t) => `${t.tier} ${t.state}`).join(' ')}`;
     if (p?.plan && plannedJobs(p) > 0 && finishedJobs(p) >= plannedJobs(p) * fraction) return p;
-    if (Date.now() > deadline) throw new Error(`${fraction * 100} % of ${id} not done after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${fraction * 100} % of ${id} not done after ${timeoutMs} ms (last seen: ${seen})`);
     await sleep(100);
   }
 }
