@@ -88,6 +88,12 @@ export interface PlatformModel {
   savepointBaseSeconds: number;
   /** Bytes per second a stop-with-savepoint writes. */
   savepointBytesPerSecond: number;
+  /**
+   * Bytes per second one shipped savepoint copy moves alone (protection's copy between two AZs'
+   * object stores, simulator/protection.ts); all copies and restores of the source AZ share
+   * `objectStoreReadBytesPerSecond`.
+   */
+  shipBytesPerSecondPerCopy: number;
   /** Seconds to promote a hot standby (a label flip on a job already RUNNING). */
   promoteStandbySeconds: number;
   /** Seconds after RUNNING of a deploy's first checkpoint; undefined: one checkpoint interval. */
@@ -120,6 +126,7 @@ export const DEFAULT_MODEL: PlatformModel = {
   objectStoreReadBytesPerSecond: 64 * GiB,
   savepointBaseSeconds: 5,
   savepointBytesPerSecond: 500 * MiB,
+  shipBytesPerSecondPerCopy: 200 * MiB,
   promoteStandbySeconds: 1,
 };
 
@@ -149,6 +156,7 @@ export const NULL_MODEL: PlatformModel = {
   objectStoreReadBytesPerSecond: Infinity,
   savepointBaseSeconds: 0,
   savepointBytesPerSecond: Infinity,
+  shipBytesPerSecondPerCopy: Infinity,
   promoteStandbySeconds: 0,
   firstCheckpointSeconds: 0,
 };

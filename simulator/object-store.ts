@@ -18,6 +18,8 @@ export interface StoredObject {
   digest?: string;
   lastModifiedEpochSeconds: number;
   body?: string | Uint8Array;
+  /** S3 user metadata (x-amz-meta-…), e.g. a shipped `_metadata`'s source and completion time (simulator/protection.ts). */
+  userMetadata?: Record<string, string>;
 }
 
 /** A listed object (no body). */

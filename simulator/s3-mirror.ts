@@ -255,7 +255,7 @@ export class S3Mirror {
       return;
     }
     const o = op.obj;
-    const metadata: Record<string, string> = { 'nominal-bytes': String(o.sizeBytes) };
+    const metadata: Record<string, string> = { ...o.userMetadata, 'nominal-bytes': String(o.sizeBytes) };
     if (o.digest?.startsWith('sha256:')) metadata[DIGEST_METADATA] = o.digest.slice(7);
     const body = o.body instanceof Uint8Array ? Buffer.from(o.body) : Buffer.from(o.body ?? (o.digest ? key : ''), 'utf8');
     this.stats.puts++;

@@ -58,6 +58,37 @@ export const SCHEMAS = {
     },
   },
   resource: { params: resourceParams },
+  triggerSavepoint: {
+    params: resourceParams,
+    body: {
+      type: 'object', required: ['id', 'format'], additionalProperties: false,
+      properties: { id: { type: 'string', minLength: 1 }, format: { type: 'string', enum: ['native', 'canonical'] } },
+    },
+  },
+  savepointTrigger: {
+    params: resourceParams,
+    body: {
+      type: 'object', required: ['trigger'], additionalProperties: false,
+      properties: {
+        trigger: {
+          type: 'object', required: ['az', 'namespace', 'name', 'via', 'id', 'format'], additionalProperties: false,
+          properties: {
+            az: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 },
+            via: { type: 'string', enum: ['flinkstatesnapshot', 'nonce'] }, id: { type: 'string', minLength: 1 },
+            format: { type: 'string', enum: ['native', 'canonical'] }, resource: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
+  },
+  shipSavepoint: {
+    params: azParams,
+    body: { type: 'object', required: ['fromAz', 'path'], additionalProperties: false, properties: { fromAz: { type: 'string', minLength: 1 }, path: { type: 'string', minLength: 1 } } },
+  },
+  deleteShipped: {
+    params: azParams,
+    body: { type: 'object', required: ['path'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 } } },
+  },
   apply: { params: azParams, body: manifest },
   restore: {
     params: resourceParams,

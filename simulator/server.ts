@@ -16,7 +16,12 @@
  *               POST /az/:az/namespaces/:namespace/check  (body: { refs }) → NamespaceCheck
  *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
  *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
+ * Savepoints   POST /az/:az/deployments/:namespace/:name/savepoints (body: { id, format }) → SavepointTrigger
+ *               POST …/savepoints/progress (body: { trigger }) → SavepointProgress
+ *               POST …/savepoints/release (body: { trigger }) → { released }
  * ObjectStore   POST /az/:az/snapshots  POST /az/:az/artifacts/has  POST /az/:az/artifacts/preload
+ * Shipping      POST /az/:toAz/shipments (body: { fromAz, path }) → ShippedSavepoint (held until copied)
+ *               POST /az/:az/shipments/delete (body: { path }) → { deleted }
  * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
  * Control       POST /control/fleet, /control/az/:az/down|up, /control/replication/:from/:to/down|up (a
  *               replication outage of one AZ pair), /control/faults, /control/reset,
@@ -29,7 +34,8 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { PlatformError } from '../platform/errors.js';
-import type { ArtifactPlace, DeploymentEvent, UpgradeMode } from '../platform/ports.js';
+import type { ArtifactPlace, DeploymentEvent, SavepointTrigger, UpgradeMode } from '../platform/ports.js';
+import type { SavepointFormat } from '../domain/protection.js';
 import type { FlinkDeploymentManifest, JarArtifact } from '../domain/types.js';
 import type { ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreRequest } from '../domain/flink-spec.js';
@@ -135,6 +141,21 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.get<{ Params: ResP; Querystring: { minGeneration: number; holdSeconds: number; restoring: boolean } }>(`${res}/wait`, { schema: SCHEMAS.wait }, async (req) =>
     sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000, req.query.restoring),
   );
+
+  app.post<{ Params: ResP; Body: { id: string; format: SavepointFormat } }>(`${res}/savepoints`, { schema: SCHEMAS.triggerSavepoint }, async (req) =>
+    sim.protection.triggerSavepoint(req.params.az, req.params.namespace, req.params.name, req.body),
+  );
+  app.post<{ Params: ResP; Body: { trigger: SavepointTrigger } }>(`${res}/savepoints/progress`, { schema: SCHEMAS.savepointTrigger }, async (req) => sim.protection.savepointProgress(req.body.trigger));
+  app.post<{ Params: ResP; Body: { trigger: SavepointTrigger } }>(`${res}/savepoints/release`, { schema: SCHEMAS.savepointTrigger }, async (req) => {
+    sim.protection.releaseSavepointTrigger(req.body.trigger);
+    return { released: true };
+  });
+  app.post<{ Params: AzP; Body: { fromAz: string; path: string } }>('/az/:az/shipments', { schema: SCHEMAS.shipSavepoint }, async (req) =>
+    sim.protection.shipSavepoint(req.body.fromAz, req.params.az, req.body.path),
+  );
+  app.post<{ Params: AzP; Body: { path: string } }>('/az/:az/shipments/delete', { schema: SCHEMAS.deleteShipped }, async (req) => ({
+    deleted: sim.protection.deleteShipped(req.params.az, req.body.path),
+  }));
 
   app.post<{ Params: AzP; Body: { owner: SnapshotOwner } }>('/az/:az/snapshots', { schema: SCHEMAS.snapshots }, async (req) => ({
     snapshots: sim.snapshotCandidates(req.params.az, req.body.owner),

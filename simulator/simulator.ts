@@ -22,6 +22,7 @@ import { DEFAULT_MODEL, type PlatformModel } from './latency-model.js';
 import { Operator, restEvidenceOf } from './operator.js';
 import { restoreVerdict, type RestoreEvidence } from '../domain/restore-verdict.js';
 import { ReplicatedStores } from './replication.js';
+import { SimulatorProtection } from './protection.js';
 import type { S3Mirror } from './s3-mirror.js';
 import { AzCluster, canonicalJson, createResource, manifestOf, nsName, toDeploymentStatus, type Resource } from './resources.js';
 import { ModelClock, Scheduler, type WallClock } from './scheduler.js';
@@ -61,6 +62,8 @@ export class Simulator {
   readonly bottlenecks: AzBottlenecks;
   readonly faults: Faults;
   readonly operator: Operator;
+  /** Protection's savepoints and shipping (SavepointPort, SnapshotShippingPort semantics: protection.ts). */
+  readonly protection: SimulatorProtection;
   readonly seed: number;
   platform: PlatformProfile = { layout: 'symmetric', azs: [] };
   readonly clusters = new Map<string, AzCluster>();
@@ -99,6 +102,7 @@ export class Simulator {
         opts.onStatusChange?.(r);
       },
     });
+    this.protection = new SimulatorProtection(this);
   }
 
   /** Drop every resource, object, event and fault; configure `platform` with `allocatable` per AZ. */
@@ -106,6 +110,7 @@ export class Simulator {
     this.scheduler.clear();
     this.bottlenecks.clear();
     this.capacityLedger.clear();
+    this.protection.clear();
     this.clusters.clear();
     this.stateSizes.clear();
     this.faults.set({ apiFailureRate: 0, failApply: [], neverRunning: [], failRestore: [], ignoreSuspend: [], failSavepoint: [], apiDownAzs: [] });

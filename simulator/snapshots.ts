@@ -10,7 +10,21 @@ import { FlinkMetadataError } from '../domain/flink-metadata.js';
 import { chooseSnapshot, type SnapshotQuery } from '../domain/snapshot-choice.js';
 import { CHECKPOINT_DIR, METADATA, readSnapshotFiles, resolveReference, SAVEPOINT_DIR } from '../domain/snapshot-layout.js';
 import { ownerListingPrefixes, ownerProblem, type SnapshotOwner } from '../domain/snapshot-owner.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore, StoredObject } from './object-store.js';
+import { COMPLETED_AT_METADATA, SHIPPED_FROM_METADATA } from '../platform/s3/snapshot-shipping.js';
+
+/**
+ * Where a `_metadata` was shipped from and when its snapshot completed, as the S3 listing reads
+ * them (platform/s3/snapshot-listing.ts): a copy protection shipped carries its source directory
+ * and the source's completion time in user metadata; any other `_metadata`'s completion time is
+ * its last-modified time.
+ */
+export function metadataTimes(meta: StoredObject): { completedAtEpochSeconds: number; shippedFrom?: string } {
+  const shippedFrom = meta.userMetadata?.[SHIPPED_FROM_METADATA];
+  const completedAt = Number(meta.userMetadata?.[COMPLETED_AT_METADATA]);
+  if (shippedFrom === undefined) return { completedAtEpochSeconds: meta.lastModifiedEpochSeconds };
+  return { completedAtEpochSeconds: Number.isFinite(completedAt) && completedAt > 0 ? completedAt : meta.lastModifiedEpochSeconds, shippedFrom };
+}
 
 /** What one AZ's replica holds of a snapshot directory. */
 export interface ResolvedSnapshot {
@@ -51,7 +65,7 @@ export function resolveSnapshot(store: ObjectStore, bucket: string, dirKey: stri
   const meta = store.get(bucket, `${dirKey}/${METADATA}`);
   if (!meta) return out;
   out.hasMetadata = true;
-  out.completedAtEpochSeconds = meta.lastModifiedEpochSeconds;
+  out.completedAtEpochSeconds = metadataTimes(meta).completedAtEpochSeconds;
   let files: string[];
   try {
     const bytes = typeof meta.body === 'string' ? new TextEncoder().encode(meta.body) : meta.body ?? new Uint8Array();
@@ -115,7 +129,10 @@ export function listSnapshotCandidates(store: ObjectStore, bucket: string, owner
     for (const dir of subdirsWith(store, bucket, prefix)) {
       if (!dirPattern.test(lastSegment(dir))) continue;
       const r = resolveSnapshot(store, bucket, dir);
-      if (r.exists) out.push({ kind, path: `s3://${bucket}/${dir}`, completedAtEpochSeconds: r.completedAtEpochSeconds, hasMetadata: r.hasMetadata });
+      if (!r.exists) continue;
+      const meta = r.hasMetadata ? store.get(bucket, `${dir}/${METADATA}`) : undefined;
+      const shippedFrom = meta ? metadataTimes(meta).shippedFrom : undefined;
+      out.push({ kind, path: `s3://${bucket}/${dir}`, completedAtEpochSeconds: r.completedAtEpochSeconds, hasMetadata: r.hasMetadata, ...(shippedFrom !== undefined ? { shippedFrom } : {}) });
     }
   };
   for (const p of prefixes.checkpoints) add('checkpoint', p, CHECKPOINT_DIR);

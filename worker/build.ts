@@ -157,8 +157,11 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     reports: state.reports,
     ...(platform.setAzDown ? { faults: { setAzDown: platform.setAzDown.bind(platform) } } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
-    // Protection: savepoints through the operator and shipping over S3 exist on the k8s platform.
+    // Protection: savepoints through the operator and shipping over S3 on the k8s platform; the
+    // simulator's operator and object stores on the simulator (its copies are written through to
+    // its S3 servers, when it has them, like any of its objects).
     ...(platform instanceof KubePlatform ? { savepoints: counted<SavepointPort>(platform, 'kubernetes'), shipping: counted<SnapshotShippingPort>(platform, 's3') } : {}),
+    ...(platform instanceof SimulatorClient ? { savepoints: counted<SavepointPort>(platform, 'simulator'), shipping: counted<SnapshotShippingPort>(platform, 'simulator') } : {}),
   });
   const connection = await connectWorkerTemporal(settings);
   return Worker.create({

@@ -1,5 +1,7 @@
 /**
- * SimulatorClient: ClusterPort, ObjectStorePort, FleetSource and FaultInjectionPort over the
+ * SimulatorClient: ClusterPort, ObjectStorePort, FleetSource, FaultInjectionPort, SavepointPort and
+ * SnapshotShippingPort (protection: the simulated operator's FlinkStateSnapshot and copies between
+ * the simulated AZs' object stores) over the
  * simulator's HTTP API (simulator/server.ts). It depends on that HTTP contract only (paths,
  * JSON bodies of the ports' own types, the error mapping in ./http-errors.ts), never on the
  * simulator's code: the simulator is one more platform behind the ports. Errors are
@@ -13,7 +15,8 @@
  * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { PlatformError } from '../errors.js';
-import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, UpgradeMode, WaitProgress } from '../ports.js';
+import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, SavepointPort, SavepointProgress, SavepointTrigger, ShippedSavepoint, SnapshotShippingPort, UpgradeMode, WaitProgress } from '../ports.js';
+import type { SavepointFormat } from '../../domain/protection.js';
 import type { RestoreEvidence } from '../../domain/restore-verdict.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
@@ -32,7 +35,7 @@ export const seg = (s: string): string => encodeURIComponent(s);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** HTTP client of one simulator. */
-export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSource, FaultInjectionPort {
+export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSource, FaultInjectionPort, SavepointPort, SnapshotShippingPort {
   /** @param url base URL printed by the simulator, e.g. `http://127.0.0.1:40123` */
   constructor(readonly url: string) {}
 
@@ -153,6 +156,28 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
 
   preloadArtifact(az: string, jar: JarArtifact): Promise<{ copiedBytes: number }> {
     return this.call('POST', `/az/${seg(az)}/artifacts/preload`, `preload ${jar.key} in ${az}`, { body: { jar }, timeoutMs: LONG_TIMEOUT_MS });
+  }
+
+  /** SavepointPort: the simulated operator's FlinkStateSnapshot (simulator/protection.ts). @throws PlatformError('not-found') when the FlinkDeployment does not exist */
+  triggerSavepoint(az: string, namespace: string, name: string, o: { id: string; format: SavepointFormat }): Promise<SavepointTrigger> {
+    return this.call('POST', `${this.res(az, namespace, name)}/savepoints`, `trigger savepoint ${az} ${namespace}/${name}`, { body: { id: o.id, format: o.format } });
+  }
+
+  savepointProgress(trigger: SavepointTrigger): Promise<SavepointProgress> {
+    return this.call('POST', `${this.res(trigger.az, trigger.namespace, trigger.name)}/savepoints/progress`, `read savepoint ${trigger.id} of ${trigger.az} ${trigger.namespace}/${trigger.name}`, { body: { trigger } });
+  }
+
+  async releaseSavepointTrigger(trigger: SavepointTrigger): Promise<void> {
+    await this.call('POST', `${this.res(trigger.az, trigger.namespace, trigger.name)}/savepoints/release`, `release savepoint ${trigger.id} of ${trigger.az} ${trigger.namespace}/${trigger.name}`, { body: { trigger } });
+  }
+
+  /** SnapshotShippingPort: a copy between the simulated AZs' state buckets, held until copied (minutes for big state at time scale 1). */
+  shipSavepoint(fromAz: string, toAz: string, path: string): Promise<ShippedSavepoint> {
+    return this.call('POST', `/az/${seg(toAz)}/shipments`, `ship ${path} from ${fromAz} to ${toAz}`, { body: { fromAz, path }, timeoutMs: LONG_TIMEOUT_MS });
+  }
+
+  async deleteShipped(az: string, path: string): Promise<number> {
+    return (await this.call<{ deleted: number }>('POST', `/az/${seg(az)}/shipments/delete`, `delete shipped copy ${path} in ${az}`, { body: { path } })).deleted;
   }
 
   /** Primaries of every UP AZ; `unreachableAzs` lists the down ones. @throws 'az-down' when every AZ is down. */
