@@ -13,6 +13,7 @@ import { createJobSteps } from './job-steps.js';
 import { createPlanActivities } from './plan.js';
 import { createPlannedStopActivities } from './planned-stop.js';
 import { createProtectionActivities } from './protect.js';
+import { createProtectionPassActivities } from './protection-pass.js';
 import { createReportActivities } from './report.js';
 import { JarStager } from './jar-stager.js';
 
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFencingActivities(deps),
     ...createFailbackActivities(deps),
     ...createProtectionActivities(deps),
+    ...createProtectionPassActivities(deps),
   };
 }
 

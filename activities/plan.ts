@@ -19,6 +19,7 @@ import { estimateRto, measuredRates, predictedMissFindings, SNAPSHOT_SIZING_BUDG
 import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { newestSnapshotOf, unprotectedFindings } from '../domain/rpo-now.js';
 import { assessProtection, NO_PROTECTION, type JobProtection } from '../domain/protection.js';
+import { lastSavepointFailures } from './protection-pass.js';
 import { jobKey, type Catalog, type FleetJob, type SnapshotChoice, type Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -149,6 +150,8 @@ export function createPlanActivities(deps: ActivityDeps) {
       const protectionPolicy = policy.protection ?? NO_PROTECTION;
       const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
       const sizingEndsAt = Date.now() + SNAPSHOT_SIZING_BUDGET_MS;
+      // The last protection pass's failed savepoints: their operator's reason joins the job's unprotected reason.
+      const failures = await lastSavepointFailures(deps);
       await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
         const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
         if (Date.now() > sizingEndsAt) {
@@ -162,7 +165,8 @@ export function createPlanActivities(deps: ActivityDeps) {
         } catch (err) {
           lookup = err instanceof Error ? err : new Error(String(err));
         }
-        const job = { job: p.key, tier: p.tier, az: source.name, rpoSeconds, otherAzs: { [target.name]: newestSnapshotOf(lookup) } };
+        const lastFailure = failures.get(p.key);
+        const job = { job: p.key, tier: p.tier, az: source.name, rpoSeconds, otherAzs: { [target.name]: newestSnapshotOf(lookup) }, ...(lastFailure ? { lastFailure } : {}) };
         assessed.push(assessProtection(job, protectionPolicy, catalog.platform, nowEpochSeconds));
         if (lookup instanceof Error) snapshotState.set(p.key, { unread: `snapshot lookup failed: ${lookup.message}` });
         else if (lookup.kind === 'none') snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: ${lookup.reason}` });

@@ -16,6 +16,8 @@ import type { ShippedSavepoint } from '../platform/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { activityLog } from './log.js';
+import { lastSavepointFailures } from './protection-pass.js';
+import { tierRpoNow, type TierRpoNow } from '../domain/rpo-now.js';
 
 /** Snapshot lookups in flight at once during an assessment. */
 const ASSESS_CONCURRENCY = 16;
@@ -43,6 +45,8 @@ export interface ProtectionAssessment {
   nowEpochSeconds: number;
   /** Jobs assessed, and of them: protected, unprotected, not required. */
   counts: { jobs: number; protected: number; unprotected: number; notRequired: number };
+  /** Per tier: counts and the worst RPO an evacuation out of the job's AZ would pay now (domain/rpo-now.ts). */
+  tiers: TierRpoNow[];
   /** Unprotected jobs with why (at most MAX_LISTED; `counts.unprotected` has them all). */
   unprotected: Array<{ job: JobKey; tier: Tier; reason: string }>;
   /** Jobs to act on, savepoints in savepointOrder, then ships. */
@@ -79,6 +83,8 @@ export function createProtectionActivities(deps: ActivityDeps) {
       const platform = catalog.platform;
       const now = Math.floor(Date.now() / 1000);
       const limit = pLimit(ASSESS_CONCURRENCY);
+      // The last pass's failed savepoints: their operator's reason joins the job's unprotected reason.
+      const failures = await lastSavepointFailures(deps);
       const newest = async (az: string, owner: SnapshotOwner): Promise<NewestSnapshot> => {
         try {
           const choice = await deps.objects.findSnapshot(az, owner, { layout: platform.layout, nowEpochSeconds: now });
@@ -97,7 +103,11 @@ export function createProtectionActivities(deps: ActivityDeps) {
         const own = await deps.objects.listSnapshots(job.az, owner).catch(() => []);
         const sp = own.find((c) => c.kind === 'savepoint' && c.hasMetadata && c.shippedFrom === undefined);
         const p = assessProtection(
-          { job: jobKey(job), tier: job.tier, az: job.az, rpoSeconds: tiers.tiers[job.tier].rpoSeconds, otherAzs, ...(sp ? { sourceSavepoint: { path: sp.path, completedAtEpochSeconds: sp.completedAtEpochSeconds } } : {}) },
+          {
+            job: jobKey(job), tier: job.tier, az: job.az, rpoSeconds: tiers.tiers[job.tier].rpoSeconds, otherAzs,
+            ...(sp ? { sourceSavepoint: { path: sp.path, completedAtEpochSeconds: sp.completedAtEpochSeconds } } : {}),
+            ...(failures.has(jobKey(job)) ? { lastFailure: failures.get(jobKey(job))! } : {}),
+          },
           policy, platform, now,
         );
         return { job, p, others };
@@ -115,6 +125,7 @@ export function createProtectionActivities(deps: ActivityDeps) {
           jobs: assessed.length, protected: assessed.filter((x) => x.p.state === 'protected').length,
           unprotected: unprotected.length, notRequired: assessed.filter((x) => x.p.state === 'not-required').length,
         },
+        tiers: tierRpoNow(assessed.map((x) => x.p)),
         unprotected: unprotected.slice(0, MAX_LISTED).map((x) => ({ job: x.p.job, tier: x.p.tier, reason: x.p.reason! })),
         tasks: [...savepointOrder(acting.filter((t) => t.action.kind === 'savepoint')), ...acting.filter((t) => t.action.kind === 'ship')],
         retention: assessed

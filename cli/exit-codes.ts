@@ -15,7 +15,7 @@ import { PlatformError } from '../platform/errors.js';
 export const EXIT = {
   /** The command did what it was asked; an evacuation, drill or failback succeeded. */
   ok: 0,
-  /** An evacuation, drill or failback ran and did not succeed: a P0–P2 job not RUNNING, a failed check, a failed job, an abort; or its workflow failed. */
+  /** An evacuation, drill or failback ran and did not succeed: a P0–P2 job not RUNNING, a failed check, a failed job, an abort; or its workflow failed. A protection pass (`protect run`) in which a savepoint or copy failed after its retries. */
   failed: 1,
   /** Bad input, nothing done: usage, a bad option value or setting (a namespace that does not exist, credentials refused), a bad runbook, an unknown id, a confirmation not given, a control the run refuses in its state, a press that differs from the running evacuation, a start whose AZ another evacuation or drill holds. */
   badInput: 2,
@@ -32,7 +32,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** The exit-code table for `--help` and docs/operating.md. */
 export const EXIT_CODES_HELP = [
   `  ${EXIT.ok}    ok; the evacuation, drill or failback succeeded`,
-  `  ${EXIT.failed}    it ran and did not succeed (a P0–P2 job not RUNNING, a failed job or check, aborted, workflow failed)`,
+  `  ${EXIT.failed}    it ran and did not succeed (a P0–P2 job not RUNNING, a failed job or check, aborted, workflow failed; a protection pass with failures)`,
   `  ${EXIT.badInput}    bad input, nothing done (usage, option value, setting or namespace, runbook, unknown id, no confirmation, control refused, AZ in use)`,
   `  ${EXIT.unreachable}    could not reach Temporal or the state store`,
   `  ${EXIT.unexpected}    unexpected error (a bug; the message says what)`,

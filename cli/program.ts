@@ -26,6 +26,7 @@ import type { Tier } from '../domain/types.js';
 import type { StateStores } from '../platform/state-stores.js';
 import { printJson, validatedSettings, type CliContext, type CliIo } from './context.js';
 import { addDrillCommands } from './drill-commands.js';
+import { addProtectCommands } from './protect-commands.js';
 import { confirmMode, decideMode, modeHelp, MODE_CHOICES } from './evacuate-mode.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { runListText } from './list-text.js';
@@ -148,6 +149,8 @@ Runbook paths:
   az-evac report <id> --report-html out/report.html    the report of a finished evacuation
   az-evac drill run runbooks/p3-canary.yaml             a drill from a runbook, followed to its verdict
   az-evac failback <evacuation-id>                      undo a drill; after a real evacuation, move its jobs home once the source AZ is healthy
+  az-evac protect status                                per tier the RPO an evacuation would pay now; unprotected jobs and why
+  az-evac protect run                                   one protection pass now: take due savepoints, ship them, expire old copies
 Read commands take --json: one JSON document on stdout, progress on stderr.
 
 Exit codes:
@@ -340,6 +343,7 @@ Examples:
     });
 
   addDrillCommands(program, ctx);
+  addProtectCommands(program, ctx, withClient);
 
   /** Run `entry` (worker or simulator) as a child with `args`; resolves once it exits, its exit code recorded as the command's. */
   const runEntry = async (entry: string, args: string[]): Promise<void> => {

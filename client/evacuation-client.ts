@@ -24,8 +24,8 @@ import {
   type PlanSummary,
 } from '../domain/evacuation.js';
 import type { syncCatalogWorkflow } from '../workflows/catalog-sync.js';
-import type { ProtectionPassResult } from '../workflows/protect.js';
-import { ensureProtectionSchedule, protectNow } from './protection-schedule.js';
+import type { ProtectionPassResult, ProtectionStatus } from '../workflows/protect.js';
+import { ensureProtectionSchedule, protectionStatusNow, protectNow, startProtectionPass, type StartedProtectionPass } from './protection-schedule.js';
 import type { planPreview } from '../workflows/plan-preview.js';
 import { abortUpdate, pauseUpdate, progressQuery, resumeUpdate, tierCountsQuery } from '../workflows/messages.js';
 import type { evacuateAz } from '../workflows/evacuate-az.js';
@@ -185,6 +185,16 @@ export class EvacuationClient {
   /** Run one protection pass now (workflows/protect.ts) and wait for what it did. */
   protectNow(): Promise<ProtectionPassResult> {
     return protectNow(this.client, this.taskQueue);
+  }
+
+  /** Start one protection pass now, without waiting (its progress and result through the handle). */
+  startProtectionPass(): Promise<StartedProtectionPass> {
+    return startProtectionPass(this.client, this.taskQueue);
+  }
+
+  /** Assess every job against the protection policy without acting, with the last pass's record. */
+  protectionStatus(): Promise<ProtectionStatus> {
+    return protectionStatusNow(this.client, this.taskQueue);
   }
 
   /** Plan an evacuation without acting; the full plan is stored under `planId` in the state dir. */

@@ -4,7 +4,7 @@
  * never doubled), a run missed while the worker was down is caught up once.
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import type { protectFleet, ProtectionPassResult } from '../workflows/protect.js';
+import type { protectFleet, ProtectionPassResult, ProtectionProgress, ProtectionStatus, protectionStatus } from '../workflows/protect.js';
 import { searchAttributesOf } from '../workflows/search-attributes.js';
 
 /** Id of the protection schedule. */
@@ -43,4 +43,26 @@ export async function ensureProtectionSchedule(client: Client, taskQueue: string
 /** Run one protection pass now and wait for what it did. */
 export function protectNow(client: Client, taskQueue: string): Promise<ProtectionPassResult> {
   return client.workflow.execute<typeof protectFleet>('protectFleet', { workflowId: `${PROTECTION_SCHEDULE_ID}-${Date.now()}`, taskQueue, ...visibility() });
+}
+
+/** A protection pass started by `startProtectionPass`: its workflow id, its progress (a query) and its result. */
+export interface StartedProtectionPass {
+  workflowId: string;
+  progress(): Promise<ProtectionProgress>;
+  result(): Promise<ProtectionPassResult>;
+}
+
+/** Start one protection pass now (`az-evac protect run`), without waiting. */
+export async function startProtectionPass(client: Client, taskQueue: string): Promise<StartedProtectionPass> {
+  const handle = await client.workflow.start<typeof protectFleet>('protectFleet', { workflowId: `${PROTECTION_SCHEDULE_ID}-${Date.now()}`, taskQueue, ...visibility() });
+  return {
+    workflowId: handle.workflowId,
+    progress: () => handle.query<ProtectionProgress>('protectionProgress'),
+    result: () => handle.result(),
+  };
+}
+
+/** Assess every job against the protection policy without acting (`az-evac protect status`). */
+export function protectionStatusNow(client: Client, taskQueue: string): Promise<ProtectionStatus> {
+  return client.workflow.execute<typeof protectionStatus>('protectionStatus', { workflowId: `${PROTECTION_SCHEDULE_ID}-status-${Date.now()}`, taskQueue, ...visibility() });
 }

@@ -406,6 +406,11 @@ export interface EngineMetrics {
    * tierRpoNow): per tier, the worst RPO an evacuation would pay now (seconds) and the jobs unprotected.
    */
   recordProtection(list: readonly JobProtection[]): void;
+  /**
+   * A protection pass ended (activities/protection-pass.ts): savepoints taken and failed after
+   * their retries, copies shipped and failed, bytes shipped, the pass's wall seconds.
+   */
+  recordProtectionPass(pass: { savepointsTaken: number; savepointsFailed: number; copiesShipped: number; copiesFailed: number; shippedBytes: number; durationSeconds: number }): void;
   /** A catalog sync ended: stored (with its job count and end time, epoch ms) or failed. */
   recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void;
   /** Jar bytes a preload copied into the target AZ. */

@@ -13,6 +13,8 @@
  *   and its unprotected jobs: the plan of the last evacuation, drill or plan preview
  *   (activities/plan.ts);
  * - catalog sync: each sync activity (activities/catalog-sync.ts);
+ * - protection loop: each finished protection pass (activities/protection-pass.ts): savepoints
+ *   taken and failed (after their retries), copies and bytes shipped, the pass's duration;
  * - jar preload: bytes copied by the preload activity (activities/jars.ts);
  * - platform API errors: every failed call of an activity to Kubernetes, S3 or the simulator
  *   (platform/api-error-counting.ts, wired in worker/build.ts).
@@ -87,6 +89,18 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   });
   const catalogJobs = new Gauge({ name: 'az_evac_catalog_jobs', help: 'Jobs in the last catalog stored', registers });
   const preloadBytes = new Counter({ name: 'az_evac_jar_preload_bytes_total', help: 'Jar bytes copied into target AZs by preloads', registers });
+  const protectionSavepoints = new Counter({
+    name: 'az_evac_protection_savepoints_total', help: 'Savepoints the protection loop took, by outcome (taken; failed: after its retries, with the operator\'s reason in the pass and the next plan)',
+    labelNames: ['outcome'] as const, registers,
+  });
+  const protectionCopies = new Counter({
+    name: 'az_evac_protection_copies_total', help: 'Savepoint copies the protection loop shipped to AZs whose stores do not replicate, by outcome (shipped, failed)',
+    labelNames: ['outcome'] as const, registers,
+  });
+  const protectionBytes = new Counter({ name: 'az_evac_protection_shipped_bytes_total', help: 'Bytes the protection loop copied between AZs (shipped savepoints)', registers });
+  const protectionPasses = new Counter({ name: 'az_evac_protection_passes_total', help: 'Protection passes that ended', registers });
+  const protectionDuration = new Gauge({ name: 'az_evac_protection_pass_duration_seconds', help: 'How long the last protection pass took, wall seconds (a pass longer than the schedule interval skips the next run)', registers });
+  const protectionLast = new Gauge({ name: 'az_evac_protection_last_pass_timestamp_seconds', help: 'When the last protection pass ended, Unix seconds', registers });
   const apiErrors = new Counter({
     name: 'az_evac_platform_api_errors_total',
     help: 'Failed platform calls of activities, by adapter (kubernetes, s3, simulator), AZ, port method and error class (platform/errors.ts code, or unclassified)',
@@ -124,6 +138,16 @@ export function createPrometheusMetrics(): PrometheusMetrics {
         unprotected.set({ tier: t.tier }, t.unprotected);
         if (t.worstAgeSeconds !== null) snapshotAge.set({ tier: t.tier }, t.worstAgeSeconds);
       }
+    },
+    recordProtectionPass(pass): void {
+      protectionPasses.inc();
+      protectionSavepoints.inc({ outcome: 'taken' }, pass.savepointsTaken);
+      protectionSavepoints.inc({ outcome: 'failed' }, pass.savepointsFailed);
+      protectionCopies.inc({ outcome: 'shipped' }, pass.copiesShipped);
+      protectionCopies.inc({ outcome: 'failed' }, pass.copiesFailed);
+      if (pass.shippedBytes > 0) protectionBytes.inc(pass.shippedBytes);
+      protectionDuration.set(pass.durationSeconds);
+      protectionLast.set(Date.now() / 1000);
     },
     recordCatalogSync(result: { ok: true; jobs: number; endedAtMs: number } | { ok: false }): void {
       syncs.inc({ outcome: result.ok ? 'ok' : 'failed' });

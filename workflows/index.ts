@@ -10,4 +10,4 @@ export { fenceSourceAz } from './fence-source.js';
 export { failbackDrill } from './failback.js';
 export { failbackShard } from './failback-shard.js';
 export { azHold } from './az-hold.js';
-export { protectFleet } from './protect.js';
+export { protectFleet, protectionStatus } from './protect.js';

@@ -9,22 +9,65 @@
  *    whose stores do not replicate from the job's. Jobs whose own fresh savepoint only needs
  *    shipping are shipped.
  * 3. Expire old shipped copies by retention.
+ * 4. Record the pass (activities/protection-pass.ts): its figures on /metrics, its failures for
+ *    the next plan's `unprotected` reasons.
+ * `protectionProgress` (a query) says how far a running pass is; `protectionStatus` assesses
+ * without acting (`az-evac protect status`).
  * A failing savepoint is retried with back-off (protection.retry) and then reported with the
  * operator's reason; a refused copy is reported per job; neither holds up another job.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { ProtectionTask } from '../activities/protect.js';
+import type { ProtectionAssessment, ProtectionTask } from '../activities/protect.js';
+import type { ProtectionPassRecord } from '../activities/protection-pass.js';
 import type { JobKey, Tier } from '../domain/types.js';
 import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { assessProtection } = proxyActivities<Activities>({
+const { assessProtection, recordProtectionPass, lastProtectionPass } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '2m',
   retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
 });
+
+/** How far a running pass is: its tasks (savepoints to take, copies to ship) and what is done. */
+export interface ProtectionProgress {
+  phase: 'assessing' | 'protecting' | 'expiring' | 'done';
+  tasks: number;
+  done: number;
+  savepoints: number;
+  shipped: number;
+  shippedBytes: number;
+  failures: number;
+}
+
+/** Query of a running protectFleet: its ProtectionProgress. */
+export const protectionProgressQuery = defineQuery<ProtectionProgress>('protectionProgress');
+
+/** What `protectionStatus` answers: the assessment without acting, and the last pass's record. */
+export interface ProtectionStatus {
+  catalogVersion: number;
+  nowEpochSeconds: number;
+  policy: ProtectionAssessment['policy'];
+  counts: ProtectionAssessment['counts'];
+  tiers: ProtectionAssessment['tiers'];
+  unprotected: ProtectionAssessment['unprotected'];
+  /** What a pass would do now: savepoints to take, jobs whose fresh savepoint only needs shipping. */
+  due: { savepoints: number; ships: number };
+  lastPass: ProtectionPassRecord | null;
+}
+
+/** Assess every job against the protection policy without acting (`az-evac protect status`). */
+export async function protectionStatus(): Promise<ProtectionStatus> {
+  upsertSearchAttributes(searchAttributesOf({ kind: 'protection' }));
+  const [a, lastPass] = await Promise.all([assessProtection(), lastProtectionPass()]);
+  return {
+    catalogVersion: a.catalogVersion, nowEpochSeconds: a.nowEpochSeconds, policy: a.policy, counts: a.counts, tiers: a.tiers, unprotected: a.unprotected,
+    due: { savepoints: a.tasks.filter((t) => t.action.kind === 'savepoint').length, ships: a.tasks.filter((t) => t.action.kind === 'ship').length },
+    lastPass,
+  };
+}
 
 /** What one protection pass did. */
 export interface ProtectionPassResult {
@@ -46,10 +89,21 @@ export interface ProtectionPassResult {
 /** One protection pass over the fleet. */
 export async function protectFleet(): Promise<ProtectionPassResult> {
   upsertSearchAttributes(searchAttributesOf({ kind: 'protection' }));
+  const startedAtMs = Date.now();
+  const progress: ProtectionProgress = { phase: 'assessing', tasks: 0, done: 0, savepoints: 0, shipped: 0, shippedBytes: 0, failures: 0 };
+  setHandler(protectionProgressQuery, () => progress);
   const a = await assessProtection();
   const policy = a.policy;
   const result: ProtectionPassResult = { catalogVersion: a.catalogVersion, before: a.counts, unprotected: a.unprotected, savepoints: [], shipped: [], expired: [], failures: [] };
-  if (policy.tiers.length === 0) return result;
+  const finish = async (): Promise<ProtectionPassResult> => {
+    progress.phase = 'done';
+    const endedAtMs = Date.now();
+    await recordProtectionPass({ result, durationSeconds: (endedAtMs - startedAtMs) / 1000, endedAtMs });
+    return result;
+  };
+  if (policy.tiers.length === 0) return finish();
+  progress.phase = 'protecting';
+  progress.tasks = a.tasks.length;
   const retry = { initialInterval: `${policy.retry.initialBackoffSeconds}s`, backoffCoefficient: 2, maximumAttempts: policy.retry.attempts };
   const { takeProtectionSavepoint } = proxyActivities<Activities>({
     startToCloseTimeout: `${Math.ceil(policy.savepointTimeoutSeconds + 60)}s`,
@@ -62,6 +116,7 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
   });
   const failed = (job: JobKey, step: ProtectionPassResult['failures'][number]['step'], err: unknown): void => {
     result.failures.push({ job, step, reason: reasonOf(err) });
+    progress.failures++;
   };
 
   const ship = async (t: ProtectionTask, path: string): Promise<void> => {
@@ -69,6 +124,8 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
       try {
         const s = await shipProtectionSavepoint({ job: t.job, fromAz: t.az, toAz, path });
         result.shipped.push({ job: t.job, toAz, path: s.path, bytes: s.copiedBytes, completedAtEpochSeconds: s.completedAtEpochSeconds });
+        progress.shipped++;
+        progress.shippedBytes += s.copiedBytes;
       } catch (err) {
         failed(t.job, 'ship', err);
       }
@@ -84,6 +141,7 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
       return failed(t.job, 'savepoint', err);
     }
     result.savepoints.push({ job: t.job, path });
+    progress.savepoints++;
     await ship(t, path);
   };
 
@@ -92,10 +150,14 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
   for (const t of a.tasks) byAz.set(t.az, [...(byAz.get(t.az) ?? []), t]);
   await Promise.all([...byAz.values()].flatMap((queue) =>
     Array.from({ length: Math.min(policy.savepointsAtOncePerAz, queue.length) }, async () => {
-      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await protectJob(t);
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
+        await protectJob(t);
+        progress.done++;
+      }
     }),
   ));
 
+  progress.phase = 'expiring';
   await Promise.all(a.retention.map(async (r) => {
     try {
       result.expired.push(...(await expireShippedSavepoints({ ...r, keepPerJob: policy.retention.keepPerJob })).deleted);
@@ -103,7 +165,7 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
       failed(r.job, 'retention', err);
     }
   }));
-  return result;
+  return finish();
 }
 
 /** The innermost message of an activity failure: the operator's or the store's reason. */

@@ -4,7 +4,11 @@
  * tier and outcome and its tier RTOs exactly as the report does; the Temporal SDK's own
  * exporter answers on AZ_EVAC_TEMPORAL_METRICS_ADDRESS; the console serves its /metrics
  * without sign-in; the next plan's predicted RTO measures its rates from that run's jobs. Protection behind (a job's savepoints keep failing, before any trigger): the
- * plan, its `unprotected` finding and the worker's /metrics name that job, with the reason. The same worker's stdout is its log stream (JSON lines at AZ_EVAC_LOG_LEVEL
+ * plan, its `unprotected` finding and the worker's /metrics name that job, with the reason; then
+ * `az-evac protect run` runs a protection pass on the simulator (savepoints through its operator,
+ * timed by its platform model): the failing job is reported with the operator's reason (exit 1),
+ * /metrics counts the pass, the next plan's reason carries the operator's, and `protect status`
+ * shows it all. The same worker's stdout is its log stream (JSON lines at AZ_EVAC_LOG_LEVEL
  * info): the activities' lines carry the evacuation id, job, tier and attempt, the workflows'
  * lines theirs, with the Temporal SDK's lines in the same stream.
  */
@@ -15,6 +19,9 @@ import { EvacuationHarness, SOURCE_AZ, waitFor, workflowBundle } from '../setup/
 import { planText } from '../../cli/plan-text.js';
 import { tierRpoNow } from '../../domain/rpo-now.js';
 import { sample } from '../setup/prometheus-text.js';
+import { runCli } from '../../cli/program.js';
+import { EXIT } from '../../cli/exit-codes.js';
+import type { ProtectionPassResult, ProtectionStatus } from '../../workflows/protect.js';
 
 
 const scrape = async (url: string): Promise<string> => {
@@ -191,5 +198,62 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     for (const t of tierRpoNow(assessed)) {
       if (t.worstAgeSeconds !== null) expect(sample(metrics, 'az_evac_tier_snapshot_age_seconds', { tier: t.tier }), t.tier).toBe(t.worstAgeSeconds);
     }
+  });
+
+  it("`az-evac protect run` on the simulator: savepoints of the due jobs, the failing one reported with the operator's reason (exit 1); /metrics counts the pass; the next plan and `protect status` carry that reason", async () => {
+    const failing = h.fleet.jobs.find((j) => j.az === SOURCE_AZ && j.tier === 'P2')!;
+    const key = `${failing.namespace}/${failing.name}`;
+    const cli = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const r = { code: -1, out: '', err: '' };
+      r.code = await runCli(args, { out: (t) => { r.out += t; }, err: (t) => { r.err += t; }, env: { ...process.env, ...h.workerEnv() }, interactive: false, ask: async () => '' });
+      return r;
+    };
+    // A replication outage az-a → az-b: az-a's jobs' newest restorable snapshots in az-b age past the refresh point.
+    await h.sim.client.setReplicationDown(SOURCE_AZ, 'az-b', true);
+    await waitFor('savepoints due besides the failing job', async () => ((await h.client.protectionStatus()).due.savepoints >= 2 ? true : undefined));
+    const run = await cli(['protect', 'run', '--json']);
+    await h.sim.client.setReplicationDown(SOURCE_AZ, 'az-b', false);
+    expect(run.code, run.err).toBe(EXIT.failed);
+    const pass = JSON.parse(run.out) as ProtectionPassResult;
+    expect(run.err).toMatch(/^protect: pass az-evac-protection-\d+ started$/m);
+    expect(pass.before.unprotected).toBeGreaterThanOrEqual(1);
+    // Every job due a savepoint got one through the simulated operator, but the one whose savepoints fail.
+    expect(pass.savepoints.length).toBeGreaterThanOrEqual(1);
+    expect(pass.savepoints.map((s) => s.job)).not.toContain(key);
+    for (const s of pass.savepoints) expect(s.path, s.job).toMatch(/^s3:\/\/\S+\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/);
+    expect(pass.shipped).toEqual([]); // the stores replicate: protection waits for replication
+    expect(pass.failures).toEqual([{ job: key, step: 'savepoint', reason: expect.stringMatching(new RegExp(`^${key}: savepoint failed: operator: FlinkStateSnapshot ${failing.namespace}/${failing.name}-az-evac-\\d+ FAILED after 1 attempt\\(s\\): `)) }]);
+
+    const metrics = await scrape(`${healthUrl}/metrics`);
+    expect(sample(metrics, 'az_evac_protection_passes_total')).toBe(1);
+    expect(sample(metrics, 'az_evac_protection_savepoints_total', { outcome: 'taken' })).toBe(pass.savepoints.length);
+    expect(sample(metrics, 'az_evac_protection_savepoints_total', { outcome: 'failed' })).toBe(1);
+    expect(sample(metrics, 'az_evac_protection_pass_duration_seconds')).toBeGreaterThan(0);
+
+    const id = `plan-protection-after-pass-${Date.now()}`;
+    await h.client.syncCatalog();
+    await h.client.planPreview(h.request(), id);
+    const mine = (await h.state.evacuations.getPlan(id)).plan.protection!.jobs.find((j) => j.job === key)!;
+    expect(mine.state).toBe('unprotected');
+    // The outage over, replication delivered the pass's savepoints: every other job of az-a is protected again.
+    const caughtUp = await waitFor('every other job protected after the outage', async () => {
+      const pid = `plan-protection-caught-up-${Date.now()}`;
+      await h.client.syncCatalog();
+      await h.client.planPreview(h.request(), pid);
+      const jobs = (await h.state.evacuations.getPlan(pid)).plan.protection!.jobs;
+      return jobs.every((j) => j.job === key || j.state !== 'unprotected') ? jobs : undefined;
+    });
+    expect(caughtUp.filter((j) => j.state === 'unprotected').map((j) => j.job)).toEqual([key]);
+    expect(mine.reason).toMatch(/; last savepoint failed \d+ s ago: \S+: savepoint failed: operator: FlinkStateSnapshot \S+ FAILED after 1 attempt\(s\): /);
+
+    const st = await cli(['protect', 'status', '--json']);
+    expect(st.code, st.err).toBe(EXIT.ok);
+    const status = JSON.parse(st.out) as ProtectionStatus;
+    expect(status.lastPass).toMatchObject({ savepoints: pass.savepoints.length, failures: pass.failures });
+    expect(status.unprotected.find((u) => u.job === key)?.reason).toContain('FAILED after 1 attempt(s)');
+    expect(status.tiers.map((t) => t.tier).length).toBeGreaterThan(0);
+    const text = await cli(['protect', 'status']);
+    expect(text.out).toContain(`${key} (`);
+    expect(text.out).toMatch(/Last pass: ended \d+ s ago/);
   });
 });

@@ -54,6 +54,21 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'az_evac_tier_rto_seconds', { tier: 'P1', mode: 'drill' })).toBeUndefined();
   });
 
+  it('counts protection passes: savepoints taken and failed, copies and bytes shipped, the last pass\'s duration', async () => {
+    const m = createPrometheusMetrics();
+    m.engine.recordProtectionPass({ savepointsTaken: 5, savepointsFailed: 1, copiesShipped: 4, copiesFailed: 0, shippedBytes: 4096, durationSeconds: 42 });
+    m.engine.recordProtectionPass({ savepointsTaken: 2, savepointsFailed: 1, copiesShipped: 1, copiesFailed: 1, shippedBytes: 1024, durationSeconds: 7.5 });
+    const text = await m.registry.metrics();
+    expect(sample(text, 'az_evac_protection_passes_total', {})).toBe(2);
+    expect(sample(text, 'az_evac_protection_savepoints_total', { outcome: 'taken' })).toBe(7);
+    expect(sample(text, 'az_evac_protection_savepoints_total', { outcome: 'failed' })).toBe(2);
+    expect(sample(text, 'az_evac_protection_copies_total', { outcome: 'shipped' })).toBe(5);
+    expect(sample(text, 'az_evac_protection_copies_total', { outcome: 'failed' })).toBe(1);
+    expect(sample(text, 'az_evac_protection_shipped_bytes_total', {})).toBe(5120);
+    expect(sample(text, 'az_evac_protection_pass_duration_seconds', {})).toBe(7.5);
+    expect(sample(text, 'az_evac_protection_last_pass_timestamp_seconds', {})).toBeGreaterThan(1_700_000_000);
+  });
+
   it("keeps only the last plan's findings, and the last stored catalog's time", async () => {
     const m = createPrometheusMetrics();
     const f = (code: Finding['code'], blocking: boolean): Finding => ({ job: 'ns/x', code, blocking, message: '' });
