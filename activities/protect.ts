@@ -13,6 +13,7 @@ import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
 import { jobKey, type FleetJob, type JobKey, type StorageLayout, type Tier } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ShippedSavepoint } from '../platform/ports.js';
+import { SEARCH_ATTRIBUTE_KEYS, type WorkflowKind } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { activityLog } from './log.js';
@@ -63,6 +64,20 @@ export interface RetentionTask {
   toAzs: string[];
   /** FlinkDeployments in those AZs that may restore from a copy (its standby, a copy of the same name). */
   copies: Array<{ az: string; namespace: string; name: string }>;
+}
+
+/**
+ * Workflows that restore jobs from snapshots in their target AZ (AzEvacKind): an evacuation
+ * (emergency, planned), a drill, a failback. While one runs, retention holds in its target AZ.
+ */
+export const RESTORING_KINDS: readonly WorkflowKind[] = ['evacuation', 'drill', 'failback'];
+
+/** An AZ where retention deletes nothing during this pass, and why. */
+export interface RetentionHold {
+  /** The AZ, or `*` for every AZ (a run whose target AZ is not known, or the check failed). */
+  az: string;
+  /** What holds it: `<kind> <workflow id>`, or why the check failed. */
+  by: string;
 }
 
 /** Build the protection activities over `deps`. */
@@ -188,6 +203,31 @@ export function createProtectionActivities(deps: ActivityDeps) {
       const shipped = await platformCall(`${t.job}: ship ${t.path} to ${t.toAz}`, () => port.shipSavepoint(t.fromAz, t.toAz, t.path));
       activityLog({}).info('protection savepoint shipped', { job: t.job, to: t.toAz, path: shipped.path, bytes: shipped.copiedBytes });
       return shipped;
+    },
+
+    /**
+     * The AZs where retention must delete nothing now: the target AZ of every evacuation,
+     * drill or failback running on this worker's task queue (RESTORING_KINDS, from Temporal
+     * visibility through the worker's client: `AzEvacKind IN (…) AND TaskQueue = '<queue>' AND
+     * ExecutionStatus = 'Running'`; the queue is the az-evac deployment, as `az-evac runs` lists). Such a
+     * run chooses its snapshots in its start step and names them in the FlinkDeployment it
+     * applies only afterwards; until it ends, none of its target AZ's copies is expired. A run
+     * whose AzEvacTargetAz is not set yet (a failback before its first task) holds every AZ.
+     * Visibility is eventually consistent: a run started in the last seconds may be missed; it
+     * plans before it restores, and the newest restorable copy it would choose is never expired.
+     * @throws when visibility does not answer (the pass then expires nothing: the workflow holds every AZ)
+     */
+    async retentionHolds(): Promise<RetentionHold[]> {
+      const k = SEARCH_ATTRIBUTE_KEYS;
+      const queue = Context.current().info.taskQueue.replace(/'/g, "''");
+      const query = `${k.kind.name} IN (${RESTORING_KINDS.map((x) => `'${x}'`).join(', ')}) AND TaskQueue = '${queue}' AND ExecutionStatus = 'Running'`;
+      const holds: RetentionHold[] = [];
+      for await (const wf of Context.current().client.workflow.list({ query })) {
+        const kind = wf.typedSearchAttributes.get(k.kind) ?? 'run';
+        holds.push({ az: wf.typedSearchAttributes.get(k.targetAz) ?? '*', by: `${kind} ${wf.workflowId}` });
+      }
+      if (holds.length > 0) activityLog({}).info('retention held', { holds });
+      return holds;
     },
 
     /**

@@ -8,7 +8,8 @@
  *    `savepointsAtOncePerAz` at a time per AZ; each new savepoint is shipped at once to the AZs
  *    whose stores do not replicate from the job's. Jobs whose own fresh savepoint only needs
  *    shipping are shipped.
- * 3. Expire old shipped copies by retention.
+ * 3. Expire old shipped copies by retention, except in the target AZ of an evacuation, drill or
+ *    failback running now (activities retentionHolds).
  * 4. Record the pass (activities/protection-pass.ts): its figures on /metrics, its failures for
  *    the next plan's `unprotected` reasons.
  * `protectionProgress` (a query) says how far a running pass is; `protectionStatus` assesses
@@ -16,20 +17,23 @@
  * A failing savepoint is retried with back-off (protection.retry) and then reported with the
  * operator's reason; a refused copy is reported per job; neither holds up another job.
  */
-import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineQuery, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { ProtectionAssessment, ProtectionTask } from '../activities/protect.js';
+import type { ProtectionAssessment, ProtectionTask, RetentionHold } from '../activities/protect.js';
 import type { ProtectionPassRecord } from '../activities/protection-pass.js';
 import type { JobKey, Tier } from '../domain/types.js';
 import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { assessProtection, recordProtectionPass, lastProtectionPass } = proxyActivities<Activities>({
+const { assessProtection, recordProtectionPass, lastProtectionPass, retentionHolds } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '2m',
   retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
 });
+
+/** Passes before this patch expired copies without looking for running evacuations. */
+const RETENTION_HOLDS = 'protection-retention-holds';
 
 /** How far a running pass is: its tasks (savepoints to take, copies to ship) and what is done. */
 export interface ProtectionProgress {
@@ -82,6 +86,8 @@ export interface ProtectionPassResult {
   shipped: Array<{ job: JobKey; toAz: string; path: string; bytes: number; completedAtEpochSeconds: number }>;
   /** Shipped copies expired by retention. */
   expired: string[];
+  /** AZs where retention deleted nothing this pass (`*`: all), and why: an evacuation, drill or failback restoring there, or visibility not answering. */
+  retentionHeld: RetentionHold[];
   /** Per job, what failed after its retries, with the operator's or the store's reason. */
   failures: Array<{ job: JobKey; step: 'savepoint' | 'ship' | 'retention'; reason: string }>;
 }
@@ -94,7 +100,7 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
   setHandler(protectionProgressQuery, () => progress);
   const a = await assessProtection();
   const policy = a.policy;
-  const result: ProtectionPassResult = { catalogVersion: a.catalogVersion, before: a.counts, unprotected: a.unprotected, savepoints: [], shipped: [], expired: [], failures: [] };
+  const result: ProtectionPassResult = { catalogVersion: a.catalogVersion, before: a.counts, unprotected: a.unprotected, savepoints: [], shipped: [], expired: [], retentionHeld: [], failures: [] };
   const finish = async (): Promise<ProtectionPassResult> => {
     progress.phase = 'done';
     const endedAtMs = Date.now();
@@ -158,9 +164,19 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
   ));
 
   progress.phase = 'expiring';
-  await Promise.all(a.retention.map(async (r) => {
+  if (patched(RETENTION_HOLDS)) {
     try {
-      result.expired.push(...(await expireShippedSavepoints({ ...r, keepPerJob: policy.retention.keepPerJob })).deleted);
+      result.retentionHeld = await retentionHolds();
+    } catch (err) {
+      result.retentionHeld = [{ az: '*', by: `running evacuations could not be listed, nothing expired: ${reasonOf(err)}` }];
+    }
+  }
+  const held = (az: string): boolean => result.retentionHeld.some((h) => h.az === az || h.az === '*');
+  await Promise.all(a.retention.map(async (r) => {
+    const toAzs = r.toAzs.filter((az) => !held(az));
+    if (toAzs.length === 0) return;
+    try {
+      result.expired.push(...(await expireShippedSavepoints({ ...r, toAzs, copies: r.copies.filter((c) => toAzs.includes(c.az)), keepPerJob: policy.retention.keepPerJob })).deleted);
     } catch (err) {
       failed(r.job, 'retention', err);
     }

@@ -8,11 +8,17 @@
  * One P2 job's savepoints always fail (the simulator's failSavepoint fault). Then az-a fails
  * (apiserver stopped, store down) and an emergency evacuation restores the protected jobs in
  * az-b from the shipped copies.
+ * Between the first two passes, retention (tiers.yaml keepPerJob 2) is run by two more passes on
+ * older shipped copies put into az-b's S3 beside the real ones: one while an evacuation into az-b
+ * is running (retention holds there), one after it ended.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EvacuationClient } from '../../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../../config/settings.js';
@@ -21,6 +27,8 @@ import { jobKey } from '../../domain/types.js';
 import { FLINK_DEPLOYMENTS, type FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
 import { FLINK_STATE_SNAPSHOTS, savepointProgress, triggerSavepoint } from '../../platform/kube/savepoint-trigger.js';
 import { snapshotOwner } from '../../domain/snapshot-owner.js';
+import { COMPLETED_AT_METADATA, SHIPPED_FROM_METADATA } from '../../platform/s3/snapshot-shipping.js';
+import { startSearchAttributes } from '../../client/search-attributes.js';
 import type { ProtectionPassResult } from '../../workflows/protect.js';
 import { buildPlatform, buildWorker } from '../../worker/build.js';
 import { SMALL_STATE_BYTES, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
@@ -41,6 +49,9 @@ let protectedInA: string[];
 let runningBefore: Map<string, { generation?: number; jobId?: string }>;
 let runningAfter: Map<string, { generation?: number; jobId?: string; state?: string }>;
 let snapshotsLeft: number;
+/** Retention cases: a job, the copies put beside its real one in az-b, and what was left after each pass. */
+interface RetentionCase { job: string; real: string; copies: Record<string, string>; whileHeld: string[]; after: string[] }
+let retention: { held: ProtectionPassResult; pass: ProtectionPassResult; evacuationId: string; needed: RetentionCase; newest: RetentionCase; standby: string };
 let report: EvacuationReport;
 let triggeredAt: number;
 let endedAt: number;
@@ -48,6 +59,86 @@ const cp = testControlPlane();
 
 async function deployments(az: string): Promise<FlinkDeploymentObject[]> {
   return ((await p.admin.get(az)!.custom.listClusterCustomObject({ ...FLINK_DEPLOYMENTS })) as { items: FlinkDeploymentObject[] }).items;
+}
+
+/** Shipped copies of `job` listed in az-b (complete or not), by path. */
+async function shippedInB(job: string): Promise<string[]> {
+  const j = p.fleet.jobs.find((x) => jobKey(x) === job)!;
+  return (await p.objects.listSnapshots('az-b', snapshotOwner(j, runningBefore.get(job)?.jobId))).filter((c) => c.shippedFrom !== undefined).map((c) => c.path).sort();
+}
+
+/**
+ * Put a copy of the shipped savepoint `real` beside it in az-b (same job id, another savepoint
+ * name) marked as shipped, completed `offsetSeconds` after it; `damaged`: one data file left out,
+ * so it is complete (`_metadata`) but not restorable. @returns its path
+ */
+async function putCopy(s3: S3Client, bucket: string, real: { path: string; completedAtEpochSeconds: number }, offsetSeconds: number, damaged = false): Promise<string> {
+  const dir = real.path.slice(`s3://${bucket}/`.length);
+  const at = dir.lastIndexOf('/savepoint-') + '/savepoint-'.length + 7;
+  const copy = `${dir.slice(0, at)}${randomBytes(6).toString('hex')}`;
+  const objects = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${dir}/` }))).Contents ?? []).map((o) => o.Key!);
+  const data = objects.filter((k) => !k.endsWith('/_metadata'));
+  expect(data.length, real.path).toBeGreaterThan(0);
+  for (const k of damaged ? data.slice(1) : data) await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${copy}${k.slice(dir.length)}`, CopySource: `${bucket}/${k}` }));
+  await s3.send(new CopyObjectCommand({
+    Bucket: bucket, Key: `${copy}/_metadata`, CopySource: `${bucket}/${dir}/_metadata`, MetadataDirective: 'REPLACE',
+    Metadata: { [SHIPPED_FROM_METADATA]: `s3://elsewhere/${copy}`, [COMPLETED_AT_METADATA]: String(real.completedAtEpochSeconds + offsetSeconds) },
+  }));
+  return `s3://${bucket}/${copy}`;
+}
+
+/**
+ * Retention through the protection pass on az-b's real S3. Two jobs whose savepoints the first
+ * pass shipped get more copies beside the real one: `needed` (a P1 job with a cold standby in
+ * az-b) four older ones (-100 to -400 s), the -200 one named by its standby as
+ * spec.job.initialSavepointPath; `newest` (a P2 job: no new savepoint of it is due during these
+ * passes) two newer but damaged copies (+1, +2 s, a file missing) and one older (-100 s), so its
+ * real copy, the newest restorable, is not among the newest two. A pass while an evacuation into az-b runs (started as the client starts
+ * one, its first workflow task delayed: visibility shows it running) deletes nothing there; the
+ * next pass, after it ended, expires.
+ */
+async function retentionPasses(client: EvacuationClient): Promise<typeof retention> {
+  const bucketB = p.fleet.platform.azs.find((a) => a.name === 'az-b')!.stateBucket;
+  const byKey = (k: string) => p.fleet.jobs.find((j) => jobKey(j) === k)!;
+  const shipped = (k: string) => first.shipped.find((x) => x.job === k)!;
+  const candidates = protectedInA.filter((k) => k !== failing && shipped(k));
+  const needed = candidates.find((k) => byKey(k).standby?.az === 'az-b');
+  const newest = candidates.find((k) => k !== needed && byKey(k).tier === 'P2');
+  expect({ needed, newest }, `jobs of az-a shipped by the first pass: ${candidates.join(', ')}`).toEqual({ needed: expect.any(String), newest: expect.any(String) });
+  const s3 = testClients();
+  const cb = s3.client(testS3().endpoints['az-b']!);
+  const put = async (job: string, offsets: Record<string, [number, boolean?]>): Promise<RetentionCase> => {
+    const copies: Record<string, string> = {};
+    for (const [name, [offset, damaged]] of Object.entries(offsets)) copies[name] = await putCopy(cb, bucketB, shipped(job), offset, damaged);
+    return { job, real: shipped(job).path, copies, whileHeld: [], after: [] };
+  };
+  const cases = {
+    needed: await put(needed!, { o1: [-100], o2: [-200], o3: [-300], o4: [-400] }),
+    newest: await put(newest!, { d1: [1, true], d2: [2, true], o1: [-100] }),
+  };
+  const sb = byKey(needed!).standby!;
+  await p.admin.get('az-b')!.custom.patchNamespacedCustomObject(
+    { ...FLINK_DEPLOYMENTS, namespace: sb.namespace, name: sb.name, body: { spec: { job: { initialSavepointPath: cases.needed.copies.o2 } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  s3.destroy();
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const temporal = new Client({ connection, namespace: settings.temporalNamespace });
+  const evacuationId = `kube-protect-retention-hold-${Date.now()}`;
+  try {
+    const running = await temporal.workflow.start('evacuateAz', {
+      taskQueue: settings.taskQueue, workflowId: evacuationId, args: [], startDelay: '1h',
+      typedSearchAttributes: startSearchAttributes({ kind: 'evacuation', run: evacuationId, mode: 'emergency', sourceAz: 'az-a', targetAz: 'az-b' }),
+    });
+    const held = await client.protectNow();
+    for (const c of Object.values(cases)) c.whileHeld = await shippedInB(c.job);
+    await running.terminate('retention test: the evacuation ends');
+    const pass = await client.protectNow();
+    for (const c of Object.values(cases)) c.after = await shippedInB(c.job);
+    return { held, pass, evacuationId, ...cases, standby: `${sb.namespace}/${sb.name}` };
+  } finally {
+    await connection.close();
+  }
 }
 
 beforeAll(async () => {
@@ -79,6 +170,7 @@ beforeAll(async () => {
     const snapshot = async () => new Map((await deployments('az-a')).map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, { generation: d.metadata.generation, jobId: d.status?.jobStatus?.jobId, state: d.status?.jobStatus?.state }]));
     runningBefore = await snapshot();
     first = await client.protectNow();
+    retention = await retentionPasses(client);
     second = await client.protectNow();
     runningAfter = await snapshot();
     snapshotsLeft = ((await p.admin.get('az-a')!.custom.listClusterCustomObject({ ...FLINK_STATE_SNAPSHOTS })) as { items: unknown[] }).items.length;
@@ -127,6 +219,33 @@ it('after the pass every P1/P2 job of az-a is inside its RPO in az-b except the 
   expect(still.map((u) => u.job)).toEqual([failing]);
   expect(still[0]!.reason).toMatch(/^az-b: no restorable snapshot/);
   expect(second.failures.map((f) => f.job)).toEqual([failing]);
+});
+
+it('retention deletes nothing in an AZ an evacuation is restoring into, while it runs', () => {
+  const { held, needed, newest, evacuationId } = retention;
+  expect(held.retentionHeld).toEqual([{ az: 'az-b', by: `evacuation ${evacuationId}` }]);
+  expect(held.expired).toEqual([]);
+  for (const c of [needed, newest]) expect(c.whileHeld, c.job).toEqual(expect.arrayContaining([c.real, ...Object.values(c.copies)]));
+});
+
+it('then expires shipped copies beyond the newest two per job, never the newest restorable one nor one a FlinkDeployment in that AZ restores from', () => {
+  const { pass, needed, newest } = retention;
+  expect(pass.retentionHeld).toEqual([]);
+  expect(pass.failures.filter((f) => f.step === 'retention')).toEqual([]);
+  // needed: its copies beyond the newest two are gone (o3, o4), except the one its standby in az-b
+  // names as initialSavepointPath (o2); the newest two stay (the real one and o1, or a newer
+  // savepoint shipped since and the real one: a P1 job may be due again during these passes).
+  expect(pass.expired).toEqual(expect.arrayContaining([needed.copies.o3, needed.copies.o4]));
+  expect(needed.after).not.toContain(needed.copies.o3);
+  expect(needed.after).not.toContain(needed.copies.o4);
+  expect(needed.after, retention.standby).toContain(needed.copies.o2);
+  expect(pass.expired).not.toContain(needed.copies.o2);
+  expect(needed.after).toHaveLength(3);
+  // newest: its real copy, the newest restorable one, stays behind two newer damaged copies; the older one goes.
+  expect(newest.after).toEqual([newest.real, newest.copies.d1!, newest.copies.d2!].sort());
+  expect(pass.expired).toContain(newest.copies.o1);
+  // Every path expired was one of the copies put there or a real one superseded since: never a job's own savepoint in az-b.
+  for (const e of pass.expired) expect(e).toMatch(new RegExp(`^s3://${p.fleet.platform.azs.find((a) => a.name === 'az-b')!.stateBucket}/`));
 });
 
 it('never suspends, restarts or reconfigures a job: same generation, same Flink job id, still RUNNING; its FlinkStateSnapshots are removed', () => {
