@@ -81,6 +81,7 @@ export function passSummaryText(r: ProtectionPassResult): string {
     `Protection pass over catalog v${r.catalogVersion}: before it, ${r.before.jobs} jobs: ${r.before.protected} protected, ${r.before.unprotected} unprotected, ${r.before.notRequired} in tiers that need none.`,
     `Took ${r.savepoints.length} savepoint${r.savepoints.length === 1 ? '' : 's'}, shipped ${r.shipped.length} cop${r.shipped.length === 1 ? 'y' : 'ies'} (${bytesText(bytes)}), expired ${r.expired.length}.`,
   ];
+  for (const h of r.retentionHeld) lines.push(`Retention held in ${h.az === '*' ? 'every AZ' : h.az}: ${h.by} (nothing expired there this pass).`);
   if (r.failures.length > 0) {
     lines.push(`Failed (after retries) for ${r.failures.length} job${r.failures.length === 1 ? '' : 's'}:`);
     for (const f of r.failures) lines.push(`  ${f.job} ${f.step}: ${f.reason}`);

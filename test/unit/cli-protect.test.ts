@@ -74,9 +74,11 @@ describe('az-evac protect (in process)', () => {
     const text = passSummaryText({
       catalogVersion: 4, before: { jobs: 10, protected: 5, unprotected: 3, notRequired: 2 }, unprotected: [],
       savepoints: [{ job: 'ns/b', path: 's3://a/sp' }], shipped: [{ job: 'ns/b', toAz: 'az-b', path: 's3://b/sp', bytes: 2048, completedAtEpochSeconds: NOW }], expired: [],
+      retentionHeld: [{ az: 'az-b', by: 'evacuation emergency-az-a-1' }],
       failures: [{ job: 'ns/a', step: 'savepoint', reason: 'operator: FlinkStateSnapshot ns/a-az-evac-1 FAILED after 1 attempt(s): disk full' }],
     });
     expect(text).toContain('Took 1 savepoint, shipped 1 copy (2.0 KiB), expired 0.');
+    expect(text).toContain('Retention held in az-b: evacuation emergency-az-a-1 (nothing expired there this pass).');
     expect(text).toContain('  ns/a savepoint: operator: FlinkStateSnapshot ns/a-az-evac-1 FAILED after 1 attempt(s): disk full');
     expect(text).toContain('run `az-evac protect run` again');
     expect([bytesText(12), bytesText(5 * 1024 ** 4), ageText(30), ageText(7200)]).toEqual(['12 B', '5.0 TiB', '30 s', '2.0 h']);
