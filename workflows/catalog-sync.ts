@@ -17,5 +17,5 @@ const { syncCatalog } = proxyActivities<Activities>({
 /** Sync the fleet catalog once. */
 export async function syncCatalogWorkflow(): Promise<CatalogSyncResult> {
   upsertSearchAttributes(searchAttributesOf({ kind: 'catalog-sync' }));
-  return syncCatalog();
+  return syncCatalog.executeWithOptions({ summary: 'read the live fleet of every reachable AZ, store the next catalog version' }, []);
 }

@@ -109,11 +109,11 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
   const runStep = async (step: RunbookStep, rec: DrillStepRecord): Promise<string> => {
     if ('readiness' in step) {
       const limits = step.readiness;
-      const synced = await acts.syncCatalog();
-      const plan = await acts.planEvacuation({
+      const synced = await acts.syncCatalog.executeWithOptions({ summary: 'catalog sync for the readiness check' }, []);
+      const plan = await acts.planEvacuation.executeWithOptions({ summary: `readiness: plan ${runbook.sourceAz} → ${runbook.targetAz} without acting` }, [{
         evacuationId: `${evacuationId}.readiness`, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: 'drill',
         catalogVersion: synced.version, scope: evacuateScope(), requestedBy: input.requestedBy, triggeredAtMs: Date.now(),
-      });
+      }]);
       const jobs = plan.tiers.reduce((n, t) => n + t.jobs, 0);
       const summary = `${jobs} job(s) plannable, ${plan.notAdmitted} not admitted, ${plan.findings} finding(s) (${plan.blockingFindings} blocking) on catalog v${plan.catalogVersion}`;
       const over = [
@@ -144,7 +144,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       return acts.drillFault.executeWithOptions({ summary: `inject fault ${JSON.stringify(step.fault)}` }, [{ drillId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, fault: step.fault, teardown: false }]);
     }
     if ('evacuate' in step) {
-      const synced = await acts.syncCatalog();
+      const synced = await acts.syncCatalog.executeWithOptions({ summary: `catalog sync before the evacuation ${runbook.sourceAz} → ${runbook.targetAz}` }, []);
       status.evacuationId = evacuationId;
       // Started outside the drill's cancellation scope: cancelling the drill aborts the
       // evacuation with a signal (jobs in flight finish) instead of cancelling it mid-step.

@@ -107,7 +107,7 @@ export async function failbackDrill(input: FailbackInput): Promise<FailbackResul
 /** The failback itself; `held.holds` gets the AZ holds a real evacuation's failback takes. */
 async function failBack(input: FailbackInput, held: HeldAzs): Promise<FailbackResult> {
   const startedAtMs = Date.now();
-  const scope = await acts.failbackScope({ evacuationId: input.drillId, drillOwned: input.drillOwned });
+  const scope = await acts.failbackScope.executeWithOptions({ summary: `read what ${input.drillId} moved, and where from` }, [{ evacuationId: input.drillId, drillOwned: input.drillOwned }]);
   upsertSearchAttributes(searchAttributesOf({ kind: 'failback', run: input.drillId, sourceAz: scope.targetAz, targetAz: scope.sourceAz }));
   // The evacuation run whose records are read (scope.runId: absent for runs recorded before runs had one).
   const run = { evacuationId: input.drillId, ...(scope.runId ? { runId: scope.runId } : {}) };
@@ -125,14 +125,14 @@ async function failBack(input: FailbackInput, held: HeldAzs): Promise<FailbackRe
   }
   if (real) {
     // Refused (the workflow fails with the reason) while the source AZ is unhealthy; re-protect check.
-    for (const r of (await slow.failbackReadiness(run)).notReady) {
+    for (const r of (await slow.failbackReadiness.executeWithOptions({ summary: `is ${scope.sourceAz} healthy again, and is each job re-protected there?` }, [run])).notReady) {
       failed.push(r);
       notReady.add(r.key);
     }
   }
   // An emergency-mode drill left fences pending while the source AZ was down: finish them,
   // and let the fencing follow-up close, before any source copy is restored (guarantee 2).
-  if (patched('failback-settles-fences')) await slow.settleFences({ ...run, timeoutSeconds: SETTLE_FENCES_SECONDS });
+  if (patched('failback-settles-fences')) await slow.settleFences.executeWithOptions({ summary: `finish the pending fences of ${input.drillId} in ${scope.sourceAz} before anything is restored` }, [{ ...run, timeoutSeconds: SETTLE_FENCES_SECONDS }]);
   const window = Math.max(1, input.window ?? 50);
   // patched: failbacks recorded before histories were bounded replay with one activity per job here.
   const inShards = patched(BOUNDED_HISTORIES);
@@ -196,7 +196,7 @@ async function failBack(input: FailbackInput, held: HeldAzs): Promise<FailbackRe
   }
   const total = mergeTallies(moved);
   failed.push(...total.failed);
-  const { resumed: preemptedResumed } = await acts.resumePreempted(input.drillId, scope.runId);
+  const { resumed: preemptedResumed } = await acts.resumePreempted.executeWithOptions({ summary: `resume the P3 jobs ${input.drillId} preempted in ${scope.targetAz}` }, [input.drillId, scope.runId]);
   return {
     drillId: input.drillId, sourceAz: scope.sourceAz, targetAz: scope.targetAz, ...(scope.mode ? { mode: scope.mode } : {}), jobs: scope.jobs.length,
     restoredFromTarget: total.restoredFromTarget, restoredOwn: total.restoredOwn, untouched: total.untouched,

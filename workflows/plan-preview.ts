@@ -18,5 +18,5 @@ const { planEvacuation } = proxyActivities<Activities>({
 /** Plan without acting; the full plan is stored under `input.evacuationId`. */
 export async function planPreview(input: EvacuationInput): Promise<PlanSummary> {
   upsertSearchAttributes(searchAttributesOf({ kind: 'plan', run: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz }));
-  return planEvacuation(input);
+  return planEvacuation.executeWithOptions({ summary: `plan ${input.mode} ${input.sourceAz} → ${input.targetAz} without acting` }, [input]);
 }

@@ -135,6 +135,10 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(fb.tiers!.map((t) => t.tier)).toEqual([...firstStart.keys()]);
         for (let i = 1; i < fb.tiers!.length; i++) expect(firstStart.get(fb.tiers![i]!.tier)!).toBeGreaterThan(lastEnd.get(fb.tiers![i - 1]!.tier)!);
         expect(fb.tiers!.reduce((n, t) => n + t.back, 0)).toBe(moved.length);
+        // In the Temporal UI each of the failback's own activities says what it does (a summary).
+        const scheduled = (await h.history(failbackWorkflowId(id))).events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
+        expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(expect.arrayContaining(['failbackScope', 'failbackReadiness', 'settleFences', 'resumePreempted']));
+        for (const e of scheduled) expect(e.userMetadata?.summary?.data, String(e.activityTaskScheduledEventAttributes?.activityType?.name)).toBeDefined();
 
         // What kubectl describe shows on a restored source copy: the failback's annotations and its Event.
         const events2 = await h.sim.client.events(SOURCE_AZ);
