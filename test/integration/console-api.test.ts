@@ -135,6 +135,8 @@ describe('console API', () => {
     const aborted = await call(`/api/evacuations/${id}/abort`, { token: op, body: { reason: 'drill over' } });
     expect(aborted.status).toBe(200);
     await c.h.client.result(id);
+    // An aborted evacuation closes as Failed in Temporal (EvacuationAborted), not Completed.
+    expect((await c.h.handle(id).describe()).status.name).toBe('FAILED');
 
     const lines = await c.audit();
     const mine = lines.filter((l) => l.evacuationId === id && l.outcome !== 'rejected').map((l) => `${l.user}:${l.action}:${l.outcome}`);

@@ -147,6 +147,8 @@ describe('drills', () => {
     expect(result.cleanup).toEqual([expect.objectContaining({ kind: 'fault-teardown', state: 'passed', summary: 'az-a is up again' })]);
     await h.sim.client.capacity(SOURCE_AZ);
     expect(result.evacuationId).toBeUndefined();
+    // A drill that did not pass closes as Failed in Temporal (DrillRejected), not Completed.
+    expect((await h.handle(id).describe()).status.name).toBe('FAILED');
   });
 
   it('fails every drilled job back after an abort during the evacuation', async () => {
