@@ -38,6 +38,8 @@ export async function spawnSimulator(opts: {
   s3?: SimulatorS3;
   /** Timing model (simulator/latency-model.ts PLATFORM_MODELS; default `default`; `null`: every job RUNNING the moment it is applied). */
   platformModel?: 'default' | 'null';
+  /** Floor on every job's checkpoint interval, model seconds (`--min-checkpoint-interval`; default: main.ts's). */
+  minCheckpointIntervalSeconds?: number;
   /** Also run the operator stand-in (kube-operator.ts) on these clusters (admin kubeconfig, contexts `az=ctx,...`). */
   kube?: { kubeconfig: string; contexts: string };
 }): Promise<SpawnedSimulator> {
@@ -45,6 +47,7 @@ export async function spawnSimulator(opts: {
   const args = ['--import', TSX_LOADER, main, '--port', String(opts.port ?? 0), '--time-scale', String(opts.timeScale), '--seed', String(opts.seed)];
   if (opts.logLevel) args.push('--log-level', opts.logLevel);
   if (opts.platformModel) args.push('--platform-model', opts.platformModel);
+  if (opts.minCheckpointIntervalSeconds !== undefined) args.push('--min-checkpoint-interval', String(opts.minCheckpointIntervalSeconds));
   if (opts.kube) args.push('--kubeconfig', opts.kube.kubeconfig, '--kube-contexts', opts.kube.contexts);
   const s3 = opts.s3 ? s3Env(opts.s3) : { AZ_EVAC_S3_ACCESS_KEY: '', AZ_EVAC_S3_SECRET_KEY: '' };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s3 } });
