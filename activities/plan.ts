@@ -33,11 +33,28 @@ import { activityLog } from './log.js';
 const LOOKUP_CONCURRENCY = 32;
 
 /**
- * Wall milliseconds planning spends on snapshot sizes for the RTO forecast (one snapshot lookup
- * per restoring job): lookups not started by then are skipped, and their jobs' forecasts use
- * the catalog's size and say so. Bounds what the forecast adds before an emergency's first job starts.
+ * Wall seconds a plan preview (`az-evac plan`, the console, a drill's readiness step) spends on
+ * snapshot lookups for RPO now and the RTO forecast: it acts on nothing, so it can afford to
+ * size more jobs than planning at the trigger does.
  */
-const SNAPSHOT_SIZING_BUDGET_MS = SNAPSHOT_SIZING_BUDGET_SECONDS * 1000;
+const PREVIEW_SIZING_BUDGET_SECONDS = 20;
+
+/**
+ * Wall seconds this planning may spend on snapshot lookups (one per restoring job): at the
+ * trigger (called by the evacuateAz workflow) SNAPSHOT_SIZING_BUDGET_SECONDS, since every
+ * second of it comes before the first job, P0's hot-standby promotions included, is dispatched;
+ * in a preview PREVIEW_SIZING_BUDGET_SECONDS. Lookups not started by then are skipped, and their
+ * jobs' forecasts use the catalog's size and say so.
+ */
+function sizingBudgetSeconds(): number {
+  let caller: string | undefined;
+  try {
+    caller = Context.current().info.workflowType;
+  } catch {
+    caller = undefined; // called outside an activity: a preview
+  }
+  return caller === 'evacuateAz' ? SNAPSHOT_SIZING_BUDGET_SECONDS : PREVIEW_SIZING_BUDGET_SECONDS;
+}
 
 async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
   if (version !== undefined) return deps.catalogs.get(version);
@@ -149,13 +166,14 @@ export function createPlanActivities(deps: ActivityDeps) {
       const notLookedUp: string[] = [];
       const protectionPolicy = policy.protection ?? NO_PROTECTION;
       const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
-      const sizingEndsAt = Date.now() + SNAPSHOT_SIZING_BUDGET_MS;
+      const sizingSeconds = sizingBudgetSeconds();
+      const sizingEndsAt = Date.now() + sizingSeconds * 1000;
       // The last protection pass's failed savepoints: their operator's reason joins the job's unprotected reason.
       const failures = await lastSavepointFailures(deps);
       await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
         const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
         if (Date.now() > sizingEndsAt) {
-          snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${SNAPSHOT_SIZING_BUDGET_MS / 1000}s on snapshot lookups` });
+          snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${sizingSeconds} s on snapshot lookups` });
           notLookedUp.push(p.key);
           return;
         }

@@ -4,7 +4,7 @@ import { planEvacuation } from '../../domain/planner.js';
 import { buildReport, predictionSummary } from '../../domain/report.js';
 import { renderReportHtml } from '../../domain/report-html.js';
 import { reportText } from '../../cli/report-text.js';
-import { DEFAULT_ENGINE_OVERHEAD, DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredEngine, measuredRates, predictedMissFindings, runSampleOf, samplesOf, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
+import { DEFAULT_ENGINE_OVERHEAD, DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredEngine, measuredRates, predictedMissFindings, runSampleOf, samplesOf, SNAPSHOT_SIZING_BUDGET_SECONDS, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
 import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { catalog, coldJob, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
 
@@ -254,10 +254,11 @@ describe("the engine's own time in the forecast", () => {
     // Strict tiers: the next one could start at the previous one's last outcome.
     expect(runSampleOf(report, policy.admissionOrder, false)!.tierStartSeconds).toEqual([1.7]);
     const engine = measuredEngine([run]);
-    // 10 s to the first dispatch: the default fixed part, the rest the 20 lookups.
-    const lookupSeconds = 10 - DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds;
+    // 10 s to the first dispatch: the default fixed part, then the 20 lookups, which planning at
+    // the trigger stops at the sizing budget; whatever is left over is the fixed part.
+    const lookupSeconds = Math.min(10 - DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds, SNAPSHOT_SIZING_BUDGET_SECONDS);
     expect(engine).toEqual({
-      firstDispatchSeconds: DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds, lookupsPerSecond: Math.round((20 / lookupSeconds) * 100) / 100,
+      firstDispatchSeconds: Math.round((10 - lookupSeconds) * 100) / 100, lookupsPerSecond: Math.round((20 / lookupSeconds) * 100) / 100,
       tierStartSeconds: 2, startStepsPerSecond: 2, startStepSeconds: 0.5, from: { from: 'measured', runs: 1 },
     });
     // The job samples carry their start step, which the start-up fit leaves out (it is the engine's).
@@ -283,17 +284,18 @@ describe("the engine's own time in the forecast", () => {
   it("measures planning's lookup rate per run: fast in-memory lookups, and a run past the sizing budget leaves its excess in the fixed part", () => {
     const run = (firstDispatchSeconds: number, lookups: number) => ({ firstDispatchSeconds, lookups, tierStartSeconds: [], startSteps: 0, startStepBusySeconds: 0, fastestStartStepSeconds: 0 });
     const fixed = DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds;
-    // The null platform's bench: 1,381 lookups and 5.6 s to the first dispatch.
-    const fast = measuredEngine([run(5.6, 1381)]);
-    expect(fast.lookupsPerSecond).toBeCloseTo(1381 / (5.6 - fixed), 1);
+    // In-memory lookups: 1,381 of them within the budget, the first dispatch 1 s after the fixed part.
+    const quick = fixed + Math.min(1, SNAPSHOT_SIZING_BUDGET_SECONDS / 2);
+    const fast = measuredEngine([run(quick, 1381)]);
+    expect(fast.lookupsPerSecond).toBeCloseTo(1381 / (quick - fixed), 1);
     expect(fast.firstDispatchSeconds).toBeCloseTo(fixed, 6);
-    // A loaded demo: 346 lookups and 28.6 s: the budget ended the lookups at 20 s.
+    // A loaded demo: 346 lookups and 28.6 s: the budget ended the lookups.
     const slow = measuredEngine([run(28.6, 346)]);
-    expect(slow.lookupsPerSecond).toBeCloseTo(346 / 20, 1);
-    expect(slow.firstDispatchSeconds).toBeCloseTo(8.6, 6);
+    expect(slow.lookupsPerSecond).toBeCloseTo(346 / SNAPSHOT_SIZING_BUDGET_SECONDS, 1);
+    expect(slow.firstDispatchSeconds).toBeCloseTo(28.6 - SNAPSHOT_SIZING_BUDGET_SECONDS, 6);
     // Either way the same fleet's next first dispatch is predicted where it was.
-    for (const [engine, seconds, lookups] of [[fast, 5.6, 1381], [slow, 28.6, 346]] as const) {
-      expect(engine.firstDispatchSeconds + Math.min(lookups / engine.lookupsPerSecond, 20)).toBeCloseTo(seconds, 1);
+    for (const [engine, seconds, lookups] of [[fast, quick, 1381], [slow, 28.6, 346]] as const) {
+      expect(engine.firstDispatchSeconds + Math.min(lookups / engine.lookupsPerSecond, SNAPSHOT_SIZING_BUDGET_SECONDS)).toBeCloseTo(seconds, 1);
     }
   });
 });
