@@ -153,6 +153,8 @@ export function createProtectionActivities(deps: ActivityDeps) {
             ]),
           })),
       };
+      // RPO now per tier on /metrics follows every assessment of the whole fleet, as it follows every plan.
+      deps.metrics?.recordProtection(assessed.map((x) => x.p));
       activityLog({}).info('protection assessed', { catalogVersion: catalog.version, ...result.counts, tasks: result.tasks.length });
       return result;
     },

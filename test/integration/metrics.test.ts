@@ -229,6 +229,9 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     expect(sample(metrics, 'az_evac_protection_savepoints_total', { outcome: 'taken' })).toBe(pass.savepoints.length);
     expect(sample(metrics, 'az_evac_protection_savepoints_total', { outcome: 'failed' })).toBe(1);
     expect(sample(metrics, 'az_evac_protection_pass_duration_seconds')).toBeGreaterThan(0);
+    // The RPO-now gauges follow the pass's own assessment of the whole fleet.
+    const unprotectedGauge = metrics.split('\n').filter((l) => l.startsWith('az_evac_unprotected_jobs{')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    expect(unprotectedGauge).toBe(pass.before.unprotected);
 
     const id = `plan-protection-after-pass-${Date.now()}`;
     await h.client.syncCatalog();
@@ -252,6 +255,13 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     expect(status.lastPass).toMatchObject({ savepoints: pass.savepoints.length, failures: pass.failures });
     expect(status.unprotected.find((u) => u.job === key)?.reason).toContain('FAILED after 1 attempt(s)');
     expect(status.tiers.map((t) => t.tier).length).toBeGreaterThan(0);
+    // `protect status` is an assessment of every job toward every other AZ: /metrics now shows
+    // its RPO now per tier, not the plans' (the last ones saw az-a's jobs toward az-b, earlier).
+    const afterStatus = await scrape(`${healthUrl}/metrics`);
+    for (const t of status.tiers) {
+      expect(sample(afterStatus, 'az_evac_unprotected_jobs', { tier: t.tier }), t.tier).toBe(t.unprotected);
+      if (t.worstAgeSeconds !== null) expect(sample(afterStatus, 'az_evac_tier_snapshot_age_seconds', { tier: t.tier }), t.tier).toBe(t.worstAgeSeconds);
+    }
     const text = await cli(['protect', 'status']);
     expect(text.out).toContain(`${key} (`);
     expect(text.out).toMatch(/Last pass: ended \d+ s ago/);
