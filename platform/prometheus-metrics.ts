@@ -73,11 +73,11 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     labelNames: ['tier'] as const, registers,
   });
   const snapshotAge = new Gauge({
-    name: 'az_evac_tier_snapshot_age_seconds', help: "RPO now: the oldest, among the tier's jobs in the last plan, of the age of the job's newest restorable snapshot in the target AZ (the worst RPO an evacuation would pay now), seconds on the platform's clock",
+    name: 'az_evac_tier_snapshot_age_seconds', help: "RPO now: the oldest, among the tier's jobs in the last plan or protection assessment, of the age of the job's newest restorable snapshot in the target AZ (a plan) or in any other AZ (an assessment): the worst RPO an evacuation would pay now, seconds on the platform's clock",
     labelNames: ['tier'] as const, registers,
   });
   const unprotected = new Gauge({
-    name: 'az_evac_unprotected_jobs', help: "Jobs of a protected tier (tiers.yaml protection.tiers) in the last plan with no restorable snapshot within the tier's RPO in the target AZ (readiness finding 'unprotected' says why)",
+    name: 'az_evac_unprotected_jobs', help: "Jobs of a protected tier (tiers.yaml protection.tiers) in the last plan or protection assessment with no restorable snapshot within the tier's RPO in the target AZ, or another AZ (readiness finding 'unprotected' and protect status say why)",
     labelNames: ['tier'] as const, registers,
   });
   const syncs = new Counter({
