@@ -250,7 +250,7 @@ async function loadPlan() {
   }
   if (seq !== planSeq) return;
   const moves = p.tiers.reduce((n, t) => n + t.admitted, 0);
-  const list = (items, fmt) => h('ul', {}, items.map((i) => h('li', {}, fmt(i))));
+  const list = (items, fmt, findings) => h('ul', findings ? { 'data-findings': findings } : {}, items.map((i) => h('li', {}, fmt(i))));
   // replaceChildren writes a null child as the text "null": the parts a plan does not have are dropped first.
   box.replaceChildren(...[
     h('p', {}, h('strong', {}, `${jobs(moves)} move`), ` from ${from} to ${to} (catalog v${p.catalogVersion}); ${to} free: ${p.capacityBefore.cores.toLocaleString()} cores before, ${p.capacityAfter.cores.toLocaleString()} after.`),
@@ -264,9 +264,9 @@ async function loadPlan() {
     h('p', { class: p.notAdmitted.count ? 'warn' : 'muted' }, `${p.notAdmitted.count} job(s) will NOT move.`),
     p.notAdmitted.count ? list(p.notAdmitted.items, (x) => `${x.tier} ${x.key}: ${x.reason}`) : null,
     h('p', { class: p.findings.blocking ? 'bad' : 'muted' }, `${p.findings.blocking} blocking readiness finding(s) (the job fails before anything is done to it).`),
-    p.findings.blocking ? list(p.findings.items.filter((x) => x.blocking), findingText) : null,
+    p.findings.blocking ? list(p.findings.items.filter((x) => x.blocking), findingText, 'blocking') : null,
     h('p', { class: 'muted' }, `${p.findings.count - p.findings.blocking} informational finding(s) (the job moves).`),
-    p.findings.count > p.findings.blocking ? list(p.findings.items.filter((x) => !x.blocking), findingText) : null,
+    p.findings.count > p.findings.blocking ? list(p.findings.items.filter((x) => !x.blocking), findingText, 'informational') : null,
     p.findings.count > p.findings.items.length ? h('p', { class: 'muted' }, `(first ${p.findings.items.length} of ${p.findings.count} shown; counts by kind: ${Object.entries(p.findings.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})`) : null,
   ].filter((part) => part !== null));
 }

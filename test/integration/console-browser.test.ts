@@ -75,6 +75,24 @@ async function runsOf(workflowId: string): Promise<number> {
 }
 
 describe('emergency console in Chromium', () => {
+  it("the trigger dialog's plan lists blocking and informational findings apart, the jobs predicted to miss their RTO among the informational ones", async () => {
+    const page = await signIn(c.tokens.viewer);
+    await page.click('#open-trigger');
+    await page.selectOption('#trigger-source', 'az-a');
+    const answered = page.waitForResponse((r) => r.url().includes('/api/plan?from=az-a&to=az-b'), { timeout: 90_000 });
+    await page.selectOption('#trigger-target', 'az-b');
+    const plan = await (await answered).json() as { findings: { blocking: number; items: { code: string; job: string; message: string; blocking: boolean }[] } };
+    await page.waitForSelector('#plan-tiers', { timeout: 90_000 });
+    const text = (x: { code: string; job: string; message: string }): string => `${x.code} ${x.job}: ${x.message}`;
+    const shown = async (kind: string): Promise<string[]> => page.locator(`#plan-summary ul[data-findings="${kind}"] li`).allTextContents();
+    await expect(shown('blocking')).resolves.toEqual(plan.findings.items.filter((x) => x.blocking).map(text));
+    await expect(shown('informational')).resolves.toEqual(plan.findings.items.filter((x) => !x.blocking).map(text));
+    await expect(page.textContent('#plan-summary')).resolves.toContain(`${plan.findings.blocking} blocking readiness finding(s)`);
+    const misses = plan.findings.items.filter((x) => x.code === 'predicted-rto-miss');
+    expect(misses.length).toBeGreaterThan(0);
+    expect(misses.every((x) => !x.blocking)).toBe(true);
+  });
+
   it('a viewer sees the plan but the Evacuate press is refused and nothing starts', async () => {
     const page = await signIn(c.tokens.viewer);
     await expect(page.textContent('#who-role')).resolves.toBe('viewer');
