@@ -234,11 +234,15 @@ describe('an Update still running when the evacuation ends', { timeout: 240_000 
     try {
       await h.prepareEmergency();
       await h.start(id);
-      // Every tier with jobs has started (a tier started after the pause would start paused) and one still runs.
-      await waitFor('every tier started, one running', async () => {
+      // Every tier with jobs has started (a tier started after the pause would start paused) and
+      // one still runs jobs. A tier counts as started only once it has jobs in flight: the
+      // evacuation marks a tier running before its child workflow has started, and a pause
+      // accepted in that window is handed to the new tier by the evacuation's own loop, which
+      // this interceptor would then hold for its 20 s (the loop, not only the Update, waits).
+      await waitFor('every tier started, one running jobs', async () => {
         const p = await h.client.progress(id);
         const tiers = p.tiers.filter((t) => t.planned > 0);
-        return tiers.length > 0 && tiers.every((t) => t.state !== 'waiting') && tiers.some((t) => t.state === 'running') ? p : undefined;
+        return tiers.length > 0 && tiers.every((t) => t.state !== 'waiting' && (t.state === 'done' || t.running + t.succeeded + t.failed + t.skipped > 0)) && tiers.some((t) => t.state === 'running' && t.running > 0) ? p : undefined;
       }, 60_000);
       const paused = await h.client.pause(id, 'vitest');
       expect(paused.paused).toBe(true);
