@@ -58,12 +58,20 @@ export class RehearsalSchedules {
     });
   }
 
-  /** Every rehearsal schedule (those whose action is a drill) with its history. */
+  /**
+   * Every rehearsal schedule (those whose action is a drill) with its history. The server lists
+   * schedules from its visibility store, which can still show one for a while after it was
+   * deleted; such a schedule (describe answers not found) is left out, not an error.
+   */
   async list(): Promise<RehearsalSchedule[]> {
     const out: RehearsalSchedule[] = [];
     for await (const s of this.client.schedule.list()) {
       if (s.action?.workflowType !== 'drill') continue;
-      out.push(await this.describe(s.scheduleId));
+      try {
+        out.push(await this.describe(s.scheduleId));
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      }
     }
     return out;
   }
