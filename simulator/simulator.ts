@@ -159,10 +159,14 @@ export class Simulator {
     return cfg;
   }
 
-  /** Take an AZ down (API fails, jobs and replication freeze) or bring it back. */
+  /**
+   * Take an AZ down (API fails, jobs freeze, replication into and out of it is held per key) or
+   * bring it back (held replications deliver the sources' current state, replication.ts).
+   */
   setAzDown(az: string, down: boolean): void {
     this.cluster(az);
     this.scheduler.setDown(az, down);
+    if (!down) this.stores.azUp(az);
   }
 
   capacity(az: string): Capacity {

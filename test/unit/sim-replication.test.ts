@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlatformProfile } from '../../domain/types.js';
+import { REPLICATION_LAG_SECONDS } from '../../simulator/replication.js';
 import { fleetJob, PLATFORM, simWith } from './fixtures/sim-platform.js';
 
 const JOB = fleetJob('az-a', 'job-a');
@@ -92,5 +93,30 @@ describe('simulated cross-AZ replication', () => {
     expect(newestComplete('az-b', JOB)).toBeGreaterThan(endedAt);
     expect(() => sim.stores.setReplicationDown('az-a', 'az-a', true)).toThrow(/does not replicate into itself/);
     expect(() => sim.stores.setReplicationDown('az-a', 'az-x', true)).toThrow(/az-x is not part of the simulated platform/);
+  });
+
+  it('an AZ down for hours holds one entry per key, not one per write (memory O(objects)), and once it is back its replica is the source\'s current state', () => {
+    const jobB = fleetJob('az-b', 'job-b');
+    const { sim, advance } = simWith([jobB]);
+    advance(3 * 60);
+    const complete = (az: string): number[] => sim.listSnapshots(az, jobB).filter((e) => e.hasMetadata && e.referencedFilesPresent).map((e) => e.completedAtEpochSeconds);
+    sim.setAzDown('az-a', true); // the failed AZ: az-b → az-a cannot deliver
+    advance(60 * 60);
+    const heldAfter1h = sim.stores.counts().replicationsHeld;
+    const pendingAfter1h = sim.scheduler.pending();
+    advance(2 * 60 * 60); // 120 more checkpoints of job-b, each several objects
+    const { replicationsHeld, objects } = sim.stores.counts();
+    expect(sim.scheduler.pending()).toBeLessThanOrEqual(pendingAfter1h); // nothing parked per write
+    expect(replicationsHeld).toBeGreaterThan(0);
+    expect(replicationsHeld).toBeLessThanOrEqual(heldAfter1h);
+    expect(replicationsHeld).toBeLessThanOrEqual(objects); // a key, not a write: never more than the objects there are
+    const newestAtReturn = Math.max(...complete('az-b'));
+    const sourcePaths = new Set(sim.listSnapshots('az-b', jobB).map((e) => e.path));
+    sim.setAzDown('az-a', false);
+    advance(REPLICATION_LAG_SECONDS.max + 1);
+    expect(sim.stores.counts().replicationsHeld).toBe(0);
+    expect(Math.max(...complete('az-a'))).toBeGreaterThanOrEqual(newestAtReturn);
+    for (const e of sim.listSnapshots('az-b', jobB)) sourcePaths.add(e.path);
+    expect(sim.listSnapshots('az-a', jobB).filter((e) => !sourcePaths.has(e.path))).toEqual([]); // retired during the outage: never delivered, or deleted again
   });
 });
