@@ -31,6 +31,7 @@ import { messageOf } from '../domain/error-message.js';
 import { drillFailureMessage } from '../domain/outcome-message.js';
 import { evacuationDetails, evacuationSummary, failbackSummary } from '../domain/run-summary.js';
 import { drillAbortUpdate, drillDecisionUpdate, drillStatusQuery } from './drill-messages.js';
+import { CATALOG_SYNC_ACTIVITY } from './catalog-sync.js';
 import { evacuateAz } from './evacuate-az.js';
 import { failbackDrill } from './failback.js';
 import { abortSignal } from './messages.js';
@@ -44,6 +45,8 @@ const retry = { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '60s', retry });
 /** Verification waits for checkpoints in the target AZ: long, heartbeating. */
 const slow = proxyActivities<Activities>({ startToCloseTimeout: '30m', heartbeatTimeout: '60s', retry });
+/** Catalog syncs: timed for a 40,000-job fleet, heartbeating (catalog-sync.ts). */
+const catalog = proxyActivities<Activities>(CATALOG_SYNC_ACTIVITY);
 
 /** Failback jobs in flight at once. */
 const FAILBACK_WINDOW = 20;
@@ -109,7 +112,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
   const runStep = async (step: RunbookStep, rec: DrillStepRecord): Promise<string> => {
     if ('readiness' in step) {
       const limits = step.readiness;
-      const synced = await acts.syncCatalog.executeWithOptions({ summary: 'catalog sync for the readiness check' }, []);
+      const synced = await catalog.syncCatalog.executeWithOptions({ summary: 'catalog sync for the readiness check' }, []);
       const plan = await acts.planEvacuation.executeWithOptions({ summary: `readiness: plan ${runbook.sourceAz} → ${runbook.targetAz} without acting` }, [{
         evacuationId: `${evacuationId}.readiness`, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, mode: 'drill',
         catalogVersion: synced.version, scope: evacuateScope(), requestedBy: input.requestedBy, triggeredAtMs: Date.now(),
@@ -144,7 +147,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       return acts.drillFault.executeWithOptions({ summary: `inject fault ${JSON.stringify(step.fault)}` }, [{ drillId, sourceAz: runbook.sourceAz, targetAz: runbook.targetAz, fault: step.fault, teardown: false }]);
     }
     if ('evacuate' in step) {
-      const synced = await acts.syncCatalog.executeWithOptions({ summary: `catalog sync before the evacuation ${runbook.sourceAz} → ${runbook.targetAz}` }, []);
+      const synced = await catalog.syncCatalog.executeWithOptions({ summary: `catalog sync before the evacuation ${runbook.sourceAz} → ${runbook.targetAz}` }, []);
       status.evacuationId = evacuationId;
       // Started outside the drill's cancellation scope: cancelling the drill aborts the
       // evacuation with a signal (jobs in flight finish) instead of cancelling it mid-step.

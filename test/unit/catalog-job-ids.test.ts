@@ -2,7 +2,8 @@
  * Catalog sync keeps each job's Flink job ids across versions (activities/catalog-sync.ts over
  * the in-process simulator and the file catalog store, in the SDK's MockActivityEnvironment): the live status.jobStatus.jobId first,
  * then what the previous version held, bounded; never the standby's; and a lookup over them
- * finds the job's own snapshots but not its hot standby's under the same prefixes.
+ * finds the job's own snapshots but not its hot standby's under the same prefixes. And the sync
+ * heartbeats while a slow fleet read runs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,5 +90,35 @@ describe('catalog sync records the job ids a job has had', () => {
     const many = { ...catalog, jobs: catalog.jobs.map((j) => ({ ...j, jobIds: Array.from({ length: MAX_JOB_IDS + 1 }, (_, i) => i.toString(16).padStart(32, '0')) })) };
     expect(() => validateCatalog(many, 'catalog v1')).toThrow(/jobIds/);
     expect(() => validateCatalog(catalog, 'catalog v1')).not.toThrow();
+  });
+});
+
+describe('catalog sync heartbeats', () => {
+  it('heartbeats while a slow fleet read runs, so a heartbeat timeout does not kill a live sync', async () => {
+    const { sim, advance } = simWith([fleetJob('az-a', 'job-a')]);
+    advance(5);
+    const dir = mkdtempSync(join(tmpdir(), 'az-evac-catalog-'));
+    dirs.push(dir);
+    // Short heartbeat timeout (beats every third of it). The fleet read answers only after
+    // two heartbeats (a read slower than the timeout): without them it never does and the test times out.
+    const env = new MockActivityEnvironment({ activityType: 'syncCatalog', heartbeatTimeoutMs: 300 });
+    const beats: unknown[] = [];
+    let heard = (): void => undefined;
+    env.on('heartbeat', (d: unknown) => {
+      beats.push(d);
+      heard();
+    });
+    const readFleet = async (): Promise<ReturnType<typeof sim.readFleet>> => {
+      await new Promise<void>((resolve) => {
+        heard = () => beats.length >= 2 && resolve();
+      });
+      return sim.readFleet();
+    };
+    const catalogs = new FileCatalogStore(dir);
+    const deps = { fleet: { readFleet }, catalogs } as unknown as ActivityDeps;
+    await env.run(createCatalogActivities(deps).syncCatalog);
+    expect((await catalogs.latest())!.jobs.map((j) => j.name)).toEqual(['job-a']);
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(beats[0]).toMatch(/catalog sync/);
   });
 });
