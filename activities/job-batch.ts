@@ -19,10 +19,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import pRetry from 'p-retry';
 import { applyPromotion, stopsWithSavepoint, type BurstResult, type BurstScope, type JobOutcome, type JobTask, type StartBurst, type StartingJob, type StartupWatch } from '../domain/evacuation.js';
+import { DEFAULT_RTO_RATES } from '../domain/rto-estimate.js';
+import { restoresAtOnce, startupDeadline, type StartupDeadline } from '../domain/startup-deadline.js';
+import type { JobRtoForecast } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
+import type { StoredPlan } from '../platform/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, terminal } from './failures.js';
-import { loadJobContext } from './job-context.js';
+import { loadJobContext, type JobContext } from './job-context.js';
 import { targetResource, type createJobSteps } from './job-steps.js';
 import type { createPlannedStopActivities } from './planned-stop.js';
 import { heartbeating } from './poll.js';
@@ -49,6 +53,38 @@ const WATCH_GATHER_MS = 250;
 function reasonOf(err: unknown): string {
   if (err instanceof ApplicationFailure) return `${err.type ? `${err.type}: ` : ''}${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Per stored plan, computed once for all its jobs: the forecast's jobs by key and the most restores at once (domain/startup-deadline.ts). */
+const restoreQueues = new WeakMap<StoredPlan, { forecast: Map<string, JobRtoForecast>; atOnce: number }>();
+
+/** Where the forecast's state size came from, in words for a deadline's `why`. */
+const STATE_FROM: Record<JobRtoForecast['inputs']['stateFrom'], string> = {
+  snapshot: "the newest snapshot's _metadata at planning",
+  catalog: "the platform's size at catalog sync",
+  default: 'the nominal default size',
+  none: "the platform's size at catalog sync",
+};
+
+/**
+ * The start-up deadline of a job just deployed (domain/startup-deadline.ts): the tier's
+ * start-up timeout plus its restore at its share of the target AZ's object-store bandwidth,
+ * with the plan's forecast rates and state size (the catalog's size when the forecast has none
+ * for the job, e.g. a hot standby that fell back to a redeploy).
+ */
+function deadlineOf(ctx: JobContext, scope: BurstScope, restoring: boolean): StartupDeadline {
+  let queue = restoreQueues.get(ctx.stored);
+  if (!queue) {
+    queue = { forecast: new Map((ctx.stored.plan.rto?.jobs ?? []).map((f) => [f.key, f])), atOnce: restoresAtOnce(ctx.stored.plan.admitted, ctx.stored.policy) };
+    restoreQueues.set(ctx.stored, queue);
+  }
+  const f = queue.forecast.get(ctx.planned.key);
+  const known = f && f.inputs.stateFrom !== 'none' ? f.inputs : undefined;
+  return startupDeadline({
+    startupTimeoutSeconds: scope.startupTimeoutSeconds, restoring,
+    stateBytes: known ? known.stateBytes : ctx.job.stateSizeBytes, stateFrom: STATE_FROM[known?.stateFrom ?? 'catalog'],
+    rates: ctx.stored.plan.rto?.rates ?? DEFAULT_RTO_RATES, timeScale: ctx.stored.policy.timeScale, restoresAtOnce: queue.atOnce, targetAz: scope.targetAz,
+  });
 }
 
 /** Whether a step's failure is worth another attempt (Temporal's rule: everything but a non-retryable ApplicationFailure). */
@@ -91,7 +127,10 @@ export function createJobBatchActivities(deps: ActivityDeps, steps: ReturnType<t
           });
         } catch (err) {
           if (signal.aborted || !(err instanceof PlatformError)) throw err;
-          if (err.code === 'timeout') throw terminal('StartupTimeout', `${outcome.key} did not reach RUNNING in ${az} within ${scope.startupTimeoutSeconds.toFixed(0)}s: ${err.message}`);
+          if (err.code === 'timeout') {
+            const budget = outcome.startupDeadline ? `${outcome.startupDeadline.seconds.toFixed(0)}s of its apply (${outcome.startupDeadline.why})` : `${scope.startupTimeoutSeconds.toFixed(0)}s`;
+            throw terminal('StartupTimeout', `${outcome.key} did not reach RUNNING in ${az} within ${budget}: ${err.message}`);
+          }
           throw asFailure(`start-up of ${outcome.key} in ${az}`, err);
         }
       }, signal);
@@ -163,7 +202,10 @@ export function createJobBatchActivities(deps: ActivityDeps, steps: ReturnType<t
       outcome.fence = started.fence;
       if (started.fenceSeen) outcome.fenceSeen = started.fenceSeen;
       const appliedAtMs = started.phases.apply?.endedAtMs ?? Date.now();
-      return { starting: { outcome, generation: started.generation, restoring: started.snapshotPath !== undefined, deadlineMs: appliedAtMs + burst.startupTimeoutSeconds * 1000 } };
+      const restoring = started.snapshotPath !== undefined;
+      step = 'start-up deadline';
+      outcome.startupDeadline = deadlineOf(await loadJobContext(deps, burst, task.key), burst, restoring);
+      return { starting: { outcome, generation: started.generation, restoring, deadlineMs: appliedAtMs + outcome.startupDeadline.seconds * 1000 } };
     } catch (err) {
       if (signal.aborted) throw err;
       return finish('failed', `${step} failed after retries: ${reasonOf(err)} (workflow ${workflowOf()})`);
@@ -173,18 +215,22 @@ export function createJobBatchActivities(deps: ActivityDeps, steps: ReturnType<t
   /**
    * Wait on jobs' start-ups (`waits[i]` settles job i, or rejects when `handOver` or the
    * activity's cancellation aborts it) once `ready` has resolved: return as soon as at least
-   * one job has settled and WATCH_GATHER_MS more have passed (or every job has settled), then
-   * abort the waits of the jobs still starting, which come back undefined.
+   * one job has settled and WATCH_GATHER_MS more have passed (or every job has settled, or
+   * `atMostMs` have passed since `ready` with none settled), then abort the waits of the jobs
+   * still starting, which come back undefined.
    * @throws the cancellation when the activity is cancelled
    */
-  async function settleSome(waits: Array<Promise<JobOutcome>>, ready: Promise<unknown>, handOver: AbortController): Promise<Array<JobOutcome | undefined>> {
+  async function settleSome(waits: Array<Promise<JobOutcome>>, ready: Promise<unknown>, handOver: AbortController, atMostMs = Infinity): Promise<Array<JobOutcome | undefined>> {
     const cancelled = Context.current().cancellationSignal;
     const finals: Array<JobOutcome | undefined> = waits.map(() => undefined);
     let someSettled!: () => void;
     const firstSettled = new Promise<void>((r) => { someSettled = r; });
     const all = Promise.allSettled(waits.map((w, i) => w.then((o) => { finals[i] = o; someSettled(); })));
     await ready;
-    await Promise.race([firstSettled, all]);
+    let cap: NodeJS.Timeout | undefined;
+    const capped = atMostMs < Infinity ? new Promise((r) => { cap = setTimeout(r, atMostMs); }) : new Promise(() => undefined);
+    await Promise.race([firstSettled, all, capped]);
+    clearTimeout(cap);
     await Promise.race([all, new Promise((r) => setTimeout(r, WATCH_GATHER_MS))]);
     handOver.abort();
     await all;
@@ -198,8 +244,11 @@ export function createJobBatchActivities(deps: ActivityDeps, steps: ReturnType<t
      * the first round of their start-up waits: once every job's steps have ended, it returns
      * as soon as one job is settled (RUNNING, failed, skipped, promoted) and WATCH_GATHER_MS
      * more have passed; the jobs still starting then come back `starting`, for
-     * awaitJobsRunning. A burst of one job costs one activity from dispatch to RUNNING. Start-up
-     * times are those the waits saw, whenever the burst returns.
+     * awaitJobsRunning, at the latest once the tier's start-up timeout has passed after the
+     * last job's steps (a job's deadline may be later, by its restore: the watcher's
+     * start-to-close follows the deadlines, the burst's does not). A burst of one job costs one
+     * activity from dispatch to RUNNING. Start-up times are those the waits saw, whenever the
+     * burst returns.
      * @returns one result per job of `burst.jobs`, in their order
      * @throws CancelledFailure when the activity is cancelled (nothing else: a job's failure is its result)
      */
@@ -212,7 +261,7 @@ export function createJobBatchActivities(deps: ActivityDeps, steps: ReturnType<t
         const r = await s;
         return 'done' in r ? r.done : awaitStartup(burst, r.starting, waiting);
       });
-      const finals = await settleSome(waits, Promise.all(started), handOver);
+      const finals = await settleSome(waits, Promise.all(started), handOver, burst.startupTimeoutSeconds * 1000);
       const results = await Promise.all(started);
       return results.map((r, i) => {
         const done = finals[i];

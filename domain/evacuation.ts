@@ -5,6 +5,7 @@
  * counts, never the catalog or the plan (docs/design.md#temporal-limits: 2 MB per payload).
  */
 import type { RestoreEvidence } from './restore-verdict.js';
+import type { StartupDeadline } from './startup-deadline.js';
 import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js';
 
 /**
@@ -367,7 +368,11 @@ export interface StartingJob {
   generation: number;
   /** Whether the job restores state (a checkpoint or savepoint path): RUNNING then needs a checkpoint after the restore. */
   restoring: boolean;
-  /** Epoch ms (worker clock) after which the start-up has failed its budget: apply + startupTimeoutSeconds. */
+  /**
+   * Epoch ms (worker clock) after which the start-up has failed its budget: apply +
+   * outcome.startupDeadline.seconds (the tier's start-up timeout plus the job's restore at its
+   * share of the target AZ's object-store bandwidth: domain/startup-deadline.ts).
+   */
   deadlineMs: number;
 }
 
@@ -589,6 +594,12 @@ export interface JobOutcome {
   restore?: RestoreEvidence;
   /** What was seen of the source copy when the target copy started, and when. */
   fenceSeen?: FenceSeen;
+  /**
+   * The start-up deadline the job had once deployed, and why (domain/startup-deadline.ts):
+   * wall seconds after its apply by which it had to count RUNNING. Absent for jobs not deployed
+   * (promoted, failed or skipped before the apply) and in outcomes recorded before it existed.
+   */
+  startupDeadline?: StartupDeadline;
   /**
    * Step name → { startedAtMs, endedAtMs, attempts }. Steps: savepoint (planned moves: the stop in
    * the source), promote, snapshot (or replica: a planned move's wait for its savepoint in the

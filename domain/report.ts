@@ -90,6 +90,8 @@ export interface JobReport {
    */
   restore?: JobOutcome['restore'];
   restoreVerifiedSeconds?: number;
+  /** The start-up deadline the job had once deployed, and why (JobOutcome.startupDeadline: wall seconds after its apply). */
+  startupDeadline?: JobOutcome['startupDeadline'];
   /**
    * The plan's forecast of this job (Plan.rto, domain/rto-estimate.ts), beside `rtoSeconds`
    * achieved: trigger → RUNNING predicted (`seconds`), its parts and its inputs. Absent for
@@ -215,6 +217,7 @@ export function buildReport(input: ReportInput): EvacuationReport {
     if (o.outcome === 'running') line.rtoSeconds = secondsSince(t0, o.endedAtMs);
     if (o.restore) line.restore = o.restore;
     if (o.restore?.kind === 'checkpoint-after-restore') line.restoreVerifiedSeconds = secondsSince(t0, o.restore.checkpointAtMs);
+    if (o.startupDeadline) line.startupDeadline = o.startupDeadline;
     Object.assign(line, predictedOf(p.key));
     return line;
   });

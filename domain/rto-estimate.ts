@@ -175,6 +175,18 @@ export const MAX_RTO_SAMPLES = 1000;
  */
 export type StateSizeFact = { bytes: number; snapshotPath: string; ageSeconds?: number } | { unread: string };
 
+/**
+ * How fast one restore of `stateBytes` reads alone, bytes/s of the platform's clock: the
+ * rates' per-job restore rate, or faster when the documented default bounds a restore alone
+ * (RtoPlatformLimits.restoreMaxSecondsAlone > 0; a measured rate already says how long
+ * restores took, so the bound does not apply to it).
+ */
+export function restoreCapBytesPerSecond(rates: RtoRates, stateBytes: number): number {
+  const limits = rates.platform ?? DEFAULT_PLATFORM_LIMITS;
+  const capped = rates.restoreFrom.from === 'default' && limits.restoreMaxSecondsAlone > 0;
+  return Math.max(rates.restoreBytesPerSecond, capped ? stateBytes / limits.restoreMaxSecondsAlone : 0);
+}
+
 /** Inputs of estimateRto. */
 export interface EstimateInput {
   plan: Pick<Plan, 'admitted'>;
@@ -277,9 +289,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       return;
     }
     sim.left = stateBytes;
-    // The at-most-alone bound is part of the documented default; a measured rate already says how long restores took.
-    const capped = rates.restoreFrom.from === 'default' && limits.restoreMaxSecondsAlone > 0;
-    sim.capBytesPerSecond = Math.max(rates.restoreBytesPerSecond, capped ? stateBytes / limits.restoreMaxSecondsAlone : 0);
+    sim.capBytesPerSecond = restoreCapBytesPerSecond(rates, stateBytes);
     if (stepCap === Infinity && stepTotal === Infinity) deploy(sim, now);
     else {
       sim.stepLeft = 1;

@@ -40,7 +40,7 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
     await targetApiDown(fleet, 0.3, 10_000, baselineSeconds);
   });
 
-  it('a job that never becomes RUNNING fails with a start-up timeout; the others move', async () => {
+  it('a job that never becomes RUNNING fails at its start-up deadline (timeout + its restore share), named in the report; the others move', async () => {
     let victim = '';
     await runScenario(fleet, { fault: 'one job never RUNNING', when: 'from its deploy', baselineSeconds }, {
       before: async (h) => {
@@ -53,6 +53,11 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
         expect(line.outcome).toBe('failed');
         expect(line.reason).toMatch(/StartupTimeout/);
         expect(line.reason).toContain(victim);
+        // Its deadline: the tier's start-up timeout plus its restore at its share of az-b's store, named in the reason and on its line.
+        const deadline = line.startupDeadline!;
+        expect(deadline.seconds).toBe(deadline.timeoutSeconds + deadline.restoreSeconds);
+        expect(deadline.restoreSeconds).toBeGreaterThan(0);
+        expect(line.reason).toContain(`within ${deadline.seconds.toFixed(0)}s of its apply (${deadline.why})`);
         const others = report.jobs.filter((j) => reportKey(j) !== victim && j.tier !== 'P3');
         expect(others.length).toBeGreaterThan(10);
         expect(others.filter((j) => j.outcome !== 'running')).toEqual([]);

@@ -1,0 +1,117 @@
+/**
+ * A job's start-up deadline: how long after its apply a deployed job may take to count RUNNING
+ * in the target AZ (restored means restored: docs/design.md#restored-means-restored) before it
+ * fails `StartupTimeout`. The tier's `startupTimeoutSeconds` is one job's start-up; a restoring
+ * job also reads its state from the target AZ's object store, whose read bandwidth every restore
+ * of the evacuation shares, so its deadline grows by the time its restore takes when the most
+ * restores the evacuation can run at once share that bandwidth
+ * (docs/design.md#start-up-deadline-and-the-restore-queue). Pure.
+ *
+ * The restore time is computed with the forecast's rates (domain/rto-estimate.ts: the per-job
+ * restore rate, measured or default, and the AZ's object-store read bandwidth), not a second
+ * rate model.
+ */
+import { DEFAULT_PLATFORM_LIMITS, restoreCapBytesPerSecond } from './rto-estimate.js';
+import type { PlannedJob, RtoRates, TiersPolicy } from './types.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** A job's start-up deadline and why it is what it is. Wall seconds (the engine's clock, as the tier's start-up timeout). */
+export interface StartupDeadline {
+  /** Apply → deadline, wall seconds: `timeoutSeconds` + `restoreSeconds`. */
+  seconds: number;
+  /** The tier's start-up timeout, wall seconds (tiers.yaml startupTimeoutSeconds ÷ time scale). */
+  timeoutSeconds: number;
+  /** Wall seconds added for the job's restore at its share of the AZ's object-store read bandwidth (whole seconds, rounded up); 0 when it restores nothing. */
+  restoreSeconds: number;
+  /** The computation in words, e.g. `600s start-up timeout + 1624s restore: 40.00 GiB (…) at 23.5 MiB/s, az-b's 64.0 GiB/s object-store read bandwidth shared by up to 2791 restores at once`. */
+  why: string;
+}
+
+/** Inputs of startupDeadline. */
+export interface StartupDeadlineInput {
+  /** The tier's start-up timeout, wall seconds; > 0. */
+  startupTimeoutSeconds: number;
+  /** Whether the job restores state (it was deployed with a snapshot path). */
+  restoring: boolean;
+  /** State bytes it restores (≥ 0; ignored when not restoring), and where that figure came from, in words. */
+  stateBytes: number;
+  stateFrom: string;
+  /** The forecast's rates (Plan.rto.rates, else DEFAULT_RTO_RATES): platform seconds and bytes/s. */
+  rates: RtoRates;
+  /** Model seconds per wall second (TiersPolicy.timeScale); > 0. */
+  timeScale: number;
+  /** The most restores the evacuation runs at once in the target AZ (restoresAtOnce); integer ≥ 1. */
+  restoresAtOnce: number;
+  /** The target AZ, for the words. */
+  targetAz: string;
+}
+
+/**
+ * The most jobs of an evacuation in flight at once in the target AZ, hence the most restores
+ * reading its object store at once: a job holds its tier's concurrency slot from dispatch until
+ * it is RUNNING (restore proven) or failed, so a tier has at most min(maxConcurrency, its
+ * admitted jobs) in flight. With `borrowIdleSlots` a tier starts while earlier ones still have
+ * jobs in flight, so every tier may overlap: the sum over tiers; strictly one tier after the
+ * other: the largest tier's. Every admitted job counts, hot standbys included (a promotion that
+ * falls back to a redeploy restores).
+ * @param admitted the plan's admitted jobs
+ * @returns an integer ≥ 1
+ */
+export function restoresAtOnce(admitted: readonly Pick<PlannedJob, 'tier'>[], policy: Pick<TiersPolicy, 'tiers' | 'borrowIdleSlots'>): number {
+  const perTier = new Map<string, number>();
+  for (const p of admitted) perTier.set(p.tier, (perTier.get(p.tier) ?? 0) + 1);
+  const inFlight = [...perTier].map(([tier, n]) => Math.min(n, policy.tiers[tier as PlannedJob['tier']].maxConcurrency));
+  const most = policy.borrowIdleSlots ? inFlight.reduce((a, b) => a + b, 0) : Math.max(0, ...inFlight);
+  return Math.max(1, most);
+}
+
+/**
+ * The start-up deadline of a job just applied:
+ *
+ *     seconds = startupTimeoutSeconds + restoreSeconds
+ *     restoreSeconds = stateBytes ÷ min(job's restore rate alone, AZ read bandwidth ÷ restoresAtOnce) ÷ timeScale
+ *
+ * (restoreSeconds 0 when the job restores nothing). The object store shares its bandwidth
+ * max-min fairly among the restores reading it (docs/design.md#predicted-rto), and at most
+ * `restoresAtOnce` of this evacuation's restores read at once, so the job's restore progresses
+ * at least at that share all along: restoreSeconds bounds its restore time under the forecast's
+ * rates, whatever the order the restores start in. A job that never becomes RUNNING still fails,
+ * at most `seconds` after its apply.
+ * @throws Error naming the value and the fix when a number is out of range
+ */
+export function startupDeadline(input: StartupDeadlineInput): StartupDeadline {
+  const { startupTimeoutSeconds: timeout, timeScale, restoresAtOnce: atOnce } = input;
+  if (!(Number.isFinite(timeout) && timeout > 0)) throw new Error(`start-up timeout is ${timeout} s; it must be a finite number > 0 (tiers.yaml startupTimeoutSeconds ÷ timeScale)`);
+  if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new Error(`time scale is ${timeScale}; it must be a finite number > 0 (tiers.yaml timeScale)`);
+  if (!(Number.isInteger(atOnce) && atOnce >= 1)) throw new Error(`restores at once is ${atOnce}; it must be an integer ≥ 1 (restoresAtOnce of the plan)`);
+  const head = `${fmt(timeout)}s start-up timeout`;
+  if (!input.restoring || input.stateBytes === 0) {
+    return { seconds: timeout, timeoutSeconds: timeout, restoreSeconds: 0, why: `${head} (${input.restoring ? 'no state to restore' : 'restores nothing'})` };
+  }
+  if (!(Number.isFinite(input.stateBytes) && input.stateBytes > 0)) throw new Error(`state size is ${input.stateBytes} bytes; it must be a finite number ≥ 0 (the catalog's stateSizeBytes or the snapshot's _metadata)`);
+  const alone = restoreCapBytesPerSecond(input.rates, input.stateBytes);
+  if (!(Number.isFinite(alone) && alone > 0)) throw new Error(`restore rate is ${alone} bytes/s; it must be a finite number > 0 (the forecast's restoreBytesPerSecond)`);
+  const bandwidth = (input.rates.platform ?? DEFAULT_PLATFORM_LIMITS).objectStoreReadBytesPerSecond;
+  const shared = bandwidth > 0 ? bandwidth / atOnce : Infinity;
+  const share = Math.min(alone, shared);
+  const restoreSeconds = Math.ceil(input.stateBytes / share / timeScale);
+  const store = bandwidth > 0
+    ? `${input.targetAz}'s ${(bandwidth / GiB).toFixed(1)} GiB/s object-store read bandwidth shared by up to ${atOnce} restores at once`
+    : `no object-store bandwidth limit for ${input.targetAz}`;
+  const rate = share < alone ? `at ${fmtMiB(share)} MiB/s (${store}; ${fmtMiB(alone)} MiB/s alone)` : `at ${fmtMiB(share)} MiB/s, its rate alone (${store})`;
+  const clock = timeScale === 1 ? '' : `, ÷ time scale ${timeScale}`;
+  return {
+    seconds: timeout + restoreSeconds, timeoutSeconds: timeout, restoreSeconds,
+    why: `${head} + ${restoreSeconds}s restore: ${(input.stateBytes / GiB).toFixed(2)} GiB (${input.stateFrom}) ${rate}${clock}`,
+  };
+}
+
+function fmt(seconds: number): string {
+  return Number.isInteger(seconds) ? String(seconds) : seconds.toFixed(1);
+}
+
+function fmtMiB(bytesPerSecond: number): string {
+  return (bytesPerSecond / MiB).toFixed(1);
+}
