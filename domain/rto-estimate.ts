@@ -223,6 +223,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     stateBytes: number; jarSeconds: number; interval: number; fact?: StateSizeFact;
     dispatch: number; stepLeft: number; stepEnd: number; ready: number; running: number; observed: number;
     capBytesPerSecond: number; left: number; restoreEnd: number; end: number;
+    /** Its share of the object store's read bandwidth now, bytes/s (while restoring). */
+    share: number;
   }
   const tiers = policy.admissionOrder
     .map((tier) => ({ tier, planned: input.plan.admitted.filter((p) => p.tier === tier) }))
@@ -279,7 +281,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       i: order++, p, job, tierIdx, promote, stateBytes, fact,
       jarSeconds: jarBytes / (inCache ? rates.cacheBytesPerSecond : rates.repositoryBytesPerSecond),
       interval: promote ? 0 : spec.checkpointIntervalSeconds ?? limits.defaultCheckpointIntervalSeconds,
-      dispatch: now, stepLeft: 0, stepEnd: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now,
+      dispatch: now, stepLeft: 0, stepEnd: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now, share: 0,
     };
     sims.push(sim);
     if (promote) {
@@ -305,17 +307,41 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     ends.push(sim);
   };
 
-  /** Max-min fair shares of the object store's bandwidth among the running restores (bytes/s by index). */
-  const shares = (): Map<Sim, number> => {
-    const out = new Map<Sim, number>();
-    const sorted = [...restoring].sort((a, b) => a.capBytesPerSecond - b.capBytesPerSecond);
+  /**
+   * A restore joins `restoring`, which is kept sorted by its own rate (ties in joining order),
+   * the order max-min fair sharing hands out bandwidth in: no sort per event.
+   */
+  const startRestore = (sim: Sim): void => {
+    let lo = 0;
+    let hi = restoring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (restoring[mid]!.capBytesPerSecond <= sim.capBytesPerSecond) lo = mid + 1;
+      else hi = mid;
+    }
+    restoring.splice(lo, 0, sim);
+  };
+
+  /** Max-min fair shares of the object store's bandwidth among the running restores (each one's `share`, bytes/s). */
+  const share = (): void => {
     let left = limits.objectStoreReadBytesPerSecond > 0 ? limits.objectStoreReadBytesPerSecond : Infinity;
-    sorted.forEach((r, k) => {
-      const rate = Math.min(r.capBytesPerSecond, left / (sorted.length - k));
-      out.set(r, rate);
-      left -= rate;
-    });
-    return out;
+    for (let k = 0; k < restoring.length; k++) {
+      const r = restoring[k]!;
+      r.share = Math.min(r.capBytesPerSecond, left / (restoring.length - k));
+      left -= r.share;
+    }
+  };
+
+  /** Remove from `list` (in place, order kept) the sims `done` says are done, and return those, last first. */
+  const takeDone = (list: Sim[], done: (sim: Sim) => boolean): Sim[] => {
+    const out: Sim[] = [];
+    let w = 0;
+    for (const sim of list) {
+      if (done(sim)) out.push(sim);
+      else list[w++] = sim;
+    }
+    list.length = w;
+    return out.reverse();
   };
 
   /** Tier `idx` may start dispatching at `at` (a later tier after the engine starts it). */
@@ -334,42 +360,26 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       if (t.next === t.planned.length && policy.borrowIdleSlots) activate(idx + 1, now);
     }
     // Restores that start now.
-    for (let k = starts.length - 1; k >= 0; k--) {
-      const sim = starts[k]!;
-      if (sim.running > now + EPS) continue;
-      starts.splice(k, 1);
+    for (const sim of takeDone(starts, (x) => !(x.running > now + EPS))) {
       if (sim.left <= 0) finishRestore(sim, sim.running);
-      else restoring.push(sim);
+      else startRestore(sim);
     }
-    const rate = shares();
+    share();
     const step = stepRate();
     let nextT = Infinity;
     for (const t of tiers) if (t.activeAt !== undefined && t.activeAt > now + EPS && t.next < t.planned.length) nextT = Math.min(nextT, t.activeAt);
     for (const sim of stepping) nextT = Math.min(nextT, now + sim.stepLeft / step);
     for (const sim of starts) nextT = Math.min(nextT, sim.running);
     for (const sim of ends) nextT = Math.min(nextT, sim.end);
-    for (const sim of restoring) nextT = Math.min(nextT, now + sim.left / rate.get(sim)!);
+    for (const sim of restoring) nextT = Math.min(nextT, now + sim.left / sim.share);
     if (nextT === Infinity) break;
     const dt = Math.max(0, nextT - now);
-    for (const sim of restoring) sim.left -= rate.get(sim)! * dt;
+    for (const sim of restoring) sim.left -= sim.share * dt;
     for (const sim of stepping) sim.stepLeft -= step * dt;
     now = Math.max(now, nextT);
-    for (let k = 0; k < stepping.length;) {
-      const sim = stepping[k]!;
-      if (sim.stepLeft > 1e-7) { k++; continue; }
-      stepping.splice(k, 1);
-      deploy(sim, now);
-    }
-    for (let k = restoring.length - 1; k >= 0; k--) {
-      const sim = restoring[k]!;
-      if (sim.left > sim.capBytesPerSecond * EPS + 1) continue;
-      restoring.splice(k, 1);
-      finishRestore(sim, now);
-    }
-    for (let k = ends.length - 1; k >= 0; k--) {
-      const sim = ends[k]!;
-      if (sim.end > now + EPS) continue;
-      ends.splice(k, 1);
+    for (const sim of takeDone(stepping, (x) => !(x.stepLeft > 1e-7)).reverse()) deploy(sim, now);
+    for (const sim of takeDone(restoring, (x) => !(x.left > x.capBytesPerSecond * EPS + 1))) finishRestore(sim, now);
+    for (const sim of takeDone(ends, (x) => !(x.end > now + EPS))) {
       const t = tiers[sim.tierIdx]!;
       t.free++; t.inFlight--;
       if (!policy.borrowIdleSlots && t.next === t.planned.length && t.inFlight === 0) activate(sim.tierIdx + 1, now);
