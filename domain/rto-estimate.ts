@@ -39,6 +39,7 @@
  */
 import type { EvacuationReport } from './report.js';
 import { readSpec } from './flink-spec.js';
+import { MinHeap } from './min-heap.js';
 import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoEngineOverhead, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -225,6 +226,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     capBytesPerSecond: number; left: number; restoreEnd: number; end: number;
     /** Its share of the object store's read bandwidth now, bytes/s (while restoring). */
     share: number;
+    /** Deploys before its own (the order restores that start at one instant join in). */
+    deployed: number;
   }
   const tiers = policy.admissionOrder
     .map((tier) => ({ tier, planned: input.plan.admitted.filter((p) => p.tier === tier) }))
@@ -234,8 +237,10 @@ export function estimateRto(input: EstimateInput): RtoForecast {
   const threads: number[] = Array.from({ length: Math.max(1, limits.reconcileParallelism) }, () => 0);
   let bindFree = 0;
   const stepping: Sim[] = []; // start steps running, sharing the worker
-  const starts: Sim[] = []; // restores not yet started, by `running`
-  const ends: Sim[] = []; // jobs done at `end`
+  // Deploys not yet RUNNING, by `running` (then deploy order), and jobs not yet done, by `end`.
+  const starts = new MinHeap<Sim>((a, b) => a.running < b.running || (a.running === b.running && a.deployed < b.deployed));
+  const ends = new MinHeap<Sim>((a, b) => a.end < b.end);
+  let deploys = 0;
   const restoring: Sim[] = [];
   let order = 0;
 
@@ -262,6 +267,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     sim.ready = bindFree;
     sim.running = sim.ready + rates.startupSeconds + sim.jarSeconds;
     sim.observed = sim.running + limits.observeSeconds;
+    sim.deployed = deploys++;
     starts.push(sim);
   };
 
@@ -281,7 +287,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       i: order++, p, job, tierIdx, promote, stateBytes, fact,
       jarSeconds: jarBytes / (inCache ? rates.cacheBytesPerSecond : rates.repositoryBytesPerSecond),
       interval: promote ? 0 : spec.checkpointIntervalSeconds ?? limits.defaultCheckpointIntervalSeconds,
-      dispatch: now, stepLeft: 0, stepEnd: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now, share: 0,
+      dispatch: now, stepLeft: 0, stepEnd: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now, share: 0, deployed: 0,
     };
     sims.push(sim);
     if (promote) {
@@ -359,8 +365,10 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       while (t.free > 0 && t.next < t.planned.length) dispatchJob(t, idx, now);
       if (t.next === t.planned.length && policy.borrowIdleSlots) activate(idx + 1, now);
     }
-    // Restores that start now.
-    for (const sim of takeDone(starts, (x) => !(x.running > now + EPS))) {
+    // Restores that start now, the latest deployed first.
+    const starting: Sim[] = [];
+    while (starts.size > 0 && !(starts.peek()!.running > now + EPS)) starting.push(starts.pop()!);
+    for (const sim of starting.sort((a, b) => b.deployed - a.deployed)) {
       if (sim.left <= 0) finishRestore(sim, sim.running);
       else startRestore(sim);
     }
@@ -369,8 +377,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     let nextT = Infinity;
     for (const t of tiers) if (t.activeAt !== undefined && t.activeAt > now + EPS && t.next < t.planned.length) nextT = Math.min(nextT, t.activeAt);
     for (const sim of stepping) nextT = Math.min(nextT, now + sim.stepLeft / step);
-    for (const sim of starts) nextT = Math.min(nextT, sim.running);
-    for (const sim of ends) nextT = Math.min(nextT, sim.end);
+    nextT = Math.min(nextT, starts.peek()?.running ?? Infinity, ends.peek()?.end ?? Infinity);
     for (const sim of restoring) nextT = Math.min(nextT, now + sim.left / sim.share);
     if (nextT === Infinity) break;
     const dt = Math.max(0, nextT - now);
@@ -379,7 +386,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     now = Math.max(now, nextT);
     for (const sim of takeDone(stepping, (x) => !(x.stepLeft > 1e-7)).reverse()) deploy(sim, now);
     for (const sim of takeDone(restoring, (x) => !(x.left > x.capBytesPerSecond * EPS + 1))) finishRestore(sim, now);
-    for (const sim of takeDone(ends, (x) => !(x.end > now + EPS))) {
+    while (ends.size > 0 && !(ends.peek()!.end > now + EPS)) {
+      const sim = ends.pop()!;
       const t = tiers[sim.tierIdx]!;
       t.free++; t.inFlight--;
       if (!policy.borrowIdleSlots && t.next === t.planned.length && t.inFlight === 0) activate(sim.tierIdx + 1, now);

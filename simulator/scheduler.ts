@@ -15,6 +15,7 @@
  * the AZ comes back, re-queued with the model time it still had to wait (a down AZ makes
  * no progress).
  */
+import { MinHeap } from '../domain/min-heap.js';
 
 /** Wall clock in milliseconds (injectable for tests). */
 export type WallClock = () => number;
@@ -62,7 +63,7 @@ interface Event {
 
 /** Priority queue of model-time events drained by one tick. */
 export class Scheduler {
-  private heap: Event[] = [];
+  private readonly heap = new MinHeap<Event>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly down = new Map<string, { since: number; parked: Event[] }>();
@@ -81,7 +82,7 @@ export class Scheduler {
 
   /** Run `run` at model time `at` (epoch seconds), when none of `azs` is down. */
   at(at: number, azs: readonly string[], run: () => void): void {
-    this.push({ at, seq: this.seq++, azs, run });
+    this.heap.push({ at, seq: this.seq++, azs, run });
   }
 
   /** Run `run` after `delaySeconds` of model time. */
@@ -105,7 +106,7 @@ export class Scheduler {
 
   /** Events queued (parked ones included). */
   pending(): number {
-    let n = this.heap.length;
+    let n = this.heap.size;
     for (const d of this.down.values()) n += d.parked.length;
     return n;
   }
@@ -124,15 +125,15 @@ export class Scheduler {
     const entry = this.down.get(az);
     if (!entry) return;
     this.down.delete(az);
-    for (const e of entry.parked) this.push({ ...e, at: now + Math.max(0, e.at - entry.since) });
+    for (const e of entry.parked) this.heap.push({ ...e, at: now + Math.max(0, e.at - entry.since) });
   }
 
   /** Run every event due at model time now (events scheduled while running run too when due). */
   runDue(): number {
     const now = this.clock.now();
     let ran = 0;
-    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
-      const e = this.pop();
+    while ((this.heap.peek()?.at ?? Infinity) <= now) {
+      const e = this.heap.pop()!;
       const downAz = e.azs.find((az) => this.down.has(az));
       if (downAz !== undefined) {
         this.down.get(downAz)!.parked.push(e);
@@ -163,44 +164,7 @@ export class Scheduler {
 
   /** Drop every queued event (reset). */
   clear(): void {
-    this.heap = [];
+    this.heap.clear();
     this.down.clear();
-  }
-
-  private less(a: Event, b: Event): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(e: Event): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  private pop(): Event {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
   }
 }
