@@ -68,7 +68,7 @@ export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
   const key = jobKey(job);
   checkInput(input, key);
   const rewrite = sourceAzMatcher(source, layout);
-  const toTarget = (s: string): string => s.replace(rewrite.regex, (m) => (rewrite.roles.get(m) === 'kept' ? m : target[rewrite.roles.get(m) as keyof AzProfile]));
+  const toTarget = (s: string): string => (rewrite.any.test(s) ? s.replace(rewrite.regex, (m) => (rewrite.roles.get(m) === 'kept' ? m : target[rewrite.roles.get(m) as keyof AzProfile])) : s);
   const spec = mapStrings(job.deployment.spec, toTarget) as Json;
   const jobSpec = spec.job as Json;
   const namespace = input.namespace ?? job.namespace;
@@ -140,29 +140,32 @@ export function renderForTargetAz(input: RenderInput): FlinkDeploymentManifest {
  * which record the source AZ on purpose) and, under `symmetric`, bucket names (shared by all AZs).
  */
 export function findSourceAzLeftovers(manifest: unknown, source: AzProfile, layout: StorageLayout): string[] {
-  const { regex, roles } = sourceAzMatcher(source, layout);
+  const { regex, any, roles } = sourceAzMatcher(source, layout);
   const found: string[] = [];
-  const walk = (value: unknown, path: (string | number)[]): void => {
+  const leftover = (s: string): boolean => any.test(s) && [...s.matchAll(regex)].some((m) => roles.get(m[0]) !== 'kept');
+  const path: (string | number)[] = []; // the walk's position, pushed and popped (copied only for a leftover)
+  const walk = (value: unknown): void => {
     if (typeof value === 'string') {
-      for (const m of value.matchAll(regex)) {
-        if (roles.get(m[0]) !== 'kept') {
-          found.push(formatPath(path));
-          return;
-        }
-      }
+      if (leftover(value)) found.push(formatPath(path));
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, [...path, i]));
+      value.forEach((v, i) => {
+        path.push(i);
+        walk(v);
+        path.pop();
+      });
     } else if (value !== null && typeof value === 'object') {
       const ownMeta = path.length === 2 && path[0] === 'metadata' && (path[1] === 'labels' || path[1] === 'annotations');
       for (const [k, v] of Object.entries(value)) {
         if (ownMeta && k.startsWith(LABEL_PREFIX)) continue;
+        path.push(k);
         // Keys are not rewritten by the renderer: a key naming the source AZ is a leftover too.
-        if ([...k.matchAll(regex)].some((m) => roles.get(m[0]) !== 'kept')) found.push(`${formatPath([...path, k])} (key)`);
-        walk(v, [...path, k]);
+        if (leftover(k)) found.push(`${formatPath(path)} (key)`);
+        walk(v);
+        path.pop();
       }
     }
   };
-  walk(manifest, []);
+  walk(manifest);
   return found;
 }
 
@@ -181,16 +184,35 @@ export function sourceAzLeftoverProblem(manifest: FlinkDeploymentManifest, sourc
  * A regex matching the source AZ's identifying strings as whole tokens (not inside a longer
  * name), longest first, and the AzProfile field each one is; `kept` marks bucket names shared
  * by all AZs under `symmetric`, matched only so that an AZ name inside them is left alone.
+ * `any` is the same pattern without the global flag, to test a string cheaply first. Built once
+ * per profile and layout (planning renders every job of the AZ with the same two profiles).
  */
-function sourceAzMatcher(source: AzProfile, layout: StorageLayout): { regex: RegExp; roles: Map<string, keyof AzProfile | 'kept'> } {
+function sourceAzMatcher(source: AzProfile, layout: StorageLayout): SourceAzMatcher {
+  const cacheKey = JSON.stringify([layout, source.stateBucket, source.artifactBucket, source.s3Endpoint, source.imageRegistry, source.zone, source.name]);
+  const hit = matchers.get(cacheKey);
+  if (hit) return hit;
   const roles = new Map<string, keyof AzProfile | 'kept'>();
   for (const field of ['stateBucket', 'artifactBucket', 's3Endpoint', 'imageRegistry', 'zone', 'name'] as const) {
     const isBucket = field === 'stateBucket' || field === 'artifactBucket';
     if (source[field] !== '' && !roles.has(source[field])) roles.set(source[field], isBucket && layout === 'symmetric' ? 'kept' : field);
   }
   const tokens = [...roles.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return { regex: new RegExp(`(?<![A-Za-z0-9])(?:${tokens.join('|')})(?![A-Za-z0-9])`, 'g'), roles };
+  const pattern = `(?<![A-Za-z0-9])(?:${tokens.join('|')})(?![A-Za-z0-9])`;
+  const matcher = { regex: new RegExp(pattern, 'g'), any: new RegExp(pattern), roles };
+  if (matchers.size >= MAX_MATCHERS) matchers.clear();
+  matchers.set(cacheKey, matcher);
+  return matcher;
 }
+
+interface SourceAzMatcher {
+  regex: RegExp;
+  any: RegExp;
+  roles: Map<string, keyof AzProfile | 'kept'>;
+}
+
+/** Matchers by source profile and layout; a handful of AZs in practice, bounded anyway. */
+const matchers = new Map<string, SourceAzMatcher>();
+const MAX_MATCHERS = 64;
 
 function checkInput(input: RenderInput, key: string): void {
   const { job, source, target, layout, restore } = input;
