@@ -13,9 +13,21 @@
  * identity with no simulator URL (clusters and the per-AZ S3 servers only: the stand-in
  * writes checkpoints, savepoints and jars there), and takes az-a down by STOPPING its
  * kube-apiserver. It needs the S3 servers (`--no-s3` is refused).
+ *
+ * `--replication-outage` (simulator platform) first plays protection catching up after a
+ * replication outage, before the trigger (docs/protection.md): S3 replication az-a → az-b stops;
+ * `protect status` polls show the RPO an evacuation would pay now growing until P1 jobs are
+ * unprotected (protection cannot help while the pair counts as replicating: it waits for
+ * replication); the on-call engineer declares the pair not replicating (the platform profile's
+ * notReplicated) and syncs the catalog; one protection pass takes savepoints and ships them to
+ * az-b over the simulated object stores; `protect status` shows every job inside its RPO again;
+ * the outage ends. The worker runs with a copy of tiers.yaml whose protection is sized for the
+ * demo fleet (savepointsAtOncePerAz, savepointTimeoutSeconds: docs/protection.md sizing).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDocument } from 'yaml';
 import { join, resolve } from 'node:path';
 import { EvacuationClient } from '../client/evacuation-client.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -32,6 +44,8 @@ import { startLocalControlPlane } from '../launchers/local-control-plane.js';
 import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type StartedS3Servers } from '../launchers/local-processes.js';
 import { watchProgress } from './progress-view.js';
 import { RTO_SAMPLES_NAME } from '../activities/rto-samples.js';
+import { ageText, passSummaryText, progressText } from './protect-text.js';
+import type { ProtectionStatus } from '../workflows/protect.js';
 
 /** Demo options. */
 export interface DemoOptions {
@@ -44,6 +58,8 @@ export interface DemoOptions {
   s3: boolean;
   /** `simulator` (default) or `k8s` (real kube-apiservers, see the module doc). */
   platform?: 'simulator' | 'k8s';
+  /** Before the trigger, play protection catching up after a replication outage (simulator platform; see the module doc). */
+  replicationOutage?: boolean;
   log: (line: string) => void;
   /**
    * Called with the JSON report file once the evacuation ends (while the console still runs),
@@ -84,6 +100,9 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   if (o.platform === 'k8s' && !o.s3) {
     throw new Error('--platform k8s --no-s3: the k8s platform reads checkpoints, savepoints and jars from S3 only (as on real clusters), so the demo needs its local S3 servers. Fix: drop --no-s3');
   }
+  if (o.platform === 'k8s' && o.replicationOutage) {
+    throw new Error('--platform k8s --replication-outage: the outage scene declares the pair not replicating in the simulator\'s platform profile, which the k8s worker does not read (it reads AZ_EVAC_PLATFORM_PROFILE once). Fix: drop --platform k8s (the scene runs on the simulator platform) or --replication-outage');
+  }
   const settings = loadSettings();
   await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
@@ -120,8 +139,9 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const cores = fleet.jobs.reduce((n, j) => n + j.resources.cores, 0);
     o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}).`);
 
+    const tiersEnv: Record<string, string> = o.replicationOutage ? { AZ_EVAC_TIERS: await demoTiersFile(settings.tiersFile, stateDir, o.log) } : {};
     const env = {
-      ...temporalEnv, AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_STATE: stateDir,
+      ...temporalEnv, ...tiersEnv, AZ_EVAC_TEMPORAL_ADDRESS: address, AZ_EVAC_STATE: stateDir,
       AZ_EVAC_TIME_SCALE: String(o.timeScale), AZ_EVAC_TASK_QUEUE: settings.taskQueue, ...platform.env,
       ...(s3 ? s3Env(s3) : {}),
     };
@@ -140,7 +160,11 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const metrics: DemoMetricsUrls = { worker: `${worker.health ?? ''}/metrics`, console: `${consoleServer.url.replace(/\/+$/, '')}/metrics` };
     o.log(`Metrics (Prometheus): worker ${metrics.worker}, console ${metrics.console}`);
 
-    const catalog = await client.syncCatalog();
+    let catalog = await client.syncCatalog();
+    if (o.replicationOutage && platform.replication) {
+      await outageScene(client, platform.replication, o.log);
+      catalog = await client.syncCatalog();
+    }
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
     await platform.takeDown('az-a');
     // Taking az-a down takes a while with S3 (the mirror is flushed first): sync again, as the
@@ -173,10 +197,73 @@ function scriptLines(log: (line: string) => void): (line: string) => void {
   return (line) => { if (/^[a-z0-9-]+\.sh: /.test(line)) log(line); };
 }
 
-/** A started platform: the worker's environment for it, and how to take an AZ down. */
+/** A started platform: the worker's environment for it, how to take an AZ down and (simulator) control replication. */
 interface DemoPlatform {
   env: Record<string, string>;
   takeDown(az: string): Promise<void>;
+  /** Start or end a replication outage from → to; `declare`: list the pair in the profile's notReplicated (or no longer). */
+  replication?(from: string, to: string, down: boolean, declare: boolean): Promise<void>;
+}
+
+/**
+ * A copy of `tiersFile` in `stateDir` whose protection is sized for the demo fleet (docs/protection.md
+ * "Load on the platform and how to size it"): ~360 P1/P2 jobs per AZ with up to 500 GB of state
+ * take 5 s + state at 500 MiB/s each (up to ~960 model s), so 100 savepoints at once per AZ and a
+ * 1,800 s savepoint timeout. @returns its path
+ */
+async function demoTiersFile(tiersFile: string, stateDir: string, log: (line: string) => void): Promise<string> {
+  const doc = parseDocument(await readFile(resolve(tiersFile), 'utf8'));
+  doc.setIn(['protection', 'savepointsAtOncePerAz'], DEMO_PROTECTION.savepointsAtOncePerAz);
+  doc.setIn(['protection', 'savepointTimeoutSeconds'], DEMO_PROTECTION.savepointTimeoutSeconds);
+  const file = join(stateDir, 'tiers.yaml');
+  await writeFile(file, doc.toString());
+  log(`Tiers: ${file} (${tiersFile} with protection sized for the demo fleet: ${DEMO_PROTECTION.savepointsAtOncePerAz} savepoints at once per AZ, ${DEMO_PROTECTION.savepointTimeoutSeconds} s savepoint timeout).`);
+  return file;
+}
+
+/** Protection of the demo's tiers file (demoTiersFile). */
+const DEMO_PROTECTION = { savepointsAtOncePerAz: 100, savepointTimeoutSeconds: 1800 } as const;
+/** Longest the outage scene waits for a P1 job to be unprotected, wall ms. */
+const OUTAGE_WAIT_MS = 8 * 60_000;
+
+/** `P1 6 min / 15 min, P2 6 min / 30 min (3 UNPROTECTED)`: the protected tiers' RPO now. */
+function rpoNowLine(s: ProtectionStatus): string {
+  const tiers = s.tiers.filter((t) => s.policy.tiers.includes(t.tier)).map((t) =>
+    `${t.tier} ${t.worstAgeSeconds === null ? '-' : ageText(t.worstAgeSeconds)} / ${ageText(t.rpoTargetSeconds)}${t.unprotected > 0 ? ` (${t.unprotected} UNPROTECTED)` : ''}`);
+  return `RPO now: ${tiers.join(', ')} · ${s.counts.protected} protected, ${s.counts.unprotected} unprotected (az-evac protect status)`;
+}
+
+/** The --replication-outage scene (see the module doc). */
+async function outageScene(client: EvacuationClient, replication: NonNullable<DemoPlatform['replication']>, log: (line: string) => void): Promise<void> {
+  log('Replication outage: S3 replication az-a → az-b stops (not declared yet: protection waits for replication, it cannot help).');
+  await replication('az-a', 'az-b', true, false);
+  const until = Date.now() + OUTAGE_WAIT_MS;
+  let s = await client.protectionStatus();
+  log(`  ${rpoNowLine(s)}`);
+  while (!s.tiers.some((t) => t.tier === 'P1' && t.unprotected > 0) && Date.now() < until) {
+    await sleep(5000);
+    s = await client.protectionStatus();
+    log(`  ${rpoNowLine(s)}`);
+  }
+  for (const u of s.unprotected.slice(0, 2)) log(`  unprotected ${u.job} (${u.tier}): ${u.reason}`);
+  log('On call declares az-a → az-b not replicating (platform profile notReplicated) and syncs the catalog: protection now ships savepoints to az-b.');
+  await replication('az-a', 'az-b', true, true);
+  await client.syncCatalog();
+  const pass = await client.startProtectionPass();
+  const done = pass.result();
+  let finished = false;
+  void done.then(() => { finished = true; }, () => { finished = true; });
+  let last = '';
+  while (!finished) {
+    const line = await pass.progress().then(progressText, () => '');
+    if (line !== '' && line !== last) log(`  ${line}`);
+    last = line || last;
+    await Promise.race([sleep(5000), done.catch(() => undefined)]);
+  }
+  for (const line of passSummaryText(await done).split('\n')) log(`  ${line}`);
+  log(`  ${rpoNowLine(await client.protectionStatus())}`);
+  log('Replication az-a → az-b is back (the declaration withdrawn); held replications are delivered.');
+  await replication('az-a', 'az-b', false, false);
 }
 
 async function startSimulator(o: DemoOptions, fleet: GeneratedFleet, s3: StartedS3Servers | undefined, stops: Array<() => Promise<void>>): Promise<DemoPlatform> {
@@ -184,7 +271,10 @@ async function startSimulator(o: DemoOptions, fleet: GeneratedFleet, s3: Started
   const sim = await spawnSimulator({ timeScale: o.timeScale, seed: o.seed, ...(s3 ? { s3 } : {}) });
   stops.push(sim.stop);
   await sim.client.loadFleet(fleet);
-  return { env: { AZ_EVAC_SIMULATOR_URL: sim.url }, takeDown: (az) => sim.client.setAzDown(az, true) };
+  return {
+    env: { AZ_EVAC_SIMULATOR_URL: sim.url }, takeDown: (az) => sim.client.setAzDown(az, true),
+    replication: (from, to, down, declare) => sim.client.setReplicationDown(from, to, down, { declare }),
+  };
 }
 
 async function startKube(o: DemoOptions, stateDir: string, fleet: GeneratedFleet, s3: StartedS3Servers | undefined, stops: Array<() => Promise<void>>): Promise<DemoPlatform> {

@@ -36,10 +36,14 @@ export class SimulatorControlClient extends SimulatorClient {
 
   /**
    * Control: start (`down`) or end a replication outage of the state buckets from `from` into
-   * `to` (replication.ts setReplicationDown). @throws PlatformError naming an unknown AZ
+   * `to` (replication.ts setReplicationDown). With `declare`, the platform profile (GET /fleet,
+   * so the next catalog) also lists the pair in `notReplicated` (or no longer), as an operator
+   * declares it while replication is down so that protection ships savepoints
+   * (Simulator.declareNotReplicated). @throws PlatformError naming an unknown AZ
    */
-  async setReplicationDown(from: string, to: string, down: boolean): Promise<void> {
-    await this.call('POST', `/control/replication/${seg(from)}/${seg(to)}/${down ? 'down' : 'up'}`, `replication ${from} → ${to} ${down ? 'down' : 'up'}`, { body: {} });
+  async setReplicationDown(from: string, to: string, down: boolean, opts: { declare?: boolean } = {}): Promise<void> {
+    const q = opts.declare === undefined ? '' : `?declare=${opts.declare}`;
+    await this.call('POST', `/control/replication/${seg(from)}/${seg(to)}/${down ? 'down' : 'up'}${q}`, `replication ${from} → ${to} ${down ? 'down' : 'up'}`, { body: {} });
   }
 
   /** Control: merge fault settings. @returns the settings now */

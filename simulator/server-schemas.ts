@@ -56,6 +56,7 @@ export const SCHEMAS = {
       type: 'object', required: ['from', 'to', 'state'],
       properties: { from: { type: 'string', minLength: 1 }, to: { type: 'string', minLength: 1 }, state: { type: 'string', enum: ['down', 'up'] } },
     },
+    querystring: { type: 'object', additionalProperties: false, properties: { declare: { type: 'boolean' } } },
   },
   resource: { params: resourceParams },
   triggerSavepoint: {

@@ -23,8 +23,8 @@
  * Shipping      POST /az/:toAz/shipments (body: { fromAz, path }) → ShippedSavepoint (held until copied)
  *               POST /az/:az/shipments/delete (body: { path }) → { deleted }
  * FleetSource   GET  /fleet                                         → { platform, jobs, unreachableAzs }
- * Control       POST /control/fleet, /control/az/:az/down|up, /control/replication/:from/:to/down|up (a
- *               replication outage of one AZ pair), /control/faults, /control/reset,
+ * Control       POST /control/fleet, /control/az/:az/down|up, /control/replication/:from/:to/down|up[?declare=true|false] (a
+ *               replication outage of one AZ pair; declare: list it in the profile's notReplicated, or no longer), /control/faults, /control/reset,
  *               /control/ha-configmaps, /control/kube-objects; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
  *               /control/objects, /control/events?az
  *
@@ -184,10 +184,11 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
     sim.setAzDown(req.params.az, false);
     return { az: req.params.az, down: false };
   });
-  app.post<{ Params: { from: string; to: string; state: string } }>('/control/replication/:from/:to/:state', { schema: SCHEMAS.replicationOutage }, async (req) => {
+  app.post<{ Params: { from: string; to: string; state: string }; Querystring: { declare?: boolean } }>('/control/replication/:from/:to/:state', { schema: SCHEMAS.replicationOutage }, async (req) => {
     const down = req.params.state === 'down';
     sim.stores.setReplicationDown(req.params.from, req.params.to, down);
-    return { from: req.params.from, to: req.params.to, down };
+    if (req.query.declare !== undefined) sim.declareNotReplicated(req.params.from, req.params.to, req.query.declare);
+    return { from: req.params.from, to: req.params.to, down, notReplicated: sim.platform.notReplicated ?? [] };
   });
   app.post<{ Body: Partial<FaultConfig> }>('/control/faults', { schema: SCHEMAS.faults }, async (req) => sim.setFaults(req.body));
   app.post<{ Body: { az: string; namespace: string; name: string; pointer?: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMaps }, async (req) => {

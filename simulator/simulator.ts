@@ -169,6 +169,23 @@ export class Simulator {
     if (!down) this.stores.azUp(az);
   }
 
+  /**
+   * Control: list the pair `from → to` in the platform profile's `notReplicated` (`declared`), or
+   * no longer: what readFleet reports and so what the next catalog says, as an operator declares
+   * a pair whose replication is down so that protection ships savepoints across it. The stores'
+   * replication itself is unchanged (a replication outage is setReplicationDown).
+   * @throws PlatformError('not-found') for an unknown AZ, ('invalid') for `from === to`
+   */
+  declareNotReplicated(from: string, to: string, declared: boolean): void {
+    this.profile(from);
+    this.profile(to);
+    if (from === to) throw new PlatformError('invalid', `notReplicated ${from} → ${to}: an AZ does not replicate into itself; name two different AZs`, false);
+    const others = (this.platform.notReplicated ?? []).filter((p) => !(p.from === from && p.to === to));
+    const list = declared ? [...others, { from, to }] : others;
+    if (list.length > 0) this.platform.notReplicated = list;
+    else delete this.platform.notReplicated;
+  }
+
   capacity(az: string): Capacity {
     this.assertUp(az);
     return this.capacityLedger.free(az);

@@ -168,3 +168,16 @@ describe('simulator protection: shipping savepoints between AZs', () => {
     expect((await rejection(sim.protection.shipSavepoint('az-a', 'az-b', own))).code).toBe('az-down');
   });
 });
+
+describe('simulator protection: a declared replication outage', () => {
+  it('declareNotReplicated lists the pair in the profile the fleet is read with (the next catalog), and withdraws it; replication itself is the outage control\'s', () => {
+    const { sim } = simWith([fleetJob('az-a', 'job-a')]);
+    sim.declareNotReplicated('az-a', 'az-b', true);
+    sim.declareNotReplicated('az-a', 'az-b', true);
+    expect(sim.readFleet().platform.notReplicated).toEqual([{ from: 'az-a', to: 'az-b' }]);
+    sim.declareNotReplicated('az-a', 'az-b', false);
+    expect(sim.readFleet().platform.notReplicated).toBeUndefined();
+    expect(platformError(() => sim.declareNotReplicated('az-a', 'az-a', true)).code).toBe('invalid');
+    expect(platformError(() => sim.declareNotReplicated('az-a', 'az-x', true)).code).toBe('not-found');
+  });
+});
