@@ -240,28 +240,38 @@ async function outageScene(client: EvacuationClient, replication: NonNullable<De
   const until = Date.now() + OUTAGE_WAIT_MS;
   let s = await client.protectionStatus();
   log(`  ${rpoNowLine(s)}`);
-  while (!s.tiers.some((t) => t.tier === 'P1' && t.unprotected > 0) && Date.now() < until) {
+  // az-a's jobs are unprotected toward az-b (their reason names az-b); jobs of az-b whose only
+  // restorable snapshots are periodic savepoints may be unprotected toward az-a whatever the outage.
+  const outageShows = (x: ProtectionStatus): boolean => x.unprotected.some((u) => u.reason.startsWith('az-b:'));
+  while (!outageShows(s) && Date.now() < until) {
     await sleep(5000);
     s = await client.protectionStatus();
     log(`  ${rpoNowLine(s)}`);
   }
-  for (const u of s.unprotected.slice(0, 2)) log(`  unprotected ${u.job} (${u.tier}): ${u.reason}`);
+  for (const u of s.unprotected.filter((x) => x.reason.startsWith('az-b:')).slice(0, 2)) log(`  unprotected ${u.job} (${u.tier}): ${u.reason}`);
   log('On call declares az-a → az-b not replicating (platform profile notReplicated) and syncs the catalog: protection now ships savepoints to az-b.');
   await replication('az-a', 'az-b', true, true);
   await client.syncCatalog();
-  const pass = await client.startProtectionPass();
-  const done = pass.result();
-  let finished = false;
-  void done.then(() => { finished = true; }, () => { finished = true; });
-  let last = '';
-  while (!finished) {
-    const line = await pass.progress().then(progressText, () => '');
-    if (line !== '' && line !== last) log(`  ${line}`);
-    last = line || last;
-    await Promise.race([sleep(5000), done.catch(() => undefined)]);
+  // Passes until no job of az-a is unprotected toward az-b: jobs that age past their refresh point
+  // while a pass copies are taken by the next one.
+  for (let n = 1; ; n++) {
+    const pass = await client.startProtectionPass();
+    log(`  protection pass ${n}:`);
+    const done = pass.result();
+    let finished = false;
+    void done.then(() => { finished = true; }, () => { finished = true; });
+    let last = '';
+    while (!finished) {
+      const line = await pass.progress().then(progressText, () => '');
+      if (line !== '' && line !== last) log(`  ${line}`);
+      last = line || last;
+      await Promise.race([sleep(5000), done.catch(() => undefined)]);
+    }
+    for (const line of passSummaryText(await done).split('\n')) log(`  ${line}`);
+    s = await client.protectionStatus();
+    log(`  ${rpoNowLine(s)}`);
+    if (!outageShows(s) || Date.now() > until + OUTAGE_WAIT_MS) break;
   }
-  for (const line of passSummaryText(await done).split('\n')) log(`  ${line}`);
-  log(`  ${rpoNowLine(await client.protectionStatus())}`);
   log('Replication az-a → az-b is back (the declaration withdrawn); held replications are delivered.');
   await replication('az-a', 'az-b', false, false);
 }
