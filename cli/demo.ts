@@ -274,6 +274,14 @@ async function outageScene(client: EvacuationClient, replication: NonNullable<De
   }
   log('Replication az-a → az-b is back (the declaration withdrawn); held replications are delivered.');
   await replication('az-a', 'az-b', false, false);
+  // The trigger waits for replication to catch up: a replication in flight waits while its source AZ
+  // is down, so taking az-a down now would leave az-b with what the outage held back.
+  const caughtUp = Date.now() + OUTAGE_WAIT_MS;
+  do {
+    await sleep(5000);
+    s = await client.protectionStatus();
+    log(`  ${rpoNowLine(s)}`);
+  } while (outageShows(s) && Date.now() < caughtUp);
 }
 
 async function startSimulator(o: DemoOptions, fleet: GeneratedFleet, s3: StartedS3Servers | undefined, stops: Array<() => Promise<void>>): Promise<DemoPlatform> {
