@@ -6,8 +6,9 @@
  *   RUNNING job writes `chk-<n+1>`: a private data file, a `shared/` file, then `_metadata`
  *   LAST; the newest 3 checkpoints are retained (older ones deleted, deletes replicated);
  * - every 30 model minutes a periodic savepoint (data file, then `_metadata`); 2 retained. It
- *   takes the platform model's stop-with-savepoint time for the job's state (latency-model.ts
- *   savepointSeconds: base + state / write rate) and completes then, if the job still runs.
+ *   takes a savepoint's time for the job's state (az-bottlenecks.ts AzBottlenecks.savepoint:
+ *   base, then the state at the write rate, sharing the AZ's object-store write bandwidth with
+ *   the other savepoints written there) and completes then, if the job still runs.
  * `_metadata` is Flink's binary format (flink-metadata.ts, as Flink 1.20 writes it): the
  * checkpoint's own file relative to its directory, its `shared/` file absolute, the savepoint's
  * file relative. Its completion time is the `_metadata` object's last-modified time.
@@ -23,7 +24,7 @@ import type { ReplicatedStores } from './replication.js';
 import type { Scheduler } from './scheduler.js';
 import { checkpointDirKey, METADATA, savepointDirKey } from '../domain/snapshot-layout.js';
 import { writeFlinkMetadata, type SimSnapshotFile } from './flink-metadata.js';
-import { DEFAULT_MODEL, savepointSeconds, type PlatformModel } from './latency-model.js';
+import type { AzBottlenecks } from './az-bottlenecks.js';
 
 /** Checkpointing constants (model seconds, counts). */
 export const CHECKPOINTING = {
@@ -89,12 +90,12 @@ function uuid(u: Uniform): string {
 
 /** Writes checkpoints and savepoints for running jobs. */
 export class Checkpointing {
-  /** @param model the platform model whose savepoint time periodic savepoints take (default DEFAULT_MODEL) */
+  /** @param bottlenecks the AZs' shared resources, whose savepoint time (AzBottlenecks.savepoint) periodic savepoints take */
   constructor(
     private readonly stores: ReplicatedStores,
     private readonly scheduler: Scheduler,
     private readonly seed: number,
-    private readonly model: PlatformModel = DEFAULT_MODEL,
+    private readonly bottlenecks: AzBottlenecks,
   ) {}
 
   /**
@@ -189,7 +190,7 @@ export class Checkpointing {
     const savepoint = (): void => {
       if (!isActive()) return;
       if (!savepointFails()) {
-        this.scheduler.after(savepointSeconds(this.model, track.stateSizeBytes), [track.az], () => {
+        this.bottlenecks.savepoint(track.az, track.stateSizeBytes, () => {
           if (isActive()) this.writeSavepoint(track, this.scheduler.clock.now());
         });
       }

@@ -24,9 +24,11 @@
  * 9. state restore (restoring deploys): the tasks read the snapshot at
  *    `restoreBytesPerSecondPerJob` alone (at least bytes / `restoreMaxSecondsAlone`), all
  *    restores of the AZ sharing `objectStoreReadBytesPerSecond`.
- * A stop with a savepoint (suspend under upgradeMode savepoint: preemption, a drill's or a
- * planned move's stop) takes `savepointBaseSeconds` + state / `savepointBytesPerSecond` before
- * the job stops and frees its pods.
+ * A savepoint (a stop with a savepoint: suspend under upgradeMode savepoint, preemption, a
+ * drill's or a planned move's stop; an upgrade's; a periodic one; protection's) takes
+ * `savepointBaseSeconds`, then writes the state at `savepointBytesPerSecond` alone, all
+ * savepoints of the AZ sharing `objectStoreWriteBytesPerSecond` (az-bottlenecks.ts
+ * AzBottlenecks.savepoint); `savepointSeconds` is its time alone. A stop frees its pods after.
  *
  * Random draws (`jobManagerSeconds`, `taskManagerBaseSeconds`, `jobInitSeconds`) are
  * deterministic from (seed, job key, deploy count), so the lower bound (bench/lower-bound.ts)
@@ -86,8 +88,10 @@ export interface PlatformModel {
   objectStoreReadBytesPerSecond: number;
   /** Seconds of a stop-with-savepoint besides writing the state. */
   savepointBaseSeconds: number;
-  /** Bytes per second a stop-with-savepoint writes. */
+  /** Bytes per second one savepoint writes alone. */
   savepointBytesPerSecond: number;
+  /** Bytes per second the AZ's object store takes from all savepoints being written together. */
+  objectStoreWriteBytesPerSecond: number;
   /**
    * Bytes per second one shipped savepoint copy moves alone (protection's copy between two AZs'
    * object stores, simulator/protection.ts); all copies and restores of the source AZ share
@@ -126,6 +130,7 @@ export const DEFAULT_MODEL: PlatformModel = {
   objectStoreReadBytesPerSecond: 64 * GiB,
   savepointBaseSeconds: 5,
   savepointBytesPerSecond: 500 * MiB,
+  objectStoreWriteBytesPerSecond: 21 * GiB,
   shipBytesPerSecondPerCopy: 200 * MiB,
   promoteStandbySeconds: 1,
 };
@@ -156,6 +161,7 @@ export const NULL_MODEL: PlatformModel = {
   objectStoreReadBytesPerSecond: Infinity,
   savepointBaseSeconds: 0,
   savepointBytesPerSecond: Infinity,
+  objectStoreWriteBytesPerSecond: Infinity,
   shipBytesPerSecondPerCopy: Infinity,
   promoteStandbySeconds: 0,
   firstCheckpointSeconds: 0,
@@ -202,7 +208,7 @@ export function restoreCapBytesPerSecond(model: PlatformModel, bytes: number): n
   return model.restoreMaxSecondsAlone > 0 ? Math.max(model.restoreBytesPerSecondPerJob, bytes / model.restoreMaxSecondsAlone) : model.restoreBytesPerSecondPerJob;
 }
 
-/** Seconds of a stop-with-savepoint of `stateBytes` of state. */
+/** Seconds of a savepoint of `stateBytes` of state alone (no other savepoint of its AZ writing meanwhile). */
 export function savepointSeconds(model: PlatformModel, stateBytes: number): number {
   return model.savepointBaseSeconds + seconds(stateBytes, model.savepointBytesPerSecond);
 }

@@ -55,7 +55,7 @@ import type { CapacityLedger } from './capacity.js';
 import { CHECKPOINTING, type Checkpointing, type SnapshotTrack } from './checkpointing.js';
 import { readSpec, type OperatorSpec } from '../domain/flink-spec.js';
 import type { Jars } from './jars.js';
-import { emptyStartup, fixedPhases, restoreCapBytesPerSecond, savepointSeconds, seconds, type PlatformModel, type StartupPhase, type StartupTime } from './latency-model.js';
+import { emptyStartup, fixedPhases, restoreCapBytesPerSecond, seconds, type PlatformModel, type StartupPhase, type StartupTime } from './latency-model.js';
 import type { AzBottlenecks } from './az-bottlenecks.js';
 import { hex, seededUniform } from './random.js';
 import type { ReplicatedStores } from './replication.js';
@@ -149,7 +149,7 @@ export class Operator {
       }
       // The savepoint takes time ∝ state; the job runs on and the generation stays unobserved meanwhile.
       const run = r.run;
-      return this.ctx.scheduler.afterOrNow(savepointSeconds(this.ctx.model, this.stateBytesOf(r, run)), [r.az], () => {
+      return this.ctx.bottlenecks.savepoint(r.az, this.stateBytesOf(r, run), () => {
         if (r.reconciles === token && r.run === run) this.observe(r, spec, existed, nonceChanged, token);
       });
     }
@@ -174,12 +174,13 @@ export class Operator {
     this.ctx.changed(r);
     const savepoint = !nonceChanged && spec.upgradeMode === 'savepoint';
     const run = r.run;
-    const stopSeconds = this.ctx.model.upgradeCancelSeconds + (savepoint && run.phase === 'running' ? savepointSeconds(this.ctx.model, this.stateBytesOf(r, run)) : 0);
-    this.ctx.scheduler.afterOrNow(stopSeconds, [r.az], () => {
+    const cancelThenRedeploy = (): void => this.ctx.scheduler.afterOrNow(this.ctx.model.upgradeCancelSeconds, [r.az], () => {
       if (r.reconciles !== token) return;
       this.stop(r, spec, savepoint);
       this.deploy(r, spec, nonceChanged);
     });
+    if (savepoint && run.phase === 'running') this.ctx.bottlenecks.savepoint(r.az, this.stateBytesOf(r, run), cancelThenRedeploy);
+    else cancelThenRedeploy();
   }
 
   /**

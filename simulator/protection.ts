@@ -5,8 +5,9 @@
  * the platform model's time (latency-model.ts).
  *
  * Savepoints imitate the operator's FlinkStateSnapshot (operator ≥ 1.10): a trigger names its
- * resource `<name>-az-evac-<id>`; the savepoint completes `savepointSeconds(model, state)` model
- * seconds later (base + state / write rate, as a stop-with-savepoint), written then by the
+ * resource `<name>-az-evac-<id>`; the savepoint takes time as every savepoint of the AZ does
+ * (AzBottlenecks.savepoint: base, then the state at the write rate alone, sharing the AZ's
+ * object-store write bandwidth with the other savepoints written there), written then by the
  * operator (Operator.takeSavepoint: data, then `_metadata`, replicated like any savepoint) if the
  * job still runs; the `failSavepoint` fault fails it with the operator's error. A job that is not
  * running when triggered is ABANDONED. Progress and failure reasons read as the Kubernetes
@@ -26,7 +27,6 @@ import { COMPLETED_AT_METADATA, SHIPPED_FROM_METADATA } from '../platform/s3/sna
 import type { SavepointFormat } from '../domain/protection.js';
 import { METADATA, parseS3Uri, readSnapshotFiles, resolveReference, SAVEPOINT_DIR } from '../domain/snapshot-layout.js';
 import { DEFAULT_STATE_BYTES } from '../domain/fleet-contract.js';
-import { savepointSeconds } from './latency-model.js';
 import type { StoredObject } from './object-store.js';
 import { nsName } from './resources.js';
 import { metadataTimes, resolveSnapshot } from './snapshots.js';
@@ -77,7 +77,7 @@ export class SimulatorProtection {
       return structuredClone(trigger);
     }
     const stateBytes = r.run.track?.stateSizeBytes ?? this.sim.stateSizes.get(nsName(namespace, name)) ?? DEFAULT_STATE_BYTES;
-    this.sim.scheduler.afterOrNow(savepointSeconds(this.sim.bottlenecks.model, stateBytes), [az], () => {
+    this.sim.bottlenecks.savepoint(az, stateBytes, () => {
       if (this.triggers.get(id) !== state) return; // released meanwhile
       const now = this.sim.cluster(az).resources.get(nsName(namespace, name));
       if (now !== r) return fail(`operator: ${what} ABANDONED (the job was not running): FlinkDeployment ${namespace}/${name} was deleted while its savepoint was in progress`);

@@ -76,8 +76,8 @@ export class Simulator {
     this.clock = new ModelClock(opts.timeScale, opts.wall);
     this.scheduler = new Scheduler(this.clock);
     this.stores = new ReplicatedStores(this.scheduler, opts.seed, opts.mirror);
-    this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed, opts.model ?? DEFAULT_MODEL);
     this.bottlenecks = new AzBottlenecks(this.scheduler, opts.model ?? DEFAULT_MODEL);
+    this.checkpointing = new Checkpointing(this.stores, this.scheduler, opts.seed, this.bottlenecks);
     this.jars = new Jars(this.stores, this.scheduler, this.bottlenecks, opts.mirror);
     this.faults = new Faults(opts.seed);
     this.operator = new Operator({

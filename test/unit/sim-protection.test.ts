@@ -61,6 +61,22 @@ describe('simulator protection: savepoints through the simulated operator', () =
     expect(sim.protection.savepointProgress(ts)).toEqual({ state: 'failed', reason: 'FlinkStateSnapshot ns/small-az-evac-101 was deleted before it completed' });
   });
 
+  it('savepoints written at once in one AZ share its object-store write bandwidth (objectStoreWriteBytesPerSecond); another AZ\'s are not slowed', () => {
+    // 1 GiB/s of writes per AZ: four 10 GiB savepoints at once get 256 MiB/s each (5 s + 40 s),
+    // where one alone writes at 500 MiB/s (5 s + 20.5 s), as az-b's does.
+    const jobs = [1, 2, 3, 4].map((i) => fleetJob('az-a', `job-${i}`, 10 * GiB));
+    const { sim, advance } = simWith([...jobs, fleetJob('az-b', 'job-b', 10 * GiB)], { model: { ...DEFAULT_MODEL, objectStoreWriteBytesPerSecond: 1 * GiB } });
+    const inA = jobs.map((j, i) => sim.protection.triggerSavepoint('az-a', 'ns', j.name, { id: `2${i}`, format: 'native' }));
+    const inB = sim.protection.triggerSavepoint('az-b', 'ns', 'job-b', { id: '30', format: 'native' });
+    advance(26);
+    expect(sim.protection.savepointProgress(inB).state).toBe('completed');
+    expect(inA.map((t) => sim.protection.savepointProgress(t).state)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    advance(18);
+    expect(inA.map((t) => sim.protection.savepointProgress(t).state)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    advance(2);
+    expect(inA.map((t) => sim.protection.savepointProgress(t).state)).toEqual(['completed', 'completed', 'completed', 'completed']);
+  });
+
   it('is idempotent by id: the same trigger twice takes one savepoint', () => {
     const job = fleetJob('az-a', 'job-a');
     const { sim, advance } = simWith([job]);
