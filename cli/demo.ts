@@ -19,10 +19,15 @@
  * `protect status` polls show the RPO an evacuation would pay now growing until P1 jobs are
  * unprotected (protection cannot help while the pair counts as replicating: it waits for
  * replication); the on-call engineer declares the pair not replicating (the platform profile's
- * notReplicated) and syncs the catalog; one protection pass takes savepoints and ships them to
- * az-b over the simulated object stores; `protect status` shows every job inside its RPO again;
- * the outage ends. The worker runs with a copy of tiers.yaml whose protection is sized for the
- * demo fleet (savepointsAtOncePerAz, savepointTimeoutSeconds: docs/protection.md sizing).
+ * notReplicated) and syncs the catalog; protection passes take savepoints and ship them to
+ * az-b over the simulated object stores, their progress printed, until `protect status` shows
+ * every job of az-a inside its RPO again (or the scene fails, naming the jobs left and the fix);
+ * the outage ends; the scene prints what it measured (outage length, catch-up time, passes,
+ * savepoints, copies, bytes). The worker runs with a copy of tiers.yaml whose protection is sized
+ * for the demo fleet (savepointsAtOncePerAz, savepointTimeoutSeconds: docs/protection.md sizing),
+ * and the fleet's state is capped at 50 GB per job (OUTAGE_MAX_STATE_BYTES, `--max-state-gb`):
+ * shipping copies whole savepoints, so a job whose copy takes longer than its RPO cannot be
+ * protected by shipping at all.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -36,7 +41,7 @@ import { startConsole } from '../console/start.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { spawnSimulator } from '../simulator/spawn.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
-import { generateFleet, type GeneratedFleet } from '../simulator/fleet-generator.js';
+import { generateFleet, STATE_BOUNDS, type GeneratedFleet } from '../simulator/fleet-generator.js';
 import { seedKubeFleet, waitForSeededStatus } from '../simulator/kube-seed.js';
 import { azApis } from '../platform/kube/az-apis.js';
 import { loadKubeConfigs, parseKubeContexts } from '../platform/kube/kube-configs.js';
@@ -44,7 +49,7 @@ import { startLocalControlPlane } from '../launchers/local-control-plane.js';
 import { s3Env, startS3Servers, startTemporalDevServer, startWorkerProcess, type StartedS3Servers } from '../launchers/local-processes.js';
 import { watchProgress } from './progress-view.js';
 import { RTO_SAMPLES_NAME } from '../activities/rto-samples.js';
-import { ageText, passSummaryText, progressText } from './protect-text.js';
+import { ageText, bytesText, passSummaryText, progressText } from './protect-text.js';
 import type { ProtectionStatus } from '../workflows/protect.js';
 
 /** Demo options. */
@@ -60,6 +65,11 @@ export interface DemoOptions {
   platform?: 'simulator' | 'k8s';
   /** Before the trigger, play protection catching up after a replication outage (simulator platform; see the module doc). */
   replicationOutage?: boolean;
+  /**
+   * Largest state of a generated job, bytes, 100 MB–500 GB (generateFleet maxStateBytes); default
+   * 500 GB, or OUTAGE_MAX_STATE_BYTES (50 GB) with `replicationOutage` (see the module doc).
+   */
+  maxStateBytes?: number;
   log: (line: string) => void;
   /**
    * Called with the JSON report file once the evacuation ends (while the console still runs),
@@ -103,6 +113,10 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
   if (o.platform === 'k8s' && o.replicationOutage) {
     throw new Error('--platform k8s --replication-outage: the outage scene declares the pair not replicating in the simulator\'s platform profile, which the k8s worker does not read (it reads AZ_EVAC_PLATFORM_PROFILE once). Fix: drop --platform k8s (the scene runs on the simulator platform) or --replication-outage');
   }
+  if (o.maxStateBytes !== undefined && !(o.maxStateBytes >= STATE_BOUNDS.min && o.maxStateBytes <= STATE_BOUNDS.max)) {
+    throw new Error(`--max-state-gb ${o.maxStateBytes / 1e9}: a generated job's state is 0.1–500 GB. Fix: pass a number of GB from 0.1 to 500 (e.g. --max-state-gb 50)`);
+  }
+  const maxStateBytes = o.maxStateBytes ?? (o.replicationOutage ? OUTAGE_MAX_STATE_BYTES : undefined);
   const settings = loadSettings();
   await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
@@ -134,10 +148,10 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b'], scriptLines(o.log));
       stops.push(s3.stop);
     }
-    const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates() });
+    const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates(), ...(maxStateBytes !== undefined ? { maxStateBytes } : {}) });
     const platform = o.platform === 'k8s' ? await startKube(o, stateDir, fleet, s3, stops) : await startSimulator(o, fleet, s3, stops);
     const cores = fleet.jobs.reduce((n, j) => n + j.resources.cores, 0);
-    o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}).`);
+    o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}${maxStateBytes !== undefined ? `, state at most ${maxStateBytes / 1e9} GB per job` : ''}).`);
 
     const tiersEnv: Record<string, string> = o.replicationOutage ? { AZ_EVAC_TIERS: await demoTiersFile(settings.tiersFile, stateDir, o.log) } : {};
     const env = {
@@ -162,7 +176,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
 
     let catalog = await client.syncCatalog();
     if (o.replicationOutage && platform.replication) {
-      await outageScene(client, platform.replication, o.log);
+      await outageScene(client, platform.replication, o.timeScale, o.log);
       catalog = await client.syncCatalog();
     }
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
@@ -223,40 +237,68 @@ async function demoTiersFile(tiersFile: string, stateDir: string, log: (line: st
 
 /** Protection of the demo's tiers file (demoTiersFile). */
 const DEMO_PROTECTION = { savepointsAtOncePerAz: 100, savepointTimeoutSeconds: 1800 } as const;
-/** Longest the outage scene waits for a P1 job to be unprotected, wall ms. */
+
+/**
+ * Largest state of a job in the outage scene's fleet, bytes (50 GB). Shipping copies every file of
+ * a savepoint (platform/s3/snapshot-shipping.ts: a savepoint's files lie in its own directory, so
+ * no earlier copy holds any of them), at `shipBytesPerSecondPerCopy` (200 MiB/s) a copy of S bytes
+ * lands S / 200 MiB/s after its savepoint completed, already that old: a job above ~RPO × 200 MiB/s
+ * (P1's 15 min: 176 GiB) can never be protected by shipping, and one pass must take and ship
+ * every job of az-a well within P1's RPO. At 50 GB a savepoint takes 5 + 95 s alone (longer when
+ * 100 share the AZ's write bandwidth) and its copy 238 s (docs/protection.md "On the simulator").
+ */
+const OUTAGE_MAX_STATE_BYTES = 50e9;
+/** Longest each step of the outage scene waits (the outage to show, protection to catch up, replication to catch up), wall ms. */
 const OUTAGE_WAIT_MS = 8 * 60_000;
 
-/** `P1 6 min / 15 min, P2 6 min / 30 min (3 UNPROTECTED)`: the protected tiers' RPO now. */
-function rpoNowLine(s: ProtectionStatus): string {
+/** `P1 6 min / 15 min, P2 6 min / 30 min (3 UNPROTECTED)`: the protected tiers' RPO now, in model time (status ages are wall seconds × timeScale). */
+function rpoNowLine(s: ProtectionStatus, timeScale: number): string {
   const tiers = s.tiers.filter((t) => s.policy.tiers.includes(t.tier)).map((t) =>
-    `${t.tier} ${t.worstAgeSeconds === null ? '-' : ageText(t.worstAgeSeconds)} / ${ageText(t.rpoTargetSeconds)}${t.unprotected > 0 ? ` (${t.unprotected} UNPROTECTED)` : ''}`);
-  return `RPO now: ${tiers.join(', ')} · ${s.counts.protected} protected, ${s.counts.unprotected} unprotected (az-evac protect status)`;
+    `${t.tier} ${t.worstAgeSeconds === null ? '-' : ageText(t.worstAgeSeconds * timeScale)} / ${ageText(t.rpoTargetSeconds * timeScale)}${t.unprotected > 0 ? ` (${t.unprotected} UNPROTECTED)` : ''}`);
+  return `RPO now (model time): ${tiers.join(', ')} · ${s.counts.protected} protected, ${s.counts.unprotected} unprotected (az-evac protect status)`;
 }
 
-/** The --replication-outage scene (see the module doc). */
-async function outageScene(client: EvacuationClient, replication: NonNullable<DemoPlatform['replication']>, log: (line: string) => void): Promise<void> {
+/** az-a's jobs unprotected toward az-b (their reason names az-b); az-b's savepoint-only jobs may be unprotected toward az-a whatever the outage. */
+function outageVictims(s: ProtectionStatus): ProtectionStatus['unprotected'] {
+  return s.unprotected.filter((u) => u.reason.startsWith('az-b:'));
+}
+
+/**
+ * The --replication-outage scene (see the module doc). Logs, at the end, what it measured: the
+ * outage's length, the catch-up time from the declaration, passes, savepoints, copies and bytes
+ * (model time from the status's clock × timeScale, and wall time).
+ * @throws Error naming the jobs still unprotected and the fix when protection has not caught up
+ *   within OUTAGE_WAIT_MS of the declaration
+ */
+async function outageScene(client: EvacuationClient, replication: NonNullable<DemoPlatform['replication']>, timeScale: number, log: (line: string) => void): Promise<void> {
+  const model = (s: ProtectionStatus, from: ProtectionStatus): number => (s.nowEpochSeconds - from.nowEpochSeconds) * timeScale;
+  const poll = async (): Promise<ProtectionStatus> => {
+    const s = await client.protectionStatus();
+    log(`  ${rpoNowLine(s, timeScale)}`);
+    return s;
+  };
   log('Replication outage: S3 replication az-a → az-b stops (not declared yet: protection waits for replication, it cannot help).');
   await replication('az-a', 'az-b', true, false);
-  const until = Date.now() + OUTAGE_WAIT_MS;
-  let s = await client.protectionStatus();
-  log(`  ${rpoNowLine(s)}`);
-  // az-a's jobs are unprotected toward az-b (their reason names az-b); jobs of az-b whose only
-  // restorable snapshots are periodic savepoints may be unprotected toward az-a whatever the outage.
-  const outageShows = (x: ProtectionStatus): boolean => x.unprotected.some((u) => u.reason.startsWith('az-b:'));
-  while (!outageShows(s) && Date.now() < until) {
+  const outageStart = await poll();
+  const wallStart = Date.now();
+  let s = outageStart;
+  for (const until = Date.now() + OUTAGE_WAIT_MS; outageVictims(s).length === 0 && Date.now() < until;) {
     await sleep(5000);
-    s = await client.protectionStatus();
-    log(`  ${rpoNowLine(s)}`);
+    s = await poll();
   }
-  for (const u of s.unprotected.filter((x) => x.reason.startsWith('az-b:')).slice(0, 2)) log(`  unprotected ${u.job} (${u.tier}): ${u.reason}`);
+  for (const u of outageVictims(s).slice(0, 2)) log(`  unprotected ${u.job} (${u.tier}): ${u.reason}`);
   log('On call declares az-a → az-b not replicating (platform profile notReplicated) and syncs the catalog: protection now ships savepoints to az-b.');
   await replication('az-a', 'az-b', true, true);
   await client.syncCatalog();
+  const declared = await client.protectionStatus();
+  const wallDeclared = Date.now();
   // Passes until no job of az-a is unprotected toward az-b: jobs that age past their refresh point
   // while a pass copies are taken by the next one.
-  for (let n = 1; ; n++) {
+  const total = { passes: 0, savepoints: 0, shipped: 0, shippedBytes: 0 };
+  do {
     const pass = await client.startProtectionPass();
-    log(`  protection pass ${n}:`);
+    total.passes++;
+    log(`  protection pass ${total.passes}:`);
     const done = pass.result();
     let finished = false;
     void done.then(() => { finished = true; }, () => { finished = true; });
@@ -268,20 +310,26 @@ async function outageScene(client: EvacuationClient, replication: NonNullable<De
       await Promise.race([sleep(5000), done.catch(() => undefined)]);
     }
     for (const line of passSummaryText(await done).split('\n')) log(`  ${line}`);
-    s = await client.protectionStatus();
-    log(`  ${rpoNowLine(s)}`);
-    if (!outageShows(s) || Date.now() > until + OUTAGE_WAIT_MS) break;
+    s = await poll();
+    const record = s.lastPass;
+    if (record) Object.assign(total, { savepoints: total.savepoints + record.savepoints, shipped: total.shipped + record.shipped, shippedBytes: total.shippedBytes + record.shippedBytes });
+  } while (outageVictims(s).length > 0 && Date.now() < wallDeclared + OUTAGE_WAIT_MS);
+  const victims = outageVictims(s);
+  if (victims.length > 0) {
+    throw new Error(`--replication-outage: protection did not catch up within ${OUTAGE_WAIT_MS / 60_000} wall min of the declaration (${total.passes} passes, ${bytesText(total.shippedBytes)} shipped): ${victims.length} jobs of az-a still unprotected toward az-b, e.g. ${victims[0]!.job} (${victims[0]!.tier}): ${victims[0]!.reason}. Fix: lower --max-state-gb (a full copy of S bytes lands S / 200 MiB/s after its savepoint, so it must fit well within P1's 15-min RPO)`);
   }
+  const caughtUp = s;
+  log(`Protection caught up: ${ageText(model(caughtUp, declared))} model time (${Math.round((Date.now() - wallDeclared) / 1000)} s wall) from the declaration to every job of az-a inside its RPO toward az-b: ${total.passes} pass${total.passes === 1 ? '' : 'es'}, ${total.savepoints} savepoints, ${total.shipped} copies, ${bytesText(total.shippedBytes)} shipped.`);
   log('Replication az-a → az-b is back (the declaration withdrawn); held replications are delivered.');
   await replication('az-a', 'az-b', false, false);
+  log(`Outage: ${ageText(model(caughtUp, outageStart))} model time (${Math.round((Date.now() - wallStart) / 1000)} s wall) from replication stopping to it coming back.`);
   // The trigger waits for replication to catch up: a replication in flight waits while its source AZ
   // is down, so taking az-a down now would leave az-b with what the outage held back.
-  const caughtUp = Date.now() + OUTAGE_WAIT_MS;
-  do {
+  for (const until = Date.now() + OUTAGE_WAIT_MS; ;) {
     await sleep(5000);
-    s = await client.protectionStatus();
-    log(`  ${rpoNowLine(s)}`);
-  } while (outageShows(s) && Date.now() < caughtUp);
+    s = await poll();
+    if (outageVictims(s).length === 0 || Date.now() >= until) break;
+  }
 }
 
 async function startSimulator(o: DemoOptions, fleet: GeneratedFleet, s3: StartedS3Servers | undefined, stops: Array<() => Promise<void>>): Promise<DemoPlatform> {

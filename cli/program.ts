@@ -171,13 +171,15 @@ ${settingsHelp()}`);
     .option('--report-html <file>', 'write the HTML report (timeline chart, RTO/RPO per tier) here')
     .option('--console', 'keep everything (and the console page) running after the evacuation, until Ctrl-C')
     .option('--json', 'print the report as JSON (the demo\'s progress is on stderr)')
-    .option('--replication-outage', 'before the trigger, play protection catching up after a replication outage az-a → az-b: RPO now growing, jobs unprotected, the pair declared not replicating, a protection pass shipping savepoints, every job inside its RPO again (simulator platform; adds about 4 min)')
-    .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean; json?: boolean; replicationOutage?: boolean }) => {
+    .option('--replication-outage', 'before the trigger, play protection catching up after a replication outage az-a → az-b: RPO now growing, jobs unprotected, the pair declared not replicating, protection passes shipping savepoints, every job inside its RPO again (simulator platform; state capped at 50 GB per job unless --max-state-gb says otherwise; adds minutes, see docs/protection.md)')
+    .option('--max-state-gb <gb>', 'largest state of a generated job, GB (0.1–500; default 500, or 50 with --replication-outage)', positiveNumber)
+    .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean; json?: boolean; replicationOutage?: boolean; maxStateGb?: number }) => {
       const { runDemo } = await import('./demo.js');
       const log = (l: string): void => io.err(`${l}\n`);
       const report = await runDemo({
         jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, platform: o.platform, log,
         ...(o.replicationOutage ? { replicationOutage: true } : {}),
+        ...(o.maxStateGb !== undefined ? { maxStateBytes: o.maxStateGb * 1e9 } : {}),
         onReport: (reportFile) => printReport(reportFile, o),
         holdOpen: o.console ? () => new Promise<void>((r) => { log('The console stays up; Ctrl-C to stop everything.'); process.once('SIGINT', () => r()); }) : undefined,
       });

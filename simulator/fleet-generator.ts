@@ -43,7 +43,16 @@ export interface GenerateFleetOptions {
   layout?: StorageLayout;
   /** Application-mode FlinkDeployments to build jobs from (see loadExampleTemplates), ≥ 1. */
   templates: FlinkDeploymentManifest[];
+  /**
+   * Largest state of a job, bytes, in [STATE_BOUNDS.min, STATE_BOUNDS.max]; default STATE_BOUNDS.max
+   * (500 GB). Draws above it are clamped to it, every other draw is unchanged (the demo's
+   * replication-outage scene sizes its fleet with it: docs/protection.md "On the simulator").
+   */
+  maxStateBytes?: number;
 }
+
+/** Bounds of a generated job's state, bytes: 100 MB–500 GB. */
+export const STATE_BOUNDS = { min: 100e6, max: 500e9 } as const;
 
 /** A standby copy of a P0 (hot: running) or P1 (cold: suspended) job, as deployed in `az`. */
 export interface GeneratedStandby {
@@ -127,7 +136,7 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
       az: azs[i % azs.length]!,
       template: pick(u, opts.templates),
       sizing: sizeForCores(drawCores(u)),
-      stateSizeBytes: drawStateSize(u, tier),
+      stateSizeBytes: Math.min(opts.maxStateBytes ?? STATE_BOUNDS.max, drawStateSize(u, tier)),
       jars: drawJars(u, pool, team),
       consumes: [],
       produces: producedTopics(u, team, stem),
@@ -177,6 +186,8 @@ function checkOptions(opts: GenerateFleetOptions, azs: string[], layout: Storage
     if (azs.indexOf(az) !== i) fail(`opts.azs[${i}] repeats ${az}`, 'list each AZ once');
   });
   if (layout !== 'symmetric' && layout !== 'per-az-buckets') fail(`opts.layout must be symmetric or per-az-buckets, got ${String(layout)}`, 'pick one of the two');
+  const cap = opts.maxStateBytes;
+  if (cap !== undefined && !(cap >= STATE_BOUNDS.min && cap <= STATE_BOUNDS.max)) fail(`opts.maxStateBytes must be within ${STATE_BOUNDS.min}–${STATE_BOUNDS.max} bytes (100 MB–500 GB), got ${cap}`, 'pass e.g. maxStateBytes: 50e9, or leave it out for 500 GB');
   if (opts.templates.length === 0) fail('opts.templates is empty', 'pass loadExampleTemplates()');
   opts.templates.forEach((t, i) => {
     if (typeof t.spec?.job !== 'object' || t.spec.job === null) fail(`opts.templates[${i}] (${t.metadata?.name}) has no spec.job`, 'pass application-mode FlinkDeployments only');
@@ -243,7 +254,7 @@ function drawCores(u: Uniform): number {
 function drawStateSize(u: Uniform, tier: Tier): number {
   const median = tier === 'P0' || tier === 'P1' ? 40e9 : 4e9;
   const z = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-  return Math.round(Math.min(500e9, Math.max(100e6, median * Math.exp(1.5 * z))));
+  return Math.round(Math.min(STATE_BOUNDS.max, Math.max(STATE_BOUNDS.min, median * Math.exp(1.5 * z))));
 }
 
 interface JarPool {

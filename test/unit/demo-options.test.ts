@@ -23,4 +23,15 @@ describe('demo options', () => {
     })).rejects.toThrow(/^--platform k8s --replication-outage: .*Fix: drop --platform k8s .* or --replication-outage$/);
     expect(lines).toEqual([]);
   });
+
+  it('--max-state-gb outside 0.1–500 is refused with the value and the fix, starting nothing', async () => {
+    const lines: string[] = [];
+    for (const gb of [0.01, 501]) {
+      await expect(runDemo({
+        jobs: 10, seed: 1, timeScale: 10, preload: true, s3: true, replicationOutage: true, maxStateBytes: gb * 1e9, log: (l) => lines.push(l),
+        onReport: () => Promise.reject(new Error('not reached')),
+      })).rejects.toThrow(new RegExp(`^--max-state-gb ${gb}: a generated job's state is 0\\.1–500 GB\\. Fix: pass a number of GB from 0\\.1 to 500`));
+    }
+    expect(lines).toEqual([]);
+  });
 });

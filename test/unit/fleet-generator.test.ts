@@ -97,6 +97,14 @@ describe('generateFleet', () => {
     expect(critical).toBeGreaterThan(3 * rest);
   });
 
+  it('caps state at maxStateBytes: larger draws clamped to it, the rest of the fleet unchanged', () => {
+    const full = generateFleet({ jobs: 1000, seed: 7, templates });
+    const capped = generateFleet({ jobs: 1000, seed: 7, templates, maxStateBytes: 50e9 });
+    expect(full.jobs.filter((j) => j.stateSizeBytes > 50e9).length).toBeGreaterThan(10);
+    expect(capped.jobs.map((j) => j.stateSizeBytes)).toEqual(full.jobs.map((j) => Math.min(50e9, j.stateSizeBytes)));
+    expect(capped.jobs.map((j) => ({ ...j, stateSizeBytes: 0 }))).toEqual(full.jobs.map((j) => ({ ...j, stateSizeBytes: 0 })));
+  });
+
   it('names jobs validly (≤ 45 chars, DNS label), uniquely per namespace, in flink-<team>', () => {
     const bad = big.jobs.filter(
       (j) =>
@@ -266,6 +274,7 @@ describe('generateFleet', () => {
     expect(() => generateFleet({ jobs: 10, seed: 1, azs: ['az-a'], templates })).toThrow(/opts\.azs/);
     expect(() => generateFleet({ jobs: 10, seed: 1, azs: ['az-a', 'az-a'], templates })).toThrow(/opts\.azs\[1\] repeats/);
     expect(() => generateFleet({ jobs: 10, seed: 1, templates: [] })).toThrow(/opts\.templates/);
+    expect(() => generateFleet({ jobs: 10, seed: 1, templates, maxStateBytes: 1e6 })).toThrow(/opts\.maxStateBytes must be within .*got 1000000\. Fix:/);
   });
 
   it.skipIf(!existsSync(CRD_VALIDATOR))('emits deployments and standbys that validate against the real FlinkDeployment CRD', async () => {
