@@ -25,9 +25,10 @@
  * the outage ends; the scene prints what it measured (outage length, catch-up time, passes,
  * savepoints, copies, bytes). The worker runs with a copy of tiers.yaml whose protection is sized
  * for the demo fleet (savepointsAtOncePerAz, savepointTimeoutSeconds: docs/protection.md sizing),
- * and the fleet's state is capped at 50 GB per job (OUTAGE_MAX_STATE_BYTES, `--max-state-gb`):
- * shipping copies whole savepoints, so a job whose copy takes longer than its RPO cannot be
- * protected by shipping at all.
+ * and the fleet is 200 jobs (OUTAGE_JOBS, `--jobs`) with state capped at 50 GB per job
+ * (OUTAGE_MAX_STATE_BYTES, `--max-state-gb`): shipping copies whole savepoints, so a job whose copy
+ * takes longer than its RPO cannot be protected by shipping at all, and a pass must end within
+ * P1's RPO.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -54,7 +55,8 @@ import type { ProtectionStatus } from '../workflows/protect.js';
 
 /** Demo options. */
 export interface DemoOptions {
-  jobs: number;
+  /** Jobs in the generated fleet, ≥ 1; default 1,000, or OUTAGE_JOBS (200) with `replicationOutage` (see the module doc). */
+  jobs?: number;
   seed: number;
   /** Simulator speed-up (model seconds per wall second). */
   timeScale: number;
@@ -117,6 +119,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     throw new Error(`--max-state-gb ${o.maxStateBytes / 1e9}: a generated job's state is 0.1–500 GB. Fix: pass a number of GB from 0.1 to 500 (e.g. --max-state-gb 50)`);
   }
   const maxStateBytes = o.maxStateBytes ?? (o.replicationOutage ? OUTAGE_MAX_STATE_BYTES : undefined);
+  const jobs = o.jobs ?? (o.replicationOutage ? OUTAGE_JOBS : DEMO_JOBS);
   const settings = loadSettings();
   await mkdir(resolve(settings.stateDir), { recursive: true });
   const stateDir = await mkdtemp(join(resolve(settings.stateDir), 'demo-'));
@@ -148,7 +151,7 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b'], scriptLines(o.log));
       stops.push(s3.stop);
     }
-    const fleet = generateFleet({ jobs: o.jobs, seed: o.seed, templates: loadExampleTemplates(), ...(maxStateBytes !== undefined ? { maxStateBytes } : {}) });
+    const fleet = generateFleet({ jobs, seed: o.seed, templates: loadExampleTemplates(), ...(maxStateBytes !== undefined ? { maxStateBytes } : {}) });
     const platform = o.platform === 'k8s' ? await startKube(o, stateDir, fleet, s3, stops) : await startSimulator(o, fleet, s3, stops);
     const cores = fleet.jobs.reduce((n, j) => n + j.resources.cores, 0);
     o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}${maxStateBytes !== undefined ? `, state at most ${maxStateBytes / 1e9} GB per job` : ''}).`);
@@ -248,6 +251,16 @@ const DEMO_PROTECTION = { savepointsAtOncePerAz: 100, savepointTimeoutSeconds: 1
  * 100 share the AZ's write bandwidth) and its copy 238 s (docs/protection.md "On the simulator").
  */
 const OUTAGE_MAX_STATE_BYTES = 50e9;
+/** Jobs of the default demo's fleet. */
+const DEMO_JOBS = 1000;
+/**
+ * Jobs of the outage scene's fleet (200): protection passes run back to back and a job shipped
+ * early in a pass ages while the rest of the pass runs, so a pass must end well within P1's RPO,
+ * 90 wall s at the demo's 10× time scale. Measured on 2 loaded vCPUs (docs/protection.md "On the
+ * simulator"): a pass over the 1,000-job fleet's ~500 jobs due took ~270 wall s and the scene
+ * never caught up.
+ */
+const OUTAGE_JOBS = 200;
 /** Longest each step of the outage scene waits (the outage to show, protection to catch up, replication to catch up), wall ms. */
 const OUTAGE_WAIT_MS = 8 * 60_000;
 

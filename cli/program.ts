@@ -161,7 +161,7 @@ ${settingsHelp()}`);
 
   program.command('demo')
     .description('start a Temporal dev server, S3 servers, the simulator and a worker; generate a fleet, fail an AZ, evacuate it, print the report')
-    .option('--jobs <n>', 'jobs in the simulated fleet', positiveNumber, 1000)
+    .option('--jobs <n>', 'jobs in the simulated fleet (default 1000, or 200 with --replication-outage)', positiveInteger)
     .option('--seed <s>', 'fleet generator seed', positiveNumber, 7)
     .option('--time-scale <x>', 'simulator speed-up (model seconds per wall second)', positiveNumber, 10)
     .option('--no-preload', 'do not preload jars')
@@ -173,11 +173,11 @@ ${settingsHelp()}`);
     .option('--json', 'print the report as JSON (the demo\'s progress is on stderr)')
     .option('--replication-outage', 'before the trigger, play protection catching up after a replication outage az-a → az-b: RPO now growing, jobs unprotected, the pair declared not replicating, protection passes shipping savepoints, every job inside its RPO again (simulator platform; state capped at 50 GB per job unless --max-state-gb says otherwise; adds minutes, see docs/protection.md)')
     .option('--max-state-gb <gb>', 'largest state of a generated job, GB (0.1–500; default 500, or 50 with --replication-outage)', positiveNumber)
-    .action(async (o: { jobs: number; seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean; json?: boolean; replicationOutage?: boolean; maxStateGb?: number }) => {
+    .action(async (o: { seed: number; timeScale: number; preload: boolean; s3: boolean; platform: 'simulator' | 'k8s'; reportJson?: string; reportHtml?: string; console?: boolean; json?: boolean; replicationOutage?: boolean; maxStateGb?: number; jobs?: number }) => {
       const { runDemo } = await import('./demo.js');
       const log = (l: string): void => io.err(`${l}\n`);
       const report = await runDemo({
-        jobs: o.jobs, seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, platform: o.platform, log,
+        ...(o.jobs !== undefined ? { jobs: o.jobs } : {}), seed: o.seed, timeScale: o.timeScale, preload: o.preload, s3: o.s3, platform: o.platform, log,
         ...(o.replicationOutage ? { replicationOutage: true } : {}),
         ...(o.maxStateGb !== undefined ? { maxStateBytes: o.maxStateGb * 1e9 } : {}),
         onReport: (reportFile) => printReport(reportFile, o),
