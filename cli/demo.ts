@@ -223,10 +223,12 @@ interface DemoPlatform {
 }
 
 /**
- * A copy of `tiersFile` in `stateDir` whose protection is sized for the demo fleet (docs/protection.md
- * "Load on the platform and how to size it"): ~360 P1/P2 jobs per AZ with up to 500 GB of state
- * take 5 s + state at 500 MiB/s each (up to ~960 model s), so 100 savepoints at once per AZ and a
- * 1,800 s savepoint timeout. @returns its path
+ * A copy of `tiersFile` in `stateDir` whose protection is sized for the scene's fleet (docs/protection.md
+ * "Load on the platform and how to size it"): its ~70 P1/P2 jobs per AZ (200 jobs, at most 50 GB
+ * each) take 5 s + state at 500 MiB/s each alone (at most ~100 model s; longer when many share the
+ * AZ's write bandwidth), so 100 savepoints at once per AZ take a pass's savepoints all at once,
+ * and a 1,800 s savepoint timeout leaves a wide margin (a larger `--max-state-gb` up to 500 GB
+ * still fits it alone: ~960 model s). @returns its path
  */
 async function demoTiersFile(tiersFile: string, stateDir: string, log: (line: string) => void): Promise<string> {
   const doc = parseDocument(await readFile(resolve(tiersFile), 'utf8'));
