@@ -18,17 +18,23 @@
  * poll until its first checkpoint after the restore, about one checkpoint interval (0.2
  * requests/s per job with the default 600 s start-up timeout).
  *
- * A GET of the resource answered 403 is looked past until the deadline: a kube-apiserver that
- * has just restarted answers 403 to every non-admin identity until its RBAC cache syncs
- * (seconds on a busy machine, seen in test/kube/faults.test.ts), and the apply before the
- * wait already proved the worker's RBAC. Past the deadline the 403 is thrown as it is, naming
- * its fix. Other GET failures are thrown at once (retryable ones are retried by the activity's
- * retry policy, each attempt with a new start-up budget).
+ * API trouble on a GET of the resource is not the job's: a 5xx (a stalled service proxy's 504
+ * included), a 429 (read again after its Retry-After), a connection reset or refused, no answer
+ * within the request deadline. Such a GET is read again (p-retry: 0.5 s doubling to 5 s) until
+ * the deadline, so it never costs the job one of its start-up attempts (activities/job-batch.ts);
+ * past the deadline the last error is thrown as it is (retryable: the caller may look again).
+ * So is a 403: a kube-apiserver that has just restarted answers 403 to every non-admin identity
+ * until its RBAC cache syncs (seconds on a busy machine, seen in test/kube/faults.test.ts), and
+ * the apply before the wait already proved the worker's RBAC; past the deadline the 403 is
+ * thrown, naming its fix. Other GET failures are thrown at once. A job that does not start
+ * still fails with its reason: FAILED or a restore loop at once, not RUNNING (no JobManager)
+ * with PlatformError('timeout') at the deadline.
  *
  * Progress is reported on every event and at least every HEARTBEAT_SECONDS, so the activity
  * can heartbeat through long start-ups.
  */
 import { Watch } from '@kubernetes/client-node';
+import pRetry from 'p-retry';
 import { restartsOf, restoreVerdict, RESTORE_LOOP_RESTARTS, type CheckpointStats } from '../../domain/restore-verdict.js';
 import { PlatformError } from '../errors.js';
 import type { DeploymentStatus, RunningStatus, WaitProgress } from '../ports.js';
@@ -47,6 +53,15 @@ export const HEARTBEAT_SECONDS = 5;
 export function checkpointPollSeconds(timeoutSeconds: number): number {
   return Math.min(10, Math.max(1, timeoutSeconds / 30));
 }
+/**
+ * Codes of a GET failure that is API trouble (kube errors.ts: 5xx and network failures are
+ * `unavailable`, 429 `throttled`, no answer within the request deadline `az-down`), read again
+ * until the deadline; `forbidden` too (an apiserver whose RBAC cache is still syncing, module doc).
+ */
+const READ_AGAIN = new Set<PlatformError['code']>(['unavailable', 'throttled', 'az-down', 'forbidden']);
+/** Back-off between reads of the resource through API trouble, ms (a 429's Retry-After when longer). */
+const READ_AGAIN_BACKOFF = { minTimeout: 500, factor: 2, maxTimeout: 5_000 } as const;
+
 /** Longest single watch request, seconds (the API server closes it then; we re-watch). */
 const WATCH_SECONDS = 300;
 /** Pause before re-watching after a watch that ended within a second (API server restarting). */
@@ -74,7 +89,9 @@ type Judged = RunningStatus | 'needs-checkpoints' | undefined;
  * @throws PlatformError('failed', non-retryable) with the operator's status.error when the
  *   resource goes FAILED, or with the JobManager's newest exception when the restore loops;
  *   PlatformError('timeout', retryable) after `timeoutSeconds`, naming what it waited for;
- *   GET failures classified by kubeError; 'forbidden' when the REST proxy is refused
+ *   a GET failure classified by kubeError: API trouble or 403 only when it lasts to the
+ *   deadline, others at once; 'forbidden' when the REST proxy is refused; the signal's reason
+ *   when aborted during a back-off
  */
 export async function waitForRunning(
   apis: AzApis,
@@ -88,8 +105,6 @@ export async function waitForRunning(
   let waitingFor = 'jobStatus RUNNING';
   /** Why the last REST read failed, for the timeout message. */
   let restProblem: string | undefined;
-  /** The last GET of the resource, when it was answered 403 (cleared by the next that answers). */
-  let apiProblem: PlatformError | undefined;
   const heartbeat = setInterval(() => opts.onProgress?.(last), HEARTBEAT_SECONDS * 1000);
   const judge = (status: DeploymentStatus | null, evidence: { checkpoints?: CheckpointStats; lastFailure?: string } = {}): Judged => {
     const verdict = restoreVerdict({ status, minGeneration: opts.minGeneration, restoring: opts.restoring === true, ...evidence });
@@ -101,7 +116,6 @@ export async function waitForRunning(
   const checkDeadline = (): number => {
     const remaining = deadline - Date.now();
     if (remaining > 0) return remaining;
-    if (apiProblem) throw apiProblem;
     throw new PlatformError(
       'timeout',
       `${apis.az}: ${resource} not RUNNING at generation ≥ ${opts.minGeneration} after ${opts.timeoutSeconds}s, still waiting for ${waitingFor} ` +
@@ -110,18 +124,19 @@ export async function waitForRunning(
       true,
     );
   };
-  /** GET and report the resource; undefined when the GET was answered 403 before the deadline (apiProblem). */
-  const observe = async (): Promise<{ obj: FlinkDeploymentObject | null; status: DeploymentStatus | null } | undefined> => {
+  /** GET and report the resource, reading it again through API trouble until the deadline (module doc). */
+  const observe = async (): Promise<{ obj: FlinkDeploymentObject | null; status: DeploymentStatus | null }> => {
     if (opts.signal?.aborted) throw new PlatformError('timeout', `${apis.az}: wait for ${resource} was cancelled`, true);
-    let obj: FlinkDeploymentObject | null;
-    try {
-      obj = await getFlinkDeployment(apis, namespace, name);
-    } catch (err) {
-      if (!(err instanceof PlatformError) || err.code !== 'forbidden' || Date.now() >= deadline) throw err;
-      apiProblem = err;
-      return undefined;
-    }
-    apiProblem = undefined;
+    const obj = await pRetry(() => getFlinkDeployment(apis, namespace, name), {
+      ...READ_AGAIN_BACKOFF, retries: Infinity, maxRetryTime: Math.max(0, deadline - Date.now()), ...(opts.signal ? { signal: opts.signal } : {}),
+      shouldRetry: ({ error }) => error instanceof PlatformError && READ_AGAIN.has(error.code),
+      onFailedAttempt: async ({ error, retryDelay }) => {
+        opts.onProgress?.(last);
+        // A 429's Retry-After, when longer than the back-off, within the deadline.
+        const after = error instanceof PlatformError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 - retryDelay : 0;
+        if (after > 0) await pause(Math.min(after, Math.max(0, deadline - Date.now())), opts.signal);
+      },
+    });
     const status = obj ? toDeploymentStatus(apis.az, obj) : null;
     last = status;
     opts.onProgress?.(status);
@@ -131,12 +146,12 @@ export async function waitForRunning(
     // Phase 1: the operator's status, watched.
     for (;;) {
       const seen = await observe();
-      const judged = seen ? judge(seen.status) : undefined;
+      const judged = judge(seen.status);
       if (judged === 'needs-checkpoints') break;
       if (judged) return judged;
       const remaining = checkDeadline();
       const startedAt = Date.now();
-      const result = await watchOnce(apis, namespace, name, seen?.obj?.metadata.resourceVersion, Math.min(WATCH_SECONDS, Math.ceil(remaining / 1000)), opts.signal, (status) => {
+      const result = await watchOnce(apis, namespace, name, seen.obj?.metadata.resourceVersion, Math.min(WATCH_SECONDS, Math.ceil(remaining / 1000)), opts.signal, (status) => {
         last = status;
         opts.onProgress?.(last);
         return judge(status);
@@ -147,12 +162,7 @@ export async function waitForRunning(
     }
     // Phase 2: the resource and Flink's checkpoint statistics, polled.
     for (;;) {
-      const seen = await observe();
-      if (!seen) {
-        await pause(Math.min(checkpointPollSeconds(opts.timeoutSeconds) * 1000, checkDeadline()), opts.signal);
-        continue;
-      }
-      const { status } = seen;
+      const { status } = await observe();
       let judged = judge(status);
       if (judged === 'needs-checkpoints' && status?.jobId) {
         const evidence = await readEvidence(apis, namespace, name, status.jobId).catch((err: unknown) => {

@@ -9,6 +9,9 @@
  * people (annotations, Events) is read back outside the ports (on Kubernetes as admin, the
  * way `kubectl describe flinkdeployment` finds Events).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetJob, FlinkDeploymentManifest } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
@@ -23,6 +26,12 @@ import { createHaConfigMaps } from '../../simulator/kube-seed.js';
 import { waitFor } from '../setup/evacuation-harness.js';
 import { ACTION_ANNOTATIONS, fenceMark, stopVerdict } from '../../domain/fence.js';
 import { FLINK_DEPLOYMENTS, type FlinkDeploymentObject } from '../../platform/kube/flink-resource.js';
+import { azApis } from '../../platform/kube/az-apis.js';
+import { loadKubeConfigs, parseKubeContexts } from '../../platform/kube/kube-configs.js';
+import { KubePlatform } from '../../platform/kube/kube-platform.js';
+import type { FaultConfig } from '../../simulator/faults.js';
+import { testControlPlane } from '../setup/kube.js';
+import { startKubeFaultProxies, type KubeFaultProxies } from '../setup/kube-fault-proxy.js';
 import { startKubeTestPlatform, withHeadroom } from '../setup/kube-platform.js';
 
 const AZ = 'az-b';
@@ -52,6 +61,13 @@ interface ContractTarget {
   readBack(namespace: string, name: string): Promise<{ annotations: Record<string, string>; events: Array<{ reason: string; message: string }> }>;
   /** Kubernetes only: take the simulated az-b (what the operator stand-in drives) down or up while its apiserver stays up. */
   simulatedAzDown?(down: boolean): Promise<void>;
+  /**
+   * Ports whose platform API calls fail at `faults.apiFailureRate` (503, 429 + Retry-After, a
+   * stall then 504), and how many faults were injected so far: on Kubernetes a TLS fault proxy
+   * in front of the apiservers (process-boundary mock; watches pass), on the simulator its own
+   * API faults. Calling it again changes the faults.
+   */
+  apiTrouble(faults: Partial<FaultConfig>): Promise<{ ports: ClusterPort; injected(): Promise<number> }>;
   close(): Promise<void>;
 }
 
@@ -61,7 +77,9 @@ const targets: Record<string, () => Promise<ContractTarget>> = {
     const fleet = withHeadroom(generateFleet({ jobs: JOBS, seed: SEED, templates: loadExampleTemplates() }), HEADROOM);
     await sim.client.loadFleet(fleet, { staleHaFraction: 0 });
     const storedSpec = async (ns: string, name: string) => (await sim.client.listDeployments(AZ)).find((d) => d.manifest.metadata.namespace === ns && d.manifest.metadata.name === name)!.manifest.spec;
+    const injected = async (): Promise<number> => Object.values((await sim.client.stats()).faultsInjected).reduce((a, b) => a + b, 0);
     return {
+      apiTrouble: async (faults) => { await sim.client.setFaults(faults); return { ports: sim.client, injected }; },
       ports: sim.client, fleet, putStaleHa: (ns, name) => sim.client.putHaConfigMaps(AZ, ns, name),
       failRestore: (keys) => sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => sim.stop(),
       readBack: async (ns, name) => {
@@ -76,9 +94,26 @@ const targets: Record<string, () => Promise<ContractTarget>> = {
     const admin = p.admin.get(AZ)!;
     const storedSpec = async (namespace: string, name: string) =>
       ((await admin.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace, name })) as FlinkDeploymentManifest).spec;
+    let proxied: { proxies: KubeFaultProxies; ports: KubePlatform; dir: string } | undefined;
     return {
+      apiTrouble: async (faults) => {
+        if (!proxied) {
+          const cp = testControlPlane();
+          const dir = await mkdtemp(join(tmpdir(), 'az-evac-contract-'));
+          const proxies = await startKubeFaultProxies(cp.handle, cp.workerKubeconfigPath, dir, SEED);
+          proxied = { proxies, dir, ports: new KubePlatform(azApis(loadKubeConfigs(proxies.kubeconfigPath, parseKubeContexts('', ['az-a', 'az-b']))), p.fleet.platform, p.objects) };
+        }
+        const { proxies, ports } = proxied;
+        proxies.faults.set(faults);
+        return { ports, injected: async () => Object.values(proxies.faults.injected).reduce((a, b) => a + b, 0) };
+      },
       ports: p.kube, fleet: p.fleet, putStaleHa: (ns, name) => createHaConfigMaps(admin, ns, name),
-      failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), storedSpec, close: () => p.close(),
+      failRestore: (keys) => p.sim.client.setFaults({ failRestore: keys }), storedSpec,
+      close: async () => {
+        await proxied?.proxies.close();
+        if (proxied) await rm(proxied.dir, { recursive: true, force: true });
+        await p.close();
+      },
       simulatedAzDown: (down) => p.sim.client.setAzDown(AZ, down),
       readBack: async (ns, name) => {
         const obj = (await admin.custom.getNamespacedCustomObject({ ...FLINK_DEPLOYMENTS, namespace: ns, name })) as FlinkDeploymentObject;
@@ -278,6 +313,34 @@ describe.each(Object.keys(targets))('platform ports contract: %s', (kind) => {
     expect(err).toBeInstanceOf(PlatformError);
     expect(err).toMatchObject({ code: 'failed', retryable: false });
     expect((err as Error).message).toMatch(/registry/);
+  });
+
+  // API trouble is the platform's, not the job's: a wait reads through it until its deadline, so
+  // it never costs a job one of its start-up attempts (platform/kube/wait-for-running.ts). Every
+  // platform call fails until 6 faults were injected, then none: before this rule, the kube
+  // adapter threw the first failed read of the resource.
+  it("waitForRunning reads through API trouble (503 / 429 Retry-After / stall + 504; a fault proxy, process-boundary mock, on Kubernetes) until RUNNING; a FAILED job still fails with its reason", async () => {
+    const ok = copy();
+    const failing = copy('running', (x) => {
+      x.spec.image = `registry.elsewhere.example/${String(x.spec.image).split('/').slice(1).join('/')}`;
+    });
+    const [a, b] = [await t.ports.apply(AZ, ok), await t.ports.apply(AZ, failing)];
+    const trouble = await t.apiTrouble({ apiFailureRate: 1, kinds: ['unavailable', 'throttled', 'hang'], retryAfterSeconds: 1, hangMs: 500 });
+    let ended = false;
+    const waits = Promise.all([
+      trouble.ports.waitForRunning(AZ, ns(ok), ok.metadata.name, { minGeneration: a.generation, timeoutSeconds: 60 }).catch((e: unknown) => e),
+      trouble.ports.waitForRunning(AZ, ns(failing), failing.metadata.name, { minGeneration: b.generation, timeoutSeconds: 60 }).catch((e: unknown) => e),
+    ]).finally(() => { ended = true; });
+    try {
+      await waitFor('6 injected API faults (or both waits ended)', async () => (ended || (await trouble.injected()) >= 6 ? true : undefined), 30_000);
+    } finally {
+      await t.apiTrouble({ apiFailureRate: 0 });
+    }
+    const [running, failed] = await waits;
+    expect(running).toMatchObject({ jobState: 'RUNNING' });
+    expect(failed).toBeInstanceOf(PlatformError);
+    expect(failed).toMatchObject({ code: 'failed', retryable: false });
+    expect((failed as Error).message).toMatch(/registry/);
   });
 
   // Readiness of the target namespace (domain/target-readiness.ts): the seeded fleet is
