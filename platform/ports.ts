@@ -186,7 +186,10 @@ export interface ClusterPort {
    * domain/restore-verdict.ts: the operator reports lifecycleState STABLE/DEPLOYED with
    * jobStatus RUNNING at a generation ≥ `minGeneration` AND, when `restoring`, Flink completed
    * a checkpoint after the restore (or Flink says checkpointing is not enabled: `not-verified`).
-   * Calls `onProgress` at least every few seconds.
+   * Calls `onProgress` at least every few seconds. API trouble on its reads (5xx, 429,
+   * connection failures) is the platform's, not the job's: it is read through until the
+   * deadline, not thrown before it (docs/guarantees.md), so a caller's attempts count only what
+   * the job does.
    * @returns the status with the evidence that the restore ended
    * @throws PlatformError('failed', non-retryable) with the operator's status.error when the
    *   resource goes FAILED, or with the JobManager's newest exception when a restore loops

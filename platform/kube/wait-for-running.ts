@@ -26,7 +26,9 @@
  * So is a 403: a kube-apiserver that has just restarted answers 403 to every non-admin identity
  * until its RBAC cache syncs (seconds on a busy machine, seen in test/kube/faults.test.ts), and
  * the apply before the wait already proved the worker's RBAC; past the deadline the 403 is
- * thrown, naming its fix. Other GET failures are thrown at once. A job that does not start
+ * thrown retryable, naming its fix (an apiserver back from an outage at a job's deadline still
+ * answers 403 for a while: seen in the kube fault suite's 30 s outage row), so the caller looks
+ * again a bounded number of times. Other GET failures are thrown at once. A job that does not start
  * still fails with its reason: FAILED or a restore loop at once, not RUNNING (no JobManager)
  * with PlatformError('timeout') at the deadline.
  *
@@ -136,6 +138,9 @@ export async function waitForRunning(
         const after = error instanceof PlatformError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 - retryDelay : 0;
         if (after > 0) await pause(Math.min(after, Math.max(0, deadline - Date.now())), opts.signal);
       },
+    }).catch((err: unknown) => {
+      // Past the deadline: a 403 is as transient as the rest of the API trouble (module doc).
+      throw err instanceof PlatformError && err.code === 'forbidden' ? new PlatformError('forbidden', err.message, true) : err;
     });
     const status = obj ? toDeploymentStatus(apis.az, obj) : null;
     last = status;
