@@ -19,7 +19,7 @@ import { estimateRto, measuredRates, predictedMissFindings, SNAPSHOT_SIZING_BUDG
 import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { newestSnapshotOf, unprotectedFindings } from '../domain/rpo-now.js';
 import { assessProtection, NO_PROTECTION, type JobProtection } from '../domain/protection.js';
-import { lastSavepointFailures } from './protection-pass.js';
+import { lastProtectionFailures } from './protection-pass.js';
 import { jobKey, type Catalog, type FleetJob, type SnapshotChoice, type Tier } from '../domain/types.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
@@ -168,8 +168,8 @@ export function createPlanActivities(deps: ActivityDeps) {
       const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
       const sizingSeconds = sizingBudgetSeconds();
       const sizingEndsAt = Date.now() + sizingSeconds * 1000;
-      // The last protection pass's failed savepoints: their operator's reason joins the job's unprotected reason.
-      const failures = await lastSavepointFailures(deps);
+      // The last protection pass's failed savepoints and refused copies: their reason joins the job's unprotected reason.
+      const failures = await lastProtectionFailures(deps);
       await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
         const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
         if (Date.now() > sizingEndsAt) {

@@ -8,16 +8,16 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
-import { assessProtection, expiredShipments, NO_PROTECTION, overdueSeconds, savepointFormatFor, savepointOrder, type DueSavepoint, type JobProtection, type NewestSnapshot, type ProtectionPolicy, type SavepointFormat } from '../domain/protection.js';
+import { assessProtection, expiredShipments, newestOwnSavepoint, NO_PROTECTION, overdueSeconds, protectionShards, replicates, savepointFormatFor, savepointOrder, type DueSavepoint, type JobProtection, type NewestSnapshot, type ProtectionPolicy, type SavepointFormat } from '../domain/protection.js';
 import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
-import { jobKey, type FleetJob, type JobKey, type StorageLayout, type Tier } from '../domain/types.js';
+import { jobKey, type Catalog, type FleetJob, type JobKey, type StorageLayout, type Tier } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ShippedSavepoint } from '../platform/ports.js';
 import { SEARCH_ATTRIBUTE_KEYS, type WorkflowKind } from '../workflows/search-attributes.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { activityLog } from './log.js';
-import { lastSavepointFailures } from './protection-pass.js';
+import { lastProtectionFailures } from './protection-pass.js';
 import { tierRpoNow, type TierRpoNow } from '../domain/rpo-now.js';
 
 /** Snapshot lookups in flight at once during an assessment. */
@@ -36,6 +36,19 @@ export interface ProtectionTask extends DueSavepoint {
   format: SavepointFormat;
   /** AZs whose stores do not replicate from `az`: each new savepoint is shipped there. */
   shipTo: string[];
+  /** Whose savepoints the ship step looks up right before copying (absent in tasks of passes recorded before). */
+  owner?: SnapshotOwner;
+}
+
+/** What a protection pass works through (protectionScope). */
+export interface ProtectionScope {
+  catalogVersion: number;
+  /** The policy in force (NO_PROTECTION when tiers.yaml has none). */
+  policy: ProtectionPolicy;
+  /** Jobs in the catalog. */
+  jobs: number;
+  /** Its shards in protectionShards order: AZ, tier and job count of each. */
+  shards: Array<{ az: string; tier: Tier; jobs: number }>;
 }
 
 /** What one assessment found. */
@@ -82,81 +95,127 @@ export interface RetentionHold {
 
 /** Build the protection activities over `deps`. */
 export function createProtectionActivities(deps: ActivityDeps) {
+  /** The last catalog a shard read: catalog versions never change, and a pass's shards read the same one. */
+  let cached: Catalog | undefined;
+  const catalogOf = async (version: number): Promise<Catalog> => {
+    if (cached?.version !== version) cached = await platformCall(`read catalog v${version}`, () => deps.catalogs.get(version));
+    return cached;
+  };
+  const newestCatalog = async (): Promise<Catalog> => {
+    const catalog = await platformCall('read the newest catalog', () => deps.catalogs.latest());
+    if (!catalog) throw terminal('NoCatalog', 'no catalog yet: protection needs one. Fix: run `az-evac catalog sync` (or wait for the catalog sync schedule)');
+    return catalog;
+  };
+
+  /** Assess `jobs` of `catalog` now; `record` gets every job's protection (the fleet's RPO-now gauges). */
+  const assess = async (catalog: Catalog, jobs: readonly FleetJob[], record?: (assessed: JobProtection[]) => void): Promise<ProtectionAssessment> => {
+    const tiers = await deps.loadTiers();
+    const policy = tiers.protection ?? NO_PROTECTION;
+    const platform = catalog.platform;
+    const now = Math.floor(Date.now() / 1000);
+    const limit = pLimit(ASSESS_CONCURRENCY);
+    // The last pass's failures (savepoints, refused copies): their reason joins the job's unprotected reason.
+    const failures = await lastProtectionFailures(deps);
+    const newest = async (az: string, owner: SnapshotOwner): Promise<NewestSnapshot> => {
+      try {
+        const choice = await deps.objects.findSnapshot(az, owner, { layout: platform.layout, nowEpochSeconds: now });
+        return choice.kind === 'snapshot'
+          ? { kind: 'snapshot', path: choice.snapshot.path, snapshotKind: choice.snapshot.kind, completedAtEpochSeconds: choice.snapshot.completedAtEpochSeconds }
+          : { kind: 'none', reason: choice.reason };
+      } catch (err) {
+        return { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) };
+      }
+    };
+    const assessed = await Promise.all(jobs.map((job) => limit(async () => {
+      Context.current().heartbeat(jobKey(job));
+      const owner = snapshotOwner(job);
+      const others = platform.azs.map((a) => a.name).filter((az) => az !== job.az);
+      const otherAzs = Object.fromEntries(await Promise.all(others.map(async (az) => [az, await newest(az, owner)] as const)));
+      const sp = newestOwnSavepoint(await deps.objects.listSnapshots(job.az, owner).catch(() => []));
+      const p = assessProtection(
+        {
+          job: jobKey(job), tier: job.tier, az: job.az, rpoSeconds: tiers.tiers[job.tier].rpoSeconds, otherAzs,
+          ...(sp ? { sourceSavepoint: sp } : {}),
+          ...(failures.has(jobKey(job)) ? { lastFailure: failures.get(jobKey(job))! } : {}),
+        },
+        policy, platform, now,
+      );
+      return { job, p, others };
+    })));
+    const unprotected = assessed.filter((x) => x.p.state === 'unprotected');
+    const shipTo = (job: FleetJob, others: string[]): string[] => others.filter((az) => !replicates(platform, job.az, az));
+    const task = (job: FleetJob, p: JobProtection, others: string[]): ProtectionTask => ({
+      job: p.job, az: job.az, tier: job.tier, namespace: job.namespace, name: job.name, action: p.action, owner: snapshotOwner(job),
+      overdueSeconds: overdueSeconds(p, policy.refreshAtRpoFraction), format: savepointFormatFor(job.deployment.spec.flinkVersion, policy.savepointFormat), shipTo: shipTo(job, others),
+    });
+    const acting = assessed.filter((x) => x.p.action.kind !== 'none').map((x) => task(x.job, x.p, x.others));
+    // RPO now per tier on /metrics follows every assessment of the whole fleet, as it follows every plan.
+    record?.(assessed.map((x) => x.p));
+    return {
+      catalogVersion: catalog.version, policy, nowEpochSeconds: now,
+      counts: {
+        jobs: assessed.length, protected: assessed.filter((x) => x.p.state === 'protected').length,
+        unprotected: unprotected.length, notRequired: assessed.filter((x) => x.p.state === 'not-required').length,
+      },
+      tiers: tierRpoNow(assessed.map((x) => x.p)),
+      unprotected: unprotected.slice(0, MAX_LISTED).map((x) => ({ job: x.p.job, tier: x.p.tier, reason: x.p.reason! })),
+      tasks: [...savepointOrder(acting.filter((t) => t.action.kind === 'savepoint')), ...acting.filter((t) => t.action.kind === 'ship')],
+      retention: assessed
+        .filter((x) => x.p.state !== 'not-required' && shipTo(x.job, x.others).length > 0)
+        .map((x) => ({
+          job: x.p.job, owner: snapshotOwner(x.job), layout: platform.layout, toAzs: shipTo(x.job, x.others),
+          copies: shipTo(x.job, x.others).flatMap((az) => [
+            { az, namespace: x.job.namespace, name: x.job.name },
+            ...(x.job.standby && x.job.standby.az === az ? [{ az, namespace: x.job.standby.namespace, name: x.job.standby.name }] : []),
+          ]),
+        })),
+    };
+  };
   return {
     /**
      * Assess every job of the newest catalog (docs/protection.md): per other AZ the newest
      * restorable snapshot (findSnapshot with no RPO), the job's newest savepoint in its own AZ,
      * and what to do. A store that does not answer makes that AZ unknown for the job, not the
-     * assessment fail.
+     * assessment fail. Sets the RPO-now gauges on /metrics for the whole fleet. Used by
+     * `protect status` (protectionStatus) and by passes recorded before protection ran in shards.
      * @throws non-retryable NoCatalog when no catalog was synced yet
      */
     async assessProtection(): Promise<ProtectionAssessment> {
-      const catalog = await platformCall('read the newest catalog', () => deps.catalogs.latest());
-      if (!catalog) throw terminal('NoCatalog', 'no catalog yet: protection needs one. Fix: run `az-evac catalog sync` (or wait for the catalog sync schedule)');
-      const tiers = await deps.loadTiers();
-      const policy = tiers.protection ?? NO_PROTECTION;
-      const platform = catalog.platform;
-      const now = Math.floor(Date.now() / 1000);
-      const limit = pLimit(ASSESS_CONCURRENCY);
-      // The last pass's failed savepoints: their operator's reason joins the job's unprotected reason.
-      const failures = await lastSavepointFailures(deps);
-      const newest = async (az: string, owner: SnapshotOwner): Promise<NewestSnapshot> => {
-        try {
-          const choice = await deps.objects.findSnapshot(az, owner, { layout: platform.layout, nowEpochSeconds: now });
-          return choice.kind === 'snapshot'
-            ? { kind: 'snapshot', path: choice.snapshot.path, snapshotKind: choice.snapshot.kind, completedAtEpochSeconds: choice.snapshot.completedAtEpochSeconds }
-            : { kind: 'none', reason: choice.reason };
-        } catch (err) {
-          return { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) };
-        }
-      };
-      const assessed = await Promise.all(catalog.jobs.map((job) => limit(async () => {
-        Context.current().heartbeat(jobKey(job));
-        const owner = snapshotOwner(job);
-        const others = platform.azs.map((a) => a.name).filter((az) => az !== job.az);
-        const otherAzs = Object.fromEntries(await Promise.all(others.map(async (az) => [az, await newest(az, owner)] as const)));
-        const own = await deps.objects.listSnapshots(job.az, owner).catch(() => []);
-        const sp = own.find((c) => c.kind === 'savepoint' && c.hasMetadata && c.shippedFrom === undefined);
-        const p = assessProtection(
-          {
-            job: jobKey(job), tier: job.tier, az: job.az, rpoSeconds: tiers.tiers[job.tier].rpoSeconds, otherAzs,
-            ...(sp ? { sourceSavepoint: { path: sp.path, completedAtEpochSeconds: sp.completedAtEpochSeconds } } : {}),
-            ...(failures.has(jobKey(job)) ? { lastFailure: failures.get(jobKey(job))! } : {}),
-          },
-          policy, platform, now,
-        );
-        return { job, p, others };
-      })));
-      const unprotected = assessed.filter((x) => x.p.state === 'unprotected');
-      const shipTo = (job: FleetJob, others: string[]): string[] => others.filter((az) => (platform.notReplicated ?? []).some((n) => n.from === job.az && n.to === az));
-      const task = (job: FleetJob, p: JobProtection, others: string[]): ProtectionTask => ({
-        job: p.job, az: job.az, tier: job.tier, namespace: job.namespace, name: job.name, action: p.action,
-        overdueSeconds: overdueSeconds(p, policy.refreshAtRpoFraction), format: savepointFormatFor(job.deployment.spec.flinkVersion, policy.savepointFormat), shipTo: shipTo(job, others),
-      });
-      const acting = assessed.filter((x) => x.p.action.kind !== 'none').map((x) => task(x.job, x.p, x.others));
-      const result: ProtectionAssessment = {
-        catalogVersion: catalog.version, policy, nowEpochSeconds: now,
-        counts: {
-          jobs: assessed.length, protected: assessed.filter((x) => x.p.state === 'protected').length,
-          unprotected: unprotected.length, notRequired: assessed.filter((x) => x.p.state === 'not-required').length,
-        },
-        tiers: tierRpoNow(assessed.map((x) => x.p)),
-        unprotected: unprotected.slice(0, MAX_LISTED).map((x) => ({ job: x.p.job, tier: x.p.tier, reason: x.p.reason! })),
-        tasks: [...savepointOrder(acting.filter((t) => t.action.kind === 'savepoint')), ...acting.filter((t) => t.action.kind === 'ship')],
-        retention: assessed
-          .filter((x) => x.p.state !== 'not-required' && shipTo(x.job, x.others).length > 0)
-          .map((x) => ({
-            job: x.p.job, owner: snapshotOwner(x.job), layout: platform.layout, toAzs: shipTo(x.job, x.others),
-            copies: shipTo(x.job, x.others).flatMap((az) => [
-              { az, namespace: x.job.namespace, name: x.job.name },
-              ...(x.job.standby && x.job.standby.az === az ? [{ az, namespace: x.job.standby.namespace, name: x.job.standby.name }] : []),
-            ]),
-          })),
-      };
-      // RPO now per tier on /metrics follows every assessment of the whole fleet, as it follows every plan.
-      deps.metrics?.recordProtection(assessed.map((x) => x.p));
+      const catalog = await newestCatalog();
+      const result = await assess(catalog, catalog.jobs, (assessed) => deps.metrics?.recordProtection(assessed));
       activityLog({}).info('protection assessed', { catalogVersion: catalog.version, ...result.counts, tasks: result.tasks.length });
       return result;
+    },
+
+    /**
+     * What a protection pass works through: the newest catalog's version, the policy, and its
+     * shards (domain/protection.ts protectionShards: per AZ and tier, at most 50 jobs each), by
+     * AZ, tier and job count only: a shard finds its jobs again from the version and its index.
+     * @throws non-retryable NoCatalog when no catalog was synced yet
+     */
+    async protectionScope(): Promise<ProtectionScope> {
+      const catalog = await newestCatalog();
+      const tiers = await deps.loadTiers();
+      const shards = protectionShards(catalog.jobs, catalog.platform.azs.map((a) => a.name));
+      return {
+        catalogVersion: catalog.version, policy: tiers.protection ?? NO_PROTECTION, jobs: catalog.jobs.length,
+        shards: shards.map((x) => ({ az: x.az, tier: x.tier, jobs: x.indices.length })),
+      };
+    },
+
+    /**
+     * Assess the jobs of one shard of a pass (protectionShards of catalog `catalogVersion`,
+     * shard `shard`) right before the shard acts on them, as assessProtection assesses the fleet.
+     * Does not set the RPO-now gauges (the pass sets them once from every shard's tiers).
+     * @throws non-retryable InvalidCatalog when the catalog has no such shard (it changed under
+     *   the same version: a bug); the store's error when the catalog version cannot be read
+     */
+    async assessProtectionShard(t: { catalogVersion: number; shard: number }): Promise<ProtectionAssessment> {
+      const catalog = await catalogOf(t.catalogVersion);
+      const shards = protectionShards(catalog.jobs, catalog.platform.azs.map((a) => a.name));
+      const mine = shards[t.shard];
+      if (!mine) throw terminal('InvalidCatalog', `catalog v${t.catalogVersion} has ${shards.length} protection shard(s), not shard ${t.shard}: a pass reads only the catalog version it started with`);
+      return assess(catalog, mine.indices.map((i) => catalog.jobs[i]!));
     },
 
     /**
@@ -196,14 +255,27 @@ export function createProtectionActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Ship a savepoint of the job's AZ into `toAz`'s state bucket, verified (platform/s3/snapshot-shipping.ts).
-     * @throws the store's refusal as an ApplicationFailure naming the job, the AZ and the reason
+     * Ship the job's newest savepoint of its own AZ into `toAz`'s state bucket, verified
+     * (platform/s3/snapshot-shipping.ts). With `owner`, the savepoint is looked up right now
+     * (domain/protection.ts newestOwnSavepoint, as the assessment chose): `path`, the one the pass
+     * took or assessed, may have been replaced since by the job's savepoint retention, and then its
+     * successor is shipped. Without `owner` (passes recorded before), `path` is shipped as given.
+     * @returns the copy, its bytes and the shipped savepoint's completion time
+     * @throws non-retryable NotFound when the job has no complete savepoint of its own in
+     *   `fromAz` any more; the store's refusal as an ApplicationFailure naming the job, the AZ and the reason
      */
-    async shipProtectionSavepoint(t: { job: JobKey; fromAz: string; toAz: string; path: string }): Promise<ShippedSavepoint> {
+    async shipProtectionSavepoint(t: { job: JobKey; fromAz: string; toAz: string; path: string; owner?: SnapshotOwner }): Promise<ShippedSavepoint> {
       const port = deps.shipping;
       if (!port) throw terminal('ProtectionUnsupported', `${t.job}: this platform cannot ship savepoints between AZs (no SnapshotShippingPort; the S3 object store has one)`);
-      const shipped = await platformCall(`${t.job}: ship ${t.path} to ${t.toAz}`, () => port.shipSavepoint(t.fromAz, t.toAz, t.path));
-      activityLog({}).info('protection savepoint shipped', { job: t.job, to: t.toAz, path: shipped.path, bytes: shipped.copiedBytes });
+      let path = t.path;
+      if (t.owner) {
+        const owner = t.owner;
+        const newest = newestOwnSavepoint(await platformCall(`${t.job}: list its savepoints in ${t.fromAz}`, () => deps.objects.listSnapshots(t.fromAz, owner)));
+        if (!newest) throw terminal('NotFound', `${t.job}: no complete savepoint of its own in ${t.fromAz} to ship to ${t.toAz} (${t.path}, the one this pass saw, is gone and none replaced it). Fix: check the job's savepoints in ${t.fromAz}; the next pass takes a new one`);
+        path = newest.path;
+      }
+      const shipped = await platformCall(`${t.job}: ship ${path} to ${t.toAz}`, () => port.shipSavepoint(t.fromAz, t.toAz, path));
+      activityLog({}).info('protection savepoint shipped', { job: t.job, to: t.toAz, path: shipped.path, bytes: shipped.copiedBytes, ...(path !== t.path ? { instead: t.path } : {}) });
       return shipped;
     },
 

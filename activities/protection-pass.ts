@@ -6,6 +6,7 @@
  * its `unprotected` reason, and which `az-evac protect status` prints.
  */
 import { PlatformError } from '../platform/errors.js';
+import type { TierRpoNow } from '../domain/rpo-now.js';
 import type { ProtectionPassResult } from '../workflows/protect.js';
 import type { ActivityDeps } from './deps.js';
 import { activityLog } from './log.js';
@@ -24,21 +25,30 @@ export interface ProtectionPassRecord {
   shipped: number;
   shippedBytes: number;
   expired: number;
-  /** Per job, what failed after its retries, with the operator's or the store's reason. */
+  /** Per job, what failed after its retries, with the operator's or the store's reason (the first ones the pass listed). */
   failures: ProtectionPassResult['failures'];
+  /** All failures, also those not listed (absent in records of passes before shards). */
+  failuresTotal?: number;
 }
 
 /**
- * The failed savepoints of the last pass by job key, for domain/protection.ts ProtectionInput.lastFailure.
- * Empty when no pass was recorded or the record cannot be read (never fails a plan).
+ * What failed in the last pass by job key, for domain/protection.ts ProtectionInput.lastFailure:
+ * its failed savepoint (the operator's reason) or a copy the store refused (the store's reason;
+ * a savepoint failure wins, a job whose savepoint failed ships nothing). Retention failures are
+ * left out: they do not make a job unprotected. Only the failures the record lists (at most
+ * MAX_LISTED_FAILURES of workflows/protect.ts). Empty when no pass was recorded or the record
+ * cannot be read (never fails a plan).
  */
-export async function lastSavepointFailures(deps: Pick<ActivityDeps, 'reports'>): Promise<Map<string, { reason: string; atEpochSeconds: number }>> {
+export async function lastProtectionFailures(deps: Pick<ActivityDeps, 'reports'>): Promise<Map<string, { step: 'savepoint' | 'ship'; reason: string; atEpochSeconds: number }>> {
   const record = await readLastPass(deps).catch((err: unknown) => {
     activityLog({}).warn('last protection pass not read', { error: String(err) });
     return undefined;
   });
-  const out = new Map<string, { reason: string; atEpochSeconds: number }>();
-  for (const f of record?.failures ?? []) if (f.step === 'savepoint') out.set(f.job, { reason: f.reason, atEpochSeconds: record!.endedAtEpochSeconds });
+  const out = new Map<string, { step: 'savepoint' | 'ship'; reason: string; atEpochSeconds: number }>();
+  for (const f of record?.failures ?? []) {
+    if (f.step === 'retention' || out.get(f.job)?.step === 'savepoint') continue;
+    out.set(f.job, { step: f.step, reason: f.reason, atEpochSeconds: record!.endedAtEpochSeconds });
+  }
   return out;
 }
 
@@ -56,18 +66,23 @@ export async function readLastPass(deps: Pick<ActivityDeps, 'reports'>): Promise
 export function createProtectionPassActivities(deps: ActivityDeps) {
   return {
     /**
-     * Record a finished pass: its counts on /metrics (EngineMetrics.recordProtectionPass) and
-     * its record in the report store (replacing the previous pass's).
+     * Record a finished pass: its counts on /metrics (EngineMetrics.recordProtectionPass), the
+     * RPO now per tier its shards assessed (`tiers`: EngineMetrics.recordProtectionTiers), and
+     * its record in the report store (replacing the previous pass's). Counts come from the
+     * result's `totals`; a result without them (passes before shards) is counted from its lists.
      */
-    async recordProtectionPass(t: { result: ProtectionPassResult; durationSeconds: number; endedAtMs: number }): Promise<void> {
+    async recordProtectionPass(t: { result: ProtectionPassResult; durationSeconds: number; endedAtMs: number; tiers?: TierRpoNow[] }): Promise<void> {
       const r = t.result;
+      const failed = (step: ProtectionPassResult['failures'][number]['step']): number => r.totals?.failuresByStep[step] ?? r.failures.filter((f) => f.step === step).length;
       const record: ProtectionPassRecord = {
         endedAtEpochSeconds: Math.floor(t.endedAtMs / 1000), durationSeconds: t.durationSeconds, catalogVersion: r.catalogVersion, before: r.before,
-        savepoints: r.savepoints.length, shipped: r.shipped.length, shippedBytes: r.shipped.reduce((n, s) => n + s.bytes, 0), expired: r.expired.length, failures: r.failures,
+        savepoints: r.totals?.savepoints ?? r.savepoints.length, shipped: r.totals?.shipped ?? r.shipped.length,
+        shippedBytes: r.totals?.shippedBytes ?? r.shipped.reduce((n, s) => n + s.bytes, 0), expired: r.totals?.expired ?? r.expired.length,
+        failures: r.failures, failuresTotal: r.totals?.failures ?? r.failures.length,
       };
+      if (t.tiers) deps.metrics?.recordProtectionTiers(t.tiers);
       deps.metrics?.recordProtectionPass({
-        savepointsTaken: record.savepoints, savepointsFailed: r.failures.filter((f) => f.step === 'savepoint').length,
-        copiesShipped: record.shipped, copiesFailed: r.failures.filter((f) => f.step === 'ship').length,
+        savepointsTaken: record.savepoints, savepointsFailed: failed('savepoint'), copiesShipped: record.shipped, copiesFailed: failed('ship'),
         shippedBytes: record.shippedBytes, durationSeconds: t.durationSeconds,
       });
       await deps.reports.put(LAST_PASS_NAME, JSON.stringify(record, null, 2));

@@ -12,7 +12,8 @@
  * protectFleet workflow, sampled through its `protectionProgress` query) until every P1/P2 job
  * is inside its RPO in the other AZ or `--minutes` of wall time end, and prints per pass its
  * duration, savepoints, copies and bytes shipped, and the rates per model minute next to the
- * model's prediction for the same fleet and policy (ratio measured / modelled).
+ * model's prediction for the same fleet and policy (ratio measured / modelled), and the histories
+ * of each pass and its shard workflows (events, bytes).
  * `npx tsx bench/protection-cost.ts --measure [--jobs 5000] [--time-scale 60] [--at-once N] [--minutes 10]`
  * (`--at-once`: protection.savepointsAtOncePerAz for the run, else tiers.yaml's). Run it through
  * /work/heavy on a shared machine.
@@ -20,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { protectionLoad, type ProtectionLoad } from '../domain/protection-load.js';
-import { NO_PROTECTION } from '../domain/protection.js';
+import { NO_PROTECTION, protectionShards } from '../domain/protection.js';
 import { parseTiersPolicy } from '../domain/tiers-policy.js';
 import type { PlatformProfile } from '../domain/types.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
@@ -92,6 +93,14 @@ export interface MeasuredPass {
   failures: number;
   /** false: stopped at the end of the wall budget (figures from its progress query). */
   finished: boolean;
+  /**
+   * Histories (Temporal describe): the pass's runs (it continues as new at its budget) and its
+   * shard workflows: how many, events of the largest and in all, bytes of the largest.
+   */
+  histories: {
+    passRuns: number; passLargestEvents: number; passLargestBytes: number;
+    shards: number; shardLargestEvents: number; shardLargestBytes: number; shardEventsTotal: number;
+  };
 }
 
 /** What `--measure` reports. */
@@ -107,7 +116,13 @@ export interface MeasuredProtectionCost {
   protectedAfterModelSeconds: number | null;
   measured: { savepointsPerModelMinute: number; shippedGiBPerModelHour: number };
   modelled: { savepointsPerMinute: number; shippedGiBPerHour: number; meanSavepointsInFlightAzA: number };
-  ratio: { savepoints: number | null; shipped: number | null };
+  /**
+   * The most savepoints per model minute `savepointsAtOncePerAz` allows on this fleet: per AZ,
+   * at-once × 60 / the mean savepoint time of its protected jobs (5 s + state at 500 MiB/s, the
+   * simulator's model), summed over the AZs: the ceiling a backlog is worked off at.
+   */
+  atOnceCeilingPerModelMinute: number;
+  ratio: { savepoints: number | null; shipped: number | null; savepointsToCeiling: number | null };
 }
 
 interface MeasureOptions { jobs: number; timeScale: number; atOnce?: number; minutes: number; log: (line: string) => void }
@@ -153,7 +168,35 @@ export async function measureProtectionCost(o: MeasureOptions): Promise<Measured
         const budgetEnd = Date.now() + o.minutes * 60_000;
         const firstStart = Date.now();
         type Progress = { savepoints: number; shipped: number; shippedBytes: number; failures: number };
-        type Result = { before: { unprotected: number }; savepoints: unknown[]; shipped: Array<{ bytes: number }>; failures: unknown[] };
+        type Result = { before: { unprotected: number }; totals: { savepoints: number; shipped: number; shippedBytes: number; failures: number } };
+        const shardCount = protectionShards(fleet.jobs, fleet.platform.azs.map((a) => a.name)).length;
+        /** The pass's progress (its finished shards) plus each running shard's own (protectionProgress of both). */
+        const sampled = async (id: string): Promise<Progress> => {
+          const p = { ...(await client.temporal.workflow.getHandle(id).query<Progress>('protectionProgress')) };
+          for (let k = 0; k < shardCount; k++) {
+            const shard = client.temporal.workflow.getHandle(`${id}/shard/${k}`);
+            const d = await shard.describe().catch(() => undefined);
+            if (d?.status.name !== 'RUNNING') continue;
+            const s = await shard.query<Progress>('protectionProgress').catch(() => undefined);
+            if (s) for (const f of ['savepoints', 'shipped', 'shippedBytes', 'failures'] as const) p[f] += s[f];
+          }
+          return p;
+        };
+        /** The pass's runs and its shards' histories (shards not started are left out). */
+        const histories = async (id: string): Promise<MeasuredPass['histories']> => {
+          const runs: Array<{ events: number; bytes: number }> = [];
+          for await (const r of client.temporal.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push({ events: r.historyLength, bytes: r.historySize ?? 0 });
+          const shards: Array<{ events: number; bytes: number }> = [];
+          for (let k = 0; k < shardCount; k++) {
+            const d = await client.temporal.workflow.getHandle(`${id}/shard/${k}`).describe().catch(() => undefined);
+            if (d) shards.push({ events: d.historyLength, bytes: d.historySize ?? 0 });
+          }
+          return {
+            passRuns: runs.length, passLargestEvents: Math.max(0, ...runs.map((r) => r.events)), passLargestBytes: Math.max(0, ...runs.map((r) => r.bytes)),
+            shards: shards.length, shardLargestEvents: Math.max(0, ...shards.map((r) => r.events)), shardLargestBytes: Math.max(0, ...shards.map((r) => r.bytes)),
+            shardEventsTotal: shards.reduce((n, r) => n + r.events, 0),
+          };
+        };
         for (let n = 1; Date.now() < budgetEnd; n++) {
           const started = Date.now();
           const handle = await client.temporal.workflow.start('protectFleet', { workflowId: `protection-cost-${n}-${started}`, taskQueue: settings.taskQueue });
@@ -164,15 +207,16 @@ export async function measureProtectionCost(o: MeasureOptions): Promise<Measured
             const left = budgetEnd - Date.now();
             result = await Promise.race([done, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, Math.min(15_000, left))))]);
             if (result) break;
-            progress = await handle.query<Progress>('protectionProgress').catch(() => progress);
+            progress = await sampled(handle.workflowId).catch(() => progress);
             if (progress) o.log(`pass ${n}: ${((Date.now() - started) / 1000).toFixed(0)} s, ${progress.savepoints} savepoints, ${progress.shipped} copies, ${(progress.shippedBytes / GiB).toFixed(0)} GiB shipped`);
             if (Date.now() >= budgetEnd) break;
           }
           const wallSeconds = (Date.now() - started) / 1000;
           if (!result) await handle.terminate('protection-cost: wall budget over');
+          const h = await histories(handle.workflowId);
           const pass: MeasuredPass = result
-            ? { pass: n, wallSeconds, modelSeconds: wallSeconds * o.timeScale, unprotectedBefore: result.before.unprotected, savepoints: result.savepoints.length, shipped: result.shipped.length, shippedBytes: result.shipped.reduce((b, s) => b + s.bytes, 0), failures: result.failures.length, finished: true }
-            : { pass: n, wallSeconds, modelSeconds: wallSeconds * o.timeScale, unprotectedBefore: Number.NaN, savepoints: progress?.savepoints ?? 0, shipped: progress?.shipped ?? 0, shippedBytes: progress?.shippedBytes ?? 0, failures: progress?.failures ?? 0, finished: false };
+            ? { pass: n, wallSeconds, modelSeconds: wallSeconds * o.timeScale, unprotectedBefore: result.before.unprotected, savepoints: result.totals.savepoints, shipped: result.totals.shipped, shippedBytes: result.totals.shippedBytes, failures: result.totals.failures, finished: true, histories: h }
+            : { pass: n, wallSeconds, modelSeconds: wallSeconds * o.timeScale, unprotectedBefore: Number.NaN, savepoints: progress?.savepoints ?? 0, shipped: progress?.shipped ?? 0, shippedBytes: progress?.shippedBytes ?? 0, failures: progress?.failures ?? 0, finished: false, histories: h };
           passes.push(pass);
           o.log(`pass ${n}: ${JSON.stringify(pass)}`);
           if (result && result.before.unprotected === 0) {
@@ -198,10 +242,19 @@ export async function measureProtectionCost(o: MeasureOptions): Promise<Measured
     meanSavepointsInFlightAzA: model.azs.find((a) => a.az === 'az-a')?.meanSavepointsInFlight ?? 0,
   };
   const ratio = (m: number, p: number): number | null => (p > 0 ? Math.round((m / p) * 1000) / 1000 : null);
+  const atOnceCeilingPerModelMinute = fleet.platform.azs.reduce((sum, a) => {
+    const mine = fleet.jobs.filter((j) => j.az === a.name && protection.tiers.includes(j.tier));
+    if (mine.length === 0) return sum;
+    const meanSeconds = mine.reduce((t, j) => t + rate.baseSeconds + j.stateSizeBytes / rate.bytesPerSecond, 0) / mine.length;
+    return sum + (protection.savepointsAtOncePerAz * 60) / meanSeconds;
+  }, 0);
   return {
     jobs: fleet.jobs.length, timeScale: o.timeScale, savepointsAtOncePerAz: protection.savepointsAtOncePerAz, machine, loadStart, loadEnd: loadavg()[0]!,
-    passes, protectedAfterModelSeconds, measured, modelled,
-    ratio: { savepoints: ratio(measured.savepointsPerModelMinute, modelled.savepointsPerMinute), shipped: ratio(measured.shippedGiBPerModelHour, modelled.shippedGiBPerHour) },
+    passes, protectedAfterModelSeconds, measured, modelled, atOnceCeilingPerModelMinute,
+    ratio: {
+      savepoints: ratio(measured.savepointsPerModelMinute, modelled.savepointsPerMinute), shipped: ratio(measured.shippedGiBPerModelHour, modelled.shippedGiBPerHour),
+      savepointsToCeiling: ratio(measured.savepointsPerModelMinute, atOnceCeilingPerModelMinute),
+    },
   };
 }
 

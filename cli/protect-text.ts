@@ -74,16 +74,19 @@ export function progressText(p: ProtectionProgress): string {
   return `protect: ${p.phase} ${p.done}/${p.tasks} jobs · ${p.savepoints} savepoints · ${p.shipped} copies (${bytesText(p.shippedBytes)}) · ${p.failures} failures`;
 }
 
-/** The summary of a finished pass. */
+/** The summary of a finished pass (its `totals`; a result without them, from a pass before shards, is counted from its lists). */
 export function passSummaryText(r: ProtectionPassResult): string {
-  const bytes = r.shipped.reduce((n, s) => n + s.bytes, 0);
+  const t = r.totals ?? {
+    savepoints: r.savepoints.length, shipped: r.shipped.length, shippedBytes: r.shipped.reduce((n, s) => n + s.bytes, 0), expired: r.expired.length, failures: r.failures.length,
+  };
   const lines = [
     `Protection pass over catalog v${r.catalogVersion}: before it, ${r.before.jobs} jobs: ${r.before.protected} protected, ${r.before.unprotected} unprotected, ${r.before.notRequired} in tiers that need none.`,
-    `Took ${r.savepoints.length} savepoint${r.savepoints.length === 1 ? '' : 's'}, shipped ${r.shipped.length} cop${r.shipped.length === 1 ? 'y' : 'ies'} (${bytesText(bytes)}), expired ${r.expired.length}.`,
+    `Took ${t.savepoints} savepoint${t.savepoints === 1 ? '' : 's'}, shipped ${t.shipped} cop${t.shipped === 1 ? 'y' : 'ies'} (${bytesText(t.shippedBytes)}), expired ${t.expired}.`,
   ];
   for (const h of r.retentionHeld) lines.push(`Retention held in ${h.az === '*' ? 'every AZ' : h.az}: ${h.by} (nothing expired there this pass).`);
   if (r.failures.length > 0) {
-    lines.push(`Failed (after retries) for ${r.failures.length} job${r.failures.length === 1 ? '' : 's'}:`);
+    const listed = t.failures > r.failures.length ? ` (the first ${r.failures.length} listed)` : '';
+    lines.push(`Failed (after retries) for ${t.failures} job${t.failures === 1 ? '' : 's'}${listed}:`);
     for (const f of r.failures) lines.push(`  ${f.job} ${f.step}: ${f.reason}`);
     lines.push('Those jobs stay unprotected; the next plan names the reason. Fix the cause (the operator\'s reason above), then run `az-evac protect run` again.');
   }

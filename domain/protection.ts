@@ -16,7 +16,8 @@
  *   `notReplicated` does not list the pair), a savepoint taken in the source reaches the other
  *   AZ by itself; where they do not, protection ships it with S3 copies.
  */
-import { TIERS, type JobKey, type PlatformProfile, type Tier } from './types.js';
+import { JOBS_PER_SHARD } from './evacuation.js';
+import { TIERS, type JobKey, type PlatformProfile, type SnapshotCandidate, type Tier } from './types.js';
 
 /** Binary format of the savepoints protection takes (FlinkStateSnapshot spec.savepoint.formatType). */
 export type SavepointFormat = 'native' | 'canonical';
@@ -87,8 +88,12 @@ export interface ProtectionInput {
   otherAzs: Record<string, NewestSnapshot>;
   /** The newest complete savepoint of the job in its own AZ (what can be shipped), if any. */
   sourceSavepoint?: { path: string; completedAtEpochSeconds: number };
-  /** The job's last failed savepoint attempt, with the operator's reason, when the newest attempt failed. */
-  lastFailure?: { reason: string; atEpochSeconds: number };
+  /**
+   * What failed for the job in the last protection pass, after its retries: its savepoint (the
+   * operator's reason) or a copy the store refused (`ship`: the store's reason). Absent `step`
+   * (records before copies were kept): a savepoint.
+   */
+  lastFailure?: { step?: 'savepoint' | 'ship'; reason: string; atEpochSeconds: number };
 }
 
 /** Protection state of a job in one other AZ. */
@@ -124,7 +129,7 @@ export interface JobProtection {
    * (see `reason`); `not-required`: the tier needs no protection (it may still be inside its RPO).
    */
   state: 'protected' | 'unprotected' | 'not-required';
-  /** Why unprotected: the first other AZ's reason, plus the last savepoint failure with the operator's reason when there is one. */
+  /** Why unprotected: the first other AZ's reason, plus the last pass's failed savepoint (the operator's reason) or refused copy (the store's) when there is one. */
   reason?: string;
   /**
    * The RPO an evacuation out of `az` would pay now, seconds: the age of the newest
@@ -170,7 +175,9 @@ export function assessProtection(
   const rpoNowSeconds = ages.every((a) => a !== undefined) ? Math.max(...ages) : undefined;
   const required = policy.tiers.includes(input.tier);
   const outside = azs.find((a) => !a.withinRpo);
-  const failure = input.lastFailure ? `; last savepoint failed ${Math.round(nowEpochSeconds - input.lastFailure.atEpochSeconds)} s ago: ${input.lastFailure.reason}` : '';
+  const failure = input.lastFailure
+    ? `; last ${input.lastFailure.step === 'ship' ? 'copy' : 'savepoint'} failed ${Math.round(nowEpochSeconds - input.lastFailure.atEpochSeconds)} s ago: ${input.lastFailure.reason}`
+    : '';
   const base = { job: input.job, tier: input.tier, az: input.az, rpoSeconds: rpo, ...(rpoNowSeconds !== undefined ? { rpoNowSeconds } : {}), azs };
   if (!required) return { ...base, state: 'not-required', action: { kind: 'none' } };
   const state = outside ? 'unprotected' : 'protected';
@@ -267,4 +274,71 @@ export function expiredShipments(shipped: readonly Shipment[], keepPerJob: numbe
   if (!Number.isInteger(keepPerJob) || keepPerJob < 1) throw new Error(`expiredShipments: keepPerJob must be an integer ≥ 1, got ${keepPerJob}. Fix: set protection.retention.keepPerJob ≥ 1 in tiers.yaml`);
   const newestFirst = [...shipped].sort((a, b) => b.completedAtEpochSeconds - a.completedAtEpochSeconds || (a.path < b.path ? -1 : 1));
   return newestFirst.slice(keepPerJob).filter((s) => s.path !== newestRestorable && !needed.has(s.path));
+}
+
+/**
+ * The job's newest savepoint in its own AZ that protection may ship: complete (`_metadata`
+ * present), a savepoint, and the job's own (not a copy shipped into that AZ), the newest by
+ * completion time. Both the assessment and the ship step choose with it, the ship step again
+ * right before copying: a savepoint retention replaced since the assessment is not shipped,
+ * its successor is.
+ * @param listed ObjectStorePort.listSnapshots of the job in its own AZ (any order)
+ * @returns undefined when it has none
+ */
+export function newestOwnSavepoint(listed: readonly SnapshotCandidate[]): { path: string; completedAtEpochSeconds: number } | undefined {
+  let best: SnapshotCandidate | undefined;
+  for (const c of listed) {
+    if (c.kind !== 'savepoint' || !c.hasMetadata || c.shippedFrom !== undefined) continue;
+    if (!best || c.completedAtEpochSeconds > best.completedAtEpochSeconds || (c.completedAtEpochSeconds === best.completedAtEpochSeconds && c.path > best.path)) best = c;
+  }
+  return best ? { path: best.path, completedAtEpochSeconds: best.completedAtEpochSeconds } : undefined;
+}
+
+/** One shard of a protection pass: jobs of one AZ and one tier, at most JOBS_PER_SHARD. */
+export interface ProtectionShard {
+  az: string;
+  tier: Tier;
+  /** Indices of its jobs in the catalog's `jobs`, ascending. */
+  indices: number[];
+}
+
+/**
+ * How a protection pass splits a catalog into shards: per AZ (in `azs` order), per tier (P0
+ * first), runs of at most JOBS_PER_SHARD (50) jobs in catalog order. Pure and deterministic, so a
+ * shard workflow finds its jobs again from the catalog version and its index alone (no job list
+ * travels through a payload). Unlike the evacuation's shardLayout there is no cap on the number
+ * of shards: a pass runs its shards a few at a time per AZ (protectionLanes), not all at once,
+ * and a cap would let a shard, and its history, grow with the fleet.
+ * @param jobs the catalog's jobs (only `az` and `tier` are read)
+ * @param azs the platform's AZ names; a job in an AZ not listed is sharded after them, by AZ name
+ */
+export function protectionShards(jobs: ReadonlyArray<{ az: string; tier: Tier }>, azs: readonly string[]): ProtectionShard[] {
+  const groups = new Map<string, ProtectionShard[]>();
+  const key = (az: string, tier: Tier): string => `${az}\u0000${tier}`;
+  jobs.forEach((j, i) => {
+    const list = groups.get(key(j.az, j.tier)) ?? [];
+    if (list.length === 0 || list.at(-1)!.indices.length >= JOBS_PER_SHARD) list.push({ az: j.az, tier: j.tier, indices: [] });
+    list.at(-1)!.indices.push(i);
+    groups.set(key(j.az, j.tier), list);
+  });
+  const extra = [...new Set(jobs.map((j) => j.az))].filter((az) => !azs.includes(az)).sort();
+  return [...azs, ...extra].flatMap((az) => TIERS.flatMap((tier) => groups.get(key(az, tier)) ?? []));
+}
+
+/**
+ * The lanes a protection pass runs one AZ's shards in, so that the per-AZ bound
+ * `savepointsAtOncePerAz` holds across the whole fleet, not per shard: min(atOnce, shards)
+ * lanes, each running that AZ's shards one after the other with its share of the bound as the
+ * shard's savepoints at once (the shares add up to `atOnce`, each ≥ 1). A shard window sized by
+ * the bound, rather than every shard at once with a fraction of a slot: a shard's share is
+ * always a whole savepoint, and a finished shard hands its lane to the next.
+ * @param atOnce ProtectionPolicy.savepointsAtOncePerAz, an integer ≥ 1
+ * @param shards the AZ's shards, ≥ 0
+ * @returns savepoints at once per lane (empty when there are no shards)
+ * @throws Error naming the value when `atOnce` is not an integer ≥ 1
+ */
+export function protectionLanes(atOnce: number, shards: number): number[] {
+  if (!Number.isInteger(atOnce) || atOnce < 1) throw new Error(`protectionLanes: savepointsAtOncePerAz must be an integer ≥ 1, got ${atOnce}. Fix: set protection.savepointsAtOncePerAz ≥ 1 in tiers.yaml`);
+  const lanes = Math.min(atOnce, shards);
+  return Array.from({ length: lanes }, (_, k) => Math.floor(atOnce / lanes) + (k < atOnce % lanes ? 1 : 0));
 }

@@ -68,3 +68,22 @@ export function unprotectedFindings(list: readonly JobProtection[]): Finding[] {
       `and the replication or shipping of its state to ${j.azs.filter((a) => !a.withinRpo).map((a) => a.az).join(', ') || 'the other AZ'} (docs/protection.md).`,
   }));
 }
+
+/**
+ * Per tier, the RPO now of several parts of a fleet assessed apart (a protection pass's shards)
+ * as tierRpoNow of all their jobs would give it: counts added, the worst age the largest.
+ * @returns in TIERS order, only tiers present in some part
+ */
+export function mergeTierRpoNow(parts: ReadonlyArray<readonly TierRpoNow[]>): TierRpoNow[] {
+  const all = parts.flat();
+  return TIERS.flatMap((tier) => {
+    const mine = all.filter((t) => t.tier === tier);
+    if (mine.length === 0) return [];
+    const ages = mine.flatMap((t) => (t.worstAgeSeconds !== null ? [t.worstAgeSeconds] : []));
+    const add = (f: (t: TierRpoNow) => number): number => mine.reduce((n, t) => n + f(t), 0);
+    return [{
+      tier, jobs: add((t) => t.jobs), protected: add((t) => t.protected), unprotected: add((t) => t.unprotected), notRequired: add((t) => t.notRequired),
+      withoutSnapshot: add((t) => t.withoutSnapshot), worstAgeSeconds: ages.length > 0 ? Math.max(...ages) : null, rpoTargetSeconds: mine[0]!.rpoTargetSeconds,
+    }];
+  });
+}

@@ -23,6 +23,7 @@ import type {
 } from '../domain/types.js';
 import type { SnapshotQuery } from '../domain/snapshot-choice.js';
 import type { JobProtection, SavepointFormat } from '../domain/protection.js';
+import type { TierRpoNow } from '../domain/rpo-now.js';
 import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import type { EvacuationReport } from '../domain/report.js';
@@ -409,6 +410,11 @@ export interface EngineMetrics {
    * tierRpoNow): per tier, the worst RPO an evacuation would pay now (seconds) and the jobs unprotected.
    */
   recordProtection(list: readonly JobProtection[]): void;
+  /**
+   * The same per tier, from a fleet assessed in parts (a protection pass's shards, merged by
+   * domain/rpo-now.ts mergeTierRpoNow); replaces the previous set.
+   */
+  recordProtectionTiers(tiers: readonly TierRpoNow[]): void;
   /**
    * A protection pass ended (activities/protection-pass.ts): savepoints taken and failed after
    * their retries, copies shipped and failed, bytes shipped, the pass's wall seconds.

@@ -22,7 +22,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EvacuationReport } from '../domain/report.js';
 import type { Finding, RtoForecast } from '../domain/types.js';
-import { tierRpoNow } from '../domain/rpo-now.js';
+import { tierRpoNow, type TierRpoNow } from '../domain/rpo-now.js';
 import type { JobProtection } from '../domain/protection.js';
 import type { EngineMetrics, PlatformApiError } from './ports.js';
 
@@ -132,9 +132,12 @@ export function createPrometheusMetrics(): PrometheusMetrics {
       for (const j of forecast.jobs) predictedMisses.inc({ tier: j.tier }, j.misses ? 1 : 0);
     },
     recordProtection(list: readonly JobProtection[]): void {
+      engine.recordProtectionTiers(tierRpoNow(list));
+    },
+    recordProtectionTiers(tiers: readonly TierRpoNow[]): void {
       snapshotAge.reset();
       unprotected.reset();
-      for (const t of tierRpoNow(list)) {
+      for (const t of tiers) {
         unprotected.set({ tier: t.tier }, t.unprotected);
         if (t.worstAgeSeconds !== null) snapshotAge.set({ tier: t.tier }, t.worstAgeSeconds);
       }

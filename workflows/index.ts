@@ -11,3 +11,4 @@ export { failbackDrill } from './failback.js';
 export { failbackShard } from './failback-shard.js';
 export { azHold } from './az-hold.js';
 export { protectFleet, protectionStatus } from './protect.js';
+export { protectShard } from './protect-shard.js';

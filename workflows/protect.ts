@@ -3,30 +3,43 @@
  * ensureProtectionSchedule) or on demand: one pass over the fleet that keeps every job of a
  * protected tier restorable in every other AZ within its RPO.
  *
- * 1. Assess every job of the newest catalog against tiers.yaml `protection`.
- * 2. Take the due savepoints through the operator, most overdue first, at most
- *    `savepointsAtOncePerAz` at a time per AZ; each new savepoint is shipped at once to the AZs
- *    whose stores do not replicate from the job's. Jobs whose own fresh savepoint only needs
- *    shipping are shipped.
- * 3. Expire old shipped copies by retention, except in the target AZ of an evacuation, drill or
- *    failback running now (activities retentionHolds).
- * 4. Record the pass (activities/protection-pass.ts): its figures on /metrics, its failures for
- *    the next plan's `unprotected` reasons.
- * `protectionProgress` (a query) says how far a running pass is; `protectionStatus` assesses
- * without acting (`az-evac protect status`).
- * A failing savepoint is retried with back-off (protection.retry) and then reported with the
- * operator's reason; a refused copy is reported per job; neither holds up another job.
+ * 1. Read the newest catalog's shards (protectionScope: per AZ and tier, at most 50 jobs each).
+ * 2. Per AZ, run its shards (workflows/protect-shard.ts: assess its jobs, take the due
+ *    savepoints, ship them where the stores do not replicate, expire old copies) in
+ *    protectionLanes(savepointsAtOncePerAz) lanes: at most `savepointsAtOncePerAz` savepoints
+ *    in flight per AZ across the whole fleet. The shards of protected tiers go first (P1 before
+ *    P2), then the others, only assessed (their RPO now for the gauges).
+ * 3. Record the pass (activities/protection-pass.ts): its figures and the RPO now per tier on
+ *    /metrics, its failures for the next plan's `unprotected` reasons.
+ * The pass keeps only counts, the first MAX_LISTED entries of each list and the first
+ * MAX_LISTED_FAILURES failures; its history grows with its shards (one child each) and it
+ * continues as new at its history budget (domain/history-budget.ts) once its shards in flight
+ * have finished, so neither it nor a shard grows with the fleet.
+ * `protectionProgress` (a query) says how far a running pass is (updated as shards finish);
+ * `protectionStatus` assesses without acting (`az-evac protect status`).
+ *
+ * Replay: passes started before PROTECTION_SHARDS ran every job in this workflow; their
+ * histories replay through protectFleetInOneWorkflow. A pass is a short schedule run, but one in
+ * flight when workers upgrade must still finish (a stuck pass would hold the schedule, whose
+ * overlapping runs are skipped), so the patch, not a new workflow type (which would also need
+ * the schedule's action changed). Once no pass older than the patch can be open, that branch
+ * can go (deprecatePatch first).
  */
-import { ActivityFailure, ApplicationFailure, defineQuery, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ParentClosePolicy, continueAsNew, executeChild, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import type { ProtectionAssessment, ProtectionTask, RetentionHold } from '../activities/protect.js';
+import type { ProtectionAssessment, ProtectionScope, ProtectionTask, RetentionHold } from '../activities/protect.js';
+import { continueAsNewAfterEvents, historyFull } from '../domain/history-budget.js';
+import { protectionLanes } from '../domain/protection.js';
+import { mergeTierRpoNow, type TierRpoNow } from '../domain/rpo-now.js';
+import { protectShard, reasonOf, type ProtectionShardResult } from './protect-shard.js';
+import { protectionProgressQuery, type ProtectionProgress } from './protect-progress.js';
 import type { ProtectionPassRecord } from '../activities/protection-pass.js';
 import type { JobKey, Tier } from '../domain/types.js';
 import { searchAttributesOf } from './search-attributes.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { assessProtection, recordProtectionPass, lastProtectionPass, retentionHolds } = proxyActivities<Activities>({
+const { assessProtection, protectionScope, recordProtectionPass, lastProtectionPass, retentionHolds } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '2m',
   retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 3 },
@@ -34,20 +47,15 @@ const { assessProtection, recordProtectionPass, lastProtectionPass, retentionHol
 
 /** Passes before this patch expired copies without looking for running evacuations. */
 const RETENTION_HOLDS = 'protection-retention-holds';
+/** Passes before this patch ran every job in one workflow (protectFleetInOneWorkflow). */
+export const PROTECTION_SHARDS = 'protection-shards';
 
-/** How far a running pass is: its tasks (savepoints to take, copies to ship) and what is done. */
-export interface ProtectionProgress {
-  phase: 'assessing' | 'protecting' | 'expiring' | 'done';
-  tasks: number;
-  done: number;
-  savepoints: number;
-  shipped: number;
-  shippedBytes: number;
-  failures: number;
-}
+/** Entries kept in each list of a pass result (savepoints, shipped, expired, unprotected); `totals` has the counts. */
+export const MAX_LISTED = 200;
+/** Failures a pass result lists (the next plan's reasons come from them); `totals.failures` has them all. */
+export const MAX_LISTED_FAILURES = 500;
 
-/** Query of a running protectFleet: its ProtectionProgress. */
-export const protectionProgressQuery = defineQuery<ProtectionProgress>('protectionProgress');
+export { protectionProgressQuery, type ProtectionProgress } from './protect-progress.js';
 
 /** What `protectionStatus` answers: the assessment without acting, and the last pass's record. */
 export interface ProtectionStatus {
@@ -78,22 +86,150 @@ export interface ProtectionPassResult {
   catalogVersion: number;
   /** Jobs assessed, and how many were protected, unprotected or of a tier that needs none, before this pass acted. */
   before: { jobs: number; protected: number; unprotected: number; notRequired: number };
-  /** Unprotected jobs before this pass acted, with why (at most 200 listed). */
+  /** Unprotected jobs before this pass acted (each shard's, right before it acted), with why (at most MAX_LISTED listed). */
   unprotected: Array<{ job: JobKey; tier: Tier; reason: string }>;
-  /** Savepoints taken (job, path). */
+  /** Savepoints taken (job, path); at most MAX_LISTED listed. */
   savepoints: Array<{ job: JobKey; path: string }>;
-  /** Copies shipped (job, AZ, copy path, bytes copied, the savepoint's completion time in epoch seconds: its age is the RPO an evacuation restoring it pays). */
+  /** Copies shipped (job, AZ, copy path, bytes copied, the savepoint's completion time in epoch seconds: its age is the RPO an evacuation restoring it pays); at most MAX_LISTED listed. */
   shipped: Array<{ job: JobKey; toAz: string; path: string; bytes: number; completedAtEpochSeconds: number }>;
-  /** Shipped copies expired by retention. */
+  /** Shipped copies expired by retention; at most MAX_LISTED listed. */
   expired: string[];
-  /** AZs where retention deleted nothing this pass (`*`: all), and why: an evacuation, drill or failback restoring there, or visibility not answering. */
+  /** AZs where retention deleted nothing (`*`: all) in some shard of this pass, and why: an evacuation, drill or failback restoring there, or visibility not answering. */
   retentionHeld: RetentionHold[];
-  /** Per job, what failed after its retries, with the operator's or the store's reason. */
+  /** Per job, what failed after its retries, with the operator's or the store's reason; at most MAX_LISTED_FAILURES listed. */
   failures: Array<{ job: JobKey; step: 'savepoint' | 'ship' | 'retention'; reason: string }>;
+  /** The counts of everything above, also what the lists leave out (absent in results of passes before shards). */
+  totals?: PassTotals;
 }
 
-/** One protection pass over the fleet. */
-export async function protectFleet(): Promise<ProtectionPassResult> {
+/** What a pass did, counted. */
+export interface PassTotals {
+  savepoints: number;
+  shipped: number;
+  /** Bytes copied by the copies shipped. */
+  shippedBytes: number;
+  expired: number;
+  failures: number;
+  failuresByStep: Record<ProtectionPassResult['failures'][number]['step'], number>;
+  /** Shards finished, and their jobs. */
+  shards: number;
+  jobs: number;
+}
+
+/** What a pass hands over when it continues as new. */
+export interface ProtectionCarried {
+  scope: ProtectionScope;
+  /** Per AZ, how many of its shards (in scope order) were started, all of them finished. */
+  next: Record<string, number>;
+  /** The result so far (lists bounded, totals complete). */
+  sofar: ProtectionPassResult & { totals: PassTotals };
+  /** RPO now per tier of the shards finished. */
+  tiers: TierRpoNow[];
+  startedAtMs: number;
+  runs: number;
+}
+
+/** Input of protectFleet: nothing when started by the schedule or a client. */
+export interface ProtectFleetInput {
+  /** History events after which the pass continues as new (domain/history-budget.ts; absent: the default). */
+  continueAsNewAfterEvents?: number;
+  /** Set by the pass itself when it continues as new. */
+  carried?: ProtectionCarried;
+}
+
+/**
+ * One protection pass over the fleet, in shards (see the file's doc).
+ * @throws NoCatalog (from protectionScope) when no catalog was synced yet; a shard's failure
+ */
+export async function protectFleet(input: ProtectFleetInput = {}): Promise<ProtectionPassResult> {
+  // patched: passes started before shards replay in one workflow.
+  if (!patched(PROTECTION_SHARDS)) return protectFleetInOneWorkflow();
+  upsertSearchAttributes(searchAttributesOf({ kind: 'protection' }));
+  const c = input.carried;
+  const progress: ProtectionProgress = { phase: 'assessing', tasks: 0, done: 0, savepoints: 0, shipped: 0, shippedBytes: 0, failures: 0 };
+  setHandler(protectionProgressQuery, () => progress);
+  const startedAtMs = c?.startedAtMs ?? Date.now();
+  const scope = c?.scope ?? await protectionScope();
+  const result: ProtectionPassResult & { totals: PassTotals } = c?.sofar ?? {
+    catalogVersion: scope.catalogVersion, before: { jobs: 0, protected: 0, unprotected: 0, notRequired: 0 }, unprotected: [], savepoints: [], shipped: [], expired: [], retentionHeld: [], failures: [],
+    totals: { savepoints: 0, shipped: 0, shippedBytes: 0, expired: 0, failures: 0, failuresByStep: { savepoint: 0, ship: 0, retention: 0 }, shards: 0, jobs: 0 },
+  };
+  let tiers = c?.tiers ?? [];
+  const next: Record<string, number> = { ...c?.next };
+  const show = (): void => {
+    Object.assign(progress, {
+      phase: 'protecting', tasks: scope.jobs, done: result.totals.jobs, savepoints: result.totals.savepoints,
+      shipped: result.totals.shipped, shippedBytes: result.totals.shippedBytes, failures: result.totals.failures,
+    });
+  };
+  show();
+  const budget = continueAsNewAfterEvents(input.continueAsNewAfterEvents);
+  const full = (): boolean => historyFull(workflowInfo().historyLength, workflowInfo().continueAsNewSuggested, budget);
+  // Per AZ, the shards of protected tiers first (P1 before P2: they take savepoints), then the
+  // others (only assessed, for the RPO now per tier); stable, so a continued run finds the same order.
+  const byAz = new Map<string, number[]>();
+  const rank = (k: number): number => (scope.policy.tiers.includes(scope.shards[k]!.tier) ? 0 : 1);
+  scope.shards.forEach((x, k) => byAz.set(x.az, [...(byAz.get(x.az) ?? []), k]));
+  for (const [az, list] of byAz) byAz.set(az, [...list].sort((a, b) => rank(a) - rank(b) || a - b));
+  const passId = workflowInfo().workflowId;
+
+  await Promise.all([...byAz].flatMap(([az, shards]) => protectionLanes(scope.policy.savepointsAtOncePerAz, shards.length).map(async (slots) => {
+    for (;;) {
+      const at = next[az] ?? 0;
+      if (at >= shards.length || full()) return;
+      next[az] = at + 1;
+      const k = shards[at]!;
+      const x = scope.shards[k]!;
+      const done = await executeChild(protectShard, {
+        workflowId: `${passId}/shard/${k}`,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        typedSearchAttributes: searchAttributesOf({ kind: 'protection' }),
+        staticSummary: `protection shard ${k + 1}/${scope.shards.length}: ${x.jobs} ${x.tier} job(s) in ${x.az}, ${slots} savepoint(s) at once`,
+        args: [{ catalogVersion: scope.catalogVersion, shard: k, shards: scope.shards.length, az: x.az, tier: x.tier, jobs: x.jobs, slots, policy: scope.policy }],
+      });
+      addShard(result, done);
+      tiers = mergeTierRpoNow([tiers, done.tiers]);
+      show();
+    }
+  })));
+
+  if ([...byAz].some(([az, shards]) => (next[az] ?? 0) < shards.length)) {
+    return continueAsNew<typeof protectFleet>({ ...input, carried: { scope, next, sofar: result, tiers, startedAtMs, runs: (c?.runs ?? 0) + 1 } });
+  }
+  progress.phase = 'done';
+  const endedAtMs = Date.now();
+  await recordProtectionPass({ result, tiers, durationSeconds: (endedAtMs - startedAtMs) / 1000, endedAtMs });
+  return result;
+}
+
+/** Add what a shard did to the pass's result: counts added, lists kept to their bound, holds once each. */
+function addShard(r: ProtectionPassResult & { totals: PassTotals }, s: ProtectionShardResult): void {
+  const t = r.totals;
+  for (const k of ['jobs', 'protected', 'unprotected', 'notRequired'] as const) r.before[k] += s.before[k];
+  const keep = <T>(list: T[], more: readonly T[], max: number): void => {
+    list.push(...more.slice(0, Math.max(0, max - list.length)));
+  };
+  keep(r.unprotected, s.unprotected, MAX_LISTED);
+  keep(r.savepoints, s.savepoints, MAX_LISTED);
+  keep(r.shipped, s.shipped, MAX_LISTED);
+  keep(r.expired, s.expired, MAX_LISTED);
+  keep(r.failures, s.failures, MAX_LISTED_FAILURES);
+  for (const h of s.retentionHeld) if (!r.retentionHeld.some((x) => x.az === h.az && x.by === h.by)) r.retentionHeld.push(h);
+  t.savepoints += s.savepoints.length;
+  t.shipped += s.shipped.length;
+  t.shippedBytes += s.shipped.reduce((n, x) => n + x.bytes, 0);
+  t.expired += s.expired.length;
+  t.failures += s.failures.length;
+  for (const f of s.failures) t.failuresByStep[f.step]++;
+  t.shards++;
+  t.jobs += s.before.jobs;
+}
+
+// ---------------------------------------------------------------------------------------
+// Replay only: passes recorded before PROTECTION_SHARDS (every job in one workflow).
+
+/** protectFleet as it ran before PROTECTION_SHARDS (replay of histories recorded then). */
+async function protectFleetInOneWorkflow(): Promise<ProtectionPassResult> {
   upsertSearchAttributes(searchAttributesOf({ kind: 'protection' }));
   const startedAtMs = Date.now();
   const progress: ProtectionProgress = { phase: 'assessing', tasks: 0, done: 0, savepoints: 0, shipped: 0, shippedBytes: 0, failures: 0 };
@@ -182,11 +318,4 @@ export async function protectFleet(): Promise<ProtectionPassResult> {
     }
   }));
   return finish();
-}
-
-/** The innermost message of an activity failure: the operator's or the store's reason. */
-function reasonOf(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof ApplicationFailure || e instanceof Error ? e.message : String(e);
 }

@@ -223,6 +223,15 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     for (const s of pass.savepoints) expect(s.path, s.job).toMatch(/^s3:\/\/\S+\/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/);
     expect(pass.shipped).toEqual([]); // the stores replicate: protection waits for replication
     expect(pass.failures).toEqual([{ job: key, step: 'savepoint', reason: expect.stringMatching(new RegExp(`^${key}: savepoint failed: operator: FlinkStateSnapshot ${failing.namespace}/${failing.name}-az-evac-\\d+ FAILED after 1 attempt\\(s\\): `)) }]);
+    // The pass ran its jobs in shard children (workflows/protect-shard.ts: one AZ and tier, at most 50 jobs each), each finished with a small history.
+    const passId = /^protect: pass (\S+) started$/m.exec(run.err)![1]!;
+    expect(pass.totals).toMatchObject({ jobs: pass.before.jobs, savepoints: pass.savepoints.length, failures: 1 });
+    expect(pass.totals!.shards).toBeGreaterThan(1);
+    for (let k = 0; k < pass.totals!.shards; k++) {
+      const shard = await h.temporal.workflow.getHandle(`${passId}/shard/${k}`).describe();
+      expect(shard.status.name, `shard ${k}`).toBe('COMPLETED');
+      expect(shard.historyLength, `shard ${k}`).toBeLessThan(450);
+    }
 
     const metrics = await scrape(`${healthUrl}/metrics`);
     expect(sample(metrics, 'az_evac_protection_passes_total')).toBe(1);

@@ -30,6 +30,10 @@ import { snapshotOwner } from '../../domain/snapshot-owner.js';
 import { COMPLETED_AT_METADATA, SHIPPED_FROM_METADATA } from '../../platform/s3/snapshot-shipping.js';
 import { startSearchAttributes } from '../../client/search-attributes.js';
 import type { ProtectionPassResult } from '../../workflows/protect.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { createProtectionActivities } from '../../activities/protect.js';
+import type { ShippedSavepoint } from '../../platform/ports.js';
 import { buildPlatform, buildWorker } from '../../worker/build.js';
 import { SMALL_STATE_BYTES, reportKey, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
 import { testControlPlane } from '../setup/kube.js';
@@ -52,6 +56,8 @@ let snapshotsLeft: number;
 /** Retention cases: a job, the copies put beside its real one in az-b, and what was left after each pass. */
 interface RetentionCase { job: string; real: string; copies: Record<string, string>; whileHeld: string[]; after: string[] }
 let retention: { held: ProtectionPassResult; pass: ProtectionPassResult; evacuationId: string; needed: RetentionCase; newest: RetentionCase; standby: string };
+/** A ship of a savepoint replaced since the pass saw it: what the ship step copied instead, and the job's shipped copy from the first pass. */
+let stale: { job: string; gone: string; copied: ShippedSavepoint; firstCopy: string };
 let report: EvacuationReport;
 let triggeredAt: number;
 let endedAt: number;
@@ -141,6 +147,22 @@ async function retentionPasses(client: EvacuationClient): Promise<typeof retenti
   }
 }
 
+/**
+ * The ship step, as a pass runs it (the worker's activity over the adapter and az-a/az-b's real
+ * S3), told to ship a savepoint of a job the first pass shipped that no longer exists (the job's
+ * savepoint retention replaced it after the assessment): it ships the job's newest savepoint of
+ * az-a instead, already in az-b (nothing copied twice), not a "not found".
+ */
+async function shipReplacedSavepoint(): Promise<typeof stale> {
+  const job = protectedInA.find((k) => k !== failing && first.shipped.some((s) => s.job === k))!;
+  const taken = first.savepoints.find((s) => s.job === job)!.path;
+  const gone = `${taken.slice(0, taken.lastIndexOf('-') + 1)}000000000000`;
+  const owner = snapshotOwner(p.fleet.jobs.find((j) => jobKey(j) === job)!, runningBefore.get(job)?.jobId);
+  const { shipProtectionSavepoint } = createProtectionActivities({ objects: p.objects, shipping: p.kube } as unknown as ActivityDeps);
+  const copied = await new MockActivityEnvironment({ activityType: 'shipProtectionSavepoint' }).run<[], ShippedSavepoint, () => Promise<ShippedSavepoint>>(() => shipProtectionSavepoint({ job, fromAz: 'az-a', toAz: 'az-b', path: gone, owner }));
+  return { job, gone, copied, firstCopy: first.shipped.find((s) => s.job === job)!.path };
+}
+
 beforeAll(async () => {
   // State capped (SMALL_STATE_BYTES): each savepoint and restore takes model time in proportion to state, which is not what is tested here.
   p = await startKubeTestPlatform({ jobs: 10, seed: 15, timeScale: TIME_SCALE, layout: 'per-az-buckets', notReplicated: [{ from: 'az-a', to: 'az-b' }], maxStateBytes: SMALL_STATE_BYTES });
@@ -170,6 +192,7 @@ beforeAll(async () => {
     const snapshot = async () => new Map((await deployments('az-a')).map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, { generation: d.metadata.generation, jobId: d.status?.jobStatus?.jobId, state: d.status?.jobStatus?.state }]));
     runningBefore = await snapshot();
     first = await client.protectNow();
+    stale = await shipReplacedSavepoint();
     retention = await retentionPasses(client);
     second = await client.protectNow();
     runningAfter = await snapshot();
@@ -212,6 +235,15 @@ it('takes a savepoint of each through a FlinkStateSnapshot and ships it to az-b,
   expect(first.shipped.map((s) => s.job).sort()).toEqual(protectedInA.filter((k) => k !== failing));
   for (const s of first.savepoints) expect(first.shipped.find((x) => x.job === s.job), s.job).toMatchObject({ toAz: 'az-b', path: s.path.replace(/^s3:\/\/[^/]+\//, `s3://${bucketB}/`) });
   expect(first.failures).toEqual([{ job: failing, step: 'savepoint', reason: expect.stringMatching(/savepoint failed: operator: FlinkStateSnapshot .* FAILED.*injected failSavepoint fault/) }]);
+});
+
+it("ships the job's newest savepoint at ship time: one replaced since the pass saw it is not a failure, its successor is shipped", () => {
+  expect(stale.gone).not.toBe(first.savepoints.find((s) => s.job === stale.job)!.path);
+  // The newest savepoint of az-a is the one the first pass took and shipped (or a newer one the operator took since).
+  expect(stale.copied.path.replace(/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/, '')).toBe(stale.firstCopy.replace(/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/, ''));
+  expect(stale.copied.path).not.toContain('000000000000');
+  if (stale.copied.path === stale.firstCopy) expect(stale.copied.copiedBytes).toBe(0);
+  expect(stale.copied.files).toBeGreaterThan(0);
 });
 
 it('after the pass every P1/P2 job of az-a is inside its RPO in az-b except the one whose savepoints fail, which says why', () => {
@@ -257,7 +289,8 @@ it('never suspends, restarts or reconfigures a job: same generation, same Flink 
 it('an AZ failure then restores every protected job in az-b from the shipped savepoint, paying the RPO protection predicted', () => {
   const lines = new Map(report.jobs.map((j) => [reportKey(j), j]));
   const newestShipped = new Map<string, ProtectionPassResult['shipped'][number]>();
-  for (const s of [...first.shipped, ...second.shipped]) {
+  // Every pass ships: the retention passes between the first and the second too (a P1 job may be due again then).
+  for (const s of [...first.shipped, ...retention.held.shipped, ...retention.pass.shipped, ...second.shipped]) {
     const seen = newestShipped.get(s.job);
     if (!seen || s.completedAtEpochSeconds >= seen.completedAtEpochSeconds) newestShipped.set(s.job, s);
   }

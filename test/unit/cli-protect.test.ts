@@ -82,5 +82,13 @@ describe('az-evac protect (in process)', () => {
     expect(text).toContain('  ns/a savepoint: operator: FlinkStateSnapshot ns/a-az-evac-1 FAILED after 1 attempt(s): disk full');
     expect(text).toContain('run `az-evac protect run` again');
     expect([bytesText(12), bytesText(5 * 1024 ** 4), ageText(30), ageText(7200)]).toEqual(['12 B', '5.0 TiB', '30 s', '2.0 h']);
+    // A pass in shards lists the first entries only: the counts come from its totals.
+    const big = passSummaryText({
+      catalogVersion: 5, before: { jobs: 5000, protected: 0, unprotected: 3500, notRequired: 1500 }, unprotected: [], savepoints: [], shipped: [], expired: [], retentionHeld: [],
+      failures: [{ job: 'ns/a', step: 'ship', reason: 'forbidden' }],
+      totals: { savepoints: 3400, shipped: 3390, shippedBytes: 4 * 1024 ** 4, expired: 12, failures: 700, failuresByStep: { savepoint: 100, ship: 600, retention: 0 }, shards: 100, jobs: 5000 },
+    });
+    expect(big).toContain('Took 3400 savepoints, shipped 3390 copies (4.0 TiB), expired 12.');
+    expect(big).toContain('Failed (after retries) for 700 jobs (the first 1 listed):');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessProtection, savepointFormatFor, savepointOrder, expiredShipments, overdueSeconds, replicates, type NewestSnapshot, type ProtectionInput } from '../../domain/protection.js';
+import { assessProtection, newestOwnSavepoint, protectionLanes, protectionShards, savepointFormatFor, savepointOrder, expiredShipments, overdueSeconds, replicates, type NewestSnapshot, type ProtectionInput } from '../../domain/protection.js';
+import type { SnapshotCandidate } from '../../domain/types.js';
 
 const NOW = 1_000_000;
 const POLICY = { tiers: ['P1' as const, 'P2' as const], refreshAtRpoFraction: 0.5 };
@@ -128,5 +129,62 @@ describe('expiredShipments', () => {
     expect(expiredShipments(shipped, 2, undefined, new Set()).map((x) => x.completedAtEpochSeconds)).toEqual([NOW - 300, NOW - 400, NOW - 500]);
     expect(expiredShipments(shipped, 2, s(400).path, new Set([s(500).path])).map((x) => x.path)).toEqual([s(300).path]);
     expect(() => expiredShipments(shipped, 0, undefined, new Set())).toThrow(/keepPerJob must be an integer ≥ 1, got 0/);
+  });
+});
+
+describe('refused copies in the unprotected reason', () => {
+  it("a copy the store refused in the last pass is named with the store's reason, as a failed savepoint is", () => {
+    const refused = 'team/job-1: ship s3://state-a/sp/savepoint-aaaaaa-000000000001 to az-b: forbidden: AccessDenied on PutObject';
+    const p = assessProtection(input({ otherAzs: { 'az-b': { kind: 'none', reason: 'no checkpoint or savepoint found' } }, lastFailure: { step: 'ship', reason: refused, atEpochSeconds: NOW - 30 } }), POLICY, OFF, NOW);
+    expect(p.reason).toBe(`az-b: no restorable snapshot: no checkpoint or savepoint found; last copy failed 30 s ago: ${refused}`);
+    const sp = assessProtection(input({ otherAzs: { 'az-b': snap(1000) }, lastFailure: { step: 'savepoint', reason: 'disk full', atEpochSeconds: NOW - 5 } }), POLICY, OFF, NOW);
+    expect(sp.reason).toMatch(/; last savepoint failed 5 s ago: disk full$/);
+  });
+});
+
+describe('newestOwnSavepoint', () => {
+  const c = (path: string, at: number, over: Partial<SnapshotCandidate> = {}): SnapshotCandidate => ({ kind: 'savepoint', path, completedAtEpochSeconds: at, hasMetadata: true, ...over });
+  it("the job's newest complete savepoint of its own, whatever the listing order: not a checkpoint, not an incomplete one, not a copy shipped in", () => {
+    const listed = [
+      c('s3://a/sp/savepoint-aaaaaa-000000000001', 100),
+      c('s3://a/sp/savepoint-aaaaaa-000000000004', 400, { hasMetadata: false }),
+      c('s3://a/chk/chk-9', 500, { kind: 'checkpoint' }),
+      c('s3://a/sp/savepoint-aaaaaa-000000000003', 450, { shippedFrom: 's3://b/sp/savepoint-aaaaaa-000000000003' }),
+      c('s3://a/sp/savepoint-aaaaaa-000000000002', 200),
+    ];
+    expect(newestOwnSavepoint(listed)).toEqual({ path: 's3://a/sp/savepoint-aaaaaa-000000000002', completedAtEpochSeconds: 200 });
+    // Retention replaced the savepoint a pass saw with a newer one: the newer one is chosen.
+    expect(newestOwnSavepoint([c('s3://a/sp/savepoint-aaaaaa-000000000009', 900), ...listed.slice(1)])).toEqual({ path: 's3://a/sp/savepoint-aaaaaa-000000000009', completedAtEpochSeconds: 900 });
+    expect(newestOwnSavepoint(listed.slice(1, 4))).toBeUndefined();
+  });
+});
+
+describe('protection shards and lanes', () => {
+  it('shards hold at most 50 jobs of one AZ and one tier, every job exactly once, AZ by AZ in platform order, P0 first', () => {
+    const tiers = ['P2', 'P1', 'P3', 'P0'] as const;
+    const jobs = Array.from({ length: 1234 }, (_, i) => ({ az: i % 3 === 0 ? 'az-b' : 'az-a', tier: tiers[i % 7 % 4]! }));
+    const shards = protectionShards(jobs, ['az-a', 'az-b']);
+    expect(shards.every((s) => s.indices.length >= 1 && s.indices.length <= 50)).toBe(true);
+    expect(shards.flatMap((s) => s.indices).sort((a, b) => a - b)).toEqual(jobs.map((_, i) => i));
+    for (const s of shards) for (const i of s.indices) expect(jobs[i]).toEqual({ az: s.az, tier: s.tier });
+    expect(shards.map((s) => `${s.az} ${s.tier}`).filter((x, i, all) => all[i - 1] !== x)).toEqual(['az-a', 'az-b'].flatMap((az) => ['P0', 'P1', 'P2', 'P3'].map((t) => `${az} ${t}`)));
+    // Fewer shards than 50 per shard would need, none more: ceil(jobs of the group / 50) per group.
+    const group = jobs.filter((j) => j.az === 'az-a' && j.tier === 'P2').length;
+    expect(shards.filter((s) => s.az === 'az-a' && s.tier === 'P2')).toHaveLength(Math.ceil(group / 50));
+    // A job in an AZ the platform does not list is still sharded, after the listed ones.
+    expect(protectionShards([{ az: 'az-z', tier: 'P1' }, { az: 'az-a', tier: 'P1' }], ['az-a']).map((s) => s.az)).toEqual(['az-a', 'az-z']);
+  });
+
+  it("lanes share an AZ's savepointsAtOncePerAz exactly, each at least one savepoint, never more lanes than shards", () => {
+    expect(protectionLanes(2, 50)).toEqual([1, 1]);
+    expect(protectionLanes(7, 3)).toEqual([3, 2, 2]);
+    expect(protectionLanes(5, 1)).toEqual([5]);
+    expect(protectionLanes(3, 0)).toEqual([]);
+    for (const [n, s] of [[1, 9], [10, 4], [100, 100]] as const) {
+      const lanes = protectionLanes(n, s);
+      expect(lanes.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(Math.min(...lanes)).toBeGreaterThanOrEqual(1);
+    }
+    expect(() => protectionLanes(0, 4)).toThrow(/savepointsAtOncePerAz must be an integer ≥ 1, got 0\. Fix: set protection\.savepointsAtOncePerAz/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assessProtection, type JobProtection } from '../../domain/protection.js';
-import { newestSnapshotOf, tierRpoNow, unprotectedFindings } from '../../domain/rpo-now.js';
+import { mergeTierRpoNow, newestSnapshotOf, tierRpoNow, unprotectedFindings } from '../../domain/rpo-now.js';
 import { buildReport } from '../../domain/report.js';
 import type { Plan, PlannedJob, SnapshotChoice, Tier } from '../../domain/types.js';
 import { planText } from '../../cli/plan-text.js';
@@ -25,6 +25,13 @@ const of = (key: string, tier: Tier, lookup: SnapshotChoice | Error, rpo = tier 
   assessProtection({ job: key, tier, az: 'az-a', rpoSeconds: rpo, otherAzs: { 'az-b': newestSnapshotOf(lookup) } }, { tiers: ['P1', 'P2'], refreshAtRpoFraction: 0.5 }, {}, NOW);
 
 describe('RPO now per tier, from assessed jobs', () => {
+  it('merged from parts assessed apart (a protection pass\'s shards), it equals the RPO now of all their jobs', () => {
+    const jobs = [of('ns/a', 'P1', snapshot(40)), of('ns/b', 'P1', snapshot(2000)), of('ns/c', 'P2', none), of('ns/d', 'P2', snapshot(75)), of('ns/e', 'P3', snapshot(9000)), of('ns/f', 'P1', new Error('503'))];
+    const parts = [jobs.slice(0, 1), jobs.slice(1, 3), [], jobs.slice(3)];
+    expect(mergeTierRpoNow(parts.map((p) => tierRpoNow(p)))).toEqual(tierRpoNow(jobs));
+    expect(mergeTierRpoNow([])).toEqual([]);
+  });
+
   it('a lookup becomes the newest snapshot (any age), none with the reason, or unknown with the error', () => {
     expect(newestSnapshotOf(snapshot(30))).toEqual({ kind: 'snapshot', path: 's3://state-b/sp/savepoint-1', snapshotKind: 'savepoint', completedAtEpochSeconds: NOW - 30 });
     expect(newestSnapshotOf(none)).toEqual({ kind: 'none', reason: none.reason });
