@@ -100,6 +100,8 @@ export interface MeasuredPass {
   histories: {
     passRuns: number; passLargestEvents: number; passLargestBytes: number;
     shards: number; shardLargestEvents: number; shardLargestBytes: number; shardEventsTotal: number;
+    /** Workflow tasks that timed out or failed, in the pass's runs and its shards (a worker not keeping up). */
+    workflowTaskTimeouts: number; workflowTaskFailures: number;
   };
 }
 
@@ -185,16 +187,29 @@ export async function measureProtectionCost(o: MeasureOptions): Promise<Measured
         /** The pass's runs and its shards' histories (shards not started are left out). */
         const histories = async (id: string): Promise<MeasuredPass['histories']> => {
           const runs: Array<{ events: number; bytes: number }> = [];
-          for await (const r of client.temporal.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push({ events: r.historyLength, bytes: r.historySize ?? 0 });
+          const tasks = { timeouts: 0, failures: 0 };
+          const countTasks = async (h: ReturnType<typeof client.temporal.workflow.getHandle>): Promise<void> => {
+            for (const e of (await h.fetchHistory().catch(() => undefined))?.events ?? []) {
+              if (e.workflowTaskTimedOutEventAttributes) tasks.timeouts++;
+              if (e.workflowTaskFailedEventAttributes) tasks.failures++;
+            }
+          };
+          for await (const r of client.temporal.workflow.list({ query: `WorkflowId = '${id}'` })) {
+            runs.push({ events: r.historyLength, bytes: r.historySize ?? 0 });
+            await countTasks(client.temporal.workflow.getHandle(id, r.runId));
+          }
           const shards: Array<{ events: number; bytes: number }> = [];
           for (let k = 0; k < shardCount; k++) {
-            const d = await client.temporal.workflow.getHandle(`${id}/shard/${k}`).describe().catch(() => undefined);
-            if (d) shards.push({ events: d.historyLength, bytes: d.historySize ?? 0 });
+            const shard = client.temporal.workflow.getHandle(`${id}/shard/${k}`);
+            const d = await shard.describe().catch(() => undefined);
+            if (!d) continue;
+            shards.push({ events: d.historyLength, bytes: d.historySize ?? 0 });
+            await countTasks(shard);
           }
           return {
             passRuns: runs.length, passLargestEvents: Math.max(0, ...runs.map((r) => r.events)), passLargestBytes: Math.max(0, ...runs.map((r) => r.bytes)),
             shards: shards.length, shardLargestEvents: Math.max(0, ...shards.map((r) => r.events)), shardLargestBytes: Math.max(0, ...shards.map((r) => r.bytes)),
-            shardEventsTotal: shards.reduce((n, r) => n + r.events, 0),
+            shardEventsTotal: shards.reduce((n, r) => n + r.events, 0), workflowTaskTimeouts: tasks.timeouts, workflowTaskFailures: tasks.failures,
           };
         };
         for (let n = 1; Date.now() < budgetEnd; n++) {
