@@ -13,8 +13,8 @@
  * Phase 2, Flink's evidence: every checkpointPollSeconds, GET the resource and the job's
  * checkpoint statistics from the JobManager's REST API through the API server's service proxy
  * (flink-rest.ts), plus its newest exception once restarts make a restore loop. A REST answer
- * that fails (no ready JobManager yet, 503) is waited through and named on timeout; 403 (the
- * worker lacks `services/proxy` get) fails at once. Costs two requests per restoring job per
+ * that fails (no ready JobManager yet, 503) is waited through and named at the deadline (below);
+ * 403 (the worker lacks `services/proxy` get) fails at once. Costs two requests per restoring job per
  * poll until its first checkpoint after the restore, about one checkpoint interval (0.2
  * requests/s per job with the default 600 s start-up timeout).
  *
@@ -30,7 +30,11 @@
  * answers 403 for a while: seen in the kube fault suite's 30 s outage row), so the caller looks
  * again a bounded number of times. Other GET failures are thrown at once. A job that does not start
  * still fails with its reason: FAILED or a restore loop at once, not RUNNING (no JobManager)
- * with PlatformError('timeout') at the deadline.
+ * with PlatformError('timeout') at the deadline. A job the operator reports RUNNING whose
+ * checkpoint statistics could not be read at the deadline for API trouble (the service proxy's
+ * 5xx or 504, a 429, no answer) gets a retryable PlatformError('unavailable') instead: the
+ * caller looks again a bounded number of times (kube fault suite, 30 % row: a job failed its
+ * deadline on a REST read stalled then answered 504).
  *
  * Progress is reported on every event and at least every HEARTBEAT_SECONDS, so the activity
  * can heartbeat through long start-ups.
@@ -56,11 +60,13 @@ export function checkpointPollSeconds(timeoutSeconds: number): number {
   return Math.min(10, Math.max(1, timeoutSeconds / 30));
 }
 /**
- * Codes of a GET failure that is API trouble (kube errors.ts: 5xx and network failures are
- * `unavailable`, 429 `throttled`, no answer within the request deadline `az-down`), read again
- * until the deadline; `forbidden` too (an apiserver whose RBAC cache is still syncing, module doc).
+ * Codes of a failed read that is API trouble, the platform's and not the job's (kube errors.ts:
+ * 5xx and network failures are `unavailable`, 429 `throttled`, no answer within the request
+ * deadline `az-down`).
  */
-const READ_AGAIN = new Set<PlatformError['code']>(['unavailable', 'throttled', 'az-down', 'forbidden']);
+const API_TROUBLE = new Set<PlatformError['code']>(['unavailable', 'throttled', 'az-down']);
+/** Codes of a failed GET of the resource read again until the deadline: API trouble, and a 403 (an apiserver whose RBAC cache is still syncing, module doc). */
+const READ_AGAIN = new Set<PlatformError['code']>([...API_TROUBLE, 'forbidden']);
 /** Back-off between reads of the resource through API trouble, ms (a 429's Retry-After when longer). */
 const READ_AGAIN_BACKOFF = { minTimeout: 500, factor: 2, maxTimeout: 5_000 } as const;
 
@@ -107,6 +113,8 @@ export async function waitForRunning(
   let waitingFor = 'jobStatus RUNNING';
   /** Why the last REST read failed, for the timeout message. */
   let restProblem: string | undefined;
+  /** Whether that failure was API trouble (the service proxy's 5xx, 429, no answer): then the deadline does not prove the job slow. */
+  let restTrouble = false;
   const heartbeat = setInterval(() => opts.onProgress?.(last), HEARTBEAT_SECONDS * 1000);
   const judge = (status: DeploymentStatus | null, evidence: { checkpoints?: CheckpointStats; lastFailure?: string } = {}): Judged => {
     const verdict = restoreVerdict({ status, minGeneration: opts.minGeneration, restoring: opts.restoring === true, ...evidence });
@@ -118,13 +126,11 @@ export async function waitForRunning(
   const checkDeadline = (): number => {
     const remaining = deadline - Date.now();
     if (remaining > 0) return remaining;
-    throw new PlatformError(
-      'timeout',
-      `${apis.az}: ${resource} not RUNNING at generation ≥ ${opts.minGeneration} after ${opts.timeoutSeconds}s, still waiting for ${waitingFor} ` +
-        `(lifecycleState ${last?.lifecycleState ?? 'none'}, jobStatus ${last?.jobState ?? 'none'}, observedGeneration ${last?.observedGeneration ?? 'none'}` +
-        `${restProblem ? `; JobManager REST API: ${restProblem}` : ''})`,
-      true,
-    );
+    const seen = `(lifecycleState ${last?.lifecycleState ?? 'none'}, jobStatus ${last?.jobState ?? 'none'}, observedGeneration ${last?.observedGeneration ?? 'none'}` +
+      `${restProblem ? `; JobManager REST API: ${restProblem}` : ''})`;
+    // The job runs and only the proxy's trouble hides its checkpoints: API trouble, retryable, not a start-up timeout.
+    if (restTrouble) throw new PlatformError('unavailable', `${apis.az}: ${resource}: Flink's checkpoint statistics could not be read at the start-up deadline (${opts.timeoutSeconds}s) for API trouble ${seen}`, true);
+    throw new PlatformError('timeout', `${apis.az}: ${resource} not RUNNING at generation ≥ ${opts.minGeneration} after ${opts.timeoutSeconds}s, still waiting for ${waitingFor} ${seen}`, true);
   };
   /** GET and report the resource, reading it again through API trouble until the deadline (module doc). */
   const observe = async (): Promise<{ obj: FlinkDeploymentObject | null; status: DeploymentStatus | null }> => {
@@ -173,10 +179,12 @@ export async function waitForRunning(
         const evidence = await readEvidence(apis, namespace, name, status.jobId).catch((err: unknown) => {
           if (err instanceof PlatformError && err.code === 'forbidden') throw err;
           restProblem = err instanceof Error ? err.message : String(err);
+          restTrouble = err instanceof PlatformError && API_TROUBLE.has(err.code);
           return undefined;
         });
         if (evidence) {
           restProblem = undefined;
+          restTrouble = false;
           judged = judge(status, evidence);
         }
       }
