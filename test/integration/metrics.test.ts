@@ -149,7 +149,14 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     // Per-AZ buckets: only savepoints restore in the other AZ. The fleet's periodic savepoints come
     // every 30 model minutes, so a 45-minute RPO holds for every job whose savepoints succeed
     // (P1 and P2 are protected by tiers.yaml; P0's RPO also bounds the catalog's age an emergency plan accepts).
-    h = await EvacuationHarness.start({ jobs: 12, seed: 15, timeScale: 300, worker: 'none', layout: 'per-az-buckets', tiers: { P0: { rpoSeconds: 2700 }, P1: { rpoSeconds: 2700 }, P2: { rpoSeconds: 2700 } } });
+    // Refresh at 5 % of the RPO (135 s): a job whose other AZ is past that is due a savepoint
+    // unless its own newest savepoint is under 135 s old, so in the replication outage below
+    // az-a's jobs stay due (their own periodic savepoint is younger than that 7.5 % of its
+    // 30-minute cycle) and the pass has savepoints to take whenever its shards assess.
+    h = await EvacuationHarness.start({
+      jobs: 12, seed: 15, timeScale: 300, worker: 'none', layout: 'per-az-buckets',
+      tiers: { P0: { rpoSeconds: 2700 }, P1: { rpoSeconds: 2700 }, P2: { rpoSeconds: 2700 } }, protection: { refreshAtRpoFraction: 0.05 },
+    });
     const healthPort = await freePort();
     healthUrl = `http://127.0.0.1:${healthPort}`;
     worker = await startWorkerProcess({ ...h.workerEnv(), AZ_EVAC_WORKER_HEALTH_PORT: String(healthPort) }, () => {});
@@ -210,7 +217,9 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     };
     // A replication outage az-a → az-b: az-a's jobs' newest restorable snapshots in az-b age past the refresh point.
     await h.sim.client.setReplicationDown(SOURCE_AZ, 'az-b', true);
-    await waitFor('savepoints due besides the failing job', async () => ((await h.client.protectionStatus()).due.savepoints >= 2 ? true : undefined));
+    const outaged = new Set(h.fleet.jobs.filter((j) => j.az === SOURCE_AZ).map((j) => `${j.namespace}/${j.name}`));
+    await waitFor('a job of az-a besides the failing one unprotected toward az-b', async () =>
+      ((await h.client.protectionStatus()).unprotected.some((u) => u.job !== key && outaged.has(u.job)) ? true : undefined));
     const run = await cli(['protect', 'run', '--json']);
     await h.sim.client.setReplicationDown(SOURCE_AZ, 'az-b', false);
     expect(run.code, run.err).toBe(EXIT.failed);

@@ -83,6 +83,8 @@ export interface HarnessOptions {
   borrowIdleSlots?: boolean;
   /** tiers.yaml heartbeatTimeoutSeconds (absent: the policy's defaults, 60 / 30 s). */
   heartbeatTimeoutSeconds?: HeartbeatTimeouts;
+  /** Overrides of tiers.yaml's `protection` block, key by key (e.g. `{ refreshAtRpoFraction: 0.05 }`). */
+  protection?: Record<string, unknown>;
   /** `in-process` (default): a Worker built with buildWorker runs until close(); `none`: the test runs workers itself. */
   worker?: 'in-process' | 'none';
   /** Temporal server to use instead of the shared one (e.g. a dedicated server the test restarts). */
@@ -145,7 +147,7 @@ export class EvacuationHarness {
     const timeScale = o.timeScale ?? 100;
     const stateDir = await mkdtemp(join(tmpdir(), 'az-evac-wf-'));
     const tiersFile = join(stateDir, 'tiers.yaml');
-    await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots, o.heartbeatTimeoutSeconds);
+    await writeTiersFile(tiersFile, o.tiers ?? {}, o.borrowIdleSlots, o.heartbeatTimeoutSeconds, o.protection);
     const loaded = loadSettings({ ...(o.s3 ? s3Env(o.s3) : {}), ...o.temporalEnv, ...o.env });
     const settings: Settings = {
       ...loaded, temporalAddress: o.temporalAddress ?? (o.temporalEnv ? loaded.temporalAddress : testTemporalAddress()), stateDir, tiersFile, timeScale,
@@ -283,11 +285,14 @@ export class EvacuationHarness {
 }
 
 /** Copy tiers.yaml to `file` with `overrides` applied (validated later by the worker like any tiers file). */
-async function writeTiersFile(file: string, overrides: Partial<Record<Tier, Partial<TierPolicy>>>, borrowIdleSlots: boolean | undefined, heartbeats?: HeartbeatTimeouts): Promise<void> {
+async function writeTiersFile(
+  file: string, overrides: Partial<Record<Tier, Partial<TierPolicy>>>, borrowIdleSlots: boolean | undefined, heartbeats?: HeartbeatTimeouts, protection?: Record<string, unknown>,
+): Promise<void> {
   const doc = parse(await readFile(new URL('../../tiers.yaml', import.meta.url), 'utf8')) as {
-    borrowIdleSlots: boolean; tiers: Record<Tier, TierPolicy>; heartbeatTimeoutSeconds?: HeartbeatTimeouts;
+    borrowIdleSlots: boolean; tiers: Record<Tier, TierPolicy>; heartbeatTimeoutSeconds?: HeartbeatTimeouts; protection: Record<string, unknown>;
   };
   if (heartbeats) doc.heartbeatTimeoutSeconds = heartbeats;
+  if (protection) Object.assign(doc.protection, protection);
   for (const [tier, o] of Object.entries(overrides) as [Tier, Partial<TierPolicy>][]) Object.assign(doc.tiers[tier], o);
   if (borrowIdleSlots !== undefined) doc.borrowIdleSlots = borrowIdleSlots;
   await writeFile(file, stringify(doc));
