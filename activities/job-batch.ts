@@ -19,7 +19,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import pRetry from 'p-retry';
 import { applyPromotion, stopsWithSavepoint, type BurstResult, type BurstScope, type JobOutcome, type JobTask, type StartBurst, type StartingJob, type StartupWatch } from '../domain/evacuation.js';
-import { DEFAULT_RTO_RATES } from '../domain/rto-estimate.js';
+import { readSpec } from '../domain/flink-spec.js';
+import { DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES } from '../domain/rto-estimate.js';
 import { restoresAtOnce, startupDeadline, type StartupDeadline } from '../domain/startup-deadline.js';
 import type { JobRtoForecast } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
@@ -68,7 +69,9 @@ const STATE_FROM: Record<JobRtoForecast['inputs']['stateFrom'], string> = {
 
 /**
  * The start-up deadline of a job just deployed (domain/startup-deadline.ts): the tier's
- * start-up timeout plus its restore at its share of the target AZ's object-store bandwidth,
+ * start-up timeout plus its restore at its share of the target AZ's object-store bandwidth and
+ * one checkpoint interval (the forecast's, else its spec's, else the default) for the first
+ * checkpoint after the restore,
  * with the plan's forecast rates and state size (the catalog's size when the forecast has none
  * for the job, e.g. a hot standby that fell back to a redeploy).
  */
@@ -80,10 +83,13 @@ function deadlineOf(ctx: JobContext, scope: BurstScope, restoring: boolean): Sta
   }
   const f = queue.forecast.get(ctx.planned.key);
   const known = f && f.inputs.stateFrom !== 'none' ? f.inputs : undefined;
+  const rates = ctx.stored.plan.rto?.rates ?? DEFAULT_RTO_RATES;
+  const checkpointIntervalSeconds = f?.inputs.checkpointIntervalSeconds
+    ?? readSpec(ctx.job.deployment).checkpointIntervalSeconds ?? (rates.platform ?? DEFAULT_PLATFORM_LIMITS).defaultCheckpointIntervalSeconds;
   return startupDeadline({
-    startupTimeoutSeconds: scope.startupTimeoutSeconds, restoring,
+    startupTimeoutSeconds: scope.startupTimeoutSeconds, restoring, checkpointIntervalSeconds,
     stateBytes: known ? known.stateBytes : ctx.job.stateSizeBytes, stateFrom: STATE_FROM[known?.stateFrom ?? 'catalog'],
-    rates: ctx.stored.plan.rto?.rates ?? DEFAULT_RTO_RATES, timeScale: ctx.stored.policy.timeScale, restoresAtOnce: queue.atOnce, targetAz: scope.targetAz,
+    rates, timeScale: ctx.stored.policy.timeScale, restoresAtOnce: queue.atOnce, targetAz: scope.targetAz,
   });
 }
 

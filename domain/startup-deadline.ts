@@ -19,12 +19,19 @@ const GiB = 1024 * MiB;
 
 /** A job's start-up deadline and why it is what it is. Wall seconds (the engine's clock, as the tier's start-up timeout). */
 export interface StartupDeadline {
-  /** Apply → deadline, wall seconds: `timeoutSeconds` + `restoreSeconds`. */
+  /** Apply → deadline, wall seconds: `timeoutSeconds` + `restoreSeconds` + `checkpointSeconds`. */
   seconds: number;
   /** The tier's start-up timeout, wall seconds (tiers.yaml startupTimeoutSeconds ÷ time scale). */
   timeoutSeconds: number;
   /** Wall seconds added for the job's restore at its share of the AZ's object-store read bandwidth (whole seconds, rounded up); 0 when it restores nothing. */
   restoreSeconds: number;
+  /**
+   * Wall seconds added for the first checkpoint after the restore (one checkpoint interval ÷ time
+   * scale, rounded up): a restoring job counts RUNNING only once that checkpoint completes
+   * (docs/design.md#restored-means-restored), and Flink takes it one interval after the job runs.
+   * 0 when it restores nothing.
+   */
+  checkpointSeconds: number;
   /** The computation in words, e.g. `600s start-up timeout + 1624s restore: 40.00 GiB (…) at 23.5 MiB/s, az-b's 64.0 GiB/s object-store read bandwidth shared by up to 2791 restores at once`. */
   why: string;
 }
@@ -38,6 +45,8 @@ export interface StartupDeadlineInput {
   /** State bytes it restores (≥ 0; ignored when not restoring), and where that figure came from, in words. */
   stateBytes: number;
   stateFrom: string;
+  /** The job's checkpoint interval, platform seconds (its spec's `execution.checkpointing.interval`, else the forecast's default); ≥ 0. */
+  checkpointIntervalSeconds: number;
   /** The forecast's rates (Plan.rto.rates, else DEFAULT_RTO_RATES): platform seconds and bytes/s. */
   rates: RtoRates;
   /** Model seconds per wall second (TiersPolicy.timeScale); > 0. */
@@ -70,8 +79,9 @@ export function restoresAtOnce(admitted: readonly Pick<PlannedJob, 'tier'>[], po
 /**
  * The start-up deadline of a job just applied:
  *
- *     seconds = startupTimeoutSeconds + restoreSeconds
+ *     seconds = startupTimeoutSeconds + restoreSeconds + checkpointSeconds
  *     restoreSeconds = stateBytes ÷ min(job's restore rate alone, AZ read bandwidth ÷ restoresAtOnce) ÷ timeScale
+ *     checkpointSeconds = checkpointIntervalSeconds ÷ timeScale
  *
  * (restoreSeconds 0 when the job restores nothing). The object store shares its bandwidth
  * max-min fairly among the restores reading it (docs/design.md#predicted-rto), and at most
@@ -86,9 +96,15 @@ export function startupDeadline(input: StartupDeadlineInput): StartupDeadline {
   if (!(Number.isFinite(timeout) && timeout > 0)) throw new Error(`start-up timeout is ${timeout} s; it must be a finite number > 0 (tiers.yaml startupTimeoutSeconds ÷ timeScale)`);
   if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new Error(`time scale is ${timeScale}; it must be a finite number > 0 (tiers.yaml timeScale)`);
   if (!(Number.isInteger(atOnce) && atOnce >= 1)) throw new Error(`restores at once is ${atOnce}; it must be an integer ≥ 1 (restoresAtOnce of the plan)`);
+  if (!(Number.isFinite(input.checkpointIntervalSeconds) && input.checkpointIntervalSeconds >= 0)) {
+    throw new Error(`checkpoint interval is ${input.checkpointIntervalSeconds} s; it must be a finite number ≥ 0 (the job's execution.checkpointing.interval)`);
+  }
   const head = `${fmt(timeout)}s start-up timeout`;
-  if (!input.restoring || input.stateBytes === 0) {
-    return { seconds: timeout, timeoutSeconds: timeout, restoreSeconds: 0, why: `${head} (${input.restoring ? 'no state to restore' : 'restores nothing'})` };
+  if (!input.restoring) return { seconds: timeout, timeoutSeconds: timeout, restoreSeconds: 0, checkpointSeconds: 0, why: `${head} (restores nothing)` };
+  const checkpointSeconds = Math.ceil(input.checkpointIntervalSeconds / timeScale);
+  const tail = input.checkpointIntervalSeconds === 0 ? '' : ` + ${checkpointSeconds}s for the first checkpoint after it (checkpoint interval ${fmt(input.checkpointIntervalSeconds)}s${timeScale === 1 ? '' : ` ÷ time scale ${timeScale}`})`;
+  if (input.stateBytes === 0) {
+    return { seconds: timeout + checkpointSeconds, timeoutSeconds: timeout, restoreSeconds: 0, checkpointSeconds, why: `${head} (no state to restore)${tail}` };
   }
   if (!(Number.isFinite(input.stateBytes) && input.stateBytes > 0)) throw new Error(`state size is ${input.stateBytes} bytes; it must be a finite number ≥ 0 (the catalog's stateSizeBytes or the snapshot's _metadata)`);
   const alone = restoreCapBytesPerSecond(input.rates, input.stateBytes);
@@ -103,8 +119,8 @@ export function startupDeadline(input: StartupDeadlineInput): StartupDeadline {
   const rate = share < alone ? `at ${fmtMiB(share)} MiB/s (${store}; ${fmtMiB(alone)} MiB/s alone)` : `at ${fmtMiB(share)} MiB/s, its rate alone (${store})`;
   const clock = timeScale === 1 ? '' : `, ÷ time scale ${timeScale}`;
   return {
-    seconds: timeout + restoreSeconds, timeoutSeconds: timeout, restoreSeconds,
-    why: `${head} + ${restoreSeconds}s restore: ${(input.stateBytes / GiB).toFixed(2)} GiB (${input.stateFrom}) ${rate}${clock}`,
+    seconds: timeout + restoreSeconds + checkpointSeconds, timeoutSeconds: timeout, restoreSeconds, checkpointSeconds,
+    why: `${head} + ${restoreSeconds}s restore: ${(input.stateBytes / GiB).toFixed(2)} GiB (${input.stateFrom}) ${rate}${clock}${tail}`,
   };
 }
 

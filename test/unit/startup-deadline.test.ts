@@ -18,7 +18,7 @@ const jobs = (counts: Partial<Record<Tier, number>>): Array<{ tier: Tier }> =>
 
 /** The 5,000-job bench's target AZ: P1 state of 40 GiB, the default rates (200 MiB/s alone, 64 GiB/s per AZ), 600 s start-up timeout. */
 const base: StartupDeadlineInput = {
-  startupTimeoutSeconds: 600, restoring: true, stateBytes: 40 * GiB, stateFrom: 'the catalog', rates: DEFAULT_RTO_RATES, timeScale: 1, restoresAtOnce: 1, targetAz: 'az-b',
+  startupTimeoutSeconds: 600, restoring: true, stateBytes: 40 * GiB, stateFrom: 'the catalog', checkpointIntervalSeconds: 0, rates: DEFAULT_RTO_RATES, timeScale: 1, restoresAtOnce: 1, targetAz: 'az-b',
 };
 
 describe('restores at once', () => {
@@ -35,6 +35,19 @@ describe('start-up deadline', () => {
     const d = startupDeadline({ ...base, restoring: false, restoresAtOnce: 2791 });
     expect(d).toMatchObject({ seconds: 600, timeoutSeconds: 600, restoreSeconds: 0 });
     expect(d.why).toBe('600s start-up timeout (restores nothing)');
+    expect(startupDeadline({ ...base, restoring: false, checkpointIntervalSeconds: 300 }).seconds).toBe(600);
+  });
+
+  it('gives a restoring job one checkpoint interval more: it counts RUNNING at the first checkpoint after its restore', () => {
+    const without = startupDeadline({ ...base, timeScale: 10, startupTimeoutSeconds: 60 });
+    const d = startupDeadline({ ...base, timeScale: 10, startupTimeoutSeconds: 60, checkpointIntervalSeconds: 300 });
+    expect(d.checkpointSeconds).toBe(30);
+    expect(d.seconds).toBe(60 + d.restoreSeconds + 30);
+    expect(d.seconds - without.seconds).toBe(30);
+    expect(d.why).toContain('+ 30s for the first checkpoint after it (checkpoint interval 300s ÷ time scale 10)');
+    // Nothing to restore still waits for that checkpoint.
+    expect(startupDeadline({ ...base, stateBytes: 0, checkpointIntervalSeconds: 45 })).toMatchObject({ seconds: 645, restoreSeconds: 0, checkpointSeconds: 45 });
+    expect(() => startupDeadline({ ...base, checkpointIntervalSeconds: -1 })).toThrow(/checkpoint interval is -1 s; it must be a finite number ≥ 0/);
   });
 
   it('grows by the restore at the job\'s share of the AZ bandwidth: 2,791 restores at once give a 40 GiB job 1,745 s more', () => {
