@@ -38,8 +38,8 @@
  * the tier targets and the report use.
  */
 import type { EvacuationReport } from './report.js';
+import { Heap } from 'heap-js';
 import { readSpec } from './flink-spec.js';
-import { MinHeap } from './min-heap.js';
 import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoEngineOverhead, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -238,8 +238,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
   let bindFree = 0;
   const stepping: Sim[] = []; // start steps running, sharing the worker
   // Deploys not yet RUNNING, by `running` (then deploy order), and jobs not yet done, by `end`.
-  const starts = new MinHeap<Sim>((a, b) => a.running < b.running || (a.running === b.running && a.deployed < b.deployed));
-  const ends = new MinHeap<Sim>((a, b) => a.end < b.end);
+  const starts = new Heap<Sim>((a, b) => a.running - b.running || a.deployed - b.deployed || a.i - b.i);
+  const ends = new Heap<Sim>((a, b) => a.end - b.end || a.i - b.i);
   let deploys = 0;
   const restoring: Sim[] = [];
   let order = 0;
@@ -367,7 +367,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     }
     // Restores that start now, the latest deployed first.
     const starting: Sim[] = [];
-    while (starts.size > 0 && !(starts.peek()!.running > now + EPS)) starting.push(starts.pop()!);
+    while (starts.length > 0 && !(starts.peek()!.running > now + EPS)) starting.push(starts.pop()!);
     for (const sim of starting.sort((a, b) => b.deployed - a.deployed)) {
       if (sim.left <= 0) finishRestore(sim, sim.running);
       else startRestore(sim);
@@ -386,7 +386,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     now = Math.max(now, nextT);
     for (const sim of takeDone(stepping, (x) => !(x.stepLeft > 1e-7)).reverse()) deploy(sim, now);
     for (const sim of takeDone(restoring, (x) => !(x.left > x.capBytesPerSecond * EPS + 1))) finishRestore(sim, now);
-    while (ends.size > 0 && !(ends.peek()!.end > now + EPS)) {
+    while (ends.length > 0 && !(ends.peek()!.end > now + EPS)) {
       const sim = ends.pop()!;
       const t = tiers[sim.tierIdx]!;
       t.free++; t.inFlight--;

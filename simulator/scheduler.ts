@@ -15,7 +15,7 @@
  * the AZ comes back, re-queued with the model time it still had to wait (a down AZ makes
  * no progress).
  */
-import { MinHeap } from '../domain/min-heap.js';
+import { Heap } from 'heap-js';
 
 /** Wall clock in milliseconds (injectable for tests). */
 export type WallClock = () => number;
@@ -63,7 +63,7 @@ interface Event {
 
 /** Priority queue of model-time events drained by one tick. */
 export class Scheduler {
-  private readonly heap = new MinHeap<Event>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
+  private readonly heap = new Heap<Event>((a, b) => a.at - b.at || a.seq - b.seq);
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly down = new Map<string, { since: number; parked: Event[] }>();
@@ -106,7 +106,7 @@ export class Scheduler {
 
   /** Events queued (parked ones included). */
   pending(): number {
-    let n = this.heap.size;
+    let n = this.heap.length;
     for (const d of this.down.values()) n += d.parked.length;
     return n;
   }
