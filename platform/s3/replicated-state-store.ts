@@ -90,8 +90,14 @@ interface ReplicaState extends StateReplica {
 export class ReplicatedStateStore {
   private readonly replicas: ReplicaState[];
   private readonly retry: S3RetryPolicy;
-  /** Bodies of immutable objects by key (catalogs, plans, outcome batches, fence versions). */
+  /** Bodies of immutable objects by key (outcome batches, fence versions). */
   private readonly immutable = new Map<string, string>();
+  /**
+   * Catalogs and plans by key, parsed once: like the file stores, every read of one returns the
+   * same object, so the per-object indexes built on them (activities/job-context.ts catalogIndex,
+   * planIndex; activities/job-batch.ts restore queues) are built once per evacuation, not per job.
+   */
+  private readonly parsed = new Map<string, unknown>();
 
   constructor(private readonly o: ReplicatedStateStoreOptions) {
     if (o.replicas.length === 0) throw new Error('AZ_EVAC_STATE_BUCKETS names no bucket. Fix: set it to <az>=<bucket> for every AZ, e.g. az-a=az-evac-state-a,az-b=az-evac-state-b');
@@ -130,11 +136,11 @@ export class ReplicatedStateStore {
     const firsts = await this.fromEach(`newest catalog`, (r) => this.list(r, `${this.o.prefix}catalogs/`, 1));
     const keys = firsts.flatMap((f) => f.value).sort();
     if (keys.length === 0) return null;
-    return JSON.parse(await this.readImmutable(keys[0]!, 'newest catalog')) as Catalog;
+    return this.readParsed<Catalog>(keys[0]!, 'newest catalog');
   }
 
   private async getCatalog(version: number): Promise<Catalog> {
-    return JSON.parse(await this.readImmutable(this.catalogKey(version), `catalog version ${version}`)) as Catalog;
+    return this.readParsed<Catalog>(this.catalogKey(version), `catalog version ${version}`);
   }
 
   // ---- evacuation records ----
@@ -143,11 +149,11 @@ export class ReplicatedStateStore {
     const key = `${this.runPrefix(evacuationId)}plan.json`;
     const body = JSON.stringify(stored);
     await this.write(key, body, `plan of ${evacuationId}`);
-    this.immutable.set(key, body);
+    this.parsed.set(key, stored);
   }
 
   private async getPlan(evacuationId: string): Promise<StoredPlan> {
-    return JSON.parse(await this.readImmutable(`${this.runPrefix(evacuationId)}plan.json`, `plan of evacuation ${evacuationId}`)) as StoredPlan;
+    return this.readParsed<StoredPlan>(`${this.runPrefix(evacuationId)}plan.json`, `plan of evacuation ${evacuationId}`);
   }
 
   private async putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void> {
@@ -236,7 +242,7 @@ export class ReplicatedStateStore {
     const key = this.catalogKey(catalog.version);
     const body = JSON.stringify(catalog);
     await this.write(key, body, `catalog v${catalog.version}`);
-    this.immutable.set(key, body);
+    this.parsed.set(key, catalog);
   }
 
   private catalogKey(version: number): string {
@@ -380,6 +386,15 @@ export class ReplicatedStateStore {
     const body = await this.readAny(key, what);
     this.immutable.set(key, body);
     return body;
+  }
+
+  /** An immutable catalog or plan, parsed: cached, else from the first replica that has it. */
+  private async readParsed<T>(key: string, what: string): Promise<T> {
+    const hit = this.parsed.get(key);
+    if (hit !== undefined) return hit as T;
+    const value = JSON.parse(await this.readAny(key, what)) as T;
+    this.parsed.set(key, value);
+    return value;
   }
 
   /**
