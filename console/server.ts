@@ -38,7 +38,11 @@ export interface ConsoleOptions {
   plugins: ConsolePlugin[];
   /** The state store the worker writes (catalog, plans, reports); default: the one settings name. */
   state?: StateStores;
-  /** Where Fastify logs requests and errors (platform/logging.ts createLogger); default: no logs. */
+  /**
+   * Where Fastify logs requests and errors (platform/logging.ts createLogger); default: no logs.
+   * Every audit entry (trigger, control, drill decision; refusals at warn) is also a line here,
+   * and the lines of a route about one evacuation or drill carry `evacuationId` or `drillId`.
+   */
   logger?: FastifyBaseLogger;
 }
 
@@ -58,7 +62,13 @@ export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> 
       if (role === 'operator' && who.role !== 'operator') throw new HttpError(403, `${who.user} is a viewer; only operators may do this. Fix: ask an operator, or get the operator role in the console's users file`);
       return who;
     },
-    audit: (who, entry) => o.audit.append(who, entry),
+    audit(who, entry) {
+      // The same entry on the log stream: who did what to which evacuation, a refusal at warn.
+      const line = { user: who.user, role: who.role, via: who.via, ...entry };
+      if (entry.outcome === 'rejected') app.log.warn(line, `${entry.action} ${entry.outcome}`);
+      else app.log.info(line, `${entry.action} ${entry.outcome}`);
+      return o.audit.append(who, entry);
+    },
     addPageScript(name: string, file: string): void {
       if (!/^[a-z0-9-]+\.js$/.test(name)) throw new Error(`page script name ${JSON.stringify(name)} must match [a-z0-9-]+.js`);
       pageScripts.set(name, file);
@@ -66,6 +76,15 @@ export async function buildConsole(o: ConsoleOptions): Promise<FastifyInstance> 
   };
 
   app.addHook('onRequest', async (req, reply) => {
+    // A route about one evacuation or drill: its log lines (and Fastify's "request completed") carry its id.
+    const id = (req.params as { id?: unknown } | undefined)?.id;
+    if (typeof id === 'string' && id !== '') {
+      const field = req.routeOptions.url?.startsWith('/api/drills/') ? 'drillId' : req.routeOptions.url?.startsWith('/api/evacuations/') ? 'evacuationId' : undefined;
+      if (field) {
+        req.log = req.log.child({ [field]: id });
+        reply.log = req.log;
+      }
+    }
     const problem = csrfProblem(req.method, req.headers);
     if (problem) return reply.code(403).send({ error: problem });
     reply.header('x-content-type-options', 'nosniff');

@@ -31,7 +31,7 @@ export function auditLogFile(settings: Pick<Settings, 'consoleAuditLog' | 'state
 
 /**
  * Start the console on settings.consoleHost:consolePort.
- * Logs JSON lines on stdout at AZ_EVAC_LOG_LEVEL (platform/logging.ts): one line per request received and per answer (method, URL, status, time; never headers, bodies or tokens).
+ * Logs JSON lines on stdout at AZ_EVAC_LOG_LEVEL (platform/logging.ts): one line per request received and per answer (method, URL, status, time, the evacuation or drill id of the route; never headers, bodies or tokens), and one per trigger, control and drill decision as the audit log has it (console/server.ts).
  * @throws Error naming AZ_EVAC_LOG_LEVEL for a bad level; when Temporal is unreachable, no console users are configured, or the users file is invalid (naming key and fix)
  */
 export async function startConsole(settings: Settings): Promise<RunningConsole> {
