@@ -7,7 +7,7 @@
  * job with its reason, "connection lost" with the clock stopped while the console restarts
  * (the session survives it, and works on another replica), each tier's RTO exactly as the
  * report has it, a verdict colour that matches the report, links to the Temporal UI and the
- * report; an operator rejects a drill at its gate through the reject dialog.
+ * report, whose phase legend is whole; an operator rejects a drill at its gate through the reject dialog.
  * With AZ_EVAC_SCREENSHOTS=1 it also writes docs/trigger.png, docs/console.png and docs/report.png (see
  * scripts/screenshots.sh).
  */
@@ -22,6 +22,7 @@ import { parseRunbook } from '../../domain/runbook.js';
 import { jobKey } from '../../domain/types.js';
 import { verdictOf } from '../../domain/verdict.js';
 import { formatSeconds } from '../../domain/report-html.js';
+import { PHASE_LABELS } from '../../domain/report-chart.js';
 import { startConsoleHarness, type ConsoleHarness } from '../setup/console-harness.js';
 import { launchChromium, type TestBrowser } from '../setup/chromium.js';
 
@@ -220,7 +221,8 @@ describe('emergency console in Chromium', () => {
     const ran = json.jobs.filter((j) => j.outcome === 'running');
     expect(ran.length, json.jobs.map((j) => `${j.tier} ${j.name}: ${j.outcome} ${j.reason ?? ''}`).join('\n')).toBeGreaterThan(0);
     for (const j of ran) expect(svgText).toContain(`${j.namespace}/${j.name}`);
-    for (const phase of ['snapshot lookup', 'apply', 'start-up']) expect(svgText).toContain(phase);
+    // The phase legend is whole: every phase the timeline can draw, none cut after "apply".
+    for (const [, label] of PHASE_LABELS) expect(svgText, `legend entry ${label}`).toContain(`>${label}<`);
     if (SCREENSHOTS) await report.screenshot({ path: `${DOCS}report.png`, fullPage: true });
   }, SCREENSHOTS ? 300_000 : 180_000);
 
