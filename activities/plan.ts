@@ -7,8 +7,9 @@
  * target AZ, the rates measured by previous runs: domain/rto-estimate.ts), store the plan, and hand the
  * workflow a small summary. Also pages tier job lists.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
+import pRetry from 'p-retry';
 import { recordsKey, redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
 import { catalogStaleness } from '../domain/catalog-freshness.js';
 import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
@@ -28,6 +29,7 @@ import { actingRun, suspendMarked } from './fencing.js';
 import { azProfile, planIndex } from './job-context.js';
 import { loadRtoHistory } from './rto-samples.js';
 import { activityLog } from './log.js';
+import { PLANNING_READ_BACKOFF, planningReadsDeadline, type ReadsDeadline } from '../domain/plan-deadline.js';
 
 /** Platform look-ups in flight at once while planning. */
 const LOOKUP_CONCURRENCY = 32;
@@ -56,6 +58,42 @@ function sizingBudgetSeconds(): number {
   return caller === 'evacuateAz' ? SNAPSHOT_SIZING_BUDGET_SECONDS : PREVIEW_SIZING_BUDGET_SECONDS;
 }
 
+/** A retryable failure of a platform read (a 5xx, a 429, a timeout, an AZ not answering): worth another try. */
+const transientFailure = (err: unknown): err is ApplicationFailure => err instanceof ApplicationFailure && !err.nonRetryable;
+
+/**
+ * One platform read of planning (`what` names it in errors and heartbeats): platformCall, which
+ * retries a 503/429/timeout a few times in place and classifies the error, itself retried with
+ * back-off (p-retry, PLANNING_READ_BACKOFF: 0.5 s doubling to 5 s, randomized) while it fails
+ * retryably and `deadline.untilMs` has not passed (domain/plan-deadline.ts). Each retry
+ * heartbeats what is retried and why, so a plan waiting on a sick API server shows it in the
+ * activity's heartbeat details. `fn` must be idempotent (every port read is).
+ * @throws a non-retryable failure (403, 404 of something that must exist, 422, ...) at once;
+ *   when the deadline passes with the read still failing, its last failure: non-retryable and
+ *   naming the deadline when `deadline.final` (the evacuation's planning deadline), else as it was
+ */
+async function planningRead<T>(what: string, fn: () => Promise<T>, deadline: ReadsDeadline): Promise<T> {
+  const activity = Context.current();
+  try {
+    return await pRetry(() => platformCall(what, fn), {
+      ...PLANNING_READ_BACKOFF,
+      retries: Infinity,
+      maxRetryTime: Math.max(0, deadline.untilMs - Date.now()),
+      signal: activity.cancellationSignal,
+      shouldRetry: ({ error }) => transientFailure(error),
+      onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
+        if (transientFailure(error) && retryDelay > 0) activity.heartbeat(`${error.message}: read ${attemptNumber} failed, retrying in ${(retryDelay / 1000).toFixed(1)} s`);
+      },
+    });
+  } catch (err) {
+    if (!transientFailure(err) || !deadline.final) throw err;
+    throw ApplicationFailure.create({
+      type: err.type ?? undefined, nonRetryable: true, cause: err,
+      message: `${err.message} (still failing at planning's deadline, ${new Date(deadline.untilMs).toISOString()}: the evacuation's planningDeadlineSeconds, domain/plan-deadline.ts)`,
+    });
+  }
+}
+
 async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
   if (version !== undefined) return deps.catalogs.get(version);
   const latest = await deps.catalogs.latest();
@@ -74,10 +112,14 @@ export function createPlanActivities(deps: ActivityDeps) {
      * @returns a summary small enough for a workflow payload
      * @throws non-retryable 'NoCatalog' without a catalog, 'StaleCatalog' in an emergency when the
      *   catalog is older than the tightest RPO in scope (unless `forceStaleCatalog`), 'InvalidPolicy'
-     *   for a bad tiers.yaml or request
+     *   for a bad tiers.yaml or request; a platform read's failure: a non-retryable one (403, 422)
+     *   at once, a transient one (5xx, 429, timeout) only once it has been retried until the
+     *   planning deadline (planningRead; non-retryable then when the activity has a deadline)
      */
     async planEvacuation(input: EvacuationInput): Promise<PlanSummary> {
       const activity = Context.current();
+      // Transient API errors of the reads below are retried until (just before) the planning deadline.
+      const reads = planningReadsDeadline(activity.info, Date.now());
       const catalog = await loadCatalog(deps, input.catalogVersion);
       let policy;
       try {
@@ -92,14 +134,14 @@ export function createPlanActivities(deps: ActivityDeps) {
       const target = azProfile(catalog, input.targetAz);
       const inScope = catalog.jobs.filter((j) => j.az === source.name);
       const limit = pLimit(LOOKUP_CONCURRENCY);
-      const capacity = platformCall(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name));
+      const capacity = planningRead(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name), reads);
 
       // Standbys, jars and the target namespaces are independent reads: all at once, 32 in flight
       // in all (they come before the first dispatch: the engine's time, docs/design.md#predicted-rto).
       const standbys = inScope.flatMap((j) => (j.standby && j.standby.az === target.name ? [j.standby] : []));
       const existingInTarget = new Set<string>();
       const checkingStandbys = Promise.all(standbys.map((s) => limit(async () => {
-        const status = await platformCall(`standby ${s.namespace}/${s.name}`, () => deps.cluster.getDeployment(target.name, s.namespace, s.name));
+        const status = await planningRead(`standby ${s.namespace}/${s.name}`, () => deps.cluster.getDeployment(target.name, s.namespace, s.name), reads);
         if (status) existingInTarget.add(`${s.namespace}/${s.name}`);
       })));
 
@@ -107,15 +149,17 @@ export function createPlanActivities(deps: ActivityDeps) {
       const jarsInTarget = new Set<string>();
       const jarsInCache = new Set<string>();
       const checkingJars = Promise.all([...jars.values()].map((jar) => limit(async () => {
-        const inCache = await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'cache'));
-        const present = inCache || await platformCall(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'repository'));
+        const inCache = await planningRead(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'cache'), reads);
+        const present = inCache || await planningRead(`jar ${jar.key}`, () => deps.objects.hasArtifact(target.name, jar, 'repository'), reads);
         if (inCache) jarsInCache.add(jar.digest);
         if (present) jarsInTarget.add(jar.digest);
       })));
 
       // The target namespaces (domain/target-readiness.ts): one metadata-only read per
       // namespace and per distinct object the jobs there reference. A job whose spec cannot be
-      // read contributes nothing here; rendering it fails and reports why.
+      // read contributes nothing here; rendering it fails and reports why. A missing namespace or
+      // object is an answer (a blocking finding of its jobs), a 403 marks objects unchecked
+      // (platform/kube/target-objects.ts); a 5xx, 429 or stall is retried until the deadline.
       const refsByNamespace = new Map<string, ObjectRef[]>();
       for (const j of inScope) {
         const refs = refsByNamespace.get(j.namespace) ?? [];
@@ -126,7 +170,7 @@ export function createPlanActivities(deps: ActivityDeps) {
       }
       const namespaceChecks = new Map<string, NamespaceCheck>();
       const checkingNamespaces = Promise.all([...refsByNamespace].map(([ns, refs]) => limit(async () => {
-        namespaceChecks.set(ns, await platformCall(`namespace ${ns} in ${target.name}`, () => deps.cluster.checkObjects(target.name, ns, distinctRefs(refs))));
+        namespaceChecks.set(ns, await planningRead(`namespace ${ns} in ${target.name}`, () => deps.cluster.checkObjects(target.name, ns, distinctRefs(refs)), reads));
       })));
       const [targetFree] = await Promise.all([capacity, checkingStandbys, checkingJars, checkingNamespaces]);
       activity.heartbeat('standbys, jars and target namespaces checked');

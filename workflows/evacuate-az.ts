@@ -15,6 +15,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  type ActivityOptions,
   type ChildWorkflowHandle,
   allHandlersFinished,
   condition,
@@ -52,6 +53,7 @@ import { sendControl, targetClosed } from './control-signal.js';
 import { FAILURES_CLOSE_AS_FAILURES, outcomeFailure } from './outcome-failure.js';
 import { takeAzHolds, withAzHolds, type HeldAzs } from './az-hold.js';
 import { searchAttributesOf } from './search-attributes.js';
+import { planningDeadlineSeconds, type PlanningDeadlineOption } from '../domain/plan-deadline.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -60,6 +62,24 @@ const planning = proxyActivities<Activities>({
   heartbeatTimeout: '60s',
   retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 5 },
 });
+
+/**
+ * Options of the planning activity at the trigger (patched 'planning-deadline'; runs recorded
+ * before it keep `planning`'s 5 attempts): retried without an attempt limit until the planning
+ * deadline, `deadlineSeconds` after it is first scheduled (domain/plan-deadline.ts), so that API
+ * trouble of a minute delays an emergency instead of ending it. Inside an attempt the platform
+ * reads retry transient errors with back-off until just before the deadline and heartbeat each
+ * retry (activities/plan.ts planningRead): a stuck attempt shows what it waits on, and a dead
+ * worker is noticed within the 60 s heartbeat timeout.
+ */
+function planningOptions(deadlineSeconds: number): ActivityOptions {
+  return {
+    scheduleToCloseTimeout: `${deadlineSeconds}s`,
+    startToCloseTimeout: `${deadlineSeconds}s`,
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: Number.POSITIVE_INFINITY },
+  };
+}
 
 /** Jars per preload activity call, at least: progress is visible between calls. */
 const PRELOAD_CHUNK = 16;
@@ -96,20 +116,23 @@ async function startFencing(input: EvacuationInput, intervalSeconds: number, sea
  *   is written when it did not succeed or was aborted: the counts and RTOs missed in the message,
  *   the EvacuationResult as its detail (read it with settledResult)
  */
-export async function evacuateAz(request: EvacuationInput): Promise<EvacuationResult> {
+export async function evacuateAz(request: EvacuationInput & PlanningDeadlineOption): Promise<EvacuationResult> {
   // The AZ holds are let go on every way out, a thrown refusal (a stale catalog) included, so a
   // start right after finds them free.
   return withAzHolds((held) => evacuate(request, held));
 }
 
 /** The evacuation itself; `held.holds` gets the AZ holds it takes. */
-async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<EvacuationResult> {
+async function evacuate(request: EvacuationInput & PlanningDeadlineOption, held: HeldAzs): Promise<EvacuationResult> {
   // This run's identity: its records (plan, outcomes, fences, report) are keyed by it, so a
   // later run of the same id never reads them. patched: runs recorded before it replay without.
   const input: EvacuationInput = patched('per-run-records') ? { ...request, runId: workflowInfo().firstExecutionRunId } : request;
   // Bad input fails before anything is held or touched.
+  let planningDeadline: number | undefined;
   try {
     continueAsNewAfterEvents(input.continueAsNewAfterEvents);
+    // patched: runs recorded before planning had a deadline plan with 5 attempts, as they did.
+    if (patched('planning-deadline')) planningDeadline = planningDeadlineSeconds(request);
   } catch (err) {
     throw ApplicationFailure.create({ type: 'BadInput', message: messageOf(err), nonRetryable: true });
   }
@@ -198,7 +221,7 @@ async function evacuate(request: EvacuationInput, held: HeldAzs): Promise<Evacua
   if (holds?.refusal) throw ApplicationFailure.create({ type: 'AzBusy', message: holds.refusal, nonRetryable: true });
   if (holds && holds.overridden.length > 0) progress.runsBeside = holds.overridden.map((h) => `${h.kind} ${h.workflowId} (${h.sourceAz} → ${h.targetAz})`);
 
-  const plan = await planning.planEvacuation.executeWithOptions({ summary: `plan ${evacuationSummary(input)}` }, [input]);
+  const plan = await planning.planEvacuation.executeWithOptions({ summary: `plan ${evacuationSummary(input)}`, ...(planningDeadline !== undefined ? planningOptions(planningDeadline) : {}) }, [input]);
   progress.plan = plan;
   log.info('planned', { evacuationId: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz, jobs: plan.tiers.reduce((n, t) => n + t.jobs, 0), jars: plan.jars, preemptions: plan.preemptions });
   // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
