@@ -5,7 +5,7 @@
  *    (ci/all-options-values.yaml); a console with no way to sign in, or several console replicas
  *    without a shared session secret, fail to render, naming the value;
  *  - what it renders is what production needs: worker and console Deployments with probes on
- *    /healthz and /readyz, SIGTERM drain time inside terminationGracePeriodSeconds, a
+ *    /healthz and /readyz, the worker's Temporal SDK metrics port, SIGTERM drain time inside terminationGracePeriodSeconds, a
  *    PodDisruptionBudget each, kubeconfig and S3 keys from Secrets, the tiers policy and the
  *    platform profile in a ConfigMap that the worker's own parsers accept, only settings of
  *    config/settings.ts as AZ_EVAC_* variables, and the per-AZ RBAC equal to
@@ -169,6 +169,18 @@ describe('Helm chart deploy/helm/az-evac', () => {
     expect(parseTiersPolicy(cm.data['tiers.yaml'], 'ConfigMap tiers.yaml').tiers).toBeDefined();
     await writeFile(join(dir, 'platform.json'), cm.data['platform.json']);
     expect((await loadPlatformProfile(join(dir, 'platform.json'))).azs.map((a) => a.name)).toEqual(['az-a', 'az-b']);
+  });
+
+  it("serves the Temporal SDK's Prometheus metrics from the worker on a named port (off with 0), beside az-evac's own /metrics on the health port", async () => {
+    const sdk = async (args: string[]): Promise<{ env?: string; port?: number }> => {
+      const c = named(await render(namespace, args), 'Deployment', '-worker').spec.template.spec.containers[0];
+      return { env: (c.env as Obj[]).find((e) => e.name === 'AZ_EVAC_TEMPORAL_METRICS_ADDRESS')?.value, port: (c.ports as Obj[]).find((p) => p.name === 'sdk-metrics')?.containerPort };
+    };
+    await expect(sdk([])).resolves.toEqual({ env: '0.0.0.0:9464', port: 9464 });
+    await expect(sdk(['-f', ALL_OPTIONS])).resolves.toEqual({ env: '0.0.0.0:9090', port: 9090 });
+    await expect(sdk(['--set', 'worker.temporalMetricsPort=0'])).resolves.toEqual({ env: undefined, port: undefined });
+    const notes = await helmRun(['install', 'az-evac', CHART, '--namespace', namespace, '--dry-run=client']);
+    expect(notes).toContain('Metrics (Prometheus): az-evac\'s at :8461/metrics, the Temporal SDK\'s at :9464/metrics');
   });
 
   it('uses only settings of config/settings.ts as AZ_EVAC_* variables (a typo would be ignored by the worker)', async () => {
