@@ -7,6 +7,7 @@
  * evacuation, server-side apply with a fixed field manager), so a retry redoes nothing.
  */
 import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import { recordsKey, redeployNonceFor, type EvacuationMode, type FenceSeen, type FenceState, type PromotionResult, type StartJobResult, type StepTiming } from '../domain/evacuation.js';
 import type { SnapshotQuery } from '../domain/snapshot-choice.js';
 import { snapshotOwner, type SnapshotOwner } from '../domain/snapshot-owner.js';
@@ -14,6 +15,7 @@ import { DEFAULT_FENCE_OBSERVE_SECONDS } from '../domain/tiers-policy.js';
 import { EVACUATION_ID_LABEL, ROLE_LABEL, renderForTargetAz, restoreZooKeeperRoot, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import type { FlinkDeploymentManifest, SnapshotChoice, Strategy } from '../domain/types.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
+import { START_STEP_LOOKUPS_AT_ONCE } from '../domain/rto-estimate.js';
 import { savepointInReplica } from './planned-stop.js';
 import { parseS3Uri } from '../domain/snapshot-layout.js';
 import { PlatformError } from '../platform/errors.js';
@@ -171,8 +173,25 @@ async function startSuspended(
   return { action: 'skip', reason: `${was}: deployed suspended in ${az} with ${from}, not started; set spec.job.state: running to start it`, phases, attempt };
 }
 
+/**
+ * A first-come, first-served bound on the start steps' snapshot lookups of one worker: at most
+ * `atOnce` run at once (START_STEP_LOOKUPS_AT_ONCE, domain/rto-estimate.ts), the others wait in
+ * the order they asked. A lookup is a dozen object-store requests (list, HEADs, the `_metadata`
+ * read and parse); started all at once, the 304 P2 lookups of the default demo advanced in
+ * lock-step behind the worker's S3 request bound and ended together 8.7–16.7 s after their
+ * dispatch (median 13.8 s, load 6–12), so no P2 job was applied before 24.8 s. In turn, the
+ * first ones end after one lookup's time and their jobs start up while the rest are looked up.
+ * @returns a function running `fn` under the bound (its result or rejection, unchanged)
+ */
+export function lookupQueue(atOnce: number = START_STEP_LOOKUPS_AT_ONCE): <T>(fn: () => Promise<T>) => Promise<T> {
+  const limit = pLimit(atOnce);
+  return (fn) => limit(fn);
+}
+
 /** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
 export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
+  // One queue per worker: every burst's start steps share it.
+  const lookups = lookupQueue();
   const steps = {
     /**
      * Everything before start-up. Snapshot: newest complete restorable one within the
@@ -245,7 +264,7 @@ export function createJobSteps(deps: ActivityDeps, jars: JarStager) {
         // object stores may keep whole-second timestamps, e.g. S3 LastModified.)
         choice = { ...found, ageSeconds: 0 };
       } else {
-        choice = await platformCall(`snapshot of ${ref.key} in ${az}`, () => deps.objects.findSnapshot(az, owner, choiceOptions));
+        choice = await platformCall(`snapshot of ${ref.key} in ${az}`, () => lookups(() => deps.objects.findSnapshot(az, owner, choiceOptions)));
         phase('snapshot');
       }
       let restorePath: string | undefined;

@@ -13,7 +13,8 @@
  *   one is predicted done; the next tier starts `tierStartSeconds` after the previous one has
  *   dispatched its last job (`borrowIdleSlots`) or finished (strict).
  * - start step: the engine's steps before the apply (snapshot choice, config, jars, fence),
- *   every restoring job's step sharing the worker: N steps at once each progress at
+ *   at most START_STEP_LOOKUPS_AT_ONCE at once sharing the worker, the others waiting in
+ *   dispatch order (the worker's lookup queue): N ≤ that many steps at once each progress at
  *   min(1 / startStepSeconds, startStepsPerSecond / N) steps per wall second. A hot standby's
  *   promotion has none (its promotion time is measured whole).
  * - queue: the deploy's reconcile, queued behind the operator's reconcile threads of the target
@@ -166,6 +167,15 @@ export const MAX_RTO_RUNS = 20;
  */
 export const SNAPSHOT_SIZING_BUDGET_SECONDS = 2;
 
+/**
+ * Start steps' snapshot lookups one worker runs at once (activities/job-steps.ts lookupQueue):
+ * the rest wait their turn, first come first served. The forecast takes it as the most start
+ * steps in progress at once; the others queue in dispatch order. 32, as planning's lookups
+ * (activities/plan.ts), which ran ~36/s on the loaded demo where 304 lookups started at once
+ * ran ~20/s.
+ */
+export const START_STEP_LOOKUPS_AT_ONCE = 32;
+
 /** Samples kept across runs (newest last); older ones are dropped. */
 export const MAX_RTO_SAMPLES = 1000;
 
@@ -236,7 +246,9 @@ export function estimateRto(input: EstimateInput): RtoForecast {
   const sims: Sim[] = [];
   const threads: number[] = Array.from({ length: Math.max(1, limits.reconcileParallelism) }, () => 0);
   let bindFree = 0;
-  const stepping: Sim[] = []; // start steps running, sharing the worker
+  const stepping: Sim[] = []; // start steps running, sharing the worker (at most START_STEP_LOOKUPS_AT_ONCE)
+  const stepQueue: Sim[] = []; // start steps waiting for a lookup slot, in dispatch order
+  let stepQueueHead = 0;
   // Deploys not yet RUNNING, by `running` (then deploy order), and jobs not yet done, by `end`.
   const starts = new Heap<Sim>((a, b) => a.running - b.running || a.deployed - b.deployed || a.i - b.i);
   const ends = new Heap<Sim>((a, b) => a.end - b.end || a.i - b.i);
@@ -301,7 +313,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     if (stepCap === Infinity && stepTotal === Infinity) deploy(sim, now);
     else {
       sim.stepLeft = 1;
-      stepping.push(sim);
+      if (stepping.length < START_STEP_LOOKUPS_AT_ONCE) stepping.push(sim);
+      else stepQueue.push(sim);
     }
   };
 
@@ -385,6 +398,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     for (const sim of stepping) sim.stepLeft -= step * dt;
     now = Math.max(now, nextT);
     for (const sim of takeDone(stepping, (x) => !(x.stepLeft > 1e-7)).reverse()) deploy(sim, now);
+    while (stepping.length < START_STEP_LOOKUPS_AT_ONCE && stepQueueHead < stepQueue.length) stepping.push(stepQueue[stepQueueHead++]!);
     for (const sim of takeDone(restoring, (x) => !(x.left > x.capBytesPerSecond * EPS + 1))) finishRestore(sim, now);
     while (ends.length > 0 && !(ends.peek()!.end > now + EPS)) {
       const sim = ends.pop()!;

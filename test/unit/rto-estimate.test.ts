@@ -4,7 +4,7 @@ import { planEvacuation } from '../../domain/planner.js';
 import { buildReport, predictionSummary } from '../../domain/report.js';
 import { renderReportHtml } from '../../domain/report-html.js';
 import { reportText } from '../../cli/report-text.js';
-import { DEFAULT_ENGINE_OVERHEAD, DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredEngine, measuredRates, predictedMissFindings, runSampleOf, samplesOf, SNAPSHOT_SIZING_BUDGET_SECONDS, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
+import { DEFAULT_ENGINE_OVERHEAD, DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES, estimateRto, measuredEngine, measuredRates, predictedMissFindings, runSampleOf, samplesOf, SNAPSHOT_SIZING_BUDGET_SECONDS, START_STEP_LOOKUPS_AT_ONCE, type EstimateInput, type RtoSample, type StateSizeFact } from '../../domain/rto-estimate.js';
 import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { catalog, coldJob, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
 
@@ -209,17 +209,28 @@ describe("the engine's own time in the forecast", () => {
     expect(at(1).find((j) => j.key === 'streaming/orders')!.parts.startup).toBe(105);
   });
 
-  it("shares the worker among start steps: 300 at once end together at 300 / the steps' rate, one alone in its own time", () => {
+  it("shares the worker among at most START_STEP_LOOKUPS_AT_ONCE start steps, the rest waiting in dispatch order: 300 at once end in turn, one alone in its own time", () => {
     const rates = { ...DEFAULT_RTO_RATES, engine: { ...DEFAULT_ENGINE_OVERHEAD, startStepsPerSecond: 30, startStepSeconds: 0.5 } };
     const crowd = forecast(Array.from({ length: 300 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs;
-    expect(new Set(crowd.map((j) => j.parts.startStep))).toEqual(new Set([10]));
+    const steps = crowd.map((j) => j.parts.startStep!);
+    const L = START_STEP_LOOKUPS_AT_ONCE;
+    // The first L share the worker (30/s over L each) and end after L / 30 s; the rest are served
+    // in dispatch order at the steps' rate, the last 300 / 30 s after the dispatch (and then
+    // alone-bound: the last 300 mod L end half a second after the others).
+    expect(steps[0]).toBeCloseTo(L / 30, 1);
+    expect(steps.every((x, i) => i === 0 || x >= steps[i - 1]!)).toBe(true);
+    expect(steps.at(-1)!).toBeGreaterThanOrEqual(10);
+    expect(steps.at(-1)!).toBeLessThanOrEqual(10.6);
+    // So half of them are done by about half of the crowd's time (all at once, none before 10 s).
+    expect(steps[149]!).toBeLessThan(5.5);
     const alone = forecast([job('a', { stateSizeBytes: 0, jars: [] })], { rates, policy: scaled(10) }).rto.jobs[0]!;
     expect(alone.parts.startStep).toBe(0.5);
     // Monotone: more jobs at once never make a start step shorter.
     const ten = forecast(Array.from({ length: 10 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs[0]!;
     expect(ten.parts.startStep).toBe(0.5);
-    const sixty = forecast(Array.from({ length: 60 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs[0]!;
-    expect(sixty.parts.startStep).toBe(2);
+    const sixty = forecast(Array.from({ length: 60 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] })), { rates, policy: scaled(10) }).rto.jobs;
+    expect(sixty[0]!.parts.startStep).toBeCloseTo(L / 30, 1);
+    expect(sixty.at(-1)!.parts.startStep).toBeCloseTo(2, 1);
   });
 
   it("predicts a P0 hot standby miss at time scale 10 when planning takes longer than the scaled target, naming the engine's time", () => {
