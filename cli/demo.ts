@@ -1,10 +1,12 @@
 /**
  * `az-evac demo`: the whole product on one machine. Starts a Temporal dev server, one S3
  * server (versitygw) per AZ, the simulator process and a worker process; generates a
- * realistic fleet from a seed; syncs the catalog; takes az-a down (an emergency: its API
+ * realistic fleet from a seed; syncs the catalog; prints the forecast of a plan preview of the
+ * emergency (cli/demo-forecast.ts: per tier the slowest predicted time to RUNNING against the
+ * RTO and every P0–P2 job predicted to miss, with why); takes az-a down (an emergency: its API
  * server and object store are gone); evacuates it into az-b with live progress, shown also
  * on the emergency console (its URL and demo sign-in tokens are printed); hands the report
- * to the caller. Everything it starts is stopped before it returns.
+ * to the caller and says how the forecast compared. Everything it starts is stopped before it returns.
  *
  * `--platform k8s` runs the same on real Kubernetes: it starts the local two-AZ control
  * plane (etcd + kube-apiserver per AZ, launchers/local-control-plane.ts), the simulator
@@ -40,6 +42,8 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { LOCAL_DEV_SERVER_ENV } from '../config/temporal-options.js';
 import { startConsole } from '../console/start.js';
 import type { EvacuationReport } from '../domain/report.js';
+import type { Plan } from '../domain/types.js';
+import { checkForecast, forecastCheckLine, forecastLines } from './demo-forecast.js';
 import { spawnSimulator } from '../simulator/spawn.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
 import { generateFleet, STATE_BOUNDS, type GeneratedFleet } from '../simulator/fleet-generator.js';
@@ -182,6 +186,13 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       await outageScene(client, platform.replication, o.timeScale, o.log);
       catalog = await client.syncCatalog();
     }
+    // The plan says before the trigger which jobs cannot make their RTO, and why (issue 12):
+    // a preview of the same emergency while az-a still answers, acting on nothing.
+    const before = await planBeforeTrigger(client, { ...settings, stateDir }, o.preload).catch((err: unknown) => {
+      o.log(`Forecast before the trigger unavailable (the plan preview failed: ${err instanceof Error ? err.message : String(err)}).`);
+      return undefined;
+    });
+    if (before) for (const line of forecastLines(before)) o.log(line);
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
     await platform.takeDown('az-a');
     // Taking az-a down takes a while with S3 (the mirror is flushed first): sync again, as the
@@ -197,11 +208,29 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     const result = client.result(started.evacuationId);
     await watchProgress(() => client.progress(started.evacuationId), result);
     const report = await o.onReport((await result).reportFile, metrics);
+    if (before) o.log(forecastCheckLine(checkForecast(before, report)));
     await copyFile(runSamples, keptSamples).catch(() => undefined);
     if (o.holdOpen) await o.holdOpen();
     return report;
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
+  }
+}
+
+/**
+ * Plan the demo's emergency (az-a → az-b) without acting (the planPreview workflow, as `az-evac
+ * plan` does) and read the plan from the worker's state store (`settings` with the demo's state
+ * dir). @returns the plan, its forecast in `rto` @throws what the preview or the store throws
+ */
+async function planBeforeTrigger(client: EvacuationClient, settings: Settings, preload: boolean): Promise<Plan> {
+  const planId = `az-evac-demo-plan-${Date.now()}`;
+  await client.planPreview({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload, requestedBy: 'demo' }, planId);
+  const { buildStateStores } = await import('../platform/state-stores.js');
+  const state = buildStateStores(settings);
+  try {
+    return (await state.evacuations.getPlan(planId)).plan;
+  } finally {
+    state.close();
   }
 }
 
