@@ -1,27 +1,48 @@
 /**
  * One per worker: makes sure jars are in an AZ's jar cache, copying each (repository →
  * artifact bucket, digest verified by the store) at most once at a time, whether the bulk
- * preload or a job's own start step asks first.
+ * preload or a job's own start step asks first. A jar this worker has seen in the cache (copied
+ * or found there with its digest) is taken as present for JAR_SEEN_MS without asking the store
+ * again: a popular jar is shared by many jobs (the default demo: 138 distinct jars for 346
+ * restoring jobs), and each ask is an object-store request queued behind the start steps'
+ * snapshot lookups (P1's jar step took a median 2.0 s at load 16, the same HEAD for each job).
  */
 import type { JarArtifact } from '../domain/types.js';
 import type { ObjectStorePort } from '../platform/ports.js';
 import { PlatformError } from '../platform/errors.js';
 import { platformCall, terminal } from './failures.js';
 
+/**
+ * How long, wall ms, a jar seen in an AZ's cache counts as there without asking the store again
+ * (10 min: one evacuation's start steps; a cache whose jar is evicted within it costs that job a
+ * fetch from the repository at start-up, or a failed start if the cache is its only source).
+ */
+export const JAR_SEEN_MS = 10 * 60_000;
+
 export class JarStager {
   private readonly inFlight = new Map<string, Promise<{ copiedBytes: number }>>();
+  /** `az/digest` → when this worker last saw the jar in the cache (wall ms). */
+  private readonly seen = new Map<string, number>();
 
-  constructor(private readonly objects: ObjectStorePort) {}
+  /** @param now the wall clock, ms (tests pass their own) */
+  constructor(private readonly objects: ObjectStorePort, private readonly now: () => number = Date.now) {}
 
   /**
-   * Copy `jar` into `az`'s cache unless present; concurrent calls for one jar share one copy
-   * (only the call that starts it gets `onBytes` progress). Raw PlatformErrors.
+   * Copy `jar` into `az`'s cache unless present (or seen there by this worker within
+   * JAR_SEEN_MS: then nothing is asked, 0 bytes copied); concurrent calls for one jar share one
+   * copy (only the call that starts it gets `onBytes` progress). Raw PlatformErrors; a failed
+   * copy is not remembered.
    */
   copy(az: string, jar: JarArtifact, onBytes?: (bytes: number) => void): Promise<{ copiedBytes: number }> {
     const id = `${az}/${jar.digest}`;
+    const seenAt = this.seen.get(id);
+    if (seenAt !== undefined && this.now() - seenAt < JAR_SEEN_MS) return Promise.resolve({ copiedBytes: 0 });
     let p = this.inFlight.get(id);
     if (!p) {
-      p = this.objects.preloadArtifact(az, jar, onBytes).finally(() => this.inFlight.delete(id));
+      p = this.objects.preloadArtifact(az, jar, onBytes).then((r) => {
+        this.seen.set(id, this.now());
+        return r;
+      }).finally(() => this.inFlight.delete(id));
       this.inFlight.set(id, p);
     }
     return p;
