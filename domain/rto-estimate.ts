@@ -86,21 +86,27 @@ export const DEFAULT_PLATFORM_LIMITS: RtoPlatformLimits = {
 /**
  * The engine's own time when no previous run measured it, wall seconds, as measured on the
  * default demo (`az-evac demo`: 1,000 jobs, 368 admitted, 346 of them restoring, time scale 10,
- * S3 on versitygw, the 2-core machine at load ~10; docs/design.md#predicted-rto):
- * - trigger → the P0 tier's first dispatch 11.5 s, of which planEvacuation 10.2 s, nearly all of
- *   it the forecast's 346 snapshot lookups (32 at a time, ~36/s): 1.9 s fixed + 36 lookups/s;
- * - a later tier's first dispatch 0.6 s (P1) and 2.2 s (P2) after the previous one dispatched
- *   its last job (tier and shard workflows start, a page of jobs is loaded): 1.4 s;
- * - start steps: 346 in 12.1 s of busy time, 28.7/s (their snapshot lookups again, under the
- *   contention of every burst at once), none faster than 3.2 s there; one alone takes ~0.5 s
- *   on an idle worker (assumption from the workflow tests).
- * Production (time scale 1) pays them 1:1; on the simulator they are multiplied by the scale.
+ * S3 on versitygw, the 2-core machine; docs/design.md#predicted-rto), from the run samples of
+ * three demos of 2026-12-07 (main cdbba86 at load 6-12; with the start steps' lookup queue at
+ * load 14-16 and 10-11):
+ * - trigger → the P0 tier's first dispatch 6.5 / 9.6 / 6.2 s: AZ holds 0.8 s, planEvacuation
+ *   4.9 s of which its snapshot lookups 2 s (the trigger's sizing budget: 63 of 346 sized, ~32/s),
+ *   tier, shard and first page 0.7 s: the fixed part 4.5 / 7.6 / 4.2 s, median 4.5 s (was 1.9 s,
+ *   measured before planning checked standbys, jars and namespaces 32 at a time);
+ * - a later tier's first dispatch 0.8 / 1.2 / 0.9 s (P1) and 3.4 / 4.4 / 2.7 s (P2, 7 shards)
+ *   after the previous tier's last dispatch: the mean, 2.2 s;
+ * - start steps with the lookup queue: 346 in 28.5 s (load 14-16) and 15.4 s (load 10-11) of busy
+ *   time, 12.1/s and 22.5/s: 17.3/s; one alone ~0.5 s on an idle worker (assumption from the
+ *   workflow tests).
+ * The engine's time moves with the machine's load (above: 4.2-7.6 s fixed); a demo after the
+ * first plans with what the previous ones measured (measuredEngine). Production (time scale 1)
+ * pays these 1:1; on the simulator they are multiplied by the scale.
  */
 export const DEFAULT_ENGINE_OVERHEAD: RtoEngineOverhead = {
-  firstDispatchSeconds: 1.9,
-  lookupsPerSecond: 36,
-  tierStartSeconds: 1.4,
-  startStepsPerSecond: 28.7,
+  firstDispatchSeconds: 4.5,
+  lookupsPerSecond: 32,
+  tierStartSeconds: 2.2,
+  startStepsPerSecond: 17.3,
   startStepSeconds: 0.5,
   from: { from: 'default' },
 };

@@ -245,6 +245,19 @@ describe("the engine's own time in the forecast", () => {
     expect(finding!.message).toContain('engine (wall seconds, ×10 on the platform\'s clock): first dispatch 11.5s');
   });
 
+  it("predicts, from the documented defaults alone, the default demo's P0 miss at time scale 10: its engine reaches the first promotion 6.2-9.6 s after the trigger", () => {
+    // The demo's shape: 22 hot standbys, 346 restoring jobs, P0's 60 s RTO scaled to 6 s.
+    const jobs = [...Array.from({ length: 22 }, (_, i) => hotJob(`hot-${i}`, { stateSizeBytes: 0 })), ...Array.from({ length: 346 }, (_, i) => job(`j-${i}`, { stateSizeBytes: 0, jars: [] }))];
+    const policy = { ...tiersPolicy({ tiers: { P0: { rtoSeconds: 6 }, P2: { maxConcurrency: 2000 } } }), timeScale: 10 };
+    const { rto } = forecast(jobs, { policy, rates: DEFAULT_RTO_RATES });
+    const p0 = rto.jobs.filter((j) => j.tier === 'P0');
+    // 4.5 s fixed + the trigger's 2 s of snapshot lookups, then the promotion (10 platform s = 1 wall s).
+    expect(new Set(p0.map((j) => j.parts.dispatchWait))).toEqual(new Set([6.5]));
+    expect(p0.every((j) => j.misses && j.seconds === 7.5)).toBe(true);
+    const [finding] = predictedMissFindings(rto);
+    expect(finding!.message).toContain('largest part: dispatch wait 6.5s');
+  });
+
   it("measures the engine from a previous run's report: first dispatch, tier starts, start steps' rate and the fastest one", () => {
     const policy = scaled(10);
     const jobs = [hotJob('pay', { stateSizeBytes: 0 }), ...Array.from({ length: 20 }, (_, i) => job(`j-${i}`, { stateSizeBytes: GiB }))];
