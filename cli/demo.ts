@@ -45,6 +45,7 @@ import type { EvacuationReport } from '../domain/report.js';
 import type { Plan } from '../domain/types.js';
 import { checkForecast, forecastCheckLine, forecastLines } from './demo-forecast.js';
 import { spawnSimulator } from '../simulator/spawn.js';
+import { S3_CHECKPOINT_FLOOR_SECONDS } from '../simulator/checkpointing.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
 import { generateFleet, STATE_BOUNDS, type GeneratedFleet } from '../simulator/fleet-generator.js';
 import { seedKubeFleet, waitForSeededStatus } from '../simulator/kube-seed.js';
@@ -155,7 +156,11 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
       s3 = await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b'], scriptLines(o.log));
       stops.push(s3.stop);
     }
-    const fleet = generateFleet({ jobs, seed: o.seed, templates: loadExampleTemplates(), ...(maxStateBytes !== undefined ? { maxStateBytes } : {}) });
+    // With S3 the simulator checkpoints no more often than its floor: the specs say so (fleet-generator.ts).
+    const fleet = generateFleet({
+      jobs, seed: o.seed, templates: loadExampleTemplates(), ...(maxStateBytes !== undefined ? { maxStateBytes } : {}),
+      ...(o.s3 ? { checkpointIntervalSeconds: S3_CHECKPOINT_FLOOR_SECONDS } : {}),
+    });
     const platform = o.platform === 'k8s' ? await startKube(o, stateDir, fleet, s3, stops) : await startSimulator(o, fleet, s3, stops);
     const cores = fleet.jobs.reduce((n, j) => n + j.resources.cores, 0);
     o.log(`Fleet: ${fleet.jobs.length} jobs, ${cores.toLocaleString('en-US')} cores over ${fleet.platform.azs.map((a) => a.name).join(', ')} (seed ${o.seed}${maxStateBytes !== undefined ? `, state at most ${maxStateBytes / 1e9} GB per job` : ''}).`);

@@ -62,6 +62,8 @@ export interface FleetDeploymentSpec {
   checkpointPrefix: string;
   savepointPrefix: string;
   sizing: JobSizing;
+  /** `execution.checkpointing.interval`, seconds; default 60. */
+  checkpointIntervalSeconds?: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export function renderFleetDeployment(template: FlinkDeploymentManifest, spec: F
   }
   conf['taskmanager.numberOfTaskSlots'] = String(sizing.slotsPerTaskManager);
   conf['s3.path.style.access'] = 'true';
-  conf['execution.checkpointing.interval'] = '60 s';
+  conf['execution.checkpointing.interval'] = `${spec.checkpointIntervalSeconds ?? 60} s`;
   if (conf['pipeline.max-parallelism'] !== undefined) {
     const floor = 2 ** Math.ceil(Math.log2(sizing.parallelism));
     conf['pipeline.max-parallelism'] = String(Math.max(Number(conf['pipeline.max-parallelism']) || 0, floor));

@@ -49,6 +49,15 @@ export interface GenerateFleetOptions {
    * replication-outage scene sizes its fleet with it: docs/protection.md "On the simulator").
    */
   maxStateBytes?: number;
+  /**
+   * Every job's `execution.checkpointing.interval`, model seconds, an integer ≥ 1; default 60.
+   * A simulator writing through to S3 checkpoints no more often than S3_CHECKPOINT_FLOOR_SECONDS
+   * (simulator/checkpointing.ts): the demo passes that floor then, so each spec says how often its
+   * job checkpoints and what reads the spec (the RTO forecast's first checkpoint after a restore,
+   * the start-up deadline) counts what the job does (default demo, S3: 120 s, where a 60 s spec
+   * made the forecast expect each restoring job's first checkpoint up to 6 wall s too early).
+   */
+  checkpointIntervalSeconds?: number;
 }
 
 /** Bounds of a generated job's state, bytes: 100 MB–500 GB. */
@@ -150,7 +159,7 @@ export function generateFleet(opts: GenerateFleetOptions): GeneratedFleet {
   const jobs = drafts.map((d): FleetJob => {
     const key = jobKey(d);
     const render = (az: string, role: 'primary' | 'standby', state: 'running' | 'suspended') =>
-      renderFleetDeployment(d.template, deploymentSpec(d, profiles.get(az)!, role, state, role === 'standby' ? key : undefined));
+      renderFleetDeployment(d.template, { ...deploymentSpec(d, profiles.get(az)!, role, state, role === 'standby' ? key : undefined), checkpointIntervalSeconds: opts.checkpointIntervalSeconds ?? 60 });
     if (d.standby) {
       const state = d.standby.kind === 'hot' ? 'running' : 'suspended';
       standbys.push({ az: d.standby.az, forJob: key, kind: d.standby.kind, manifest: render(d.standby.az, 'standby', state) });
@@ -188,6 +197,8 @@ function checkOptions(opts: GenerateFleetOptions, azs: string[], layout: Storage
   if (layout !== 'symmetric' && layout !== 'per-az-buckets') fail(`opts.layout must be symmetric or per-az-buckets, got ${String(layout)}`, 'pick one of the two');
   const cap = opts.maxStateBytes;
   if (cap !== undefined && !(cap >= STATE_BOUNDS.min && cap <= STATE_BOUNDS.max)) fail(`opts.maxStateBytes must be within ${STATE_BOUNDS.min}–${STATE_BOUNDS.max} bytes (100 MB–500 GB), got ${cap}`, 'pass e.g. maxStateBytes: 50e9, or leave it out for 500 GB');
+  const interval = opts.checkpointIntervalSeconds;
+  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) fail(`opts.checkpointIntervalSeconds must be an integer ≥ 1, got ${interval}`, 'pass e.g. checkpointIntervalSeconds: 120, or leave it out for 60');
   if (opts.templates.length === 0) fail('opts.templates is empty', 'pass loadExampleTemplates()');
   opts.templates.forEach((t, i) => {
     if (typeof t.spec?.job !== 'object' || t.spec.job === null) fail(`opts.templates[${i}] (${t.metadata?.name}) has no spec.job`, 'pass application-mode FlinkDeployments only');

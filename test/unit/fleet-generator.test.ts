@@ -105,6 +105,17 @@ describe('generateFleet', () => {
     expect(capped.jobs.map((j) => ({ ...j, stateSizeBytes: 0 }))).toEqual(full.jobs.map((j) => ({ ...j, stateSizeBytes: 0 })));
   });
 
+  it('declares checkpointIntervalSeconds in every spec (the simulator\'s S3 floor, for the demo), the rest of the fleet unchanged; 60 s by default', () => {
+    const interval = (j: FleetJob): string | undefined => (j.deployment.spec as { flinkConfiguration: Record<string, string> }).flinkConfiguration['execution.checkpointing.interval'];
+    const plain = generateFleet({ jobs: 300, seed: 5, templates });
+    const floored = generateFleet({ jobs: 300, seed: 5, templates, checkpointIntervalSeconds: 120 });
+    expect(new Set(plain.jobs.map(interval))).toEqual(new Set(['60 s']));
+    expect(new Set(floored.jobs.map(interval))).toEqual(new Set(['120 s']));
+    expect(new Set(floored.standbys.map((s) => (s.manifest.spec as { flinkConfiguration: Record<string, string> }).flinkConfiguration['execution.checkpointing.interval']))).toEqual(new Set(['120 s']));
+    expect(JSON.stringify(floored).replaceAll('"120 s"', '"60 s"')).toBe(JSON.stringify(plain));
+    expect(() => generateFleet({ jobs: 3, seed: 5, templates, checkpointIntervalSeconds: 0.5 })).toThrow(/opts\.checkpointIntervalSeconds must be an integer ≥ 1, got 0\.5/);
+  });
+
   it('names jobs validly (≤ 45 chars, DNS label), uniquely per namespace, in flink-<team>', () => {
     const bad = big.jobs.filter(
       (j) =>
