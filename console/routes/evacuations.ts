@@ -10,6 +10,7 @@ import type { EvacuationReport } from '../../domain/report.js';
 import { renderReportHtml, reportHtmlFileOf } from '../../domain/report-html.js';
 import { verdictOf, type Verdict } from '../../domain/verdict.js';
 import { AzBusyError } from '../../client/az-holds.js';
+import { mayOverrideHold } from '../../domain/az-hold.js';
 import { EvacuationRequestConflict } from '../../client/evacuation-client.js';
 import { HttpError, type ConsoleContext, type Identity } from '../context.js';
 import { progressView, temporalUiLink, type ProgressView, type TemporalUi } from '../progress-view.js';
@@ -167,14 +168,20 @@ export async function evacuationRoutes(app: FastifyInstance, ctx: ConsoleContext
   app.post<{ Body: TriggerBody }>('/api/evacuations', async (req) => {
     const who = ctx.requireRole(req, 'viewer');
     const body = (req.body ?? {}) as TriggerBody;
-    const asked = { sourceAz: body.sourceAz, targetAz: body.targetAz, reason: body.reason };
+    const asked = { sourceAz: body.sourceAz, targetAz: body.targetAz, mode: body.mode, reason: body.reason };
     try {
       if (who.role !== 'operator') ctx.requireRole(req, 'operator');
       if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `body: not a JSON object. Fix: send {"sourceAz", "targetAz", "mode", "tiers", "confirm", "reason"} as application/json`);
       const { req: request, reason } = await triggerRequest(ctx, body, who);
       const started = await ctx.client.start(request, evacuationIdFor(request)).catch((err: unknown) => {
         // A different request under the same id is answered with what runs, not joined.
-        if (err instanceof EvacuationRequestConflict || err instanceof AzBusyError) throw new HttpError(409, err.message);
+        if (err instanceof EvacuationRequestConflict) throw new HttpError(409, err.message);
+        // The override is a deliberate CLI step (docs/on-call.md): say so where the press was made.
+        if (err instanceof AzBusyError) {
+          throw new HttpError(409, mayOverrideHold(request.mode)
+            ? `${err.message}. The console does not override: to run beside it, use the CLI: az-evac evacuate --from ${request.sourceAz} --to ${request.targetAz} --mode emergency --override-running`
+            : err.message);
+        }
         throw err;
       });
       await ctx.audit(who, { action: 'evacuate', outcome: started.joined ? 'joined' : 'accepted', evacuationId: started.evacuationId, sourceAz: request.sourceAz, targetAz: request.targetAz, mode: request.mode, ...(request.scope ? { scope: request.scope } : {}), reason });

@@ -122,6 +122,11 @@ describe('console API', () => {
     expect(busy.status).toBe(409);
     expect(String(busy.body.error)).toMatch(new RegExp(`^planned evacuation az-a → az-b refused: az-a is in use by .*${id}`));
     expect((await call('/api/evacuations/az-evac-planned-az-a-to-az-b', { token: op })).status).toBe(404);
+    // An emergency press is refused too, and the console says where the override is (the CLI), with the command.
+    const emergency = await call('/api/evacuations', { token: op, body: { ...good, mode: 'emergency', reason: 'az-a down while a drill runs' } });
+    expect(emergency.status).toBe(409);
+    expect(String(emergency.body.error)).toMatch(new RegExp(`^emergency evacuation az-a → az-b refused: az-a is in use by .*${id}.*The console does not override: to run beside it, use the CLI: az-evac evacuate --from az-a --to az-b --mode emergency --override-running$`));
+    expect((await c.audit()).filter((l) => l.action === 'evacuate').at(-1)).toMatchObject({ outcome: 'rejected', mode: 'emergency', error: emergency.body.error });
     const paused = await call(`/api/evacuations/${id}/pause`, { token: op, body: { reason: 'checking' } });
     expect(paused.status).toBe(200);
     expect(paused.body.paused).toBe(true);
