@@ -15,7 +15,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../console/start.js';
 import { freePort, startWorkerProcess, type Started } from '../../launchers/local-processes.js';
-import { EvacuationHarness, SOURCE_AZ, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { EvacuationHarness, SOURCE_AZ, TARGET_AZ, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { planText } from '../../cli/plan-text.js';
 import { tierRpoNow } from '../../domain/rpo-now.js';
 import { sample } from '../setup/prometheus-text.js';
@@ -256,6 +257,20 @@ describe('protection behind, before any trigger', { timeout: 120_000 }, () => {
     await h.client.planPreview(h.request(), id);
     const mine = (await h.state.evacuations.getPlan(id)).plan.protection!.jobs.find((j) => j.job === key)!;
     expect(mine.state).toBe('unprotected');
+    // The Temporal UI finds the plan preview, the protection pass with its shards and the catalog
+    // syncs by their typed search attributes (workflows/search-attributes.ts).
+    const k = SEARCH_ATTRIBUTE_KEYS;
+    const tags = (d: { typedSearchAttributes: { get: (key: (typeof k)[keyof typeof k]) => unknown } }) =>
+      [k.kind, k.run, k.mode, k.sourceAz, k.targetAz].map((x) => d.typedSearchAttributes.get(x));
+    expect(tags(await h.temporal.workflow.getHandle(id).describe())).toEqual(['plan', id, 'emergency', SOURCE_AZ, TARGET_AZ]);
+    expect(tags(await h.temporal.workflow.getHandle(passId).describe())).toEqual(['protection', undefined, undefined, undefined, undefined]);
+    expect(tags(await h.temporal.workflow.getHandle(`${passId}/shard/0`).describe())).toEqual(['protection', undefined, undefined, undefined, undefined]);
+    const syncs = await waitFor('the catalog syncs listed by AzEvacKind', async () => {
+      const found: string[] = [];
+      for await (const w of h.temporal.workflow.list({ query: `AzEvacKind = 'catalog-sync' AND ExecutionStatus = 'Completed'` })) found.push(w.workflowId);
+      return found.length >= 2 ? found : undefined;
+    });
+    for (const s of syncs) expect(s).toMatch(/^az-evac-catalog-sync-\d+$/);
     // The outage over, replication delivered the pass's savepoints: every other job of az-a is protected again.
     const caughtUp = await waitFor('every other job protected after the outage', async () => {
       const pid = `plan-protection-caught-up-${Date.now()}`;

@@ -20,6 +20,7 @@ import { messageOf } from '../../domain/error-message.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
 import { failbackProblems, guaranteeProblems } from '../setup/guarantees.js';
 import { historyMarks } from '../setup/history-events.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 
 /** Moved jobs' source copies RUNNING in az-a now (keys). */
 async function runningInSource(h: Parameters<typeof guaranteeProblems>[0], keys: string[]): Promise<string[]> {
@@ -135,6 +136,18 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         expect(fb.tiers!.map((t) => t.tier)).toEqual([...firstStart.keys()]);
         for (let i = 1; i < fb.tiers!.length; i++) expect(firstStart.get(fb.tiers![i]!.tier)!).toBeGreaterThan(lastEnd.get(fb.tiers![i - 1]!.tier)!);
         expect(fb.tiers!.reduce((n, t) => n + t.back, 0)).toBe(moved.length);
+        // The Temporal UI finds the failback, its shards and the fencing follow-up by their typed
+        // search attributes (workflows/search-attributes.ts): kind, run and the AZs of the move.
+        const k = SEARCH_ATTRIBUTE_KEYS;
+        const tags = async (workflowId: string) => {
+          const d = await h.handle(workflowId).describe();
+          return [k.kind, k.run, k.mode, k.sourceAz, k.targetAz].map((x) => d.typedSearchAttributes.get(x));
+        };
+        expect(await tags(failbackWorkflowId(id))).toEqual(['failback', id, undefined, TARGET_AZ, SOURCE_AZ]);
+        const shards = [...new Set(historyMarks(await h.history(failbackWorkflowId(id))).flatMap((m) => (m.kind === 'child-initiated' && /\/P[0-3]\/shard\//.test(m.workflowId) ? [m.workflowId] : [])))];
+        expect(shards.length).toBeGreaterThan(0);
+        for (const s of shards) expect(await tags(s), s).toEqual(['failback-shard', id, undefined, TARGET_AZ, SOURCE_AZ]);
+        expect(await tags(fenceWorkflowId(recordsKey(report)))).toEqual(['fencing', id, 'emergency', SOURCE_AZ, undefined]);
         // In the Temporal UI each of the failback's own activities says what it does (a summary).
         const scheduled = (await h.history(failbackWorkflowId(id))).events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
         expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(expect.arrayContaining(['failbackScope', 'failbackReadiness', 'settleFences', 'resumePreempted']));
