@@ -12,7 +12,9 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { recordsKey, redeployNonceFor, type EvacuationInput, type JobTask, type PlanSummary } from '../domain/evacuation.js';
 import { catalogStaleness } from '../domain/catalog-freshness.js';
-import { planEvacuation as plan, summarizePlan } from '../domain/planner.js';
+import { likelyStrategies, planEvacuation as plan, summarizePlan } from '../domain/planner.js';
+import { scopeFilter } from '../domain/plan-scope.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 import { preemptMark } from '../domain/fence.js';
@@ -94,6 +96,30 @@ async function planningRead<T>(what: string, fn: () => Promise<T>, deadline: Rea
   }
 }
 
+/** Jobs rendered between two looks at the event loop while the platform reads are in flight. */
+const RENDER_SLICE = 20;
+
+/**
+ * Call `fn` on each of `items` in slices of RENDER_SLICE, yielding to the event loop between
+ * slices (setImmediate), so that CPU work overlaps the answers of reads in flight instead of
+ * holding them back until it is all done.
+ */
+async function inSlices<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
+  for (let i = 0; i < items.length; i += RENDER_SLICE) {
+    for (const item of items.slice(i, i + RENDER_SLICE)) fn(item);
+    await yieldToEventLoop();
+  }
+}
+
+/** The request's scope as a filter of source-AZ jobs; a scope the planner will refuse selects none here. */
+function inRequestedScope(catalog: Catalog, input: EvacuationInput): (job: FleetJob) => boolean {
+  try {
+    return scopeFilter(catalog, input.sourceAz, input.scope);
+  } catch {
+    return () => false; // planEvacuation (domain/planner.ts) throws with the reason
+  }
+}
+
 async function loadCatalog(deps: ActivityDeps, version: number | undefined): Promise<Catalog> {
   if (version !== undefined) return deps.catalogs.get(version);
   const latest = await deps.catalogs.latest();
@@ -134,6 +160,11 @@ export function createPlanActivities(deps: ActivityDeps) {
       const target = azProfile(catalog, input.targetAz);
       const inScope = catalog.jobs.filter((j) => j.az === source.name);
       const limit = pLimit(LOOKUP_CONCURRENCY);
+      // What the forecast and the protection assessment need besides the plan, read beside the
+      // platform reads (a rejection is handled where it is awaited).
+      const failuresRead = lastProtectionFailures(deps);
+      const historyRead = loadRtoHistory(deps.reports);
+      historyRead.catch(() => undefined);
       const capacity = planningRead(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name), reads);
 
       // Standbys, jars and the target namespaces are independent reads: all at once, 32 in flight
@@ -172,11 +203,18 @@ export function createPlanActivities(deps: ActivityDeps) {
       const checkingNamespaces = Promise.all([...refsByNamespace].map(([ns, refs]) => limit(async () => {
         namespaceChecks.set(ns, await planningRead(`namespace ${ns} in ${target.name}`, () => deps.cluster.checkObjects(target.name, ns, distinctRefs(refs)), reads));
       })));
+
+      // While those reads wait on the platform, the CPU renders and CRD-validates the manifests
+      // of the jobs that will be redeployed (likelyStrategies, domain/planner.ts; in slices, so the reads'
+      // answers are taken in between) and the snapshot lookups of the jobs that will restore
+      // start, in admission order: neither waits for the reads any more, so the plan at the
+      // trigger, and with it P0's hot-standby promotions, no longer pays their sum.
       const [targetFree] = await Promise.all([capacity, checkingStandbys, checkingJars, checkingNamespaces]);
       activity.heartbeat('standbys, jars and target namespaces checked');
+      const readsDoneAtMs = Date.now();
 
       const nonce = redeployNonceFor(input.evacuationId);
-      const validateManifest = (job: FleetJob): string[] => {
+      const renderAndCheck = (job: FleetJob): string[] => {
         const manifest = renderForTargetAz({
           job, source, target, layout: catalog.platform.layout,
           restore: { path: `s3://${target.stateBucket}/${job.savepointPrefix}/savepoint-000000-000000000000` },
@@ -187,45 +225,81 @@ export function createPlanActivities(deps: ActivityDeps) {
         const leftover = sourceAzLeftoverProblem(manifest, source, catalog.platform.layout);
         return [...(result.ok ? [] : result.errors), ...(leftover ? [leftover] : [])];
       };
-      let result;
-      try {
-        result = plan({
-          catalog, tiers: policy, sourceAz: input.sourceAz, targetAz: input.targetAz, targetFree,
-          scope: input.scope, existingInTarget, jarsInTarget, validateManifest, nowEpochSeconds: Date.now() / 1000,
-          targetReadiness: (job) => targetReadinessFindings(job, source.name, target.name, job.namespace, namespaceChecks.get(job.namespace)),
-        });
-      } catch (err) {
-        throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
-      }
+      const likely = likelyStrategies(inScope.filter(inRequestedScope(catalog, input)), policy, target.name);
+      const manifestChecks = new Map<FleetJob, string[]>();
+      // P3 jobs are rendered by the planner, and only those that fit (planEvacuation: P3 never preempts).
+      const checkingManifests = inSlices(likely.redeploys.filter((j) => j.tier !== 'P3'), (job) => { manifestChecks.set(job, renderAndCheck(job)); });
+
       // RPO now and predicted RTO: each restoring job's newest restorable snapshot in the target
       // AZ's replica, whatever its age (findSnapshot with no RPO, as protection looks). Its age is
       // the RPO an evacuation would pay now, and with the tier's protection policy it says whether
       // the job is protected and why not (domain/protection.ts). Within the tier's RPO it is also
       // the start step's choice, whose size the forecast uses. Neither ever stops a plan: a failed
       // lookup leaves the job unprotected with the store's error and the catalog's size; one not
-      // started within the budget is listed as not looked up.
+      // started within the budget is listed as not looked up. The budget counts from the start of
+      // the reads, and lookups go on while the reads and renders do: none starts once the plan is
+      // made and the budget spent.
+      const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
+      const sizingSeconds = sizingBudgetSeconds();
+      const sizingEndsAt = readsDoneAtMs + sizingSeconds * 1000;
+      let planMade = false;
+      const lookupsOpen = (): boolean => !planMade || Date.now() <= sizingEndsAt;
+      const lookupLimit = pLimit(LOOKUP_CONCURRENCY);
+      /** Once the plan is made: the jobs whose lookups are still wanted (admitted and restoring). */
+      let wanted: Set<FleetJob> | undefined = undefined;
+      const lookups = new Map<FleetJob, Promise<SnapshotChoice | Error | undefined>>();
+      /** The job's lookup, queued on first call; undefined when it did not start before lookups closed. */
+      const lookUp = (job: FleetJob): Promise<SnapshotChoice | Error | undefined> => {
+        let found = lookups.get(job);
+        if (!found) {
+          found = lookupLimit(async () => {
+            if (!lookupsOpen() || (wanted && !wanted.has(job))) return undefined;
+            try {
+              return await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(job), { layout: catalog.platform.layout, nowEpochSeconds }));
+            } catch (err) {
+              return err instanceof Error ? err : new Error(String(err));
+            }
+          });
+          lookups.set(job, found);
+        }
+        return found;
+      };
+      // Queued now in admission order, so they run while the platform answers the reads.
+      for (const job of likely.restoring) void lookUp(job);
+
+      await checkingManifests;
+
+      let result;
+      try {
+        result = plan({
+          catalog, tiers: policy, sourceAz: input.sourceAz, targetAz: input.targetAz, targetFree,
+          scope: input.scope, existingInTarget, jarsInTarget, nowEpochSeconds: Date.now() / 1000,
+          // A job redeployed that was not expected to be (its standby is missing) is rendered now.
+          validateManifest: (job) => manifestChecks.get(job) ?? renderAndCheck(job),
+          targetReadiness: (job) => targetReadinessFindings(job, source.name, target.name, job.namespace, namespaceChecks.get(job.namespace)),
+        });
+      } catch (err) {
+        throw terminal('InvalidPolicy', err instanceof Error ? err.message : String(err));
+      } finally {
+        planMade = true;
+      }
+      activity.heartbeat('manifests rendered and checked, plan made');
       const byKey = new Map(inScope.map((j) => [jobKey(j), j]));
       const snapshotState = new Map<string, StateSizeFact>();
       const assessed: JobProtection[] = [];
       const notLookedUp: string[] = [];
       const protectionPolicy = policy.protection ?? NO_PROTECTION;
-      const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
-      const sizingSeconds = sizingBudgetSeconds();
-      const sizingEndsAt = Date.now() + sizingSeconds * 1000;
       // The last protection pass's failed savepoints and refused copies: their reason joins the job's unprotected reason.
-      const failures = await lastProtectionFailures(deps);
-      await Promise.all(result.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => limit(async () => {
+      const failures = await failuresRead;
+      const restoring = result.admitted.filter((p) => p.strategy !== 'promote-standby');
+      wanted = new Set(restoring.map((p) => byKey.get(p.key)!));
+      await Promise.all(restoring.map(async (p) => {
         const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
-        if (Date.now() > sizingEndsAt) {
+        const lookup = await lookUp(byKey.get(p.key)!);
+        if (lookup === undefined) {
           snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${sizingSeconds} s on snapshot lookups` });
           notLookedUp.push(p.key);
           return;
-        }
-        let lookup: SnapshotChoice | Error;
-        try {
-          lookup = await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(byKey.get(p.key)!), { layout: catalog.platform.layout, nowEpochSeconds }));
-        } catch (err) {
-          lookup = err instanceof Error ? err : new Error(String(err));
         }
         const lastFailure = failures.get(p.key);
         const job = { job: p.key, tier: p.tier, az: source.name, rpoSeconds, otherAzs: { [target.name]: newestSnapshotOf(lookup) }, ...(lastFailure ? { lastFailure } : {}) };
@@ -235,18 +309,21 @@ export function createPlanActivities(deps: ActivityDeps) {
         else if (lookup.ageSeconds > rpoSeconds) snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: the newest, ${lookup.snapshot.path}, is ${Math.round(lookup.ageSeconds)} s old, beyond the RPO of ${rpoSeconds} s` });
         else if (lookup.snapshot.stateBytes === undefined) snapshotState.set(p.key, { unread: '_metadata not read' });
         else snapshotState.set(p.key, { bytes: lookup.snapshot.stateBytes, snapshotPath: lookup.snapshot.path, ageSeconds: lookup.ageSeconds });
-      })));
+      }));
+      // Lookups queued for jobs the plan did not admit end without a read.
+      await Promise.all(lookups.values());
       activity.heartbeat('snapshots looked up');
       const planOrder = new Map(result.admitted.map((p, i) => [p.key, i]));
       const inPlanOrder = (a: string, b: string): number => planOrder.get(a)! - planOrder.get(b)!;
       result.protection = { jobs: assessed.sort((a, b) => inPlanOrder(a.job, b.job)), notLookedUp: notLookedUp.sort(inPlanOrder) };
       result.findings.push(...unprotectedFindings(result.protection.jobs));
-      const history = await loadRtoHistory(deps.reports);
+      const history = await historyRead;
       result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(history.samples, undefined, history.runs), snapshotState, jarsInCache });
       result.findings.push(...predictedMissFindings(result.rto));
       if (stale && input.mode === 'emergency') {
         result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
       }
+      activity.heartbeat('forecast made');
       await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
       deps.metrics?.recordFindings(result.findings);
       deps.metrics?.recordForecast(result.rto);

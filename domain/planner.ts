@@ -16,7 +16,8 @@
  * - Blocking readiness problems (`manifest-invalid`, `jars-missing`, the target namespace's
  *   `target-namespace-missing` / `target-refs-missing`) put the job in
  *   `notAdmitted` with the reason, before capacity is assigned, so no capacity is spent on a
- *   job that will fail and nothing is silently skipped.
+ *   job that will fail and nothing is silently skipped. Except for a P3 job that does not fit
+ *   when its turn comes (P3 never preempts): it is not admitted for want of room, unchecked.
  * - Snapshot readiness (`no-snapshot-within-rpo`) is NOT decided here: it needs the target
  *   AZ's object store; the per-job workflow lists snapshots and calls chooseSnapshot.
  */
@@ -108,13 +109,17 @@ export function planEvacuation(input: PlanInput): Plan {
     const key = jobKey(job);
     const tier = tierOf(job);
     const strategy = resolveStrategy(job, input, findings);
-    const blockers = readinessBlockers(job, strategy, input, findings, targetPrimaries);
+    const need: Capacity =
+      strategy === 'promote-standby' ? { cores: 0, memoryMiB: 0 } : { ...job.resources };
+    // A P3 job never preempts: one that does not fit now is not admitted whatever its readiness,
+    // so its manifest is not rendered nor its target namespace judged (a third of the renders
+    // of the 5,000-job bench, all before the first dispatch); it is listed as not fitting below.
+    const hopeless = tier === 'P3' && !fits(need, free);
+    const blockers = hopeless ? [] : readinessBlockers(job, strategy, input, findings, targetPrimaries);
     if (blockers.length > 0) {
       notAdmitted.push({ key, tier, reason: blockers.join('; ') });
       continue;
     }
-    const need: Capacity =
-      strategy === 'promote-standby' ? { cores: 0, memoryMiB: 0 } : { ...job.resources };
     if (!fits(need, free) && tier !== 'P3') {
       for (const victim of pool.take({ cores: need.cores - free.cores, memoryMiB: need.memoryMiB - free.memoryMiB })) {
         free.cores += victim.resources.cores;
@@ -210,6 +215,36 @@ export function summarizePlan(plan: Plan): TierSummary[] {
     if (tier !== undefined) rows.get(tier)!.preempted += 1;
   }
   return [...rows.values()];
+}
+
+/** What a job's plan will most likely ask of the target AZ, known before any platform read. */
+export interface LikelyStrategies {
+  /** Jobs that will be redeployed (their manifests rendered and CRD-validated), in admission order of their catalog tier. */
+  redeploys: FleetJob[];
+  /** Jobs that will restore from a snapshot (redeploys and cold-standby resumes: every strategy but a hot-standby promotion), in the same order. */
+  restoring: FleetJob[];
+}
+
+/**
+ * The strategy each of `jobs` will use unless the platform says otherwise, from the catalog
+ * alone (resolveStrategy without `existingInTarget`): what planning can render and look up
+ * while its platform reads are in flight (activities/plan.ts). A standby the reads then find
+ * missing turns its job into a redeploy the planner renders itself; a job listed here that the
+ * plan does not admit costs a render and maybe a lookup, nothing else.
+ */
+export function likelyStrategies(jobs: readonly FleetJob[], tiers: TiersPolicy, targetAz: string): LikelyStrategies {
+  const rank = (job: FleetJob): number => tiers.admissionOrder.indexOf(job.tier);
+  const ordered = [...jobs].sort((a, b) => rank(a) - rank(b));
+  const redeploys: FleetJob[] = [];
+  const restoring: FleetJob[] = [];
+  for (const job of ordered) {
+    const wanted = tiers.tiers[job.tier].strategy;
+    const kind = wanted === 'promote-standby' ? 'hot' : 'cold';
+    const standbyThere = wanted !== 'redeploy' && job.standby?.kind === kind && job.standby.az === targetAz;
+    if (!standbyThere) redeploys.push(job);
+    if (!standbyThere || wanted !== 'promote-standby') restoring.push(job);
+  }
+  return { redeploys, restoring };
 }
 
 /**
