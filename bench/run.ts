@@ -21,7 +21,8 @@
  *
  * Where the time goes, per run (bench/history-stats.ts, bench/server-metrics.ts): history
  * events and workflow tasks per dispatched job of every workflow execution the run started
- * (listed by the run's task queue, read from each history), the largest history (events),
+ * (listed by the run's task queue, read from each history), per workflow kind the history
+ * bytes and the workflow tasks' times (median, p95, longest, timeouts), the largest history (events),
  * server writes per dispatched job (persistence write calls counted on the dev server's
  * /metrics between the trigger and the end), and the dispatch rate (jobs whose steps started
  * per second of trigger → last start). The machine's load average is recorded with each run.
@@ -269,7 +270,7 @@ async function main(): Promise<void> {
         // Written after every run: a later run that dies does not take the earlier rows with it.
         if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets: checkTargets(rows), protection }, null, 2));
         process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined })}\n`);
-        process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}\n`);
+        process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}; heaviest: ${JSON.stringify(row.histories.heaviest ?? null)}\n`);
         process.stderr.write(`  per tier (RTO s / bound s = ratio): ${row.tierRatios.map((t) => `${t.tier} ${t.rtoSeconds} / ${t.boundSeconds} = ${t.ratio}`).join(', ')}\n`);
       }
     }

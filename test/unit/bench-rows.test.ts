@@ -46,7 +46,20 @@ describe('history totals', () => {
   it('counts events and workflow tasks of one history', () => {
     const h = [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED].map((eventType) => ({ eventType }));
-    expect(countHistory(h)).toEqual({ events: 6, workflowTasks: 2 });
+    expect(countHistory(h)).toMatchObject({ events: 6, workflowTasks: 2, taskTimeouts: 0, taskFailures: 0 });
+  });
+
+  it('times each workflow task from its start to its completion, timeout or failure, and sums the bytes', () => {
+    const at = (s: number) => ({ seconds: s, nanos: 500_000_000 });
+    const h = [
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(10) },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(11) },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(20) },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, eventTime: at(30) },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(31) },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, eventTime: at(33) },
+    ];
+    expect(countHistory(h, [10, 20, 30, 40, 50, 60])).toEqual({ events: 6, workflowTasks: 3, bytes: 210, taskMs: [1000, 10_000, 2000], taskTimeouts: 1, taskFailures: 1 });
   });
 
   it('adds executions per kind and keeps the largest', () => {
@@ -56,5 +69,13 @@ describe('history totals', () => {
     addExecution(stats, { workflowId: 's2', runId: 'r3', kind: 'shard', events: 310, workflowTasks: 41 });
     expect(stats).toMatchObject({ workflows: 3, events: 660, workflowTasks: 91, largest: { workflowId: 's2', kind: 'shard', events: 310 } });
     expect(stats.byKind).toEqual({ shard: { workflows: 2, events: 610, workflowTasks: 81 }, evacuation: { workflows: 1, events: 50, workflowTasks: 10 } });
+  });
+
+  it('keeps task time percentiles, timeouts and bytes per kind, and the heaviest history', () => {
+    const stats: HistoryStats = { workflows: 0, events: 0, workflowTasks: 0, byKind: {}, largest: null };
+    addExecution(stats, { workflowId: 's1', runId: 'r1', kind: 'shard', events: 300, workflowTasks: 3, bytes: 9000, taskMs: [10, 20, 30_000], taskTimeouts: 1 });
+    addExecution(stats, { workflowId: 't', runId: 'r2', kind: 'tier', events: 400, workflowTasks: 1, bytes: 5000, taskMs: [5] });
+    expect(stats.byKind.shard).toMatchObject({ bytes: 9000, taskTimeouts: 1, taskMs: { p50: 20, p95: 30_000, max: 30_000 } });
+    expect(stats).toMatchObject({ bytes: 14_000, taskMs: { p50: 10, max: 30_000 }, largest: { workflowId: 't' }, heaviest: { workflowId: 's1', bytes: 9000 } });
   });
 });
