@@ -27,6 +27,8 @@ export interface HistoryTotals {
   /** Workflow tasks that timed out (WorkflowTaskTimedOut) or failed (WorkflowTaskFailed). */
   taskTimeouts?: number;
   taskFailures?: number;
+  /** Encoded bytes per event type (e.g. ACTIVITY_TASK_SCHEDULED), largest first. */
+  bytesByEvent?: Record<string, number>;
 }
 
 /** HistoryTotals of a run, per kind, and its largest history. */
@@ -47,6 +49,8 @@ export interface ExecutionCount {
   taskMs?: number[];
   taskTimeouts?: number;
   taskFailures?: number;
+  /** Encoded bytes per event type. */
+  bytesByEvent?: Record<string, number>;
 }
 
 // @temporalio/proto is CommonJS: its namespace is the default export under Node's ESM loader.
@@ -69,6 +73,14 @@ export function countHistory(events: ReadonlyArray<Event>, sizes?: readonly numb
   let taskTimeouts = 0;
   let taskFailures = 0;
   let workflowTasks = 0;
+  const bytesByEvent: Record<string, number> = {};
+  events.forEach((e, i) => {
+    const size = sizes?.[i];
+    if (size !== undefined) {
+      const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+      bytesByEvent[type] = (bytesByEvent[type] ?? 0) + size;
+    }
+  });
   for (const e of events) {
     if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) {
       workflowTasks += 1;
@@ -85,7 +97,7 @@ export function countHistory(events: ReadonlyArray<Event>, sizes?: readonly numb
   }
   return {
     events: events.length, workflowTasks,
-    ...(sizes ? { bytes: sizes.reduce((a, b) => a + b, 0) } : {}),
+    ...(sizes ? { bytes: sizes.reduce((a, b) => a + b, 0), bytesByEvent } : {}),
     taskMs, taskTimeouts, taskFailures,
   };
 }
@@ -110,6 +122,11 @@ export function addExecution(stats: HistoryStats, e: { workflowId: string; runId
     if (e.bytes !== undefined) t.bytes = (t.bytes ?? 0) + e.bytes;
     if (e.taskTimeouts) t.taskTimeouts = (t.taskTimeouts ?? 0) + e.taskTimeouts;
     if (e.taskFailures) t.taskFailures = (t.taskFailures ?? 0) + e.taskFailures;
+    if (e.bytesByEvent) {
+      const by = { ...t.bytesByEvent };
+      for (const [type, n] of Object.entries(e.bytesByEvent)) by[type] = (by[type] ?? 0) + n;
+      t.bytesByEvent = Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]));
+    }
     if (e.taskMs && e.taskMs.length > 0) {
       const all = taskTimes.get(t) ?? [];
       all.push(...e.taskMs);

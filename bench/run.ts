@@ -30,6 +30,7 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { EvacuationClient } from '../client/evacuation-client.js';
@@ -110,6 +111,11 @@ export interface BenchRecord extends BenchRow {
   preTriggerSeconds: Record<string, number>;
   histories: HistoryStats;
   serverWrites: ServerWrites;
+  /**
+   * Event-loop delay of the bench process (driver and the worker's main thread: activities, and
+   * every workflow activation passes through it) from the trigger to the result, ms.
+   */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -174,8 +180,12 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
         const loadStart = loadavg()[0]!;
         const triggeredAt = new Date();
         const opsBefore = await scrapeOperations(temporal.metricsUrl);
+        const loop = monitorEventLoopDelay({ resolution: 20 });
+        loop.enable();
         await client.start({ sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', preload }, id);
         const result = await client.result(id);
+        loop.disable();
+        const eventLoopDelayMs = { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) };
         const loadEnd = loadavg()[0]!;
         const query = `TaskQueue = '${settings.taskQueue}' AND StartTime >= '${triggeredAt.toISOString()}'`;
         // The evacuation's numbers come from its report; those read from the server after it (visibility,
@@ -220,7 +230,7 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
           workflows: histories.workflows, largestHistoryEvents: histories.largest?.events ?? 0,
           loadStart: round(loadStart), loadEnd: round(loadEnd),
           preTriggerSeconds: pre,
-          histories, serverWrites: writes,
+          histories, serverWrites: writes, eventLoopDelayMs,
         };
       });
     } finally {
@@ -269,15 +279,16 @@ async function main(): Promise<void> {
         rows.push(row);
         // Written after every run: a later run that dies does not take the earlier rows with it.
         if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets: checkTargets(rows), protection }, null, 2));
-        process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined })}\n`);
+        process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined, eventLoopDelayMs: undefined })}\n`);
         process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}; heaviest: ${JSON.stringify(row.histories.heaviest ?? null)}\n`);
+        process.stderr.write(`  bench process event-loop delay, ms: ${JSON.stringify(row.eventLoopDelayMs)}\n`);
         process.stderr.write(`  per tier (RTO s / bound s = ratio): ${row.tierRatios.map((t) => `${t.tier} ${t.rtoSeconds} / ${t.boundSeconds} = ${t.ratio}`).join(', ')}\n`);
       }
     }
   } finally {
     await temporal.stop();
   }
-  console.table(rows.map(({ histories: _h, serverWrites: _w, tierRatios: _t, preTriggerSeconds: _p, ...row }) => row));
+  console.table(rows.map(({ histories: _h, serverWrites: _w, tierRatios: _t, preTriggerSeconds: _p, eventLoopDelayMs: _l, ...row }) => row));
   const targets = checkTargets(rows);
   if (targets.length) console.table(targets);
   if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets, protection }, null, 2));

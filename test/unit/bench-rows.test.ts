@@ -59,7 +59,10 @@ describe('history totals', () => {
       { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(31) },
       { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, eventTime: at(33) },
     ];
-    expect(countHistory(h, [10, 20, 30, 40, 50, 60])).toEqual({ events: 6, workflowTasks: 3, bytes: 210, taskMs: [1000, 10_000, 2000], taskTimeouts: 1, taskFailures: 1 });
+    expect(countHistory(h, [10, 20, 30, 40, 50, 60])).toEqual({
+      events: 6, workflowTasks: 3, bytes: 210, taskMs: [1000, 10_000, 2000], taskTimeouts: 1, taskFailures: 1,
+      bytesByEvent: { WORKFLOW_TASK_STARTED: 90, WORKFLOW_TASK_COMPLETED: 20, WORKFLOW_TASK_TIMED_OUT: 40, WORKFLOW_TASK_FAILED: 60 },
+    });
   });
 
   it('adds executions per kind and keeps the largest', () => {
