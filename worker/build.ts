@@ -28,6 +28,7 @@ import { S3ObjectStore } from '../platform/s3/object-store.js';
 import { buildStateStores, type StateStores } from '../platform/state-stores.js';
 import { SimulatorClient } from '../platform/simulator-client/client.js';
 import type { WorkerTracing } from './tracing.js';
+import { createShardWatchActivities } from './shard-watch.js';
 
 /** True when this module runs compiled from dist/ (`npm run build`), false under tsx from the source tree. */
 const COMPILED = import.meta.url.endsWith('.js');
@@ -169,7 +170,8 @@ export async function buildWorker(settings: Settings, platform: Platform, opts: 
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
     ...(opts.tracing ? { workflowsPath: WORKFLOWS_PATH } : workflowCode(opts.workflowBundle)),
-    activities,
+    // The tier's watch on adopted shards (worker/shard-watch.ts) needs the Worker's Temporal client, not a platform port.
+    activities: { ...activities, ...createShardWatchActivities() },
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.tracing ? {
       interceptors: {

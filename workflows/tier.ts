@@ -12,8 +12,13 @@
  * ABANDON and found by workflow id: they signal the tier by id (its current run), report
  * their final counters in their last progress signal, and get control by id. The tier
  * cancels its open shards itself when it fails or is cancelled; it watches shards adopted
- * from an earlier run by re-sending them the control in force every WATCH_EVERY_MS, so one
- * that closed without reporting (terminated by hand) fails the tier instead of hanging it.
+ * from an earlier run, so one that closed without reporting (terminated by hand) fails the
+ * tier (ShardLost) instead of hanging it: every WATCH_EVERY_MS it asks the server, in one
+ * activity (closedWorkflows, worker/shard-watch.ts), which of the adopted shards not heard
+ * from since the last look have closed. Nothing is written to the shards' histories. (Runs
+ * before patch TIER_WATCH_DESCRIBES re-sent every adopted shard the control in force as a
+ * signal instead: an event and a workflow task in each shard every 30 s, which at 20,000 jobs
+ * kept shards whose tasks timed out replaying their whole history forever.)
  * The evacuation gets no live counters from the tier (only "dispatched" and the result):
  * clients read them with the tier's tierCountsQuery.
  */
@@ -24,9 +29,11 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  proxyActivities,
   startChild,
   type ChildWorkflowHandle,
   getExternalWorkflowHandle,
+  isCancellation,
   patched,
   setHandler,
   workflowInfo,
@@ -43,8 +50,29 @@ import { shardSummary } from '../domain/run-summary.js';
 /** Patch of the workflows whose histories are bounded (tier: continue-as-new; evacuation: no live counters). */
 export const BOUNDED_HISTORIES = 'bounded-histories';
 
-/** Wall ms between two re-sends of the control in force to shards adopted from an earlier run. */
+/**
+ * Patch of the tier whose watch on adopted shards describes them (an activity) instead of
+ * signalling them: histories without its marker replay the signalling watch.
+ */
+export const TIER_WATCH_DESCRIBES = 'tier-watch-describes';
+
+/** Wall ms between two looks at the shards adopted from an earlier run. */
 const WATCH_EVERY_MS = 30_000;
+
+/** The watch's activity (worker/shard-watch.ts, registered by worker/build.ts). */
+export interface ShardWatchActivities {
+  /** Of `workflowIds`, those with no open run (closed, or unknown to the server). */
+  closedWorkflows(workflowIds: string[]): Promise<string[]>;
+}
+
+/**
+ * A look is a few describe calls: a minute at most, retried briefly; a look that fails is
+ * skipped (the next one, WATCH_EVERY_MS later, tries again) rather than failing the tier.
+ */
+const watchActs = proxyActivities<ShardWatchActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3 },
+});
 
 const zero = (): TierCounts => ({ planned: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 });
 const sum = (counts: TierCounts[]): TierCounts => counts.reduce((a, c) => ({
@@ -75,6 +103,8 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
   const done = new Set(c.done);
   const dispatched = new Set(c.dispatched);
   const adopted = c.started.filter((k) => !done.has(k));
+  /** Workflow time (ms) of each adopted shard's latest progress signal to this run. */
+  const heardAt = new Map<number, number>();
   const control = { paused: input.paused, aborted: input.aborted, abortedBy: input.abortedBy };
   let abortMessage = c.abortMessage;
   let toldDispatched = c.toldDispatched;
@@ -101,6 +131,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
   };
 
   setHandler(shardProgressSignal, ({ shard, counts, dispatched: all, done: last }) => {
+    heardAt.set(shard, Date.now());
     if (done.has(shard)) return;
     if (last && settled(counts)) finishShard(shard, counts);
     else {
@@ -151,7 +182,8 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
       // This run sees its own shards close, failures included.
       void handle.result().then((counts) => finishShard(k, counts), (err: unknown) => { failure ??= err; });
     }) : []);
-    if (adopted.length > 0) void watch().catch((err: unknown) => { failure ??= err; });
+    // patched: tier runs recorded before TIER_WATCH_DESCRIBES replay their signalling watch.
+    if (adopted.length > 0) void (patched(TIER_WATCH_DESCRIBES) ? watch() : watchBySignals()).catch((err: unknown) => { failure ??= err; });
     await condition(() => allDone() || failure !== undefined || historyFull(workflowInfo().historyLength, workflowInfo().continueAsNewSuggested, budget));
     if (failure !== undefined) throw failure;
     if (allDone()) return 'done';
@@ -162,8 +194,40 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
     return allDone() ? 'done' : 'continue';
   };
 
-  /** Re-send the control in force to the adopted shards still open; one that closed without reporting is lost. */
+  const lostShard = (k: number) => ApplicationFailure.create({ type: 'ShardLost', nonRetryable: true, message: `shard ${k + 1}/${layout.shards} of tier ${input.tier} closed without reporting its counters (terminated by hand?); its jobs' outcomes are in the outcome store` });
+
+  /**
+   * Every WATCH_EVERY_MS, ask which adopted shards not heard from since the last look have
+   * closed; one closed and not done never reported: the tier fails (ShardLost). A shard's last
+   * progress signal precedes its close in this history, so the activity's answer, later in it,
+   * is seen after that signal: a shard that finished is done by then.
+   */
   const watch = async (): Promise<void> => {
+    let lookedAt = Date.now();
+    while (!allDone() && failure === undefined) {
+      if (await condition(allDone, WATCH_EVERY_MS)) return;
+      const since = lookedAt;
+      lookedAt = Date.now();
+      const silent = adopted.filter((k) => !done.has(k) && (heardAt.get(k) ?? -Infinity) < since);
+      if (silent.length === 0) continue;
+      let closed: string[];
+      try {
+        closed = await watchActs.closedWorkflows.executeWithOptions(
+          { summary: `is any of ${silent.length} adopted shard(s) of tier ${input.tier} closed?` },
+          [silent.map((k) => shardWorkflowId(input.evacuationId, input.tier, k))],
+        );
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        continue;
+      }
+      for (const k of silent) {
+        if (!done.has(k) && closed.includes(shardWorkflowId(input.evacuationId, input.tier, k))) failure ??= lostShard(k);
+      }
+    }
+  };
+
+  /** Before TIER_WATCH_DESCRIBES (replay only): re-send the control in force to the adopted shards still open; one that closed without reporting is lost. */
+  const watchBySignals = async (): Promise<void> => {
     while (!allDone() && failure === undefined) {
       if (await condition(allDone, WATCH_EVERY_MS)) return;
       await tracked(Promise.all(adopted.filter((k) => !done.has(k)).map(async (k) => {
@@ -172,7 +236,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
         } catch (err) {
           if (!targetClosed(err)) throw err;
           // Its last progress signal precedes its close in this history: a shard closed and not done never reported.
-          if (!done.has(k)) failure ??= ApplicationFailure.create({ type: 'ShardLost', nonRetryable: true, message: `shard ${k + 1}/${layout.shards} of tier ${input.tier} closed without reporting its counters (terminated by hand?); its jobs' outcomes are in the outcome store` });
+          if (!done.has(k)) failure ??= lostShard(k);
         }
       })).then(() => undefined));
     }

@@ -4,8 +4,10 @@
  * at N and at 2N jobs: the evacuation's and the failback's histories and every run of every
  * tier and failback shard stay under fixed event counts; more jobs make more runs, not longer
  * ones. Then the same move as a drill workflow: the drill's history stays under a fixed count.
- * And a shard terminated by hand after its tier continued as new fails the tier within the
- * tier's 30 s watch (a wait on that timer, hence here).
+ * And the tier's watch on the shards it adopted from an earlier run (a wait on its 30 s timer,
+ * hence here): over two watch intervals of an idle, paused tier it writes nothing to the shard's
+ * history (it re-sent the control as a signal every 30 s, which livelocked shards at 20,000 jobs);
+ * a shard terminated by hand after its tier continued as new still fails the tier.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failbackShardWorkflowId, failbackWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
@@ -13,7 +15,8 @@ import type { Tier } from '../../domain/types.js';
 import { DrillClient } from '../../client/drill-client.js';
 import { parseRunbook } from '../../domain/runbook.js';
 import { EvacuationHarness, waitFor, workflowBundle } from '../setup/evacuation-harness.js';
-import { runsOf } from '../setup/history-events.js';
+import { historiesOfAllRuns, historyMarks, runsOf } from '../setup/history-events.js';
+import { tierControlSignal, tierCountsQuery } from '../../workflows/messages.js';
 
 /** The budget of continue-as-new.test.ts. */
 const BUDGET = 20;
@@ -93,15 +96,34 @@ describe('bounded histories: a shard lost after its tier continued as new', { ti
     await h?.close(ids);
   });
 
-  it('a shard terminated by hand after its tier continued as new fails the tier (ShardLost) instead of leaving it waiting: the evacuation reports it and ends', async () => {
+  it('the watch of an idle tier writes nothing into its adopted shard over two watch intervals; a shard terminated by hand after its tier continued as new fails the tier (ShardLost) instead of leaving it waiting: the evacuation reports it and ends', async () => {
     const id = `can-lost-${Date.now()}`;
     ids.push(id);
     await h.prepareEmergency();
     await h.start(id, { continueAsNewAfterEvents: BUDGET });
     const tier = tierWorkflowId(id, 'P2');
+    const shard = shardWorkflowId(id, 'P2', 0);
     await waitFor('the P2 tier to continue as new once', async () => ((await runsOf(h.temporal, tier)).length >= 2 ? true : undefined), 90_000);
+
+    // Paused, the shard dispatches nothing: the tier has nothing to do but watch it.
+    const pausedAtMs = Date.now();
+    expect((await h.client.pause(id, 'vitest')).paused).toBe(true);
+    await waitFor('the adopted shard to be paused', async () => ((await h.handle(shard).query(tierCountsQuery)).paused ? true : undefined), 30_000);
+    const timersFired = async (): Promise<number> => (await historiesOfAllRuns(h.temporal, tier))
+      .flatMap((hist) => hist.events ?? [])
+      .filter((e) => e.timerFiredEventAttributes && Number(e.eventTime?.seconds ?? 0) * 1000 > pausedAtMs).length;
+    // Two of the tier's watch timers fired after the pause: a watch that writes to its shards has written twice.
+    await waitFor('two watch intervals of the tier after the pause', async () => ((await timersFired()) >= 2 ? true : undefined), 120_000);
+    expect((await h.handle(shard).describe()).status.name, 'the shard stayed open, adopted, all along').toBe('RUNNING');
+    const controls = (await historiesOfAllRuns(h.temporal, shard))
+      .flatMap((hist) => historyMarks(hist))
+      .filter((m) => m.kind === 'signal' && m.name === tierControlSignal.name && m.atMs >= pausedAtMs - 1000);
+    // The observer sees the tier's signals: the pause itself is one. The watch added none.
+    expect(controls.map((m) => (m.kind === 'signal' ? m.input : undefined)), 'control signals in the shard since the pause').toEqual([expect.objectContaining({ action: 'pause' })]);
+    expect((await h.client.resume(id, 'vitest')).paused).toBe(false);
+
     // The shard is no child of the tier's current run: only the tier's watch (every 30 s) can see it go.
-    await h.handle(shardWorkflowId(id, 'P2', 0)).terminate('vitest: terminated by hand');
+    await h.handle(shard).terminate('vitest: terminated by hand');
     const result = await h.resultWithin<Awaited<ReturnType<typeof h.client.result>>>(id, 120_000);
     expect(result.phase).toBe('failed');
     const { report } = await h.finish(id);
