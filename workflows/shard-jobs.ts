@@ -4,9 +4,9 @@
  * slots (the pattern of Temporal's batch samples: one workflow, a bounded window of
  * activities in flight). Whenever slots are free, the jobs that fill them go out as one
  * dispatch burst (`startJobs`: every job's steps in one activity, each job's result its
- * own); jobs deployed and still starting go to a watcher (`awaitJobsRunning`) that returns
- * as soon as any of them is RUNNING, failed or past its start-up budget, and is started again
- * for the rest. Outcomes are batched into the evacuation store and progress goes to the tier
+ * own); jobs deployed and still starting go to watchers (`awaitJobsRunning`, up to WATCH_GROUP
+ * jobs each, given only what they read of each job: `forWatch`) that return as soon as any of
+ * their jobs is RUNNING, failed or past its start-up budget, and are started again for the rest. Outcomes are batched into the evacuation store and progress goes to the tier
  * workflow every 2 s at most, as before.
  *
  * Cost: a burst adds three events to the shard's history whatever its size, a watcher round
@@ -26,6 +26,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -79,6 +80,38 @@ const PAGE = 500;
 const REPORT_EVERY_MS = 2000;
 /** Most jobs in one start burst (its result stays far below Temporal's 2 MB payload limit). */
 const BURST_MAX = 50;
+/**
+ * Most jobs one start-up watcher watches. A watch round's input names every job of its group
+ * still starting and a round ends whenever one of them settles, so a group of n costs ~n²/2 jobs
+ * of input in the shard's history: measured on the 5,000-job fleet at time scale 5 (2,500 jobs
+ * in az-a), watcher inputs were 34.6 MB of the shards' 41.6 MB (groups of a whole burst, up to
+ * 50). Groups of 10 cut that ~5×, at the cost of more watchers in flight (each heartbeats).
+ */
+const WATCH_GROUP = 10;
+
+/** Patch of the shard that watches its jobs in groups of WATCH_GROUP: histories without its marker replay one watcher per burst. */
+export const SHARD_WATCH_GROUPS = 'shard-watch-groups';
+
+/** `jobs` in groups of WATCH_GROUP, in order (one group of all of them in runs before SHARD_WATCH_GROUPS). */
+const watchGroups = <T>(jobs: T[]): T[][] => jobs.length === 0 ? [] : !patched(SHARD_WATCH_GROUPS) ? [jobs] : Array.from({ length: Math.ceil(jobs.length / WATCH_GROUP) }, (_, i) => jobs.slice(i * WATCH_GROUP, (i + 1) * WATCH_GROUP));
+
+/**
+ * What a start-up watch is given of a job still starting: the job with its outcome cut to what
+ * the watcher reads (key, strategy, start-up deadline: activities/job-batch.ts awaitStartup) and
+ * the fields every outcome has. The shard keeps the whole outcome (steps, fence, snapshot) and
+ * merges the watcher's answer into it (`watchedOutcome`). A watch round's input holds every job
+ * of its group still starting, so the group's outcomes went into the shard's history once per
+ * round: O(jobs²) bytes per shard, ~1 KB per job per round (docs/benchmarks.md, 20,000 jobs).
+ */
+export function forWatch(job: StartingJob): StartingJob {
+  const { key, name, namespace, tier, strategy, outcome, startedAtMs, endedAtMs, startupDeadline } = job.outcome;
+  return { ...job, outcome: { key, name, namespace, tier, strategy, outcome, startedAtMs, endedAtMs, steps: {}, ...(startupDeadline ? { startupDeadline } : {}) } };
+}
+
+/** The final outcome of a watched job: its whole outcome so far, with what the watcher returned (`forWatch`) on top, steps merged. */
+export function watchedOutcome(full: JobOutcome, watched: JobOutcome): JobOutcome {
+  return { ...full, ...watched, steps: { ...full.steps, ...watched.steps } };
+}
 
 /** Outcome of a job that was never dispatched. */
 export function skippedOutcome(task: JobTask, input: ShardInput, reason: string, nowMs: number): JobOutcome {
@@ -179,15 +212,16 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
         try {
           done = await jobs.run(() => watching(Math.max(0, latest - Date.now()) / 1000, state.startupTimeoutSeconds, hb).awaitJobsRunning.executeWithOptions(
             { summary: `await RUNNING in ${state.targetAz}: ${left.map((j) => j.outcome.key).join(', ')}`.slice(0, 400) },
-            [{ ...scope, jobs: left }],
+            [{ ...scope, jobs: left.map(forWatch) }],
           ));
         } catch (err) {
           done = left.map((j) => lost(j.outcome, 'startup', err));
         }
         const keys = new Set(done.map((o) => o.key));
         for (const o of done) {
-          if (!startingJobs.delete(o.key)) continue;
-          settle(o);
+          const full = startingJobs.get(o.key);
+          if (!full || !startingJobs.delete(o.key)) continue;
+          settle(watchedOutcome(full.outcome, o));
         }
         left = left.filter((j) => !keys.has(j.outcome.key));
       }
@@ -210,7 +244,7 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
             group.push(r.starting);
           }
         }
-        if (group.length > 0) void watch(group);
+        for (const g of watchGroups(group)) void watch(g);
       } catch (err) {
         for (const t of tasks) settle(lost({ ...skippedOutcome(t, state, '', dispatchedAtMs) }, 'start', err));
       } finally {
@@ -232,7 +266,7 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
 
     // Jobs a previous run left starting are watched on (their slots stay taken: counts.running).
     for (const j of carried) startingJobs.set(j.outcome.key, j);
-    if (carried.length > 0) void watch(carried);
+    for (const g of watchGroups(carried)) void watch(g);
 
     while (state.cursor < state.jobs && !state.aborted) {
       // Check before awaiting: `condition` resolves at most one waiter per activation job.

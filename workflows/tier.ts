@@ -56,6 +56,16 @@ export const BOUNDED_HISTORIES = 'bounded-histories';
  */
 export const TIER_WATCH_DESCRIBES = 'tier-watch-describes';
 
+/**
+ * Workflow task timeout of a shard (Temporal's default is 10 s; its continue-as-new runs keep
+ * it). A shard's task is a batch's worth of outcomes, and after an eviction from the worker's
+ * cache a replay of its whole history: at 20,000 jobs on a loaded 2-core worker such tasks took
+ * 40–98 s, each timeout evicted the shard again and the next task replayed it all again, so
+ * the shard never caught up. A longer timeout costs only when a worker dies holding a task
+ * (another worker retries it after this long instead of 10 s).
+ */
+const SHARD_TASK_TIMEOUT = '60s';
+
 /** Wall ms between two looks at the shards adopted from an earlier run. */
 const WATCH_EVERY_MS = 30_000;
 
@@ -172,6 +182,7 @@ export async function evacuateTier(input: TierInput): Promise<TierCounts> {
         workflowId: shardWorkflowId(input.evacuationId, input.tier, k),
         // ABANDON: a run that continues as new closes; its shards must run on (see the file's doc).
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowTaskTimeout: SHARD_TASK_TIMEOUT,
         typedSearchAttributes: searchAttributesOf({ kind: 'shard', run: input.evacuationId, tier: input.tier, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz }),
         staticSummary: shardSummary({ ...input, shard: k, shards: layout.shards, jobs: layout.jobsOf(k), slots: layout.slotsOf(k) }),
         args: [shardInput(input, layout, k, control)],
