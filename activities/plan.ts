@@ -96,16 +96,16 @@ async function planningRead<T>(what: string, fn: () => Promise<T>, deadline: Rea
   }
 }
 
-/** Jobs rendered between two looks at the event loop while the platform reads are in flight. */
-const RENDER_SLICE = 20;
+/** Jobs rendered between two looks at the event loop while the platform reads are in flight (~1 ms each). */
+const RENDER_SLICE = 10;
 
 /**
  * Call `fn` on each of `items` in slices of RENDER_SLICE, yielding to the event loop between
  * slices (setImmediate), so that CPU work overlaps the answers of reads in flight instead of
- * holding them back until it is all done.
+ * holding them back until it is all done; stops early once `stop()` is true.
  */
-async function inSlices<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
-  for (let i = 0; i < items.length; i += RENDER_SLICE) {
+async function inSlices<T>(items: readonly T[], fn: (item: T) => void, stop: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < items.length && !stop(); i += RENDER_SLICE) {
     for (const item of items.slice(i, i + RENDER_SLICE)) fn(item);
     await yieldToEventLoop();
   }
@@ -204,15 +204,6 @@ export function createPlanActivities(deps: ActivityDeps) {
         namespaceChecks.set(ns, await planningRead(`namespace ${ns} in ${target.name}`, () => deps.cluster.checkObjects(target.name, ns, distinctRefs(refs)), reads));
       })));
 
-      // While those reads wait on the platform, the CPU renders and CRD-validates the manifests
-      // of the jobs that will be redeployed (likelyStrategies, domain/planner.ts; in slices, so the reads'
-      // answers are taken in between) and the snapshot lookups of the jobs that will restore
-      // start, in admission order: neither waits for the reads any more, so the plan at the
-      // trigger, and with it P0's hot-standby promotions, no longer pays their sum.
-      const [targetFree] = await Promise.all([capacity, checkingStandbys, checkingJars, checkingNamespaces]);
-      activity.heartbeat('standbys, jars and target namespaces checked');
-      const readsDoneAtMs = Date.now();
-
       const nonce = redeployNonceFor(input.evacuationId);
       const renderAndCheck = (job: FleetJob): string[] => {
         const manifest = renderForTargetAz({
@@ -225,10 +216,29 @@ export function createPlanActivities(deps: ActivityDeps) {
         const leftover = sourceAzLeftoverProblem(manifest, source, catalog.platform.layout);
         return [...(result.ok ? [] : result.errors), ...(leftover ? [leftover] : [])];
       };
+      // While those reads wait on the platform, the CPU renders and CRD-validates the manifests
+      // of the jobs that will be redeployed (likelyStrategies, domain/planner.ts), in slices so
+      // that the reads' answers are taken in between: the plan at the trigger, and with it P0's
+      // hot-standby promotions, pays the longer of the two instead of their sum. A job whose
+      // render throws is left to the planner, which renders it again and refuses the plan with why.
       const likely = likelyStrategies(inScope.filter(inRequestedScope(catalog, input)), policy, target.name);
       const manifestChecks = new Map<FleetJob, string[]>();
+      let readsFailed = false;
       // P3 jobs are rendered by the planner, and only those that fit (planEvacuation: P3 never preempts).
-      const checkingManifests = inSlices(likely.redeploys.filter((j) => j.tier !== 'P3'), (job) => { manifestChecks.set(job, renderAndCheck(job)); });
+      const checkingManifests = inSlices(likely.redeploys.filter((j) => j.tier !== 'P3'), (job) => {
+        try {
+          manifestChecks.set(job, renderAndCheck(job));
+        } catch { /* rendered again by the planner */ }
+      }, () => readsFailed);
+      let targetFree;
+      try {
+        [targetFree] = await Promise.all([capacity, checkingStandbys, checkingJars, checkingNamespaces]);
+      } catch (err) {
+        readsFailed = true; // this attempt ends here: stop rendering for it
+        throw err;
+      }
+      activity.heartbeat('standbys, jars and target namespaces checked');
+      const readsDoneAtMs = Date.now();
 
       // RPO now and predicted RTO: each restoring job's newest restorable snapshot in the target
       // AZ's replica, whatever its age (findSnapshot with no RPO, as protection looks). Its age is
@@ -236,9 +246,9 @@ export function createPlanActivities(deps: ActivityDeps) {
       // the job is protected and why not (domain/protection.ts). Within the tier's RPO it is also
       // the start step's choice, whose size the forecast uses. Neither ever stops a plan: a failed
       // lookup leaves the job unprotected with the store's error and the catalog's size; one not
-      // started within the budget is listed as not looked up. The budget counts from the start of
-      // the reads, and lookups go on while the reads and renders do: none starts once the plan is
-      // made and the budget spent.
+      // started within the budget is listed as not looked up. The lookups start once the platform
+      // reads are done (not to slow them) and go on while the renders do; the budget counts from
+      // then, and none starts once the plan is made and the budget spent.
       const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
       const sizingSeconds = sizingBudgetSeconds();
       const sizingEndsAt = readsDoneAtMs + sizingSeconds * 1000;
@@ -264,7 +274,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         }
         return found;
       };
-      // Queued now in admission order, so they run while the platform answers the reads.
+      // Queued now in admission order, so they run while the rest of the manifests are rendered.
       for (const job of likely.restoring) void lookUp(job);
 
       await checkingManifests;

@@ -1,8 +1,9 @@
 /**
  * The plan at the trigger pays less before the first dispatch (issue 12: P0's hot-standby
  * promotions ≤ 10 s after the trigger at 5,000 jobs; the plan took 8.7 s of it):
- *  - the snapshot lookups for the forecast run while the manifests are rendered and
- *    CRD-validated, instead of after them (activities/plan.ts), shown by the order of the calls;
+ *  - the manifests are rendered and CRD-validated while the platform reads are answered, and
+ *    the snapshot lookups for the forecast run while the rest are rendered, instead of each
+ *    after the other (activities/plan.ts), shown by the order of the calls;
  *  - a P3 job that does not fit when its turn comes is not rendered at all (domain/planner.ts):
  *    it is not admitted for want of room whatever its manifest;
  *  - a hot-standby promotion is neither rendered nor looked up.
@@ -22,21 +23,26 @@ import { catalog, hotJob, job, tiersPolicy } from './fixtures/fleet.js';
 const INPUT: EvacuationInput = { evacuationId: 'cost', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', triggeredAtMs: Date.now(), forceStaleCatalog: true };
 
 describe('planning at the trigger: lookups beside the renders', () => {
-  it('the snapshot lookups start before the manifests are all rendered; promotions are neither rendered nor looked up', async () => {
+  it('renders start before the reads are all answered, lookups before the renders are all done; promotions are neither rendered nor looked up', async () => {
     const redeploys = Array.from({ length: 60 }, (_, i) => job(`agg-${String(i).padStart(2, '0')}`));
     const promoted = hotJob('orders-hot');
     const cat = catalog([promoted, ...redeploys]);
-    /** Every call, in order: `render <name>` or `lookup <name>`. */
+    /** Every call, in order: `render <name>`, `lookup <name>` or `read <what>` (when it is answered). */
     const calls: string[] = [];
     let stored: StoredPlan | undefined;
+    const answered = async <T>(what: string, value: T): Promise<T> => {
+      await Promise.resolve();
+      calls.push(`read ${what}`);
+      return value;
+    };
     const deps = {
       cluster: {
-        capacity: async () => ({ cores: 1_000, memoryMiB: 4_000_000 }),
-        getDeployment: async (az: string, namespace: string, name: string) => ({ az, namespace, name, generation: 1, specState: 'running', lifecycleState: 'STABLE' }),
-        checkObjects: async () => ({ namespaceExists: true, missing: [], unchecked: [] }),
+        capacity: async () => answered('capacity', { cores: 1_000, memoryMiB: 4_000_000 }),
+        getDeployment: async (az: string, namespace: string, name: string) => answered(`standby ${name}`, { az, namespace, name, generation: 1, specState: 'running', lifecycleState: 'STABLE' }),
+        checkObjects: async (_az: string, namespace: string) => answered(`namespace ${namespace}`, { namespaceExists: true, missing: [], unchecked: [] }),
       },
       objects: {
-        hasArtifact: async () => true,
+        hasArtifact: async (_az: string, jar: { key: string }) => answered(`jar ${jar.key}`, true),
         findSnapshot: async (_az: string, owner: { name: string }) => {
           calls.push(`lookup ${owner.name}`);
           throw new Error('no snapshot store in this test');
@@ -59,9 +65,12 @@ describe('planning at the trigger: lookups beside the renders', () => {
     const lookups = calls.filter((c) => c.startsWith('lookup '));
     expect(renders).toHaveLength(60);
     expect(lookups).toHaveLength(60);
-    // Sequential (render everything, then look up) would put every lookup after the last render.
-    expect(calls.indexOf(lookups[0]!)).toBeLessThan(calls.lastIndexOf(renders.at(-1)!));
-    expect(calls.some((c) => c.endsWith(' orders-hot'))).toBe(false);
+    const reads = calls.filter((c) => c.startsWith('read '));
+    expect(reads.length).toBeGreaterThan(60); // capacity, the standby, 61 jars (cache), the namespace
+    // In turn (read everything, render everything, then look up) would order them read < render < lookup.
+    expect(calls.indexOf(renders[0]!)).toBeLessThan(calls.indexOf(reads.at(-1)!));
+    expect(calls.indexOf(lookups[0]!)).toBeLessThan(calls.indexOf(renders.at(-1)!));
+    expect([...renders, ...lookups].some((c) => c.endsWith(' orders-hot'))).toBe(false);
     // The plan is the same: everything admitted, the promotion a promotion, every restoring job assessed.
     expect(stored?.plan.admitted).toHaveLength(61);
     expect(stored?.plan.admitted.find((p) => p.key === jobKey(promoted))?.strategy).toBe('promote-standby');
