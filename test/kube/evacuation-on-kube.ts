@@ -251,7 +251,7 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
     expect(problems).toEqual([]);
   });
 
-  it('suspends exactly the P3 jobs the plan preempts in az-b, through the apiserver', () => {
+  it('suspends exactly the P3 jobs the plan preempts in az-b, through the apiserver, each marked as kubectl describe shows it', async () => {
     expect(report.preemptions.length).toBeGreaterThan(0);
     expect(report.preemptionError).toBeUndefined();
     const suspendedP3 = [...target.entries()]
@@ -259,6 +259,19 @@ export function evacuationOnKube(o: { jobs: number; seed: number; timeScale: num
       .map(([key]) => key)
       .sort();
     expect(suspendedP3).toEqual(report.preemptions.map((x) => x.key).sort());
-    for (const key of suspendedP3) expect(target.get(key)!.status?.lifecycleState).toBe('SUSPENDED');
+    const admin = p.admin.get('az-b')!;
+    const problems: string[] = [];
+    for (const key of suspendedP3) {
+      const d = target.get(key)!;
+      if (d.status?.lifecycleState !== 'SUSPENDED') problems.push(`${key}: ${String(d.status?.lifecycleState)}`);
+      const annotations = d.metadata.annotations ?? {};
+      if (annotations[ACTION_ANNOTATIONS.preemptedBy] !== recordsKey(report)) problems.push(`${key}: preempted-by ${String(annotations[ACTION_ANNOTATIONS.preemptedBy])}`);
+      if (!annotations[ACTION_ANNOTATIONS.reason]?.startsWith('preempted by the emergency evacuation')) problems.push(`${key}: reason ${String(annotations[ACTION_ANNOTATIONS.reason])}`);
+      // The Events kubectl describe lists for this FlinkDeployment (kind, name and uid).
+      const fieldSelector = `involvedObject.kind=FlinkDeployment,involvedObject.name=${d.metadata.name},involvedObject.uid=${d.metadata.uid}`;
+      const events = (await admin.core.listNamespacedEvent({ namespace: d.metadata.namespace!, fieldSelector })).items.filter((e) => e.reason === 'AzEvacPreempted');
+      if (events.length !== 1) problems.push(`${key}: ${events.length} AzEvacPreempted Event(s)`);
+    }
+    expect(problems).toEqual([]);
   });
 }
