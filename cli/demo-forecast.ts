@@ -7,6 +7,8 @@
  * unannounced). Pure: the demo (cli/demo.ts) does the I/O.
  */
 import type { EvacuationReport } from '../domain/report.js';
+import { preemptionWait } from '../domain/startup-deadline.js';
+import { DEFAULT_RTO_RATES } from '../domain/rto-estimate.js';
 import type { JobRtoForecast, Plan, Tier } from '../domain/types.js';
 
 /** The tiers an RTO target is checked for (P3 is preemptible and best effort). */
@@ -55,6 +57,30 @@ export function forecastLines(plan: Pick<Plan, 'rto'>, maxPerTier = 10): string[
     if (late.length > maxPerTier) lines.push(`  ${t.tier}: … and ${late.length - maxPerTier} more predicted to miss`);
   }
   return lines;
+}
+
+/**
+ * What the forecast leaves out and the plan shows: deploys that wait for capacity freed by the
+ * plan's preemptions. The admitted jobs beyond the target's free capacity (in plan order) need
+ * the preempted P3 jobs' pods, which the AZ frees only once each one's stop-with-savepoint has
+ * ended; which deploys wait depends on the order they ask, so the line names how many and the
+ * slowest stop (domain/startup-deadline.ts preemptionWait, the forecast's per-job rate), not jobs.
+ * @param stateOf the state bytes of a preempted job (the target AZ's catalog entry; 0 unknown)
+ * @returns no line when the plan preempts nothing
+ */
+export function capacityLines(plan: Pick<Plan, 'admitted' | 'preemptions' | 'capacityBefore' | 'targetAz' | 'rto'>, stateOf: (key: string) => number): string[] {
+  if (plan.preemptions.length === 0) return [];
+  const timeScale = plan.rto?.timeScale ?? 1;
+  const wait = preemptionWait(plan.preemptions.map((p) => ({ key: p.key, stateBytes: stateOf(p.key) })), plan.rto?.rates ?? DEFAULT_RTO_RATES, timeScale)!;
+  let cores = 0;
+  let memoryMiB = 0;
+  const beyond = plan.admitted.filter((p) => p.strategy !== 'promote-standby').filter((p) => {
+    cores += p.cores;
+    memoryMiB += p.memoryMiB;
+    return cores > plan.capacityBefore.cores || memoryMiB > plan.capacityBefore.memoryMiB;
+  });
+  const tiers = [...new Set(beyond.map((p) => p.tier))].join('/') || 'none';
+  return [`  Capacity (not in the forecast): ${beyond.length} admitted job(s) (${tiers}) need the pods of ${plan.preemptions.length} P3 job(s) preempted in ${plan.targetAz}, freed only as their stop-with-savepoints end; the slowest, ${wait.why.replace(/^capacity freed by preempting /, '')}, ~${wait.seconds}s: the deploys that ask last wait for it and may miss their RTO.`];
 }
 
 /** How the forecast before the trigger compares with the report. */

@@ -57,6 +57,49 @@ export interface StartupDeadlineInput {
   targetAz: string;
 }
 
+/** How long a deploy may wait for capacity freed by the plan's preemptions, and why. */
+export interface CapacityWait {
+  /** Wall seconds, whole (rounded up). */
+  seconds: number;
+  /** E.g. `capacity freed by preempting ns/p3-job (192.40 GiB stop-with-savepoint: 5s + state at 200.0 MiB/s ÷ time scale 10)`. */
+  why: string;
+}
+
+/**
+ * Platform seconds a stop-with-savepoint takes before the state is written (assumption, the
+ * simulator's `savepointBaseSeconds`, docs/simulator-model.md).
+ */
+export const SAVEPOINT_BASE_SECONDS = 5;
+
+/**
+ * The longest a deploy may wait for capacity that the plan's preemptions free: the target AZ
+ * frees a preempted P3 job's pods only once its stop-with-savepoint has ended (the operator stops
+ * a job with `upgradeMode: savepoint` that way; docs/simulator-model.md "Capacity"), and which
+ * deploy gets those pods depends on the order the deploys ask for them, so any deploy of the
+ * evacuation may be the one that waits for the slowest: SAVEPOINT_BASE_SECONDS + its state at
+ * the forecast's per-job restore rate (a savepoint writes the state at the rate a restore reads
+ * it, as the simulator's model takes it), ÷ time scale. On the default demo (time scale 10) a
+ * 192 GiB P3 job among the 10 preempted: 100 wall s, where the start-up timeout gives 60 s in
+ * all: small P2 jobs applied last waited for it, one failed StartupTimeout 67 s after its apply,
+ * RUNNING and still without its first checkpoint.
+ * @param preempted the plan's preemptions with their state bytes (the target AZ's catalog entry; 0 when unknown)
+ * @returns undefined when nothing is preempted
+ */
+export function preemptionWait(preempted: ReadonlyArray<{ key: string; stateBytes: number }>, rates: RtoRates, timeScale: number): CapacityWait | undefined {
+  if (preempted.length === 0) return undefined;
+  const rate = rates.restoreBytesPerSecond;
+  if (!(Number.isFinite(rate) && rate > 0)) throw new Error(`restore rate is ${rate} bytes/s; it must be a finite number > 0 (the forecast's restoreBytesPerSecond)`);
+  if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new Error(`time scale is ${timeScale}; it must be a finite number > 0 (tiers.yaml timeScale)`);
+  const slowest = preempted.reduce((a, b) => (b.stateBytes > a.stateBytes ? b : a));
+  const bytes = Number.isFinite(slowest.stateBytes) && slowest.stateBytes > 0 ? slowest.stateBytes : 0;
+  const seconds = Math.ceil((SAVEPOINT_BASE_SECONDS + bytes / rate) / timeScale);
+  const clock = timeScale === 1 ? '' : ` ÷ time scale ${timeScale}`;
+  return {
+    seconds,
+    why: `capacity freed by preempting ${slowest.key} (${(bytes / GiB).toFixed(2)} GiB stop-with-savepoint: ${SAVEPOINT_BASE_SECONDS}s + state at ${fmtMiB(rate)} MiB/s${clock})`,
+  };
+}
+
 /**
  * The most jobs of an evacuation in flight at once in the target AZ, hence the most restores
  * reading its object store at once: a job holds its tier's concurrency slot from dispatch until

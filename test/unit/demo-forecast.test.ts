@@ -4,9 +4,10 @@
  * line says which misses came unannounced.
  */
 import { describe, expect, it } from 'vitest';
-import { checkForecast, forecastCheckLine, forecastLines } from '../../cli/demo-forecast.js';
+import { capacityLines, checkForecast, forecastCheckLine, forecastLines } from '../../cli/demo-forecast.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
-import type { JobRtoForecast, Plan } from '../../domain/types.js';
+import { DEFAULT_RTO_RATES } from '../../domain/rto-estimate.js';
+import type { JobRtoForecast, Plan, PlannedJob, Preemption } from '../../domain/types.js';
 
 const GiB = 1024 ** 3;
 
@@ -69,5 +70,24 @@ describe('checkForecast', () => {
     expect(forecastCheckLine(c)).toBe('Forecast before the trigger: 2 P0–P2 job(s) predicted to miss their RTO; 3 missed, 1 of them predicted; NOT predicted: a/surprise, a/failed.');
     const all = checkForecast(before, { tiers, jobs: [line('a/late', 'P2', 'running', 58)] });
     expect(forecastCheckLine(all)).toBe('Forecast before the trigger: 2 P0–P2 job(s) predicted to miss their RTO; 1 missed, every one of them predicted.');
+  });
+});
+
+describe('capacityLines', () => {
+  const admitted = (n: number, tier: 'P0' | 'P2', cores: number) => Array.from({ length: n }, (_, i) => ({ key: `a/${tier}-${i}`, tier, strategy: tier === 'P0' ? 'promote-standby' : 'redeploy', cores, memoryMiB: cores * 4096 }) as unknown as PlannedJob);
+  const preemption = (key: string, cores: number): Preemption => ({ key, name: key.split('/')[1]!, namespace: key.split('/')[0]!, cores, memoryMiB: cores * 4096, forJob: 'a/x' });
+
+  it('says how many admitted jobs need preempted capacity and the slowest stop that frees it, which the forecast leaves out', () => {
+    const plan = {
+      targetAz: 'az-b', capacityBefore: { cores: 100, memoryMiB: 100 * 4096 },
+      admitted: [...admitted(5, 'P0', 50), ...admitted(12, 'P2', 10)], // promotions cost no capacity: 2 of the 12 P2 jobs do not fit
+      preemptions: [preemption('p3/small', 10), preemption('p3/big', 20)],
+      rto: { jobs: [], timeScale: 10, rates: DEFAULT_RTO_RATES },
+    };
+    const state: Record<string, number> = { 'p3/small': GiB, 'p3/big': 192.4 * GiB };
+    expect(capacityLines(plan, (k) => state[k] ?? 0)).toEqual([
+      '  Capacity (not in the forecast): 2 admitted job(s) (P2) need the pods of 2 P3 job(s) preempted in az-b, freed only as their stop-with-savepoints end; the slowest, p3/big (192.40 GiB stop-with-savepoint: 5s + state at 200.0 MiB/s ÷ time scale 10), ~100s: the deploys that ask last wait for it and may miss their RTO.',
+    ]);
+    expect(capacityLines({ ...plan, preemptions: [] }, () => 0)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RTO_RATES } from '../../domain/rto-estimate.js';
-import { restoresAtOnce, startupDeadline, type StartupDeadlineInput } from '../../domain/startup-deadline.js';
+import { preemptionWait, restoresAtOnce, SAVEPOINT_BASE_SECONDS, startupDeadline, type StartupDeadlineInput } from '../../domain/startup-deadline.js';
 import type { RtoRates, Tier, TiersPolicy } from '../../domain/types.js';
 import { ModelClock, Scheduler } from '../../simulator/scheduler.js';
 import { SharedBandwidth } from '../../simulator/shared-bandwidth.js';
@@ -102,5 +102,23 @@ describe('start-up deadline', () => {
       }
       for (const t of took) expect(t.seconds).toBeLessThanOrEqual(t.allowed + 0.2); // the 0.1 s clock steps
     }), { numRuns: 60 });
+  });
+});
+
+describe('capacity freed by preemptions', () => {
+  // The default demo's 10 preemptions in az-b: one of 192.4 GiB among small ones.
+  const preempted = [
+    { key: 'flink-logistics/logistics-alerting-0022', stateBytes: 1.0 * GiB },
+    { key: 'flink-checkout/checkout-etl-0015', stateBytes: 192.4 * GiB },
+    { key: 'flink-ads-ranking/ads-ranking-indexer-0019', stateBytes: 16.4 * GiB },
+  ];
+
+  it("waits for the slowest preempted job's stop-with-savepoint: base + its state at the per-job rate, on the engine's clock", () => {
+    const wait = preemptionWait(preempted, DEFAULT_RTO_RATES, 10)!;
+    expect(wait.seconds).toBe(Math.ceil((SAVEPOINT_BASE_SECONDS + (192.4 * GiB) / (200 * MiB)) / 10)); // 100 s at time scale 10
+    expect(wait.seconds).toBe(100);
+    expect(wait.why).toBe('capacity freed by preempting flink-checkout/checkout-etl-0015 (192.40 GiB stop-with-savepoint: 5s + state at 200.0 MiB/s ÷ time scale 10)');
+    expect(preemptionWait([], DEFAULT_RTO_RATES, 10)).toBeUndefined();
+    expect(preemptionWait([{ key: 'a/b', stateBytes: Number.NaN }], DEFAULT_RTO_RATES, 1)!.seconds).toBe(SAVEPOINT_BASE_SECONDS);
   });
 });
