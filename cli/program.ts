@@ -36,6 +36,7 @@ import { watchProgress } from './progress-view.js';
 import { reportText } from './report-text.js';
 import { versionText } from './version.js';
 import { mayOverrideHold } from '../domain/az-hold.js';
+import { DEFAULT_PLANNING_DEADLINE_SECONDS, PLANNING_DEADLINE_LIMITS, planningDeadlineSeconds } from '../domain/plan-deadline.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -44,6 +45,19 @@ interface ScopeOpts { from: string; to: string; mode?: EvacuationMode; tiers?: T
 /** @throws InvalidArgumentError when source and target are the same AZ */
 function checkAzs(o: Pick<ScopeOpts, 'from' | 'to'>): void {
   if (o.from === o.to) throw new InvalidArgumentError(`--from and --to are both "${o.from}"; the target must be a different AZ`);
+}
+
+/**
+ * `--planning-deadline`: whole seconds within PLANNING_DEADLINE_LIMITS.
+ * @throws InvalidArgumentError naming the value, the range and the fix (exit 2)
+ */
+function planningDeadlineOption(value: string): number {
+  const n = Number(value);
+  try {
+    return planningDeadlineSeconds({ planningDeadlineSeconds: n });
+  } catch (err) {
+    throw new InvalidArgumentError(messageOf(err).replace(`planningDeadlineSeconds is ${String(n)}`, `--planning-deadline is "${value}"`));
+  }
 }
 
 function requestOf(o: ScopeOpts, mode: EvacuationMode, env: CliIo['env']): EvacuationRequest {
@@ -214,6 +228,7 @@ ${settingsHelp()}`);
   scopeOptions(program.command('evacuate').description('start (or join) an evacuation and watch its progress; Ctrl-C detaches without cancelling. There is no default mode: without --mode it asks you to type the source AZ to confirm an emergency'))
     .option('--yes', `confirm without a prompt (scripts): needed for --mode emergency when no terminal can answer`)
     .option('--override-running', 'emergency only: run even though another evacuation or drill holds the source or target AZ (refused otherwise, naming it); its capacity plan did not count on yours')
+    .option('--planning-deadline <seconds>', `how long planning keeps trying through API trouble of the target AZ (429, 5xx, timeouts) before the evacuation fails with the last error, seconds from the trigger (${PLANNING_DEADLINE_LIMITS.minSeconds}-${PLANNING_DEADLINE_LIMITS.maxSeconds}; default ${DEFAULT_PLANNING_DEADLINE_SECONDS})`, planningDeadlineOption)
     .option('--id <id>', 'evacuation id (default: az-evac-<mode>-<from>-to-<to>, so a second press joins the first)')
     .option('--dry-run', 'plan only (same as `plan`; starts nothing, asks nothing)')
     .option('--detach', 'start and return at once')
@@ -226,12 +241,15 @@ Examples:
   az-evac evacuate --from az-a --to az-b --mode planned       # move out of a healthy AZ (maintenance)
   az-evac evacuate --from az-a --to az-b                      # asks: type az-a to confirm the emergency
   az-evac evacuate --from az-a --to az-b --mode emergency --yes --detach --json`)
-    .action(async (o: ScopeOpts & { yes?: boolean; overrideRunning?: boolean; id?: string; dryRun?: boolean; detach?: boolean; json?: boolean; reportJson?: string; reportHtml?: string }) => {
+    .action(async (o: ScopeOpts & { yes?: boolean; overrideRunning?: boolean; planningDeadline?: number; id?: string; dryRun?: boolean; detach?: boolean; json?: boolean; reportJson?: string; reportHtml?: string }) => {
       checkAzs(o); // before asking anything
       const decision = decideMode({ mode: o.mode, yes: o.yes, dryRun: o.dryRun, interactive: io.interactive, from: o.from });
       const mode = decision.kind === 'start' ? decision.mode : confirmMode(decision, await io.ask(decision.question));
       if (o.overrideRunning && !mayOverrideHold(mode)) throw new InvalidArgumentError(`--override-running is for emergencies only (this is --mode ${mode}): a ${mode} waits for the evacuation or drill that holds its AZ to end`);
-      const req = { ...requestOf(o, mode, io.env), ...(o.overrideRunning ? { overrideRunning: true } : {}) };
+      const req = {
+        ...requestOf(o, mode, io.env), ...(o.overrideRunning ? { overrideRunning: true } : {}),
+        ...(o.planningDeadline !== undefined ? { planningDeadlineSeconds: o.planningDeadline } : {}),
+      };
       await withClient(async (client, settings) => {
         if (o.dryRun) {
           const plan = await preview(client, settings, req);

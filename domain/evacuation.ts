@@ -4,6 +4,7 @@
  * Everything here travels through Temporal payloads, so it stays small: job keys and
  * counts, never the catalog or the plan (docs/design.md#temporal-limits: 2 MB per payload).
  */
+import type { PlanningDeadlineOption } from './plan-deadline.js';
 import type { RestoreEvidence } from './restore-verdict.js';
 import type { StartupDeadline } from './startup-deadline.js';
 import type { HeartbeatTimeouts, Strategy, Tier, TiersPolicy } from './types.js';
@@ -35,7 +36,12 @@ export function stopsWithSavepoint(mode: EvacuationMode): boolean {
 }
 
 /** What the caller asks for. */
-export interface EvacuationRequest {
+/**
+ * What an SRE asks for: the AZs, the mode and what to move. `planningDeadlineSeconds`
+ * (PlanningDeadlineOption, domain/plan-deadline.ts): how long planning at the trigger keeps
+ * trying through API trouble.
+ */
+export interface EvacuationRequest extends PlanningDeadlineOption {
   sourceAz: string;
   targetAz: string;
   mode: EvacuationMode;

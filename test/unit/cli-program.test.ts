@@ -109,6 +109,17 @@ describe('az-evac evacuate: no default mode, a typed confirmation for an emergen
     expect(yes.err).toContain('--yes without --mode');
   });
 
+  it('--planning-deadline takes whole seconds within 30..3600; anything else is bad input naming the value and the range, before Temporal is asked', async () => {
+    for (const bad of ['10', '2.5', 'soon', '7200']) {
+      const r = await cli(['evacuate', '--from', 'az-a', '--to', 'az-b', '--mode', 'drill', '--planning-deadline', bad]);
+      expect(r.code, bad).toBe(EXIT.badInput);
+      expect(r.err, bad).toContain(`--planning-deadline is "${bad}"; it must be a whole number of seconds from 30 to 3600`);
+      expect(r.err, bad).not.toMatch(/cannot reach Temporal/);
+    }
+    const ok = await cli(['evacuate', '--from', 'az-a', '--to', 'az-b', '--mode', 'drill', '--planning-deadline', '600']);
+    expect(ok.code).toBe(EXIT.unreachable);
+  });
+
   it('on a terminal it asks for the source AZ; a mismatch starts nothing (exit 2)', async () => {
     const r = await cli(['evacuate', '--from', 'az-a', '--to', 'az-b'], { tty: true, answer: 'az-b' });
     expect(r.asked).toHaveLength(1);
