@@ -21,13 +21,13 @@ import pRetry from 'p-retry';
 import { applyPromotion, stopsWithSavepoint, type BurstResult, type BurstScope, type JobOutcome, type JobTask, type StartBurst, type StartingJob, type StartupWatch } from '../domain/evacuation.js';
 import { readSpec } from '../domain/flink-spec.js';
 import { DEFAULT_PLATFORM_LIMITS, DEFAULT_RTO_RATES } from '../domain/rto-estimate.js';
-import { restoresAtOnce, startupDeadline, type StartupDeadline } from '../domain/startup-deadline.js';
+import { preemptionWait, restoresAtOnce, startupDeadline, type CapacityWait, type StartupDeadline } from '../domain/startup-deadline.js';
 import type { JobRtoForecast } from '../domain/types.js';
 import { PlatformError } from '../platform/errors.js';
 import type { StoredPlan } from '../platform/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, terminal } from './failures.js';
-import { loadJobContext, type JobContext } from './job-context.js';
+import { catalogIndex, loadJobContext, type JobContext } from './job-context.js';
 import { targetResource, type createJobSteps } from './job-steps.js';
 import type { createPlannedStopActivities } from './planned-stop.js';
 import { heartbeating } from './poll.js';
@@ -56,8 +56,11 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Per stored plan, computed once for all its jobs: the forecast's jobs by key and the most restores at once (domain/startup-deadline.ts). */
-const restoreQueues = new WeakMap<StoredPlan, { forecast: Map<string, JobRtoForecast>; atOnce: number }>();
+/**
+ * Per stored plan, computed once for all its jobs: the forecast's jobs by key, the most restores
+ * at once and the longest wait for capacity its preemptions free (domain/startup-deadline.ts).
+ */
+const restoreQueues = new WeakMap<StoredPlan, { forecast: Map<string, JobRtoForecast>; atOnce: number; capacityWait: CapacityWait | undefined }>();
 
 /** Where the forecast's state size came from, in words for a deadline's `why`. */
 const STATE_FROM: Record<JobRtoForecast['inputs']['stateFrom'], string> = {
@@ -69,27 +72,35 @@ const STATE_FROM: Record<JobRtoForecast['inputs']['stateFrom'], string> = {
 
 /**
  * The start-up deadline of a job just deployed (domain/startup-deadline.ts): the tier's
- * start-up timeout plus its restore at its share of the target AZ's object-store bandwidth and
+ * start-up timeout plus, when the plan preempts P3 jobs, the longest wait for the capacity they
+ * free (the slowest one's stop-with-savepoint), plus its restore at its share of the target AZ's object-store bandwidth and
  * one checkpoint interval (the forecast's, else its spec's, else the default) for the first
  * checkpoint after the restore,
  * with the plan's forecast rates and state size (the catalog's size when the forecast has none
  * for the job, e.g. a hot standby that fell back to a redeploy).
  */
 function deadlineOf(ctx: JobContext, scope: BurstScope, restoring: boolean): StartupDeadline {
+  const rates = ctx.stored.plan.rto?.rates ?? DEFAULT_RTO_RATES;
   let queue = restoreQueues.get(ctx.stored);
   if (!queue) {
-    queue = { forecast: new Map((ctx.stored.plan.rto?.jobs ?? []).map((f) => [f.key, f])), atOnce: restoresAtOnce(ctx.stored.plan.admitted, ctx.stored.policy) };
+    // The preempted P3 jobs run in the target AZ: their state is the catalog's there.
+    const inTarget = catalogIndex(ctx.catalog);
+    const preempted = ctx.stored.plan.preemptions.map((p) => ({ key: p.key, stateBytes: inTarget.get(`${ctx.stored.plan.targetAz}|${p.key}`)?.stateSizeBytes ?? 0 }));
+    queue = {
+      forecast: new Map((ctx.stored.plan.rto?.jobs ?? []).map((f) => [f.key, f])), atOnce: restoresAtOnce(ctx.stored.plan.admitted, ctx.stored.policy),
+      capacityWait: preemptionWait(preempted, rates, ctx.stored.policy.timeScale),
+    };
     restoreQueues.set(ctx.stored, queue);
   }
   const f = queue.forecast.get(ctx.planned.key);
   const known = f && f.inputs.stateFrom !== 'none' ? f.inputs : undefined;
-  const rates = ctx.stored.plan.rto?.rates ?? DEFAULT_RTO_RATES;
   const checkpointIntervalSeconds = f?.inputs.checkpointIntervalSeconds
     ?? readSpec(ctx.job.deployment).checkpointIntervalSeconds ?? (rates.platform ?? DEFAULT_PLATFORM_LIMITS).defaultCheckpointIntervalSeconds;
   return startupDeadline({
     startupTimeoutSeconds: scope.startupTimeoutSeconds, restoring, checkpointIntervalSeconds,
     stateBytes: known ? known.stateBytes : ctx.job.stateSizeBytes, stateFrom: STATE_FROM[known?.stateFrom ?? 'catalog'],
     rates, timeScale: ctx.stored.policy.timeScale, restoresAtOnce: queue.atOnce, targetAz: scope.targetAz,
+    ...(queue.capacityWait ? { capacityWait: queue.capacityWait } : {}),
   });
 }
 

@@ -19,7 +19,7 @@ const GiB = 1024 * MiB;
 
 /** A job's start-up deadline and why it is what it is. Wall seconds (the engine's clock, as the tier's start-up timeout). */
 export interface StartupDeadline {
-  /** Apply → deadline, wall seconds: `timeoutSeconds` + `restoreSeconds` + `checkpointSeconds`. */
+  /** Apply → deadline, wall seconds: `timeoutSeconds` + `capacitySeconds` + `restoreSeconds` + `checkpointSeconds`. */
   seconds: number;
   /** The tier's start-up timeout, wall seconds (tiers.yaml startupTimeoutSeconds ÷ time scale). */
   timeoutSeconds: number;
@@ -32,6 +32,12 @@ export interface StartupDeadline {
    * 0 when it restores nothing.
    */
   checkpointSeconds: number;
+  /**
+   * Wall seconds added for the capacity the plan's preemptions free (preemptionWait): a deploy
+   * that finds the target AZ full waits until a preempted P3 job's stop-with-savepoint has ended.
+   * Absent when the plan preempts nothing.
+   */
+  capacitySeconds?: number;
   /** The computation in words, e.g. `600s start-up timeout + 1624s restore: 40.00 GiB (…) at 23.5 MiB/s, az-b's 64.0 GiB/s object-store read bandwidth shared by up to 2791 restores at once`. */
   why: string;
 }
@@ -55,6 +61,8 @@ export interface StartupDeadlineInput {
   restoresAtOnce: number;
   /** The target AZ, for the words. */
   targetAz: string;
+  /** What the plan's preemptions may make the deploy wait for capacity (preemptionWait); absent: nothing. */
+  capacityWait?: CapacityWait;
 }
 
 /** How long a deploy may wait for capacity freed by the plan's preemptions, and why. */
@@ -122,7 +130,8 @@ export function restoresAtOnce(admitted: readonly Pick<PlannedJob, 'tier'>[], po
 /**
  * The start-up deadline of a job just applied:
  *
- *     seconds = startupTimeoutSeconds + restoreSeconds + checkpointSeconds
+ *     seconds = startupTimeoutSeconds + capacitySeconds + restoreSeconds + checkpointSeconds
+ *     capacitySeconds = capacityWait.seconds (preemptionWait; 0 without preemptions)
  *     restoreSeconds = stateBytes ÷ min(job's restore rate alone, AZ read bandwidth ÷ restoresAtOnce) ÷ timeScale
  *     checkpointSeconds = checkpointIntervalSeconds ÷ timeScale
  *
@@ -142,12 +151,16 @@ export function startupDeadline(input: StartupDeadlineInput): StartupDeadline {
   if (!(Number.isFinite(input.checkpointIntervalSeconds) && input.checkpointIntervalSeconds >= 0)) {
     throw new Error(`checkpoint interval is ${input.checkpointIntervalSeconds} s; it must be a finite number ≥ 0 (the job's execution.checkpointing.interval)`);
   }
-  const head = `${fmt(timeout)}s start-up timeout`;
-  if (!input.restoring) return { seconds: timeout, timeoutSeconds: timeout, restoreSeconds: 0, checkpointSeconds: 0, why: `${head} (restores nothing)` };
+  const wait = input.capacityWait;
+  if (wait && !(Number.isInteger(wait.seconds) && wait.seconds >= 0)) throw new Error(`capacity wait is ${wait.seconds} s; it must be a whole number ≥ 0 (preemptionWait)`);
+  const head = `${fmt(timeout)}s start-up timeout${wait ? ` + ${wait.seconds}s for ${wait.why}` : ''}`;
+  const base = timeout + (wait?.seconds ?? 0);
+  const capacity = wait ? { capacitySeconds: wait.seconds } : {};
+  if (!input.restoring) return { seconds: base, timeoutSeconds: timeout, restoreSeconds: 0, checkpointSeconds: 0, ...capacity, why: `${head} (restores nothing)` };
   const checkpointSeconds = Math.ceil(input.checkpointIntervalSeconds / timeScale);
   const tail = input.checkpointIntervalSeconds === 0 ? '' : ` + ${checkpointSeconds}s for the first checkpoint after it (checkpoint interval ${fmt(input.checkpointIntervalSeconds)}s${timeScale === 1 ? '' : ` ÷ time scale ${timeScale}`})`;
   if (input.stateBytes === 0) {
-    return { seconds: timeout + checkpointSeconds, timeoutSeconds: timeout, restoreSeconds: 0, checkpointSeconds, why: `${head} (no state to restore)${tail}` };
+    return { seconds: base + checkpointSeconds, timeoutSeconds: timeout, restoreSeconds: 0, checkpointSeconds, ...capacity, why: `${head} (no state to restore)${tail}` };
   }
   if (!(Number.isFinite(input.stateBytes) && input.stateBytes > 0)) throw new Error(`state size is ${input.stateBytes} bytes; it must be a finite number ≥ 0 (the catalog's stateSizeBytes or the snapshot's _metadata)`);
   const alone = restoreCapBytesPerSecond(input.rates, input.stateBytes);
@@ -162,7 +175,7 @@ export function startupDeadline(input: StartupDeadlineInput): StartupDeadline {
   const rate = share < alone ? `at ${fmtMiB(share)} MiB/s (${store}; ${fmtMiB(alone)} MiB/s alone)` : `at ${fmtMiB(share)} MiB/s, its rate alone (${store})`;
   const clock = timeScale === 1 ? '' : `, ÷ time scale ${timeScale}`;
   return {
-    seconds: timeout + restoreSeconds + checkpointSeconds, timeoutSeconds: timeout, restoreSeconds, checkpointSeconds,
+    seconds: base + restoreSeconds + checkpointSeconds, timeoutSeconds: timeout, restoreSeconds, checkpointSeconds, ...capacity,
     why: `${head} + ${restoreSeconds}s restore: ${(input.stateBytes / GiB).toFixed(2)} GiB (${input.stateFrom}) ${rate}${clock}${tail}`,
   };
 }

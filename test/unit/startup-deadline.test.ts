@@ -121,4 +121,19 @@ describe('capacity freed by preemptions', () => {
     expect(preemptionWait([], DEFAULT_RTO_RATES, 10)).toBeUndefined();
     expect(preemptionWait([{ key: 'a/b', stateBytes: Number.NaN }], DEFAULT_RTO_RATES, 1)!.seconds).toBe(SAVEPOINT_BASE_SECONDS);
   });
+
+  it('gives every deploy that time on top of its start-up timeout, restoring or not: a small job applied last may wait for it', () => {
+    // The demo's failed P2 job: 1.64 GiB, 60 s start-up timeout at time scale 10, 120 s checkpoints.
+    const demo = { ...base, startupTimeoutSeconds: 60, stateBytes: 1.64 * GiB, checkpointIntervalSeconds: 120, timeScale: 10, restoresAtOnce: 368 };
+    const without = startupDeadline(demo);
+    const capacityWait = preemptionWait(preempted, DEFAULT_RTO_RATES, 10)!;
+    const withWait = startupDeadline({ ...demo, capacityWait });
+    expect(withWait.seconds).toBe(without.seconds + 100);
+    expect(withWait.capacitySeconds).toBe(100);
+    expect(without.capacitySeconds).toBeUndefined();
+    expect(withWait.why).toMatch(/^60s start-up timeout \+ 100s for capacity freed by preempting flink-checkout\/checkout-etl-0015 \(192\.40 GiB stop-with-savepoint: .*\) \+ 1s restore: /);
+    const stateless = startupDeadline({ ...demo, restoring: false, capacityWait });
+    expect(stateless.seconds).toBe(60 + 100);
+    expect(() => startupDeadline({ ...demo, capacityWait: { seconds: 1.5, why: 'x' } })).toThrow(/capacity wait is 1\.5 s; it must be a whole number ≥ 0/);
+  });
 });

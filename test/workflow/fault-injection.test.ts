@@ -55,7 +55,7 @@ describe('evacuation under faults (reduced)', { timeout: 300_000 }, () => {
         expect(line.reason).toContain(victim);
         // Its deadline: the tier's start-up timeout plus its restore at its share of az-b's store, named in the reason and on its line.
         const deadline = line.startupDeadline!;
-        expect(deadline.seconds).toBe(deadline.timeoutSeconds + deadline.restoreSeconds + deadline.checkpointSeconds);
+        expect(deadline.seconds).toBe(deadline.timeoutSeconds + (deadline.capacitySeconds ?? 0) + deadline.restoreSeconds + deadline.checkpointSeconds);
         expect(deadline.restoreSeconds).toBeGreaterThan(0);
         expect(line.reason).toContain(`within ${deadline.seconds.toFixed(0)}s of its apply (${deadline.why})`);
         const others = report.jobs.filter((j) => reportKey(j) !== victim && j.tier !== 'P3');
