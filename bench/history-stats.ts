@@ -138,25 +138,44 @@ export function addExecution(stats: HistoryStats, e: { workflowId: string; runId
   if (e.bytes !== undefined && (!stats.heaviest || e.bytes > stats.heaviest.bytes)) stats.heaviest = { workflowId: e.workflowId, runId: e.runId, kind: e.kind, events: e.events, bytes: e.bytes };
 }
 
+/** Whether a gRPC call failed because its answer crossed the client's largest message (RESOURCE_EXHAUSTED). */
+function tooLarge(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 8;
+}
+
 /**
- * Every event of one execution with its encoded size, read a page of HISTORY_PAGE events at a time.
+ * Every event of one execution with its encoded size, read a page of HISTORY_PAGE events at a
+ * time (fewer for a history whose page crosses gRPC's 4 MiB limit).
  * @throws the client's error when a page read fails
  */
 export async function readHistory(client: Client, workflowId: string, runId: string): Promise<{ events: proto.temporal.api.history.v1.IHistoryEvent[]; sizes: number[] }> {
   const events: proto.temporal.api.history.v1.IHistoryEvent[] = [];
   const sizes: number[] = [];
   let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace, execution: { workflowId, runId }, maximumPageSize: HISTORY_PAGE,
-      ...(nextPageToken ? { nextPageToken } : {}),
-    });
+  let pageSize = HISTORY_PAGE;
+  for (;;) {
+    let page: proto.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+    try {
+      page = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace, execution: { workflowId, runId }, maximumPageSize: pageSize,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      });
+    } catch (err) {
+      // A page of large events can still cross gRPC's 4 MiB (the 20,000-job fencing follow-up's
+      // passes): read it again in smaller pages, down to one event a page.
+      if (pageSize > 1 && tooLarge(err)) {
+        pageSize = Math.max(1, Math.floor(pageSize / 4));
+        continue;
+      }
+      throw err;
+    }
     for (const e of page.history?.events ?? []) {
       events.push(e);
       sizes.push(temporal.api.history.v1.HistoryEvent.encode(e).finish().length);
     }
     nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
-  } while (nextPageToken);
+    if (!nextPageToken) break;
+  }
   return { events, sizes };
 }
 
