@@ -6,16 +6,11 @@
  * with its reason accepted after the handover skips the jobs not started; every job is
  * reported once. Terminating the evacuation still cancels the shards of a tier that has
  * continued as new and lets the AZ holds go. A failback moves its jobs in shards that continue
- * as new, each job failed back once. Tier runs recorded while the tier's watch on adopted
- * shards still signalled them (test/fixtures/histories/tier-watch-signals.json) replay against
- * the current code. (A shard terminated by hand failing its tier, the watch writing nothing into
+ * as new, each job failed back once. (Tier runs recorded while the tier's watch on adopted
+ * shards still signalled them replay in replay.test.ts.) (A shard terminated by hand failing its tier, the watch writing nothing into
  * its shards, and event counts while the job count doubles: continue-as-new.slow.test.ts,
  * AZ_EVAC_SLOW=1.)
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azHoldWorkflowId } from '../../domain/az-hold.js';
 import { failbackShardWorkflowId, failbackWorkflowId, shardWorkflowId, tierWorkflowId } from '../../domain/evacuation.js';
@@ -103,25 +98,6 @@ describe('bounded histories: continue-as-new with controls across the boundary',
   });
 });
 
-describe('replay of tier runs whose watch signalled the adopted shards (before TIER_WATCH_DESCRIBES)', () => {
-  it('replays every run of the recorded tier, the watch\'s signals included, and its shard\'s first runs without nondeterminism', async () => {
-    const file = fileURLToPath(new URL('../fixtures/histories/tier-watch-signals.json', import.meta.url));
-    const stored = JSON.parse(await readFile(file, 'utf8')) as { histories: Array<{ workflowId: string; workflowType: string; history: Record<string, unknown> }> };
-    const histories = stored.histories.map((s) => ({ workflowId: s.workflowId, history: temporal.api.history.v1.History.fromObject(s.history) }));
-    // The fixture holds what it stands for: a tier run whose watch signalled its adopted shard after a timer.
-    const watched = histories.filter((s) => s.workflowId.endsWith('/tier/P2') && (s.history.events ?? []).some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)
-      && (s.history.events ?? []).some((e) => e.timerFiredEventAttributes));
-    expect(watched.length).toBeGreaterThan(0);
-    const failures: string[] = [];
-    let replayed = 0;
-    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
-      replayed++;
-      if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
-    }
-    expect(replayed).toBe(histories.length);
-    expect(failures).toEqual([]);
-  });
-});
 
 describe('bounded histories: a failback moves its jobs in shards that continue as new', { timeout: 300_000 }, () => {
   let h: EvacuationHarness;

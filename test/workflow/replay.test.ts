@@ -173,3 +173,16 @@ describe('replay of drill job histories recorded before drills stopped with a sa
     expect(await replayFailures(histories)).toEqual([]);
   });
 });
+
+describe('replay of tier runs whose watch signalled the adopted shards (before TIER_WATCH_DESCRIBES)', () => {
+  it('replays every run of the recorded tier, the watch\'s signals included, and its shard\'s first runs without nondeterminism', async () => {
+    const file = fileURLToPath(new URL('../fixtures/histories/tier-watch-signals.json', import.meta.url));
+    const stored = JSON.parse(await readFile(file, 'utf8')) as { histories: Array<{ workflowId: string; workflowType: string; history: Record<string, unknown> }> };
+    const histories = stored.histories.map((s) => ({ workflowId: s.workflowId, history: historyFromPlain(s.history) }));
+    // The fixture holds what it stands for: a tier run whose watch signalled its adopted shard after a timer.
+    const watched = histories.filter((s) => s.workflowId.endsWith('/tier/P2') && (s.history.events ?? []).some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)
+      && (s.history.events ?? []).some((e) => e.timerFiredEventAttributes));
+    expect(watched.length).toBeGreaterThan(0);
+    expect(await replayFailures(histories)).toEqual([]);
+  });
+});
