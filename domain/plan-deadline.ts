@@ -46,9 +46,13 @@ export const PLANNING_DEADLINE_MARGIN_MS = 10_000;
 /**
  * How long the reads of an attempt retry when the attempt has no schedule-to-close deadline
  * (a plan preview, a drill's readiness plan, an evacuation recorded before planning had a
- * deadline), milliseconds from the attempt's start.
+ * deadline), milliseconds from the attempt's start: 0, each read is tried once (platformCall
+ * still retries a 503/429/timeout a few times in place) and the activity's retry policy decides
+ * what comes next. A preview answers a person or the console's fleet view, which previews every
+ * direction, a down AZ's included: it must say "AZ down" in seconds, not after a minute of
+ * retries that also hold a worker's activity slot.
  */
-export const READS_RETRY_WITHOUT_DEADLINE_MS = 60_000;
+export const READS_RETRY_WITHOUT_DEADLINE_MS = 0;
 
 /** The per-request override of the planning deadline (a field of the evacuateAz request). */
 export interface PlanningDeadlineOption {

@@ -142,9 +142,9 @@ describe('planning deadline (domain/plan-deadline.ts)', () => {
     for (const bad of [0, 5, 29.5, 7_200, Number.NaN]) expect(() => planningDeadlineSeconds({ planningDeadlineSeconds: bad })).toThrow(/whole number of seconds from 30 to 3600. Fix/);
   });
 
-  it("reads retry until just before the activity's schedule-to-close deadline, or a minute into an attempt without one", () => {
+  it("reads retry until just before the activity's schedule-to-close deadline, and not at all in an attempt without one (a preview answers at once)", () => {
     expect(planningReadsDeadline({ scheduledTimestampMs: 1_000_000, scheduleToCloseTimeoutMs: 300_000 }, 1_005_000)).toEqual({ untilMs: 1_290_000, final: true });
     expect(planningReadsDeadline({ scheduledTimestampMs: 1_000_000, scheduleToCloseTimeoutMs: 30_000 }, 1_000_000)).toEqual({ untilMs: 1_027_000, final: true });
-    expect(planningReadsDeadline({ scheduledTimestampMs: 1_000_000, scheduleToCloseTimeoutMs: 0 }, 2_000_000)).toEqual({ untilMs: 2_060_000, final: false });
+    expect(planningReadsDeadline({ scheduledTimestampMs: 1_000_000, scheduleToCloseTimeoutMs: 0 }, 2_000_000)).toEqual({ untilMs: 2_000_000, final: false });
   });
 });
