@@ -184,8 +184,7 @@ async function startSuspended(
  * @returns a function running `fn` under the bound (its result or rejection, unchanged)
  */
 export function lookupQueue(atOnce: number = START_STEP_LOOKUPS_AT_ONCE): <T>(fn: () => Promise<T>) => Promise<T> {
-  const limit = pLimit(atOnce);
-  return (fn) => limit(fn);
+  return pLimit(atOnce);
 }
 
 /** Build the job activities over `deps`; `jars` is shared with the bulk preload. */
