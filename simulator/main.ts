@@ -28,6 +28,9 @@ import { Simulator } from './simulator.js';
 import { PLATFORM_MODELS, platformModelNamed } from './latency-model.js';
 import { S3_CHECKPOINT_FLOOR_SECONDS } from './checkpointing.js';
 
+/** listen(2) backlog; Linux caps it at net.core.somaxconn (4096 by default since 5.4). */
+const LISTEN_BACKLOG = 4096;
+
 function number(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -88,7 +91,8 @@ async function main(): Promise<void> {
   }
   const app = buildServer(sim, logger);
   sim.scheduler.start();
-  await app.listen({ port: opts.port, host: opts.host });
+  // A burst of connections (a worker's pools opening at once) queues in the kernel instead of being refused.
+  await app.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   process.stdout.write(`${JSON.stringify({ url: `http://${opts.host}:${port}` })}\n`);

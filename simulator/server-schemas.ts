@@ -119,14 +119,31 @@ export const SCHEMAS = {
     },
   },
   events: { querystring: { type: 'object', required: ['az'], properties: { az: { type: 'string' } } } },
-  wait: {
-    params: resourceParams,
-    querystring: {
+  waits: {
+    body: {
       type: 'object',
+      required: ['session', 'rounds', 'holdSeconds'],
+      additionalProperties: false,
       properties: {
-        minGeneration: { type: 'integer', minimum: 0, default: 0 },
-        holdSeconds: { type: 'number', minimum: 0, maximum: 60, default: 10 },
-        restoring: { type: 'boolean', default: false },
+        session: { type: 'string', minLength: 1, maxLength: 64 },
+        holdSeconds: { type: 'number', minimum: 0, maximum: 60 },
+        rounds: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'az', 'namespace', 'name', 'minGeneration', 'restoring', 'holdSeconds'],
+            additionalProperties: false,
+            properties: {
+              id: { type: 'string', minLength: 1 },
+              az: { type: 'string', minLength: 1 },
+              namespace: { type: 'string', minLength: 1 },
+              name: { type: 'string', minLength: 1 },
+              minGeneration: { type: 'integer', minimum: 0 },
+              restoring: { type: 'boolean' },
+              holdSeconds: { type: 'number', minimum: 0, maximum: 60 },
+            },
+          },
+        },
       },
     },
   },

@@ -14,8 +14,8 @@
  *               POST /az/:az/deployments/:namespace/:name/labels     (body: { labels, annotations? }) → DeploymentStatus
  *               DELETE /az/:az/ha-configmaps/:namespace/:name        → { deleted }
  *               POST /az/:az/namespaces/:namespace/check  (body: { refs }) → NamespaceCheck
- *               GET  /az/:az/deployments/:namespace/:name/wait?minGeneration&holdSeconds
- *                    long-poll: held until RUNNING / FAILED or holdSeconds (wall) → { status, done? }
+ * Waits         POST /waits (body: { session, rounds, holdSeconds }) → { answers }: the wait-for-running
+ *                    long-polls of one client batched onto one held request (server-waits.ts)
  * Savepoints   POST /az/:az/deployments/:namespace/:name/savepoints (body: { id, format }) → SavepointTrigger
  *               POST …/savepoints/progress (body: { trigger }) → SavepointProgress
  *               POST …/savepoints/release (body: { trigger }) → { released }
@@ -26,7 +26,7 @@
  * Control       POST /control/fleet, /control/az/:az/down|up, /control/replication/:from/:to/down|up[?declare=true|false] (a
  *               replication outage of one AZ pair; declare: list it in the profile's notReplicated, or no longer), /control/faults, /control/reset,
  *               /control/ha-configmaps, /control/kube-objects; GET /control/ha-configmaps?az, /control/stats, /control/deployments, /control/clock,
- *               /control/objects, /control/events?az
+ *               /control/objects, /control/events?az, /control/connections (open TCP connections, wait rounds pending)
  *
  * API routes (not /control) suffer the injected faults (faults.ts): `apiDownAzs` first
  * (every /az/<az>/… call of those AZs answers 503), then the drawn ones. Errors answer
@@ -46,6 +46,7 @@ import type { GeneratedFleet } from './fleet-generator.js';
 import { loadFleet, type LoadFleetOptions } from './fleet-loader.js';
 import { errorBody, statusOf } from '../platform/simulator-client/http-errors.js';
 import { SCHEMAS } from './server-schemas.js';
+import { WaitSessions, type WaitRound } from './server-waits.js';
 import type { Simulator } from './simulator.js';
 import { simulatorStats } from './stats.js';
 
@@ -138,9 +139,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.post<{ Params: { az: string; namespace: string }; Body: { refs: ObjectRef[] } }>('/az/:az/namespaces/:namespace/check', { schema: SCHEMAS.checkObjects }, async (req) =>
     sim.checkObjects(req.params.az, req.params.namespace, req.body.refs),
   );
-  app.get<{ Params: ResP; Querystring: { minGeneration: number; holdSeconds: number; restoring: boolean } }>(`${res}/wait`, { schema: SCHEMAS.wait }, async (req) =>
-    sim.waitForRunning(req.params.az, req.params.namespace, req.params.name, req.query.minGeneration, req.query.holdSeconds * 1000, req.query.restoring),
-  );
+  const waits = new WaitSessions(sim);
+  app.post<{ Body: { session: string; rounds: WaitRound[]; holdSeconds: number } }>('/waits', { schema: SCHEMAS.waits }, async (req) => ({
+    answers: await waits.poll(req.body.session, req.body.rounds, req.body.holdSeconds),
+  }));
 
   app.post<{ Params: ResP; Body: { id: string; format: SavepointFormat } }>(`${res}/savepoints`, { schema: SCHEMAS.triggerSavepoint }, async (req) =>
     sim.protection.triggerSavepoint(req.params.az, req.params.namespace, req.params.name, req.body),
@@ -203,6 +205,10 @@ export function buildServer(sim: Simulator, logger?: FastifyBaseLogger): Fastify
   app.get<{ Querystring: { az: string } }>('/control/ha-configmaps', { schema: SCHEMAS.haConfigMapKeys }, async (req) => ({ keys: [...sim.cluster(req.query.az).haConfigMaps.keys()].sort() }));
   app.get<{ Querystring: { az?: string } }>('/control/deployments', { schema: SCHEMAS.deployments }, async (req) => ({ deployments: sim.listDeployments(req.query.az) }));
   app.get<{ Querystring: { az: string } }>('/control/events', { schema: SCHEMAS.events }, async (req) => ({ events: sim.listEvents(req.query.az) }));
+  app.get('/control/connections', async () => ({
+    open: await new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+    pendingWaitRounds: waits.pendingRounds(),
+  }));
   app.get('/control/clock', async () => ({ nowEpochSeconds: sim.clock.epoch(sim.clock.now()), timeScale: sim.clock.timeScale }));
   app.get<{ Querystring: { az: string; bucket: string; prefix?: string; delimiter?: string; maxKeys?: number; continuationToken?: string; startAfter?: string } }>(
     '/control/objects',

@@ -10,34 +10,55 @@
  * 'invalid' (server message kept); a down AZ → 'az-down' (retryable: its API server may come
  * back; callers decide).
  *
- * Uses Node's global fetch (undici, keep-alive, no per-origin connection cap), which
- * copes with thousands of concurrent long-polls (test/integration/simulator.test.ts).
- * Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
+ * Connections are bounded (undici pools, keep-alive): at most CALL_CONNECTIONS for calls
+ * answered at once, HELD_CONNECTIONS for calls held while the simulator copies (preload,
+ * shipments, fleet loads, AZ down); calls beyond them queue in the client. Every
+ * waitForRunning of the client rides one batched long-poll (./wait-batches.ts), so thousands
+ * of concurrent waits hold one or two connections and leave the rest to the calls
+ * (test/integration/simulator-connections.test.ts). Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { PlatformError } from '../errors.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, SavepointPort, SavepointProgress, SavepointTrigger, ShippedSavepoint, SnapshotShippingPort, UpgradeMode, WaitProgress } from '../ports.js';
 import type { SavepointFormat } from '../../domain/protection.js';
-import type { RestoreEvidence } from '../../domain/restore-verdict.js';
 import type { Capacity, FleetJob, FlinkDeploymentManifest, JarArtifact, PlatformProfile, SnapshotCandidate, SnapshotChoice } from '../../domain/types.js';
 import type { NamespaceCheck, ObjectRef } from '../../domain/target-readiness.js';
 import type { RestoreRequest } from '../../domain/flink-spec.js';
 import type { SnapshotQuery } from '../../domain/snapshot-choice.js';
 import type { SnapshotOwner } from '../../domain/snapshot-owner.js';
-import { errorFromFetchFailure, errorFromResponse } from './http-errors.js';
+import { Pool } from 'undici';
+import { errorFromRequestFailure, errorFromResponse } from './http-errors.js';
+import { WaitBatches, type WaitPoll, type WaitPollAnswer } from './wait-batches.js';
 
 /** Longest a wait-for-running long-poll is held by the server, wall seconds. */
 const HOLD_SECONDS = 10;
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Preload copies and fleet loads can take minutes at time scale 1. */
 export const LONG_TIMEOUT_MS = 30 * 60_000;
+/** Connections of the pool of calls answered at once (and the batched waits' polls). */
+const CALL_CONNECTIONS = 64;
+/** Connections of the pool of calls held while the simulator copies (`timeoutMs` of LONG_TIMEOUT_MS). */
+const HELD_CONNECTIONS = 64;
 
 export const seg = (s: string): string => encodeURIComponent(s);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** HTTP client of one simulator. */
 export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSource, FaultInjectionPort, SavepointPort, SnapshotShippingPort {
-  /** @param url base URL printed by the simulator, e.g. `http://127.0.0.1:40123` */
-  constructor(readonly url: string) {}
+  private readonly calls: Pool;
+  private readonly held: Pool;
+  private readonly waits: WaitBatches;
+
+  /**
+   * @param url base URL printed by the simulator, e.g. `http://127.0.0.1:40123`
+   * @throws TypeError naming the URL when it is not an http(s) URL
+   */
+  constructor(readonly url: string) {
+    this.calls = new Pool(url, { connections: CALL_CONNECTIONS });
+    this.held = new Pool(url, { connections: HELD_CONNECTIONS });
+    this.waits = new WaitBatches((poll: WaitPoll, timeoutMs: number) =>
+      this.call<WaitPollAnswer>('POST', '/waits', `poll of ${poll.rounds.length} new waits`, { body: poll, timeoutMs }),
+    );
+  }
 
   capacity(az: string): Promise<Capacity> {
     return this.call('GET', `/az/${seg(az)}/capacity`, `capacity of ${az}`);
@@ -121,10 +142,7 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
       }
       const hold = Math.min(HOLD_SECONDS, remaining / 1000);
       try {
-        const path = `${this.res(az, namespace, name)}/wait?minGeneration=${opts.minGeneration}&holdSeconds=${hold.toFixed(3)}&restoring=${opts.restoring === true}`;
-        const r = await this.call<{ status: DeploymentStatus | null; done?: 'running' | 'failed'; reason?: string; evidence?: RestoreEvidence; waitingFor?: string }>(
-          'GET', path, what, { timeoutMs: hold * 1000 + 15_000, signal: opts.signal },
-        );
+        const r = await this.waits.round({ az, namespace, name, minGeneration: opts.minGeneration, restoring: opts.restoring === true, holdSeconds: hold }, what, opts.signal);
         last = r.status;
         if (r.waitingFor) waitingFor = r.waitingFor;
         unobserved = undefined;
@@ -195,26 +213,37 @@ export class SimulatorClient implements ClusterPort, ObjectStorePort, FleetSourc
   }
 
   protected async call<T>(method: string, path: string, what: string, opts: { body?: unknown; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    let res: Response;
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    let status: number;
+    let retryAfter: string | undefined;
+    let text: string;
     try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
+      const res = await (timeoutMs >= LONG_TIMEOUT_MS ? this.held : this.calls).request({
+        method: method as 'GET',
+        path,
         headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout,
+        signal,
+        // The signal bounds the call, queueing in the pool included; no idle-time limits of undici's own.
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
+      status = res.statusCode;
+      const header = res.headers['retry-after'];
+      retryAfter = Array.isArray(header) ? header[0] : header;
+      text = await res.body.text();
     } catch (err) {
-      throw errorFromFetchFailure(err, what);
+      throw errorFromRequestFailure(err, what);
     }
-    const text = await res.text().catch(() => '');
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
       body = undefined;
     }
-    if (!res.ok) throw errorFromResponse(res.status, body ?? { message: text.slice(0, 500) || `HTTP ${res.status}` }, what, res.headers.get('retry-after'));
+    if (status < 200 || status >= 300) throw errorFromResponse(status, body ?? { message: text.slice(0, 500) || `HTTP ${status}` }, what, retryAfter);
     return body as T;
   }
 }

@@ -72,11 +72,15 @@ export function errorFromResponse(status: number, body: unknown, what: string, r
   return new PlatformError(code, `${what}: ${message}`, RETRYABLE.has(code), retryAfter);
 }
 
-/** The PlatformError of a failed fetch (no answer): connection refused/reset → unavailable; abort → timeout. */
-export function errorFromFetchFailure(err: unknown, what: string): PlatformError {
+/**
+ * The PlatformError of a request that got no answer (undici's request or fetch): connection
+ * refused/reset → unavailable naming the error code (e.g. ECONNREFUSED, UND_ERR_SOCKET); abort
+ * or timeout → timeout.
+ */
+export function errorFromRequestFailure(err: unknown, what: string): PlatformError {
   if (err instanceof PlatformError) return err;
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return new PlatformError('timeout', `${what}: no answer in time`, true);
-  const detail = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  const detail = e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err);
   return new PlatformError('unavailable', `${what}: simulator unreachable (${detail})`, true);
 }
