@@ -18,6 +18,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-deployment.js';
 import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 import { preemptMark } from '../domain/fence.js';
+import { enginePaceSince, readSched } from './engine-pace.js';
 import { estimateRto, measuredRates, predictedMissFindings, SNAPSHOT_SIZING_BUDGET_SECONDS, type StateSizeFact } from '../domain/rto-estimate.js';
 import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { newestSnapshotOf, unprotectedFindings } from '../domain/rpo-now.js';
@@ -144,6 +145,8 @@ export function createPlanActivities(deps: ActivityDeps) {
      */
     async planEvacuation(input: EvacuationInput): Promise<PlanSummary> {
       const activity = Context.current();
+      // The worker's CPU contention over this plan's own work scales the forecast's engine terms (domain/engine-pace.ts).
+      const schedAtStart = readSched();
       // Transient API errors of the reads below are retried until (just before) the planning deadline.
       const reads = planningReadsDeadline(activity.info, Date.now());
       const catalog = await loadCatalog(deps, input.catalogVersion);
@@ -328,7 +331,8 @@ export function createPlanActivities(deps: ActivityDeps) {
       result.protection = { jobs: assessed.sort((a, b) => inPlanOrder(a.job, b.job)), notLookedUp: notLookedUp.sort(inPlanOrder) };
       result.findings.push(...unprotectedFindings(result.protection.jobs));
       const history = await historyRead;
-      result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(history.samples, undefined, history.runs), snapshotState, jarsInCache });
+      result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(history.samples, undefined, history.runs), snapshotState, jarsInCache, pace: enginePaceSince(schedAtStart),
+        preemptedStateBytes: new Map(catalog.jobs.filter((j) => j.az === target.name).map((j) => [jobKey(j), j.stateSizeBytes])) });
       result.findings.push(...predictedMissFindings(result.rto));
       if (stale && input.mode === 'emergency') {
         result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });

@@ -43,7 +43,7 @@ import { LOCAL_DEV_SERVER_ENV } from '../config/temporal-options.js';
 import { startConsole } from '../console/start.js';
 import type { EvacuationReport } from '../domain/report.js';
 import type { Plan } from '../domain/types.js';
-import { capacityLines, checkForecast, forecastCheckLine, forecastLines } from './demo-forecast.js';
+import { checkForecast, forecastCheckLine, forecastLines } from './demo-forecast.js';
 import { spawnSimulator } from '../simulator/spawn.js';
 import { S3_CHECKPOINT_FLOOR_SECONDS } from '../simulator/checkpointing.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
@@ -199,8 +199,6 @@ export async function runDemo(o: DemoOptions): Promise<EvacuationReport> {
     });
     if (before) {
       for (const line of forecastLines(before)) o.log(line);
-      const state = new Map(fleet.jobs.filter((j) => j.az === before.targetAz).map((j) => [`${j.namespace}/${j.name}`, j.stateSizeBytes]));
-      for (const line of capacityLines(before, (key) => state.get(key) ?? 0)) o.log(line);
     }
     o.log(`Catalog v${catalog.version}: ${catalog.jobs} jobs. ${o.platform === 'k8s' ? "Stopping az-a's kube-apiserver" : 'Taking az-a down'} (emergency)…`);
     await platform.takeDown('az-a');

@@ -34,13 +34,15 @@
  *   `execution.checkpointing.interval` of the job's spec (else the default) from RUNNING; and
  *   not before the operator reports RUNNING (its rest-ready delay + progress check).
  * Start-up, restore and promotion rates and the engine's overhead are measured from previous
- * runs when there are any (measuredRates), else DEFAULT_RTO_RATES; the platform limits are
+ * runs when there are any (measuredRates), else DEFAULT_RTO_RATES, whose engine terms are
+ * scaled by the worker's pace this plan measured (domain/engine-pace.ts); the platform limits are
  * always the documented defaults. Seconds are then divided by the policy's timeScale, onto the engine's clock that
  * the tier targets and the report use.
  */
 import type { EvacuationReport } from './report.js';
 import { Heap } from 'heap-js';
 import { readSpec } from './flink-spec.js';
+import { pacedEngine, type EnginePace } from './engine-pace.js';
 import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoEngineOverhead, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -84,29 +86,28 @@ export const DEFAULT_PLATFORM_LIMITS: RtoPlatformLimits = {
 };
 
 /**
- * The engine's own time when no previous run measured it, wall seconds, as measured on the
+ * The engine's own time when no previous run measured it, wall seconds at REFERENCE_ENGINE_PACE
+ * (domain/engine-pace.ts; each plan scales them by the pace it measures), as measured on the
  * default demo (`az-evac demo`: 1,000 jobs, 368 admitted, 346 of them restoring, time scale 10,
- * S3 on versitygw, the 2-core machine; docs/design.md#predicted-rto), from the run samples of
- * three demos of 2026-12-07 (main cdbba86 at load 6-12; with the start steps' lookup queue at
- * load 14-16 and 10-11):
- * - trigger → the P0 tier's first dispatch 6.5 / 9.6 / 6.2 s: AZ holds 0.8 s, planEvacuation
- *   4.9 s of which its snapshot lookups 2 s (the trigger's sizing budget: 63 of 346 sized, ~32/s),
- *   tier, shard and first page 0.7 s: the fixed part 4.5 / 7.6 / 4.2 s, median 4.5 s (was 1.9 s,
- *   measured before planning checked standbys, jars and namespaces 32 at a time);
- * - a later tier's first dispatch 0.8 / 1.2 / 0.9 s (P1) and 3.4 / 4.4 / 2.7 s (P2, 7 shards)
- *   after the previous tier's last dispatch: the mean, 2.2 s;
- * - start steps with the lookup queue: 346 in 28.5 s (load 14-16) and 15.4 s (load 10-11) of busy
- *   time, 12.1/s and 22.5/s: 17.3/s; one alone ~0.5 s on an idle worker (assumption from the
- *   workflow tests).
- * The engine's time moves with the machine's load (above: 4.2-7.6 s fixed); a demo after the
+ * S3 on versitygw, the 2-core machine; docs/design.md#predicted-rto) on a fresh state dir at
+ * main 7d0a61d, load 1-4 (2026-12-07, its run sample):
+ * - trigger → the P0 tier's first dispatch 4.19 s, of which the trigger's snapshot lookups at
+ *   most 2 s (SNAPSHOT_SIZING_BUDGET_SECONDS; 346 at ~32/s are past it): the fixed part 2.2 s
+ *   (AZ holds, planning's platform reads and renders, tier, shard and first page);
+ * - a later tier's first dispatch 0.79 s (P1) and 1.57 s (P2, 7 shards) after the previous
+ *   tier's last dispatch: the mean, 1.2 s;
+ * - start steps with the lookup queue: 346 in 11.32 s of busy time, 30.6/s; one alone ~0.5 s on
+ *   an idle worker (assumption from the workflow tests).
+ * Beside two CPU-bound processes (load 3-11) the same demo took 10.95 s, 1.72 / 5.76 s and
+ * 10.0/s: the engine's time moves with the machine's load, hence the pace. A demo after the
  * first plans with what the previous ones measured (measuredEngine). Production (time scale 1)
  * pays these 1:1; on the simulator they are multiplied by the scale.
  */
 export const DEFAULT_ENGINE_OVERHEAD: RtoEngineOverhead = {
-  firstDispatchSeconds: 4.5,
+  firstDispatchSeconds: 2.2,
   lookupsPerSecond: 32,
-  tierStartSeconds: 2.2,
-  startStepsPerSecond: 17.3,
+  tierStartSeconds: 1.2,
+  startStepsPerSecond: 30.6,
   startStepSeconds: 0.5,
   from: { from: 'default' },
 };
@@ -182,6 +183,23 @@ export const SNAPSHOT_SIZING_BUDGET_SECONDS = 2;
  */
 export const START_STEP_LOOKUPS_AT_ONCE = 32;
 
+/**
+ * Platform seconds a stop-with-savepoint takes before the state is written (assumption, the
+ * simulator's `savepointBaseSeconds`, docs/simulator-model.md).
+ */
+export const SAVEPOINT_BASE_SECONDS = 5;
+
+/**
+ * Platform seconds a stop-with-savepoint of `stateBytes` takes: SAVEPOINT_BASE_SECONDS + the
+ * state at the rates' per-job restore rate (a savepoint writes the state at the rate a restore
+ * reads it, as the simulator's model takes it). A preempted job's pods are freed only then.
+ * Non-finite or negative state counts as 0.
+ */
+export function stopWithSavepointSeconds(stateBytes: number, rates: Pick<RtoRates, 'restoreBytesPerSecond'>): number {
+  const bytes = Number.isFinite(stateBytes) && stateBytes > 0 ? stateBytes : 0;
+  return SAVEPOINT_BASE_SECONDS + bytes / rates.restoreBytesPerSecond;
+}
+
 /** Samples kept across runs (newest last); older ones are dropped. */
 export const MAX_RTO_SAMPLES = 1000;
 
@@ -206,7 +224,13 @@ export function restoreCapBytesPerSecond(rates: RtoRates, stateBytes: number): n
 
 /** Inputs of estimateRto. */
 export interface EstimateInput {
-  plan: Pick<Plan, 'admitted'>;
+  /**
+   * The plan: its admitted jobs, and when it preempts, the target AZ's free capacity before
+   * and its preemptions (deploys beyond that capacity wait for the preempted pods).
+   */
+  plan: Pick<Plan, 'admitted'> & Partial<Pick<Plan, 'preemptions' | 'capacityBefore'>>;
+  /** State bytes of the plan's preempted P3 jobs (the target AZ's catalog), by key; a job missing: 0 (its stop takes SAVEPOINT_BASE_SECONDS). */
+  preemptedStateBytes?: ReadonlyMap<JobKey, number>;
   /** The catalog's jobs (at least the plan's admitted ones), for state size and jars. */
   jobs: readonly FleetJob[];
   policy: TiersPolicy;
@@ -215,6 +239,8 @@ export interface EstimateInput {
   snapshotState: ReadonlyMap<JobKey, StateSizeFact>;
   /** Jar digests already in the target AZ's jar cache (preloaded). */
   jarsInCache: ReadonlySet<string>;
+  /** The worker's pace measured over this plan's work (activities/engine-pace.ts): scales the default engine terms (pacedEngine); absent: unscaled. */
+  pace?: EnginePace;
 }
 
 /**
@@ -227,7 +253,8 @@ export interface EstimateInput {
  * @throws Error naming the job when an admitted job is not among `jobs` (plan and catalog disagree)
  */
 export function estimateRto(input: EstimateInput): RtoForecast {
-  const { policy, rates } = input;
+  const { policy } = input;
+  const rates: RtoRates = input.rates.engine ? { ...input.rates, engine: pacedEngine(input.rates.engine, input.pace) } : input.rates;
   const limits = rates.platform ?? DEFAULT_PLATFORM_LIMITS;
   const engine = rates.engine;
   const byKey = new Map(input.jobs.map((j) => [jobKey(j), j]));
@@ -239,6 +266,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     i: number; p: PlannedJob; job: FleetJob; tierIdx: number; promote: boolean;
     stateBytes: number; jarSeconds: number; interval: number; fact?: StateSizeFact;
     dispatch: number; stepLeft: number; stepEnd: number; ready: number; running: number; observed: number;
+    /** When its reconcile ended and when its pods got the target AZ's capacity (later when they waited for a preemption). */
+    reconcileEnd: number; capacityAt: number;
     capBytesPerSecond: number; left: number; restoreEnd: number; end: number;
     /** Its share of the object store's read bandwidth now, bytes/s (while restoring). */
     share: number;
@@ -270,6 +299,32 @@ export function estimateRto(input: EstimateInput): RtoForecast {
   const tierStart = engine ? engine.tierStartSeconds * scale : 0;
   const stepCap = engine && engine.startStepSeconds > 0 ? 1 / (engine.startStepSeconds * scale) : Infinity;
   const stepTotal = engine && engine.startStepsPerSecond > 0 ? engine.startStepsPerSecond / scale : Infinity;
+  // Capacity in the target AZ: what is free before the plan, then each preempted P3 job's pods
+  // once its stop-with-savepoint ends (the preemptions are requested when planning ends, at the
+  // first dispatch). Deploys take it in the order they ask, first come first served.
+  const capacity = input.plan.capacityBefore && (input.plan.preemptions?.length ?? 0) > 0
+    ? {
+      cores: input.plan.capacityBefore.cores, memoryMiB: input.plan.capacityBefore.memoryMiB, at: 0, next: 0,
+      frees: input.plan.preemptions!.map((p) => ({ at: firstDispatch + stopWithSavepointSeconds(input.preemptedStateBytes?.get(p.key) ?? 0, rates), cores: p.cores, memoryMiB: p.memoryMiB })).sort((a, b) => a.at - b.at),
+    }
+    : undefined;
+  /** When a deploy asking at `from` for `need` gets its pods' capacity (≥ from); takes it. */
+  const capacityFor = (from: number, need: { cores: number; memoryMiB: number }): number => {
+    if (!capacity) return from;
+    let t = Math.max(from, capacity.at);
+    const fits = (): boolean => capacity.cores >= need.cores && capacity.memoryMiB >= need.memoryMiB;
+    for (;;) {
+      while (capacity.next < capacity.frees.length && capacity.frees[capacity.next]!.at <= t + EPS) {
+        const f = capacity.frees[capacity.next++]!;
+        capacity.cores += f.cores; capacity.memoryMiB += f.memoryMiB;
+      }
+      if (fits() || capacity.next >= capacity.frees.length) break; // the plan admitted it: with every preemption freed it fits
+      t = capacity.frees[capacity.next]!.at;
+    }
+    capacity.cores -= need.cores; capacity.memoryMiB -= need.memoryMiB;
+    capacity.at = t;
+    return t;
+  };
   /** Steps per platform second each running start step makes now (equal shares of the worker). */
   const stepRate = (): number => Math.min(stepCap, stepTotal / Math.max(1, stepping.length));
 
@@ -281,8 +336,12 @@ export function estimateRto(input: EstimateInput): RtoForecast {
     const reconcileEnd = Math.max(now, threads[th]!) + limits.deployReconcileSeconds;
     threads[th] = reconcileEnd;
     const pods = readSpec(sim.job.deployment).taskManagerReplicas + 1;
-    bindFree = Math.max(reconcileEnd, bindFree) + (limits.podsBoundPerSecond > 0 ? pods / limits.podsBoundPerSecond : 0);
-    sim.ready = bindFree;
+    const binding = limits.podsBoundPerSecond > 0 ? pods / limits.podsBoundPerSecond : 0;
+    sim.capacityAt = capacityFor(reconcileEnd, sim.p);
+    // Pods waiting for capacity are bound once it is freed; the others in the scheduler's FIFO.
+    if (sim.capacityAt > reconcileEnd + EPS) sim.ready = sim.capacityAt + binding;
+    else sim.ready = bindFree = Math.max(reconcileEnd, bindFree) + binding;
+    sim.reconcileEnd = reconcileEnd;
     sim.running = sim.ready + rates.startupSeconds + sim.jarSeconds;
     sim.observed = sim.running + limits.observeSeconds;
     sim.deployed = deploys++;
@@ -305,7 +364,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       i: order++, p, job, tierIdx, promote, stateBytes, fact,
       jarSeconds: jarBytes / (inCache ? rates.cacheBytesPerSecond : rates.repositoryBytesPerSecond),
       interval: promote ? 0 : spec.checkpointIntervalSeconds ?? limits.defaultCheckpointIntervalSeconds,
-      dispatch: now, stepLeft: 0, stepEnd: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now, share: 0, deployed: 0,
+      dispatch: now, stepLeft: 0, stepEnd: now, reconcileEnd: now, capacityAt: now, ready: now, running: now, observed: now, capBytesPerSecond: 0, left: 0, restoreEnd: now, end: now, share: 0, deployed: 0,
     };
     sims.push(sim);
     if (promote) {
@@ -430,7 +489,8 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       key: p.key, tier: p.tier, strategy: p.strategy, seconds, rtoTargetSeconds, misses: seconds > rtoTargetSeconds,
       parts: {
         dispatchWait: round(sim.dispatch), ...(engine && !promote ? { startStep: round(sim.stepEnd - sim.dispatch) } : {}),
-        queue: round(sim.ready - sim.stepEnd), startup: round(startup), jarFetch: round(sim.jarSeconds),
+        queue: round(sim.ready - sim.stepEnd - (sim.capacityAt - sim.reconcileEnd)), ...(sim.capacityAt > sim.reconcileEnd + EPS ? { capacity: round(sim.capacityAt - sim.reconcileEnd) } : {}),
+        startup: round(startup), jarFetch: round(sim.jarSeconds),
         restore: round(sim.restoreEnd - sim.running), checkpoint: round(sim.end - sim.restoreEnd),
       },
       inputs: {
@@ -453,7 +513,7 @@ export function predictedMissFindings(forecast: RtoForecast): Finding[] {
   const e = r.engine;
   const engine = e
     ? `; engine (wall seconds${forecast.timeScale === 1 ? '' : `, ×${forecast.timeScale} on the platform's clock`}): first dispatch ${e.firstDispatchSeconds}s + ${e.lookupsPerSecond} snapshot lookups/s, tier start ${e.tierStartSeconds}s, ` +
-      `start steps ${e.startStepsPerSecond}/s shared, ${e.startStepSeconds}s alone (${e.from.from === 'default' ? 'documented default' : `measured over ${e.from.runs} previous run(s)`})`
+      `start steps ${e.startStepsPerSecond}/s shared, ${e.startStepSeconds}s alone (${e.from.from === 'default' ? 'documented default' : `measured over ${e.from.runs} previous run(s)`}${e.pace ? `, ${paceWords(e.pace)}` : ''})`
     : '';
   const rates = `rates: start-up ${r.startupSeconds}s (${sourceWords(r.startupFrom)}), restore ${(r.restoreBytesPerSecond / MiB).toFixed(0)} MiB/s (${sourceWords(r.restoreFrom)}), promotion ${r.promoteSeconds}s (${sourceWords(r.promoteFrom)})${engine}`;
   const clock = forecast.timeScale === 1 ? '' : ` (seconds at time scale ${forecast.timeScale})`;
@@ -462,7 +522,7 @@ export function predictedMissFindings(forecast: RtoForecast): Finding[] {
     const state = i.stateFrom === 'none' ? 'no state restored' : `${gib(i.stateBytes)} of state from ${stateWords(i.stateFrom)}${i.snapshotPath ? ` ${i.snapshotPath}` : ''}${i.stateNote ? ` (${i.stateNote})` : ''}`;
     const jars = i.jarsFrom === 'none' ? 'no jar fetched' : `${gib(i.jarBytes)} of jars from the ${i.jarsFrom}`;
     const named: Array<[string, number]> = [
-      ['dispatch wait', j.parts.dispatchWait], ...(j.parts.startStep !== undefined ? [['start step', j.parts.startStep] as [string, number]] : []), ['queue', j.parts.queue ?? 0], [j.strategy === 'promote-standby' ? 'promotion' : 'start-up', j.parts.startup],
+      ['dispatch wait', j.parts.dispatchWait], ...(j.parts.startStep !== undefined ? [['start step', j.parts.startStep] as [string, number]] : []), ['queue', j.parts.queue ?? 0], ...(j.parts.capacity !== undefined ? [['capacity wait', j.parts.capacity] as [string, number]] : []), [j.strategy === 'promote-standby' ? 'promotion' : 'start-up', j.parts.startup],
       ['jar fetch', j.parts.jarFetch], ['restore', j.parts.restore], ['first checkpoint', j.parts.checkpoint ?? 0],
     ];
     const largest = named.reduce((a, b) => (b[1] > a[1] ? b : a));
@@ -476,6 +536,14 @@ export function predictedMissFindings(forecast: RtoForecast): Finding[] {
         `${state}, ${jars}${checkpoint}; ${rates}. Fix: ${largest[0] === 'dispatch wait' || largest[0] === 'start step' ? `the engine's own time dominates (planning, tier starts, start steps sharing the worker): run more workers or fewer jobs per evacuation, ` : ''}give the job a standby, shrink or split its state, preload its jars, or raise the ${j.tier} RTO in tiers.yaml.`,
     };
   });
+}
+
+/**
+ * `scaled ×1.75 by the worker's pace (2.1 wall s per CPU s over the plan's 12.3 s; 1.2 when the defaults were measured)`:
+ * how the plan's measured pace (domain/engine-pace.ts) scaled the engine's default terms.
+ */
+export function paceWords(pace: NonNullable<RtoEngineOverhead['pace']>): string {
+  return `scaled ×${Math.max(1, pace.factor / pace.reference).toFixed(2)} by the worker's pace (${pace.factor} wall s per CPU s over the plan's ${pace.windowSeconds.toFixed(1)} s; ${pace.reference} when the defaults were measured)`;
 }
 
 function gib(bytes: number): string {

@@ -11,7 +11,7 @@
  * restore rate, measured or default, and the AZ's object-store read bandwidth), not a second
  * rate model.
  */
-import { DEFAULT_PLATFORM_LIMITS, restoreCapBytesPerSecond } from './rto-estimate.js';
+import { DEFAULT_PLATFORM_LIMITS, restoreCapBytesPerSecond, SAVEPOINT_BASE_SECONDS, stopWithSavepointSeconds } from './rto-estimate.js';
 import type { PlannedJob, RtoRates, TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -73,11 +73,6 @@ export interface CapacityWait {
   why: string;
 }
 
-/**
- * Platform seconds a stop-with-savepoint takes before the state is written (assumption, the
- * simulator's `savepointBaseSeconds`, docs/simulator-model.md).
- */
-export const SAVEPOINT_BASE_SECONDS = 5;
 
 /**
  * The longest a deploy may wait for capacity that the plan's preemptions free: the target AZ
@@ -100,7 +95,7 @@ export function preemptionWait(preempted: ReadonlyArray<{ key: string; stateByte
   if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new Error(`time scale is ${timeScale}; it must be a finite number > 0 (tiers.yaml timeScale)`);
   const slowest = preempted.reduce((a, b) => (b.stateBytes > a.stateBytes ? b : a));
   const bytes = Number.isFinite(slowest.stateBytes) && slowest.stateBytes > 0 ? slowest.stateBytes : 0;
-  const seconds = Math.ceil((SAVEPOINT_BASE_SECONDS + bytes / rate) / timeScale);
+  const seconds = Math.ceil(stopWithSavepointSeconds(bytes, rates) / timeScale);
   const clock = timeScale === 1 ? '' : ` ÷ time scale ${timeScale}`;
   return {
     seconds,

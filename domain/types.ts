@@ -6,6 +6,7 @@
  * Operator CRD (flink.apache.org/v1beta1 FlinkDeployment).
  */
 import type { JobProtection, ProtectionPolicy } from './protection.js';
+import type { EnginePace } from './engine-pace.js';
 
 /** Priority tier. P0 hot standby, P1 cold standby, P2 regular, P3 preemptible (docs/design.md#tiers-capacity-and-lineage). */
 export type Tier = 'P0' | 'P1' | 'P2' | 'P3';
@@ -426,6 +427,11 @@ export interface RtoEngineOverhead {
   startStepSeconds: number;
   /** `default`, or `measured` over how many previous runs. */
   from: { from: 'default' } | { from: 'measured'; runs: number };
+  /**
+   * The pace the plan measured and scaled these terms by (domain/engine-pace.ts pacedEngine:
+   * × factor / reference); absent when they were not scaled (measured terms, no measurement).
+   */
+  pace?: EnginePace & { reference: number };
 }
 
 /** Limits of the target AZ's platform every restoring start of an evacuation shares (seconds, bytes/s of the platform's clock). */
@@ -466,7 +472,12 @@ export interface JobRtoForecast {
    * whichever is later (restored means restored). `queue`/`checkpoint` are absent in forecasts
    * stored before they existed.
    */
-  parts: { dispatchWait: number; startStep?: number; queue?: number; startup: number; jarFetch: number; restore: number; checkpoint?: number };
+  parts: {
+    dispatchWait: number; startStep?: number; queue?: number;
+    /** Waiting for capacity the plan's preemptions free (a preempted job's pods, once its stop-with-savepoint ends); absent: none. */
+    capacity?: number;
+    startup: number; jarFetch: number; restore: number; checkpoint?: number;
+  };
   /** The job's own inputs. */
   inputs: {
     /** State bytes restored; 0 for a hot standby (nothing is restored). */

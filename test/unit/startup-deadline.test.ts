@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RTO_RATES } from '../../domain/rto-estimate.js';
-import { preemptionWait, restoresAtOnce, SAVEPOINT_BASE_SECONDS, startupDeadline, type StartupDeadlineInput } from '../../domain/startup-deadline.js';
+import { DEFAULT_RTO_RATES, SAVEPOINT_BASE_SECONDS } from '../../domain/rto-estimate.js';
+import { preemptionWait, restoresAtOnce, startupDeadline, type StartupDeadlineInput } from '../../domain/startup-deadline.js';
 import type { RtoRates, Tier, TiersPolicy } from '../../domain/types.js';
 import { ModelClock, Scheduler } from '../../simulator/scheduler.js';
 import { SharedBandwidth } from '../../simulator/shared-bandwidth.js';
