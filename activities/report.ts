@@ -40,7 +40,7 @@ export function createReportActivities(deps: ActivityDeps) {
       const reportFile = await deps.reports.put(`${records}.report.json`, JSON.stringify(report));
       deps.metrics?.recordReport(report);
       // Its jobs measure the platform's rates for the next plans' RTO forecasts.
-      await recordRtoSamples(deps.reports, report, stored.policy);
+      await recordRtoSamples(deps.reports, report, stored.policy, stored.plan.rto?.pace?.factor);
       activityLog({ evacuationId: input.evacuationId }).info('report written', { reportFile, success: report.success, aborted: input.abortedBy !== undefined });
       return { reportFile, success: report.success, tiers: report.tiers };
     },

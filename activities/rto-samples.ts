@@ -50,10 +50,11 @@ export async function loadRtoHistory(reports: ReportStore): Promise<RtoHistory> 
  * Append the measurable jobs of `report` and its engine overhead to the samples, keeping the
  * newest MAX_RTO_SAMPLES jobs and MAX_RTO_RUNS runs.
  * @param policy the run's tiers policy (its admission order and borrowIdleSlots say when each tier could start)
+ * @param pace the worker's pace the run's plan measured (Plan.rto.pace.factor, domain/engine-pace.ts), kept with its run sample
  */
-export async function recordRtoSamples(reports: ReportStore, report: EvacuationReport, policy?: Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots'>): Promise<void> {
+export async function recordRtoSamples(reports: ReportStore, report: EvacuationReport, policy?: Pick<TiersPolicy, 'admissionOrder' | 'borrowIdleSlots'>, pace?: number): Promise<void> {
   const fresh = samplesOf(report);
-  const run = policy ? runSampleOf(report, policy.admissionOrder, policy.borrowIdleSlots) : undefined;
+  const run = policy ? runSampleOf(report, policy.admissionOrder, policy.borrowIdleSlots, pace) : undefined;
   if (fresh.length === 0 && !run) return;
   const before = await loadRtoHistory(reports);
   const samples = [...before.samples, ...fresh].slice(-MAX_RTO_SAMPLES);

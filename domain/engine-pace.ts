@@ -70,14 +70,15 @@ export function paceBetween(before: SchedReading | undefined, after: SchedReadin
 
 /**
  * `engine` at `pace`: its fixed seconds multiplied, its rates divided by max(1, pace.factor /
- * `reference`): never faster than the quiet machine the defaults were measured on. Only the
- * documented defaults are scaled: engine terms measured from previous runs already carry the
- * load those runs had. Without a pace, `engine` unchanged.
+ * `reference`): never faster than the quiet machine the defaults were measured on. Only terms
+ * at the reference pace are scaled: the documented defaults, and terms measured from previous
+ * runs that each recorded their pace (measuredEngine brings those to the reference); terms
+ * measured from runs without one carry the load those runs had. Without a pace, `engine` unchanged.
  * @throws Error naming the value when `reference` is not a finite number ≥ 1
  */
 export function pacedEngine(engine: RtoEngineOverhead, pace: EnginePace | undefined, reference = REFERENCE_ENGINE_PACE): RtoEngineOverhead {
   if (!(Number.isFinite(reference) && reference >= 1)) throw new Error(`reference engine pace is ${reference}; it must be a finite number >= 1 (REFERENCE_ENGINE_PACE)`);
-  if (!pace || engine.from.from !== 'default') return engine;
+  if (!pace || !(engine.from.from === 'default' || engine.from.atReferencePace === true)) return engine;
   const k = Math.max(1, pace.factor / reference);
   return {
     firstDispatchSeconds: round2(engine.firstDispatchSeconds * k),

@@ -42,7 +42,7 @@
 import type { EvacuationReport } from './report.js';
 import { Heap } from 'heap-js';
 import { readSpec } from './flink-spec.js';
-import { pacedEngine, type EnginePace } from './engine-pace.js';
+import { pacedEngine, REFERENCE_ENGINE_PACE, type EnginePace } from './engine-pace.js';
 import { jobKey, type Finding, type FleetJob, type JobKey, type JobRtoForecast, type Plan, type PlannedJob, type RtoEngineOverhead, type RtoForecast, type RtoPlatformLimits, type RtoRates, type Strategy, type TiersPolicy } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -160,6 +160,8 @@ export interface RtoRunSample {
   startStepBusySeconds: number;
   /** The fastest start step of the run (an upper bound of one alone). */
   fastestStartStepSeconds: number;
+  /** The worker's pace its plan measured (EnginePace.factor, domain/engine-pace.ts); absent in samples of runs that did not measure it. */
+  pace?: number;
 }
 
 /** Run samples kept across runs (newest last). */
@@ -501,7 +503,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
       },
     };
   });
-  return { rates, timeScale: scale, jobs: out };
+  return { rates, timeScale: scale, ...(input.pace ? { pace: input.pace } : {}), jobs: out };
 }
 
 /**
@@ -592,7 +594,7 @@ export function samplesOf(report: Pick<EvacuationReport, 'jobs' | 'timeScale'>):
  * jobs' start steps (dispatch → end of apply): how many, the wall time during which any ran, the fastest.
  * @param admissionOrder the policy's tier order (the report's tier lines are in it)
  */
-export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrder: readonly string[], borrowIdleSlots = true): RtoRunSample | undefined {
+export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrder: readonly string[], borrowIdleSlots = true, pace?: number): RtoRunSample | undefined {
   const dispatched = report.jobs.filter((j) => j.startSeconds !== undefined && j.outcome !== 'skipped');
   if (dispatched.length === 0) return undefined;
   const tiers = admissionOrder.map((tier) => dispatched.filter((j) => j.tier === tier)).filter((js) => js.length > 0);
@@ -620,6 +622,7 @@ export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrd
     lookups: report.jobs.filter((j) => j.predicted && j.predicted.inputs.stateFrom !== 'none').length,
     tierStartSeconds, startSteps: steps.length, startStepBusySeconds: round2(busy),
     fastestStartStepSeconds: steps.length > 0 ? round2(Math.min(...steps.map(([a, b]) => b - a))) : 0,
+    ...(pace !== undefined && Number.isFinite(pace) && pace >= 1 ? { pace } : {}),
   };
 }
 
@@ -630,27 +633,34 @@ export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrd
  * its lookups / that time and its fixed part what is left; the medians of both over the runs.
  * Tier start = the median of every later tier's start; start steps per second = the median
  * over runs of steps / busy seconds (runs with at least 10 steps); one alone = the fastest step
- * seen in any run.
+ * seen in any run. When every run recorded its pace (RtoRunSample.pace), each run's seconds are
+ * first divided (and its rates multiplied) by max(1, its pace / `reference`), bringing them to
+ * the reference pace the defaults are at (`from.atReferencePace`): the next plan scales them by
+ * its own pace (domain/engine-pace.ts pacedEngine); otherwise they are taken as measured.
  */
-export function measuredEngine(runs: readonly RtoRunSample[], defaults: RtoEngineOverhead = DEFAULT_ENGINE_OVERHEAD): RtoEngineOverhead {
+export function measuredEngine(runs: readonly RtoRunSample[], defaults: RtoEngineOverhead = DEFAULT_ENGINE_OVERHEAD, reference = REFERENCE_ENGINE_PACE): RtoEngineOverhead {
   const ok = runs.filter((r) => [r.firstDispatchSeconds, r.lookups, r.startSteps, r.startStepBusySeconds, r.fastestStartStepSeconds].every((v) => Number.isFinite(v) && v >= 0));
   if (ok.length === 0) return defaults;
+  const atReferencePace = ok.every((r) => r.pace !== undefined && Number.isFinite(r.pace) && r.pace >= 1);
+  /** How much slower than at the reference pace the run was (1 when not normalizing). */
+  const slower = (r: RtoRunSample): number => (atReferencePace ? Math.max(1, r.pace! / reference) : 1);
   const planning = ok.map((r) => {
-    const lookupSeconds = Math.min(Math.max(0, r.firstDispatchSeconds - defaults.firstDispatchSeconds), SNAPSHOT_SIZING_BUDGET_SECONDS);
+    const k = slower(r);
+    const lookupSeconds = Math.min(Math.max(0, r.firstDispatchSeconds - defaults.firstDispatchSeconds * k), SNAPSHOT_SIZING_BUDGET_SECONDS);
     const rate = r.lookups > 0 && lookupSeconds > 0 ? r.lookups / lookupSeconds : undefined;
-    return { rate, fixed: r.firstDispatchSeconds - (rate ? Math.min(r.lookups / rate, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0) };
+    return { rate: rate !== undefined ? rate * k : undefined, fixed: (r.firstDispatchSeconds - (rate ? Math.min(r.lookups / rate, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0)) / k };
   });
   const rates = planning.flatMap((p) => (p.rate !== undefined ? [p.rate] : []));
-  const tierStarts = ok.flatMap((r) => (Array.isArray(r.tierStartSeconds) ? r.tierStartSeconds : [])).filter((v) => Number.isFinite(v) && v >= 0);
+  const tierStarts = ok.flatMap((r) => (Array.isArray(r.tierStartSeconds) ? r.tierStartSeconds.map((v) => v / slower(r)) : [])).filter((v) => Number.isFinite(v) && v >= 0);
   const busy = ok.filter((r) => r.startSteps >= 10 && r.startStepBusySeconds > 0);
   const stepped = ok.filter((r) => r.startSteps > 0 && r.fastestStartStepSeconds > 0);
   return {
     firstDispatchSeconds: round2(Math.max(0, median(planning.map((p) => p.fixed)))),
     lookupsPerSecond: rates.length > 0 ? round2(median(rates)) : defaults.lookupsPerSecond,
     tierStartSeconds: tierStarts.length > 0 ? round2(median(tierStarts)) : defaults.tierStartSeconds,
-    startStepsPerSecond: busy.length > 0 ? round2(median(busy.map((r) => r.startSteps / r.startStepBusySeconds))) : defaults.startStepsPerSecond,
-    startStepSeconds: stepped.length > 0 ? round2(Math.min(...stepped.map((r) => r.fastestStartStepSeconds))) : defaults.startStepSeconds,
-    from: { from: 'measured', runs: ok.length },
+    startStepsPerSecond: busy.length > 0 ? round2(median(busy.map((r) => (r.startSteps / r.startStepBusySeconds) * slower(r)))) : defaults.startStepsPerSecond,
+    startStepSeconds: stepped.length > 0 ? round2(Math.min(...stepped.map((r) => r.fastestStartStepSeconds / slower(r)))) : defaults.startStepSeconds,
+    from: { from: 'measured', runs: ok.length, ...(atReferencePace ? { atReferencePace: true } : {}) },
   };
 }
 

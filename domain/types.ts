@@ -375,6 +375,8 @@ export interface RtoForecast {
   rates: RtoRates;
   /** Model seconds per engine second (TiersPolicy.timeScale) the seconds below are divided by. */
   timeScale: number;
+  /** The worker's pace the plan measured (domain/engine-pace.ts), whether or not it scaled the engine terms; absent: not measured. */
+  pace?: EnginePace;
   jobs: JobRtoForecast[];
 }
 
@@ -425,8 +427,12 @@ export interface RtoEngineOverhead {
   startStepsPerSecond: number;
   /** One start step alone, wall seconds. */
   startStepSeconds: number;
-  /** `default`, or `measured` over how many previous runs. */
-  from: { from: 'default' } | { from: 'measured'; runs: number };
+  /**
+   * `default`, or `measured` over how many previous runs; `atReferencePace` when every one of
+   * those runs recorded its pace and the terms were brought to REFERENCE_ENGINE_PACE
+   * (measuredEngine), so a plan scales them by its pace like the defaults.
+   */
+  from: { from: 'default' } | { from: 'measured'; runs: number; atReferencePace?: boolean };
   /**
    * The pace the plan measured and scaled these terms by (domain/engine-pace.ts pacedEngine:
    * × factor / reference); absent when they were not scaled (measured terms, no measurement).

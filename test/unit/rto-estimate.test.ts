@@ -272,9 +272,22 @@ describe("the engine's own time in the forecast", () => {
     expect(lastApply(slow)).toBeGreaterThan(1.8 * lastApply(at()));
   });
 
-  it('leaves engine terms measured from previous runs unscaled: they carry the load those runs had', () => {
+  it('leaves engine terms measured from runs without a recorded pace unscaled: they carry the load those runs had', () => {
     const measured = { ...DEFAULT_ENGINE_OVERHEAD, from: { from: 'measured' as const, runs: 2 } };
     expect(pacedEngine(measured, { factor: 5, runSeconds: 1, waitSeconds: 4, windowSeconds: 5 })).toBe(measured);
+  });
+
+  it('brings runs that recorded their pace to the reference pace, so the next plan scales them by its own: a loaded run and a quiet one measure the same engine', () => {
+    const ref = REFERENCE_ENGINE_PACE;
+    // The same engine: 3 s fixed + 40 lookups in 1 s, tier start 1 s, 100 steps in 5 s, fastest 0.5 s, at the reference pace; twice as slow at twice the pace.
+    const quiet = { firstDispatchSeconds: DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds + 1, lookups: 40, tierStartSeconds: [1], startSteps: 100, startStepBusySeconds: 5, fastestStartStepSeconds: 0.5, pace: ref };
+    const loaded = { ...quiet, firstDispatchSeconds: 2 * DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds + 1, tierStartSeconds: [2], startStepBusySeconds: 10, fastestStartStepSeconds: 1, lookups: 20, pace: 2 * ref };
+    const both = measuredEngine([quiet, loaded]);
+    expect(both).toEqual({ firstDispatchSeconds: DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds, lookupsPerSecond: 40, tierStartSeconds: 1, startStepsPerSecond: 20, startStepSeconds: 0.5, from: { from: 'measured', runs: 2, atReferencePace: true } });
+    expect(pacedEngine(both, { factor: 2 * ref, runSeconds: 1, waitSeconds: 2 * ref - 1, windowSeconds: 2 })).toMatchObject({ firstDispatchSeconds: 2 * DEFAULT_ENGINE_OVERHEAD.firstDispatchSeconds, tierStartSeconds: 2, startStepsPerSecond: 10, startStepSeconds: 1 });
+    // One run without a pace: nothing is normalized, and nothing scaled.
+    const { pace: _p, ...old } = loaded;
+    expect(measuredEngine([quiet, old]).from).toEqual({ from: 'measured', runs: 2 });
   });
 
   it("waits for the capacity the plan's preemptions free: a deploy beyond the target's free capacity starts once a preempted job's stop-with-savepoint ends", () => {
@@ -313,6 +326,7 @@ describe("the engine's own time in the forecast", () => {
     const report = buildReport({ evacuationId: 'e', sourceAz: 'az-a', targetAz: 'az-b', mode: 'emergency', startedAtMs: 0, endedAtMs: t(50), plan: { ...plan, rto }, policy, outcomes });
     const run = runSampleOf(report, policy.admissionOrder, policy.borrowIdleSlots)!;
     expect(run).toEqual({ firstDispatchSeconds: 10, lookups: 20, tierStartSeconds: [2], startSteps: 20, startStepBusySeconds: 10, fastestStartStepSeconds: 0.5 });
+    expect(runSampleOf(report, policy.admissionOrder, policy.borrowIdleSlots, 3.1)!.pace).toBe(3.1);
     // Strict tiers: the next one could start at the previous one's last outcome.
     expect(runSampleOf(report, policy.admissionOrder, false)!.tierStartSeconds).toEqual([1.7]);
     const engine = measuredEngine([run]);
