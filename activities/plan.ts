@@ -3,9 +3,11 @@
  * capacity, standbys present, jars present, the target namespaces and the objects their jobs
  * reference, manifests rendered, CRD-validated and checked for source-AZ leftovers), run it,
  * assess each restoring job's protection toward the target AZ (the RPO an evacuation would pay
- * now, unprotected or not and why: domain/protection.ts, domain/rpo-now.ts), forecast each admitted job's RTO (its newest snapshot's state size in the
- * target AZ, the rates measured by previous runs: domain/rto-estimate.ts), store the plan, and hand the
- * workflow a small summary. Also pages tier job lists.
+ * now, unprotected or not and why: domain/protection.ts, domain/rpo-now.ts), forecast each
+ * admitted job's RTO (its newest snapshot's state size in the target AZ, the rates measured by
+ * previous runs: domain/rto-estimate.ts), store the plan, and hand the workflow a small summary.
+ * At the trigger the assessment and the forecast come after the plan (forecastPlan, once the
+ * first tier has dispatched its jobs: domain/plan-forecast.ts). Also pages tier job lists.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
@@ -19,12 +21,15 @@ import { renderForTargetAz, sourceAzLeftoverProblem } from '../domain/render-dep
 import { distinctRefs, podReferences, targetReadinessFindings, type NamespaceCheck, type ObjectRef } from '../domain/target-readiness.js';
 import { preemptMark } from '../domain/fence.js';
 import { enginePaceSince, readSched } from './engine-pace.js';
+import type { EnginePace } from '../domain/engine-pace.js';
 import { estimateRto, measuredRates, predictedMissFindings, SNAPSHOT_SIZING_BUDGET_SECONDS, type StateSizeFact } from '../domain/rto-estimate.js';
 import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { newestSnapshotOf, unprotectedFindings } from '../domain/rpo-now.js';
 import { assessProtection, NO_PROTECTION, type JobProtection } from '../domain/protection.js';
 import { lastProtectionFailures } from './protection-pass.js';
-import { jobKey, type Catalog, type FleetJob, type SnapshotChoice, type Tier } from '../domain/types.js';
+import { jobKey, type Catalog, type FleetJob, type Plan, type SnapshotChoice, type Tier, type TiersPolicy } from '../domain/types.js';
+import { planWithForecast, withForecast, type PlanForecast } from '../domain/plan-forecast.js';
+import type { StoredPlan } from '../platform/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { platformCall, terminal } from './failures.js';
 import { retryTransient } from '../platform/transient-retry.js';
@@ -45,10 +50,11 @@ const LOOKUP_CONCURRENCY = 32;
 const PREVIEW_SIZING_BUDGET_SECONDS = 20;
 
 /**
- * Wall seconds this planning may spend on snapshot lookups (one per restoring job): at the
- * trigger (called by the evacuateAz workflow) SNAPSHOT_SIZING_BUDGET_SECONDS, since every
- * second of it comes before the first job, P0's hot-standby promotions included, is dispatched;
- * in a preview PREVIEW_SIZING_BUDGET_SECONDS. Lookups not started by then are skipped, and their
+ * Wall seconds this planning may spend on snapshot lookups (one per restoring job) when it makes
+ * the forecast with the plan: called by the evacuateAz workflow (runs recorded before the
+ * forecast moved after the first tier) SNAPSHOT_SIZING_BUDGET_SECONDS, since every second of it
+ * comes before the first job, P0's hot-standby promotions included, is dispatched; in a preview
+ * PREVIEW_SIZING_BUDGET_SECONDS. Lookups not started by then are skipped, and their
  * jobs' forecasts use the catalog's size and say so.
  */
 function sizingBudgetSeconds(): number {
@@ -59,6 +65,26 @@ function sizingBudgetSeconds(): number {
     caller = undefined; // called outside an activity: a preview
   }
   return caller === 'evacuateAz' ? SNAPSHOT_SIZING_BUDGET_SECONDS : PREVIEW_SIZING_BUDGET_SECONDS;
+}
+
+/**
+ * Wall seconds forecastPlan spends on snapshot lookups: it runs once the evacuation's first tier
+ * is dispatched, and the second tier (P1's cold-standby resumes, an RTO of minutes) waits for it,
+ * so it can size more jobs than planning at the trigger did before P0 was dispatched.
+ */
+const FORECAST_SIZING_BUDGET_SECONDS = 10;
+
+/** Options of planEvacuation. */
+export interface PlanOptions {
+  /**
+   * 'with-plan' (default: previews, evacuations recorded before the forecast moved): the plan is
+   * stored with its forecast (snapshot lookups, protection, RTO forecast). 'after-first-tier'
+   * (the evacuateAz workflow, patched 'forecast-after-first-tier'): stored without it
+   * (StoredPlan.pendingForecast) for forecastPlan to add once the first tier is dispatched, so
+   * that none of it comes before P0's hot-standby promotions. Every admission decision and every
+   * blocking finding is made and stored before anything acts either way.
+   */
+  forecast?: 'with-plan' | 'after-first-tier';
 }
 
 /** A retryable failure of a platform read (a 5xx, a 429, a timeout, an AZ not answering): worth another try. */
@@ -131,19 +157,153 @@ async function loadCatalog(deps: ActivityDeps, version: number | undefined): Pro
   return latest;
 }
 
+/** Snapshot lookups of one planning (findSnapshot in the target AZ's replica), LOOKUP_CONCURRENCY in flight. */
+interface SnapshotLookups {
+  /** The job's lookup, queued on first call; resolves undefined when it did not start while lookups were open. */
+  lookUp(job: FleetJob): Promise<SnapshotChoice | Error | undefined>;
+  /** From now on a queued lookup starts only for one of `jobs` (the plan's admitted restoring jobs). */
+  only(jobs: ReadonlySet<FleetJob>): void;
+  /** Every lookup queued so far, ended. */
+  settled(): Promise<unknown>;
+}
+
+/**
+ * Lookups of each job's newest restorable snapshot in `targetAz` whatever its age (findSnapshot
+ * with no RPO, as protection looks), as of `nowEpochSeconds`; a lookup starts only while `open()`.
+ * A failed lookup resolves to its error (a forecast never fails for one).
+ */
+function snapshotLookups(deps: ActivityDeps, targetAz: string, layout: Catalog['platform']['layout'], nowEpochSeconds: number, open: () => boolean): SnapshotLookups {
+  const limit = pLimit(LOOKUP_CONCURRENCY);
+  const lookups = new Map<FleetJob, Promise<SnapshotChoice | Error | undefined>>();
+  let wanted: ReadonlySet<FleetJob> | undefined;
+  return {
+    lookUp(job) {
+      let found = lookups.get(job);
+      if (!found) {
+        found = limit(async () => {
+          if (!open() || (wanted && !wanted.has(job))) return undefined;
+          try {
+            return await retryTransient(() => deps.objects.findSnapshot(targetAz, snapshotOwner(job), { layout, nowEpochSeconds }));
+          } catch (err) {
+            return err instanceof Error ? err : new Error(String(err));
+          }
+        });
+        lookups.set(job, found);
+      }
+      return found;
+    },
+    only(jobs) {
+      wanted = jobs;
+    },
+    settled: () => Promise.all(lookups.values()),
+  };
+}
+
+/** What the forecast reads besides the plan, started beside planning's platform reads (a rejection is handled where awaited). */
+interface ForecastReads {
+  /** The last protection pass's failed savepoints and refused copies, by job key. */
+  failures: ReturnType<typeof lastProtectionFailures>;
+  /** RTO samples of previous runs (activities/rto-samples.ts). */
+  history: ReturnType<typeof loadRtoHistory>;
+}
+
+/** `{ pace }` when there is one (a stored plan carries no undefined field). */
+const paceOf = (pace: EnginePace | undefined): { pace?: EnginePace } => (pace ? { pace } : {});
+
+function readForecastInputs(deps: ActivityDeps): ForecastReads {
+  const history = loadRtoHistory(deps.reports);
+  history.catch(() => undefined);
+  return { failures: lastProtectionFailures(deps), history };
+}
+
+/** Everything makeForecast needs: the plan just made, what it was made from, and the lookups (queued or not yet). */
+interface ForecastInput {
+  plan: Plan;
+  catalog: Catalog;
+  policy: TiersPolicy;
+  /** The source AZ's jobs in the catalog. */
+  inScope: FleetJob[];
+  sourceAz: string;
+  targetAz: string;
+  /** The trigger, epoch seconds: snapshot ages are judged at it. */
+  nowEpochSeconds: number;
+  /** Digests of the plan's jars found in the target AZ's jar cache while planning. */
+  jarsInCache: ReadonlySet<string>;
+  /** The lookup budget in force, wall seconds (named in a job's "not looked up"). */
+  sizingSeconds: number;
+  lookups: SnapshotLookups;
+  reads: ForecastReads;
+  /** The worker's pace over the plan's own work (domain/engine-pace.ts), read when the forecast is estimated; undefined: none. */
+  pace: () => EnginePace | undefined;
+}
+
+/**
+ * RPO now and predicted RTO of a plan (domain/plan-forecast.ts): each admitted restoring job's
+ * newest restorable snapshot in the target AZ's replica. Its age is the RPO an evacuation would
+ * pay now, and with the tier's protection policy it says whether the job is protected and why
+ * not (domain/protection.ts). Within the tier's RPO it is also the start step's choice, whose
+ * size the forecast uses. Neither ever stops a plan: a failed lookup leaves the job unprotected
+ * with the store's error and the catalog's size; one not started while the lookups were open is
+ * listed as not looked up. Heartbeats after the lookups.
+ */
+async function makeForecast(activity: Context, f: ForecastInput): Promise<PlanForecast> {
+  const { plan: result, policy, lookups } = f;
+  const byKey = new Map(f.inScope.map((j) => [jobKey(j), j]));
+  const snapshotState = new Map<string, StateSizeFact>();
+  const assessed: JobProtection[] = [];
+  const notLookedUp: string[] = [];
+  const protectionPolicy = policy.protection ?? NO_PROTECTION;
+  // The last protection pass's failed savepoints and refused copies: their reason joins the job's unprotected reason.
+  const failures = await f.reads.failures;
+  const restoring = result.admitted.filter((p) => p.strategy !== 'promote-standby');
+  lookups.only(new Set(restoring.map((p) => byKey.get(p.key)!)));
+  await Promise.all(restoring.map(async (p) => {
+    const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
+    const lookup = await lookups.lookUp(byKey.get(p.key)!);
+    if (lookup === undefined) {
+      snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${f.sizingSeconds} s on snapshot lookups` });
+      notLookedUp.push(p.key);
+      return;
+    }
+    const lastFailure = failures.get(p.key);
+    const job = { job: p.key, tier: p.tier, az: f.sourceAz, rpoSeconds, otherAzs: { [f.targetAz]: newestSnapshotOf(lookup) }, ...(lastFailure ? { lastFailure } : {}) };
+    assessed.push(assessProtection(job, protectionPolicy, f.catalog.platform, f.nowEpochSeconds));
+    if (lookup instanceof Error) snapshotState.set(p.key, { unread: `snapshot lookup failed: ${lookup.message}` });
+    else if (lookup.kind === 'none') snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: ${lookup.reason}` });
+    else if (lookup.ageSeconds > rpoSeconds) snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: the newest, ${lookup.snapshot.path}, is ${Math.round(lookup.ageSeconds)} s old, beyond the RPO of ${rpoSeconds} s` });
+    else if (lookup.snapshot.stateBytes === undefined) snapshotState.set(p.key, { unread: '_metadata not read' });
+    else snapshotState.set(p.key, { bytes: lookup.snapshot.stateBytes, snapshotPath: lookup.snapshot.path, ageSeconds: lookup.ageSeconds });
+  }));
+  // Lookups queued for jobs the plan did not admit end without a read.
+  await lookups.settled();
+  activity.heartbeat('snapshots looked up');
+  const planOrder = new Map(result.admitted.map((p, i) => [p.key, i]));
+  const inPlanOrder = (a: string, b: string): number => planOrder.get(a)! - planOrder.get(b)!;
+  const protection = { jobs: assessed.sort((a, b) => inPlanOrder(a.job, b.job)), notLookedUp: notLookedUp.sort(inPlanOrder) };
+  const history = await f.reads.history;
+  const rto = estimateRto({
+    plan: result, jobs: f.inScope, policy, rates: measuredRates(history.samples, undefined, history.runs), snapshotState, jarsInCache: f.jarsInCache, pace: f.pace(),
+    preemptedStateBytes: new Map(f.catalog.jobs.filter((j) => j.az === f.targetAz).map((j) => [jobKey(j), j.stateSizeBytes])),
+  });
+  activity.heartbeat('forecast made');
+  return { rto, protection, findings: [...unprotectedFindings(protection.jobs), ...predictedMissFindings(rto)] };
+}
+
 /** Build the planning activities over `deps`. */
 export function createPlanActivities(deps: ActivityDeps) {
   return {
     /**
-     * Plan an evacuation and store the plan under its id.
-     * @returns a summary small enough for a workflow payload
+     * Plan an evacuation and store the plan under its id: with its forecast, or without it for
+     * forecastPlan to add (`options.forecast`, PlanOptions). Every admission decision and blocking
+     * finding is in the stored plan either way.
+     * @returns a summary small enough for a workflow payload (`findings` counts the plan's findings as stored)
      * @throws non-retryable 'NoCatalog' without a catalog, 'StaleCatalog' in an emergency when the
      *   catalog is older than the tightest RPO in scope (unless `forceStaleCatalog`), 'InvalidPolicy'
      *   for a bad tiers.yaml or request; a platform read's failure: a non-retryable one (403, 422)
      *   at once, a transient one (5xx, 429, timeout) only once it has been retried until the
      *   planning deadline (planningRead; non-retryable then when the activity has a deadline)
      */
-    async planEvacuation(input: EvacuationInput): Promise<PlanSummary> {
+    async planEvacuation(input: EvacuationInput, options: PlanOptions = {}): Promise<PlanSummary> {
       const activity = Context.current();
       // The worker's CPU contention over this plan's own work scales the forecast's engine terms (domain/engine-pace.ts).
       const schedAtStart = readSched();
@@ -163,11 +323,10 @@ export function createPlanActivities(deps: ActivityDeps) {
       const target = azProfile(catalog, input.targetAz);
       const inScope = catalog.jobs.filter((j) => j.az === source.name);
       const limit = pLimit(LOOKUP_CONCURRENCY);
+      const forecastNow = (options.forecast ?? 'with-plan') === 'with-plan';
       // What the forecast and the protection assessment need besides the plan, read beside the
       // platform reads (a rejection is handled where it is awaited).
-      const failuresRead = lastProtectionFailures(deps);
-      const historyRead = loadRtoHistory(deps.reports);
-      historyRead.catch(() => undefined);
+      const forecastReads = forecastNow ? readForecastInputs(deps) : undefined;
       const capacity = planningRead(`capacity of ${target.name}`, () => deps.cluster.capacity(target.name), reads);
 
       // Standbys, jars and the target namespaces are independent reads: all at once, 32 in flight
@@ -243,42 +402,19 @@ export function createPlanActivities(deps: ActivityDeps) {
       activity.heartbeat('standbys, jars and target namespaces checked');
       const readsDoneAtMs = Date.now();
 
-      // RPO now and predicted RTO: each restoring job's newest restorable snapshot in the target
-      // AZ's replica, whatever its age (findSnapshot with no RPO, as protection looks). Its age is
-      // the RPO an evacuation would pay now, and with the tier's protection policy it says whether
-      // the job is protected and why not (domain/protection.ts). Within the tier's RPO it is also
-      // the start step's choice, whose size the forecast uses. Neither ever stops a plan: a failed
-      // lookup leaves the job unprotected with the store's error and the catalog's size; one not
-      // started within the budget is listed as not looked up. The lookups start once the platform
-      // reads are done (not to slow them) and go on while the renders do; the budget counts from
-      // then, and none starts once the plan is made and the budget spent.
+      // RPO now and predicted RTO (makeForecast): the lookups start once the platform reads are
+      // done (not to slow them) and go on while the renders do; the budget counts from then, and
+      // none starts once the plan is made and the budget spent. Made after the first tier is
+      // dispatched instead (forecastPlan), none of it comes before P0's hot-standby promotions.
       const nowEpochSeconds = (input.triggeredAtMs ?? Date.now()) / 1000;
       const sizingSeconds = sizingBudgetSeconds();
       const sizingEndsAt = readsDoneAtMs + sizingSeconds * 1000;
       let planMade = false;
-      const lookupsOpen = (): boolean => !planMade || Date.now() <= sizingEndsAt;
-      const lookupLimit = pLimit(LOOKUP_CONCURRENCY);
-      /** Once the plan is made: the jobs whose lookups are still wanted (admitted and restoring). */
-      let wanted: Set<FleetJob> | undefined = undefined;
-      const lookups = new Map<FleetJob, Promise<SnapshotChoice | Error | undefined>>();
-      /** The job's lookup, queued on first call; undefined when it did not start before lookups closed. */
-      const lookUp = (job: FleetJob): Promise<SnapshotChoice | Error | undefined> => {
-        let found = lookups.get(job);
-        if (!found) {
-          found = lookupLimit(async () => {
-            if (!lookupsOpen() || (wanted && !wanted.has(job))) return undefined;
-            try {
-              return await retryTransient(() => deps.objects.findSnapshot(target.name, snapshotOwner(job), { layout: catalog.platform.layout, nowEpochSeconds }));
-            } catch (err) {
-              return err instanceof Error ? err : new Error(String(err));
-            }
-          });
-          lookups.set(job, found);
-        }
-        return found;
-      };
-      // Queued now in admission order, so they run while the rest of the manifests are rendered.
-      for (const job of likely.restoring) void lookUp(job);
+      const lookups = snapshotLookups(deps, target.name, catalog.platform.layout, nowEpochSeconds, () => !planMade || Date.now() <= sizingEndsAt);
+      // Queued now in admission order, so they run while the rest of the manifests are rendered;
+      // except P3's, queued once the plan has admitted them (a P3 job never preempts: at the
+      // 5,000-job bench 1,207 of 1,208 did not fit).
+      if (forecastNow) for (const job of likely.restoring) if (job.tier !== 'P3') void lookups.lookUp(job);
 
       await checkingManifests;
 
@@ -297,60 +433,69 @@ export function createPlanActivities(deps: ActivityDeps) {
         planMade = true;
       }
       activity.heartbeat('manifests rendered and checked, plan made');
-      const byKey = new Map(inScope.map((j) => [jobKey(j), j]));
-      const snapshotState = new Map<string, StateSizeFact>();
-      const assessed: JobProtection[] = [];
-      const notLookedUp: string[] = [];
-      const protectionPolicy = policy.protection ?? NO_PROTECTION;
-      // The last protection pass's failed savepoints and refused copies: their reason joins the job's unprotected reason.
-      const failures = await failuresRead;
-      const restoring = result.admitted.filter((p) => p.strategy !== 'promote-standby');
-      wanted = new Set(restoring.map((p) => byKey.get(p.key)!));
-      await Promise.all(restoring.map(async (p) => {
-        const rpoSeconds = policy.tiers[p.tier].rpoSeconds;
-        const lookup = await lookUp(byKey.get(p.key)!);
-        if (lookup === undefined) {
-          snapshotState.set(p.key, { unread: `not looked up: planning spends at most ${sizingSeconds} s on snapshot lookups` });
-          notLookedUp.push(p.key);
-          return;
-        }
-        const lastFailure = failures.get(p.key);
-        const job = { job: p.key, tier: p.tier, az: source.name, rpoSeconds, otherAzs: { [target.name]: newestSnapshotOf(lookup) }, ...(lastFailure ? { lastFailure } : {}) };
-        assessed.push(assessProtection(job, protectionPolicy, catalog.platform, nowEpochSeconds));
-        if (lookup instanceof Error) snapshotState.set(p.key, { unread: `snapshot lookup failed: ${lookup.message}` });
-        else if (lookup.kind === 'none') snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: ${lookup.reason}` });
-        else if (lookup.ageSeconds > rpoSeconds) snapshotState.set(p.key, { unread: `no restorable snapshot within the RPO: the newest, ${lookup.snapshot.path}, is ${Math.round(lookup.ageSeconds)} s old, beyond the RPO of ${rpoSeconds} s` });
-        else if (lookup.snapshot.stateBytes === undefined) snapshotState.set(p.key, { unread: '_metadata not read' });
-        else snapshotState.set(p.key, { bytes: lookup.snapshot.stateBytes, snapshotPath: lookup.snapshot.path, ageSeconds: lookup.ageSeconds });
-      }));
-      // Lookups queued for jobs the plan did not admit end without a read.
-      await Promise.all(lookups.values());
-      activity.heartbeat('snapshots looked up');
-      const planOrder = new Map(result.admitted.map((p, i) => [p.key, i]));
-      const inPlanOrder = (a: string, b: string): number => planOrder.get(a)! - planOrder.get(b)!;
-      result.protection = { jobs: assessed.sort((a, b) => inPlanOrder(a.job, b.job)), notLookedUp: notLookedUp.sort(inPlanOrder) };
-      result.findings.push(...unprotectedFindings(result.protection.jobs));
-      const history = await historyRead;
-      result.rto = estimateRto({ plan: result, jobs: inScope, policy, rates: measuredRates(history.samples, undefined, history.runs), snapshotState, jarsInCache, pace: enginePaceSince(schedAtStart),
-        preemptedStateBytes: new Map(catalog.jobs.filter((j) => j.az === target.name).map((j) => [jobKey(j), j.stateSizeBytes])) });
-      result.findings.push(...predictedMissFindings(result.rto));
-      if (stale && input.mode === 'emergency') {
-        result.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
+      let forecast: PlanForecast | undefined;
+      if (forecastReads) {
+        forecast = await makeForecast(activity, {
+          plan: result, catalog, policy, inScope, sourceAz: source.name, targetAz: target.name, nowEpochSeconds, jarsInCache, sizingSeconds, lookups, reads: forecastReads,
+          pace: () => enginePaceSince(schedAtStart),
+        });
       }
-      activity.heartbeat('forecast made');
-      await deps.evacuations.putPlan(recordsKey(input), { request: input, policy, plan: result });
-      deps.metrics?.recordFindings(result.findings);
-      deps.metrics?.recordForecast(result.rto);
-      deps.metrics?.recordProtection(result.protection.jobs);
-      activityLog({ evacuationId: input.evacuationId }).info('plan stored', { admitted: result.admitted.length, notAdmitted: result.notAdmitted.length, blockingFindings: result.findings.filter((f) => f.blocking).length });
+      const stored: StoredPlan = forecast
+        ? { request: input, policy, plan: planWithForecast(result, forecast) }
+        : { request: input, policy, plan: result, pendingForecast: { jarsInCache: [...jarsInCache], ...paceOf(enginePaceSince(schedAtStart)) } };
+      if (stale && input.mode === 'emergency') {
+        stored.plan.findings.push({ job: `catalog v${catalog.version}`, code: 'catalog-stale', blocking: false, message: `evacuating from a stale catalog, forced by ${input.requestedBy ?? 'the request'}: ${stale.message}` });
+      }
+      await deps.evacuations.putPlan(recordsKey(input), stored);
+      deps.metrics?.recordFindings(stored.plan.findings);
+      if (forecast) {
+        deps.metrics?.recordForecast(forecast.rto);
+        deps.metrics?.recordProtection(forecast.protection.jobs);
+      }
+      activityLog({ evacuationId: input.evacuationId }).info('plan stored', { admitted: result.admitted.length, notAdmitted: result.notAdmitted.length, blockingFindings: result.findings.filter((f) => f.blocking).length, forecast: forecastNow ? 'made' : 'after the first tier' });
 
       const tiers = summarizePlan(result).map((row) => ({ tier: row.tier, jobs: row.admitted, cores: row.cores, memoryMiB: row.memoryMiB }));
       return {
         catalogVersion: catalog.version, catalogTakenAt: catalog.takenAt, policy, tiers,
         notAdmitted: result.notAdmitted.length, preemptions: result.preemptions.length,
         jars: result.jars.length, jarBytes: result.jars.reduce((n, j) => n + j.sizeBytes, 0),
-        blockingFindings: result.findings.filter((f) => f.blocking).length, findings: result.findings.length,
+        blockingFindings: stored.plan.findings.filter((f) => f.blocking).length, findings: stored.plan.findings.length,
       };
+    },
+
+    /**
+     * Make and store the forecast of a plan stored without it (planEvacuation with forecast
+     * 'after-first-tier': StoredPlan.pendingForecast): each admitted restoring job's snapshot
+     * lookup for RPO now, its protection and the RTO forecast (makeForecast), the lookups within
+     * FORECAST_SIZING_BUDGET_SECONDS of this activity's start. Stored apart (putForecast); every
+     * later getPlan returns the plan with it. Idempotent: a plan that has its forecast is left as is.
+     * @returns how many findings the plan has with its forecast
+     * @throws the store's failures (retryable ones retried by Temporal); non-retryable 'UnknownJob'
+     *   when the plan's catalog no longer names its AZs
+     */
+    async forecastPlan(evacuationId: string): Promise<{ findings: number }> {
+      const activity = Context.current();
+      const stored = await deps.evacuations.getPlan(evacuationId);
+      if (!stored.pendingForecast) return { findings: stored.plan.findings.length };
+      const { plan: planned, policy, request } = stored;
+      const catalog = await deps.catalogs.get(planned.catalogVersion);
+      const source = azProfile(catalog, planned.sourceAz);
+      const target = azProfile(catalog, planned.targetAz);
+      const nowEpochSeconds = (request.triggeredAtMs ?? Date.now()) / 1000;
+      const sizingEndsAt = Date.now() + FORECAST_SIZING_BUDGET_SECONDS * 1000;
+      const forecast = await makeForecast(activity, {
+        plan: planned, catalog, policy, inScope: catalog.jobs.filter((j) => j.az === source.name), sourceAz: source.name, targetAz: target.name,
+        nowEpochSeconds, jarsInCache: new Set(stored.pendingForecast.jarsInCache), sizingSeconds: FORECAST_SIZING_BUDGET_SECONDS, pace: () => stored.pendingForecast?.pace,
+        lookups: snapshotLookups(deps, target.name, catalog.platform.layout, nowEpochSeconds, () => Date.now() <= sizingEndsAt),
+        reads: readForecastInputs(deps),
+      });
+      await deps.evacuations.putForecast(evacuationId, forecast);
+      const merged = withForecast(stored, forecast);
+      deps.metrics?.recordFindings(merged.plan.findings);
+      deps.metrics?.recordForecast(forecast.rto);
+      deps.metrics?.recordProtection(forecast.protection.jobs);
+      activityLog({ evacuationId: request.evacuationId }).info('forecast stored', { predictedMisses: forecast.rto.jobs.filter((j) => j.misses).length, notLookedUp: forecast.protection.notLookedUp.length });
+      return { findings: merged.plan.findings.length };
     },
 
     /**

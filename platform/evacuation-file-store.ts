@@ -1,5 +1,6 @@
 /**
- * EvacuationStore on a directory: `<dir>/<evacuationId>/plan.json` and
+ * EvacuationStore on a directory: `<dir>/<evacuationId>/plan.json`, its forecast when made
+ * after it `<dir>/<evacuationId>/forecast.json` (domain/plan-forecast.ts), and
  * `<dir>/<evacuationId>/outcomes-<batch>.json` (one file per recorded batch; a later
  * record of a job replaces an earlier one when listed), and `<dir>/<evacuationId>/fences/<key>.json`
  * (one file per fenced-pending source copy). Plans are cached in memory,
@@ -9,6 +10,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { FenceRecord, JobOutcome } from '../domain/evacuation.js';
+import { withForecast, type PlanForecast } from '../domain/plan-forecast.js';
+import { withStoredForecast } from './stored-forecast.js';
 import type { EvacuationStore, StoredPlan } from './ports.js';
 import { readJson, writeJsonAtomic } from './json-files.js';
 
@@ -28,11 +31,21 @@ export class FileEvacuationStore implements EvacuationStore {
   }
 
   async getPlan(evacuationId: string): Promise<StoredPlan> {
-    const hit = this.plans.get(evacuationId);
-    if (hit) return hit;
-    const plan = await readJson<StoredPlan>(join(this.evacDir(evacuationId), 'plan.json'), `plan of evacuation ${evacuationId}`);
-    this.plans.set(evacuationId, plan);
-    return plan;
+    let plan = this.plans.get(evacuationId);
+    if (!plan) {
+      plan = await readJson<StoredPlan>(join(this.evacDir(evacuationId), 'plan.json'), `plan of evacuation ${evacuationId}`);
+      this.plans.set(evacuationId, plan);
+    }
+    // Waiting for its forecast: looked for at every read until found (another process may store it).
+    const read = await withStoredForecast(plan, () => readJson<PlanForecast>(join(this.evacDir(evacuationId), 'forecast.json'), `forecast of evacuation ${evacuationId}`));
+    if (read !== plan) this.plans.set(evacuationId, read);
+    return read;
+  }
+
+  async putForecast(evacuationId: string, forecast: PlanForecast): Promise<void> {
+    await writeJsonAtomic(join(this.evacDir(evacuationId), 'forecast.json'), forecast);
+    const cached = this.plans.get(evacuationId);
+    if (cached?.pendingForecast) this.plans.set(evacuationId, withForecast(cached, forecast));
   }
 
   async putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void> {

@@ -26,6 +26,8 @@ import type { JobProtection, SavepointFormat } from '../domain/protection.js';
 import type { TierRpoNow } from '../domain/rpo-now.js';
 import type { SnapshotOwner } from '../domain/snapshot-owner.js';
 import type { EvacuationInput, FenceRecord, JobOutcome } from '../domain/evacuation.js';
+import type { PlanForecast } from '../domain/plan-forecast.js';
+import type { EnginePace } from '../domain/engine-pace.js';
 import type { EvacuationReport } from '../domain/report.js';
 import type { NamespaceCheck, ObjectRef } from '../domain/target-readiness.js';
 import type { RestoreEvidence } from '../domain/restore-verdict.js';
@@ -349,6 +351,17 @@ export interface StoredPlan {
   request: EvacuationInput;
   policy: TiersPolicy;
   plan: Plan;
+  /**
+   * Present while the plan waits for its forecast (Plan.rto, Plan.protection: domain/plan-forecast.ts),
+   * made after the first tier is dispatched: what the forecast needs from planning's reads.
+   * getPlan drops it once the forecast is stored and merged in.
+   */
+  pendingForecast?: {
+    /** Digests (`sha256:…`) of the plan's jars found in the target AZ's jar cache while planning. */
+    jarsInCache: string[];
+    /** The worker's pace over planning's own work (domain/engine-pace.ts); absent where it could not be read. */
+    pace?: EnginePace;
+  };
 }
 
 /**
@@ -359,8 +372,17 @@ export interface StoredPlan {
 export interface EvacuationStore {
   /** Store the plan of an evacuation with its request and policy (idempotent: same id, same plan). */
   putPlan(evacuationId: string, stored: StoredPlan): Promise<void>;
-  /** The stored plan; throws PlatformError('not-found') when absent. */
+  /**
+   * The stored plan; throws PlatformError('not-found') when absent. A plan stored with
+   * `pendingForecast` comes with its forecast merged in (domain/plan-forecast.ts withForecast)
+   * once putForecast has stored it, also when this process read the plan before.
+   */
   getPlan(evacuationId: string): Promise<StoredPlan>;
+  /**
+   * Store the forecast of a plan stored with `pendingForecast`, under its own key (records are
+   * written once; idempotent: same id, same forecast).
+   */
+  putForecast(evacuationId: string, forecast: PlanForecast): Promise<void>;
   /** Record outcomes; a later record for the same job key replaces the earlier one. */
   putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void>;
   /** All recorded outcomes, one per job key. */

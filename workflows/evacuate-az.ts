@@ -1,7 +1,8 @@
 /**
  * evacuateAz: plan → preload jars (in the background) → preempt P3 → tiers in admission
- * order → report. One workflow per evacuation, with a deterministic id
- * (evacuationIdFor) so two presses of the button join one run.
+ * order, the plan's forecast made once the first has dispatched its jobs → report. One
+ * workflow per evacuation, with a deterministic id (evacuationIdFor) so two presses of the
+ * button join one run.
  *
  * Shape for 5,000 jobs (docs/design.md#temporal-limits): this workflow has four tier children; each tier
  * child windows its per-job children; payloads carry job keys and counts only.
@@ -80,6 +81,9 @@ function planningOptions(deadlineSeconds: number): ActivityOptions {
     retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: Number.POSITIVE_INFINITY },
   };
 }
+
+/** Patch id: the plan's forecast is made by forecastPlan once the first tier is started (activities/plan.ts PlanOptions). */
+export const FORECAST_AFTER_FIRST_TIER = 'forecast-after-first-tier';
 
 /** Jars per preload activity call, at least: progress is visible between calls. */
 const PRELOAD_CHUNK = 16;
@@ -221,7 +225,14 @@ async function evacuate(request: EvacuationInput & PlanningDeadlineOption, held:
   if (holds?.refusal) throw ApplicationFailure.create({ type: 'AzBusy', message: holds.refusal, nonRetryable: true });
   if (holds && holds.overridden.length > 0) progress.runsBeside = holds.overridden.map((h) => `${h.kind} ${h.workflowId} (${h.sourceAz} → ${h.targetAz})`);
 
-  const plan = await planning.planEvacuation.executeWithOptions({ summary: `plan ${evacuationSummary(input)}`, ...(planningDeadline !== undefined ? planningOptions(planningDeadline) : {}) }, [input]);
+  // The plan's forecast (snapshot lookups for RPO now, the RTO forecast: informational, never
+  // blocking) is made once the first tier is dispatched, not before P0's hot-standby promotions.
+  // patched: runs recorded before plan with their forecast, as they did.
+  const forecastLater = patched(FORECAST_AFTER_FIRST_TIER);
+  const plan = await planning.planEvacuation.executeWithOptions(
+    { summary: `plan ${evacuationSummary(input)}`, ...(planningDeadline !== undefined ? planningOptions(planningDeadline) : {}) },
+    forecastLater ? [input, { forecast: 'after-first-tier' }] : [input],
+  );
   progress.plan = plan;
   log.info('planned', { evacuationId: input.evacuationId, mode: input.mode, sourceAz: input.sourceAz, targetAz: input.targetAz, jobs: plan.tiers.reduce((n, t) => n + t.jobs, 0), jars: plan.jars, preemptions: plan.preemptions });
   // Guarantee 2: source copies that cannot be suspended now are fenced when their AZ answers again.
@@ -257,8 +268,13 @@ async function evacuate(request: EvacuationInput & PlanningDeadlineOption, held:
 
   const results: Promise<unknown>[] = [];
   const tierFailures: Partial<Record<Tier, string>> = {};
+  /** The forecast, started once the first tier has dispatched its jobs; every later tier starts after it ends. */
+  let forecasting: Promise<void> | undefined;
   for (const tp of progress.tiers) {
     if (tp.planned === 0) { tp.state = 'done'; continue; }
+    // A failed forecast does not stop the evacuation: its jobs start with the deadlines of a
+    // plan without one (domain/startup-deadline.ts), and the report has no forecast.
+    if (forecasting) await forecasting;
     if (plan.policy.tiers[tp.tier].strategy !== 'promote-standby') await preempting;
     const aborted = progress.phase === 'aborted';
     const paused = progress.paused;
@@ -299,8 +315,17 @@ async function evacuate(request: EvacuationInput & PlanningDeadlineOption, held:
     // Strict order unless a lower tier may borrow the slots this tier leaves idle once it
     // has dispatched everything: no lower-tier job ever takes a slot a higher one waits for.
     await condition(() => tp.state === 'done' || (plan.policy.borrowIdleSlots && dispatched.has(tier)));
+    // The first tier has dispatched its jobs: now the forecast, before the next tier starts.
+    if (forecastLater && !forecasting) {
+      forecasting = planning.forecastPlan.executeWithOptions({ summary: `forecast RPO now and RTO of ${evacuationSummary(input)}` }, [records]).then(({ findings }) => {
+        progress.plan = { ...plan, findings };
+      }, (err: unknown) => {
+        log.warn('forecast failed: the later tiers start without it', { evacuationId: input.evacuationId, error: messageOf(err) });
+      });
+    }
   }
   await Promise.all(results);
+  if (forecasting) await forecasting;
   await preloading;
   await preempting;
 

@@ -9,7 +9,7 @@
  *   in memory and replayed, oldest first, as soon as it answers again. No replica answering →
  *   PlatformError('unavailable', retryable): the activity retries.
  * - Records never change after they are written, except reports (a retried activity rewrites
- *   the same content): catalogs by version, plans per run, outcome batches named by their
+ *   the same content): catalogs by version, plans and their forecasts per run (forecastPlan stores one only for a plan without it), outcome batches named by their
  *   content, fence records with their version (state, time) in the key. So two writers never
  *   overwrite each other (no read-modify-write) and replicas cannot disagree about a key's body.
  * - Read: list or get from every replica that answers; newest version wins (the greatest
@@ -21,6 +21,7 @@
  * Key layout under `<prefix>` in each bucket:
  *   catalogs/<16-digit (10^15 − version)>.json      newest first in a listing (S3 lists keys in ascending UTF-8 order)
  *   runs/<enc recordsKey>/plan.json
+ *   runs/<enc recordsKey>/forecast.json             a plan's forecast made after it (domain/plan-forecast.ts)
  *   runs/<enc recordsKey>/outcomes/<first endedAtMs>-<digest>.json   one immutable object per recorded batch
  *   runs/<enc recordsKey>/fences/<enc job key>/<0 pending|1 done>-<15-digit ms>.json
  *   reports/<enc name>
@@ -31,6 +32,8 @@ import { hostname } from 'node:os';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { fenceStateRank, type FenceRecord, type JobOutcome } from '../../domain/evacuation.js';
 import type { Catalog } from '../../domain/types.js';
+import { withForecast, type PlanForecast } from '../../domain/plan-forecast.js';
+import { withStoredForecast } from '../stored-forecast.js';
 import { PlatformError } from '../errors.js';
 import type { CatalogStore, EvacuationStore, ReportStore, StoredPlan } from '../ports.js';
 import { classifyS3Error, withS3Retry, type S3RetryPolicy } from './errors.js';
@@ -116,6 +119,7 @@ export class ReplicatedStateStore {
   readonly evacuations: EvacuationStore = {
     putPlan: (id, stored) => this.putPlan(id, stored),
     getPlan: (id) => this.getPlan(id),
+    putForecast: (id, forecast) => this.putForecast(id, forecast),
     putOutcomes: (id, outcomes) => this.putOutcomes(id, outcomes),
     listOutcomes: (id) => this.listOutcomes(id),
     putFence: (id, fence) => this.putFence(id, fence),
@@ -153,7 +157,19 @@ export class ReplicatedStateStore {
   }
 
   private async getPlan(evacuationId: string): Promise<StoredPlan> {
-    return this.readParsed<StoredPlan>(`${this.runPrefix(evacuationId)}plan.json`, `plan of evacuation ${evacuationId}`);
+    const key = `${this.runPrefix(evacuationId)}plan.json`;
+    const plan = await this.readParsed<StoredPlan>(key, `plan of evacuation ${evacuationId}`);
+    // Waiting for its forecast: looked for at every read until found (another host may store it).
+    const read = await withStoredForecast(plan, async () => JSON.parse(await this.readAny(`${this.runPrefix(evacuationId)}forecast.json`, `forecast of evacuation ${evacuationId}`)) as PlanForecast);
+    if (read !== plan) this.parsed.set(key, read);
+    return read;
+  }
+
+  private async putForecast(evacuationId: string, forecast: PlanForecast): Promise<void> {
+    await this.write(`${this.runPrefix(evacuationId)}forecast.json`, JSON.stringify(forecast), `forecast of ${evacuationId}`);
+    const key = `${this.runPrefix(evacuationId)}plan.json`;
+    const cached = this.parsed.get(key) as StoredPlan | undefined;
+    if (cached?.pendingForecast) this.parsed.set(key, withForecast(cached, forecast));
   }
 
   private async putOutcomes(evacuationId: string, outcomes: JobOutcome[]): Promise<void> {

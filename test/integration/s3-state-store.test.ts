@@ -14,6 +14,7 @@ import type { FenceRecord, JobOutcome } from '../../domain/evacuation.js';
 import type { Catalog } from '../../domain/types.js';
 import { PlatformError } from '../../platform/errors.js';
 import type { StoredPlan } from '../../platform/ports.js';
+import type { PlanForecast } from '../../domain/plan-forecast.js';
 import { ReplicatedStateStore, type StateReplica } from '../../platform/s3/replicated-state-store.js';
 import { buildStateStores } from '../../platform/state-stores.js';
 import { startFaultProxy, type FaultProxy } from '../setup/fault-proxy.js';
@@ -90,6 +91,18 @@ describe('replicated S3 state store on versitygw', () => {
       await expect(r.evacuations.getPlan('e@other')).rejects.toMatchObject({ code: 'not-found' });
       expect(await r.evacuations.listOutcomes('e@other')).toEqual([]);
     }
+  });
+
+  it('merges a plan\'s forecast stored after it into every later read, also on a host that read the plan before', async () => {
+    const planner = store([a, b], 'forecast/');
+    const otherHost = store([a, b], 'forecast/');
+    const plan = { request: { evacuationId: 'e' }, policy: {}, plan: { admitted: [], findings: [{ job: 'ns/x', code: 'no-standby', blocking: false, message: 'm' }] }, pendingForecast: { jarsInCache: ['sha256:1'] } } as unknown as StoredPlan;
+    await planner.evacuations.putPlan('e@r1', plan);
+    expect(await otherHost.evacuations.getPlan('e@r1')).toEqual(plan); // read (and cached) before the forecast exists
+    const forecast = { rto: { jobs: [] }, protection: { jobs: [], notLookedUp: [] }, findings: [{ job: 'ns/x', code: 'unprotected', blocking: false, message: 'u' }] } as unknown as PlanForecast;
+    await planner.evacuations.putForecast('e@r1', forecast);
+    const merged = { request: plan.request, policy: plan.policy, plan: { ...plan.plan, rto: forecast.rto, protection: forecast.protection, findings: [...plan.plan.findings, ...forecast.findings] } };
+    for (const s3 of [planner, otherHost, store([b], 'forecast/')]) expect(await s3.evacuations.getPlan('e@r1')).toEqual(merged);
   });
 
   it('reads a record one replica lacks from the other, and the newest catalog of either', async () => {

@@ -161,6 +161,27 @@ describe('evacuateAz: az-a (down) → az-b, 500-job fleet', () => {
     }
   });
 
+  it('makes the plan\'s forecast after the first tier has dispatched its jobs and before the next tier starts; the stored plan and the report have it', async () => {
+    const marks = historyMarks(await h.history(id));
+    const order = stored.policy.admissionOrder.filter((t) => stored.plan.admitted.some((p) => p.tier === t));
+    const activity = (name: string) => marks.filter((m) => m.kind === 'activity-scheduled' && m.name === name).map((m) => m.eventId);
+    const [plan] = activity('planEvacuation');
+    const forecasts = activity('forecastPlan');
+    expect(forecasts).toHaveLength(1);
+    const firstTier = marks.find((m) => m.kind === 'child-initiated' && m.workflowId === tierWorkflowId(id, order[0]!))!.eventId;
+    const secondTier = marks.find((m) => m.kind === 'child-initiated' && m.workflowId === tierWorkflowId(id, order[1]!))!.eventId;
+    // P0's promotions are dispatched on a plan without its forecast, the next tier's jobs on one with it.
+    expect(plan).toBeLessThan(firstTier);
+    expect(forecasts[0]).toBeGreaterThan(firstTier);
+    expect(forecasts[0]).toBeLessThan(secondTier);
+    expect(stored.pendingForecast).toBeUndefined();
+    const restoring = stored.plan.admitted.filter((p) => p.strategy !== 'promote-standby').map((p) => p.key).sort();
+    expect(stored.plan.rto?.jobs.map((j) => j.key).sort()).toEqual(stored.plan.admitted.map((p) => p.key).sort());
+    expect([...(stored.plan.protection?.jobs.map((j) => j.job) ?? []), ...(stored.plan.protection?.notLookedUp ?? [])].sort()).toEqual(restoring);
+    // The report is written from the plan with its forecast: every admitted job has its prediction.
+    expect(report.jobs.filter((j) => j.predicted !== undefined)).toHaveLength(stored.plan.admitted.length);
+  });
+
   it('suspends exactly the P3 jobs the plan preempts', () => {
     expect(suspendedP3Before).toEqual([]);
     expect(stored.plan.preemptions.length).toBeGreaterThan(0);
