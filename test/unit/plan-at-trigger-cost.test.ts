@@ -15,6 +15,7 @@ import { createPlanActivities, type PlanOptions } from '../../activities/plan.js
 import type { ActivityDeps } from '../../activities/deps.js';
 import type { EvacuationInput } from '../../domain/evacuation.js';
 import { planEvacuation } from '../../domain/planner.js';
+import { withForecast, type PlanForecast } from '../../domain/plan-forecast.js';
 import { jobKey, type FleetJob, type FlinkDeploymentManifest } from '../../domain/types.js';
 import type { EvacuationStore, StoredPlan } from '../../platform/ports.js';
 import { FileEvacuationStore } from '../../platform/evacuation-file-store.js';
@@ -155,6 +156,26 @@ describe('planning at the trigger with the forecast after the first tier', () =>
     const lookupsBefore = run.calls.filter((c) => c.startsWith('lookup ')).length;
     await atTrigger().run(activities.forecastPlan, records);
     expect(run.calls.filter((c) => c.startsWith('lookup '))).toHaveLength(lookupsBefore);
+  });
+});
+
+describe('withForecast: a forecast only adds to a plan that waits for it', () => {
+  const plan = planEvacuation({ catalog: catalog([job('a')]), tiers: tiersPolicy(), sourceAz: 'az-a', targetAz: 'az-b', targetFree: { cores: 10, memoryMiB: 100_000 }, nowEpochSeconds: 0 });
+  const forecast = (blocking: boolean): PlanForecast => ({
+    rto: { jobs: [] } as unknown as PlanForecast['rto'], protection: { jobs: [], notLookedUp: [] },
+    findings: [{ job: 'streaming/a', code: 'unprotected', blocking, message: 'no snapshot' }],
+  });
+
+  it('merges into a waiting plan: its admissions kept, the findings appended, no longer waiting', () => {
+    const merged = withForecast({ plan, pendingForecast: { jarsInCache: [] } }, forecast(false));
+    expect(merged.pendingForecast).toBeUndefined();
+    expect(merged.plan.admitted).toEqual(plan.admitted);
+    expect(merged.plan.findings).toEqual([...plan.findings, forecast(false).findings[0]]);
+  });
+
+  it('refuses a plan that does not wait for one, and a blocking finding (admissions are decided before anything acts)', () => {
+    expect(() => withForecast({ plan }, forecast(false))).toThrow(/not waiting for a forecast/);
+    expect(() => withForecast({ plan, pendingForecast: { jarsInCache: [] } }, forecast(true))).toThrow(/cannot add blocking findings .*: unprotected streaming\/a/);
   });
 });
 
