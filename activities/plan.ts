@@ -67,12 +67,6 @@ function sizingBudgetSeconds(): number {
   return caller === 'evacuateAz' ? SNAPSHOT_SIZING_BUDGET_SECONDS : PREVIEW_SIZING_BUDGET_SECONDS;
 }
 
-/**
- * Wall seconds forecastPlan spends on snapshot lookups: it runs once the evacuation's first tier
- * is dispatched, and the second tier (P1's cold-standby resumes, an RTO of minutes) waits for it,
- * so it can size more jobs than planning at the trigger did before P0 was dispatched.
- */
-const FORECAST_SIZING_BUDGET_SECONDS = 10;
 
 /** Options of planEvacuation. */
 export interface PlanOptions {
@@ -467,7 +461,9 @@ export function createPlanActivities(deps: ActivityDeps) {
      * Make and store the forecast of a plan stored without it (planEvacuation with forecast
      * 'after-first-tier': StoredPlan.pendingForecast): each admitted restoring job's snapshot
      * lookup for RPO now, its protection and the RTO forecast (makeForecast), the lookups within
-     * FORECAST_SIZING_BUDGET_SECONDS of this activity's start. Stored apart (putForecast); every
+     * SNAPSHOT_SIZING_BUDGET_SECONDS of this activity's start (the evacuation's second tier waits
+     * for this activity, so every second of lookups is a second more of its RTO, as it was of
+     * P0's when planning at the trigger made them). Stored apart (putForecast); every
      * later getPlan returns the plan with it. Idempotent: a plan that has its forecast is left as is.
      * @returns how many findings the plan has with its forecast
      * @throws the store's failures (retryable ones retried by Temporal); non-retryable 'UnknownJob'
@@ -482,10 +478,10 @@ export function createPlanActivities(deps: ActivityDeps) {
       const source = azProfile(catalog, planned.sourceAz);
       const target = azProfile(catalog, planned.targetAz);
       const nowEpochSeconds = (request.triggeredAtMs ?? Date.now()) / 1000;
-      const sizingEndsAt = Date.now() + FORECAST_SIZING_BUDGET_SECONDS * 1000;
+      const sizingEndsAt = Date.now() + SNAPSHOT_SIZING_BUDGET_SECONDS * 1000;
       const forecast = await makeForecast(activity, {
         plan: planned, catalog, policy, inScope: catalog.jobs.filter((j) => j.az === source.name), sourceAz: source.name, targetAz: target.name,
-        nowEpochSeconds, jarsInCache: new Set(stored.pendingForecast.jarsInCache), sizingSeconds: FORECAST_SIZING_BUDGET_SECONDS, pace: () => stored.pendingForecast?.pace,
+        nowEpochSeconds, jarsInCache: new Set(stored.pendingForecast.jarsInCache), sizingSeconds: SNAPSHOT_SIZING_BUDGET_SECONDS, pace: () => stored.pendingForecast?.pace,
         lookups: snapshotLookups(deps, target.name, catalog.platform.layout, nowEpochSeconds, () => Date.now() <= sizingEndsAt),
         reads: readForecastInputs(deps),
       });

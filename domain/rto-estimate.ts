@@ -7,11 +7,13 @@
  *   dispatch wait + start step + queue + start-up + jar fetch + restore + first checkpoint
  * - dispatch wait: when the job's start burst goes out. The engine's own time first
  *   (RtoRates.engine, wall seconds × the time scale): the first tier's first dispatch comes
- *   `firstDispatchSeconds` + one snapshot lookup per restoring job at `lookupsPerSecond` after
- *   the trigger (AZ holds, planning, tier and shard start). Tiers in admission order; a tier's jobs go
- *   into `maxConcurrency` slots in plan order, each slot taking the next job when its previous
- *   one is predicted done; the next tier starts `tierStartSeconds` after the previous one has
- *   dispatched its last job (`borrowIdleSlots`) or finished (strict).
+ *   `firstDispatchSeconds` after the trigger (AZ holds, planning, tier and shard start). Tiers in
+ *   admission order; a tier's jobs go into `maxConcurrency` slots in plan order, each slot taking
+ *   the next job when its previous one is predicted done; the next tier starts `tierStartSeconds`
+ *   after the previous one has dispatched its last job (`borrowIdleSlots`) or finished (strict),
+ *   and the second tier also after the plan's forecast (activities/plan.ts forecastPlan, made
+ *   then): one snapshot lookup per restoring job at `lookupsPerSecond`, at most
+ *   SNAPSHOT_SIZING_BUDGET_SECONDS.
  * - start step: the engine's steps before the apply (snapshot choice, config, jars, fence),
  *   at most START_STEP_LOOKUPS_AT_ONCE at once sharing the worker, the others waiting in
  *   dispatch order (the worker's lookup queue): N ≤ that many steps at once each progress at
@@ -162,16 +164,23 @@ export interface RtoRunSample {
   fastestStartStepSeconds: number;
   /** The worker's pace its plan measured (EnginePace.factor, domain/engine-pace.ts); absent in samples of runs that did not measure it. */
   pace?: number;
+  /**
+   * The run's snapshot lookups came once its first tier had dispatched (forecastPlan), so they
+   * are in its first `tierStartSeconds`, not in `firstDispatchSeconds`; absent in samples of
+   * runs that looked up before the first dispatch.
+   */
+  lookupsAfterFirstTier?: true;
 }
 
 /** Run samples kept across runs (newest last). */
 export const MAX_RTO_RUNS = 20;
 
 /**
- * Wall seconds planning at the trigger spends at most on snapshot lookups for RPO now and the
- * forecast (activities/plan.ts; a preview may spend longer): lookups not started by then are
- * skipped, so the engine's time before the first dispatch, P0's promotions included, is bounded
- * by it too. Measured on the demo (1,000 jobs, load ~10): the lookups ran ~36/s and, with a
+ * Wall seconds an evacuation's forecast spends at most on snapshot lookups for RPO now and the
+ * RTO forecast (activities/plan.ts forecastPlan, once the first tier has dispatched its jobs;
+ * before the change 'forecast-after-first-tier', planning at the trigger; a preview may spend
+ * longer): lookups not started by then are skipped, so the second tier's start, which waits for
+ * the forecast, is delayed by at most this much. Measured on the demo (1,000 jobs, load ~10): the lookups ran ~36/s and, with a
  * 20 s budget, took 10.2 of the 11.5 wall s from trigger to first dispatch.
  */
 export const SNAPSHOT_SIZING_BUDGET_SECONDS = 2;
@@ -295,9 +304,9 @@ export function estimateRto(input: EstimateInput): RtoForecast {
 
   // The engine's own time, wall seconds onto the platform's clock (× the time scale).
   const lookups = input.plan.admitted.filter((p) => p.strategy !== 'promote-standby').length;
-  const firstDispatch = engine
-    ? (engine.firstDispatchSeconds + (engine.lookupsPerSecond > 0 ? Math.min(lookups / engine.lookupsPerSecond, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0)) * scale
-    : 0;
+  const firstDispatch = engine ? engine.firstDispatchSeconds * scale : 0;
+  // The forecast's lookups run once the first tier has dispatched; the second tier waits for them.
+  const forecastLookups = engine && engine.lookupsPerSecond > 0 ? Math.min(lookups / engine.lookupsPerSecond, SNAPSHOT_SIZING_BUDGET_SECONDS) * scale : 0;
   const tierStart = engine ? engine.tierStartSeconds * scale : 0;
   const stepCap = engine && engine.startStepSeconds > 0 ? 1 / (engine.startStepSeconds * scale) : Infinity;
   const stepTotal = engine && engine.startStepsPerSecond > 0 ? engine.startStepsPerSecond / scale : Infinity;
@@ -433,7 +442,7 @@ export function estimateRto(input: EstimateInput): RtoForecast {
   /** Tier `idx` may start dispatching at `at` (a later tier after the engine starts it). */
   const activate = (idx: number, at: number): void => {
     const t = tiers[idx];
-    if (t && t.activeAt === undefined) t.activeAt = idx === 0 ? at : at + tierStart;
+    if (t && t.activeAt === undefined) t.activeAt = idx === 0 ? at : at + tierStart + (idx === 1 ? forecastLookups : 0);
   };
   activate(0, firstDispatch);
   let now = 0;
@@ -623,15 +632,17 @@ export function runSampleOf(report: Pick<EvacuationReport, 'jobs'>, admissionOrd
     tierStartSeconds, startSteps: steps.length, startStepBusySeconds: round2(busy),
     fastestStartStepSeconds: steps.length > 0 ? round2(Math.min(...steps.map(([a, b]) => b - a))) : 0,
     ...(pace !== undefined && Number.isFinite(pace) && pace >= 1 ? { pace } : {}),
+    lookupsAfterFirstTier: true,
   };
 }
 
 /**
  * The engine's overhead measured over previous runs (each falling back to `defaults` where the
- * runs say nothing about it). Planning's lookups: in each run, the first dispatch beyond the
+ * runs say nothing about it). The forecast's lookups: in each run, the first dispatch (runs
+ * that looked up before it) or the second tier's start (`lookupsAfterFirstTier`) beyond the
  * default fixed part is lookup time (at most the sizing budget), so that run's lookup rate is
  * its lookups / that time and its fixed part what is left; the medians of both over the runs.
- * Tier start = the median of every later tier's start; start steps per second = the median
+ * Tier start = the median of every later tier's start, the lookup time taken out; start steps per second = the median
  * over runs of steps / busy seconds (runs with at least 10 steps); one alone = the fastest step
  * seen in any run. When every run recorded its pace (RtoRunSample.pace), each run's seconds are
  * first divided (and its rates multiplied) by max(1, its pace / `reference`), bringing them to
@@ -646,12 +657,22 @@ export function measuredEngine(runs: readonly RtoRunSample[], defaults: RtoEngin
   const slower = (r: RtoRunSample): number => (atReferencePace ? Math.max(1, r.pace! / reference) : 1);
   const planning = ok.map((r) => {
     const k = slower(r);
-    const lookupSeconds = Math.min(Math.max(0, r.firstDispatchSeconds - defaults.firstDispatchSeconds * k), SNAPSHOT_SIZING_BUDGET_SECONDS);
+    const starts = Array.isArray(r.tierStartSeconds) ? r.tierStartSeconds : [];
+    // Where the run's lookup time is: in its second tier's start, or before its first dispatch.
+    const after = r.lookupsAfterFirstTier === true;
+    const withLookups = after ? starts[0] : r.firstDispatchSeconds;
+    const fixedPart = after ? defaults.tierStartSeconds : defaults.firstDispatchSeconds;
+    const lookupSeconds = withLookups === undefined ? 0 : Math.min(Math.max(0, withLookups - fixedPart * k), SNAPSHOT_SIZING_BUDGET_SECONDS);
     const rate = r.lookups > 0 && lookupSeconds > 0 ? r.lookups / lookupSeconds : undefined;
-    return { rate: rate !== undefined ? rate * k : undefined, fixed: (r.firstDispatchSeconds - (rate ? Math.min(r.lookups / rate, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0)) / k };
+    const spent = rate ? Math.min(r.lookups / rate, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0;
+    return {
+      rate: rate !== undefined ? rate * k : undefined,
+      fixed: (r.firstDispatchSeconds - (after ? 0 : spent)) / k,
+      tierStarts: starts.map((v, i) => (after && i === 0 ? v - spent : v) / k),
+    };
   });
   const rates = planning.flatMap((p) => (p.rate !== undefined ? [p.rate] : []));
-  const tierStarts = ok.flatMap((r) => (Array.isArray(r.tierStartSeconds) ? r.tierStartSeconds.map((v) => v / slower(r)) : [])).filter((v) => Number.isFinite(v) && v >= 0);
+  const tierStarts = planning.flatMap((p) => p.tierStarts).filter((v) => Number.isFinite(v) && v >= 0);
   const busy = ok.filter((r) => r.startSteps >= 10 && r.startStepBusySeconds > 0);
   const stepped = ok.filter((r) => r.startSteps > 0 && r.fastestStartStepSeconds > 0);
   return {
