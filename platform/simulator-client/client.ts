@@ -15,7 +15,7 @@
  * shipments, fleet loads, AZ down); calls beyond them queue in the client. Every
  * waitForRunning of the client rides one batched long-poll (./wait-batches.ts), so thousands
  * of concurrent waits hold one or two connections and leave the rest to the calls
- * (test/integration/simulator-connections.test.ts). Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
+ * (test/integration/simulator.test.ts, "holds … concurrent waits of one client on at most 2 connections"). Timestamps from the simulator are wall epoch seconds; `timeoutSeconds` are wall seconds.
  */
 import { PlatformError } from '../errors.js';
 import type { ApplyResult, ArtifactPlace, ClusterPort, DeploymentEvent, DeploymentStatus, FaultInjectionPort, FleetSource, ObjectStorePort, RunningStatus, SavepointPort, SavepointProgress, SavepointTrigger, ShippedSavepoint, SnapshotShippingPort, UpgradeMode, WaitProgress } from '../ports.js';
