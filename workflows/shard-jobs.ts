@@ -34,6 +34,7 @@ import {
 import type { createActivities } from '../activities/index.js';
 import { recordsKey, stopsWithSavepoint, type BurstScope, type JobOutcome, type JobTask, type ShardInput, type StartingJob, type TierCounts } from '../domain/evacuation.js';
 import { continueAsNewAfterEvents, historyFull } from '../domain/history-budget.js';
+import { shardProgressEveryMs } from '../domain/shard-progress-rate.js';
 import { DEFAULT_HEARTBEAT_TIMEOUTS, type HeartbeatTimeouts } from '../domain/types.js';
 import { shardProgressSignal, tierControlSignal, tierCountsQuery } from './messages.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -76,7 +77,7 @@ const watching = (seconds: number, startupTimeoutSeconds: number, hb: HeartbeatT
 
 /** Job keys loaded per activity call. */
 const PAGE = 500;
-/** Longest gap between progress signals to the tier workflow, ms. */
+/** Gap between routine progress signals to the tier workflow in runs before SHARD_PROGRESS_SPREAD, ms. */
 const REPORT_EVERY_MS = 2000;
 /** Most jobs in one start burst (its result stays far below Temporal's 2 MB payload limit). */
 const BURST_MAX = 50;
@@ -91,6 +92,12 @@ const WATCH_GROUP = 10;
 
 /** Patch of the shard that watches its jobs in groups of WATCH_GROUP: histories without its marker replay one watcher per burst. */
 export const SHARD_WATCH_GROUPS = 'shard-watch-groups';
+
+/**
+ * Patch of the shard whose routine progress signals are spaced by its tier's shard count
+ * (domain/shard-progress-rate.ts); histories without its marker replay a signal every REPORT_EVERY_MS.
+ */
+export const SHARD_PROGRESS_SPREAD = 'shard-progress-spread';
 
 /** `jobs` in groups of WATCH_GROUP, in order (one group of all of them in runs before SHARD_WATCH_GROUPS). */
 const watchGroups = <T>(jobs: T[]): T[][] => jobs.length === 0 ? [] : !patched(SHARD_WATCH_GROUPS) ? [jobs] : Array.from({ length: Math.ceil(jobs.length / WATCH_GROUP) }, (_, i) => jobs.slice(i * WATCH_GROUP, (i + 1) * WATCH_GROUP));
@@ -178,7 +185,7 @@ export async function runShard(input: ShardInput): Promise<TierCounts> {
     const settledAll = (): boolean => state.counts.running === 0 && state.cursor >= state.jobs;
     const progress = new ProgressReporter(async (final) => {
       if (parentHandle) await parentHandle.signal(shardProgressSignal, { shard: state.shard, counts: { ...state.counts }, dispatched: allDispatched(), done: final && settledAll() });
-    }, REPORT_EVERY_MS, allDispatched);
+    }, patched(SHARD_PROGRESS_SPREAD) ? shardProgressEveryMs(state.shards) : REPORT_EVERY_MS, allDispatched);
 
     const settle = (settled: JobOutcome): void => {
       const o = { ...settled, workflowId };

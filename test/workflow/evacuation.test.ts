@@ -13,6 +13,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../../client/search-attributes.js';
 import { recordsKey, shardWorkflowId, tierWorkflowId, type EvacuationResult } from '../../domain/evacuation.js';
 import { ACTION_ANNOTATIONS } from '../../domain/fence.js';
 import type { EvacuationReport, JobReport } from '../../domain/report.js';
+import { MIN_SHARD_PROGRESS_EVERY_MS, shardProgressEveryMs } from '../../domain/shard-progress-rate.js';
 import { TIERS, jobKey, type Tier } from '../../domain/types.js';
 import type { StoredPlan } from '../../platform/ports.js';
 import type { SimulatedDeployment } from '../../simulator/control-client.js';
@@ -30,6 +31,8 @@ const WINDOWS: Partial<Record<Tier, number>> = { P1: 5, P2: 20, P3: 10 };
 const JOB_EVENTS_PER_JOB_BOUND = 10;
 /** History events after which tiers and shards continue as new in the scoped case: the smallest budget allowed. */
 const SMALL_HISTORY_BUDGET = 20;
+/** Server event times of two signals are ms-rounded: allow this much, ms. */
+const SIGNAL_CLOCK_SKEW_MS = 5;
 /** Report times are rounded to 10 ms and job start times are workflow-task times: allow this much skew, seconds. */
 const START_TOLERANCE_SECONDS = 1;
 
@@ -208,6 +211,31 @@ describe('evacuateAz: az-a (down) → az-b, 500-job fleet', () => {
       expect(named, tier).toEqual(dispatched);
     }
     expect((await h.temporal.workflow.count(`AzEvacRun = '${id}' AND AzEvacKind = 'job'`)).count).toBe(0);
+  });
+
+  it('spaces each shard\'s routine progress signals to its tier by the tier\'s shard count (a big tier hears about one a second)', async () => {
+    /** Routine gaps seen in tiers of more than 2 shards (spaced wider than the 2 s floor). */
+    let wideGaps = 0;
+    for (const tier of TIERS) {
+      const marks = (await historiesOfAllRuns(h.temporal, tierWorkflowId(id, tier))).flatMap(historyMarks);
+      const shards = new Set(marks.filter((m) => m.kind === 'child-initiated').map((m) => m.workflowId)).size;
+      if (shards === 0) continue;
+      expect(marks.filter((m) => m.kind === 'child-initiated').map((m) => m.workflowId)).toContain(shardWorkflowId(id, tier, shards - 1));
+      const everyMs = shardProgressEveryMs(shards);
+      type Progress = { shard: number; dispatched: boolean; done: boolean };
+      const signals = marks.flatMap((m) => (m.kind === 'signal' && m.name === 'shardProgress' ? [{ atMs: m.atMs, ...(m.input as Progress) }] : []));
+      for (let k = 0; k < shards; k++) {
+        const own = signals.filter((s) => s.shard === k);
+        for (let i = 1; i < own.length; i++) {
+          // Urgent (all dispatched) and final signals go at once; routine ones wait everyMs after the one before.
+          if (own[i]!.done || own[i]!.dispatched !== own[i - 1]!.dispatched) continue;
+          if (everyMs > MIN_SHARD_PROGRESS_EVERY_MS) wideGaps++;
+          expect(own[i]!.atMs - own[i - 1]!.atMs, `${tier} shard ${k}/${shards}: signal ${i}`).toBeGreaterThanOrEqual(everyMs - SIGNAL_CLOCK_SKEW_MS);
+        }
+      }
+    }
+    // Proof the check could fail (signals every 2 s would): routine signals seen in a tier spaced wider than the floor.
+    expect(wideGaps, 'routine progress signals in tiers of more than 2 shards').toBeGreaterThan(0);
   });
 
   it(`writes at most ${JOB_EVENTS_PER_JOB_BOUND} history events per moved job in the workflows that run jobs`, async () => {
