@@ -1,17 +1,19 @@
 /**
  * The lower bound (bench/lower-bound.ts) against schedules run on the simulator itself
- * (in-process, manual clock, 1 s steps): a perfect orchestrator that dispatches each tier's
- * jobs in a given order as soon as its window and the tier rules allow, with zero cost, and
- * counts a job done when it is RUNNING, restored and has completed a checkpoint after the restore. Every
+ * (bench/perfect-schedule.ts: in-process, manual clock, 1 s steps): a perfect orchestrator that
+ * dispatches each tier's jobs in a given order as soon as its window and the tier rules allow,
+ * with zero cost, and counts a job done when it is RUNNING, restored and has completed a
+ * checkpoint after the restore. Every
  * dispatch order of small fleets is enumerated: the bound must not exceed the best of them,
  * and must meet a single job's time and a window-1 chain's within the step size.
  */
 import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
-import type { FleetJob, Plan, Tier, TiersPolicy } from '../../domain/types.js';
+import { perfectSchedule } from '../../bench/perfect-schedule.js';
+import type { Catalog, FleetJob, Plan, Tier, TiersPolicy } from '../../domain/types.js';
 import { DEFAULT_MODEL, type PlatformModel } from '../../simulator/latency-model.js';
 import { catalog, tiersPolicy } from './fixtures/fleet.js';
-import { fleetJob, manifest, simWith } from './fixtures/sim-platform.js';
+import { fleetJob, NO_TRAPS, platformFleet, simWith } from './fixtures/sim-platform.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -31,38 +33,25 @@ function planOf(jobs: FleetJob[]): Plan {
 }
 
 /**
- * Model seconds (whole steps) until every job is RUNNING and restored in az-b when a zero-cost
- * orchestrator dispatches `order` (job names per tier) under `policy`'s windows and tier rules.
+ * The catalog of `jobs` as a catalog sync records it after the load: with each job's Flink job
+ * id in az-a (the perfect schedule's snapshot choice looks up the job's own ids only).
  */
-function simulate(jobs: FleetJob[], order: Partial<Record<Tier, string[]>>, policy: TiersPolicy, model: PlatformModel): number {
-  const { sim, advance } = simWith(jobs, { cores: 10_000, model });
-  const savepoint = new Map(jobs.map((j) => [j.name, sim.listSnapshots('az-b', j).find((s) => s.kind === 'savepoint' && s.hasMetadata && s.referencedFilesPresent)!.path]));
-  const done = (name: string): boolean => {
-    const r = sim.cluster('az-b').resources.get(`ns/${name}`);
-    // RUNNING, restored, and a checkpoint completed after the restore (what the engine waits for).
-    return r?.run?.phase === 'running' && r.status.jobStatus?.state === 'RUNNING' && r.status.jobStatus.completedCheckpoints > 0;
-  };
-  const tiers = policy.admissionOrder.filter((t) => (order[t] ?? []).length > 0);
-  const queue = new Map(tiers.map((t) => [t, [...order[t]!]]));
-  const inFlight = new Map(tiers.map((t) => [t, [] as string[]]));
-  for (let t = 0; t < 5000; t++) {
-    for (const [i, tier] of tiers.entries()) {
-      const previous = tiers[i - 1];
-      const open = previous === undefined || (policy.borrowIdleSlots ? queue.get(previous)!.length === 0 : queue.get(previous)!.length === 0 && inFlight.get(previous)!.length === 0);
-      if (!open) break;
-      const flying = inFlight.get(tier)!.filter((n) => !done(n));
-      inFlight.set(tier, flying);
-      const waiting = queue.get(tier)!;
-      while (flying.length < policy.tiers[tier].maxConcurrency && waiting.length > 0) {
-        const name = waiting.shift()!;
-        sim.apply('az-b', manifest('az-b', name, { initialSavepointPath: savepoint.get(name) }));
-        flying.push(name);
-      }
-    }
-    if (jobs.every((j) => done(j.name))) return t;
-    advance(1);
-  }
-  throw new Error('the simulated schedule did not finish within 5000 s');
+function catalogOf(jobs: FleetJob[]): Catalog {
+  const { sim } = simWith(jobs, { cores: 10_000 });
+  return catalog(jobs.map((j) => ({ ...j, jobIds: [sim.getDeployment('az-a', j.namespace, j.name)!.jobId!] })));
+}
+
+/**
+ * Model seconds (whole steps) until every job is RUNNING and restored in az-b when a zero-cost
+ * orchestrator dispatches `order` (job names per tier) under `policy`'s windows and tier rules
+ * (bench/perfect-schedule.ts on a plan admitting the jobs in that order).
+ */
+async function simulate(jobs: FleetJob[], order: Partial<Record<Tier, string[]>>, policy: TiersPolicy, model: PlatformModel): Promise<number> {
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const plan = planOf(policy.admissionOrder.flatMap((t) => (order[t] ?? []).map((n) => byName.get(n)!)));
+  const perfect = await perfectSchedule({ plan, catalog: catalogOf(jobs), policy, preload: false, seed: 7, model, fleet: platformFleet(jobs, { cores: 10_000 }), loadOptions: NO_TRAPS });
+  expect(perfect.running).toBe(jobs.length);
+  return perfect.seconds;
 }
 
 function permutations<T>(items: T[]): T[][] {
@@ -75,11 +64,11 @@ function bound(jobs: FleetJob[], policy: TiersPolicy, model: PlatformModel): num
 }
 
 describe('lowerBound', () => {
-  it('is tight for one job alone: the simulator takes the bound, rounded up to its 1 s step', () => {
+  it('is tight for one job alone: the simulator takes the bound, rounded up to its 1 s step', async () => {
     const jobs = [jobOf('solo', 'P2', 10)];
     const policy = tiersPolicy();
     const b = bound(jobs, policy, DEFAULT_MODEL);
-    const simulated = simulate(jobs, { P2: ['solo'] }, policy, DEFAULT_MODEL);
+    const simulated = await simulate(jobs, { P2: ['solo'] }, policy, DEFAULT_MODEL);
     expect(simulated - b).toBeGreaterThanOrEqual(0);
     expect(simulated - b).toBeLessThan(1);
   });
@@ -90,23 +79,23 @@ describe('lowerBound', () => {
     expect(at(120) - at(0)).toBeCloseTo(60, 6);
   });
 
-  it('is tight for a window of one: jobs one after another take the sum of their paths', () => {
+  it('is tight for a window of one: jobs one after another take the sum of their paths', async () => {
     const jobs = [jobOf('a', 'P2', 1), jobOf('b', 'P2', 8), jobOf('c', 'P2', 30)];
     const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 1 } } });
     const b = bound(jobs, policy, DEFAULT_MODEL);
-    const simulated = simulate(jobs, { P2: ['a', 'b', 'c'] }, policy, DEFAULT_MODEL);
+    const simulated = await simulate(jobs, { P2: ['a', 'b', 'c'] }, policy, DEFAULT_MODEL);
     expect(simulated - b).toBeGreaterThanOrEqual(0);
     expect(simulated - b).toBeLessThan(jobs.length);
   });
 
-  it('never exceeds the best of every dispatch order on small fleets with shared resources, windows and tiers (brute force)', () => {
+  it('never exceeds the best of every dispatch order on small fleets with shared resources, windows and tiers (brute force)', async () => {
     const jobs = [jobOf('p1-a', 'P1', 40), jobOf('p1-b', 'P1', 5), jobOf('p2-a', 'P2', 2), jobOf('p2-b', 'P2', 25), jobOf('p2-c', 'P2', 12)];
     for (const borrowIdleSlots of [true, false]) {
       const policy = tiersPolicy({ borrowIdleSlots, tiers: { P1: { maxConcurrency: 1 }, P2: { maxConcurrency: 2 } } });
       const b = bound(jobs, policy, TIGHT);
       let best = Infinity;
       for (const p1 of permutations(['p1-a', 'p1-b'])) {
-        for (const p2 of permutations(['p2-a', 'p2-b', 'p2-c'])) best = Math.min(best, simulate(jobs, { P1: p1, P2: p2 }, policy, TIGHT));
+        for (const p2 of permutations(['p2-a', 'p2-b', 'p2-c'])) best = Math.min(best, await simulate(jobs, { P1: p1, P2: p2 }, policy, TIGHT));
       }
       expect(b, `borrowIdleSlots ${borrowIdleSlots}`).toBeLessThanOrEqual(best);
       // Not a trivial bound: within a third of the best schedule here.
@@ -114,7 +103,7 @@ describe('lowerBound', () => {
     }
   });
 
-  it('charges the shared object store: many big restores at once are bound by its bandwidth, not by one restore', () => {
+  it('charges the shared object store: many big restores at once are bound by its bandwidth, not by one restore', async () => {
     const jobs = Array.from({ length: 6 }, (_, i) => jobOf(`big-${i}`, 'P2', 60));
     const policy = tiersPolicy();
     const b = bound(jobs, policy, TIGHT);
@@ -122,7 +111,7 @@ describe('lowerBound', () => {
     // 360 GiB through 1 GiB/s: at least 360 s of reading after the first job is RUNNING,
     // where one job alone reads 60 GiB in 123 s and checkpoints at the next 60 s trigger (180 s).
     expect(b).toBeGreaterThan(alone + 150);
-    expect(b).toBeLessThanOrEqual(simulate(jobs, { P2: jobs.map((j) => j.name) }, policy, TIGHT));
+    expect(b).toBeLessThanOrEqual(await simulate(jobs, { P2: jobs.map((j) => j.name) }, policy, TIGHT));
   });
 
   it('hot-standby promotions cost nothing; a plan of promotions only is bound by 0', () => {
