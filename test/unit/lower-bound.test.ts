@@ -3,99 +3,54 @@
  * (bench/perfect-schedule.ts: in-process, manual clock, 1 s steps): a perfect orchestrator that
  * dispatches each tier's jobs in a given order as soon as its window and the tier rules allow,
  * with zero cost, and counts a job done when it is RUNNING, restored and has completed a
- * checkpoint after the restore. Every
- * dispatch order of small fleets is enumerated: the bound must not exceed the best of them,
- * and must meet a single job's time and a window-1 chain's within the step size.
+ * checkpoint after the restore. Every dispatch order of small fleets is enumerated: the bound
+ * must not exceed the best of them, and must meet a single job's time and a window-1 chain's
+ * within the step size.
  */
 import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
-import { perfectSchedule } from '../../bench/perfect-schedule.js';
-import type { Catalog, FleetJob, Plan, Tier, TiersPolicy } from '../../domain/types.js';
+import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { DEFAULT_MODEL, type PlatformModel } from '../../simulator/latency-model.js';
 import { catalog, tiersPolicy } from './fixtures/fleet.js';
-import { fleetJob, NO_TRAPS, platformFleet, simWith } from './fixtures/sim-platform.js';
-
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
-/** Tighter shared resources, so a few jobs already queue on each of them. */
-const TIGHT: PlatformModel = { ...DEFAULT_MODEL, reconcileParallelism: 2, objectStoreReadBytesPerSecond: 1 * GiB, repositoryBytesPerSecond: 40 * MiB, registryBytesPerSecond: 300 * MiB };
-
-function jobOf(name: string, tier: Tier, stateGiB: number): FleetJob {
-  return { ...fleetJob('az-a', name, stateGiB * GiB), tier };
-}
-
-function planOf(jobs: FleetJob[]): Plan {
-  return {
-    sourceAz: 'az-a', targetAz: 'az-b', catalogVersion: 1, notAdmitted: [], preemptions: [], findings: [], jars: [],
-    capacityBefore: { cores: 0, memoryMiB: 0 }, capacityAfter: { cores: 0, memoryMiB: 0 },
-    admitted: jobs.map((j) => ({ key: `ns/${j.name}`, name: j.name, namespace: 'ns', tier: j.tier, catalogTier: j.tier, strategy: j.tier === 'P1' ? 'resume-standby' : 'redeploy', cores: 5, memoryMiB: 10240, jarDigests: [] })),
-  } as Plan;
-}
-
-/**
- * The catalog of `jobs` as a catalog sync records it after the load: with each job's Flink job
- * id in az-a (the perfect schedule's snapshot choice looks up the job's own ids only).
- */
-function catalogOf(jobs: FleetJob[]): Catalog {
-  const { sim } = simWith(jobs, { cores: 10_000 });
-  return catalog(jobs.map((j) => ({ ...j, jobIds: [sim.getDeployment('az-a', j.namespace, j.name)!.jobId!] })));
-}
-
-/**
- * Model seconds (whole steps) until every job is RUNNING and restored in az-b when a zero-cost
- * orchestrator dispatches `order` (job names per tier) under `policy`'s windows and tier rules
- * (bench/perfect-schedule.ts on a plan admitting the jobs in that order).
- */
-async function simulate(jobs: FleetJob[], order: Partial<Record<Tier, string[]>>, policy: TiersPolicy, model: PlatformModel): Promise<number> {
-  const byName = new Map(jobs.map((j) => [j.name, j]));
-  const plan = planOf(policy.admissionOrder.flatMap((t) => (order[t] ?? []).map((n) => byName.get(n)!)));
-  const perfect = await perfectSchedule({ plan, catalog: catalogOf(jobs), policy, preload: false, seed: 7, model, fleet: platformFleet(jobs, { cores: 10_000 }), loadOptions: NO_TRAPS });
-  expect(perfect.running).toBe(jobs.length);
-  return perfect.seconds;
-}
-
-function permutations<T>(items: T[]): T[][] {
-  if (items.length <= 1) return [items];
-  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
-}
+import { permutations, planAdmitting, scheduleInOrder, tieredJob, TIGHT } from './fixtures/sim-platform.js';
 
 function bound(jobs: FleetJob[], policy: TiersPolicy, model: PlatformModel): number {
-  return lowerBound({ plan: planOf(jobs), catalog: catalog(jobs), policy, preload: false, seed: 7, model }).seconds;
+  return lowerBound({ plan: planAdmitting(jobs), catalog: catalog(jobs), policy, preload: false, seed: 7, model }).seconds;
 }
 
 describe('lowerBound', () => {
   it('is tight for one job alone: the simulator takes the bound, rounded up to its 1 s step', async () => {
-    const jobs = [jobOf('solo', 'P2', 10)];
+    const jobs = [tieredJob('solo', 'P2', 10)];
     const policy = tiersPolicy();
     const b = bound(jobs, policy, DEFAULT_MODEL);
-    const simulated = await simulate(jobs, { P2: ['solo'] }, policy, DEFAULT_MODEL);
+    const simulated = (await scheduleInOrder(jobs, { P2: ['solo'] }, policy, DEFAULT_MODEL)).seconds;
     expect(simulated - b).toBeGreaterThanOrEqual(0);
     expect(simulated - b).toBeLessThan(1);
   });
 
   it('waits for the first checkpoint after the restore: a checkpoint interval floor of 120 s instead of the job\'s 60 s adds 60 s to a short restore', () => {
-    const jobs = [jobOf('solo', 'P2', 10)];
-    const at = (floor: number): number => lowerBound({ plan: planOf(jobs), catalog: catalog(jobs), policy: tiersPolicy(), preload: false, seed: 7, minCheckpointIntervalSeconds: floor }).seconds;
+    const jobs = [tieredJob('solo', 'P2', 10)];
+    const at = (floor: number): number => lowerBound({ plan: planAdmitting(jobs), catalog: catalog(jobs), policy: tiersPolicy(), preload: false, seed: 7, minCheckpointIntervalSeconds: floor }).seconds;
     expect(at(120) - at(0)).toBeCloseTo(60, 6);
   });
 
   it('is tight for a window of one: jobs one after another take the sum of their paths', async () => {
-    const jobs = [jobOf('a', 'P2', 1), jobOf('b', 'P2', 8), jobOf('c', 'P2', 30)];
+    const jobs = [tieredJob('a', 'P2', 1), tieredJob('b', 'P2', 8), tieredJob('c', 'P2', 30)];
     const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 1 } } });
     const b = bound(jobs, policy, DEFAULT_MODEL);
-    const simulated = await simulate(jobs, { P2: ['a', 'b', 'c'] }, policy, DEFAULT_MODEL);
+    const simulated = (await scheduleInOrder(jobs, { P2: ['a', 'b', 'c'] }, policy, DEFAULT_MODEL)).seconds;
     expect(simulated - b).toBeGreaterThanOrEqual(0);
     expect(simulated - b).toBeLessThan(jobs.length);
   });
 
   it('never exceeds the best of every dispatch order on small fleets with shared resources, windows and tiers (brute force)', async () => {
-    const jobs = [jobOf('p1-a', 'P1', 40), jobOf('p1-b', 'P1', 5), jobOf('p2-a', 'P2', 2), jobOf('p2-b', 'P2', 25), jobOf('p2-c', 'P2', 12)];
+    const jobs = [tieredJob('p1-a', 'P1', 40), tieredJob('p1-b', 'P1', 5), tieredJob('p2-a', 'P2', 2), tieredJob('p2-b', 'P2', 25), tieredJob('p2-c', 'P2', 12)];
     for (const borrowIdleSlots of [true, false]) {
       const policy = tiersPolicy({ borrowIdleSlots, tiers: { P1: { maxConcurrency: 1 }, P2: { maxConcurrency: 2 } } });
       const b = bound(jobs, policy, TIGHT);
       let best = Infinity;
       for (const p1 of permutations(['p1-a', 'p1-b'])) {
-        for (const p2 of permutations(['p2-a', 'p2-b', 'p2-c'])) best = Math.min(best, await simulate(jobs, { P1: p1, P2: p2 }, policy, TIGHT));
+        for (const p2 of permutations(['p2-a', 'p2-b', 'p2-c'])) best = Math.min(best, (await scheduleInOrder(jobs, { P1: p1, P2: p2 }, policy, TIGHT)).seconds);
       }
       expect(b, `borrowIdleSlots ${borrowIdleSlots}`).toBeLessThanOrEqual(best);
       // Not a trivial bound: within a third of the best schedule here.
@@ -104,25 +59,25 @@ describe('lowerBound', () => {
   });
 
   it('charges the shared object store: many big restores at once are bound by its bandwidth, not by one restore', async () => {
-    const jobs = Array.from({ length: 6 }, (_, i) => jobOf(`big-${i}`, 'P2', 60));
+    const jobs = Array.from({ length: 6 }, (_, i) => tieredJob(`big-${i}`, 'P2', 60));
     const policy = tiersPolicy();
     const b = bound(jobs, policy, TIGHT);
     const alone = bound(jobs.slice(0, 1), policy, TIGHT);
     // 360 GiB through 1 GiB/s: at least 360 s of reading after the first job is RUNNING,
     // where one job alone reads 60 GiB in 123 s and checkpoints at the next 60 s trigger (180 s).
     expect(b).toBeGreaterThan(alone + 150);
-    expect(b).toBeLessThanOrEqual(await simulate(jobs, { P2: jobs.map((j) => j.name) }, policy, TIGHT));
+    expect(b).toBeLessThanOrEqual((await scheduleInOrder(jobs, { P2: jobs.map((j) => j.name) }, policy, TIGHT)).seconds);
   });
 
   it('hot-standby promotions cost nothing; a plan of promotions only is bound by 0', () => {
-    const jobs = [jobOf('hot', 'P0', 10)];
-    const plan = planOf(jobs);
+    const jobs = [tieredJob('hot', 'P0', 10)];
+    const plan = planAdmitting(jobs);
     plan.admitted[0] = { ...plan.admitted[0]!, strategy: 'promote-standby' };
     expect(lowerBound({ plan, catalog: catalog(jobs), policy: tiersPolicy(), preload: true, seed: 7 })).toEqual({ seconds: 0, p0Seconds: 0, tiers: { P0: 0 } });
   });
 
   it('names an admitted job missing from the catalog', () => {
-    const plan = planOf([jobOf('ghost', 'P2', 1)]);
+    const plan = planAdmitting([tieredJob('ghost', 'P2', 1)]);
     expect(() => lowerBound({ plan, catalog: catalog([]), policy: tiersPolicy(), preload: true, seed: 7 })).toThrow(/admitted job ns\/ghost is not in the catalog's az-a/);
   });
 });
