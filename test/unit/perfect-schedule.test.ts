@@ -1,0 +1,91 @@
+/**
+ * The perfect schedule (bench/perfect-schedule.ts), the achievable side of the lower bound: on
+ * small fleets it never beats the bound, overall or per tier; it dispatches in the plan's
+ * order under the tier rules; and on a bench-like generated fleet (preemptions, a hot-standby
+ * promotion, a cold-standby resume, jar preload) it brings every admitted job up.
+ */
+import { describe, expect, it } from 'vitest';
+import { lowerBound } from '../../bench/lower-bound.js';
+import { perfectSchedule } from '../../bench/perfect-schedule.js';
+import { planEvacuation } from '../../domain/planner.js';
+import type { Catalog, FleetJob, TiersPolicy } from '../../domain/types.js';
+import { loadExampleTemplates } from '../../simulator/example-manifests.js';
+import { generateFleet } from '../../simulator/fleet-generator.js';
+import { loadFleet } from '../../simulator/fleet-loader.js';
+import { DEFAULT_MODEL } from '../../simulator/latency-model.js';
+import { Simulator } from '../../simulator/simulator.js';
+import { catalog, tiersPolicy } from './fixtures/fleet.js';
+import { permutations, planAdmitting, scheduleInOrder, tieredJob, TIGHT } from './fixtures/sim-platform.js';
+
+describe('perfectSchedule', () => {
+  it('never beats the lower bound on small fleets, overall and per tier, with either tier rule', async () => {
+    const fleets: FleetJob[][] = [
+      [tieredJob('p0', 'P0', 3), tieredJob('p1', 'P1', 20), tieredJob('p2-a', 'P2', 1), tieredJob('p2-b', 'P2', 60)],
+      [tieredJob('p1-a', 'P1', 40), tieredJob('p1-b', 'P1', 5), tieredJob('p2-a', 'P2', 2), tieredJob('p2-b', 'P2', 25), tieredJob('p2-c', 'P2', 12), tieredJob('p3', 'P3', 8)],
+    ];
+    for (const jobs of fleets) {
+      for (const borrowIdleSlots of [true, false]) {
+        const policy = tiersPolicy({ borrowIdleSlots, tiers: { P1: { maxConcurrency: 1 }, P2: { maxConcurrency: 2 } } });
+        const order = Object.fromEntries(policy.admissionOrder.map((t) => [t, jobs.filter((j) => j.tier === t).map((j) => j.name)]));
+        const perfect = await scheduleInOrder(jobs, order, policy, TIGHT);
+        const bound = lowerBound({ plan: planAdmitting(jobs), catalog: catalog(jobs), policy, preload: false, seed: 7, model: TIGHT });
+        const what = `${jobs.length} jobs, borrowIdleSlots ${borrowIdleSlots}`;
+        expect(bound.seconds, what).toBeLessThanOrEqual(perfect.seconds);
+        for (const [tier, b] of Object.entries(bound.tiers)) expect(b, `${what}, ${tier}`).toBeLessThanOrEqual(perfect.tiers[tier]!);
+        expect(perfect.seconds).toBe(Math.max(...Object.values(perfect.tiers).map((s) => s!)));
+      }
+    }
+  });
+
+  it('dispatches in the plan\'s order: the best order of a brute force is what the plan in that order takes, and a bad order takes longer', async () => {
+    // Window 2 on a tight object store: the big restore first overlaps the small ones; last, it runs alone.
+    const jobs = [tieredJob('big', 'P2', 80), tieredJob('small-a', 'P2', 2), tieredJob('small-b', 'P2', 4)];
+    const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 2 } } });
+    const times = new Map<string, number>();
+    for (const order of permutations(jobs.map((j) => j.name))) times.set(order.join(','), (await scheduleInOrder(jobs, { P2: order }, policy, TIGHT)).seconds);
+    const [bestOrder, best] = [...times].reduce((a, b) => (b[1] < a[1] ? b : a));
+    expect((await scheduleInOrder(jobs, { P2: bestOrder.split(',') }, policy, TIGHT)).seconds).toBe(best);
+    expect(bestOrder.startsWith('big')).toBe(true);
+    expect(times.get('small-a,small-b,big')).toBeGreaterThan(best + 30);
+  });
+
+  it('starts a lower tier in the slots a higher one leaves idle only under borrowIdleSlots', async () => {
+    // P1 has one long job in a window of 2: with borrowing, P2 starts at once beside it.
+    const jobs = [tieredJob('p1', 'P1', 60), tieredJob('p2', 'P2', 60)];
+    const at = async (borrowIdleSlots: boolean): Promise<number> => (await scheduleInOrder(jobs, { P1: ['p1'], P2: ['p2'] }, tiersPolicy({ borrowIdleSlots, tiers: { P1: { maxConcurrency: 2 } } }), DEFAULT_MODEL)).seconds;
+    const [borrowing, strict] = [await at(true), await at(false)];
+    expect(strict).toBeGreaterThan(borrowing + 100);
+  });
+
+  it('carries out a bench-like plan (preemptions, a hot-standby promotion, a cold-standby resume, preload): every admitted job up, not sooner than the bound', async () => {
+    // The bench's way: a generated fleet loaded into the simulator, the catalog as a sync reads
+    // it (job ids, jars), the planner's plan for the target's free capacity.
+    const seed = 2;
+    const fleet = generateFleet({ jobs: 40, seed, templates: loadExampleTemplates() });
+    const sim = new Simulator({ timeScale: 1, seed, wall: () => 0 });
+    loadFleet(sim, fleet);
+    const cat: Catalog = { version: 1, takenAt: '2026-01-31T12:00:00Z', platform: fleet.platform, jobs: sim.readFleet().jobs };
+    const policy: TiersPolicy = tiersPolicy();
+    const plan = planEvacuation({ catalog: cat, tiers: policy, sourceAz: 'az-a', targetAz: 'az-b', targetFree: sim.capacity('az-b'), nowEpochSeconds: 0 });
+    expect(plan.preemptions.length).toBeGreaterThan(0);
+    expect(plan.admitted.filter((p) => p.strategy === 'promote-standby')).toHaveLength(1);
+    expect(plan.admitted.filter((p) => p.strategy === 'resume-standby')).toHaveLength(1);
+    const input = { plan, catalog: cat, policy, preload: true, seed, minCheckpointIntervalSeconds: 120, fleet, warmupSeconds: 30 };
+    const perfect = await perfectSchedule(input);
+    expect(perfect.notRunning).toEqual([]);
+    expect(perfect.running).toBe(plan.admitted.length);
+    expect(perfect.promoted).toBe(1);
+    const bound = lowerBound(input);
+    expect(bound.seconds).toBeLessThanOrEqual(perfect.seconds);
+    for (const [tier, b] of Object.entries(bound.tiers)) expect(b, tier).toBeLessThanOrEqual(perfect.tiers[tier]!);
+    // P0 here is the promotion alone: done at the trigger.
+    expect(plan.admitted.filter((p) => p.tier === 'P0').map((p) => p.strategy)).toEqual(['promote-standby']);
+    expect(perfect.p0Seconds).toBe(0);
+  });
+
+  it('names an admitted job missing from the catalog', async () => {
+    const jobs = [tieredJob('ghost', 'P2', 1)];
+    await expect(perfectSchedule({ plan: planAdmitting(jobs), catalog: catalog([]), policy: tiersPolicy(), preload: false, seed: 7, fleet: { platform: catalog([]).platform, jobs: [], standbys: [], capacities: {} } }))
+      .rejects.toThrow(/admitted job ns\/ghost is not in the catalog's az-a/);
+  });
+});
