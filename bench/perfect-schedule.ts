@@ -247,3 +247,39 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
     notRunning,
   };
 }
+
+/** The perfect schedule beside a run's engine time and its lower bound, wall seconds (model seconds / time scale). */
+export interface PerfectComparison {
+  /** Wall seconds of the perfect schedule, to 0.1 s. */
+  perfectSeconds: number;
+  /** Engine wall seconds / perfect wall seconds: what the engine costs over a perfect orchestrator (null without an engine time or when the perfect schedule is 0). */
+  enginePerPerfect: number | null;
+  /** Perfect / lower bound: the bound's own slack on this plan (null when the bound is 0). */
+  perfectPerBound: number | null;
+  /** Per tier of the perfect schedule: its wall seconds and the engine's tier RTO over it. */
+  tiers: Array<{ tier: string; perfectSeconds: number; enginePerPerfect: number | null }>;
+}
+
+/**
+ * Compare the perfect schedule with the lower bound and, when given, the engine's run (its
+ * report's wall seconds and per-tier RTOs, wall seconds). Ratios to 2 decimals. Pure.
+ * @param timeScale model seconds per wall second of the run (> 0)
+ */
+export function comparePerfect(
+  perfect: Pick<PerfectSchedule, 'seconds' | 'tiers'>,
+  bound: { seconds: number },
+  timeScale: number,
+  engine?: { wallSeconds: number; tiers: ReadonlyArray<{ tier: string; rtoSeconds: number | null }> },
+): PerfectComparison {
+  const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+  const ratio = (a: number | null | undefined, b: number): number | null => (a !== null && a !== undefined && b > 0 ? round(a / b, 2) : null);
+  const wall = perfect.seconds / timeScale;
+  return {
+    perfectSeconds: round(wall, 1),
+    enginePerPerfect: ratio(engine?.wallSeconds, wall),
+    perfectPerBound: ratio(perfect.seconds, bound.seconds),
+    tiers: Object.entries(perfect.tiers).map(([tier, s]) => ({
+      tier, perfectSeconds: round((s ?? 0) / timeScale, 1), enginePerPerfect: ratio(engine?.tiers.find((t) => t.tier === tier)?.rtoSeconds, (s ?? 0) / timeScale),
+    })),
+  };
+}

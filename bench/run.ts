@@ -10,7 +10,10 @@
  * Evacuates `size` jobs (a generated fleet of 2 × size, half in each AZ) from az-a (taken down) into az-b on a real
  * Temporal dev server, with the production worker wiring, and prints per run: jobs, cores,
  * preload on/off, wall seconds, jobs/s, P0 RTO, the true lower bound of the simulator's
- * platform model for the same plan (bench/lower-bound.ts) and actual / bound.
+ * platform model for the same plan (bench/lower-bound.ts) and actual / bound, and beside it the
+ * time a perfect, zero-cost orchestrator takes for that plan on the same model
+ * (bench/perfect-schedule.ts, computed in-process after the run: `--no-perfect-schedule` skips it),
+ * with engine / perfect and perfect / bound.
  * `--platform-model null` runs the simulator's null platform (every job RUNNING the moment it
  * is applied, simulator/latency-model.ts NULL_MODEL): the engine measured alone, no bound.
  * Times are wall seconds; at --time-scale X the simulator runs X times faster than real
@@ -48,6 +51,7 @@ import { historyStats, settledCount, type HistoryStats } from './history-stats.j
 import { S3_CHECKPOINT_FLOOR_SECONDS } from '../simulator/checkpointing.js';
 import { platformModelNamed, type PlatformModel } from '../simulator/latency-model.js';
 import { lowerBound } from './lower-bound.js';
+import { comparePerfect, perfectSchedule, type PerfectInput } from './perfect-schedule.js';
 import { runPreloadBench } from './preload.js';
 import { protectionCostRows, protectionCostText } from './protection-cost.js';
 import { scrapeOperations, serverWrites, type ServerWrites } from './server-metrics.js';
@@ -74,11 +78,18 @@ export interface BenchRow {
   lowerBoundSeconds: number;
   /** wallSeconds / lowerBoundSeconds (null when the bound is 0). */
   ratio: number | null;
+  /** Wall seconds a perfect, zero-cost orchestrator takes for the same plan on the same model (bench/perfect-schedule.ts); null: not computed (null platform, --no-perfect-schedule, or it failed). */
+  perfectSeconds: number | null;
+  /** wallSeconds / perfectSeconds: the engine's own cost (null when not computed). */
+  enginePerPerfect: number | null;
+  /** perfectSeconds / lowerBoundSeconds: the bound's slack on this plan (null when not computed or the bound is 0). */
+  perfectPerBound: number | null;
   /**
    * Per tier: its RTO (trigger → its last job RUNNING, wall s), the bound on it (bench/lower-bound.ts
-   * `tiers`, wall s) and RTO / bound (null when the bound is 0: hot-standby promotions only).
+   * `tiers`, wall s) and RTO / bound (null when the bound is 0: hot-standby promotions only); the
+   * perfect schedule's end of the tier (wall s, null when not computed) and RTO / it.
    */
-  tierRatios: Array<{ tier: string; rtoSeconds: number | null; boundSeconds: number; ratio: number | null }>;
+  tierRatios: Array<{ tier: string; rtoSeconds: number | null; boundSeconds: number; ratio: number | null; perfectSeconds: number | null; enginePerPerfect: number | null }>;
   succeeded: number;
   failed: number;
   skipped: number;
@@ -116,6 +127,8 @@ export interface BenchRecord extends BenchRow {
    * every workflow activation passes through it) from the trigger to the result, ms.
    */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Wall and CPU seconds the perfect schedule took to compute in the bench process (null when not computed). */
+  perfectCompute: { wallSeconds: number; cpuSeconds: number } | null;
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -131,9 +144,10 @@ const opts = new Command('bench')
   .option('--preload-jars <n>', 'distinct jars of the preload throughput run', '24')
   .option('--jar-scale <x>', 'jar size multiplier of the preload run (1 = 20–300 MiB)', '0.25')
   .option('--no-preload-bench', 'skip the preload throughput run')
+  .option('--no-perfect-schedule', 'skip the perfect schedule after each run (bench/perfect-schedule.ts: the plan carried out by a zero-cost orchestrator on an in-process simulator, CPU only; PERFECT_COST)')
   .option('--json <file>', 'write the rows as JSON')
   .parse(process.argv)
-  .opts<{ sizes: string; timeScale: string; seed: string; platformModel: string; preloadRuns: boolean; s3: boolean; preloadJars: string; jarScale: string; preloadBench: boolean; json?: string; minCheckpointInterval?: string }>();
+  .opts<{ sizes: string; timeScale: string; seed: string; platformModel: string; preloadRuns: boolean; s3: boolean; preloadJars: string; jarScale: string; preloadBench: boolean; perfectSchedule: boolean; json?: string; minCheckpointInterval?: string }>();
 
 /** One run: `size` jobs in the failed AZ, the simulator's speed-up and model, objects on S3 or not. */
 interface RunSpec {
@@ -145,6 +159,8 @@ interface RunSpec {
   model: PlatformModel;
   /** Checkpoint interval floor, model s (simulator and bound alike). */
   minCheckpointIntervalSeconds: number;
+  /** Compute the perfect schedule after the run (not on the null platform). */
+  perfect: boolean;
 }
 
 async function runOne(temporal: { address: string; metricsUrl: string }, bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, spec: RunSpec): Promise<BenchRecord> {
@@ -154,6 +170,9 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
   const s3 = withS3 ? await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']) : undefined;
   const settings = { ...loadSettings({ ...process.env, ...(s3 ? s3Env(s3) : {}) }), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
   const sim = await spawnSimulator({ timeScale, seed, platformModel: model.name, minCheckpointIntervalSeconds, ...(s3 ? { s3 } : {}) });
+  // Computed once the simulator process and the worker are gone (CPU only, in this process).
+  let perfectInput: PerfectInput | undefined;
+  let record: BenchRecord;
   try {
     // The steps before the trigger, timed (wall s): they are outside the RTO but bound what a bench can run.
     const pre: Record<string, number> = {};
@@ -166,10 +185,11 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
     };
     const fleet = await timed('generate fleet', () => generateFleet({ jobs: size * 2, seed, templates: loadExampleTemplates() }));
     await timed('load fleet into the simulator', () => sim.client.loadFleet(fleet));
+    const loadedAtMs = Date.now();
     const worker = await buildWorker(settings, sim.client, { workflowBundle: bundle });
     const client = await EvacuationClient.connect(settings);
     try {
-      return await worker.runUntil(async () => {
+      record = await worker.runUntil(async () => {
         await timed('catalog sync', () => client.syncCatalog());
         await timed('AZ down', () => sim.client.setAzDown('az-a', true));
         // Taking the AZ down flushes the S3 write-behind backlog first, which can outlast the P0
@@ -200,7 +220,10 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
         const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(result));
         const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
-        const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed, model, minCheckpointIntervalSeconds });
+        const boundInput = { plan: stored.plan, catalog, policy: stored.policy, preload, seed, model, minCheckpointIntervalSeconds };
+        const bound = lowerBound(boundInput);
+        // The simulator ran (trigger − load) × time scale model seconds before the trigger.
+        if (spec.perfect && model.name !== 'null') perfectInput = { ...boundInput, fleet, warmupSeconds: Math.round(((triggeredAt.getTime() - loadedAtMs) / 1000) * timeScale), preloadConcurrency: settings.preloadConcurrency };
         const boundWall = bound.seconds / timeScale;
         const inScope = report.jobs.length;
         const starts = report.jobs.flatMap((j) => (j.startSeconds === undefined ? [] : [j.startSeconds]));
@@ -215,10 +238,11 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
           p2RtoSeconds: report.tiers.find((t) => t.tier === 'P2')?.rtoSeconds ?? null,
           s3: withS3,
           lowerBoundSeconds: Math.round(boundWall * 10) / 10, ratio: boundWall > 0 ? round(report.wallSeconds / boundWall) : null,
+          perfectSeconds: null, enginePerPerfect: null, perfectPerBound: null,
           tierRatios: Object.entries(bound.tiers).map(([tier, s]) => {
             const rto = report.tiers.find((t) => t.tier === tier)?.rtoSeconds ?? null;
             const b = (s ?? 0) / timeScale;
-            return { tier, rtoSeconds: rto, boundSeconds: round(b, 1), ratio: rto !== null && b > 0 ? round(rto / b) : null };
+            return { tier, rtoSeconds: rto, boundSeconds: round(b, 1), ratio: rto !== null && b > 0 ? round(rto / b) : null, perfectSeconds: null, enginePerPerfect: null };
           }),
           succeeded: report.tiers.reduce((n, t) => n + t.succeeded, 0),
           failed: report.tiers.reduce((n, t) => n + t.failed, 0),
@@ -230,7 +254,7 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
           workflows: histories.workflows, largestHistoryEvents: histories.largest?.events ?? 0,
           loadStart: round(loadStart), loadEnd: round(loadEnd),
           preTriggerSeconds: pre,
-          histories, serverWrites: writes, eventLoopDelayMs,
+          histories, serverWrites: writes, eventLoopDelayMs, perfectCompute: null,
         };
       });
     } finally {
@@ -239,6 +263,33 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
   } finally {
     await sim.stop();
     await s3?.stop();
+  }
+  return perfectInput ? withPerfect(record, perfectInput) : record;
+}
+
+/**
+ * `record` with the perfect schedule of its plan (bench/perfect-schedule.ts) and the ratios to
+ * it; the record unchanged, with the reason on stderr, when it fails.
+ */
+async function withPerfect(record: BenchRecord, input: PerfectInput): Promise<BenchRecord> {
+  process.stderr.write(`  perfect schedule (in-process, ${input.fleet.jobs.length} fleet jobs, warm-up ${input.warmupSeconds} model s)…\n`);
+  const t = Date.now();
+  const cpu = process.cpuUsage();
+  try {
+    const perfect = await perfectSchedule(input);
+    const used = process.cpuUsage(cpu);
+    const c = comparePerfect(perfect, lowerBound(input), record.timeScale, { wallSeconds: record.wallSeconds, tiers: record.tierRatios });
+    return {
+      ...record, perfectSeconds: c.perfectSeconds, enginePerPerfect: c.enginePerPerfect, perfectPerBound: c.perfectPerBound,
+      tierRatios: record.tierRatios.map((r) => {
+        const p = c.tiers.find((x) => x.tier === r.tier);
+        return { ...r, perfectSeconds: p?.perfectSeconds ?? null, enginePerPerfect: p?.enginePerPerfect ?? null };
+      }),
+      perfectCompute: { wallSeconds: round((Date.now() - t) / 1000, 1), cpuSeconds: round((used.user + used.system) / 1e6, 1) },
+    };
+  } catch (err) {
+    process.stderr.write(`  perfect schedule failed (row kept without it): ${err instanceof Error ? err.message : String(err)}\n`);
+    return record;
   }
 }
 
@@ -275,20 +326,23 @@ async function main(): Promise<void> {
       for (const preload of opts.preloadRuns ? [true, false] : [true]) {
         process.stderr.write(`run: ${size} jobs, preload ${preload ? 'on' : 'off'}, time scale ${timeScale}, ${model.name} platform model, ${opts.s3 ? 'S3 (versitygw)' : 'in-memory objects'}…\n`);
         const minCheckpointIntervalSeconds = opts.minCheckpointInterval !== undefined ? Number(opts.minCheckpointInterval) : opts.s3 ? S3_CHECKPOINT_FLOOR_SECONDS : 0;
-        const row = await runOne({ address: temporal.address, metricsUrl: temporal.metricsUrl! }, bundle, { size, preload, timeScale, seed, withS3: opts.s3, model, minCheckpointIntervalSeconds });
+        const row = await runOne({ address: temporal.address, metricsUrl: temporal.metricsUrl! }, bundle, { size, preload, timeScale, seed, withS3: opts.s3, model, minCheckpointIntervalSeconds, perfect: opts.perfectSchedule });
         rows.push(row);
         // Written after every run: a later run that dies does not take the earlier rows with it.
         if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets: checkTargets(rows), protection }, null, 2));
-        process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined, eventLoopDelayMs: undefined })}\n`);
+        process.stderr.write(`${JSON.stringify({ ...row, histories: undefined, serverWrites: undefined, eventLoopDelayMs: undefined, perfectCompute: undefined })}\n`);
         process.stderr.write(`  events per kind: ${JSON.stringify(row.histories.byKind)}; largest: ${JSON.stringify(row.histories.largest)}; heaviest: ${JSON.stringify(row.histories.heaviest ?? null)}\n`);
         process.stderr.write(`  bench process event-loop delay, ms: ${JSON.stringify(row.eventLoopDelayMs)}\n`);
         process.stderr.write(`  per tier (RTO s / bound s = ratio): ${row.tierRatios.map((t) => `${t.tier} ${t.rtoSeconds} / ${t.boundSeconds} = ${t.ratio}`).join(', ')}\n`);
+        if (row.perfectCompute) {
+          process.stderr.write(`  perfect schedule ${row.perfectSeconds} s (engine / perfect ${row.enginePerPerfect}, perfect / bound ${row.perfectPerBound}; computed in ${row.perfectCompute.cpuSeconds} s CPU, ${row.perfectCompute.wallSeconds} s wall); per tier (RTO s / perfect s = ratio): ${row.tierRatios.map((t) => `${t.tier} ${t.rtoSeconds} / ${t.perfectSeconds} = ${t.enginePerPerfect}`).join(', ')}\n`);
+        }
       }
     }
   } finally {
     await temporal.stop();
   }
-  console.table(rows.map(({ histories: _h, serverWrites: _w, tierRatios: _t, preTriggerSeconds: _p, eventLoopDelayMs: _l, ...row }) => row));
+  console.table(rows.map(({ histories: _h, serverWrites: _w, tierRatios: _t, preTriggerSeconds: _p, eventLoopDelayMs: _l, perfectCompute: _c, ...row }) => row));
   const targets = checkTargets(rows);
   if (targets.length) console.table(targets);
   if (opts.json) await writeFile(opts.json, JSON.stringify({ machine: machineLine(), rows, targets, protection }, null, 2));
