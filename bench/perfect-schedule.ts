@@ -105,8 +105,9 @@ type Flight =
  * Run the perfect schedule of `input.plan` (module doc). CPU only, no I/O; its cost grows with
  * the fleet (every job of the fleet runs and checkpoints in the simulator) and the model seconds
  * simulated.
- * @throws Error naming the job when an admitted job is not in the catalog's source AZ, or naming
- *   the jobs still in flight when the schedule has not ended within `maxSeconds`
+ * @throws Error naming the job when an admitted job is not in the catalog's source AZ, naming the
+ *   AZ when the plan's source or target AZ is not in the catalog's platform profile, or naming
+ *   the jobs not ended when the schedule has not ended within `maxSeconds`
  */
 export async function perfectSchedule(input: PerfectInput): Promise<PerfectSchedule> {
   const { plan, catalog, policy } = input;
@@ -118,6 +119,8 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
     wallMs += 1000;
     sim.scheduler.runDue();
   };
+  /** Let the promise callbacks of the simulator's async calls run (jar copies ended, the queue's next copy): no model time passes. */
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   for (let s = 0; s < (input.warmupSeconds ?? 0); s++) step();
   sim.setAzDown(plan.sourceAz, true);
   const target = plan.targetAz;
@@ -142,6 +145,7 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
     const atOnce = pLimit(input.preloadConcurrency ?? SETTINGS.preloadConcurrency.default);
     // Copy failures (a jar missing from the repository) surface in the job that needs the jar.
     for (const jar of plan.jars) void atOnce(() => sim.preloadArtifact(target, jar)).catch(() => undefined);
+    await settle();
   }
 
   const flights = new Map<string, Flight>();
@@ -234,8 +238,8 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
       throw new Error(`the perfect schedule had not ended ${maxSeconds} model s after the trigger: ${open.length} job(s) not ended (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); raise maxSeconds or look for a job the simulator never starts`);
     }
     step();
-    // Let the start steps whose jars arrived in this step apply (promise callbacks; no model time passes).
-    await new Promise((resolve) => setImmediate(resolve));
+    // The start steps whose jars arrived in this step apply now.
+    await settle();
   }
   const byTier = Object.fromEntries(tiers.map((tier) => [tier.tier, tier.endedAt!]));
   return {
