@@ -28,18 +28,24 @@
  * run's time scale for wall seconds.
  *
  * The simulator is the bench's simulator process for the same seed: the same fleet loaded the
- * same way (simulator/fleet-loader.ts, its default seeded traps: lagging replicas and stale HA
- * ConfigMaps), the same seed, platform model and checkpoint interval floor, so every per-job
- * draw (simulator/latency-model.ts fixedPhases: seed, job key, deploy count; checkpoint and
- * replication draws: seed, job id) is the bench's. The source AZ is taken down
- * `warmupSeconds` after the load and the trigger follows at once. What differs from the bench's
- * run, each making no difference to a deploy's phases or shared resources: objects stay in the
- * simulator's memory (the bench's S3 write-through adds real I/O time outside the model); the
- * fleet loads at once instead of over HTTP; the simulator's clock is stepped instead of ticked
- * every 250 ms; the source AZ goes down at the trigger instead of a few wall seconds before it
- * (checkpoint times differ by that, not what a restore reads); no fence (the source AZ is down:
- * the engine's fence is a request that fails there). Not modelled: injected faults (none in the
- * bench), the forecast, catalog syncs and every engine cost (Temporal, activities, HTTP).
+ * same way (simulator/fleet-loader.ts, with its default seeded traps: lagging replicas, stale HA
+ * ConfigMaps), the same seed, platform model and checkpoint interval floor. Every random draw
+ * of the simulator is keyed, not sequential (simulator/random.ts seededUniform of the seed and a
+ * key: start-up phases by job key and deploy count, job ids by AZ, key and deploy count,
+ * checkpoints by job id and number, replication lags by object key), so each per-job draw is
+ * the bench's exactly, as long as a job is deployed once in the target (an engine retry that
+ * re-applies would draw the next deploy count's phases). What cannot be reproduced exactly is
+ * the state at the trigger that depends on the bench's wall timing: the model seconds from the
+ * load to the trigger (`warmupSeconds`, which sets which checkpoint is the newest and where the
+ * periodic savepoints stand) and the source AZ going down a few wall seconds before the
+ * trigger (here: at it); neither changes what a restore reads (a snapshot's files sum to the
+ * job's state size) nor a deploy's phases. Also not the bench's: objects stay in the
+ * simulator's memory (the bench's S3 write-through adds real I/O time outside the model, e.g.
+ * the jar cache read back from S3 before pods start), the simulator's clock is stepped instead
+ * of ticked every 250 ms wall, and the order of applies (so which job gets which freed
+ * capacity) is this schedule's, not the engine's. Not modelled: the fence (the source AZ is
+ * down: the engine's suspend there fails), injected faults (none in the bench), the forecast,
+ * catalog syncs and every engine cost (Temporal, activities, HTTP).
  */
 import pLimit from 'p-limit';
 import { SETTINGS } from '../config/settings.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
-import { perfectSchedule } from '../../bench/perfect-schedule.js';
+import { comparePerfect, perfectSchedule } from '../../bench/perfect-schedule.js';
 import { planEvacuation } from '../../domain/planner.js';
 import type { Catalog, FleetJob, TiersPolicy } from '../../domain/types.js';
 import { loadExampleTemplates } from '../../simulator/example-manifests.js';
@@ -87,5 +87,21 @@ describe('perfectSchedule', () => {
     const jobs = [tieredJob('ghost', 'P2', 1)];
     await expect(perfectSchedule({ plan: planAdmitting(jobs), catalog: catalog([]), policy: tiersPolicy(), preload: false, seed: 7, fleet: { platform: catalog([]).platform, jobs: [], standbys: [], capacities: {} } }))
       .rejects.toThrow(/admitted job ns\/ghost is not in the catalog's az-a/);
+  });
+});
+
+describe('comparePerfect', () => {
+  it('puts the perfect schedule on the run\'s wall clock beside the engine and the bound', () => {
+    const c = comparePerfect({ seconds: 1000, tiers: { P0: 0, P2: 1000 } }, { seconds: 800 }, 10, { wallSeconds: 130, tiers: [{ tier: 'P0', rtoSeconds: 2.5 }, { tier: 'P2', rtoSeconds: 125 }] });
+    expect(c).toEqual({
+      perfectSeconds: 100, enginePerPerfect: 1.3, perfectPerBound: 1.25,
+      // A tier of promotions only ends at the trigger: no ratio to 0 s.
+      tiers: [{ tier: 'P0', perfectSeconds: 0, enginePerPerfect: null }, { tier: 'P2', perfectSeconds: 100, enginePerPerfect: 1.25 }],
+    });
+  });
+
+  it('has no engine ratios without a run, and no bound ratio for a bound of 0', () => {
+    const c = comparePerfect({ seconds: 0, tiers: { P0: 0 } }, { seconds: 0 }, 1);
+    expect(c).toEqual({ perfectSeconds: 0, enginePerPerfect: null, perfectPerBound: null, tiers: [{ tier: 'P0', perfectSeconds: 0, enginePerPerfect: null }] });
   });
 });
