@@ -56,7 +56,7 @@ import { snapshotOwner } from '../domain/snapshot-owner.js';
 import { jobKey, type FleetJob, type PlannedJob, type Tier } from '../domain/types.js';
 import type { GeneratedFleet } from '../simulator/fleet-generator.js';
 import { loadFleet, type LoadFleetOptions } from '../simulator/fleet-loader.js';
-import { DEFAULT_MODEL } from '../simulator/latency-model.js';
+import { DEFAULT_MODEL, type StartupTime } from '../simulator/latency-model.js';
 import { restEvidenceOf } from '../simulator/operator.js';
 import { nsName } from '../simulator/resources.js';
 import { Simulator } from '../simulator/simulator.js';
@@ -84,6 +84,21 @@ export interface NotRunning {
   reason: string;
 }
 
+/**
+ * The job that ended a tier last, model seconds from the trigger: when it was dispatched, applied
+ * (after its jar copies; absent for a promotion or a job never applied) and ended, and its
+ * deploy's phases as the simulator recorded them (latency-model.ts StartupTime: `capacity` is
+ * the wait for pods, `total` apply → RUNNING seen; the rest to its end is the restore and the
+ * first checkpoint after it).
+ */
+export interface TierLastJob {
+  key: string;
+  dispatchedSeconds: number;
+  appliedSeconds?: number;
+  endSeconds: number;
+  startup?: StartupTime;
+}
+
 /** The perfect schedule's times, model seconds from the trigger (whole steps), and what became of the admitted jobs. */
 export interface PerfectSchedule {
   /** Trigger → the last admitted job's end (running, failed or skipped). */
@@ -96,6 +111,8 @@ export interface PerfectSchedule {
   running: number;
   promoted: number;
   notRunning: NotRunning[];
+  /** Per tier with admitted jobs: the job that ended it (what bounds the tier in this schedule). */
+  lastJobs: Partial<Record<string, TierLastJob>>;
 }
 
 /** Evacuation id of the perfect schedule's manifests (a label value) and its savepointRedeployNonce's run key. */
@@ -103,8 +120,8 @@ const RUN_ID = 'perfect-schedule';
 
 /** Where a dispatched job stands. */
 type Flight =
-  | { state: 'starting' }
-  | { state: 'applied'; namespace: string; name: string; generation: number; restoring: boolean }
+  | { state: 'starting'; dispatchedSeconds: number }
+  | { state: 'applied'; dispatchedSeconds: number; appliedSeconds: number; namespace: string; name: string; generation: number; restoring: boolean }
   | { state: 'ended'; running: boolean };
 
 /**
@@ -156,8 +173,20 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
 
   const flights = new Map<string, Flight>();
   const notRunning: NotRunning[] = [];
+  const lastJobs: Partial<Record<string, TierLastJob>> = {};
   let promoted = 0;
+  /** Model seconds since the trigger (the step being run). */
+  let now = 0;
   const end = (p: PlannedJob, outcome: NotRunning['outcome'] | 'running', reason = ''): void => {
+    const f = flights.get(p.key);
+    const applied = f?.state === 'applied' ? f : undefined;
+    const last: TierLastJob = { key: p.key, dispatchedSeconds: f && f.state !== 'ended' ? f.dispatchedSeconds : now, endSeconds: now };
+    if (applied) {
+      last.appliedSeconds = applied.appliedSeconds;
+      const startup = sim.cluster(target).resources.get(nsName(applied.namespace, applied.name))?.status.jobStatus?.startup;
+      if (startup) last.startup = structuredClone(startup);
+    }
+    if ((lastJobs[p.tier]?.endSeconds ?? -1) < now) lastJobs[p.tier] = last;
     flights.set(p.key, { state: 'ended', running: outcome === 'running' });
     if (outcome !== 'running') notRunning.push({ key: p.key, tier: p.tier, outcome, reason });
   };
@@ -169,18 +198,19 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
     if (choice.kind === 'none' && tier.onNoSnapshot !== 'restore-stateless') return end(p, tier.onNoSnapshot === 'skip' ? 'skipped' : 'failed', `no restorable snapshot within the ${p.tier} RPO: ${choice.reason}`);
     const restorePath = choice.kind === 'snapshot' ? choice.snapshot.path : undefined;
     const standby = job.standby;
+    const dispatchedSeconds = (flights.get(p.key) as Extract<Flight, { state: 'starting' }>).dispatchedSeconds;
     let applied: Extract<Flight, { state: 'applied' }>;
     if (p.strategy === 'resume-standby' && standby) {
       sim.deleteHaConfigMaps(target, standby.namespace, standby.name);
       const haZooKeeperRoot = restoreZooKeeperRoot(job, nonce);
       const status = sim.restore(target, standby.namespace, standby.name, { initialSavepointPath: restorePath, savepointRedeployNonce: nonce, ...(haZooKeeperRoot ? { haZooKeeperRoot } : {}) });
-      applied = { state: 'applied', namespace: standby.namespace, name: standby.name, generation: status.generation, restoring: restorePath !== undefined };
+      applied = { state: 'applied', dispatchedSeconds, appliedSeconds: now, namespace: standby.namespace, name: standby.name, generation: status.generation, restoring: restorePath !== undefined };
     } else {
       const manifest = renderForTargetAz({ job, source, target: targetProfile, layout: catalog.platform.layout, restore: restorePath ? { path: restorePath } : { stateless: true }, evacuationId: RUN_ID, nonce });
       const namespace = manifest.metadata.namespace ?? job.namespace;
       if (!sim.cluster(target).resources.has(nsName(namespace, manifest.metadata.name))) sim.deleteHaConfigMaps(target, namespace, manifest.metadata.name);
       const result = sim.apply(target, manifest);
-      applied = { state: 'applied', namespace, name: manifest.metadata.name, generation: result.generation, restoring: restorePath !== undefined };
+      applied = { state: 'applied', dispatchedSeconds, appliedSeconds: now, namespace, name: manifest.metadata.name, generation: result.generation, restoring: restorePath !== undefined };
     }
     flights.set(p.key, applied);
   };
@@ -199,7 +229,7 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
       promoted++;
       return end(p, 'running');
     }
-    flights.set(p.key, { state: 'starting' });
+    flights.set(p.key, { state: 'starting', dispatchedSeconds: now });
     if (input.preload && !job.jars.every((jar) => sim.hasArtifact(target, jar, 'cache'))) {
       Promise.resolve().then(() => Promise.all(job.jars.map((jar) => sim.preloadArtifact(target, jar)))).then(() => start(p, job)).catch(failed(p));
       return;
@@ -226,6 +256,7 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
   });
   const maxSeconds = input.maxSeconds ?? 86_400;
   for (let t = 0; ; t++) {
+    now = t;
     for (const [i, tier] of tiers.entries()) {
       const previous = tiers[i - 1];
       const open = previous === undefined || (previous.waiting.length === 0 && (policy.borrowIdleSlots || previous.endedAt !== undefined));
@@ -244,6 +275,7 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
       throw new Error(`the perfect schedule had not ended ${maxSeconds} model s after the trigger: ${open.length} job(s) not ended (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', …' : ''}); raise maxSeconds or look for a job the simulator never starts`);
     }
     step();
+    now = t + 1;
     // The start steps whose jars arrived in this step apply now.
     await settle();
   }
@@ -255,6 +287,7 @@ export async function perfectSchedule(input: PerfectInput): Promise<PerfectSched
     running: [...flights.values()].filter((f) => f.state === 'ended' && f.running).length,
     promoted,
     notRunning,
+    lastJobs,
   };
 }
 

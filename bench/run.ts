@@ -12,7 +12,8 @@
  * preload on/off, wall seconds, jobs/s, P0 RTO, the true lower bound of the simulator's
  * platform model for the same plan (bench/lower-bound.ts) and actual / bound, and beside it the
  * time a perfect, zero-cost orchestrator takes for that plan on the same model
- * (bench/perfect-schedule.ts, computed in-process after the run: `--no-perfect-schedule` skips it),
+ * (bench/perfect-schedule.ts, computed after the run by `bench:perfect` in a process of its own:
+ * `--no-perfect-schedule` skips it),
  * with engine / perfect and perfect / bound.
  * `--platform-model null` runs the simulator's null platform (every job RUNNING the moment it
  * is applied, simulator/latency-model.ts NULL_MODEL): the engine measured alone, no bound.
@@ -30,7 +31,10 @@
  * /metrics between the trigger and the end), and the dispatch rate (jobs whose steps started
  * per second of trigger → last start). The machine's load average is recorded with each run.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -42,7 +46,7 @@ import { loadSettings } from '../config/settings.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { FileCatalogStore } from '../platform/catalog-file-store.js';
 import { FileEvacuationStore } from '../platform/evacuation-file-store.js';
-import { s3Env, startS3Servers, startTemporalDevServer } from '../launchers/local-processes.js';
+import { s3Env, startS3Servers, startTemporalDevServer, TSX_LOADER } from '../launchers/local-processes.js';
 import { spawnSimulator } from '../simulator/spawn.js';
 import { loadExampleTemplates } from '../simulator/example-manifests.js';
 import { generateFleet } from '../simulator/fleet-generator.js';
@@ -51,7 +55,7 @@ import { historyStats, settledCount, type HistoryStats } from './history-stats.j
 import { S3_CHECKPOINT_FLOOR_SECONDS } from '../simulator/checkpointing.js';
 import { platformModelNamed, type PlatformModel } from '../simulator/latency-model.js';
 import { lowerBound } from './lower-bound.js';
-import { comparePerfect, perfectSchedule, type PerfectInput } from './perfect-schedule.js';
+import type { PerfectRunResult } from './perfect-main.js';
 import { runPreloadBench } from './preload.js';
 import { protectionCostRows, protectionCostText } from './protection-cost.js';
 import { scrapeOperations, serverWrites, type ServerWrites } from './server-metrics.js';
@@ -127,11 +131,12 @@ export interface BenchRecord extends BenchRow {
    * every workflow activation passes through it) from the trigger to the result, ms.
    */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
-  /** Wall and CPU seconds the perfect schedule took to compute in the bench process (null when not computed). */
+  /** Wall and CPU seconds the perfect schedule took to compute (its own process, fleet generation included; null when not computed). */
   perfectCompute: { wallSeconds: number; cpuSeconds: number } | null;
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+const run = promisify(execFile);
 
 const opts = new Command('bench')
   .option('--sizes <list>', 'jobs to evacuate per run (jobs in az-a; the generated fleet is twice as large, half in each AZ)', '500,1000,2000,5000')
@@ -144,7 +149,7 @@ const opts = new Command('bench')
   .option('--preload-jars <n>', 'distinct jars of the preload throughput run', '24')
   .option('--jar-scale <x>', 'jar size multiplier of the preload run (1 = 20–300 MiB)', '0.25')
   .option('--no-preload-bench', 'skip the preload throughput run')
-  .option('--no-perfect-schedule', 'skip the perfect schedule after each run (bench/perfect-schedule.ts: the plan carried out by a zero-cost orchestrator on an in-process simulator, CPU only; PERFECT_COST)')
+  .option('--no-perfect-schedule', 'skip the perfect schedule after each run (bench/perfect-schedule.ts via bench:perfect in its own process: the plan carried out by a zero-cost orchestrator on an in-process simulator; CPU only, measured 2.2 s CPU at 1,000 jobs and 16 s at 5,000 (1.2 GiB), about 4x that at 20,000; run it later on the kept state dir with npm run bench:perfect)')
   .option('--json <file>', 'write the rows as JSON')
   .parse(process.argv)
   .opts<{ sizes: string; timeScale: string; seed: string; platformModel: string; preloadRuns: boolean; s3: boolean; preloadJars: string; jarScale: string; preloadBench: boolean; perfectSchedule: boolean; json?: string; minCheckpointInterval?: string }>();
@@ -170,8 +175,8 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
   const s3 = withS3 ? await startS3Servers(join(stateDir, 's3'), ['az-a', 'az-b']) : undefined;
   const settings = { ...loadSettings({ ...process.env, ...(s3 ? s3Env(s3) : {}) }), temporalAddress: address, stateDir, taskQueue: `bench-${size}-${preload}-${Date.now()}`, timeScale };
   const sim = await spawnSimulator({ timeScale, seed, platformModel: model.name, minCheckpointIntervalSeconds, ...(s3 ? { s3 } : {}) });
-  // Computed once the simulator process and the worker are gone (CPU only, in this process).
-  let perfectInput: PerfectInput | undefined;
+  // Computed once the simulator process and the worker are gone (bench/perfect-main.ts on the state dir).
+  let perfectArgs: string[] | undefined;
   let record: BenchRecord;
   try {
     // The steps before the trigger, timed (wall s): they are outside the RTO but bound what a bench can run.
@@ -220,10 +225,10 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
         const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as EvacuationReport;
         const stored = await new FileEvacuationStore(join(stateDir, 'evacuations')).getPlan(recordsKey(result));
         const catalog = await new FileCatalogStore(join(stateDir, 'catalog')).get(stored.plan.catalogVersion);
-        const boundInput = { plan: stored.plan, catalog, policy: stored.policy, preload, seed, model, minCheckpointIntervalSeconds };
-        const bound = lowerBound(boundInput);
+        const bound = lowerBound({ plan: stored.plan, catalog, policy: stored.policy, preload, seed, model, minCheckpointIntervalSeconds });
         // The simulator ran (trigger − load) × time scale model seconds before the trigger.
-        if (spec.perfect && model.name !== 'null') perfectInput = { ...boundInput, fleet, warmupSeconds: Math.round(((triggeredAt.getTime() - loadedAtMs) / 1000) * timeScale), preloadConcurrency: settings.preloadConcurrency };
+        const warmup = Math.round(((triggeredAt.getTime() - loadedAtMs) / 1000) * timeScale);
+        if (spec.perfect && model.name !== 'null') perfectArgs = ['--state-dir', stateDir, '--seed', String(seed), '--min-checkpoint-interval', String(minCheckpointIntervalSeconds), '--warmup', String(warmup), '--platform-model', model.name, '--json'];
         const boundWall = bound.seconds / timeScale;
         const inScope = report.jobs.length;
         const starts = report.jobs.flatMap((j) => (j.startSeconds === undefined ? [] : [j.startSeconds]));
@@ -264,28 +269,27 @@ async function runOne(temporal: { address: string; metricsUrl: string }, bundle:
     await sim.stop();
     await s3?.stop();
   }
-  return perfectInput ? withPerfect(record, perfectInput) : record;
+  return perfectArgs ? withPerfect(record, perfectArgs) : record;
 }
 
 /**
- * `record` with the perfect schedule of its plan (bench/perfect-schedule.ts) and the ratios to
- * it; the record unchanged, with the reason on stderr, when it fails.
+ * `record` with the perfect schedule of its plan and the ratios to it, computed by
+ * bench/perfect-main.ts with `args` (its own process and heap: 8 GiB at most); the record
+ * unchanged, with the reason on stderr, when that fails.
  */
-async function withPerfect(record: BenchRecord, input: PerfectInput): Promise<BenchRecord> {
-  process.stderr.write(`  perfect schedule (in-process, ${input.fleet.jobs.length} fleet jobs, warm-up ${input.warmupSeconds} model s)…\n`);
-  const t = Date.now();
-  const cpu = process.cpuUsage();
+async function withPerfect(record: BenchRecord, args: string[]): Promise<BenchRecord> {
+  process.stderr.write(`  perfect schedule: bench/perfect-main.ts ${args.join(' ')}…\n`);
   try {
-    const perfect = await perfectSchedule(input);
-    const used = process.cpuUsage(cpu);
-    const c = comparePerfect(perfect, lowerBound(input), record.timeScale, { wallSeconds: record.wallSeconds, tiers: record.tierRatios });
+    const { stdout } = await run(process.execPath, ['--max-old-space-size=8192', '--import', TSX_LOADER, fileURLToPath(new URL('./perfect-main.ts', import.meta.url)), ...args], { maxBuffer: 64 * 2 ** 20 });
+    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as PerfectRunResult;
+    const c = r.comparison;
     return {
       ...record, perfectSeconds: c.perfectSeconds, enginePerPerfect: c.enginePerPerfect, perfectPerBound: c.perfectPerBound,
-      tierRatios: record.tierRatios.map((r) => {
-        const p = c.tiers.find((x) => x.tier === r.tier);
-        return { ...r, perfectSeconds: p?.perfectSeconds ?? null, enginePerPerfect: p?.enginePerPerfect ?? null };
+      tierRatios: record.tierRatios.map((t) => {
+        const p = c.tiers.find((x) => x.tier === t.tier);
+        return { ...t, perfectSeconds: p?.perfectSeconds ?? null, enginePerPerfect: p?.enginePerPerfect ?? null };
       }),
-      perfectCompute: { wallSeconds: round((Date.now() - t) / 1000, 1), cpuSeconds: round((used.user + used.system) / 1e6, 1) },
+      perfectCompute: { wallSeconds: round(r.compute.wallSeconds, 1), cpuSeconds: round(r.compute.cpuSeconds, 1) },
     };
   } catch (err) {
     process.stderr.write(`  perfect schedule failed (row kept without it): ${err instanceof Error ? err.message : String(err)}\n`);
