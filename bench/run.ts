@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--sizes 500,1000,2000,5000] [--time-scale X] [--platform-model default|null]
- *    [--no-preload-runs] [--no-s3] [--preload-jars N] [--jar-scale X] [--no-preload-bench] [--json FILE]`
+ *    [--no-preload-runs] [--no-s3] [--preload-jars N] [--jar-scale X] [--no-preload-bench] [--no-perfect-schedule] [--json FILE]`
  *
  * First a preload run (bench/preload.ts): N distinct jars copied on a real S3 server,
  * serially and bounded-concurrently: bytes/s and speedup. Then the protection loop's cost on

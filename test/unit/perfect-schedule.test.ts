@@ -49,6 +49,17 @@ describe('perfectSchedule', () => {
     expect(times.get('small-a,small-b,big')).toBeGreaterThan(best + 30);
   });
 
+  it('names the job that ended each tier: in a window of one, the plan\'s last job, dispatched when the one before it ended', async () => {
+    const jobs = [tieredJob('a', 'P2', 1), tieredJob('b', 'P2', 8), tieredJob('c', 'P2', 30)];
+    const policy = tiersPolicy({ tiers: { P2: { maxConcurrency: 1 } } });
+    const before = (await scheduleInOrder(jobs.slice(0, 2), { P2: ['a', 'b'] }, policy, DEFAULT_MODEL)).seconds;
+    const perfect = await scheduleInOrder(jobs, { P2: ['a', 'b', 'c'] }, policy, DEFAULT_MODEL);
+    expect(perfect.lastJobs.P2).toMatchObject({ key: 'ns/c', dispatchedSeconds: before, appliedSeconds: before, endSeconds: perfect.seconds });
+    // Its deploy's phases as the simulator recorded them: no capacity wait, 30 GiB restored.
+    expect(perfect.lastJobs.P2!.startup!.phases.capacity).toBe(0);
+    expect(perfect.lastJobs.P2!.startup!.phases.stateRestore).toBeCloseTo((30 * 1024) / 500, 1);
+  });
+
   it('starts a lower tier in the slots a higher one leaves idle only under borrowIdleSlots', async () => {
     // P1 has one long job in a window of 2: with borrowing, P2 starts at once beside it.
     const jobs = [tieredJob('p1', 'P1', 60), tieredJob('p2', 'P2', 60)];
