@@ -24,8 +24,11 @@
  *   awaitRunning waits for): RUNNING and, when it restores state, a checkpoint completed after
  *   the restore; a job the operator fails ends its slot as failed.
  * The result is one feasible schedule of the plan, whole steps: an UPPER bound on the optimum,
- * so the optimum lies in [lowerBound, perfectSchedule]. Model seconds throughout; divide by a
- * run's time scale for wall seconds.
+ * so the optimum lies in [lowerBound, perfectSchedule]. It is greedy (every slot filled at once,
+ * in the plan's order), not optimal, so an engine can beat it: e.g. lower tiers dispatched at
+ * once under borrowIdleSlots share the object store's reads with a higher tier's big restores
+ * (`lastJobs` shows what ended each tier). Model seconds throughout; divide by a run's time
+ * scale for wall seconds.
  *
  * The simulator is the bench's simulator process for the same seed: the same fleet loaded the
  * same way (simulator/fleet-loader.ts, with its default seeded traps: lagging replicas, stale HA

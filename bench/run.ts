@@ -11,10 +11,9 @@
  * Temporal dev server, with the production worker wiring, and prints per run: jobs, cores,
  * preload on/off, wall seconds, jobs/s, P0 RTO, the true lower bound of the simulator's
  * platform model for the same plan (bench/lower-bound.ts) and actual / bound, and beside it the
- * time a perfect, zero-cost orchestrator takes for that plan on the same model
- * (bench/perfect-schedule.ts, computed after the run by `bench:perfect` in a process of its own:
- * `--no-perfect-schedule` skips it),
- * with engine / perfect and perfect / bound.
+ * time a perfect, zero-cost orchestrator takes for that plan on the same model with engine /
+ * perfect and perfect / bound (bench/perfect-schedule.ts, computed after the run by
+ * `bench:perfect` in a process of its own; `--no-perfect-schedule` skips it).
  * `--platform-model null` runs the simulator's null platform (every job RUNNING the moment it
  * is applied, simulator/latency-model.ts NULL_MODEL): the engine measured alone, no bound.
  * Times are wall seconds; at --time-scale X the simulator runs X times faster than real
@@ -84,7 +83,11 @@ export interface BenchRow {
   ratio: number | null;
   /** Wall seconds a perfect, zero-cost orchestrator takes for the same plan on the same model (bench/perfect-schedule.ts); null: not computed (null platform, --no-perfect-schedule, or it failed). */
   perfectSeconds: number | null;
-  /** wallSeconds / perfectSeconds: the engine's own cost (null when not computed). */
+  /**
+   * wallSeconds / perfectSeconds: the engine's own cost (null when not computed). It can be below 1:
+   * the perfect schedule is one greedy schedule of the plan's order, not the optimum, and an engine
+   * that dispatches later can leave a shared resource (the object store's reads) to the jobs that bound a tier.
+   */
   enginePerPerfect: number | null;
   /** perfectSeconds / lowerBoundSeconds: the bound's slack on this plan (null when not computed or the bound is 0). */
   perfectPerBound: number | null;
