@@ -9,11 +9,20 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { FenceRecord, JobOutcome } from '../domain/evacuation.js';
 import { withForecast, type PlanForecast } from '../domain/plan-forecast.js';
 import { withStoredForecast } from './stored-forecast.js';
 import type { EvacuationStore, StoredPlan } from './ports.js';
 import { readJson, writeJsonAtomic } from './json-files.js';
+
+/**
+ * Fence files read at once by listFences: each read holds an open file, and the worker's whole
+ * process shares one open-file limit (`ulimit -n`: 1,024 by default on many Linux hosts, 20,000
+ * on the bench machine). Reading all of them at once failed with EMFILE at 20,000 jobs (15,057
+ * fences, docs/benchmarks.md).
+ */
+const FILES_AT_ONCE = 64;
 
 export class FileEvacuationStore implements EvacuationStore {
   private readonly plans = new Map<string, StoredPlan>();
@@ -85,6 +94,7 @@ export class FileEvacuationStore implements EvacuationStore {
     } catch {
       return [];
     }
-    return Promise.all(names.filter((n) => n.endsWith('.json')).sort().map((n) => readJson<FenceRecord>(join(dir, n), 'fence')));
+    const limit = pLimit(FILES_AT_ONCE);
+    return Promise.all(names.filter((n) => n.endsWith('.json')).sort().map((n) => limit(() => readJson<FenceRecord>(join(dir, n), 'fence'))));
   }
 }
