@@ -12,7 +12,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import pLimit from 'p-limit';
-import { fenceWorkflowId, recordsKey, type FencePassResult, type FenceSeen, type RunRef } from '../domain/evacuation.js';
+import { fencePassCounts, fenceWorkflowId, recordsKey, type FencePassCounts, type FencePassResult, type FenceSeen, type RunRef } from '../domain/evacuation.js';
 import { fenceMark, stopVerdict, type ActingRun, type ActionMark, type StopVerdict } from '../domain/fence.js';
 import { PlatformError } from '../platform/errors.js';
 import type { ClusterPort, DeploymentStatus, StoredPlan } from '../platform/ports.js';
@@ -198,6 +198,9 @@ export function createFencingActivities(deps: ActivityDeps) {
   return {
     /** One fencing pass (see fencePass), run by the evacuation and its fencing follow-up. */
     fencePending: fencePass,
+
+    /** One fencing pass (see fencePass) answering in counts only: the fencing follow-up's passes (a few bytes in its history, not every open fence's key). */
+    fencePassCounts: async (evacuationId: string): Promise<FencePassCounts> => fencePassCounts(await fencePass(evacuationId)),
 
     /**
      * Before a failback moves anything back into the source AZ: run fencing passes until every

@@ -533,6 +533,25 @@ export interface FencePassResult {
 }
 
 /**
+ * A fencing pass in counts (FencePassResult without its key lists): what the fencing follow-up
+ * records at each pass. The lists name every open fence, ~40 bytes a key: 600 KB a pass with
+ * 15,057 pending (20,000 jobs, docs/benchmarks.md), past Temporal's 512 KB payload warning and,
+ * near 50,000 keys, its 2 MB limit.
+ */
+export interface FencePassCounts {
+  fenced: number;
+  /** Fences still pending (FencePassResult.pending.length). */
+  pending: number;
+  /** Suspends requested and not yet seen stopped (FencePassResult.notObserved.length). */
+  notObserved: number;
+}
+
+/** `pass` in counts. */
+export function fencePassCounts(pass: FencePassResult): FencePassCounts {
+  return { fenced: pass.fenced, pending: pass.pending.length, notObserved: pass.notObserved.length };
+}
+
+/**
  * Workflow id of the fencing follow-up of an evacuation run (workflows/fence-source.ts).
  * @param records the run's recordsKey() (its fence records)
  */

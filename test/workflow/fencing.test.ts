@@ -19,7 +19,7 @@ import { EvacuationHarness, SMALL_STATE_BYTES, SOURCE_AZ, TARGET_AZ, reportKey, 
 import { messageOf } from '../../domain/error-message.js';
 import { SMALL_FLEET, reached, runScenario } from '../setup/fault-scenarios.js';
 import { failbackProblems, guaranteeProblems } from '../setup/guarantees.js';
-import { historyMarks } from '../setup/history-events.js';
+import { historiesOfAllRuns, historyMarks } from '../setup/history-events.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 
 /** Moved jobs' source copies RUNNING in az-a now (keys). */
@@ -69,8 +69,15 @@ describe('fencing (guarantee 2)', { timeout: 300_000 }, () => {
         await h.sim.client.setAzDown(SOURCE_AZ, false);
         const follow = await handle.result() as FencePassResult;
         expect(follow.pending).toEqual([]);
+        expect(follow.fencedLater).toEqual(expect.arrayContaining(moved));
         expect(await runningInSource(h, moved)).toEqual([]);
         expect(await guaranteeProblems(h, id, report, true)).toEqual([]);
+        // Its passes while fences were open recorded counts, not every open fence's key; the key lists once, at the end.
+        const passes = (await historiesOfAllRuns(h.temporal, fenceWorkflowId(recordsKey(report)))).flatMap(historyMarks)
+          .flatMap((m) => (m.kind === 'activity-scheduled' ? [m.name] : []));
+        expect(passes.filter((n) => n === 'fencePassCounts').length, passes.join(', ')).toBeGreaterThan(1);
+        expect(passes.filter((n) => n === 'fencePending'), passes.join(', ')).toEqual(['fencePending']);
+        expect(passes.at(-1)).toBe('fencePending');
       },
     });
   });
