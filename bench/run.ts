@@ -152,7 +152,7 @@ const opts = new Command('bench')
   .option('--preload-jars <n>', 'distinct jars of the preload throughput run', '24')
   .option('--jar-scale <x>', 'jar size multiplier of the preload run (1 = 20–300 MiB)', '0.25')
   .option('--no-preload-bench', 'skip the preload throughput run')
-  .option('--no-perfect-schedule', 'skip the perfect schedule after each run (bench/perfect-schedule.ts via bench:perfect in its own process: the plan carried out by a zero-cost orchestrator on an in-process simulator; CPU only, measured 2.2 s CPU at 1,000 jobs and 16 s at 5,000 (1.2 GiB), about 4x that at 20,000; run it later on the kept state dir with npm run bench:perfect)')
+  .option('--no-perfect-schedule', 'skip the perfect schedule after each run (bench/perfect-schedule.ts via bench:perfect in its own process: the plan carried out by a zero-cost orchestrator on an in-process simulator; CPU only, measured at load 2-4 on 2 vCPUs: 2.2 s CPU at 1,000 jobs, 16 s (1.2 GiB) at 5,000, 188 s (2 min 48 s wall, 3.0 GiB) at 20,000; skipped, it can be run later on the kept state dir with npm run bench:perfect)')
   .option('--json <file>', 'write the rows as JSON')
   .parse(process.argv)
   .opts<{ sizes: string; timeScale: string; seed: string; platformModel: string; preloadRuns: boolean; s3: boolean; preloadJars: string; jarScale: string; preloadBench: boolean; perfectSchedule: boolean; json?: string; minCheckpointInterval?: string }>();
