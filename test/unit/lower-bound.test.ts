@@ -11,16 +11,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
 import { perfectSchedule } from '../../bench/perfect-schedule.js';
-import { planEvacuation } from '../../domain/planner.js';
 import { parseTiersPolicy } from '../../domain/tiers-policy.js';
-import type { Catalog, FleetJob, Tier, TiersPolicy } from '../../domain/types.js';
-import { loadExampleTemplates } from '../../simulator/example-manifests.js';
-import { generateFleet } from '../../simulator/fleet-generator.js';
-import { loadFleet } from '../../simulator/fleet-loader.js';
+import type { FleetJob, Tier, TiersPolicy } from '../../domain/types.js';
 import { DEFAULT_MODEL, savepointSeconds, type PlatformModel } from '../../simulator/latency-model.js';
-import { Simulator } from '../../simulator/simulator.js';
 import { catalog, tiersPolicy } from './fixtures/fleet.js';
-import { fleetJob, permutations, planAdmitting, scheduleInOrder, tieredJob, TIGHT } from './fixtures/sim-platform.js';
+import { fleetJob, generatedPlan, permutations, planAdmitting, scheduleInOrder, tieredJob, TIGHT } from './fixtures/sim-platform.js';
 
 function bound(jobs: FleetJob[], policy: TiersPolicy, model: PlatformModel): number {
   return lowerBound({ plan: planAdmitting(jobs), catalog: catalog(jobs), policy, preload: false, seed: 7, model }).seconds;
@@ -80,12 +75,8 @@ describe('lowerBound', () => {
   it('treats the target\'s capacity as fungible: on a generated plan with preemptions the bound stays at or below the perfect schedule per tier (it charged each preemption\'s savepoint to the job it was made for, and came out above)', async () => {
     // The bench's 100-job fleet (200 jobs, 6 preemptions), where the earlier term (savepoint end + that job's path) put P2 at 356.2 s, above the perfect schedule's 347 s.
     const seed = 11;
-    const fleet = generateFleet({ jobs: 200, seed, templates: loadExampleTemplates() });
-    const sim = new Simulator({ timeScale: 1, seed, wall: () => 0 });
-    loadFleet(sim, fleet);
-    const cat: Catalog = { version: 1, takenAt: '2026-01-31T12:00:00Z', platform: fleet.platform, jobs: sim.readFleet().jobs };
     const policy = parseTiersPolicy(readFileSync(new URL('../../tiers.yaml', import.meta.url), 'utf8'), 'tiers.yaml');
-    const plan = planEvacuation({ catalog: cat, tiers: policy, sourceAz: 'az-a', targetAz: 'az-b', targetFree: sim.capacity('az-b'), nowEpochSeconds: 0 });
+    const { plan, catalog: cat, fleet } = generatedPlan(200, seed, policy);
     expect(plan.preemptions.length, 'preemptions in the plan').toBeGreaterThan(0);
     const input = { plan, catalog: cat, policy, preload: true, seed, fleet };
     const [bound, perfect] = [lowerBound(input), await perfectSchedule(input)];

@@ -7,15 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { lowerBound } from '../../bench/lower-bound.js';
 import { comparePerfect, perfectSchedule } from '../../bench/perfect-schedule.js';
-import { planEvacuation } from '../../domain/planner.js';
-import type { Catalog, FleetJob, TiersPolicy } from '../../domain/types.js';
-import { loadExampleTemplates } from '../../simulator/example-manifests.js';
-import { generateFleet } from '../../simulator/fleet-generator.js';
-import { loadFleet } from '../../simulator/fleet-loader.js';
+import type { FleetJob, TiersPolicy } from '../../domain/types.js';
 import { DEFAULT_MODEL } from '../../simulator/latency-model.js';
-import { Simulator } from '../../simulator/simulator.js';
 import { catalog, tiersPolicy } from './fixtures/fleet.js';
-import { permutations, planAdmitting, scheduleInOrder, tieredJob, TIGHT } from './fixtures/sim-platform.js';
+import { generatedPlan, permutations, planAdmitting, scheduleInOrder, tieredJob, TIGHT } from './fixtures/sim-platform.js';
 
 describe('perfectSchedule', () => {
   it('never beats the lower bound on small fleets, overall and per tier, with either tier rule', async () => {
@@ -72,12 +67,8 @@ describe('perfectSchedule', () => {
     // The bench's way: a generated fleet loaded into the simulator, the catalog as a sync reads
     // it (job ids, jars), the planner's plan for the target's free capacity.
     const seed = 2;
-    const fleet = generateFleet({ jobs: 40, seed, templates: loadExampleTemplates() });
-    const sim = new Simulator({ timeScale: 1, seed, wall: () => 0 });
-    loadFleet(sim, fleet);
-    const cat: Catalog = { version: 1, takenAt: '2026-01-31T12:00:00Z', platform: fleet.platform, jobs: sim.readFleet().jobs };
     const policy: TiersPolicy = tiersPolicy();
-    const plan = planEvacuation({ catalog: cat, tiers: policy, sourceAz: 'az-a', targetAz: 'az-b', targetFree: sim.capacity('az-b'), nowEpochSeconds: 0 });
+    const { plan, catalog: cat, fleet } = generatedPlan(40, seed, policy);
     expect(plan.preemptions.length).toBeGreaterThan(0);
     expect(plan.admitted.filter((p) => p.strategy === 'promote-standby')).toHaveLength(1);
     expect(plan.admitted.filter((p) => p.strategy === 'resume-standby')).toHaveLength(1);
