@@ -32,7 +32,7 @@ import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { runListText } from './list-text.js';
 import { commaList, parseTiers, positiveInteger, positiveNumber, tcpPort } from './options.js';
 import { planText } from './plan-text.js';
-import { watchProgress } from './progress-view.js';
+import { elapsedSeconds, watchProgress } from './progress-view.js';
 import { reportText } from './report-text.js';
 import { versionText } from './version.js';
 import { mayOverrideHold } from '../domain/az-hold.js';
@@ -293,7 +293,7 @@ Examples:
     .action(async (id: string, o: { json?: boolean }) => withClient(async (client) => {
       const p = await client.progress(id);
       if (o.json) { printJson(io, p); return; }
-      io.out(`${id}: ${p.phase}${p.paused ? ' (paused)' : ''}, ${p.elapsedSeconds.toFixed(0)}s elapsed\n`);
+      io.out(`${id}: ${p.phase}${p.paused ? ' (paused)' : ''}, ${elapsedSeconds(p, Date.now()).toFixed(0)}s elapsed\n`);
       for (const t of p.tiers) io.out(`  ${t.tier}: planned ${t.planned}, running ${t.running}, done ${t.succeeded}, failed ${t.failed}, skipped ${t.skipped} (RTO target ${t.rtoTargetSeconds}s)\n`);
       if (p.reportFile) io.out(`Report: ${p.reportFile}\n`);
     }));

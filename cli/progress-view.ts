@@ -7,6 +7,18 @@
 import cliProgress from 'cli-progress';
 import type { EvacuationProgress } from '../domain/evacuation.js';
 
+/**
+ * Seconds since the evacuation's trigger as a person reading it now expects: `nowMs −
+ * startedAtMs` while it runs; once it has its report, the workflow's own `elapsedSeconds`
+ * (its end). The query's `elapsedSeconds` alone would stand still while the run waits: a query
+ * reads the workflow's clock, which moves only with its workflow tasks (a runbook log showed
+ * "[5s]" for 49 s of a demo).
+ * @param nowMs this process's clock, epoch ms
+ */
+export function elapsedSeconds(p: Pick<EvacuationProgress, 'startedAtMs' | 'elapsedSeconds' | 'reportFile'>, nowMs: number): number {
+  return p.reportFile !== undefined ? p.elapsedSeconds : Math.max(p.elapsedSeconds, (nowMs - p.startedAtMs) / 1000);
+}
+
 /** Watches progress by polling `poll` until `done` resolves; returns when it does. */
 export async function watchProgress(poll: () => Promise<EvacuationProgress>, done: Promise<unknown>, opts: { intervalMs?: number; out?: NodeJS.WriteStream } = {}): Promise<void> {
   const out = opts.out ?? process.stderr;
@@ -20,7 +32,7 @@ export async function watchProgress(poll: () => Promise<EvacuationProgress>, don
   void done.finally(() => { finished = true; });
 
   const draw = (p: EvacuationProgress): void => {
-    const elapsed = p.elapsedSeconds.toFixed(0);
+    const elapsed = elapsedSeconds(p, Date.now()).toFixed(0);
     if (!multi) {
       const tiers = p.tiers.map((t) => `${t.tier} ${t.succeeded + t.failed + t.skipped}/${t.planned} (run ${t.running}, fail ${t.failed})`).join(' | ');
       const jars = p.preload.state === 'off' ? '' : ` | jars ${p.preload.jarsDone}/${p.preload.jars} (${copied(p.preload.bytesDone)} copied)`;

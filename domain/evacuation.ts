@@ -430,6 +430,11 @@ export interface EvacuationProgress {
   /** Evacuations or drills this emergency runs beside, on the override (EvacuationRequest.overrideRunning): `<kind> <id> (<source> → <target>)`. */
   runsBeside?: string[];
   startedAtMs: number;
+  /**
+   * Seconds from the trigger to the workflow's latest workflow task (a query reads the
+   * workflow's clock, which stands still between tasks): exact once the run has its report;
+   * while it runs, show now − startedAtMs (cli/progress-view.ts elapsedSeconds).
+   */
   elapsedSeconds: number;
   plan?: PlanSummary;
   preload: { state: 'off' | 'running' | 'done' | 'failed'; jars: number; jarsDone: number; bytesDone: number };
