@@ -27,7 +27,7 @@
  * - the capacity term above over the tier's jobs that need pods (T* + their shortest path);
  * - T_t + Σ paths / window (a window slot holds one job from dispatch to RUNNING);
  * - per shared resource of the target AZ (operator reconcile threads, pod binding, image
- *   registry, jar repository, object store): T_t + the shortest path before the resource +
+ *   registry, object store): T_t + the shortest path before the resource +
  *   the tier's work on it / its capacity + the shortest path after it.
  * T_{t+1} = the bound on tier t's end (strict) or on its last dispatch (borrowIdleSlots): with
  * n jobs and window w < n, the last job waits for n − w completions, which take at least the
@@ -35,13 +35,13 @@
  * resource sums and capacity term over every tier's jobs from time 0.
  *
  * Assumptions (each makes the bound lower, never higher): every restoring job reads its
- * catalog state size; jar preload copies are not charged (the bound cannot know which jars
- * the target's cache holds already), so with preload each job reads its jars from the cache.
- * Not a lower bound without preload: a job is then charged a read of its jars from the
- * repository, though the target's jar cache may hold them already and the simulator then reads
- * the cache (measured: a 200-job fleet's P0 bound 172 s against a perfect schedule of 162 s,
- * seed 11, tiers.yaml). The bench runs with preload on; preload-off rows are compared with
- * their perfect schedule too (bench/perfect-schedule.ts).
+ * catalog state size; every job reads its jars from the target's jar cache, with or without
+ * preload, and jar preload copies are not charged (the bound cannot know which jars the
+ * target's cache holds already: without preload the simulator reads those from the cache too,
+ * and an earlier bound that charged them to the repository came out above the perfect schedule,
+ * a 200-job fleet's P0 at 172 s against 162 s, seed 11, tiers.yaml). So the bound is the same
+ * with preload and without; what preload gains shows in the perfect schedule
+ * (bench/perfect-schedule.ts).
  * Tested against every dispatch order of small fleets run on the simulator itself and against
  * the perfect schedule of a generated plan with preemptions (test/unit/lower-bound.test.ts).
  */
@@ -57,7 +57,7 @@ export interface BoundInput {
   /** The catalog the plan was made from (jobs of both AZs: the preempted ones are in the target). */
   catalog: Catalog;
   policy: TiersPolicy;
-  /** Jars preloaded into the target's cache before the applies. */
+  /** Jars preloaded into the target's cache before the applies (the perfect schedule's; the bound reads every job's jars from the cache either way). */
   preload: boolean;
   /** The simulator's seed (its per-job draws). */
   seed: number;
@@ -85,16 +85,17 @@ interface JobCost {
   uses: Array<{ resource: Resource; work: number; before: number; after: number }>;
 }
 
-type Resource = 'reconcile' | 'podBinding' | 'registry' | 'repository' | 'objectStore';
+type Resource = 'reconcile' | 'podBinding' | 'registry' | 'objectStore';
 
 /**
  * Seconds from dispatch to RUNNING and restored of a deploy alone (latency-model.ts
  * `aloneSeconds`, with the operator's progress-check rounding), and its resource uses.
  */
-function deployCost(model: PlatformModel, job: FleetJob, preload: boolean, seed: number, minCheckpointIntervalSeconds: number): JobCost {
+function deployCost(model: PlatformModel, job: FleetJob, seed: number, minCheckpointIntervalSeconds: number): JobCost {
   const spec = readSpec(job.deployment);
   const jarBytes = job.jars.reduce((n, j) => n + j.sizeBytes, 0);
-  const a = aloneSeconds(model, { key: jobKey(job), seed, deployCount: 1, replicas: spec.taskManagerReplicas, jarBytes, preloaded: preload, restoreBytes: job.stateSizeBytes });
+  // Jars from the cache (module doc): no read is charged to the repository.
+  const a = aloneSeconds(model, { key: jobKey(job), seed, deployCount: 1, replicas: spec.taskManagerReplicas, jarBytes, preloaded: true, restoreBytes: job.stateSizeBytes });
   const pods = a.reconcile + a.podScheduling;
   const jmUp = pods + a.imagePull + a.jobManager;
   const running = jmUp + a.jarFetch + a.taskManagers + a.jobInit;
@@ -112,7 +113,6 @@ function deployCost(model: PlatformModel, job: FleetJob, preload: boolean, seed:
     { resource: 'registry', work: model.imageBytes, before: pods, after: path - pods - a.imagePull },
     { resource: 'objectStore', work: job.stateSizeBytes, before: observed, after: 0 },
   ];
-  if (!preload) uses.push({ resource: 'repository', work: jarBytes, before: jmUp, after: a.taskManagers + a.jobInit });
   return { path, need: { cores: 0, memoryMiB: 0 }, uses };
 }
 
@@ -122,7 +122,6 @@ function capacities(model: PlatformModel): Record<Resource, number> {
     reconcile: model.reconcileParallelism,
     podBinding: 1,
     registry: model.registryBytesPerSecond,
-    repository: model.repositoryBytesPerSecond,
     objectStore: model.objectStoreReadBytesPerSecond,
   };
 }
@@ -199,7 +198,7 @@ export function lowerBound(input: BoundInput): Bound {
     if (p.strategy === 'promote-standby') return { path: 0, need: { cores: 0, memoryMiB: 0 }, uses: [] };
     const job = inAz(p.key, input.plan.sourceAz);
     if (!job) throw new Error(`admitted job ${p.key} is not in the catalog's ${input.plan.sourceAz}; pass the catalog the plan was made from`);
-    return { ...deployCost(model, job, input.preload, input.seed, input.minCheckpointIntervalSeconds ?? 0), need: { cores: p.cores, memoryMiB: p.memoryMiB } };
+    return { ...deployCost(model, job, input.seed, input.minCheckpointIntervalSeconds ?? 0), need: { cores: p.cores, memoryMiB: p.memoryMiB } };
   };
   const all: JobCost[] = [];
   let tierStart = 0;
