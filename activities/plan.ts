@@ -67,7 +67,6 @@ function sizingBudgetSeconds(): number {
   return caller === 'evacuateAz' ? SNAPSHOT_SIZING_BUDGET_SECONDS : PREVIEW_SIZING_BUDGET_SECONDS;
 }
 
-
 /** Options of planEvacuation. */
 export interface PlanOptions {
   /**

@@ -91,7 +91,7 @@ type Resource = 'reconcile' | 'podBinding' | 'registry' | 'objectStore';
  * Seconds from dispatch to RUNNING and restored of a deploy alone (latency-model.ts
  * `aloneSeconds`, with the operator's progress-check rounding), and its resource uses.
  */
-function deployCost(model: PlatformModel, job: FleetJob, seed: number, minCheckpointIntervalSeconds: number): JobCost {
+function deployCost(model: PlatformModel, job: FleetJob, seed: number, minCheckpointIntervalSeconds: number): Omit<JobCost, 'need'> {
   const spec = readSpec(job.deployment);
   const jarBytes = job.jars.reduce((n, j) => n + j.sizeBytes, 0);
   // Jars from the cache (module doc): no read is charged to the repository.
@@ -113,7 +113,7 @@ function deployCost(model: PlatformModel, job: FleetJob, seed: number, minCheckp
     { resource: 'registry', work: model.imageBytes, before: pods, after: path - pods - a.imagePull },
     { resource: 'objectStore', work: job.stateSizeBytes, before: observed, after: 0 },
   ];
-  return { path, need: { cores: 0, memoryMiB: 0 }, uses };
+  return { path, uses };
 }
 
 /** Capacity of each resource in work per second (reconcile: threads; pod binding: one server). */

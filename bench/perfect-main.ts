@@ -16,7 +16,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { numberAtLeast } from '../cli/options.js';
 import { loadSettings } from '../config/settings.js';
 import type { EvacuationReport } from '../domain/report.js';
 import { jobKey } from '../domain/types.js';
@@ -43,22 +44,13 @@ export interface PerfectRunResult {
   compute: { wallSeconds: number; cpuSeconds: number };
 }
 
-/** A commander parser of a number ≥ `min`. */
-function atLeast(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`a number ≥ ${min} is expected, got ${JSON.stringify(value)}`);
-    return n;
-  };
-}
-
 const opts = new Command('bench:perfect')
   .description('The perfect, zero-cost orchestrator\'s schedule of a finished bench run\'s plan on the simulator\'s platform model, beside the lower bound and the engine\'s time')
   .requiredOption('--state-dir <dir>', 'the run\'s state directory, .az-evac/bench-<size>-* (bench/run.ts keeps one per run)')
   .option('--evacuation <dir>', 'which evacuation under <state-dir>/evacuations (default: the only one there)')
-  .option('--seed <n>', 'the bench\'s --seed (its fleet and the simulator\'s draws)', atLeast(0), 11)
-  .option('--min-checkpoint-interval <s>', `the bench's checkpoint interval floor, model s (default: ${S3_CHECKPOINT_FLOOR_SECONDS} when the state dir holds the run's S3 servers (<state-dir>/s3), else 0, as the bench chose)`, atLeast(0))
-  .option('--warmup <s>', 'model seconds from the fleet load to the trigger (default: the first catalog sync → the trigger × the time scale; the bench\'s own figure is slightly longer)', atLeast(0))
+  .option('--seed <n>', 'the bench\'s --seed (its fleet and the simulator\'s draws)', numberAtLeast('--seed', 0), 11)
+  .option('--min-checkpoint-interval <s>', `the bench's checkpoint interval floor, model s (default: ${S3_CHECKPOINT_FLOOR_SECONDS} when the state dir holds the run's S3 servers (<state-dir>/s3), else 0, as the bench chose)`, numberAtLeast('--min-checkpoint-interval', 0))
+  .option('--warmup <s>', 'model seconds from the fleet load to the trigger (default: the first catalog sync → the trigger × the time scale; the bench\'s own figure is slightly longer)', numberAtLeast('--warmup', 0))
   .option('--platform-model <name>', 'the simulator\'s platform model (the null model has no perfect schedule to speak of)', 'default')
   .option('--json', 'print one JSON line (PerfectRunResult) instead of the text')
   .parse(process.argv)

@@ -21,6 +21,19 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/**
+ * Parser of option `name`'s value: a number ≥ `min` (seeds, model seconds, ports of the lab's
+ * processes).
+ * @throws InvalidArgumentError "`name` must be a number ≥ `min`, got …"
+ */
+export function numberAtLeast(name: string, min: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
 /** A whole number ≥ 1 (counts: --limit, --window). */
 export function positiveInteger(value: string): number {
   const n = Number(value);

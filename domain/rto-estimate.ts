@@ -664,7 +664,7 @@ export function measuredEngine(runs: readonly RtoRunSample[], defaults: RtoEngin
     const fixedPart = after ? defaults.tierStartSeconds : defaults.firstDispatchSeconds;
     const lookupSeconds = withLookups === undefined ? 0 : Math.min(Math.max(0, withLookups - fixedPart * k), SNAPSHOT_SIZING_BUDGET_SECONDS);
     const rate = r.lookups > 0 && lookupSeconds > 0 ? r.lookups / lookupSeconds : undefined;
-    const spent = rate ? Math.min(r.lookups / rate, SNAPSHOT_SIZING_BUDGET_SECONDS) : 0;
+    const spent = rate !== undefined ? lookupSeconds : 0;
     return {
       rate: rate !== undefined ? rate * k : undefined,
       fixed: (r.firstDispatchSeconds - (after ? 0 : spent)) / k,

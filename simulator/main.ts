@@ -13,6 +13,7 @@
  * simulated jobs write goes through to those S3 servers (s3-mirror.ts).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { numberAtLeast } from '../cli/options.js';
 import { pino } from 'pino';
 import { loadSettings } from '../config/settings.js';
 import { loadFlinkDeploymentValidator } from '../domain/crd-validator.js';
@@ -31,21 +32,14 @@ import { S3_CHECKPOINT_FLOOR_SECONDS } from './checkpointing.js';
 /** listen(2) backlog; Linux caps it at net.core.somaxconn (4096 by default since 5.4). */
 const LISTEN_BACKLOG = 4096;
 
-function number(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(value)}`);
-    return n;
-  };
-}
 
 async function main(): Promise<void> {
   const opts = new Command('az-evac-simulator')
     .description('Simulated two-AZ Flink platform (operator, clusters, object stores) over HTTP')
-    .option('--port <n>', 'TCP port (0 = any free port)', number('--port', 0), 0)
+    .option('--port <n>', 'TCP port (0 = any free port)', numberAtLeast('--port', 0), 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--time-scale <x>', 'model seconds per wall second', number('--time-scale', 0.001), 1)
-    .option('--seed <n>', 'seed of every random draw', number('--seed', 0), 1)
+    .option('--time-scale <x>', 'model seconds per wall second', numberAtLeast('--time-scale', 0.001), 1)
+    .option('--seed <n>', 'seed of every random draw', numberAtLeast('--seed', 0), 1)
     .option('--log-level <level>', 'pino level for stderr logs', 'warn')
     .option('--platform-model <name>', `timing model: ${Object.keys(PLATFORM_MODELS).join(' or ')} (null: every job RUNNING the moment it is applied)`, (v) => {
       try {
@@ -54,7 +48,7 @@ async function main(): Promise<void> {
         throw new InvalidArgumentError((err as Error).message);
       }
     }, 'default')
-    .option('--min-checkpoint-interval <s>', `floor on every job's checkpoint interval, model seconds (default: ${S3_CHECKPOINT_FLOOR_SECONDS} when writing through to S3, else none)`, number('--min-checkpoint-interval', 0))
+    .option('--min-checkpoint-interval <s>', `floor on every job's checkpoint interval, model seconds (default: ${S3_CHECKPOINT_FLOOR_SECONDS} when writing through to S3, else none)`, numberAtLeast('--min-checkpoint-interval', 0))
     .option('--kubeconfig <file>', 'run the operator stand-in on the clusters of this (admin) kubeconfig')
     .option('--kube-contexts <map>', 'AZ to context, `az-a=ctxA,az-b=ctxB` (default: contexts named after the AZs az-a, az-b)', '')
     .parse()
